@@ -1,0 +1,188 @@
+// The append-only event log on RocksDB. No business rules live here.
+//
+// One Log owns one ledger directory for the life of the process (RocksDB's LOCK file); a
+// second opener, in this process or another, gets Code::kBusy naming the directory.
+//
+// Thread safety: every method of Log is safe to call from many threads at once. Append()
+// merges concurrent callers into one WriteBatch and one WAL sync (group commit, LevelDB's
+// writer queue). Reads use RocksDB snapshots and never block appends.
+//
+// The on-disk format is written as a grammar at the top of ledger/log.cc.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <capnp/message.h>
+
+#include "ledger/status.h"
+#include "schemas/events.capnp.h"
+
+namespace hourbank::ledger {
+
+using Hash = std::array<uint8_t, 32>;
+
+// hash(n) = BLAKE2b-256(hash(n-1) ‖ bytes of event n); hash(0) = 32 zero bytes.
+Hash ChainHash(const Hash& prev, std::string_view event_bytes);
+// BLAKE2b-256 of arbitrary bytes.
+Hash Digest(std::string_view bytes);
+std::string HexOf(const Hash& hash);
+
+enum class Durability : uint8_t {
+  kSync,    // fsync the WAL before acknowledging an append (the default; survives power loss)
+  kNoSync,  // acknowledge after the write reaches the OS: for bulk loads only, UNSAFE on crash
+};
+
+struct Options {
+  Durability durability = Durability::kSync;  // Default: kSync
+  bool create_if_missing = false;             // Default: false (only `hourbank init` creates)
+  bool error_if_exists = false;               // Default: false
+  uint32_t batch_events_max = 10000;          // events in one AppendRequest. Default: 10000
+  uint32_t event_bytes_max = 256 * 1024;      // one serialized event. Default: 256 KiB
+  uint32_t idempotency_key_bytes_max = 128;   // Default: 128
+  uint32_t group_bytes_max = 8u << 20;        // group commit stops merging past this. Default: 8 MiB
+  uint64_t block_cache_bytes = 64ull << 20;   // Default: 64 MiB
+};
+
+// One event to append. The caller fills root(): the body, effectiveAtUs, actor (and optional
+// idempotencyKey). Append() sets clientId, seq, recordedAtUs and prevHash in place.
+class EventDraft {
+ public:
+  EventDraft();
+  EventDraft(EventDraft&&) noexcept;
+  EventDraft& operator=(EventDraft&&) noexcept;
+  ~EventDraft();
+  schemas::Event::Builder root();
+  capnp::MallocMessageBuilder& message();
+
+ private:
+  std::unique_ptr<capnp::MallocMessageBuilder> message_;
+};
+
+struct AppendRequest {
+  // The stream: a client id ([a-z0-9][a-z0-9._-]{0,63}) or a system stream ("$" + same).
+  std::string client_id;
+  // The stream version (its event count) the caller decided against; mismatch -> kConflict
+  // with Error::current_version set. nullopt: append whatever the version.
+  std::optional<uint32_t> expected_version;
+  // Optional. Seen before with the same request_digest: the original result is returned with
+  // replayed = true and nothing is written. Seen with another digest: kConflict.
+  std::string idempotency_key;
+  // What "the same body" means for the key. nullopt: BLAKE2b-256 of the drafts' bytes before
+  // the ledger stamps them (callers whose drafts carry "now" should pass their own).
+  std::optional<Hash> request_digest;
+  std::vector<EventDraft> events;  // 1 … Options::batch_events_max
+};
+
+struct AppendResult {
+  uint64_t first_seq = 0;        // seq of the first event; the rest follow without gaps
+  uint32_t count = 0;
+  uint32_t stream_version = 0;   // the stream's version after the append
+  bool replayed = false;         // idempotent retry: nothing was written
+};
+
+// A stored event handed to a visitor. `bytes` and `event` are valid only during the call.
+struct EventView {
+  uint64_t seq = 0;
+  std::string_view bytes;
+  schemas::Event::Reader event;
+};
+// Return false to stop the scan early.
+using Visitor = std::function<bool(const EventView&)>;
+
+struct ReadOptions {
+  uint64_t as_of_seq = 0;    // read as if the log ended at this seq; 0 = the head when the read starts
+  int64_t known_at_us = 0;   // only events with recordedAtUs <= this; 0 = no limit
+};
+
+struct IdempotencyRecord {
+  uint64_t first_seq = 0;
+  uint32_t count = 0;
+  Hash request_digest{};
+};
+
+struct VerifyReport {
+  bool ok = true;
+  uint64_t events_checked = 0;
+  uint64_t first_bad_seq = 0;   // 0 when ok
+  std::string problem;          // empty when ok
+  Hash head_hash{};             // recomputed head
+};
+
+struct Stats {
+  uint64_t append_requests = 0;  // requests acknowledged (replays included)
+  uint64_t events_appended = 0;
+  uint64_t write_groups = 0;     // WriteBatches written
+  uint64_t fsyncs = 0;           // synced WriteBatches
+  uint64_t group_requests_max = 0;
+};
+
+class Log {
+ public:
+  // Opens (or with create_if_missing, creates) the ledger in `dir`.
+  // Fails: kNotFound (no ledger; run `hourbank init`), kBusy (another process owns it),
+  // kCorruption (format version or meta unreadable), kIo.
+  static Result<std::unique_ptr<Log>> Open(const std::string& dir, const Options& options);
+  ~Log();  // closes cleanly: waits for in-flight appends, releases the lock
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  // Appends all events of `request` atomically (one WriteBatch with the stream index,
+  // idempotency key and chain head) and returns once durable (per Options::durability).
+  // Fails: kInvalid (bad client id, empty batch, draft missing a body), kLimit (sizes),
+  // kConflict (expected version, key reuse), kIo. Nothing is written on failure.
+  Result<AppendResult> Append(AppendRequest request);
+
+  // Visits events with from_seq <= seq <= to_seq (to_seq 0 = head) in seq order.
+  // A value that fails to decode is kCorruption with Error::seq set; never a crash.
+  Status Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
+              const ReadOptions& read = {}) const;
+
+  // Visits a stream's events with from_version <= version <= to_version (0 = last).
+  Status ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
+                    const Visitor& visit, const ReadOptions& read = {}) const;
+
+  // The stored bytes of one event. kNotFound when seq is beyond the head.
+  Result<std::string> Get(uint64_t seq) const;
+
+  uint64_t head_seq() const;
+  Hash head_hash() const;
+  uint32_t stream_version(std::string_view client_id) const;  // 0 for an unknown stream
+  std::vector<std::string> stream_ids() const;                 // every stream, sorted
+  Result<std::optional<IdempotencyRecord>> LookupKey(std::string_view key) const;
+
+  // Walks the hash chain from seq 1 (decoding every event, checking seq and prevHash) and
+  // compares the result with the head in meta. Also checks that the `streams` and `keys`
+  // indexes agree with the events. The first problem is reported, never a crash.
+  Result<VerifyReport> Verify(const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
+
+  // Projection checkpoints: opaque bytes under a name, in the `projections` column family.
+  Status PutCheckpoint(std::string_view name, std::string_view bytes);
+  Result<std::optional<std::string>> GetCheckpoint(std::string_view name) const;
+  Status DropCheckpoints();
+
+  Stats stats() const;
+  const std::string& dir() const;
+
+  class Impl;
+
+ private:
+  explicit Log(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Decodes one stored event value (aligning it if needed) and calls `fn` with the reader.
+// Returns kCorruption naming `seq` if the bytes are not a valid Event.
+Status DecodeEvent(uint64_t seq, std::string_view bytes,
+                   const std::function<void(schemas::Event::Reader)>& fn);
+
+// Whether `id` is a valid client id: [a-z0-9][a-z0-9._-]{0,63}. System streams add a '$'.
+bool ValidClientId(std::string_view id);
+
+}  // namespace hourbank::ledger
