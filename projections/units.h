@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "ledger/status.h"
 #include "projections/plan.h"
@@ -78,6 +79,10 @@ class Zone {
   // "2025-10-03T14:00:00+03:00"; fractional seconds (6 digits) only when non-zero; the UTC
   // zone writes "+00:00".
   std::string FormatIso(int64_t utc_us) const;
+  // Local date + seconds after midnight (0 … 86399) -> UTC µs, never failing, for calendar
+  // arithmetic: a time in a DST gap maps to the transition instant; an ambiguous one to the
+  // earlier instant, or the later when prefer_later. Precondition: a real date.
+  int64_t ResolveLocalUs(int32_t yyyymmdd, int64_t second_of_day, bool prefer_later) const;
 
  private:
   Zone(const date::time_zone* tz, std::string name) : tz_(tz), name_(std::move(name)) {}
@@ -121,6 +126,7 @@ Result<int64_t> ParseDurationMinutes(std::string_view text);
 Result<int> CurrencyMinorDigits(std::string_view currency);
 // "2000", "2000.00", "15.5" -> minor units. No spaces, signs or exponents; more decimals than
 // minor_digits is refused naming the digits; > 0 and <= 10^13 major units.
+// Precondition: 0 <= minor_digits <= 3 (what CurrencyMinorDigits returns).
 Result<int64_t> ParseMoneyMinor(std::string_view text, int minor_digits);
 // ISO 8601: "2025-10-03" (local midnight in zone), "2025-10-03T14:00", "2025-10-03T14:00:05",
 // "2025-10-03 14:00", optional ".ffffff" fraction on seconds, with "Z" or "+03:00"/"-0500"
@@ -130,7 +136,7 @@ Result<int64_t> ParseTime(std::string_view text, const Zone& zone);
 // ---------------------------------------------------------------------------------------
 // Formatting.
 
-// "20 000.00 ₽" (RUB), "$898.00" (USD), "€1 234.50" (EUR), "£…" (GBP), otherwise
+// "20 000.00 ₽" (RUB), "$898.00" (USD), "€1 234.50" (EUR), otherwise
 // "1 234.50 XXX". Thousands grouped with a regular space; negative "-$5.00". Unknown
 // currencies are formatted with 2 decimals.
 std::string FormatMoney(int64_t minor, std::string_view currency);
