@@ -40,6 +40,7 @@ struct Calendar {
   int32_t open_minute = 9 * 60;        // minutes after local midnight. Default 09:00
   int32_t close_minute = 18 * 60;      // Default 18:00; open_minute < close_minute
   std::vector<int32_t> holidays;       // YYYYMMDD, sorted; closed all day
+  bool operator==(const Calendar&) const = default;
 };
 
 struct Kind {
@@ -49,6 +50,7 @@ struct Kind {
   std::optional<int64_t> price_minor;          // items: one-off price per item; hours: own hourly rate beyond buckets
   std::optional<int64_t> off_hours_price_minor;// items: replaces the off-hours multiplier
   std::string pool;                            // items: the slot pool it draws from ("" = none)
+  bool operator==(const Kind&) const = default;
 };
 
 // Volume pricing: every unit is priced at the tier the total count falls in.
@@ -56,6 +58,7 @@ struct Tier {
   uint32_t min_units = 1;
   uint32_t max_units = 0;        // 0 = no upper bound (last tier only)
   int64_t unit_price_minor = 0;
+  bool operator==(const Tier&) const = default;
 };
 
 struct Addon {
@@ -64,21 +67,25 @@ struct Addon {
   uint32_t slots = 0;
   std::string pool;                 // single-pool add-on: adds `slots` to this pool for the month
   std::vector<std::string> kinds;   // shared add-on: its own pool (named by id) for these kinds
+  bool operator==(const Addon&) const = default;
 };
 
 struct PrepaidDiscount {
   uint32_t min_months = 0;   // applies when months prepaid >= min_months (largest match wins)
   uint32_t percent = 0;
+  bool operator==(const PrepaidDiscount&) const = default;
 };
 
 struct ExtraPrice {
   std::string id;
   int64_t price_minor = 0;   // per unit per month
+  bool operator==(const ExtraPrice&) const = default;
 };
 
 struct BlockOffer {          // a prepaid hour block on sale (buy --hours without --price)
   int64_t minutes = 0;
   int64_t price_minor = 0;
+  bool operator==(const BlockOffer&) const = default;
 };
 
 struct SlaTarget {
@@ -86,11 +93,13 @@ struct SlaTarget {
   int64_t reaction_minutes = 0;          // service minutes; 0 = no target
   int64_t resolution_minutes = 0;        // service minutes; 0 = no target
   uint32_t resolution_working_days = 0;  // alternative to resolution_minutes; 0 = none
+  bool operator==(const SlaTarget&) const = default;
 };
 
 struct Sla {
   Calendar service_hours;
   std::vector<SlaTarget> targets;        // sorted by priority
+  bool operator==(const Sla&) const = default;
 };
 
 struct PlanSpec {
