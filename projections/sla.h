@@ -1,0 +1,59 @@
+// SLA projection: reaction and resolution times of a client's incidents, in service minutes
+// of the plan's SLA calendar, with the breaches and the month's compliance (docs/sla.md).
+//
+// Pure: reads a ClientState (its Incident fold and its contract terms) and a clock reading;
+// no I/O, no floating point. Thread-safe as far as the ClientState is not being mutated.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "projections/state.h"
+
+namespace hourbank::projections {
+
+// One incident as the SLA sees it. Times are UTC µs; minutes are service minutes (only time
+// inside the SLA calendar's open hours counts, holidays excluded).
+struct SlaIncident {
+  std::string id;
+  uint8_t priority = 1;                        // priority at the end of the month / at resolution
+  int64_t opened_us = 0;
+  int64_t responded_us = 0;                    // 0 = no response yet
+  int64_t resolved_us = 0;                     // 0 = open (never resolved, or reopened since)
+  int64_t reaction_minutes = -1;               // service minutes opened -> first response; -1 when not responded yet (then measured to now for breach)
+  int64_t resolution_minutes = -1;             // service minutes while open (reopen intervals summed); -1 when unresolved
+  int64_t reaction_target_minutes = 0;         // 0 = no target
+  int64_t resolution_target_minutes = 0;       // 0 = none; working-day targets converted per incident
+  bool reaction_breached = false, resolution_breached = false, breached = false;
+  // Added fields.
+  uint8_t opened_priority = 1;                 // priority the incident was opened with
+  int64_t reaction_deadline_us = 0;            // instant the reaction target runs out; 0 = no target
+  int64_t resolution_deadline_us = 0;          // instant the resolution target runs out; 0 = no target
+  int64_t open_minutes = 0;                    // service minutes spent open up to min(now, resolution)
+  uint32_t reopened_count = 0;                 // reopens recorded up to now_us
+};
+
+struct SlaReport {
+  uint32_t month = 0;                          // YYYYMM
+  bool has_sla = false;                        // false when the plan carries no SLA (or no contract in the month)
+  std::vector<SlaIncident> incidents;          // incidents OPENED in the month (client zone), by open time
+  uint32_t total = 0, breached = 0;
+  uint32_t compliance_basis_points = 10000;    // (total - breached) * 10000 / total, rounded half up; 10000 when total == 0
+  // Added fields.
+  std::string plan_id;                         // plan whose SLA was applied ("" when none)
+  std::string timezone;                        // zone of the SLA calendar used for service time
+};
+
+// The SLA report for `month` (YYYYMM): every incident opened in that month (month taken in
+// the client's zone), measured against the SLA of the plan in force in that month
+// (state.TermsFor(month)). Events after now_us are ignored (a response or resolution dated
+// later than now_us counts as not yet happened). An incident without a target for its
+// priority counts in `total` but can never breach. When there is no contract in the month or
+// its plan has no [plan.sla], has_sla is false and the incidents are still listed, unmeasured
+// against targets (all targets 0, nothing breached). Never fails: an SLA calendar zone that
+// does not resolve falls back to UTC (plans are validated when defined).
+// Precondition: ValidMonth(month).
+SlaReport ComputeSla(const ClientState& state, uint32_t month, int64_t now_us);
+
+}  // namespace hourbank::projections
