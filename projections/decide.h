@@ -1,0 +1,124 @@
+// Deciding: command + current state -> the events to append, or an Error saying why not.
+//
+// state = fold(events); new events = Decide(state, command). The same ClientState answers
+// reads, so what a command checks is exactly what a balance shows. Every function here is
+// pure: it reads the state and returns drafts; the caller appends them with
+// expected_version = state.version(), so a concurrent writer makes the append conflict
+// instead of deciding on stale state.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/log.h"
+#include "projections/plan.h"
+#include "projections/state.h"
+
+namespace hourbank::projections {
+
+// Every plan version ever defined (the "$catalog" stream).
+class Catalog {
+ public:
+  struct Version {
+    uint32_t version = 0;
+    std::string spec_toml;
+    std::shared_ptr<const PlanSpec> spec;
+    int64_t defined_at_us = 0;
+    uint64_t seq = 0;
+  };
+  void Apply(uint64_t seq, schemas::Event::Reader event);
+  uint32_t version() const { return version_; }   // events applied ($catalog stream version)
+  // The latest version of a plan, or a specific one; nullptr when unknown.
+  const Version* Find(const std::string& plan_id, uint32_t version = 0) const;
+  const std::map<std::string, std::vector<Version>>& plans() const { return plans_; }
+
+ private:
+  uint32_t version_ = 0;
+  std::map<std::string, std::vector<Version>> plans_;
+};
+
+inline constexpr const char* kCatalogStream = "$catalog";
+inline constexpr const char* kAuthStream = "$auth";
+inline constexpr const char* kAuditStream = "$audit";
+
+struct Decision {
+  std::vector<ledger::EventDraft> events;
+  std::string summary;     // one line for people ("plan kit-hours-10 v2 defined")
+};
+
+// Plans: a PlanDefined for each plan that is new or whose canonical text changed; unchanged
+// plans produce nothing (re-defining the same file is a no-op).
+Result<Decision> DecidePlanDefine(const Catalog& catalog, const std::vector<PlanSpec>& plans,
+                                  int64_t now_us);
+
+struct RegisterClient {
+  std::string client_id, name, currency, timezone;
+};
+Result<Decision> DecideRegister(const ClientState& state, const RegisterClient& cmd, int64_t now_us);
+
+struct StartContract {
+  std::string plan_id;
+  uint32_t plan_version = 0;  // 0 = latest
+  uint32_t from_month = 0;
+  uint32_t term_months = 0;   // 0 = the plan's minimum term, or open-ended when it has none
+  uint32_t prepaid_months = 0;
+  bool timely = false;
+  uint32_t units = 0;
+  std::map<std::string, uint32_t> extras;
+};
+Result<Decision> DecideContractStart(const ClientState& state, const Catalog& catalog,
+                                     const StartContract& cmd, int64_t now_us);
+Result<Decision> DecideUnits(const ClientState& state, uint32_t units, uint32_t from_month, int64_t now_us);
+Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, int64_t now_us);
+
+struct LogWork {
+  std::string kind, task, staff, note;
+  int64_t minutes = 0;          // hour kinds
+  int64_t count = 0;            // item kinds
+  int64_t at_us = 0;            // when the work was done
+  bool urgent = false;
+  std::optional<bool> off_hours;  // nullopt: the plan's calendar decides
+  bool late = false;            // book into the first open month when the work's month is closed
+  bool emergency = false;       // allowed while the client is blocked
+};
+Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t now_us);
+Result<Decision> DecideAccept(const ClientState& state, const std::string& task, int64_t at_us,
+                              bool late, int64_t now_us);
+Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const std::string& reason,
+                            int64_t now_us);
+
+struct BuyHours {
+  int64_t minutes = 0;
+  std::optional<int64_t> price_minor;   // nullopt: the plan's block offer for that size
+  int64_t expires_at_us = 0;            // 0 = never
+  int64_t at_us = 0;
+};
+Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, int64_t now_us);
+Result<Decision> DecideBuyAddon(const ClientState& state, const std::string& addon_id, uint32_t month,
+                                int64_t at_us, int64_t now_us);
+Result<Decision> DecidePay(const ClientState& state, int64_t amount_minor, const std::string& ref,
+                           int64_t at_us, int64_t now_us);
+
+struct AdjustCmd {
+  schemas::AdjustmentKind kind = schemas::AdjustmentKind::PENALTY;
+  int64_t amount_minor = 0;
+  std::string reason;
+  uint32_t month = 0;   // 0 = first open month
+};
+Result<Decision> DecideAdjust(const ClientState& state, const AdjustCmd& cmd, int64_t now_us);
+
+// Closes `month`: HoursCarriedOver, HoursExpired (by bucket), SlotsExpired, PeriodClosed.
+// A month already closed: an empty Decision (no-op). Months close in order; a month cannot
+// close before it has ended in the client's zone.
+Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t now_us);
+
+// Incidents (SLA).
+enum class IncidentAction { kOpen, kRespond, kResolve, kReprioritize, kReopen };
+Result<Decision> DecideIncident(const ClientState& state, IncidentAction action, const std::string& id,
+                                uint8_t priority, const std::string& title, int64_t at_us, int64_t now_us);
+
+}  // namespace hourbank::projections

@@ -1,0 +1,269 @@
+// Client state: the one fold over a client's events, used both to answer reads (balances,
+// burned hours, invoices, work reports) and to decide new events (projections/decide.h).
+//
+// How hours are consumed (DESIGN.md §3): within a month, hour work counted in that month is
+// drawn in seq order from (1) the month's allowance, (2) the reserve, (3) prepaid blocks,
+// soonest-expiring first, then oldest first, (4) overage. A surcharge multiplier scales what
+// the work costs in whatever pays for it.
+//
+// Months are evaluated lazily and in order: the state keeps, per open month, the entries that
+// count in it; the reserve and blocks a month starts with are what the previous month ended
+// with (its recorded closing entries when closed, its projected ones when still open). So work
+// logged for October after November's work was logged still draws October's allowance first,
+// and November's reserve reflects October's carry. Closed months keep only their frozen
+// summary (burned figures and invoice) unless `retain_entries` is set, so memory grows with
+// clients and months, not with events.
+//
+// Thread safety: none; a ClientState is owned by one thread at a time.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <tuple>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/status.h"
+#include "projections/plan.h"
+#include "projections/units.h"
+#include "schemas/events.capnp.h"
+
+namespace hourbank::projections {
+
+// One line of an invoice. amount_minor = quantity × unit_price_minor, except lines whose
+// amount is rounded once from a computed price (overage by the minute, discounts).
+struct InvoiceLine {
+  std::string code;          // fee, discount, overage, task, surcharge, addon, hours_block, extra, penalty, credit
+  std::string description;
+  int64_t quantity = 0;      // items, units, minutes (overage) or 1
+  int64_t unit_price_minor = 0;
+  int64_t amount_minor = 0;
+  bool operator==(const InvoiceLine&) const = default;
+};
+
+struct Invoice {
+  uint32_t month = 0;
+  std::vector<InvoiceLine> lines;
+  int64_t total_minor = 0;
+  bool closed = false;
+};
+
+// BLAKE2b-256 over the canonical text of the lines ("code\tdescription\tquantity\tunit\tamount\n"
+// per line). Recorded in PeriodClosed so an audit proves the invoice did not change.
+std::array<uint8_t, 32> LinesDigest(const std::vector<InvoiceLine>& lines);
+
+// What paid for (part of) an entry.
+struct Charge {
+  enum class Source : uint8_t { kAllowance, kReserve, kBlock, kOverage, kUnlimited, kSlot,
+                                kAddonSlot, kOneOff, kIncluded };
+  Source source = Source::kAllowance;
+  int64_t minutes = 0;       // hour sources
+  int64_t count = 0;         // item sources
+  int64_t amount_minor = 0;  // money billed for this part (one-off, overage; surcharge below)
+  int64_t surcharge_minor = 0;
+  uint64_t block_seq = 0;    // kBlock
+  std::string pool;          // kSlot / kAddonSlot
+};
+const char* SourceName(Charge::Source source);
+
+// One work entry (a WorkLogged event).
+struct Entry {
+  uint64_t seq = 0;
+  int64_t at_us = 0;          // effective time of the work
+  uint32_t month = 0;         // month it counts in (0 while waiting for acceptance)
+  std::string kind, task, staff, note;
+  Unit unit = Unit::kHour;
+  int64_t minutes = 0;        // as logged
+  int64_t count = 0;
+  uint32_t multiplier_percent = 100;
+  bool urgent = false, off_hours = false, late = false, emergency = false, voided = false;
+  std::vector<Charge> charges;   // filled by month evaluation
+  int64_t billed_minor() const;  // sum of amounts and surcharges
+  std::string paid_by() const;   // "allowance 2h, reserve 30m", "slot site", "one-off" …
+};
+
+struct Block {
+  uint64_t seq = 0;            // the HoursPurchased event
+  int64_t minutes = 0;         // bought
+  int64_t left_minutes = 0;    // at the start of the month being evaluated
+  int64_t expires_at_us = 0;   // 0 = never
+  uint32_t expires_month = 0;  // month whose close expires it (0 = never)
+  uint32_t month = 0;          // month bought (usable from this month on)
+};
+
+struct PoolUsage {
+  uint32_t quota = 0;   // plan quota + single-pool add-ons (or shared add-on slots)
+  uint32_t used = 0;
+  uint32_t left() const { return used >= quota ? 0 : quota - used; }
+};
+
+// The evaluation of one month: draws, slot usage, closing figures, invoice.
+struct MonthEval {
+  uint32_t month = 0;
+  bool in_contract = false;
+  bool trial = false;
+  bool closed = false;
+  int64_t included_minutes = 0;
+  int64_t allowance_used_minutes = 0;
+  int64_t reserve_start_minutes = 0;
+  int64_t reserve_used_minutes = 0;
+  int64_t block_used_minutes = 0;
+  int64_t overage_minutes = 0;
+  int64_t unlimited_minutes = 0;
+  int64_t used_minutes = 0;         // all hour work counted (after multipliers)
+  std::map<std::string, PoolUsage> pools;
+  // Closing: computed by the rules for open months, as recorded for closed months.
+  int64_t carried_minutes = 0;
+  int64_t expired_allowance_minutes = 0;
+  int64_t expired_reserve_minutes = 0;
+  int64_t expired_block_minutes = 0;
+  std::vector<std::pair<uint64_t, int64_t>> expired_blocks;  // (block seq, minutes)
+  int64_t reserve_end_minutes = 0;
+  std::vector<Block> blocks_end;    // blocks with minutes left after this month
+  Invoice invoice;
+  int64_t expired_minutes() const {
+    return expired_allowance_minutes + expired_reserve_minutes + expired_block_minutes;
+  }
+};
+
+// A contract segment: the terms from `from_month` on (a start or a change).
+struct ContractTerms {
+  std::string plan_id;
+  uint32_t plan_version = 0;
+  std::shared_ptr<const PlanSpec> plan;
+  uint32_t from_month = 0;
+  uint32_t term_months = 0;     // 0 = open-ended
+  uint32_t prepaid_months = 0;
+  bool timely = false;
+  std::map<std::string, uint32_t> extras;
+};
+
+struct Incident {
+  std::string id;
+  uint8_t priority = 1;
+  int64_t opened_us = 0, responded_us = 0, resolved_us = 0;
+  std::vector<std::pair<int64_t, uint8_t>> priority_changes;  // (at, new priority)
+  std::vector<int64_t> reopened_us;
+  std::vector<int64_t> resolved_history_us;
+};
+
+// A problem found while replaying: a closing entry that does not follow from the rules, an
+// event that refers to something unknown. Audit reports these.
+struct ReplayProblem {
+  uint64_t seq = 0;
+  std::string what;
+};
+
+struct ClientOptions {
+  bool retain_entries = false;  // keep entries of closed months (work reports, voids of old entries)
+};
+
+class ClientState {
+ public:
+  explicit ClientState(ClientOptions options = {}) : options_(options) {}
+  // The stream this state folds; set before the first event so errors can name the client.
+  void set_id(std::string id) { id_ = std::move(id); }
+
+  // Folds one event of this client's stream (events must come in seq order). Events that do
+  // not fit (unknown entry, bad plan text) are recorded as problems, never thrown.
+  void Apply(uint64_t seq, schemas::Event::Reader event);
+
+  // ---- identity and contract
+  bool registered() const { return registered_; }
+  const std::string& id() const { return id_; }
+  const std::string& name() const { return name_; }
+  const std::string& currency() const { return currency_; }
+  const Zone& zone() const { return zone_; }
+  uint32_t version() const { return version_; }          // events applied (stream version)
+  uint64_t last_seq() const { return last_seq_; }
+  bool has_contract() const { return !terms_.empty(); }
+  const ContractTerms* TermsFor(uint32_t month) const;   // nullptr outside the contract
+  uint32_t first_month() const;                          // first contract month, 0 if none
+  uint32_t last_month() const { return last_month_; }    // last contract month, 0 = open-ended
+  uint32_t UnitsFor(uint32_t month) const;
+
+  // ---- months
+  uint32_t last_closed_month() const { return last_closed_; }
+  uint32_t FirstOpenMonth() const;          // the month after the last closed (or the first contract month)
+  bool IsClosed(uint32_t month) const;
+  // Evaluates `month` (closed: the frozen figures; open: projected from the months before).
+  MonthEval Evaluate(uint32_t month) const;
+  Invoice InvoiceFor(uint32_t month) const { return Evaluate(month).invoice; }
+
+  // ---- money
+  int64_t invoiced_closed_minor() const;   // sum of closed invoice totals
+  int64_t paid_minor() const { return paid_minor_; }
+  int64_t outstanding_minor() const { return invoiced_closed_minor() - paid_minor_; }
+  // Blocked at `now_us`: an invoice closed for more than the grace days is not covered by payments.
+  bool BlockedAt(int64_t now_us) const;
+
+  // ---- entries
+  const Entry* FindEntry(uint64_t seq) const;
+  std::vector<const Entry*> PendingForTask(const std::string& task) const;  // logged, not yet accepted
+  std::vector<Entry> EntriesFor(uint32_t month) const;   // with charges filled in (needs retain for closed)
+  const std::map<std::string, Incident>& incidents() const { return incidents_; }
+  const std::vector<ReplayProblem>& problems() const { return problems_; }
+  // Recorded closing facts of a closed month, for audit comparison.
+  struct RecordedClose {
+    int64_t carried_minutes = 0, reserve_after_minutes = 0;
+    std::vector<std::tuple<schemas::Bucket, uint64_t, int64_t>> expired;  // bucket, block seq, minutes
+    std::map<std::string, uint32_t> slots_expired;
+    int64_t total_minor = 0;
+    std::array<uint8_t, 32> lines_digest{};
+    uint32_t line_count = 0;
+    uint64_t closed_seq = 0;
+  };
+  const std::map<uint32_t, RecordedClose>& recorded_closes() const { return closes_; }
+
+  // ---- internals used by evaluation (public for decide.cc)
+  struct Adjust {
+    uint64_t seq = 0;
+    std::string code, description;
+    int64_t amount_minor = 0;   // signed
+  };
+  struct MonthData {
+    std::vector<uint64_t> entry_seqs;      // entries counting in this month, in counting order
+    std::vector<Adjust> adjustments;       // penalties, credits, add-ons, hour blocks, charges
+    std::map<std::string, uint32_t> addon_slots;  // pool (or shared add-on id) -> slots bought
+  };
+
+ private:
+  void ApplyClose(uint64_t seq, uint32_t month);
+  void CountEntry(uint64_t seq, uint32_t month);
+  MonthEval EvaluateOpen(uint32_t month, int64_t reserve_start, const std::vector<Block>& blocks) const;
+  void Problem(uint64_t seq, std::string what) { problems_.push_back({seq, std::move(what)}); }
+
+  ClientOptions options_;
+  bool registered_ = false;
+  std::string id_, name_, currency_;
+  Zone zone_ = Zone::Utc();
+  uint32_t version_ = 0;
+  uint64_t last_seq_ = 0;
+
+  std::vector<ContractTerms> terms_;                 // by from_month
+  std::map<uint32_t, uint32_t> units_;               // from month -> units
+  uint32_t last_month_ = 0;
+
+  std::map<uint64_t, Entry> entries_;                // by seq (open months; all when retained)
+  std::map<uint32_t, MonthData> months_;             // open months' data (all when retained)
+  std::vector<Block> blocks_;                        // all blocks ever bought, minutes as bought
+  std::map<uint64_t, uint32_t> block_index_;         // seq -> index in blocks_
+
+  // Frozen state after the last closed month.
+  uint32_t last_closed_ = 0;
+  int64_t reserve_after_close_ = 0;
+  std::map<uint64_t, int64_t> block_left_after_close_;   // block seq -> minutes left
+  std::map<uint32_t, MonthEval> closed_;             // frozen evaluations of closed months
+  std::map<uint32_t, RecordedClose> closes_;
+  RecordedClose pending_close_;                      // closing entries seen before PeriodClosed
+  uint32_t pending_close_month_ = 0;
+
+  int64_t paid_minor_ = 0;
+  std::map<std::string, Incident> incidents_;
+  std::vector<ReplayProblem> problems_;
+};
+
+}  // namespace hourbank::projections

@@ -1,0 +1,573 @@
+// Scenario tests: each price list run through at least four months, every figure worked out by
+// hand from ../shared/TARIFFS.md (arithmetic in the comments). Money in minor units.
+#include "sim.h"
+
+using namespace hourbank;
+using namespace hourbank::projections;
+using hourbank::testing::LineAmount;
+using hourbank::testing::Sim;
+
+// ---------------------------------------------------------------------------------------
+// 1C Start: 20 000/month, 10 h included, carry into a reserve capped at 10 h, 2 000/h beyond,
+// two trial months, billed on acceptance. The TARIFFS.md worked example, month by month.
+
+namespace {
+Sim OneCStartThroughMarch(ClientOptions options = {.retain_entries = true}) {
+  Sim s(options);
+  s.DefineExample("1c-start.toml");
+  s.AddClient("c1", "RUB");
+  s.Start("c1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
+  // 2025-10 (trial): 2h30m accepted.
+  s.LogHours("c1", "consultation", 150, "2025-10-10T12:00", "T1");
+  s.Accept("c1", "T1", "2025-10-20T12:00");
+  s.Close("c1", 202510);
+  // 2025-11 (trial): 6h accepted.
+  s.LogHours("c1", "development", 360, "2025-11-05T12:00", "T2");
+  s.Accept("c1", "T2", "2025-11-06T12:00");
+  s.Close("c1", 202511);
+  // 2025-12: 3h.
+  s.LogHours("c1", "development", 180, "2025-12-03T12:00", "T3");
+  s.Accept("c1", "T3", "2025-12-04T12:00");
+  s.Close("c1", 202512);
+  // 2026-01: 14h accepted; T6 (1h) logged 30 Jan, accepted 2 Feb.
+  s.LogHours("c1", "development", 600, "2026-01-12T12:00", "T4");
+  s.LogHours("c1", "update", 240, "2026-01-13T12:00", "T5");
+  s.Accept("c1", "T4", "2026-01-20T12:00");
+  s.Accept("c1", "T5", "2026-01-21T12:00");
+  s.LogHours("c1", "development", 60, "2026-01-30T12:00", "T6");
+  s.Close("c1", 202601);
+  // 2026-02: 1h + T6.
+  s.Accept("c1", "T6", "2026-02-02T12:00");
+  s.LogHours("c1", "consultation", 60, "2026-02-10T12:00", "T7");
+  s.Accept("c1", "T7", "2026-02-11T12:00");
+  s.Close("c1", 202602);
+  // 2026-03: 25h.
+  s.LogHours("c1", "development", 1500, "2026-03-10T12:00", "T8");
+  s.Accept("c1", "T8", "2026-03-11T12:00");
+  s.Close("c1", 202603);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("1C Start trial months bill every accepted hour at 2000 and charge no fee", "[scenario][1c]") {
+  Sim s = OneCStartThroughMarch();
+  auto& c = s.client("c1");
+  // 2025-10: 2.5 h × 2 000.00 = 5 000.00; no fee, no allowance.
+  Invoice oct = c.InvoiceFor(202510);
+  CHECK(oct.total_minor == 500000);
+  CHECK(LineAmount(oct, "fee") == 0);
+  CHECK(c.Evaluate(202510).included_minutes == 0);
+  // 2025-11: 6 h × 2 000.00 = 12 000.00.
+  CHECK(c.InvoiceFor(202511).total_minor == 1200000);
+}
+
+TEST_CASE("1C Start carries unused hours into the reserve after the trial", "[scenario][1c]") {
+  Sim s = OneCStartThroughMarch();
+  auto dec = s.client("c1").Evaluate(202512);
+  // 10 h included − 3 h used = 7 h carried; reserve 0 + 7 = 7 h; fee 20 000.00.
+  CHECK(dec.allowance_used_minutes == 180);
+  CHECK(dec.carried_minutes == 420);
+  CHECK(dec.reserve_end_minutes == 420);
+  CHECK(dec.invoice.total_minor == 2000000);
+}
+
+TEST_CASE("1C Start draws the reserve after the allowance and counts work in its acceptance month", "[scenario][1c]") {
+  Sim s = OneCStartThroughMarch();
+  auto jan = s.client("c1").Evaluate(202601);
+  // 14 h accepted in January (T6 is accepted in February): allowance 10 h, reserve 4 h of 7 h.
+  CHECK(jan.used_minutes == 840);
+  CHECK(jan.allowance_used_minutes == 600);
+  CHECK(jan.reserve_used_minutes == 240);
+  CHECK(jan.reserve_end_minutes == 180);  // 7 − 4 = 3 h
+  CHECK(jan.carried_minutes == 0);
+  CHECK(jan.invoice.total_minor == 2000000);
+}
+
+TEST_CASE("1C Start expires what exceeds the 10 hour reserve cap", "[scenario][1c]") {
+  Sim s = OneCStartThroughMarch();
+  auto feb = s.client("c1").Evaluate(202602);
+  // T6 (1 h, accepted 2 Feb) + T7 1 h = 2 h; 8 h unused; reserve 3 h + 7 h = 10 h (cap); 1 h expires.
+  CHECK(feb.used_minutes == 120);
+  CHECK(feb.carried_minutes == 420);
+  CHECK(feb.expired_allowance_minutes == 60);
+  CHECK(feb.reserve_end_minutes == 600);
+  CHECK(feb.invoice.total_minor == 2000000);
+}
+
+TEST_CASE("1C Start bills hours beyond allowance and a full reserve as overage", "[scenario][1c]") {
+  Sim s = OneCStartThroughMarch();
+  auto mar = s.client("c1").Evaluate(202603);
+  // 25 h: allowance 10 h, reserve 10 h, overage 5 h × 2 000.00 = 10 000.00; total 30 000.00.
+  CHECK(mar.allowance_used_minutes == 600);
+  CHECK(mar.reserve_used_minutes == 600);
+  CHECK(mar.overage_minutes == 300);
+  CHECK(LineAmount(mar.invoice, "overage") == 1000000);
+  CHECK(mar.invoice.total_minor == 3000000);
+  CHECK(s.client("c1").problems().empty());
+}
+
+TEST_CASE("1C Start work waiting for acceptance is not billed", "[scenario][1c]") {
+  Sim s;
+  s.DefineExample("1c-start.toml");
+  s.AddClient("c1", "RUB");
+  s.Start("c1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
+  s.LogHours("c1", "development", 120, "2025-10-10T12:00", "X");
+  CHECK(s.client("c1").InvoiceFor(202510).total_minor == 0);
+  CHECK(s.client("c1").PendingForTask("X").size() == 1);
+}
+
+TEST_CASE("the reserve expires with the last month of the contract", "[scenario][1c]") {
+  Sim s;
+  s.DefineExample("1c-start.toml");
+  s.AddClient("c1", "RUB");
+  // Four months: two trial, then two paid; nothing worked in the paid months.
+  s.Start("c1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 4});
+  for (uint32_t m : {202510u, 202511u, 202512u}) s.Close("c1", m);
+  auto jan = s.client("c1").Evaluate(202601);
+  // 2025-12 carried 10 h into the reserve; January is the last month: 10 h unused allowance
+  // cannot carry past a full reserve (cap 10 h) and expire, and the reserve's 10 h expire too.
+  CHECK(jan.reserve_start_minutes == 600);
+  CHECK(jan.expired_allowance_minutes == 600);
+  CHECK(jan.expired_reserve_minutes == 600);
+  s.Close("c1", 202601);
+  CHECK(s.client("c1").problems().empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// AlterCPA (USD, cents): quotas, one-off prices, surcharges.
+
+TEST_CASE("AlterCPA Basic worked example invoices 898.00", "[scenario][altercpa]") {
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a1", "USD");
+  s.Start("a1", {.plan_id = "altercpa-basic", .from_month = 202603, .term_months = 0});
+  // 2026-03-03 is a Tuesday, 03-02 a Monday, 03-04 a Wednesday (Moscow time).
+  s.LogItems("a1", "complex_integration", 1, "2026-03-03T11:00");        // one-off 50.00
+  s.LogItems("a1", "complex_integration", 1, "2026-03-03T11:00", true);  // urgent: 3 × 50 = 150.00
+  s.LogItems("a1", "simple_integration", 1, "2026-03-03T11:00", true);   // slot + (3−1) × 15 = 30.00
+  s.LogItems("a1", "site_link", 22, "2026-03-02T15:00");                 // 20 slots + 2 × 9 = 18.00
+  s.LogItems("a1", "emergency", 1, "2026-03-04T20:00");                  // off-hours own price 150.00
+  Invoice inv = s.client("a1").InvoiceFor(202603);
+  // 500 + 50 + 150 + 30 + 18 + 150 = 898.00
+  CHECK(LineAmount(inv, "fee") == 50000);
+  CHECK(LineAmount(inv, "surcharge") == 3000);
+  CHECK(LineAmount(inv, "task") == 5000 + 15000 + 1800 + 15000);
+  CHECK(inv.total_minor == 89800);
+  auto ev = s.client("a1").Evaluate(202603);
+  CHECK(ev.pools.at("site").used == 20);
+  CHECK(ev.pools.at("simple_integration").used == 1);
+}
+
+TEST_CASE("AlterCPA urgent work outside working hours takes the larger multiplier, not both", "[scenario][altercpa]") {
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a1", "USD");
+  s.Start("a1", {.plan_id = "altercpa-basic", .from_month = 202603});
+  // Saturday 2026-03-07: off-hours (2×) and urgent (3×) → 3 × 50.00 = 150.00, not 300.00.
+  s.LogItems("a1", "complex_integration", 1, "2026-03-07T12:00", true);
+  CHECK(LineAmount(s.client("a1").InvoiceFor(202603), "task") == 15000);
+}
+
+TEST_CASE("AlterCPA off-hours work within quota pays a surcharge of one price", "[scenario][altercpa]") {
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a1", "USD");
+  s.Start("a1", {.plan_id = "altercpa-basic", .from_month = 202603});
+  // Sunday 2026-03-08: a site from the archive within quota: (2 − 1) × 6.00 = 6.00 surcharge.
+  s.LogItems("a1", "site_archive", 1, "2026-03-08T12:00");
+  auto inv = s.client("a1").InvoiceFor(202603);
+  CHECK(LineAmount(inv, "surcharge") == 600);
+  CHECK(inv.total_minor == 50000 + 600);
+}
+
+TEST_CASE("AlterCPA Basic runs four months: slots expire and do not carry", "[scenario][altercpa]") {
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a1", "USD");
+  s.Start("a1", {.plan_id = "altercpa-basic", .from_month = 202603});
+  s.LogItems("a1", "site_link", 22, "2026-03-02T15:00");
+  s.Close("a1", 202603);
+  // March: 20 site slots used, 0 left; 20 simple integrations and 20 offers unused expire.
+  const auto& rc = s.client("a1").recorded_closes().at(202603);
+  CHECK(rc.slots_expired.count("site") == 0);
+  CHECK(rc.slots_expired.at("offer") == 20);
+  CHECK(rc.slots_expired.at("simple_integration") == 20);
+  // April: quotas start again at 20; 5 sites use 5 slots.
+  s.LogItems("a1", "site_archive", 5, "2026-04-07T12:00");
+  auto apr = s.client("a1").Evaluate(202604);
+  CHECK(apr.pools.at("site").quota == 20);
+  CHECK(apr.pools.at("site").used == 5);
+  CHECK(apr.invoice.total_minor == 50000);
+  s.Close("a1", 202604);
+  s.Close("a1", 202605);
+  s.LogItems("a1", "standard_integration", 2, "2026-06-09T12:00");  // one-off 2 × 25.00
+  CHECK(s.client("a1").InvoiceFor(202606).total_minor == 50000 + 5000);
+  s.Close("a1", 202606);
+  // Invoices: 518.00 + 500.00 + 500.00 + 550.00 = 2068.00 outstanding with no payment.
+  CHECK(s.client("a1").outstanding_minor() == 51800 + 50000 + 50000 + 55000);
+  CHECK(s.client("a1").problems().empty());
+}
+
+TEST_CASE("AlterCPA Constructor shares one add-on pool between offers and simple integrations", "[scenario][altercpa]") {
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a2", "USD");
+  s.Start("a2", {.plan_id = "altercpa-constructor", .from_month = 202603});
+  s.Must("a2", DecideBuyAddon(s.client("a2"), "altercpa-offers-simple-40", 202603, s.At("a2", "2026-03-02T10:00"), s.now_us));
+  s.LogItems("a2", "simple_integration", 45, "2026-03-03T11:00");  // 40 own pool + 5 shared
+  s.LogItems("a2", "api_offer", 40, "2026-03-03T11:00");           // 40 own pool (offer)
+  s.LogItems("a2", "external_offer", 36, "2026-03-03T11:00");      // 35 shared (40 − 5), 1 one-off 15.00
+  auto ev = s.client("a2").Evaluate(202603);
+  CHECK(ev.pools.at("simple_integration").used == 40);
+  CHECK(ev.pools.at("offer").used == 40);
+  CHECK(ev.pools.at("altercpa-offers-simple-40").used == 40);
+  // 500.00 fee + 200.00 add-on + 15.00 one-off external offer = 715.00
+  CHECK(LineAmount(ev.invoice, "addon") == 20000);
+  CHECK(LineAmount(ev.invoice, "task") == 1500);
+  CHECK(ev.invoice.total_minor == 71500);
+}
+
+TEST_CASE("AlterCPA Constructor sites come only from the sites add-on", "[scenario][altercpa]") {
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a2", "USD");
+  s.Start("a2", {.plan_id = "altercpa-constructor", .from_month = 202603});
+  s.LogItems("a2", "site_link", 1, "2026-03-03T11:00");  // no site quota: one-off 9.00
+  s.Must("a2", DecideBuyAddon(s.client("a2"), "altercpa-sites-40", 202603, s.At("a2", "2026-03-04T10:00"), s.now_us));
+  s.LogItems("a2", "site_link", 3, "2026-03-05T11:00");  // the add-on raised pool site to 40: slots
+  auto ev = s.client("a2").Evaluate(202603);
+  // Draws are in log order: the first site came before the add-on was counted? No: add-on
+  // slots belong to the month, so all 4 sites fit in the 40 slots: 500.00 + 200.00 = 700.00.
+  CHECK(ev.pools.at("site").quota == 40);
+  CHECK(ev.pools.at("site").used == 4);
+  CHECK(ev.invoice.total_minor == 70000);
+}
+
+// ---------------------------------------------------------------------------------------
+// AGBIS (RUB): per-licence volume tiers, compounding discounts rounded once.
+
+TEST_CASE("AGBIS 10 licences on a 3-month contract cost 17 400.00 a month", "[scenario][agbis]") {
+  Sim s;
+  s.DefineExample("agbis.toml");
+  s.AddClient("g1", "RUB");
+  s.Start("g1", {.plan_id = "agbis", .from_month = 202601, .term_months = 3, .units = 10});
+  // Tier 8–11: 1740 × 10 = 17 400.00
+  for (uint32_t m : {202601u, 202602u, 202603u}) CHECK(s.client("g1").InvoiceFor(m).total_minor == 1740000);
+}
+
+TEST_CASE("AGBIS 151 licences cost less than 150", "[scenario][agbis]") {
+  Sim s;
+  s.DefineExample("agbis.toml");
+  s.AddClient("g1", "RUB");
+  s.AddClient("g2", "RUB");
+  s.Start("g1", {.plan_id = "agbis", .from_month = 202601, .term_months = 3, .units = 150});
+  s.Start("g2", {.plan_id = "agbis", .from_month = 202601, .term_months = 3, .units = 151});
+  // 150 × 420 = 63 000.00; 151 × 408 = 61 608.00
+  CHECK(s.client("g1").InvoiceFor(202601).total_minor == 6300000);
+  CHECK(s.client("g2").InvoiceFor(202601).total_minor == 6160800);
+}
+
+TEST_CASE("AGBIS discounts compound on the unrounded price and round once, as the price list shows", "[scenario][agbis]") {
+  Sim s;
+  s.DefineExample("agbis.toml");
+  s.AddClient("g1", "RUB");
+  s.AddClient("g2", "RUB");
+  s.AddClient("g3", "RUB");
+  // 1–3 licences, 6 months prepaid, timely: 4440 × 0.93 × 0.8 = 3303.36 → 3303 per licence.
+  s.Start("g1", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .prepaid_months = 6, .timely = true, .units = 2});
+  CHECK(s.client("g1").InvoiceFor(202601).total_minor == 2 * 330300);
+  // 16–20 licences, 12 months prepaid, timely: 1320 × 0.8 × 0.8 = 844.8 → 845 per licence.
+  s.Start("g2", {.plan_id = "agbis", .from_month = 202601, .term_months = 12, .prepaid_months = 12, .timely = true, .units = 18});
+  CHECK(s.client("g2").InvoiceFor(202601).total_minor == 18 * 84500);
+  // 10 licences, 6 months prepaid, timely: 1740 × 0.93 × 0.8 = 1294.56 → 1295; 12 950.00.
+  s.Start("g3", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .prepaid_months = 6, .timely = true, .units = 10});
+  auto inv = s.client("g3").InvoiceFor(202601);
+  CHECK(inv.total_minor == 1295000);
+  CHECK(LineAmount(inv, "fee") == 1740000);
+  CHECK(LineAmount(inv, "discount") == -(1740000 - 1295000));
+}
+
+TEST_CASE("AGBIS recalculates the fee every month from the licences installed", "[scenario][agbis]") {
+  Sim s;
+  s.DefineExample("agbis.toml");
+  s.AddClient("g1", "RUB");
+  s.Start("g1", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .prepaid_months = 6, .timely = true,
+                 .units = 10, .extras = {{"extra_contact", 2}}});
+  s.Must("g1", DecideUnits(s.client("g1"), 16, 202603, s.now_us));
+  // Jan, Feb: 10 × 1295 = 12 950.00 + 2 extra contacts × 1 000.00 = 14 950.00
+  // Mar, Apr: 16 licences, tier 16–20: 1320 × 0.93 × 0.8 = 982.08 → 982; 16 × 982 = 15 712.00 + 2 000.00
+  for (uint32_t m : {202601u, 202602u}) {
+    CHECK(s.client("g1").InvoiceFor(m).total_minor == 1495000);
+    s.Close("g1", m);
+  }
+  for (uint32_t m : {202603u, 202604u}) {
+    CHECK(s.client("g1").InvoiceFor(m).total_minor == 1571200 + 200000);
+    s.Close("g1", m);
+  }
+  CHECK(LineAmount(s.client("g1").InvoiceFor(202603), "extra") == 200000);
+  CHECK(s.client("g1").problems().empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// KIT (RUB): burning packages, never-burning blocks.
+
+TEST_CASE("KIT 15 hour package burns what is unused at month end", "[scenario][kit]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k1", "RUB");
+  s.Start("k1", {.plan_id = "kit-hours-15", .from_month = 202601, .term_months = 3});
+  s.LogHours("k1", "support", 540, "2026-01-14T12:00");  // 9 h
+  auto jan = s.client("k1").Evaluate(202601);
+  // 15 h − 9 h = 6 h expire, nothing carried.
+  CHECK(jan.expired_allowance_minutes == 360);
+  CHECK(jan.carried_minutes == 0);
+  s.Close("k1", 202601);
+  auto feb = s.client("k1").Evaluate(202602);
+  CHECK(feb.reserve_start_minutes == 0);
+  CHECK(feb.included_minutes == 900);
+}
+
+TEST_CASE("KIT prepaid block never burns and runs into overage in the third month", "[scenario][kit]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k2", "RUB");
+  s.Start("k2", {.plan_id = "kit-prepaid", .from_month = 202601});
+  const int64_t rate = s.client("k2").TermsFor(202601)->plan->overage_rate_minor;
+  s.Must("k2", DecideBuyHours(s.client("k2"), {.minutes = 3000, .price_minor = 10000000, .at_us = s.At("k2", "2026-01-05T10:00")}, s.now_us));
+  const uint64_t block = s.seq;
+  s.LogHours("k2", "support", 1200, "2026-01-14T12:00");      // 20 h
+  s.Close("k2", 202601);
+  s.LogHours("k2", "development", 1200, "2026-02-14T12:00");  // 20 h
+  s.Close("k2", 202602);
+  s.LogHours("k2", "consultation", 900, "2026-03-14T12:00");  // 15 h
+  auto mar = s.client("k2").Evaluate(202603);
+  // 50 h − 20 − 20 = 10 h left: March draws 10 h from the block and 5 h are overage.
+  CHECK(mar.block_used_minutes == 600);
+  CHECK(mar.overage_minutes == 300);
+  CHECK(LineAmount(mar.invoice, "overage") == 5 * rate);
+  CHECK(mar.expired_minutes() == 0);
+  s.Close("k2", 202603);
+  s.Close("k2", 202604);
+  CHECK(s.client("k2").Evaluate(202601).expired_minutes() == 0);
+  CHECK(s.client("k2").Evaluate(202602).expired_minutes() == 0);
+  CHECK(s.client("k2").InvoiceFor(202601).total_minor == 10000000);  // the block itself
+  (void)block;
+  CHECK(s.client("k2").problems().empty());
+}
+
+TEST_CASE("a prepaid block with an expiry date expires its remainder at that month's close", "[scenario][kit]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k2", "RUB");
+  s.Start("k2", {.plan_id = "kit-prepaid", .from_month = 202601});
+  s.Must("k2", DecideBuyHours(s.client("k2"), {.minutes = 600, .price_minor = 100, .expires_at_us = s.At("k2", "2026-02-15T00:00"),
+                                               .at_us = s.At("k2", "2026-01-05T10:00")}, s.now_us));
+  s.LogHours("k2", "support", 120, "2026-01-14T12:00");
+  s.Close("k2", 202601);
+  auto feb = s.client("k2").Evaluate(202602);
+  // 10 h − 2 h = 8 h left; the block expires in February: 8 h expire at its close.
+  CHECK(feb.expired_block_minutes == 480);
+  s.Close("k2", 202602);
+  CHECK(s.client("k2").Evaluate(202603).block_used_minutes == 0);
+  CHECK(s.client("k2").problems().empty());
+}
+
+TEST_CASE("a block is drawn after the allowance, soonest-expiring first", "[scenario][kit]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k3", "RUB");
+  s.Start("k3", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 3});
+  s.Must("k3", DecideBuyHours(s.client("k3"), {.minutes = 600, .price_minor = 100, .at_us = s.At("k3", "2026-01-02T10:00")}, s.now_us));
+  const uint64_t never = s.seq;
+  s.Must("k3", DecideBuyHours(s.client("k3"), {.minutes = 600, .price_minor = 100, .expires_at_us = s.At("k3", "2026-06-01"),
+                                               .at_us = s.At("k3", "2026-01-02T10:00")}, s.now_us));
+  const uint64_t expiring = s.seq;
+  s.LogHours("k3", "support", 720, "2026-01-14T12:00");  // 12 h: 10 h allowance, 2 h from the expiring block
+  auto entries = s.client("k3").EntriesFor(202601);
+  REQUIRE(entries.size() == 1);
+  REQUIRE(entries[0].charges.size() == 2);
+  CHECK(entries[0].charges[1].block_seq == expiring);
+  CHECK(entries[0].charges[1].minutes == 120);
+  (void)never;
+}
+
+// ---------------------------------------------------------------------------------------
+// bpmonline (RUB): flat fees, unlimited hours.
+
+TEST_CASE("bpmonline Business bills its flat fee for four months whatever the hours", "[scenario][bpm]") {
+  Sim s;
+  s.DefineExample("bpmonline.toml");
+  s.AddClient("b1", "RUB");
+  s.Start("b1", {.plan_id = "bpm-business", .from_month = 202601, .term_months = 12});
+  s.LogHours("b1", "support", 6000, "2026-01-14T12:00");  // 100 h: unlimited
+  for (uint32_t m : {202601u, 202602u, 202603u, 202604u}) {
+    auto ev = s.client("b1").Evaluate(m);
+    CHECK(ev.invoice.total_minor == 8900000);  // 89 000.00
+    CHECK(ev.overage_minutes == 0);
+    s.Close("b1", m);
+  }
+  CHECK(s.client("b1").Evaluate(202601).unlimited_minutes == 6000);
+  CHECK(s.client("b1").outstanding_minor() == 4 * 8900000);
+}
+
+TEST_CASE("bpmonline refuses a contract shorter than the one-year minimum", "[scenario][bpm]") {
+  Sim s;
+  s.DefineExample("bpmonline.toml");
+  s.AddClient("b1", "RUB");
+  auto r = DecideContractStart(s.client("b1"), s.catalog, {.plan_id = "bpm-basic", .from_month = 202601, .term_months = 3}, s.now_us);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("minimum term of 12") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// Rules across plans.
+
+TEST_CASE("a price list change does not touch an existing contract", "[scenario][versions]") {
+  Sim s;
+  s.DefineToml("[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\nfee_minor = 100000\n");
+  s.AddClient("x", "RUB");
+  s.Start("x", {.plan_id = "p", .from_month = 202601});
+  s.DefineToml("[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\nfee_minor = 150000\n");
+  CHECK(s.catalog.Find("p")->version == 2);
+  s.AddClient("y", "RUB");
+  s.Start("y", {.plan_id = "p", .from_month = 202601});
+  CHECK(s.client("x").InvoiceFor(202601).total_minor == 100000);  // pinned v1
+  CHECK(s.client("y").InvoiceFor(202601).total_minor == 150000);  // signed on v2
+}
+
+TEST_CASE("defining the same plan twice makes no new version", "[scenario][versions]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  const uint64_t before = s.seq;
+  s.DefineExample("kit.toml");
+  CHECK(s.seq == before);
+}
+
+TEST_CASE("work in a closed month is refused unless booked late into the first open month", "[scenario][locked]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 3});
+  s.Close("k", 202601);
+  LogWork w{.kind = "support", .task = "L", .minutes = 60, .at_us = s.At("k", "2026-01-20T12:00")};
+  auto refused = DecideLog(s.client("k"), w, s.now_us);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("--late") != std::string::npos);
+  w.late = true;
+  s.Must("k", DecideLog(s.client("k"), w, s.now_us));
+  // Counted in February, the first open month.
+  CHECK(s.client("k").Evaluate(202602).used_minutes == 60);
+  CHECK(s.client("k").Evaluate(202601).used_minutes == 0);
+}
+
+TEST_CASE("voiding an entry of an open month gives its hours back", "[scenario][void]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 3});
+  const uint64_t e = s.LogHours("k", "support", 720, "2026-01-14T12:00");
+  CHECK(s.client("k").Evaluate(202601).overage_minutes == 120);
+  s.Must("k", DecideVoid(s.client("k"), e, "logged twice", s.now_us));
+  auto jan = s.client("k").Evaluate(202601);
+  CHECK(jan.used_minutes == 0);
+  CHECK(jan.overage_minutes == 0);
+}
+
+TEST_CASE("voiding an entry of a closed month credits what it was billed in the first open month", "[scenario][void]") {
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a", "USD");
+  s.Start("a", {.plan_id = "altercpa-basic", .from_month = 202603});
+  const uint64_t e = s.LogItems("a", "site_layout", 1, "2026-03-03T11:00");  // one-off 250.00
+  s.Close("a", 202603);
+  s.Must("a", DecideVoid(s.client("a"), e, "client cancelled", s.now_us));
+  auto apr = s.client("a").InvoiceFor(202604);
+  CHECK(LineAmount(apr, "credit") == -25000);
+  CHECK(apr.total_minor == 50000 - 25000);
+  CHECK(s.client("a").InvoiceFor(202603).total_minor == 50000 + 25000);  // frozen
+}
+
+TEST_CASE("months close in order, only after they end, and closing twice is a no-op", "[scenario][close]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 3});
+  auto skip = DecideClose(s.client("k"), 202602, s.now_us);
+  REQUIRE_FALSE(skip.ok());
+  CHECK(skip.error().message.find("close 2026-01 first") != std::string::npos);
+  auto early = DecideClose(s.client("k"), 202601, s.At("k", "2026-01-31T23:59"));
+  REQUIRE_FALSE(early.ok());
+  CHECK(early.error().message.find("has not ended") != std::string::npos);
+  s.Close("k", 202601);
+  const uint64_t before = s.seq;
+  auto again = DecideClose(s.client("k"), 202601, s.now_us);
+  REQUIRE(again.ok());
+  CHECK(again.value().events.empty());
+  CHECK(s.seq == before);
+}
+
+TEST_CASE("an unpaid invoice blocks the client after the grace days, emergency work still goes in", "[scenario][debt]") {
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a", "USD");
+  s.Start("a", {.plan_id = "altercpa-basic", .from_month = 202603});
+  s.Close("a", 202603);
+  auto& c = s.client("a");
+  const int64_t grace_us = int64_t(c.TermsFor(202603)->plan->grace_days) * 86400LL * 1000000;
+  const int64_t due = c.zone().MonthEndUs(202603) + grace_us;
+  CHECK_FALSE(c.BlockedAt(due - 1));
+  CHECK(c.BlockedAt(due));
+  LogWork w{.kind = "site_link", .count = 1, .at_us = due + 1000};
+  auto refused = DecideLog(c, w, due + 2000);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("blocked") != std::string::npos);
+  w.emergency = true;
+  s.Must("a", DecideLog(s.client("a"), w, due + 2000));
+  s.Must("a", DecidePay(s.client("a"), 50000, "wire 1", due + 3000, due + 3000));
+  CHECK_FALSE(s.client("a").BlockedAt(due + 4000));
+}
+
+TEST_CASE("hour buckets balance for every closed month", "[scenario][property]") {
+  // included + reserve_in + blocks_in = used_from_buckets + carried + expired + reserve_out + blocks_out
+  Sim s = OneCStartThroughMarch();
+  auto& c = s.client("c1");
+  for (uint32_t m = 202510; m <= 202603; m = NextMonth(m)) {
+    auto ev = c.Evaluate(m);
+    int64_t blocks_in = 0, blocks_out = 0;
+    (void)blocks_in;
+    for (const auto& b : ev.blocks_end) blocks_out += b.left_minutes;
+    const int64_t lhs = ev.included_minutes + ev.reserve_start_minutes;
+    const int64_t rhs = ev.allowance_used_minutes + ev.reserve_used_minutes + ev.expired_allowance_minutes +
+                        ev.expired_reserve_minutes + ev.reserve_end_minutes;
+    INFO(FormatMonth(m));
+    CHECK(lhs == rhs);
+    CHECK(blocks_out == 0);
+  }
+}
+
+TEST_CASE("an invoice total equals the sum of its lines", "[scenario][property]") {
+  Sim s = OneCStartThroughMarch();
+  for (uint32_t m = 202510; m <= 202603; m = NextMonth(m)) {
+    auto inv = s.client("c1").InvoiceFor(m);
+    int64_t sum = 0;
+    for (const auto& l : inv.lines) sum += l.amount_minor;
+    CHECK(sum == inv.total_minor);
+  }
+}
+
+TEST_CASE("state folded without retained entries gives the same figures", "[scenario][property]") {
+  // The lean fold (used for whole-ledger rebuilds) drops closed months' entries; every figure
+  // must still equal the full fold's.
+  Sim full = OneCStartThroughMarch({.retain_entries = true});
+  Sim lean = OneCStartThroughMarch({.retain_entries = false});
+  for (uint32_t m = 202510; m <= 202603; m = NextMonth(m)) {
+    auto a = full.client("c1").Evaluate(m);
+    auto b = lean.client("c1").Evaluate(m);
+    INFO(FormatMonth(m));
+    CHECK(a.invoice.lines == b.invoice.lines);
+    CHECK(a.used_minutes == b.used_minutes);
+    CHECK(a.carried_minutes == b.carried_minutes);
+    CHECK(a.expired_minutes() == b.expired_minutes());
+    CHECK(a.reserve_end_minutes == b.reserve_end_minutes);
+  }
+}
