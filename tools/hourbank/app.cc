@@ -1,0 +1,138 @@
+#include "tools/hourbank/app.h"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/format.h>
+
+namespace hourbank::cli {
+
+using projections::Catalog;
+using projections::ClientState;
+using projections::Decision;
+
+int64_t App::now_us() const {
+  if (now_override_us) return *now_override_us;
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ledger::Log& App::log(bool create) {
+  if (borrowed_) return *borrowed_;
+  if (!log_) {
+    ledger::Options options;
+    options.create_if_missing = create;
+    options.error_if_exists = create;
+    options.durability = nosync ? ledger::Durability::kNoSync : ledger::Durability::kSync;
+    log_ = Must(ledger::Log::Open(ledger_dir, options));
+  }
+  return *log_;
+}
+
+ClientState App::LoadClient(const std::string& client_id, const LoadOptions& options) {
+  if (!ledger::ValidClientId(client_id) || client_id[0] == '$')
+    Fail(Code::kInvalid, fmt::format("client id '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-'", client_id));
+  ClientState state({.retain_entries = options.retain_entries});
+  state.set_id(client_id);
+  ledger::ReadOptions read;
+  read.known_at_us = options.known_at_us;
+  Must(log().ReadStream(client_id, 1, 0, [&](const ledger::EventView& v) {
+    // Business time filters facts, not the client's identity: registration always applies.
+    if (options.as_of_us != 0 && v.event.getEffectiveAtUs() > options.as_of_us &&
+        !v.event.getBody().isClientRegistered())
+      return true;
+    state.Apply(v.seq, v.event);
+    return true;
+  }, read));
+  return state;
+}
+
+Catalog App::LoadCatalog(int64_t known_at_us) {
+  Catalog catalog;
+  ledger::ReadOptions read;
+  read.known_at_us = known_at_us;
+  Must(log().ReadStream(projections::kCatalogStream, 1, 0, [&](const ledger::EventView& v) {
+    catalog.Apply(v.seq, v.event);
+    return true;
+  }, read));
+  return catalog;
+}
+
+std::vector<std::string> App::ClientIds() {
+  std::vector<std::string> out;
+  for (std::string& id : log().stream_ids())
+    if (!id.empty() && id[0] != '$') out.push_back(std::move(id));
+  return out;
+}
+
+AppendOutcome App::Append(const std::string& stream, Decision& decision, uint32_t expected_version,
+                          const std::string& key, const std::string& request_text) {
+  AppendOutcome out;
+  if (decision.events.empty()) return out;
+  ledger::AppendRequest req;
+  req.client_id = stream;
+  req.expected_version = expected_version;
+  req.idempotency_key = key;
+  if (!key.empty()) req.request_digest = ledger::Digest(stream + '\0' + request_text);
+  for (ledger::EventDraft& d : decision.events) {
+    d.root().setActor(actor);
+    if (!key.empty()) d.root().setIdempotencyKey(key);
+    req.events.push_back(std::move(d));
+  }
+  decision.events.clear();
+  out.result = Must(log().Append(std::move(req)));
+  out.replayed = out.result.replayed;
+  return out;
+}
+
+AppendOutcome App::DecideAndAppend(const std::string& client_id,
+                                   const std::function<Result<Decision>(const ClientState&)>& decide,
+                                   const std::string& key, const std::string& request_text, std::string* summary) {
+  // An idempotent retry answers from the first attempt before deciding again: the state may
+  // have moved on (the entry exists now), and the same key must give the same answer.
+  if (!key.empty()) {
+    auto rec = Must(log().LookupKey(key));
+    if (rec) {
+      if (rec->request_digest != ledger::Digest(client_id + '\0' + request_text))
+        Fail(Code::kConflict, fmt::format("idempotency key '{}' was used for another request; use a new key", key));
+      AppendOutcome out;
+      out.result.first_seq = rec->first_seq;
+      out.result.count = rec->count;
+      out.replayed = true;
+      out.result.replayed = true;
+      return out;
+    }
+  }
+  for (int attempt = 0;; ++attempt) {
+    ClientState state = LoadClient(client_id);
+    Decision d = Must(decide(state));
+    if (summary) *summary = d.summary;
+    if (d.events.empty()) return {};
+    try {
+      return Append(client_id, d, state.version(), key, request_text);
+    } catch (const CommandError& e) {
+      // Another writer appended to this client between our read and our write: decide again.
+      if (e.error.code != Code::kConflict || e.error.current_version == 0 || attempt >= 2) throw;
+    }
+  }
+}
+
+void App::PrintJson(const nlohmann::json& j) const { std::cout << j.dump() << '\n'; }
+
+void App::Say(const std::string& line) const { std::cout << line << '\n'; }
+
+int64_t ParseTimeFlag(const std::string& text, const projections::Zone& zone, const char* flag) {
+  auto t = projections::ParseTime(text, zone);
+  if (!t.ok()) Fail(Code::kInvalid, fmt::format("{}: {}", flag, t.error().message));
+  return t.value();
+}
+
+uint32_t ParseMonthFlag(const std::string& text, const char* flag) {
+  auto m = projections::ParseMonth(text);
+  if (!m.ok()) Fail(Code::kInvalid, fmt::format("{}: {}", flag, m.error().message));
+  return m.value();
+}
+
+}  // namespace hourbank::cli

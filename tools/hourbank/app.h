@@ -1,0 +1,97 @@
+// The hourbank CLI's context: global options, the ledger (opened on first use), loading
+// client state by replay, appending decisions with idempotency and optimistic concurrency,
+// and output (tables for people, JSON for programs).
+//
+// Not thread-safe: one App per process (the server has its own context).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ledger/log.h"
+#include "projections/decide.h"
+#include "projections/state.h"
+
+namespace hourbank::cli {
+
+// A user-facing failure raised inside a command: becomes `hourbank: error: …` and an exit code.
+struct CommandError {
+  Error error;
+};
+[[noreturn]] inline void Fail(Error e) { throw CommandError{std::move(e)}; }
+[[noreturn]] inline void Fail(Code code, std::string message) { Fail(Error{code, std::move(message)}); }
+template <typename T>
+T Must(Result<T> r) {
+  if (!r.ok()) Fail(r.error());
+  return std::move(r).value();
+}
+inline void Must(Status s) {
+  if (!s.ok()) Fail(s.error());
+}
+
+struct LoadOptions {
+  int64_t as_of_us = 0;     // business time: only events effective at or before (0 = all)
+  int64_t known_at_us = 0;  // recorded time: only events recorded at or before (0 = all)
+  bool retain_entries = true;
+};
+
+struct AppendOutcome {
+  ledger::AppendResult result;
+  bool replayed = false;
+};
+
+class App {
+ public:
+  // Global options (set by main from flags and the environment).
+  std::string ledger_dir = "./hourbank-ledger";
+  std::string server_url, token;
+  std::string actor = "cli";
+  bool json = false;
+  bool nosync = false;
+  std::optional<int64_t> now_override_us;   // HOURBANK_NOW, for tests and backfills
+
+  int64_t now_us() const;
+  // Opens the ledger on first use. create: `hourbank init`.
+  ledger::Log& log(bool create = false);
+  bool log_open() const { return log_ != nullptr; }
+  void close_log() { log_.reset(); }
+  // Use an already-open log (the server and the demo share theirs).
+  void adopt_log(ledger::Log* log) { borrowed_ = log; }
+
+  projections::ClientState LoadClient(const std::string& client_id, const LoadOptions& options = {});
+  projections::Catalog LoadCatalog(int64_t known_at_us = 0);
+  // Client ids (streams without the '$' system prefix), sorted.
+  std::vector<std::string> ClientIds();
+
+  // Appends a decision to a stream with expected_version, an optional idempotency key and a
+  // request digest over `request_text` (the command as the user gave it).
+  AppendOutcome Append(const std::string& stream, projections::Decision& decision, uint32_t expected_version,
+                       const std::string& key = {}, const std::string& request_text = {});
+
+  // Decide-and-append with retries on a concurrent writer (expected-version conflict):
+  // reloads the state and decides again, at most 3 times.
+  AppendOutcome DecideAndAppend(const std::string& client_id,
+                                const std::function<Result<projections::Decision>(const projections::ClientState&)>& decide,
+                                const std::string& key = {}, const std::string& request_text = {},
+                                std::string* summary = nullptr);
+
+  // Output.
+  void PrintJson(const nlohmann::json& j) const;
+  void Say(const std::string& line) const;   // a line for people on stdout
+
+ private:
+  std::unique_ptr<ledger::Log> log_;
+  ledger::Log* borrowed_ = nullptr;
+};
+
+// Parses a time flag in the client's zone (or UTC), failing with a clear message.
+int64_t ParseTimeFlag(const std::string& text, const projections::Zone& zone, const char* flag);
+uint32_t ParseMonthFlag(const std::string& text, const char* flag);
+
+}  // namespace hourbank::cli

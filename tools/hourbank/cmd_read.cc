@@ -1,0 +1,186 @@
+// balance, invoice, burned, report, history, rebuild.
+#include <chrono>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "tools/hourbank/commands.h"
+#include "tools/hourbank/progress.h"
+#include "tools/hourbank/views.h"
+
+namespace hourbank::cli {
+
+using namespace projections;
+using nlohmann::json;
+
+namespace {
+
+struct TimeArgs {
+  std::string as_of, known_at;
+};
+
+void AddTimeOptions(CLI::App* cmd, TimeArgs& t) {
+  cmd->add_option("--as-of", t.as_of, "business time: the state at that moment, from everything known now");
+  cmd->add_option("--known-at", t.known_at, "recorded time: only what had been recorded by then");
+}
+
+// Loads the client honouring --as-of/--known-at. Times without an offset are read in the
+// client's zone, so the zone is looked up first from an unrestricted replay.
+ClientState LoadWithTime(App& app, const std::string& client, const TimeArgs& t, int64_t* as_of_out) {
+  ClientState probe = app.LoadClient(client, {.retain_entries = false});
+  if (!probe.registered())
+    Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
+  LoadOptions o;
+  if (!t.as_of.empty()) o.as_of_us = ParseTimeFlag(t.as_of, probe.zone(), "--as-of");
+  if (!t.known_at.empty()) o.known_at_us = ParseTimeFlag(t.known_at, probe.zone(), "--known-at");
+  if (as_of_out) *as_of_out = o.as_of_us ? o.as_of_us : (o.known_at_us ? o.known_at_us : app.now_us());
+  if (o.as_of_us == 0 && o.known_at_us == 0) return app.LoadClient(client);
+  ClientState s = app.LoadClient(client, o);
+  if (!s.registered())
+    Fail(Code::kNotFound, fmt::format("client '{}' was not registered yet at that time", client));
+  return s;
+}
+
+}  // namespace
+
+// The checkpoint a rebuild writes for one client: the materialised balance and month figures
+// at the stream version it reflects (see README, "Projections and checkpoints").
+json ClientCheckpoint(const ClientState& s, int64_t now_us) {
+  json months = json::array();
+  const uint32_t last = s.FirstOpenMonth();
+  for (uint32_t m = s.first_month(); m != 0 && m <= last; m = NextMonth(m)) {
+    MonthEval ev = s.Evaluate(m);
+    months.push_back({{"month", MonthText(m)}, {"total_minor", ev.invoice.total_minor}, {"used_minutes", ev.used_minutes},
+                      {"carried_minutes", ev.carried_minutes}, {"expired_minutes", ev.expired_minutes()}, {"closed", ev.closed}});
+  }
+  return {{"client", s.id()}, {"version", s.version()}, {"last_seq", s.last_seq()}, {"months", months},
+          {"outstanding_minor", s.outstanding_minor()}, {"balance", BalanceJson(s, now_us)}};
+}
+
+void RegisterReadCommands(CLI::App& cli, App& app) {
+  // ---- balance
+  struct BalArgs { std::string client; TimeArgs t; };
+  auto ba = std::make_shared<BalArgs>();
+  auto* bal = cli.add_subcommand("balance", "What is left: allowance, reserve, blocks, overage, slots, debt\n"
+                                            "  e.g. hourbank balance acme --as-of 2026-03-31T23:00 --json");
+  bal->add_option("CLIENT", ba->client)->required();
+  AddTimeOptions(bal, ba->t);
+  bal->callback([&app, ba] {
+    int64_t at = 0;
+    ClientState s = LoadWithTime(app, ba->client, ba->t, &at);
+    json j = BalanceJson(s, at);
+    app.json ? app.PrintJson(j) : (void)std::fputs(BalanceText(j).c_str(), stdout);
+  });
+
+  // ---- invoice
+  struct InvArgs { std::string client, month; TimeArgs t; };
+  auto ia = std::make_shared<InvArgs>();
+  auto* inv = cli.add_subcommand("invoice", "A month's invoice lines and total\n  e.g. hourbank invoice acme 2026-03 --json");
+  inv->add_option("CLIENT", ia->client)->required();
+  inv->add_option("MONTH", ia->month, "YYYY-MM")->required();
+  AddTimeOptions(inv, ia->t);
+  inv->callback([&app, ia] {
+    const uint32_t month = ParseMonthFlag(ia->month, "MONTH");
+    ClientState s = LoadWithTime(app, ia->client, ia->t, nullptr);
+    json j = InvoiceJson(s, month);
+    app.json ? app.PrintJson(j) : (void)std::fputs(InvoiceText(j).c_str(), stdout);
+  });
+
+  // ---- burned
+  struct BurnArgs { std::string client, from, to; TimeArgs t; };
+  auto bu = std::make_shared<BurnArgs>();
+  auto* burned = cli.add_subcommand("burned", "Hours per month: included, used, carried over, expired\n"
+                                              "  e.g. hourbank burned acme --from 2026-01 --to 2026-06");
+  burned->add_option("CLIENT", bu->client)->required();
+  burned->add_option("--from", bu->from, "first month (default: the contract's first)");
+  burned->add_option("--to", bu->to, "last month (default: the current open month)");
+  AddTimeOptions(burned, bu->t);
+  burned->callback([&app, bu] {
+    ClientState s = LoadWithTime(app, bu->client, bu->t, nullptr);
+    const uint32_t from = bu->from.empty() ? 0 : ParseMonthFlag(bu->from, "--from");
+    const uint32_t to = bu->to.empty() ? 0 : ParseMonthFlag(bu->to, "--to");
+    if (from && to && to < from) Fail(Code::kInvalid, "--to is before --from");
+    if (from && to && MonthsBetween(from, to) > 1200) Fail(Code::kLimit, "at most 100 years at once");
+    json j = BurnedJson(s, from, to);
+    app.json ? app.PrintJson(j) : (void)std::fputs(BurnedText(j).c_str(), stdout);
+  });
+
+  // ---- report
+  struct RepArgs { std::string client, month; TimeArgs t; };
+  auto ra = std::make_shared<RepArgs>();
+  auto* rep = cli.add_subcommand("report", "The month's work: who, when, task, time, what paid for it\n"
+                                           "  e.g. hourbank report acme 2026-03");
+  rep->add_option("CLIENT", ra->client)->required();
+  rep->add_option("MONTH", ra->month, "YYYY-MM")->required();
+  AddTimeOptions(rep, ra->t);
+  rep->callback([&app, ra] {
+    const uint32_t month = ParseMonthFlag(ra->month, "MONTH");
+    ClientState s = LoadWithTime(app, ra->client, ra->t, nullptr);
+    json j = ReportJson(s, month);
+    app.json ? app.PrintJson(j) : (void)std::fputs(ReportText(j).c_str(), stdout);
+  });
+
+  // ---- history
+  struct HistArgs { std::string client, known_at; uint64_t from_seq = 0; };
+  auto ha = std::make_shared<HistArgs>();
+  auto* hist = cli.add_subcommand("history", "Every event of a client, oldest first (--json: one object per line)\n"
+                                             "  e.g. hourbank history acme --json --from-seq 100");
+  hist->add_option("CLIENT", ha->client)->required();
+  hist->add_option("--from-seq", ha->from_seq, "start at this seq");
+  hist->add_option("--known-at", ha->known_at, "only events recorded by then");
+  hist->callback([&app, ha] {
+    ClientState probe = app.LoadClient(ha->client, {.retain_entries = false});
+    if (!probe.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", ha->client));
+    ledger::ReadOptions read;
+    if (!ha->known_at.empty()) read.known_at_us = ParseTimeFlag(ha->known_at, probe.zone(), "--known-at");
+    std::vector<std::vector<std::string>> rows = {{"seq", "type", "effective", "recorded", "actor"}};
+    Must(app.log().ReadStream(ha->client, 1, 0, [&](const ledger::EventView& v) {
+      if (v.seq < ha->from_seq) return true;
+      json j = EventJson(v.seq, v.event, probe.zone());
+      if (app.json) std::printf("%s\n", j.dump().c_str());
+      else rows.push_back({std::to_string(v.seq), j["type"], j["effective_at"].get<std::string>().substr(0, 16),
+                           j["recorded_at"].get<std::string>().substr(0, 16), j["actor"]});
+      return true;
+    }, read));
+    if (!app.json) std::fputs(Table(rows).c_str(), stdout);
+  });
+
+  // ---- rebuild
+  auto* rebuild = cli.add_subcommand("rebuild", "Drop the projection checkpoints and replay the whole log\n  e.g. hourbank rebuild");
+  rebuild->callback([&app] {
+    ledger::Log& log = app.log();
+    Must(log.DropCheckpoints());
+    const auto t0 = std::chrono::steady_clock::now();
+    std::map<std::string, ClientState, std::less<>> states;
+    uint64_t events = 0;
+    Progress progress("rebuild", log.head_seq(), app.json);
+    Must(log.Scan(1, 0, [&](const ledger::EventView& v) {
+      ++events;
+      if ((events & 0xFFF) == 0) progress.Set(v.seq);
+      const capnp::Text::Reader id = v.event.getClientId();
+      if (id.size() == 0 || id[0] == '$') return true;
+      auto it = states.find(std::string_view(id.cStr(), id.size()));
+      if (it == states.end()) {
+        it = states.emplace(std::string(id.cStr(), id.size()), ClientState({.retain_entries = false})).first;
+        it->second.set_id(it->first);
+      }
+      it->second.Apply(v.seq, v.event);
+      return true;
+    }));
+    progress.Done();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    size_t problems = 0;
+    for (auto& [id, s] : states) {
+      Must(log.PutCheckpoint("client/" + id, ClientCheckpoint(s, app.now_us()).dump()));
+      problems += s.problems().size();
+    }
+    json j = {{"events", events}, {"clients", states.size()}, {"seconds", seconds}, {"problems", problems},
+              {"events_per_second", seconds > 0 ? uint64_t(double(events) / seconds) : 0}};
+    if (app.json) app.PrintJson(j);
+    else app.Say(fmt::format("replayed {} events for {} clients in {:.3f} s ({} events/s); {} problem(s){}", events,
+                             states.size(), seconds, j["events_per_second"].get<uint64_t>(), problems,
+                             problems ? " — run `hourbank audit`" : ""));
+  });
+}
+
+}  // namespace hourbank::cli

@@ -1,0 +1,205 @@
+// init, plan define/list/show, client add/list, contract start/units/end.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "tools/hourbank/commands.h"
+#include "tools/hourbank/views.h"
+
+namespace hourbank::cli {
+
+using namespace projections;
+using nlohmann::json;
+
+namespace {
+
+std::string ReadPlanFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    Fail(Code::kNotFound, fmt::format("plan file '{}' does not exist; pass the path of a .toml plan file", path));
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size > (4u << 20)) Fail(Code::kLimit, fmt::format("plan file '{}' is larger than 4 MiB", path));
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in && !in.eof()) Fail(Code::kIo, fmt::format("cannot read plan file '{}'", path));
+  return ss.str();
+}
+
+}  // namespace
+
+void RegisterSetupCommands(CLI::App& cli, App& app) {
+  // ---- init
+  auto* init = cli.add_subcommand("init", "Create an empty ledger\n  e.g. hourbank --ledger ./books init");
+  init->callback([&app] {
+    app.log(/*create=*/true);
+    app.Say(fmt::format("ledger created in {}", app.ledger_dir));
+  });
+
+  // ---- plan
+  auto* plan = cli.add_subcommand("plan", "Define and inspect plans (tariffs)");
+  plan->require_subcommand(1);
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto* define = plan->add_subcommand("define", "Define every plan in TOML files (a changed plan becomes a new version)\n"
+                                                "  e.g. hourbank plan define examples/plans/1c-start.toml");
+  define->add_option("FILE", *files, "plan files (.toml)")->required();
+  define->callback([&app, files] {
+    std::vector<PlanSpec> all;
+    for (const std::string& f : *files) {
+      auto plans = Must(ParsePlans(ReadPlanFile(f), f));
+      for (auto& p : plans) all.push_back(std::move(p));
+    }
+    for (size_t i = 0; i < all.size(); ++i)
+      for (size_t j = i + 1; j < all.size(); ++j)
+        if (all[i].id == all[j].id) Fail(Code::kInvalid, fmt::format("plan '{}' is defined twice in the files given", all[i].id));
+    Catalog catalog = app.LoadCatalog();
+    Decision d = Must(DecidePlanDefine(catalog, all, app.now_us()));
+    app.Append(kCatalogStream, d, catalog.version());
+    if (app.json) app.PrintJson({{"summary", d.summary}});
+    else app.Say(d.summary);
+  });
+  auto* list = plan->add_subcommand("list", "List the plans and their versions\n  e.g. hourbank plan list --json");
+  list->callback([&app] {
+    Catalog catalog = app.LoadCatalog();
+    json arr = json::array();
+    std::vector<std::vector<std::string>> rows = {{"plan", "version", "currency", "name"}};
+    for (const auto& [id, versions] : catalog.plans()) {
+      const auto& v = versions.back();
+      const std::string name = v.spec ? v.spec->name : "";
+      const std::string cur = v.spec ? v.spec->currency : "";
+      arr.push_back({{"id", id}, {"version", v.version}, {"currency", cur}, {"name", name}, {"versions", versions.size()}});
+      rows.push_back({id, std::to_string(v.version), cur, name});
+    }
+    if (app.json) app.PrintJson(arr);
+    else std::fputs(Table(rows).c_str(), stdout);
+  });
+  auto show_id = std::make_shared<std::string>();
+  auto show_version = std::make_shared<uint32_t>(0);
+  auto* show = plan->add_subcommand("show", "Show one plan as canonical TOML\n  e.g. hourbank plan show 1c-start --version 1");
+  show->add_option("ID", *show_id, "plan id")->required();
+  show->add_option("--version", *show_version, "version (default: latest)");
+  show->callback([&app, show_id, show_version] {
+    Catalog catalog = app.LoadCatalog();
+    const Catalog::Version* v = catalog.Find(*show_id, *show_version);
+    if (!v) Fail(Code::kNotFound, fmt::format("unknown plan '{}'{}; see `hourbank plan list`", *show_id,
+                                              *show_version ? fmt::format(" version {}", *show_version) : ""));
+    if (app.json) app.PrintJson({{"id", *show_id}, {"version", v->version}, {"seq", v->seq}, {"toml", v->spec_toml}});
+    else {
+      app.Say(fmt::format("# {} version {} (defined in event #{})", *show_id, v->version, v->seq));
+      std::fputs(v->spec_toml.c_str(), stdout);
+    }
+  });
+
+  // ---- client
+  auto* client = cli.add_subcommand("client", "Register and list clients");
+  client->require_subcommand(1);
+  auto reg = std::make_shared<RegisterClient>();
+  auto* add = client->add_subcommand("add", "Register a client\n  e.g. hourbank client add acme --name \"Acme Ltd\" --currency RUB --timezone Europe/Moscow");
+  add->add_option("ID", reg->client_id, "client id: a-z, 0-9, '.', '_', '-'")->required();
+  add->add_option("--name", reg->name, "display name")->required();
+  add->add_option("--currency", reg->currency, "ISO 4217 code, e.g. RUB, USD")->required();
+  add->add_option("--timezone", reg->timezone, "IANA zone, e.g. Europe/Moscow")->required();
+  add->callback([&app, reg] {
+    if (!ledger::ValidClientId(reg->client_id) || reg->client_id[0] == '$')
+      Fail(Code::kInvalid, fmt::format("client id '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-' starting with a letter or digit",
+                                       reg->client_id));
+    std::string summary;
+    app.DecideAndAppend(reg->client_id, [&](const ClientState& s) { return DecideRegister(s, *reg, app.now_us()); },
+                        {}, {}, &summary);
+    app.json ? app.PrintJson({{"client", reg->client_id}, {"summary", summary}}) : app.Say(summary);
+  });
+  auto* clist = client->add_subcommand("list", "List clients\n  e.g. hourbank client list");
+  clist->callback([&app] {
+    json arr = json::array();
+    std::vector<std::vector<std::string>> rows = {{"client", "name", "currency", "zone", "plan"}};
+    for (const std::string& id : app.ClientIds()) {
+      ClientState s = app.LoadClient(id, {.retain_entries = false});
+      const auto* t = s.TermsFor(s.FirstOpenMonth());
+      arr.push_back({{"client", id}, {"name", s.name()}, {"currency", s.currency()}, {"timezone", s.zone().name()},
+                     {"plan", t ? t->plan_id : ""}});
+      rows.push_back({id, s.name(), s.currency(), s.zone().name(), t ? t->plan_id : ""});
+    }
+    app.json ? app.PrintJson(arr) : (void)std::fputs(Table(rows).c_str(), stdout);
+  });
+
+  // ---- contract
+  auto* contract = cli.add_subcommand("contract", "Sign, change and end contracts");
+  contract->require_subcommand(1);
+  struct StartArgs {
+    std::string client, plan, from;
+    uint32_t months = 0, prepaid = 0, units = 0, version = 0;
+    bool timely = false;
+    std::vector<std::string> extras;
+  };
+  auto sa = std::make_shared<StartArgs>();
+  auto* start = contract->add_subcommand(
+      "start", "Sign a contract\n  e.g. hourbank contract start acme --plan agbis --from 2026-01 --months 6 --prepaid 6 --timely --units 10 --extra extra_contact=2");
+  start->add_option("CLIENT", sa->client)->required();
+  start->add_option("--plan", sa->plan, "plan id")->required();
+  start->add_option("--plan-version", sa->version, "pin an older version (default: latest)");
+  start->add_option("--from", sa->from, "first month, YYYY-MM")->required();
+  start->add_option("--months", sa->months, "term in months (default: the plan's minimum term)");
+  start->add_option("--prepaid", sa->prepaid, "months paid in advance (prepayment discount)");
+  start->add_flag("--timely", sa->timely, "timely conclusion or renewal (discount)");
+  start->add_option("--units", sa->units, "licences, for plans priced per licence");
+  start->add_option("--extra", sa->extras, "recurring extra NAME=QTY, e.g. personal_manager=1");
+  start->callback([&app, sa] {
+    StartContract cmd;
+    cmd.plan_id = sa->plan;
+    cmd.plan_version = sa->version;
+    cmd.from_month = ParseMonthFlag(sa->from, "--from");
+    cmd.term_months = sa->months;
+    cmd.prepaid_months = sa->prepaid;
+    cmd.timely = sa->timely;
+    cmd.units = sa->units;
+    for (const std::string& x : sa->extras) {
+      const auto eq = x.find('=');
+      uint32_t qty = 1;
+      std::string name = x;
+      if (eq != std::string::npos) {
+        name = x.substr(0, eq);
+        try {
+          size_t used = 0;
+          const unsigned long v = std::stoul(x.substr(eq + 1), &used);
+          if (used != x.size() - eq - 1 || v == 0 || v > 1000) throw std::invalid_argument("range");
+          qty = uint32_t(v);
+        } catch (const std::exception&) {
+          Fail(Code::kInvalid, fmt::format("--extra '{}': the quantity must be a whole number 1 to 1000, e.g. extra_contact=2", x));
+        }
+      }
+      cmd.extras[name] += qty;
+    }
+    Catalog catalog = app.LoadCatalog();
+    std::string summary;
+    app.DecideAndAppend(sa->client, [&](const ClientState& s) { return DecideContractStart(s, catalog, cmd, app.now_us()); },
+                        {}, {}, &summary);
+    app.json ? app.PrintJson({{"client", sa->client}, {"summary", summary}}) : app.Say(summary);
+  });
+  struct UnitsArgs { std::string client, from; uint32_t units = 0; };
+  auto ua = std::make_shared<UnitsArgs>();
+  auto* units = contract->add_subcommand("units", "Licences change from a month\n  e.g. hourbank contract units acme 16 --from 2026-03");
+  units->add_option("CLIENT", ua->client)->required();
+  units->add_option("N", ua->units, "licences")->required();
+  units->add_option("--from", ua->from, "month, YYYY-MM")->required();
+  units->callback([&app, ua] {
+    const uint32_t from = ParseMonthFlag(ua->from, "--from");
+    std::string summary;
+    app.DecideAndAppend(ua->client, [&](const ClientState& s) { return DecideUnits(s, ua->units, from, app.now_us()); }, {}, {}, &summary);
+    app.json ? app.PrintJson({{"client", ua->client}, {"summary", summary}}) : app.Say(summary);
+  });
+  struct EndArgs { std::string client, after; };
+  auto ea = std::make_shared<EndArgs>();
+  auto* end = contract->add_subcommand("end", "Set the last month of the contract\n  e.g. hourbank contract end acme --after 2026-12");
+  end->add_option("CLIENT", ea->client)->required();
+  end->add_option("--after", ea->after, "last month, YYYY-MM")->required();
+  end->callback([&app, ea] {
+    const uint32_t last = ParseMonthFlag(ea->after, "--after");
+    std::string summary;
+    app.DecideAndAppend(ea->client, [&](const ClientState& s) { return DecideContractEnd(s, last, app.now_us()); }, {}, {}, &summary);
+    app.json ? app.PrintJson({{"client", ea->client}, {"summary", summary}}) : app.Say(summary);
+  });
+}
+
+}  // namespace hourbank::cli

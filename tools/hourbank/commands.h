@@ -1,0 +1,26 @@
+// Registration of the CLI's commands. Each Register* adds subcommands to `cli` whose callbacks
+// run against `app`; failures are thrown as CommandError and turned into one line and an exit
+// code by main().
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "tools/hourbank/app.h"
+
+namespace hourbank::cli {
+
+void RegisterSetupCommands(CLI::App& cli, App& app);   // init, plan, client, contract
+void RegisterWorkCommands(CLI::App& cli, App& app);    // log, accept, void, buy, pay, adjust, close, incident
+void RegisterReadCommands(CLI::App& cli, App& app);    // balance, invoice, burned, report, history, rebuild, sla, statement
+void RegisterDemoCommand(CLI::App& cli, App& app);     // demo
+void RegisterImportCommand(CLI::App& cli, App& app);   // import (time-tracker CSV)
+// Audit, export, import-log, checkpoint, keygen, verify (tools/hourbank/audit.cc).
+void RegisterAuditCommands(CLI::App& cli, App& app);
+
+// The request as the user gave it (the command line after the global options, without
+// --key): what "the same body" means for an idempotency key.
+extern std::string g_request_text;
+
+}  // namespace hourbank::cli

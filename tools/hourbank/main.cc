@@ -1,0 +1,101 @@
+// hourbank: the command line of the ledger. See ../shared/CLI.md and README.md.
+//
+// Exit codes: 0 ok; 1 refused or failed; 2 usage; 3 conflict (expected version, idempotency
+// key reused with another body). Every failure is one line on stderr: `hourbank: error: …`.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <kj/exception.h>
+
+#include "tools/hourbank/commands.h"
+
+namespace {
+
+int ExitCodeFor(hourbank::Code code) {
+  switch (code) {
+    case hourbank::Code::kOk: return 0;
+    case hourbank::Code::kConflict: return 3;
+    default: return 1;
+  }
+}
+
+void PrintError(const std::string& message) {
+  std::string one_line = message;
+  for (char& c : one_line)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::fprintf(stderr, "hourbank: error: %s\n", one_line.c_str());
+}
+
+// The request text for idempotency keys: argv without the program, global options and --key.
+std::string RequestText(int argc, char** argv) {
+  std::string out;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--key" || a == "--ledger" || a == "--server" || a == "--token" || a == "--actor") { ++i; continue; }
+    if (a.rfind("--key=", 0) == 0 || a.rfind("--ledger=", 0) == 0 || a == "--json") continue;
+    out += a;
+    out += '\0';
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace hourbank::cli;
+  App app;
+  if (const char* v = std::getenv("HOURBANK_LEDGER")) app.ledger_dir = v;
+  if (const char* v = std::getenv("HOURBANK_SERVER")) app.server_url = v;
+  if (const char* v = std::getenv("HOURBANK_TOKEN")) app.token = v;
+  if (const char* v = std::getenv("USER")) app.actor = v;
+  if (const char* v = std::getenv("HOURBANK_NOW")) {
+    auto t = hourbank::projections::ParseTime(v, hourbank::projections::Zone::Utc());
+    if (!t.ok()) {
+      PrintError("HOURBANK_NOW: " + t.error().message);
+      return 2;
+    }
+    app.now_override_us = t.value();
+  }
+  g_request_text = RequestText(argc, argv);
+
+  CLI::App cli{"hourbank — an event-sourced ledger for support-contract hour banks and quota slots"};
+  cli.set_help_all_flag("--help-all", "all commands and their options");
+  cli.require_subcommand(1);
+  cli.fallthrough();
+  cli.add_option("--ledger", app.ledger_dir, "ledger directory (env HOURBANK_LEDGER; default ./hourbank-ledger)");
+  cli.add_option("--server", app.server_url, "talk to `hourbank serve` at this URL (env HOURBANK_SERVER)");
+  cli.add_option("--token", app.token, "bearer token for --server (env HOURBANK_TOKEN)");
+  cli.add_option("--actor", app.actor, "who is acting, recorded on every event (default: $USER)");
+  cli.add_flag("--json", app.json, "exact JSON output for programs");
+  cli.add_flag("--nosync", app.nosync, "do not fsync appends (bulk loads only: unsafe on power loss)");
+
+  RegisterSetupCommands(cli, app);
+  RegisterWorkCommands(cli, app);
+  RegisterReadCommands(cli, app);
+  RegisterDemoCommand(cli, app);
+  RegisterImportCommand(cli, app);
+  RegisterAuditCommands(cli, app);
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    PrintError(what + "; see `hourbank --help` or `hourbank COMMAND --help`");
+    return 2;
+  } catch (const CommandError& e) {
+    PrintError(e.error.message);
+    return ExitCodeFor(e.error.code);
+  } catch (const kj::Exception& e) {
+    PrintError(std::string("internal error: ") + e.getDescription().cStr());
+    return 1;
+  } catch (const std::exception& e) {
+    PrintError(std::string("internal error: ") + e.what());
+    return 1;
+  }
+  return 0;
+}
