@@ -13,8 +13,12 @@
 
 namespace hourbank::projections {
 
-// One incident as the SLA sees it. Times are UTC µs; minutes are service minutes (only time
-// inside the SLA calendar's open hours counts, holidays excluded).
+// One incident as the SLA sees it. Times are UTC µs; minutes are whole service minutes (only
+// time inside the SLA calendar's open hours counts, holidays excluded). Targets are limits on
+// the clocks: each priority the incident held is held to its own target counted from when it
+// took that priority; the reported target is the first breached limit, else the limit of the
+// priority in effect at the response / resolution / now (docs/sla.md). A clock breaches when
+// it reads more than the limit.
 struct SlaIncident {
   std::string id;
   uint8_t priority = 1;                        // priority at the end of the month / at resolution
@@ -27,10 +31,12 @@ struct SlaIncident {
   int64_t resolution_target_minutes = 0;       // 0 = none; working-day targets converted per incident
   bool reaction_breached = false, resolution_breached = false, breached = false;
   // Added fields.
-  uint8_t opened_priority = 1;                 // priority the incident was opened with
-  int64_t reaction_deadline_us = 0;            // instant the reaction target runs out; 0 = no target
-  int64_t resolution_deadline_us = 0;          // instant the resolution target runs out; 0 = no target
-  int64_t open_minutes = 0;                    // service minutes spent open up to min(now, resolution)
+  uint8_t opened_priority = 1;                 // priority the incident was opened with; 0 = unknown (docs/sla.md)
+  int64_t reaction_deadline_us = 0;            // first instant the reaction target is used up; 0 = no target
+  int64_t resolution_deadline_us = 0;          // first instant the resolution target is used up (following the
+                                               // open intervals; the last one taken as continuing); 0 = no target
+  int64_t reaction_elapsed_minutes = 0;        // reaction clock at the response, or at now while unresponded
+  int64_t open_minutes = 0;                    // resolution clock: service minutes open up to the resolution, or now while open
   uint32_t reopened_count = 0;                 // reopens recorded up to now_us
 };
 
@@ -50,9 +56,9 @@ struct SlaReport {
 // (state.TermsFor(month)). Events after now_us are ignored (a response or resolution dated
 // later than now_us counts as not yet happened). An incident without a target for its
 // priority counts in `total` but can never breach. When there is no contract in the month or
-// its plan has no [plan.sla], has_sla is false and the incidents are still listed, unmeasured
-// against targets (all targets 0, nothing breached). Never fails: an SLA calendar zone that
-// does not resolve falls back to UTC (plans are validated when defined).
+// its plan has no [plan.sla], has_sla is false and the incidents are still listed, measured
+// in wall-clock minutes, with no targets and nothing breached. Never fails: an SLA calendar
+// zone that does not resolve falls back to the client's zone.
 // Precondition: ValidMonth(month).
 SlaReport ComputeSla(const ClientState& state, uint32_t month, int64_t now_us);
 
