@@ -155,6 +155,10 @@ class Log {
   Hash head_hash() const;
   uint32_t stream_version(std::string_view client_id) const;  // 0 for an unknown stream
   std::vector<std::string> stream_ids() const;                 // every stream, sorted
+  // As stream_version() / stream_ids(), but a RocksDB read failure is returned (kIo,
+  // kCorruption) instead of being reported as 0 / an empty list.
+  Result<uint32_t> StreamVersion(std::string_view client_id) const;
+  Result<std::vector<std::string>> ListStreams() const;
   Result<std::optional<IdempotencyRecord>> LookupKey(std::string_view key) const;
 
   // Walks the hash chain from seq 1 (decoding every event, checking seq and prevHash) and
@@ -169,6 +173,10 @@ class Log {
 
   Stats stats() const;
   const std::string& dir() const;
+
+  // TEST ONLY. The next `count` group-commit writes fail as RocksDB would on a full disk
+  // (every writer of the group gets kIo, nothing is written, the head does not move).
+  void InjectWriteFailuresForTesting(uint32_t count);
 
   class Impl;
 

@@ -1,0 +1,111 @@
+// Internal to ledger/: encoding of the keys and fixed values of the on-disk format.
+// The grammar these functions implement is at the top of ledger/log.cc (and in
+// docs/on-disk-format.md). No RocksDB types appear here, so tests may include it through
+// ledger/raw.h.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hourbank::ledger::format {
+
+// The on-disk format this build reads and writes (meta "format_version").
+inline constexpr uint32_t kFormatVersion = 1;
+
+// Column family names, in the order Log opens them (after RocksDB's "default").
+inline constexpr const char* kEventsCf = "events";
+inline constexpr const char* kStreamsCf = "streams";
+inline constexpr const char* kKeysCf = "keys";
+inline constexpr const char* kMetaCf = "meta";
+inline constexpr const char* kProjectionsCf = "projections";
+
+// Keys of the meta column family.
+inline constexpr std::string_view kMetaFormatVersion = "format_version";
+inline constexpr std::string_view kMetaHeadSeq = "head_seq";
+inline constexpr std::string_view kMetaHeadHash = "head_hash";
+inline constexpr std::string_view kMetaHeadRecordedAtUs = "head_recorded_at_us";
+
+inline constexpr size_t kSeqBytes = 8;
+inline constexpr size_t kVersionBytes = 4;
+inline constexpr size_t kHashBytes = 32;
+// keys_value := first_seq fixed64_be, count fixed32_be, request_digest byte[32]
+inline constexpr size_t kKeyValueBytes = kSeqBytes + 4 + kHashBytes;
+static_assert(kKeyValueBytes == 44);
+
+inline void AppendFixed64BE(std::string* out, uint64_t v) {
+  char b[8];
+  for (int i = 7; i >= 0; --i) {
+    b[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  out->append(b, 8);
+}
+
+inline void AppendFixed32BE(std::string* out, uint32_t v) {
+  char b[4];
+  for (int i = 3; i >= 0; --i) {
+    b[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  out->append(b, 4);
+}
+
+// Reads a big-endian integer of `n` bytes (n <= 8) from the start of `in`; the caller
+// checks the length first.
+inline uint64_t ReadBE(std::string_view in, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+
+// events_key := seq fixed64_be. Big-endian so that byte order is seq order.
+inline std::string SeqKey(uint64_t seq) {
+  std::string k;
+  AppendFixed64BE(&k, seq);
+  return k;
+}
+
+inline std::optional<uint64_t> ParseSeq(std::string_view bytes) {
+  if (bytes.size() != kSeqBytes) return std::nullopt;
+  return ReadBE(bytes, kSeqBytes);
+}
+
+// streams_key := client_id 0x00 version fixed32_be. Client ids never contain 0x00 or 0x01,
+// so all keys of one client lie in [client 0x00, client 0x01).
+inline std::string StreamPrefix(std::string_view client_id) {
+  std::string k(client_id);
+  k.push_back('\0');
+  return k;
+}
+
+inline std::string StreamKey(std::string_view client_id, uint32_t version) {
+  std::string k = StreamPrefix(client_id);
+  AppendFixed32BE(&k, version);
+  return k;
+}
+
+// The first key after every key of `client_id`.
+inline std::string StreamEnd(std::string_view client_id) {
+  std::string k(client_id);
+  k.push_back('\x01');
+  return k;
+}
+
+struct StreamKeyParts {
+  std::string_view client_id;
+  uint32_t version = 0;
+};
+
+inline std::optional<StreamKeyParts> ParseStreamKey(std::string_view key) {
+  if (key.size() < 1 + 1 + kVersionBytes) return std::nullopt;
+  size_t nul = key.size() - kVersionBytes - 1;
+  if (key[nul] != '\0') return std::nullopt;
+  if (key.substr(0, nul).find('\0') != std::string_view::npos) return std::nullopt;
+  return StreamKeyParts{key.substr(0, nul),
+                        static_cast<uint32_t>(ReadBE(key.substr(nul + 1), kVersionBytes))};
+}
+
+}  // namespace hourbank::ledger::format
