@@ -524,7 +524,9 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
   ledger::EventDraft draft = Draft(at_us);
   auto body = draft.root().initBody();
   if (action == IncidentAction::kOpen) {
-    if (it != incidents.end()) return Error::Refused(fmt::format("incident '{}' is already open", id));
+    if (it != incidents.end())
+      return Error::Refused(fmt::format("incident '{}' already exists{}; use another id", id,
+                                        it->second.resolved_us ? " (resolved: reopen it with `incident reopen`)" : ""));
     if (priority < 1 || priority > 4) return Error::Invalid("--priority must be 1 (highest) to 4");
     auto b = body.initIncidentOpened();
     b.setIncidentId(id);
@@ -542,6 +544,7 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
     switch (action) {
       case IncidentAction::kRespond:
         if (inc.responded_us) return Error::Refused(fmt::format("incident '{}' already has a first response", id));
+        if (inc.resolved_us) return Error::Refused(fmt::format("incident '{}' is resolved; a first response must come before", id));
         body.initIncidentResponded().setIncidentId(id);
         d.summary = fmt::format("incident {}: first response", id);
         break;
@@ -554,6 +557,7 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
       case IncidentAction::kReprioritize: {
         if (priority < 1 || priority > 4) return Error::Invalid("--priority must be 1 (highest) to 4");
         if (inc.resolved_us) return Error::Refused(fmt::format("incident '{}' is resolved; reopen it first", id));
+        if (at_us < last_us) return Error::Invalid("the time is before the incident's last event");
         auto b = body.initIncidentReprioritized();
         b.setIncidentId(id);
         b.setPriority(priority);

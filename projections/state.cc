@@ -401,6 +401,8 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
       Incident inc;
       inc.id = Str(b.getIncidentId());
       inc.priority = b.getPriority();
+      inc.opened_priority = b.getPriority();
+      inc.title = Str(b.getTitle());
       inc.opened_us = at_us;
       incidents_[inc.id] = inc;
       break;

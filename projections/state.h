@@ -143,7 +143,9 @@ struct ContractTerms {
 
 struct Incident {
   std::string id;
-  uint8_t priority = 1;
+  uint8_t priority = 1;          // current
+  uint8_t opened_priority = 1;   // at opening
+  std::string title;
   int64_t opened_us = 0, responded_us = 0, resolved_us = 0;
   std::vector<std::pair<int64_t, uint8_t>> priority_changes;  // (at, new priority)
   std::vector<int64_t> reopened_us;

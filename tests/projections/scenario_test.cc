@@ -203,8 +203,9 @@ TEST_CASE("AlterCPA Basic runs four months: slots expire and do not carry", "[sc
   s.LogItems("a1", "standard_integration", 2, "2026-06-09T12:00");  // one-off 2 × 25.00
   CHECK(s.client("a1").InvoiceFor(202606).total_minor == 50000 + 5000);
   s.Close("a1", 202606);
-  // Invoices: 518.00 + 500.00 + 500.00 + 550.00 = 2068.00 outstanding with no payment.
-  CHECK(s.client("a1").outstanding_minor() == 51800 + 50000 + 50000 + 55000);
+  // Invoices: 518.00 + 500.00 + 500.00 + 550.00 = 2068.00, each paid at its close.
+  CHECK(s.client("a1").invoiced_closed_minor() == 51800 + 50000 + 50000 + 55000);
+  CHECK(s.client("a1").outstanding_minor() == 0);
   CHECK(s.client("a1").problems().empty());
 }
 
@@ -400,6 +401,7 @@ TEST_CASE("bpmonline Business bills its flat fee for four months whatever the ho
   s.AddClient("b1", "RUB");
   s.Start("b1", {.plan_id = "bpm-business", .from_month = 202601, .term_months = 12});
   s.LogHours("b1", "support", 6000, "2026-01-14T12:00");  // 100 h: unlimited
+  s.auto_pay = false;
   for (uint32_t m : {202601u, 202602u, 202603u, 202604u}) {
     auto ev = s.client("b1").Evaluate(m);
     CHECK(ev.invoice.total_minor == 8900000);  // 89 000.00
@@ -511,6 +513,7 @@ TEST_CASE("an unpaid invoice blocks the client after the grace days, emergency w
   s.DefineExample("altercpa.toml");
   s.AddClient("a", "USD");
   s.Start("a", {.plan_id = "altercpa-basic", .from_month = 202603});
+  s.auto_pay = false;
   s.Close("a", 202603);
   auto& c = s.client("a");
   const int64_t grace_us = int64_t(c.TermsFor(202603)->plan->grace_days) * 86400LL * 1000000;

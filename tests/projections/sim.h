@@ -34,12 +34,12 @@ class Sim {
     const std::string path = std::string(HOURBANK_SOURCE_DIR) + "/examples/plans/" + file;
     auto plans = ParsePlans(ReadFile(path), path);
     REQUIRE(plans.ok());
-    Commit(kCatalogStream, DecidePlanDefine(catalog, plans.value(), now_us));
+    Must(kCatalogStream, DecidePlanDefine(catalog, plans.value(), now_us));
   }
   void DefineToml(const std::string& text) {
     auto plans = ParsePlans(text, "inline.toml");
     if (!plans.ok()) FAIL(plans.error().message);
-    Commit(kCatalogStream, DecidePlanDefine(catalog, plans.value(), now_us));
+    Must(kCatalogStream, DecidePlanDefine(catalog, plans.value(), now_us));
   }
 
   ClientState& client(const std::string& id) {
@@ -91,7 +91,7 @@ class Sim {
     w.task = task;
     w.urgent = urgent;
     w.staff = "anna";
-    Must(id, DecideLog(client(id), w, now_us));
+    Must(id, DecideLog(client(id), w, w.at_us + kHourUs));
     return seq;
   }
   uint64_t LogItems(const std::string& id, const std::string& kind, int64_t count, const std::string& at,
@@ -104,13 +104,22 @@ class Sim {
     w.urgent = urgent;
     w.off_hours = off_hours;
     w.staff = "boris";
-    Must(id, DecideLog(client(id), w, now_us));
+    Must(id, DecideLog(client(id), w, w.at_us + kHourUs));
     return seq;
   }
   void Accept(const std::string& id, const std::string& task, const std::string& at) {
     Must(id, DecideAccept(client(id), task, At(id, at), false, now_us));
   }
-  void Close(const std::string& id, uint32_t month) { Must(id, DecideClose(client(id), month, now_us)); }
+  // Closes the month the day after it ends and, with auto_pay, pays its invoice at once (so
+  // later work is not refused for debt; debt tests turn auto_pay off).
+  void Close(const std::string& id, uint32_t month) {
+    const int64_t at = client(id).zone().MonthEndUs(month) + kHourUs;
+    Must(id, DecideClose(client(id), month, at));
+    const int64_t total = client(id).InvoiceFor(month).total_minor;
+    if (auto_pay && total > 0) Must(id, DecidePay(client(id), total, "auto", at, at));
+  }
+  static constexpr int64_t kHourUs = 3600LL * 1000000;
+  bool auto_pay = true;
 
   Catalog catalog;
   std::map<std::string, ClientState> clients;
