@@ -92,7 +92,7 @@ TEST_CASE("a Saturday-evening incident counts no service time on Sunday", "[proj
   Respond(s, "I1", "2026-01-12T09:30");       // Monday
   // Sat 17:00-19:00 = 120; Sunday closed = 0; Mon 09:00-09:30 = 30 -> 150 min (40h30m wall).
   // Deadline: Sat 120 + Mon 600 + Tue 600 = 1320, + 120 on Wednesday -> Wed 14 11:00.
-  const SlaIncident& i = Report(s, 202601).incidents.at(0);
+  const SlaIncident i = Report(s, 202601).incidents.at(0);
   CHECK(i.reaction_minutes == 150);
   CHECK(i.reaction_target_minutes == 1440);
   CHECK(i.reaction_deadline_us == s.At(kClient, "2026-01-14T11:00"));
@@ -124,7 +124,7 @@ TEST_CASE("a 24x7 plan counts every minute, nights and Sundays included", "[proj
   Resolve(s, "I1", "2026-01-11T13:00");
   // Reaction 23:30 -> 00:20 = 50 min <= 60. Resolution 23:30 -> 13:00 = 13h30m = 810 > 720;
   // deadline 23:30 + 12h = Sun 11:30.
-  const SlaIncident& i = Report(s, 202601).incidents.at(0);
+  const SlaIncident i = Report(s, 202601).incidents.at(0);
   CHECK(i.reaction_minutes == 50);
   CHECK_FALSE(i.reaction_breached);
   CHECK(i.resolution_minutes == 810);
@@ -197,7 +197,7 @@ TEST_CASE("lowering a P1 to P3 within 12 hours meets the P1 resolution target", 
   // P1 00:00-11:00: 660 <= 720, met. P3 from 11:00: AddWorkingDays(Tue 13 11:00, 10) = end of
   // Fri 23 = Sat 24 00:00; 13h + 10 x 24h = 253h = 15180 min; limit 660 + 15180 = 15840.
   // Resolution: Tue 00:00 -> Wed 12:00 = 36h = 2160 <= 15840.
-  const SlaIncident& i = Report(s, 202601).incidents.at(0);
+  const SlaIncident i = Report(s, 202601).incidents.at(0);
   CHECK(i.priority == 3);
   CHECK(i.resolution_minutes == 2160);
   CHECK(i.resolution_target_minutes == 15840);
@@ -215,7 +215,7 @@ TEST_CASE("a P1 lowered only after its 12 hours stays breached", "[projections][
   Resolve(s, "I1", "2026-01-14T12:00");
   // P1 00:00-13:00: 780 > 720 -> breached; the P3 target met afterwards does not undo it.
   // Reported target: the breached limit 720, deadline Tue 12:00.
-  const SlaIncident& i = Report(s, 202601).incidents.at(0);
+  const SlaIncident i = Report(s, 202601).incidents.at(0);
   CHECK(i.opened_priority == 1);
   CHECK(i.resolution_breached);
   CHECK(i.resolution_target_minutes == 720);
