@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   RegisterDemoCommand(cli, app);
   RegisterImportCommand(cli, app);
   RegisterAuditCommands(cli, app);
+  RegisterServeCommands(cli, app);
 
   try {
     cli.parse(argc, argv);

@@ -1,0 +1,258 @@
+// The CLI as a client of `hourbank serve`: with --server URL (and --token), the read commands
+// (balance, invoice, burned, report, history) and `log` are sent to the server and the JSON
+// it returns is printed exactly as the local command prints it (the same *Text renderers).
+//
+// The hook is the main App's parse-complete callback: it runs after every option is parsed
+// and before any subcommand's callback. A command handled remotely prints its output and
+// ends the process (exit code 0, or the code of the server's error); a command that has no
+// remote form yet fails with a message instead of silently opening a local ledger.
+//
+// HTTP: a small blocking HTTP/1.1 client, one connection per request, `Connection: close`,
+// response body := Content-Length bytes or everything to EOF (the server always sends a
+// length; chunked responses are not supported).
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "tools/hourbank/commands.h"
+#include "tools/hourbank/serve.h"
+#include "tools/hourbank/views.h"
+
+namespace hourbank::cli {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kResponseBytesMax = 64u << 20;
+constexpr int kSocketTimeoutSeconds = 60;
+
+struct HttpResult {
+  unsigned status = 0;
+  std::string body;
+};
+
+std::string UrlEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += char(c);
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// One request to `server_url` ("http://HOST:PORT" with an optional path prefix).
+HttpResult HttpCall(const std::string& server_url, const std::string& token, const std::string& method,
+                    const std::string& target, const std::string& body) {
+  std::string rest = server_url;
+  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  else if (rest.find("://") != std::string::npos)
+    Fail(Code::kInvalid, fmt::format("--server '{}': only http:// URLs are supported", server_url));
+  std::string prefix;
+  if (size_t slash = rest.find('/'); slash != std::string::npos) {
+    prefix = rest.substr(slash);
+    rest = rest.substr(0, slash);
+  }
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  std::string host = rest, port = "80";
+  if (!rest.empty() && rest[0] == '[') {
+    size_t close = rest.find(']');
+    if (close == std::string::npos) Fail(Code::kInvalid, fmt::format("--server '{}' is not a URL", server_url));
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
+  } else if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0)
+    Fail(Code::kIo, fmt::format("cannot resolve {}: {}", host, gai_strerror(rc)));
+  int fd = -1;
+  for (addrinfo* a = res; a; a = a->ai_next) {
+    fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    timeval tv{kSocketTimeoutSeconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) Fail(Code::kIo, fmt::format("cannot connect to {}: {}; is `hourbank serve` running?", server_url, std::strerror(errno)));
+  std::string req = fmt::format("{} {}{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", method, prefix, target, rest);
+  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  if (!body.empty() || method == "POST")
+    req += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n", body.size());
+  req += "\r\n";
+  req += body;
+  for (size_t sent = 0; sent < req.size();) {
+    ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      close(fd);
+      Fail(Code::kIo, fmt::format("sending to {} failed: {}", server_url, std::strerror(errno)));
+    }
+    sent += size_t(n);
+  }
+  std::string resp;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      close(fd);
+      Fail(Code::kIo, fmt::format("reading from {} failed: {}", server_url, std::strerror(errno)));
+    }
+    if (n == 0) break;
+    resp.append(buf, size_t(n));
+    if (resp.size() > kResponseBytesMax) {
+      close(fd);
+      Fail(Code::kLimit, "the server's response is larger than 64 MiB");
+    }
+  }
+  close(fd);
+  const size_t head_end = resp.find("\r\n\r\n");
+  if (resp.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos || resp.size() < 12)
+    Fail(Code::kIo, fmt::format("{} did not answer with HTTP", server_url));
+  HttpResult out;
+  out.status = unsigned(std::atoi(resp.c_str() + 9));
+  out.body = resp.substr(head_end + 4);
+  return out;
+}
+
+Code CodeForStatus(unsigned status) {
+  switch (status) {
+    case 400: return Code::kInvalid;
+    case 404: return Code::kNotFound;
+    case 409: return Code::kConflict;
+    case 413: return Code::kLimit;
+    case 422: return Code::kRefused;
+    case 503: return Code::kBusy;
+    default: return Code::kInvalid;
+  }
+}
+
+// GET/POST and parse JSON; a non-2xx status becomes the server's error sentence.
+json Call(App& app, const std::string& method, const std::string& target, const json& body = nullptr) {
+  HttpResult r = HttpCall(app.server_url, app.token, method, target, body.is_null() ? std::string() : body.dump());
+  json j = json::parse(r.body, nullptr, false);
+  if (r.status / 100 != 2) {
+    std::string message = j.is_object() && j.contains("error") && j["error"].is_string()
+                              ? j["error"].get<std::string>()
+                              : fmt::format("the server answered HTTP {}", r.status);
+    if (r.status == 401) message = "the server refused the token: " + message + " (pass --token or HOURBANK_TOKEN)";
+    if (r.status == 403) message = "not allowed: " + message;
+    Fail(CodeForStatus(r.status), message);
+  }
+  if (j.is_discarded()) Fail(Code::kIo, "the server's answer is not JSON");
+  return j;
+}
+
+std::string Opt(CLI::App* cmd, const char* name) {
+  CLI::Option* o = cmd->get_option_no_throw(name);
+  if (!o || o->count() == 0) return {};
+  return o->as<std::string>();
+}
+bool Flag(CLI::App* cmd, const char* name) {
+  CLI::Option* o = cmd->get_option_no_throw(name);
+  return o && o->count() > 0 && o->as<bool>();
+}
+
+std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string q;
+  for (const auto& [k, v] : params) {
+    if (v.empty()) continue;
+    q += (q.empty() ? "?" : "&") + k + "=" + UrlEncode(v);
+  }
+  return q;
+}
+
+void Print(App& app, const json& j, std::string (*text)(const json&)) {
+  if (app.json) app.PrintJson(j);
+  else std::fputs(text(j).c_str(), stdout);
+}
+
+// Runs `cmd` against the server. Returns false when the command has no remote form.
+bool RunRemote(App& app, CLI::App* cmd) {
+  const std::string name = cmd->get_name();
+  const std::string client = UrlEncode(Opt(cmd, "CLIENT"));
+  const std::string times = Query({{"as_of", Opt(cmd, "--as-of")}, {"known_at", Opt(cmd, "--known-at")}});
+  if (name == "balance") {
+    Print(app, Call(app, "GET", "/v1/clients/" + client + "/balance" + times), BalanceText);
+  } else if (name == "invoice") {
+    Print(app, Call(app, "GET", "/v1/clients/" + client + "/invoices/" + UrlEncode(Opt(cmd, "MONTH")) + times), InvoiceText);
+  } else if (name == "burned") {
+    const std::string q = Query({{"from", Opt(cmd, "--from")}, {"to", Opt(cmd, "--to")}, {"as_of", Opt(cmd, "--as-of")},
+                                 {"known_at", Opt(cmd, "--known-at")}});
+    Print(app, Call(app, "GET", "/v1/clients/" + client + "/burned" + q), BurnedText);
+  } else if (name == "report") {
+    Print(app, Call(app, "GET", "/v1/clients/" + client + "/report/" + UrlEncode(Opt(cmd, "MONTH")) + times), ReportText);
+  } else if (name == "history") {
+    const std::string from = Opt(cmd, "--from-seq");
+    uint64_t after = from.empty() ? 0 : std::strtoull(from.c_str(), nullptr, 10);
+    if (after > 0) --after;
+    std::vector<std::vector<std::string>> rows = {{"seq", "type", "effective", "recorded", "actor"}};
+    for (int page = 0; page < 1000000; ++page) {
+      json j = Call(app, "GET", "/v1/clients/" + client + "/events" +
+                                    Query({{"after_seq", std::to_string(after)}, {"known_at", Opt(cmd, "--known-at")}}));
+      for (const json& e : j["events"]) {
+        if (app.json) std::printf("%s\n", e.dump().c_str());
+        else rows.push_back({std::to_string(e["seq"].get<uint64_t>()), e["type"], e["effective_at"].get<std::string>().substr(0, 16),
+                             e["recorded_at"].get<std::string>().substr(0, 16), e["actor"]});
+      }
+      after = j["next_after_seq"].get<uint64_t>();
+      if (!j["more"].get<bool>()) break;
+    }
+    if (!app.json) std::fputs(Table(rows).c_str(), stdout);
+  } else if (name == "log") {
+    json body = {{"kind", Opt(cmd, "--kind")}};
+    const std::string duration = Opt(cmd, "DURATION");
+    if (!duration.empty()) body["duration"] = duration;
+    const std::string count = Opt(cmd, "--count");
+    if (!count.empty()) body["count"] = std::strtoll(count.c_str(), nullptr, 10);
+    for (const char* f : {"task", "staff", "at", "note", "key"}) {
+      const std::string v = Opt(cmd, (std::string("--") + f).c_str());
+      if (!v.empty()) body[f] = v;
+    }
+    if (Flag(cmd, "--urgent")) body["urgent"] = true;
+    if (Flag(cmd, "--off-hours")) body["off_hours"] = true;
+    if (Flag(cmd, "--in-hours")) body["off_hours"] = false;
+    if (Flag(cmd, "--late")) body["late"] = true;
+    if (Flag(cmd, "--emergency")) body["emergency"] = true;
+    json j = Call(app, "POST", "/v1/clients/" + client + "/work", body);
+    if (app.json) app.PrintJson(j);
+    else
+      app.Say(fmt::format("entry #{}: {} → {}{}", j["id"].get<uint64_t>(), Opt(cmd, "CLIENT"),
+                          j.value("paid_by", std::string("?")), j["replayed"].get<bool>() ? " (already recorded: same key)" : ""));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void RegisterRemoteClient(CLI::App& cli, App& app) {
+  cli.parse_complete_callback([&cli, &app] {
+    if (app.server_url.empty()) return;
+    for (CLI::App* cmd : cli.get_subcommands()) {
+      if (cmd->get_name() == "serve") return;  // `serve` ignores --server
+      if (!RunRemote(app, cmd))
+        Fail(Code::kInvalid, fmt::format("`{}` is not available with --server yet; run it on the server's host without --server "
+                                         "(read commands, history and log work remotely)", cmd->get_name()));
+      std::fflush(stdout);
+      std::exit(0);  // handled: the local callback must not run (it would open a local ledger)
+    }
+  });
+}
+
+}  // namespace hourbank::cli
