@@ -182,6 +182,7 @@ class Log::Impl {
 
   Status OpenDb();
   Result<AppendResult> Append(AppendRequest request);
+  Result<AppendResult> AppendRaw(std::string_view bytes, const std::optional<Hash>& request_digest);  // end of file
   Status Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
               const ReadOptions& read) const;
   Status ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
@@ -1338,5 +1339,114 @@ Status Log::DropCheckpoints() { return impl_->DropCheckpoints(); }
 Stats Log::stats() const { return impl_->stats(); }
 const std::string& Log::dir() const { return impl_->dir_; }
 void Log::InjectWriteFailuresForTesting(uint32_t count) { impl_->InjectWriteFailures(count); }
+
+// =======================================================================================
+// AppendRaw: byte-identical import of already-stamped events (`hourbank import-log`).
+// Added for issue 5 by the audit work; kept apart from the append path above on purpose.
+// The group-commit queue is drained and held for the write, so the head read here is the head
+// written over, and no Append() interleaves with it.
+
+Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
+                                          const std::optional<Hash>& request_digest) {
+  if (bytes.size() > options_.event_bytes_max) {
+    return Error::Limit(fmt::format("the event is {} bytes; the limit (event_bytes_max) is {}",
+                                    bytes.size(), options_.event_bytes_max));
+  }
+  std::unique_lock<std::mutex> queue(queue_mu_);
+  idle_cv_.wait(queue, [&] { return writers_.empty(); });
+
+  uint64_t head;
+  Hash hash;
+  int64_t head_recorded_at_us;
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    head = head_seq_;
+    hash = head_hash_;
+    head_recorded_at_us = head_recorded_at_us_;
+  }
+  const uint64_t seq = head + 1;
+  Hash prev_hash{};
+  bool prev_hash_sized = false, has_body = false;
+  std::string client, key;
+  int64_t recorded_at_us = 0;
+  std::vector<capnp::word> scratch;
+  Status st = codec::Decode(seq, bytes, scratch, [&](schemas::Event::Reader e) {
+    prev_hash_sized = e.getPrevHash().size() == prev_hash.size();
+    if (prev_hash_sized) std::memcpy(prev_hash.data(), e.getPrevHash().begin(), prev_hash.size());
+    client = TextView(e.getClientId());
+    key = TextView(e.getIdempotencyKey());
+    recorded_at_us = e.getRecordedAtUs();
+    has_body = HasBody(e);
+  });
+  if (!st.ok()) {
+    return Error::Invalid(fmt::format("the event cannot be appended as seq {} (the next seq of "
+                                      "this ledger): {}",
+                                      seq, st.error().message));
+  }
+  if (!has_body) return Error::Invalid(fmt::format("event {} has no body", seq));
+  if (!prev_hash_sized || prev_hash != hash) {
+    return Error::Invalid(fmt::format("event {}'s prevHash is not this ledger's head hash; events "
+                                      "must be imported in seq order from seq 1, unchanged",
+                                      seq));
+  }
+  if (recorded_at_us < head_recorded_at_us) {
+    return Error::Invalid(fmt::format("event {} has recordedAtUs {} before the head's {}", seq,
+                                      recorded_at_us, head_recorded_at_us));
+  }
+  if (!ValidClientId(client)) {
+    return Error::Invalid(fmt::format("event {} has an invalid client id '{}'", seq, client));
+  }
+  auto committed = LeaderStreamVersion(client);
+  if (!committed.ok()) return committed.error();
+  const uint32_t version = *committed + 1;
+
+  rocksdb::WriteBatch batch;
+  bool ok = batch.Put(events_, format::SeqKey(seq), ToSlice(bytes)).ok() &&
+            batch.Put(streams_, format::StreamKey(client, version), Fixed64(seq)).ok();
+  if (!key.empty()) {
+    auto rec = LookupKey(key);
+    if (!rec.ok()) return rec.error();
+    std::string value;
+    if (*rec) {
+      // One request's events carry its key contiguously: extend the record by this event.
+      if ((*rec)->first_seq + (*rec)->count != seq) {
+        return Error::Conflict(fmt::format("event {} carries idempotency key '{}', which already "
+                                           "covers seqs {}..{}",
+                                           seq, key, (*rec)->first_seq,
+                                           (*rec)->first_seq + (*rec)->count - 1));
+      }
+      value = KeyValue((*rec)->first_seq, (*rec)->count + 1, (*rec)->request_digest);
+    } else {
+      value = KeyValue(seq, 1, request_digest.value_or(Hash{}));
+    }
+    ok = ok && batch.Put(keys_, ToSlice(key), value).ok();
+  }
+  const Hash next = ChainHash(hash, bytes);
+  ok = ok && batch.Put(meta_, ToSlice(format::kMetaHeadSeq), Fixed64(seq)).ok() &&
+       batch.Put(meta_, ToSlice(format::kMetaHeadHash), ToSlice(HashView(next))).ok() &&
+       batch.Put(meta_, ToSlice(format::kMetaHeadRecordedAtUs),
+                 Fixed64(static_cast<uint64_t>(recorded_at_us)))
+           .ok();
+  assert(ok);  // WriteBatch::Put fails only past 4 GiB
+  (void)ok;
+  rocksdb::Status s = db_->Write(WriteOpts(), &batch);
+  if (!s.ok()) return FromRocks(s, fmt::format("cannot write to the ledger at {}", dir_));
+
+  std::lock_guard<std::mutex> l(state_mu_);
+  head_seq_ = seq;
+  head_hash_ = next;
+  head_recorded_at_us_ = recorded_at_us;
+  versions_[client] = version;
+  ++stats_.write_groups;
+  if (options_.durability == Durability::kSync) ++stats_.fsyncs;
+  ++stats_.events_appended;
+  ++stats_.append_requests;
+  return AppendResult{seq, 1, version, false};
+}
+
+Result<AppendResult> Log::AppendRaw(std::string_view stored_bytes,
+                                    const std::optional<Hash>& request_digest) {
+  return impl_->AppendRaw(stored_bytes, request_digest);
+}
 
 }  // namespace hourbank::ledger

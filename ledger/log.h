@@ -139,6 +139,19 @@ class Log {
   // kConflict (expected version, key reuse), kIo. Nothing is written on failure.
   Result<AppendResult> Append(AppendRequest request);
 
+  // IMPORT ONLY (`hourbank import-log`). Appends one event that was already stamped by a
+  // ledger: `stored_bytes` is the events_value of another ledger's event, written here byte
+  // for byte, so a whole export re-imported in seq order reproduces the chain head exactly.
+  // Checks: the bytes decode as an Event with a known body, seq == head_seq() + 1, prevHash ==
+  // head_hash(), recordedAtUs not before the head's, a valid client id, size <= event_bytes_max.
+  // Writes the event, its streams entry, its idempotency key (extending the key's record when
+  // the previous event carried the same key; a new record gets `request_digest`, or zeros when
+  // nullopt) and the head, in one WriteBatch. Waits for in-flight appends; blocks new ones while
+  // it writes. Fails: kInvalid (any check above), kConflict (the key already covers other
+  // events), kLimit, kIo. Nothing is written on failure.
+  Result<AppendResult> AppendRaw(std::string_view stored_bytes,
+                                 const std::optional<Hash>& request_digest = std::nullopt);
+
   // Visits events with from_seq <= seq <= to_seq (to_seq 0 = head) in seq order.
   // A value that fails to decode is kCorruption with Error::seq set; never a crash.
   Status Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,

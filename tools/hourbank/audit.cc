@@ -1,6 +1,793 @@
-// audit, export, import-log, checkpoint, keygen, verify.
+// audit, keygen, checkpoint, verify, export, import-log: the auditor's commands (issue 5).
+//
+// audit      ledger::Log::Verify() (hash chain from seq 1, head in meta, streams and keys
+//            indexes, every event decodes) + a replay of every client through ClientState,
+//            whose problems() compare every recorded close with what the rules give.
+// keygen     an Ed25519 key pair for checkpoints (libsodium crypto_sign_keypair).
+// checkpoint appends a Checkpoint event to "$audit": head seq + head hash, signed.
+// verify     every checkpoint's signature with the auditor's public key, and that the chain
+//            recomputed from seq 1 still passes through each checkpoint's head hash.
+// export     jsonl (lossless: decoded fields + base64 of the stored bytes), csv (work and
+//            closing entries), hledger (hours and money as commodities).
+// import-log re-appends a jsonl export byte for byte into an empty ledger (Log::AppendRaw).
+//
+// File formats written here:
+//   key file     := hex(secret_key[64]) "\n"      mode 0600 (libsodium's Ed25519 secret key,
+//                                                  which holds the public key in its last 32)
+//   key.pub file := hex(public_key[32]) "\n"
+//   signed text  := "hourbank-checkpoint-v1" ‖ head_seq fixed64_be ‖ head_hash[32]
+//   jsonl line   := EventJson(seq, event, UTC) + {"recorded_at_us", "effective_at_us",
+//                   "raw": base64(stored bytes), "key_digest": hex (events with a key)}
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <capnp/message.h>
+#include <fmt/format.h>
+#include <sodium.h>
+
 #include "tools/hourbank/commands.h"
+#include "tools/hourbank/progress.h"
+#include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
-void RegisterAuditCommands(CLI::App& cli, App& app) { (void)cli; (void)app; }
+
+using nlohmann::json;
+using projections::ClientState;
+using projections::MonthEval;
+
+namespace {
+
+constexpr std::string_view kCheckpointDomain = "hourbank-checkpoint-v1";
+// A jsonl line holds one event (<= event_bytes_max, 256 KiB by default) as base64 plus its
+// decoded fields; anything longer is not an export of ours.
+constexpr size_t kImportLineBytesMax = 4u << 20;
+
+std::string HexBytes(const uint8_t* p, size_t n) {
+  std::string out(n * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), p, n);
+  out.resize(n * 2);
+  return out;
+}
+std::string HexBytes(std::string_view s) { return HexBytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
+
+// Parses exactly `n` bytes of hex (whitespace around it allowed); nullopt otherwise.
+std::optional<std::string> ParseHex(std::string_view text, size_t n) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  if (text.size() != n * 2) return std::nullopt;
+  std::string out(n, '\0');
+  size_t len = 0;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), n, text.data(), text.size(), nullptr, &len,
+                     nullptr) != 0 ||
+      len != n)
+    return std::nullopt;
+  return out;
+}
+
+std::string Base64(std::string_view bytes) {
+  const size_t cap = sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  std::string out(cap, '\0');
+  sodium_bin2base64(out.data(), cap, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+std::optional<std::string> FromBase64(std::string_view text) {
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                        &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
+    return std::nullopt;
+  out.resize(len);
+  return out;
+}
+
+std::string ReadWholeFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Fail(Code::kNotFound, fmt::format("cannot read {} {}: {}", what, path, std::strerror(errno)));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Creates `path` exclusively with `mode` and writes `text`; refuses an existing file.
+void WriteNewFile(const std::string& path, const std::string& text, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    if (errno == EEXIST) Fail(Code::kRefused, fmt::format("{} exists; refusing to overwrite a key (choose another --out)", path));
+    Fail(Code::kIo, fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      Fail(Code::kIo, fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    }
+    done += size_t(n);
+  }
+  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0)
+    Fail(Code::kIo, fmt::format("cannot finish {}: {}", path, std::strerror(errno)));
+}
+
+std::string CheckpointMessage(uint64_t head_seq, const ledger::Hash& head_hash) {
+  std::string m(kCheckpointDomain);
+  for (int i = 7; i >= 0; --i) m.push_back(static_cast<char>((head_seq >> (8 * i)) & 0xff));
+  m.append(reinterpret_cast<const char*>(head_hash.data()), head_hash.size());
+  return m;
+}
+
+std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+
+ledger::Hash ToHash(capnp::Data::Reader d) {
+  ledger::Hash h{};
+  if (d.size() == h.size()) std::memcpy(h.data(), d.begin(), h.size());
+  return h;
+}
+
+json SeqOrNull(uint64_t seq) { return seq ? json(seq) : json(nullptr); }
+
+void RequireClient(App& app, const std::string& client) {
+  if (client.empty()) return;
+  ClientState probe = app.LoadClient(client, {.retain_entries = false});
+  if (!probe.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
+}
+
+// ---- audit -------------------------------------------------------------------------------
+
+struct Problem {
+  uint64_t seq = 0;
+  std::string client;  // empty: the log as a whole
+  std::string what;
+};
+
+json ProblemsJson(const std::vector<Problem>& problems) {
+  json arr = json::array();
+  for (const Problem& p : problems)
+    arr.push_back({{"seq", SeqOrNull(p.seq)}, {"client", p.client.empty() ? json(nullptr) : json(p.client)}, {"what", p.what}});
+  return arr;
+}
+
+uint64_t FirstBadSeq(const std::vector<Problem>& problems) {
+  uint64_t first = 0;
+  for (const Problem& p : problems)
+    if (p.seq != 0 && (first == 0 || p.seq < first)) first = p.seq;
+  return first;
+}
+
+void PrintProblems(const std::vector<Problem>& problems) {
+  std::vector<std::vector<std::string>> rows = {{"seq", "client", "problem"}};
+  for (const Problem& p : problems) rows.push_back({p.seq ? std::to_string(p.seq) : "-", p.client.empty() ? "-" : p.client, p.what});
+  std::fputs(Table(rows).c_str(), stdout);
+}
+
+void RunAudit(App& app, const std::string& only_client) {
+  ledger::Log& log = app.log();
+  RequireClient(app, only_client);
+  std::vector<Problem> problems;
+  const uint64_t head = log.head_seq();
+
+  // 1. The log: chain, head, indexes, decoding.
+  ledger::VerifyReport report;
+  {
+    Progress progress("verify", head, app.json);
+    report = Must(log.Verify([&](uint64_t done, uint64_t total) {
+      (void)total;
+      progress.Set(done);
+    }));
+  }
+  if (!report.ok) problems.push_back({report.first_bad_seq, "", report.problem});
+
+  // 2. Replay: every client (or one) through the same fold the reads use; ClientState compares
+  // each recorded close with the rules. Checkpoints are checked against the chain and their own
+  // embedded key (the auditor's key is `hourbank verify`'s business).
+  std::map<std::string, ClientState, std::less<>> states;
+  size_t clients_replayed = 0;
+  {
+    Progress progress("replay", head, app.json);
+    std::map<uint64_t, ledger::Hash> wanted;                 // head seq -> recorded head hash
+    std::map<uint64_t, uint64_t> wanted_by;                   // head seq -> checkpoint seq
+    std::map<uint64_t, ledger::Hash> computed;
+    Status s = log.Scan(1, 0, [&](const ledger::EventView& v) {
+      if ((v.seq & 0xFFF) == 0) progress.Set(v.seq);
+      std::string_view id(v.event.getClientId().cStr(), v.event.getClientId().size());
+      if (!id.empty() && id[0] == '$') {
+        if (v.event.getBody().isCheckpoint() && only_client.empty()) {
+          auto c = v.event.getBody().getCheckpoint();
+          const ledger::Hash h = ToHash(c.getHeadHash());
+          const std::string msg = CheckpointMessage(c.getHeadSeq(), h);
+          if (c.getPublicKey().size() != crypto_sign_PUBLICKEYBYTES || c.getSignature().size() != crypto_sign_BYTES ||
+              crypto_sign_verify_detached(c.getSignature().begin(), reinterpret_cast<const unsigned char*>(msg.data()),
+                                          msg.size(), c.getPublicKey().begin()) != 0)
+            problems.push_back({v.seq, std::string(id), "checkpoint signature does not verify with its own public key"});
+          if (c.getHeadSeq() >= v.seq)
+            problems.push_back({v.seq, std::string(id), fmt::format("checkpoint covers seq {}, not before itself", c.getHeadSeq())});
+          else {
+            wanted[c.getHeadSeq()] = h;
+            wanted_by[c.getHeadSeq()] = v.seq;
+          }
+        }
+        return true;
+      }
+      if (!only_client.empty() && id != only_client) return true;
+      auto it = states.find(id);
+      if (it == states.end()) {
+        it = states.emplace(std::string(id), ClientState({.retain_entries = false})).first;
+        it->second.set_id(it->first);
+      }
+      it->second.Apply(v.seq, v.event);
+      return true;
+    });
+    if (!s.ok()) {
+      // A value that does not decode: Verify() has reported it (or reports it here).
+      const uint64_t seq = s.error().seq;
+      if (report.ok || report.first_bad_seq != seq) problems.push_back({seq, "", "replay stopped: " + s.error().message});
+    }
+    // Checkpoint heads: a second pass over the chain only when there are checkpoints (bounded
+    // memory: one hash per checkpoint).
+    if (!wanted.empty() && s.ok()) {
+      ledger::Hash h{};
+      const uint64_t last = wanted.rbegin()->first;
+      Must(log.Scan(1, last, [&](const ledger::EventView& v) {
+        h = ledger::ChainHash(h, v.bytes);
+        if (wanted.count(v.seq)) computed[v.seq] = h;
+        return true;
+      }));
+      for (const auto& [hs, rec] : wanted)
+        if (hs != 0 && computed[hs] != rec)
+          problems.push_back({wanted_by[hs], "$audit", fmt::format("the chain no longer passes through checkpoint head {} (seq {}): events up to it were rewritten", ledger::HexOf(rec).substr(0, 16), hs)});
+    }
+  }
+  for (auto& [id, st] : states) {
+    ++clients_replayed;
+    for (const auto& p : st.problems()) problems.push_back({p.seq, id, p.what});
+  }
+  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
+    return (a.seq ? a.seq : UINT64_MAX) < (b.seq ? b.seq : UINT64_MAX);
+  });
+
+  const bool ok = problems.empty();
+  const uint64_t first_bad = ok ? 0 : FirstBadSeq(problems);
+  if (app.json) {
+    json j = {{"ok", ok},
+              {"events_checked", report.events_checked},
+              {"head_seq", head},
+              {"head_hash", report.ok ? json(ledger::HexOf(report.head_hash)) : json(nullptr)},
+              {"clients_replayed", clients_replayed},
+              {"first_bad_seq", ok ? json(nullptr) : SeqOrNull(first_bad)},
+              {"problems", ProblemsJson(problems)}};
+    app.PrintJson(j);
+  } else if (ok) {
+    app.Say(fmt::format("audit ok: {} events checked, chain head {} at seq {}, {} client(s) replayed, every close follows "
+                        "from the rules",
+                        report.events_checked, ledger::HexOf(report.head_hash), head, clients_replayed));
+  } else {
+    PrintProblems(problems);
+    app.Say(fmt::format("audit FAILED: {} problem(s); first bad seq {}", problems.size(), first_bad ? std::to_string(first_bad) : "-"));
+  }
+  std::fflush(stdout);
+  if (!ok)
+    Fail(Code::kRefused, fmt::format("audit found {} problem(s); the first bad seq is {}", problems.size(),
+                                     first_bad ? std::to_string(first_bad) : "unknown (see the problems)"));
+}
+
+// ---- checkpoints -------------------------------------------------------------------------
+
+void RunKeygen(App& app, const std::string& out) {
+  if (out.empty()) Fail(Code::kInvalid, "keygen needs --out FILE");
+  const std::string pub = out + ".pub";
+  for (const std::string& p : {out, pub})
+    if (::access(p.c_str(), F_OK) == 0) Fail(Code::kRefused, fmt::format("{} exists; refusing to overwrite a key (choose another --out)", p));
+  if (sodium_init() < 0) Fail(Code::kIo, "libsodium failed to initialise");
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char sk[crypto_sign_SECRETKEYBYTES];
+  crypto_sign_keypair(pk, sk);
+  std::string sk_hex = HexBytes(sk, sizeof sk) + "\n";
+  sodium_memzero(sk, sizeof sk);
+  WriteNewFile(out, sk_hex, 0600);
+  sodium_memzero(sk_hex.data(), sk_hex.size());
+  WriteNewFile(pub, HexBytes(pk, sizeof pk) + "\n", 0644);
+  if (app.json) app.PrintJson({{"secret_key_file", out}, {"public_key_file", pub}, {"public_key", HexBytes(pk, sizeof pk)}});
+  else app.Say(fmt::format("wrote {} (secret, mode 0600) and {} (public key {}); give the .pub file to your auditors", out, pub, HexBytes(pk, sizeof pk)));
+}
+
+void RunCheckpoint(App& app, const std::string& key_file) {
+  if (sodium_init() < 0) Fail(Code::kIo, "libsodium failed to initialise");
+  std::string text = ReadWholeFile(key_file, "the key file");
+  auto sk = ParseHex(text, crypto_sign_SECRETKEYBYTES);
+  sodium_memzero(text.data(), text.size());
+  if (!sk) Fail(Code::kInvalid, fmt::format("{} is not a secret key made by `hourbank keygen` (128 hex digits)", key_file));
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  crypto_sign_ed25519_sk_to_pk(pk, reinterpret_cast<const unsigned char*>(sk->data()));
+
+  ledger::Log& log = app.log();
+  // The head and the stream version are read together; a concurrent append in between only
+  // means the checkpoint covers an earlier head, which is still true.
+  const uint64_t head_seq = log.head_seq();
+  const ledger::Hash head_hash = log.head_hash();
+  const uint32_t version = Must(log.StreamVersion(projections::kAuditStream));
+  const std::string msg = CheckpointMessage(head_seq, head_hash);
+  unsigned char sig[crypto_sign_BYTES];
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                       reinterpret_cast<const unsigned char*>(sk->data()));
+  sodium_memzero(sk->data(), sk->size());
+
+  projections::Decision d;
+  ledger::EventDraft draft;
+  auto root = draft.root();
+  root.setEffectiveAtUs(app.now_us());
+  auto c = root.getBody().initCheckpoint();
+  c.setHeadSeq(head_seq);
+  c.setHeadHash(capnp::Data::Reader(head_hash.data(), head_hash.size()));
+  c.setPublicKey(capnp::Data::Reader(pk, sizeof pk));
+  c.setSignature(capnp::Data::Reader(sig, sizeof sig));
+  d.events.push_back(std::move(draft));
+  AppendOutcome out = app.Append(projections::kAuditStream, d, version);
+  if (app.json)
+    app.PrintJson({{"seq", out.result.first_seq}, {"head_seq", head_seq}, {"head_hash", ledger::HexOf(head_hash)},
+                   {"public_key", HexBytes(pk, sizeof pk)}});
+  else
+    app.Say(fmt::format("checkpoint #{} signed: head seq {}, hash {} (key {})", out.result.first_seq, head_seq,
+                        ledger::HexOf(head_hash), HexBytes(pk, sizeof pk)));
+}
+
+void RunVerify(App& app, const std::string& pub_file) {
+  if (sodium_init() < 0) Fail(Code::kIo, "libsodium failed to initialise");
+  auto pk = ParseHex(ReadWholeFile(pub_file, "the public key file"), crypto_sign_PUBLICKEYBYTES);
+  if (!pk) Fail(Code::kInvalid, fmt::format("{} is not a public key made by `hourbank keygen` (64 hex digits)", pub_file));
+  ledger::Log& log = app.log();
+  std::vector<Problem> problems;
+  ledger::VerifyReport report;
+  {
+    Progress progress("verify", log.head_seq(), app.json);
+    report = Must(log.Verify([&](uint64_t done, uint64_t) { progress.Set(done); }));
+  }
+  if (!report.ok) problems.push_back({report.first_bad_seq, "", report.problem});
+
+  // Pass 1: the checkpoints (read from the "$audit" stream index; a checkpoint whose index
+  // entry was removed is also missing from Verify's view, which reports that).
+  struct Cp {
+    uint64_t seq = 0, head_seq = 0;
+    ledger::Hash head_hash{};
+    bool signature_ok = false, key_matches = false, chain_ok = false;
+  };
+  std::vector<Cp> cps;
+  Status s = log.Scan(1, 0, [&](const ledger::EventView& v) {
+    if (!v.event.getBody().isCheckpoint()) return true;
+    auto c = v.event.getBody().getCheckpoint();
+    Cp cp;
+    cp.seq = v.seq;
+    cp.head_seq = c.getHeadSeq();
+    cp.head_hash = ToHash(c.getHeadHash());
+    cp.key_matches = c.getPublicKey().size() == pk->size() &&
+                     std::memcmp(c.getPublicKey().begin(), pk->data(), pk->size()) == 0;
+    const std::string msg = CheckpointMessage(cp.head_seq, cp.head_hash);
+    cp.signature_ok = c.getHeadHash().size() == 32 && c.getSignature().size() == crypto_sign_BYTES &&
+                      crypto_sign_verify_detached(c.getSignature().begin(), reinterpret_cast<const unsigned char*>(msg.data()),
+                                                  msg.size(), reinterpret_cast<const unsigned char*>(pk->data())) == 0;
+    cps.push_back(cp);
+    return true;
+  });
+  if (!s.ok()) problems.push_back({s.error().seq, "", s.error().message});
+
+  // Pass 2: recompute the chain over the stored bytes up to the last checkpoint's head.
+  std::map<uint64_t, ledger::Hash> chain_at;  // one entry per checkpoint
+  for (const Cp& cp : cps) chain_at[cp.head_seq];
+  uint64_t last = 0;
+  for (const Cp& cp : cps) last = std::max(last, cp.head_seq);
+  if (s.ok() && last > 0) {
+    ledger::Hash h{};
+    Status s2 = log.Scan(1, last, [&](const ledger::EventView& v) {
+      h = ledger::ChainHash(h, v.bytes);
+      if (auto it = chain_at.find(v.seq); it != chain_at.end()) it->second = h;
+      return true;
+    });
+    if (!s2.ok()) problems.push_back({s2.error().seq, "", s2.error().message});
+  }
+  json arr = json::array();
+  size_t good = 0;
+  for (Cp& cp : cps) {
+    cp.chain_ok = cp.head_seq > 0 && cp.head_seq < cp.seq && cp.head_seq <= log.head_seq() && chain_at[cp.head_seq] == cp.head_hash;
+    if (!cp.key_matches)
+      problems.push_back({cp.seq, "$audit", "checkpoint signed with another key than " + pub_file});
+    else if (!cp.signature_ok)
+      problems.push_back({cp.seq, "$audit", "checkpoint signature does not verify: the checkpoint was altered"});
+    if (!cp.chain_ok)
+      problems.push_back({cp.head_seq ? cp.head_seq : cp.seq, "$audit",
+                          fmt::format("the chain recomputed from seq 1 does not pass through checkpoint #{}'s head hash at seq {}: "
+                                      "events up to seq {} were rewritten",
+                                      cp.seq, cp.head_seq, cp.head_seq)});
+    if (cp.key_matches && cp.signature_ok && cp.chain_ok) ++good;
+    arr.push_back({{"seq", cp.seq}, {"head_seq", cp.head_seq}, {"head_hash", ledger::HexOf(cp.head_hash)},
+                   {"key_matches", cp.key_matches}, {"signature_ok", cp.signature_ok}, {"chain_ok", cp.chain_ok}});
+  }
+  if (good == 0 && problems.empty()) problems.push_back({0, "$audit", "no checkpoint signed with this key; run `hourbank checkpoint --key FILE`"});
+  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
+    return (a.seq ? a.seq : UINT64_MAX) < (b.seq ? b.seq : UINT64_MAX);
+  });
+  const bool ok = problems.empty();
+  const uint64_t first_bad = ok ? 0 : FirstBadSeq(problems);
+  if (app.json) {
+    app.PrintJson({{"ok", ok}, {"events_checked", report.events_checked}, {"checkpoints", arr}, {"verified_checkpoints", good},
+                   {"first_bad_seq", ok ? json(nullptr) : SeqOrNull(first_bad)}, {"problems", ProblemsJson(problems)}});
+  } else if (ok) {
+    app.Say(fmt::format("verify ok: {} events, {} checkpoint(s) signed with this key, the chain passes through each", report.events_checked, good));
+  } else {
+    PrintProblems(problems);
+    app.Say(fmt::format("verify FAILED: {} problem(s)", problems.size()));
+  }
+  std::fflush(stdout);
+  if (!ok) Fail(Code::kRefused, fmt::format("verify found {} problem(s); the first bad seq is {}", problems.size(), first_bad ? std::to_string(first_bad) : "unknown"));
+}
+
+// ---- export ------------------------------------------------------------------------------
+
+// RFC 4180: quote a field holding a comma, quote, CR or LF; double the quotes inside.
+std::string Csv(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+// "YYYY-MM-DD" of the first / last day of a month.
+std::string FirstDay(uint32_t month) { return fmt::format("{:04}-{:02}-01", month / 100, month % 100); }
+std::string LastDay(uint32_t month) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const uint32_t y = month / 100, m = month % 100;
+  int d = kDays[m - 1];
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) d = 29;
+  return fmt::format("{:04}-{:02}-{:02}", y, m, d);
+}
+std::string DateOf(const projections::Zone& zone, int64_t us) {
+  const int32_t d = zone.Local(us).yyyymmdd;
+  return fmt::format("{:04}-{:02}-{:02}", d / 10000, d / 100 % 100, d % 100);
+}
+
+class Output {
+ public:
+  explicit Output(const std::string& path) {
+    if (!path.empty()) {
+      if (::access(path.c_str(), F_OK) == 0) Fail(Code::kRefused, fmt::format("{} exists; refusing to overwrite it", path));
+      file_.open(path, std::ios::binary);
+      if (!file_) Fail(Code::kIo, fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+      path_ = path;
+    }
+  }
+  std::ostream& out() { return path_.empty() ? std::cout : file_; }
+  void Close() {
+    out().flush();
+    if (!out()) Fail(Code::kIo, fmt::format("cannot write {}", path_.empty() ? "stdout" : path_));
+  }
+
+ private:
+  std::ofstream file_;
+  std::string path_;
+};
+
+void ExportJsonl(App& app, const std::vector<std::string>& clients, bool all, uint64_t from_seq, std::ostream& out) {
+  ledger::Log& log = app.log();
+  const projections::Zone utc = projections::Zone::Utc();
+  auto emit = [&](const ledger::EventView& v) {
+    if (v.seq < from_seq) return true;
+    json j = EventJson(v.seq, v.event, utc);
+    j["recorded_at_us"] = v.event.getRecordedAtUs();
+    j["effective_at_us"] = v.event.getEffectiveAtUs();
+    j["prev_hash"] = HexBytes(std::string_view(reinterpret_cast<const char*>(v.event.getPrevHash().begin()), v.event.getPrevHash().size()));
+    if (v.event.getIdempotencyKey().size() > 0) {
+      auto rec = Must(log.LookupKey(Str(v.event.getIdempotencyKey())));
+      if (rec) j["key_digest"] = ledger::HexOf(rec->request_digest);
+    }
+    j["raw"] = Base64(v.bytes);
+    out << j.dump() << '\n';
+    return true;
+  };
+  Progress progress("export", log.head_seq(), app.json || out.rdbuf() == std::cout.rdbuf());
+  if (all) {
+    Must(log.Scan(std::max<uint64_t>(from_seq, 1), 0, [&](const ledger::EventView& v) {
+      if ((v.seq & 0xFFF) == 0) progress.Set(v.seq);
+      return emit(v);
+    }));
+  } else {
+    for (const std::string& c : clients) Must(log.ReadStream(c, 1, 0, emit));
+  }
+}
+
+void ExportCsv(App& app, const std::vector<std::string>& clients, uint64_t from_seq, std::ostream& out) {
+  out << "seq,client,type,recorded_at,effective_at,month,kind,task,staff,minutes,count,urgent,off_hours,late,"
+         "bucket,block_seq,entry_seq,pool,amount_minor,currency,paid_by,note\r\n";
+  ledger::Log& log = app.log();
+  for (const std::string& id : clients) {
+    ClientState s = app.LoadClient(id);  // entries retained: paid_by for every month
+    std::map<uint64_t, std::pair<uint32_t, std::string>> paid;  // entry seq -> (month, paid by)
+    for (uint32_t m = s.first_month(); m != 0 && m <= s.FirstOpenMonth(); m = projections::NextMonth(m))
+      for (const auto& e : s.EntriesFor(m)) paid[e.seq] = {m, e.paid_by()};
+    const projections::Zone& zone = s.zone();
+    Must(log.ReadStream(id, 1, 0, [&](const ledger::EventView& v) {
+      if (v.seq < from_seq) return true;
+      auto b = v.event.getBody();
+      std::vector<std::string> f(22);
+      f[0] = std::to_string(v.seq);
+      f[1] = id;
+      f[2] = EventType(v.event);
+      f[3] = zone.FormatIso(v.event.getRecordedAtUs());
+      f[4] = zone.FormatIso(v.event.getEffectiveAtUs());
+      f[19] = s.currency();
+      auto month = [](uint32_t m) { return m ? projections::FormatMonth(m) : std::string(); };
+      auto bucket = [](schemas::Bucket bk) {
+        switch (bk) {
+          case schemas::Bucket::ALLOWANCE: return "allowance";
+          case schemas::Bucket::RESERVE: return "reserve";
+          case schemas::Bucket::BLOCK: return "block";
+        }
+        return "unknown";
+      };
+      if (b.isWorkLogged()) {
+        auto w = b.getWorkLogged();
+        auto it = paid.find(v.seq);
+        f[5] = it != paid.end() ? month(it->second.first) : month(w.getBookedMonth());
+        f[6] = Str(w.getKind());
+        f[7] = Str(w.getTask());
+        f[8] = Str(w.getStaff());
+        f[9] = std::to_string(w.getMinutes());
+        f[10] = std::to_string(w.getCount());
+        f[11] = w.getUrgent() ? "true" : "false";
+        f[12] = w.getOffHours() == schemas::OffHours::YES ? "yes" : w.getOffHours() == schemas::OffHours::NO ? "no" : "auto";
+        f[13] = w.getLate() ? "true" : "false";
+        f[20] = it != paid.end() ? it->second.second : "";
+        f[21] = Str(w.getNote());
+      } else if (b.isWorkVoided()) {
+        auto w = b.getWorkVoided();
+        f[5] = month(w.getCreditMonth());
+        f[9] = std::to_string(w.getCreditMinutes());
+        f[16] = std::to_string(w.getEntrySeq());
+        f[18] = std::to_string(w.getCreditMinor());
+        f[21] = Str(w.getReason());
+      } else if (b.isHoursCarriedOver()) {
+        auto h = b.getHoursCarriedOver();
+        f[5] = month(h.getMonth());
+        f[9] = std::to_string(h.getMinutes());
+        f[14] = "reserve";
+        f[21] = fmt::format("reserve after: {} minutes", h.getReserveAfterMinutes());
+      } else if (b.isHoursExpired()) {
+        auto h = b.getHoursExpired();
+        f[5] = month(h.getMonth());
+        f[9] = std::to_string(h.getMinutes());
+        f[14] = bucket(h.getBucket());
+        if (h.getBucket() == schemas::Bucket::BLOCK) f[15] = std::to_string(h.getBlockSeq());
+      } else if (b.isSlotsExpired()) {
+        auto h = b.getSlotsExpired();
+        f[5] = month(h.getMonth());
+        f[10] = std::to_string(h.getCount());
+        f[17] = Str(h.getPool());
+      } else if (b.isPeriodClosed()) {
+        auto p = b.getPeriodClosed();
+        f[5] = month(p.getMonth());
+        f[18] = std::to_string(p.getTotalMinor());
+        f[21] = fmt::format("invoice frozen: {} lines, digest {}", p.getLineCount(),
+                            HexBytes(std::string_view(reinterpret_cast<const char*>(p.getLinesDigest().begin()), p.getLinesDigest().size())));
+      } else {
+        return true;  // not a work or closing entry
+      }
+      std::string line;
+      for (size_t i = 0; i < f.size(); ++i) {
+        if (i) line += ',';
+        line += Csv(f[i]);
+      }
+      out << line << "\r\n";
+      return true;
+    }));
+  }
+}
+
+// hledger journal. Commodities: "MIN" (minutes of work, integers, so nothing is rounded) and
+// the client's currency code (amounts in major units with the currency's minor digits).
+// Accounts per client ID:
+//   clients:ID:allowance  the month's included minutes, drawn by work, emptied at close
+//   clients:ID:reserve    carried-over minutes, drawn by work, expired at contract end
+//   clients:ID:blocks     prepaid hour blocks bought, drawn by work, expired past their date
+//   clients:ID:expired    minutes that expired at closes (allowance, reserve and blocks)
+//   clients:ID:invoiced   frozen invoice totals of closed months (money)
+//   clients:ID:paid       payments (money, negative), so clients:ID money = outstanding
+//   work:ID               hour work counted (after surcharge multipliers)
+//   work:ID:overage       minutes beyond every bucket (billed at the overage rate)
+//   work:ID:unlimited     minutes of unlimited plans beyond the allowance
+//   contract:ID:included, contract:ID:purchased, revenue:ID, cash:ID   the other sides
+// Closed months post their recorded closing figures; open months (up to the current one)
+// post the work counted so far, so balances equal `hourbank balance` now when every month
+// before the current one is closed.
+void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostream& out) {
+  out << "; hourbank export --format hledger\n"
+         "; commodities: MIN = minutes of work; money in the client's currency (ISO 4217 code).\n"
+         "; see docs/auditors.md for the accounts.\n\n";
+  for (const std::string& id : clients) {
+    ClientState s = app.LoadClient(id);
+    if (!s.has_contract()) continue;
+    auto digits_r = projections::CurrencyMinorDigits(s.currency());
+    const int digits = digits_r.ok() ? digits_r.value() : 2;
+    const std::string cur = s.currency();
+    auto money = [&](int64_t minor) { return projections::FormatAmount(minor, digits) + " " + cur; };
+    auto mins = [](int64_t m) { return std::to_string(m) + " MIN"; };
+    const std::string a = "clients:" + id;
+
+    // Blocks and payments, from the stream.
+    Must(app.log().ReadStream(id, 1, 0, [&](const ledger::EventView& v) {
+      auto b = v.event.getBody();
+      const std::string date = DateOf(s.zone(), v.event.getEffectiveAtUs());
+      if (b.isHoursPurchased()) {
+        auto h = b.getHoursPurchased();
+        out << fmt::format("{} hour block #{}\n    {}:blocks  {}\n    contract:{}:purchased  {}\n\n", date, v.seq, a,
+                           mins(h.getMinutes()), id, mins(-h.getMinutes()));
+      } else if (b.isPaymentReceived()) {
+        auto p = b.getPaymentReceived();
+        out << fmt::format("{} payment #{}{}\n    cash:{}  {}\n    {}:paid  {}\n\n", date, v.seq,
+                           p.getRef().size() ? " ref " + Str(p.getRef()) : "", id, money(p.getAmountMinor()), a,
+                           money(-p.getAmountMinor()));
+      }
+      return true;
+    }));
+
+    const uint32_t now_month = s.zone().MonthOf(app.now_us());
+    uint32_t last = std::max(s.FirstOpenMonth(), now_month);
+    if (s.last_month() != 0 && last > s.last_month()) last = std::max(s.last_month(), s.last_closed_month());
+    for (uint32_t m = s.first_month(); m != 0 && m <= last; m = projections::NextMonth(m)) {
+      const MonthEval ev = s.Evaluate(m);
+      const std::string mt = projections::FormatMonth(m);
+      if (ev.included_minutes != 0)
+        out << fmt::format("{} allowance {}\n    {}:allowance  {}\n    contract:{}:included  {}\n\n", FirstDay(m), mt, a,
+                           mins(ev.included_minutes), id, mins(-ev.included_minutes));
+      if (ev.used_minutes != 0) {
+        out << fmt::format("{} work {}{}\n    work:{}  {}\n", ev.closed ? LastDay(m) : FirstDay(m), mt, ev.closed ? "" : " (open month, so far)", id,
+                           mins(ev.used_minutes - ev.overage_minutes - ev.unlimited_minutes));
+        if (ev.allowance_used_minutes) out << fmt::format("    {}:allowance  {}\n", a, mins(-ev.allowance_used_minutes));
+        if (ev.reserve_used_minutes) out << fmt::format("    {}:reserve  {}\n", a, mins(-ev.reserve_used_minutes));
+        if (ev.block_used_minutes) out << fmt::format("    {}:blocks  {}\n", a, mins(-ev.block_used_minutes));
+        out << "\n";
+        if (ev.overage_minutes)
+          out << fmt::format("{} overage {}\n    work:{}:overage  {}\n    contract:{}:billed  {}\n\n", ev.closed ? LastDay(m) : FirstDay(m), mt, id,
+                             mins(ev.overage_minutes), id, mins(-ev.overage_minutes));
+        if (ev.unlimited_minutes)
+          out << fmt::format("{} unlimited {}\n    work:{}:unlimited  {}\n    contract:{}:unlimited  {}\n\n", ev.closed ? LastDay(m) : FirstDay(m), mt,
+                             id, mins(ev.unlimited_minutes), id, mins(-ev.unlimited_minutes));
+      }
+      if (!ev.closed) continue;
+      std::string close;
+      if (ev.carried_minutes) close += fmt::format("    {}:reserve  {}\n    {}:allowance  {}\n", a, mins(ev.carried_minutes), a, mins(-ev.carried_minutes));
+      if (ev.expired_allowance_minutes)
+        close += fmt::format("    {}:expired  {}\n    {}:allowance  {}\n", a, mins(ev.expired_allowance_minutes), a, mins(-ev.expired_allowance_minutes));
+      if (ev.expired_reserve_minutes)
+        close += fmt::format("    {}:expired  {}\n    {}:reserve  {}\n", a, mins(ev.expired_reserve_minutes), a, mins(-ev.expired_reserve_minutes));
+      if (ev.expired_block_minutes)
+        close += fmt::format("    {}:expired  {}\n    {}:blocks  {}\n", a, mins(ev.expired_block_minutes), a, mins(-ev.expired_block_minutes));
+      if (!close.empty()) out << fmt::format("{} close {}: carry-over and expiry\n{}\n", LastDay(m), mt, close);
+      if (ev.invoice.total_minor != 0)
+        out << fmt::format("{} invoice {} (frozen)\n    {}:invoiced  {}\n    revenue:{}  {}\n\n", LastDay(m), mt, a,
+                           money(ev.invoice.total_minor), id, money(-ev.invoice.total_minor));
+    }
+  }
+}
+
+// ---- import-log --------------------------------------------------------------------------
+
+void RunImportLog(App& app, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Fail(Code::kNotFound, fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  ledger::Log& log = app.log();
+  if (log.head_seq() != 0 || !Must(log.ListStreams()).empty())
+    Fail(Code::kRefused, fmt::format("the ledger at {} is not empty (head seq {}); import-log only fills an empty ledger "
+                                     "(run `hourbank init` in a new directory)",
+                                     app.ledger_dir, log.head_seq()));
+  std::string line;
+  uint64_t lines = 0, imported = 0;
+  // Bounded: one step per line of the file; each line is at most kImportLineBytesMax.
+  while (std::getline(in, line)) {
+    ++lines;
+    if (line.size() > kImportLineBytesMax) Fail(Code::kLimit, fmt::format("{}:{}: line longer than {} bytes", path, lines, kImportLineBytesMax));
+    if (line.empty() || line == "\r") continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("raw") || !j["raw"].is_string() || !j.contains("seq"))
+      Fail(Code::kInvalid, fmt::format("{}:{}: not a line of `hourbank export --format jsonl` (needs seq and raw)", path, lines));
+    auto bytes = FromBase64(j["raw"].get<std::string>());
+    if (!bytes) Fail(Code::kInvalid, fmt::format("{}:{}: raw is not base64", path, lines));
+    std::optional<ledger::Hash> digest;
+    if (j.contains("key_digest") && j["key_digest"].is_string()) {
+      auto d = ParseHex(j["key_digest"].get<std::string>(), 32);
+      if (!d) Fail(Code::kInvalid, fmt::format("{}:{}: key_digest is not 64 hex digits", path, lines));
+      ledger::Hash h;
+      std::memcpy(h.data(), d->data(), h.size());
+      digest = h;
+    }
+    auto r = log.AppendRaw(*bytes, digest);
+    if (!r.ok()) {
+      Error e = r.error();
+      e.message = fmt::format("{}:{} (seq {}): {}{}", path, lines, j["seq"].dump(), e.message,
+                              imported == 0 ? "; import-log needs a whole-ledger export (no CLIENT, no --from-seq)" : "");
+      Fail(e);
+    }
+    ++imported;
+  }
+  const ledger::VerifyReport report = Must(log.Verify());
+  if (!report.ok) Fail(Code::kCorruption, fmt::format("imported {} events but the ledger does not verify: {}", imported, report.problem));
+  if (app.json) app.PrintJson({{"imported", imported}, {"head_seq", log.head_seq()}, {"head_hash", ledger::HexOf(log.head_hash())}});
+  else app.Say(fmt::format("imported {} events; head seq {}, hash {}", imported, log.head_seq(), ledger::HexOf(log.head_hash())));
+}
+
+}  // namespace
+
+void RegisterAuditCommands(CLI::App& cli, App& app) {
+  // ---- audit
+  auto audit_client = std::make_shared<std::string>();
+  auto* audit = cli.add_subcommand("audit", "Verify the hash chain and indexes, replay every client and check every close\n"
+                                            "  e.g. hourbank audit --json; hourbank audit acme");
+  audit->add_option("CLIENT", *audit_client, "replay only this client (the chain is always checked whole)");
+  audit->callback([&app, audit_client] { RunAudit(app, *audit_client); });
+
+  // ---- keygen
+  auto keygen_out = std::make_shared<std::string>();
+  auto* keygen = cli.add_subcommand("keygen", "Make an Ed25519 key pair for signed checkpoints (FILE and FILE.pub)\n"
+                                              "  e.g. hourbank keygen --out ops.key");
+  keygen->add_option("--out", *keygen_out, "secret key file (mode 0600); the public key goes to FILE.pub")->required();
+  keygen->callback([&app, keygen_out] { RunKeygen(app, *keygen_out); });
+
+  // ---- checkpoint
+  auto cp_key = std::make_shared<std::string>();
+  auto* cp = cli.add_subcommand("checkpoint", "Append a signed checkpoint of the chain head to the $audit stream\n"
+                                              "  e.g. hourbank checkpoint --key ops.key");
+  cp->add_option("--key", *cp_key, "secret key file from `hourbank keygen`")->required();
+  cp->callback([&app, cp_key] { RunCheckpoint(app, *cp_key); });
+
+  // ---- verify
+  auto vf_pub = std::make_shared<std::string>();
+  auto* vf = cli.add_subcommand("verify", "Check every checkpoint's signature and that the chain still passes through it\n"
+                                          "  e.g. hourbank verify --pubkey ops.key.pub --json");
+  vf->add_option("--pubkey", *vf_pub, "public key file (FILE.pub from `hourbank keygen`)")->required();
+  vf->callback([&app, vf_pub] { RunVerify(app, *vf_pub); });
+
+  // ---- export
+  struct ExportArgs { std::string client, format, out; uint64_t from_seq = 0; };
+  auto ea = std::make_shared<ExportArgs>();
+  auto* ex = cli.add_subcommand("export", "The log in a portable form: jsonl (lossless), csv, hledger\n"
+                                          "  e.g. hourbank export --format jsonl --out ledger.jsonl");
+  ex->add_option("CLIENT", ea->client, "only this client (default: every stream; csv and hledger: every client)");
+  ex->add_option("--format", ea->format, "jsonl | csv | hledger")->required()->check(CLI::IsMember({"jsonl", "csv", "hledger"}));
+  ex->add_option("--from-seq", ea->from_seq, "start at this seq (jsonl, csv)");
+  ex->add_option("--out", ea->out, "write to FILE (refuses to overwrite) instead of stdout");
+  ex->callback([&app, ea] {
+    RequireClient(app, ea->client);
+    std::vector<std::string> clients = ea->client.empty() ? app.ClientIds() : std::vector<std::string>{ea->client};
+    Output out(ea->out);
+    if (ea->format == "jsonl") ExportJsonl(app, clients, ea->client.empty(), ea->from_seq, out.out());
+    else if (ea->format == "csv") ExportCsv(app, clients, ea->from_seq, out.out());
+    else {
+      if (ea->from_seq) Fail(Code::kInvalid, "--from-seq does not apply to hledger (a journal needs every month); omit it");
+      ExportHledger(app, clients, out.out());
+    }
+    out.Close();
+  });
+
+  // ---- import-log
+  auto il_file = std::make_shared<std::string>();
+  auto* il = cli.add_subcommand("import-log", "Re-append a jsonl export byte for byte into an EMPTY ledger (same chain head)\n"
+                                              "  e.g. hourbank --ledger new init && hourbank --ledger new import-log ledger.jsonl");
+  il->add_option("FILE", *il_file, "a file from `hourbank export --format jsonl` (whole ledger)")->required();
+  il->callback([&app, il_file] { RunImportLog(app, *il_file); });
+}
+
 }  // namespace hourbank::cli
