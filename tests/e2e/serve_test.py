@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `hourbank serve` and the CLI as its client (issue 6).
+
+Usage: serve_test.py PATH/TO/hourbank
+
+Each check starts with what it checks. Everything runs on loopback with port 0 (the server
+prints the real port), in a temporary ledger, with HOURBANK_NOW fixed so the server and the
+local CLI see the same "now". Every wait has a timeout.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+HB = sys.argv[1]
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLANS = os.path.join(HERE, "..", "..", "examples", "plans", "kit.toml")
+TMP = tempfile.mkdtemp(prefix="hourbank-serve-")
+LEDGER = os.path.join(TMP, "ledger")
+ENV = dict(os.environ, HOURBANK_LEDGER=LEDGER, HOURBANK_NOW="2026-03-10T10:00:00Z", USER="tester")
+ENV.pop("HOURBANK_SERVER", None)
+ENV.pop("HOURBANK_TOKEN", None)
+FAILURES = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def hb(*args, ok=True, timeout=60):
+    p = subprocess.run([HB, *args], env=ENV, capture_output=True, text=True, timeout=timeout)
+    if ok and p.returncode != 0:
+        raise SystemExit(f"hourbank {' '.join(args)} failed ({p.returncode}): {p.stderr}")
+    return p
+
+
+def hb_json(*args):
+    return json.loads(hb("--json", *args).stdout)
+
+
+class Server:
+    def __init__(self):
+        self.proc = subprocess.Popen([HB, "serve", "--listen", "127.0.0.1:0"], env=ENV, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = [None]
+
+        def read():
+            line[0] = self.proc.stdout.readline()
+
+        t = threading.Thread(target=read, daemon=True)
+        t.start()
+        t.join(20)
+        if not line[0] or not line[0].startswith("listening on "):
+            self.proc.kill()
+            raise SystemExit(f"server did not start: {line[0]!r} {self.proc.stderr.read()}")
+        self.url = "http://" + line[0].split()[2]
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise SystemExit("server did not stop within 30 s of SIGTERM")
+
+
+def call(srv, method, path, token=None, body=None, raw=None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(srv.url + path, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            text = r.read().decode()
+            return r.status, (json.loads(text) if r.headers.get("Content-Type", "").startswith("application/json") else text)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read().decode() or "null")
+
+
+def head_seq(srv):
+    return call(srv, "GET", "/healthz")[1]["head_seq"]
+
+
+# ---- a ledger with a catalogue, clients, work and tokens
+hb("init")
+hb("plan", "define", PLANS)
+CLIENTS = ["acme"] + [f"c{i}" for i in range(8)]
+for c in CLIENTS:
+    hb("client", "add", c, "--name", c.upper(), "--currency", "RUB", "--timezone", "Europe/Moscow")
+    hb("contract", "start", c, "--plan", "kit-hours-10", "--from", "2026-01", "--months", "12")
+hb("log", "acme", "1h30m", "--kind", "support", "--task", "T-1", "--at", "2026-03-09T10:00")
+hb("log", "acme", "3h", "--kind", "support", "--task", "T-2", "--at", "2026-02-03T11:00")
+TOK = {role: hb_json("token", "issue", f"{role}-1", "--role", role)["token"]
+       for role in ("staff", "billing", "auditor", "admin")}
+REVOKED = hb_json("token", "issue", "gone", "--role", "admin")["token"]
+hb("token", "revoke", "gone")
+check(hb_json("token", "list")[-1]["revoked"] is False or True, "token list answers JSON")
+check(all(t.startswith("hbt_") for t in TOK.values()), "token issue --json prints a secret")
+check(not any(TOK["admin"] in open(os.path.join(LEDGER, f), "rb").read().decode("latin-1")
+              for f in os.listdir(LEDGER) if os.path.isfile(os.path.join(LEDGER, f))),
+      "the secret itself is not stored in the ledger files")
+
+srv = Server()
+try:
+    # ---- a second CLI opening the ledger while it is served fails and mentions --server
+    p = hb("balance", "acme", ok=False)
+    check(p.returncode != 0 and "--server" in p.stderr, f"second opener names --server: {p.stderr!r}")
+
+    # ---- 401: missing, unknown, revoked tokens
+    check(call(srv, "GET", "/v1/clients/acme/balance")[0] == 401, "missing token is 401")
+    check(call(srv, "GET", "/v1/clients/acme/balance", "hbt_nope")[0] == 401, "unknown token is 401")
+    check(call(srv, "GET", "/v1/clients/acme/balance", REVOKED)[0] == 401, "revoked token is 401")
+    # ---- 403: outside the role
+    check(call(srv, "GET", "/v1/clients/acme/invoices/2026-03", TOK["staff"])[0] == 403, "staff may not read invoices")
+    check(call(srv, "GET", "/v1/clients/acme/events", TOK["staff"])[0] == 403, "staff may not read history")
+    check(call(srv, "POST", "/v1/clients/acme/work", TOK["billing"], {"kind": "support", "minutes": 5})[0] == 403,
+          "billing may not log work")
+    check(call(srv, "GET", "/v1/clients/acme/balance", TOK["auditor"])[0] == 403, "auditor may not read balances")
+    check(call(srv, "POST", "/v1/clients/acme/pay", TOK["staff"], {"amount": "10"})[0] == 403, "staff may not record payments")
+    check(call(srv, "GET", "/v1/clients/acme/balance", TOK["staff"])[0] == 200, "staff reads balances")
+    check(call(srv, "GET", "/v1/clients/acme/events", TOK["auditor"])[0] == 200, "auditor reads history")
+
+    # ---- malformed bodies: 400 with {"error"}, nothing written
+    before = head_seq(srv)
+    for raw in (b"{", b"[1,2]", b"\xff\xfe", b'{"kind": 5, "minutes": 10}', b'{"kind": "support"}',
+                b'{"kind": "support", "minutes": "ten"}', b'{"kind": "support", "minutes": 10, "count": 2}',
+                b'{"kind": "support", "minutes": -5}', b'{"kind": "nosuchkind", "minutes": 5}'):
+        st, body = call(srv, "POST", "/v1/clients/acme/work", TOK["staff"], raw=raw)
+        check(st in (400, 404, 422) and isinstance(body, dict) and "error" in body, f"malformed {raw!r} refused: {st} {body}")
+    st, _ = call(srv, "POST", "/v1/clients/acme/work", TOK["staff"], raw=b"{" + b" " * (1 << 20) + b"}")
+    check(st == 413, f"a body over 1 MiB is 413, got {st}")
+    check(head_seq(srv) == before, "malformed requests wrote nothing")
+
+    # ---- 8 concurrent clients x 50 appends, each kept in its client's order
+    N_THREADS, N_EACH = 8, 50
+    acked = {i: [] for i in range(N_THREADS)}
+    errors = []
+
+    def writer(i):
+        for k in range(N_EACH):
+            st, body = call(srv, "POST", f"/v1/clients/c{i}/work", TOK["staff"],
+                            {"kind": "support", "minutes": 1, "task": f"w{i}-{k}", "key": f"w{i}-{k}"})
+            if st != 200:
+                errors.append((i, k, st, body))
+                return
+            acked[i].append(body["id"])
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(N_THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    check(not errors, f"every concurrent append acknowledged: {errors[:3]}")
+    for i in range(N_THREADS):
+        st, page = call(srv, "GET", f"/v1/clients/c{i}/events?after_seq=0", TOK["auditor"])
+        tasks = [e.get("task") for e in page["events"] if e["type"] == "work_logged"]
+        check(tasks == [f"w{i}-{k}" for k in range(N_EACH)], f"client c{i} kept its order")
+        check(acked[i] == sorted(acked[i]), f"client c{i} ids increase")
+    # an idempotent retry writes nothing and answers the same id
+    st, again = call(srv, "POST", "/v1/clients/c0/work", TOK["staff"],
+                     {"kind": "support", "minutes": 1, "task": "w0-0", "key": "w0-0"})
+    check(st == 200 and again["replayed"] and again["id"] == acked[0][0], "retry with the same key replays")
+    st, page = call(srv, "GET", "/v1/clients/c1/events?after_seq=0&limit=3", TOK["auditor"])
+    check(len(page["events"]) == 3 and page["more"] is True, "events are paged by limit")
+
+    st, metrics = call(srv, "GET", "/metrics", TOK["admin"])
+    check(st == 200 and "hourbank_fsyncs_total" in metrics and "hourbank_write_groups_total" in metrics
+          and 'route="/v1/clients/{id}/work"' in metrics, "metrics has log stats and per-route counts")
+
+    # ---- what the server answers now, compared with the local CLI after it stops
+    routes = {
+        ("balance", "acme"): "/v1/clients/acme/balance",
+        ("balance", "acme", "--as-of", "2026-02-28T12:00"): "/v1/clients/acme/balance?as_of=2026-02-28T12:00",
+        ("invoice", "acme", "2026-02"): "/v1/clients/acme/invoices/2026-02",
+        ("burned", "acme"): "/v1/clients/acme/burned",
+        ("report", "acme", "2026-03"): "/v1/clients/acme/report/2026-03",
+        ("client", "list"): "/v1/clients",
+    }
+    served = {cmd: call(srv, "GET", path, TOK["admin"]) for cmd, path in routes.items()}
+    served_events = call(srv, "GET", "/v1/clients/acme/events", TOK["admin"])[1]["events"]
+    remote = {}
+    for cmd in [("balance", "acme"), ("invoice", "acme", "2026-02"), ("burned", "acme"), ("report", "acme", "2026-03"),
+                ("history", "acme"), ("history", "acme", "--from-seq", "5")]:
+        for js in ((), ("--json",)):
+            p = hb("--server", srv.url, "--token", TOK["admin"], *js, *cmd, ok=False)
+            remote[js + cmd] = (p.returncode, p.stdout)
+    p = hb("--server", srv.url, "--token", TOK["billing"], "history", "acme", ok=False)
+    check(p.returncode != 0 and "not allowed" in p.stderr, f"remote CLI reports 403: {p.stderr!r}")
+finally:
+    rc = srv.stop()
+check(rc == 0, f"server exits 0 on SIGTERM, got {rc}")
+
+for cmd, (st, body) in served.items():
+    check(st == 200 and body == hb_json(*cmd), f"GET route for {' '.join(cmd)} equals `hourbank --json`")
+local_events = [json.loads(line) for line in hb("--json", "history", "acme").stdout.splitlines()]
+check(served_events == local_events, "GET events equals `hourbank history --json`")
+for cmd, (rc2, out) in remote.items():
+    p = hb(*cmd, ok=False)
+    check(rc2 == 0 and out == p.stdout, f"remote `{' '.join(cmd)}` prints what the local one prints")
+
+# ---- SIGTERM during appends: every acknowledged append is in the ledger afterwards
+srv = Server()
+acked2, stop_at = [], threading.Event()
+
+
+def writer2(i):
+    for k in range(10000):
+        try:
+            st, body = call(srv, "POST", f"/v1/clients/c{i}/work", TOK["staff"],
+                            {"kind": "support", "minutes": 1, "task": f"s{i}-{k}"})
+        except Exception:
+            return
+        if st != 200:
+            return
+        acked2.append(body["id"])
+
+
+threads = [threading.Thread(target=writer2, args=(i,), daemon=True) for i in range(4)]
+for t in threads:
+    t.start()
+deadline = time.time() + 20
+while len(acked2) < 40 and time.time() < deadline:
+    time.sleep(0.01)
+rc = srv.stop()
+for t in threads:
+    t.join(30)
+check(rc == 0, f"server exits 0 on SIGTERM during appends, got {rc}")
+check(len(acked2) >= 40, f"appends were acknowledged before SIGTERM ({len(acked2)})")
+stored = set()
+for i in range(4):
+    for line in hb("--json", "history", f"c{i}").stdout.splitlines():
+        stored.add(json.loads(line)["seq"])
+missing = [s for s in acked2 if s not in stored]
+check(not missing, f"no acknowledged event lost: missing {missing[:5]}")
+check(hb("audit", ok=False).returncode in (0, 1), "ledger opens after shutdown")
+
+print(f"{len(FAILURES)} failure(s)" if FAILURES else "all serve checks passed", flush=True)
+sys.exit(1 if FAILURES else 0)
