@@ -17,7 +17,10 @@ std::string g_request_text;
 namespace {
 
 int64_t ParseMoneyFor(const ClientState& s, const std::string& text, const char* what) {
-  auto digits = CurrencyMinorDigits(s.currency().empty() ? "XXX" : s.currency());
+  // An unregistered client has no currency: say what is wrong, not "unknown currency 'XXX'".
+  if (!s.registered())
+    Fail(Code::kNotFound, fmt::format("unknown client '{}'; add it first with `hourbank client add`", s.id()));
+  auto digits = CurrencyMinorDigits(s.currency());
   if (!digits.ok()) Fail(digits.error());
   auto m = ParseMoneyMinor(text, digits.value());
   if (!m.ok()) Fail(Code::kInvalid, fmt::format("{}: {}", what, m.error().message));

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The bounded extra CI steps of issue 8 (called at the end of tools/test.sh):
+#   1. ASan+UBSan build (build-asan, -DHOURBANK_SANITIZE=ON) and every unit-test executable
+#      run there;
+#   2. libFuzzer targets (build-fuzz, clang, -DHOURBANK_FUZZ=ON), each run for
+#      HOURBANK_FUZZ_SECONDS (default 30) from its seed corpus in tests/fuzz/corpus/.
+# Budget: <= 12 minutes on 2 cores (the builds dominate; the fuzz runs take 3 x 30 s).
+# The sanitizer build uses the default compiler (g++, like the Debian libraries); the fuzz
+# step needs clang and is skipped with a printed reason when clang is missing.
+# Knobs: HOURBANK_FUZZ_SECONDS=600 for longer fuzzing; HOURBANK_CI_EXTRA=0 to skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+if [[ "${HOURBANK_CI_EXTRA:-1}" == 0 ]]; then
+  echo "ci_extra: skipped (HOURBANK_CI_EXTRA=0)"
+  exit 0
+fi
+jobs=$(nproc)
+fuzz_seconds=${HOURBANK_FUZZ_SECONDS:-30}
+start=$(date +%s)
+stamp() { echo "ci_extra: [$(( $(date +%s) - start )) s] $*"; }
+
+# ---- 1. sanitizers
+stamp "building build-asan (ASan+UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHOURBANK_SANITIZE=ON >/dev/null
+unit_tests=(ledger_tests units_tests plan_tests scenario_tests sla_tests statement_tests fault_tests)
+targets=()
+for t in "${unit_tests[@]}"; do
+  if cmake --build build-asan --target help | grep -q "^\.\.\. $t\$"; then targets+=("$t"); fi
+done
+cmake --build build-asan -j"$jobs" --target "${targets[@]}" ledger_lock_holder
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+failed=0
+for t in "${targets[@]}"; do
+  exe=$(find build-asan/tests -type f -name "$t" -perm -u+x | head -1)
+  [[ -n "$exe" ]] || continue
+  stamp "asan: $t"
+  if ! "$exe" >"/tmp/ci_extra_$t.log" 2>&1; then
+    echo "ci_extra: FAILED under ASan+UBSan: $t"; tail -40 "/tmp/ci_extra_$t.log"; failed=1
+  else
+    tail -2 "/tmp/ci_extra_$t.log"
+  fi
+done
+
+# ---- 2. fuzzing
+if ! command -v clang >/dev/null || ! command -v clang++ >/dev/null; then
+  echo "ci_extra: fuzzing skipped: clang/clang++ not found (apt-get install clang libclang-rt-14-dev)"
+  exit $failed
+fi
+stamp "building build-fuzz (libFuzzer)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOURBANK_FUZZ=ON >/dev/null
+fuzzers=(fuzz_units fuzz_plan fuzz_event)
+cmake --build build-fuzz -j"$jobs" --target "${fuzzers[@]}"
+for f in "${fuzzers[@]}"; do
+  corpus="$root/tests/fuzz/corpus/${f#fuzz_}"
+  work=$(mktemp -d "/tmp/hourbank-$f-XXXXXX")
+  stamp "fuzz: $f for ${fuzz_seconds} s"
+  # New inputs go to $work (the committed seeds stay as they are); crashes to $work too.
+  if ! (cd "$work" && "$root/build-fuzz/tests/fuzz/$f" -max_total_time="$fuzz_seconds" \
+          -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$work" "$corpus" >"$work/log" 2>&1); then
+    echo "ci_extra: FUZZ FAILURE in $f (inputs in $work):"; tail -60 "$work/log"; failed=1
+  else
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$work/log" | sed "s/^/ci_extra: $f /"
+    rm -rf "$work"
+  fi
+done
+stamp "done"
+exit $failed
