@@ -249,6 +249,12 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
       e.minutes = b.getMinutes();
       e.count = b.getCount();
       e.unit = b.getCount() > 0 ? Unit::kItem : Unit::kHour;
+      // Validate on replay too (found by tests/fuzz/fuzz_event): minutes beyond what
+      // ParseDurationMinutes admits (10000 h) overflowed minutes × multiplier in Evaluate.
+      if (e.minutes < 0 || e.minutes > 10000 * 60 || e.count < 0) {
+        Problem(seq, fmt::format("work entry has {} minutes and count {}; out of range", e.minutes, e.count));
+        break;
+      }
       e.urgent = b.getUrgent();
       e.late = b.getLate();
       e.emergency = b.getEmergency();

@@ -25,15 +25,16 @@ stamp "building build-asan (ASan+UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHOURBANK_SANITIZE=ON >/dev/null
 unit_tests=(ledger_tests units_tests plan_tests scenario_tests sla_tests statement_tests fault_tests)
 targets=()
+known=$(cmake --build build-asan --target help)   # not piped into grep -q: SIGPIPE + pipefail
 for t in "${unit_tests[@]}"; do
-  if cmake --build build-asan --target help | grep -q "^\.\.\. $t\$"; then targets+=("$t"); fi
+  if grep -qx "\.\.\. $t" <<<"$known"; then targets+=("$t"); fi
 done
 cmake --build build-asan -j"$jobs" --target "${targets[@]}" ledger_lock_holder
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 failed=0
 for t in "${targets[@]}"; do
-  exe=$(find build-asan/tests -type f -name "$t" -perm -u+x | head -1)
+  exe=$(find build-asan/tests -type f -name "$t" -perm -u+x -print -quit)
   [[ -n "$exe" ]] || continue
   stamp "asan: $t"
   if ! "$exe" >"/tmp/ci_extra_$t.log" 2>&1; then

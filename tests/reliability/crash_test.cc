@@ -339,6 +339,15 @@ void TakeLines(std::string& buf, RoundResult& out, uint32_t& acks_seen, bool& sa
 
 std::string Check(const std::string& dir, const std::vector<Ack>& acks) {
   auto opened = ledger::Log::Open(dir, ledger::Options{});
+  if (!opened.ok() && acks.empty()) {
+    // Killed while `init` was creating the ledger: nothing was acknowledged, and a plain open
+    // may refuse the half-made directory (no meta yet, or a column family missing). Creating
+    // again must then work and find an empty or consistent ledger.
+    ledger::Options create;
+    create.create_if_missing = true;
+    opened = ledger::Log::Open(dir, create);
+    if (!opened.ok()) return "a ledger killed during creation cannot be created again: " + opened.error().message;
+  }
   if (!opened.ok()) return "reopen failed: " + opened.error().message;
   const ledger::Log& log = *opened.value();
   const uint64_t head = log.head_seq();
