@@ -13,7 +13,8 @@ namespace hourbank::cli {
 
 void RegisterSetupCommands(CLI::App& cli, App& app);   // init, plan, client, contract
 void RegisterWorkCommands(CLI::App& cli, App& app);    // log, accept, void, buy, pay, adjust, close, incident
-void RegisterReadCommands(CLI::App& cli, App& app);    // balance, invoice, burned, report, history, rebuild, sla, statement
+void RegisterReadCommands(CLI::App& cli, App& app);    // balance, invoice, burned, report, history, rebuild
+void RegisterReportCommands(CLI::App& cli, App& app);  // sla, statement
 void RegisterDemoCommand(CLI::App& cli, App& app);     // demo
 void RegisterImportCommand(CLI::App& cli, App& app);   // import (time-tracker CSV)
 // Audit, export, import-log, checkpoint, keygen, verify (tools/hourbank/audit.cc).

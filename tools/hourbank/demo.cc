@@ -171,6 +171,24 @@ class Demo {
       LogHours("retail-one", "development", rng.Between(24, 36) * 30, day(month, 15, 10), fmt::format("RT-{}", month % 100), who());
       // bpmonline Business: unlimited requests.
       LogHours("bank-crm", "support", rng.Between(20, 60) * 30, day(month, 16, 10), fmt::format("BC-{}", month % 100), who());
+      // bpmonline Business SLA: two incidents a month, one answered late on purpose in April.
+      {
+        ClientState probe = app_.LoadClient("bank-crm", {.retain_entries = false});
+        auto at = [&](const std::string& local) { return Must(ParseTime(local, probe.zone())); };
+        const std::string m = FormatMonth(month);
+        const std::string a = fmt::format("INC-{}-1", month % 100), b = fmt::format("INC-{}-2", month % 100);
+        auto inc = [&](IncidentAction act, const std::string& id, uint8_t p, const std::string& local) {
+          const int64_t t = at(local);
+          app_.now_override_us = t + 60LL * 1000000;
+          Do("bank-crm", [&](const ClientState& s) { return DecideIncident(s, act, id, p, "CRM outage", t, app_.now_us()); });
+        };
+        inc(IncidentAction::kOpen, a, 1, m + "-17T18:30");     // Tuesday-ish evening, P1 (4 h reaction)
+        inc(IncidentAction::kRespond, a, 0, m + "-18T10:00");
+        inc(IncidentAction::kResolve, a, 0, m + "-18T15:00");
+        inc(IncidentAction::kOpen, b, 3, m + "-20T11:00");     // P3 (24 h reaction)
+        inc(IncidentAction::kRespond, b, 0, month == 202604 ? m + "-24T12:00" : m + "-20T12:00");
+        inc(IncidentAction::kResolve, b, 0, m + "-27T12:00");
+      }
       if (month == 202602) {
         At("2026-02-20T09:00:00Z");
         Do("dental-plus", [&](const ClientState& s) { return DecideUnits(s, 16, 202603, app_.now_us()); });
@@ -213,6 +231,9 @@ class Demo {
                          FormatMinutes(m["overage_minutes"]), FormatMinutes(m["carried_minutes"]), FormatMinutes(m["expired_minutes"])});
     }
     std::fputs(Table(brows).c_str(), stdout);
+
+    std::fputs("\n== SLA, bank-crm (bpm-business), 2026-04 ==\n", stdout);
+    std::fputs(SlaText(SlaJson(app_.LoadClient("bank-crm"), 202604, now)).c_str(), stdout);
 
     std::fputs("\n== Latest invoices (2026-04, closed) ==\n", stdout);
     for (const std::string& id : ids_) {

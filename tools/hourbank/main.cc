@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   RegisterSetupCommands(cli, app);
   RegisterWorkCommands(cli, app);
   RegisterReadCommands(cli, app);
+  RegisterReportCommands(cli, app);
   RegisterDemoCommand(cli, app);
   RegisterImportCommand(cli, app);
   RegisterAuditCommands(cli, app);

@@ -495,6 +495,13 @@ class Server {
           ClientState s = LoadWithTime(app, client, Q(r, "as_of"), Q(r, "known_at"), nullptr);
           return JsonReply(200, ReportJson(s, month));
         }
+        if (get && p.size() == 5 && what == "sla") {
+          route = "/v1/clients/{id}/sla/{month}";
+          require(Need::kProjection);
+          const uint32_t month = ParseMonthFlag(p[4], "month");
+          ClientState s = LoadWithTime(app, client, Q(r, "as_of"), Q(r, "known_at"), nullptr);
+          return JsonReply(200, SlaJson(s, month, app.now_us()));
+        }
         if (get && p.size() == 4 && what == "events") {
           route = "/v1/clients/{id}/events";
           require(Need::kHistory);

@@ -299,3 +299,53 @@ json EventJson(uint64_t seq, schemas::Event::Reader event, const projections::Zo
 }
 
 }  // namespace hourbank::cli
+
+#include "projections/sla.h"
+
+namespace hourbank::cli {
+
+json SlaJson(const ClientState& s, uint32_t month, int64_t now_us) {
+  const projections::SlaReport r = projections::ComputeSla(s, month, now_us);
+  json incidents = json::array();
+  auto minutes_or_null = [](int64_t m) { return m < 0 ? json(nullptr) : json(m); };
+  for (const auto& i : r.incidents)
+    incidents.push_back({{"id", i.id},
+                         {"priority", i.priority},
+                         {"opened_priority", i.opened_priority},
+                         {"opened_at", s.zone().FormatIso(i.opened_us)},
+                         {"responded_at", i.responded_us ? json(s.zone().FormatIso(i.responded_us)) : json(nullptr)},
+                         {"resolved_at", i.resolved_us ? json(s.zone().FormatIso(i.resolved_us)) : json(nullptr)},
+                         {"reaction_minutes", minutes_or_null(i.reaction_minutes)},
+                         {"resolution_minutes", minutes_or_null(i.resolution_minutes)},
+                         {"reaction_target_minutes", i.reaction_target_minutes},
+                         {"resolution_target_minutes", i.resolution_target_minutes},
+                         {"reaction_breached", i.reaction_breached},
+                         {"resolution_breached", i.resolution_breached},
+                         {"breached", i.breached},
+                         {"reopened_count", i.reopened_count}});
+  return {{"client", s.id()},
+          {"month", MonthText(month)},
+          {"has_sla", r.has_sla},
+          {"plan", r.plan_id},
+          {"incidents", incidents},
+          {"total", r.total},
+          {"breached", r.breached},
+          {"compliance_basis_points", r.compliance_basis_points}};
+}
+
+std::string SlaText(const json& j) {
+  std::string out = fmt::format("SLA {} {}{}\n", j["client"].get<std::string>(), j["month"].get<std::string>(),
+                                j["has_sla"].get<bool>() ? " (" + j["plan"].get<std::string>() + ")" : " (the plan has no SLA)");
+  std::vector<std::vector<std::string>> rows = {{"incident", "P", "reaction", "target", "resolution", "target", ""}};
+  auto m = [](const json& v) { return v.is_null() ? std::string("-") : FormatMinutes(v.get<int64_t>()); };
+  auto t = [](const json& v) { return v.get<int64_t>() == 0 ? std::string("-") : FormatMinutes(v.get<int64_t>()); };
+  for (const auto& i : j["incidents"])
+    rows.push_back({i["id"], std::to_string(i["priority"].get<int>()), m(i["reaction_minutes"]), t(i["reaction_target_minutes"]),
+                    m(i["resolution_minutes"]), t(i["resolution_target_minutes"]), i["breached"].get<bool>() ? "BREACHED" : "ok"});
+  const uint32_t bp = j["compliance_basis_points"];
+  return out + Table(rows) +
+         fmt::format("{} incident(s), {} breached, compliance {}.{:02}%\n", j["total"].get<uint32_t>(),
+                     j["breached"].get<uint32_t>(), bp / 100, bp % 100);
+}
+
+}  // namespace hourbank::cli

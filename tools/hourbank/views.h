@@ -41,3 +41,9 @@ std::string MonthText(uint32_t month);
 std::string Table(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace hourbank::cli
+
+namespace hourbank::cli {
+// `sla CLIENT MONTH`: reaction and resolution times in service minutes, targets, breaches.
+nlohmann::json SlaJson(const projections::ClientState& state, uint32_t month, int64_t now_us);
+std::string SlaText(const nlohmann::json& sla);
+}  // namespace hourbank::cli
