@@ -9,7 +9,7 @@ packages=(cmake g++ make pkg-config librocksdb-dev capnproto libcapnp-dev libfmt
           libcli11-dev libsodium-dev libhowardhinnant-date-dev libtomlplusplus-dev nlohmann-json3-dev tzdata
           clang libclang-rt-14-dev)
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(rocksdb-tools postgresql hledger ledger)
+  packages+=(rocksdb-tools postgresql hledger ledger chromium)
 fi
 
 missing=()
