@@ -471,7 +471,10 @@ MonthEval ClientState::EvaluateOpen(uint32_t month, int64_t reserve_start,
   // Blocks usable this month: bought in or before it, not expired before it.
   std::vector<Block> blocks;
   for (const Block& b : blocks_in)
-    if (b.left_minutes > 0 && b.month <= month) blocks.push_back(b);
+    if (b.left_minutes > 0 && b.month <= month && (b.expires_month == 0 || b.expires_month >= month)) {
+      blocks.push_back(b);
+      ev.blocks_start_minutes += b.left_minutes;
+    }
   std::stable_sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) {
     const int64_t ea = a.expires_at_us ? a.expires_at_us : INT64_MAX;
     const int64_t eb = b.expires_at_us ? b.expires_at_us : INT64_MAX;

@@ -110,6 +110,7 @@ struct MonthEval {
   int64_t allowance_used_minutes = 0;
   int64_t reserve_start_minutes = 0;
   int64_t reserve_used_minutes = 0;
+  int64_t blocks_start_minutes = 0;  // prepaid minutes usable at the start of the month
   int64_t block_used_minutes = 0;
   int64_t overage_minutes = 0;
   int64_t unlimited_minutes = 0;
@@ -122,7 +123,13 @@ struct MonthEval {
   int64_t expired_block_minutes = 0;
   std::vector<std::pair<uint64_t, int64_t>> expired_blocks;  // (block seq, minutes)
   int64_t reserve_end_minutes = 0;
-  std::vector<Block> blocks_end;    // blocks with minutes left after this month
+  std::vector<Block> blocks_end;    // blocks with minutes left after this month (and blocks bought for later months)
+  int64_t blocks_end_minutes() const {  // minutes left in the blocks usable this month
+    int64_t sum = 0;
+    for (const Block& b : blocks_end)
+      if (b.month <= month) sum += b.left_minutes;
+    return sum;
+  }
   Invoice invoice;
   int64_t expired_minutes() const {
     return expired_allowance_minutes + expired_reserve_minutes + expired_block_minutes;
