@@ -1,6 +1,8 @@
 // Hashing, client-id validation and event decoding: the pure parts of the ledger.
 #include "ledger/codec.h"
 
+#include <algorithm>
+
 #include <cstring>
 #include <string>
 
@@ -88,12 +90,19 @@ Status Decode(uint64_t seq, std::string_view bytes, std::vector<capnp::word>& sc
   if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(capnp::word) == 0) {
     words = reinterpret_cast<const capnp::word*>(bytes.data());  // zero-copy
   } else {
-    if (scratch.size() < words_count) scratch.resize(words_count);
+    // A fresh vector, not resize(): capnp::word is not copyable or movable, which resize()
+    // needs to keep old contents (libstdc++ with clang refuses it); the contents are dead here.
+    if (scratch.size() < words_count) scratch = std::vector<capnp::word>(words_count);
     std::memcpy(scratch.data(), bytes.data(), bytes.size());
     words = scratch.data();
   }
   capnp::ReaderOptions options;
-  options.traversalLimitInWords = kTraversalWordsMax;
+  // The limit scales with the input: a list of N zero-sized structs costs N words to walk but
+  // only a few bytes to encode, so a flat kTraversalWordsMax let a small value make a fold
+  // loop 2^29 times (found by tests/fuzz/fuzz_event). A builder-made event is walked at most
+  // once per read of a field; 64 reads per word is far beyond what any fold does.
+  options.traversalLimitInWords =
+      std::min<uint64_t>(kTraversalWordsMax, uint64_t{words_count} * 64 + 1024);
   options.nestingLimit = kNestingLimit;
   std::optional<Error> error;
   try {
