@@ -1,0 +1,119 @@
+// hourbank-bench: a synthetic ledger generator and the benchmark of DESIGN.md §5.
+//
+//   hourbank-bench generate --ledger DIR --events N --clients K [--months M] [--seed S]
+//   hourbank-bench run [--json] [--events N] [--quick] [--no-peers]
+//
+// See docs/performance.md for the figures and how to read them.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "tools/bench/bench.h"
+#include "tools/bench/run.h"
+
+namespace hourbank::bench {
+
+Result<RebuildResult> Rebuild(const ledger::Log& log) {
+  RebuildResult r;
+  const auto t0 = std::chrono::steady_clock::now();
+  // As `hourbank rebuild` (tools/hourbank/cmd_read.cc): one scan, one ClientState per client.
+  Status st = log.Scan(1, 0, [&](const ledger::EventView& v) {
+    ++r.events;
+    r.event_bytes += v.bytes.size();
+    const capnp::Text::Reader id = v.event.getClientId();
+    if (id.size() == 0 || id[0] == '$') return true;
+    auto it = r.states.find(std::string_view(id.cStr(), id.size()));
+    if (it == r.states.end()) {
+      it = r.states.emplace(std::string(id.cStr(), id.size()), projections::ClientState({.retain_entries = false})).first;
+      it->second.set_id(it->first);
+    }
+    it->second.Apply(v.seq, v.event);
+    return true;
+  });
+  if (!st.ok()) return st.error();
+  r.seconds = SecondsSince(t0);
+  return r;
+}
+
+uint64_t PeakRssKib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
+  return 0;
+}
+
+}  // namespace hourbank::bench
+
+int main(int argc, char** argv) {
+  using namespace hourbank::bench;
+  CLI::App cli{"hourbank-bench: synthetic ledgers and the performance figures of DESIGN.md section 5"};
+  cli.require_subcommand(1);
+
+  GenerateOptions g;
+  g.plans_dir = HOURBANK_BENCH_PLANS_DIR;
+  auto* gen = cli.add_subcommand("generate", "Write a deterministic synthetic ledger through the append path\n"
+                                             "  e.g. hourbank-bench generate --ledger /tmp/big --events 1000000 --clients 200");
+  gen->add_option("--ledger", g.ledger_dir, "new ledger directory")->required();
+  gen->add_option("--events", g.events, "events to write (about)")->check(CLI::Range(uint64_t(10), uint64_t(100000000)));
+  gen->add_option("--clients", g.clients, "clients, spread over every plan")->check(CLI::Range(1u, 100000u));
+  gen->add_option("--months", g.months, "months of work, from 2024-01")->check(CLI::Range(1u, 600u));
+  gen->add_option("--seed", g.seed, "generator seed (same seed, same ledger)");
+  gen->add_option("--plans", g.plans_dir, "directory of plan *.toml files");
+
+  RunOptions r;
+  r.plans_dir = HOURBANK_BENCH_PLANS_DIR;
+  r.hourbank_exe = HOURBANK_BENCH_HOURBANK_EXE;
+  bool events_given = false;
+  auto* run = cli.add_subcommand("run", "Measure every figure (table, or --json) against db_bench, PostgreSQL, hledger, ledger\n"
+                                        "  e.g. hourbank-bench run --json > bench.json");
+  run->add_flag("--json", r.json, "JSON on stdout instead of the table");
+  run->add_option("--events", r.events, "events in the benchmark ledger")
+      ->check(CLI::Range(uint64_t(1000), uint64_t(10000000)))
+      ->each([&](const std::string&) { events_given = true; });
+  run->add_option("--clients", r.clients, "clients")->check(CLI::Range(1u, 100000u));
+  run->add_flag("--quick", r.quick, "small sizes: under a minute");
+  run->add_flag("!--no-peers", r.peers, "skip db_bench, PostgreSQL, hledger, ledger-cli");
+  run->add_option("--work-dir", r.work_dir, "scratch directory (default: a new one under /tmp)");
+  run->add_flag("--keep", r.keep, "keep the scratch directory");
+  run->add_option("--plans", r.plans_dir, "directory of plan *.toml files");
+  run->add_option("--hourbank", r.hourbank_exe, "the hourbank executable (for `serve`)");
+
+  std::string once_dir;
+  auto* once = cli.add_subcommand("rebuild-once", "(internal) rebuild a ledger and print events, seconds, peak RSS");
+  once->group("");
+  once->add_option("--ledger", once_dir)->required();
+
+  CLI11_PARSE(cli, argc, argv);
+
+  if (gen->parsed()) {
+    auto rep = Generate(g);
+    if (!rep.ok()) {
+      std::fprintf(stderr, "hourbank-bench generate: %s\n", rep.error().message.c_str());
+      return 1;
+    }
+    std::printf("%s\n", fmt::format("generated {} events ({} work entries, {} refused decisions) for {} clients in {:.2f} s "
+                                    "({:.0f} events/s)", rep->events, rep->work_entries, rep->rejected, g.clients,
+                                    rep->seconds, double(rep->events) / rep->seconds).c_str());
+    return 0;
+  }
+  if (run->parsed()) {
+    if (!events_given && r.quick) r.events = 20000;
+    if (r.quick && r.clients == 50) r.clients = 20;
+    if (r.work_dir.empty()) {
+      char tmpl[] = "/tmp/hourbank-bench-XXXXXX";
+      if (mkdtemp(tmpl) == nullptr) {
+        std::perror("mkdtemp");
+        return 1;
+      }
+      r.work_dir = tmpl;
+    }
+    return RunBench(r);
+  }
+  if (once->parsed()) return RebuildOnce(once_dir);
+  return 2;
+}

@@ -1,0 +1,565 @@
+// hourbank-bench run: every figure of DESIGN.md §5 in one run, with the peers beside ours.
+// See docs/performance.md for what each row measures and what limits it.
+#include "tools/bench/run.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <capnp/serialize.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "projections/decide.h"
+
+namespace hourbank::bench {
+
+using namespace projections;
+using nlohmann::json;
+
+namespace {
+
+// Inside Bench::Run: a failed step ends the run with its message.
+#define HB_BENCH_TRY(expr)                         \
+  do {                                             \
+    Status s_ = (expr);                            \
+    if (!s_.ok()) return Die(#expr, s_.error());   \
+  } while (0)
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+// What a balance read computes (tools/hourbank/views.cc BalanceJson): the month's evaluation,
+// blocks left, slots, money, blocked; serialised as JSON.
+std::string BalanceLike(const ClientState& s, uint32_t month, int64_t at_us) {
+  MonthEval ev = s.Evaluate(month);
+  const auto* terms = s.TermsFor(month);
+  int64_t prepaid = 0;
+  for (const auto& b : ev.blocks_end) prepaid += b.left_minutes;
+  json slots = json::object();
+  for (const auto& [pool, u] : ev.pools) slots[pool] = {{"quota", u.quota}, {"used", u.used}, {"left", u.left()}};
+  json j = {{"client", s.id()},
+            {"month", FormatMonth(month)},
+            {"currency", s.currency()},
+            {"plan", terms ? terms->plan_id : ""},
+            {"allowance", {{"included_minutes", ev.included_minutes}, {"used_minutes", ev.allowance_used_minutes}}},
+            {"reserve_minutes", ev.reserve_start_minutes - ev.reserve_used_minutes},
+            {"prepaid_minutes", prepaid},
+            {"overage_minutes", ev.overage_minutes},
+            {"used_minutes", ev.used_minutes},
+            {"slots", slots},
+            {"invoice_so_far_minor", ev.invoice.total_minor},
+            {"outstanding_minor", s.outstanding_minor()},
+            {"blocked", s.BlockedAt(at_us)}};
+  return j.dump();
+}
+
+// A JSON body for the peers: the facts a balance needs, flat and ASCII.
+std::string BodyJson(schemas::Event::Reader e, FlatEvent* f) {
+  auto body = e.getBody();
+  json j;
+  switch (body.which()) {
+    case schemas::Event::Body::WORK_LOGGED: {
+      auto w = body.getWorkLogged();
+      f->work = true;
+      f->kind = w.getKind().cStr();
+      f->minutes = w.getMinutes();
+      f->count = w.getCount();
+      j = {{"type", "work_logged"}, {"kind", f->kind}, {"task", w.getTask().cStr()}, {"staff", w.getStaff().cStr()},
+           {"minutes", f->minutes}, {"count", f->count}, {"urgent", w.getUrgent()}};
+      break;
+    }
+    case schemas::Event::Body::PAYMENT_RECEIVED:
+      j = {{"type", "payment"}, {"amount_minor", body.getPaymentReceived().getAmountMinor()}};
+      break;
+    case schemas::Event::Body::HOURS_PURCHASED:
+      j = {{"type", "hours_purchased"}, {"minutes", body.getHoursPurchased().getMinutes()},
+           {"price_minor", body.getHoursPurchased().getPriceMinor()}};
+      break;
+    case schemas::Event::Body::PERIOD_CLOSED:
+      j = {{"type", "period_closed"}, {"month", body.getPeriodClosed().getMonth()},
+           {"total_minor", body.getPeriodClosed().getTotalMinor()}};
+      break;
+    default:
+      j = {{"type", int(body.which())}};
+  }
+  j["at_us"] = e.getEffectiveAtUs();
+  return j.dump(-1, ' ', true);  // ensure_ascii
+}
+
+struct Row {
+  std::string what, ours, peer, ratio, target, verdict;
+};
+
+class Bench {
+ public:
+  explicit Bench(const RunOptions& o) : o_(o) {}
+
+  int Run() {
+    std::error_code ec;
+    std::filesystem::create_directories(o_.work_dir, ec);
+    Say(fmt::format("hourbank-bench run: {} events, {} clients, work dir {}", o_.events, o_.clients, o_.work_dir));
+
+    // 0. The ledger every read figure uses.
+    const std::string ledger_a = o_.work_dir + "/ledger-n";
+    auto gen = Generate({.ledger_dir = ledger_a, .plans_dir = o_.plans_dir, .events = o_.events, .clients = o_.clients,
+                         .months = o_.months, .seed = 1, .progress = !o_.json});
+    if (!gen.ok()) return Die("generate", gen.error());
+    Say(fmt::format("generated {} events ({} work entries, {} refused decisions) in {:.1f} s", gen->events,
+                    gen->work_entries, gen->rejected, gen->seconds));
+    j_["generate"] = {{"events", gen->events}, {"work_entries", gen->work_entries}, {"seconds", gen->seconds}};
+
+    // 3. Rebuild (in process, best of 3: the first warms the page cache as db_bench's fill does).
+    RebuildResult best;
+    {
+      auto log = ledger::Log::Open(ledger_a, {});
+      if (!log.ok()) return Die("open", log.error());
+      for (int i = 0; i < 3; ++i) {
+        auto r = Rebuild(**log);
+        if (!r.ok()) return Die("rebuild", r.error());
+        if (i == 0 || r->seconds < best.seconds) best = std::move(*r);
+      }
+      HB_BENCH_TRY(Flatten(**log));
+    }
+    events_ = best.events;
+    mean_bytes_ = uint32_t(best.event_bytes / std::max<uint64_t>(best.events, 1));
+    const double rebuild_eps = double(best.events) / best.seconds;
+    Say(fmt::format("rebuild: {} events in {:.3f} s, mean event {} bytes", best.events, best.seconds, mean_bytes_));
+
+    // 1. Bulk append, batches of 1000, fsync per batch; db_bench beside it.
+    double bulk_eps = BulkAppend();
+    PeerFigure db = o_.peers ? DbBench(o_.work_dir + "/db_bench", events_, mean_bytes_)
+                             : PeerFigure{.skipped = "skipped (--no-peers)"};
+    Row bulk{"bulk append (1000/batch, fsync/batch) ev/s", Num(bulk_eps), db.ok ? "db_bench fillseq " + Num(db.value) : db.skipped,
+             db.ok ? Ratio(bulk_eps / db.value) : "-", ">= 0.6 x fillseq",
+             db.ok ? Verdict(bulk_eps / db.value >= 0.6) : "-"};
+    rows_.push_back(bulk);
+    j_["bulk_append"] = {{"events_per_s", bulk_eps}, {"db_bench_fillseq_ops_per_s", db.ok ? json(db.value) : json(nullptr)},
+                         {"mean_event_bytes", mean_bytes_}};
+
+    // 2. Single durable appends from 1, 8, 32 writers.
+    for (int threads : {1, 8, 32}) Concurrent(threads);
+
+    // 3. Rebuild rows.
+    rows_.push_back({"rebuild (scan + fold all clients) ev/s", Num(rebuild_eps), db.ok ? "db_bench readseq " + Num(db.value2) : db.skipped,
+                     db.ok ? Ratio(rebuild_eps / db.value2) : "-", ">= 0.5 x readseq", db.ok ? Verdict(rebuild_eps / db.value2 >= 0.5) : "-"});
+    j_["rebuild"] = {{"events", best.events}, {"seconds", best.seconds}, {"events_per_s", rebuild_eps},
+                     {"db_bench_readseq_ops_per_s", db.ok ? json(db.value2) : json(nullptr)}};
+    Memory(ledger_a);
+
+    // 4. Balance queries.
+    Balance(best);
+    Http(ledger_a, best);
+
+    // 5. PostgreSQL; 6. hledger, ledger-cli.
+    Peers(best.seconds, bulk_eps, rebuild_eps);
+
+    Print();
+    if (!o_.keep) std::filesystem::remove_all(o_.work_dir, ec);
+    return 0;
+  }
+
+ private:
+  static std::string Num(double v) {
+    if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
+    if (v >= 1e4) return fmt::format("{:.0f} k", v / 1e3);
+    return fmt::format("{:.0f}", v);
+  }
+  static std::string Ratio(double r) { return fmt::format("{:.2f}x", r); }
+  static std::string Verdict(bool met) { return met ? "met" : "NOT met"; }
+  void Say(const std::string& line) {
+    if (!o_.json) std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  int Die(const char* what, const Error& e) {
+    std::fprintf(stderr, "hourbank-bench: %s failed: %s\n", what, e.message.c_str());
+    return 1;
+  }
+
+  // The ledger's events, flat, for the bulk append and the peers.
+  Status Flatten(const ledger::Log& log) {
+    std::map<std::string, uint32_t> versions;
+    return log.Scan(1, 0, [&](const ledger::EventView& v) {
+      FlatEvent f;
+      f.stream = v.event.getClientId().cStr();
+      f.version = ++versions[f.stream];
+      f.at_us = v.event.getEffectiveAtUs();
+      f.json = BodyJson(v.event, &f);
+      flat_.push_back(std::move(f));
+      raw_.emplace_back(v.bytes);
+      return true;
+    });
+  }
+
+  // Re-appends the generated events to a new synced ledger: per stream, in log order, in
+  // batches of at most 1000. Drafts are built outside the timed section.
+  double BulkAppend() {
+    const std::string dir = o_.work_dir + "/ledger-bulk";
+    auto log = ledger::Log::Open(dir, {.durability = ledger::Durability::kSync, .create_if_missing = true});
+    if (!log.ok()) {
+      Say("bulk append: " + log.error().message);
+      return 0;
+    }
+    std::map<std::string, std::vector<size_t>> by_stream;
+    for (size_t i = 0; i < raw_.size(); ++i) by_stream[flat_[i].stream].push_back(i);
+    double seconds = 0;
+    uint64_t appended = 0;
+    std::vector<capnp::word> words;
+    for (auto& [stream, idx] : by_stream) {
+      for (size_t from = 0; from < idx.size(); from += 1000) {
+        ledger::AppendRequest req;
+        req.client_id = stream;
+        for (size_t k = from; k < std::min(idx.size(), from + 1000); ++k) {
+          const std::string& bytes = raw_[idx[k]];
+          words.assign(bytes.size() / sizeof(capnp::word), capnp::word{});
+          std::memcpy(words.data(), bytes.data(), words.size() * sizeof(capnp::word));
+          capnp::FlatArrayMessageReader reader(kj::arrayPtr(words.data(), words.size()));
+          ledger::EventDraft d;
+          d.message().setRoot(reader.getRoot<schemas::Event>());
+          req.events.push_back(std::move(d));
+        }
+        const size_t n = req.events.size();
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = (*log)->Append(std::move(req));
+        seconds += SecondsSince(t0);
+        if (!r.ok()) {
+          Say("bulk append: " + r.error().message);
+          return 0;
+        }
+        appended += n;
+      }
+    }
+    const auto st = (*log)->stats();
+    Say(fmt::format("bulk append: {} events in {:.3f} s, {} fsyncs", appended, seconds, st.fsyncs));
+    return double(appended) / seconds;
+  }
+
+  void Concurrent(int threads) {
+    const std::string dir = fmt::format("{}/ledger-writers-{}", o_.work_dir, threads);
+    auto log = ledger::Log::Open(dir, {.durability = ledger::Durability::kSync, .create_if_missing = true});
+    if (!log.ok()) {
+      Say("writers: " + log.error().message);
+      return;
+    }
+    const double seconds_max = o_.quick ? 0.5 : 2.0;
+    constexpr uint64_t kAppendsPerThreadMax = 100000;
+    std::vector<std::vector<double>> lat(static_cast<size_t>(threads));
+    std::atomic<bool> failed{false};
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        const std::string stream = fmt::format("writer-{:02}", t);
+        for (uint64_t i = 0; i < kAppendsPerThreadMax && SecondsSince(t0) < seconds_max; ++i) {
+          ledger::AppendRequest req;
+          req.client_id = stream;
+          ledger::EventDraft d;
+          d.root().setEffectiveAtUs(int64_t(1700000000) * 1000000 + int64_t(i));
+          d.root().setActor("bench");
+          auto w = d.root().initBody().initWorkLogged();
+          w.setKind("support");
+          w.setTask(fmt::format("W-{}", i));
+          w.setStaff("anna");
+          w.setMinutes(30);
+          req.events.push_back(std::move(d));
+          const auto a = std::chrono::steady_clock::now();
+          auto r = (*log)->Append(std::move(req));
+          lat[size_t(t)].push_back(SecondsSince(a) * 1e6);
+          if (!r.ok()) {
+            failed = true;
+            return;
+          }
+        }
+      });
+    }
+    for (auto& th : pool) th.join();
+    const double seconds = SecondsSince(t0);
+    std::vector<double> all;
+    for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+    const auto st = (*log)->stats();
+    const double per_fsync = st.fsyncs ? double(st.events_appended) / double(st.fsyncs) : 0;
+    const double p50 = Percentile(all, 0.5), p99 = Percentile(all, 0.99);
+    const double fsync_us = threads == 1 ? p50 : single_fsync_us_;
+    if (threads == 1) single_fsync_us_ = p50;
+    const bool met = per_fsync > 1.5 && p99 <= 2 * fsync_us;
+    rows_.push_back({fmt::format("{} writer(s): ev/s, p50/p99 us, ev/fsync", threads),
+                     fmt::format("{} ev/s; {:.0f}/{:.0f} us; {:.1f}", Num(double(all.size()) / seconds), p50, p99, per_fsync),
+                     threads == 1 ? "(1 fsync = p50 here)" : fmt::format("1 fsync = {:.0f} us", fsync_us),
+                     fmt::format("p99 = {:.1f} fsyncs", p99 / std::max(fsync_us, 1.0)),
+                     threads == 8 ? "several ev/fsync; p99 <= 2 fsyncs" : "-", threads == 8 ? Verdict(met) : "-"});
+    j_["writers"][std::to_string(threads)] = {{"appends", all.size()}, {"seconds", seconds}, {"p50_us", p50}, {"p99_us", p99},
+                                              {"events_per_fsync", per_fsync}, {"failed", failed.load()}};
+  }
+
+  // Peak memory of a rebuild in a fresh child process, at N and 4N events.
+  void Memory(const std::string& ledger_n) {
+    auto child = [&](const std::string& dir) -> json {
+      ProcessResult p = RunProcess({"/proc/self/exe", "rebuild-once", "--ledger", dir});
+      if (p.exit_code != 0) return nullptr;
+      try {
+        return json::parse(p.out);
+      } catch (const std::exception&) {
+        return nullptr;
+      }
+    };
+    json small = child(ledger_n);
+    const std::string ledger_4n = o_.work_dir + "/ledger-4n";
+    auto gen = Generate({.ledger_dir = ledger_4n, .plans_dir = o_.plans_dir, .events = o_.events * 4,
+                         .clients = o_.clients, .months = o_.months * 4, .seed = 1, .progress = !o_.json});
+    json large = gen.ok() ? child(ledger_4n) : json(nullptr);
+    std::error_code ec;
+    std::filesystem::remove_all(ledger_4n, ec);
+    if (small.is_null() || large.is_null()) {
+      rows_.push_back({"rebuild peak memory N / 4N", "failed", "-", "-", "bounded by clients", "-"});
+      return;
+    }
+    const double a = small["peak_rss_kib"].get<double>(), b = large["peak_rss_kib"].get<double>();
+    rows_.push_back({fmt::format("rebuild peak RSS, {} / {} events", small["events"].get<uint64_t>(), large["events"].get<uint64_t>()),
+                     fmt::format("{:.1f} / {:.1f} MiB", a / 1024, b / 1024), "same clients, 4x months",
+                     Ratio(b / a), "bounded by clients", Verdict(b / a < 1.5)});
+    j_["rebuild_memory"] = {{"n", small}, {"4n", large}};
+  }
+
+  void Balance(const RebuildResult& r) {
+    std::vector<const ClientState*> states;
+    for (const auto& [id, s] : r.states) states.push_back(&s);
+    if (states.empty()) return;
+    const size_t queries = o_.quick ? 5000 : 50000;
+    std::vector<double> lat;
+    lat.reserve(queries);
+    size_t bytes = 0;
+    for (size_t i = 0; i < queries; ++i) {
+      const ClientState& s = *states[i % states.size()];
+      const uint32_t month = s.FirstOpenMonth();
+      const int64_t at = s.zone().MonthStartUs(month) + 86400LL * 1000000 * 10;
+      const auto t0 = std::chrono::steady_clock::now();
+      bytes += BalanceLike(s, month, at).size();
+      lat.push_back(SecondsSince(t0) * 1e6);
+    }
+    const double p50 = Percentile(lat, 0.5), p99 = Percentile(lat, 0.99);
+    rows_.push_back({"balance in process p50/p99 us", fmt::format("{:.1f} / {:.1f}", p50, p99), "-", "-", "p99 <= 50 us",
+                     Verdict(p99 <= 50)});
+    j_["balance_in_process"] = {{"queries", queries}, {"p50_us", p50}, {"p99_us", p99}, {"bytes", bytes}};
+  }
+
+  void Http(const std::string& ledger_dir, const RebuildResult& r);
+  void Peers(double rebuild_seconds, double bulk_eps, double rebuild_eps);
+  void Print();
+
+  const RunOptions& o_;
+  std::vector<FlatEvent> flat_;
+  std::vector<std::string> raw_;
+  uint64_t events_ = 0;
+  uint32_t mean_bytes_ = 0;
+  double single_fsync_us_ = 0;
+  std::vector<Row> rows_;
+  json j_;
+};
+
+// ---- balance over HTTP against `hourbank serve`
+
+int Connect(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+// One keep-alive GET; returns the status code or -1. Reads exactly Content-Length bytes.
+int Get(int fd, const std::string& path, const std::string& token) {
+  const std::string req = fmt::format("GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\r\n", path, token);
+  if (write(fd, req.data(), req.size()) != ssize_t(req.size())) return -1;
+  std::string buf;
+  char chunk[16384];
+  size_t header_end = std::string::npos, need = 0;
+  for (int reads = 0; reads < 100000; ++reads) {  // bounded
+    const ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n <= 0) return -1;
+    buf.append(chunk, size_t(n));
+    if (header_end == std::string::npos) {
+      header_end = buf.find("\r\n\r\n");
+      if (header_end == std::string::npos) continue;
+      std::string lower = buf.substr(0, header_end);
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+      const size_t cl = lower.find("content-length:");
+      need = cl == std::string::npos ? 0 : std::stoul(lower.substr(cl + 15));
+    }
+    if (buf.size() >= header_end + 4 + need) return std::atoi(buf.c_str() + 9);
+  }
+  return -1;
+}
+
+void Bench::Http(const std::string& ledger_dir, const RebuildResult& r) {
+  const std::string exe = o_.hourbank_exe;
+  auto skip = [&](const std::string& why) {
+    rows_.push_back({"balance over HTTP p50/p99 us", why, "-", "-", "p99 <= 1 ms", "-"});
+    j_["balance_http"] = {{"skipped", why}};
+  };
+  if (!Executable(exe)) return skip("skipped: serve not available (no hourbank binary)");
+  if (RunProcess({exe, "serve", "--help"}).exit_code != 0) return skip("skipped: serve not available");
+  ProcessResult tok = RunProcess({exe, "--ledger", ledger_dir, "--actor", "bench", "--json", "token", "issue", "bench", "--role", "billing"});
+  std::string token;
+  try {
+    token = json::parse(tok.out).value("token", "");
+  } catch (const std::exception&) {
+  }
+  if (token.empty()) return skip("skipped: could not issue a token");
+  // Start the server on a free port; it prints the real one.
+  const std::string log_path = o_.work_dir + "/serve.log";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(log_path.c_str(), "w", stdout);
+    (void)f;
+    FILE* g = std::freopen(log_path.c_str(), "a", stderr);
+    (void)g;
+    execl(exe.c_str(), exe.c_str(), "--ledger", ledger_dir.c_str(), "serve", "--listen", "127.0.0.1:0", nullptr);
+    _exit(127);
+  }
+  uint16_t port = 0;
+  for (int i = 0; i < 100 && port == 0; ++i) {  // up to 10 s
+    usleep(100000);
+    std::ifstream in(log_path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t at = text.find("127.0.0.1:");
+    if (at != std::string::npos) port = uint16_t(std::atoi(text.c_str() + at + 10));
+  }
+  std::vector<double> lat;
+  int bad = 0;
+  if (port != 0) {
+    const int fd = Connect(port);
+    std::vector<std::string> ids;
+    for (const auto& [id, s] : r.states) ids.push_back(id);
+    const size_t queries = o_.quick ? 200 : 2000;
+    for (size_t i = 0; fd >= 0 && i < queries + 20; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const int code = Get(fd, "/v1/clients/" + ids[i % ids.size()] + "/balance", token);
+      if (i >= 20) lat.push_back(SecondsSince(t0) * 1e6);  // the first 20 warm up
+      if (code != 200) ++bad;
+      if (code < 0) break;
+    }
+    if (fd >= 0) close(fd);
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (port == 0) return skip("skipped: serve did not report its port");
+  if (lat.empty() || bad > 0) return skip(fmt::format("failed: {} non-200 responses", bad));
+  const double p50 = Percentile(lat, 0.5), p99 = Percentile(lat, 0.99);
+  const double per_client = double(events_) / double(std::max<size_t>(r.states.size(), 1));
+  rows_.push_back({"balance over HTTP p50/p99 us", fmt::format("{:.0f} / {:.0f}", p50, p99),
+                   fmt::format("serve replays ~{:.0f} ev/client", per_client), "-", "p99 <= 1 ms", Verdict(p99 <= 1000)});
+  j_["balance_http"] = {{"queries", lat.size()}, {"p50_us", p50}, {"p99_us", p99}};
+}
+
+void Bench::Peers(double rebuild_seconds, double bulk_eps, double rebuild_eps) {
+  (void)rebuild_eps;
+  if (!o_.peers) {
+    rows_.push_back({"PostgreSQL, hledger, ledger-cli", "skipped (--no-peers)", "-", "-", "-", "-"});
+    return;
+  }
+  PeerFigure pg = Postgres(o_.work_dir + "/pg", flat_);
+  if (pg.ok) {
+    rows_.push_back({"vs PostgreSQL insert (1000/batch, sync commit)", Num(bulk_eps) + " ev/s", Num(pg.value) + " ev/s",
+                     Ratio(bulk_eps / pg.value), ">= 5 x", Verdict(bulk_eps / pg.value >= 5)});
+    rows_.push_back({"vs PostgreSQL rebuild (ORDER BY seq + fold) s", fmt::format("{:.3f} s", rebuild_seconds),
+                     fmt::format("{:.3f} s", pg.value2), Ratio(pg.value2 / rebuild_seconds), "-", "-"});
+    j_["postgres"] = {{"insert_events_per_s", pg.value}, {"rebuild_seconds", pg.value2}};
+  } else {
+    rows_.push_back({"vs PostgreSQL", pg.skipped, "-", "-", ">= 5 x (append)", "-"});
+    j_["postgres"] = {{"skipped", pg.skipped}};
+  }
+  const std::string journal = o_.work_dir + "/work.journal";
+  WriteJournal(journal, flat_);
+  size_t entries = 0;
+  for (const auto& f : flat_) entries += f.work ? 1 : 0;
+  for (const auto& [name, target] : {std::pair<std::string, double>{"hledger", 150}, {"ledger", 25}}) {
+    PeerFigure p = JournalBal(name, journal);
+    const std::string label = fmt::format("vs {} bal ({} entries) s", name, entries);
+    if (p.ok) {
+      rows_.push_back({label, fmt::format("{:.3f} s", rebuild_seconds), fmt::format("{:.3f} s", p.value),
+                       Ratio(p.value / rebuild_seconds), fmt::format(">= {:.0f} x", target), Verdict(p.value / rebuild_seconds >= target)});
+      j_[name] = {{"bal_seconds", p.value}, {"entries", entries}, {"ratio", p.value / rebuild_seconds}};
+    } else {
+      rows_.push_back({label, p.skipped, "-", "-", fmt::format(">= {:.0f} x", target), "-"});
+      j_[name] = {{"skipped", p.skipped}};
+    }
+  }
+}
+
+void Bench::Print() {
+  if (o_.json) {
+    json rows = json::array();
+    for (const Row& r : rows_)
+      rows.push_back({{"what", r.what}, {"hourbank", r.ours}, {"peer", r.peer}, {"ratio", r.ratio}, {"target", r.target}, {"verdict", r.verdict}});
+    j_["table"] = rows;
+    j_["events"] = events_;
+    j_["clients"] = o_.clients;
+    std::printf("%s\n", j_.dump(2).c_str());
+    return;
+  }
+  std::vector<Row> all = {{"what", "hourbank", "peer", "ratio", "target (DESIGN.md 5)", "verdict"}};
+  all.insert(all.end(), rows_.begin(), rows_.end());
+  size_t w[6] = {0, 0, 0, 0, 0, 0};
+  auto cells = [](const Row& r) { return std::array<const std::string*, 6>{&r.what, &r.ours, &r.peer, &r.ratio, &r.target, &r.verdict}; };
+  for (const Row& r : all) {
+    auto c = cells(r);
+    for (int i = 0; i < 6; ++i) w[i] = std::max(w[i], c[size_t(i)]->size());
+  }
+  for (size_t k = 0; k < all.size(); ++k) {
+    auto c = cells(all[k]);
+    std::string line = "|";
+    for (int i = 0; i < 6; ++i) line += " " + *c[size_t(i)] + std::string(w[i] - c[size_t(i)]->size(), ' ') + " |";
+    std::printf("%s\n", line.c_str());
+    if (k == 0) {
+      line = "|";
+      for (int i = 0; i < 6; ++i) line += std::string(w[i] + 2, '-') + "|";
+      std::printf("%s\n", line.c_str());
+    }
+  }
+}
+
+}  // namespace
+
+int RunBench(const RunOptions& options) { return Bench(options).Run(); }
+
+int RebuildOnce(const std::string& ledger_dir) {
+  auto log = ledger::Log::Open(ledger_dir, {});
+  if (!log.ok()) {
+    std::fprintf(stderr, "%s\n", log.error().message.c_str());
+    return 1;
+  }
+  auto r = Rebuild(**log);
+  if (!r.ok()) {
+    std::fprintf(stderr, "%s\n", r.error().message.c_str());
+    return 1;
+  }
+  json j = {{"events", r->events}, {"clients", r->states.size()}, {"seconds", r->seconds}, {"peak_rss_kib", PeakRssKib()}};
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
+
+}  // namespace hourbank::bench

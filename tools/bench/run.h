@@ -1,0 +1,28 @@
+// hourbank-bench run and its helper child (rebuild-once).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tools/bench/bench.h"
+
+namespace hourbank::bench {
+
+struct RunOptions {
+  uint64_t events = 100000;
+  uint32_t clients = 50;
+  uint32_t months = 12;
+  bool quick = false;
+  bool json = false;
+  bool peers = true;     // --no-peers: ours only (the smoke test)
+  bool keep = false;     // keep the work dir
+  std::string work_dir;
+  std::string plans_dir;
+  std::string hourbank_exe;
+};
+// Prints the table (or JSON) on stdout; returns the exit code.
+int RunBench(const RunOptions& options);
+// Rebuilds `ledger_dir` and prints {"events","clients","seconds","peak_rss_kib"}.
+int RebuildOnce(const std::string& ledger_dir);
+
+}  // namespace hourbank::bench

@@ -1,0 +1,14 @@
+# bench.smoke: `generate` writes a 2000-event ledger for 5 clients, then `run --quick --no-peers`
+# on 2000 events exits 0 and prints the table. No timing is asserted.
+file(REMOVE_RECURSE ${WORK})
+execute_process(COMMAND ${BENCH} generate --ledger ${WORK}/ledger --events 2000 --clients 5
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "generated [0-9]+ events")
+  message(FATAL_ERROR "generate failed (${rc}): ${out} ${err}")
+endif()
+execute_process(COMMAND ${BENCH} run --quick --events 2000 --clients 5 --no-peers --work-dir ${WORK}/run
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\\| what" OR NOT out MATCHES "rebuild")
+  message(FATAL_ERROR "run failed (${rc}): ${out} ${err}")
+endif()
+file(REMOVE_RECURSE ${WORK})
