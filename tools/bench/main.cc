@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
   auto* once = cli.add_subcommand("rebuild-once", "(internal) rebuild a ledger and print events, seconds, peak RSS");
   once->group("");
   once->add_option("--ledger", once_dir)->required();
+  uint32_t once_repeat = 1;
+  once->add_option("--repeat", once_repeat, "rebuild this many times (for profiling); the last is reported")
+      ->check(CLI::Range(1u, 100u));
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -114,6 +117,6 @@ int main(int argc, char** argv) {
     }
     return RunBench(r);
   }
-  if (once->parsed()) return RebuildOnce(once_dir);
+  if (once->parsed()) return RebuildOnce(once_dir, once_repeat);
   return 2;
 }

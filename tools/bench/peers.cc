@@ -153,6 +153,9 @@ PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& e
   std::error_code ec;
   std::filesystem::remove_all(work_dir, ec);
   std::filesystem::create_directories(work_dir, ec);
+  // mkdtemp makes the run's directory 0700: the server's user must be able to enter it.
+  const std::string parent = std::filesystem::path(work_dir).parent_path().string();
+  if (!parent.empty()) chmod(parent.c_str(), 0711);
   if (chown(work_dir.c_str(), user->uid, user->gid) != 0) {
     f.skipped = "skipped (cannot chown the work dir)";
     return f;

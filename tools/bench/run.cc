@@ -546,13 +546,14 @@ void Bench::Print() {
 
 int RunBench(const RunOptions& options) { return Bench(options).Run(); }
 
-int RebuildOnce(const std::string& ledger_dir) {
+int RebuildOnce(const std::string& ledger_dir, uint32_t repeat) {
   auto log = ledger::Log::Open(ledger_dir, {});
   if (!log.ok()) {
     std::fprintf(stderr, "%s\n", log.error().message.c_str());
     return 1;
   }
   auto r = Rebuild(**log);
+  for (uint32_t i = 1; i < repeat && r.ok(); ++i) r = Rebuild(**log);
   if (!r.ok()) {
     std::fprintf(stderr, "%s\n", r.error().message.c_str());
     return 1;

@@ -22,7 +22,7 @@ struct RunOptions {
 };
 // Prints the table (or JSON) on stdout; returns the exit code.
 int RunBench(const RunOptions& options);
-// Rebuilds `ledger_dir` and prints {"events","clients","seconds","peak_rss_kib"}.
-int RebuildOnce(const std::string& ledger_dir);
+// Rebuilds `ledger_dir` (`repeat` times: profiling) and prints {"events","clients","seconds","peak_rss_kib"}.
+int RebuildOnce(const std::string& ledger_dir, uint32_t repeat = 1);
 
 }  // namespace hourbank::bench
