@@ -98,6 +98,22 @@ AppendOutcome App::DecideAndAppend(const std::string& client_id,
       if (rec->request_digest != ledger::Digest(client_id + '\0' + request_text))
         Fail(Code::kConflict, fmt::format("idempotency key '{}' was used for another request; use a new key", key));
       AppendOutcome out;
+      if (summary) {
+        // The same answer as the first attempt: decide again against the client as it was
+        // just before that attempt's events (nothing is appended).
+        ClientState before({.retain_entries = true});
+        before.set_id(client_id);
+        Must(log().ReadStream(client_id, 1, 0, [&](const ledger::EventView& v) {
+          if (v.seq >= rec->first_seq) return false;
+          before.Apply(v.seq, v.event);
+          return true;
+        }));
+        try {
+          auto d = decide(before);
+          if (d.ok()) *summary = d.value().summary;
+        } catch (const CommandError&) {
+        }
+      }
       out.result.first_seq = rec->first_seq;
       out.result.count = rec->count;
       out.replayed = true;
