@@ -139,6 +139,32 @@ void App::PrintJson(const nlohmann::json& j) const { std::cout << j.dump() << '\
 
 void App::Say(const std::string& line) const { std::cout << line << '\n'; }
 
+ClientState LoadClientAt(App& app, const std::string& client, const std::string& as_of, const std::string& known_at,
+                         int64_t* at_out) {
+  // Times without an offset are read in the client's zone: find it from a plain replay first.
+  ClientState probe = app.LoadClient(client, {.retain_entries = false});
+  if (!probe.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
+  LoadOptions o;
+  if (!as_of.empty()) o.as_of_us = ParseTimeFlag(as_of, probe.zone(), "--as-of");
+  if (!known_at.empty()) o.known_at_us = ParseTimeFlag(known_at, probe.zone(), "--known-at");
+  if (at_out) *at_out = o.as_of_us ? o.as_of_us : (o.known_at_us ? o.known_at_us : app.now_us());
+  if (o.as_of_us == 0 && o.known_at_us == 0) return app.LoadClient(client);
+  ClientState s = app.LoadClient(client, o);
+  if (!s.registered()) Fail(Code::kNotFound, fmt::format("client '{}' was not registered yet at that time", client));
+  return s;
+}
+
+int64_t ParseMoneyFor(const ClientState& s, const std::string& text, const char* what) {
+  // An unregistered client has no currency: say what is wrong, not "unknown currency 'XXX'".
+  if (!s.registered())
+    Fail(Code::kNotFound, fmt::format("unknown client '{}'; add it first with `hourbank client add`", s.id()));
+  auto digits = projections::CurrencyMinorDigits(s.currency());
+  if (!digits.ok()) Fail(digits.error());
+  auto m = projections::ParseMoneyMinor(text, digits.value());
+  if (!m.ok()) Fail(Code::kInvalid, fmt::format("{}: {}", what, m.error().message));
+  return m.value();
+}
+
 int64_t ParseTimeFlag(const std::string& text, const projections::Zone& zone, const char* flag) {
   auto t = projections::ParseTime(text, zone);
   if (!t.ok()) Fail(Code::kInvalid, fmt::format("{}: {}", flag, t.error().message));

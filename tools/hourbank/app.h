@@ -90,6 +90,16 @@ class App {
   ledger::Log* borrowed_ = nullptr;
 };
 
+// Loads a client for a read with optional --as-of / --known-at texts (read in the client's
+// zone). *at_out (optional) gets the instant the read is about: as-of, else known-at, else now.
+// Fails (kNotFound) for an unknown client or one not registered yet at that time.
+projections::ClientState LoadClientAt(App& app, const std::string& client, const std::string& as_of,
+                                      const std::string& known_at, int64_t* at_out);
+
+// Parses an amount in the client's currency (its minor digits checked), failing with a clear
+// message; an unregistered client is reported as unknown.
+int64_t ParseMoneyFor(const projections::ClientState& state, const std::string& text, const char* what);
+
 // Parses a time flag in the client's zone (or UTC), failing with a clear message.
 int64_t ParseTimeFlag(const std::string& text, const projections::Zone& zone, const char* flag);
 uint32_t ParseMonthFlag(const std::string& text, const char* flag);

@@ -24,21 +24,8 @@ void AddTimeOptions(CLI::App* cmd, TimeArgs& t) {
   cmd->add_option("--known-at", t.known_at, "recorded time: only what had been recorded by then");
 }
 
-// Loads the client honouring --as-of/--known-at. Times without an offset are read in the
-// client's zone, so the zone is looked up first from an unrestricted replay.
 ClientState LoadWithTime(App& app, const std::string& client, const TimeArgs& t, int64_t* as_of_out) {
-  ClientState probe = app.LoadClient(client, {.retain_entries = false});
-  if (!probe.registered())
-    Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
-  LoadOptions o;
-  if (!t.as_of.empty()) o.as_of_us = ParseTimeFlag(t.as_of, probe.zone(), "--as-of");
-  if (!t.known_at.empty()) o.known_at_us = ParseTimeFlag(t.known_at, probe.zone(), "--known-at");
-  if (as_of_out) *as_of_out = o.as_of_us ? o.as_of_us : (o.known_at_us ? o.known_at_us : app.now_us());
-  if (o.as_of_us == 0 && o.known_at_us == 0) return app.LoadClient(client);
-  ClientState s = app.LoadClient(client, o);
-  if (!s.registered())
-    Fail(Code::kNotFound, fmt::format("client '{}' was not registered yet at that time", client));
-  return s;
+  return LoadClientAt(app, client, t.as_of, t.known_at, as_of_out);
 }
 
 }  // namespace

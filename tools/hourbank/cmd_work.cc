@@ -16,17 +16,6 @@ std::string g_request_text;
 
 namespace {
 
-int64_t ParseMoneyFor(const ClientState& s, const std::string& text, const char* what) {
-  // An unregistered client has no currency: say what is wrong, not "unknown currency 'XXX'".
-  if (!s.registered())
-    Fail(Code::kNotFound, fmt::format("unknown client '{}'; add it first with `hourbank client add`", s.id()));
-  auto digits = CurrencyMinorDigits(s.currency());
-  if (!digits.ok()) Fail(digits.error());
-  auto m = ParseMoneyMinor(text, digits.value());
-  if (!m.ok()) Fail(Code::kInvalid, fmt::format("{}: {}", what, m.error().message));
-  return m.value();
-}
-
 // "entry #42 → allowance 2h | left: allowance 6h, reserve 3h, prepaid 0m"
 std::string LogLine(const ClientState& s, uint64_t seq, bool replayed) {
   const Entry* e = s.FindEntry(seq);

@@ -165,27 +165,9 @@ std::optional<bool> Bool(const json& body, const char* field) {
   return it->get<bool>();
 }
 
-int64_t ParseMoneyFor(const ClientState& s, const std::string& text, const char* what) {
-  auto digits = projections::CurrencyMinorDigits(s.currency().empty() ? "XXX" : s.currency());
-  if (!digits.ok()) Fail(digits.error());
-  auto m = projections::ParseMoneyMinor(text, digits.value());
-  if (!m.ok()) Fail(Code::kInvalid, fmt::format("{}: {}", what, m.error().message));
-  return m.value();
-}
-
-// As `balance` and friends load: --as-of / --known-at read in the client's zone.
 ClientState LoadWithTime(App& app, const std::string& client, const std::string& as_of, const std::string& known_at,
                          int64_t* as_of_out) {
-  ClientState probe = app.LoadClient(client, {.retain_entries = false});
-  if (!probe.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
-  LoadOptions o;
-  if (!as_of.empty()) o.as_of_us = ParseTimeFlag(as_of, probe.zone(), "as_of");
-  if (!known_at.empty()) o.known_at_us = ParseTimeFlag(known_at, probe.zone(), "known_at");
-  if (as_of_out) *as_of_out = o.as_of_us ? o.as_of_us : (o.known_at_us ? o.known_at_us : app.now_us());
-  if (o.as_of_us == 0 && o.known_at_us == 0) return app.LoadClient(client);
-  ClientState s = app.LoadClient(client, o);
-  if (!s.registered()) Fail(Code::kNotFound, fmt::format("client '{}' was not registered yet at that time", client));
-  return s;
+  return LoadClientAt(app, client, as_of, known_at, as_of_out);
 }
 
 std::string Q(const Request& r, const char* name) {
