@@ -180,6 +180,8 @@ class ClientState {
   // not fit (unknown entry, bad plan text) are recorded as problems, never thrown.
   void Apply(uint64_t seq, schemas::Event::Reader event);
 
+  const ClientOptions& options() const { return options_; }
+
   // ---- identity and contract
   bool registered() const { return registered_; }
   const std::string& id() const { return id_; }
@@ -244,6 +246,7 @@ class ClientState {
   void CountEntry(uint64_t seq, uint32_t month);
   MonthEval EvaluateOpen(uint32_t month, int64_t reserve_start, const std::vector<Block>& blocks) const;
   void Problem(uint64_t seq, std::string what) { problems_.push_back({seq, std::move(what)}); }
+  friend struct CheckpointCodec;  // projections/checkpoint.cc saves and restores every field
 
   ClientOptions options_;
   bool registered_ = false;

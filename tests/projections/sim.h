@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include <capnp/serialize.h>
 #include <catch2/catch.hpp>
 
 #include "projections/decide.h"
@@ -60,6 +61,7 @@ class Sim {
       root.setClientId(stream);
       root.setRecordedAtUs(now_us);
       root.setActor("test");
+      log[stream].push_back({seq, capnp::messageToFlatArray(d.message())});
       if (stream == kCatalogStream) catalog.Apply(seq, root.asReader());
       else client(stream).Apply(seq, root.asReader());
     }
@@ -123,6 +125,8 @@ class Sim {
 
   Catalog catalog;
   std::map<std::string, ClientState> clients;
+  // Every committed event per stream, as the ledger would store it (seq, flat bytes).
+  std::map<std::string, std::vector<std::pair<uint64_t, kj::Array<capnp::word>>>> log;
   uint64_t seq = 0;
   int64_t now_us = 1893456000LL * 1000000;  // 2030-01-01: every test month has ended
 

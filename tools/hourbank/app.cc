@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "projections/checkpoint.h"
+
 namespace hourbank::cli {
 
 using projections::Catalog;
@@ -34,10 +36,23 @@ ledger::Log& App::log(bool create) {
 ClientState App::LoadClient(const std::string& client_id, const LoadOptions& options) {
   if (!ledger::ValidClientId(client_id) || client_id[0] == '$')
     Fail(Code::kInvalid, fmt::format("client id '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-'", client_id));
-  ClientState state({.retain_entries = options.retain_entries});
-  state.set_id(client_id);
   ledger::ReadOptions read;
   read.known_at_us = options.known_at_us;
+  const bool plain = options.as_of_us == 0 && options.known_at_us == 0;
+  // A lean, present-time read starts from the client's checkpoint (if it is one of this
+  // stream) and catches up with the events after it.
+  if (plain && !options.retain_entries) {
+    if (auto restored = RestoreFromCheckpoint(client_id)) {
+      ClientState state = std::move(*restored);
+      Must(log().ReadStream(client_id, state.version() + 1, 0, [&](const ledger::EventView& v) {
+        state.Apply(v.seq, v.event);
+        return true;
+      }));
+      return state;
+    }
+  }
+  ClientState state({.retain_entries = options.retain_entries});
+  state.set_id(client_id);
   Must(log().ReadStream(client_id, 1, 0, [&](const ledger::EventView& v) {
     // Business time filters facts, not the client's identity: registration always applies.
     if (options.as_of_us != 0 && v.event.getEffectiveAtUs() > options.as_of_us &&
@@ -47,6 +62,29 @@ ClientState App::LoadClient(const std::string& client_id, const LoadOptions& opt
     return true;
   }, read));
   return state;
+}
+
+std::optional<ClientState> App::RestoreFromCheckpoint(const std::string& client_id) {
+  auto bytes = log().GetCheckpoint(projections::CheckpointName(client_id));
+  if (!bytes.ok() || !bytes.value()) return std::nullopt;
+  auto restored = projections::RestoreCheckpoint(*bytes.value());
+  if (!restored.ok()) return std::nullopt;  // another format: replay from the start
+  ClientState& s = restored.value();
+  const uint32_t version = s.version();
+  if (s.id() != client_id || s.options().retain_entries || version == 0 || version > log().stream_version(client_id))
+    return std::nullopt;
+  // The checkpoint must end exactly at the stream's version-th event.
+  bool matches = false;
+  Must(log().ReadStream(client_id, version, version, [&](const ledger::EventView& v) {
+    matches = v.seq == s.last_seq();
+    return false;
+  }));
+  if (!matches) return std::nullopt;
+  return std::move(restored).value();
+}
+
+void App::SaveClientCheckpoint(const ClientState& state) {
+  Must(log().PutCheckpoint(projections::CheckpointName(state.id()), projections::SaveCheckpoint(state)));
 }
 
 Catalog App::LoadCatalog(int64_t known_at_us) {
@@ -127,7 +165,12 @@ AppendOutcome App::DecideAndAppend(const std::string& client_id,
     if (summary) *summary = d.summary;
     if (d.events.empty()) return {};
     try {
-      return Append(client_id, d, state.version(), key, request_text);
+      AppendOutcome out = Append(client_id, d, state.version(), key, request_text);
+      // Keep the client's checkpoint within kCheckpointEveryEvents of its stream head.
+      const uint32_t before = state.version(), after = out.result.stream_version;
+      if (after / kCheckpointEveryEvents != before / kCheckpointEveryEvents)
+        SaveClientCheckpoint(LoadClient(client_id, {.retain_entries = false}));
+      return out;
     } catch (const CommandError& e) {
       // Another writer appended to this client between our read and our write: decide again.
       if (e.error.code != Code::kConflict || e.error.current_version == 0 || attempt >= 2) throw;
@@ -140,15 +183,21 @@ void App::PrintJson(const nlohmann::json& j) const { std::cout << j.dump() << '\
 void App::Say(const std::string& line) const { std::cout << line << '\n'; }
 
 ClientState LoadClientAt(App& app, const std::string& client, const std::string& as_of, const std::string& known_at,
-                         int64_t* at_out) {
+                         int64_t* at_out, bool retain_entries) {
+  if (as_of.empty() && known_at.empty()) {
+    ClientState s = app.LoadClient(client, {.retain_entries = retain_entries});
+    if (!s.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
+    if (at_out) *at_out = app.now_us();
+    return s;
+  }
   // Times without an offset are read in the client's zone: find it from a plain replay first.
   ClientState probe = app.LoadClient(client, {.retain_entries = false});
   if (!probe.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
   LoadOptions o;
+  o.retain_entries = retain_entries;
   if (!as_of.empty()) o.as_of_us = ParseTimeFlag(as_of, probe.zone(), "--as-of");
   if (!known_at.empty()) o.known_at_us = ParseTimeFlag(known_at, probe.zone(), "--known-at");
-  if (at_out) *at_out = o.as_of_us ? o.as_of_us : (o.known_at_us ? o.known_at_us : app.now_us());
-  if (o.as_of_us == 0 && o.known_at_us == 0) return app.LoadClient(client);
+  if (at_out) *at_out = o.as_of_us ? o.as_of_us : o.known_at_us;
   ClientState s = app.LoadClient(client, o);
   if (!s.registered()) Fail(Code::kNotFound, fmt::format("client '{}' was not registered yet at that time", client));
   return s;

@@ -64,7 +64,15 @@ class App {
   // Use an already-open log (the server and the demo share theirs).
   void adopt_log(ledger::Log* log) { borrowed_ = log; }
 
+  // Folds a client's stream. Lean present-time loads (retain_entries = false, no as-of or
+  // known-at) start from the client's checkpoint when it matches the stream and catch up.
   projections::ClientState LoadClient(const std::string& client_id, const LoadOptions& options = {});
+  // The client's checkpoint when it is a lean checkpoint ending exactly at an event of this
+  // stream; nullopt otherwise (missing, another format, stale or foreign).
+  std::optional<projections::ClientState> RestoreFromCheckpoint(const std::string& client_id);
+  void SaveClientCheckpoint(const projections::ClientState& state);
+  // After an append crosses a multiple of this stream version, the checkpoint is refreshed.
+  static constexpr uint32_t kCheckpointEveryEvents = 256;
   projections::Catalog LoadCatalog(int64_t known_at_us = 0);
   // Client ids (streams without the '$' system prefix), sorted.
   std::vector<std::string> ClientIds();
@@ -94,7 +102,7 @@ class App {
 // zone). *at_out (optional) gets the instant the read is about: as-of, else known-at, else now.
 // Fails (kNotFound) for an unknown client or one not registered yet at that time.
 projections::ClientState LoadClientAt(App& app, const std::string& client, const std::string& as_of,
-                                      const std::string& known_at, int64_t* at_out);
+                                      const std::string& known_at, int64_t* at_out, bool retain_entries = false);
 
 // Parses an amount in the client's currency (its minor digits checked), failing with a clear
 // message; an unregistered client is reported as unknown.

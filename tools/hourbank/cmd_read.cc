@@ -24,25 +24,12 @@ void AddTimeOptions(CLI::App* cmd, TimeArgs& t) {
   cmd->add_option("--known-at", t.known_at, "recorded time: only what had been recorded by then");
 }
 
-ClientState LoadWithTime(App& app, const std::string& client, const TimeArgs& t, int64_t* as_of_out) {
-  return LoadClientAt(app, client, t.as_of, t.known_at, as_of_out);
+ClientState LoadWithTime(App& app, const std::string& client, const TimeArgs& t, int64_t* as_of_out,
+                         bool retain_entries = false) {
+  return LoadClientAt(app, client, t.as_of, t.known_at, as_of_out, retain_entries);
 }
 
 }  // namespace
-
-// The checkpoint a rebuild writes for one client: the materialised balance and month figures
-// at the stream version it reflects (see README, "Projections and checkpoints").
-json ClientCheckpoint(const ClientState& s, int64_t now_us) {
-  json months = json::array();
-  const uint32_t last = s.FirstOpenMonth();
-  for (uint32_t m = s.first_month(); m != 0 && m <= last; m = NextMonth(m)) {
-    MonthEval ev = s.Evaluate(m);
-    months.push_back({{"month", MonthText(m)}, {"total_minor", ev.invoice.total_minor}, {"used_minutes", ev.used_minutes},
-                      {"carried_minutes", ev.carried_minutes}, {"expired_minutes", ev.expired_minutes()}, {"closed", ev.closed}});
-  }
-  return {{"client", s.id()}, {"version", s.version()}, {"last_seq", s.last_seq()}, {"months", months},
-          {"outstanding_minor", s.outstanding_minor()}, {"balance", BalanceJson(s, now_us)}};
-}
 
 void RegisterReadCommands(CLI::App& cli, App& app) {
   // ---- balance
@@ -102,7 +89,7 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
   AddTimeOptions(rep, ra->t);
   rep->callback([&app, ra] {
     const uint32_t month = ParseMonthFlag(ra->month, "MONTH");
-    ClientState s = LoadWithTime(app, ra->client, ra->t, nullptr);
+    ClientState s = LoadWithTime(app, ra->client, ra->t, nullptr, /*retain_entries=*/true);
     json j = ReportJson(s, month);
     app.json ? app.PrintJson(j) : (void)std::fputs(ReportText(j).c_str(), stdout);
   });
@@ -158,7 +145,7 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     size_t problems = 0;
     for (auto& [id, s] : states) {
-      Must(log.PutCheckpoint("client/" + id, ClientCheckpoint(s, app.now_us()).dump()));
+      app.SaveClientCheckpoint(s);
       problems += s.problems().size();
     }
     json j = {{"events", events}, {"clients", states.size()}, {"seconds", seconds}, {"problems", problems},

@@ -166,8 +166,8 @@ std::optional<bool> Bool(const json& body, const char* field) {
 }
 
 ClientState LoadWithTime(App& app, const std::string& client, const std::string& as_of, const std::string& known_at,
-                         int64_t* as_of_out) {
-  return LoadClientAt(app, client, as_of, known_at, as_of_out);
+                         int64_t* as_of_out, bool retain_entries = false) {
+  return LoadClientAt(app, client, as_of, known_at, as_of_out, retain_entries);
 }
 
 std::string Q(const Request& r, const char* name) {
@@ -481,7 +481,7 @@ class Server {
           route = "/v1/clients/{id}/report/{month}";
           require(Need::kProjection);
           const uint32_t month = ParseMonthFlag(p[4], "month");
-          ClientState s = LoadWithTime(app, client, Q(r, "as_of"), Q(r, "known_at"), nullptr);
+          ClientState s = LoadWithTime(app, client, Q(r, "as_of"), Q(r, "known_at"), nullptr, /*retain_entries=*/true);
           return JsonReply(200, ReportJson(s, month));
         }
         if (get && p.size() == 5 && what == "sla") {
