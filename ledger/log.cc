@@ -83,6 +83,10 @@ constexpr size_t kGroupRequestsMax = 4096;
 constexpr size_t kWritersQueuedMax = 1 << 16;
 // Events fetched per MultiGet when reading a stream.
 constexpr size_t kStreamReadChunkEvents = 256;
+// A Scan over at least this many events reads ahead and bypasses the block cache.
+constexpr uint64_t kLongScanEvents = 4096;
+// Readahead of a long Scan: a few MiB of sequential reads per I/O.
+constexpr size_t kScanReadaheadBytes = 4u << 20;
 // How often Verify reports progress.
 constexpr uint64_t kVerifyProgressEvents = 4096;
 
@@ -784,6 +788,14 @@ Status Log::Impl::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
   if (first > last) return Status::Ok();
 
   auto ro = ReadOpts(snap.snapshot());
+  // A long scan (a rebuild, an export) reads each block once, in key order: read ahead in
+  // large sequential reads, and keep its blocks out of the block cache, so a full replay
+  // neither evicts the blocks that point reads need nor makes the process grow with the log.
+  // Short scans (a tail) keep the defaults.
+  if (last - first >= kLongScanEvents) {
+    ro.readahead_size = kScanReadaheadBytes;
+    ro.fill_cache = false;
+  }
   const std::string upper = format::SeqKey(last == UINT64_MAX ? last : last + 1);
   rocksdb::Slice upper_slice(upper);
   if (last != UINT64_MAX) ro.iterate_upper_bound = &upper_slice;

@@ -1,6 +1,9 @@
 #include "projections/state.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
 #include <sodium.h>
 
 #include <fmt/format.h>
@@ -8,6 +11,29 @@
 namespace hourbank::projections {
 
 namespace {
+
+// The zone of a plan's business calendar, for deciding off-hours on every work entry. Zone::Find
+// builds an error text and searches the tz database on each call; a replay asks for the same
+// one or two names hundreds of thousands of times, so the answers are kept per thread (a
+// ClientState is used by one thread at a time, and many states may replay in parallel).
+// Bounded: at most kCalendarZonesMax names; past it, lookups are not cached. nullptr for an
+// unknown name (the plan parser already rejects those; a replayed plan is checked again here).
+constexpr size_t kCalendarZonesMax = 64;
+const Zone* CalendarZone(const std::string& name) {
+  thread_local std::vector<std::pair<std::string, std::optional<Zone>>> cache;
+  for (const auto& [cached_name, zone] : cache)
+    if (cached_name == name) return zone ? &*zone : nullptr;
+  auto found = Zone::Find(name);
+  std::optional<Zone> zone;
+  if (found.ok()) zone = found.value();
+  if (cache.size() >= kCalendarZonesMax) {
+    thread_local std::optional<Zone> uncached;
+    uncached = zone;
+    return uncached ? &*uncached : nullptr;
+  }
+  cache.emplace_back(name, zone);
+  return cache.back().second ? &*cache.back().second : nullptr;
+}
 
 using schemas::Event;
 
@@ -270,8 +296,8 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
         default: {
           e.off_hours = false;
           if (t->plan->calendar) {
-            auto cz = Zone::Find(t->plan->calendar->timezone);
-            if (cz.ok()) e.off_hours = !IsOpen(*t->plan->calendar, cz.value(), at_us);
+            const Zone* cz = CalendarZone(t->plan->calendar->timezone);
+            if (cz) e.off_hours = !IsOpen(*t->plan->calendar, *cz, at_us);
           }
         }
       }
@@ -279,9 +305,9 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
       if (e.urgent) m = std::max(m, t->plan->urgent_percent);
       if (e.off_hours) m = std::max(m, t->plan->off_hours_percent);
       e.multiplier_percent = m;
-      entries_[seq] = std::move(e);
+      Entry& stored = entries_.insert_or_assign(seq, std::move(e)).first->second;
       if (t->plan->acceptance_required) {
-        entries_[seq].month = 0;  // counts when accepted
+        stored.month = 0;  // counts when accepted
       } else {
         if (IsClosed(booked)) Problem(seq, fmt::format("work booked into closed month {}", FormatMonth(booked)));
         CountEntry(seq, booked);
