@@ -168,7 +168,7 @@ class Demo {
       LogHours("autoservice", "support", rng.Between(1, 6) * 30, day(month, 12, 10), "AG-2", who());
       // KIT: the 15 h package burns what is left; the prepaid block runs down.
       LogHours("logistic", "support", rng.Between(10, 30) * 30, day(month, 14, 10), fmt::format("LG-{}", month % 100), who());
-      LogHours("retail-one", "development", rng.Between(24, 36) * 30, day(month, 15, 10), fmt::format("RT-{}", month % 100), who());
+      LogHours("retail-one", "development", rng.Between(28, 40) * 30, day(month, 15, 10), fmt::format("RT-{}", month % 100), who());
       // bpmonline Business: unlimited requests.
       LogHours("bank-crm", "support", rng.Between(20, 60) * 30, day(month, 16, 10), fmt::format("BC-{}", month % 100), who());
       // bpmonline Business SLA: two incidents a month, one answered late on purpose in April.
@@ -214,7 +214,9 @@ class Demo {
       if (slots.size() > 40) slots = slots.substr(0, 37) + "...";
       const bool active = s.TermsFor(s.zone().MonthOf(now)) != nullptr;
       rows.push_back({id, b["plan"].get<std::string>().empty() ? "(ended)" : b["plan"].get<std::string>(),
-                      !active ? "-" : b["unlimited"].get<bool>() ? "unlimited" : FormatMinutes(b["allowance"]["left_minutes"]),
+                      !active ? "-" : b["unlimited"].get<bool>() ? "unlimited"
+                      : b["allowance"]["included_minutes"].get<int64_t>() == 0 ? "-"
+                      : FormatMinutes(b["allowance"]["left_minutes"]),
                       FormatMinutes(b["reserve_minutes"]), FormatMinutes(b["prepaid_minutes"]), slots.empty() ? "-" : slots,
                       FormatMoney(b["outstanding_minor"], s.currency()), b["blocked"].get<bool>() ? "BLOCKED" : ""});
     }
