@@ -42,12 +42,17 @@ ClientState App::LoadClient(const std::string& client_id, const LoadOptions& opt
   // A lean, present-time read starts from the client's checkpoint (if it is one of this
   // stream) and catches up with the events after it.
   if (plain && !options.retain_entries) {
-    if (auto restored = RestoreFromCheckpoint(client_id)) {
-      ClientState state = std::move(*restored);
-      Must(log().ReadStream(client_id, state.version() + 1, 0, [&](const ledger::EventView& v) {
+    std::optional<ClientState> start;
+    if (cache_) start = cache_->Get(client_id);
+    if (!start) start = RestoreFromCheckpoint(client_id);
+    if (start) {
+      ClientState state = std::move(*start);
+      const uint32_t before = state.version();
+      Must(log().ReadStream(client_id, before + 1, 0, [&](const ledger::EventView& v) {
         state.Apply(v.seq, v.event);
         return true;
       }));
+      if (cache_ && (state.version() != before || !cache_->Get(client_id))) cache_->Put(state);
       return state;
     }
   }
@@ -61,6 +66,7 @@ ClientState App::LoadClient(const std::string& client_id, const LoadOptions& opt
     state.Apply(v.seq, v.event);
     return true;
   }, read));
+  if (cache_ && plain && !options.retain_entries && state.registered()) cache_->Put(state);
   return state;
 }
 

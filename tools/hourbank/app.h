@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +48,35 @@ struct AppendOutcome {
   bool replayed = false;
 };
 
+// Lean client states kept caught up in memory by a long-running process (the server): a read
+// copies the cached state and applies only the events appended since. Thread-safe.
+class StateCache {
+ public:
+  // The cached state of the client, or nullopt.
+  std::optional<projections::ClientState> Get(const std::string& client_id) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = states_.find(client_id);
+    if (it == states_.end()) return std::nullopt;
+    return it->second;
+  }
+  // Keeps `state` unless a state with a higher version is cached already.
+  void Put(const projections::ClientState& state) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = states_.find(state.id());
+    if (it == states_.end()) {
+      if (states_.size() >= kClientsMax) states_.clear();  // bound memory: drop all, refill on demand
+      states_.emplace(state.id(), state);
+    } else if (it->second.version() < state.version()) {
+      it->second = state;
+    }
+  }
+  static constexpr size_t kClientsMax = 100000;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, projections::ClientState> states_;
+};
+
 class App {
  public:
   // Global options (set by main from flags and the environment).
@@ -63,6 +94,8 @@ class App {
   void close_log() { log_.reset(); }
   // Use an already-open log (the server and the demo share theirs).
   void adopt_log(ledger::Log* log) { borrowed_ = log; }
+  // Use a shared cache of caught-up lean states (the server's).
+  void adopt_cache(StateCache* cache) { cache_ = cache; }
 
   // Folds a client's stream. Lean present-time loads (retain_entries = false, no as-of or
   // known-at) start from the client's checkpoint when it matches the stream and catch up.
@@ -96,6 +129,7 @@ class App {
  private:
   std::unique_ptr<ledger::Log> log_;
   ledger::Log* borrowed_ = nullptr;
+  StateCache* cache_ = nullptr;
 };
 
 // Loads a client for a read with optional --as-of / --known-at texts (read in the client's

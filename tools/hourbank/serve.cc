@@ -34,6 +34,7 @@
 #include <sodium.h>
 
 #include "tools/hourbank/commands.h"
+#include "tools/hourbank/rpc.h"
 #include "tools/hourbank/serve.h"
 #include "tools/hourbank/views.h"
 
@@ -200,9 +201,10 @@ struct RouteStats {
 struct Job {
   std::shared_ptr<Request> request;
   kj::Own<kj::CrossThreadPromiseFulfiller<Reply>> fulfiller;
+  std::function<void()> task;  // an RPC call's work instead of `request` (rpc.h)
 };
 
-class Server {
+class Server final : public RpcBackend {
  public:
   // `now_override_us`: HOURBANK_NOW of the serving process, used as every request's clock.
   Server(ledger::Log& log, std::optional<int64_t> now_override_us) : log_(log), now_override_us_(now_override_us) {}
@@ -233,6 +235,46 @@ class Server {
     cv_.notify_one();
     return kj::mv(paf.promise);
   }
+
+  // ---- RpcBackend (rpc.h): the RPC front's calls share this pool, its auth and its routes.
+  kj::Promise<void> RunOnWorker(std::function<void()> task) override {
+    auto paf = kj::newPromiseAndCrossThreadFulfiller<Reply>();
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.size() >= kQueueJobsMax || stopping_)
+        return KJ_EXCEPTION(OVERLOADED, "busy: the server is overloaded; retry later");
+      queue_.push_back(Job{nullptr, kj::mv(paf.fulfiller), std::move(task)});
+    }
+    cv_.notify_one();
+    return paf.promise.ignoreResult();
+  }
+  Answer HandleRoute(bool post, const std::string& path, const std::map<std::string, std::string>& query,
+                     const std::string& token, const std::string& body) override {
+    Request r;
+    r.method = post ? kj::HttpMethod::POST : kj::HttpMethod::GET;
+    r.path = path;
+    r.query = query;
+    r.authorization = "Bearer " + token;
+    r.body = body;
+    const auto t0 = std::chrono::steady_clock::now();
+    Reply reply = Handle(r);
+    Record("rpc " + reply.route, reply.status,   // the worker's time (HTTP's includes the loop's)
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return {reply.status, std::move(reply.body)};
+  }
+  Result<RpcBackend::Caller> AuthenticateToken(const std::string& token) override {
+    Request r;
+    r.authorization = "Bearer " + token;
+    try {
+      Caller who = Authenticate(r);
+      return RpcBackend::Caller{who.name, who.role};
+    } catch (const AuthFailure& f) {
+      return Error{Code::kInvalid, f.message};
+    } catch (const CommandError& e) {
+      return e.error;
+    }
+  }
+  ledger::Log& log() override { return log_; }
 
   void Record(const std::string& route, unsigned status, double seconds) {
     std::lock_guard lock(metrics_mu_);
@@ -310,6 +352,11 @@ class Server {
         job = std::move(queue_.front());
         queue_.pop_front();
       }
+      if (job.task) {
+        job.task();
+        job.fulfiller->fulfill(Reply{});
+        continue;
+      }
       Reply reply = Handle(*job.request);
       job.fulfiller->fulfill(kj::mv(reply));
     }
@@ -370,11 +417,14 @@ class Server {
   App RequestApp(const Caller& caller) {
     App app;
     app.adopt_log(&log_);
+    app.adopt_cache(&states_);
     app.actor = caller.name;
     app.json = true;
     app.now_override_us = now_override_us_;
     return app;
   }
+
+  StateCache states_;  // lean client states kept caught up between requests
 
   std::mutex& StripeFor(const std::string& client) { return stripes_[std::hash<std::string>{}(client) % kClientStripes]; }
 
@@ -762,6 +812,7 @@ class TaskErrors final : public kj::TaskSet::ErrorHandler {
 
 struct ServeArgs {
   std::string listen = "127.0.0.1:8080";
+  std::string rpc_listen;  // empty: no RPC
 };
 
 void Serve(App& app, const ServeArgs& args) {
@@ -805,6 +856,15 @@ void Serve(App& app, const ServeArgs& args) {
   }
   std::printf("listening on %s:%u\n", host.c_str(), listener->getPort());
   std::fflush(stdout);
+  kj::Own<RpcService> rpc;
+  if (!args.rpc_listen.empty()) {
+    try {
+      rpc = StartRpc(io, server, args.rpc_listen);  // prints "rpc listening on HOST:PORT"
+    } catch (const CommandError&) {
+      server.StopWorkers();
+      throw;
+    }
+  }
 
   size_t open_connections = 0;
   TaskErrors errors;
@@ -824,6 +884,9 @@ void Serve(App& app, const ServeArgs& args) {
   siginfo_t info = accepting.then([]() -> siginfo_t { KJ_UNREACHABLE; }).exclusiveJoin(kj::mv(signal)).wait(io.waitScope);
   (void)info;
   // Stop accepting (the accept loop was cancelled above), finish in-flight requests, close.
+  // RPC connections and subscriptions are dropped first (an append already handed to a worker
+  // still completes: StopWorkers drains the queue).
+  rpc = nullptr;
   http.drain().wait(io.waitScope);
   server.StopWorkers();
   std::fprintf(stderr, "hourbank serve: stopped (head seq %llu)\n", static_cast<unsigned long long>(log.head_seq()));
@@ -838,6 +901,8 @@ void RegisterServeCommands(CLI::App& cli, App& app) {
   auto* serve = cli.add_subcommand("serve", "Serve the ledger over HTTP/JSON (docs/api.md); one process owns the ledger\n"
                                             "  e.g. hourbank serve --listen 127.0.0.1:8080");
   serve->add_option("--listen", args->listen, "HOST:PORT (port 0: pick a free one; the real one is printed)");
+  serve->add_option("--rpc-listen", args->rpc_listen,
+                    "HOST:PORT for Cap'n Proto RPC (schemas/rpc.capnp); prints \"rpc listening on HOST:PORT\"");
   serve->callback([&app, args] { Serve(app, *args); });
   RegisterRemoteClient(cli, app);
 }
