@@ -1,4 +1,5 @@
-// `hourbank serve`: one process owns the ledger; HTTP/JSON under /v1/ with bearer tokens.
+// `hourbank serve`: one process owns the ledger; HTTP/JSON under /v1/ with bearer tokens, and
+// Cap'n Proto RPC with --rpc-listen (rpc.cc; its calls run on the same worker pool).
 //
 // Threads: the KJ event loop (main thread) accepts connections, reads requests and writes
 // responses. Every request that touches the ledger runs on a fixed pool of worker threads

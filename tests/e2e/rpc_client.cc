@@ -1,0 +1,151 @@
+// e2e_rpc_client: a test-only client of `hourbank serve --rpc-listen` (schemas/rpc.capnp), and
+// a small example of following the log from a program.
+//
+//   e2e_rpc_client HOST:PORT TOKEN balance CLIENT [AS_OF]     -> the JSON
+//   e2e_rpc_client HOST:PORT TOKEN invoice CLIENT MONTH       -> the JSON
+//   e2e_rpc_client HOST:PORT TOKEN report CLIENT MONTH        -> the JSON
+//   e2e_rpc_client HOST:PORT TOKEN logwork CLIENT BODY_JSON   -> the JSON
+//   e2e_rpc_client HOST:PORT TOKEN events CLIENT AFTER LIMIT  -> "SEQ CLIENT TYPE" per event, then "more 0|1 next N"
+//   e2e_rpc_client HOST:PORT TOKEN subscribe FROM N SECONDS   -> "subscribed", then "SEQ CLIENT" per event;
+//                                                               exits 0 after N events, 2 on timeout
+// Any RPC failure: "error: DESCRIPTION" on stderr, exit 1.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <capnp/ez-rpc.h>
+#include <capnp/serialize.h>
+#include <kj/async-io.h>
+#include <kj/async.h>
+#include <kj/debug.h>
+
+#include "schemas/events.capnp.h"
+#include "schemas/rpc.capnp.h"
+
+namespace rpc = hourbank::schemas::rpc;
+
+namespace {
+
+// The seq and clientId decoded from stored Event bytes (checks the bytes are an Event).
+std::string Describe(capnp::Data::Reader bytes) {
+  if (bytes.size() % sizeof(capnp::word) != 0) return "undecodable";
+  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  memcpy(words.begin(), bytes.begin(), bytes.size());
+  capnp::FlatArrayMessageReader reader(words);
+  auto event = reader.getRoot<hourbank::schemas::Event>();
+  return std::to_string(event.getSeq()) + " " + event.getClientId().cStr();
+}
+
+class Receiver final : public rpc::EventReceiver::Server {
+ public:
+  Receiver(uint64_t want, kj::Own<kj::PromiseFulfiller<void>> done) : want_(want), done_(kj::mv(done)) {}
+
+  kj::Promise<void> onEvent(OnEventContext context) override {
+    auto p = context.getParams();
+    const std::string described = Describe(p.getEvent());
+    // The envelope's seq must be the seq the server announced.
+    if (described.substr(0, described.find(' ')) != std::to_string(p.getSeq()))
+      std::printf("mismatch %llu %s\n", static_cast<unsigned long long>(p.getSeq()), described.c_str());
+    else
+      std::printf("%s\n", described.c_str());
+    std::fflush(stdout);
+    if (++got_ == want_) done_->fulfill();
+    return kj::READY_NOW;
+  }
+
+ private:
+  uint64_t want_;
+  uint64_t got_ = 0;
+  kj::Own<kj::PromiseFulfiller<void>> done_;
+};
+
+int Usage() {
+  std::fprintf(stderr, "usage: e2e_rpc_client HOST:PORT TOKEN balance|invoice|report|logwork|events|subscribe ARGS…\n");
+  return 64;
+}
+
+int Run(int argc, char** argv) {
+  if (argc < 4) return Usage();
+  capnp::EzRpcClient client(argv[1]);
+  auto& ws = client.getWaitScope();
+  auto ledger = client.getMain<rpc::Ledger>();
+  auto auth = ledger.authenticateRequest();
+  auth.setToken(argv[2]);
+  auto authed = auth.send().wait(ws);
+  auto session = authed.getSession();
+  const std::string cmd = argv[3];
+  auto arg = [&](int i) -> const char* { return i < argc ? argv[i] : ""; };
+
+  if (cmd == "balance") {
+    auto r = session.balanceRequest();
+    r.setClient(arg(4));
+    r.setAsOf(arg(5));
+    std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+  } else if (cmd == "invoice" || cmd == "report") {
+    if (cmd == "invoice") {
+      auto r = session.invoiceRequest();
+      r.setClient(arg(4));
+      r.setMonth(arg(5));
+      std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+    } else {
+      auto r = session.reportRequest();
+      r.setClient(arg(4));
+      r.setMonth(arg(5));
+      std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+    }
+  } else if (cmd == "logwork") {
+    auto r = session.logWorkRequest();
+    r.setClient(arg(4));
+    r.setRequestJson(arg(5));
+    std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+  } else if (cmd == "events") {
+    auto r = session.eventsRequest();
+    r.setClient(arg(4));
+    r.setAfterSeq(std::strtoull(arg(5), nullptr, 10));
+    r.setLimit(static_cast<uint32_t>(std::strtoul(arg(6), nullptr, 10)));
+    auto answer = r.send().wait(ws);
+    for (auto bytes : answer.getEvents()) std::printf("%s\n", Describe(bytes).c_str());
+    std::printf("more %d next %llu\n", answer.getMore() ? 1 : 0, static_cast<unsigned long long>(answer.getNextAfterSeq()));
+  } else if (cmd == "subscribe") {
+    if (argc < 7) return Usage();
+    const uint64_t from = std::strtoull(argv[4], nullptr, 10);
+    const uint64_t want = std::strtoull(argv[5], nullptr, 10);
+    const long seconds = std::strtol(argv[6], nullptr, 10);
+    auto done = kj::newPromiseAndFulfiller<void>();
+    auto r = session.subscribeRequest();
+    r.setFromSeq(from);
+    r.setReceiver(kj::heap<Receiver>(want, kj::mv(done.fulfiller)));
+    auto answer = r.send().wait(ws);
+    auto handle = answer.getHandle();  // kept until we exit: dropping it ends the stream
+    std::printf("subscribed\n");
+    std::fflush(stdout);
+    if (want == 0) return 0;
+    bool timed_out = false;
+    done.promise
+        .exclusiveJoin(client.getIoProvider().getTimer().afterDelay(seconds * kj::SECONDS).then([&timed_out] {
+          timed_out = true;
+        }))
+        .wait(ws);
+    if (timed_out) {
+      std::fprintf(stderr, "timeout: fewer than %llu events within %ld s\n", static_cast<unsigned long long>(want), seconds);
+      return 2;
+    }
+  } else {
+    return Usage();
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const kj::Exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.getDescription().cStr());
+    return 1;
+  }
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `hourbank serve --rpc-listen` (issue 6, schemas/rpc.capnp).
+
+Usage: rpc_test.py PATH/TO/hourbank PATH/TO/e2e_rpc_client
+
+The server runs on loopback with port 0 for HTTP and RPC (it prints the real ports), in a
+temporary ledger, with HOURBANK_NOW fixed. Checks: a subscription started before 50 appends
+(HTTP, 4 threads) receives every new event exactly once in seq order; a subscription from 0
+receives the whole log (backlog); balance/invoice over RPC equal the HTTP JSON; events over
+RPC are the HTTP events' seqs; a bad or revoked token and a wrong role are refused; malformed
+input is an RPC error that writes nothing. Every wait has a timeout.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+
+HB, CLIENT = sys.argv[1], sys.argv[2]
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLANS = os.path.join(HERE, "..", "..", "examples", "plans", "kit.toml")
+TMP = tempfile.mkdtemp(prefix="hourbank-rpc-")
+ENV = dict(os.environ, HOURBANK_LEDGER=os.path.join(TMP, "ledger"), HOURBANK_NOW="2026-03-10T10:00:00Z", USER="tester")
+ENV.pop("HOURBANK_SERVER", None)
+ENV.pop("HOURBANK_TOKEN", None)
+FAILURES = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what, flush=True)
+    else:
+        print("ok:", what, flush=True)
+
+
+def hb(*args):
+    p = subprocess.run([HB, *args], env=ENV, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise SystemExit(f"hourbank {' '.join(args)} failed ({p.returncode}): {p.stderr}")
+    return p.stdout
+
+
+def rpc(token, *args, timeout=60):
+    return subprocess.run([CLIENT, RPC_ADDR, token, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def call(method, path, token=None, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(HTTP_URL + path, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read().decode())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read().decode() or "null")
+
+
+def head_seq():
+    return call("GET", "/healthz")[1]["head_seq"]
+
+
+# ---- a ledger with a catalogue, two clients and tokens
+hb("init")
+hb("plan", "define", PLANS)
+for c in ("acme", "beta"):
+    hb("client", "add", c, "--name", c.upper(), "--currency", "RUB", "--timezone", "Europe/Moscow")
+    hb("contract", "start", c, "--plan", "kit-hours-10", "--from", "2026-01", "--months", "12")
+hb("log", "acme", "1h30m", "--kind", "support", "--task", "T-1", "--at", "2026-03-09T10:00")
+TOK = {role: json.loads(hb("--json", "token", "issue", f"{role}-1", "--role", role))["token"]
+       for role in ("staff", "billing", "auditor", "admin")}
+REVOKED = json.loads(hb("--json", "token", "issue", "gone", "--role", "admin"))["token"]
+hb("token", "revoke", "gone")
+
+proc = subprocess.Popen([HB, "serve", "--listen", "127.0.0.1:0", "--rpc-listen", "127.0.0.1:0"], env=ENV,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+lines = []
+
+
+def read_lines():
+    for _ in range(2):
+        lines.append(proc.stdout.readline())
+
+
+t = threading.Thread(target=read_lines, daemon=True)
+t.start()
+t.join(20)
+if len(lines) < 2 or not lines[0].startswith("listening on ") or not lines[1].startswith("rpc listening on "):
+    proc.kill()
+    raise SystemExit(f"server did not start: {lines!r} {proc.stderr.read()}")
+HTTP_URL = "http://" + lines[0].split()[2]
+RPC_ADDR = lines[1].split()[3]
+check(not RPC_ADDR.endswith(":0"), f"the real RPC port is printed: {RPC_ADDR}")
+
+try:
+    # ---- a subscription started before 50 concurrent appends receives each new event once, in order
+    head0 = head_seq()
+    sub = subprocess.Popen([CLIENT, RPC_ADDR, TOK["auditor"], "subscribe", str(head0), "50", "60"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = sub.stdout.readline()
+    check(first.strip() == "subscribed", f"subscribe answers: {first!r}")
+
+    statuses = []
+
+    def writer(w):
+        for i in range(w, 50, 4):
+            client = "acme" if i % 2 == 0 else "beta"
+            st, _ = call("POST", f"/v1/clients/{client}/work", TOK["staff"],
+                         {"kind": "support", "minutes": 5 + i, "task": f"R-{i}", "at": "2026-03-09T12:00"})
+            statuses.append(st)
+
+    writers = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(120)
+    check(statuses == [200] * 50, f"50 appends over HTTP from 4 threads: {sorted(set(statuses))}")
+    head1 = head_seq()
+    check(head1 == head0 + 50, f"each append is one event: head {head0} -> {head1}")
+    try:
+        out, err = sub.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        sub.kill()
+        out, err = sub.communicate()
+    got = [int(line.split()[0]) for line in out.splitlines() if line and line[0].isdigit()]
+    check(sub.returncode == 0, f"the subscriber got its 50 events (rc {sub.returncode}, {err.strip()!r})")
+    check(got == list(range(head0 + 1, head1 + 1)),
+          f"every new event exactly once, in seq order (got {len(got)}: {got[:5]}…{got[-5:]})")
+    check("mismatch" not in out, "each streamed Event decodes and carries the announced seq")
+
+    # ---- from 0: the backlog, then nothing more (N = the head)
+    p = rpc(TOK["admin"], "subscribe", "0", str(head1), "60")
+    got = [int(line.split()[0]) for line in p.stdout.splitlines() if line and line[0].isdigit()]
+    check(p.returncode == 0 and got == list(range(1, head1 + 1)), f"subscribe from 0 replays the whole log ({len(got)} events)")
+    # ---- from the head: nothing arrives (timeout), no duplicate of the last event
+    p = rpc(TOK["admin"], "subscribe", str(head1), "1", "1")
+    check(p.returncode == 2 and not any(line[:1].isdigit() for line in p.stdout.splitlines()),
+          f"subscribe from the head sends nothing old: rc {p.returncode} {p.stdout!r}")
+
+    # ---- JSON answers equal the HTTP JSON
+    for token, args, path in [
+            (TOK["billing"], ["balance", "acme"], "/v1/clients/acme/balance"),
+            (TOK["staff"], ["balance", "beta", "2026-02-15"], "/v1/clients/beta/balance?as_of=2026-02-15"),
+            (TOK["billing"], ["invoice", "acme", "2026-03"], "/v1/clients/acme/invoices/2026-03"),
+            (TOK["admin"], ["report", "acme", "2026-03"], "/v1/clients/acme/report/2026-03")]:
+        p = rpc(token, *args)
+        st, body = call("GET", path, token)
+        check(p.returncode == 0 and st == 200 and json.loads(p.stdout) == body, f"RPC {' '.join(args)} == HTTP GET {path}")
+
+    # ---- events: the stored bytes of the client's events, paged
+    st, body = call("GET", "/v1/clients/acme/events?after_seq=3&limit=7", TOK["auditor"])
+    p = rpc(TOK["auditor"], "events", "acme", "3", "7")
+    seqs = [int(line.split()[0]) for line in p.stdout.splitlines() if line[:1].isdigit()]
+    check(p.returncode == 0 and seqs == [e["seq"] for e in body["events"]], f"RPC events == HTTP events seqs: {seqs}")
+    check(all(line.split()[1] == "acme" for line in p.stdout.splitlines() if line[:1].isdigit()),
+          "RPC events decode as acme's Events")
+    check(p.stdout.splitlines()[-1] == f"more {1 if body['more'] else 0} next {body['next_after_seq']}",
+          f"RPC events paging: {p.stdout.splitlines()[-1]!r}")
+
+    # ---- logWork over RPC: the HTTP route's answer; a malformed body writes nothing
+    before = head_seq()
+    p = rpc(TOK["staff"], "logwork", "acme", json.dumps({"kind": "support", "minutes": 30, "task": "RPC-1", "key": "rpc-k1"}))
+    check(p.returncode == 0 and json.loads(p.stdout)["id"] == before + 1, f"logWork appends: {p.stdout!r} {p.stderr!r}")
+    p = rpc(TOK["staff"], "logwork", "acme", json.dumps({"kind": "support", "minutes": 30, "task": "RPC-1", "key": "rpc-k1"}))
+    check(p.returncode == 0 and json.loads(p.stdout)["replayed"] is True, "logWork with the same key is a replay")
+    mid = head_seq()
+    for bad in ["{", "[]", '{"kind": "support", "minutes": "x"}', '{"kind": "support"}', ""]:
+        p = rpc(TOK["staff"], "logwork", "acme", bad)
+        check(p.returncode == 1 and p.stderr.startswith("error:") and "invalid" in p.stderr, f"malformed body {bad!r} refused: {p.stderr.strip()!r}")
+    p = rpc(TOK["staff"], "logwork", "nobody", '{"kind": "support", "minutes": 5}')
+    check(p.returncode == 1 and "not_found" in p.stderr, f"unknown client refused: {p.stderr.strip()!r}")
+    p = rpc(TOK["staff"], "balance", "")
+    check(p.returncode == 1 and "invalid" in p.stderr, f"empty client refused: {p.stderr.strip()!r}")
+    p = rpc(TOK["billing"], "invoice", "acme", "13/2026")
+    check(p.returncode == 1 and "invalid" in p.stderr, f"bad month refused: {p.stderr.strip()!r}")
+    check(head_seq() == mid, "refused calls wrote nothing")
+
+    # ---- tokens and roles
+    for token, what in [("hbt_nope", "unknown"), (REVOKED, "revoked"), ("", "empty")]:
+        p = rpc(token, "balance", "acme")
+        check(p.returncode == 1 and "unauthorized" in p.stderr, f"{what} token refused: {p.stderr.strip()!r}")
+    for token, args in [(TOK["staff"], ["subscribe", "0", "1", "5"]), (TOK["billing"], ["events", "acme", "0", "10"]),
+                        (TOK["auditor"], ["balance", "acme"]), (TOK["billing"], ["logwork", "acme", '{"kind":"support","minutes":5}'])]:
+        p = rpc(token, *args)
+        check(p.returncode == 1 and "forbidden" in p.stderr, f"{args[0]} outside the role refused: {p.stderr.strip()!r}")
+    check(head_seq() == mid, "refused calls wrote nothing")
+
+    # ---- garbage on the RPC port: the connection is dropped, the server keeps serving
+    import socket
+    host, port = RPC_ADDR.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"\xff" * 64 + b"GET / HTTP/1.1\r\n\r\n" * 10)
+        s.settimeout(10)
+        try:
+            s.recv(100)
+        except OSError:
+            pass
+    p = rpc(TOK["billing"], "balance", "acme")
+    check(p.returncode == 0 and proc.poll() is None, "the server survives malformed Cap'n Proto")
+finally:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = None
+check(rc == 0, f"SIGTERM with RPC stops the server cleanly (rc {rc})")
+
+if FAILURES:
+    print(f"{len(FAILURES)} check(s) failed")
+    sys.exit(1)
+print("all RPC checks passed")

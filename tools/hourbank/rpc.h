@@ -1,0 +1,58 @@
+// `hourbank serve --rpc-listen`: Cap'n Proto RPC (schemas/rpc.capnp) on the server's KJ event
+// loop. The RPC front owns no ledger logic: every call runs on the HTTP server's worker pool,
+// JSON answers go through the same routes (and so the same auth, roles and validation) as
+// HTTP, and only the raw-event calls (events, subscribe) read the log directly.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include <kj/async-io.h>
+
+#include "ledger/log.h"
+#include "schemas/events.capnp.h"
+
+namespace hourbank::cli {
+
+// What the RPC front needs from the HTTP server; serve.cc's Server implements it.
+class RpcBackend {
+ public:
+  struct Answer {        // an HTTP route's answer
+    unsigned status = 200;
+    std::string body;    // JSON: the route's shape, or {"error", "code"}
+  };
+  struct Caller {
+    std::string name;
+    schemas::Role role = schemas::Role::STAFF;
+  };
+  virtual ~RpcBackend() = default;
+
+  // Loop thread: runs `task` on the worker pool; resolves on the loop thread once it returned.
+  // Rejected when the pool is overloaded or stopping. `task` must not throw.
+  virtual kj::Promise<void> RunOnWorker(std::function<void()> task) = 0;
+
+  // Worker threads only (they block). As the HTTP request `post ? POST : GET` of `path` with the
+  // decoded `query`, `Authorization: Bearer token` and `body`. Never throws.
+  virtual Answer HandleRoute(bool post, const std::string& path, const std::map<std::string, std::string>& query,
+                             const std::string& token, const std::string& body) = 0;
+  // Worker threads only. The token's name and role; kInvalid with the 401 sentence for an
+  // unknown or revoked token; another code when the ledger cannot be read.
+  virtual Result<Caller> AuthenticateToken(const std::string& token) = 0;
+
+  virtual ledger::Log& log() = 0;
+};
+
+// The running RPC listener; destroying it closes the listener and drops every connection and
+// subscription.
+class RpcService {
+ public:
+  virtual ~RpcService() noexcept(false) = default;  // KJ members may throw from destructors
+};
+
+// Listens on `listen` (HOST:PORT; port 0 picks a free one) on the loop of `io` and prints
+// "rpc listening on HOST:PORT" (the real port) on stdout. Call from the loop thread outside any
+// promise callback (it waits for the address). Fails with CommandError when it cannot listen.
+kj::Own<RpcService> StartRpc(kj::AsyncIoContext& io, RpcBackend& backend, const std::string& listen);
+
+}  // namespace hourbank::cli
