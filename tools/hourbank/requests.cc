@@ -1,0 +1,134 @@
+// Request parsing for `hourbank serve`; see requests.h.
+#include "tools/hourbank/requests.h"
+
+#include <fmt/format.h>
+
+#include "projections/units.h"
+#include "tools/hourbank/app.h"
+
+namespace hourbank::cli {
+
+using nlohmann::json;
+
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
+      out += char(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2]));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SplitPath(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') { ++i; continue; }
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    parts.push_back(PercentDecode(std::string_view(path).substr(i, j - i)));
+    i = j;
+  }
+  return parts;
+}
+
+std::map<std::string, std::string> ParseQuery(std::string_view qs) {
+  std::map<std::string, std::string> query;
+  while (!qs.empty()) {
+    size_t amp = qs.find('&');
+    std::string_view kv = qs.substr(0, amp);
+    size_t eq = kv.find('=');
+    query[PercentDecode(kv.substr(0, eq))] = eq == std::string_view::npos ? "" : PercentDecode(kv.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    qs.remove_prefix(amp + 1);
+  }
+  return query;
+}
+
+json ParseJsonObject(std::string_view text) {
+  json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) Fail(Code::kInvalid, "the body is not valid JSON");
+  if (!body.is_object()) Fail(Code::kInvalid, "the body must be a JSON object");
+  return body;
+}
+
+std::string Str(const json& body, const char* field, bool required) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) {
+    if (required) Fail(Code::kInvalid, fmt::format("the body needs \"{}\"", field));
+    return {};
+  }
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+  Fail(Code::kInvalid, fmt::format("\"{}\" must be a string", field));
+}
+
+int64_t Int(const json& body, const char* field, int64_t fallback) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return fallback;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  if (it->is_number_unsigned()) {
+    const uint64_t v = it->get<uint64_t>();
+    if (v > uint64_t(INT64_MAX)) Fail(Code::kInvalid, fmt::format("\"{}\" is out of range", field));
+    return int64_t(v);
+  }
+  Fail(Code::kInvalid, fmt::format("\"{}\" must be an integer", field));
+}
+
+std::optional<bool> Bool(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) Fail(Code::kInvalid, fmt::format("\"{}\" must be true or false", field));
+  return it->get<bool>();
+}
+
+WorkBody ParseWorkBody(const json& body, const std::string& actor) {
+  WorkBody out;
+  projections::LogWork& w = out.work;
+  w.kind = Str(body, "kind", true);
+  w.task = Str(body, "task");
+  w.note = Str(body, "note");
+  w.staff = Str(body, "staff");
+  if (w.staff.empty()) w.staff = actor;
+  w.count = Int(body, "count");
+  if (w.count < 0) Fail(Code::kInvalid, "\"count\" must not be negative");
+  w.urgent = Bool(body, "urgent").value_or(false);
+  w.off_hours = Bool(body, "off_hours");
+  w.late = Bool(body, "late").value_or(false);
+  w.emergency = Bool(body, "emergency").value_or(false);
+  const std::string duration = Str(body, "duration");
+  const int64_t minutes = Int(body, "minutes");
+  if (!duration.empty() && minutes != 0) Fail(Code::kInvalid, "give \"minutes\" or \"duration\", not both");
+  if (!duration.empty()) {
+    auto m = projections::ParseDurationMinutes(duration);
+    if (!m.ok()) Fail(m.error());
+    w.minutes = m.value();
+  } else {
+    w.minutes = minutes;
+  }
+  if (w.minutes < 0) Fail(Code::kInvalid, "\"minutes\" must not be negative");
+  if (w.minutes != 0 && w.count != 0) Fail(Code::kInvalid, "give either minutes/duration (hour work) or count (item work), not both");
+  if (w.minutes == 0 && w.count == 0) Fail(Code::kInvalid, "give \"duration\" (e.g. \"1h30m\") or \"minutes\" for hour work, or \"count\" for item work");
+  out.at = Str(body, "at");
+  out.key = Str(body, "key");
+  return out;
+}
+
+}  // namespace hourbank::cli
