@@ -217,35 +217,29 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     }
     case Event::Body::CONTRACT_STARTED:
     case Event::Body::CONTRACT_CHANGED: {
+      // A start and a change carry the same terms; a start replaces the contract, a change
+      // replaces the terms from its month on.
       ContractTerms t;
       std::string spec;
+      auto read_terms = [&](auto b) {
+        t.plan_id = Str(b.getPlanId());
+        t.plan_version = b.getPlanVersion();
+        spec = Str(b.getPlanSpecToml());
+        t.from_month = b.getFromMonth();
+        t.term_months = b.getTermMonths();
+        t.prepaid_months = b.getPrepaidMonths();
+        t.timely = b.getTimely();
+        for (auto x : b.getExtras()) t.extras[Str(x.getName())] = x.getQuantity();
+      };
       if (body.isContractStarted()) {
-        auto b = body.getContractStarted();
-        t.plan_id = Str(b.getPlanId());
-        t.plan_version = b.getPlanVersion();
-        spec = Str(b.getPlanSpecToml());
-        t.from_month = b.getFromMonth();
-        t.term_months = b.getTermMonths();
-        t.prepaid_months = b.getPrepaidMonths();
-        t.timely = b.getTimely();
-        for (auto x : b.getExtras()) t.extras[Str(x.getName())] = x.getQuantity();
-        units_[t.from_month] = b.getUnits();
+        read_terms(body.getContractStarted());
+        units_[t.from_month] = body.getContractStarted().getUnits();
         terms_.clear();
-        last_month_ = t.term_months ? AddMonths(t.from_month, int32_t(t.term_months) - 1) : 0;
       } else {
-        auto b = body.getContractChanged();
-        t.plan_id = Str(b.getPlanId());
-        t.plan_version = b.getPlanVersion();
-        spec = Str(b.getPlanSpecToml());
-        t.from_month = b.getFromMonth();
-        t.term_months = b.getTermMonths();
-        t.prepaid_months = b.getPrepaidMonths();
-        t.timely = b.getTimely();
-        for (auto x : b.getExtras()) t.extras[Str(x.getName())] = x.getQuantity();
-        // A change replaces the terms from its month on.
+        read_terms(body.getContractChanged());
         while (!terms_.empty() && terms_.back().from_month >= t.from_month) terms_.pop_back();
-        last_month_ = t.term_months ? AddMonths(t.from_month, int32_t(t.term_months) - 1) : 0;
       }
+      last_month_ = t.term_months ? AddMonths(t.from_month, int32_t(t.term_months) - 1) : 0;
       auto plan = ParseCanonicalPlan(spec);
       if (!plan.ok()) {
         Problem(seq, "contract plan text does not parse: " + plan.error().message);
