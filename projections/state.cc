@@ -198,11 +198,44 @@ void ClientState::CountEntry(uint64_t seq, uint32_t month) {
   months_[month].entry_seqs.push_back(seq);
 }
 
+// Months and terms stored in events are validated on replay like any other input: a value no
+// decide function writes (a month that does not exist, a term of 4 billion months) is recorded
+// as a replay problem and the event is skipped, never folded into arithmetic.
+namespace {
+constexpr uint32_t kTermMonthsMax = 1200;
+bool BadMonth(uint32_t month) { return month != 0 && !ValidMonth(month); }
+}  // namespace
+
 void ClientState::Apply(uint64_t seq, Event::Reader ev) {
   version_++;
   last_seq_ = seq;
   const int64_t at_us = ev.getEffectiveAtUs();
   auto body = ev.getBody();
+  // Replay validates what no decide function writes (see BadMonth above).
+  {
+    constexpr int64_t kYear9000Us = 221845392000LL * 1000000;  // 9000-01-01T00:00:00Z
+    uint32_t month = 0;
+    bool needs_month = false;
+    switch (body.which()) {
+      case Event::Body::UNITS_CHANGED: month = body.getUnitsChanged().getFromMonth(); break;
+      case Event::Body::CONTRACT_ENDED: month = body.getContractEnded().getLastMonth(); break;
+      case Event::Body::WORK_LOGGED: month = body.getWorkLogged().getBookedMonth(); break;
+      case Event::Body::WORK_ACCEPTED: month = body.getWorkAccepted().getBookedMonth(); break;
+      case Event::Body::WORK_VOIDED: month = body.getWorkVoided().getCreditMonth(); break;
+      case Event::Body::HOURS_PURCHASED: month = body.getHoursPurchased().getMonth(); break;
+      case Event::Body::ADDON_PURCHASED: month = body.getAddonPurchased().getMonth(); needs_month = true; break;
+      case Event::Body::ADJUSTMENT: month = body.getAdjustment().getMonth(); break;
+      case Event::Body::HOURS_CARRIED_OVER: month = body.getHoursCarriedOver().getMonth(); needs_month = true; break;
+      case Event::Body::HOURS_EXPIRED: month = body.getHoursExpired().getMonth(); needs_month = true; break;
+      case Event::Body::SLOTS_EXPIRED: month = body.getSlotsExpired().getMonth(); needs_month = true; break;
+      case Event::Body::PERIOD_CLOSED: month = body.getPeriodClosed().getMonth(); needs_month = true; break;
+      default: break;
+    }
+    if (BadMonth(month) || (needs_month && month == 0) || at_us < 0 || at_us >= kYear9000Us) {
+      Problem(seq, fmt::format("event with month {} at {} µs is out of range; skipped", month, at_us));
+      return;
+    }
+  }
   switch (body.which()) {
     case Event::Body::CLIENT_REGISTERED: {
       auto b = body.getClientRegistered();
@@ -231,12 +264,16 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
         t.timely = b.getTimely();
         for (auto x : b.getExtras()) t.extras[Str(x.getName())] = x.getQuantity();
       };
+      if (body.isContractStarted()) read_terms(body.getContractStarted());
+      else read_terms(body.getContractChanged());
+      if (!ValidMonth(t.from_month) || t.term_months > kTermMonthsMax) {
+        Problem(seq, fmt::format("contract with month {} and term {} months is out of range", t.from_month, t.term_months));
+        break;
+      }
       if (body.isContractStarted()) {
-        read_terms(body.getContractStarted());
         units_[t.from_month] = body.getContractStarted().getUnits();
         terms_.clear();
       } else {
-        read_terms(body.getContractChanged());
         while (!terms_.empty() && terms_.back().from_month >= t.from_month) terms_.pop_back();
       }
       last_month_ = t.term_months ? AddMonths(t.from_month, int32_t(t.term_months) - 1) : 0;

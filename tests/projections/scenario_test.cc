@@ -574,3 +574,38 @@ TEST_CASE("state folded without retained entries gives the same figures", "[scen
     CHECK(a.reserve_end_minutes == b.reserve_end_minutes);
   }
 }
+
+TEST_CASE("events with out-of-range months or terms are replay problems, not arithmetic", "[scenario][replay]") {
+  // fuzz_event found a ContractStarted with a term of ~4 billion months: `term - 1` overflowed
+  // a signed int on replay (UBSan). No decide function writes such values, but a replay must
+  // survive whatever bytes are stored: each event below is recorded as a problem and skipped.
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  const std::string spec = s.catalog.Find("kit-hours-10")->spec_toml;
+  auto craft = [&](auto fill) {
+    Decision d;
+    ledger::EventDraft draft;
+    draft.root().setEffectiveAtUs(s.At("k", "2026-01-01"));
+    fill(draft.root().initBody());
+    d.events.push_back(std::move(draft));
+    return Result<Decision>(std::move(d));
+  };
+  const size_t before = s.client("k").problems().size();
+  s.Must("k", craft([&](auto body) {
+    auto c = body.initContractStarted();
+    c.setPlanId("kit-hours-10");
+    c.setPlanSpecToml(spec);
+    c.setFromMonth(202601);
+    c.setTermMonths(0xFFFFFFFFu);
+  }));
+  s.Must("k", craft([&](auto body) { body.initPeriodClosed().setMonth(202613); }));
+  s.Must("k", craft([&](auto body) { body.initAddonPurchased().setMonth(0); }));
+  auto& c = s.client("k");
+  CHECK(c.problems().size() == before + 3);
+  CHECK_FALSE(c.has_contract());
+  CHECK(c.last_closed_month() == 0);
+  // The stream still folds on: a valid contract after them works as usual.
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 3});
+  CHECK(s.client("k").InvoiceFor(202601).total_minor > 0);
+}
