@@ -190,6 +190,14 @@ def main() -> int:
     driver = Driver(args.driver)
     failures = 0
 
+    # 0. The model alone against the price lists' worked examples.
+    import worked_examples
+    wrong = worked_examples.run()
+    for w in wrong:
+        print(f"FAIL model worked example: {w}")
+    failures += len(wrong)
+    print(f"worked examples through the model: {'FAIL' if wrong else 'ok'}")
+
     # 1. Regression histories.
     regs = sorted(glob.glob(os.path.join(HERE, "regressions", "*.json")))
     for path in regs:
