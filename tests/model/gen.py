@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 PLAN_FILES = ["examples/plans/1c-start.toml", "examples/plans/agbis.toml",
               "examples/plans/altercpa.toml", "examples/plans/bpmonline.toml",
-              "examples/plans/kit.toml"]
+              "examples/plans/kit.toml", "tests/model/plans/model-mixed.toml"]
 
 # Issue 13 features (model.py tags): off by default until issue 13 lands.
 ISSUE13_FEATURES = ["renewal_open", "trial_renewal", "closed_void", "block_day", "end_rules", "debt"]

@@ -407,6 +407,10 @@ class Model:
         else:
             if minutes != 0 or not 0 < count <= 100000:
                 raise Refused("count")
+        if t is not self.terms[-1]:
+            # Work dated under an earlier contract after a renewal: the C++ of today drops
+            # the old terms on renewal (issue 13 defect 1).
+            tags.add("renewal_open")
         booked = self._booked(at, c.get("late", False), "work")
         bt = self.terms_for(booked)
         if bt is None:
@@ -448,6 +452,8 @@ class Model:
             wt = self.terms_for(month_of(e.at))
             if wt is None or wt.plan is not t.plan:
                 tags.add("cross_plan")
+            if wt is not None and wt is not self.terms[-1]:
+                tags.add("renewal_open")
         self._gate()
         for e in sorted(pending, key=lambda e: e.n):
             e.month = booked
@@ -550,10 +556,11 @@ class Model:
         return reserve, blocks
 
     def evaluate(self, m: int) -> dict:
-        if self.is_closed(m):
+        if m in self.closed:
             return self.closed[m]
         if self.first_open() == 0 or m < self.first_open():
-            return self._eval_month(m, 0, {}).figures
+            # before the first contract month: nothing, and closed once a later month is
+            return dict(self._eval_month(m, 0, {}).figures, closed=self.is_closed(m))
         reserve, blocks = self._carry_in(m)
         return self._eval_month(m, reserve, blocks).figures
 
@@ -662,8 +669,11 @@ class Model:
                     if kind.get("included"):
                         continue
                     if off and "off_hours_price_minor" in kind:
-                        price = kind["off_hours_price_minor"]
-                        mult = plan.urgent_percent if e.urgent else 100
+                        # The kind's own off-hours price replaces the off-hours multiplier;
+                        # the largest applicable surcharge wins (they never stack).
+                        price = max(kind["off_hours_price_minor"],
+                                    round_div(kind.get("price_minor", 0) * (plan.urgent_percent if e.urgent else 100), 100))
+                        mult = 100
                     else:
                         price = kind.get("price_minor", 0)
                         mult = max(plan.urgent_percent if e.urgent else 100,
@@ -691,8 +701,12 @@ class Model:
             # Closing.
             unused = allowance_left
             last = self.is_last_contract_month(m)
+            # Month end: unused allowance rolls over by the plan's policy; then, in the
+            # contract's last month, the whole reserve expires (scenario_test: "10 h unused
+            # allowance cannot carry past a full reserve (cap 10 h) and expire, and the
+            # reserve's 10 h expire too" -- the carry happens as in any month).
             if not trial and unused:
-                if plan.rollover == "burn" or last:
+                if plan.rollover == "burn":
                     f["expired_allowance"] = unused
                 elif plan.rollover == "carry":
                     room = max(0, plan.reserve_cap_minutes - reserve_left)
@@ -737,8 +751,10 @@ class Model:
     def _fee_lines(self, t: Terms, m: int, lines: list):
         plan = t.plan
         discounts = []
+        # A prepaid discount is for the months paid at once: the first `prepaid` months of
+        # the contract; later months are paid at the list price.
         pre = [d for d in plan.raw.get("prepaid_discounts", []) if d["min_months"] <= t.prepaid]
-        if pre:
+        if pre and months_between(t.start, m) < t.prepaid:
             discounts.append(max(pre, key=lambda d: d["min_months"])["percent"])
         if t.timely and plan.timely_discount_percent:
             discounts.append(plan.timely_discount_percent)
