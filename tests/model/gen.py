@@ -26,7 +26,7 @@ PLAN_FILES = ["examples/plans/1c-start.toml", "examples/plans/agbis.toml",
               "examples/plans/kit.toml", "tests/model/plans/model-mixed.toml"]
 
 # Issue 13 features (model.py tags): off by default until issue 13 lands.
-ISSUE13_FEATURES = ["renewal_open", "trial_renewal", "closed_void", "block_day", "end_rules", "debt"]
+ISSUE13_FEATURES = ["renewal", "trial_renewal", "closed_void", "block_day", "end_rules", "debt"]
 ZONES = ["Europe/Moscow", "UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]
 
 _plan_cache: dict = {}

@@ -11,7 +11,8 @@ Where issue 13 changes a rule (contract lifecycle), the model follows issue 13's
 and tags the command with the feature name, so that the generator can leave such histories out
 until the C++ side has landed (see README.md here, "enabled once issue 13 lands"):
 
-  renewal_open   a contract starting while the previous contract's last month is still open
+  renewal        a contract starting while the previous contract's last month is still open
+                 or after a gap month; work dated under an earlier contract after a renewal
   trial_renewal  a contract on a plan with trial months after an earlier contract (the trial
                  counts from the client's first month, not each contract's)
   closed_void    a void of an entry whose month is closed (credit = closed total minus the
@@ -19,7 +20,8 @@ until the C++ side has landed (see README.md here, "enabled once issue 13 lands"
   block_day      a block whose last usable day is not the last day of its month (work after
                  that day does not draw it)
   end_rules      a contract end at an already closed month, before the plan's minimum term,
-                 or leaving logged work outside every contract
+                 or leaving logged work outside every contract; a block that outlives the
+                 contract (bought or ended so that its last day is after the last month)
   debt           an unpaid closed invoice at the time of a command (blocking)
 """
 from __future__ import annotations
@@ -169,6 +171,7 @@ class Terms:
     timely: bool
     units: int
     extras: dict
+    units_changes: dict = field(default_factory=dict)  # from month -> licences
 
 
 @dataclass
@@ -219,7 +222,6 @@ class Model:
         self.currency = currency
         self.plans = plans
         self.terms: list[Terms] = []
-        self.units_changes: dict[int, int] = {}
         self.entries: dict[int, Entry] = {}
         self.counting: dict[int, list[int]] = {}     # month -> entry ns in counting order
         self.blocks: dict[int, Block] = {}
@@ -262,9 +264,9 @@ class Model:
 
     def units_for(self, t: Terms, m: int) -> int:
         units = t.units
-        for frm in sorted(self.units_changes):
-            if t.start <= frm <= m:
-                units = self.units_changes[frm]
+        for frm in sorted(t.units_changes):
+            if frm <= m:
+                units = t.units_changes[frm]
         return units
 
     # ---- money
@@ -308,8 +310,9 @@ class Model:
             last = self.terms[-1].last
             if last is None or frm <= last:
                 raise Refused("already has a contract")
-            if not self.is_closed(last):
-                tags.add("renewal_open")
+            if not self.is_closed(last) or frm != next_month(last):
+                # renewed while the old last month is open, or after a gap month
+                tags.add("renewal")
             if plan.trial_months > 0:
                 tags.add("trial_renewal")
         if frm <= self.last_closed:
@@ -350,7 +353,8 @@ class Model:
             raise Refused("licences")
         if self.is_closed(frm):
             raise Refused("closed")
-        self.units_changes[frm] = c["units"]
+        # A change belongs to the contract it was made under; a later contract states its own.
+        t.units_changes[frm] = c["units"]
 
     def cmd_end(self, idx, c, tags):
         if not self.terms:
@@ -372,6 +376,10 @@ class Model:
                 tags.add("end_rules")
         if last < t.start:
             # Ends an earlier segment (before the latest started): not modelled.
+            tags.add("end_rules")
+        if any(b.expires_month is None or b.expires_month > last for b in self.blocks.values()):
+            # A block outliving the contract: what happens to it at the end is issue 13's
+            # (the model keeps it until its day; see README.md here).
             tags.add("end_rules")
         self._gate()
         t.last = last
@@ -410,7 +418,7 @@ class Model:
         if t is not self.terms[-1]:
             # Work dated under an earlier contract after a renewal: the C++ of today drops
             # the old terms on renewal (issue 13 defect 1).
-            tags.add("renewal_open")
+            tags.add("renewal")
         booked = self._booked(at, c.get("late", False), "work")
         bt = self.terms_for(booked)
         if bt is None:
@@ -453,7 +461,7 @@ class Model:
             if wt is None or wt.plan is not t.plan:
                 tags.add("cross_plan")
             if wt is not None and wt is not self.terms[-1]:
-                tags.add("renewal_open")
+                tags.add("renewal")
         self._gate()
         for e in sorted(pending, key=lambda e: e.n):
             e.month = booked
@@ -498,6 +506,9 @@ class Model:
                 raise Refused("no such block on sale")
             price = offers[0]
         day = c.get("expires")
+        last = self.terms[-1].last
+        if last is not None and (day is None or month_of(day) > last):
+            tags.add("end_rules")  # a block outliving the contract (see cmd_end)
         if day is not None:
             if day < c["at"][:10]:
                 raise Refused("expires before the purchase")
@@ -518,7 +529,7 @@ class Model:
             raise Refused("no such add-on")
         if self.is_closed(m):
             raise Refused("closed")
-        self.addons.setdefault(m, []).append(c["addon"])
+        self.addons.setdefault(m, []).append(dict(t.plan.addon(c["addon"])))
 
     def cmd_close(self, idx, c, tags):
         if not self.terms:
@@ -596,8 +607,7 @@ class Model:
         for b in self.blocks.values():
             if b.month == m:
                 lines.append(["hours_block", 1, b.price, b.price])
-        for aid in self.addons.get(m, []):
-            a = t.plan.addon(aid)
+        for a in self.addons.get(m, []):
             lines.append(["addon", 1, a["price_minor"], a["price_minor"]])
         for amount in self.credits.get(m, []):
             lines.append(["credit", 1, amount, amount])
@@ -617,8 +627,7 @@ class Model:
             # Slot pools: plan quotas, single-pool add-ons, shared add-on pools.
             for pool, q in plan.raw.get("quotas", {}).items():
                 pools[pool] = [q, 0]
-            for aid in self.addons.get(m, []):
-                a = plan.addon(aid)
+            for a in self.addons.get(m, []):
                 key = a.get("pool", a["id"])
                 pools.setdefault(key, [0, 0])[0] += a["slots"]
             overage: dict[int, int] = {}   # rate -> minutes
