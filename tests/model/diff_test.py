@@ -82,8 +82,14 @@ class Driver:
         self.p.wait()
 
 
+_plans: dict = {}
+
+
 def run_model(h: dict, forbid: set | None = None) -> dict:
-    plans = load_plans([os.path.join(ROOT, f) for f in h["plans"]])
+    key = tuple(h["plans"])
+    if key not in _plans:  # plans are read-only to the model: one parse per file set
+        _plans[key] = load_plans([os.path.join(ROOT, f) for f in h["plans"]])
+    plans = _plans[key]
     m = Model(h["zone"], h["currency"], plans)
     if forbid is not None:
         m.forbid = forbid
@@ -92,12 +98,8 @@ def run_model(h: dict, forbid: set | None = None) -> dict:
         err, _ = m.apply(i, c)   # Skip propagates
         results.append({"refused": err} if err else {"ok": True})
         results[-1]["outstanding"] = m.outstanding()
-    months = {}
-    k = h["report"][0]
-    while k <= h["report"][1]:
-        f = m.evaluate(k)
-        months[str(k)] = {key: v for key, v in f.items() if not key.startswith("_")}
-        k = gen.next_month(k)
+    months = {str(k): {key: v for key, v in f.items() if not key.startswith("_")}
+              for k, f in m.evaluate_range(h["report"][0], h["report"][1]).items()}
     return {"results": results, "months": months, "outstanding": m.outstanding(),
             "invoiced": m.invoiced(), "paid": m.paid}
 
@@ -230,9 +232,19 @@ def main() -> int:
     print(f"{len(regs)} regression histories replayed ({len(KNOWN_DISAGREEMENTS)} known disagreements)")
 
     # 2. Random histories.
-    histories = list(gen.generate(args.seed, args.histories, features))
-    wants = [run_model(h) for h in histories]   # skips already applied by the generator
-    gots = driver.run_many(histories)
+    # Streamed: each history goes to the driver as soon as it is generated, and a thread
+    # collects the answers, so the C++ runs while Python generates and evaluates the model.
+    gots: list = []
+    reader = threading.Thread(target=lambda: gots.extend(
+        json.loads(driver.p.stdout.readline()) for _ in range(args.histories)))
+    reader.start()
+    histories, wants = [], []
+    for h in gen.generate(args.seed, args.histories, features):
+        driver.p.stdin.write(json.dumps(h) + "\n")
+        histories.append(h)
+        wants.append(run_model(h))   # skips were already left out by the generator
+    driver.p.stdin.flush()
+    reader.join()
     commands = sum(len(h["cmds"]) for h in histories)
     for h, want, got in zip(histories, wants, gots):
         diff = compare(h, want, got)

@@ -127,7 +127,7 @@ class Gen:
                 self.settle(do, model, cur)
             # renewal after the last month of a fixed term
             last = model.terms[-1].last if model.terms else None
-            if last is not None and last <= cur and r.random() < 0.6:
+            if last is not None and last <= cur and r.random() < (0.7 if last == cur else 0.2):
                 others = [q for q in plans.values() if q.currency == plan.currency]
                 np_ = r.choice(others + [model.terms[-1].plan] * 2)
                 self.start_contract(do, np_, next_month(last) if r.random() < 0.8 else add_months(last, 2),
@@ -135,6 +135,8 @@ class Gen:
             if r.random() < 0.1:
                 do({"op": "pay", "amount": r.randint(1, 5000000), "at": self.at(cur)})
             cur = next_month(cur)
+            if model.terms and model.terms_for(cur) is None and r.random() < 0.7:
+                break  # the contract is over: a few commands after it are enough
         report = [add_months(start, -1), cur]
         return {"id": hid, "zone": zone, "currency": plan.currency, "plans": [pf],
                 "report": report, "cmds": cmds}

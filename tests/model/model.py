@@ -575,6 +575,23 @@ class Model:
         reserve, blocks = self._carry_in(m)
         return self._eval_month(m, reserve, blocks).figures
 
+    def evaluate_range(self, first: int, last: int) -> dict:
+        """evaluate(m) for every month first..last, walking the open months once."""
+        out = {}
+        reserve = blocks = None
+        m = first
+        while m <= last:
+            if m in self.closed or self.first_open() == 0 or m < self.first_open():
+                out[m] = self.evaluate(m)
+            else:
+                if reserve is None:
+                    reserve, blocks = self._carry_in(m)
+                r = self._eval_month(m, reserve, blocks)
+                out[m] = r.figures
+                reserve, blocks = r.reserve_out, r.blocks_out
+            m = next_month(m)
+        return out
+
     def _off_hours(self, plan: Plan, e: Entry) -> bool:
         if e.off_hours is not None:
             return e.off_hours
