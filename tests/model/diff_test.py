@@ -11,7 +11,8 @@ and the seed that reproduces it; the exit status is 1.
 
 KNOWN_DISAGREEMENTS below lists regression files on which the C++ is known to be wrong (or a
 rule is still being changed), each with the reason: those are replayed too and must still
-disagree exactly there, so that a fix is noticed and the entry removed. The list is explicit
+disagree exactly there (the file's "note_expect_diff" is how the first difference starts), so
+that a fix is noticed and the entry removed. The list is explicit
 and short; nothing is skipped silently.
 """
 from __future__ import annotations
@@ -38,6 +39,10 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
     "renewal-drops-old-terms.json": "issue 13 defect 1: a renewal replaces the old contract's terms",
     "block-expiring-in-gap-month.json": "a block expiring in a month between two contracts is not expired "
                                         "at that month's close (replay problem), but a month later",
+    "issue13-renewal-wipes-old-contract.json": "issue 13 defect 1: a renewal signed while the old contract is open wipes it",
+    "issue13-trial-restarts-on-renewal.json": "issue 13 defect 2: a renewal restarts the 1C trial",
+    "issue13-closed-void-credit.json": "issue 13 defect 5: a closed month's void credits the entry's own charge",
+    "issue13-block-after-its-day.json": "issue 13 defect 6: a block is drawn after its last day",
 }
 
 FIGURES = ["in_contract", "trial", "closed", "included", "allowance_used", "reserve_start",
@@ -218,11 +223,15 @@ def main() -> int:
         name = os.path.basename(path)
         with open(path) as f:
             h = json.load(f)
+        expect = h.get("note_expect_diff", "")
         h = {k: v for k, v in h.items() if not k.startswith("note")}
         diff = check(driver, h, None)
         if name in KNOWN_DISAGREEMENTS:
             if diff is None:
                 print(f"FIXED? {name} now agrees; remove it from KNOWN_DISAGREEMENTS ({KNOWN_DISAGREEMENTS[name]})")
+                failures += 1
+            elif not diff.startswith(expect):
+                print(f"FAIL {name}: expected the known disagreement '{expect}…', got: {diff}")
                 failures += 1
             else:
                 print(f"known disagreement {name}: {diff}  [{KNOWN_DISAGREEMENTS[name]}]")
