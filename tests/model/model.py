@@ -368,12 +368,15 @@ class Model:
         # Issue 13 #3 (target): refused when already-logged work would fall outside every
         # contract, or before the plan's minimum term; ending at a closed month expires at once.
         if last <= self.last_closed:
-            tags.add("end_rules")
+            tags.add("end_rules")  # the reserve and blocks then expire at once (not modelled)
         if t.start <= last and months_between(t.start, last) + 1 < t.plan.minimum_term_months:
             tags.add("end_rules")
-        for e in self.entries.values():
-            if not e.voided and max(month_of(e.at), e.month) > last:
-                tags.add("end_rules")
+            if not c.get("early"):
+                raise Refused("before the plan's minimum term; pass --early")
+        outside = [e for e in self.entries.values() if not e.voided and max(month_of(e.at), e.month) > last]
+        if outside:
+            tags.add("end_rules")
+            raise Refused("logged work would fall outside the contract; void it or end later")
         if last < t.start:
             # Ends an earlier segment (before the latest started): not modelled.
             tags.add("end_rules")
