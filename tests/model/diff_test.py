@@ -216,6 +216,10 @@ def main() -> int:
         print(f"FAIL model worked example: {w}")
     failures += len(wrong)
     print(f"worked examples through the model: {'FAIL' if wrong else 'ok'}")
+    # Reproducible: the same seed gives the same histories (a printed seed must rebuild them).
+    if list(gen.generate(args.seed, 20, features)) != list(gen.generate(args.seed, 20, features)):
+        print("FAIL the generator is not deterministic for a seed")
+        failures += 1
 
     # 1. Regression histories.
     regs = sorted(glob.glob(os.path.join(HERE, "regressions", "*.json")))
