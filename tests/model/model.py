@@ -225,8 +225,8 @@ class Model:
         self.entries: dict[int, Entry] = {}
         self.counting: dict[int, list[int]] = {}     # month -> entry ns in counting order
         self.blocks: dict[int, Block] = {}
-        self.addons: dict[int, list[str]] = {}       # month -> add-on ids bought
-        self.credits: dict[int, int] = {}            # month -> credit (negative) amounts
+        self.addons: dict[int, list[dict]] = {}      # month -> add-ons bought (as sold)
+        self.credits: dict[int, list[int]] = {}      # month -> credits (negative amounts)
         self.last_closed = 0
         self.closed: dict[int, dict] = {}            # frozen figures
         self.reserve_after_close = 0
