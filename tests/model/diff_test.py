@@ -64,24 +64,6 @@ class Driver:
             raise RuntimeError("model_driver exited")
         return json.loads(line)
 
-    def run_many(self, histories: list) -> list:
-        # Pipelined: a thread writes every history while this one reads the answers (one
-        # line per history, in order), so neither pipe can fill up and block the other.
-        def feed():
-            for h in histories:
-                self.p.stdin.write(json.dumps(h) + "\n")
-            self.p.stdin.flush()
-        writer = threading.Thread(target=feed)
-        writer.start()
-        out = []
-        for _ in histories:
-            line = self.p.stdout.readline()
-            if not line:
-                raise RuntimeError("model_driver exited")
-            out.append(json.loads(line))
-        writer.join()
-        return out
-
     def close(self):
         self.p.stdin.close()
         self.p.wait()
