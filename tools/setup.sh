@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hourbank needs that are missing. Idempotent, non-interactive,
 # and fast (one dpkg query) when everything is there.
-#   tools/setup.sh          build + test dependencies
-#   tools/setup.sh --peers  also the benchmark peers (rocksdb-tools, postgresql, hledger, ledger)
+#   tools/setup.sh          build + test dependencies: every tool a test needs is here (hledger
+#                           for the journal comparison, chromium for the statement screenshot,
+#                           jq, python3, clang for the fuzzers), so nothing skips in CI
+#   tools/setup.sh --peers  also the benchmark peers (rocksdb-tools, postgresql, ledger)
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config librocksdb-dev capnproto libcapnp-dev libfmt-dev catch2
           libcli11-dev libsodium-dev libhowardhinnant-date-dev libtomlplusplus-dev nlohmann-json3-dev tzdata
-          clang libclang-rt-14-dev python3 hledger jq)
+          clang libclang-rt-14-dev python3 hledger jq chromium ccache)
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(rocksdb-tools postgresql hledger ledger chromium)
+  packages+=(rocksdb-tools postgresql ledger)
 fi
 
 missing=()

@@ -73,6 +73,16 @@ TEST_CASE("NUL bytes and invalid UTF-8 are refused with the line", "[import][csv
   CHECK_THAT(CsvError("a,b\n1,\xED\xA0\x80\n"), Contains("not UTF-8"));  // a surrogate
 }
 
+TEST_CASE("overlong UTF-8 forms and code points above U+10FFFF are refused, real ones kept", "[import][csv]") {
+  CHECK_THAT(CsvError("a,b\n1,\xC0\xAF\n"), Contains("not UTF-8 text: line 2"));      // '/' in two bytes
+  CHECK_THAT(CsvError("a,b\n1,\xE0\x82\xA9\n"), Contains("not UTF-8 text: line 2"));  // U+00A9 in three bytes
+  CHECK_THAT(CsvError("a,b\n1,\xF0\x80\x80\xAF\n"), Contains("not UTF-8 text: line 2"));  // '/' in four bytes
+  CHECK_THAT(CsvError("a,b\n1,\xF4\x90\x80\x80\n"), Contains("not UTF-8 text: line 2"));  // U+110000
+  const auto ok = Csv("a,b\n\xC2\xA9,\xF0\x9F\x98\x80\n");  // U+00A9 in two bytes, U+1F600 in four
+  REQUIRE(ok.size() == 2);
+  CHECK(ok[1].fields == std::vector<std::string>{"\xC2\xA9", "\xF0\x9F\x98\x80"});
+}
+
 TEST_CASE("the limits on file size, rows and field size are enforced", "[import][csv]") {
   CsvLimits limits;
   limits.file_bytes_max = 8;

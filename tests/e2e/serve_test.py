@@ -9,7 +9,6 @@ local CLI see the same "now". Every wait has a timeout.
 """
 import json
 import socket
-import socket
 import os
 import signal
 import subprocess
@@ -119,13 +118,20 @@ CLIENTS = ["acme"] + [f"c{i}" for i in range(8)]
 for c in CLIENTS:
     hb("client", "add", c, "--name", c.upper(), "--currency", "RUB", "--timezone", "Europe/Moscow")
     hb("contract", "start", c, "--plan", "kit-hours-10", "--from", "2026-01", "--months", "12")
+# "acc" is on a plan billed on acceptance (1C Start), for the accept route.
+hb("plan", "define", os.path.join(HERE, "..", "..", "examples", "plans", "1c-start.toml"))
+hb("client", "add", "acc", "--name", "ACC", "--currency", "RUB", "--timezone", "Europe/Moscow")
+hb("contract", "start", "acc", "--plan", "1c-start", "--from", "2026-01", "--months", "12")
 hb("log", "acme", "1h30m", "--kind", "support", "--task", "T-1", "--at", "2026-03-09T10:00")
 hb("log", "acme", "3h", "--kind", "support", "--task", "T-2", "--at", "2026-02-03T11:00")
 TOK = {role: hb_json("token", "issue", f"{role}-1", "--role", role)["token"]
        for role in ("staff", "billing", "auditor", "admin")}
 REVOKED = hb_json("token", "issue", "gone", "--role", "admin")["token"]
 hb("token", "revoke", "gone")
-check(hb_json("token", "list")[-1]["revoked"] is False or True, "token list answers JSON")
+# token list --json: one object per token, by name, never the secret; only "gone" is revoked.
+listed = {t["name"]: (t["role"], t["revoked"]) for t in hb_json("token", "list")}
+check(listed == {"admin-1": ("admin", False), "auditor-1": ("auditor", False), "billing-1": ("billing", False),
+                 "gone": ("admin", True), "staff-1": ("staff", False)}, f"token list names roles and revocation: {listed}")
 check(all(t.startswith("hbt_") for t in TOK.values()), "token issue --json prints a secret")
 check(not any(TOK["admin"] in open(os.path.join(LEDGER, f), "rb").read().decode("latin-1")
               for f in os.listdir(LEDGER) if os.path.isfile(os.path.join(LEDGER, f))),
@@ -164,6 +170,67 @@ try:
     check(st == 413, f"a body over 1 MiB is 413, got {st}")
     check(head_seq(srv) == before, "malformed requests wrote nothing")
 
+    # ---- every route of docs/api.md x every role: 403 outside the role (and nothing written),
+    # a real answer inside it. A role check loosened anywhere (say POST /v1/tokens for any
+    # token, which would let any token mint an admin token) fails here.
+    ROLES = ("staff", "billing", "auditor", "admin")
+    ALLOWED = {  # route -> roles that may call it (docs/api.md "Authentication and roles")
+        ("GET", "/metrics"): set(ROLES),
+        ("GET", "/v1/clients"): set(ROLES),
+        ("GET", "/v1/clients/acme/balance"): {"staff", "billing", "admin"},
+        ("GET", "/v1/clients/acme/invoices/2026-03"): {"billing", "admin"},
+        ("GET", "/v1/clients/acme/burned"): {"billing", "admin"},
+        ("GET", "/v1/clients/acme/report/2026-03"): {"billing", "admin"},
+        ("GET", "/v1/clients/acme/events"): {"auditor", "admin"},
+        ("POST", "/v1/clients/acme/work"): {"staff", "admin"},
+        ("POST", "/v1/clients/acc/accept"): {"staff", "admin"},
+        ("POST", "/v1/clients/acme/void"): {"staff", "admin"},
+        ("POST", "/v1/clients/acme/pay"): {"admin"},
+        ("GET", "/v1/tokens"): {"admin"},
+        ("POST", "/v1/tokens"): {"admin"},
+        ("POST", "/v1/tokens/{victim}/revoke"): {"admin"},
+    }
+    # Entries for the voids and tasks for the accepts, one per role (written with the staff token).
+    void_targets = {}
+    for role in ROLES:
+        st, body = call(srv, "POST", "/v1/clients/acc/work", TOK["staff"],
+                        {"kind": "development", "minutes": 1, "task": f"M-{role}", "at": "2026-03-09T09:00"})
+        check(st == 200, f"matrix setup: work waiting for {role}'s accept: {st} {body}")
+        st, body = call(srv, "POST", "/v1/clients/acme/work", TOK["staff"],
+                        {"kind": "support", "minutes": 1, "task": f"M-{role}", "at": "2026-03-09T09:00"})
+        check(st == 200, f"matrix setup: work for {role}'s void target: {st} {body}")
+        void_targets[role] = body["id"]
+    for role in ROLES:
+        victim = f"victim-{role}"
+        st, _ = call(srv, "POST", "/v1/tokens", TOK["admin"], {"name": victim, "role": "staff"})
+        check(st == 200, f"matrix setup: admin issues {victim}")
+    for (method, route), allowed in ALLOWED.items():
+        for role in ROLES:
+            path = route.replace("{victim}", f"victim-{role}")
+            body = {
+                "/v1/clients/acme/work": {"kind": "support", "minutes": 2, "task": f"MW-{role}", "at": "2026-03-09T09:30"},
+                "/v1/clients/acc/accept": {"task": f"M-{role}"},
+                "/v1/clients/acme/void": {"entry": void_targets[role], "reason": f"matrix {role}"},
+                "/v1/clients/acme/pay": {"amount": "1.00", "ref": f"matrix {role}"},
+                "/v1/tokens": {"name": f"minted-by-{role}", "role": "admin"},
+            }.get(path, {} if method == "POST" else None)
+            head = head_seq(srv)
+            st, answer = call(srv, method, path, TOK[role], body)
+            what = f"{method} {path} as {role}"
+            if role in allowed:
+                check(st == 200, f"{what} is allowed: {st} {answer}")
+            else:
+                check(st == 403 and isinstance(answer, dict) and "error" in answer, f"{what} is 403: {st} {answer}")
+                check(head_seq(srv) == head, f"{what} refused wrote nothing")
+    # What the refused token routes did not do: no token minted, no victim revoked.
+    names = {t["name"]: t for t in call(srv, "GET", "/v1/tokens", TOK["admin"])[1]}
+    check(set(n for n in names if n.startswith("minted-by-")) == {"minted-by-admin"},
+          f"only the admin minted a token: {sorted(names)}")
+    check([n for n in names if n.startswith("victim-") and names[n]["revoked"]] == ["victim-admin"],
+          f"only the admin revoked a token: {[(n, names[n]['revoked']) for n in names if n.startswith('victim-')]}")
+    st, _ = call(srv, "GET", "/v1/clients/acme/balance", TOK["staff"])
+    check(st == 200, "the staff token still works after the refused revokes")
+
     # ---- 8 concurrent clients x 50 appends, each kept in its client's order
     N_THREADS, N_EACH = 8, 50
     acked = {i: [] for i in range(N_THREADS)}
@@ -193,6 +260,11 @@ try:
     st, again = call(srv, "POST", "/v1/clients/c0/work", TOK["staff"],
                      {"kind": "support", "minutes": 1, "task": "w0-0", "key": "w0-0"})
     check(st == 200 and again["replayed"] and again["id"] == acked[0][0], "retry with the same key replays")
+    # the same key with another body is a conflict: 409, nothing written, not a replay
+    head = head_seq(srv)
+    st, body = call(srv, "POST", "/v1/clients/c0/work", TOK["staff"],
+                    {"kind": "support", "minutes": 2, "task": "w0-0", "key": "w0-0"})
+    check(st == 409 and "error" in body and head_seq(srv) == head, f"same key, another body is 409: {st} {body}")
     st, page = call(srv, "GET", "/v1/clients/c1/events?after_seq=0&limit=3", TOK["auditor"])
     check(len(page["events"]) == 3 and page["more"] is True, "events are paged by limit")
 
@@ -265,7 +337,9 @@ for i in range(4):
         stored.add(json.loads(line)["seq"])
 missing = [s for s in acked2 if s not in stored]
 check(not missing, f"no acknowledged event lost: missing {missing[:5]}")
-check(hb("audit", ok=False).returncode in (0, 1), "ledger opens after shutdown")
+p = hb("audit", ok=False)
+check(p.returncode == 0 and "audit ok" in p.stdout,
+      f"the ledger audits clean after SIGTERM during appends: rc {p.returncode} {p.stdout!r} {p.stderr!r}")
 
 print(f"{len(FAILURES)} failure(s)" if FAILURES else "all serve checks passed", flush=True)
 sys.exit(1 if FAILURES else 0)

@@ -1,28 +1,100 @@
 #!/usr/bin/env bash
-# Renders a client statement from the demo ledger in headless Chromium (when installed) and
-# checks a real page came out: a PNG of A4-ish width with content. Exit 77 = skipped.
+# Renders a client statement from the demo ledger in headless Chromium and checks what the
+# browser made of it:
+#   - the DOM Chromium parsed (--dump-dom) has the title, the chart and the April total;
+#   - the screenshot is a 900x1800 PNG, mostly white paper with real content on it, and the
+#     statement's own colours are there: the heading rule (#143d6b), the chart's bars for
+#     included (#c5d3e3), used (#2f6db5) and overage (#d0453b) hours.
+# Without Chromium: exit 77 (ctest: Skipped); under CI=true a missing Chromium is a failure
+# (tools/setup.sh installs the Debian package `chromium`).
 #   statement_screenshot.sh HOURBANK [OUT.png]
 set -euo pipefail
 hb=$1
 out=${2:-}
 browser=$(command -v chromium || command -v chromium-browser || true)
-if [[ -z "$browser" ]]; then echo "skipped: chromium is not installed (apt-get install chromium)"; exit 77; fi
+if [[ -z "$browser" ]]; then
+  if [[ "${CI:-}" == true ]]; then echo "FAILED: chromium is not installed (CI=true; tools/setup.sh installs it)"; exit 1; fi
+  echo "skipped: chromium is not installed (apt-get install chromium)"; exit 77
+fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 "$hb" --ledger "$dir/ledger" demo >/dev/null
 "$hb" --ledger "$dir/ledger" statement stroymarket 2026-04 --out "$dir/statement.html" >/dev/null
 grep -q "<svg" "$dir/statement.html"
 grep -q "33 000.00 ₽" "$dir/statement.html"   # April: fee 20 000 + 6h30m × 2 000 = 33 000.00
-timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$dir/profile" --hide-scrollbars --window-size=900,1800 \
+for colour in '#c5d3e3' '#2f6db5' '#d0453b'; do
+  grep -q "fill=\"$colour\"" "$dir/statement.html" || { echo "FAILED: the chart has no $colour bar"; exit 1; }
+done
+flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
+       --disable-component-update --disable-sync --user-data-dir="$dir/profile" --hide-scrollbars)
+
+# 1. The DOM as Chromium parsed it.
+timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$dir/statement.html" >"$dir/dom.html" 2>"$dir/dom.err" || true
+[[ -s "$dir/dom.html" ]] || { echo "FAILED: chromium --dump-dom printed nothing: $(tail -3 "$dir/dom.err")"; exit 1; }
+for want in "<svg" "33 000.00 ₽" "<h1>Отчёт за апрель 2026</h1>"; do
+  grep -qF "$want" "$dir/dom.html" || { echo "FAILED: the parsed DOM lacks '$want'"; exit 1; }
+done
+
+# 2. The rendered page.
+timeout 120 "$browser" "${flags[@]}" --window-size=900,1800 \
   --screenshot="$dir/statement.png" "file://$dir/statement.html" >/dev/null 2>&1 || true
 [[ -s "$dir/statement.png" ]] || { echo "FAILED: chromium wrote no screenshot"; exit 1; }
-size=$(stat -c %s "$dir/statement.png")
-# A blank 900x1800 PNG compresses to a few KiB; a rendered statement is far larger.
-if (( size < 40000 )); then echo "FAILED: screenshot is only $size bytes (blank page?)"; exit 1; fi
-# PNG signature and width from the IHDR chunk.
-sig=$(head -c 8 "$dir/statement.png" | od -An -tx1 | tr -d ' \n')
-[[ "$sig" == "89504e470d0a1a0a" ]] || { echo "FAILED: not a PNG"; exit 1; }
+python3 - "$dir/statement.png" <<'EOF'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "FAILED: not a PNG"
+pos, idat, width = 8, b"", 0
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        width, height, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+if (width, height) != (900, 1800):
+    sys.exit(f"FAILED: screenshot is {width}x{height}, want 900x1800 (--window-size)")
+if depth != 8 or ctype not in (2, 6) or interlace:
+    sys.exit(f"FAILED: unexpected PNG format depth {depth} colour type {ctype} interlace {interlace}")
+bpp = 3 if ctype == 2 else 4
+raw, stride = zlib.decompress(idat), width * bpp
+rows, prev = [], bytearray(stride)
+for y in range(height):
+    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    rows.append(bytes(line))
+    prev = line
+counts = {}
+for line in rows:
+    for i in range(0, stride, bpp):
+        px = line[i:i + 3]
+        counts[px] = counts.get(px, 0) + 1
+total = width * height
+white = counts.get(b"\xff\xff\xff", 0)
+def n(hexcolour): return counts.get(bytes.fromhex(hexcolour), 0)
+problems = []
+if not 0.5 * total < white < 0.97 * total:
+    problems.append(f"white is {100 * white / total:.1f}% of the page (blank or not paper?)")
+if len(counts) < 50:
+    problems.append(f"only {len(counts)} distinct colours (no text rendered?)")
+# Solid areas of the statement's own colours (a bar or a rule is many pixels of one colour).
+for colour, what, least in (("143d6b", "heading rule", 300), ("c5d3e3", "included bars", 500),
+                            ("2f6db5", "used bars", 500), ("d0453b", "overage bars", 100)):
+    if n(colour) < least:
+        problems.append(f"{what} #{colour}: {n(colour)} pixels, want >= {least}")
+if problems:
+    sys.exit("FAILED: " + "; ".join(problems))
+print(f"rendered: {width}x{height}, {100 * white / total:.1f}% white, {len(counts)} colours, "
+      f"bars {n('c5d3e3')}/{n('2f6db5')}/{n('d0453b')} px, rule {n('143d6b')} px")
+EOF
 [[ -n "$out" ]] && cp "$dir/statement.png" "$out"
-echo "1 passed, 0 failed (statement rendered: $size bytes)"
+echo "1 passed, 0 failed"

@@ -10,6 +10,9 @@
 //                                       rewrite every later event's prevHash and the head hash
 //                                       in meta, so the hash chain verifies again and only the
 //                                       business rules (or a signed checkpoint) can tell.
+//   tamper DIR set-total SEQ N [rechain]
+//                                       rewrite PeriodClosed SEQ with totalMinor = N (the lines
+//                                       digest stays), `rechain` as above.
 //
 // Exit status: 0 done, 1 failure (message on stderr), 2 usage.
 #include <cstdio>
@@ -65,7 +68,8 @@ std::string Rewrite(const std::string& bytes, F edit) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: tamper DIR flip SEQ OFFSET | delete SEQ | swap SEQ1 SEQ2 | set-minutes SEQ N [rechain]\n");
+    std::fprintf(stderr, "usage: tamper DIR flip SEQ OFFSET | delete SEQ | swap SEQ1 SEQ2 | set-minutes SEQ N [rechain] | "
+                         "set-total SEQ N [rechain]\n");
     return 2;
   }
   const std::string dir = argv[1], op = argv[2];
@@ -84,14 +88,17 @@ int main(int argc, char** argv) {
     std::string a = Get(dir, seq), b = Get(dir, other);
     Put(dir, format::kEventsCf, raw::SeqKey(seq), b);
     Put(dir, format::kEventsCf, raw::SeqKey(other), a);
-  } else if (op == "set-minutes" && (argc == 5 || argc == 6)) {
-    const int64_t minutes = std::strtoll(argv[4], nullptr, 10);
+  } else if ((op == "set-minutes" || op == "set-total") && (argc == 5 || argc == 6)) {
+    const int64_t value = std::strtoll(argv[4], nullptr, 10);
     const bool rechain = argc == 6 && std::string(argv[5]) == "rechain";
     std::string v = Rewrite(Get(dir, seq), [&](hourbank::schemas::Event::Builder e) {
       auto b = e.getBody();
-      if (b.isHoursExpired()) b.getHoursExpired().setMinutes(minutes);
-      else if (b.isHoursCarriedOver()) b.getHoursCarriedOver().setMinutes(minutes);
-      else if (b.isWorkLogged()) b.getWorkLogged().setMinutes(minutes);
+      if (op == "set-total") {
+        if (b.isPeriodClosed()) b.getPeriodClosed().setTotalMinor(value);
+        else Die("event " + std::to_string(seq) + " is not a PeriodClosed");
+      } else if (b.isHoursExpired()) b.getHoursExpired().setMinutes(value);
+      else if (b.isHoursCarriedOver()) b.getHoursCarriedOver().setMinutes(value);
+      else if (b.isWorkLogged()) b.getWorkLogged().setMinutes(value);
       else Die("event " + std::to_string(seq) + " has no minutes to set");
     });
     Put(dir, format::kEventsCf, raw::SeqKey(seq), v);

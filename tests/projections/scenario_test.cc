@@ -333,7 +333,6 @@ TEST_CASE("KIT prepaid block never burns and runs into overage in the third mont
   s.DefineExample("kit.toml");
   s.AddClient("k2", "RUB");
   s.Start("k2", {.plan_id = "kit-prepaid", .from_month = 202601});
-  const int64_t rate = s.client("k2").TermsFor(202601)->plan->overage_rate_minor;
   s.Must("k2", DecideBuyHours(s.client("k2"), {.minutes = 3000, .price_minor = 10000000, .at_us = s.At("k2", "2026-01-05T10:00")}, s.now_us));
   const uint64_t block = s.seq;
   s.LogHours("k2", "support", 1200, "2026-01-14T12:00");      // 20 h
@@ -345,7 +344,9 @@ TEST_CASE("KIT prepaid block never burns and runs into overage in the third mont
   // 50 h − 20 − 20 = 10 h left: March draws 10 h from the block and 5 h are overage.
   CHECK(mar.block_used_minutes == 600);
   CHECK(mar.overage_minutes == 300);
-  CHECK(LineAmount(mar.invoice, "overage") == 5 * rate);
+  // kit-prepaid: "hours beyond the blocks are billed at 2 550 RUB/h" (overage_rate_minor = 255000):
+  // 5 h × 2 550.00 = 12 750.00.
+  CHECK(LineAmount(mar.invoice, "overage") == 1275000);
   CHECK(mar.expired_minutes() == 0);
   s.Close("k2", 202603);
   s.Close("k2", 202604);
@@ -516,8 +517,9 @@ TEST_CASE("an unpaid invoice blocks the client after the grace days, emergency w
   s.auto_pay = false;
   s.Close("a", 202603);
   auto& c = s.client("a");
-  const int64_t grace_us = int64_t(c.TermsFor(202603)->plan->grace_days) * 86400LL * 1000000;
-  const int64_t due = c.zone().MonthEndUs(202603) + grace_us;
+  // altercpa-basic: grace_days = 0, "Услуги оказываются по предоплате" (services are prepaid),
+  // so the March invoice is overdue from the first instant of April in the client's zone.
+  const int64_t due = s.At("a", "2026-04-01T00:00");
   CHECK_FALSE(c.BlockedAt(due - 1));
   CHECK(c.BlockedAt(due));
   LogWork w{.kind = "site_link", .count = 1, .at_us = due + 1000};
@@ -607,5 +609,7 @@ TEST_CASE("events with out-of-range months or terms are replay problems, not ari
   CHECK(c.last_closed_month() == 0);
   // The stream still folds on: a valid contract after them works as usual.
   s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 3});
-  CHECK(s.client("k").InvoiceFor(202601).total_minor > 0);
+  // kit-hours-10, no work: the fee alone, "fee = 10 h x 2 550 = 25 500 RUB" (3 months: no
+  // prepaid discount, that starts "more than 6 months").
+  CHECK(s.client("k").InvoiceFor(202601).total_minor == 2550000);
 }
