@@ -8,10 +8,14 @@
 //   e2e_rpc_client HOST:PORT TOKEN events CLIENT AFTER LIMIT  -> "SEQ CLIENT TYPE" per event, then "more 0|1 next N"
 //   e2e_rpc_client HOST:PORT TOKEN subscribe FROM N SECONDS   -> "subscribed", then "SEQ CLIENT" per event;
 //                                                               exits 0 after N events, 2 on timeout
+//   e2e_rpc_client HOST:PORT TOKEN watch FROM SECONDS         -> "subscribed", then "SEQ CLIENT" per event until
+//                                                               the server ends the connection ("disconnected",
+//                                                               exit 3); 2 if it is still open after SECONDS
 // Any RPC failure: "error: DESCRIPTION" on stderr, exit 1.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -133,6 +137,32 @@ int Run(int argc, char** argv) {
       std::fprintf(stderr, "timeout: fewer than %llu events within %ld s\n", static_cast<unsigned long long>(want), seconds);
       return 2;
     }
+  } else if (cmd == "watch") {
+    if (argc < 6) return Usage();
+    auto r = session.subscribeRequest();
+    r.setFromSeq(std::strtoull(argv[4], nullptr, 10));
+    auto never = kj::newPromiseAndFulfiller<void>();
+    r.setReceiver(kj::heap<Receiver>(UINT64_MAX, kj::mv(never.fulfiller)));
+    auto answer = r.send().wait(ws);
+    auto handle = answer.getHandle();
+    std::printf("subscribed\n");
+    std::fflush(stdout);
+    auto& timer = client.getIoProvider().getTimer();
+    const auto deadline = timer.now() + std::strtol(argv[5], nullptr, 10) * kj::SECONDS;
+    // A bootstrap call every 100 ms tells whether the connection is still there.
+    while (timer.now() < deadline) {
+      timer.afterDelay(100 * kj::MILLISECONDS).wait(ws);
+      auto probe = ledger.authenticateRequest();
+      probe.setToken("probe");
+      auto result = probe.send().then([](auto&&) { return 0; }, [](kj::Exception&& e) {
+        return e.getType() == kj::Exception::Type::DISCONNECTED ? 3 : 0;
+      }).wait(ws);
+      if (result == 3) {
+        std::printf("disconnected\n");
+        return 3;
+      }
+    }
+    return 2;
   } else {
     return Usage();
   }
