@@ -1,6 +1,8 @@
 // Request parsing for `hourbank serve`; see requests.h.
 #include "tools/hourbank/requests.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "projections/units.h"
