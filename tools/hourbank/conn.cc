@@ -5,6 +5,7 @@
 #include "tools/hourbank/conn.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -75,10 +76,15 @@ ConnectionLimits LimitsFromDescriptorLimit() {
   size_t soft = 1024;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) soft = size_t(rl.rlim_cur);
   else if (getrlimit(RLIMIT_NOFILE, &rl) == 0) soft = 1 << 20;
-  // Kept back: the ledger's files, the event loop, the worker threads, stdio: 256, or half of a
-  // small limit.
-  const size_t reserve = soft >= 1024 ? 256 : soft / 2;
-  const size_t budget = std::max<size_t>(soft - reserve, 8);
+  // Kept back: the descriptors open now (the ledger's files, the event loop, stdio) plus room
+  // for the ledger to grow (RocksDB keeps every table file open): 256, or half of a small limit.
+  size_t open_now = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (readdir(d)) ++open_now;
+    closedir(d);
+  }
+  const size_t reserve = open_now + (soft >= 1024 ? 256 : soft / 2);
+  const size_t budget = soft > reserve + 8 ? soft - reserve : 8;
   ConnectionLimits l;
   l.http_max = std::clamp<size_t>(budget * 2 / 3, 4, 1024);
   l.rpc_max = std::clamp<size_t>(budget / 3, 2, 512);
