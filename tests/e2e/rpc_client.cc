@@ -8,15 +8,26 @@
 //   e2e_rpc_client HOST:PORT TOKEN events CLIENT AFTER LIMIT  -> "SEQ CLIENT TYPE" per event, then "more 0|1 next N"
 //   e2e_rpc_client HOST:PORT TOKEN subscribe FROM N SECONDS   -> "subscribed", then "SEQ CLIENT" per event;
 //                                                               exits 0 after N events, 2 on timeout
+//   e2e_rpc_client HOST:PORT TOKEN watch FROM SECONDS         -> "subscribed", then "SEQ CLIENT" per event until
+//                                                               the server ends the connection ("disconnected",
+//                                                               exit 3); 2 if it is still open after SECONDS
 // Any RPC failure: "error: DESCRIPTION" on stderr, exit 1.
+// With E2E_RPC_CACERT=CA.pem in the environment the connection is TLS (serve --tls-cert), the
+// server's certificate verified against CA.pem for the name "localhost".
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include <fstream>
+#include <sstream>
+
 #include <capnp/ez-rpc.h>
+#include <capnp/rpc-twoparty.h>
+#include <kj/compat/tls.h>
 #include <capnp/serialize.h>
 #include <kj/async-io.h>
 #include <kj/async.h>
@@ -67,11 +78,30 @@ int Usage() {
   return 64;
 }
 
+int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, int argc, char** argv);
+
 int Run(int argc, char** argv) {
   if (argc < 4) return Usage();
+  if (const char* ca = std::getenv("E2E_RPC_CACERT")) {
+    std::ifstream in(ca);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    auto io = kj::setupAsyncIo();
+    kj::TlsCertificate cert(kj::StringPtr(pem.str().c_str()));
+    kj::TlsContext::Options options;
+    options.useSystemTrustStore = false;
+    options.trustedCertificates = kj::arrayPtr(&cert, 1);
+    kj::TlsContext tls(kj::mv(options));
+    auto addr = io.provider->getNetwork().parseAddress(argv[1]).wait(io.waitScope);
+    auto stream = tls.wrapClient(addr->connect().wait(io.waitScope), "localhost").wait(io.waitScope);
+    capnp::TwoPartyClient client(*stream);
+    return Commands(client.bootstrap().castAs<rpc::Ledger>(), io.waitScope, io.provider->getTimer(), argc, argv);
+  }
   capnp::EzRpcClient client(argv[1]);
-  auto& ws = client.getWaitScope();
-  auto ledger = client.getMain<rpc::Ledger>();
+  return Commands(client.getMain<rpc::Ledger>(), client.getWaitScope(), client.getIoProvider().getTimer(), argc, argv);
+}
+
+int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, int argc, char** argv) {
   auto auth = ledger.authenticateRequest();
   auth.setToken(argv[2]);
   auto authed = auth.send().wait(ws);
@@ -125,7 +155,7 @@ int Run(int argc, char** argv) {
     if (want == 0) return 0;
     bool timed_out = false;
     done.promise
-        .exclusiveJoin(client.getIoProvider().getTimer().afterDelay(seconds * kj::SECONDS).then([&timed_out] {
+        .exclusiveJoin(timer.afterDelay(seconds * kj::SECONDS).then([&timed_out] {
           timed_out = true;
         }))
         .wait(ws);
@@ -133,6 +163,31 @@ int Run(int argc, char** argv) {
       std::fprintf(stderr, "timeout: fewer than %llu events within %ld s\n", static_cast<unsigned long long>(want), seconds);
       return 2;
     }
+  } else if (cmd == "watch") {
+    if (argc < 6) return Usage();
+    auto r = session.subscribeRequest();
+    r.setFromSeq(std::strtoull(argv[4], nullptr, 10));
+    auto never = kj::newPromiseAndFulfiller<void>();
+    r.setReceiver(kj::heap<Receiver>(UINT64_MAX, kj::mv(never.fulfiller)));
+    auto answer = r.send().wait(ws);
+    auto handle = answer.getHandle();
+    std::printf("subscribed\n");
+    std::fflush(stdout);
+    const auto deadline = timer.now() + std::strtol(argv[5], nullptr, 10) * kj::SECONDS;
+    // A bootstrap call every 100 ms tells whether the connection is still there.
+    while (timer.now() < deadline) {
+      timer.afterDelay(100 * kj::MILLISECONDS).wait(ws);
+      auto probe = ledger.authenticateRequest();
+      probe.setToken("probe");
+      auto result = probe.send().then([](auto&&) { return 0; }, [](kj::Exception&& e) {
+        return e.getType() == kj::Exception::Type::DISCONNECTED ? 3 : 0;
+      }).wait(ws);
+      if (result == 3) {
+        std::printf("disconnected\n");
+        return 3;
+      }
+    }
+    return 2;
   } else {
     return Usage();
   }

@@ -5,9 +5,14 @@
 // 2 a work body wrapped as {"kind": …, "duration": TEXT} so the duration parser sees raw text.
 // Every call must return or throw CommandError (the server's 400); nothing else may escape,
 // crash or trip a sanitizer, and an accepted work body must be hour work xor item work.
+// Issue 14: the URL's segments and query pass RequireUtf8 or are refused, and every escaped echo
+// (Escaped) is valid UTF-8 without control characters; bodies nested deeper than kJsonDepthMax
+// are refused before parsing; unknown fields are refused by name.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -52,7 +57,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const std::vector<std::string> parts = SplitPath(std::string(text.substr(0, q)));
       for (const std::string& p : parts)
         if (p.empty()) std::abort();
-      if (q != std::string_view::npos) (void)ParseQuery(text.substr(q + 1));
+      std::map<std::string, std::string> query;
+      if (q != std::string_view::npos) query = ParseQuery(text.substr(q + 1));
+      bool all_utf8 = true;
+      for (const std::string& p : parts) all_utf8 = all_utf8 && ValidUtf8(p);
+      for (const auto& [k, v] : query) all_utf8 = all_utf8 && ValidUtf8(k) && ValidUtf8(v);
+      bool refused = false;
+      Field([&] {
+        refused = true;
+        RequireUtf8(parts, query);
+        refused = false;
+      });
+      if (refused == all_utf8) std::abort();  // refused exactly when some text is not UTF-8
+      const std::string echo = Escaped(text, 64);
+      if (!ValidUtf8(echo)) std::abort();
+      for (char c : echo)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) std::abort();
+      // The echo is dumpable JSON without the replace handler.
+      (void)json(echo).dump();
       break;
     }
     case 1: {
@@ -64,6 +86,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
       }
       if (!body.is_object()) std::abort();
+      {
+        // Accepted bodies are never deeper than the limit.
+        std::function<int(const json&)> depth = [&](const json& j) -> int {
+          int d = 0;
+          if (j.is_structured())
+            for (const auto& x : j) d = std::max(d, depth(x));
+          return j.is_structured() ? d + 1 : 0;
+        };
+        if (depth(body) > kJsonDepthMax) std::abort();
+      }
+      Field([&] { RequireKnownFields(body, {"task", "at", "late"}); });
       CheckWork(body);
       // accept / void / pay / tokens read these fields (serve.cc's Route).
       Field([&] { (void)Str(body, "task", true); (void)Str(body, "at"); (void)Bool(body, "late"); });

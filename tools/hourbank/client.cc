@@ -10,11 +10,22 @@
 // HTTP: a small blocking HTTP/1.1 client, one connection per request, `Connection: close`,
 // response body := Content-Length bytes or everything to EOF (the server always sends a
 // length; chunked responses are not supported).
+//
+// HTTPS (`--server https://HOST:PORT`): OpenSSL, TLS 1.2 or later, the server's certificate
+// verified against `--cacert FILE` (env HOURBANK_CACERT; without it the system's trust store)
+// and its name or IP address checked against HOST. A failed verification is an error; there is
+// no switch to skip it.
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +45,63 @@ namespace {
 constexpr size_t kResponseBytesMax = 64u << 20;
 constexpr int kSocketTimeoutSeconds = 60;
 
+std::string g_cacert;  // --cacert / HOURBANK_CACERT
+
+std::string SslError() {
+  const unsigned long e = ERR_get_error();
+  if (e == 0) return "the TLS connection failed";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+// One TLS session over a connected socket, verified; closes nothing (the caller owns fd).
+struct Tls {
+  SSL_CTX* ctx = nullptr;
+  SSL* ssl = nullptr;
+  ~Tls() {
+    if (ssl) SSL_free(ssl);
+    if (ctx) SSL_CTX_free(ctx);
+  }
+  // "" when the handshake and the verification succeeded, else why not.
+  std::string Connect(int fd, const std::string& host) {
+    ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) return SslError();
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    // The server may close without a close_notify; a truncated answer is still caught, since
+    // the body must be Content-Length bytes long (HttpCall).
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    if (!g_cacert.empty()) {
+      if (SSL_CTX_load_verify_locations(ctx, g_cacert.c_str(), nullptr) != 1)
+        return fmt::format("--cacert '{}' is not a readable PEM certificate file", g_cacert);
+    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+      return SslError();
+    }
+    ssl = SSL_new(ctx);
+    if (!ssl) return SslError();
+    SSL_set_fd(ssl, fd);
+    in6_addr ip6;
+    in_addr ip4;
+    const bool is_ip = inet_pton(AF_INET, host.c_str(), &ip4) == 1 || inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (is_ip) {
+      X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+    } else {
+      SSL_set_tlsext_host_name(ssl, host.c_str());
+      SSL_set1_host(ssl, host.c_str());
+    }
+    if (SSL_connect(ssl) != 1) {
+      const long v = SSL_get_verify_result(ssl);
+      if (v != X509_V_OK)
+        return fmt::format("the server's certificate is not trusted ({}); pass the CA that signed it with --cacert",
+                           X509_verify_cert_error_string(v));
+      return SslError();
+    }
+    return {};
+  }
+};
+
 struct HttpResult {
   unsigned status = 0;
   std::string body;
@@ -52,16 +120,18 @@ std::string UrlEncode(const std::string& s) {
 HttpResult HttpCall(const std::string& server_url, const std::string& token, const std::string& method,
                     const std::string& target, const std::string& body) {
   std::string rest = server_url;
+  const bool https = rest.rfind("https://", 0) == 0;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  else if (https) rest = rest.substr(8);
   else if (rest.find("://") != std::string::npos)
-    Fail(Code::kInvalid, fmt::format("--server '{}': only http:// URLs are supported", server_url));
+    Fail(Code::kInvalid, fmt::format("--server '{}': use an http:// or https:// URL", server_url));
   std::string prefix;
   if (size_t slash = rest.find('/'); slash != std::string::npos) {
     prefix = rest.substr(slash);
     rest = rest.substr(0, slash);
   }
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  std::string host = rest, port = "80";
+  std::string host = rest, port = https ? "443" : "80";
   if (!rest.empty() && rest[0] == '[') {
     size_t close = rest.find(']');
     if (close == std::string::npos) Fail(Code::kInvalid, fmt::format("--server '{}' is not a URL", server_url));
@@ -90,6 +160,26 @@ HttpResult HttpCall(const std::string& server_url, const std::string& token, con
   }
   freeaddrinfo(res);
   if (fd < 0) Fail(Code::kIo, fmt::format("cannot connect to {}: {}; is `hourbank serve` running?", server_url, std::strerror(errno)));
+  Tls tls;
+  if (https) {
+    const std::string why = tls.Connect(fd, host);
+    if (!why.empty()) {
+      close(fd);
+      Fail(Code::kIo, fmt::format("TLS with {} failed: {}", server_url, why));
+    }
+  }
+  auto send_some = [&](const char* p, size_t n) -> ssize_t {
+    if (!https) return send(fd, p, n, MSG_NOSIGNAL);
+    const int k = SSL_write(tls.ssl, p, int(std::min<size_t>(n, 1 << 30)));
+    return k > 0 ? k : -1;
+  };
+  auto recv_some = [&](char* p, size_t n) -> ssize_t {
+    if (!https) return recv(fd, p, n, 0);
+    const int k = SSL_read(tls.ssl, p, int(n));
+    if (k > 0) return k;
+    const int e = SSL_get_error(tls.ssl, k);
+    return e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ? 0 : -1;
+  };
   std::string req = fmt::format("{} {}{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", method, prefix, target, rest);
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
   if (!body.empty() || method == "POST")
@@ -97,7 +187,7 @@ HttpResult HttpCall(const std::string& server_url, const std::string& token, con
   req += "\r\n";
   req += body;
   for (size_t sent = 0; sent < req.size();) {
-    ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    ssize_t n = send_some(req.data() + sent, req.size() - sent);
     if (n <= 0) {
       close(fd);
       Fail(Code::kIo, fmt::format("sending to {} failed: {}", server_url, std::strerror(errno)));
@@ -107,13 +197,21 @@ HttpResult HttpCall(const std::string& server_url, const std::string& token, con
   std::string resp;
   char buf[65536];
   for (;;) {
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    ssize_t n = recv_some(buf, sizeof buf);
     if (n < 0) {
       close(fd);
       Fail(Code::kIo, fmt::format("reading from {} failed: {}", server_url, std::strerror(errno)));
     }
     if (n == 0) break;
     resp.append(buf, size_t(n));
+    if (const size_t end = resp.find("\r\n\r\n"); end != std::string::npos) {
+      // Complete once Content-Length bytes of body are in (the server always sends a length).
+      std::string head = resp.substr(0, end);
+      for (char& c : head) c = char(std::tolower(static_cast<unsigned char>(c)));
+      if (const size_t cl = head.find("\r\ncontent-length:"); cl != std::string::npos &&
+          resp.size() - end - 4 >= std::strtoull(head.c_str() + cl + 17, nullptr, 10))
+        break;
+    }
     if (resp.size() > kResponseBytesMax) {
       close(fd);
       Fail(Code::kLimit, "the server's response is larger than 64 MiB");
@@ -126,6 +224,15 @@ HttpResult HttpCall(const std::string& server_url, const std::string& token, con
   HttpResult out;
   out.status = unsigned(std::atoi(resp.c_str() + 9));
   out.body = resp.substr(head_end + 4);
+  {
+    std::string head = resp.substr(0, head_end);
+    for (char& c : head) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (const size_t cl = head.find("\r\ncontent-length:"); cl != std::string::npos) {
+      const size_t want = std::strtoull(head.c_str() + cl + 17, nullptr, 10);
+      if (out.body.size() < want) Fail(Code::kIo, fmt::format("the answer from {} was cut short", server_url));
+      out.body.resize(want);
+    }
+  }
   return out;
 }
 
@@ -135,6 +242,7 @@ Code CodeForStatus(unsigned status) {
     case 404: return Code::kNotFound;
     case 409: return Code::kConflict;
     case 413: return Code::kLimit;
+    case 414: return Code::kLimit;
     case 422: return Code::kRefused;
     case 503: return Code::kBusy;
     default: return Code::kInvalid;
@@ -242,6 +350,9 @@ bool RunRemote(App& app, CLI::App* cmd) {
 }  // namespace
 
 void RegisterRemoteClient(CLI::App& cli, App& app) {
+  if (const char* v = std::getenv("HOURBANK_CACERT")) g_cacert = v;
+  cli.add_option("--cacert", g_cacert,
+                 "PEM CA certificate that signed the https:// --server's certificate (env HOURBANK_CACERT)");
   cli.parse_complete_callback([&cli, &app] {
     if (app.server_url.empty()) return;
     for (CLI::App* cmd : cli.get_subcommands()) {

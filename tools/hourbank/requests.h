@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,9 +28,25 @@ std::vector<std::string> SplitPath(const std::string& path);
 // "a=1&b=x%20y&c" -> {a: "1", b: "x y", c: ""}; a later key replaces an earlier one.
 std::map<std::string, std::string> ParseQuery(std::string_view query);
 
-// The body must be a JSON object (UTF-8): "the body is not valid JSON" / "… must be a JSON
-// object" otherwise.
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool ValidUtf8(std::string_view s) noexcept;
+// `s` made safe to quote in an error sentence: valid printable UTF-8 is kept, every other byte
+// (invalid UTF-8, control characters) becomes \xNN; longer than `max_bytes`: cut, with "…".
+std::string Escaped(std::string_view s, size_t max_bytes = 200) noexcept;
+// Throws CommandError kInvalid when a path segment or a query key or value is not UTF-8
+// (the offending text is quoted escaped).
+void RequireUtf8(const std::vector<std::string>& segments, const std::map<std::string, std::string>& query);
+
+// JSON bodies nest at most this deep ([ and { together); deeper is refused before parsing.
+constexpr int kJsonDepthMax = 32;
+
+// The body must be a JSON object (UTF-8) nested at most kJsonDepthMax deep: "the body is not
+// valid JSON" / "… must be a JSON object" / "… nests deeper than 32 levels" otherwise.
 nlohmann::json ParseJsonObject(std::string_view body);
+
+// Refuses (400) a body with a field not in `allowed`, naming it: `"urgnet"` is not a field of
+// this body; the fields are: … (a misspelt flag must never be dropped silently).
+void RequireKnownFields(const nlohmann::json& body, std::initializer_list<const char*> allowed);
 
 // Body fields: absent or null -> the default (or "the body needs …" when required); a wrong
 // type is an error naming the field. Str also takes an integer (as its decimal text).

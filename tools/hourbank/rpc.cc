@@ -29,6 +29,8 @@
 
 #include "schemas/rpc.capnp.h"
 #include "tools/hourbank/app.h"
+#include "tools/hourbank/conn.h"
+#include "tools/hourbank/requests.h"
 #include "tools/hourbank/serve.h"
 
 namespace hourbank::cli {
@@ -43,8 +45,80 @@ const kj::Duration kPollInterval = 50 * kj::MILLISECONDS;
 const kj::Duration kCallTimeout = 30 * kj::SECONDS;  // as an HTTP request
 
 [[noreturn]] void ThrowRpc(const std::string& message) {
-  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::heapString(message.c_str())));
+  const std::string text = Escaped(message, 2000);  // never raw bytes from the request
+  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, "hourbank", 0, kj::heapString(text.c_str())));
 }
+
+// One RPC connection's state, shared by its stream guard and its capabilities (which the
+// connection owns, so they never outlive it).
+struct ConnState {
+  ConnectionTable::Slot* slot = nullptr;
+  bool authenticated = false;
+  // Ends the connection (every session and subscription on it): on a revoked token, on a
+  // message over the limits.
+  void End() {
+    if (slot && slot->kill && slot->kill->isWaiting()) slot->kill->fulfill();
+  }
+};
+
+// The Cap'n Proto stream framing, watched as the RPC system reads it: each message's size is
+// known from its segment table before its body is read (and before capnp allocates it), so a
+// message over the limit (64 KiB before authentication, 4 MiB after) or over the server's
+// budget of bytes being received is refused by ending the connection.
+//   message := segment_count-1 : u32, size : u32 × segment_count, [pad : u32], words
+class RpcStream final : public ForwardingStream {
+ public:
+  RpcStream(kj::Own<kj::AsyncIoStream> inner, ConnState& state, size_t& buffered_total)
+      : ForwardingStream(kj::mv(inner)), state_(state), buffered_total_(buffered_total) {}
+  ~RpcStream() noexcept(false) { buffered_total_ -= reserved_; }
+
+  kj::Promise<size_t> tryRead(void* buffer, size_t min_bytes, size_t max_bytes) override {
+    return inner().tryRead(buffer, min_bytes, max_bytes).then([this, buffer](size_t n) {
+      Feed(static_cast<const kj::byte*>(buffer), n);
+      return n;
+    });
+  }
+
+ private:
+  void Refuse(const char* why) {
+    state_.End();
+    kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, why));
+  }
+  void Feed(const kj::byte* p, size_t n) {
+    while (n > 0) {
+      if (body_left_ > 0) {
+        const size_t k = std::min<uint64_t>(body_left_, n);
+        body_left_ -= k, p += k, n -= k;
+        if (body_left_ == 0) buffered_total_ -= reserved_, reserved_ = 0;
+        continue;
+      }
+      header_.push_back(*p++), --n;
+      if (header_.size() < 4) continue;
+      const uint64_t segments = uint64_t(Word(0)) + 1;
+      if (segments > 512) Refuse("too many segments");
+      const size_t header_bytes = (4 + 4 * segments + 7) & ~size_t(7);
+      if (header_.size() < header_bytes) continue;
+      uint64_t words = 0;
+      for (uint64_t i = 0; i < segments; ++i) words += Word(4 + 4 * i);
+      const uint64_t bytes = words * 8;
+      header_.clear();
+      const size_t limit = state_.authenticated ? kRpcMessageMaxAfterAuth : kRpcMessageMaxBeforeAuth;
+      if (bytes > limit) Refuse("message too large");
+      if (buffered_total_ + bytes > kRpcBufferedMax) Refuse("the server's receive budget is spent");
+      reserved_ = bytes, buffered_total_ += bytes, body_left_ = bytes;
+    }
+  }
+  uint32_t Word(size_t at) const {
+    return uint32_t(header_[at]) | uint32_t(header_[at + 1]) << 8 | uint32_t(header_[at + 2]) << 16 |
+           uint32_t(header_[at + 3]) << 24;
+  }
+
+  ConnState& state_;
+  size_t& buffered_total_;
+  std::vector<kj::byte> header_;
+  uint64_t body_left_ = 0;
+  size_t reserved_ = 0;
+};
 
 std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
@@ -104,8 +178,10 @@ std::string CheckHistoryCaller(RpcBackend& backend, const std::string& token, co
 
 class SubscriptionImpl final : public rpc::Subscription::Server {
  public:
-  SubscriptionImpl(RpcBackend& backend, kj::Timer& timer, rpc::EventReceiver::Client receiver, uint64_t from_seq)
-      : backend_(backend), timer_(timer), receiver_(kj::mv(receiver)), sent_seq_(from_seq),
+  SubscriptionImpl(RpcBackend& backend, kj::Timer& timer, rpc::EventReceiver::Client receiver, uint64_t from_seq,
+                   std::string token, ConnState& conn)
+      : backend_(backend), timer_(timer), receiver_(kj::mv(receiver)), sent_seq_(from_seq), token_(std::move(token)),
+        conn_(conn),
         loop_(Round().eagerlyEvaluate([](kj::Exception&&) {
           // The receiver failed or went away: the stream ends (the client resubscribes).
         })) {}
@@ -117,8 +193,18 @@ class SubscriptionImpl final : public rpc::Subscription::Server {
     auto batch = std::make_shared<EventsOutcome>();
     const uint64_t from = sent_seq_ + 1, to = std::min(head, sent_seq_ + kSubscribeBatch);
     ledger::Log& log = backend_.log();
-    return backend_.RunOnWorker([&log, batch, from, to] {
+    RpcBackend& backend = backend_;
+    auto revoked = std::make_shared<bool>(false);
+    // Every round re-checks the token first: a revocation (itself an append, so the head moved)
+    // ends the stream and the connection before another event is sent.
+    return backend_.RunOnWorker([&log, &backend, batch, from, to, token = token_, revoked] {
       try {
+        auto caller = backend.AuthenticateToken(token);
+        if (!caller.ok()) {
+          *revoked = caller.error().code == Code::kInvalid;
+          batch->error = ErrorText(caller.error());
+          return;
+        }
         Status s = log.Scan(from, to, [&](const ledger::EventView& v) {
           batch->events.emplace_back(v.seq, std::string(v.bytes));
           return true;
@@ -129,7 +215,8 @@ class SubscriptionImpl final : public rpc::Subscription::Server {
       } catch (const kj::Exception& e) {
         batch->error = std::string("internal: ") + e.getDescription().cStr();
       }
-    }).then([this, batch]() -> kj::Promise<void> {
+    }).then([this, batch, revoked]() -> kj::Promise<void> {
+      if (*revoked) conn_.End();
       if (!batch->error.empty()) ThrowRpc(batch->error);
       auto sent = kj::heapArrayBuilder<kj::Promise<void>>(batch->events.size());
       for (const auto& [seq, bytes] : batch->events) {
@@ -148,13 +235,15 @@ class SubscriptionImpl final : public rpc::Subscription::Server {
   kj::Timer& timer_;
   rpc::EventReceiver::Client receiver_;
   uint64_t sent_seq_;
+  const std::string token_;
+  ConnState& conn_;
   kj::Promise<void> loop_;  // last: cancelled first on destruction
 };
 
 class SessionImpl final : public rpc::Session::Server {
  public:
-  SessionImpl(RpcBackend& backend, kj::Timer& timer, std::string token)
-      : backend_(backend), timer_(timer), token_(std::move(token)) {}
+  SessionImpl(RpcBackend& backend, kj::Timer& timer, std::string token, ConnState& conn)
+      : backend_(backend), timer_(timer), token_(std::move(token)), conn_(conn) {}
 
   kj::Promise<void> balance(BalanceContext context) override {
     auto p = context.getParams();
@@ -187,6 +276,7 @@ class SessionImpl final : public rpc::Session::Server {
     auto p = context.getParams();
     const std::string client = Str(p.getClient());
     if (client.empty()) ThrowRpc("invalid: give a client id");
+    if (!ValidUtf8(client)) ThrowRpc("invalid: the client id is not valid UTF-8");
     const uint64_t after = p.getAfterSeq();
     uint32_t limit = p.getLimit();
     if (limit == 0 || limit > kEventsPageMax) limit = kEventsPageMax;
@@ -221,7 +311,8 @@ class SessionImpl final : public rpc::Session::Server {
       } catch (const kj::Exception& e) {
         out->error = std::string("internal: ") + e.getDescription().cStr();
       }
-    })).then([context, out, after]() mutable {
+    })).then([this, context, out, after]() mutable {
+      if (out->error.rfind("unauthorized", 0) == 0) conn_.End();
       if (!out->error.empty()) ThrowRpc(out->error);
       auto results = context.getResults();
       auto list = results.initEvents(static_cast<capnp::uint>(out->events.size()));
@@ -248,8 +339,9 @@ class SessionImpl final : public rpc::Session::Server {
         *error = std::string("internal: ") + e.what();
       }
     })).then([this, context, error, receiver = kj::mv(receiver), from]() mutable {
+      if (error->rfind("unauthorized", 0) == 0) conn_.End();
       if (!error->empty()) ThrowRpc(*error);
-      context.getResults().setHandle(kj::heap<SubscriptionImpl>(backend_, timer_, kj::mv(receiver), from));
+      context.getResults().setHandle(kj::heap<SubscriptionImpl>(backend_, timer_, kj::mv(receiver), from, token_, conn_));
     });
   }
 
@@ -277,7 +369,8 @@ class SessionImpl final : public rpc::Session::Server {
                                       token = token_, body = std::move(body)] {
       *answer = backend.HandleRoute(post, path, query, token, body);
     });
-    return Timed(kj::mv(work)).then([answer]() -> std::string {
+    return Timed(kj::mv(work)).then([this, answer]() -> std::string {
+      if (answer->status == 401) conn_.End();  // revoked: the session (and its connection) ends
       if (answer->status != 200) ThrowRpc(ErrorText(*answer));
       std::string json = std::move(answer->body);
       while (!json.empty() && json.back() == '\n') json.pop_back();
@@ -288,14 +381,16 @@ class SessionImpl final : public rpc::Session::Server {
   RpcBackend& backend_;
   kj::Timer& timer_;
   const std::string token_;
+  ConnState& conn_;
 };
 
 class LedgerImpl final : public rpc::Ledger::Server {
  public:
-  LedgerImpl(RpcBackend& backend, kj::Timer& timer) : backend_(backend), timer_(timer) {}
+  LedgerImpl(RpcBackend& backend, kj::Timer& timer, ConnState& conn) : backend_(backend), timer_(timer), conn_(conn) {}
 
   kj::Promise<void> authenticate(AuthenticateContext context) override {
     const std::string token = Str(context.getParams().getToken());
+    if (token.size() > 200) ThrowRpc("unauthorized: unknown token");
     auto caller = std::make_shared<std::optional<Result<RpcBackend::Caller>>>();
     RpcBackend& backend = backend_;
     return backend_.RunOnWorker([&backend, caller, token] {
@@ -311,33 +406,101 @@ class LedgerImpl final : public rpc::Ledger::Server {
       auto results = context.getResults();
       results.setName(c.value().name);
       results.setRole(RoleName(c.value().role));
-      results.setSession(kj::heap<SessionImpl>(backend_, timer_, token));
+      results.setSession(kj::heap<SessionImpl>(backend_, timer_, token, conn_));
+      conn_.authenticated = true;  // larger messages now, and never shed as idle
+      if (conn_.slot) conn_.slot->sheddable = false;
     });
   }
 
  private:
   RpcBackend& backend_;
   kj::Timer& timer_;
+  ConnState& conn_;
 };
 
-class TwoPartyRpcService final : public RpcService {
+// One accepted connection: its guard stream, the two-party network and the RPC system whose
+// bootstrap (a LedgerImpl of this connection) marks it authenticated.
+struct RpcConnection {
+  RpcConnection(kj::Own<kj::AsyncIoStream> raw, RpcBackend& backend, kj::Timer& timer, size_t& buffered_total,
+                ConnectionTable::Slot* slot)
+      : stream(kj::heap<RpcStream>(kj::mv(raw), state, buffered_total)),
+        network(*stream, capnp::rpc::twoparty::Side::SERVER, Options()),
+        system(capnp::makeRpcServer(network, kj::heap<LedgerImpl>(backend, timer, state))) {
+    state.slot = slot;
+  }
+  static capnp::ReaderOptions Options() {
+    capnp::ReaderOptions o;
+    o.traversalLimitInWords = kRpcMessageMaxAfterAuth / 8;
+    return o;
+  }
+  ConnState state;
+  kj::Own<RpcStream> stream;
+  capnp::TwoPartyVatNetwork network;
+  capnp::RpcSystem<capnp::rpc::twoparty::VatId> system;  // last: destroyed first
+};
+
+class RpcListener final : public RpcService, private kj::TaskSet::ErrorHandler {
  public:
-  TwoPartyRpcService(kj::Own<kj::ConnectionReceiver> listener, RpcBackend& backend, kj::Timer& timer)
-      : listener_(kj::mv(listener)),
-        server_(kj::heap<LedgerImpl>(backend, timer)),
-        listening_(server_.listen(*listener_).eagerlyEvaluate([](kj::Exception&& e) {
-          std::fprintf(stderr, "hourbank serve: the RPC listener stopped: %s\n", e.getDescription().cStr());
-        })) {}
+  RpcListener(kj::Own<kj::ConnectionReceiver> listener, RpcBackend& backend, kj::Timer& timer, const RpcOptions& options)
+      : listener_(kj::mv(listener)), backend_(backend), timer_(timer), options_(options),
+        table_(options.max_connections, options.max_per_peer), tasks_(*this),
+        accepting_(AcceptForever(*listener_, timer_, [this](kj::Own<kj::AsyncIoStream> s) { Accept(kj::mv(s)); },
+                                 [this](const kj::Exception& e) { AcceptFailed(e); })
+                       .eagerlyEvaluate(nullptr)) {}
 
  private:
+  void taskFailed(kj::Exception&&) override {}  // a connection ended badly: it is gone, nothing to do
+
+  void Accept(kj::Own<kj::AsyncIoStream> raw) {
+    kj::Promise<void> killed = nullptr;
+    auto slot = table_.Admit(PeerOf(*raw), &killed);
+    if (slot.get() == nullptr) return;  // every slot is an authenticated connection: this one is closed at once
+    ConnectionTable::Slot* s = slot.get();
+    // Closed unless authenticated within the timeout (the deadline checks when it fires).
+    auto state_holder = std::make_shared<ConnState*>(nullptr);
+    auto deadline = timer_.afterDelay(options_.auth_timeout).then([state_holder]() -> kj::Promise<void> {
+      if (*state_holder && (*state_holder)->authenticated) return kj::NEVER_DONE;
+      return kj::READY_NOW;
+    });
+    auto run = [this, s, state_holder](kj::Own<kj::AsyncIoStream> stream) -> kj::Promise<void> {
+      auto conn = kj::heap<RpcConnection>(kj::mv(stream), backend_, timer_, buffered_total_, s);
+      *state_holder = &conn->state;
+      auto done = conn->network.onDisconnect();
+      return done.attach(kj::mv(conn));
+    };
+    kj::Promise<void> running = nullptr;
+    if (options_.tls) {
+      running = options_.tls->wrapServer(kj::mv(raw)).then(kj::mv(run));
+    } else {
+      running = run(kj::mv(raw));
+    }
+    tasks_.add(running.exclusiveJoin(kj::mv(killed)).exclusiveJoin(kj::mv(deadline)).attach(kj::mv(slot)));
+  }
+
+  void AcceptFailed(const kj::Exception& e) {
+    table_.ShedOldest();  // frees a descriptor for the next accept
+    if (!told_) {
+      told_ = true;
+      std::fprintf(stderr, "hourbank serve: RPC accept failed (%s); shedding unauthenticated connections and going on\n",
+                   e.getDescription().cStr());
+    }
+  }
+
   kj::Own<kj::ConnectionReceiver> listener_;
-  capnp::TwoPartyServer server_;
-  kj::Promise<void> listening_;  // last: cancelled first
+  RpcBackend& backend_;
+  kj::Timer& timer_;
+  RpcOptions options_;
+  size_t buffered_total_ = 0;
+  bool told_ = false;
+  ConnectionTable table_;
+  kj::TaskSet tasks_;
+  kj::Promise<void> accepting_;  // last: cancelled first
 };
 
 }  // namespace
 
-kj::Own<RpcService> StartRpc(kj::AsyncIoContext& io, RpcBackend& backend, const std::string& listen) {
+kj::Own<RpcService> StartRpc(kj::AsyncIoContext& io, RpcBackend& backend, const std::string& listen,
+                             const RpcOptions& options) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon + 1 == listen.size())
     Fail(Code::kInvalid, fmt::format("--rpc-listen '{}' is not HOST:PORT", listen));
@@ -355,8 +518,8 @@ kj::Own<RpcService> StartRpc(kj::AsyncIoContext& io, RpcBackend& backend, const 
     Fail(Code::kIo, fmt::format("cannot listen for RPC on {}: {}", listen, e.getDescription().cStr()));
   }
   const unsigned real_port = listener->getPort();
-  auto service = kj::heap<TwoPartyRpcService>(kj::mv(listener), backend, io.provider->getTimer());
-  std::printf("rpc listening on %s:%u\n", host.c_str(), real_port);
+  auto service = kj::heap<RpcListener>(kj::mv(listener), backend, io.provider->getTimer(), options);
+  std::printf("rpc listening on %s:%u%s\n", host.c_str(), real_port, options.tls ? " (TLS)" : "");
   std::fflush(stdout);
   return service;
 }

@@ -21,7 +21,10 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+#include <array>
+#include <cctype>
 #include <csignal>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -31,10 +34,12 @@
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
 #include <kj/compat/http.h>
+#include <kj/compat/tls.h>
 #include <kj/debug.h>
 #include <sodium.h>
 
 #include "tools/hourbank/commands.h"
+#include "tools/hourbank/conn.h"
 #include "tools/hourbank/requests.h"
 #include "tools/hourbank/rpc.h"
 #include "tools/hourbank/serve.h"
@@ -52,7 +57,6 @@ void RegisterRemoteClient(CLI::App& cli, App& app);
 namespace {
 
 constexpr size_t kBodyBytesMax = 1 << 20;           // POST bodies
-constexpr size_t kConnectionsMax = 256;             // open connections; more are closed at once
 constexpr size_t kQueueJobsMax = 4096;              // requests waiting for a worker; more get 503
 constexpr int kWorkers = 8;
 constexpr size_t kClientStripes = 64;
@@ -72,12 +76,20 @@ struct Reply {
   std::string body;
   std::string route = "unmatched";   // the route template, for metrics
   std::string content_type = "application/json";
+  bool close = false;                // answer with `Connection: close` and close
 };
 
-Reply JsonReply(unsigned status, const json& j) {
+// Never throws: text that is not UTF-8 is replaced (U+FFFD) instead of failing the dump, and if
+// even that fails the reply is a fixed 500.
+Reply JsonReply(unsigned status, const json& j) noexcept {
   Reply r;
-  r.status = status;
-  r.body = j.dump() + "\n";
+  try {
+    r.status = status;
+    r.body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  } catch (...) {
+    r.status = 500;
+    r.body = "{\"error\":\"internal error (the answer could not be built)\",\"code\":\"corruption\"}\n";
+  }
   return r;
 }
 
@@ -96,10 +108,25 @@ unsigned HttpStatusFor(Code code) {
   return 500;
 }
 
-Reply ErrorReply(unsigned status, const std::string& message, Code code = Code::kInvalid) {
-  return JsonReply(status, {{"error", message}, {"code", CodeName(code)}});
+Reply ErrorReply(unsigned status, const std::string& message, Code code = Code::kInvalid) noexcept {
+  try {
+    return JsonReply(status, {{"error", message}, {"code", CodeName(code)}});
+  } catch (...) {
+    return JsonReply(status, nullptr);
+  }
 }
-Reply ErrorReply(const Error& e) { return ErrorReply(HttpStatusFor(e.code), e.message, e.code); }
+
+// Server-side failures (5xx: the ledger could not be read or written) are logged in full on
+// stderr; the client gets the code and a sentence without internals (no paths, no addresses).
+Reply ErrorReply(const Error& e) noexcept {
+  const unsigned status = HttpStatusFor(e.code);
+  if (status < 500 || e.code == Code::kBusy) return ErrorReply(status, e.message, e.code);
+  std::fprintf(stderr, "hourbank serve: %s: %s\n", CodeName(e.code), Escaped(e.message, 4000).c_str());
+  return ErrorReply(status,
+                    e.code == Code::kCorruption ? "the ledger could not be read (details in the server's log); run `hourbank audit`"
+                                                : "the ledger could not be read or written (details in the server's log); retry later",
+                    e.code);
+}
 
 // ---- JSON body helpers (Str, Int, Bool) and path/query parsing: tools/hourbank/requests.h.
 
@@ -254,23 +281,40 @@ class Server final : public RpcBackend {
     return out;
   }
 
-  // Handles one request on a worker thread. Never throws.
-  Reply Handle(const Request& r) {
+  // Handles one request on a worker thread. Never throws: every failure is an answer, and an
+  // unexpected one is a 500 whose details go to the server's log only.
+  Reply Handle(const Request& r) noexcept {
     Reply reply;
     std::string route = "unmatched";
     try {
-      reply = Route(r, route);
-    } catch (const CommandError& e) {
-      reply = ErrorReply(e.error);
-    } catch (const json::exception& e) {
-      reply = ErrorReply(400, fmt::format("malformed request: {}", e.what()));
-    } catch (const kj::Exception& e) {
-      reply = ErrorReply(500, std::string("internal error: ") + e.getDescription().cStr(), Code::kCorruption);
-    } catch (const std::exception& e) {
-      reply = ErrorReply(500, std::string("internal error: ") + e.what(), Code::kCorruption);
+      try {
+        reply = Route(r, route);
+      } catch (const CommandError& e) {
+        reply = ErrorReply(e.error);
+      } catch (const json::exception& e) {
+        reply = ErrorReply(400, "malformed request: a field has the wrong type or the body is not valid JSON");
+      } catch (const kj::Exception& e) {
+        Internal(e.getDescription().cStr());
+        reply = ErrorReply(500, "internal error (details in the server's log)", Code::kCorruption);
+      } catch (const std::exception& e) {
+        Internal(e.what());
+        reply = ErrorReply(500, "internal error (details in the server's log)", Code::kCorruption);
+      }
+    } catch (...) {
+      reply = ErrorReply(500, "internal error", Code::kCorruption);
     }
-    reply.route = route;
+    try {
+      reply.route = route;
+    } catch (...) {
+    }
     return reply;
+  }
+
+  static void Internal(const char* what) noexcept {
+    try {
+      std::fprintf(stderr, "hourbank serve: internal error: %s\n", Escaped(what, 4000).c_str());
+    } catch (...) {
+    }
   }
 
  private:
@@ -289,27 +333,41 @@ class Server final : public RpcBackend {
         job = std::move(queue_.front());
         queue_.pop_front();
       }
-      if (job.task) {
-        job.task();
-        job.fulfiller->fulfill(Reply{});
-        continue;
+      // The worker boundary: nothing escapes a worker thread.
+      try {
+        if (job.task) {
+          try {
+            job.task();
+          } catch (...) {
+            Internal("an RPC task threw");
+          }
+          job.fulfiller->fulfill(Reply{});
+          continue;
+        }
+        Reply reply = Handle(*job.request);
+        job.fulfiller->fulfill(kj::mv(reply));
+      } catch (...) {
+        Internal("a worker could not hand back its answer");
       }
-      Reply reply = Handle(*job.request);
-      job.fulfiller->fulfill(kj::mv(reply));
     }
   }
 
   // 401 unless the bearer token is known and not revoked.
+  // The scheme is case-insensitive (RFC 7235: "bearer", "BEARER"), then one or more spaces.
   Caller Authenticate(const Request& r) {
-    static const std::string kPrefix = "Bearer ";
-    if (r.authorization.compare(0, kPrefix.size(), kPrefix) != 0)
-      throw AuthFailure{"missing bearer token: send `Authorization: Bearer TOKEN` (see `hourbank token issue`)"};
-    const std::string secret = r.authorization.substr(kPrefix.size());
+    const std::string& a = r.authorization;
+    static const char kScheme[] = "bearer";
+    bool scheme = a.size() > 6 && (a[6] == ' ' || a[6] == '\t');
+    for (size_t i = 0; scheme && i < 6; ++i) scheme = (a[i] | 0x20) == kScheme[i];
+    if (!scheme) throw AuthFailure{"missing bearer token: send `Authorization: Bearer TOKEN` (see `hourbank token issue`)"};
+    size_t start = 6;
+    while (start < a.size() && (a[start] == ' ' || a[start] == '\t')) ++start;
+    const std::string secret = a.substr(start);
     const ledger::Hash hash = ledger::Digest(secret);
     auto tokens = Must(Tokens());
     for (const auto& [name, t] : tokens) {
       if (sodium_memcmp(t.secret_hash.data(), hash.data(), hash.size()) == 0) {
-        if (t.revoked) throw AuthFailure{fmt::format("the token '{}' was revoked", name)};
+        if (t.revoked) throw AuthFailure{fmt::format("the token '{}' was revoked", Escaped(name))};
         return {name, t.role};
       }
     }
@@ -375,9 +433,11 @@ class Server final : public RpcBackend {
 
   Reply Route(const Request& r, std::string& route) {
     const std::vector<std::string> p = SplitPath(r.path);
+    RequireUtf8(p, r.query);  // before any identifier is used or echoed
     const bool get = r.method == kj::HttpMethod::GET;
     const bool post = r.method == kj::HttpMethod::POST;
-    if (p.size() == 1 && p[0] == "healthz" && get) {
+    const bool head = r.method == kj::HttpMethod::HEAD;
+    if (p.size() == 1 && p[0] == "healthz" && (get || head)) {
       route = "/healthz";
       return JsonReply(200, {{"ok", true}, {"head_seq", log_.head_seq()}});
     }
@@ -393,7 +453,7 @@ class Server final : public RpcBackend {
     auto require = [&](Need need) {
       if (!Allowed(caller.role, need))
         throw RoleFailure{fmt::format("the token '{}' ({}) may not {} {}", caller.name, RoleName(caller.role),
-                                      get ? "GET" : "POST", r.path)};
+                                      get ? "GET" : "POST", Escaped(r.path))};
     };
     try {
       if (p.size() == 1 && p[0] == "metrics" && get) {
@@ -403,7 +463,7 @@ class Server final : public RpcBackend {
         rep.content_type = "text/plain; version=0.0.4";
         return rep;
       }
-      if (p.empty() || p[0] != "v1") return ErrorReply(404, fmt::format("no route {}; see docs/api.md", r.path), Code::kNotFound);
+      if (p.empty() || p[0] != "v1") return ErrorReply(404, fmt::format("no route {}; see docs/api.md", Escaped(r.path)), Code::kNotFound);
       App app = RequestApp(caller);
       if (p.size() == 2 && p[1] == "clients" && get) {
         route = "/v1/clients";
@@ -419,6 +479,7 @@ class Server final : public RpcBackend {
         route = "/v1/tokens";
         require(Need::kAdmin);
         json body = ParseBody(r);
+        RequireKnownFields(body, {"name", "role"});
         auto role = ParseRole(Str(body, "role", true));
         if (!role) Fail(Code::kInvalid, "\"role\" must be staff, billing, auditor or admin");
         const std::string name = Str(body, "name", true);
@@ -487,6 +548,7 @@ class Server final : public RpcBackend {
           route = "/v1/clients/{id}/accept";
           require(Need::kStaffWrite);
           json body = ParseBody(r);
+          RequireKnownFields(body, {"task", "at", "late"});
           const std::string task = Str(body, "task", true), at = Str(body, "at");
           const bool late = Bool(body, "late").value_or(false);
           std::string summary;
@@ -501,6 +563,7 @@ class Server final : public RpcBackend {
           route = "/v1/clients/{id}/void";
           require(Need::kStaffWrite);
           json body = ParseBody(r);
+          RequireKnownFields(body, {"entry", "reason", "key"});
           const int64_t entry = Int(body, "entry");
           if (entry <= 0) Fail(Code::kInvalid, "the body needs \"entry\": the entry id (a positive integer)");
           const std::string reason = Str(body, "reason", true), key = Str(body, "key");
@@ -514,6 +577,7 @@ class Server final : public RpcBackend {
           route = "/v1/clients/{id}/pay";
           require(Need::kAdmin);
           json body = ParseBody(r);
+          RequireKnownFields(body, {"amount", "ref", "at", "key"});
           const std::string amount = Str(body, "amount", true), ref = Str(body, "ref"), at = Str(body, "at"),
                             key = Str(body, "key");
           std::string summary;
@@ -525,7 +589,7 @@ class Server final : public RpcBackend {
           return JsonReply(200, {{"client", client}, {"summary", summary}});
         }
       }
-      return ErrorReply(404, fmt::format("no route {} {}; see docs/api.md", get ? "GET" : post ? "POST" : "?", r.path),
+      return ErrorReply(404, fmt::format("no route {} {}; see docs/api.md", kj::str(r.method).cStr(), Escaped(r.path)),
                         Code::kNotFound);
     } catch (const RoleFailure& f) {
       return ErrorReply(403, f.message, Code::kRefused);
@@ -628,50 +692,226 @@ class Server final : public RpcBackend {
   uint32_t tokens_version_ = 0;
 };
 
-// The kj-http side: reads the request, hands it to the pool, writes the reply.
-class HttpFront final : public kj::HttpService {
- public:
-  HttpFront(Server& server, kj::Timer& timer, kj::HttpHeaderId authorization)
-      : server_(server), timer_(timer), authorization_(authorization) {}
+// ---- The kj-http side: reads the request, hands it to the pool, writes the reply.
 
-  kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url, const kj::HttpHeaders& headers,
-                            kj::AsyncInputStream& body, Response& response) override {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto req = std::make_shared<Request>();
-    req->method = method;
-    std::string u(url.cStr(), url.size());
-    const size_t q = u.find('?');
-    req->path = u.substr(0, q);
-    if (q != std::string::npos) req->query = ParseQuery(std::string_view(u).substr(q + 1));
-    KJ_IF_MAYBE(a, headers.get(authorization_)) { req->authorization = std::string(a->cStr(), a->size()); }
-    KJ_IF_MAYBE(len, body.tryGetLength()) {
-      if (*len > kBodyBytesMax) return Send(response, ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit), t0);
-    }
-    return body.readAllText(kBodyBytesMax + 1)
-        .then([this, req, &response, t0](kj::String text) -> kj::Promise<void> {
-          if (text.size() > kBodyBytesMax)
-            return Send(response, ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit), t0);
-          req->body.assign(text.cStr(), text.size());
-          auto work = server_.Submit(req).exclusiveJoin(timer_.afterDelay(kRequestTimeout).then([] {
-            return ErrorReply(504, "the request took longer than 30 s; an append may still complete — retry with the same key",
-                              Code::kIo);
-          }));
-          return work.then([this, &response, t0](Reply reply) { return Send(response, kj::mv(reply), t0); });
-        }, [this, &response, t0](kj::Exception&& e) -> kj::Promise<void> {
-          return Send(response, ErrorReply(400, std::string("cannot read the body: ") + e.getDescription().cStr()), t0);
-        });
+constexpr size_t kRequestLineMax = 16 << 10;   // the first request line of a connection; longer: 414
+constexpr size_t kUrlMax = 8 << 10;            // any request's URL; longer: 414
+
+// One HTTP connection's stream (over TCP or TLS). It watches the first request line (KJ resets a
+// connection whose headers pass 128 KiB; we answer 414 first) and reads as EOF once a response
+// with `Connection: close` went out, so the connection closes at once.
+class HttpConn final : public ForwardingStream {
+ public:
+  HttpConn(kj::Own<kj::AsyncIoStream> inner, kj::Timer& timer) : ForwardingStream(kj::mv(inner)), timer_(timer) {}
+
+  ConnectionTable::Slot* slot = nullptr;
+  bool close_requested = false;  // the current request said `Connection: close`
+  bool eof_next = false;
+
+  kj::Promise<size_t> tryRead(void* buffer, size_t min_bytes, size_t max_bytes) override {
+    if (eof_next) return size_t(0);
+    return inner().tryRead(buffer, min_bytes, max_bytes).then([this, buffer](size_t n) -> kj::Promise<size_t> {
+      if (scanning_ && n > 0) {
+        const char* p = static_cast<const char*>(buffer);
+        const void* nl = std::memchr(p, '\n', n);
+        line_bytes_ += nl ? size_t(static_cast<const char*>(nl) - p) : n;
+        if (line_bytes_ > kRequestLineMax) return Refuse414();
+        if (nl) scanning_ = false;
+      }
+      return n;
+    });
   }
 
  private:
-  kj::Promise<void> Send(Response& response, Reply reply, std::chrono::steady_clock::time_point t0) {
-    server_.Record(reply.route, reply.status,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    kj::HttpHeaders headers(headerTable());
-    headers.set(kj::HttpHeaderId::CONTENT_TYPE, kj::heapString(reply.content_type.c_str()));
+  // Answers 414 itself (KJ has not parsed a request yet), half-closes, drains what the client
+  // still sends (so the close does not reset the answer away) for at most 2 s or 1 MiB, and
+  // ends the connection.
+  kj::Promise<size_t> Refuse414() {
+    scanning_ = false;
+    static const kj::StringPtr kBody =
+        "{\"error\":\"the request line is longer than 16 KiB (URL too long)\",\"code\":\"limit\"}\n"_kj;
+    auto text = kj::str("HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                        "Content-Length: ", kBody.size(), "\r\n\r\n", kBody);
+    auto drained = kj::heap<std::pair<size_t, std::array<kj::byte, 8192>>>();
+    auto promise = inner().write(text.begin(), text.size()).attach(kj::mv(text)).then([this] {
+      inner().shutdownWrite();
+    });
+    return promise.then([this, d = drained.get()] { return Drain(d); }).attach(kj::mv(drained))
+        .exclusiveJoin(timer_.afterDelay(2 * kj::SECONDS))
+        .then([]() -> size_t { kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "request line too long")); });
+  }
+  kj::Promise<void> Drain(std::pair<size_t, std::array<kj::byte, 8192>>* d) {
+    return inner().tryRead(d->second.data(), 1, d->second.size()).then([this, d](size_t n) -> kj::Promise<void> {
+      d->first += n;
+      if (n == 0 || d->first > (1 << 20)) return kj::READY_NOW;
+      return Drain(d);
+    });
+  }
+
+  kj::Timer& timer_;
+  bool scanning_ = true;
+  size_t line_bytes_ = 0;
+};
+
+// Errors KJ meets before or around our service: JSON answers, never exception text (which
+// carries source paths and stack addresses).
+class HttpErrors final : public kj::HttpServerErrorHandler, public kj::HttpServerCallbacks {
+ public:
+  const kj::HttpHeaderTable* table = nullptr;
+  bool close_now = false;  // read by shouldClose() during the send() that Send() makes
+
+  kj::Promise<void> handleClientProtocolError(kj::HttpHeaders::ProtocolError e, kj::HttpService::Response& r) override {
+    Reply reply = ErrorReply(e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 400,
+                             std::string("malformed request: ") + e.description.cStr());
+    return Write(r, e.statusCode, e.statusMessage, reply);
+  }
+  kj::Promise<void> handleApplicationError(kj::Exception e, kj::Maybe<kj::HttpService::Response&> r) override {
+    if (e.getType() == kj::Exception::Type::DISCONNECTED) return kj::READY_NOW;
+    KJ_IF_MAYBE(response, r) {
+      if (e.getType() == kj::Exception::Type::OVERLOADED)
+        return Write(*response, 503, "Service Unavailable",
+                     ErrorReply(503, "the server is overloaded; retry later", Code::kBusy));
+      // Our service never throws, so this is KJ refusing the request's framing (two
+      // Content-Length headers, an unknown Transfer-Encoding, a bad chunk).
+      return Write(*response, 400, "Bad Request",
+                   ErrorReply(400, "malformed request framing: send one Content-Length, or Transfer-Encoding: chunked"));
+    }
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> handleNoResponse(kj::HttpService::Response& r) override {
+    return Write(r, 500, "Internal Server Error", ErrorReply(500, "internal error (no answer)", Code::kCorruption));
+  }
+  bool shouldClose() override { return close_now; }
+
+ private:
+  kj::Promise<void> Write(kj::HttpService::Response& r, unsigned status, kj::StringPtr status_text, const Reply& reply) {
+    kj::HttpHeaders headers(*table);
+    headers.set(kj::HttpHeaderId::CONTENT_TYPE, "application/json");
     auto text = kj::heapString(reply.body.data(), reply.body.size());
-    auto stream = response.send(reply.status, StatusText(reply.status), headers, text.size());
+    auto stream = r.send(status, status_text, headers, text.size());
     auto promise = stream->write(text.begin(), text.size());
     return promise.attach(kj::mv(stream), kj::mv(text));
+  }
+};
+
+class HttpFront {
+ public:
+  HttpFront(Server& server, kj::Timer& timer, kj::HttpHeaderId authorization, HttpErrors& errors,
+            kj::Duration read_timeout)
+      : server_(server), timer_(timer), authorization_(authorization), errors_(errors), read_timeout_(read_timeout) {}
+
+  kj::Promise<void> request(HttpConn& conn, kj::HttpMethod method, kj::StringPtr url, const kj::HttpHeaders& headers,
+                            kj::AsyncInputStream& body, kj::HttpService::Response& response) noexcept {
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      conn.close_requested = false;
+      KJ_IF_MAYBE(c, headers.get(kj::HttpHeaderId::CONNECTION)) {
+        std::string v(c->cStr(), c->size());
+        for (char& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        conn.close_requested = v.find("close") != std::string::npos;
+      }
+      if (url.size() > kUrlMax) {
+        Reply r = ErrorReply(414, "the URL is longer than 8 KiB", Code::kLimit);
+        r.close = true;
+        return Send(conn, response, kj::mv(r), t0);
+      }
+      auto req = std::make_shared<Request>();
+      req->method = method;
+      std::string u(url.cStr(), url.size());
+      const size_t q = u.find('?');
+      req->path = u.substr(0, q);
+      if (q != std::string::npos) req->query = ParseQuery(std::string_view(u).substr(q + 1));
+      KJ_IF_MAYBE(a, headers.get(authorization_)) { req->authorization = std::string(a->cStr(), a->size()); }
+      KJ_IF_MAYBE(len, body.tryGetLength()) {
+        if (*len > kBodyBytesMax) {
+          Reply r = ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit);
+          r.close = true;
+          return Send(conn, response, kj::mv(r), t0);
+        }
+      }
+      // The body: at most 1 MiB (chunked or not) within the read timeout.
+      auto reader = kj::heap<BodyReader>();
+      auto& rd = *reader;
+      auto read = ReadBody(body, rd).then([] { return false; }, [&rd](kj::Exception&&) {
+        rd.broken = true;
+        return false;
+      }).exclusiveJoin(timer_.afterDelay(read_timeout_).then([] { return true; }));
+      return read.then([this, req, &conn, &response, t0, &rd](bool timed_out) -> kj::Promise<void> {
+        if (timed_out) {
+          Reply r = ErrorReply(408, "the body did not arrive in time", Code::kInvalid);
+          r.close = true;
+          return Send(conn, response, kj::mv(r), t0);
+        }
+        if (rd.broken) {
+          Reply r = ErrorReply(400, "the body could not be read (malformed chunked encoding, or it ended early)");
+          r.close = true;
+          return Send(conn, response, kj::mv(r), t0);
+        }
+        if (rd.text.size() > kBodyBytesMax) {
+          Reply r = ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit);
+          r.close = true;
+          return Send(conn, response, kj::mv(r), t0);
+        }
+        req->body = std::move(rd.text);
+        if (conn.slot) conn.slot->sheddable = false;  // working: never shed
+        auto work = server_.Submit(req).exclusiveJoin(timer_.afterDelay(kRequestTimeout).then([] {
+          return ErrorReply(504, "the request took longer than 30 s; an append may still complete — retry with the same key",
+                            Code::kIo);
+        }));
+        return work.then([this, &conn, &response, t0](Reply reply) { return Send(conn, response, kj::mv(reply), t0); });
+      }).attach(kj::mv(reader)).catch_([this, &conn, &response, t0](kj::Exception&&) -> kj::Promise<void> {
+        Reply r = ErrorReply(500, "internal error", Code::kCorruption);
+        r.close = true;
+        try {
+          return Send(conn, response, kj::mv(r), t0);
+        } catch (...) {
+          return kj::READY_NOW;  // a response was already started: the connection just ends
+        }
+      });
+    } catch (...) {
+      Reply r = ErrorReply(400, "the request could not be read");
+      r.close = true;
+      try {
+        return Send(conn, response, kj::mv(r), t0);
+      } catch (...) {
+        return kj::READY_NOW;
+      }
+    }
+  }
+
+ private:
+  struct BodyReader {
+    std::string text;
+    bool broken = false;
+    std::array<kj::byte, 16384> buffer;
+  };
+  // Reads until EOF or one byte past kBodyBytesMax.
+  static kj::Promise<void> ReadBody(kj::AsyncInputStream& in, BodyReader& rd) {
+    return in.tryRead(rd.buffer.data(), 1, rd.buffer.size()).then([&in, &rd](size_t n) -> kj::Promise<void> {
+      if (n == 0) return kj::READY_NOW;
+      rd.text.append(reinterpret_cast<const char*>(rd.buffer.data()), n);
+      if (rd.text.size() > kBodyBytesMax) return kj::READY_NOW;
+      return ReadBody(in, rd);
+    });
+  }
+
+  kj::Promise<void> Send(HttpConn& conn, kj::HttpService::Response& response, Reply reply,
+                         std::chrono::steady_clock::time_point t0) {
+    server_.Record(reply.route, reply.status,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    const bool close = reply.close || conn.close_requested;
+    kj::HttpHeaders headers(*errors_.table);
+    headers.set(kj::HttpHeaderId::CONTENT_TYPE, kj::heapString(reply.content_type.c_str()));
+    auto text = kj::heapString(reply.body.data(), reply.body.size());
+    errors_.close_now = close;
+    kj::Own<kj::AsyncOutputStream> stream;
+    KJ_DEFER(errors_.close_now = false);
+    stream = response.send(reply.status, StatusText(reply.status), headers, text.size());
+    auto promise = stream->write(text.begin(), text.size());
+    return promise.attach(kj::mv(stream), kj::mv(text)).then([&conn, close] {
+      if (conn.slot) conn.slot->sheddable = true;
+      if (close) conn.eof_next = true;  // KJ's next read ends the connection
+    });
   }
 
   static kj::StringPtr StatusText(unsigned status) {
@@ -681,8 +921,10 @@ class HttpFront final : public kj::HttpService {
       case 401: return "Unauthorized";
       case 403: return "Forbidden";
       case 404: return "Not Found";
+      case 408: return "Request Timeout";
       case 409: return "Conflict";
       case 413: return "Payload Too Large";
+      case 414: return "URI Too Long";
       case 422: return "Unprocessable Entity";
       case 500: return "Internal Server Error";
       case 503: return "Service Unavailable";
@@ -691,15 +933,25 @@ class HttpFront final : public kj::HttpService {
     }
   }
 
-  const kj::HttpHeaderTable& headerTable() const { return *table_; }
-
- public:
-  const kj::HttpHeaderTable* table_ = nullptr;
-
- private:
   Server& server_;
   kj::Timer& timer_;
   kj::HttpHeaderId authorization_;
+  HttpErrors& errors_;
+  kj::Duration read_timeout_;
+};
+
+// KJ makes one of these per connection (HttpServiceFactory): it knows its HttpConn.
+class ConnService final : public kj::HttpService {
+ public:
+  ConnService(HttpFront& front, HttpConn& conn) : front_(front), conn_(conn) {}
+  kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url, const kj::HttpHeaders& headers,
+                            kj::AsyncInputStream& body, Response& response) override {
+    return front_.request(conn_, method, url, headers, body, response);
+  }
+
+ private:
+  HttpFront& front_;
+  HttpConn& conn_;
 };
 
 class TaskErrors final : public kj::TaskSet::ErrorHandler {
@@ -713,7 +965,35 @@ class TaskErrors final : public kj::TaskSet::ErrorHandler {
 struct ServeArgs {
   std::string listen = "127.0.0.1:8080";
   std::string rpc_listen;  // empty: no RPC
+  std::string tls_cert, tls_key;
+  bool insecure = false;
+  double read_timeout_s = 10;
+  double auth_timeout_s = 10;
 };
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
+}
+
+std::string HostOf(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host;
+}
+
+std::string ReadPem(const std::string& path, const char* flag) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) Fail(Code::kInvalid, fmt::format("{} '{}': cannot open the file: {}", flag, path, std::strerror(errno)));
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < (1 << 20)) text.append(buf, n);
+  std::fclose(f);
+  return text;
+}
+
+kj::Duration Seconds(double s) { return int64_t(s * 1000) * kj::MILLISECONDS; }
 
 void Serve(App& app, const ServeArgs& args) {
   const size_t colon = args.listen.rfind(':');
@@ -726,11 +1006,40 @@ void Serve(App& app, const ServeArgs& args) {
     if (c < '0' || c > '9' || (port = port * 10 + unsigned(c - '0')) > 65535)
       Fail(Code::kInvalid, fmt::format("--listen '{}': the port must be 0-65535", args.listen));
   if (port_text.empty()) Fail(Code::kInvalid, fmt::format("--listen '{}' is not HOST:PORT", args.listen));
+  if (args.tls_cert.empty() != args.tls_key.empty())
+    Fail(Code::kInvalid, "give both --tls-cert and --tls-key (PEM files), or neither");
+  const bool tls = !args.tls_cert.empty();
+  if (!tls && !args.insecure) {
+    for (const std::string* l : {&args.listen, &args.rpc_listen})
+      if (!l->empty() && !IsLoopbackHost(HostOf(*l)))
+        Fail(Code::kInvalid, fmt::format("'{}' is not a loopback address: tokens would cross the network in clear text; "
+                                         "give --tls-cert and --tls-key (docs/api.md, \"TLS\"), or --insecure to allow it",
+                                         *l));
+  }
+  if (!(args.read_timeout_s > 0 && args.read_timeout_s <= 3600) || !(args.auth_timeout_s > 0 && args.auth_timeout_s <= 3600))
+    Fail(Code::kInvalid, "--read-timeout and --auth-timeout must be between 0 and 3600 seconds");
 
   // Signals are captured (blocked in every thread) before any worker thread exists.
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
   auto io = kj::setupAsyncIo();
+  kj::Timer& timer = io.provider->getTimer();
+
+  kj::Own<kj::TlsContext> tls_context;
+  kj::Own<kj::TlsKeypair> keypair;
+  if (tls) {
+    try {
+      const std::string cert = ReadPem(args.tls_cert, "--tls-cert"), key = ReadPem(args.tls_key, "--tls-key");
+      keypair = kj::heap<kj::TlsKeypair>(kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
+                                                        kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
+      kj::TlsContext::Options options;
+      options.defaultKeypair = *keypair;
+      options.useSystemTrustStore = false;
+      tls_context = kj::heap<kj::TlsContext>(kj::mv(options));
+    } catch (const kj::Exception&) {
+      Fail(Code::kInvalid, "--tls-cert/--tls-key: not a PEM certificate and its private key (see docs/api.md, \"TLS\")");
+    }
+  }
 
   ledger::Log& log = app.log();  // opened once; its LOCK keeps other processes out
   Server server(log, app.now_override_us);
@@ -739,12 +1048,17 @@ void Serve(App& app, const ServeArgs& args) {
   kj::HttpHeaderTable::Builder builder;
   const kj::HttpHeaderId authorization = builder.add("Authorization");
   auto table = builder.build();
-  HttpFront front(server, io.provider->getTimer(), authorization);
-  front.table_ = table.get();
+  HttpErrors http_errors;
+  http_errors.table = table.get();
+  HttpFront front(server, timer, authorization, http_errors, Seconds(args.read_timeout_s));
   kj::HttpServerSettings settings;
-  settings.headerTimeout = 15 * kj::SECONDS;
+  settings.headerTimeout = Seconds(args.read_timeout_s);
   settings.pipelineTimeout = 5 * kj::SECONDS;
-  kj::HttpServer http(io.provider->getTimer(), *table, front, settings);
+  settings.errorHandler = http_errors;
+  settings.callbacks = http_errors;
+  kj::HttpServer http(timer, *table, [&front](kj::AsyncIoStream& conn) -> kj::Own<kj::HttpService> {
+    return kj::heap<ConnService>(front, static_cast<HttpConn&>(conn));
+  }, settings);
 
   kj::Own<kj::ConnectionReceiver> listener;
   try {
@@ -754,33 +1068,63 @@ void Serve(App& app, const ServeArgs& args) {
     server.StopWorkers();
     Fail(Code::kIo, fmt::format("cannot listen on {}: {}", args.listen, e.getDescription().cStr()));
   }
-  std::printf("listening on %s:%u\n", host.c_str(), listener->getPort());
+  std::printf("listening on %s:%u%s\n", host.c_str(), listener->getPort(), tls ? " (TLS)" : "");
   std::fflush(stdout);
+  const ConnectionLimits limits = LimitsFromDescriptorLimit();
   kj::Own<RpcService> rpc;
   if (!args.rpc_listen.empty()) {
     try {
-      rpc = StartRpc(io, server, args.rpc_listen);  // prints "rpc listening on HOST:PORT"
+      RpcOptions rpc_options;
+      rpc_options.tls = tls_context.get();
+      rpc_options.max_connections = limits.rpc_max;
+      rpc_options.max_per_peer = limits.rpc_per_peer_max;
+      rpc_options.auth_timeout = Seconds(args.auth_timeout_s);
+      rpc = StartRpc(io, server, args.rpc_listen, rpc_options);  // prints "rpc listening on HOST:PORT"
     } catch (const CommandError&) {
       server.StopWorkers();
       throw;
     }
   }
 
-  size_t open_connections = 0;
+  // Declared before the task set: connections (tasks) are destroyed first.
+  ConnectionTable table_http(limits.http_max, limits.http_max);
   TaskErrors errors;
   kj::TaskSet connections(errors);
-  kj::Function<kj::Promise<void>()> accept_loop;
-  accept_loop = [&]() -> kj::Promise<void> {
-    return listener->accept().then([&](kj::Own<kj::AsyncIoStream> connection) {
-      if (open_connections < kConnectionsMax) {
-        ++open_connections;
-        connections.add(http.listenHttp(kj::mv(connection)).attach(kj::defer([&open_connections] { --open_connections; })));
-      }  // else: dropped, closing it
-      return accept_loop();
-    });
+  bool told_emfile = false;
+  auto serve_connection = [&](kj::Own<kj::AsyncIoStream> raw) {
+    kj::Promise<void> killed = nullptr;
+    auto slot = table_http.Admit(PeerOf(*raw), &killed);
+    if (slot.get() == nullptr) return;  // full of busy connections: closed at once
+    ConnectionTable::Slot* s = slot.get();
+    auto start = [&http, &timer, s](kj::Own<kj::AsyncIoStream> stream) -> kj::Promise<void> {
+      auto conn = kj::heap<HttpConn>(kj::mv(stream), timer);
+      conn->slot = s;
+      return http.listenHttp(kj::mv(conn));
+    };
+    kj::Promise<void> running = nullptr;
+    if (tls_context) {
+      running = tls_context->wrapServer(kj::mv(raw))
+                    .exclusiveJoin(timer.afterDelay(Seconds(args.read_timeout_s)).then([]() -> kj::Own<kj::AsyncIoStream> {
+                      kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "TLS handshake timed out"));
+                    }))
+                    .then(kj::mv(start));
+    } else {
+      running = start(kj::mv(raw));
+    }
+    connections.add(running.exclusiveJoin(kj::mv(killed)).attach(kj::mv(slot)));
+  };
+  auto on_accept_error = [&](const kj::Exception& e) {
+    // Out of descriptors (or another accept failure): close the oldest idle connection so the
+    // next accept can succeed; the listener never stops.
+    table_http.ShedOldest();
+    if (!told_emfile) {
+      told_emfile = true;
+      std::fprintf(stderr, "hourbank serve: accept failed (%s); shedding idle connections and going on\n",
+                   e.getDescription().cStr());
+    }
   };
   auto signal = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
-  kj::Promise<void> accepting = accept_loop();
+  kj::Promise<void> accepting = AcceptForever(*listener, timer, serve_connection, on_accept_error);
   siginfo_t info = accepting.then([]() -> siginfo_t { KJ_UNREACHABLE; }).exclusiveJoin(kj::mv(signal)).wait(io.waitScope);
   (void)info;
   // Stop accepting (the accept loop was cancelled above), finish in-flight requests, close.
@@ -803,6 +1147,13 @@ void RegisterServeCommands(CLI::App& cli, App& app) {
   serve->add_option("--listen", args->listen, "HOST:PORT (port 0: pick a free one; the real one is printed)");
   serve->add_option("--rpc-listen", args->rpc_listen,
                     "HOST:PORT for Cap'n Proto RPC (schemas/rpc.capnp); prints \"rpc listening on HOST:PORT\"");
+  serve->add_option("--tls-cert", args->tls_cert, "PEM certificate (chain): serve HTTPS and TLS-wrapped RPC");
+  serve->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert");
+  serve->add_flag("--insecure", args->insecure, "allow plain HTTP/RPC on a non-loopback address (tokens in clear text)");
+  serve->add_option("--read-timeout", args->read_timeout_s,
+                    "seconds a client may take to send a request's headers, its body, or a TLS handshake (default 10)");
+  serve->add_option("--auth-timeout", args->auth_timeout_s,
+                    "seconds an RPC connection may stay open without authenticating (default 10)");
   serve->callback([&app, args] { Serve(app, *args); });
   RegisterRemoteClient(cli, app);
 }
