@@ -716,3 +716,39 @@ TEST_CASE("1C phone consultations are unlimited: they never draw the 10 hours, t
   CHECK(dec.invoice.total_minor == 2000000);
   CHECK(SourcesOf(s.client("c1"), calls) == std::vector<Charge::Source>{Charge::Source::kIncluded});
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 13, defect 9: "по будням" (on weekdays) follows the Russian production calendar.
+
+TEST_CASE("AlterCPA work on a public holiday weekday is off hours; on a moved working Saturday it is not", "[scenario][altercpa][calendar]") {
+  // "Служба технической поддержки работает по будням с 10:00 до 18:00 по UTC+3"; "Выполнение
+  // задачи в нерабочее время: двойная цена"; "Авария в рабочее время: от $50; в нерабочее
+  // время: от $150". November 2025 (decree of 04.10.2024 No. 1335): Sat 1 Nov is a working
+  // day, Mon 3 Nov a rest day, Tue 4 Nov National Unity Day.
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a1", "USD");
+  s.Start("a1", {.plan_id = "altercpa-basic", .from_month = 202511});
+  s.LogItems("a1", "emergency", 1, "2025-11-01T12:00");           // Sat, working: 50.00
+  s.LogItems("a1", "emergency", 1, "2025-11-03T12:00");           // Mon, rest day: 150.00
+  s.LogItems("a1", "simple_integration", 1, "2025-11-04T12:00");  // Tue, holiday: slot + (2 − 1) × 15.00
+  s.LogItems("a1", "simple_integration", 1, "2025-11-05T12:00");  // Wed, ordinary: slot, 0.00
+  const Invoice inv = s.client("a1").InvoiceFor(202511);
+  // 500.00 + 50.00 + 150.00 + 15.00 = 715.00 (a plain Mon–Fri calendar would give
+  // 500 + 150 (Saturday) + 50 + 0 = 700.00).
+  CHECK(LineAmount(inv, "task") == 5000 + 15000);
+  CHECK(LineAmount(inv, "surcharge") == 1500);
+  CHECK(inv.total_minor == 71500);
+}
+
+TEST_CASE("AlterCPA one-off work on Russia Day pays the off-hours double price", "[scenario][altercpa][calendar]") {
+  // Fri 12 June 2026 is Russia Day: not a weekday in the sense of "по будням". An external
+  // offer at 12:00: 2 × 15.00 = 30.00; the same on Thu 11 June: 15.00. Total 45.00.
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("o1", "USD");
+  s.Start("o1", {.plan_id = "altercpa-oneoff", .from_month = 202606});
+  s.LogItems("o1", "external_offer", 1, "2026-06-12T12:00");
+  s.LogItems("o1", "external_offer", 1, "2026-06-11T12:00");
+  CHECK(s.client("o1").InvoiceFor(202606).total_minor == 4500);
+}
