@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
+#include <iterator>
 
 namespace hourbank::projections {
 namespace {
@@ -73,9 +73,15 @@ DayStatus ProductionCalendar::StatusOf(int32_t yyyymmdd) const {
         days_, end, yyyymmdd, [](const CalendarDay& d, int32_t v) { return d.yyyymmdd < v; });
     return (it != end && it->yyyymmdd == yyyymmdd) ? it->status : DayStatus::kRegular;
   }
-  // Outside the data: the law's own calendar for that year (documented fallback). Computed
-  // per call: a dozen date operations.
-  for (const CalendarDay& d : RuLabourCodeYear(year))
+  // Outside the data: the law's own calendar for that year (documented fallback), computed
+  // once per thread and year (calendar walks ask for consecutive days of the same year).
+  thread_local int32_t cached_year = 0;
+  thread_local std::vector<CalendarDay> cached;
+  if (cached_year != year) {
+    cached = RuLabourCodeYear(year);
+    cached_year = year;
+  }
+  for (const CalendarDay& d : cached)
     if (d.yyyymmdd == yyyymmdd) return d.status;
   return DayStatus::kRegular;
 }
@@ -104,9 +110,9 @@ const ProductionCalendar* FindProductionCalendar(std::string_view name) {
 std::string_view KnownProductionCalendars() { return "ru"; }
 
 std::vector<CalendarDay> RuLabourCodeYear(int32_t year) {
-  assert(year >= 1970 && year <= 9999);
-  const int32_t base = year * 10000;
   std::vector<CalendarDay> out;
+  if (year < 1 || year > 9999) return out;  // outside the dates the ledger handles: nothing listed
+  const int32_t base = year * 10000;
   for (int32_t day = 1; day <= 8; ++day) out.push_back({base + 100 + day, DayStatus::kHoliday});
   constexpr std::array<int32_t, 5> kFixed = {223, 308, 501, 509, 612};
   for (int32_t md : kFixed) out.push_back({base + md, DayStatus::kHoliday});

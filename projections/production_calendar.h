@@ -77,7 +77,7 @@ std::string_view KnownProductionCalendars();
 // (Трудовой кодекс РФ, ст. 112): the fixed public holidays, and a holiday that falls on a
 // Saturday or Sunday moves the rest day to the next working day — except the New Year
 // holidays and Christmas (1–8 January), whose weekend coincidences the law leaves to a
-// decree, so this rule does not move them. Sorted by date. Precondition: 1970 <= year <= 9999.
+// decree, so this rule does not move them. Sorted by date. Empty outside years 1…9999.
 std::vector<CalendarDay> RuLabourCodeYear(int32_t year);
 
 }  // namespace hourbank::projections

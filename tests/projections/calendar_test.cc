@@ -184,6 +184,12 @@ TEST_CASE("outside its years the ru calendar falls back to the Labour Code rule"
   CHECK(ru.SourceOf(2023) == YearSource::kFallback);
   CHECK(ru.IsWorkingDay(20230224));
   CHECK_FALSE(ru.IsWorkingDay(20230223));
+  // The fallback works inside the calendar walks too: 1–8 January 2028 are holidays, so the
+  // first half of January 2028 has one working week, Mon 10 – Fri 14: 5 × 8 h = 2400 min.
+  CHECK(ServiceMinutesBetween(AlterCpaHours(), Moscow(), MskUs(2028, 1, 1), MskUs(2028, 1, 15)) ==
+        5 * 480);
+  CHECK(RuLabourCodeYear(0).empty());
+  CHECK(RuLabourCodeYear(10000).empty());
 }
 
 // ---------------------------------------------------------------- working days
