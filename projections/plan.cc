@@ -20,7 +20,8 @@
 //                  inline table sorted by pool name. Inside an entry keys keep the documented
 //                  order; optional values that are absent (a kind's price, the last tier's
 //                  max_units) are left out, because TOML has no null.
-//   calendar    := "\n[plan.calendar]\n" timezone days hours holidays   (only when set)
+//   calendar    := "\n[plan.calendar]\n" timezone days hours holidays [production_calendar]
+//                  (the table only when set; production_calendar only when not empty)
 //   sla         := "\n[plan.sla]\n" targets "\n[plan.sla.service_hours]\n" <calendar keys>
 // Strings are basic strings with TOML escapes; holidays are TOML local dates.
 #include "projections/plan.h"
@@ -35,6 +36,8 @@
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
+
+#include "projections/production_calendar.h"
 
 namespace hourbank::projections {
 
@@ -444,8 +447,25 @@ std::string FormatDate(int32_t yyyymmdd) {
                      yyyymmdd % 100);
 }
 
+std::string Quote(std::string_view text);  // TOML basic string, defined with the writers below
+
+// `production_calendar = "ru"`: a known name, or absent. Allowed on 24x7 calendars too, where
+// it only decides working days (docs/calendars.md).
+Status ParseProductionCalendarKey(const TableReader& in, Calendar* calendar) {
+  HB_TRY(in.String("production_calendar", kIdBytesMax, &calendar->production_calendar));
+  if (in.Get("production_calendar") != nullptr &&
+      FindProductionCalendar(calendar->production_calendar) == nullptr) {
+    return in.Fail("production_calendar",
+                   fmt::format("names an unknown production calendar {}",
+                               Quote(calendar->production_calendar)),
+                   fmt::format("use one of: {} (docs/calendars.md), or leave the key out",
+                               KnownProductionCalendars()));
+  }
+  return Status::Ok();
+}
+
 Result<Calendar> ParseCalendar(const TableReader& in) {
-  HB_TRY(in.OnlyKeys({"timezone", "days", "hours", "holidays"}));
+  HB_TRY(in.OnlyKeys({"timezone", "days", "hours", "holidays", "production_calendar"}));
   Calendar calendar;
 
   HB_TRY(in.Missing("timezone",
@@ -564,6 +584,7 @@ Result<Calendar> ParseCalendar(const TableReader& in) {
                      "remove them (24x7 service has no closed days) or give opening hours");
     }
   }
+  HB_TRY(ParseProductionCalendarKey(in, &calendar));
   return calendar;
 }
 
@@ -1142,6 +1163,11 @@ void WriteCalendar(std::string* out, const Calendar& calendar) {
                           : Quote(FormatClock(calendar.open_minute) + "-" +
                                   FormatClock(calendar.close_minute)));
   *out += fmt::format("holidays = [{}]\n", fmt::join(holidays, ", "));
+  // Written only when set, so plans without one keep the canonical text they had before the
+  // key existed (and so their version).
+  if (!calendar.production_calendar.empty()) {
+    *out += fmt::format("production_calendar = {}\n", Quote(calendar.production_calendar));
+  }
 }
 
 }  // namespace

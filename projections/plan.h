@@ -40,6 +40,10 @@ struct Calendar {
   int32_t open_minute = 9 * 60;        // minutes after local midnight. Default 09:00
   int32_t close_minute = 18 * 60;      // Default 18:00; open_minute < close_minute
   std::vector<int32_t> holidays;       // YYYYMMDD, sorted; closed all day
+  // A named production calendar (production_calendar.h; "" = none): its public holidays and
+  // days off close the day, its moved working weekend days open it, and it decides which days
+  // are working days for SLA targets in working days (docs/calendars.md).
+  std::string production_calendar;
   bool operator==(const Calendar&) const = default;
 };
 

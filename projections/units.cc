@@ -14,6 +14,8 @@
 // target unit is refused rather than rounded.
 #include "projections/units.h"
 
+#include "projections/production_calendar.h"
+
 #include <date/date.h>
 #include <date/tz.h>
 
@@ -110,13 +112,32 @@ int32_t WeekdayOf(int32_t yyyymmdd) {
 
 // ---- business calendar ----
 
-bool IsOpenDay(const Calendar& calendar, int32_t yyyymmdd) {
-  if (calendar.always_open) return true;
-  if ((calendar.days_mask & (1u << WeekdayOf(yyyymmdd))) == 0) return false;
+bool ListedHoliday(const Calendar& calendar, int32_t yyyymmdd) {
   // Holidays are documented as sorted, but a linear scan does not depend on it and a
   // calendar holds a few dozen at most.
-  return std::find(calendar.holidays.begin(), calendar.holidays.end(), yyyymmdd) ==
+  return std::find(calendar.holidays.begin(), calendar.holidays.end(), yyyymmdd) !=
          calendar.holidays.end();
+}
+
+// The calendar's production calendar, or nullptr (none, or a name this build does not know:
+// plans are validated when parsed, so the latter only comes from a hand-made Calendar).
+const ProductionCalendar* ProductionOf(const Calendar& calendar) {
+  if (calendar.production_calendar.empty()) return nullptr;
+  return FindProductionCalendar(calendar.production_calendar);
+}
+
+bool IsOpenDay(const Calendar& calendar, int32_t yyyymmdd) {
+  if (calendar.always_open) return true;
+  if (ListedHoliday(calendar, yyyymmdd)) return false;
+  if (const ProductionCalendar* pc = ProductionOf(calendar)) {
+    switch (pc->StatusOf(yyyymmdd)) {
+      case DayStatus::kHoliday:
+      case DayStatus::kDayOff: return false;     // a public holiday or a transferred rest day
+      case DayStatus::kWorkingDay: return true;  // a Saturday/Sunday made a working day
+      case DayStatus::kRegular: break;
+    }
+  }
+  return (calendar.days_mask & (1u << WeekdayOf(yyyymmdd))) != 0;
 }
 
 struct Window {
@@ -447,13 +468,19 @@ int64_t AddServiceMinutes(const Calendar& calendar, const Zone& zone, int64_t fr
   return zone.DayStartUs(day);
 }
 
+bool IsWorkingDay(const Calendar& calendar, int32_t yyyymmdd) {
+  if (!ValidDate(yyyymmdd) || ListedHoliday(calendar, yyyymmdd)) return false;
+  if (const ProductionCalendar* pc = ProductionOf(calendar)) return pc->IsWorkingDay(yyyymmdd);
+  return WeekdayOf(yyyymmdd) < 5;  // Monday … Friday
+}
+
 int64_t AddWorkingDays(const Calendar& calendar, const Zone& zone, int64_t from_us,
                        uint32_t days) {
   int32_t day = zone.Local(from_us).yyyymmdd;
   if (days > 0) day = AddDays(day, 1);
   uint32_t seen = 0;
   for (int32_t i = 0; i <= kCalendarSpanDaysMax; ++i) {
-    if (IsOpenDay(calendar, day)) {
+    if (IsWorkingDay(calendar, day)) {
       ++seen;
       if (seen >= std::max<uint32_t>(days, 1)) {
         if (calendar.always_open) return zone.DayStartUs(AddDays(day, 1));

@@ -94,7 +94,9 @@ class Zone {
 // Business calendar (plan.h Calendar; its `timezone` is a name: resolve it with Zone::Find
 // and pass the Zone in).
 
-// always_open -> true. Otherwise: the local day is in days_mask and not a holiday, and
+// always_open -> true. Otherwise: the local day is open — not in `holidays`; with a
+// production calendar not a public holiday or transferred rest day of it, and a Saturday or
+// Sunday it made a working day is open whatever days_mask says; else in days_mask — and
 // open_minute <= local minute < close_minute.
 bool IsOpen(const Calendar& calendar, const Zone& zone, int64_t utc_us);
 // Service time between two instants: whole minutes during which the calendar is open
@@ -107,10 +109,16 @@ int64_t ServiceMinutesBetween(const Calendar& calendar, const Zone& zone, int64_
 // days_mask) the search stops there and returns that bound.
 int64_t AddServiceMinutes(const Calendar& calendar, const Zone& zone, int64_t from_us,
                           int64_t minutes);
-// Working-day deadline: the end of the Nth open day after from_us's local day (the closing
-// instant of that day; midnight ending it for always_open). days == 0 -> the end of from_us's
-// own day if it is open, else of the next open day. Open days: in days_mask, not a holiday
-// (every day when always_open). Bounded to 3660 days of search.
+// A working day (for SLA targets in working days): Monday–Friday, minus the calendar's
+// `holidays`; with a production calendar, minus its public holidays and transferred rest
+// days, plus its Saturdays/Sundays made working days. The calendar's days and hours (also
+// 24x7) do not matter: "3 working days" on a 24x7 service still skips weekends and holidays.
+// Not a real date -> false.
+bool IsWorkingDay(const Calendar& calendar, int32_t yyyymmdd);
+// Working-day deadline: the end of the Nth working day (IsWorkingDay) after from_us's local
+// day — the closing instant of that day's hours; midnight ending it for always_open.
+// days == 0 -> the end of from_us's own day if it is a working day, else of the next one.
+// Bounded to 3660 days of search.
 int64_t AddWorkingDays(const Calendar& calendar, const Zone& zone, int64_t from_us,
                        uint32_t days);
 

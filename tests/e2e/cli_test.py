@@ -665,6 +665,30 @@ def test_tariffs_altercpa_basic_898():
     eq(lg.json("invoice", "cpa", "2026-03")["total_minor"], 89800, "frozen at close")
 
 
+@test
+def test_production_calendar_holidays_and_oneoff_plan():
+    """Issue 13 (8, 9): AlterCPA 'по будням' follows the ru production calendar — Sat 1 Nov 2025
+    is a working day, Tue 4 Nov a holiday — and altercpa-oneoff bills per task with no fee;
+    an unknown production calendar is refused."""
+    lg = Ledger()
+    lg.define("altercpa.toml")
+    check('production_calendar = "ru"' in lg.ok("plan", "show", "altercpa-basic"),
+          "plan show prints the production calendar")
+    lg.client("cpa", currency="USD")
+    lg.contract("cpa", "altercpa-basic", "2025-11", "--months", "12")
+    lg.ok("log", "cpa", "--kind", "emergency", "--count", "1", "--at", "2025-11-01T12:00")           # working Sat: 50
+    lg.ok("log", "cpa", "--kind", "simple_integration", "--count", "1", "--at", "2025-11-04T12:00")  # holiday: slot + 15
+    # 500 + 50 + (2 - 1) x 15 = 565.00
+    eq(lg.json("invoice", "cpa", "2025-11")["total_minor"], 56500, "AlterCPA Basic, November 2025")
+    lg.client("one", currency="USD")
+    lg.contract("one", "altercpa-oneoff", "2026-03")
+    lg.ok("log", "one", "--kind", "consultation", "--count", "2", "--at", "2026-03-03T11:00")         # 2 x 15
+    eq(lg.json("invoice", "one", "2026-03")["total_minor"], 3000, "one-off: two consultations, no fee")
+    bad = write(os.path.join(ROOT, "badcal.toml"), MINI_PLAN.format(fee=100) +
+                '\n[plan.calendar]\ntimezone = "Europe/Moscow"\nproduction_calendar = "de"\n')
+    lg.refused("plan", "define", bad, says="production_calendar")
+
+
 # ------------------------------------------------------------------------------------------
 # Refusals: exit code, one error line, nothing written
 

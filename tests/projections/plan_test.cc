@@ -97,7 +97,8 @@ PlanSpec ParseOne(const std::string& text) {
 TEST_CASE("every example plan file parses and holds exactly the documented plan ids",
           "[projections][plan][examples]") {
   CHECK(Ids(ParseExample("altercpa.toml")) ==
-        std::vector<std::string>{"altercpa-basic", "altercpa-standard", "altercpa-constructor"});
+        std::vector<std::string>{"altercpa-basic", "altercpa-standard", "altercpa-constructor",
+                                 "altercpa-oneoff"});
   CHECK(Ids(ParseExample("bpmonline.toml")) ==
         std::vector<std::string>{"bpm-basic", "bpm-business", "bpm-premium"});
   CHECK(Ids(ParseExample("agbis.toml")) == std::vector<std::string>{"agbis"});
@@ -157,8 +158,16 @@ TEST_CASE("AlterCPA plans carry the list's fees, quotas, one-off prices and surc
     CHECK(standard_integration->pool.empty());
     const Kind* emergency = plan->FindKind("emergency");
     REQUIRE(emergency != nullptr);
-    CHECK(emergency->price_minor == 5000);
-    CHECK(emergency->off_hours_price_minor == 15000);
+    if (plan == &standard) {
+      // "Спасение проекта в случае аварий" is part of Standard: included, no price.
+      CHECK(emergency->included);
+      CHECK_FALSE(emergency->price_minor.has_value());
+      CHECK_FALSE(emergency->off_hours_price_minor.has_value());
+    } else {
+      CHECK_FALSE(emergency->included);
+      CHECK(emergency->price_minor == 5000);
+      CHECK(emergency->off_hours_price_minor == 15000);
+    }
     CHECK(plan->FindKind("api_offer")->pool == "offer");
     CHECK(plan->FindKind("external_offer")->price_minor == 1500);
     CHECK(plan->FindKind("site_finance")->price_minor == 1700);
@@ -180,6 +189,40 @@ TEST_CASE("AlterCPA plans carry the list's fees, quotas, one-off prices and surc
     CHECK(complex_pack->slots == 12);
     CHECK(complex_pack->pool == "complex_integration");
   }
+}
+
+TEST_CASE("AlterCPA one-off support has no fee, no slots and a price for every kind",
+          "[projections][plan][examples]") {
+  const std::vector<PlanSpec> plans = ParseExample("altercpa.toml");
+  const PlanSpec& oneoff = PlanById(plans, "altercpa-oneoff");
+  CHECK(oneoff.currency == "USD");
+  CHECK(oneoff.fee_minor == 0);
+  CHECK(oneoff.quotas.empty());
+  CHECK(oneoff.addons.empty());
+  CHECK(oneoff.urgent_percent == 300);
+  CHECK(oneoff.off_hours_percent == 200);
+  CHECK(oneoff.kinds.size() == 13);
+  for (const Kind& kind : oneoff.kinds) {
+    INFO(kind.id);
+    CHECK(kind.unit == Unit::kItem);
+    CHECK_FALSE(kind.included);
+    CHECK(kind.pool.empty());
+    CHECK(kind.price_minor.has_value());
+  }
+  CHECK(oneoff.FindKind("consultation")->price_minor == 1500);  // "Консультация: от $15 за вопрос"
+  CHECK(oneoff.FindKind("emergency")->off_hours_price_minor == 15000);
+}
+
+TEST_CASE("1C Start has unlimited phone consultations beside the consultation hours",
+          "[projections][plan][examples]") {
+  const std::vector<PlanSpec> plans = ParseExample("1c-start.toml");
+  const PlanSpec& start = PlanById(plans, "1c-start");
+  const Kind* phone = start.FindKind("phone_consultation");
+  REQUIRE(phone != nullptr);
+  CHECK(phone->unit == Unit::kItem);
+  CHECK(phone->included);
+  REQUIRE(start.FindKind("consultation") != nullptr);
+  CHECK(start.FindKind("consultation")->unit == Unit::kHour);
 }
 
 TEST_CASE("bpmonline plans are unlimited with a one-year minimum and the list's SLA",
@@ -324,7 +367,7 @@ TEST_CASE("1C Start carries 10 hours into a reserve capped at 10, after a two-mo
   CHECK(plan.overage_rate_minor == 200000);
   CHECK(plan.trial_months == 2);
   CHECK(plan.acceptance_required);
-  REQUIRE(plan.kinds.size() == 3);
+  REQUIRE(plan.kinds.size() == 4);  // with phone_consultation (unlimited, included)
   CHECK(plan.FindKind("consultation") != nullptr);
   CHECK(plan.FindKind("development") != nullptr);
   CHECK(plan.FindKind("update") != nullptr);

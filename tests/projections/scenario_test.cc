@@ -613,3 +613,146 @@ TEST_CASE("events with out-of-range months or terms are replay problems, not ari
   // prepaid discount, that starts "more than 6 months").
   CHECK(s.client("k").InvoiceFor(202601).total_minor == 2550000);
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 13, defect 8: the plan files. AlterCPA Standard includes emergencies, AlterCPA one-off
+// support is a plan, 1C phone consultations are unlimited.
+
+namespace {
+// The sources that paid for an entry, e.g. {kIncluded}.
+std::vector<Charge::Source> SourcesOf(const ClientState& c, uint64_t seq) {
+  std::vector<Charge::Source> out;
+  for (const Entry& e : c.EntriesFor(c.zone().MonthOf(c.FindEntry(seq)->at_us)))
+    if (e.seq == seq)
+      for (const Charge& ch : e.charges) out.push_back(ch.source);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("AlterCPA Standard includes emergencies: free in and out of hours, urgent or not", "[scenario][altercpa]") {
+  // Standard "включает в себя: ... Спасение проекта в случае аварий" (rescuing the project in
+  // case of failures): emergencies are part of the $1000 package, not the one-off $50 / $150.
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a3", "USD");
+  s.Start("a3", {.plan_id = "altercpa-standard", .from_month = 202603});
+  const uint64_t day = s.LogItems("a3", "emergency", 1, "2026-03-03T11:00");          // Tue, in hours
+  const uint64_t night = s.LogItems("a3", "emergency", 1, "2026-03-04T20:00", true);  // Wed night, urgent
+  const Invoice inv = s.client("a3").InvoiceFor(202603);
+  // 1000.00 fee; 0 for both emergencies (Basic would bill 50.00 + 150.00 for the same two).
+  CHECK(inv.total_minor == 100000);
+  CHECK(LineAmount(inv, "task") == 0);
+  CHECK(LineAmount(inv, "surcharge") == 0);
+  CHECK(SourcesOf(s.client("a3"), day) == std::vector<Charge::Source>{Charge::Source::kIncluded});
+  CHECK(SourcesOf(s.client("a3"), night) == std::vector<Charge::Source>{Charge::Source::kIncluded});
+
+  // The same two on Basic, for contrast: 50.00 in hours; at night the kind's own off-hours
+  // price 150.00 (urgent 3 × 50.00 = 150.00 is not larger): 500 + 50 + 150 = 700.00.
+  Sim b;
+  b.DefineExample("altercpa.toml");
+  b.AddClient("a1", "USD");
+  b.Start("a1", {.plan_id = "altercpa-basic", .from_month = 202603});
+  b.LogItems("a1", "emergency", 1, "2026-03-03T11:00");
+  b.LogItems("a1", "emergency", 1, "2026-03-04T20:00", true);
+  CHECK(b.client("a1").InvoiceFor(202603).total_minor == 70000);
+}
+
+TEST_CASE("AlterCPA one-off support has no fee and bills every task, consultations at 15.00", "[scenario][altercpa]") {
+  // "Разовая техническая поддержка — помощь наших специалистов с оплатой за каждую задачу";
+  // "Консультация: от $15 за вопрос"; "Бесплатная техническая поддержка не предусмотрена.
+  // Совсем." Surcharges as for the packages: urgent 3×, off hours 2× or the kind's own price.
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("o1", "USD");
+  s.Start("o1", {.plan_id = "altercpa-oneoff", .from_month = 202603});
+  // March 2026 (Mon 2, Tue 3, Wed 4 are ordinary working days):
+  s.LogItems("o1", "consultation", 3, "2026-03-03T11:00");              // 3 × 15.00 = 45.00
+  s.LogItems("o1", "simple_integration", 1, "2026-03-03T11:00", true);  // urgent 3 × 15.00 = 45.00
+  s.LogItems("o1", "site_link", 2, "2026-03-02T15:00");                 // 2 × 9.00 = 18.00 (no slots)
+  s.LogItems("o1", "emergency", 1, "2026-03-04T20:00");                 // off-hours own price 150.00
+  const Invoice mar = s.client("o1").InvoiceFor(202603);
+  // 0 + 45 + 45 + 18 + 150 = 258.00
+  CHECK(LineAmount(mar, "fee") == 0);
+  CHECK(mar.total_minor == 25800);
+  s.Close("o1", 202603);
+  // April: nothing done, nothing billed (no fee).
+  CHECK(s.client("o1").InvoiceFor(202604).total_minor == 0);
+  s.Close("o1", 202604);
+  // May: a consultation by the chief, Tue 12 May 11:00: 150.00.
+  s.LogItems("o1", "chief_consultation", 1, "2026-05-12T11:00");
+  CHECK(s.client("o1").InvoiceFor(202605).total_minor == 15000);
+  s.Close("o1", 202605);
+  // June: a site layout, Mon 1 June 12:00: 250.00.
+  s.LogItems("o1", "site_layout", 1, "2026-06-01T12:00");
+  CHECK(s.client("o1").InvoiceFor(202606).total_minor == 25000);
+  s.Close("o1", 202606);
+  // Four months: 258.00 + 0 + 150.00 + 250.00 = 658.00, each paid at its close.
+  CHECK(s.client("o1").invoiced_closed_minor() == 25800 + 0 + 15000 + 25000);
+  CHECK(s.client("o1").problems().empty());
+}
+
+TEST_CASE("1C phone consultations are unlimited: they never draw the 10 hours, trial included", "[scenario][1c]") {
+  // "Во всех тарифах нашей компании включены безлимитные консультации наших специалистов по
+  // телефону, CRM-чате или мобильном приложении": unlimited, so not drawn from "10 часов
+  // (включая доработки, консультации, обновление)" — those are consultation hours of task work.
+  Sim s;
+  s.DefineExample("1c-start.toml");
+  s.AddClient("c1", "RUB");
+  s.Start("c1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
+  // 2025-10 (trial): 4 phone consultations, accepted; the trial bills only hours: 0.00.
+  s.LogItems("c1", "phone_consultation", 4, "2025-10-10T12:00");
+  s.Accept("c1", "I", "2025-10-10T15:00");
+  CHECK(s.client("c1").InvoiceFor(202510).total_minor == 0);
+  s.Close("c1", 202510);
+  s.Close("c1", 202511);
+  // 2025-12: 10 h of development and 25 phone consultations.
+  s.LogHours("c1", "development", 600, "2025-12-03T12:00", "T1");
+  s.Accept("c1", "T1", "2025-12-04T12:00");
+  const uint64_t calls = s.LogItems("c1", "phone_consultation", 25, "2025-12-05T12:00");
+  s.Accept("c1", "I", "2025-12-06T12:00");
+  const MonthEval dec = s.client("c1").Evaluate(202512);
+  // Hours: 10 h of 10 h drawn by development alone; nothing left to carry; no overage.
+  // Money: the fee, 20 000.00; the 25 consultations 0.00.
+  CHECK(dec.used_minutes == 600);
+  CHECK(dec.allowance_used_minutes == 600);
+  CHECK(dec.overage_minutes == 0);
+  CHECK(dec.carried_minutes == 0);
+  CHECK(dec.invoice.total_minor == 2000000);
+  CHECK(SourcesOf(s.client("c1"), calls) == std::vector<Charge::Source>{Charge::Source::kIncluded});
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 13, defect 9: "по будням" (on weekdays) follows the Russian production calendar.
+
+TEST_CASE("AlterCPA work on a public holiday weekday is off hours; on a moved working Saturday it is not", "[scenario][altercpa][calendar]") {
+  // "Служба технической поддержки работает по будням с 10:00 до 18:00 по UTC+3"; "Выполнение
+  // задачи в нерабочее время: двойная цена"; "Авария в рабочее время: от $50; в нерабочее
+  // время: от $150". November 2025 (decree of 04.10.2024 No. 1335): Sat 1 Nov is a working
+  // day, Mon 3 Nov a rest day, Tue 4 Nov National Unity Day.
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a1", "USD");
+  s.Start("a1", {.plan_id = "altercpa-basic", .from_month = 202511});
+  s.LogItems("a1", "emergency", 1, "2025-11-01T12:00");           // Sat, working: 50.00
+  s.LogItems("a1", "emergency", 1, "2025-11-03T12:00");           // Mon, rest day: 150.00
+  s.LogItems("a1", "simple_integration", 1, "2025-11-04T12:00");  // Tue, holiday: slot + (2 − 1) × 15.00
+  s.LogItems("a1", "simple_integration", 1, "2025-11-05T12:00");  // Wed, ordinary: slot, 0.00
+  const Invoice inv = s.client("a1").InvoiceFor(202511);
+  // 500.00 + 50.00 + 150.00 + 15.00 = 715.00 (a plain Mon–Fri calendar would give
+  // 500 + 150 (Saturday) + 50 + 0 = 700.00).
+  CHECK(LineAmount(inv, "task") == 5000 + 15000);
+  CHECK(LineAmount(inv, "surcharge") == 1500);
+  CHECK(inv.total_minor == 71500);
+}
+
+TEST_CASE("AlterCPA one-off work on Russia Day pays the off-hours double price", "[scenario][altercpa][calendar]") {
+  // Fri 12 June 2026 is Russia Day: not a weekday in the sense of "по будням". An external
+  // offer at 12:00: 2 × 15.00 = 30.00; the same on Thu 11 June: 15.00. Total 45.00.
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("o1", "USD");
+  s.Start("o1", {.plan_id = "altercpa-oneoff", .from_month = 202606});
+  s.LogItems("o1", "external_offer", 1, "2026-06-12T12:00");
+  s.LogItems("o1", "external_offer", 1, "2026-06-11T12:00");
+  CHECK(s.client("o1").InvoiceFor(202606).total_minor == 4500);
+}

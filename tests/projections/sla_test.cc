@@ -2,6 +2,7 @@
 // reopened incidents, holidays, breaches while pending, compliance. Every figure is worked out
 // by hand in the comments. Calendar of the test months (Europe/Moscow, UTC+3, no DST):
 //   January 2026: Thu 1, Fri 2, Sat 3, Sun 4, Mon 5, Mon 12, Fri 16, Mon 19, Fri 23, Sat 31.
+//   The bpmonline plans use the ru production calendar: 1–11 January 2026 are rest days.
 //   February 2026: Sun 1, Mon 2, Fri 20, Mon 23 (holiday in the inline plan), Tue 24, Wed 25.
 #include "projections/sla.h"
 
@@ -68,8 +69,9 @@ TEST_CASE("an incident opened ten minutes before Friday's close under Mon-Sat ho
           "[projections][sla]") {
   // bpm-business: Mon-Sat 09:00-19:00 Moscow, P1 reaction 240 min.
   Sim s = BpmClient("bpm-business");
-  Open(s, "I1", 1, "2026-01-09T18:50");       // Friday
-  Respond(s, "I1", "2026-01-10T12:00");       // Saturday
+  // (Friday 16 January: Friday 9 January 2026 is a rest day in the ru calendar.)
+  Open(s, "I1", 1, "2026-01-16T18:50");       // Friday
+  Respond(s, "I1", "2026-01-17T12:00");       // Saturday
   // Fri 18:50-19:00 = 10 min; Sat 09:00-12:00 = 180 min -> reaction 190 min (17h10m wall).
   // Deadline: 240 - 10 = 230 min into Saturday -> 09:00 + 3h50m = 12:50.
   const SlaReport r = Report(s, 202601);
@@ -78,7 +80,7 @@ TEST_CASE("an incident opened ten minutes before Friday's close under Mon-Sat ho
   const SlaIncident& i = r.incidents[0];
   CHECK(i.reaction_minutes == 190);
   CHECK(i.reaction_target_minutes == 240);
-  CHECK(i.reaction_deadline_us == s.At(kClient, "2026-01-10T12:50"));
+  CHECK(i.reaction_deadline_us == s.At(kClient, "2026-01-17T12:50"));
   CHECK_FALSE(i.reaction_breached);
   CHECK(i.resolution_target_minutes == 0);    // Business has no resolution targets
   CHECK(i.resolution_minutes == -1);          // never resolved
@@ -136,7 +138,8 @@ TEST_CASE("a 24x7 plan counts every minute, nights and Sundays included", "[proj
 
 TEST_CASE("a working-day resolution target ends at midnight of the Nth day on a 24x7 plan",
           "[projections][sla]") {
-  // bpm-premium P2: resolution 3 working days. 24x7: every day is a working day.
+  // bpm-premium P2: resolution 3 working days. 24x7, but working days are Monday–Friday minus
+  // the ru calendar's holidays; 13–15 January 2026 are ordinary working days.
   Sim s = BpmClient("bpm-premium");
   Open(s, "ON", 2, "2026-01-12T14:00");       // Monday
   Open(s, "LATE", 2, "2026-01-12T14:00");
@@ -194,14 +197,16 @@ TEST_CASE("lowering a P1 to P3 within 12 hours meets the P1 resolution target", 
   Respond(s, "I1", "2026-01-13T00:30");
   Reprioritize(s, "I1", 3, "2026-01-13T11:00");
   Resolve(s, "I1", "2026-01-14T12:00");
-  // P1 00:00-11:00: 660 <= 720, met. P3 from 11:00: AddWorkingDays(Tue 13 11:00, 10) = end of
-  // Fri 23 = Sat 24 00:00; 13h + 10 x 24h = 253h = 15180 min; limit 660 + 15180 = 15840.
-  // Resolution: Tue 00:00 -> Wed 12:00 = 36h = 2160 <= 15840.
+  // P1 00:00-11:00: 660 <= 720, met. P3 from 11:00: AddWorkingDays(Tue 13 11:00, 10) counts
+  // Mon–Fri only ("10 рабочих дней"): Wed 14, Thu 15, Fri 16, Mon 19 … Fri 23, Mon 26, Tue 27
+  // -> end of Tue 27 = Wed 28 00:00; 13h + 14 x 24h = 349h = 20940 min (24x7 service time);
+  // limit 660 + 20940 = 21600. Resolution: Tue 00:00 -> Wed 12:00 = 36h = 2160 <= 21600.
+  // (Before working days skipped weekends on 24x7 the deadline was Sat 24 00:00, 15840.)
   const SlaIncident i = Report(s, 202601).incidents.at(0);
   CHECK(i.priority == 3);
   CHECK(i.resolution_minutes == 2160);
-  CHECK(i.resolution_target_minutes == 15840);
-  CHECK(i.resolution_deadline_us == s.At(kClient, "2026-01-24T00:00"));
+  CHECK(i.resolution_target_minutes == 21600);
+  CHECK(i.resolution_deadline_us == s.At(kClient, "2026-01-28T00:00"));
   CHECK_FALSE(i.breached);
 }
 
@@ -427,6 +432,51 @@ TEST_CASE("the report lists incidents by open time", "[projections][sla]") {
   CHECK(r.incidents[1].id == "mid");
   CHECK(r.incidents[2].id == "alpha");
   CHECK(r.incidents[1].priority == 4);
+}
+
+// Issue 13, defect 9: working days are Monday–Friday minus public holidays, also on 24x7.
+TEST_CASE("a Premium P2 opened the Friday before a holiday Monday reaches 3 working days on Thursday night",
+          "[projections][sla][calendar]") {
+  // bpm-premium: 24x7 ("24x7" service hours), P2 resolution "3 рабочих дня" (3 working days).
+  // Fri 8 May 2026 10:00. Sat 9 May is Victory Day on a Saturday, so Mon 11 May is a rest day
+  // (Labour Code art. 112); the working days after Friday are Tue 12, Wed 13, Thu 14 May.
+  // Deadline: the end of Thursday, Fri 15 May 00:00. Target: Fri 10:00 -> Fri 00:00 a week on
+  // = 14h + 6 x 24h = 158h = 9480 min of 24x7 service time.
+  // ON resolved Thu 14 May 12:00: 6 x 24h + 2h = 146h = 8760 <= 9480, met.
+  // LATE resolved Fri 15 May 00:01: 9481 > 9480, breached.
+  // Counting every day of the 24x7 calendar (the defect) gave Sat, Sun, Mon -> Tue 12 May 00:00,
+  // 86h = 5160, and ON would have been breached.
+  Sim s = BpmClient("bpm-premium");
+  for (const char* id : {"ON", "LATE"}) {
+    Open(s, id, 2, "2026-05-08T10:00");
+    Respond(s, id, "2026-05-08T11:00");
+  }
+  Resolve(s, "ON", "2026-05-14T12:00");
+  Resolve(s, "LATE", "2026-05-15T00:01");
+  const SlaReport r = Report(s, 202605);
+  const SlaIncident& on = Find(r, "ON");
+  const SlaIncident& late = Find(r, "LATE");
+  CHECK(on.resolution_target_minutes == 9480);
+  CHECK(on.resolution_deadline_us == s.At(kClient, "2026-05-15T00:00"));
+  CHECK(on.resolution_minutes == 8760);
+  CHECK_FALSE(on.breached);
+  CHECK(late.resolution_minutes == 9481);
+  CHECK(late.resolution_breached);
+}
+
+TEST_CASE("bpmonline Basic service time skips public holidays", "[projections][sla][calendar]") {
+  // bpm-basic: Mon–Fri 10:00–18:00 Moscow with the ru calendar; P1 reaction 24 h = 1440 service
+  // minutes = 3 working days of 8 h. Opened Thu 30 Apr 2026 10:00. Fri 1 May is a holiday and
+  // Mon 4 May an ordinary working day: Thu 480 + Mon 480 + Tue 480 = 1440 -> deadline Tue 5 May
+  // 18:00. Responded Tue 5 May 17:00: 1380 <= 1440, met (without the calendar Friday 1 May would
+  // have counted, deadline Mon 18:00, and the response breached).
+  Sim s = BpmClient("bpm-basic");
+  Open(s, "I1", 1, "2026-04-30T10:00");
+  Respond(s, "I1", "2026-05-05T17:00");
+  const SlaIncident i = Report(s, 202604).incidents.at(0);
+  CHECK(i.reaction_minutes == 1380);
+  CHECK(i.reaction_deadline_us == s.At(kClient, "2026-05-05T18:00"));
+  CHECK_FALSE(i.reaction_breached);
 }
 
 }  // namespace

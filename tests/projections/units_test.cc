@@ -374,8 +374,9 @@ TEST_CASE("working days from a weekend start with Monday", "[units][calendar]") 
         UtcUs(2025, 10, 6, 15));
   CHECK(AddWorkingDays(WeekdaysTenToSix(), msk, UtcUs(2025, 10, 4, 9), 0) ==
         UtcUs(2025, 10, 6, 15));
-  // 24x7: the end of the next calendar day, local midnight.
-  CHECK(AddWorkingDays(AlwaysOpen(), msk, UtcUs(2025, 10, 4, 9), 1) == UtcUs(2025, 10, 5, 21));
+  // 24x7: working days are still Monday–Friday (Sunday is not one): the first after Saturday is
+  // Monday 6 October, ending at local midnight, Tue 7 00:00 Moscow = Mon 21:00 UTC.
+  CHECK(AddWorkingDays(AlwaysOpen(), msk, UtcUs(2025, 10, 4, 9), 1) == UtcUs(2025, 10, 6, 21));
 }
 
 // ---------------------------------------------------------------- durations
