@@ -1,4 +1,5 @@
 #include "projections/state.h"
+#include "projections/replay_bounds.h"
 
 #include <algorithm>
 #include <optional>
@@ -235,6 +236,10 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
       Problem(seq, fmt::format("event with month {} at {} µs is out of range; skipped", month, at_us));
       return;
     }
+  }
+  if (std::string money = CheckStoredMoney(ev); !money.empty()) {  // projections/replay_bounds.h
+    Problem(seq, std::move(money));
+    return;
   }
   switch (body.which()) {
     case Event::Body::CLIENT_REGISTERED: {

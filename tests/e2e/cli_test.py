@@ -876,7 +876,9 @@ def test_idempotency_keys():
         eq(lg.json(*args)["summary"], first.strip(), "--json retry: same summary")
         eq(lg.events(), n, f"`{' '.join(map(str, args))}` retried: nothing written")
     lg.refused("pay", "kit", "200", "--key", "pay-1", code=3)
-    lg.refused("pay", "other", "100", "--ref", "r1", "--key", "pay-1", code=3)   # same args, other client
+    # Keys are scoped per client and actor (docs/api.md): the same key for another client is
+    # another key, so this is refused only because the client does not exist.
+    lg.refused("pay", "other", "100", "--ref", "r1", "--key", "pay-1", code=1, says="other")
     eq(lg.json("balance", "kit")["outstanding_minor"], -10000, "one payment of 100.00 counted")
     eq(len(lg.json("report", "kit", "2026-04")["entries"]), 0, "one entry after all retries, then voided")
     lg2 = Ledger()
@@ -910,6 +912,68 @@ def test_exit_codes():
     lg.refused("log", "kit", "2h", "--kind", "support", "--key", "x1", code=3)
     p = lg.run("balance", "kit", now="not-a-time")
     eq(p.returncode, 2, "a bad HOURBANK_NOW is a usage error")
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 14 item 12: empty or absurd flag values, and user text printed escaped
+
+@test
+def test_refuse_empty_and_absurd_flags():
+    """--at "", --actor "" / blank / over 128 bytes / with control characters, void --reason
+    blank, contract start --months 0 and --as-of "" are usage errors (exit 2, one line,
+    nothing written); an actor of exactly 128 bytes is accepted."""
+    lg = kit_ledger()
+    j = lg.json("log", "kit", "2h", "--kind", "support", "--at", "2026-04-06T12:00")
+    work = ["log", "kit", "1h", "--kind", "support", "--at", "2026-04-06T13:00"]
+    lg.refused("log", "kit", "1h", "--kind", "support", "--at", "", code=2, says="--at: is empty")
+    lg.refused("pay", "kit", "100", "--at", "   ", code=2, says="--at")
+    lg.refused("buy", "kit", "--hours", "10h", "--price", "1000", "--at", "", code=2, says="--at")
+    lg.refused("--actor", "", *work, code=2, says="actor is empty")
+    lg.refused("--actor", "   ", *work, code=2, says="actor is empty")
+    lg.refused("--actor", "a" * 129, *work, code=2, says="at most 128 bytes")
+    lg.refused("--actor", "a" * 100000, *work, code=2, says="at most 128 bytes")
+    lg.refused("--actor", "ann\x1b[2J", *work, code=2, says="control characters")
+    lg.refused("void", "kit", j["id"], "--reason", "   ", code=2, says="blank")
+    lg.refused("void", "kit", j["id"], "--reason", "", code=2, says="blank")
+    lg.refused("adjust", "kit", "--charge", "50", "--reason", " \t ", code=2, says="blank")
+    lg.refused("balance", "kit", "--as-of", "", code=2, says="--as-of")
+    lg.refused("history", "kit", "--known-at", "", code=2, says="--known-at")
+    lg.ok("--actor", "a" * 128, *work)
+    bare = Ledger()
+    bare.define("kit.toml")
+    bare.client("kit")
+    for months in ("0", "1201", "-1", "six"):
+        bare.refused("contract", "start", "kit", "--plan", "kit-hours-15", "--from", "2026-01", "--months", months,
+                     code=2, says="months")
+    bare.ok("contract", "start", "kit", "--plan", "kit-hours-15", "--from", "2026-01", "--months", "12")
+
+
+@test
+def test_control_characters_in_user_text_are_printed_escaped():
+    """Task, note, staff, ref and reason are stored as given but every table and line for
+    people shows their control characters escaped (\\xNN): no terminal escape code reaches
+    the terminal raw. --json keeps the exact text."""
+    lg = kit_ledger()
+    task = "T-1\x1b[31mRED\x1b[0m"
+    note = "bell\x07 and\rCR\x9b"
+    out = lg.ok("log", "kit", "1h", "--kind", "support", "--at", "2026-04-06T12:00", "--task", task,
+                "--note", note, "--staff", "ann\x1b]0;title\x07")
+    lg.ok("pay", "kit", "100", "--ref", "inv\x1b[2J-1")
+    outputs = {
+        "log": out,
+        "report": lg.ok("report", "kit", "2026-04"),
+        "history": lg.ok("history", "kit"),
+        "balance": lg.ok("balance", "kit"),
+        "void": lg.ok("void", "kit", lg.json("report", "kit", "2026-04")["entries"][0]["id"], "--reason", "dup\x1b[1A"),
+    }
+    for name, text in outputs.items():
+        for bad in ("\x1b", "\x07", "\r", "\x9b", "\u009b"):
+            check(bad not in text, f"`{name}` printed {bad!r} raw: {text!r}")
+    check("T-1\\x1b[31mRED" in outputs["report"], f"report shows the task escaped: {outputs['report']!r}")
+    logged = [json.loads(x) for x in lg.ok("--json", "history", "kit").splitlines()]
+    eq([e["task"] for e in logged if e["type"] == "work_logged"], [task], "--json keeps the exact task")
+    p = lg.run("log", "no\x1bclient", "1h", "--kind", "support")
+    check(p.returncode != 0 and "\x1b" not in p.stderr, f"an error echoing user text is escaped: {p.stderr!r}")
 
 
 def main():

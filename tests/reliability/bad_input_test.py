@@ -151,6 +151,9 @@ def run(binary, src, tmp, verbose):
          if not name.startswith(("toggl-", "kimai-", "harvest-"))]
 
     big = "x" * 120000  # one argv string is at most 128 KiB (MAX_ARG_STRLEN)
+    # The seq of acme's work entry T2 (a real entry: the void rows must fail on the reason alone).
+    t2_seq = [json.loads(line)["seq"] for line in hb("--json", "history", "acme", check=True).stdout.decode().splitlines()
+              if json.loads(line).get("task") == "T2"][0]
     log = ["log", "acme"]
     dev = ["--kind", "development", "--at", "2025-02-12T10:00"]
     add = ["client", "add"]
@@ -236,6 +239,20 @@ def run(binary, src, tmp, verbose):
         ("unknown command", ["frobnicate"]),
         ("missing argument", ["log"]),
         ("unknown option", ["log", "acme", "1h", "--kind", "development", "--colour", "red"]),
+        # empty and absurd flag values (issue 14, item 12): each would be written otherwise
+        ("--at empty (pay)", ["pay", "acme", "100", "--at", ""]),
+        ("--at empty (log)", log + ["1h", "--kind", "development", "--at", ""]),
+        ("--at blank (pay)", ["pay", "acme", "100", "--at", "   "]),
+        ("--actor empty", ["--actor", ""] + log + ["1h"] + dev),
+        ("--actor blank", ["--actor", "  "] + log + ["1h"] + dev),
+        ("--actor 129 bytes", ["--actor", "a" * 129] + log + ["1h"] + dev),
+        ("--actor 100 kB", ["--actor", "a" * 100000] + log + ["1h"] + dev),
+        ("--actor with a terminal escape", ["--actor", "ann\x1b[2J"] + log + ["1h"] + dev),
+        ("void --reason blank", ["void", "acme", str(t2_seq), "--reason", "   "]),
+        ("void --reason empty", ["void", "acme", str(t2_seq), "--reason", ""]),
+        ("adjust --reason blank", ["adjust", "acme", "--charge", "50", "--reason", "\t"]),
+        ("contract --months 0", ["contract", "start", "bare", "--plan", "1c-start", "--from", "2025-01", "--months", "0"]),
+        ("contract --months 1201", ["contract", "start", "bare", "--plan", "1c-start", "--from", "2025-01", "--months", "1201"]),
     ] + csv_cases
 
     def snapshot():

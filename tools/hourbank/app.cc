@@ -1,4 +1,6 @@
 #include "tools/hourbank/app.h"
+#include "tools/hourbank/escape.h"
+#include "tools/hourbank/flag_checks.h"
 
 #include <chrono>
 #include <cstdio>
@@ -120,6 +122,8 @@ AppendOutcome App::Append(const std::string& stream, Decision& decision, uint32_
   req.expected_version = expected_version;
   req.idempotency_key = key;
   if (!key.empty()) req.request_digest = ledger::Digest(stream + '\0' + request_text);
+  // $USER may be empty or odd where --actor was not given (the flag itself is checked).
+  if (const std::string problem = ActorProblem(actor); !problem.empty()) Fail(Code::kInvalid, problem);
   for (ledger::EventDraft& d : decision.events) {
     d.root().setActor(actor);
     if (!key.empty()) d.root().setIdempotencyKey(key);
@@ -131,16 +135,53 @@ AppendOutcome App::Append(const std::string& stream, Decision& decision, uint32_
   return out;
 }
 
+std::string ScopedKey(std::string_view client_id, std::string_view actor, std::string_view key) {
+  std::string scope(client_id);
+  scope += '\0';
+  scope += actor;
+  return "@" + ledger::HexOf(ledger::Digest(scope)).substr(0, 16) + ":" + std::string(key);
+}
+
+std::string_view UserKey(std::string_view stored) {
+  if (stored.size() < kScopedKeyPrefixBytes || stored[0] != '@' || stored[kScopedKeyPrefixBytes - 1] != ':')
+    return stored;
+  for (size_t i = 1; i + 1 < kScopedKeyPrefixBytes; ++i) {
+    const char c = stored[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return stored;
+  }
+  return stored.substr(kScopedKeyPrefixBytes);
+}
+
 AppendOutcome App::DecideAndAppend(const std::string& client_id,
                                    const std::function<Result<Decision>(const ClientState&)>& decide,
-                                   const std::string& key, const std::string& request_text, std::string* summary) {
+                                   const std::string& user_key, const std::string& request_text, std::string* summary) {
+  // The key as stored: scoped per client and actor (ScopedKey, app.h).
+  if (user_key.size() > kUserKeyBytesMax)
+    Fail(Code::kInvalid, fmt::format("the idempotency key is {} bytes; at most {} bytes, use a shorter key",
+                                     user_key.size(), kUserKeyBytesMax));
+  const std::string key = user_key.empty() ? std::string() : ScopedKey(client_id, actor, user_key);
   // An idempotent retry answers from the first attempt before deciding again: the state may
   // have moved on (the entry exists now), and the same key must give the same answer.
   if (!key.empty()) {
     auto rec = Must(log().LookupKey(key));
+    if (!rec) {
+      // A ledger written before keys were scoped stores the key as given: it is the same
+      // request's key only when its events are this client's and this actor's.
+      auto legacy = Must(log().LookupKey(user_key));
+      if (legacy) {
+        bool mine = false;
+        Must(log().Scan(legacy->first_seq, legacy->first_seq, [&](const ledger::EventView& v) {
+          auto sv = [](capnp::Text::Reader t) { return std::string_view(t.cStr(), t.size()); };
+          mine = sv(v.event.getClientId()) == client_id && sv(v.event.getActor()) == actor &&
+                 sv(v.event.getIdempotencyKey()) == user_key;
+          return false;
+        }));
+        if (mine) rec = legacy;
+      }
+    }
     if (rec) {
       if (rec->request_digest != ledger::Digest(client_id + '\0' + request_text))
-        Fail(Code::kConflict, fmt::format("idempotency key '{}' was used for another request; use a new key", key));
+        Fail(Code::kConflict, fmt::format("idempotency key '{}' was used for another request; use a new key", user_key));
       AppendOutcome out;
       if (summary) {
         // The same answer as the first attempt: decide again against the client as it was
@@ -186,7 +227,7 @@ AppendOutcome App::DecideAndAppend(const std::string& client_id,
 
 void App::PrintJson(const nlohmann::json& j) const { std::cout << j.dump() << '\n'; }
 
-void App::Say(const std::string& line) const { std::cout << line << '\n'; }
+void App::Say(const std::string& line) const { std::cout << TerminalLines(line) << '\n'; }
 
 ClientState LoadClientAt(App& app, const std::string& client, const std::string& as_of, const std::string& known_at,
                          int64_t* at_out, bool retain_entries) {

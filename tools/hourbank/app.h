@@ -142,6 +142,19 @@ projections::ClientState LoadClientAt(App& app, const std::string& client, const
 // message; an unregistered client is reported as unknown.
 int64_t ParseMoneyFor(const projections::ClientState& state, const std::string& text, const char* what);
 
+// Idempotency keys given by people (--key, "key" in a server body) are scoped per client and
+// actor (issue 14, item 13; docs/api.md): the ledger stores
+//   "@" + the first 16 hex digits of BLAKE2b-256(client \0 actor) + ":" + key
+// so one user's key never answers (or blocks with 409) another user's request. The stored form
+// has no control bytes and fits the ledger's 128-byte key limit: a user key is at most
+// kUserKeyBytesMax bytes. Import keys ("import:CLIENT:FILE:LINE") are built by hourbank and stay
+// unscoped on purpose (a file imported twice by two people is still imported once).
+inline constexpr size_t kScopedKeyPrefixBytes = 18;   // "@" + 16 hex + ":"
+inline constexpr size_t kUserKeyBytesMax = 128 - kScopedKeyPrefixBytes;
+std::string ScopedKey(std::string_view client_id, std::string_view actor, std::string_view key);
+// The key as the user gave it: `stored` without a ScopedKey prefix (an unscoped key as is).
+std::string_view UserKey(std::string_view stored);
+
 // Parses a time flag in the client's zone (or UTC), failing with a clear message.
 int64_t ParseTimeFlag(const std::string& text, const projections::Zone& zone, const char* flag);
 uint32_t ParseMonthFlag(const std::string& text, const char* flag);

@@ -37,6 +37,7 @@
 #include <sodium.h>
 
 #include "tools/hourbank/commands.h"
+#include "tools/hourbank/escape.h"
 #include "tools/hourbank/progress.h"
 #include "tools/hourbank/views.h"
 
@@ -435,18 +436,6 @@ void RunVerify(App& app, const std::string& pub_file) {
 
 // ---- export ------------------------------------------------------------------------------
 
-// RFC 4180: quote a field holding a comma, quote, CR or LF; double the quotes inside.
-std::string Csv(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
 // "YYYY-MM-DD" of the first / last day of a month.
 std::string FirstDay(uint32_t month) { return fmt::format("{:04}-{:02}-01", month / 100, month % 100); }
 std::string LastDay(uint32_t month) {
@@ -589,7 +578,7 @@ void ExportCsv(App& app, const std::vector<std::string>& clients, uint64_t from_
       std::string line;
       for (size_t i = 0; i < f.size(); ++i) {
         if (i) line += ',';
-        line += Csv(f[i]);
+        line += CsvCell(f[i]);  // RFC 4180 + OWASP formula prefix (escape.h)
       }
       out << line << "\r\n";
       return true;
@@ -638,7 +627,7 @@ void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostre
       } else if (b.isPaymentReceived()) {
         auto p = b.getPaymentReceived();
         out << fmt::format("{} payment #{}{}\n    cash:{}  {}\n    {}:paid  {}\n\n", date, v.seq,
-                           p.getRef().size() ? " ref " + Str(p.getRef()) : "", id, money(p.getAmountMinor()), a,
+                           p.getRef().size() ? " ref " + HledgerText(Str(p.getRef())) : "", id, money(p.getAmountMinor()), a,
                            money(-p.getAmountMinor()));
       }
       return true;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "tools/hourbank/commands.h"
+#include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/progress.h"
 #include "tools/hourbank/views.h"
 
@@ -20,8 +21,8 @@ struct TimeArgs {
 };
 
 void AddTimeOptions(CLI::App* cmd, TimeArgs& t) {
-  cmd->add_option("--as-of", t.as_of, "business time: the state at that moment, from everything known now");
-  cmd->add_option("--known-at", t.known_at, "recorded time: only what had been recorded by then");
+  cmd->add_option("--as-of", t.as_of, "business time: the state at that moment, from everything known now")->check(TimeGiven("--as-of"));
+  cmd->add_option("--known-at", t.known_at, "recorded time: only what had been recorded by then")->check(TimeGiven("--known-at"));
 }
 
 ClientState LoadWithTime(App& app, const std::string& client, const TimeArgs& t, int64_t* as_of_out,
@@ -101,7 +102,7 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
                                              "  e.g. hourbank history acme --json --from-seq 100");
   hist->add_option("CLIENT", ha->client)->required();
   hist->add_option("--from-seq", ha->from_seq, "start at this seq");
-  hist->add_option("--known-at", ha->known_at, "only events recorded by then");
+  hist->add_option("--known-at", ha->known_at, "only events recorded by then")->check(TimeGiven("--known-at"));
   hist->callback([&app, ha] {
     ClientState probe = app.LoadClient(ha->client, {.retain_entries = false});
     if (!probe.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", ha->client));

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "tools/hourbank/commands.h"
+#include "tools/hourbank/escape.h"
+#include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
@@ -88,7 +90,7 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
     if (app.json) app.PrintJson({{"id", *show_id}, {"version", v->version}, {"seq", v->seq}, {"toml", v->spec_toml}});
     else {
       app.Say(fmt::format("# {} version {} (defined in event #{})", *show_id, v->version, v->seq));
-      std::fputs(v->spec_toml.c_str(), stdout);
+      std::fputs(TerminalLines(v->spec_toml).c_str(), stdout);
     }
   });
 
@@ -140,7 +142,8 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
   start->add_option("--plan", sa->plan, "plan id")->required();
   start->add_option("--plan-version", sa->version, "pin an older version (default: latest)");
   start->add_option("--from", sa->from, "first month, YYYY-MM")->required();
-  start->add_option("--months", sa->months, "term in months (default: the plan's minimum term)");
+  start->add_option("--months", sa->months, "term in months, 1-1200 (default: the plan's minimum term)")
+      ->check(MonthsInRange("--months", 1200, "leave --months out for the plan's minimum term"));
   start->add_option("--prepaid", sa->prepaid, "months paid in advance (prepayment discount)");
   start->add_flag("--timely", sa->timely, "timely conclusion or renewal (discount)");
   start->add_option("--units", sa->units, "licences, for plans priced per licence");

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "tools/hourbank/commands.h"
+#include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/progress.h"
 #include "tools/hourbank/views.h"
 
@@ -76,7 +77,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   log->add_option("--count", la->count, "item work: how many items");
   log->add_option("--task", la->task, "task id");
   log->add_option("--staff", la->staff, "who did the work (default: $USER)");
-  log->add_option("--at", la->at, "when the work was done, ISO 8601 (default: now; client's zone without an offset)");
+  log->add_option("--at", la->at, "when the work was done, ISO 8601 (default: now; client's zone without an offset)")->check(TimeGiven("--at"));
   log->add_flag("--urgent", la->urgent, "urgent surcharge");
   auto* oh = log->add_flag("--off-hours", la->off_hours, "outside working hours (default: the plan's calendar decides)");
   auto* ih = log->add_flag("--in-hours", la->in_hours, "within working hours");
@@ -141,7 +142,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
                                               "  e.g. hourbank accept acme --task T-17 --at 2026-02-02");
   accept->add_option("CLIENT", aa->client)->required();
   accept->add_option("--task", aa->task, "task id")->required();
-  accept->add_option("--at", aa->at, "when it was accepted (default: now)");
+  accept->add_option("--at", aa->at, "when it was accepted (default: now)")->check(TimeGiven("--at"));
   accept->add_flag("--late", aa->late, "book an acceptance dated in a closed month into the first open month");
   accept->callback([&app, aa] {
     std::string summary;
@@ -159,7 +160,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
                                         "  e.g. hourbank void acme 42 --reason \"logged twice\"");
   vd->add_option("CLIENT", va->client)->required();
   vd->add_option("ENTRY", va->entry, "entry id (as printed by log and report)")->required();
-  vd->add_option("--reason", va->reason, "why")->required();
+  vd->add_option("--reason", va->reason, "why")->required()->check(NotBlank("--reason", "logged twice"));
   vd->add_option("--key", va->key, "idempotency key");
   vd->callback([&app, va] {
     std::string summary;
@@ -180,7 +181,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   buy->add_option("--expires", ba->expires, "last day the block can be used, YYYY-MM-DD (default: never)");
   auto* addon = buy->add_option("--addon", ba->addon, "add-on id from the client's plan");
   buy->add_option("--month", ba->month, "month the add-on is for, YYYY-MM");
-  buy->add_option("--at", ba->at, "purchase time (default: now)");
+  buy->add_option("--at", ba->at, "purchase time (default: now)")->check(TimeGiven("--at"));
   buy->add_option("--key", ba->key, "idempotency key");
   hours->excludes(addon);
   buy->callback([&app, ba] {
@@ -215,7 +216,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   pay->add_option("CLIENT", pa->client)->required();
   pay->add_option("AMOUNT", pa->amount, "in the client's currency, e.g. 2000 or 2000.50")->required();
   pay->add_option("--ref", pa->ref, "reference");
-  pay->add_option("--at", pa->at, "when it was received (default: now)");
+  pay->add_option("--at", pa->at, "when it was received (default: now)")->check(TimeGiven("--at"));
   pay->add_option("--key", pa->key, "idempotency key");
   pay->callback([&app, pa] {
     std::string summary;
@@ -235,7 +236,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   adj->add_option("--penalty", ja->penalty, "amount");
   adj->add_option("--credit", ja->credit, "amount");
   adj->add_option("--charge", ja->charge, "amount");
-  adj->add_option("--reason", ja->reason, "why")->required();
+  adj->add_option("--reason", ja->reason, "why")->required()->check(NotBlank("--reason", "SLA breach in March"));
   adj->add_option("--month", ja->month, "month (default: the first open month)");
   adj->add_option("--key", ja->key, "idempotency key");
   adj->callback([&app, ja] {
@@ -319,7 +320,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     sub->add_option("ID", ia->id, "incident id")->required();
     sub->add_option("--priority", ia->priority, "1 (highest) to 4");
     sub->add_option("--title", ia->title, "short description");
-    sub->add_option("--at", ia->at, "when (default: now)");
+    sub->add_option("--at", ia->at, "when (default: now)")->check(TimeGiven("--at"));
     const IncidentAction act = action;
     sub->callback([&app, ia, act] {
       if ((act == IncidentAction::kOpen || act == IncidentAction::kReprioritize) && ia->priority == 0)

@@ -9,6 +9,8 @@
 #include <kj/exception.h>
 
 #include "tools/hourbank/commands.h"
+#include "tools/hourbank/escape.h"
+#include "tools/hourbank/flag_checks.h"
 
 namespace {
 
@@ -24,6 +26,7 @@ void PrintError(const std::string& message) {
   std::string one_line = message;
   for (char& c : one_line)
     if (c == '\n' || c == '\r') c = ' ';
+  one_line = hourbank::cli::TerminalSafe(one_line);  // user text in a message never reaches the terminal raw
   std::fprintf(stderr, "hourbank: error: %s\n", one_line.c_str());
 }
 
@@ -49,6 +52,7 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("HOURBANK_SERVER")) app.server_url = v;
   if (const char* v = std::getenv("HOURBANK_TOKEN")) app.token = v;
   if (const char* v = std::getenv("USER")) app.actor = v;
+  if (app.actor.empty()) app.actor = "unknown";  // no $USER (e.g. a container): still a valid actor
   if (const char* v = std::getenv("HOURBANK_NOW")) {
     auto t = hourbank::projections::ParseTime(v, hourbank::projections::Zone::Utc());
     if (!t.ok()) {
@@ -66,7 +70,7 @@ int main(int argc, char** argv) {
   cli.add_option("--ledger", app.ledger_dir, "ledger directory (env HOURBANK_LEDGER; default ./hourbank-ledger)");
   cli.add_option("--server", app.server_url, "talk to `hourbank serve` at this URL (env HOURBANK_SERVER)");
   cli.add_option("--token", app.token, "bearer token for --server (env HOURBANK_TOKEN)");
-  cli.add_option("--actor", app.actor, "who is acting, recorded on every event (default: $USER)");
+  cli.add_option("--actor", app.actor, "who is acting, recorded on every event (default: $USER; 1-128 bytes)")->check(ActorCheck());
   cli.add_flag("--json", app.json, "exact JSON output for programs");
   cli.add_flag("--nosync", app.nosync, "do not fsync appends (bulk loads only: unsafe on power loss)");
 

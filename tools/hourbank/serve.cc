@@ -40,6 +40,7 @@
 
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/conn.h"
+#include "tools/hourbank/escape.h"
 #include "tools/hourbank/requests.h"
 #include "tools/hourbank/rpc.h"
 #include "tools/hourbank/serve.h"
@@ -542,7 +543,7 @@ class Server final : public RpcBackend {
         if (post && p.size() == 4 && what == "work") {
           route = "/v1/clients/{id}/work";
           require(Need::kStaffWrite);
-          return JsonReply(200, LogWorkRoute(app, r, client));
+          return JsonReply(200, LogWorkRoute(app, r, client, caller));
         }
         if (post && p.size() == 4 && what == "accept") {
           route = "/v1/clients/{id}/accept";
@@ -649,9 +650,15 @@ class Server final : public RpcBackend {
   }
 
   // POST work: the body as `hourbank log`'s flags; the answer as `hourbank log --json`.
-  json LogWorkRoute(App& app, const Request& r, const std::string& client) {
+  json LogWorkRoute(App& app, const Request& r, const std::string& client, const Caller& caller) {
     json body = ParseBody(r);
     const WorkBody parsed = ParseWorkBody(body, app.actor);
+    // docs/api.md "Who did the work": a staff token logs its own work ("staff" left out or
+    // its own name); only an admin token may log work for someone else (issue 14, item 13).
+    if (caller.role == schemas::Role::STAFF && parsed.work.staff != caller.name)
+      throw RoleFailure{fmt::format("the token '{}' (staff) may log only its own work, not \"staff\": \"{}\"; leave "
+                                    "\"staff\" out, or log it with an admin token",
+                                    caller.name, TerminalSafe(parsed.work.staff))};
     const projections::LogWork& w = parsed.work;
     const std::string& at = parsed.at;
     const std::string& key = parsed.key;

@@ -1,4 +1,6 @@
 #include "tools/hourbank/views.h"
+#include "tools/hourbank/escape.h"
+#include "tools/hourbank/app.h"
 
 #include <algorithm>
 
@@ -77,7 +79,12 @@ json DynamicToJson(const capnp::DynamicValue::Reader& v) {
 
 std::string MonthText(uint32_t month) { return month ? projections::FormatMonth(month) : std::string("-"); }
 
-std::string Table(const std::vector<std::vector<std::string>>& rows) {
+std::string Table(const std::vector<std::vector<std::string>>& raw_rows) {
+  // User text (task, note, staff, actor …) is shown escaped: no control character reaches the
+  // terminal, and the widths are those of what is printed.
+  std::vector<std::vector<std::string>> rows = raw_rows;
+  for (auto& r : rows)
+    for (std::string& cell : r) cell = TerminalSafe(cell);
   std::vector<size_t> width;
   auto display_len = [](const std::string& s) {
     size_t n = 0;
@@ -145,7 +152,10 @@ json BalanceJson(const ClientState& s, int64_t at_us) {
   return j;
 }
 
-std::string BalanceText(const json& b) {
+static std::string BalanceTextUnescaped(const json& b);
+// Every line escaped for the terminal (user text inside: tasks, notes, titles).
+std::string BalanceText(const json& b) { return TerminalLines(BalanceTextUnescaped(b)); }
+std::string BalanceTextUnescaped(const json& b) {
   const std::string cur = b["currency"];
   std::string out = fmt::format("{} — {} ({} v{}){}\n", b["client"].get<std::string>(), b["month"].get<std::string>(),
                                 b["plan"].get<std::string>(), b["plan_version"].get<uint32_t>(),
@@ -189,7 +199,10 @@ json InvoiceJson(const ClientState& s, uint32_t month) {
           {"closed", ev.invoice.closed}};
 }
 
-std::string InvoiceText(const json& inv) {
+static std::string InvoiceTextUnescaped(const json& inv);
+// Every line escaped for the terminal (user text inside: tasks, notes, titles).
+std::string InvoiceText(const json& inv) { return TerminalLines(InvoiceTextUnescaped(inv)); }
+std::string InvoiceTextUnescaped(const json& inv) {
   const std::string cur = inv["currency"];
   std::string out = fmt::format("invoice {} {}{}\n", inv["client"].get<std::string>(), inv["month"].get<std::string>(),
                                 inv["closed"].get<bool>() ? " (closed)" : " (open: may still change)");
@@ -230,7 +243,10 @@ json BurnedJson(const ClientState& s, uint32_t from, uint32_t to) {
   return {{"client", s.id()}, {"months", months}, {"total_expired_minutes", total_expired}};
 }
 
-std::string BurnedText(const json& b) {
+static std::string BurnedTextUnescaped(const json& b);
+// Every line escaped for the terminal (user text inside: tasks, notes, titles).
+std::string BurnedText(const json& b) { return TerminalLines(BurnedTextUnescaped(b)); }
+std::string BurnedTextUnescaped(const json& b) {
   std::vector<std::vector<std::string>> rows = {
       {"month", "included", "used", "reserve", "blocks", "overage", "carried", "expired", "reserve end", ""}};
   for (const auto& m : b["months"])
@@ -261,7 +277,10 @@ json ReportJson(const ClientState& s, uint32_t month) {
   return {{"client", s.id()}, {"month", MonthText(month)}, {"currency", s.currency()}, {"entries", entries}};
 }
 
-std::string ReportText(const json& r) {
+static std::string ReportTextUnescaped(const json& r);
+// Every line escaped for the terminal (user text inside: tasks, notes, titles).
+std::string ReportText(const json& r) { return TerminalLines(ReportTextUnescaped(r)); }
+std::string ReportTextUnescaped(const json& r) {
   std::vector<std::vector<std::string>> rows = {{"id", "when", "staff", "task", "kind", "time", "paid by"}};
   for (const auto& e : r["entries"]) {
     const std::string at = e["at"].get<std::string>().substr(0, 16);
@@ -287,7 +306,12 @@ json EventJson(uint64_t seq, schemas::Event::Reader event, const projections::Zo
             {"effective_at", zone.FormatIso(event.getEffectiveAtUs())},
             {"client", std::string(event.getClientId().cStr())},
             {"actor", std::string(event.getActor().cStr())}};
-  if (event.getIdempotencyKey().size()) j["key"] = std::string(event.getIdempotencyKey().cStr());
+  if (event.getIdempotencyKey().size()) {
+    // The key as the user gave it; the stored form is scoped per client and actor (app.h).
+    const std::string stored(event.getIdempotencyKey().cStr(), event.getIdempotencyKey().size());
+    j["key"] = std::string(UserKey(stored));
+    if (stored.size() != j["key"].get<std::string>().size()) j["key_stored"] = stored;
+  }
   capnp::DynamicStruct::Reader body = capnp::toDynamic(event).get("body").as<capnp::DynamicStruct>();
   KJ_IF_MAYBE(f, body.which()) {
     json fields = DynamicToJson(body.get(*f));
@@ -333,7 +357,10 @@ json SlaJson(const ClientState& s, uint32_t month, int64_t now_us) {
           {"compliance_basis_points", r.compliance_basis_points}};
 }
 
-std::string SlaText(const json& j) {
+static std::string SlaTextUnescaped(const json& j);
+// Every line escaped for the terminal (user text inside: tasks, notes, titles).
+std::string SlaText(const json& j) { return TerminalLines(SlaTextUnescaped(j)); }
+std::string SlaTextUnescaped(const json& j) {
   std::string out = fmt::format("SLA {} {}{}\n", j["client"].get<std::string>(), j["month"].get<std::string>(),
                                 j["has_sla"].get<bool>() ? " (" + j["plan"].get<std::string>() + ")" : " (the plan has no SLA)");
   std::vector<std::vector<std::string>> rows = {{"incident", "P", "reaction", "target", "resolution", "target", ""}};
