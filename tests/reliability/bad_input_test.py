@@ -368,6 +368,33 @@ def run_server_rows(binary, env, token, verbose):
         status = int(headers.split(b" ")[1]) if headers.startswith(b"HTTP/") else 0
         return status, body
 
+    def raw_request(extra_headers, body=b"", target=None):
+        # A hand-made request (framing urllib cannot send): `extra_headers` after Host and
+        # Authorization; the answer's status and body.
+        def send(method, path, raw, auth):
+            host, port = url[len("http://"):].rsplit(":", 1)
+            with socket.create_connection((host, int(port)), timeout=30) as sock:
+                head = "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n" % (method, target or path, host, auth)
+                sock.sendall(head.encode() + extra_headers + b"\r\n" + body)
+                data = b""
+                try:
+                    while True:
+                        chunk = sock.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                        headers, sep, rest = data.partition(b"\r\n\r\n")
+                        if sep:
+                            length = [int(x.split(b":")[1]) for x in headers.split(b"\r\n")
+                                      if x.lower().startswith(b"content-length:")]
+                            if length and len(rest) >= length[0]:
+                                break
+                except OSError:
+                    pass
+            headers, _, rest = data.partition(b"\r\n\r\n")
+            return (int(headers.split(b" ")[1]) if headers.startswith(b"HTTP/") else 0), rest
+        return send
+
     def state():
         st, body = call("GET", "/healthz")
         head = json.loads(body)["head_seq"] if st == 200 else None
@@ -422,6 +449,28 @@ def run_server_rows(binary, env, token, verbose):
         ("server unknown route", "POST", "/v1/clients/acme/frobnicate", j({})),
         ("server missing token", "POST", work, j(dict(dev, minutes=10)), None),
         ("server unknown token", "POST", work, j(dict(dev, minutes=10)), "hbt_nope"),
+        # Issue 14: hostile requests (each once crashed the server, was accepted, or leaked internals).
+        ("server client id invalid UTF-8 (work)", "POST", "/v1/clients/%FF/work", j(dict(dev, minutes=10))),
+        ("server client id invalid UTF-8 (balance)", "GET", "/v1/clients/%FF/balance", None),
+        ("server month invalid UTF-8", "GET", "/v1/clients/acme/invoices/%FF", None),
+        ("server as_of invalid UTF-8", "GET", "/v1/clients/acme/balance?as_of=%FF", None),
+        ("server known_at invalid UTF-8", "GET", "/v1/clients/acme/balance?known_at=%C3%28", None),
+        ("server from invalid UTF-8", "GET", "/v1/clients/acme/burned?from=%ED%A0%80", None),
+        ("server revoke name invalid UTF-8", "POST", "/v1/tokens/%FF/revoke", j({})),
+        ("server JSON nested 100000 deep", "POST", work,
+         b'{"kind":"development","minutes":10,"x":' + b"[" * 100000 + b"]" * 100000 + b"}"),
+        ("server JSON nested 33 deep", "POST", work, b'{"x":' + b"[" * 32 + b"]" * 32 + b"}"),
+        ("server unknown work field (urgnet)", "POST", work, j(dict(dev, minutes=10, urgnet=True))),
+        ("server unknown pay field", "POST", "/v1/clients/acme/pay", j({"amount": "100", "refernce": "x"})),
+        ("server two Content-Length", "POST", work, None, token,
+         raw_request(b"Content-Length: 2\r\nContent-Length: 3\r\n", b"{}")),
+        ("server unknown Transfer-Encoding", "POST", work, None, token,
+         raw_request(b"Transfer-Encoding: gzip\r\n", b"{}")),
+        ("server chunked body over 1 MiB", "POST", work, None, token,
+         raw_request(b"Transfer-Encoding: chunked\r\n",
+                     b"".join(b"10000\r\n" + b"x" * 65536 + b"\r\n" for _ in range(17)) + b"0\r\n\r\n")),
+        ("server URL of 200 KB", "GET", "/healthz", None, token,
+         raw_request(b"Connection: close\r\n", b"", "/v1/clients/acme/balance?x=" + "a" * 200000)),
     ]
     failed = 0
     try:
