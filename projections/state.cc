@@ -552,13 +552,18 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
                                FormatMinutes(reserve_after_close_)));
     reserve_after_close_ = std::max<int64_t>(0, reserve_after_close_ - minutes);
   } else if (bucket == schemas::Bucket::BLOCK) {
-    auto it = block_left_after_close_.find(block_seq);
-    if (it == block_left_after_close_.end() || it->second != minutes) {
-      Problem(seq, fmt::format("{}: {} of block #{} expired, which does not match what was left", FormatMonth(month),
-                               FormatMinutes(minutes), block_seq));
-      if (it == block_left_after_close_.end()) return;
+    // Minutes left: as the last close left them, or as bought when bought after it.
+    auto bit = block_index_.find(block_seq);
+    if (bit == block_index_.end()) {
+      Problem(seq, fmt::format("{}: hours of unknown block #{} expired", FormatMonth(month), block_seq));
+      return;
     }
-    it->second = std::max<int64_t>(0, it->second - minutes);
+    auto it = block_left_after_close_.find(block_seq);
+    const int64_t left = it != block_left_after_close_.end() ? it->second : blocks_[bit->second].minutes;
+    if (left != minutes)
+      Problem(seq, fmt::format("{}: {} of block #{} expired, {} was left", FormatMonth(month), FormatMinutes(minutes),
+                               block_seq, FormatMinutes(left)));
+    block_left_after_close_[block_seq] = std::max<int64_t>(0, left - minutes);
   } else {
     Problem(seq, fmt::format("{}: allowance cannot expire after the month closed", FormatMonth(month)));
   }
