@@ -13,6 +13,9 @@ std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size());
 constexpr int64_t kMinutesMax = 10000LL * 60;      // one entry or block: at most 10 000 hours
 constexpr int64_t kCountMax = 100000;              // one item entry
 constexpr int64_t kMoneyMax = 10000000000000LL * 100;  // 10^13 major units
+// How far ahead of the clock a time may be: an allowance for clock skew between machines, a
+// duration (not a calendar day, which is added with Zone arithmetic wherever one is meant).
+constexpr int64_t kClockSkewUs = 24LL * 3600 * 1000000;
 
 ledger::EventDraft Draft(int64_t effective_at_us) {
   ledger::EventDraft d;
@@ -391,7 +394,7 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
     if (cmd.minutes != 0) return Error::Invalid(fmt::format("'{}' is counted in items; use --count N, not a duration", cmd.kind));
     if (cmd.count <= 0 || cmd.count > kCountMax) return Error::Invalid("--count must be 1 to 100000");
   }
-  if (cmd.at_us > now_us + 86400LL * 1000000)
+  if (cmd.at_us > now_us + kClockSkewUs)
     return Error::Invalid(fmt::format("work dated {} is in the future; check --at", state.zone().FormatIso(cmd.at_us)));
   if (cmd.task.size() > 200 || cmd.staff.size() > 100 || cmd.note.size() > 2000)
     return Error::Limit("task is limited to 200 characters, staff to 100, note to 2000");
@@ -443,7 +446,7 @@ Result<Decision> DecideAccept(const ClientState& state, const std::string& task,
   if (task.empty()) return Error::Invalid("--task is required: the task the client accepted");
   if (state.PendingForTask(task).empty())
     return Error::Refused(fmt::format("task '{}' of '{}' has no work waiting for acceptance", task, state.id()));
-  if (at_us > now_us + 86400LL * 1000000) return Error::Invalid("acceptance time is in the future; check --at");
+  if (at_us > now_us + kClockSkewUs) return Error::Invalid("acceptance time is in the future; check --at");
   auto booked = BookMonth(state, at_us, late, "the acceptance");
   if (!booked.ok()) return booked.error();
   if (!state.TermsFor(booked.value()))
@@ -662,7 +665,7 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
                                 uint8_t priority, const std::string& title, int64_t at_us, int64_t now_us) {
   HB_TRY(NeedClient(state));
   if (id.empty() || id.size() > 100) return Error::Invalid("the incident id must be 1 to 100 characters");
-  if (at_us > now_us + 86400LL * 1000000) return Error::Invalid("the time is in the future; check --at");
+  if (at_us > now_us + kClockSkewUs) return Error::Invalid("the time is in the future; check --at");
   const auto& incidents = state.incidents();
   auto it = incidents.find(id);
   Decision d;
