@@ -1,16 +1,18 @@
-// Checkpoint format (version 1): one JSON object, UTF-8.
+// Checkpoint format (version 2; version 1 had one contract end, "last_month", for all terms): one JSON object, UTF-8.
 //
 //   checkpoint := { "format": 1, "options": {"retain_entries": bool},
 //                   "registered", "id", "name", "currency", "zone" (IANA name),
 //                   "version" (stream version folded), "last_seq",
-//                   "terms": [terms], "units": [[from_month, units]], "last_month",
+//                   "terms": [terms], "units": [[from_month, units]],
 //                   "entries": [entry], "months": [[month, month_data]],
 //                   "blocks": [block], "last_closed", "reserve_after_close",
 //                   "block_left_after_close": [[seq, minutes]],
-//                   "closed": [[month, month_eval]], "closes": [[month, recorded_close]],
+//                   "closed": [[month, month_eval]],
+//                   "closed_start": [[month, reserve_minutes, [block]]] (retained states),
+//                   "closes": [[month, recorded_close]],
 //                   "pending_close": recorded_close, "pending_close_month",
 //                   "paid_minor", "incidents": [incident], "problems": [[seq, what]] }
-//   terms   := { plan_id, plan_version, plan_toml (canonical), from_month, term_months,
+//   terms   := { plan_id, plan_version, plan_toml (canonical), from_month, last_month, continues, term_months,
 //                prepaid_months, timely, extras: {name: qty} }
 //   Every other record is the struct of projections/state.h with its field names; integers
 //   are JSON integers (int64/uint64 exact), digests are lower-case hex.
@@ -98,13 +100,14 @@ struct CheckpointCodec {
                        {"plan_version", t.plan_version},
                        {"plan_toml", t.plan ? CanonicalToml(*t.plan) : ""},
                        {"from_month", t.from_month},
+                       {"last_month", t.last_month},
+                       {"continues", t.continues},
                        {"term_months", t.term_months},
                        {"prepaid_months", t.prepaid_months},
                        {"timely", t.timely},
                        {"extras", t.extras}});
     j["terms"] = terms;
     j["units"] = s.units_;
-    j["last_month"] = s.last_month_;
     json entries = json::array();
     for (const auto& [seq, e] : s.entries_) {
       json charges = json::array();
@@ -129,6 +132,13 @@ struct CheckpointCodec {
     json closed = json::array();
     for (const auto& [m, ev] : s.closed_) closed.push_back({m, SaveEval(ev)});
     j["closed"] = closed;
+    json closed_start = json::array();
+    for (const auto& [m, start] : s.closed_start_) {
+      json blocks = json::array();
+      for (const Block& b : start.second) blocks.push_back(ToJson(b));
+      closed_start.push_back({m, start.first, blocks});
+    }
+    j["closed_start"] = closed_start;
     json closes = json::array();
     for (const auto& [m, rc] : s.closes_) closes.push_back({m, SaveClose(rc)});
     j["closes"] = closes;
@@ -167,6 +177,8 @@ struct CheckpointCodec {
       if (!plan.ok()) return Error::Corruption("checkpoint plan text does not parse");
       ct.plan = std::make_shared<const PlanSpec>(std::move(plan).value());
       ct.from_month = t["from_month"];
+      ct.last_month = t["last_month"];
+      ct.continues = t["continues"];
       ct.term_months = t["term_months"];
       ct.prepaid_months = t["prepaid_months"];
       ct.timely = t["timely"];
@@ -174,7 +186,6 @@ struct CheckpointCodec {
       s.terms_.push_back(std::move(ct));
     }
     s.units_ = j["units"].get<std::map<uint32_t, uint32_t>>();
-    s.last_month_ = j["last_month"];
     for (const json& e : j["entries"]) {
       Entry x;
       x.seq = e[0];
@@ -211,6 +222,11 @@ struct CheckpointCodec {
     s.reserve_after_close_ = j["reserve_after_close"];
     s.block_left_after_close_ = j["block_left_after_close"].get<std::map<uint64_t, int64_t>>();
     for (const json& c : j["closed"]) s.closed_[c[0].get<uint32_t>()] = RestoreEval(c[1]);
+    for (const json& c : j["closed_start"]) {
+      std::vector<Block> blocks;
+      for (const json& b : c[2]) blocks.push_back(BlockFrom(b));
+      s.closed_start_[c[0].get<uint32_t>()] = {c[1].get<int64_t>(), std::move(blocks)};
+    }
     for (const json& c : j["closes"]) s.closes_[c[0].get<uint32_t>()] = RestoreClose(c[1]);
     s.pending_close_ = RestoreClose(j["pending_close"]);
     s.pending_close_month_ = j["pending_close_month"];

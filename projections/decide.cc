@@ -13,6 +13,9 @@ std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size());
 constexpr int64_t kMinutesMax = 10000LL * 60;      // one entry or block: at most 10 000 hours
 constexpr int64_t kCountMax = 100000;              // one item entry
 constexpr int64_t kMoneyMax = 10000000000000LL * 100;  // 10^13 major units
+// How far ahead of the clock a time may be: an allowance for clock skew between machines, a
+// duration (not a calendar day, which is added with Zone arithmetic wherever one is meant).
+constexpr int64_t kClockSkewUs = 24LL * 3600 * 1000000;
 
 ledger::EventDraft Draft(int64_t effective_at_us) {
   ledger::EventDraft d;
@@ -140,13 +143,6 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
     return Error::Refused(fmt::format("plan '{}' is priced in {} but client '{}' pays in {}; choose a {} plan",
                                       plan.id, plan.currency, state.id(), state.currency(), state.currency()));
   if (!ValidMonth(cmd.from_month)) return Error::Invalid("--from must be a month YYYY-MM");
-  if (state.has_contract()) {
-    const uint32_t last = state.last_month();
-    if (last == 0 || cmd.from_month <= last)
-      return Error::Refused(fmt::format(
-          "client '{}' already has a contract{}; end it first with `hourbank contract end {} --after YYYY-MM`",
-          state.id(), last ? " through " + FormatMonth(last) : "", state.id()));
-  }
   if (cmd.from_month <= state.last_closed_month())
     return Error::Refused(fmt::format("{} is already closed; start the contract in {} or later",
                                       FormatMonth(cmd.from_month), FormatMonth(NextMonth(state.last_closed_month()))));
@@ -155,6 +151,41 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
   if (term != 0 && term < plan.minimum_term_months)
     return Error::Refused(fmt::format("plan '{}' has a minimum term of {} months; pass --months {} or more",
                                       plan.id, plan.minimum_term_months, plan.minimum_term_months));
+  if (!plan.allowed_terms_months.empty() &&
+      std::find(plan.allowed_terms_months.begin(), plan.allowed_terms_months.end(), term) ==
+          plan.allowed_terms_months.end()) {
+    std::string allowed;
+    for (size_t i = 0; i < plan.allowed_terms_months.size(); ++i)
+      allowed += fmt::format("{}{}", i == 0 ? "" : i + 1 == plan.allowed_terms_months.size() ? " or " : ", ",
+                             plan.allowed_terms_months[i]);
+    return Error::Refused(fmt::format("plan '{}' is made and renewed for {} months only, not {}; pass --months {}",
+                                      plan.id, allowed, term ? fmt::format("{}", term) : "open-ended",
+                                      plan.allowed_terms_months.front()));
+  }
+  // A renewal or a later contract appends a term; it may not overlap one that exists.
+  if (term <= 1200) {
+    const uint32_t new_last = term ? AddMonths(cmd.from_month, int32_t(term) - 1) : 0;
+    for (const ContractTerms& t : state.terms()) {
+      const bool overlap = (t.last_month == 0 || t.last_month >= cmd.from_month) &&
+                           (new_last == 0 || new_last >= t.from_month);
+      if (!overlap) continue;
+      auto period = [](uint32_t from, uint32_t last) {
+        return fmt::format("{} … {}", FormatMonth(from), last ? FormatMonth(last) : "open-ended");
+      };
+      const std::string fix =
+          t.last_month != 0 && t.from_month < cmd.from_month
+              ? fmt::format("start the new one in {} or later, or end the current one first with "
+                            "`hourbank contract end {} --after {}`",
+                            FormatMonth(NextMonth(t.last_month)), state.id(), FormatMonth(AddMonths(cmd.from_month, -1)))
+          : t.from_month < cmd.from_month
+              ? fmt::format("end the current one first with `hourbank contract end {} --after {}`", state.id(),
+                            FormatMonth(AddMonths(cmd.from_month, -1)))
+              : fmt::format("start the new one after {}", t.last_month ? FormatMonth(t.last_month) : "the current one ends");
+      return Error::Refused(fmt::format("the new contract {} overlaps the contract {} of '{}'; {}",
+                                        period(cmd.from_month, new_last), period(t.from_month, t.last_month),
+                                        state.id(), fix));
+    }
+  }
   if (term > 1200) return Error::Invalid("--months must be at most 1200");
   if (cmd.prepaid_months > 1200) return Error::Invalid("--prepaid must be at most 1200");
   if (term != 0 && cmd.prepaid_months > term)
@@ -220,6 +251,10 @@ Result<Decision> DecideUnits(const ClientState& state, uint32_t units, uint32_t 
 }
 
 Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, int64_t now_us) {
+  return DecideContractEnd(state, last_month, false, now_us);
+}
+
+Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, bool early, int64_t now_us) {
   HB_TRY(NeedContract(state));
   if (!ValidMonth(last_month) || last_month < state.first_month())
     return Error::Invalid(fmt::format("--after must be a month at or after the contract's start ({})",
@@ -228,12 +263,108 @@ Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month
     return Error::Refused(fmt::format("{} is after the end month {}; months are closed through {}",
                                       FormatMonth(state.last_closed_month()), FormatMonth(last_month),
                                       FormatMonth(state.last_closed_month())));
-  (void)now_us;
+  const ContractTerms* t = state.TermsFor(last_month);
+  if (t == nullptr)
+    return Error::Refused(fmt::format("{} is outside the contract of '{}'; end it at a month it covers",
+                                      FormatMonth(last_month), state.id()));
+  if (t->last_month == last_month && state.last_month() == last_month) {
+    Decision none;  // already so: a no-op, like closing a closed month
+    none.summary = fmt::format("the contract of {} already ends after {}", state.id(), FormatMonth(last_month));
+    return none;
+  }
+  // Work already logged after the end would be left outside every contract.
+  const std::vector<uint64_t> after = state.EntriesAfter(last_month);
+  if (!after.empty()) {
+    std::string ids;
+    for (size_t i = 0; i < after.size() && i < 10; ++i) ids += fmt::format("{}#{}", i ? ", " : "", after[i]);
+    if (after.size() > 10) ids += fmt::format(" and {} more", after.size() - 10);
+    return Error::Refused(fmt::format(
+        "ending the contract of '{}' after {} would leave {} work entr{} outside every contract ({}); "
+        "void them with `hourbank void {} ID --reason ...`, or end later",
+        state.id(), FormatMonth(last_month), after.size(), after.size() == 1 ? "y" : "ies", ids, state.id()));
+  }
+  // The plan's minimum term, counted from the start of the contract (term segment) ending.
+  const PlanSpec& plan = *t->plan;
+  const int32_t months = MonthsBetween(t->from_month, last_month) + 1;
+  const bool before_minimum = plan.minimum_term_months != 0 && months < int32_t(plan.minimum_term_months);
+  int64_t early_charge = 0;
+  uint32_t charge_month = 0;
+  if (before_minimum) {
+    if (!early)
+      return Error::Refused(fmt::format(
+          "plan '{}' has a minimum term of {} months and the contract from {} would last {}; "
+          "end after {} or later, or pass --early (early end on this plan: {})",
+          t->plan_id, plan.minimum_term_months, FormatMonth(t->from_month), months,
+          FormatMonth(AddMonths(t->from_month, int32_t(plan.minimum_term_months) - 1)), EarlyEndName(plan.early_end)));
+    switch (plan.early_end) {
+      case EarlyEnd::kFree: break;
+      case EarlyEnd::kWhenSettled:
+        // "Заказчик вправе прервать действие договора ... лишь при полном исполнении обязательств".
+        if (state.outstanding_minor() > 0)
+          return Error::Refused(fmt::format(
+              "plan '{}' allows an early end only when every invoice is paid; {} is outstanding: record "
+              "the payment with `hourbank pay` first",
+              t->plan_id, FormatMoney(state.outstanding_minor(), state.currency())));
+        break;
+      case EarlyEnd::kPayMinimumTerm: {
+        // The fee (after discounts) of the months left to the minimum term, charged at the end.
+        const Invoice last_invoice = state.InvoiceFor(last_month);
+        int64_t fee = 0;
+        for (const InvoiceLine& l : last_invoice.lines)
+          if (l.code == "fee" || l.code == "discount") fee += l.amount_minor;
+        if (fee <= 0) {
+          // A trial month has no fee: price the months at the plan's fee.
+          fee = plan.fee_minor;
+          for (const Tier& tier : plan.tiers)
+            if (state.UnitsFor(last_month) >= tier.min_units && (tier.max_units == 0 || state.UnitsFor(last_month) <= tier.max_units))
+              fee = tier.unit_price_minor * int64_t(state.UnitsFor(last_month));
+        }
+        early_charge = fee * (int64_t(plan.minimum_term_months) - months);
+        charge_month = state.IsClosed(last_month) ? state.FirstOpenMonth() : last_month;
+        break;
+      }
+    }
+  }
   Decision d;
   ledger::EventDraft draft = Draft(state.zone().MonthEndUs(last_month) - 1);
   draft.root().initBody().initContractEnded().setLastMonth(last_month);
   d.events.push_back(std::move(draft));
-  d.summary = fmt::format("contract of {} ends after {}", state.id(), FormatMonth(last_month));
+  std::string extra;
+  if (state.IsClosed(last_month)) {
+    // The month is already closed: what its close would have expired as the contract's last
+    // month expires now.
+    auto expire = [&](schemas::Bucket bucket, uint64_t block_seq, int64_t minutes) {
+      ledger::EventDraft x = Draft(now_us);
+      auto b = x.root().initBody().initHoursExpired();
+      b.setMonth(last_month);
+      b.setBucket(bucket);
+      b.setBlockSeq(block_seq);
+      b.setMinutes(minutes);
+      d.events.push_back(std::move(x));
+    };
+    int64_t expired = 0;
+    if (state.reserve_after_close() > 0) {
+      expire(schemas::Bucket::RESERVE, 0, state.reserve_after_close());
+      expired += state.reserve_after_close();
+    }
+    for (const auto& [seq, minutes] : state.BlocksLeftAfterClose()) {
+      expire(schemas::Bucket::BLOCK, seq, minutes);
+      expired += minutes;
+    }
+    if (expired > 0) extra += fmt::format("; {} of reserve and prepaid hours expired", FormatMinutes(expired));
+  }
+  if (early_charge > 0) {
+    ledger::EventDraft x = Draft(now_us);
+    auto b = x.root().initBody().initAdjustment();
+    b.setKind(schemas::AdjustmentKind::CHARGE);
+    b.setAmountMinor(early_charge);
+    b.setReason(fmt::format("early end: {} month(s) left of the {}-month minimum term", int64_t(plan.minimum_term_months) - months,
+                            plan.minimum_term_months));
+    b.setMonth(charge_month);
+    d.events.push_back(std::move(x));
+    extra += fmt::format("; early end charged {} in {}", FormatMoney(early_charge, state.currency()), FormatMonth(charge_month));
+  }
+  d.summary = fmt::format("contract of {} ends after {}{}", state.id(), FormatMonth(last_month), extra);
   return d;
 }
 
@@ -263,7 +394,7 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
     if (cmd.minutes != 0) return Error::Invalid(fmt::format("'{}' is counted in items; use --count N, not a duration", cmd.kind));
     if (cmd.count <= 0 || cmd.count > kCountMax) return Error::Invalid("--count must be 1 to 100000");
   }
-  if (cmd.at_us > now_us + 86400LL * 1000000)
+  if (cmd.at_us > now_us + kClockSkewUs)
     return Error::Invalid(fmt::format("work dated {} is in the future; check --at", state.zone().FormatIso(cmd.at_us)));
   if (cmd.task.size() > 200 || cmd.staff.size() > 100 || cmd.note.size() > 2000)
     return Error::Limit("task is limited to 200 characters, staff to 100, note to 2000");
@@ -271,11 +402,14 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
   if (!booked.ok()) return booked.error();
   if (!state.TermsFor(booked.value()))
     return Error::Refused(fmt::format("the first open month {} is outside the contract", FormatMonth(booked.value())));
-  if (state.BlockedAt(now_us) && !cmd.emergency)
-    return Error::Refused(fmt::format(
-        "client '{}' is blocked: {} outstanding past the grace days; record a payment with `hourbank pay`, "
-        "or log emergency work with --emergency",
-        state.id(), FormatMoney(state.outstanding_minor(), state.currency())));
+  if (!cmd.emergency) {
+    const int64_t debt = state.BlockingDebtMinor(now_us);
+    if (debt > 0)
+      return Error::Refused(fmt::format(
+          "client '{}' is blocked: {} unpaid ({} plan rule debt_blocking = \"{}\"); record a payment with "
+          "`hourbank pay`, or log emergency work with --emergency",
+          state.id(), FormatMoney(debt, state.currency()), t->plan_id, DebtBlockingName(t->plan->debt_blocking)));
+  }
   if (kind->unit == Unit::kItem && !kind->included && !kind->price_minor) {
     // A pooled kind with no one-off price can only be done within its slots.
     MonthEval ev = state.Evaluate(booked.value());
@@ -312,7 +446,7 @@ Result<Decision> DecideAccept(const ClientState& state, const std::string& task,
   if (task.empty()) return Error::Invalid("--task is required: the task the client accepted");
   if (state.PendingForTask(task).empty())
     return Error::Refused(fmt::format("task '{}' of '{}' has no work waiting for acceptance", task, state.id()));
-  if (at_us > now_us + 86400LL * 1000000) return Error::Invalid("acceptance time is in the future; check --at");
+  if (at_us > now_us + kClockSkewUs) return Error::Invalid("acceptance time is in the future; check --at");
   auto booked = BookMonth(state, at_us, late, "the acceptance");
   if (!booked.ok()) return booked.error();
   if (!state.TermsFor(booked.value()))
@@ -340,16 +474,21 @@ Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const 
   b.setEntrySeq(entry_seq);
   b.setReason(reason);
   if (e->month != 0 && state.IsClosed(e->month)) {
-    // The entry's month is settled: what it was billed comes back as a credit in the first
-    // open month. Hours it drew in that closed month stay settled.
-    auto entries = state.EntriesFor(e->month);
-    int64_t billed = 0;
-    for (const Entry& x : entries)
-      if (x.seq == entry_seq) billed = x.billed_minor();
+    // The entry's month is settled. The credit is the invoice as it stands (the closed invoice
+    // less earlier voids in that month) minus the same month re-evaluated without the entry,
+    // from the buckets it started with: voiding allowance work moves later overage into the
+    // allowance and that overage is credited. Both sides are whole invoices, each line
+    // rounded once, like the invoice itself. Hours drawn in the closed month stay settled.
+    const auto before = state.ReEvaluateClosedWithout(e->month, 0);
+    const auto without = state.ReEvaluateClosedWithout(e->month, entry_seq);
+    if (!before || !without)
+      return Error::Refused(fmt::format("entry #{} is in closed month {} and the month cannot be re-evaluated here",
+                                        entry_seq, FormatMonth(e->month)));
+    const int64_t credit = std::max<int64_t>(0, before->invoice.total_minor - without->invoice.total_minor);
     b.setCreditMonth(state.FirstOpenMonth());
-    b.setCreditMinor(billed);
+    b.setCreditMinor(credit);
     d.summary = fmt::format("entry #{} voided; {} credited in {}", entry_seq,
-                            FormatMoney(billed, state.currency()), FormatMonth(state.FirstOpenMonth()));
+                            FormatMoney(credit, state.currency()), FormatMonth(state.FirstOpenMonth()));
   } else {
     d.summary = fmt::format("entry #{} voided", entry_seq);
   }
@@ -376,7 +515,16 @@ Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, i
     if (!found) return Error::Invalid(fmt::format("plan '{}' sells no {} block; pass --price", t->plan_id, FormatMinutes(cmd.minutes)));
   }
   if (price < 0 || price > kMoneyMax) return Error::Invalid("--price is out of range");
-  if (cmd.expires_at_us != 0 && cmd.expires_at_us <= cmd.at_us)
+  int64_t expires_at_us = cmd.expires_at_us;
+  if (cmd.expires_day != 0) {
+    // "The last day the block can be used": it ends at the next local midnight (23 or 25 hours
+    // later across a DST change, never a fixed 24 h).
+    if (!ValidMonth(uint32_t(cmd.expires_day / 100)) || cmd.expires_day % 100 < 1 || cmd.expires_day % 100 > 31 ||
+        AddDaysToDate(AddDaysToDate(cmd.expires_day, 1), -1) != cmd.expires_day)
+      return Error::Invalid("--expires must be a date YYYY-MM-DD");
+    expires_at_us = state.zone().DayEndUs(cmd.expires_day);
+  }
+  if (expires_at_us != 0 && expires_at_us <= cmd.at_us)
     return Error::Invalid("--expires must be after the purchase");
   (void)now_us;
   Decision d;
@@ -384,11 +532,11 @@ Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, i
   auto b = draft.root().initBody().initHoursPurchased();
   b.setMinutes(cmd.minutes);
   b.setPriceMinor(price);
-  b.setExpiresAtUs(cmd.expires_at_us);
+  b.setExpiresAtUs(expires_at_us);
   b.setMonth(booked.value());
   d.events.push_back(std::move(draft));
   d.summary = fmt::format("{} block bought for {}{}", FormatMinutes(cmd.minutes), FormatMoney(price, state.currency()),
-                          cmd.expires_at_us ? ", expires " + state.zone().FormatIso(cmd.expires_at_us) : ", never expires");
+                          expires_at_us ? ", usable through " + state.zone().FormatIso(expires_at_us - 1) : ", never expires");
   return d;
 }
 
@@ -517,7 +665,7 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
                                 uint8_t priority, const std::string& title, int64_t at_us, int64_t now_us) {
   HB_TRY(NeedClient(state));
   if (id.empty() || id.size() > 100) return Error::Invalid("the incident id must be 1 to 100 characters");
-  if (at_us > now_us + 86400LL * 1000000) return Error::Invalid("the time is in the future; check --at");
+  if (at_us > now_us + kClockSkewUs) return Error::Invalid("the time is in the future; check --at");
   const auto& incidents = state.incidents();
   auto it = incidents.find(id);
   Decision d;

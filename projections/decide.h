@@ -73,7 +73,12 @@ struct StartContract {
 Result<Decision> DecideContractStart(const ClientState& state, const Catalog& catalog,
                                      const StartContract& cmd, int64_t now_us);
 Result<Decision> DecideUnits(const ClientState& state, uint32_t units, uint32_t from_month, int64_t now_us);
-Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, int64_t now_us);
+// Ends the contract after `last_month`. Refused when logged work would be left outside every
+// contract (naming the entries), and before the plan's minimum term unless `early`; an early
+// end follows the plan's early_end rule (a charge for the months left, or only when settled).
+// Ending at a month already closed expires the reserve and blocks left at once (HoursExpired).
+Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, bool early, int64_t now_us);
+Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, int64_t now_us);  // early = false
 
 struct LogWork {
   std::string kind, task, staff, note;
@@ -94,7 +99,9 @@ Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const 
 struct BuyHours {
   int64_t minutes = 0;
   std::optional<int64_t> price_minor;   // nullopt: the plan's block offer for that size
-  int64_t expires_at_us = 0;            // 0 = never
+  int64_t expires_at_us = 0;            // first instant the block can no longer be used; 0 = never
+  int32_t expires_day = 0;              // or: the last day it can be used (YYYYMMDD, local); its
+                                        // end is computed by calendar arithmetic in the client's zone
   int64_t at_us = 0;
 };
 Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, int64_t now_us);

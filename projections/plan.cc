@@ -14,7 +14,8 @@
 //                  included: id name currency note fee_minor round_to_minor included_minutes
 //                  rollover reserve_cap_minutes unlimited overage_rate_minor urgent_percent
 //                  off_hours_percent timely_discount_percent trial_months minimum_term_months
-//                  grace_days acceptance_required
+//                  grace_days [debt_blocking early_end allowed_terms_months
+//                  timely_min_prepaid_months: only when not at their default] acceptance_required
 //   list-line   := tiers kinds quotas addons prepaid_discounts extras block_offers, each an
 //                  array of inline tables, one entry per line ("[]" when empty); quotas is one
 //                  inline table sorted by pool name. Inside an entry keys keep the documented
@@ -971,7 +972,8 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
                       "included_minutes", "rollover", "reserve_cap_minutes", "unlimited",
                       "overage_rate_minor", "urgent_percent", "off_hours_percent",
                       "timely_discount_percent", "trial_months", "minimum_term_months",
-                      "grace_days", "acceptance_required", "tiers", "kinds", "quotas", "addons",
+                      "grace_days", "debt_blocking", "early_end", "allowed_terms_months",
+                      "timely_min_prepaid_months", "acceptance_required", "tiers", "kinds", "quotas", "addons",
                       "prepaid_discounts", "extras", "block_offers", "calendar", "sla"}));
   PlanSpec plan;
   HB_TRY(in.Missing("id", "give the plan an id, e.g. id = \"agbis\""));
@@ -1057,6 +1059,50 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
   HB_TRY(in.Unsigned("trial_months", 0, kMonthsMax, "months", &plan.trial_months));
   HB_TRY(in.Unsigned("minimum_term_months", 0, kMonthsMax, "months", &plan.minimum_term_months));
   HB_TRY(in.Unsigned("grace_days", 0, kDaysMax, "days", &plan.grace_days));
+  {
+    std::string rule = DebtBlockingName(plan.debt_blocking);
+    HB_TRY(in.String("debt_blocking", 32, &rule));
+    if (rule == "none") plan.debt_blocking = DebtBlocking::kNone;
+    else if (rule == "overdue") plan.debt_blocking = DebtBlocking::kOverdue;
+    else if (rule == "prepaid") plan.debt_blocking = DebtBlocking::kPrepaid;
+    else
+      return in.Fail("debt_blocking", fmt::format("unknown rule \"{}\"", rule),
+                     "use \"none\" (never block), \"overdue\" (an invoice unpaid grace_days after "
+                     "its month) or \"prepaid\" (also unpaid emergency work, at once)");
+  }
+  {
+    std::string rule = EarlyEndName(plan.early_end);
+    HB_TRY(in.String("early_end", 32, &rule));
+    if (rule == "free") plan.early_end = EarlyEnd::kFree;
+    else if (rule == "pay_minimum_term") plan.early_end = EarlyEnd::kPayMinimumTerm;
+    else if (rule == "when_settled") plan.early_end = EarlyEnd::kWhenSettled;
+    else
+      return in.Fail("early_end", fmt::format("unknown rule \"{}\"", rule),
+                     "use \"free\", \"pay_minimum_term\" or \"when_settled\"");
+  }
+  if (const toml::node* node = in.Get("allowed_terms_months"); node != nullptr) {
+    const toml::array* array = node->as_array();
+    if (array == nullptr || array->empty() || array->size() > 24)
+      return in.Fail("allowed_terms_months", "is not a list of 1 to 24 month counts",
+                     "write the terms a contract may have, e.g. allowed_terms_months = [3, 6, 12]");
+    for (size_t i = 0; i < array->size(); ++i) {
+      int64_t months = 0;
+      HB_TRY(in.IntegerNode(fmt::format("{}[{}]", in.Path("allowed_terms_months"), i + 1), *array->get(i), 1,
+                            kMonthsMax, "months", &months));
+      plan.allowed_terms_months.push_back(uint32_t(months));
+    }
+    std::sort(plan.allowed_terms_months.begin(), plan.allowed_terms_months.end());
+    if (std::adjacent_find(plan.allowed_terms_months.begin(), plan.allowed_terms_months.end()) !=
+        plan.allowed_terms_months.end())
+      return in.Fail("allowed_terms_months", "lists a term twice", "list each term once");
+    if (plan.allowed_terms_months.front() < plan.minimum_term_months)
+      return in.Fail("allowed_terms_months",
+                     fmt::format("allows {} months, below minimum_term_months = {}",
+                                 plan.allowed_terms_months.front(), plan.minimum_term_months),
+                     "drop the shorter terms or lower minimum_term_months");
+  }
+  HB_TRY(in.Unsigned("timely_min_prepaid_months", 0, kMonthsMax, "months",
+                     &plan.timely_min_prepaid_months));
   HB_TRY(in.Bool("acceptance_required", &plan.acceptance_required));
   HB_TRY(ParseExtras(in, &plan));
   HB_TRY(ParseBlockOffers(in, &plan));
@@ -1245,6 +1291,24 @@ Result<PlanSpec> ParseCanonicalPlan(std::string_view toml_text) {
   return std::move(plans->front());
 }
 
+const char* DebtBlockingName(DebtBlocking rule) {
+  switch (rule) {
+    case DebtBlocking::kNone: return "none";
+    case DebtBlocking::kOverdue: return "overdue";
+    case DebtBlocking::kPrepaid: return "prepaid";
+  }
+  return "none";
+}
+
+const char* EarlyEndName(EarlyEnd rule) {
+  switch (rule) {
+    case EarlyEnd::kFree: return "free";
+    case EarlyEnd::kPayMinimumTerm: return "pay_minimum_term";
+    case EarlyEnd::kWhenSettled: return "when_settled";
+  }
+  return "free";
+}
+
 std::string CanonicalToml(const PlanSpec& plan) {
   std::string out = "[[plan]]\n";
   out += fmt::format("id = {}\n", Quote(plan.id));
@@ -1264,6 +1328,16 @@ std::string CanonicalToml(const PlanSpec& plan) {
   out += fmt::format("trial_months = {}\n", plan.trial_months);
   out += fmt::format("minimum_term_months = {}\n", plan.minimum_term_months);
   out += fmt::format("grace_days = {}\n", plan.grace_days);
+  // Keys added after version 1 of the format are written only when not at their default, so
+  // the canonical text (and version) of a plan that does not use them is unchanged.
+  if (plan.debt_blocking != DebtBlocking::kNone)
+    out += fmt::format("debt_blocking = {}\n", Quote(DebtBlockingName(plan.debt_blocking)));
+  if (plan.early_end != EarlyEnd::kFree)
+    out += fmt::format("early_end = {}\n", Quote(EarlyEndName(plan.early_end)));
+  if (!plan.allowed_terms_months.empty())
+    out += fmt::format("allowed_terms_months = [{}]\n", fmt::join(plan.allowed_terms_months, ", "));
+  if (plan.timely_min_prepaid_months != 0)
+    out += fmt::format("timely_min_prepaid_months = {}\n", plan.timely_min_prepaid_months);
   out += fmt::format("acceptance_required = {}\n", Bool(plan.acceptance_required));
 
   std::vector<std::string> entries;

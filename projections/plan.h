@@ -27,6 +27,21 @@ enum class Rollover : uint8_t {
   kCarryUnlimited,  // all unused allowance moves to the reserve
 };
 
+// When unpaid money stops new work (DecideLog refuses it unless --emergency).
+enum class DebtBlocking : uint8_t {
+  kNone,     // never (the default: a price list that says nothing about debt blocks nobody)
+  kOverdue,  // a closed invoice unpaid `grace_days` after its month ended
+  kPrepaid,  // kOverdue, and work logged with --emergency is a debt at once: until payments
+             // cover it, the next ordinary work is refused the same day (AlterCPA)
+};
+
+// What ending a contract before the plan's minimum term costs (`contract end --early`).
+enum class EarlyEnd : uint8_t {
+  kFree,            // allowed with --early; nothing charged (the default)
+  kPayMinimumTerm,  // the fees of the months left to the minimum term are charged at the end
+  kWhenSettled,     // allowed only when every closed invoice is paid; nothing charged
+};
+
 enum class Unit : uint8_t {
   kHour,  // measured in minutes, drawn from the hour buckets
   kItem,  // counted, drawn from a slot pool or billed one-off
@@ -137,6 +152,10 @@ struct PlanSpec {
   uint32_t trial_months = 0;         // first months: no fee, no allowance, hours at the rate
   uint32_t minimum_term_months = 0;
   uint32_t grace_days = 0;           // days after a month's end before an unpaid invoice blocks
+  DebtBlocking debt_blocking = DebtBlocking::kNone;
+  EarlyEnd early_end = EarlyEnd::kFree;
+  std::vector<uint32_t> allowed_terms_months;  // sorted; empty = any term (AGBIS: 3, 6, 12)
+  uint32_t timely_min_prepaid_months = 0;      // the timely discount needs this many months prepaid
   bool acceptance_required = false;  // work counts in the month it is accepted
   std::vector<ExtraPrice> extras;
   std::vector<BlockOffer> block_offers;
@@ -147,6 +166,9 @@ struct PlanSpec {
   const ExtraPrice* FindExtra(std::string_view extra_id) const;
   bool operator==(const PlanSpec&) const = default;
 };
+
+const char* DebtBlockingName(DebtBlocking rule);
+const char* EarlyEndName(EarlyEnd rule);
 
 // Parses and validates every [[plan]] in a TOML document. `source` names the file in errors.
 // Errors (kInvalid) name the file, the plan and the key, and say how to fix it: TOML syntax

@@ -1,6 +1,8 @@
 #include "projections/state.h"
 #include "projections/replay_bounds.h"
 
+#include "projections/month_eval.h"
+
 #include <algorithm>
 #include <optional>
 #include <utility>
@@ -39,45 +41,6 @@ const Zone* CalendarZone(const std::string& name) {
 using schemas::Event;
 
 std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
-
-// Unit price of one licence/fee after the prepayment and timely discounts: the discounts
-// compound on the unrounded price and the result is rounded once (to round_to_minor, half
-// away from zero). 1320 × 0.8 × 0.8 = 844.8 -> 845.
-int64_t DiscountedPrice(int64_t price_minor, uint32_t prepaid_percent, uint32_t timely_percent,
-                        int64_t round_to_minor) {
-  const int64_t factor = int64_t(100 - prepaid_percent) * int64_t(100 - timely_percent);
-  int64_t scaled = 0;
-  if (MulOverflows(price_minor, factor, &scaled)) return price_minor;  // plan limits keep this unreachable
-  const int64_t round_to = std::max<int64_t>(round_to_minor, 1);
-  return RoundDiv(scaled, 10000 * round_to) * round_to;
-}
-
-uint32_t PrepaidPercent(const PlanSpec& plan, uint32_t prepaid_months) {
-  uint32_t percent = 0;
-  for (const PrepaidDiscount& d : plan.prepaid_discounts)
-    if (prepaid_months >= d.min_months) percent = std::max(percent, d.percent);
-  return percent;
-}
-
-int64_t TierPrice(const PlanSpec& plan, uint32_t units) {
-  for (const Tier& t : plan.tiers)
-    if (units >= t.min_units && (t.max_units == 0 || units <= t.max_units)) return t.unit_price_minor;
-  return plan.tiers.empty() ? 0 : plan.tiers.back().unit_price_minor;
-}
-
-void AddLine(std::vector<InvoiceLine>& lines, std::string code, std::string description,
-             int64_t quantity, int64_t unit_price_minor, int64_t amount_minor) {
-  // Group identical (code, description, unit price) lines: 22 sites at 9.00 is one line.
-  for (InvoiceLine& l : lines) {
-    if (l.code == code && l.description == description && l.unit_price_minor == unit_price_minor &&
-        code != "fee" && code != "discount") {
-      l.quantity += quantity;
-      l.amount_minor += amount_minor;
-      return;
-    }
-  }
-  lines.push_back({std::move(code), std::move(description), quantity, unit_price_minor, amount_minor});
-}
 
 }  // namespace
 
@@ -133,15 +96,14 @@ std::string Entry::paid_by() const {
 // Contract lookups
 
 const ContractTerms* ClientState::TermsFor(uint32_t month) const {
-  if (terms_.empty() || month < terms_.front().from_month) return nullptr;
-  if (last_month_ != 0 && month > last_month_) return nullptr;
-  const ContractTerms* found = nullptr;
-  for (const ContractTerms& t : terms_)
-    if (t.from_month <= month) found = &t;
-  return found;
+  // Segments are sorted and never overlap: only the latest one starting by `month` can cover it.
+  for (auto it = terms_.rbegin(); it != terms_.rend(); ++it)
+    if (it->from_month <= month) return (it->last_month == 0 || month <= it->last_month) ? &*it : nullptr;
+  return nullptr;
 }
 
 uint32_t ClientState::first_month() const { return terms_.empty() ? 0 : terms_.front().from_month; }
+uint32_t ClientState::last_month() const { return terms_.empty() ? 0 : terms_.back().last_month; }
 
 uint32_t ClientState::UnitsFor(uint32_t month) const {
   uint32_t units = 0;
@@ -171,23 +133,80 @@ std::vector<const Entry*> ClientState::PendingForTask(const std::string& task) c
   return out;
 }
 
+std::vector<uint64_t> ClientState::EntriesAfter(uint32_t month) const {
+  std::vector<uint64_t> out;
+  for (const auto& [seq, e] : entries_) {
+    if (e.voided) continue;
+    const uint32_t m = e.month != 0 ? e.month : zone_.MonthOf(e.at_us);
+    if (m > month) out.push_back(seq);
+  }
+  return out;
+}
+
 int64_t ClientState::invoiced_closed_minor() const {
   int64_t sum = 0;
   for (const auto& [month, rc] : closes_) sum += rc.total_minor;
   return sum;
 }
 
-bool ClientState::BlockedAt(int64_t now_us) const {
-  // Invoices are due `grace_days` after their month ends. Blocked when the invoices already due
-  // exceed what was paid.
+int64_t ClientState::BlockingDebtMinor(int64_t now_us) const {
+  if (terms_.empty()) return 0;
+  // The rule of the terms in force now (after the contract: of its last terms).
+  const uint32_t now_month = zone_.MonthOf(now_us);
+  const ContractTerms* t = &terms_.front();
+  for (const ContractTerms& s : terms_)
+    if (s.from_month <= now_month) t = &s;
+  const DebtBlocking rule = t->plan->debt_blocking;
+  if (rule == DebtBlocking::kNone) return 0;
+  // Invoices are due `grace_days` calendar days after their month ends, in the client's zone.
   int64_t due_minor = 0;
   for (const auto& [month, rc] : closes_) {
-    const ContractTerms* t = TermsFor(month);
-    const int64_t grace_days = t ? t->plan->grace_days : 0;
-    const int64_t due_us = zone_.MonthEndUs(month) + grace_days * 86400LL * 1000000LL;
+    const ContractTerms* mt = TermsFor(month);
+    const int32_t grace_days = mt ? int32_t(mt->plan->grace_days) : 0;
+    const int64_t due_us = zone_.DayStartUs(AddDaysToDate(int32_t(NextMonth(month)) * 100 + 1, grace_days));
     if (due_us <= now_us) due_minor += rc.total_minor;
   }
-  return due_minor > paid_minor_;
+  const int64_t overdue = due_minor > paid_minor_ ? due_minor - paid_minor_ : 0;
+  if (rule != DebtBlocking::kPrepaid) return overdue;
+  // Work done without prepayment in an emergency is a debt at once (AlterCPA: "услуги не
+  // оказываются в случае наличия задолженностей за ранее оказанные без предоплаты услуги"):
+  // blocked while what has been charged so far (closed invoices and the open months' invoices
+  // up to now) exceeds what was paid, by as much as the unpaid emergency work.
+  int64_t emergency = 0;
+  for (const auto& [month, md] : months_) {
+    if (IsClosed(month) || month > now_month) continue;
+    bool any = false;
+    for (uint64_t s : md.entry_seqs)
+      if (auto e = entries_.find(s); e != entries_.end() && e->second.emergency && e->second.at_us <= now_us) any = true;
+    if (!any) continue;
+    for (const Entry& e : EntriesFor(month))
+      if (e.emergency && !e.voided && e.at_us <= now_us) emergency += e.billed_minor();
+  }
+  if (emergency == 0) return overdue;
+  int64_t charged = invoiced_closed_minor();
+  for (uint32_t m = FirstOpenMonth(), guard = 0; m != 0 && m <= now_month && guard < 1200; m = NextMonth(m), ++guard)
+    charged += Evaluate(m).invoice.total_minor;
+  const int64_t unpaid = std::min(std::max<int64_t>(0, charged - paid_minor_), emergency);
+  return std::max(overdue, unpaid);
+}
+
+bool ClientState::BlockedAt(int64_t now_us) const { return BlockingDebtMinor(now_us) > 0; }
+
+std::vector<Block> ClientState::BlocksAfterClose() const {
+  std::vector<Block> blocks;
+  for (const Block& b : blocks_) {
+    Block x = b;
+    if (auto it = block_left_after_close_.find(b.seq); it != block_left_after_close_.end()) x.left_minutes = it->second;
+    blocks.push_back(x);
+  }
+  return blocks;
+}
+
+std::vector<std::pair<uint64_t, int64_t>> ClientState::BlocksLeftAfterClose() const {
+  std::vector<std::pair<uint64_t, int64_t>> out;
+  for (const Block& b : BlocksAfterClose())
+    if (b.left_minutes > 0) out.emplace_back(b.seq, b.left_minutes);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -205,6 +224,9 @@ void ClientState::CountEntry(uint64_t seq, uint32_t month) {
 namespace {
 constexpr uint32_t kTermMonthsMax = 1200;
 bool BadMonth(uint32_t month) { return month != 0 && !ValidMonth(month); }
+std::string Period(uint32_t from, uint32_t last) {
+  return fmt::format("{} … {}", FormatMonth(from), last ? FormatMonth(last) : "open-ended");
+}
 }  // namespace
 
 void ClientState::Apply(uint64_t seq, Event::Reader ev) {
@@ -242,186 +264,257 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     return;
   }
   switch (body.which()) {
-    case Event::Body::CLIENT_REGISTERED: {
-      auto b = body.getClientRegistered();
-      registered_ = true;
-      id_ = Str(ev.getClientId());
-      name_ = Str(b.getName());
-      currency_ = Str(b.getCurrency());
-      auto zone = Zone::Find(Str(b.getTimezone()));
-      if (zone.ok()) zone_ = zone.value();
-      else Problem(seq, "unknown time zone " + Str(b.getTimezone()));
-      break;
-    }
+    case Event::Body::CLIENT_REGISTERED: ApplyRegistered(seq, ev); break;
     case Event::Body::CONTRACT_STARTED:
-    case Event::Body::CONTRACT_CHANGED: {
-      // A start and a change carry the same terms; a start replaces the contract, a change
-      // replaces the terms from its month on.
-      ContractTerms t;
-      std::string spec;
-      auto read_terms = [&](auto b) {
-        t.plan_id = Str(b.getPlanId());
-        t.plan_version = b.getPlanVersion();
-        spec = Str(b.getPlanSpecToml());
-        t.from_month = b.getFromMonth();
-        t.term_months = b.getTermMonths();
-        t.prepaid_months = b.getPrepaidMonths();
-        t.timely = b.getTimely();
-        for (auto x : b.getExtras()) t.extras[Str(x.getName())] = x.getQuantity();
-      };
-      if (body.isContractStarted()) read_terms(body.getContractStarted());
-      else read_terms(body.getContractChanged());
-      if (!ValidMonth(t.from_month) || t.term_months > kTermMonthsMax) {
-        Problem(seq, fmt::format("contract with month {} and term {} months is out of range", t.from_month, t.term_months));
-        break;
-      }
-      if (body.isContractStarted()) {
-        units_[t.from_month] = body.getContractStarted().getUnits();
-        terms_.clear();
-      } else {
-        while (!terms_.empty() && terms_.back().from_month >= t.from_month) terms_.pop_back();
-      }
-      last_month_ = t.term_months ? AddMonths(t.from_month, int32_t(t.term_months) - 1) : 0;
-      auto plan = ParseCanonicalPlan(spec);
-      if (!plan.ok()) {
-        Problem(seq, "contract plan text does not parse: " + plan.error().message);
-        break;
-      }
-      t.plan = std::make_shared<const PlanSpec>(std::move(plan).value());
-      terms_.push_back(std::move(t));
-      break;
-    }
-    case Event::Body::CONTRACT_ENDED:
-      last_month_ = body.getContractEnded().getLastMonth();
-      break;
+    case Event::Body::CONTRACT_CHANGED: ApplyTerms(seq, ev); break;
+    case Event::Body::CONTRACT_ENDED: ApplyEnded(seq, ev); break;
     case Event::Body::UNITS_CHANGED: {
       auto b = body.getUnitsChanged();
       units_[b.getFromMonth()] = b.getUnits();
       break;
     }
-    case Event::Body::WORK_LOGGED: {
-      auto b = body.getWorkLogged();
-      Entry e;
-      e.seq = seq;
-      e.at_us = at_us;
-      e.kind = Str(b.getKind());
-      e.task = Str(b.getTask());
-      e.staff = Str(b.getStaff());
-      e.note = Str(b.getNote());
-      e.minutes = b.getMinutes();
-      e.count = b.getCount();
-      e.unit = b.getCount() > 0 ? Unit::kItem : Unit::kHour;
-      // Validate on replay too (found by tests/fuzz/fuzz_event): minutes beyond what
-      // ParseDurationMinutes admits (10000 h) overflowed minutes × multiplier in Evaluate.
-      if (e.minutes < 0 || e.minutes > 10000 * 60 || e.count < 0) {
-        Problem(seq, fmt::format("work entry has {} minutes and count {}; out of range", e.minutes, e.count));
+    case Event::Body::WORK_LOGGED: ApplyWorkLogged(seq, ev); break;
+    case Event::Body::WORK_ACCEPTED: ApplyWorkAccepted(seq, ev); break;
+    case Event::Body::WORK_VOIDED: ApplyWorkVoided(seq, ev); break;
+    case Event::Body::HOURS_PURCHASED: ApplyHoursPurchased(seq, ev); break;
+    case Event::Body::ADDON_PURCHASED: ApplyAddon(seq, ev); break;
+    case Event::Body::PAYMENT_RECEIVED: paid_minor_ += body.getPaymentReceived().getAmountMinor(); break;
+    case Event::Body::HOURS_CARRIED_OVER:
+    case Event::Body::HOURS_EXPIRED:
+    case Event::Body::SLOTS_EXPIRED: ApplyClosingEntry(seq, ev); break;
+    case Event::Body::PERIOD_CLOSED: ApplyPeriodClosed(seq, ev); break;
+    case Event::Body::ADJUSTMENT: ApplyAdjustment(seq, ev); break;
+    case Event::Body::INCIDENT_OPENED:
+    case Event::Body::INCIDENT_RESPONDED:
+    case Event::Body::INCIDENT_RESOLVED:
+    case Event::Body::INCIDENT_REPRIORITIZED:
+    case Event::Body::INCIDENT_REOPENED: ApplyIncident(seq, ev); break;
+    case Event::Body::PLAN_DEFINED:
+    case Event::Body::TOKEN_ISSUED:
+    case Event::Body::TOKEN_REVOKED:
+    case Event::Body::CHECKPOINT:
+      break;  // system streams; not part of a client's state
+    default:
+      Problem(seq, "event kind unknown to this version of hourbank");
+  }
+}
+
+void ClientState::ApplyRegistered(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getClientRegistered();
+  registered_ = true;
+  id_ = Str(ev.getClientId());
+  name_ = Str(b.getName());
+  currency_ = Str(b.getCurrency());
+  auto zone = Zone::Find(Str(b.getTimezone()));
+  if (zone.ok()) zone_ = zone.value();
+  else Problem(seq, "unknown time zone " + Str(b.getTimezone()));
+}
+
+void ClientState::ApplyTerms(uint64_t seq, Event::Reader ev) {
+  // A start and a change carry the same terms. A start appends a segment (a first contract, a
+  // renewal, a later contract); a change replaces the terms from its month on and continues
+  // the contract.
+  auto body = ev.getBody();
+  const bool started = body.isContractStarted();
+  ContractTerms t;
+  std::string spec;
+  auto read_terms = [&](auto b) {
+    t.plan_id = Str(b.getPlanId());
+    t.plan_version = b.getPlanVersion();
+    spec = Str(b.getPlanSpecToml());
+    t.from_month = b.getFromMonth();
+    t.term_months = b.getTermMonths();
+    t.prepaid_months = b.getPrepaidMonths();
+    t.timely = b.getTimely();
+    for (auto x : b.getExtras()) t.extras[Str(x.getName())] = x.getQuantity();
+  };
+  if (started) read_terms(body.getContractStarted());
+  else read_terms(body.getContractChanged());
+  if (!ValidMonth(t.from_month) || t.term_months > kTermMonthsMax) {
+    Problem(seq, fmt::format("contract with month {} and term {} months is out of range", t.from_month, t.term_months));
+    return;
+  }
+  t.last_month = t.term_months ? AddMonths(t.from_month, int32_t(t.term_months) - 1) : 0;
+  t.continues = !started;
+  if (started) units_[t.from_month] = body.getContractStarted().getUnits();
+  auto plan = ParseCanonicalPlan(spec);
+  if (!plan.ok()) {
+    Problem(seq, "contract plan text does not parse: " + plan.error().message);
+    return;
+  }
+  t.plan = std::make_shared<const PlanSpec>(std::move(plan).value());
+  if (started) {
+    for (const ContractTerms& s : terms_) {
+      const bool overlap = (s.last_month == 0 || s.last_month >= t.from_month) &&
+                           (t.last_month == 0 || t.last_month >= s.from_month);
+      if (overlap) {
+        Problem(seq, fmt::format("contract {} overlaps the contract {}; it replaces it from {}",
+                                 Period(t.from_month, t.last_month), Period(s.from_month, s.last_month),
+                                 FormatMonth(t.from_month)));
         break;
       }
-      e.urgent = b.getUrgent();
-      e.late = b.getLate();
-      e.emergency = b.getEmergency();
-      const uint32_t booked = b.getBookedMonth() ? b.getBookedMonth() : zone_.MonthOf(at_us);
-      const ContractTerms* t = TermsFor(booked);
-      if (t == nullptr) {
-        Problem(seq, fmt::format("work in {} is outside the contract", FormatMonth(booked)));
-        break;
-      }
-      switch (b.getOffHours()) {
-        case schemas::OffHours::YES: e.off_hours = true; break;
-        case schemas::OffHours::NO: e.off_hours = false; break;
-        default: {
-          e.off_hours = false;
-          if (t->plan->calendar) {
-            const Zone* cz = CalendarZone(t->plan->calendar->timezone);
-            if (cz) e.off_hours = !IsOpen(*t->plan->calendar, *cz, at_us);
-          }
-        }
-      }
-      uint32_t m = 100;
-      if (e.urgent) m = std::max(m, t->plan->urgent_percent);
-      if (e.off_hours) m = std::max(m, t->plan->off_hours_percent);
-      e.multiplier_percent = m;
-      Entry& stored = entries_.insert_or_assign(seq, std::move(e)).first->second;
-      if (t->plan->acceptance_required) {
-        stored.month = 0;  // counts when accepted
-      } else {
-        if (IsClosed(booked)) Problem(seq, fmt::format("work booked into closed month {}", FormatMonth(booked)));
-        CountEntry(seq, booked);
-      }
-      break;
     }
-    case Event::Body::WORK_ACCEPTED: {
-      auto b = body.getWorkAccepted();
-      const std::string task = Str(b.getTask());
-      const uint32_t booked = b.getBookedMonth() ? b.getBookedMonth() : zone_.MonthOf(at_us);
-      bool any = false;
-      for (auto& [s, e] : entries_) {
-        if (e.month == 0 && !e.voided && e.task == task) {
-          CountEntry(s, booked);
-          any = true;
-        }
+  }
+  while (!terms_.empty() && terms_.back().from_month >= t.from_month) terms_.pop_back();
+  if (!terms_.empty() && (terms_.back().last_month == 0 || terms_.back().last_month >= t.from_month))
+    terms_.back().last_month = AddMonths(t.from_month, -1);
+  terms_.push_back(std::move(t));
+}
+
+void ClientState::ApplyEnded(uint64_t seq, Event::Reader ev) {
+  const uint32_t last = ev.getBody().getContractEnded().getLastMonth();
+  if (terms_.empty() || last < terms_.front().from_month) {
+    Problem(seq, fmt::format("contract end after {} with no contract before it", FormatMonth(last)));
+    return;
+  }
+  if (last < last_closed_)
+    Problem(seq, fmt::format("contract end after {} although months are closed through {}", FormatMonth(last),
+                             FormatMonth(last_closed_)));
+  while (terms_.size() > 1 && terms_.back().from_month > last) terms_.pop_back();
+  terms_.back().last_month = last;
+}
+
+void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getWorkLogged();
+  const int64_t at_us = ev.getEffectiveAtUs();
+  Entry e;
+  e.seq = seq;
+  e.at_us = at_us;
+  e.kind = Str(b.getKind());
+  e.task = Str(b.getTask());
+  e.staff = Str(b.getStaff());
+  e.note = Str(b.getNote());
+  e.minutes = b.getMinutes();
+  e.count = b.getCount();
+  e.unit = b.getCount() > 0 ? Unit::kItem : Unit::kHour;
+  // Validate on replay too (found by tests/fuzz/fuzz_event): minutes beyond what
+  // ParseDurationMinutes admits (10000 h) overflowed minutes × multiplier in Evaluate.
+  if (e.minutes < 0 || e.minutes > 10000 * 60 || e.count < 0) {
+    Problem(seq, fmt::format("work entry has {} minutes and count {}; out of range", e.minutes, e.count));
+    return;
+  }
+  e.urgent = b.getUrgent();
+  e.late = b.getLate();
+  e.emergency = b.getEmergency();
+  const uint32_t booked = b.getBookedMonth() ? b.getBookedMonth() : zone_.MonthOf(at_us);
+  const ContractTerms* t = TermsFor(booked);
+  if (t == nullptr) {
+    Problem(seq, fmt::format("work in {} is outside the contract", FormatMonth(booked)));
+    return;
+  }
+  switch (b.getOffHours()) {
+    case schemas::OffHours::YES: e.off_hours = true; break;
+    case schemas::OffHours::NO: e.off_hours = false; break;
+    default: {
+      e.off_hours = false;
+      if (t->plan->calendar) {
+        const Zone* cz = CalendarZone(t->plan->calendar->timezone);
+        if (cz) e.off_hours = !IsOpen(*t->plan->calendar, *cz, at_us);
       }
-      if (!any) Problem(seq, "acceptance of task '" + task + "' with no pending work");
-      break;
     }
-    case Event::Body::WORK_VOIDED: {
-      auto b = body.getWorkVoided();
-      const uint64_t target = b.getEntrySeq();
-      if (b.getCreditMonth() != 0) {
-        // The entry's month was closed: its cost comes back as a credit in an open month.
-        if (b.getCreditMinor() > 0)
-          months_[b.getCreditMonth()].adjustments.push_back(
-              {seq, "credit", fmt::format("credit for voided entry #{}", target), -b.getCreditMinor()});
-        auto it = entries_.find(target);
-        if (it != entries_.end()) it->second.voided = true;
-        break;
-      }
-      auto it = entries_.find(target);
-      if (it == entries_.end()) {
-        Problem(seq, fmt::format("void of unknown entry #{}", target));
-        break;
-      }
-      it->second.voided = true;
-      if (it->second.month != 0) {
-        auto& seqs = months_[it->second.month].entry_seqs;
-        seqs.erase(std::remove(seqs.begin(), seqs.end(), target), seqs.end());
-      }
-      break;
+  }
+  uint32_t m = 100;
+  if (e.urgent) m = std::max(m, t->plan->urgent_percent);
+  if (e.off_hours) m = std::max(m, t->plan->off_hours_percent);
+  e.multiplier_percent = m;
+  Entry& stored = entries_.insert_or_assign(seq, std::move(e)).first->second;
+  if (t->plan->acceptance_required) {
+    stored.month = 0;  // counts when accepted
+  } else {
+    if (IsClosed(booked)) Problem(seq, fmt::format("work booked into closed month {}", FormatMonth(booked)));
+    CountEntry(seq, booked);
+  }
+}
+
+void ClientState::ApplyWorkAccepted(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getWorkAccepted();
+  const std::string task = Str(b.getTask());
+  const uint32_t booked = b.getBookedMonth() ? b.getBookedMonth() : zone_.MonthOf(ev.getEffectiveAtUs());
+  if (IsClosed(booked)) Problem(seq, fmt::format("acceptance booked into closed month {}", FormatMonth(booked)));
+  bool any = false;
+  for (auto& [s, e] : entries_) {
+    if (e.month == 0 && !e.voided && e.task == task) {
+      CountEntry(s, booked);
+      any = true;
     }
-    case Event::Body::HOURS_PURCHASED: {
-      auto b = body.getHoursPurchased();
-      Block blk;
-      blk.seq = seq;
-      blk.minutes = b.getMinutes();
-      blk.left_minutes = blk.minutes;
-      blk.expires_at_us = b.getExpiresAtUs();
-      blk.expires_month = blk.expires_at_us ? zone_.MonthOf(blk.expires_at_us - 1) : 0;
-      blk.month = b.getMonth() ? b.getMonth() : zone_.MonthOf(at_us);
-      block_index_[seq] = uint32_t(blocks_.size());
-      blocks_.push_back(blk);
-      if (b.getPriceMinor() > 0)
-        months_[blk.month].adjustments.push_back(
-            {seq, "hours_block", "prepaid hours " + FormatMinutes(blk.minutes), b.getPriceMinor()});
-      break;
-    }
-    case Event::Body::ADDON_PURCHASED: {
-      auto b = body.getAddonPurchased();
-      const uint32_t month = b.getMonth();
-      const std::string addon_id = Str(b.getAddonId());
-      const ContractTerms* t = TermsFor(month);
-      const Addon* addon = t ? t->plan->FindAddon(addon_id) : nullptr;
-      if (addon == nullptr) {
-        Problem(seq, "unknown add-on " + addon_id);
-        break;
-      }
-      MonthData& md = months_[month];
-      md.addon_slots[addon->kinds.empty() ? addon->pool : addon->id] += addon->slots;
-      md.adjustments.push_back({seq, "addon", addon->id, b.getPriceMinor()});
-      break;
-    }
-    case Event::Body::PAYMENT_RECEIVED:
-      paid_minor_ += body.getPaymentReceived().getAmountMinor();
-      break;
+  }
+  if (!any) Problem(seq, "acceptance of task '" + task + "' with no pending work");
+}
+
+void ClientState::ApplyWorkVoided(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getWorkVoided();
+  const uint64_t target = b.getEntrySeq();
+  if (b.getCreditMonth() != 0) {
+    // The entry's month was closed: the invoice's difference comes back as a credit in an
+    // open month; the closed month itself stays as closed.
+    if (IsClosed(b.getCreditMonth()))
+      Problem(seq, fmt::format("credit booked into closed month {}", FormatMonth(b.getCreditMonth())));
+    if (b.getCreditMinor() > 0)
+      months_[b.getCreditMonth()].adjustments.push_back(
+          {seq, "credit", fmt::format("credit for voided entry #{}", target), -b.getCreditMinor()});
+    auto it = entries_.find(target);
+    if (it != entries_.end()) it->second.voided = true;
+    return;
+  }
+  auto it = entries_.find(target);
+  if (it == entries_.end()) {
+    Problem(seq, fmt::format("void of unknown entry #{}", target));
+    return;
+  }
+  it->second.voided = true;
+  if (it->second.month != 0) {
+    if (IsClosed(it->second.month))
+      Problem(seq, fmt::format("void of entry #{} in closed month {} without a credit", target,
+                               FormatMonth(it->second.month)));
+    auto& seqs = months_[it->second.month].entry_seqs;
+    seqs.erase(std::remove(seqs.begin(), seqs.end(), target), seqs.end());
+  }
+}
+
+void ClientState::ApplyHoursPurchased(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getHoursPurchased();
+  Block blk;
+  blk.seq = seq;
+  blk.minutes = b.getMinutes();
+  blk.left_minutes = blk.minutes;
+  blk.expires_at_us = b.getExpiresAtUs();
+  // expires_at_us is the first instant after the last usable day: the month holding that day
+  // expires what is left at its close.
+  blk.expires_month = blk.expires_at_us ? zone_.MonthOf(blk.expires_at_us - 1) : 0;
+  blk.month = b.getMonth() ? b.getMonth() : zone_.MonthOf(ev.getEffectiveAtUs());
+  if (IsClosed(blk.month)) {
+    Problem(seq, fmt::format("hours bought into closed month {}; skipped", FormatMonth(blk.month)));
+    return;
+  }
+  block_index_[seq] = uint32_t(blocks_.size());
+  blocks_.push_back(blk);
+  if (b.getPriceMinor() > 0)
+    months_[blk.month].adjustments.push_back(
+        {seq, "hours_block", "prepaid hours " + FormatMinutes(blk.minutes), b.getPriceMinor()});
+}
+
+void ClientState::ApplyAddon(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getAddonPurchased();
+  const uint32_t month = b.getMonth();
+  const std::string addon_id = Str(b.getAddonId());
+  const ContractTerms* t = TermsFor(month);
+  const Addon* addon = t ? t->plan->FindAddon(addon_id) : nullptr;
+  if (addon == nullptr) {
+    Problem(seq, "unknown add-on " + addon_id);
+    return;
+  }
+  if (IsClosed(month)) {
+    Problem(seq, fmt::format("add-on bought for closed month {}; skipped", FormatMonth(month)));
+    return;
+  }
+  MonthData& md = months_[month];
+  md.addon_slots[addon->kinds.empty() ? addon->pool : addon->id] += addon->slots;
+  md.adjustments.push_back({seq, "addon", addon->id, b.getPriceMinor()});
+}
+
+void ClientState::ApplyClosingEntry(uint64_t seq, Event::Reader ev) {
+  auto body = ev.getBody();
+  switch (body.which()) {
     case Event::Body::HOURS_CARRIED_OVER: {
       auto b = body.getHoursCarriedOver();
       pending_close_month_ = b.getMonth();
@@ -431,6 +524,11 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     }
     case Event::Body::HOURS_EXPIRED: {
       auto b = body.getHoursExpired();
+      if (IsClosed(b.getMonth()) && pending_close_month_ == 0) {
+        // A contract ended at a month already closed: what was left expires at once.
+        ApplyExpiryAfterClose(seq, b.getMonth(), b.getBucket(), b.getBlockSeq(), b.getMinutes());
+        break;
+      }
       pending_close_month_ = b.getMonth();
       pending_close_.expired.emplace_back(b.getBucket(), b.getBlockSeq(), b.getMinutes());
       break;
@@ -441,29 +539,72 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
       pending_close_.slots_expired[Str(b.getPool())] += b.getCount();
       break;
     }
-    case Event::Body::PERIOD_CLOSED: {
-      auto b = body.getPeriodClosed();
-      const uint32_t month = b.getMonth();
-      if (pending_close_month_ != 0 && pending_close_month_ != month)
-        Problem(seq, fmt::format("closing entries of {} followed by the close of {}",
-                                 FormatMonth(pending_close_month_), FormatMonth(month)));
-      pending_close_.total_minor = b.getTotalMinor();
-      auto digest = b.getLinesDigest();
-      if (digest.size() == 32) std::copy(digest.begin(), digest.end(), pending_close_.lines_digest.begin());
-      pending_close_.line_count = b.getLineCount();
-      pending_close_.closed_seq = seq;
-      ApplyClose(seq, month);
-      break;
+    default: break;
+  }
+}
+
+void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::Bucket bucket, uint64_t block_seq,
+                                        int64_t minutes) {
+  const ContractTerms* t = TermsFor(month);
+  if (month != last_closed_ || t == nullptr || t->last_month != month) {
+    Problem(seq, fmt::format("hours expired in closed month {}, which is not the last closed month ending the contract",
+                             FormatMonth(month)));
+    return;
+  }
+  if (bucket == schemas::Bucket::RESERVE) {
+    if (minutes != reserve_after_close_)
+      Problem(seq, fmt::format("{}: reserve of {} expired, {} was left", FormatMonth(month), FormatMinutes(minutes),
+                               FormatMinutes(reserve_after_close_)));
+    reserve_after_close_ = std::max<int64_t>(0, reserve_after_close_ - minutes);
+  } else if (bucket == schemas::Bucket::BLOCK) {
+    // Minutes left: as the last close left them, or as bought when bought after it.
+    auto bit = block_index_.find(block_seq);
+    if (bit == block_index_.end()) {
+      Problem(seq, fmt::format("{}: hours of unknown block #{} expired", FormatMonth(month), block_seq));
+      return;
     }
-    case Event::Body::ADJUSTMENT: {
-      auto b = body.getAdjustment();
-      std::string code = "penalty";
-      int64_t amount = b.getAmountMinor();
-      if (b.getKind() == schemas::AdjustmentKind::CREDIT) { code = "credit"; amount = -amount; }
-      if (b.getKind() == schemas::AdjustmentKind::CHARGE) code = "charge";
-      months_[b.getMonth()].adjustments.push_back({seq, code, Str(b.getReason()), amount});
-      break;
-    }
+    auto it = block_left_after_close_.find(block_seq);
+    const int64_t left = it != block_left_after_close_.end() ? it->second : blocks_[bit->second].minutes;
+    if (left != minutes)
+      Problem(seq, fmt::format("{}: {} of block #{} expired, {} was left", FormatMonth(month), FormatMinutes(minutes),
+                               block_seq, FormatMinutes(left)));
+    block_left_after_close_[block_seq] = std::max<int64_t>(0, left - minutes);
+  } else {
+    Problem(seq, fmt::format("{}: allowance cannot expire after the month closed", FormatMonth(month)));
+  }
+}
+
+void ClientState::ApplyPeriodClosed(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getPeriodClosed();
+  const uint32_t month = b.getMonth();
+  if (pending_close_month_ != 0 && pending_close_month_ != month)
+    Problem(seq, fmt::format("closing entries of {} followed by the close of {}",
+                             FormatMonth(pending_close_month_), FormatMonth(month)));
+  pending_close_.total_minor = b.getTotalMinor();
+  auto digest = b.getLinesDigest();
+  if (digest.size() == 32) std::copy(digest.begin(), digest.end(), pending_close_.lines_digest.begin());
+  pending_close_.line_count = b.getLineCount();
+  pending_close_.closed_seq = seq;
+  ApplyClose(seq, month);
+}
+
+void ClientState::ApplyAdjustment(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getAdjustment();
+  std::string code = "penalty";
+  int64_t amount = b.getAmountMinor();
+  if (b.getKind() == schemas::AdjustmentKind::CREDIT) { code = "credit"; amount = -amount; }
+  if (b.getKind() == schemas::AdjustmentKind::CHARGE) code = "charge";
+  if (IsClosed(b.getMonth())) {
+    Problem(seq, fmt::format("adjustment for closed month {}; skipped", FormatMonth(b.getMonth())));
+    return;
+  }
+  months_[b.getMonth()].adjustments.push_back({seq, code, Str(b.getReason()), amount});
+}
+
+void ClientState::ApplyIncident(uint64_t, Event::Reader ev) {
+  auto body = ev.getBody();
+  const int64_t at_us = ev.getEffectiveAtUs();
+  switch (body.which()) {
     case Event::Body::INCIDENT_OPENED: {
       auto b = body.getIncidentOpened();
       Incident inc;
@@ -505,230 +646,40 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
       }
       break;
     }
-    case Event::Body::PLAN_DEFINED:
-    case Event::Body::TOKEN_ISSUED:
-    case Event::Body::TOKEN_REVOKED:
-    case Event::Body::CHECKPOINT:
-      break;  // system streams; not part of a client's state
-    default:
-      Problem(seq, "event kind unknown to this version of hourbank");
+    default: break;
   }
 }
 
 // ---------------------------------------------------------------------------------------
-// Month evaluation
+// Month evaluation: the inputs of projections/month_eval.h for one month.
 
-MonthEval ClientState::EvaluateOpen(uint32_t month, int64_t reserve_start,
-                                    const std::vector<Block>& blocks_in) const {
-  MonthEval ev;
-  ev.month = month;
-  ev.reserve_start_minutes = reserve_start;
-  const ContractTerms* t = TermsFor(month);
-  ev.in_contract = t != nullptr;
-  const PlanSpec* plan = t ? t->plan.get() : nullptr;
-  const uint32_t first = first_month();
-  ev.trial = plan && plan->trial_months > 0 && MonthsBetween(first, month) < int32_t(plan->trial_months);
-  ev.included_minutes = (plan && !ev.trial) ? plan->included_minutes : 0;
-
-  // Blocks usable this month: bought in or before it, not expired before it.
-  std::vector<Block> blocks;
-  for (const Block& b : blocks_in)
-    if (b.left_minutes > 0 && b.month <= month && (b.expires_month == 0 || b.expires_month >= month)) {
-      blocks.push_back(b);
-      ev.blocks_start_minutes += b.left_minutes;
-    }
-  std::stable_sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) {
-    const int64_t ea = a.expires_at_us ? a.expires_at_us : INT64_MAX;
-    const int64_t eb = b.expires_at_us ? b.expires_at_us : INT64_MAX;
-    return ea != eb ? ea < eb : a.seq < b.seq;
-  });
-
-  // Slot pools: plan quotas, single-pool add-ons, shared add-ons (their own pool).
-  const MonthData* md = nullptr;
-  if (auto it = months_.find(month); it != months_.end()) md = &it->second;
-  if (plan) {
-    for (const auto& [pool, q] : plan->quotas) ev.pools[pool].quota += q;
-    for (const Kind& k : plan->kinds)
-      if (!k.pool.empty()) ev.pools[k.pool];  // present with quota 0
-    if (md)
-      for (const auto& [pool, slots] : md->addon_slots) ev.pools[pool].quota += slots;
+MonthEval ClientState::EvaluateOpen(uint32_t month, int64_t reserve_start, const std::vector<Block>& blocks,
+                                    std::vector<std::pair<uint64_t, std::vector<Charge>>>* charges,
+                                    std::string* law_violation, uint64_t without) const {
+  MonthInput in;
+  in.month = month;
+  in.terms = TermsFor(month);
+  in.relationship_first = first_month();
+  in.units = UnitsFor(month);
+  if (in.terms && in.terms->last_month == month) {
+    const ContractTerms* next = TermsFor(NextMonth(month));
+    in.reserve_expires = !(next && next->continues);
+    in.blocks_expire = next == nullptr;
   }
-
-  int64_t allowance_left = ev.included_minutes;
-  int64_t reserve_left = reserve_start;
-  std::vector<InvoiceLine> task_lines;
-  std::map<int64_t, int64_t> overage_by_rate;  // rate per hour -> minutes
-
-  if (md && plan) {
-    for (uint64_t seq : md->entry_seqs) {
-      auto eit = entries_.find(seq);
-      if (eit == entries_.end()) continue;
-      // Evaluation fills a copy's charges; entries_ is logically const.
-      Entry& e = const_cast<Entry&>(eit->second);
-      e.charges.clear();
-      const Kind* kind = plan->FindKind(e.kind);
-      if (e.unit == Unit::kHour) {
-        int64_t need = RoundDiv(e.minutes * int64_t(e.multiplier_percent), 100);
-        ev.used_minutes += need;
-        auto take = [&](int64_t& pool, Charge::Source src) {
-          const int64_t n = std::min(need, pool);
-          if (n <= 0) return;
-          pool -= n;
-          need -= n;
-          e.charges.push_back({src, n, 0, 0, 0, 0, {}});
-        };
-        int64_t a0 = allowance_left;
-        take(allowance_left, Charge::Source::kAllowance);
-        ev.allowance_used_minutes += a0 - allowance_left;
-        int64_t r0 = reserve_left;
-        take(reserve_left, Charge::Source::kReserve);
-        ev.reserve_used_minutes += r0 - reserve_left;
-        for (Block& b : blocks) {
-          if (need <= 0) break;
-          if (b.expires_month != 0 && b.expires_month < month) continue;
-          const int64_t n = std::min(need, b.left_minutes);
-          if (n <= 0) continue;
-          b.left_minutes -= n;
-          need -= n;
-          ev.block_used_minutes += n;
-          e.charges.push_back({Charge::Source::kBlock, n, 0, 0, 0, b.seq, {}});
-        }
-        if (need > 0) {
-          if (plan->unlimited) {
-            ev.unlimited_minutes += need;
-            e.charges.push_back({Charge::Source::kUnlimited, need, 0, 0, 0, 0, {}});
-          } else {
-            const int64_t rate = (kind && kind->price_minor) ? *kind->price_minor : plan->overage_rate_minor;
-            ev.overage_minutes += need;
-            overage_by_rate[rate] += need;
-            e.charges.push_back({Charge::Source::kOverage, need, 0, RoundDiv(need * rate, 60), 0, 0, {}});
-          }
-        }
-        continue;
-      }
-      // Item work.
-      int64_t left = e.count;
-      if (kind && kind->included) {
-        e.charges.push_back({Charge::Source::kIncluded, 0, left, 0, 0, 0, {}});
-        continue;
-      }
-      const int64_t price = (kind && kind->price_minor) ? *kind->price_minor : 0;
-      // What one item costs with surcharges: the largest applicable multiplier wins; a kind's
-      // own off-hours price replaces the off-hours multiplier (it is not doubled).
-      int64_t effective = RoundDiv(price * int64_t(e.multiplier_percent), 100);
-      if (e.off_hours && kind && kind->off_hours_price_minor) {
-        const int64_t urgent = e.urgent ? RoundDiv(price * int64_t(plan->urgent_percent), 100) : 0;
-        effective = std::max(*kind->off_hours_price_minor, urgent);
-      }
-      const int64_t surcharge = std::max<int64_t>(effective - price, 0);
-      std::string kind_name = e.kind;
-      if (kind && !kind->pool.empty()) {
-        auto draw = [&](const std::string& pool, Charge::Source src) {
-          auto pit = ev.pools.find(pool);
-          if (pit == ev.pools.end() || left <= 0) return;
-          const int64_t n = std::min<int64_t>(left, pit->second.left());
-          if (n <= 0) return;
-          pit->second.used += uint32_t(n);
-          left -= n;
-          e.charges.push_back({src, 0, n, 0, n * surcharge, 0, pool});
-          if (surcharge > 0)
-            AddLine(task_lines, "surcharge", kind_name + (e.urgent ? " urgent" : " off-hours") + " (in quota)",
-                    n, surcharge, n * surcharge);
-        };
-        draw(kind->pool, Charge::Source::kSlot);
-        for (const Addon& a : plan->addons)
-          if (!a.kinds.empty() && std::find(a.kinds.begin(), a.kinds.end(), e.kind) != a.kinds.end())
-            draw(a.id, Charge::Source::kAddonSlot);
-      }
-      if (left > 0) {
-        e.charges.push_back({Charge::Source::kOneOff, 0, left, left * effective, 0, 0, {}});
-        std::string desc = kind_name;
-        if (e.urgent && effective != price) desc += " urgent";
-        else if (e.off_hours && effective != price) desc += " off-hours";
-        AddLine(task_lines, "task", desc, left, effective, left * effective);
-      }
+  in.reserve_start = reserve_start;
+  in.blocks = &blocks;
+  if (auto it = months_.find(month); it != months_.end()) {
+    in.data = &it->second;
+    for (uint64_t s : it->second.entry_seqs) {
+      auto e = entries_.find(s);
+      if (e == entries_.end() || e->second.voided || s == without) continue;
+      in.entries.push_back(&e->second);
     }
   }
-  ev.pools.erase(std::string());  // never a pool named ""
-
-  // Closing figures by the rules.
-  const int64_t unused = allowance_left;
-  const int64_t reserve_after_use = reserve_left;
-  if (plan) {
-    switch (plan->rollover) {
-      case Rollover::kBurn: ev.carried_minutes = 0; break;
-      case Rollover::kCarry:
-        ev.carried_minutes = std::clamp<int64_t>(plan->reserve_cap_minutes - reserve_after_use, 0, unused);
-        break;
-      case Rollover::kCarryUnlimited: ev.carried_minutes = unused; break;
-    }
-  }
-  ev.expired_allowance_minutes = unused - ev.carried_minutes;
-  int64_t reserve_end = reserve_after_use + ev.carried_minutes;
-  // The reserve lasts for the contract's term: it expires with the last month.
-  if (last_month_ != 0 && month == last_month_) {
-    ev.expired_reserve_minutes = reserve_end;
-    reserve_end = 0;
-  }
-  ev.reserve_end_minutes = reserve_end;
-  for (const Block& b : blocks_in) {
-    if (b.month > month) {  // bought for a later month: untouched
-      ev.blocks_end.push_back(b);
-      continue;
-    }
-    Block after = b;
-    for (const Block& used : blocks)
-      if (used.seq == b.seq) after.left_minutes = used.left_minutes;
-    if (after.expires_month != 0 && after.expires_month <= month && after.left_minutes > 0) {
-      ev.expired_block_minutes += after.left_minutes;
-      ev.expired_blocks.emplace_back(after.seq, after.left_minutes);
-      after.left_minutes = 0;
-    }
-    if (after.left_minutes > 0) ev.blocks_end.push_back(after);
-  }
-
-  // Invoice.
-  std::vector<InvoiceLine>& lines = ev.invoice.lines;
-  ev.invoice.month = month;
-  if (plan && !ev.trial) {
-    const bool prepaid_month = t->prepaid_months > 0 && MonthsBetween(t->from_month, month) < int32_t(t->prepaid_months);
-    const uint32_t prepaid_percent = prepaid_month ? PrepaidPercent(*plan, t->prepaid_months) : 0;
-    const uint32_t timely_percent = t->timely ? plan->timely_discount_percent : 0;
-    int64_t unit_price = plan->fee_minor;
-    int64_t units = 1;
-    std::string desc = plan->name.empty() ? plan->id : plan->name;
-    if (!plan->tiers.empty()) {
-      units = UnitsFor(month);
-      unit_price = TierPrice(*plan, uint32_t(units));
-      desc += fmt::format(", {} licences", units);
-    }
-    if (unit_price > 0 && units > 0) {
-      lines.push_back({"fee", desc, units, unit_price, units * unit_price});
-      if (prepaid_percent || timely_percent) {
-        const int64_t discounted = DiscountedPrice(unit_price, prepaid_percent, timely_percent, plan->round_to_minor);
-        std::string why;
-        if (prepaid_percent) why += fmt::format("prepaid {} months −{}%", t->prepaid_months, prepaid_percent);
-        if (timely_percent) why += fmt::format("{}timely −{}%", why.empty() ? "" : ", ", timely_percent);
-        lines.push_back({"discount", why, units, discounted - unit_price, units * (discounted - unit_price)});
-      }
-    }
-  }
-  if (plan)
-    for (const auto& [extra_id, qty] : t->extras) {
-      const ExtraPrice* x = plan->FindExtra(extra_id);
-      if (x && qty > 0) lines.push_back({"extra", extra_id, qty, x->price_minor, qty * x->price_minor});
-    }
-  for (const auto& [rate, minutes] : overage_by_rate)
-    lines.push_back({"overage", fmt::format("hours beyond the plan, {}", FormatMinutes(minutes)),
-                     minutes, rate, RoundDiv(minutes * rate, 60)});
-  for (InvoiceLine& l : task_lines) lines.push_back(std::move(l));
-  if (md)
-    for (const Adjust& a : md->adjustments) {
-      if (a.code == "addon") AddLine(lines, "addon", a.description, 1, a.amount_minor, a.amount_minor);
-      else lines.push_back({a.code, a.description, 1, a.amount_minor, a.amount_minor});
-    }
-  for (const InvoiceLine& l : lines) ev.invoice.total_minor += l.amount_minor;
-  return ev;
+  MonthResult r = EvaluateMonth(in);
+  if (law_violation) *law_violation = CheckMonthLaws(in, r);
+  if (charges) *charges = std::move(r.charges);
+  return std::move(r.eval);
 }
 
 void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
@@ -744,13 +695,13 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
     Problem(seq, fmt::format("month {} closed out of order (expected {})", FormatMonth(month), FormatMonth(expected)));
 
   // Blocks at the start of this month: as left by the previous close, or as bought.
-  std::vector<Block> blocks;
-  for (const Block& b : blocks_) {
-    Block x = b;
-    if (auto it = block_left_after_close_.find(b.seq); it != block_left_after_close_.end()) x.left_minutes = it->second;
-    blocks.push_back(x);
-  }
-  MonthEval ev = EvaluateOpen(month, reserve_after_close_, blocks);
+  std::vector<Block> blocks = BlocksAfterClose();
+  std::vector<std::pair<uint64_t, std::vector<Charge>>> charges;
+  std::string law;
+  MonthEval ev = EvaluateOpen(month, reserve_after_close_, blocks, &charges, &law);
+  // The evaluation checks itself in every build: a broken law is a problem audit reports.
+  if (!law.empty()) Problem(seq, "billing law broken: " + law);
+  if (options_.retain_entries) closed_start_[month] = {reserve_after_close_, blocks};
 
   // The recorded closing entries are the facts; compare them with what the rules give.
   int64_t exp_allow = 0, exp_res = 0, exp_block = 0;
@@ -816,6 +767,10 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
       if (it->second.voided) it = entries_.erase(it);
       else ++it;
     }
+  } else {
+    // What paid for each entry is settled with the month.
+    for (auto& [s, c] : charges)
+      if (auto e = entries_.find(s); e != entries_.end()) e->second.charges = std::move(c);
   }
   closed_[month] = std::move(ev);
 }
@@ -832,28 +787,46 @@ MonthEval ClientState::Evaluate(uint32_t month) const {
   }
   // Open: evaluate the open months before it in order, carrying reserve and blocks forward.
   int64_t reserve = reserve_after_close_;
-  std::vector<Block> blocks;
-  for (const Block& b : blocks_) {
-    Block x = b;
-    if (auto it = block_left_after_close_.find(b.seq); it != block_left_after_close_.end()) x.left_minutes = it->second;
-    blocks.push_back(x);
-  }
+  std::vector<Block> blocks = BlocksAfterClose();
   uint32_t m = FirstOpenMonth();
   for (int guard = 0; m < month && guard < 1200; ++guard, m = NextMonth(m)) {
     MonthEval prev = EvaluateOpen(m, reserve, blocks);
     reserve = prev.reserve_end_minutes;
-    blocks = prev.blocks_end;
+    blocks = std::move(prev.blocks_end);
   }
   return EvaluateOpen(month, reserve, blocks);
 }
 
+std::optional<MonthEval> ClientState::ReEvaluateClosedWithout(uint32_t month, uint64_t entry_seq) const {
+  if (!IsClosed(month)) return std::nullopt;
+  auto it = closed_start_.find(month);
+  if (it == closed_start_.end()) return std::nullopt;
+  return EvaluateOpen(month, it->second.first, it->second.second, nullptr, nullptr, entry_seq);
+}
+
 std::vector<Entry> ClientState::EntriesFor(uint32_t month) const {
-  (void)Evaluate(month);  // fills the entries' charges
   std::vector<Entry> out;
   auto it = months_.find(month);
   if (it == months_.end()) return out;
   for (uint64_t s : it->second.entry_seqs)
     if (auto e = entries_.find(s); e != entries_.end()) out.push_back(e->second);
+  if (IsClosed(month) || month < first_month()) return out;  // closed: charges settled at the close
+  // Open: evaluate the months before it, then this one with its charges.
+  int64_t reserve = reserve_after_close_;
+  std::vector<Block> blocks = BlocksAfterClose();
+  uint32_t m = FirstOpenMonth();
+  for (int guard = 0; m < month && guard < 1200; ++guard, m = NextMonth(m)) {
+    MonthEval prev = EvaluateOpen(m, reserve, blocks);
+    reserve = prev.reserve_end_minutes;
+    blocks = std::move(prev.blocks_end);
+  }
+  std::vector<std::pair<uint64_t, std::vector<Charge>>> charges;
+  (void)EvaluateOpen(month, reserve, blocks, &charges);
+  for (Entry& e : out) {
+    e.charges.clear();
+    for (auto& [s, c] : charges)
+      if (s == e.seq) e.charges = c;
+  }
   return out;
 }
 

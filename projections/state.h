@@ -136,12 +136,18 @@ struct MonthEval {
   }
 };
 
-// A contract segment: the terms from `from_month` on (a start or a change).
+// A contract segment: the terms that govern the months from_month … last_month. A client's
+// segments are sorted and never overlap: each ContractStarted (a first contract, a renewal, a
+// later contract on another plan) appends one; a ContractChanged replaces the terms from its
+// month on; a ContractEnded moves the last segment's end. Months outside every segment are
+// outside the contract.
 struct ContractTerms {
   std::string plan_id;
   uint32_t plan_version = 0;
   std::shared_ptr<const PlanSpec> plan;
   uint32_t from_month = 0;
+  uint32_t last_month = 0;      // the segment's last month; 0 = open-ended
+  bool continues = false;       // a ContractChanged: continues the contract before it (keeps its reserve)
   uint32_t term_months = 0;     // 0 = open-ended
   uint32_t prepaid_months = 0;
   bool timely = false;
@@ -164,6 +170,18 @@ struct Incident {
 struct ReplayProblem {
   uint64_t seq = 0;
   std::string what;
+};
+
+// What counts in one month besides work: penalties, credits, add-ons, hour blocks, charges.
+struct Adjust {
+  uint64_t seq = 0;
+  std::string code, description;
+  int64_t amount_minor = 0;   // signed
+};
+struct MonthData {
+  std::vector<uint64_t> entry_seqs;      // entries counting in this month, in counting order
+  std::vector<Adjust> adjustments;       // penalties, credits, add-ons, hour blocks, charges
+  std::map<std::string, uint32_t> addon_slots;  // pool (or shared add-on id) -> slots bought
 };
 
 struct ClientOptions {
@@ -192,8 +210,9 @@ class ClientState {
   uint64_t last_seq() const { return last_seq_; }
   bool has_contract() const { return !terms_.empty(); }
   const ContractTerms* TermsFor(uint32_t month) const;   // nullptr outside the contract
-  uint32_t first_month() const;                          // first contract month, 0 if none
-  uint32_t last_month() const { return last_month_; }    // last contract month, 0 = open-ended
+  const std::vector<ContractTerms>& terms() const { return terms_; }  // segments, sorted
+  uint32_t first_month() const;                          // first contract month ever (the relationship), 0 if none
+  uint32_t last_month() const;                           // last month of the last segment, 0 = open-ended
   uint32_t UnitsFor(uint32_t month) const;
 
   // ---- months
@@ -208,13 +227,26 @@ class ClientState {
   int64_t invoiced_closed_minor() const;   // sum of closed invoice totals
   int64_t paid_minor() const { return paid_minor_; }
   int64_t outstanding_minor() const { return invoiced_closed_minor() - paid_minor_; }
-  // Blocked at `now_us`: an invoice closed for more than the grace days is not covered by payments.
+  // Blocked at `now_us` by the plan's debt_blocking rule (plan.h DebtBlocking): "overdue", an
+  // invoice closed for more than the grace days is not covered by payments; "prepaid", also
+  // emergency work in open months not covered by payments. "none" never blocks.
   bool BlockedAt(int64_t now_us) const;
+  // The money that blocks at now_us (0 when not blocked), for messages.
+  int64_t BlockingDebtMinor(int64_t now_us) const;
 
   // ---- entries
   const Entry* FindEntry(uint64_t seq) const;
   std::vector<const Entry*> PendingForTask(const std::string& task) const;  // logged, not yet accepted
   std::vector<Entry> EntriesFor(uint32_t month) const;   // with charges filled in (needs retain for closed)
+  // Work (not voided) that counts in a month after `month`, or awaits acceptance and is dated
+  // after it: what a contract ending with `month` would leave outside every contract.
+  std::vector<uint64_t> EntriesAfter(uint32_t month) const;
+  // A closed month re-evaluated from the buckets it started with, without `entry_seq` and the
+  // entries voided before (retained entries only; nullopt when the month cannot be re-evaluated).
+  std::optional<MonthEval> ReEvaluateClosedWithout(uint32_t month, uint64_t entry_seq) const;
+  // Minutes left after the last close, as a contract ending at a closed month expires them.
+  int64_t reserve_after_close() const { return reserve_after_close_; }
+  std::vector<std::pair<uint64_t, int64_t>> BlocksLeftAfterClose() const;  // (block seq, minutes)
   const std::map<std::string, Incident>& incidents() const { return incidents_; }
   const std::vector<ReplayProblem>& problems() const { return problems_; }
   // Recorded closing facts of a closed month, for audit comparison.
@@ -229,22 +261,32 @@ class ClientState {
   };
   const std::map<uint32_t, RecordedClose>& recorded_closes() const { return closes_; }
 
-  // ---- internals used by evaluation (public for decide.cc)
-  struct Adjust {
-    uint64_t seq = 0;
-    std::string code, description;
-    int64_t amount_minor = 0;   // signed
-  };
-  struct MonthData {
-    std::vector<uint64_t> entry_seqs;      // entries counting in this month, in counting order
-    std::vector<Adjust> adjustments;       // penalties, credits, add-ons, hour blocks, charges
-    std::map<std::string, uint32_t> addon_slots;  // pool (or shared add-on id) -> slots bought
-  };
+  // ---- internals used by evaluation (public for decide.cc and the checkpoint codec)
+  using Adjust = projections::Adjust;
+  using MonthData = projections::MonthData;
 
  private:
+  // One fold step per event kind (Apply dispatches).
+  void ApplyRegistered(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyTerms(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyEnded(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyWorkLogged(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyWorkAccepted(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyWorkVoided(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyHoursPurchased(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyAddon(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyClosingEntry(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyPeriodClosed(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyAdjustment(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyIncident(uint64_t seq, schemas::Event::Reader ev);
   void ApplyClose(uint64_t seq, uint32_t month);
+  void ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::Bucket bucket, uint64_t block_seq, int64_t minutes);
   void CountEntry(uint64_t seq, uint32_t month);
-  MonthEval EvaluateOpen(uint32_t month, int64_t reserve_start, const std::vector<Block>& blocks) const;
+  std::vector<Block> BlocksAfterClose() const;   // every block with minutes left after the last close
+  struct MonthInputs;                            // the inputs of projections/month_eval.h for a month
+  MonthEval EvaluateOpen(uint32_t month, int64_t reserve_start, const std::vector<Block>& blocks,
+                         std::vector<std::pair<uint64_t, std::vector<Charge>>>* charges = nullptr,
+                         std::string* law_violation = nullptr, uint64_t without = 0) const;
   void Problem(uint64_t seq, std::string what) { problems_.push_back({seq, std::move(what)}); }
   friend struct CheckpointCodec;  // projections/checkpoint.cc saves and restores every field
 
@@ -257,7 +299,6 @@ class ClientState {
 
   std::vector<ContractTerms> terms_;                 // by from_month
   std::map<uint32_t, uint32_t> units_;               // from month -> units
-  uint32_t last_month_ = 0;
 
   std::map<uint64_t, Entry> entries_;                // by seq (open months; all when retained)
   std::map<uint32_t, MonthData> months_;             // open months' data (all when retained)
@@ -269,6 +310,7 @@ class ClientState {
   int64_t reserve_after_close_ = 0;
   std::map<uint64_t, int64_t> block_left_after_close_;   // block seq -> minutes left
   std::map<uint32_t, MonthEval> closed_;             // frozen evaluations of closed months
+  std::map<uint32_t, std::pair<int64_t, std::vector<Block>>> closed_start_;  // retained: reserve and blocks each closed month started with
   std::map<uint32_t, RecordedClose> closes_;
   RecordedClose pending_close_;                      // closing entries seen before PeriodClosed
   uint32_t pending_close_month_ = 0;

@@ -243,6 +243,8 @@ uint64_t AbsU(int64_t v) {
 
 }  // namespace
 
+int32_t AddDaysToDate(int32_t yyyymmdd, int32_t days) { return AddDays(yyyymmdd, days); }
+
 // ======================= months =======================
 
 bool ValidMonth(uint32_t month) {
@@ -355,6 +357,8 @@ int64_t Zone::MonthStartUs(uint32_t month) const {
 }
 
 int64_t Zone::MonthEndUs(uint32_t month) const { return MonthStartUs(NextMonth(month)); }
+
+int64_t Zone::DayEndUs(int32_t yyyymmdd) const { return DayStartUs(AddDays(yyyymmdd, 1)); }
 
 int64_t Zone::DayStartUs(int32_t yyyymmdd) const {
   assert(Ymd(yyyymmdd).ok());

@@ -71,6 +71,9 @@ class Zone {
   // Local midnight of the date (or the first instant of the day when midnight is in a DST
   // gap). Precondition: a real date.
   int64_t DayStartUs(int32_t yyyymmdd) const;
+  // The first instant after the local day: the start of the next calendar day (23, 24 or 25
+  // hours after DayStartUs across a DST change). Precondition: a real date.
+  int64_t DayEndUs(int32_t yyyymmdd) const;
   // Local wall time -> UTC µs. kInvalid for a date or time that does not exist, including a
   // local time skipped by a DST gap; an ambiguous local time (DST fold) takes the earlier
   // instant.
@@ -89,6 +92,10 @@ class Zone {
   const date::time_zone* tz_;  // never null; owned by the tz database
   std::string name_;
 };
+
+// Calendar arithmetic on local dates: YYYYMMDD + days (days may be negative). Precondition: a
+// real date.
+int32_t AddDaysToDate(int32_t yyyymmdd, int32_t days);
 
 // ---------------------------------------------------------------------------------------
 // Business calendar (plan.h Calendar; its `timezone` is a name: resolve it with Zone::Find

@@ -385,7 +385,8 @@ def test_pay_adjust_close_outstanding():
     lg.ok("close", "kit", "2026-01")
     bal = lg.json("balance", "kit")
     eq(bal["outstanding_minor"], 3825000, "January invoice outstanding")
-    eq(bal["blocked"], True, "unpaid past grace days: blocked")
+    # KIT's price list has no rule refusing work for debt: debt_blocking "none" never blocks.
+    eq(bal["blocked"], False, "KIT never blocks for debt")
     lg.ok("pay", "kit", "38250", "--ref", "inv 2026-01", "--at", "2026-02-03T10:00")
     bal = lg.json("balance", "kit")
     eq((bal["outstanding_minor"], bal["blocked"]), (0, False), "paid in full")
@@ -819,15 +820,73 @@ def test_locked_month_needs_late():
 
 @test
 def test_blocked_client_needs_emergency():
-    """AlterCPA (grace_days 0): close a month, do not pay, log later -> refused; with
-    --emergency -> accepted; after paying, ordinary work is accepted again."""
+    """AlterCPA (debt_blocking "prepaid", grace_days 0): close a month, do not pay, log later ->
+    refused; with --emergency -> accepted; paying March alone leaves the emergency unpaid (still
+    blocked: "услуги не оказываются ... при наличии задолженностей за ... оказанные без
+    предоплаты услуги"); paying everything charged so far (March 500 + April's prepaid fee 500 +
+    the emergency 50 = 1 050) lifts the block."""
     lg = altercpa_ledger()
     lg.ok("close", "shop", "2026-03")
     check(lg.json("balance", "shop")["blocked"], "unpaid past 0 grace days: blocked")
     lg.refused("log", "shop", "--kind", "site_link", "--count", "1", "--at", "2026-04-06T12:00", says="blocked")
     lg.ok("log", "shop", "--kind", "emergency", "--count", "1", "--at", "2026-04-06T12:00", "--emergency")
     lg.ok("pay", "shop", "500")
+    lg.refused("log", "shop", "--kind", "site_link", "--count", "1", "--at", "2026-04-06T13:00", says="blocked")
+    lg.ok("pay", "shop", "550")
     lg.ok("log", "shop", "--kind", "site_link", "--count", "1", "--at", "2026-04-06T13:00")
+
+
+@test
+def test_plans_without_blocking_rule_do_not_block():
+    """KIT has no debt rule (debt_blocking defaults to "none"): an unpaid closed month does not
+    block work the next day; `plan show` prints each plan's rule."""
+    lg = kit_ledger()
+    lg.ok("close", "kit", "2026-01")
+    check(not lg.json("balance", "kit", now="2026-02-01T09:00:00Z")["blocked"], "KIT never blocks")
+    lg.ok("log", "kit", "1h", "--kind", "support", "--at", "2026-02-01T11:00", now="2026-02-01T09:00:00Z")
+    out = lg.ok("plan", "show", "kit-hours-15")
+    check("# debt blocking: none" in out, f"plan show prints the rule: {out!r}")
+    lg.define("altercpa.toml")
+    out = lg.ok("plan", "show", "altercpa-basic")
+    check("# debt blocking: prepaid" in out and 'debt_blocking = "prepaid"' in out, f"AlterCPA rule: {out!r}")
+
+
+@test
+def test_contract_end_refusals_and_early():
+    """contract end: refused when logged work would fall outside every contract (naming the
+    entry; void it or end later); refused before the plan's minimum term without --early; with
+    --early KIT charges the months left to the 3-month minimum."""
+    lg = Ledger()
+    lg.define("kit.toml")
+    lg.client("kit")
+    lg.contract("kit", "kit-hours-10", "2026-01", "--months", "6")
+    entry = lg.json("log", "kit", "1h", "--kind", "support", "--at", "2026-03-10T12:00")["id"]
+    line = lg.refused("contract", "end", "kit", "--after", "2026-02", says="outside every contract")
+    check(f"#{entry}" in line and "void" in line and "end later" in line, f"names the entry and the fix: {line!r}")
+    lg.ok("void", "kit", str(entry), "--reason", "wrong client")
+    line = lg.refused("contract", "end", "kit", "--after", "2026-01", says="minimum term of 3 months")
+    check("--early" in line, f"says how to proceed: {line!r}")
+    lg.ok("contract", "end", "kit", "--after", "2026-01", "--early")
+    # January: fee 25 500.00 + 2 months x 25 500.00 = 76 500.00.
+    eq(lg.json("invoice", "kit", "2026-01")["total_minor"], 7650000, "early end charged in January")
+    lg.refused("log", "kit", "1h", "--kind", "support", "--at", "2026-02-02T12:00", says="outside")
+
+
+@test
+def test_contract_renewal_keeps_open_month():
+    """A renewal signed while the old contract's last month is open keeps that month's fee;
+    an overlapping contract is refused naming both periods."""
+    lg = Ledger()
+    lg.define("kit.toml")
+    lg.client("kit")
+    lg.contract("kit", "kit-hours-10", "2026-01", "--months", "3")
+    lg.ok("close", "kit", "2026-01")
+    lg.ok("close", "kit", "2026-02")
+    lg.refused("contract", "start", "kit", "--plan", "kit-hours-10", "--from", "2026-03", "--months", "3",
+               says="overlaps the contract 2026-01 … 2026-03")
+    lg.contract("kit", "kit-hours-10", "2026-04", "--months", "3")
+    eq(lg.json("invoice", "kit", "2026-03")["total_minor"], 2550000, "March keeps the old contract's fee")
+    lg.ok("log", "kit", "1h", "--kind", "support", "--at", "2026-03-10T12:00")
 
 
 @test

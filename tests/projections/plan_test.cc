@@ -810,5 +810,43 @@ TEST_CASE("errors point at the line of the offending value", "[projections][plan
   CHECK_THAT(message, Contains("(line 5)"));
 }
 
+TEST_CASE("contract-life keys parse, round-trip through the canonical text, and default to the old behaviour",
+          "[plan][lifecycle]") {
+  const PlanSpec agbis = PlanById(ParseExample("agbis.toml"), "agbis");
+  CHECK(agbis.allowed_terms_months == std::vector<uint32_t>{3, 6, 12});
+  CHECK(agbis.early_end == EarlyEnd::kWhenSettled);
+  CHECK(agbis.timely_min_prepaid_months == 6);
+  CHECK(agbis.debt_blocking == DebtBlocking::kNone);
+  CHECK(PlanById(ParseExample("altercpa.toml"), "altercpa-basic").debt_blocking == DebtBlocking::kPrepaid);
+  CHECK(PlanById(ParseExample("kit.toml"), "kit-hours-10").early_end == EarlyEnd::kPayMinimumTerm);
+  Result<PlanSpec> again = ParseCanonicalPlan(CanonicalToml(agbis));
+  REQUIRE(again.ok());
+  CHECK(*again == agbis);
+  // A plan that does not use them keeps its canonical text (and so its version) unchanged.
+  Result<std::vector<PlanSpec>> plain = ParsePlans("[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\n", "p.toml");
+  REQUIRE(plain.ok());
+  const std::string text = CanonicalToml(plain->front());
+  CHECK(text.find("debt_blocking") == std::string::npos);
+  CHECK(text.find("allowed_terms_months") == std::string::npos);
+  CHECK(text.find("early_end") == std::string::npos);
+}
+
+TEST_CASE("bad contract-life keys are refused with the key and the fix", "[plan][lifecycle]") {
+  auto error = [](const std::string& line) {
+    Result<std::vector<PlanSpec>> r =
+        ParsePlans("[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\nminimum_term_months = 3\n" + line + "\n", "p.toml");
+    REQUIRE_FALSE(r.ok());
+    return r.error().message;
+  };
+  CHECK_THAT(error("debt_blocking = \"always\""), Contains("debt_blocking"));
+  CHECK_THAT(error("early_end = \"never\""), Contains("pay_minimum_term"));
+  CHECK_THAT(error("allowed_terms_months = []"), Contains("allowed_terms_months"));
+  CHECK_THAT(error("allowed_terms_months = [3, 3]"), Contains("twice"));
+  CHECK_THAT(error("allowed_terms_months = [1, 3]"), Contains("below minimum_term_months"));
+  CHECK_THAT(error("allowed_terms_months = [0]"), Contains("allowed_terms_months"));
+  CHECK_THAT(error("allowed_terms_months = [\"3\"]"), Contains("allowed_terms_months"));
+  CHECK_THAT(error("timely_min_prepaid_months = -1"), Contains("timely_min_prepaid_months"));
+}
+
 }  // namespace
 }  // namespace hourbank::projections

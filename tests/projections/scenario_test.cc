@@ -529,7 +529,14 @@ TEST_CASE("an unpaid invoice blocks the client after the grace days, emergency w
   w.emergency = true;
   s.Must("a", DecideLog(s.client("a"), w, due + 2000));
   s.Must("a", DecidePay(s.client("a"), 50000, "wire 1", due + 3000, due + 3000));
-  CHECK_FALSE(s.client("a").BlockedAt(due + 4000));
+  // The emergency, at 00:00 on 1 April, is off hours: a site by link in quota with the off-hours
+  // surcharge (2 − 1) × 9.00 = 9.00, done without prepayment, so a debt at once (debt_blocking =
+  // "prepaid"). Paying March's 500.00 leaves it unpaid behind April's prepaid fee: still
+  // blocked. Paying April's 500.00 + 9.00 lifts the block.
+  CHECK(s.client("a").BlockedAt(due + 4000));
+  CHECK(s.client("a").BlockingDebtMinor(due + 4000) == 900);
+  s.Must("a", DecidePay(s.client("a"), 50900, "wire 2", due + 5000, due + 5000));
+  CHECK_FALSE(s.client("a").BlockedAt(due + 6000));
 }
 
 TEST_CASE("hour buckets balance for every closed month", "[scenario][property]") {
@@ -755,4 +762,349 @@ TEST_CASE("AlterCPA one-off work on Russia Day pays the off-hours double price",
   s.LogItems("o1", "external_offer", 1, "2026-06-12T12:00");
   s.LogItems("o1", "external_offer", 1, "2026-06-11T12:00");
   CHECK(s.client("o1").InvoiceFor(202606).total_minor == 4500);
+}
+
+// ---------------------------------------------------------------------------------------
+// Contracts over their whole life (issue 13): renewals, trials, ends, voids of closed
+// months, block expiry days, debt blocking, allowed terms.
+
+namespace {
+// 1C Start from 2025-10 for 6 months (through 2026-03), closed through February with no work:
+// Oct, Nov trial; Dec carries 10 h into the reserve (cap 10 h); Jan and Feb burn 10 h each
+// (the reserve is full).
+Sim OneCSixMonthsClosedThroughFebruary() {
+  Sim s;
+  s.DefineExample("1c-start.toml");
+  s.AddClient("c", "RUB");
+  s.Start("c", {.plan_id = "1c-start", .from_month = 202510, .term_months = 6});
+  for (uint32_t m : {202510u, 202511u, 202512u, 202601u, 202602u}) s.Close("c", m);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("a timely renewal keeps the old contract's open last month: its fee, its work and its reserve expiry",
+          "[scenario][lifecycle]") {
+  Sim s = OneCSixMonthsClosedThroughFebruary();
+  // March, the old contract's last month, is open; the renewal for April on is signed now.
+  s.LogHours("c", "development", 180, "2026-03-10T12:00", "M1");
+  s.Accept("c", "M1", "2026-03-11T12:00");
+  s.Start("c", {.plan_id = "1c-start", .from_month = 202604, .term_months = 12});
+  auto& c = s.client("c");
+  CHECK(c.TermsFor(202603) != nullptr);
+  CHECK(c.TermsFor(202604) != nullptr);
+  CHECK(c.terms().size() == 2);
+  // Work dated in March after the renewal still counts in March.
+  s.LogHours("c", "consultation", 60, "2026-03-20T12:00", "M2");
+  s.Accept("c", "M2", "2026-03-21T12:00");
+  const MonthEval mar = c.Evaluate(202603);
+  // March: fee 20 000.00; 3 h + 1 h = 4 h from the allowance; 10 h − 4 h = 6 h unused, the
+  // reserve is at its 10 h cap so nothing is carried: 6 h allowance expire; and "перенос
+  // остатка часов ... на весь срок действия договора": the 10 h reserve expires with the term.
+  CHECK(mar.invoice.total_minor == 2000000);
+  CHECK(mar.allowance_used_minutes == 240);
+  CHECK(mar.expired_allowance_minutes == 360);
+  CHECK(mar.expired_reserve_minutes == 600);
+  CHECK(mar.reserve_end_minutes == 0);
+  CHECK(c.EntriesFor(202603).size() == 2);
+  s.Close("c", 202603);
+  CHECK(c.recorded_closes().at(202603).total_minor == 2000000);
+  CHECK(c.problems().empty());
+  // April starts the renewal with no reserve.
+  CHECK(c.Evaluate(202604).reserve_start_minutes == 0);
+}
+
+TEST_CASE("a renewal never starts a new trial: 1C's trial is the first two months of cooperation", "[scenario][lifecycle]") {
+  // 1c-start-tariff.txt: "Первые два месяца сотрудничества, мы работаем без абонентской платы и
+  // какой-либо предоплаты" ("the first two months of cooperation ... without the subscription
+  // fee"): the first months of the client's relationship, not of each contract.
+  Sim s = OneCSixMonthsClosedThroughFebruary();
+  s.Start("c", {.plan_id = "1c-start", .from_month = 202604, .term_months = 12});
+  const MonthEval apr = s.client("c").Evaluate(202604);
+  // April is the 7th month of cooperation: no trial; fee 20 000.00 and 10 h included.
+  CHECK_FALSE(apr.trial);
+  CHECK(apr.included_minutes == 600);
+  CHECK(apr.invoice.total_minor == 2000000);
+  CHECK(s.client("c").Evaluate(202510).trial);  // the first month of cooperation was one
+}
+
+TEST_CASE("a contract that overlaps an existing term is refused, naming both periods and the fix", "[scenario][lifecycle]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
+  auto r = DecideContractStart(s.client("k"), s.catalog, {.plan_id = "kit-hours-10", .from_month = 202603, .term_months = 3},
+                               s.now_us);
+  REQUIRE_FALSE(r.ok());
+  const std::string& msg = r.error().message;
+  CHECK(msg.find("2026-03 … 2026-05") != std::string::npos);
+  CHECK(msg.find("2026-01 … 2026-06") != std::string::npos);
+  CHECK(msg.find("2026-07 or later") != std::string::npos);
+  CHECK(msg.find("contract end k --after 2026-02") != std::string::npos);
+}
+
+TEST_CASE("a contract end that would leave logged work outside every contract is refused, naming the entries",
+          "[scenario][lifecycle]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
+  const uint64_t april = s.LogHours("k", "support", 60, "2026-04-10T12:00");
+  const uint64_t may = s.LogHours("k", "support", 60, "2026-05-10T12:00");
+  auto r = DecideContractEnd(s.client("k"), 202603, s.now_us);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("#" + std::to_string(april) + ", #" + std::to_string(may)) != std::string::npos);
+  CHECK(r.error().message.find("void them") != std::string::npos);
+  CHECK(r.error().message.find("end later") != std::string::npos);
+  // Ending after May leaves nothing out.
+  CHECK(DecideContractEnd(s.client("k"), 202605, s.now_us).ok());
+  // Voided work does not hold the contract open.
+  s.Must("k", DecideVoid(s.client("k"), april, "wrong client", s.now_us));
+  s.Must("k", DecideVoid(s.client("k"), may, "wrong client", s.now_us));
+  CHECK(DecideContractEnd(s.client("k"), 202603, s.now_us).ok());
+}
+
+TEST_CASE("a contract ending at a month already closed expires its prepaid blocks at once", "[scenario][lifecycle]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
+  BuyHours b{.minutes = 600, .price_minor = 1000000, .at_us = s.At("k", "2026-01-02T10:00")};
+  s.Must("k", DecideBuyHours(s.client("k"), b, b.at_us));
+  const uint64_t block = s.seq;
+  // 12 h in January: 10 h allowance, 2 h from the block; 8 h left.
+  s.LogHours("k", "support", 720, "2026-01-10T12:00");
+  for (uint32_t m : {202601u, 202602u, 202603u}) s.Close("k", m);
+  auto end = DecideContractEnd(s.client("k"), 202603, s.now_us);
+  REQUIRE(end.ok());
+  // ContractEnded, then HoursExpired for the 8 h left in the block.
+  REQUIRE(end.value().events.size() == 2);
+  auto expired = end.value().events[1].root().getBody();
+  REQUIRE(expired.isHoursExpired());
+  CHECK(expired.getHoursExpired().getMonth() == 202603);
+  CHECK(expired.getHoursExpired().getBlockSeq() == block);
+  CHECK(expired.getHoursExpired().getMinutes() == 480);
+  s.Must("k", std::move(end));
+  CHECK(s.client("k").BlocksLeftAfterClose().empty());
+  CHECK(s.client("k").problems().empty());
+  CHECK(s.client("k").TermsFor(202604) == nullptr);
+}
+
+TEST_CASE("a contract ending at a closed month expires the 1C reserve at once", "[scenario][lifecycle]") {
+  Sim s = OneCSixMonthsClosedThroughFebruary();
+  // The reserve holds 10 h after February (see the fixture); ending after February expires it.
+  CHECK(s.client("c").reserve_after_close() == 600);
+  s.Must("c", DecideContractEnd(s.client("c"), 202602, true, s.now_us));
+  CHECK(s.client("c").reserve_after_close() == 0);
+  CHECK(s.client("c").problems().empty());
+}
+
+TEST_CASE("ending before the plan's minimum term needs --early; KIT charges the months left", "[scenario][lifecycle]") {
+  // kit-consulting-sla-options.txt: "Минимальный срок заключения договора – 3 месяца" (the
+  // contract is concluded for at least 3 months): ending after one month owes the other two.
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
+  auto refused = DecideContractEnd(s.client("k"), 202601, s.now_us);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("minimum term of 3 months") != std::string::npos);
+  CHECK(refused.error().message.find("--early") != std::string::npos);
+  s.Must("k", DecideContractEnd(s.client("k"), 202601, true, s.now_us));
+  // January: fee 25 500.00 + early end 2 months × 25 500.00 = 51 000.00 -> 76 500.00.
+  const Invoice jan = s.client("k").InvoiceFor(202601);
+  CHECK(LineAmount(jan, "charge") == 5100000);
+  CHECK(jan.total_minor == 7650000);
+  CHECK(s.client("k").TermsFor(202602) == nullptr);
+}
+
+TEST_CASE("AGBIS allows an early end only when every invoice is paid", "[scenario][lifecycle]") {
+  // agbis-maintenance-contract.txt: "Заказчик вправе прервать действие договора технического
+  // сопровождения лишь при полном исполнении обязательств по действующему договору".
+  Sim s;
+  s.DefineExample("agbis.toml");
+  s.AddClient("g", "RUB");
+  s.Start("g", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .units = 10});
+  s.auto_pay = false;
+  s.Close("g", 202601);
+  auto refused = DecideContractEnd(s.client("g"), 202602, true, s.now_us);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("every invoice is paid") != std::string::npos);
+  // January: 10 licences × 1 740.00 = 17 400.00; paid, the early end goes through, free.
+  s.Must("g", DecidePay(s.client("g"), 1740000, "jan", s.now_us, s.now_us));
+  s.Must("g", DecideContractEnd(s.client("g"), 202602, true, s.now_us));
+  CHECK(s.client("g").InvoiceFor(202602).total_minor == 1740000);
+}
+
+TEST_CASE("AGBIS contracts are made for 3, 6 or 12 months only", "[scenario][lifecycle]") {
+  // "Договор технического сопровождения заключается и продлевается на период 3, 6 или 12 месяцев."
+  Sim s;
+  s.DefineExample("agbis.toml");
+  s.AddClient("g", "RUB");
+  auto r = DecideContractStart(s.client("g"), s.catalog, {.plan_id = "agbis", .from_month = 202601, .term_months = 4, .units = 10},
+                               s.now_us);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("3, 6 or 12 months only") != std::string::npos);
+  s.Start("g", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .units = 10});
+  // A renewal for 5 months is refused too; for 12 it goes in.
+  CHECK_FALSE(DecideContractStart(s.client("g"), s.catalog, {.plan_id = "agbis", .from_month = 202607, .term_months = 5, .units = 10},
+                                  s.now_us).ok());
+  s.Start("g", {.plan_id = "agbis", .from_month = 202607, .term_months = 12, .units = 10});
+}
+
+TEST_CASE("AGBIS grants the timely discount only with 6 or 12 months paid at once", "[scenario][lifecycle]") {
+  // The table's timely columns are "При оплате сразу за 6 месяцев" and "за 12 месяцев"; the
+  // 3-month base price has none. 10 licences, 3 months, timely: 10 × 1 740.00 = 17 400.00, no
+  // discount; 10 licences, 6 months prepaid, timely: 1 740 × 0.93 × 0.8 = 1 294.56 -> 1 295,
+  // × 10 = 12 950.00 (the list's own figure).
+  Sim s;
+  s.DefineExample("agbis.toml");
+  s.AddClient("g", "RUB");
+  s.AddClient("h", "RUB");
+  s.Start("g", {.plan_id = "agbis", .from_month = 202601, .term_months = 3, .timely = true, .units = 10});
+  s.Start("h", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .prepaid_months = 6, .timely = true, .units = 10});
+  CHECK(s.client("g").InvoiceFor(202601).total_minor == 1740000);
+  CHECK(s.client("h").InvoiceFor(202601).total_minor == 1295000);
+}
+
+TEST_CASE("voiding allowance work of a closed month credits the overage it moved into the allowance",
+          "[scenario][lifecycle][void]") {
+  // KIT 10 h (fee 25 500.00, 2 550.00 an hour beyond). January: A 4 h, then B 8 h.
+  // As closed: A allowance 4 h; B allowance 6 h + overage 2 h × 2 550.00 = 5 100.00;
+  // invoice 25 500.00 + 5 100.00 = 30 600.00.
+  // Re-evaluated without A: B allowance 8 h, no overage: 25 500.00.
+  // Credit = 30 600.00 − 25 500.00 = 5 100.00 (the entry's own charge was 0).
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
+  const uint64_t a = s.LogHours("k", "support", 240, "2026-01-05T12:00");
+  s.LogHours("k", "support", 480, "2026-01-06T12:00");
+  s.Close("k", 202601);
+  REQUIRE(s.client("k").InvoiceFor(202601).total_minor == 3060000);
+  s.Must("k", DecideVoid(s.client("k"), a, "logged on the wrong client", s.now_us));
+  const Invoice feb = s.client("k").InvoiceFor(202602);
+  CHECK(LineAmount(feb, "credit") == -510000);
+  CHECK(s.client("k").InvoiceFor(202601).total_minor == 3060000);  // the closed invoice stands
+}
+
+TEST_CASE("a closed-month void credit is rounded once per invoice line, like the invoice", "[scenario][lifecycle][void]") {
+  // Plan: 1.00 an hour beyond nothing included. Two 1-minute entries: the overage line is
+  // 2 min × 100 / 60 = 3.33 -> 3 (minor units), rounded once; each entry's own charge is
+  // 100 / 60 = 1.67 -> 2. Voiding one: the line becomes 1 min -> 1.67 -> 2; credit 3 − 2 = 1,
+  // not the entry's rounded 2.
+  Sim s;
+  s.DefineToml("[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\nfee_minor = 100000\noverage_rate_minor = 100\n"
+               "[[plan.kinds]]\nid = \"support\"\nunit = \"hour\"\n");
+  s.AddClient("p", "RUB");
+  s.Start("p", {.plan_id = "p", .from_month = 202601});
+  const uint64_t a = s.LogHours("p", "support", 1, "2026-01-05T12:00");
+  s.LogHours("p", "support", 1, "2026-01-06T12:00");
+  s.Close("p", 202601);
+  REQUIRE(LineAmount(s.client("p").InvoiceFor(202601), "overage") == 3);
+  s.Must("p", DecideVoid(s.client("p"), a, "duplicate", s.now_us));
+  CHECK(LineAmount(s.client("p").InvoiceFor(202602), "credit") == -1);
+}
+
+TEST_CASE("two voids in one closed month credit the invoice difference step by step", "[scenario][lifecycle][void]") {
+  // Same KIT month as above plus C 1 h: A 4 h, B 8 h, C 1 h -> overage 3 h = 7 650.00.
+  // Void B: without B, A 4 h + C 1 h fit the allowance: credit 7 650.00. Void A next: nothing
+  // left to credit (the allowance covered A and C): credit 0. Together: the whole overage.
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
+  const uint64_t a = s.LogHours("k", "support", 240, "2026-01-05T12:00");
+  const uint64_t b = s.LogHours("k", "support", 480, "2026-01-06T12:00");
+  s.LogHours("k", "support", 60, "2026-01-07T12:00");
+  s.Close("k", 202601);
+  REQUIRE(s.client("k").InvoiceFor(202601).total_minor == 2550000 + 765000);
+  s.Must("k", DecideVoid(s.client("k"), b, "void b", s.now_us));
+  s.Must("k", DecideVoid(s.client("k"), a, "void a", s.now_us));
+  CHECK(LineAmount(s.client("k").InvoiceFor(202602), "credit") == -765000);
+}
+
+namespace {
+// A plan with no allowance: hours come from blocks, then 1.00 an hour.
+const char* kBlocksPlan =
+    "[[plan]]\nid = \"blocks\"\ncurrency = \"RUB\"\noverage_rate_minor = 100\n"
+    "[[plan.kinds]]\nid = \"support\"\nunit = \"hour\"\n";
+}  // namespace
+
+TEST_CASE("a block is not drawn by work after its last usable day, and its remainder expires that month",
+          "[scenario][lifecycle][blocks]") {
+  // `buy --expires 2026-01-15`: the block can be used through 15 January. 2 h on the 10th draw
+  // it; 3 h on the 20th are overage (3 × 1.00 = 3.00); the 8 h left expire at January's close.
+  Sim s;
+  s.DefineToml(kBlocksPlan);
+  s.AddClient("b", "RUB");
+  s.Start("b", {.plan_id = "blocks", .from_month = 202601});
+  BuyHours buy{.minutes = 600, .price_minor = 500000, .at_us = s.At("b", "2026-01-02T10:00")};
+  buy.expires_at_us = s.At("b", "2026-01-16");  // the first instant it can no longer be used
+  s.Must("b", DecideBuyHours(s.client("b"), buy, buy.at_us));
+  s.LogHours("b", "support", 120, "2026-01-10T12:00");
+  s.LogHours("b", "support", 180, "2026-01-20T12:00");
+  const MonthEval jan = s.client("b").Evaluate(202601);
+  CHECK(jan.block_used_minutes == 120);
+  CHECK(jan.overage_minutes == 180);
+  CHECK(jan.expired_block_minutes == 480);
+  CHECK(LineAmount(jan.invoice, "overage") == 300);
+}
+
+TEST_CASE("--expires DATE ends the block at the next local midnight across a DST change (Europe/Berlin)",
+          "[scenario][lifecycle][blocks]") {
+  // 2024-03-31 is 23 hours long in Berlin (clocks go 02:00 -> 03:00). The last usable day
+  // 2024-03-31 ends at 2024-04-01T00:00+02:00 = 2024-03-31T22:00Z; local midnight + 24 h would
+  // be 2024-04-01T01:00+02:00, an hour into April, and would move the expiry into April.
+  Sim s;
+  s.DefineToml(kBlocksPlan);
+  s.AddClient("b", "RUB", "Europe/Berlin");
+  s.Start("b", {.plan_id = "blocks", .from_month = 202403});
+  auto& c = s.client("b");
+  CHECK(c.zone().DayStartUs(20240331) + 86400LL * 1000000 != c.zone().DayEndUs(20240331));
+  BuyHours buy{.minutes = 600, .price_minor = 500000, .expires_day = 20240331, .at_us = s.At("b", "2024-03-02T10:00")};
+  auto d = DecideBuyHours(c, buy, buy.at_us);
+  REQUIRE(d.ok());
+  CHECK(d.value().events[0].root().getBody().getHoursPurchased().getExpiresAtUs() == s.At("b", "2024-04-01T00:00"));
+  s.Must("b", std::move(d));
+  // Work at 00:30 on 1 April is after the last usable day: overage, and the block expired in March.
+  s.LogHours("b", "support", 60, "2024-03-31T23:30");
+  s.LogHours("b", "support", 60, "2024-04-01T00:30");
+  CHECK(c.Evaluate(202403).block_used_minutes == 60);
+  CHECK(c.Evaluate(202403).expired_block_minutes == 540);
+  CHECK(c.Evaluate(202404).overage_minutes == 60);
+}
+
+TEST_CASE("AlterCPA: an unpaid emergency blocks the next ordinary task the same month", "[scenario][lifecycle][debt]") {
+  // altercpa-platform-support.txt: "Услуги не оказываются в случае наличия задолженностей за
+  // ранее оказанные без предоплаты услуги (например, услуги экстренного сопровождения)".
+  Sim s;
+  s.DefineExample("altercpa.toml");
+  s.AddClient("a", "USD");
+  s.Start("a", {.plan_id = "altercpa-basic", .from_month = 202603});
+  const int64_t t0 = s.At("a", "2026-03-01T09:00");
+  s.Must("a", DecidePay(s.client("a"), 50000, "March fee, prepaid", t0, t0));
+  // Emergency on Wednesday 4 March at 11:00 (working hours): 50.00, done without prepayment.
+  LogWork emergency{.kind = "emergency", .count = 1, .at_us = s.At("a", "2026-03-04T11:00"), .emergency = true};
+  s.Must("a", DecideLog(s.client("a"), emergency, emergency.at_us));
+  LogWork next{.kind = "site_link", .count = 1, .at_us = s.At("a", "2026-03-05T11:00")};
+  auto refused = DecideLog(s.client("a"), next, next.at_us);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("blocked: $50.00 unpaid") != std::string::npos);
+  s.Must("a", DecidePay(s.client("a"), 5000, "emergency", next.at_us, next.at_us));
+  s.Must("a", DecideLog(s.client("a"), next, next.at_us + 1));
+}
+
+TEST_CASE("plans without a blocking rule never block a client the day after a month closes", "[scenario][lifecycle][debt]") {
+  // KIT, 1C, AGBIS and bpmonline say nothing about refusing work for debt (1C's trial is
+  // explicitly "без ... какой-либо предоплаты"): debt_blocking defaults to "none".
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
+  s.auto_pay = false;
+  s.Close("k", 202601);
+  const int64_t next_day = s.At("k", "2026-02-01T12:00");
+  CHECK_FALSE(s.client("k").BlockedAt(next_day));
+  LogWork w{.kind = "support", .minutes = 60, .at_us = next_day};
+  CHECK(DecideLog(s.client("k"), w, next_day + 1).ok());
 }

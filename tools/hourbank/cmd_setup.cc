@@ -87,9 +87,23 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
     const Catalog::Version* v = catalog.Find(*show_id, *show_version);
     if (!v) Fail(Code::kNotFound, fmt::format("unknown plan '{}'{}; see `hourbank plan list`", *show_id,
                                               *show_version ? fmt::format(" version {}", *show_version) : ""));
-    if (app.json) app.PrintJson({{"id", *show_id}, {"version", v->version}, {"seq", v->seq}, {"toml", v->spec_toml}});
+    const char* blocking = v->spec ? DebtBlockingName(v->spec->debt_blocking) : "none";
+    if (app.json) app.PrintJson({{"id", *show_id}, {"version", v->version}, {"seq", v->seq}, {"toml", v->spec_toml},
+                                 {"debt_blocking", blocking},
+                                 {"early_end", v->spec ? EarlyEndName(v->spec->early_end) : "free"}});
     else {
       app.Say(fmt::format("# {} version {} (defined in event #{})", *show_id, v->version, v->seq));
+      if (v->spec) {
+        const PlanSpec& p = *v->spec;
+        const std::string rule =
+            p.debt_blocking == DebtBlocking::kNone ? "none: work is never refused for debt"
+            : p.debt_blocking == DebtBlocking::kOverdue
+                ? fmt::format("overdue: work is refused while an invoice is unpaid {} day(s) after its month", p.grace_days)
+                : fmt::format("prepaid: work is refused while an invoice is unpaid {} day(s) after its month, "
+                              "and at once while emergency work is unpaid", p.grace_days);
+        app.Say(fmt::format("# debt blocking: {}", rule));
+        app.Say(fmt::format("# early end (before the {}-month minimum term): {}", p.minimum_term_months, EarlyEndName(p.early_end)));
+      }
       std::fputs(TerminalLines(v->spec_toml).c_str(), stdout);
     }
   });
@@ -192,15 +206,16 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
     app.DecideAndAppend(ua->client, [&](const ClientState& s) { return DecideUnits(s, ua->units, from, app.now_us()); }, {}, {}, &summary);
     app.json ? app.PrintJson({{"client", ua->client}, {"summary", summary}}) : app.Say(summary);
   });
-  struct EndArgs { std::string client, after; };
+  struct EndArgs { std::string client, after; bool early = false; };
   auto ea = std::make_shared<EndArgs>();
   auto* end = contract->add_subcommand("end", "Set the last month of the contract\n  e.g. hourbank contract end acme --after 2026-12");
   end->add_option("CLIENT", ea->client)->required();
   end->add_option("--after", ea->after, "last month, YYYY-MM")->required();
+  end->add_flag("--early", ea->early, "end before the plan's minimum term (the plan's early_end rule applies)");
   end->callback([&app, ea] {
     const uint32_t last = ParseMonthFlag(ea->after, "--after");
     std::string summary;
-    app.DecideAndAppend(ea->client, [&](const ClientState& s) { return DecideContractEnd(s, last, app.now_us()); }, {}, {}, &summary);
+    app.DecideAndAppend(ea->client, [&](const ClientState& s) { return DecideContractEnd(s, last, ea->early, app.now_us()); }, {}, {}, &summary);
     app.json ? app.PrintJson({{"client", ea->client}, {"summary", summary}}) : app.Say(summary);
   });
 }

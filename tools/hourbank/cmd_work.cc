@@ -198,7 +198,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
         if (!ba->expires.empty()) {
           // The block can be used through the whole of its last day.
           const int64_t day = ParseTimeFlag(ba->expires, s.zone(), "--expires");
-          b.expires_at_us = s.zone().DayStartUs(s.zone().Local(day).yyyymmdd) + 86400LL * 1000000;
+          b.expires_day = s.zone().Local(day).yyyymmdd;
         }
         b.at_us = at;
         return DecideBuyHours(s, b, app.now_us());

@@ -181,7 +181,7 @@ std::string BalanceTextUnescaped(const json& b) {
     out += "\n" + Table(srows);
   }
   out += fmt::format("\nthis month so far {}; outstanding {}{}\n", FormatMoney(b["invoice_so_far_minor"], cur),
-                     FormatMoney(b["outstanding_minor"], cur), b["blocked"].get<bool>() ? " — BLOCKED (unpaid past grace days)" : "");
+                     FormatMoney(b["outstanding_minor"], cur), b["blocked"].get<bool>() ? " — BLOCKED (unpaid debt under the plan's debt_blocking rule; see `plan show`)" : "");
   return out;
 }
 

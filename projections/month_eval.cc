@@ -1,0 +1,324 @@
+#include "projections/month_eval.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace hourbank::projections {
+
+namespace {
+
+// Unit price of one licence/fee after the prepayment and timely discounts: the discounts
+// compound on the unrounded price and the result is rounded once (to round_to_minor, half
+// away from zero). 1320 × 0.8 × 0.8 = 844.8 -> 845.
+int64_t DiscountedPrice(int64_t price_minor, uint32_t prepaid_percent, uint32_t timely_percent,
+                        int64_t round_to_minor) {
+  const int64_t factor = int64_t(100 - prepaid_percent) * int64_t(100 - timely_percent);
+  int64_t scaled = 0;
+  if (MulOverflows(price_minor, factor, &scaled)) return price_minor;  // plan limits keep this unreachable
+  const int64_t round_to = std::max<int64_t>(round_to_minor, 1);
+  return RoundDiv(scaled, 10000 * round_to) * round_to;
+}
+
+uint32_t PrepaidPercent(const PlanSpec& plan, uint32_t prepaid_months) {
+  uint32_t percent = 0;
+  for (const PrepaidDiscount& d : plan.prepaid_discounts)
+    if (prepaid_months >= d.min_months) percent = std::max(percent, d.percent);
+  return percent;
+}
+
+int64_t TierPrice(const PlanSpec& plan, uint32_t units) {
+  for (const Tier& t : plan.tiers)
+    if (units >= t.min_units && (t.max_units == 0 || units <= t.max_units)) return t.unit_price_minor;
+  return plan.tiers.empty() ? 0 : plan.tiers.back().unit_price_minor;
+}
+
+void AddLine(std::vector<InvoiceLine>& lines, std::string code, std::string description,
+             int64_t quantity, int64_t unit_price_minor, int64_t amount_minor) {
+  // Group identical (code, description, unit price) lines: 22 sites at 9.00 is one line.
+  for (InvoiceLine& l : lines) {
+    if (l.code == code && l.description == description && l.unit_price_minor == unit_price_minor &&
+        code != "fee" && code != "discount") {
+      l.quantity += quantity;
+      l.amount_minor += amount_minor;
+      return;
+    }
+  }
+  lines.push_back({std::move(code), std::move(description), quantity, unit_price_minor, amount_minor});
+}
+
+}  // namespace
+
+MonthResult EvaluateMonth(const MonthInput& in) {
+  MonthResult result;
+  MonthEval& ev = result.eval;
+  const uint32_t month = in.month;
+  ev.month = month;
+  ev.reserve_start_minutes = in.reserve_start;
+  const ContractTerms* t = in.terms;
+  ev.in_contract = t != nullptr;
+  const PlanSpec* plan = t ? t->plan.get() : nullptr;
+  // "The first two months of cooperation": trials count from the client's first contract
+  // month, never from a renewal's.
+  ev.trial = plan && plan->trial_months > 0 && in.relationship_first != 0 &&
+             MonthsBetween(in.relationship_first, month) < int32_t(plan->trial_months);
+  ev.included_minutes = (plan && !ev.trial) ? plan->included_minutes : 0;
+
+  static const std::vector<Block> kNoBlocks;
+  const std::vector<Block>& blocks_in = in.blocks ? *in.blocks : kNoBlocks;
+  // Blocks usable this month: bought in or before it, not expired before it.
+  std::vector<Block> blocks;
+  for (const Block& b : blocks_in)
+    if (b.left_minutes > 0 && b.month <= month && (b.expires_month == 0 || b.expires_month >= month)) {
+      blocks.push_back(b);
+      ev.blocks_start_minutes += b.left_minutes;
+    }
+  std::stable_sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) {
+    const int64_t ea = a.expires_at_us ? a.expires_at_us : INT64_MAX;
+    const int64_t eb = b.expires_at_us ? b.expires_at_us : INT64_MAX;
+    return ea != eb ? ea < eb : a.seq < b.seq;
+  });
+
+  // Slot pools: plan quotas, single-pool add-ons, shared add-ons (their own pool).
+  const MonthData* md = in.data;
+  if (plan) {
+    for (const auto& [pool, q] : plan->quotas) ev.pools[pool].quota += q;
+    for (const Kind& k : plan->kinds)
+      if (!k.pool.empty()) ev.pools[k.pool];  // present with quota 0
+    if (md)
+      for (const auto& [pool, slots] : md->addon_slots) ev.pools[pool].quota += slots;
+  }
+
+  int64_t allowance_left = ev.included_minutes;
+  int64_t reserve_left = in.reserve_start;
+  std::vector<InvoiceLine> task_lines;
+  std::map<int64_t, int64_t> overage_by_rate;  // rate per hour -> minutes
+
+  if (plan) {
+    for (const Entry* ep : in.entries) {
+      const Entry& e = *ep;
+      result.charges.emplace_back(e.seq, std::vector<Charge>{});
+      std::vector<Charge>& charges = result.charges.back().second;
+      const Kind* kind = plan->FindKind(e.kind);
+      if (e.unit == Unit::kHour) {
+        int64_t need = RoundDiv(e.minutes * int64_t(e.multiplier_percent), 100);
+        ev.used_minutes += need;
+        auto take = [&](int64_t& pool, Charge::Source src) {
+          const int64_t n = std::min(need, pool);
+          if (n <= 0) return;
+          pool -= n;
+          need -= n;
+          charges.push_back({src, n, 0, 0, 0, 0, {}});
+        };
+        int64_t a0 = allowance_left;
+        take(allowance_left, Charge::Source::kAllowance);
+        ev.allowance_used_minutes += a0 - allowance_left;
+        int64_t r0 = reserve_left;
+        take(reserve_left, Charge::Source::kReserve);
+        ev.reserve_used_minutes += r0 - reserve_left;
+        for (Block& b : blocks) {
+          if (need <= 0) break;
+          if (b.expires_month != 0 && b.expires_month < month) continue;
+          // "--expires DATE" is the last day the block can be used: work after it does not draw it.
+          if (b.expires_at_us != 0 && e.at_us >= b.expires_at_us) continue;
+          const int64_t n = std::min(need, b.left_minutes);
+          if (n <= 0) continue;
+          b.left_minutes -= n;
+          need -= n;
+          ev.block_used_minutes += n;
+          charges.push_back({Charge::Source::kBlock, n, 0, 0, 0, b.seq, {}});
+        }
+        if (need > 0) {
+          if (plan->unlimited) {
+            ev.unlimited_minutes += need;
+            charges.push_back({Charge::Source::kUnlimited, need, 0, 0, 0, 0, {}});
+          } else {
+            const int64_t rate = (kind && kind->price_minor) ? *kind->price_minor : plan->overage_rate_minor;
+            ev.overage_minutes += need;
+            overage_by_rate[rate] += need;
+            charges.push_back({Charge::Source::kOverage, need, 0, RoundDiv(need * rate, 60), 0, 0, {}});
+          }
+        }
+        continue;
+      }
+      // Item work.
+      int64_t left = e.count;
+      if (kind && kind->included) {
+        charges.push_back({Charge::Source::kIncluded, 0, left, 0, 0, 0, {}});
+        continue;
+      }
+      const int64_t price = (kind && kind->price_minor) ? *kind->price_minor : 0;
+      // What one item costs with surcharges: the largest applicable multiplier wins; a kind's
+      // own off-hours price replaces the off-hours multiplier (it is not doubled).
+      int64_t effective = RoundDiv(price * int64_t(e.multiplier_percent), 100);
+      if (e.off_hours && kind && kind->off_hours_price_minor) {
+        const int64_t urgent = e.urgent ? RoundDiv(price * int64_t(plan->urgent_percent), 100) : 0;
+        effective = std::max(*kind->off_hours_price_minor, urgent);
+      }
+      const int64_t surcharge = std::max<int64_t>(effective - price, 0);
+      const std::string& kind_name = e.kind;
+      if (kind && !kind->pool.empty()) {
+        auto draw = [&](const std::string& pool, Charge::Source src) {
+          auto pit = ev.pools.find(pool);
+          if (pit == ev.pools.end() || left <= 0) return;
+          const int64_t n = std::min<int64_t>(left, pit->second.left());
+          if (n <= 0) return;
+          pit->second.used += uint32_t(n);
+          left -= n;
+          charges.push_back({src, 0, n, 0, n * surcharge, 0, pool});
+          if (surcharge > 0)
+            AddLine(task_lines, "surcharge", kind_name + (e.urgent ? " urgent" : " off-hours") + " (in quota)",
+                    n, surcharge, n * surcharge);
+        };
+        draw(kind->pool, Charge::Source::kSlot);
+        for (const Addon& a : plan->addons)
+          if (!a.kinds.empty() && std::find(a.kinds.begin(), a.kinds.end(), e.kind) != a.kinds.end())
+            draw(a.id, Charge::Source::kAddonSlot);
+      }
+      if (left > 0) {
+        charges.push_back({Charge::Source::kOneOff, 0, left, left * effective, 0, 0, {}});
+        std::string desc = kind_name;
+        if (e.urgent && effective != price) desc += " urgent";
+        else if (e.off_hours && effective != price) desc += " off-hours";
+        AddLine(task_lines, "task", desc, left, effective, left * effective);
+      }
+    }
+  }
+  ev.pools.erase(std::string());  // never a pool named ""
+
+  // Closing figures by the rules.
+  const int64_t unused = allowance_left;
+  const int64_t reserve_after_use = reserve_left;
+  if (plan) {
+    switch (plan->rollover) {
+      case Rollover::kBurn: ev.carried_minutes = 0; break;
+      case Rollover::kCarry:
+        ev.carried_minutes = std::clamp<int64_t>(plan->reserve_cap_minutes - reserve_after_use, 0, unused);
+        break;
+      case Rollover::kCarryUnlimited: ev.carried_minutes = unused; break;
+    }
+  }
+  ev.expired_allowance_minutes = unused - ev.carried_minutes;
+  int64_t reserve_end = reserve_after_use + ev.carried_minutes;
+  // The reserve lasts for the contract's term: it expires with the term's last month (a
+  // renewal starts without it).
+  if (in.reserve_expires) {
+    ev.expired_reserve_minutes = reserve_end;
+    reserve_end = 0;
+  }
+  ev.reserve_end_minutes = reserve_end;
+  for (const Block& b : blocks_in) {
+    if (b.month > month) {  // bought for a later month: untouched
+      ev.blocks_end.push_back(b);
+      continue;
+    }
+    Block after = b;
+    for (const Block& used : blocks)
+      if (used.seq == b.seq) after.left_minutes = used.left_minutes;
+    const bool expires = (after.expires_month != 0 && after.expires_month <= month) || in.blocks_expire;
+    if (expires && after.left_minutes > 0) {
+      ev.expired_block_minutes += after.left_minutes;
+      ev.expired_blocks.emplace_back(after.seq, after.left_minutes);
+      after.left_minutes = 0;
+    }
+    if (after.left_minutes > 0) ev.blocks_end.push_back(after);
+  }
+
+  // Invoice.
+  std::vector<InvoiceLine>& lines = ev.invoice.lines;
+  ev.invoice.month = month;
+  if (plan && !ev.trial) {
+    const bool prepaid_month = t->prepaid_months > 0 && MonthsBetween(t->from_month, month) < int32_t(t->prepaid_months);
+    const uint32_t prepaid_percent = prepaid_month ? PrepaidPercent(*plan, t->prepaid_months) : 0;
+    // A plan may grant the timely discount only with a prepayment (AGBIS: the timely columns
+    // exist for 6 and 12 months paid at once, none for the 3-month base price).
+    const bool timely_ok = t->timely && (plan->timely_min_prepaid_months == 0 ||
+                                         (prepaid_month && t->prepaid_months >= plan->timely_min_prepaid_months));
+    const uint32_t timely_percent = timely_ok ? plan->timely_discount_percent : 0;
+    int64_t unit_price = plan->fee_minor;
+    int64_t units = 1;
+    std::string desc = plan->name.empty() ? plan->id : plan->name;
+    if (!plan->tiers.empty()) {
+      units = in.units;
+      unit_price = TierPrice(*plan, uint32_t(units));
+      desc += fmt::format(", {} licences", units);
+    }
+    if (unit_price > 0 && units > 0) {
+      lines.push_back({"fee", desc, units, unit_price, units * unit_price});
+      if (prepaid_percent || timely_percent) {
+        const int64_t discounted = DiscountedPrice(unit_price, prepaid_percent, timely_percent, plan->round_to_minor);
+        std::string why;
+        if (prepaid_percent) why += fmt::format("prepaid {} months −{}%", t->prepaid_months, prepaid_percent);
+        if (timely_percent) why += fmt::format("{}timely −{}%", why.empty() ? "" : ", ", timely_percent);
+        lines.push_back({"discount", why, units, discounted - unit_price, units * (discounted - unit_price)});
+      }
+    }
+  }
+  if (plan)
+    for (const auto& [extra_id, qty] : t->extras) {
+      const ExtraPrice* x = plan->FindExtra(extra_id);
+      if (x && qty > 0) lines.push_back({"extra", extra_id, qty, x->price_minor, qty * x->price_minor});
+    }
+  for (const auto& [rate, minutes] : overage_by_rate)
+    lines.push_back({"overage", fmt::format("hours beyond the plan, {}", FormatMinutes(minutes)),
+                     minutes, rate, RoundDiv(minutes * rate, 60)});
+  for (InvoiceLine& l : task_lines) lines.push_back(std::move(l));
+  if (md)
+    for (const Adjust& a : md->adjustments) {
+      if (a.code == "addon") AddLine(lines, "addon", a.description, 1, a.amount_minor, a.amount_minor);
+      else lines.push_back({a.code, a.description, 1, a.amount_minor, a.amount_minor});
+    }
+  for (const InvoiceLine& l : lines) ev.invoice.total_minor += l.amount_minor;
+  return result;
+}
+
+std::string CheckMonthLaws(const MonthInput& in, const MonthResult& r) {
+  const MonthEval& ev = r.eval;
+  const std::string m = FormatMonth(in.month);
+  if (ev.included_minutes != ev.allowance_used_minutes + ev.carried_minutes + ev.expired_allowance_minutes)
+    return fmt::format("{}: allowance {} in, {} used + {} carried + {} expired out", m, ev.included_minutes,
+                       ev.allowance_used_minutes, ev.carried_minutes, ev.expired_allowance_minutes);
+  if (ev.reserve_start_minutes + ev.carried_minutes !=
+      ev.reserve_used_minutes + ev.expired_reserve_minutes + ev.reserve_end_minutes)
+    return fmt::format("{}: reserve {} + {} carried in, {} used + {} expired + {} left out", m,
+                       ev.reserve_start_minutes, ev.carried_minutes, ev.reserve_used_minutes,
+                       ev.expired_reserve_minutes, ev.reserve_end_minutes);
+  if (ev.blocks_start_minutes != ev.block_used_minutes + ev.expired_block_minutes + ev.blocks_end_minutes())
+    return fmt::format("{}: blocks {} in, {} used + {} expired + {} left out", m, ev.blocks_start_minutes,
+                       ev.block_used_minutes, ev.expired_block_minutes, ev.blocks_end_minutes());
+  if (ev.used_minutes != ev.allowance_used_minutes + ev.reserve_used_minutes + ev.block_used_minutes +
+                             ev.overage_minutes + ev.unlimited_minutes)
+    return fmt::format("{}: {} used, the sources add up to {}", m, ev.used_minutes,
+                       ev.allowance_used_minutes + ev.reserve_used_minutes + ev.block_used_minutes +
+                           ev.overage_minutes + ev.unlimited_minutes);
+  if (in.terms != nullptr) {
+    if (r.charges.size() != in.entries.size())
+      return fmt::format("{}: {} entries counted, {} paid", m, in.entries.size(), r.charges.size());
+    std::map<Charge::Source, int64_t> by_source;
+    for (size_t i = 0; i < in.entries.size(); ++i) {
+      const Entry& e = *in.entries[i];
+      int64_t paid = 0;
+      for (const Charge& c : r.charges[i].second) {
+        paid += e.unit == Unit::kHour ? c.minutes : c.count;
+        by_source[c.source] += c.minutes;
+      }
+      const int64_t need = e.unit == Unit::kHour ? RoundDiv(e.minutes * int64_t(e.multiplier_percent), 100) : e.count;
+      if (r.charges[i].first != e.seq || paid != need)
+        return fmt::format("{}: entry #{} needs {} and is paid {}", m, e.seq, need, paid);
+    }
+    if (by_source[Charge::Source::kAllowance] != ev.allowance_used_minutes ||
+        by_source[Charge::Source::kReserve] != ev.reserve_used_minutes ||
+        by_source[Charge::Source::kBlock] != ev.block_used_minutes ||
+        by_source[Charge::Source::kOverage] != ev.overage_minutes ||
+        by_source[Charge::Source::kUnlimited] != ev.unlimited_minutes)
+      return fmt::format("{}: the entries' charges do not add up to the month's figures", m);
+  }
+  int64_t sum = 0;
+  for (const InvoiceLine& l : ev.invoice.lines) sum += l.amount_minor;
+  if (sum != ev.invoice.total_minor)
+    return fmt::format("{}: invoice total {} but its lines add up to {}", m, ev.invoice.total_minor, sum);
+  return {};
+}
+
+}  // namespace hourbank::projections
