@@ -891,19 +891,16 @@ void Log::Impl::CommitGroup(const std::vector<Writer*>& group) {
         inject = true;
       }
     }
-    if (!inject) {
-      std::string still = TryResume();
-      if (!still.empty()) s = rocksdb::Status::IOError(still);
-    }
-    if (s.ok()) {
+    std::string still = inject ? std::string() : TryResume();
+    if (!still.empty()) {
+      s = rocksdb::Status::IOError(still);  // still failing: write_failure_ stays as it was
+    } else {
       s = inject ? rocksdb::Status::IOError("injected for testing", "No space left on device")
                  : db_->Write(WriteOpts(), &batch);
-    }
-    wrote = s.ok();
-    {
       std::lock_guard<std::mutex> l(state_mu_);
       write_failure_ = s.ok() ? std::string() : s.ToString();
     }
+    wrote = s.ok();
     if (!s.ok()) {
       // Nothing of the group is acknowledged, not even replays: a caller retries the group's
       // requests as a whole and gets the same answers then. The head stays where it was.
@@ -1422,7 +1419,9 @@ std::string Log::Impl::TryResume() const {
   }
   std::lock_guard<std::mutex> r(resume_mu_);
   // RocksDB flushes the memtables to new files and switches to a new WAL; with the disk
-  // still full that fails and writes stay stopped.
+  // still full that fails and writes stay stopped. After "no space", RocksDB's own recovery
+  // (its SstFileManager polls free space every few seconds) may be running: Resume() then
+  // answers Busy and that recovery resumes writes once space is back.
   rocksdb::Status s = db_->Resume();
   std::lock_guard<std::mutex> l(state_mu_);
   if (s.ok()) {
@@ -1806,9 +1805,10 @@ Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
            .ok();
   assert(ok);  // WriteBatch::Put fails only past 4 GiB
   (void)ok;
-  rocksdb::Status s;
-  if (std::string still = TryResume(); !still.empty()) s = rocksdb::Status::IOError(still);
-  if (s.ok()) s = db_->Write(WriteOpts(), &batch);
+  if (std::string still = TryResume(); !still.empty()) {
+    return Error::Io(fmt::format("cannot write to the ledger at {}: {}", dir_, still));
+  }
+  rocksdb::Status s = db_->Write(WriteOpts(), &batch);
   std::lock_guard<std::mutex> l(state_mu_);
   write_failure_ = s.ok() ? std::string() : s.ToString();
   if (!s.ok()) return FromRocks(s, fmt::format("cannot write to the ledger at {}", dir_));

@@ -5,11 +5,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <capnp/serialize.h>
 #include <fmt/format.h>
 
+#include <rocksdb/write_batch.h>
+
 #include "ledger/codec.h"
+#include "ledger/format.h"
 #include "ledger/wal.h"
 
 namespace hourbank::ledger {
@@ -34,6 +38,31 @@ Status MakePrivateDir(const fs::path& p) {
   if (ec) return Error::Io(fmt::format("cannot create {}: {}", p.string(), ec.message()));
   return Status::Ok();
 }
+
+// The events a write batch puts into the "events" column family (id 1: the first one a ledger
+// creates after "default"); each must also decode as the event of its key's seq.
+class EventPuts : public rocksdb::WriteBatch::Handler {
+ public:
+  explicit EventPuts(std::map<uint64_t, std::string>* found) : found_(found) {}
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    if (cf == 4 && std::string_view(key.data(), key.size()) == format::kMetaHeadSeq && value.size() == 8) {
+      head_ = std::max(head_, format::ReadBE(std::string_view(value.data(), value.size()), 8));
+    }
+    if (cf != 1) return rocksdb::Status::OK();
+    auto seq = format::ParseSeq(std::string_view(key.data(), key.size()));
+    if (!seq) return rocksdb::Status::OK();
+    std::string_view bytes(value.data(), value.size());
+    if (codec::Decode(*seq, bytes, scratch_, [](schemas::Event::Reader) {}).ok()) found_->emplace(*seq, bytes);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+  uint64_t head() const { return head_; }
+
+ private:
+  std::map<uint64_t, std::string>* found_;
+  std::vector<capnp::word> scratch_;
+  uint64_t head_ = 0;
+};
 
 // A run of salvaged events for one re-append: same stream, same idempotency key.
 struct Pending {
@@ -64,6 +93,8 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
   HB_TRY(MakePrivateDir(evidence / "wal"));
 
   // 1. Keep the WAL as found, before anything reads it through RocksDB.
+  std::map<uint64_t, std::string> from_wal;  // seq -> bytes; bounded by the WAL size
+  uint64_t wal_head = 0;                     // the highest head_seq any readable WAL record set
   auto wals = wal::WalFiles(from);
   if (!wals.ok()) return wals.error();
   for (const std::string& w : *wals) {
@@ -73,6 +104,23 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
     ::chmod(copy.c_str(), S_IRUSR | S_IWUSR);
     auto damage = wal::CheckWalFile(copy.string());
     if (!damage.ok()) return damage.error();
+    {
+      // Events in records RocksDB's reader would skip (it drops the rest of a block after a
+      // bad record): read with our own framing reader, checksums verified.
+      std::ifstream in(copy, std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EventPuts handler(&from_wal);
+      struct Head {
+        EventPuts* h;
+        uint64_t* out;
+        ~Head() { *out = std::max(*out, h->head()); }
+      } keep{&handler, &wal_head};
+      for (std::string& record : wal::ReadableRecords(bytes)) {
+        if (record.size() < 12) continue;
+        rocksdb::WriteBatch batch(std::move(record));
+        (void)batch.Iterate(&handler);  // a malformed batch: the puts before the fault count
+      }
+    }
     const std::string name = fs::path(w).filename().string();
     if (!*damage) {
       rep.wal_findings.push_back(fmt::format("{}: intact", name));
@@ -88,7 +136,7 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
   salvage.event_bytes_max = UINT32_MAX;
   auto damaged = Log::Open(from, salvage);
   if (!damaged.ok()) return damaged.error();
-  rep.damaged_head = (*damaged)->head_seq();
+  rep.damaged_head = std::max((*damaged)->head_seq(), wal_head);
 
   Options fresh;
   fresh.create_if_missing = true;
@@ -138,7 +186,7 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
   };
 
   std::vector<capnp::word> scratch;
-  Status scanned = (*damaged)->ScanStored([&](uint64_t seq, std::string_view bytes) {
+  auto visit = [&](uint64_t seq, std::string_view bytes) -> bool {
     rep.highest_seq_read = std::max(rep.highest_seq_read, seq);
     if (seq < expected) return true;  // cannot happen in key order; ignore
     if (seq > expected) {
@@ -191,8 +239,23 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
     pending->old_seqs.push_back(seq);
     pending->drafts.push_back(std::move(draft));
     return true;
+  };
+  // The events RocksDB has (tables and the WAL records it could replay), merged in seq order
+  // with those only our WAL reader found.
+  auto extra = from_wal.begin();
+  bool stopped = false;
+  Status scanned = (*damaged)->ScanStored([&](uint64_t seq, std::string_view bytes) {
+    for (; extra != from_wal.end() && extra->first < seq; ++extra) {
+      if (!visit(extra->first, extra->second)) return !(stopped = true);
+    }
+    if (extra != from_wal.end() && extra->first == seq) ++extra;
+    if (!visit(seq, bytes)) return !(stopped = true);
+    return true;
   });
   if (!scanned.ok()) return scanned.error();
+  for (; !stopped && extra != from_wal.end(); ++extra) {
+    if (!visit(extra->first, extra->second)) break;
+  }
   if (failure) return *failure;
   HB_TRY(flush());
   if (rep.damaged_head >= expected) lose(expected, rep.damaged_head);

@@ -128,6 +128,89 @@ std::optional<Damage> CheckWal(std::string_view bytes) {
   return std::nullopt;
 }
 
+namespace {
+
+// Whether a record with a verifying checksum starts at `pos` (whole record inside its block
+// and the file); its length and type through the pointers.
+bool RecordAt(std::string_view bytes, uint64_t pos, uint64_t* length, uint8_t* type) {
+  const uint64_t block_left = kBlockBytes - pos % kBlockBytes;
+  if (block_left < kHeaderBytes || bytes.size() - pos < kHeaderBytes) return false;
+  const std::string_view header = bytes.substr(pos, kHeaderBytes);
+  *length = static_cast<uint8_t>(header[4]) | static_cast<uint64_t>(static_cast<uint8_t>(header[5])) << 8;
+  *type = static_cast<uint8_t>(header[6]);
+  if (*type < kFull || (*type > kLast && *type != kSetCompression && *type != kTimestampSize)) return false;
+  if (kHeaderBytes + *length > block_left || pos + kHeaderBytes + *length > bytes.size()) return false;
+  uint32_t reg = Step(~0u, *type);
+  for (char c : bytes.substr(pos + kHeaderBytes, *length)) reg = Step(reg, static_cast<uint8_t>(c));
+  return ~reg == Unmask(Le32(header));
+}
+
+}  // namespace
+
+std::vector<std::string> ReadableRecords(std::string_view bytes) {
+  std::vector<std::string> out;
+  std::string assembling;
+  bool in_fragment = false;
+  uint64_t pos = 0;
+  // Bounded: every step advances pos by at least one byte.
+  while (pos < bytes.size()) {
+    const uint64_t block_left = kBlockBytes - pos % kBlockBytes;
+    if (block_left < kHeaderBytes) {
+      pos += block_left;
+      continue;
+    }
+    uint64_t length = 0;
+    uint8_t type = 0;
+    if (!RecordAt(bytes, pos, &length, &type)) {
+      // Damage here: whatever was being assembled is lost. Trust the length field if the
+      // record after it verifies; else search byte by byte.
+      in_fragment = false;
+      assembling.clear();
+      if (bytes.size() - pos >= kHeaderBytes) {
+        const uint64_t claimed = static_cast<uint8_t>(bytes[pos + 4]) | static_cast<uint64_t>(static_cast<uint8_t>(bytes[pos + 5])) << 8;
+        uint64_t next = pos + kHeaderBytes + claimed, l2 = 0;
+        uint8_t t2 = 0;
+        if (kHeaderBytes + claimed <= block_left && next < bytes.size()) {
+          if (kBlockBytes - next % kBlockBytes < kHeaderBytes) next += kBlockBytes - next % kBlockBytes;
+          if (next < bytes.size() && RecordAt(bytes, next, &l2, &t2)) {
+            pos = next;
+            continue;
+          }
+        }
+      }
+      ++pos;
+      continue;
+    }
+    const std::string_view payload = bytes.substr(pos + kHeaderBytes, length);
+    switch (type) {
+      case kFull:
+        in_fragment = false;
+        assembling.clear();
+        out.emplace_back(payload);
+        break;
+      case kFirst:
+        in_fragment = true;
+        assembling.assign(payload);
+        break;
+      case kMiddle:
+        if (in_fragment) assembling.append(payload);
+        break;
+      case kLast:
+        if (in_fragment) {
+          assembling.append(payload);
+          out.push_back(std::move(assembling));
+        }
+        in_fragment = false;
+        assembling.clear();
+        break;
+      default:
+        break;
+    }
+    pos += kHeaderBytes + length;
+  }
+  return out;
+}
+
 Result<std::optional<Damage>> CheckWalFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error::Io(fmt::format("cannot read {}", path));

@@ -42,6 +42,12 @@ std::optional<Damage> CheckWal(std::string_view bytes);
 // As CheckWal, reading the file. Fails: kIo.
 Result<std::optional<Damage>> CheckWalFile(const std::string& path);
 
+// RECOVERY: the payload of every logical record whose checksums verify, in file order,
+// including those after damage (RocksDB itself drops the rest of a 32 KiB block after a bad
+// record). After a bad record the reader trusts its length field when the record it points
+// at verifies, else looks for the next verifying record header byte by byte.
+std::vector<std::string> ReadableRecords(std::string_view bytes);
+
 // The WAL files (NNNNNN.log) of a ledger directory, oldest first. Fails: kIo.
 Result<std::vector<std::string>> WalFiles(const std::string& dir);
 
