@@ -60,8 +60,14 @@
 #include <capnp/dynamic.h>
 #include <capnp/serialize.h>
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/snapshot.h>
@@ -71,6 +77,7 @@
 
 #include "ledger/codec.h"
 #include "ledger/format.h"
+#include "ledger/wal.h"
 
 namespace hourbank::ledger {
 
@@ -102,6 +109,80 @@ Error FromRocks(const rocksdb::Status& s, std::string_view what) {
   std::string message = fmt::format("{}: {}", what, s.ToString());
   if (s.IsCorruption()) return Error::Corruption(std::move(message));
   return Error::Io(std::move(message));
+}
+
+// Every file RocksDB creates in a ledger directory is made 0600, whatever the process umask
+// (the directory itself is 0700). The chmod follows the create; the 0700 directory keeps
+// other users out in between.
+class PrivateFiles : public rocksdb::FileSystemWrapper {
+ public:
+  explicit PrivateFiles(const std::shared_ptr<rocksdb::FileSystem>& target)
+      : rocksdb::FileSystemWrapper(target) {}
+  const char* Name() const override { return "HourbankPrivateFiles"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* d) override {
+    return Private(f, target()->NewWritableFile(f, o, r, d));
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                       rocksdb::IODebugContext* d) override {
+    return Private(f, target()->ReopenWritableFile(f, o, r, d));
+  }
+  rocksdb::IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
+                                      const rocksdb::FileOptions& o,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                      rocksdb::IODebugContext* d) override {
+    return Private(f, target()->ReuseWritableFile(f, old, o, r, d));
+  }
+  rocksdb::IOStatus NewRandomRWFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSRandomRWFile>* r,
+                                    rocksdb::IODebugContext* d) override {
+    return Private(f, target()->NewRandomRWFile(f, o, r, d));
+  }
+  rocksdb::IOStatus NewLogger(const std::string& f, const rocksdb::IOOptions& o,
+                              std::shared_ptr<rocksdb::Logger>* r,
+                              rocksdb::IODebugContext* d) override {
+    return Private(f, target()->NewLogger(f, o, r, d));
+  }
+  rocksdb::IOStatus LockFile(const std::string& f, const rocksdb::IOOptions& o,
+                             rocksdb::FileLock** l, rocksdb::IODebugContext* d) override {
+    return Private(f, target()->LockFile(f, o, l, d));
+  }
+
+ private:
+  static rocksdb::IOStatus Private(const std::string& f, rocksdb::IOStatus s) {
+    if (s.ok()) ::chmod(f.c_str(), S_IRUSR | S_IWUSR);  // best effort: the dir is 0700
+    return s;
+  }
+};
+
+// The Env every read-write Log uses: the default one with PrivateFiles.
+rocksdb::Env* PrivateEnv() {
+  static std::unique_ptr<rocksdb::Env> env =
+      rocksdb::NewCompositeEnv(std::make_shared<PrivateFiles>(rocksdb::FileSystem::Default()));
+  return env.get();
+}
+
+// A read-only open writes no info LOG.
+class NullLogger : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+// Whether another process holds RocksDB's lock on `dir` (a POSIX record lock on LOCK),
+// tested without taking it and without writing.
+bool LockedByAnotherProcess(const std::string& dir) {
+  const int fd = ::open((dir + "/LOCK").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  const bool locked = ::fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  ::close(fd);
+  return locked;
 }
 
 int64_t NowUs() {
@@ -267,6 +348,21 @@ class Log::Impl {
   std::unordered_map<std::string, uint32_t> versions_;
   Stats stats_;
   uint32_t injected_write_failures_ = 0;
+  // Set when a write failed (guarded by state_mu_); the next write or health() first asks
+  // RocksDB to resume (a failed WAL write stops every later write until then).
+  mutable std::string write_failure_;
+  mutable std::mutex resume_mu_;  // one Resume() at a time
+
+ public:
+  // Tries to resume writing after a failure. Returns the reason writes still fail, or empty.
+  std::string TryResume() const;
+  Health GetHealth() const;
+  Status ScanStored(const std::function<bool(uint64_t, std::string_view)>& visit) const;
+  Result<VerifyReport> VerifyPrecise(const std::function<void(uint64_t, uint64_t)>& progress) const;
+  Status RefuseReadOnly() const {
+    if (!options_.read_only && !options_.salvage) return Status::Ok();
+    return Error::Invalid(fmt::format("the ledger at {} is open read-only; this command cannot write", dir_));
+  }
 };
 
 Log::Impl::~Impl() {
@@ -292,24 +388,44 @@ Log::Impl::~Impl() {
 Status Log::Impl::OpenDb() {
   namespace fs = std::filesystem;
   std::error_code ec;
+  const bool read_only = options_.read_only || options_.salvage;
   const bool exists = fs::exists(fs::path(dir_) / "CURRENT", ec);
   if (ec) return Error::Io(fmt::format("cannot inspect {}: {}", dir_, ec.message()));
   const std::string no_ledger = fmt::format("no ledger at {}; run `hourbank init` first", dir_);
   if (exists && options_.error_if_exists) {
     return Error::Invalid(fmt::format("a ledger already exists at {}", dir_));
   }
+  const bool create = options_.create_if_missing && !read_only;
   if (!exists) {
-    if (!options_.create_if_missing) return Error::NotFound(no_ledger);
+    if (!create) return Error::NotFound(no_ledger);
     fs::create_directories(dir_, ec);
     if (ec) return Error::Io(fmt::format("cannot create {}: {}", dir_, ec.message()));
+    // 0700 whatever the umask: a ledger holds contracts, payments and token hashes.
+    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (ec) return Error::Io(fmt::format("cannot make {} private (mode 0700): {}", dir_, ec.message()));
+  }
+  if (read_only && LockedByAnotherProcess(dir_)) {
+    return Error::Busy(fmt::format(
+        "the ledger at {} is in use by another process (e.g. `hourbank serve`); stop it, or "
+        "send the command to that server with --server",
+        dir_));
   }
 
   rocksdb::DBOptions db_options;
-  db_options.create_if_missing = options_.create_if_missing;
-  db_options.create_missing_column_families = options_.create_if_missing;
+  db_options.create_if_missing = create;
+  db_options.create_missing_column_families = create;
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;  // the dev machines have 2 cores
   db_options.keep_log_file_num = 4;    // RocksDB's own info LOG files
+  // A damaged WAL record anywhere refuses the open (RocksDB's default, point-in-time
+  // recovery, would cut the log there and the first flush would delete the rest).
+  db_options.wal_recovery_mode = options_.salvage ? rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords
+                                                  : rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+  if (read_only) {
+    db_options.info_log = std::make_shared<NullLogger>();
+  } else {
+    db_options.env = PrivateEnv();
+  }
 
   const std::vector<std::string> ours = {"default", format::kEventsCf, format::kStreamsCf,
                                          format::kKeysCf, format::kMetaCf,
@@ -326,7 +442,7 @@ Status Log::Impl::OpenDb() {
       }
     }
     bool has_meta = std::find(present.begin(), present.end(), format::kMetaCf) != present.end();
-    if (!has_meta && !options_.create_if_missing) return Error::NotFound(no_ledger);
+    if (!has_meta && (!create || read_only)) return Error::NotFound(no_ledger);
   }
 
   // An append-only log: sequential keys, point reads by seq from the streams index, scans.
@@ -342,7 +458,43 @@ Status Log::Impl::OpenDb() {
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : ours) descriptors.emplace_back(name, cf_options);
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir_, descriptors, &handles_, &db_);
+  auto open = [&] {
+    return read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir_, descriptors, &handles_, &db_)
+                     : rocksdb::DB::Open(db_options, dir_, descriptors, &handles_, &db_);
+  };
+  rocksdb::Status s = open();
+  if (s.IsCorruption() && !options_.salvage) {
+    // Which WAL, where, and whether it is only a write that never finished.
+    auto files = wal::WalFiles(dir_);
+    if (files.ok()) {
+      for (size_t i = 0; i < files->size(); ++i) {
+        auto damage = wal::CheckWalFile((*files)[i]);
+        if (!damage.ok() || !*damage) continue;
+        const wal::Damage& d = **damage;
+        if (d.torn_tail && i + 1 == files->size()) {
+          // The newest WAL ends part way through a record: its write never finished, so it
+          // was never acknowledged. Tolerate exactly that (RocksDB drops the torn record).
+          db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+          handles_.clear();
+          db_ = nullptr;
+          s = open();
+          break;
+        }
+        return Error::Corruption(fmt::format(
+            "the ledger at {} cannot be opened: its write-ahead log {} is damaged at byte {} "
+            "({}), so acknowledged events there cannot be read; nothing was changed. Run "
+            "`hourbank recover --from {} --to NEWDIR` to copy every readable event into a new "
+            "ledger with a report of what was lost",
+            dir_, (*files)[i], d.offset, d.problem, dir_));
+      }
+    }
+    if (s.IsCorruption()) {
+      return Error::Corruption(fmt::format(
+          "the ledger at {} cannot be opened: {}; nothing was changed. Run `hourbank recover "
+          "--from {} --to NEWDIR` to copy every readable event into a new ledger",
+          dir_, s.ToString(), dir_));
+    }
+  }
   if (!s.ok()) {
     std::string text = s.ToString();
     if (s.IsIOError() && (text.find("lock") != std::string::npos ||
@@ -364,7 +516,7 @@ Status Log::Impl::OpenDb() {
   std::string version;
   s = db_->Get(ReadOpts(nullptr), meta_, ToSlice(format::kMetaFormatVersion), &version);
   if (s.IsNotFound()) {
-    if (!options_.create_if_missing) return Error::NotFound(no_ledger);
+    if (!create) return Error::NotFound(no_ledger);
     // A new ledger (or one whose creation stopped before this batch): write the empty head.
     // Never over existing events: that would reset the head of a damaged ledger.
     {
@@ -528,6 +680,7 @@ Status Log::Impl::Prepare(AppendRequest& request, Writer* w) const {
 }
 
 Result<AppendResult> Log::Impl::Append(AppendRequest request) {
+  HB_TRY(RefuseReadOnly());
   Writer w;
   w.request = &request;
   if (Status s = Prepare(request, &w); !s.ok()) return s.error();
@@ -738,8 +891,15 @@ void Log::Impl::CommitGroup(const std::vector<Writer*>& group) {
         inject = true;
       }
     }
-    s = inject ? rocksdb::Status::IOError("injected for testing", "No space left on device")
-               : db_->Write(WriteOpts(), &batch);
+    std::string still = inject ? std::string() : TryResume();
+    if (!still.empty()) {
+      s = rocksdb::Status::IOError(still);  // still failing: write_failure_ stays as it was
+    } else {
+      s = inject ? rocksdb::Status::IOError("injected for testing", "No space left on device")
+                 : db_->Write(WriteOpts(), &batch);
+      std::lock_guard<std::mutex> l(state_mu_);
+      write_failure_ = s.ok() ? std::string() : s.ToString();
+    }
     wrote = s.ok();
     if (!s.ok()) {
       // Nothing of the group is acknowledged, not even replays: a caller retries the group's
@@ -1050,7 +1210,7 @@ Result<std::optional<IdempotencyRecord>> Log::Impl::LookupKey(std::string_view k
 //   - the prevHash field of event k changed: links k-1 -> k and k -> k+1 both break.
 // So at the first broken link j-1 -> j, the next link decides: broken too -> event j, intact
 // -> event j-1.
-Result<VerifyReport> Log::Impl::Verify(
+Result<VerifyReport> Log::Impl::VerifyPrecise(
     const std::function<void(uint64_t, uint64_t)>& progress) const {
   rocksdb::ManagedSnapshot snap(db_);
   auto ro = ReadOpts(snap.snapshot());
@@ -1250,9 +1410,207 @@ Result<VerifyReport> Log::Impl::Verify(
   return r;
 }
 
+// --- health, recovery scan --------------------------------------------------------------
+
+std::string Log::Impl::TryResume() const {
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    if (write_failure_.empty()) return {};
+  }
+  std::lock_guard<std::mutex> r(resume_mu_);
+  // RocksDB flushes the memtables to new files and switches to a new WAL; with the disk
+  // still full that fails and writes stay stopped. After "no space", RocksDB's own recovery
+  // (its SstFileManager polls free space every few seconds) may be running: Resume() then
+  // answers Busy and that recovery resumes writes once space is back.
+  rocksdb::Status s = db_->Resume();
+  std::lock_guard<std::mutex> l(state_mu_);
+  if (s.ok()) {
+    write_failure_.clear();
+    return {};
+  }
+  return fmt::format("{} (resuming failed: {})", write_failure_, s.ToString());
+}
+
+Health Log::Impl::GetHealth() const {
+  if (options_.read_only || options_.salvage) return {};
+  std::string still = TryResume();
+  if (still.empty()) return {};
+  const bool full = still.find("No space left") != std::string::npos ||
+                    still.find("no space") != std::string::npos;
+  return Health{false,
+                full ? "the ledger cannot write: no space left on the device; free space and "
+                       "writes resume by themselves"
+                     : "the ledger cannot write: an I/O error; see the server's log",
+                fmt::format("the ledger at {} cannot write: {}", dir_, still)};
+}
+
+Status Log::Impl::ScanStored(const std::function<bool(uint64_t, std::string_view)>& visit) const {
+  auto ro = ReadOpts(nullptr);
+  ro.fill_cache = false;
+  ro.readahead_size = kScanReadaheadBytes;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  // Bounded: one step per stored event.
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto seq = format::ParseSeq(ToView(it->key()));
+    if (!seq) continue;
+    if (!visit(*seq, ToView(it->value()))) return Status::Ok();
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the events");
+  return Status::Ok();
+}
+
+namespace {
+
+// A keyed multiset hash: the sum (two 64-bit lanes, mod 2^64 each) of SipHash-128 of each
+// element under a random key. Equal sums for two multisets of byte strings mean, except with
+// probability ~2^-64 per comparison, equal multisets; the key is drawn per Verify() call, so
+// stored data cannot be crafted to collide.
+class MultisetHash {
+ public:
+  explicit MultisetHash(const unsigned char* key) : key_(key) {}
+  void Add(std::string_view element) {
+    unsigned char out[crypto_shorthash_siphashx24_BYTES];
+    crypto_shorthash_siphashx24(out, reinterpret_cast<const unsigned char*>(element.data()),
+                                element.size(), key_);
+    uint64_t a, b;
+    std::memcpy(&a, out, 8);
+    std::memcpy(&b, out + 8, 8);
+    a_ += a;
+    b_ += b;
+    ++count_;
+  }
+  bool operator==(const MultisetHash& o) const {
+    return a_ == o.a_ && b_ == o.b_ && count_ == o.count_;
+  }
+  uint64_t count() const { return count_; }
+
+ private:
+  const unsigned char* key_;
+  uint64_t a_ = 0, b_ = 0, count_ = 0;
+};
+
+}  // namespace
+
+// The fast, bounded-memory pass: one sequential scan of each column family, no point reads.
+// The events scan checks the chain, seqs, recorded times and client ids, and adds each
+// event's expected streams entry (streams_key ‖ streams_value) and, when it carries a key,
+// its (key 0x00 seq) pair to two multiset hashes; the streams and keys scans add what the
+// indexes hold. Equal hashes mean the indexes are exactly what the events imply (what
+// VerifyPrecise checks entry by entry). Any disagreement: VerifyPrecise finds and reports the
+// first bad event, as it always did.
+Result<VerifyReport> Log::Impl::Verify(
+    const std::function<void(uint64_t, uint64_t)>& progress) const {
+  auto precise = [&] { return VerifyPrecise(progress); };
+  rocksdb::ManagedSnapshot snap(db_);
+  auto ro = ReadOpts(snap.snapshot());
+  // Sequential reads of whole column families: read ahead, and leave the block cache (and
+  // the filter blocks point reads need) alone.
+  ro.fill_cache = false;
+  ro.readahead_size = kScanReadaheadBytes;
+
+  auto head = SnapshotHead(snap.snapshot());
+  if (!head.ok()) return precise();
+  std::string meta_hash_bytes;
+  rocksdb::Status s = db_->Get(ro, meta_, ToSlice(format::kMetaHeadHash), &meta_hash_bytes);
+  if (!s.ok() || meta_hash_bytes.size() != format::kHashBytes) return precise();
+  const uint64_t total = *head;
+
+  unsigned char key[crypto_shorthash_siphashx24_KEYBYTES];
+  randombytes_buf(key, sizeof key);
+  MultisetHash from_events_streams(key), from_events_keys(key), streams_index(key), keys_index(key);
+
+  std::vector<capnp::word> scratch;
+  Hash chain{};
+  int64_t previous_recorded_at_us = std::numeric_limits<int64_t>::min();
+  std::unordered_map<std::string, uint32_t> stream_counts;  // bounded by the number of streams
+  uint64_t expected = 1;
+  std::string element;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+    // Bounded: one step per stored event.
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto seq = format::ParseSeq(ToView(it->key()));
+      if (!seq || *seq != expected || *seq > total) return precise();
+      std::string_view bytes = ToView(it->value());
+      bool link_ok = false;
+      std::string_view client, carried;
+      int64_t recorded_at_us = 0;
+      Status st = codec::Decode(*seq, bytes, scratch, [&](schemas::Event::Reader e) {
+        link_ok = std::memcmp(e.getPrevHash().begin(), chain.data(), chain.size()) == 0;
+        client = TextView(e.getClientId());
+        carried = TextView(e.getIdempotencyKey());
+        recorded_at_us = e.getRecordedAtUs();
+        if (!link_ok || recorded_at_us < previous_recorded_at_us || !ValidClientId(client)) return;
+        const uint32_t version = ++stream_counts[std::string(client)];
+        element = format::StreamKey(client, version);
+        format::AppendFixed64BE(&element, *seq);
+        from_events_streams.Add(element);
+        if (!carried.empty()) {
+          element.assign(carried);
+          element.push_back('\0');
+          format::AppendFixed64BE(&element, *seq);
+          from_events_keys.Add(element);
+        }
+      });
+      if (!st.ok() || !link_ok || recorded_at_us < previous_recorded_at_us || !ValidClientId(client)) {
+        return precise();
+      }
+      previous_recorded_at_us = recorded_at_us;
+      chain = ChainHash(chain, bytes);
+      ++expected;
+      if (progress && *seq % kVerifyProgressEvents == 0) progress(*seq, total);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the events");
+  }
+  if (expected - 1 != total || std::memcmp(chain.data(), meta_hash_bytes.data(), chain.size()) != 0) {
+    return precise();
+  }
+  {
+    std::unique_ptr<rocksdb::Iterator> si(db_->NewIterator(ro, streams_));
+    // Bounded: one step per index entry.
+    for (si->SeekToFirst(); si->Valid(); si->Next()) {
+      if (!format::ParseStreamKey(ToView(si->key())) || si->value().size() != format::kSeqBytes ||
+          streams_index.count() >= total) {
+        return precise();
+      }
+      element.assign(ToView(si->key()));
+      element.append(ToView(si->value()));
+      streams_index.Add(element);
+    }
+    if (!si->status().ok()) return FromRocks(si->status(), "cannot read the streams index");
+  }
+  if (!(streams_index == from_events_streams)) return precise();
+  {
+    std::unique_ptr<rocksdb::Iterator> ki(db_->NewIterator(ro, keys_));
+    // Bounded: one step per key, and at most total - keys_index.count() steps inside.
+    for (ki->SeekToFirst(); ki->Valid(); ki->Next()) {
+      auto rec = ParseKeyValue(ToView(ki->value()));
+      if (!rec || rec->count == 0 || rec->first_seq == 0 || rec->first_seq > total ||
+          rec->count > total - rec->first_seq + 1 ||
+          rec->count > from_events_keys.count() - keys_index.count()) {
+        return precise();
+      }
+      for (uint64_t seq = rec->first_seq; seq < rec->first_seq + rec->count; ++seq) {
+        element.assign(ToView(ki->key()));
+        element.push_back('\0');
+        format::AppendFixed64BE(&element, seq);
+        keys_index.Add(element);
+      }
+    }
+    if (!ki->status().ok()) return FromRocks(ki->status(), "cannot read the keys index");
+  }
+  if (!(keys_index == from_events_keys)) return precise();
+  VerifyReport r;
+  r.events_checked = total;
+  r.head_hash = chain;
+  if (progress) progress(total, total);
+  return r;
+}
+
 // --- checkpoints -------------------------------------------------------------------------
 
 Status Log::Impl::PutCheckpoint(std::string_view name, std::string_view bytes) {
+  HB_TRY(RefuseReadOnly());
   if (name.empty()) return Error::Invalid("a checkpoint needs a name");
   rocksdb::Status s = db_->Put(WriteOpts(), projections_, ToSlice(name), ToSlice(bytes));
   if (!s.ok()) return FromRocks(s, fmt::format("cannot write checkpoint '{}'", name));
@@ -1268,6 +1626,7 @@ Result<std::optional<std::string>> Log::Impl::GetCheckpoint(std::string_view nam
 }
 
 Status Log::Impl::DropCheckpoints() {
+  HB_TRY(RefuseReadOnly());
   rocksdb::WriteBatch batch;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOpts(nullptr), projections_));
   // Bounded: one step per checkpoint (one per projection).
@@ -1349,6 +1708,10 @@ Result<std::optional<std::string>> Log::GetCheckpoint(std::string_view name) con
 
 Status Log::DropCheckpoints() { return impl_->DropCheckpoints(); }
 Stats Log::stats() const { return impl_->stats(); }
+Health Log::health() const { return impl_->GetHealth(); }
+Status Log::ScanStored(const std::function<bool(uint64_t, std::string_view)>& visit) const {
+  return impl_->ScanStored(visit);
+}
 const std::string& Log::dir() const { return impl_->dir_; }
 void Log::InjectWriteFailuresForTesting(uint32_t count) { impl_->InjectWriteFailures(count); }
 
@@ -1360,6 +1723,7 @@ void Log::InjectWriteFailuresForTesting(uint32_t count) { impl_->InjectWriteFail
 
 Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
                                           const std::optional<Hash>& request_digest) {
+  HB_TRY(RefuseReadOnly());
   if (bytes.size() > options_.event_bytes_max) {
     return Error::Limit(fmt::format("the event is {} bytes; the limit (event_bytes_max) is {}",
                                     bytes.size(), options_.event_bytes_max));
@@ -1441,10 +1805,13 @@ Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
            .ok();
   assert(ok);  // WriteBatch::Put fails only past 4 GiB
   (void)ok;
+  if (std::string still = TryResume(); !still.empty()) {
+    return Error::Io(fmt::format("cannot write to the ledger at {}: {}", dir_, still));
+  }
   rocksdb::Status s = db_->Write(WriteOpts(), &batch);
-  if (!s.ok()) return FromRocks(s, fmt::format("cannot write to the ledger at {}", dir_));
-
   std::lock_guard<std::mutex> l(state_mu_);
+  write_failure_ = s.ok() ? std::string() : s.ToString();
+  if (!s.ok()) return FromRocks(s, fmt::format("cannot write to the ledger at {}", dir_));
   head_seq_ = seq;
   head_hash_ = next;
   head_recorded_at_us_ = recorded_at_us;

@@ -48,6 +48,25 @@ struct Options {
   uint32_t idempotency_key_bytes_max = 128;   // Default: 128
   uint32_t group_bytes_max = 8u << 20;        // group commit stops merging past this. Default: 8 MiB
   uint64_t block_cache_bytes = 64ull << 20;   // Default: 64 MiB
+  // Open for reading only (every read command, `hourbank audit`, `export`, …): nothing in the
+  // directory is created, changed or deleted (RocksDB's OpenForReadOnly replays the WAL in
+  // memory; no LOCK, no info LOG, no flush), so it works on a read-only copy. Appends and
+  // checkpoint writes are refused with kInvalid. Refused with kBusy while another process has
+  // the ledger open for writing. Default: false.
+  bool read_only = false;
+  // RECOVERY ONLY (`hourbank recover`): read-only, and the WAL is replayed with RocksDB's
+  // kSkipAnyCorruptedRecords, so every readable record is applied and damaged ones skipped.
+  // The events may then have gaps; use ScanStored(). Default: false.
+  bool salvage = false;
+};
+
+// What a Log can do now. Not ok while writes fail (e.g. the disk is full: RocksDB stops
+// writing after a failed write until it is resumed); the next Append() or health() call
+// tries to resume, so writes come back when space does, without reopening.
+struct Health {
+  bool ok = true;
+  std::string reason;  // empty when ok; names no file (safe for an unauthenticated /healthz)
+  std::string detail;  // RocksDB's full message (may name files), for logs
 };
 
 // One event to append. The caller fills root(): the body, effectiveAtUs, actor (and optional
@@ -125,9 +144,15 @@ struct Stats {
 
 class Log {
  public:
-  // Opens (or with create_if_missing, creates) the ledger in `dir`.
+  // Opens (or with create_if_missing, creates) the ledger in `dir`. A new directory is made
+  // mode 0700 and every file RocksDB creates in it is made 0600, whatever the umask.
+  // The WAL is replayed with absolute consistency: a damaged record anywhere in it refuses the
+  // open with kCorruption naming the WAL file and byte offset (and `hourbank recover`), and
+  // nothing on disk is changed, so the damaged WAL is kept. The one exception is a torn final
+  // record of the newest WAL (the file ends part way through a record whose bytes are a prefix
+  // of a valid one: a write that never finished, so never acknowledged), which is dropped.
   // Fails: kNotFound (no ledger; run `hourbank init`), kBusy (another process owns it),
-  // kCorruption (format version or meta unreadable), kIo.
+  // kCorruption (format version or meta unreadable, damaged WAL), kIo.
   static Result<std::unique_ptr<Log>> Open(const std::string& dir, const Options& options);
   ~Log();  // closes cleanly: waits for in-flight appends, releases the lock
   Log(const Log&) = delete;
@@ -177,12 +202,24 @@ class Log {
   // Walks the hash chain from seq 1 (decoding every event, checking seq and prevHash) and
   // compares the result with the head in meta. Also checks that the `streams` and `keys`
   // indexes agree with the events. The first problem is reported, never a crash.
+  // Cost: three sequential scans (events, streams, keys) and no point lookups: the indexes
+  // are compared with the events as keyed multiset hashes (SipHash-128 with a random key per
+  // call, summed), so memory is bounded by the number of streams. Only when something
+  // disagrees does a second, slower pass find the first bad event to report.
   Result<VerifyReport> Verify(const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
 
   // Projection checkpoints: opaque bytes under a name, in the `projections` column family.
   Status PutCheckpoint(std::string_view name, std::string_view bytes);
   Result<std::optional<std::string>> GetCheckpoint(std::string_view name) const;
   Status DropCheckpoints();
+
+  // RECOVERY ONLY. Visits every value stored in the events column family in key order,
+  // without checking the head, gaps or the bytes (`hourbank recover` decides what to keep).
+  // Keys that are not 8 bytes are skipped. Fails: kCorruption / kIo on a read error.
+  Status ScanStored(const std::function<bool(uint64_t seq, std::string_view bytes)>& visit) const;
+
+  // Whether writes work now; when not, tries to resume them first (see Health).
+  Health health() const;
 
   Stats stats() const;
   const std::string& dir() const;

@@ -91,7 +91,19 @@ int main(int argc, char** argv) {
   once->add_option("--repeat", once_repeat, "rebuild this many times (for profiling); the last is reported")
       ->check(CLI::Range(1u, 100u));
 
+  AuditScaleOptions a;
+  a.plans_dir = HOURBANK_BENCH_PLANS_DIR;
+  a.hourbank_exe = HOURBANK_BENCH_HOURBANK_EXE;
+  auto* aud = cli.add_subcommand("audit", "How `hourbank audit` scales: rebuild, verify and audit times from 100 k events up\n"
+                                          "  e.g. hourbank-bench audit --sizes 100000,1000000,3000000 --work-dir /tmp/aud");
+  aud->add_option("--sizes", a.sizes, "ledger sizes in events (generated once per work dir)")->delimiter(',');
+  aud->add_option("--clients", a.clients, "clients")->check(CLI::Range(1u, 100000u));
+  aud->add_option("--repeat", a.repeat, "best of this many runs")->check(CLI::Range(1u, 20u));
+  aud->add_option("--work-dir", a.work_dir, "where the ledgers are generated (and reused)")->required();
+  aud->add_option("--hourbank", a.hourbank_exe, "the hourbank executable");
+
   CLI11_PARSE(cli, argc, argv);
+  if (aud->parsed()) return AuditScale(a);
 
   if (gen->parsed()) {
     auto rep = Generate(g);

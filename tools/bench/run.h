@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tools/bench/bench.h"
 
@@ -24,5 +25,16 @@ struct RunOptions {
 int RunBench(const RunOptions& options);
 // Rebuilds `ledger_dir` (`repeat` times: profiling) and prints {"events","clients","seconds","peak_rss_kib"}.
 int RebuildOnce(const std::string& ledger_dir, uint32_t repeat = 1);
+
+struct AuditScaleOptions {
+  std::vector<uint64_t> sizes{100000, 1000000};
+  uint32_t clients = 200;
+  uint32_t repeat = 1;
+  std::string work_dir;
+  std::string plans_dir;
+  std::string hourbank_exe;
+};
+// `hourbank-bench audit` (audit_scale.cc): rebuild, verify and `hourbank audit` times per size.
+int AuditScale(const AuditScaleOptions& options);
 
 }  // namespace hourbank::bench

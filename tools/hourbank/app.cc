@@ -30,6 +30,7 @@ ledger::Log& App::log(bool create) {
     options.create_if_missing = create;
     options.error_if_exists = create;
     options.durability = nosync ? ledger::Durability::kNoSync : ledger::Durability::kSync;
+    options.read_only = read_only && !create;
     log_ = Must(ledger::Log::Open(ledger_dir, options));
   }
   return *log_;

@@ -85,6 +85,7 @@ class App {
   std::string actor = "cli";
   bool json = false;
   bool nosync = false;
+  bool read_only = false;   // set for commands that only read: the ledger is opened read-only
   std::optional<int64_t> now_override_us;   // HOURBANK_NOW, for tests and backfills
 
   int64_t now_us() const;

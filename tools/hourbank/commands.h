@@ -21,6 +21,8 @@ void RegisterImportCommand(CLI::App& cli, App& app);   // import (time-tracker C
 void RegisterAuditCommands(CLI::App& cli, App& app);
 // token, serve, and --server for read commands and log (tools/hourbank/serve.cc, tokens.cc, client.cc).
 void RegisterServeCommands(CLI::App& cli, App& app);
+// recover --from DIR --to NEWDIR (tools/hourbank/cmd_recover.cc).
+void RegisterRecoverCommand(CLI::App& cli, App& app);
 
 // The request as the user gave it (the command line after the global options, without
 // --key): what "the same body" means for an idempotency key.

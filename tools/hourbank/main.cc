@@ -82,6 +82,15 @@ int main(int argc, char** argv) {
   RegisterImportCommand(cli, app);
   RegisterAuditCommands(cli, app);
   RegisterServeCommands(cli, app);
+  RegisterRecoverCommand(cli, app);
+  // Commands that only read open the ledger read-only: nothing in its directory changes, and
+  // they work on a read-only copy.
+  for (const char* path : {"balance", "invoice", "burned", "report", "history", "sla", "statement", "audit",
+                           "verify", "export", "plan list", "plan show", "client list", "token list"}) {
+    CLI::App* sub = &cli;
+    for (const std::string& name : CLI::detail::split(path, ' ')) sub = sub->get_subcommand(name);
+    sub->preparse_callback([&app](std::size_t) { app.read_only = true; });
+  }
 
   try {
     cli.parse(argc, argv);

@@ -440,6 +440,8 @@ class Server final : public RpcBackend {
     const bool head = r.method == kj::HttpMethod::HEAD;
     if (p.size() == 1 && p[0] == "healthz" && (get || head)) {
       route = "/healthz";
+      if (const ledger::Health h = log_.health(); !h.ok)  // e.g. the disk is full (issue 14.9)
+        return JsonReply(503, {{"ok", false}, {"reason", h.reason}, {"head_seq", log_.head_seq()}});
       return JsonReply(200, {{"ok", true}, {"head_seq", log_.head_seq()}});
     }
     // Every other route needs a token.
