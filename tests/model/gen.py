@@ -114,7 +114,10 @@ class Gen:
             if r.random() < 0.2:
                 self.void(do, model, cmds)
             if r.random() < 0.05:
-                do({"op": "end", "last": r.choice([cur, add_months(cur, r.randint(0, 4))])})
+                end = {"op": "end", "last": r.choice([cur, add_months(cur, r.randint(0, 4))])}
+                if "end_rules" in self.features and r.random() < 0.5:
+                    end["early"] = True
+                do(end)
             # close: usually every month up to this one, in order
             x = r.random()
             if x < 0.75:
