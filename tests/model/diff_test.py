@@ -36,6 +36,8 @@ ROOT = gen.ROOT
 
 # regression file name -> why the C++ side is expected to disagree (see tests/model/README.md)
 KNOWN_DISAGREEMENTS: dict[str, str] = {
+    "early-end-moved-earlier.json": "a second early end to an earlier month leaves the first early-end charge "
+                                    "in a month now outside the contract (charged twice)",
 }
 
 FIGURES = ["in_contract", "trial", "closed", "included", "allowance_used", "reserve_start",
@@ -179,7 +181,7 @@ def main() -> int:
     if unknown:
         print(f"unknown feature(s): {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
-    forbid = {"cross_plan"} | (set(gen.ISSUE13_FEATURES) - features)
+    forbid = gen.ALWAYS_OFF | (set(gen.ISSUE13_FEATURES) - features)
     t0 = time.monotonic()
     driver = Driver(args.driver)
     failures = 0

@@ -27,6 +27,9 @@ PLAN_FILES = ["examples/plans/1c-start.toml", "examples/plans/agbis.toml",
 
 # Issue 13 features (model.py tags): off by default until issue 13 lands.
 ISSUE13_FEATURES = ["renewal", "trial_renewal", "closed_void", "block_day", "end_rules", "debt"]
+# Never generated: cross_plan (the rules do not say which plan prices it) and early_end_moved (a
+# known C++ defect, regressions/early-end-moved-earlier.json; see README.md here).
+ALWAYS_OFF = {"cross_plan", "early_end_moved"}
 ZONES = ["Europe/Moscow", "UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]
 
 _plan_cache: dict = {}
@@ -73,7 +76,7 @@ class Gen:
         plan = plans[pid]
         zone = r.choice(ZONES)
         model = Model(zone, plan.currency, plans)
-        model.forbid = {"cross_plan"} | (set(ISSUE13_FEATURES) - self.features)
+        model.forbid = ALWAYS_OFF | (set(ISSUE13_FEATURES) - self.features)
         cmds: list[dict] = []
 
         def do(c: dict) -> bool:

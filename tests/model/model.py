@@ -236,6 +236,7 @@ class Terms:
     units: int
     extras: dict
     units_changes: dict = field(default_factory=dict)  # from month -> licences
+    early_charged: set = field(default_factory=set)    # months charged by an early end
 
 
 @dataclass
@@ -441,6 +442,8 @@ class Model:
             raise Refused("outside the contract; end it at a month it covers")
         if t is not self.terms[-1]:
             tags.add("end_rules")
+        if t.last == last and t is self.terms[-1]:
+            return  # already ends there: nothing changes (a repeated end needs no --early)
         early = t.start <= last and months_between(t.start, last) + 1 < t.plan.minimum_term_months
         charges = []
         if early:
@@ -458,17 +461,25 @@ class Model:
                     if not self.is_trial(t, mm):
                         self._fee_lines(t, mm, lines)
                     fee = sum(l[3] for l in lines)
-                    if fee:
-                        charges.append(fee)
+                    if fee and mm not in t.early_charged:  # owed once, also when ended twice
+                        charges.append((mm, fee))
                     mm = next_month(mm)
         if last <= self.last_closed:
             tags.add("end_rules")
+        if any(mm > last and not self.is_closed(mm) and self.charges[mm] for mm in self.charges):
+            tags.add("early_end_moved")  # the C++ leaves the earlier charge where it was
         self._gate()
         self.terms = [x for x in self.terms if x.start <= last]
         t.last = last
         booked = self.first_open() if self.is_closed(last) else last
+        # An early-end charge booked in an open month that is now after the last month moves
+        # to the new last month: the months left are owed in the last month of the contract.
+        for mm in sorted(self.charges):
+            if mm > last and not self.is_closed(mm) and mm != booked:
+                self.charges.setdefault(booked, []).extend(self.charges.pop(mm))
         if charges:  # one charge line for the months left (its quantity is presentation)
-            self.charges.setdefault(booked, []).append(sum(charges))
+            self.charges.setdefault(booked, []).append(sum(fee for _, fee in charges))
+            t.early_charged |= {mm for mm, _ in charges}
         if last == self.last_closed:
             # Ending at the last closed month: what its close would have expired as the
             # relationship's last month -- the reserve and the blocks left -- expires at once.
@@ -730,7 +741,8 @@ class Model:
             lines.append(["addon", 1, a["price_minor"], a["price_minor"]])
         for amount in self.credits.get(m, []):
             lines.append(["credit", 1, amount, amount])
-        for amount in self.charges.get(m, []):
+        if self.charges.get(m):  # early-end charges: one line (its split is presentation)
+            amount = sum(self.charges[m])
             lines.append(["charge", 1, amount, amount])
         allowance_left = 0
         reserve_left = reserve_in
