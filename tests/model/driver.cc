@@ -138,7 +138,7 @@ struct Runner {
       } else if (op == "units") {
         d = p::DecideUnits(hist.state, c.at("units").get<uint32_t>(), c.at("from").get<uint32_t>(), now);
       } else if (op == "end") {
-        d = p::DecideContractEnd(hist.state, c.at("last").get<uint32_t>(), now);
+        d = p::DecideContractEnd(hist.state, c.at("last").get<uint32_t>(), c.value("early", false), now);
       } else if (op == "log") {
         p::LogWork w;
         w.kind = c.at("kind").get<std::string>();
@@ -160,18 +160,12 @@ struct Runner {
         b.minutes = c.at("minutes").get<int64_t>();
         if (c.contains("price") && !c["price"].is_null()) b.price_minor = c["price"].get<int64_t>();
         if (c.contains("expires") && !c["expires"].is_null()) {
-          // The last day the block can be used: it stops at the next local midnight.
+          // The last day the block can be used (YYYY-MM-DD): BuyHours::expires_day; the C++
+          // computes its end by calendar arithmetic in the client's zone.
           const std::string day = c["expires"].get<std::string>();
-          auto t = p::ParseTime(day, zone);
-          if (!t.ok()) throw std::runtime_error(t.error().message);
-          const p::LocalTime lt = zone.Local(t.value());
-          // Calendar arithmetic: the day after, via the civil date (never + 86 400 s).
-          const int32_t y = lt.yyyymmdd / 10000, m = lt.yyyymmdd / 100 % 100, dd = lt.yyyymmdd % 100;
-          static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-          int dim = kDays[m - 1] + ((m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) ? 1 : 0);
-          int32_t ny = y, nm = m, nd = dd + 1;
-          if (nd > dim) { nd = 1; if (++nm > 12) { nm = 1; ++ny; } }
-          b.expires_at_us = zone.DayStartUs(ny * 10000 + nm * 100 + nd);
+          if (day.size() != 10) throw std::runtime_error("expires: YYYY-MM-DD");
+          b.expires_day = std::stoi(day.substr(0, 4)) * 10000 + std::stoi(day.substr(5, 2)) * 100 +
+                          std::stoi(day.substr(8, 2));
         }
         b.at_us = local(c.at("at"));
         d = p::DecideBuyHours(hist.state, b, now);

@@ -27,6 +27,9 @@ PLAN_FILES = ["examples/plans/1c-start.toml", "examples/plans/agbis.toml",
 
 # Issue 13 features (model.py tags): off by default until issue 13 lands.
 ISSUE13_FEATURES = ["renewal", "trial_renewal", "closed_void", "block_day", "end_rules", "debt"]
+# Never generated: cross_plan (the rules do not say which plan prices it) and early_end_moved (a
+# known C++ defect, regressions/early-end-moved-earlier.json; see README.md here).
+ALWAYS_OFF = {"cross_plan", "early_end_moved"}
 ZONES = ["Europe/Moscow", "UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]
 
 _plan_cache: dict = {}
@@ -73,7 +76,7 @@ class Gen:
         plan = plans[pid]
         zone = r.choice(ZONES)
         model = Model(zone, plan.currency, plans)
-        model.forbid = {"cross_plan"} | (set(ISSUE13_FEATURES) - self.features)
+        model.forbid = ALWAYS_OFF | (set(ISSUE13_FEATURES) - self.features)
         cmds: list[dict] = []
 
         def do(c: dict) -> bool:
@@ -114,7 +117,10 @@ class Gen:
             if r.random() < 0.2:
                 self.void(do, model, cmds)
             if r.random() < 0.05:
-                do({"op": "end", "last": r.choice([cur, add_months(cur, r.randint(0, 4))])})
+                end = {"op": "end", "last": r.choice([cur, add_months(cur, r.randint(0, 4))])}
+                if "end_rules" in self.features and r.random() < 0.5:
+                    end["early"] = True
+                do(end)
             # close: usually every month up to this one, in order
             x = r.random()
             if x < 0.75:

@@ -74,6 +74,62 @@ def last_day_of_month(m: int) -> int:
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
+_ROOT = __import__("os").path.abspath(__import__("os").path.join(__import__("os").path.dirname(__file__), "..", ".."))
+
+
+class ProductionCalendar:
+    """docs/calendars.md: a date is H (public holiday), O (weekday made a rest day), W
+    (Saturday/Sunday made a working day) or follows the week. The "ru" data is read from
+    projections/calendars/ru.inc itself (one source for the data); years outside its range
+    follow the Labour Code rule (art. 112): the fixed holidays, and a holiday on a Saturday or
+    Sunday moves its rest day to the next working day, except 1-8 January."""
+
+    FIXED = [(1, d) for d in range(1, 9)] + [(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)]
+
+    def __init__(self, path: str):
+        import re
+        text = open(path, encoding="utf-8").read()
+        self.first = int(re.search(r"#define RU_FIRST_YEAR (\d+)", text).group(1))
+        self.last = int(re.search(r"#define RU_LAST_YEAR (\d+)", text).group(1))
+        code = "\n".join(line.split("//")[0] for line in text.splitlines())
+        self.rows = {_dt.date(int(d[0:4]), int(d[4:6]), int(d[6:8])): st
+                     for d, st in re.findall(r"\{(\d{8}),\s*([HOW])\}", code)}
+        assert self.rows, path
+        self.rule_years: dict = {}
+
+    def _rule_year(self, y: int) -> dict:
+        if y not in self.rule_years:
+            out = {}
+            for mo, d in self.FIXED:
+                out[_dt.date(y, mo, d)] = "H"
+            for mo, d in self.FIXED:
+                day = _dt.date(y, mo, d)
+                if mo == 1 or day.weekday() < 5:
+                    continue
+                nxt = day + _dt.timedelta(days=1)
+                while nxt.weekday() >= 5 or nxt in out:
+                    nxt += _dt.timedelta(days=1)
+                if nxt.year == y:
+                    out[nxt] = "O"
+            self.rule_years[y] = out
+        return self.rule_years[y]
+
+    def status(self, day: _dt.date) -> str | None:
+        if self.first <= day.year <= self.last:
+            return self.rows.get(day)
+        return self._rule_year(day.year).get(day)
+
+
+_PRODUCTION_CALENDARS: dict = {}
+
+
+def production_calendar(name: str) -> ProductionCalendar:
+    if name not in _PRODUCTION_CALENDARS:
+        import os
+        _PRODUCTION_CALENDARS[name] = ProductionCalendar(
+            os.path.join(_ROOT, "projections", "calendars", name + ".inc"))
+    return _PRODUCTION_CALENDARS[name]
+
 
 @dataclass
 class Calendar:
@@ -83,6 +139,7 @@ class Calendar:
     close_min: int
     always: bool
     holidays: set
+    production: ProductionCalendar | None = None
 
     @staticmethod
     def parse(t: dict) -> "Calendar":
@@ -93,13 +150,19 @@ class Calendar:
         to_min = lambda s: int(s[0:2]) * 60 + int(s[3:5])
         days = {WEEKDAYS.index(d) for d in t.get("days", WEEKDAYS[:5])}
         hol = {str(h) for h in t.get("holidays", [])}
-        return Calendar(t["timezone"], days, to_min(a), to_min(b), False, hol)
+        prod = production_calendar(t["production_calendar"]) if "production_calendar" in t else None
+        return Calendar(t["timezone"], days, to_min(a), to_min(b), False, hol, prod)
 
     def is_open(self, utc: _dt.datetime) -> bool:
         if self.always:
             return True
         loc = utc.astimezone(ZoneInfo(self.zone))
-        if loc.weekday() not in self.days or loc.date().isoformat() in self.holidays:
+        st = self.production.status(loc.date()) if self.production else None
+        if st in ("H", "O"):
+            return False  # a public holiday or rest day closes the day, whatever `days` says
+        if st == "W":
+            pass          # a weekend day made a working day opens in `hours`
+        elif loc.weekday() not in self.days or loc.date().isoformat() in self.holidays:
             return False
         minute = loc.hour * 60 + loc.minute
         return self.open_min <= minute < self.close_min
@@ -114,7 +177,8 @@ class Plan:
                         reserve_cap_minutes=0, unlimited=False, overage_rate_minor=0,
                         urgent_percent=100, off_hours_percent=100, timely_discount_percent=0,
                         trial_months=0, minimum_term_months=0, grace_days=0,
-                        acceptance_required=False)
+                        acceptance_required=False, debt_blocking="none", early_end="free",
+                        timely_min_prepaid_months=0)
         if key in defaults:
             return self.raw.get(key, defaults[key])
         raise AttributeError(key)
@@ -172,6 +236,7 @@ class Terms:
     units: int
     extras: dict
     units_changes: dict = field(default_factory=dict)  # from month -> licences
+    early_charged: set = field(default_factory=set)    # months charged by an early end
 
 
 @dataclass
@@ -227,6 +292,7 @@ class Model:
         self.blocks: dict[int, Block] = {}
         self.addons: dict[int, list[dict]] = {}      # month -> add-ons bought (as sold)
         self.credits: dict[int, list[int]] = {}      # month -> credits (negative amounts)
+        self.charges: dict[int, list[int]] = {}      # month -> early-end charges
         self.last_closed = 0
         self.closed: dict[int, dict] = {}            # frozen figures
         self.reserve_after_close = 0
@@ -357,6 +423,7 @@ class Model:
         t.units_changes[frm] = c["units"]
 
     def cmd_end(self, idx, c, tags):
+        # docs/contracts.md "Ending a contract".
         if not self.terms:
             raise Refused("no contract")
         last = c["last"]
@@ -364,28 +431,65 @@ class Model:
             raise Refused("before the start")
         if last < self.last_closed:
             raise Refused("months are closed through a later month")
-        t = self.terms[-1]
-        # Issue 13 #3 (target): refused when already-logged work would fall outside every
-        # contract, or before the plan's minimum term; ending at a closed month expires at once.
-        if last <= self.last_closed:
-            tags.add("end_rules")  # the reserve and blocks then expire at once (not modelled)
-        if t.start <= last and months_between(t.start, last) + 1 < t.plan.minimum_term_months:
-            tags.add("end_rules")
-            if not c.get("early"):
-                raise Refused("before the plan's minimum term; pass --early")
         outside = [e for e in self.entries.values() if not e.voided and max(month_of(e.at), e.month) > last]
         if outside:
             tags.add("end_rules")
             raise Refused("logged work would fall outside the contract; void it or end later")
-        if last < t.start:
-            # Ends an earlier segment (before the latest started): not modelled.
+        # The term that ends: the one covering `last` (later terms go). A month no term
+        # covers is refused: an end never lengthens a contract.
+        t = self.terms_for(last)
+        if t is None:
+            raise Refused("outside the contract; end it at a month it covers")
+        if t is not self.terms[-1]:
             tags.add("end_rules")
-        if any(b.expires_month is None or b.expires_month > last for b in self.blocks.values()):
-            # A block outliving the contract: what happens to it at the end is issue 13's
-            # (the model keeps it until its day; see README.md here).
+        if t.last == last and t is self.terms[-1]:
+            return  # already ends there: nothing changes (a repeated end needs no --early)
+        early = t.start <= last and months_between(t.start, last) + 1 < t.plan.minimum_term_months
+        charges = []
+        if early:
             tags.add("end_rules")
+            if not c.get("early"):
+                raise Refused("before the plan's minimum term; pass --early")
+            rule = t.plan.early_end
+            if rule == "when_settled" and self.outstanding() > 0:
+                raise Refused("early end: the closed invoices are not all paid")
+            if rule == "pay_minimum_term":
+                # The fee (after discounts) of each month left to the minimum term.
+                mm = next_month(last)
+                while months_between(t.start, mm) < t.plan.minimum_term_months:
+                    lines: list = []
+                    if not self.is_trial(t, mm):
+                        self._fee_lines(t, mm, lines)
+                    fee = sum(l[3] for l in lines)
+                    if fee and mm not in t.early_charged:  # owed once, also when ended twice
+                        charges.append((mm, fee))
+                    mm = next_month(mm)
+        if last <= self.last_closed:
+            tags.add("end_rules")
+        if any(mm > last and not self.is_closed(mm) and self.charges[mm] for mm in self.charges):
+            tags.add("early_end_moved")  # the C++ leaves the earlier charge where it was
         self._gate()
+        self.terms = [x for x in self.terms if x.start <= last]
         t.last = last
+        booked = self.first_open() if self.is_closed(last) else last
+        # An early-end charge booked in an open month that is now after the last month moves
+        # to the new last month: the months left are owed in the last month of the contract.
+        for mm in sorted(self.charges):
+            if mm > last and not self.is_closed(mm) and mm != booked:
+                self.charges.setdefault(booked, []).extend(self.charges.pop(mm))
+        if charges:  # one charge line for the months left (its quantity is presentation)
+            self.charges.setdefault(booked, []).append(sum(fee for _, fee in charges))
+            t.early_charged |= {mm for mm, _ in charges}
+        if last == self.last_closed:
+            # Ending at the last closed month: what its close would have expired as the
+            # relationship's last month -- the reserve and the blocks left -- expires at once.
+            f = self.closed[last]
+            f["expired_reserve"] += f["reserve_end"]
+            f["reserve_end"] = 0
+            f["expired_block"] += f["blocks_end"]
+            f["blocks_end"] = 0
+            self.reserve_after_close = 0
+            self.blocks_after_close = {}
 
     def _booked(self, local: str, late: bool, what: str) -> int:
         m = month_of(local)
@@ -395,9 +499,13 @@ class Model:
             raise Refused(f"{what} month closed: --late")
         return self.first_open()
 
-    def blocked(self) -> bool:
-        # README: an invoice not covered grace_days after its month ends blocks the client.
-        # The generator keeps every closed invoice paid unless the 'debt' feature is on.
+    def blocked(self, plan: Plan) -> bool:
+        # docs/contracts.md "Debt": the plan's debt_blocking rule. none = never; overdue = a
+        # closed invoice unpaid grace_days after its month (the histories' "now" is after every
+        # month, so any unpaid closed invoice); prepaid = as overdue, and also while emergency
+        # work is unpaid (the generator logs no emergency work).
+        if plan.debt_blocking == "none":
+            return False
         return self.outstanding() > 0
 
     def cmd_log(self, idx, c, tags):
@@ -428,7 +536,7 @@ class Model:
             raise Refused("first open month outside the contract")
         if bt.plan is not t.plan:
             tags.add("cross_plan")
-        if self.blocked() and not c.get("emergency", False):
+        if self.blocked(t.plan) and not c.get("emergency", False):
             raise Refused("blocked")
         if kind.get("unit", "hour") == "item" and not kind.get("included") and "price_minor" not in kind:
             fig = self.evaluate(booked)
@@ -482,10 +590,12 @@ class Model:
             # the month re-evaluated without the entry, in the first open month.
             tags.add("closed_void")
             self._gate()
-            before = self.closed[e.month]["total"]
+            # "the month's invoice as it stands (as closed, less entries voided before)"
+            # minus the month without this entry too, both from the buckets it started with.
+            cl = self.closed[e.month]
+            before = self._eval_month(e.month, cl["_reserve_in"], dict(cl["_blocks_in"])).figures["total"]
             e.voided = True
-            again = self._eval_month(e.month, self.closed[e.month]["_reserve_in"],
-                                     dict(self.closed[e.month]["_blocks_in"]))
+            again = self._eval_month(e.month, cl["_reserve_in"], dict(cl["_blocks_in"]))
             credit = before - again.figures["total"]
             if credit:
                 self.credits.setdefault(self.first_open(), []).append(-credit)
@@ -631,6 +741,9 @@ class Model:
             lines.append(["addon", 1, a["price_minor"], a["price_minor"]])
         for amount in self.credits.get(m, []):
             lines.append(["credit", 1, amount, amount])
+        if self.charges.get(m):  # early-end charges: one line (its split is presentation)
+            amount = sum(self.charges[m])
+            lines.append(["charge", 1, amount, amount])
         allowance_left = 0
         reserve_left = reserve_in
         if t is not None:
@@ -753,9 +866,12 @@ class Model:
             f["expired_reserve"] = 0
             f["reserve_end"] = 0
         blocks_out = {}
+        # Blocks outlive a renewal, but expire at the close of the relationship's last month
+        # (a term's last month with no term right after it), as on their own day.
+        rel_end = t is not None and t.last == m and self.terms_for(next_month(m)) is None
         for bn, v in usable.items():
             em = self.blocks[bn].expires_month
-            if em is not None and em <= m:
+            if rel_end or (em is not None and em <= m):
                 f["expired_block"] += v
             elif v > 0:
                 blocks_out[bn] = v
@@ -785,7 +901,11 @@ class Model:
         pre = [d for d in plan.raw.get("prepaid_discounts", []) if d["min_months"] <= t.prepaid]
         if pre and months_between(t.start, m) < t.prepaid:
             discounts.append(max(pre, key=lambda d: d["min_months"])["percent"])
-        if t.timely and plan.timely_discount_percent:
+        # The timely discount: with timely_min_prepaid_months, only in contracts paying at least
+        # that many months at once, and only in those months (docs/contracts.md, AGBIS).
+        if t.timely and plan.timely_discount_percent and (
+                plan.timely_min_prepaid_months == 0
+                or (t.prepaid >= plan.timely_min_prepaid_months and months_between(t.start, m) < t.prepaid)):
             discounts.append(plan.timely_discount_percent)
         if plan.tiers:
             units = self.units_for(t, m)
