@@ -1050,7 +1050,7 @@ TEST_CASE("a block is not drawn by work after its last usable day, and its remai
   CHECK(LineAmount(jan.invoice, "overage") == 300);
 }
 
-TEST_CASE("--expires DATE ends the block at the next local midnight across a DST change (Europe/Berlin)",
+TEST_CASE("a block bought with --expires DATE ends at the next local midnight across a DST change (Europe/Berlin)",
           "[scenario][lifecycle][blocks]") {
   // 2024-03-31 is 23 hours long in Berlin (clocks go 02:00 -> 03:00). The last usable day
   // 2024-03-31 ends at 2024-04-01T00:00+02:00 = 2024-03-31T22:00Z; local midnight + 24 h would
