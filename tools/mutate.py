@@ -235,6 +235,7 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--count", type=int, default=3)
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--check", action="store_true", help="only check every snippet is found exactly once")
     ap.add_argument("--report", default="")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
@@ -243,6 +244,15 @@ def main():
 
     ids = [m["id"] for m in M]
     assert len(ids) == len(set(ids)), "duplicate mutant ids"
+    if args.check:
+        bad = 0
+        for m in M:
+            found = open(m["file"], encoding="utf-8").read().count(m["original"])
+            if found != 1:
+                bad += 1
+                print(f"mutate: {m['id']}: snippet found {found} times in {m['file']}: {m['original']!r}", file=sys.stderr)
+        print(f"mutate: {len(M) - bad} of {len(M)} snippets found exactly once")
+        return 1 if bad else 0
     if args.list:
         for m in M:
             print(f"{m['id']:28} {m['file']:28} {m['what']}")
