@@ -15,51 +15,6 @@ using nlohmann::json;
 
 std::string g_request_text;
 
-namespace {
-
-// "entry #42 → allowance 2h | left: allowance 6h, reserve 3h, prepaid 0m"
-std::string LogLine(const ClientState& s, uint64_t seq, bool replayed) {
-  const Entry* e = s.FindEntry(seq);
-  if (!e) return fmt::format("entry #{}{}", seq, replayed ? " (already recorded)" : "");
-  std::string paid;
-  const uint32_t month = e->month;
-  if (month != 0) {
-    for (const Entry& x : s.EntriesFor(month))
-      if (x.seq == seq) paid = x.paid_by();
-  } else {
-    paid = "awaiting acceptance";
-  }
-  const std::string what = e->unit == Unit::kHour ? FormatMinutes(e->minutes) : fmt::format("×{}", e->count);
-  std::string line = fmt::format("entry #{}: {} {} {}{}{} → {}", seq, s.id(), what, e->kind,
-                                 e->task.empty() ? "" : " " + e->task,
-                                 e->multiplier_percent != 100 ? fmt::format(" (×{}.{:02})", e->multiplier_percent / 100, e->multiplier_percent % 100) : "",
-                                 paid);
-  if (month != 0) {
-    MonthEval ev = s.Evaluate(month);
-    const auto* t = s.TermsFor(month);
-    if (t && t->plan->unlimited) line += " | unlimited";
-    else if (e->unit == Unit::kHour) {
-      int64_t prepaid = 0;
-      for (const auto& b : ev.blocks_end) prepaid += b.left_minutes;
-      for (const auto& [bs, m] : ev.expired_blocks) prepaid += m;
-      line += fmt::format(" | left in {}: allowance {}, reserve {}, prepaid {}", FormatMonth(month),
-                          FormatMinutes(ev.included_minutes - ev.allowance_used_minutes),
-                          FormatMinutes(ev.reserve_start_minutes - ev.reserve_used_minutes), FormatMinutes(prepaid));
-    } else if (!t || !t->plan->FindKind(e->kind) || t->plan->FindKind(e->kind)->pool.empty()) {
-      line += fmt::format(" | {}", FormatMoney(e->billed_minor(), s.currency()));
-    } else {
-      const std::string& pool = t->plan->FindKind(e->kind)->pool;
-      auto it = ev.pools.find(pool);
-      line += fmt::format(" | {} slots left: {}", pool, it == ev.pools.end() ? 0u : it->second.left());
-      if (e->billed_minor() > 0) line += fmt::format(", billed {}", FormatMoney(e->billed_minor(), s.currency()));
-    }
-  }
-  if (replayed) line += " (already recorded: same key)";
-  return line;
-}
-
-}  // namespace
-
 void RegisterWorkCommands(CLI::App& cli, App& app) {
   // ---- log
   struct LogArgs {
@@ -117,22 +72,8 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
       return DecideLog(s, cmd, app.now_us());
     }, la->key, g_request_text, &summary);
     ClientState s = app.LoadClient(la->client);
-    if (app.json) {
-      const Entry* e = s.FindEntry(out.result.first_seq);
-      json j = {{"client", la->client}, {"id", out.result.first_seq}, {"replayed", out.replayed}};
-      if (e) {
-        std::string paid = e->paid_by();
-        if (e->month)
-          for (const Entry& x : s.EntriesFor(e->month))
-            if (x.seq == e->seq) paid = x.paid_by(), j["billed_minor"] = x.billed_minor();
-        j["paid_by"] = paid;
-        j["month"] = MonthText(e->month);
-      }
-      j["balance"] = BalanceJson(s, e ? s.zone().MonthStartUs(e->month ? e->month : s.zone().MonthOf(app.now_us())) : app.now_us());
-      app.PrintJson(j);
-    } else {
-      app.Say(LogLine(s, out.result.first_seq, out.replayed));
-    }
+    if (app.json) app.PrintJson(LogAnswerJson(s, out.result.first_seq, out.replayed, app.now_us()));
+    else app.Say(LogAnswerText(s, out.result.first_seq, out.replayed));
   });
 
   // ---- accept
