@@ -385,7 +385,7 @@ TEST_CASE("1C Start February 2026 shows 7h carried, 1h expired and a 20 000.00 �
   CHECK(ById(html, "invoice-total") == FormatMoney(2000000, "RUB"));
   CHECK(Count(html, "<tr data-code=\"fee\">") == 1);
   CHECK(Count(html, "Абонентская плата") == 1);
-  CHECK(ById(html, "meta-plan") == "1C support Start (1c-start, версия 1)");
+  CHECK(ById(html, "meta-plan") == "1С: сопровождение, тариф «Старт» (1c-start, версия 1)");
   CHECK(ById(html, "meta-client") == "Client c1 (c1)");
 }
 
