@@ -439,8 +439,8 @@ th, td { padding: 1.2mm 2mm; text-align: left; vertical-align: top; }
 table.work { table-layout: fixed; font-size: 9pt; }
 table.work th, table.work td { padding: 1.2mm 1.4mm; overflow-wrap: anywhere; }
 table.work .num { white-space: normal; }
-col.w-when { width: 13%; } col.w-who { width: 12%; } col.w-task { width: 19%; } col.w-kind { width: 14%; }
-col.w-amount { width: 12%; } col.w-paid { width: 17%; } col.w-billed { width: 13%; }
+col.w-when { width: 12%; } col.w-who { width: 15%; } col.w-task { width: 16%; } col.w-kind { width: 14%; }
+col.w-amount { width: 11%; } col.w-paid { width: 18%; } col.w-billed { width: 14%; }
 h3 { font-size: 10pt; margin: 0 0 1mm 0; color: #143d6b; }
 .cols .paid { flex: 3; }
 .num { text-align: right; white-space: nowrap; }
