@@ -195,6 +195,8 @@ bool LooksNumeric(std::string_view cell) {
     const bool lead = is_digit || cp == '-' || cp == '+' || cp == '$' || cp == 0x20AC /* € */ ||
                       cp == 0xA3 /* £ */ || cp == 0xD7 /* × */ || cp == '#' || cp == 0x2212 /* − */;
     if (first && !lead) return false;
+    // A sign, "×" or "#" inside ("2026-01", "INC-4-1", "a×b") makes a date or an id, not a number.
+    if (!first && !is_digit && (cp == '-' || cp == '+' || cp == 0x2212 || cp == 0xD7 || cp == '#')) return false;
     first = false;
     const bool inside = lead || cp == ' ' || cp == 0xA0 || cp == 0x202F || cp == '.' || cp == ',' || cp == ':' ||
                         cp == '%' || cp == '/' || cp == 'h' || cp == 'm' || cp == 0x20BD /* ₽ */ ||

@@ -62,7 +62,7 @@ std::string RenderTable(const std::vector<Column>& columns, const std::vector<st
 // A table whose first row is the header and whose alignment is inferred: a column is
 // right-aligned when every body cell in it that is not empty or a placeholder ("-", "—") looks
 // like a number, an amount of money or a duration ("12", "-3", "1 320.00 ₽", "$9.00", "6h30m",
-// "×3", "97.50%"). Nothing is cut.
+// "×3", "97.50%"; not dates or ids such as "2026-01" or "1c-start"). Nothing is cut.
 std::string Table(const std::vector<std::vector<std::string>>& rows);
 
 // Whether a cell looks like a number, money or a duration (the rule of Table above).

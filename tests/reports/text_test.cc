@@ -118,7 +118,8 @@ TEST_CASE("numbers, money and durations look numeric; ids and words do not", "[r
   for (const char* yes : {"12", "-3", "1 320.00 ₽", "-338.00 ₽", "$9.00", "€1 234.50", "6h30m", "0m", "×3",
                           "97.50%", "#42", "12.00 XYZ"})
     CHECK(LooksNumeric(yes));
-  for (const char* no : {"1c-start", "1C support Start", "INC-4-1", "unlimited", "", "-", "h", "site_link"})
+  for (const char* no : {"1c-start", "1C support Start", "INC-4-1", "unlimited", "", "-", "h", "site_link",
+                         "2026-01", "2026-04-03 11:30"})
     CHECK_FALSE(LooksNumeric(no));
 }
 
