@@ -2,6 +2,9 @@
 // included; other clients read the descriptions as the invoice recorded them.
 #include <catch2/catch.hpp>
 
+#include <random>
+#include <string>
+
 #include "reports/labels.h"
 
 using namespace hourbank::reports;
@@ -75,4 +78,21 @@ TEST_CASE("invoice line codes and payment sources have Russian names", "[reports
   CHECK(std::string(LineLabel("fee", Lang::kEn)) == "Subscription fee");
   CHECK(LineLabel("no-such-code", Lang::kRu) == nullptr);
   CHECK(std::string(SourceLabel(hourbank::projections::Charge::Source::kReserve, Lang::kRu)) == "резерв");
+}
+
+TEST_CASE("any description, however mangled, is described without a crash", "[reports][labels]") {
+  // Prefixes of the forms LineDescription reads, cut and followed by random digits and bytes.
+  const char* prefixes[] = {"hours beyond the plan, ", "prepaid ", "prepaid 6 months \xE2\x88\x92", "timely \xE2\x88\x92",
+                            "credit for voided entry #", "prepaid hours ", "x licences", " (in quota)", " urgent"};
+  const char* codes[] = {"overage", "fee", "discount", "credit", "hours_block", "surcharge", "task", "penalty"};
+  std::mt19937 rng(7);
+  for (int round = 0; round < 3000; ++round) {
+    std::string d = prefixes[rng() % 9];
+    d = d.substr(0, rng() % (d.size() + 1));
+    for (size_t i = rng() % 24; i > 0; --i) d += "0123456789%, -\xE2\x88\x92#mh\xff"[rng() % 20];
+    const InvoiceLine line{codes[rng() % 8], d, int64_t(rng() % 100000) - 50000, 0, 0};
+    const std::string ru = LineDescription(line, Lang::kRu);
+    REQUIRE((d.empty() || !ru.empty()));
+    REQUIRE(LineDescription(line, Lang::kEn) == d);
+  }
 }

@@ -2,6 +2,7 @@
 // over their columns, cut cells ending with "…", and `--wide` showing them whole.
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -140,4 +141,25 @@ TEST_CASE("the invoice table keeps the description column left-aligned under its
   const size_t end = ColumnOf(lines[1], "amount") + DisplayWidth("amount");
   CHECK(ColumnOfLast(lines[2], "20 000.00 ₽") + DisplayWidth("20 000.00 ₽") == end);
   CHECK(ColumnOfLast(lines[4], "33 000.00 ₽") + DisplayWidth("33 000.00 ₽") == end);
+}
+
+TEST_CASE("random bytes never break the width rules: cut cells fit, padding never shrinks", "[reports][text]") {
+  // 3 000 random strings of up to 40 bytes drawn from ASCII, UTF-8 lead and continuation
+  // bytes and control characters (fixed seed: the run is the same every time).
+  std::mt19937 rng(20261201);
+  const unsigned char alphabet[] = {'a', ' ', '-', '1', 0x00, 0x1b, 0x7f, 0x80, 0xbf, 0xc2, 0xd0, 0xe2,
+                                    0xe3, 0xf0, 0xf4, 0xf8, 0xff, 0xcc, 0x81, 0x9d};
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    const size_t n = rng() % 41;
+    for (size_t i = 0; i < n; ++i) s += char(alphabet[rng() % sizeof(alphabet)]);
+    const std::string safe = TerminalSafe(s);
+    const size_t w = rng() % 12;
+    const std::string cut = CutToWidth(safe, w);
+    REQUIRE(DisplayWidth(cut) <= w);
+    REQUIRE(DisplayWidth(PadToWidth(cut, w, Align::kRight)) == w);
+    REQUIRE(TerminalSafe(safe) == safe);  // escaping twice changes nothing
+    const auto lines = Lines(RenderTable({{"a", Align::kLeft, w}, {"b", Align::kRight}}, {{s, "1"}, {"x", s}}));
+    REQUIRE(lines.size() == 3);
+  }
 }
