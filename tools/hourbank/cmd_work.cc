@@ -29,7 +29,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   log->add_option("CLIENT", la->client)->required();
   log->add_option("DURATION", la->duration, "hour work: 90m, 1h30m, 1.5h");
   log->add_option("--kind", la->kind, "work kind from the client's plan")->required();
-  log->add_option("--count", la->count, "item work: how many items");
+  auto* count_opt = log->add_option("--count", la->count, "item work: how many items (default 1)");
   log->add_option("--task", la->task, "task id");
   log->add_option("--staff", la->staff, "who did the work (default: $USER)");
   log->add_option("--at", la->at, "when the work was done, ISO 8601 (default: now; client's zone without an offset)")->check(TimeGiven("--at"));
@@ -41,7 +41,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   log->add_option("--key", la->key, "idempotency key: a retry with the same key writes nothing");
   log->add_flag("--late", la->late, "book work dated in a closed month into the first open month");
   log->add_flag("--emergency", la->emergency, "accept work while the client is blocked for debt");
-  log->callback([&app, la] {
+  log->callback([&app, la, count_opt] {
     LogWork w;
     w.kind = la->kind;
     w.task = la->task;
@@ -62,13 +62,18 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
       auto m = ParseDurationMinutes(la->duration);
       if (!m.ok()) Fail(m.error());
       w.minutes = m.value();
-    } else if (la->count == 0) {
-      Fail(Code::kInvalid, "give a DURATION for hour work (e.g. 1h30m) or --count N for item work");
     }
     std::string summary;
-    auto out = app.DecideAndAppend(la->client, [&](const ClientState& s) {
+    auto out = app.DecideAndAppend(la->client, [&](const ClientState& s) -> Result<Decision> {
       LogWork cmd = w;
       cmd.at_us = la->at.empty() ? app.now_us() : ParseTimeFlag(la->at, s.zone(), "--at");
+      if (cmd.minutes == 0 && count_opt->count() == 0) {
+        // Item work without --count is one item (CLI.md); hour work needs its DURATION.
+        const ContractTerms* t = s.TermsFor(s.zone().MonthOf(cmd.at_us));
+        const Kind* kind = t ? t->plan->FindKind(cmd.kind) : nullptr;
+        if (kind && kind->unit == Unit::kItem) cmd.count = 1;
+        else if (kind) return Error::Invalid("give a DURATION for hour work (e.g. 1h30m) or --count N for item work");
+      }
       return DecideLog(s, cmd, app.now_us());
     }, la->key, g_request_text, &summary);
     ClientState s = app.LoadClient(la->client);
