@@ -76,22 +76,6 @@ int64_t Entry::billed_minor() const {
   return sum;
 }
 
-std::string Entry::paid_by() const {
-  if (voided) return "voided";
-  if (month == 0) return "awaiting acceptance";
-  std::string out;
-  for (const Charge& c : charges) {
-    if (!out.empty()) out += ", ";
-    out += SourceName(c.source);
-    if (c.source == Charge::Source::kBlock) out += fmt::format(" #{}", c.block_seq);
-    if (!c.pool.empty()) out += " " + c.pool;
-    if (unit == Unit::kHour) out += " " + FormatMinutes(c.minutes);
-    else if (count > 1) out += fmt::format(" ×{}", c.count);
-    if (c.surcharge_minor > 0) out += " +surcharge";
-  }
-  return out.empty() ? "nothing" : out;
-}
-
 // ---------------------------------------------------------------------------------------
 // Contract lookups
 
@@ -130,6 +114,13 @@ std::vector<const Entry*> ClientState::PendingForTask(const std::string& task) c
   std::vector<const Entry*> out;
   for (const auto& [seq, e] : entries_)
     if (e.month == 0 && !e.voided && e.task == task) out.push_back(&e);
+  return out;
+}
+
+std::vector<const Entry*> ClientState::PendingEntries() const {
+  std::vector<const Entry*> out;
+  for (const auto& [seq, e] : entries_)
+    if (e.month == 0 && !e.voided) out.push_back(&e);
   return out;
 }
 

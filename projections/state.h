@@ -81,8 +81,7 @@ struct Entry {
   uint32_t multiplier_percent = 100;
   bool urgent = false, off_hours = false, late = false, emergency = false, voided = false;
   std::vector<Charge> charges;   // filled by month evaluation
-  int64_t billed_minor() const;  // sum of amounts and surcharges
-  std::string paid_by() const;   // "allowance 2h, reserve 30m", "slot site", "one-off" …
+  int64_t billed_minor() const;  // sum of amounts and surcharges (what paid: reports/figures.h)
 };
 
 struct Block {
@@ -237,6 +236,7 @@ class ClientState {
   // ---- entries
   const Entry* FindEntry(uint64_t seq) const;
   std::vector<const Entry*> PendingForTask(const std::string& task) const;  // logged, not yet accepted
+  std::vector<const Entry*> PendingEntries() const;  // every entry logged, not voided, not yet accepted; by seq
   std::vector<Entry> EntriesFor(uint32_t month) const;   // with charges filled in (needs retain for closed)
   // Work (not voided) that counts in a month after `month`, or awaits acceptance and is dated
   // after it: what a contract ending with `month` would leave outside every contract.

@@ -164,13 +164,19 @@ mutant("csv-overlong-utf8", "tools/hourbank/csv.cc",
        r"overlong UTF-8", ["csv_tests"],
        "the import accepts overlong UTF-8 forms")
 
+mutant("prepaid-left-drops-expiring", "reports/figures.cc",
+       "  if (!m.closed)\n",
+       "  if (false)\n",
+       r"prepaid minutes left|same figures", ["reports_tests"],
+       "prepaid minutes left forget a block that expires at an open month's close")
+
 # The order of a full run: the three the issue named first, then by how much a slip would cost.
 ORDER = ["carried-unchecked", "tokens-any-role", "overage-truncated", "round-half-down", "close-total-unchecked",
          "reserve-cap-ignored", "chain-link-unchecked", "key-digest-unchecked", "multipliers-add-up",
          "discounts-added", "trial-one-month-longer", "slot-quota-plus-one", "block-expires-late",
          "block-latest-expiry-first", "prepaid-threshold", "csv-overlong-utf8", "request-digest-path-only",
          "history-any-role", "reserve-before-allowance", "urgent-ignored", "reserve-outlives-term",
-         "grace-one-instant-late", "void-still-counts"]
+         "grace-one-instant-late", "void-still-counts", "prepaid-left-drops-expiring"]
 assert sorted(ORDER) == sorted(m["id"] for m in M), "ORDER must name every mutant once"
 M.sort(key=lambda m: ORDER.index(m["id"]))
 

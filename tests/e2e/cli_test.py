@@ -325,6 +325,18 @@ def test_log_item_work():
 
 
 @test
+def test_log_item_work_without_count_is_one_item():
+    """`--count` is optional for item work: without it, one item; hour work still needs a DURATION."""
+    lg = altercpa_ledger()
+    out = lg.ok("log", "shop", "--kind", "site_link", "--task", "S-5", "--at", "2026-04-06T12:00")
+    check(out.startswith("entry #") and "site slots left: 19" in out, f"one item: {out!r}")
+    eq(lg.json("balance", "shop")["slots"]["site"]["used"], 1, "one site slot used")
+    kit = kit_ledger()
+    kit.refused("log", "kit", "--kind", "support", "--at", "2026-04-06T12:00", says="DURATION")
+    lg.refused("log", "shop", "--kind", "site_link", "--count", "0", "--at", "2026-04-06T12:00", says="--count")
+
+
+@test
 def test_accept():
     """accept: on a plan billed on acceptance, logged work counts only once its task is
     accepted, in the month of acceptance."""

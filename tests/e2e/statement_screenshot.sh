@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Renders a client statement from the demo ledger in headless Chromium and checks what the
 # browser made of it:
-#   - the DOM Chromium parsed (--dump-dom) has the title, the chart and the April total;
+#   - the DOM Chromium parsed (--dump-dom) has the title, the chart and the April total, and it
+#     is Russian throughout for this RUB client (plan title, invoice line descriptions);
+#   - laid out at the A4 text width (210 mm less 2 × 14 mm margins = 182 mm = 688 CSS px), no
+#     element of the page reaches past the body's edges and no table cell's text spills out
+#     of its cell: checked by a script added to a copy of
+#     the statement (the statement itself has none) that measures every element's box, for
+#     April and for May, whose work awaiting acceptance has an 83-character task without spaces;
 #   - the screenshot is a 900x1800 PNG, mostly white paper with real content on it, and the
 #     statement's own colours are there: the heading rule (#143d6b), the chart's bars for
 #     included (#c5d3e3), used (#2f6db5) and overage (#d0453b) hours.
@@ -31,11 +37,62 @@ flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --dis
 # 1. The DOM as Chromium parsed it.
 timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$dir/statement.html" >"$dir/dom.html" 2>"$dir/dom.err" || true
 [[ -s "$dir/dom.html" ]] || { echo "FAILED: chromium --dump-dom printed nothing: $(tail -3 "$dir/dom.err")"; exit 1; }
-for want in "<svg" "33 000.00 ₽" "<h1>Отчёт за апрель 2026</h1>"; do
+for want in "<svg" "33 000.00 ₽" "<h1>Отчёт за апрель 2026</h1>" "1С: сопровождение, тариф «Старт»" \
+            "часы сверх тарифа, 6 ч 30 мин" "Платежи и задолженность"; do
   grep -qF "$want" "$dir/dom.html" || { echo "FAILED: the parsed DOM lacks '$want'"; exit 1; }
 done
+for unwanted in "hours beyond the plan" "1C support Start"; do
+  if grep -qF "$unwanted" "$dir/dom.html"; then echo "FAILED: the Russian statement says '$unwanted'"; exit 1; fi
+done
 
-# 2. The rendered page.
+# 2. The page width: nothing runs past the right edge of an A4 page.
+long_task="SM-ЗАДАЧА-БЕЗ-ПРОБЕЛОВ-$(printf 'X%.0s' {1..60})"
+"$hb" --ledger "$dir/ledger" log stroymarket 1h --kind development --task "$long_task" \
+  --staff "Константин-Константинопольский" --at 2026-05-05T10:00 >/dev/null
+"$hb" --ledger "$dir/ledger" log stroymarket 2h --kind development --task SM-50 --at 2026-05-06T10:00 >/dev/null
+"$hb" --ledger "$dir/ledger" accept stroymarket --task SM-50 --at 2026-05-07T10:00 >/dev/null
+"$hb" --ledger "$dir/ledger" statement stroymarket 2026-05 --out "$dir/may.html" >/dev/null
+grep -qF "$long_task" "$dir/may.html" || { echo "FAILED: May's statement lacks the task awaiting acceptance"; exit 1; }
+for month in statement may; do
+  python3 - "$dir/$month.html" "$dir/$month-layout.html" <<'EOF'
+import sys
+src = open(sys.argv[1], encoding="utf-8").read()
+check = """<script>
+(function () {
+  var body = document.body.getBoundingClientRect(), bad = [], els = document.querySelectorAll('body *');
+  for (var i = 0; i < els.length; i++) {
+    var r = els[i].getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.right > body.right + 0.5 || r.left < body.left - 0.5)
+      bad.push(els[i].tagName.toLowerCase() + (els[i].id ? '#' + els[i].id : '') + ' ' + Math.round(r.left) +
+               '..' + Math.round(r.right));
+    // A table cell whose text is wider than the cell spills over its neighbour.
+    var tag = els[i].tagName;
+    if ((tag === 'TD' || tag === 'TH') && els[i].scrollWidth > els[i].clientWidth + 1)
+      bad.push(tag.toLowerCase() + ' "' + els[i].textContent.slice(0, 20) + '" ' + els[i].scrollWidth + '>' +
+               els[i].clientWidth);
+  }
+  var out = document.createElement('pre');
+  out.id = 'layout-check';
+  out.textContent = 'width=' + Math.round(body.width) + ' scroll=' + document.documentElement.scrollWidth +
+      ' view=' + window.innerWidth + ' overflow=' + bad.length + ' ' + bad.slice(0, 6).join('; ');
+  document.body.appendChild(out);
+})();
+</script>"""
+assert src.count("</body>") == 1
+open(sys.argv[2], "w", encoding="utf-8").write(src.replace("</body>", check + "</body>"))
+EOF
+  # 794 CSS px = 210 mm: the body is then exactly its max-width, 182 mm.
+  timeout 120 "$browser" "${flags[@]}" --window-size=794,1123 --dump-dom "file://$dir/$month-layout.html" \
+    >"$dir/$month-layout.dom" 2>"$dir/layout.err" || true
+  layout=$(grep -o 'id="layout-check">[^<]*' "$dir/$month-layout.dom" | sed 's/.*>//' || true)
+  [[ -n "$layout" ]] || { echo "FAILED: no layout measured for $month: $(tail -3 "$dir/layout.err")"; exit 1; }
+  [[ "$layout" == "width=688 scroll=794 view=794 overflow=0 "* ]] ||
+    { echo "FAILED: $month runs past the A4 text width (182 mm = 688 px): $layout"; exit 1; }
+  echo "layout $month: $layout"
+done
+
+# 3. The rendered page.
 timeout 120 "$browser" "${flags[@]}" --window-size=900,1800 \
   --screenshot="$dir/statement.png" "file://$dir/statement.html" >/dev/null 2>&1 || true
 [[ -s "$dir/statement.png" ]] || { echo "FAILED: chromium wrote no screenshot"; exit 1; }

@@ -39,6 +39,7 @@
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/progress.h"
+#include "reports/figures.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
@@ -507,7 +508,7 @@ void ExportCsv(App& app, const std::vector<std::string>& clients, uint64_t from_
     ClientState s = app.LoadClient(id);  // entries retained: paid_by for every month
     std::map<uint64_t, std::pair<uint32_t, std::string>> paid;  // entry seq -> (month, paid by)
     for (uint32_t m = s.first_month(); m != 0 && m <= s.FirstOpenMonth(); m = projections::NextMonth(m))
-      for (const auto& e : s.EntriesFor(m)) paid[e.seq] = {m, e.paid_by()};
+      for (const auto& e : s.EntriesFor(m)) paid[e.seq] = {m, reports::PaidBy(e, reports::Lang::kEn)};
     const projections::Zone& zone = s.zone();
     Must(log.ReadStream(id, 1, 0, [&](const ledger::EventView& v) {
       if (v.seq < from_seq) return true;

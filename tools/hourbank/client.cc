@@ -297,13 +297,15 @@ bool RunRemote(App& app, CLI::App* cmd) {
   if (name == "balance") {
     Print(app, Call(app, "GET", "/v1/clients/" + client + "/balance" + times), BalanceText);
   } else if (name == "invoice") {
-    Print(app, Call(app, "GET", "/v1/clients/" + client + "/invoices/" + UrlEncode(Opt(cmd, "MONTH")) + times), InvoiceText);
+    const json j = Call(app, "GET", "/v1/clients/" + client + "/invoices/" + UrlEncode(Opt(cmd, "MONTH")) + times);
+    app.json ? app.PrintJson(j) : (void)std::fputs(InvoiceText(j, {.wide = Flag(cmd, "--wide")}).c_str(), stdout);
   } else if (name == "burned") {
     const std::string q = Query({{"from", Opt(cmd, "--from")}, {"to", Opt(cmd, "--to")}, {"as_of", Opt(cmd, "--as-of")},
                                  {"known_at", Opt(cmd, "--known-at")}});
     Print(app, Call(app, "GET", "/v1/clients/" + client + "/burned" + q), BurnedText);
   } else if (name == "report") {
-    Print(app, Call(app, "GET", "/v1/clients/" + client + "/report/" + UrlEncode(Opt(cmd, "MONTH")) + times), ReportText);
+    const json j = Call(app, "GET", "/v1/clients/" + client + "/report/" + UrlEncode(Opt(cmd, "MONTH")) + times);
+    app.json ? app.PrintJson(j) : (void)std::fputs(ReportText(j, {.wide = Flag(cmd, "--wide")}).c_str(), stdout);
   } else if (name == "history") {
     const std::string from = Opt(cmd, "--from-seq");
     uint64_t after = from.empty() ? 0 : std::strtoull(from.c_str(), nullptr, 10);
@@ -338,6 +340,8 @@ bool RunRemote(App& app, CLI::App* cmd) {
     if (Flag(cmd, "--emergency")) body["emergency"] = true;
     json j = Call(app, "POST", "/v1/clients/" + client + "/work", body);
     if (app.json) app.PrintJson(j);
+    else if (j.contains("line") && j["line"].is_string())
+      app.Say(j["line"].get<std::string>());  // reports::LogAnswerText, as the server wrote it
     else
       app.Say(fmt::format("entry #{}: {} → {}{}", j["id"].get<uint64_t>(), Opt(cmd, "CLIENT"),
                           j.value("paid_by", std::string("?")), j["replayed"].get<bool>() ? " (already recorded: same key)" : ""));

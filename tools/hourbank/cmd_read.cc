@@ -48,17 +48,18 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
   });
 
   // ---- invoice
-  struct InvArgs { std::string client, month; TimeArgs t; };
+  struct InvArgs { std::string client, month; TimeArgs t; bool wide = false; };
   auto ia = std::make_shared<InvArgs>();
   auto* inv = cli.add_subcommand("invoice", "A month's invoice lines and total\n  e.g. hourbank invoice acme 2026-03 --json");
   inv->add_option("CLIENT", ia->client)->required();
   inv->add_option("MONTH", ia->month, "YYYY-MM")->required();
   AddTimeOptions(inv, ia->t);
+  inv->add_flag("--wide", ia->wide, "show long descriptions whole (the table cuts them with …)");
   inv->callback([&app, ia] {
     const uint32_t month = ParseMonthFlag(ia->month, "MONTH");
     ClientState s = LoadWithTime(app, ia->client, ia->t, nullptr);
     json j = InvoiceJson(s, month);
-    app.json ? app.PrintJson(j) : (void)std::fputs(InvoiceText(j).c_str(), stdout);
+    app.json ? app.PrintJson(j) : (void)std::fputs(InvoiceText(j, {.wide = ia->wide}).c_str(), stdout);
   });
 
   // ---- burned
@@ -81,18 +82,19 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
   });
 
   // ---- report
-  struct RepArgs { std::string client, month; TimeArgs t; };
+  struct RepArgs { std::string client, month; TimeArgs t; bool wide = false; };
   auto ra = std::make_shared<RepArgs>();
   auto* rep = cli.add_subcommand("report", "The month's work: who, when, task, time, what paid for it\n"
                                            "  e.g. hourbank report acme 2026-03");
   rep->add_option("CLIENT", ra->client)->required();
   rep->add_option("MONTH", ra->month, "YYYY-MM")->required();
   AddTimeOptions(rep, ra->t);
+  rep->add_flag("--wide", ra->wide, "show long cells whole (the table cuts them with …)");
   rep->callback([&app, ra] {
     const uint32_t month = ParseMonthFlag(ra->month, "MONTH");
     ClientState s = LoadWithTime(app, ra->client, ra->t, nullptr, /*retain_entries=*/true);
     json j = ReportJson(s, month);
-    app.json ? app.PrintJson(j) : (void)std::fputs(ReportText(j).c_str(), stdout);
+    app.json ? app.PrintJson(j) : (void)std::fputs(ReportText(j, {.wide = ra->wide}).c_str(), stdout);
   });
 
   // ---- history

@@ -3,13 +3,16 @@
 
 #include <fmt/format.h>
 
-#include "projections/statement.h"
+#include "reports/statement.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
 
 using namespace projections;
+using reports::RenderStatementHtml;
+using reports::RenderStatementText;
+using reports::StatementOptions;
 
 void RegisterReportCommands(CLI::App& cli, App& app) {
   struct SlaArgs { std::string client, month; };
@@ -46,6 +49,10 @@ void RegisterReportCommands(CLI::App& cli, App& app) {
     o.month = month;
     o.months_back = st->months;
     o.now_us = app.now_us();
+    Must(app.log().ReadStream(st->client, 1, 0, [&](const ledger::EventView& v) {
+      if (auto p = reports::PaymentOf(v.seq, v.event)) o.payments.push_back(std::move(*p));
+      return true;
+    }));
     const std::string doc = st->text ? RenderStatementText(s, o) : RenderStatementHtml(s, o);
     if (st->out.empty()) {
       std::fwrite(doc.data(), 1, doc.size(), stdout);

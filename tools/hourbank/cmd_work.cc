@@ -15,51 +15,6 @@ using nlohmann::json;
 
 std::string g_request_text;
 
-namespace {
-
-// "entry #42 → allowance 2h | left: allowance 6h, reserve 3h, prepaid 0m"
-std::string LogLine(const ClientState& s, uint64_t seq, bool replayed) {
-  const Entry* e = s.FindEntry(seq);
-  if (!e) return fmt::format("entry #{}{}", seq, replayed ? " (already recorded)" : "");
-  std::string paid;
-  const uint32_t month = e->month;
-  if (month != 0) {
-    for (const Entry& x : s.EntriesFor(month))
-      if (x.seq == seq) paid = x.paid_by();
-  } else {
-    paid = "awaiting acceptance";
-  }
-  const std::string what = e->unit == Unit::kHour ? FormatMinutes(e->minutes) : fmt::format("×{}", e->count);
-  std::string line = fmt::format("entry #{}: {} {} {}{}{} → {}", seq, s.id(), what, e->kind,
-                                 e->task.empty() ? "" : " " + e->task,
-                                 e->multiplier_percent != 100 ? fmt::format(" (×{}.{:02})", e->multiplier_percent / 100, e->multiplier_percent % 100) : "",
-                                 paid);
-  if (month != 0) {
-    MonthEval ev = s.Evaluate(month);
-    const auto* t = s.TermsFor(month);
-    if (t && t->plan->unlimited) line += " | unlimited";
-    else if (e->unit == Unit::kHour) {
-      int64_t prepaid = 0;
-      for (const auto& b : ev.blocks_end) prepaid += b.left_minutes;
-      for (const auto& [bs, m] : ev.expired_blocks) prepaid += m;
-      line += fmt::format(" | left in {}: allowance {}, reserve {}, prepaid {}", FormatMonth(month),
-                          FormatMinutes(ev.included_minutes - ev.allowance_used_minutes),
-                          FormatMinutes(ev.reserve_start_minutes - ev.reserve_used_minutes), FormatMinutes(prepaid));
-    } else if (!t || !t->plan->FindKind(e->kind) || t->plan->FindKind(e->kind)->pool.empty()) {
-      line += fmt::format(" | {}", FormatMoney(e->billed_minor(), s.currency()));
-    } else {
-      const std::string& pool = t->plan->FindKind(e->kind)->pool;
-      auto it = ev.pools.find(pool);
-      line += fmt::format(" | {} slots left: {}", pool, it == ev.pools.end() ? 0u : it->second.left());
-      if (e->billed_minor() > 0) line += fmt::format(", billed {}", FormatMoney(e->billed_minor(), s.currency()));
-    }
-  }
-  if (replayed) line += " (already recorded: same key)";
-  return line;
-}
-
-}  // namespace
-
 void RegisterWorkCommands(CLI::App& cli, App& app) {
   // ---- log
   struct LogArgs {
@@ -74,7 +29,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   log->add_option("CLIENT", la->client)->required();
   log->add_option("DURATION", la->duration, "hour work: 90m, 1h30m, 1.5h");
   log->add_option("--kind", la->kind, "work kind from the client's plan")->required();
-  log->add_option("--count", la->count, "item work: how many items");
+  auto* count_opt = log->add_option("--count", la->count, "item work: how many items (default 1)");
   log->add_option("--task", la->task, "task id");
   log->add_option("--staff", la->staff, "who did the work (default: $USER)");
   log->add_option("--at", la->at, "when the work was done, ISO 8601 (default: now; client's zone without an offset)")->check(TimeGiven("--at"));
@@ -86,7 +41,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   log->add_option("--key", la->key, "idempotency key: a retry with the same key writes nothing");
   log->add_flag("--late", la->late, "book work dated in a closed month into the first open month");
   log->add_flag("--emergency", la->emergency, "accept work while the client is blocked for debt");
-  log->callback([&app, la] {
+  log->callback([&app, la, count_opt] {
     LogWork w;
     w.kind = la->kind;
     w.task = la->task;
@@ -107,32 +62,23 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
       auto m = ParseDurationMinutes(la->duration);
       if (!m.ok()) Fail(m.error());
       w.minutes = m.value();
-    } else if (la->count == 0) {
-      Fail(Code::kInvalid, "give a DURATION for hour work (e.g. 1h30m) or --count N for item work");
     }
     std::string summary;
-    auto out = app.DecideAndAppend(la->client, [&](const ClientState& s) {
+    auto out = app.DecideAndAppend(la->client, [&](const ClientState& s) -> Result<Decision> {
       LogWork cmd = w;
       cmd.at_us = la->at.empty() ? app.now_us() : ParseTimeFlag(la->at, s.zone(), "--at");
+      if (cmd.minutes == 0 && count_opt->count() == 0) {
+        // Item work without --count is one item (CLI.md); hour work needs its DURATION.
+        const ContractTerms* t = s.TermsFor(s.zone().MonthOf(cmd.at_us));
+        const Kind* kind = t ? t->plan->FindKind(cmd.kind) : nullptr;
+        if (kind && kind->unit == Unit::kItem) cmd.count = 1;
+        else if (kind) return Error::Invalid("give a DURATION for hour work (e.g. 1h30m) or --count N for item work");
+      }
       return DecideLog(s, cmd, app.now_us());
     }, la->key, g_request_text, &summary);
     ClientState s = app.LoadClient(la->client);
-    if (app.json) {
-      const Entry* e = s.FindEntry(out.result.first_seq);
-      json j = {{"client", la->client}, {"id", out.result.first_seq}, {"replayed", out.replayed}};
-      if (e) {
-        std::string paid = e->paid_by();
-        if (e->month)
-          for (const Entry& x : s.EntriesFor(e->month))
-            if (x.seq == e->seq) paid = x.paid_by(), j["billed_minor"] = x.billed_minor();
-        j["paid_by"] = paid;
-        j["month"] = MonthText(e->month);
-      }
-      j["balance"] = BalanceJson(s, e ? s.zone().MonthStartUs(e->month ? e->month : s.zone().MonthOf(app.now_us())) : app.now_us());
-      app.PrintJson(j);
-    } else {
-      app.Say(LogLine(s, out.result.first_seq, out.replayed));
-    }
+    if (app.json) app.PrintJson(LogAnswerJson(s, out.result.first_seq, out.replayed, app.now_us()));
+    else app.Say(LogAnswerText(s, out.result.first_seq, out.replayed));
   });
 
   // ---- accept

@@ -202,7 +202,7 @@ class Demo {
   void Report() {
     const int64_t now = app_.now_us();
     std::fputs("\n== Balances as of 2026-05-02 (month 2026-05 just opened; carried reserve and blocks shown) ==\n", stdout);
-    std::vector<std::vector<std::string>> rows = {{"client", "plan", "allowance left", "reserve", "prepaid", "slots left", "outstanding", ""}};
+    std::vector<std::vector<std::string>> rows;
     for (const std::string& id : ids_) {
       ClientState s = app_.LoadClient(id);
       json b = BalanceJson(s, now);
@@ -211,7 +211,6 @@ class Demo {
         if (!slots.empty()) slots += ", ";
         slots += fmt::format("{} {}", pool, u["left"].get<uint32_t>());
       }
-      if (slots.size() > 40) slots = slots.substr(0, 37) + "...";
       const bool active = s.TermsFor(s.zone().MonthOf(now)) != nullptr;
       rows.push_back({id, b["plan"].get<std::string>().empty() ? "(ended)" : b["plan"].get<std::string>(),
                       !active ? "-" : b["unlimited"].get<bool>() ? "unlimited"
@@ -220,7 +219,18 @@ class Demo {
                       FormatMinutes(b["reserve_minutes"]), FormatMinutes(b["prepaid_minutes"]), slots.empty() ? "-" : slots,
                       FormatMoney(b["outstanding_minor"], s.currency()), b["blocked"].get<bool>() ? "BLOCKED" : ""});
     }
-    std::fputs(Table(rows).c_str(), stdout);
+    using reports::Align;
+    std::fputs(reports::RenderTable({{"client"},
+                                     {"plan"},
+                                     {"allowance left", Align::kRight},
+                                     {"reserve", Align::kRight},
+                                     {"prepaid", Align::kRight},
+                                     {"slots left", Align::kLeft, 40},
+                                     {"outstanding", Align::kRight},
+                                     {""}},
+                                    rows)
+                   .c_str(),
+               stdout);
 
     std::fputs("\n== Burned hours, 2026-01 … 2026-04 ==\n", stdout);
     std::vector<std::vector<std::string>> brows = {{"client", "month", "included", "used", "reserve", "blocks", "overage", "carried", "expired"}};

@@ -672,18 +672,7 @@ class Server final : public RpcBackend {
     }, key, RequestText(r, body));
     ClientState s = app.LoadClient(client);
     lock.unlock();
-    const projections::Entry* e = s.FindEntry(out.result.first_seq);
-    json j = {{"client", client}, {"id", out.result.first_seq}, {"replayed", out.replayed}};
-    if (e) {
-      std::string paid = e->paid_by();
-      if (e->month)
-        for (const projections::Entry& x : s.EntriesFor(e->month))
-          if (x.seq == e->seq) paid = x.paid_by(), j["billed_minor"] = x.billed_minor();
-      j["paid_by"] = paid;
-      j["month"] = MonthText(e->month);
-    }
-    j["balance"] = BalanceJson(s, e ? s.zone().MonthStartUs(e->month ? e->month : s.zone().MonthOf(app.now_us())) : app.now_us());
-    return j;
+    return LogAnswerJson(s, out.result.first_seq, out.replayed, app.now_us());
   }
 
   ledger::Log& log_;

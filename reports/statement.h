@@ -1,11 +1,12 @@
 // The monthly client statement: what the hour bank did in one month, the last months as a
-// chart, the work report, the invoice and (for plans with an SLA) the service figures.
+// chart, the work report, work awaiting acceptance, the invoice, payments and what is
+// outstanding, and (for plans with an SLA) the service figures.
 //
 // Both renderers read the same content, built once from a ClientState, so the HTML and the
 // plain text always show the same figures. Layout and sections: docs/statement.md.
 //
-// Language: RUB clients get Russian labels and month names ("февраль 2026"), every other
-// currency English ("February 2026"). Money is FormatMoney of the client's currency, hours
+// Language (reports/labels.h): RUB clients get Russian labels, month names ("февраль 2026") and
+// invoice line descriptions, every other currency English ("February 2026"). Money is FormatMoney of the client's currency, hours
 // are whole minutes. No floating point: chart coordinates are integer arithmetic.
 //
 // Pure functions of their arguments: no I/O, no clock (the caller passes now_us). Thread-safe
@@ -15,9 +16,12 @@
 #include <cstdint>
 #include <string>
 
-#include "projections/state.h"
+#include <vector>
 
-namespace hourbank::projections {
+#include "projections/state.h"
+#include "reports/figures.h"
+
+namespace hourbank::reports {
 
 struct StatementOptions {
   uint32_t month = 0;        // YYYYMM of the statement. Precondition: ValidMonth(month).
@@ -25,6 +29,10 @@ struct StatementOptions {
   // first month. Clamped to [1, kStatementMonthsBackMax]. Default: 6.
   uint32_t months_back = 6;
   int64_t now_us = 0;        // "prepared at" time and SLA cut-off for open incidents
+  // The client's payments (PaymentOf each PaymentReceived event of its stream), any order: the
+  // statement lists those received in `month`. The totals (paid, outstanding) come from the
+  // state itself.
+  std::vector<Payment> payments;
 };
 
 // Longest chart window: two years keeps the month labels readable on an A4 page.
@@ -37,10 +45,10 @@ inline constexpr uint32_t kStatementMonthsBackMax = 24;
 // A month outside the client's contract still renders (empty figures, a note saying so).
 // Work entries of closed months appear only when the state retains entries
 // (ClientOptions::retain_entries); otherwise the report says they are not available.
-std::string RenderStatementHtml(const ClientState& state, const StatementOptions& options);
+std::string RenderStatementHtml(const projections::ClientState& state, const StatementOptions& options);
 
 // The same content as plain UTF-8 text for e-mail: aligned columns, no line longer than 100
 // characters (code points); long user text is cut with "…". Lines end with "\n".
-std::string RenderStatementText(const ClientState& state, const StatementOptions& options);
+std::string RenderStatementText(const projections::ClientState& state, const StatementOptions& options);
 
-}  // namespace hourbank::projections
+}  // namespace hourbank::reports

@@ -2,7 +2,7 @@
 // SVG with one bar group per month, and the figures are the ones worked out by hand in
 // ../shared/TARIFFS.md (1C Start, AlterCPA Basic). Each test runs a scenario through Sim and
 // reads the rendered statement.
-#include "projections/statement.h"
+#include "reports/statement.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +19,7 @@
 
 using namespace hourbank;
 using namespace hourbank::projections;
+using namespace hourbank::reports;
 using hourbank::testing::Sim;
 
 namespace {
@@ -384,7 +385,7 @@ TEST_CASE("1C Start February 2026 shows 7h carried, 1h expired and a 20 000.00 �
   CHECK(ById(html, "invoice-total") == FormatMoney(2000000, "RUB"));
   CHECK(Count(html, "<tr data-code=\"fee\">") == 1);
   CHECK(Count(html, "Абонентская плата") == 1);
-  CHECK(ById(html, "meta-plan") == "1C support Start (1c-start, версия 1)");
+  CHECK(ById(html, "meta-plan") == "1С: сопровождение, тариф «Старт» (1c-start, версия 1)");
   CHECK(ById(html, "meta-client") == "Client c1 (c1)");
 }
 
@@ -395,7 +396,7 @@ TEST_CASE("1C Start March 2026 bills 5h overage at 2 000.00 ₽ an hour: 30 000.
   CHECK(ById(html, "glance-used") == "25 ч");
   CHECK(ById(html, "glance-used-reserve") == "10 ч");
   CHECK(ById(html, "glance-overage") == "5 ч");
-  CHECK(Count(html, "<tr data-code=\"overage\"><td>Часы сверх тарифа</td><td>hours beyond the plan, 5h</td>"
+  CHECK(Count(html, "<tr data-code=\"overage\"><td>Часы сверх тарифа</td><td>часы сверх тарифа, 5 ч</td>"
                     "<td class=\"num\">5 ч</td><td class=\"num\">2 000.00 ₽/ч</td>"
                     "<td class=\"num\">10 000.00 ₽</td></tr>") == 1);
   CHECK(ById(html, "invoice-total") == "30 000.00 ₽");
@@ -406,9 +407,9 @@ TEST_CASE("the work report says who did what, when, on which task, and what paid
   // by anna, both paid from the month's allowance; nothing billed per task.
   Sim s = OneCStartThroughMarch();
   const std::string html = Html(s, "c1", 202602);
-  CHECK(Count(html, "<td class=\"nowrap\">2026-01-30 12:00</td><td>anna</td><td>T6</td><td>development</td>"
+  CHECK(Count(html, "<td>2026-01-30 12:00</td><td>anna</td><td>T6</td><td>development</td>"
                     "<td class=\"num\">1 ч</td><td>тариф 1 ч</td><td class=\"num\">—</td>") == 1);
-  CHECK(Count(html, "<td class=\"nowrap\">2026-02-10 12:00</td><td>anna</td><td>T7</td><td>consultation</td>") == 1);
+  CHECK(Count(html, "<td>2026-02-10 12:00</td><td>anna</td><td>T7</td><td>consultation</td>") == 1);
   CHECK(Count(html, "<tfoot><tr><th>Итого</th><td colspan=\"3\"></td><td class=\"num\">2 ч</td>") == 1);
   // Item work (AlterCPA): counts, slots, one-off prices and flags.
   Sim a = AlterCpaBasicMarch();
@@ -612,7 +613,7 @@ TEST_CASE("the statement code uses no floating point", "[statement][style]") {
   // House rule: money and geometry are integers. The source of the statement names no
   // floating-point type.
   const std::string source =
-      hourbank::testing::ReadFile(std::string(HOURBANK_SOURCE_DIR) + "/projections/statement.cc");
+      hourbank::testing::ReadFile(std::string(HOURBANK_SOURCE_DIR) + "/reports/statement.cc");
   REQUIRE(!source.empty());
   CHECK(Count(source, "double") == 0);
   CHECK(Count(source, "float") == 0);
