@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "tools/hourbank/answers.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/progress.h"
@@ -12,8 +13,6 @@ namespace hourbank::cli {
 
 using namespace projections;
 using nlohmann::json;
-
-std::string g_request_text;
 
 namespace {
 
@@ -107,32 +106,12 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
       auto m = ParseDurationMinutes(la->duration);
       if (!m.ok()) Fail(m.error());
       w.minutes = m.value();
-    } else if (la->count == 0) {
-      Fail(Code::kInvalid, "give a DURATION for hour work (e.g. 1h30m) or --count N for item work");
     }
-    std::string summary;
-    auto out = app.DecideAndAppend(la->client, [&](const ClientState& s) {
-      LogWork cmd = w;
-      cmd.at_us = la->at.empty() ? app.now_us() : ParseTimeFlag(la->at, s.zone(), "--at");
-      return DecideLog(s, cmd, app.now_us());
-    }, la->key, g_request_text, &summary);
-    ClientState s = app.LoadClient(la->client);
-    if (app.json) {
-      const Entry* e = s.FindEntry(out.result.first_seq);
-      json j = {{"client", la->client}, {"id", out.result.first_seq}, {"replayed", out.replayed}};
-      if (e) {
-        std::string paid = e->paid_by();
-        if (e->month)
-          for (const Entry& x : s.EntriesFor(e->month))
-            if (x.seq == e->seq) paid = x.paid_by(), j["billed_minor"] = x.billed_minor();
-        j["paid_by"] = paid;
-        j["month"] = MonthText(e->month);
-      }
-      j["balance"] = BalanceJson(s, e ? s.zone().MonthStartUs(e->month ? e->month : s.zone().MonthOf(app.now_us())) : app.now_us());
-      app.PrintJson(j);
-    } else {
-      app.Say(LogLine(s, out.result.first_seq, out.replayed));
-    }
+    // Neither: one item of an item kind (the service checks the kind; CLI.md).
+    service::LogRequest req{la->client, w, la->at, la->key, service::Names::kFlags};
+    auto answer = Must(service::LogWorkOp(app.session(), app.caller(), req));
+    if (app.json) app.PrintJson(LogJson(la->client, answer, app.now_us()));
+    else app.Say(LogLine(answer.state, answer.write.result.first_seq, answer.write.replayed));
   });
 
   // ---- accept
@@ -145,12 +124,9 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   accept->add_option("--at", aa->at, "when it was accepted (default: now)")->check(TimeGiven("--at"));
   accept->add_flag("--late", aa->late, "book an acceptance dated in a closed month into the first open month");
   accept->callback([&app, aa] {
-    std::string summary;
-    app.DecideAndAppend(aa->client, [&](const ClientState& s) {
-      const int64_t at = aa->at.empty() ? app.now_us() : ParseTimeFlag(aa->at, s.zone(), "--at");
-      return DecideAccept(s, aa->task, at, aa->late, app.now_us());
-    }, {}, {}, &summary);
-    app.json ? app.PrintJson({{"client", aa->client}, {"summary", summary}}) : app.Say(summary);
+    auto w = Must(service::AcceptOp(app.session(), app.caller(),
+                                    {aa->client, aa->task, aa->at, aa->late, service::Names::kFlags}));
+    app.json ? app.PrintJson(SummaryJson(aa->client, w)) : app.Say(w.summary);
   });
 
   // ---- void
@@ -163,10 +139,8 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   vd->add_option("--reason", va->reason, "why")->required()->check(NotBlank("--reason", "logged twice"));
   vd->add_option("--key", va->key, "idempotency key");
   vd->callback([&app, va] {
-    std::string summary;
-    app.DecideAndAppend(va->client, [&](const ClientState& s) { return DecideVoid(s, va->entry, va->reason, app.now_us()); },
-                        va->key, g_request_text, &summary);
-    app.json ? app.PrintJson({{"client", va->client}, {"summary", summary}}) : app.Say(summary.empty() ? "already voided (same key)" : summary);
+    auto w = Must(service::VoidOp(app.session(), app.caller(), {va->client, va->entry, va->reason, va->key}));
+    app.json ? app.PrintJson(SummaryJson(va->client, w)) : app.Say(w.summary.empty() ? "already voided (same key)" : w.summary);
   });
 
   // ---- buy
@@ -185,28 +159,10 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   buy->add_option("--key", ba->key, "idempotency key");
   hours->excludes(addon);
   buy->callback([&app, ba] {
-    if (ba->hours.empty() == ba->addon.empty()) Fail(Code::kInvalid, "give --hours DURATION (an hour block) or --addon ID --month YYYY-MM");
-    std::string summary;
-    app.DecideAndAppend(ba->client, [&](const ClientState& s) -> Result<Decision> {
-      const int64_t at = ba->at.empty() ? app.now_us() : ParseTimeFlag(ba->at, s.zone(), "--at");
-      if (!ba->hours.empty()) {
-        BuyHours b;
-        auto m = ParseDurationMinutes(ba->hours);
-        if (!m.ok()) return m.error();
-        b.minutes = m.value();
-        if (!ba->price.empty()) b.price_minor = ParseMoneyFor(s, ba->price, "--price");
-        if (!ba->expires.empty()) {
-          // The block can be used through the whole of its last day.
-          const int64_t day = ParseTimeFlag(ba->expires, s.zone(), "--expires");
-          b.expires_day = s.zone().Local(day).yyyymmdd;
-        }
-        b.at_us = at;
-        return DecideBuyHours(s, b, app.now_us());
-      }
-      if (ba->month.empty()) return Error::Invalid("--addon needs --month YYYY-MM: the month the slots are for");
-      return DecideBuyAddon(s, ba->addon, ParseMonthFlag(ba->month, "--month"), at, app.now_us());
-    }, ba->key, g_request_text, &summary);
-    app.json ? app.PrintJson({{"client", ba->client}, {"summary", summary}}) : app.Say(summary.empty() ? "already recorded (same key)" : summary);
+    service::BuyRequest req{ba->client, ba->hours, ba->price, ba->expires, ba->addon, ba->month, ba->at, ba->key,
+                            service::Names::kFlags};
+    auto w = Must(service::BuyOp(app.session(), app.caller(), req));
+    app.json ? app.PrintJson(SummaryJson(ba->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
 
   // ---- pay
@@ -219,12 +175,9 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   pay->add_option("--at", pa->at, "when it was received (default: now)")->check(TimeGiven("--at"));
   pay->add_option("--key", pa->key, "idempotency key");
   pay->callback([&app, pa] {
-    std::string summary;
-    app.DecideAndAppend(pa->client, [&](const ClientState& s) {
-      const int64_t at = pa->at.empty() ? app.now_us() : ParseTimeFlag(pa->at, s.zone(), "--at");
-      return DecidePay(s, ParseMoneyFor(s, pa->amount, "AMOUNT"), pa->ref, at, app.now_us());
-    }, pa->key, g_request_text, &summary);
-    app.json ? app.PrintJson({{"client", pa->client}, {"summary", summary}}) : app.Say(summary.empty() ? "already recorded (same key)" : summary);
+    service::PayRequest req{pa->client, pa->amount, pa->ref, pa->at, pa->key, service::Names::kFlags};
+    auto w = Must(service::PayOp(app.session(), app.caller(), req));
+    app.json ? app.PrintJson(SummaryJson(pa->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
 
   // ---- adjust (penalties and credits)
@@ -240,19 +193,10 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   adj->add_option("--month", ja->month, "month (default: the first open month)");
   adj->add_option("--key", ja->key, "idempotency key");
   adj->callback([&app, ja] {
-    const int given = !ja->penalty.empty() + !ja->credit.empty() + !ja->charge.empty();
-    if (given != 1) Fail(Code::kInvalid, "give exactly one of --penalty, --credit, --charge with an amount");
-    std::string summary;
-    app.DecideAndAppend(ja->client, [&](const ClientState& s) {
-      AdjustCmd c;
-      c.reason = ja->reason;
-      if (!ja->month.empty()) c.month = ParseMonthFlag(ja->month, "--month");
-      if (!ja->penalty.empty()) { c.kind = schemas::AdjustmentKind::PENALTY; c.amount_minor = ParseMoneyFor(s, ja->penalty, "--penalty"); }
-      if (!ja->credit.empty()) { c.kind = schemas::AdjustmentKind::CREDIT; c.amount_minor = ParseMoneyFor(s, ja->credit, "--credit"); }
-      if (!ja->charge.empty()) { c.kind = schemas::AdjustmentKind::CHARGE; c.amount_minor = ParseMoneyFor(s, ja->charge, "--charge"); }
-      return DecideAdjust(s, c, app.now_us());
-    }, ja->key, g_request_text, &summary);
-    app.json ? app.PrintJson({{"client", ja->client}, {"summary", summary}}) : app.Say(summary.empty() ? "already recorded (same key)" : summary);
+    service::AdjustRequest req{ja->client, ja->penalty, ja->credit, ja->charge, ja->reason, ja->month, ja->key,
+                               service::Names::kFlags};
+    auto w = Must(service::AdjustOp(app.session(), app.caller(), req));
+    app.json ? app.PrintJson(SummaryJson(ja->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
 
   // ---- close
@@ -265,43 +209,33 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   close->add_flag("--all", ca->all, "every client");
   close->add_option("--through", ca->through, "with --all: close every open month up to this one");
   close->callback([&app, ca] {
-    std::vector<std::pair<std::string, uint32_t>> todo;  // client, through month
-    if (ca->all) {
-      if (!ca->client.empty() && ca->month.empty() && ca->through.empty()) ca->through = ca->client, ca->client.clear();
-      if (!ca->client.empty()) Fail(Code::kInvalid, "give either CLIENT MONTH or --all --through YYYY-MM");
-      if (ca->through.empty()) Fail(Code::kInvalid, "--all needs --through YYYY-MM");
-      const uint32_t through = ParseMonthFlag(ca->through, "--through");
-      for (const std::string& id : app.ClientIds()) todo.emplace_back(id, through);
-    } else {
-      if (ca->client.empty() || ca->month.empty()) Fail(Code::kInvalid, "give CLIENT MONTH (e.g. acme 2026-01), or --all --through YYYY-MM");
-      todo.emplace_back(ca->client, ParseMonthFlag(ca->month, "MONTH"));
+    if (!ca->all) {
+      if (ca->client.empty() || ca->month.empty())
+        Fail(Code::kInvalid, "give CLIENT MONTH (e.g. acme 2026-01), or --all --through YYYY-MM");
+      auto w = Must(service::CloseOp(app.session(), app.caller(), {ca->client, ca->month, service::Names::kFlags}));
+      if (app.json) app.PrintJson({{"client", ca->client}, {"month", MonthText(ParseMonthFlag(ca->month, "MONTH"))},
+                                   {"summary", w.summary}});
+      else app.Say(w.summary);
+      return;
     }
-    Progress progress("closing", todo.size(), app.json);
+    if (!ca->client.empty() && ca->month.empty() && ca->through.empty()) ca->through = ca->client, ca->client.clear();
+    if (!ca->client.empty()) Fail(Code::kInvalid, "give either CLIENT MONTH or --all --through YYYY-MM");
+    if (ca->through.empty()) Fail(Code::kInvalid, "--all needs --through YYYY-MM");
+    std::unique_ptr<Progress> progress;
+    std::string last_client;
+    auto on_start = [&](size_t clients) { progress = std::make_unique<Progress>("closing", clients, app.json); };
+    auto on_closed = [&](const service::Closed& c) {
+      if (!last_client.empty() && c.client != last_client) progress->Step();
+      last_client = c.client;
+      if (!app.json) progress->Note(c.summary);
+    };
+    auto closed = Must(service::CloseAllOp(app.session(), app.caller(), {ca->through, service::Names::kFlags},
+                                           on_closed, on_start));
+    if (progress) progress->Done();
     json results = json::array();
-    for (const auto& [id, through] : todo) {
-      if (ca->all) {
-        // Close each open month in order up to `through`, skipping clients with nothing to close.
-        for (int guard = 0; guard < 1200; ++guard) {
-          ClientState s = app.LoadClient(id, {.retain_entries = false});
-          if (!s.has_contract()) break;
-          const uint32_t m = s.FirstOpenMonth();
-          if (m > through || (s.last_month() && m > s.last_month())) break;
-          std::string summary;
-          app.DecideAndAppend(id, [&](const ClientState& st) { return DecideClose(st, m, app.now_us()); }, {}, {}, &summary);
-          results.push_back({{"client", id}, {"month", MonthText(m)}, {"summary", summary}});
-          if (!app.json) progress.Note(summary);
-        }
-      } else {
-        std::string summary;
-        app.DecideAndAppend(id, [&](const ClientState& st) { return DecideClose(st, through, app.now_us()); }, {}, {}, &summary);
-        results.push_back({{"client", id}, {"month", MonthText(through)}, {"summary", summary}});
-        if (!app.json) app.Say(summary);
-      }
-      progress.Step();
-    }
-    progress.Done();
-    if (app.json) app.PrintJson(ca->all ? json(results) : results[0]);
-    else if (ca->all && results.empty()) app.Say("nothing to close");
+    for (const service::Closed& c : closed) results.push_back(ClosedJson(c));
+    if (app.json) app.PrintJson(results);
+    else if (closed.empty()) app.Say("nothing to close");
   });
 
   // ---- incident
@@ -323,14 +257,9 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     sub->add_option("--at", ia->at, "when (default: now)")->check(TimeGiven("--at"));
     const IncidentAction act = action;
     sub->callback([&app, ia, act] {
-      if ((act == IncidentAction::kOpen || act == IncidentAction::kReprioritize) && ia->priority == 0)
-        Fail(Code::kInvalid, "--priority is required: 1 (highest) to 4");
-      std::string summary;
-      app.DecideAndAppend(ia->client, [&](const ClientState& s) {
-        const int64_t at = ia->at.empty() ? app.now_us() : ParseTimeFlag(ia->at, s.zone(), "--at");
-        return DecideIncident(s, act, ia->id, uint8_t(std::clamp(ia->priority, 0, 255)), ia->title, at, app.now_us());
-      }, {}, {}, &summary);
-      app.json ? app.PrintJson({{"client", ia->client}, {"summary", summary}}) : app.Say(summary);
+      service::IncidentRequest req{ia->client, act, ia->id, ia->title, ia->at, ia->priority, service::Names::kFlags};
+      auto w = Must(service::IncidentOp(app.session(), app.caller(), req));
+      app.json ? app.PrintJson(SummaryJson(ia->client, w)) : app.Say(w.summary);
     });
   }
 }

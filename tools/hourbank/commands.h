@@ -24,8 +24,4 @@ void RegisterServeCommands(CLI::App& cli, App& app);
 // recover --from DIR --to NEWDIR (tools/hourbank/cmd_recover.cc).
 void RegisterRecoverCommand(CLI::App& cli, App& app);
 
-// The request as the user gave it (the command line after the global options, without
-// --key): what "the same body" means for an idempotency key.
-extern std::string g_request_text;
-
 }  // namespace hourbank::cli
