@@ -105,6 +105,10 @@ Result<LogAnswer> LogWorkOp(Session& s, const Caller& caller, const LogRequest& 
       const auto* terms = st.TermsFor(st.zone().MonthOf(cmd.at_us));
       const projections::Kind* kind = terms && terms->plan ? terms->plan->FindKind(cmd.kind) : nullptr;
       if (kind && kind->unit != projections::Unit::kHour) cmd.count = 1;
+      if (kind && kind->unit == projections::Unit::kHour)
+        return Error::Invalid(fmt::format("'{}' is measured in hours: give {}", cmd.kind,
+                                          r.names == Names::kFlags ? "a DURATION, e.g. 1h30m"
+                                                                   : "\"duration\" (e.g. \"1h30m\") or \"minutes\""));
     }
     return projections::DecideLog(st, cmd, s.now_us());
   });

@@ -225,6 +225,7 @@ class SessionImpl final : public rpc::Session::Server {
     auto p = context.getParams();
     std::map<std::string, std::string> query;
     if (p.getAsOf().size() > 0) query["as_of"] = Str(p.getAsOf());
+    if (!ValidUtf8(Str(p.getAsOf()))) ThrowRpc("invalid: asOf is not valid UTF-8");
     const std::string client = Client(p.getClient());
     return Json([client, query](Endpoints& e, const service::Caller& c) { return e.Balance(c, client, query); })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
@@ -248,8 +249,8 @@ class SessionImpl final : public rpc::Session::Server {
     auto p = context.getParams();
     const std::string client = Client(p.getClient());
     std::map<std::string, std::string> query;
-    if (p.getFrom().size() > 0) query["from"] = Str(p.getFrom());
-    if (p.getTo().size() > 0) query["to"] = Str(p.getTo());
+    if (p.getFrom().size() > 0) query["from"] = Month(p.getFrom());
+    if (p.getTo().size() > 0) query["to"] = Month(p.getTo());
     return Json([client, query](Endpoints& e, const service::Caller& c) { return e.Burned(c, client, query); })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
@@ -356,12 +357,15 @@ class SessionImpl final : public rpc::Session::Server {
   }
 
  private:
+  // Texts from the call are checked as the HTTP router checks path segments: not empty, UTF-8.
   static std::string Client(capnp::Text::Reader client) {
     if (client.size() == 0) ThrowRpc("invalid: give a client id");
+    if (!ValidUtf8(Str(client))) ThrowRpc("invalid: the client id is not valid UTF-8");
     return Str(client);
   }
   static std::string Month(capnp::Text::Reader month) {
     if (month.size() == 0) ThrowRpc("invalid: give a month (YYYY-MM)");
+    if (!ValidUtf8(Str(month))) ThrowRpc("invalid: the month is not valid UTF-8");
     return Str(month);
   }
 
