@@ -9,6 +9,7 @@
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/flag_checks.h"
+#include "tools/hourbank/remote.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
@@ -51,7 +52,7 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
   define->callback([&app, files] {
     service::DefinePlansRequest req;
     for (const std::string& f : *files) req.files.emplace_back(f, ReadPlanFile(f));
-    auto w = Must(service::DefinePlansOp(app.session(), app.caller(), req));
+    auto w = Run(app, req, &service::DefinePlansOp);
     if (app.json) app.PrintJson({{"summary", w.summary}});
     else app.Say(w.summary);
   });
@@ -111,7 +112,7 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
   add->add_option("--currency", reg->currency, "ISO 4217 code, e.g. RUB, USD")->required();
   add->add_option("--timezone", reg->timezone, "IANA zone, e.g. Europe/Moscow")->required();
   add->callback([&app, reg] {
-    auto w = Must(service::AddClientOp(app.session(), app.caller(), *reg));
+    auto w = Run(app, *reg, &service::AddClientOp);
     app.json ? app.PrintJson(SummaryJson(reg->client_id, w)) : app.Say(w.summary);
   });
   auto* clist = client->add_subcommand("list", "List clients\n  e.g. hourbank client list");
@@ -172,7 +173,7 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
       }
       req.extras[name] += qty;
     }
-    auto w = Must(service::ContractStartOp(app.session(), app.caller(), req));
+    auto w = Run(app, req, &service::ContractStartOp);
     app.json ? app.PrintJson(SummaryJson(sa->client, w)) : app.Say(w.summary);
   });
   struct UnitsArgs { std::string client, from; uint32_t units = 0; };
@@ -182,7 +183,7 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
   units->add_option("N", ua->units, "licences")->required();
   units->add_option("--from", ua->from, "month, YYYY-MM")->required();
   units->callback([&app, ua] {
-    auto w = Must(service::ContractUnitsOp(app.session(), app.caller(), {ua->client, ua->from, ua->units, service::Names::kFlags}));
+    auto w = Run(app, service::ContractUnitsRequest{ua->client, ua->from, ua->units, service::Names::kFlags}, &service::ContractUnitsOp);
     app.json ? app.PrintJson(SummaryJson(ua->client, w)) : app.Say(w.summary);
   });
   struct EndArgs { std::string client, after; bool early = false; };
@@ -192,7 +193,7 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
   end->add_option("--after", ea->after, "last month, YYYY-MM")->required();
   end->add_flag("--early", ea->early, "end before the plan's minimum term (the plan's early_end rule applies)");
   end->callback([&app, ea] {
-    auto w = Must(service::ContractEndOp(app.session(), app.caller(), {ea->client, ea->after, ea->early, service::Names::kFlags}));
+    auto w = Run(app, service::ContractEndRequest{ea->client, ea->after, ea->early, service::Names::kFlags}, &service::ContractEndOp);
     app.json ? app.PrintJson(SummaryJson(ea->client, w)) : app.Say(w.summary);
   });
 }

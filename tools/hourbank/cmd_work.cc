@@ -7,6 +7,7 @@
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/progress.h"
+#include "tools/hourbank/remote.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
@@ -91,7 +92,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     w.task = la->task;
     w.note = la->note;
     w.staff = la->staff;
-    if (w.staff.empty()) {
+    if (w.staff.empty() && app.server_url.empty()) {  // remotely the server defaults it (the token's name)
       const char* user = std::getenv("USER");
       w.staff = user ? user : app.actor;
     }
@@ -109,6 +110,15 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     }
     // Neither: one item of an item kind (the service checks the kind; CLI.md).
     service::LogRequest req{la->client, w, la->at, la->key, service::Names::kFlags};
+    if (!app.server_url.empty()) {
+      const HttpRequest http = ToHttp(req);
+      const json j = ServerCall(app, "POST", http.path, http.body);
+      if (app.json) app.PrintJson(j);
+      else app.Say(fmt::format("entry #{}: {} → {}{}", j.value("id", uint64_t(0)), la->client,
+                               j.value("paid_by", std::string("?")),
+                               j.value("replayed", false) ? " (already recorded: same key)" : ""));
+      return;
+    }
     auto answer = Must(service::LogWorkOp(app.session(), app.caller(), req));
     if (app.json) app.PrintJson(LogJson(la->client, answer, app.now_us()));
     else app.Say(LogLine(answer.state, answer.write.result.first_seq, answer.write.replayed));
@@ -124,8 +134,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   accept->add_option("--at", aa->at, "when it was accepted (default: now)")->check(TimeGiven("--at"));
   accept->add_flag("--late", aa->late, "book an acceptance dated in a closed month into the first open month");
   accept->callback([&app, aa] {
-    auto w = Must(service::AcceptOp(app.session(), app.caller(),
-                                    {aa->client, aa->task, aa->at, aa->late, service::Names::kFlags}));
+    auto w = Run(app, {aa->client, aa->task, aa->at, aa->late, service::Names::kFlags}, &service::AcceptOp);
     app.json ? app.PrintJson(SummaryJson(aa->client, w)) : app.Say(w.summary);
   });
 
@@ -139,7 +148,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   vd->add_option("--reason", va->reason, "why")->required()->check(NotBlank("--reason", "logged twice"));
   vd->add_option("--key", va->key, "idempotency key");
   vd->callback([&app, va] {
-    auto w = Must(service::VoidOp(app.session(), app.caller(), {va->client, va->entry, va->reason, va->key}));
+    auto w = Run(app, {va->client, va->entry, va->reason, va->key}, &service::VoidOp);
     app.json ? app.PrintJson(SummaryJson(va->client, w)) : app.Say(w.summary.empty() ? "already voided (same key)" : w.summary);
   });
 
@@ -161,7 +170,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   buy->callback([&app, ba] {
     service::BuyRequest req{ba->client, ba->hours, ba->price, ba->expires, ba->addon, ba->month, ba->at, ba->key,
                             service::Names::kFlags};
-    auto w = Must(service::BuyOp(app.session(), app.caller(), req));
+    auto w = Run(app, req, &service::BuyOp);
     app.json ? app.PrintJson(SummaryJson(ba->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
 
@@ -176,7 +185,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   pay->add_option("--key", pa->key, "idempotency key");
   pay->callback([&app, pa] {
     service::PayRequest req{pa->client, pa->amount, pa->ref, pa->at, pa->key, service::Names::kFlags};
-    auto w = Must(service::PayOp(app.session(), app.caller(), req));
+    auto w = Run(app, req, &service::PayOp);
     app.json ? app.PrintJson(SummaryJson(pa->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
 
@@ -195,7 +204,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   adj->callback([&app, ja] {
     service::AdjustRequest req{ja->client, ja->penalty, ja->credit, ja->charge, ja->reason, ja->month, ja->key,
                                service::Names::kFlags};
-    auto w = Must(service::AdjustOp(app.session(), app.caller(), req));
+    auto w = Run(app, req, &service::AdjustOp);
     app.json ? app.PrintJson(SummaryJson(ja->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
 
@@ -212,7 +221,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     if (!ca->all) {
       if (ca->client.empty() || ca->month.empty())
         Fail(Code::kInvalid, "give CLIENT MONTH (e.g. acme 2026-01), or --all --through YYYY-MM");
-      auto w = Must(service::CloseOp(app.session(), app.caller(), {ca->client, ca->month, service::Names::kFlags}));
+      auto w = Run(app, {ca->client, ca->month, service::Names::kFlags}, &service::CloseOp);
       if (app.json) app.PrintJson({{"client", ca->client}, {"month", MonthText(ParseMonthFlag(ca->month, "MONTH"))},
                                    {"summary", w.summary}});
       else app.Say(w.summary);
@@ -221,6 +230,15 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     if (!ca->client.empty() && ca->month.empty() && ca->through.empty()) ca->through = ca->client, ca->client.clear();
     if (!ca->client.empty()) Fail(Code::kInvalid, "give either CLIENT MONTH or --all --through YYYY-MM");
     if (ca->through.empty()) Fail(Code::kInvalid, "--all needs --through YYYY-MM");
+    if (!app.server_url.empty()) {
+      const HttpRequest http = ToHttp(service::CloseAllRequest{ca->through, service::Names::kFlags});
+      const json closed = ServerCall(app, "POST", http.path, http.body);
+      if (app.json) app.PrintJson(closed);
+      else if (!closed.is_array() || closed.empty()) app.Say("nothing to close");
+      else
+        for (const json& c : closed) app.Say(c.value("summary", std::string()));
+      return;
+    }
     std::unique_ptr<Progress> progress;
     std::string last_client;
     auto on_start = [&](size_t clients) { progress = std::make_unique<Progress>("closing", clients, app.json); };
@@ -258,7 +276,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     const IncidentAction act = action;
     sub->callback([&app, ia, act] {
       service::IncidentRequest req{ia->client, act, ia->id, ia->title, ia->at, ia->priority, service::Names::kFlags};
-      auto w = Must(service::IncidentOp(app.session(), app.caller(), req));
+      auto w = Run(app, req, &service::IncidentOp);
       app.json ? app.PrintJson(SummaryJson(ia->client, w)) : app.Say(w.summary);
     });
   }
