@@ -34,15 +34,19 @@ std::string ReadPlanFile(const std::string& path) {
 
 }  // namespace
 
-void RegisterSetupCommands(CLI::App& cli, App& app) {
-  // ---- init
+namespace {
+
+// init
+void RegisterInit(CLI::App& cli, App& app) {
   auto* init = cli.add_subcommand("init", "Create an empty ledger\n  e.g. hourbank --ledger ./books init");
   init->callback([&app] {
     app.log(/*create=*/true);
     app.Say(fmt::format("ledger created in {}", app.ledger_dir));
   });
+}
 
-  // ---- plan
+// plan
+void RegisterPlan(CLI::App& cli, App& app) {
   auto* plan = cli.add_subcommand("plan", "Define and inspect plans (tariffs)");
   plan->require_subcommand(1);
   auto files = std::make_shared<std::vector<std::string>>();
@@ -101,8 +105,10 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
       std::fputs(TerminalLines(v->spec_toml).c_str(), stdout);
     }
   });
+}
 
-  // ---- client
+// client
+void RegisterClientCommand(CLI::App& cli, App& app) {
   auto* client = cli.add_subcommand("client", "Register and list clients");
   client->require_subcommand(1);
   auto reg = std::make_shared<RegisterClient>();
@@ -128,8 +134,10 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
     }
     app.json ? app.PrintJson(arr) : (void)std::fputs(Table(rows).c_str(), stdout);
   });
+}
 
-  // ---- contract
+// contract
+void RegisterContract(CLI::App& cli, App& app) {
   auto* contract = cli.add_subcommand("contract", "Sign, change and end contracts");
   contract->require_subcommand(1);
   struct StartArgs {
@@ -196,6 +204,15 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
     auto w = Run(app, service::ContractEndRequest{ea->client, ea->after, ea->early, service::Names::kFlags}, &service::ContractEndOp);
     app.json ? app.PrintJson(SummaryJson(ea->client, w)) : app.Say(w.summary);
   });
+}
+
+}  // namespace
+
+void RegisterSetupCommands(CLI::App& cli, App& app) {
+  RegisterInit(cli, app);
+  RegisterPlan(cli, app);
+  RegisterClientCommand(cli, app);
+  RegisterContract(cli, app);
 }
 
 }  // namespace hourbank::cli

@@ -60,8 +60,10 @@ std::string LogLine(const ClientState& s, uint64_t seq, bool replayed) {
 
 }  // namespace
 
-void RegisterWorkCommands(CLI::App& cli, App& app) {
-  // ---- log
+namespace {
+
+// log
+void RegisterLog(CLI::App& cli, App& app) {
   struct LogArgs {
     std::string client, duration, kind, task, staff, at, note, key;
     int64_t count = 0;
@@ -123,8 +125,10 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     if (app.json) app.PrintJson(LogJson(la->client, answer, app.now_us()));
     else app.Say(LogLine(answer.state, answer.write.result.first_seq, answer.write.replayed));
   });
+}
 
-  // ---- accept
+// accept
+void RegisterAccept(CLI::App& cli, App& app) {
   struct AcceptArgs { std::string client, task, at; bool late = false; };
   auto aa = std::make_shared<AcceptArgs>();
   auto* accept = cli.add_subcommand("accept", "The client accepted a task: its work counts now (plans billed on acceptance)\n"
@@ -137,8 +141,10 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     auto w = Run(app, {aa->client, aa->task, aa->at, aa->late, service::Names::kFlags}, &service::AcceptOp);
     app.json ? app.PrintJson(SummaryJson(aa->client, w)) : app.Say(w.summary);
   });
+}
 
-  // ---- void
+// void
+void RegisterVoid(CLI::App& cli, App& app) {
   struct VoidArgs { std::string client, reason, key; uint64_t entry = 0; };
   auto va = std::make_shared<VoidArgs>();
   auto* vd = cli.add_subcommand("void", "Cancel a work entry (a credit when its month is closed)\n"
@@ -151,8 +157,10 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     auto w = Run(app, {va->client, va->entry, va->reason, va->key}, &service::VoidOp);
     app.json ? app.PrintJson(SummaryJson(va->client, w)) : app.Say(w.summary.empty() ? "already voided (same key)" : w.summary);
   });
+}
 
-  // ---- buy
+// buy
+void RegisterBuy(CLI::App& cli, App& app) {
   struct BuyArgs { std::string client, hours, price, expires, addon, month, at, key; };
   auto ba = std::make_shared<BuyArgs>();
   auto* buy = cli.add_subcommand("buy", "Sell a prepaid hour block or an add-on slot pack\n"
@@ -173,8 +181,10 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     auto w = Run(app, req, &service::BuyOp);
     app.json ? app.PrintJson(SummaryJson(ba->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
+}
 
-  // ---- pay
+// pay
+void RegisterPay(CLI::App& cli, App& app) {
   struct PayArgs { std::string client, amount, ref, at, key; };
   auto pa = std::make_shared<PayArgs>();
   auto* pay = cli.add_subcommand("pay", "Record a payment received\n  e.g. hourbank pay acme 20000.00 --ref \"invoice 2026-01\"");
@@ -188,8 +198,10 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     auto w = Run(app, req, &service::PayOp);
     app.json ? app.PrintJson(SummaryJson(pa->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
+}
 
-  // ---- adjust (penalties and credits)
+// adjust (penalties and credits)
+void RegisterAdjust(CLI::App& cli, App& app) {
   struct AdjArgs { std::string client, penalty, credit, charge, reason, month, key; };
   auto ja = std::make_shared<AdjArgs>();
   auto* adj = cli.add_subcommand("adjust", "Add a penalty, a credit or a one-off charge to an open month's invoice\n"
@@ -207,8 +219,10 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     auto w = Run(app, req, &service::AdjustOp);
     app.json ? app.PrintJson(SummaryJson(ja->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
+}
 
-  // ---- close
+// close
+void RegisterClose(CLI::App& cli, App& app) {
   struct CloseArgs { std::string client, month, through; bool all = false; };
   auto ca = std::make_shared<CloseArgs>();
   auto* close = cli.add_subcommand("close", "Close months: carry-over, expiry, the invoice frozen\n"
@@ -255,8 +269,10 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     if (app.json) app.PrintJson(results);
     else if (closed.empty()) app.Say("nothing to close");
   });
+}
 
-  // ---- incident
+// incident
+void RegisterIncident(CLI::App& cli, App& app) {
   auto* inc = cli.add_subcommand("incident", "SLA incidents: open, respond, resolve, reprioritize, reopen");
   inc->require_subcommand(1);
   struct IncArgs { std::string client, id, at, title; int priority = 0; };
@@ -280,6 +296,19 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
       app.json ? app.PrintJson(SummaryJson(ia->client, w)) : app.Say(w.summary);
     });
   }
+}
+
+}  // namespace
+
+void RegisterWorkCommands(CLI::App& cli, App& app) {
+  RegisterLog(cli, app);
+  RegisterAccept(cli, app);
+  RegisterVoid(cli, app);
+  RegisterBuy(cli, app);
+  RegisterPay(cli, app);
+  RegisterAdjust(cli, app);
+  RegisterClose(cli, app);
+  RegisterIncident(cli, app);
 }
 
 }  // namespace hourbank::cli

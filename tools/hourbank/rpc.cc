@@ -534,15 +534,9 @@ class RpcListener final : public RpcService, private kj::TaskSet::ErrorHandler {
 
 kj::Own<RpcService> StartRpc(kj::AsyncIoContext& io, RpcBackend& backend, const std::string& listen,
                              const RpcOptions& options) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon + 1 == listen.size())
-    Fail(Code::kInvalid, fmt::format("--rpc-listen '{}' is not HOST:PORT", listen));
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  for (char c : listen.substr(colon + 1))
-    if (c < '0' || c > '9' || (port = port * 10 + unsigned(c - '0')) > 65535)
-      Fail(Code::kInvalid, fmt::format("--rpc-listen '{}': the port must be 0-65535", listen));
+  const HostPort where = Must(ParseHostPort(listen, "--rpc-listen"));
+  const std::string& host = where.host;
+  const unsigned port = where.port;
   kj::Own<kj::ConnectionReceiver> listener;
   try {
     auto addr = io.provider->getNetwork().parseAddress(kj::StringPtr(host.c_str()), port).wait(io.waitScope);

@@ -756,21 +756,11 @@ std::string ReadPem(const std::string& path, const char* flag) {
 
 kj::Duration Seconds(double s) { return int64_t(s * 1000) * kj::MILLISECONDS; }
 
-void Serve(App& app, const ServeArgs& args) {
-  const size_t colon = args.listen.rfind(':');
-  if (colon == std::string::npos) Fail(Code::kInvalid, fmt::format("--listen '{}' is not HOST:PORT", args.listen));
-  std::string host = args.listen.substr(0, colon);
-  const std::string port_text = args.listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  for (char c : port_text)
-    if (c < '0' || c > '9' || (port = port * 10 + unsigned(c - '0')) > 65535)
-      Fail(Code::kInvalid, fmt::format("--listen '{}': the port must be 0-65535", args.listen));
-  if (port_text.empty()) Fail(Code::kInvalid, fmt::format("--listen '{}' is not HOST:PORT", args.listen));
+// Refuses what cannot be served safely before anything is opened.
+void CheckServeArgs(const ServeArgs& args) {
   if (args.tls_cert.empty() != args.tls_key.empty())
     Fail(Code::kInvalid, "give both --tls-cert and --tls-key (PEM files), or neither");
-  const bool tls = !args.tls_cert.empty();
-  if (!tls && !args.insecure) {
+  if (args.tls_cert.empty() && !args.insecure) {
     for (const std::string* l : {&args.listen, &args.rpc_listen})
       if (!l->empty() && !IsLoopbackHost(HostOf(*l)))
         Fail(Code::kInvalid, fmt::format("'{}' is not a loopback address: tokens would cross the network in clear text; "
@@ -779,32 +769,124 @@ void Serve(App& app, const ServeArgs& args) {
   }
   if (!(args.read_timeout_s > 0 && args.read_timeout_s <= 3600) || !(args.auth_timeout_s > 0 && args.auth_timeout_s <= 3600))
     Fail(Code::kInvalid, "--read-timeout and --auth-timeout must be between 0 and 3600 seconds");
+}
 
+// The server's keypair and TLS context (both null without --tls-cert).
+struct ServerTls {
+  kj::Own<kj::TlsKeypair> keypair;
+  kj::Own<kj::TlsContext> context;
+};
+ServerTls LoadServerTls(const ServeArgs& args) {
+  ServerTls out;
+  if (args.tls_cert.empty()) return out;
+  try {
+    const std::string cert = ReadPem(args.tls_cert, "--tls-cert"), key = ReadPem(args.tls_key, "--tls-key");
+    out.keypair = kj::heap<kj::TlsKeypair>(kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
+                                                          kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
+    kj::TlsContext::Options options;
+    options.defaultKeypair = *out.keypair;
+    options.useSystemTrustStore = false;
+    out.context = kj::heap<kj::TlsContext>(kj::mv(options));
+  } catch (const kj::Exception&) {
+    Fail(Code::kInvalid, "--tls-cert/--tls-key: not a PEM certificate and its private key (see docs/api.md, \"TLS\")");
+  }
+  return out;
+}
+
+// The HTTP listener's connections: admitted into a bounded table (the oldest idle one is shed
+// when it is full), TLS-wrapped within the read timeout when serving TLS, then handed to
+// kj-http. Destroying it drops every connection.
+class HttpConnections {
+ public:
+  HttpConnections(kj::HttpServer& http, kj::Timer& timer, kj::TlsContext* tls, kj::Duration handshake_timeout,
+                  size_t max)
+      : http_(http), timer_(timer), tls_(tls), handshake_timeout_(handshake_timeout), table_(max, max), tasks_(errors_) {}
+
+  kj::Promise<void> AcceptForever(kj::ConnectionReceiver& listener) {
+    return cli::AcceptForever(listener, timer_, [this](kj::Own<kj::AsyncIoStream> raw) { Admit(kj::mv(raw)); },
+                              [this](const kj::Exception& e) { AcceptFailed(e); });
+  }
+
+ private:
+  void Admit(kj::Own<kj::AsyncIoStream> raw) {
+    kj::Promise<void> killed = nullptr;
+    auto slot = table_.Admit(PeerOf(*raw), &killed);
+    if (slot.get() == nullptr) return;  // full of busy connections: closed at once
+    ConnectionTable::Slot* s = slot.get();
+    auto start = [this, s](kj::Own<kj::AsyncIoStream> stream) -> kj::Promise<void> {
+      auto conn = kj::heap<HttpConn>(kj::mv(stream), timer_);
+      conn->slot = s;
+      return http_.listenHttp(kj::mv(conn));
+    };
+    kj::Promise<void> running = nullptr;
+    if (tls_) {
+      running = tls_->wrapServer(kj::mv(raw))
+                    .exclusiveJoin(timer_.afterDelay(handshake_timeout_).then([]() -> kj::Own<kj::AsyncIoStream> {
+                      kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "TLS handshake timed out"));
+                    }))
+                    .then(kj::mv(start));
+    } else {
+      running = start(kj::mv(raw));
+    }
+    tasks_.add(running.exclusiveJoin(kj::mv(killed)).attach(kj::mv(slot)));
+  }
+  // Out of descriptors (or another accept failure): close the oldest idle connection so the
+  // next accept can succeed; the listener never stops.
+  void AcceptFailed(const kj::Exception& e) {
+    table_.ShedOldest();
+    if (told_emfile_) return;
+    told_emfile_ = true;
+    std::fprintf(stderr, "hourbank serve: accept failed (%s); shedding idle connections and going on\n",
+                 e.getDescription().cStr());
+  }
+
+  kj::HttpServer& http_;
+  kj::Timer& timer_;
+  kj::TlsContext* tls_;
+  kj::Duration handshake_timeout_;
+  bool told_emfile_ = false;
+  // Declared before the task set: connections (tasks) are destroyed first.
+  ConnectionTable table_;
+  TaskErrors errors_;
+  kj::TaskSet tasks_;
+};
+
+kj::Own<kj::ConnectionReceiver> Listen(kj::AsyncIoContext& io, const HostPort& where, const std::string& text) {
+  try {
+    auto addr = io.provider->getNetwork().parseAddress(kj::StringPtr(where.host.c_str()), where.port).wait(io.waitScope);
+    return addr->listen();
+  } catch (const kj::Exception& e) {
+    Fail(Code::kIo, fmt::format("cannot listen on {}: {}", text, e.getDescription().cStr()));
+  }
+}
+
+kj::Own<RpcService> StartRpcFor(kj::AsyncIoContext& io, Server& server, const ServeArgs& args, kj::TlsContext* tls,
+                                const ConnectionLimits& limits) {
+  if (args.rpc_listen.empty()) return kj::Own<RpcService>();
+  RpcOptions options;
+  options.tls = tls;
+  options.max_connections = limits.rpc_max;
+  options.max_per_peer = limits.rpc_per_peer_max;
+  options.auth_timeout = Seconds(args.auth_timeout_s);
+  return StartRpc(io, server, args.rpc_listen, options);  // prints "rpc listening on HOST:PORT"
+}
+
+// Wiring: the ledger, the worker pool, kj-http, the listeners; runs until SIGTERM or SIGINT,
+// then stops accepting, finishes in-flight requests (appends included) and closes the ledger.
+void Serve(App& app, const ServeArgs& args) {
+  const HostPort where = Must(ParseHostPort(args.listen, "--listen"));
+  CheckServeArgs(args);
   // Signals are captured (blocked in every thread) before any worker thread exists.
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
   auto io = kj::setupAsyncIo();
   kj::Timer& timer = io.provider->getTimer();
-
-  kj::Own<kj::TlsContext> tls_context;
-  kj::Own<kj::TlsKeypair> keypair;
-  if (tls) {
-    try {
-      const std::string cert = ReadPem(args.tls_cert, "--tls-cert"), key = ReadPem(args.tls_key, "--tls-key");
-      keypair = kj::heap<kj::TlsKeypair>(kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
-                                                        kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
-      kj::TlsContext::Options options;
-      options.defaultKeypair = *keypair;
-      options.useSystemTrustStore = false;
-      tls_context = kj::heap<kj::TlsContext>(kj::mv(options));
-    } catch (const kj::Exception&) {
-      Fail(Code::kInvalid, "--tls-cert/--tls-key: not a PEM certificate and its private key (see docs/api.md, \"TLS\")");
-    }
-  }
+  ServerTls tls = LoadServerTls(args);
 
   ledger::Log& log = app.log();  // opened once; its LOCK keeps other processes out
   Server server(log, app.now_override_us);
   server.StartWorkers();
+  KJ_DEFER(server.StopWorkers());  // idempotent: also on a failure to listen
 
   kj::HttpHeaderTable::Builder builder;
   const kj::HttpHeaderId authorization = builder.add("Authorization");
@@ -821,73 +903,16 @@ void Serve(App& app, const ServeArgs& args) {
     return kj::heap<ConnService>(front, static_cast<HttpConn&>(conn));
   }, settings);
 
-  kj::Own<kj::ConnectionReceiver> listener;
-  try {
-    auto addr = io.provider->getNetwork().parseAddress(kj::StringPtr(host.c_str()), port).wait(io.waitScope);
-    listener = addr->listen();
-  } catch (const kj::Exception& e) {
-    server.StopWorkers();
-    Fail(Code::kIo, fmt::format("cannot listen on {}: {}", args.listen, e.getDescription().cStr()));
-  }
-  std::printf("listening on %s:%u%s\n", host.c_str(), listener->getPort(), tls ? " (TLS)" : "");
+  kj::Own<kj::ConnectionReceiver> listener = Listen(io, where, args.listen);
+  std::printf("listening on %s:%u%s\n", where.host.c_str(), listener->getPort(), tls.context ? " (TLS)" : "");
   std::fflush(stdout);
   const ConnectionLimits limits = LimitsFromDescriptorLimit();
-  kj::Own<RpcService> rpc;
-  if (!args.rpc_listen.empty()) {
-    try {
-      RpcOptions rpc_options;
-      rpc_options.tls = tls_context.get();
-      rpc_options.max_connections = limits.rpc_max;
-      rpc_options.max_per_peer = limits.rpc_per_peer_max;
-      rpc_options.auth_timeout = Seconds(args.auth_timeout_s);
-      rpc = StartRpc(io, server, args.rpc_listen, rpc_options);  // prints "rpc listening on HOST:PORT"
-    } catch (const CommandError&) {
-      server.StopWorkers();
-      throw;
-    }
-  }
+  kj::Own<RpcService> rpc = StartRpcFor(io, server, args, tls.context.get(), limits);
 
-  // Declared before the task set: connections (tasks) are destroyed first.
-  ConnectionTable table_http(limits.http_max, limits.http_max);
-  TaskErrors errors;
-  kj::TaskSet connections(errors);
-  bool told_emfile = false;
-  auto serve_connection = [&](kj::Own<kj::AsyncIoStream> raw) {
-    kj::Promise<void> killed = nullptr;
-    auto slot = table_http.Admit(PeerOf(*raw), &killed);
-    if (slot.get() == nullptr) return;  // full of busy connections: closed at once
-    ConnectionTable::Slot* s = slot.get();
-    auto start = [&http, &timer, s](kj::Own<kj::AsyncIoStream> stream) -> kj::Promise<void> {
-      auto conn = kj::heap<HttpConn>(kj::mv(stream), timer);
-      conn->slot = s;
-      return http.listenHttp(kj::mv(conn));
-    };
-    kj::Promise<void> running = nullptr;
-    if (tls_context) {
-      running = tls_context->wrapServer(kj::mv(raw))
-                    .exclusiveJoin(timer.afterDelay(Seconds(args.read_timeout_s)).then([]() -> kj::Own<kj::AsyncIoStream> {
-                      kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "TLS handshake timed out"));
-                    }))
-                    .then(kj::mv(start));
-    } else {
-      running = start(kj::mv(raw));
-    }
-    connections.add(running.exclusiveJoin(kj::mv(killed)).attach(kj::mv(slot)));
-  };
-  auto on_accept_error = [&](const kj::Exception& e) {
-    // Out of descriptors (or another accept failure): close the oldest idle connection so the
-    // next accept can succeed; the listener never stops.
-    table_http.ShedOldest();
-    if (!told_emfile) {
-      told_emfile = true;
-      std::fprintf(stderr, "hourbank serve: accept failed (%s); shedding idle connections and going on\n",
-                   e.getDescription().cStr());
-    }
-  };
+  HttpConnections connections(http, timer, tls.context.get(), Seconds(args.read_timeout_s), limits.http_max);
   auto signal = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
-  kj::Promise<void> accepting = AcceptForever(*listener, timer, serve_connection, on_accept_error);
-  siginfo_t info = accepting.then([]() -> siginfo_t { KJ_UNREACHABLE; }).exclusiveJoin(kj::mv(signal)).wait(io.waitScope);
-  (void)info;
+  kj::Promise<void> accepting = connections.AcceptForever(*listener);
+  accepting.then([]() -> siginfo_t { KJ_UNREACHABLE; }).exclusiveJoin(kj::mv(signal)).wait(io.waitScope);
   // Stop accepting (the accept loop was cancelled above), finish in-flight requests, close.
   // RPC connections and subscriptions are dropped first (an append already handed to a worker
   // still completes: StopWorkers drains the queue).
