@@ -158,7 +158,7 @@ mutant("void-still-counts", "projections/state.cc",
        "(void)seqs;",
        r"[Vv]oid", SCEN + ["property_tests", "statement_tests"],
        "a voided entry still counts in its month")
-mutant("csv-overlong-utf8", "tools/hourbank/csv.cc",
+mutant("csv-overlong-utf8", "tools/hourbank/import/csv.cc",
        "if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;",
        "if (cp < kMin[n - 1] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;",
        r"overlong UTF-8", ["csv_tests"],

@@ -9,7 +9,7 @@
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/flag_checks.h"
-#include "tools/hourbank/remote.h"
+#include "tools/hourbank/cli/remote.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "tools/hourbank/commands.h"
-#include "tools/hourbank/serve.h"
+#include "tools/hourbank/server/serve.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {

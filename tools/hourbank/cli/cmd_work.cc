@@ -7,7 +7,7 @@
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/progress.h"
-#include "tools/hourbank/remote.h"
+#include "tools/hourbank/cli/remote.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {

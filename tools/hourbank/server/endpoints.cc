@@ -1,11 +1,11 @@
-#include "tools/hourbank/endpoints.h"
+#include "tools/hourbank/server/endpoints.h"
 
 #include <fmt/format.h>
 
 #include "service/operations.h"
 #include "tools/hourbank/answers.h"
 #include "tools/hourbank/app.h"
-#include "tools/hourbank/requests.h"
+#include "tools/hourbank/server/requests.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {

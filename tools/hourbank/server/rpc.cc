@@ -15,7 +15,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-#include "tools/hourbank/rpc.h"
+#include "tools/hourbank/server/rpc.h"
 
 #include <cstdio>
 #include <memory>
@@ -29,9 +29,9 @@
 
 #include "schemas/rpc.capnp.h"
 #include "tools/hourbank/app.h"
-#include "tools/hourbank/conn.h"
-#include "tools/hourbank/requests.h"
-#include "tools/hourbank/serve.h"
+#include "tools/hourbank/server/conn.h"
+#include "tools/hourbank/server/requests.h"
+#include "tools/hourbank/server/serve.h"
 
 namespace hourbank::cli {
 

@@ -2,7 +2,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // KJ promise machinery (see serve.cc)
 #endif
-#include "tools/hourbank/conn.h"
+#include "tools/hourbank/server/conn.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -1,4 +1,4 @@
-#include "tools/hourbank/remote.h"
+#include "tools/hourbank/cli/remote.h"
 
 #include <fmt/format.h>
 

@@ -14,7 +14,7 @@
 #include "ledger/log.h"
 #include "schemas/events.capnp.h"
 #include "service/auth.h"
-#include "tools/hourbank/endpoints.h"
+#include "tools/hourbank/server/endpoints.h"
 
 namespace hourbank::cli {
 

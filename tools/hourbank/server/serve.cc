@@ -39,12 +39,12 @@
 #include <sodium.h>
 
 #include "tools/hourbank/commands.h"
-#include "tools/hourbank/endpoints.h"
-#include "tools/hourbank/conn.h"
+#include "tools/hourbank/server/endpoints.h"
+#include "tools/hourbank/server/conn.h"
 #include "tools/hourbank/escape.h"
-#include "tools/hourbank/requests.h"
-#include "tools/hourbank/rpc.h"
-#include "tools/hourbank/serve.h"
+#include "tools/hourbank/server/requests.h"
+#include "tools/hourbank/server/rpc.h"
+#include "tools/hourbank/server/serve.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {

@@ -33,8 +33,8 @@
 #include <fmt/format.h>
 
 #include "tools/hourbank/commands.h"
-#include "tools/hourbank/remote.h"
-#include "tools/hourbank/serve.h"
+#include "tools/hourbank/cli/remote.h"
+#include "tools/hourbank/server/serve.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {

@@ -15,7 +15,7 @@
 namespace hourbank::cli {
 
 // GET/POST `target` on app.server_url with app.token; the answer's JSON, or Fail() with the
-// server's error sentence and the code of its HTTP status (tools/hourbank/client.cc).
+// server's error sentence and the code of its HTTP status (tools/hourbank/cli/client.cc).
 nlohmann::json ServerCall(App& app, const std::string& method, const std::string& target,
                           const nlohmann::json& body = nullptr);
 
