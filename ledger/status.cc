@@ -13,6 +13,8 @@ const char* CodeName(Code code) {
     case Code::kIo: return "io";
     case Code::kBusy: return "busy";
     case Code::kLimit: return "limit";
+    case Code::kUnauthenticated: return "unauthenticated";
+    case Code::kForbidden: return "forbidden";
   }
   return "unknown";
 }

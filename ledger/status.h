@@ -24,6 +24,8 @@ enum class Code : uint8_t {
   kIo,          // RocksDB / filesystem failure (disk full, permissions)      -> exit 1, HTTP 503
   kBusy,        // ledger directory owned by another process                  -> exit 1, HTTP 503
   kLimit,       // a stated bound exceeded (event size, batch size, key length) -> exit 1, HTTP 413
+  kUnauthenticated,  // no token, or an unknown or revoked one (service/auth.h)       -> HTTP 401
+  kForbidden,        // a valid caller outside its role (service/auth.h)             -> exit 1, HTTP 403
 };
 
 const char* CodeName(Code code);

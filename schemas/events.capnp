@@ -232,6 +232,7 @@ enum Role {
   billing @1;
   auditor @2;
   admin @3;
+  manager @4;   # closes months and sells (blocks, add-ons, contracts, clients); docs/api.md
 }
 
 struct TokenIssued {

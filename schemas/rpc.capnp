@@ -65,6 +65,21 @@ interface Session {
   # previous batch, so a slow receiver slows its stream, never the ledger. Streaming stops when
   # `handle` is dropped, when the receiver fails (the error is not retried) or when the
   # connection closes; resume with fromSeq = the last seq received. (auditor, admin)
+
+  burned @6 (client :Text, from :Text, to :Text) -> (json :Text);
+  # GET /v1/clients/{client}/burned?from=&to= (billing, manager, admin). "" = the default.
+
+  sla @7 (client :Text, month :Text) -> (json :Text);
+  # GET /v1/clients/{client}/sla/{month} (billing, manager, admin).
+
+  accept @8 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/accept with requestJson as the body (staff, admin).
+
+  voidEntry @9 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/void with requestJson as the body (staff, admin).
+
+  pay @10 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/pay with requestJson as the body (admin).
 }
 
 interface EventReceiver {

@@ -1,10 +1,10 @@
-// The import parser (tools/hourbank/csv.cc): RFC 4180 structure, the limits, header mapping
+// The import parser (tools/hourbank/import/csv.cc): RFC 4180 structure, the limits, header mapping
 // per format, and per-row errors. Pure functions: no ledger, no files.
 #include <catch2/catch.hpp>
 
 #include <string>
 
-#include "tools/hourbank/csv.h"
+#include "tools/hourbank/import/csv.h"
 
 namespace hourbank::cli {
 namespace {

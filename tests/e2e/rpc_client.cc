@@ -5,6 +5,9 @@
 //   e2e_rpc_client HOST:PORT TOKEN invoice CLIENT MONTH       -> the JSON
 //   e2e_rpc_client HOST:PORT TOKEN report CLIENT MONTH        -> the JSON
 //   e2e_rpc_client HOST:PORT TOKEN logwork CLIENT BODY_JSON   -> the JSON
+//   e2e_rpc_client HOST:PORT TOKEN accept|void|pay CLIENT BODY_JSON -> the JSON
+//   e2e_rpc_client HOST:PORT TOKEN burned CLIENT [FROM [TO]]  -> the JSON
+//   e2e_rpc_client HOST:PORT TOKEN sla CLIENT MONTH           -> the JSON
 //   e2e_rpc_client HOST:PORT TOKEN events CLIENT AFTER LIMIT  -> "SEQ CLIENT TYPE" per event, then "more 0|1 next N"
 //   e2e_rpc_client HOST:PORT TOKEN subscribe FROM N SECONDS   -> "subscribed", then "SEQ CLIENT" per event;
 //                                                               exits 0 after N events, 2 on timeout
@@ -74,7 +77,7 @@ class Receiver final : public rpc::EventReceiver::Server {
 };
 
 int Usage() {
-  std::fprintf(stderr, "usage: e2e_rpc_client HOST:PORT TOKEN balance|invoice|report|logwork|events|subscribe ARGS…\n");
+  std::fprintf(stderr, "usage: e2e_rpc_client HOST:PORT TOKEN balance|invoice|report|burned|sla|logwork|accept|void|pay|events|subscribe ARGS…\n");
   return 64;
 }
 
@@ -130,6 +133,26 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
     auto r = session.logWorkRequest();
     r.setClient(arg(4));
     r.setRequestJson(arg(5));
+    std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+  } else if (cmd == "accept" || cmd == "void" || cmd == "pay") {
+    auto send = [&](auto r) {
+      r.setClient(arg(4));
+      r.setRequestJson(arg(5));
+      std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+    };
+    if (cmd == "accept") send(session.acceptRequest());
+    else if (cmd == "void") send(session.voidEntryRequest());
+    else send(session.payRequest());
+  } else if (cmd == "burned") {
+    auto r = session.burnedRequest();
+    r.setClient(arg(4));
+    r.setFrom(arg(5));
+    r.setTo(arg(6));
+    std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+  } else if (cmd == "sla") {
+    auto r = session.slaRequest();
+    r.setClient(arg(4));
+    r.setMonth(arg(5));
     std::printf("%s\n", r.send().wait(ws).getJson().cStr());
   } else if (cmd == "events") {
     auto r = session.eventsRequest();

@@ -192,6 +192,40 @@ try:
         check(p.returncode == 1 and "forbidden" in p.stderr, f"{args[0]} outside the role refused: {p.stderr.strip()!r}")
     check(head_seq() == mid, "refused calls wrote nothing")
 
+    # ---- burned and sla over RPC are the HTTP JSON (issue 15: every operation on every transport)
+    for token, args, path in [
+            (TOK["billing"], ["burned", "acme"], "/v1/clients/acme/burned"),
+            (TOK["billing"], ["burned", "acme", "2026-01", "2026-03"], "/v1/clients/acme/burned?from=2026-01&to=2026-03"),
+            (TOK["admin"], ["sla", "acme", "2026-03"], "/v1/clients/acme/sla/2026-03")]:
+        p = rpc(token, *args)
+        st, body = call("GET", path, token)
+        check(p.returncode == 0 and st == 200 and json.loads(p.stdout) == body,
+              f"RPC {' '.join(args)} == HTTP GET {path}: {p.stderr.strip()!r}")
+    # ---- void, pay and accept over RPC write as the HTTP routes do, with the same roles
+    p = rpc(TOK["staff"], "logwork", "beta", json.dumps({"kind": "support", "minutes": 10, "task": "V-1",
+                                                          "at": "2026-03-09T09:00"}))
+    entry = json.loads(p.stdout)["id"]
+    before = head_seq()
+    p = rpc(TOK["staff"], "void", "beta", json.dumps({"entry": entry, "reason": "rpc void"}))
+    check(p.returncode == 0 and json.loads(p.stdout)["client"] == "beta" and head_seq() == before + 1,
+          f"voidEntry appends one event: {p.stdout!r} {p.stderr!r}")
+    p = rpc(TOK["admin"], "pay", "beta", json.dumps({"amount": "100.00", "ref": "rpc", "key": "rpc-pay-1"}))
+    check(p.returncode == 0 and "summary" in json.loads(p.stdout) and head_seq() == before + 2,
+          f"pay appends one event: {p.stdout!r} {p.stderr!r}")
+    p = rpc(TOK["admin"], "pay", "beta", json.dumps({"amount": "100.00", "ref": "rpc", "key": "rpc-pay-1"}))
+    check(p.returncode == 0 and head_seq() == before + 2, f"pay retried with its key writes nothing: {p.stderr!r}")
+    st, _ = call("POST", "/v1/clients/beta/pay", TOK["admin"], {"amount": "100.00", "ref": "rpc", "key": "rpc-pay-1"})
+    check(st == 200 and head_seq() == before + 2, "the same pay and key over HTTP is the same request (one digest)")
+    p = rpc(TOK["staff"], "accept", "beta", json.dumps({"task": "NOPE"}))
+    check(p.returncode == 1 and "forbidden" not in p.stderr and "unauthorized" not in p.stderr,
+          f"accept reaches the service for staff: {p.stderr.strip()!r}")
+    for token, args in [(TOK["staff"], ["pay", "beta", '{"amount": "1"}']), (TOK["billing"], ["void", "beta", '{"entry": 1, "reason": "x"}']),
+                        (TOK["billing"], ["accept", "beta", '{"task": "V-1"}']), (TOK["auditor"], ["burned", "acme"]),
+                        (TOK["staff"], ["sla", "acme", "2026-03"])]:
+        p = rpc(token, *args)
+        check(p.returncode == 1 and "forbidden" in p.stderr, f"{args[0]} outside the role refused: {p.stderr.strip()!r}")
+    check(head_seq() == before + 2, "refused calls wrote nothing")
+
     # ---- garbage on the RPC port: the connection is dropped, the server keeps serving
     import socket
     host, port = RPC_ADDR.rsplit(":", 1)

@@ -13,6 +13,9 @@
 //   tamper DIR set-total SEQ N [rechain]
 //                                       rewrite PeriodClosed SEQ with totalMinor = N (the lines
 //                                       digest stays), `rechain` as above.
+//   tamper DIR bad-stream-key 0         put a malformed key (too short to name a stream) into
+//                                       the streams column family: listing streams then fails
+//                                       with a read error (close --all must say so).
 //
 // Exit status: 0 done, 1 failure (message on stderr), 2 usage.
 #include <cstdio>
@@ -74,7 +77,9 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1], op = argv[2];
   const uint64_t seq = std::strtoull(argv[3], nullptr, 10);
-  if (op == "flip" && argc == 5) {
+  if (op == "bad-stream-key" && argc == 4) {
+    Put(dir, format::kStreamsCf, std::string("\x01", 1), "x");
+  } else if (op == "flip" && argc == 5) {
     std::string v = Get(dir, seq);
     const size_t off = std::strtoull(argv[4], nullptr, 10);
     if (off >= v.size()) Die("offset beyond the event's " + std::to_string(v.size()) + " bytes");

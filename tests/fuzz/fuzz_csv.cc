@@ -1,4 +1,4 @@
-// libFuzzer target: the time-tracker CSV import parser (tools/hourbank/csv.h) on arbitrary
+// libFuzzer target: the time-tracker CSV import parser (tools/hourbank/import/csv.h) on arbitrary
 // bytes. Input grammar: selector: byte, text: byte* — selector % 4 picks the format (generic,
 // toggl, harvest, kimai); local times are read in Europe/Moscow. Small limits make the limit
 // paths reachable. ParseTimesheet must return rows or an Error, never crash, hang or trip a
@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "projections/units.h"
-#include "tools/hourbank/csv.h"
+#include "tools/hourbank/import/csv.h"
 
 using namespace hourbank;
 

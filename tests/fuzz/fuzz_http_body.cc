@@ -1,4 +1,4 @@
-// libFuzzer target: the HTTP request parsing of `hourbank serve` (tools/hourbank/requests.h) on
+// libFuzzer target: the HTTP request parsing of `hourbank serve` (tools/hourbank/server/requests.h) on
 // arbitrary bytes. Input grammar: selector: byte, text: byte* — selector % 3 picks what the
 // text is: 0 a URL (path "?" query: SplitPath, ParseQuery), 1 a request body parsed as every
 // POST route does (ParseJsonObject, then the work body and the accept/void/pay/token fields),
@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "tools/hourbank/app.h"
-#include "tools/hourbank/requests.h"
+#include "tools/hourbank/server/requests.h"
 
 using namespace hourbank::cli;
 using nlohmann::json;

@@ -1,11 +1,11 @@
 // Request parsing of `hourbank serve` against hostile input (issue 14, items 1 and 2):
-// tools/hourbank/requests.cc compiled in, no server.
+// tools/hourbank/server/requests.cc compiled in, no server.
 #include <catch2/catch.hpp>
 
 #include <string>
 
 #include "tools/hourbank/app.h"
-#include "tools/hourbank/requests.h"
+#include "tools/hourbank/server/requests.h"
 
 using namespace hourbank::cli;
 using nlohmann::json;

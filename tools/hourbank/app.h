@@ -19,6 +19,9 @@
 #include "ledger/log.h"
 #include "projections/decide.h"
 #include "projections/state.h"
+#include "service/execute.h"
+#include "service/operations.h"
+#include "service/session.h"
 
 namespace hourbank::cli {
 
@@ -37,44 +40,12 @@ inline void Must(Status s) {
   if (!s.ok()) Fail(s.error());
 }
 
-struct LoadOptions {
-  int64_t as_of_us = 0;     // business time: only events effective at or before (0 = all)
-  int64_t known_at_us = 0;  // recorded time: only events recorded at or before (0 = all)
-  bool retain_entries = true;
-};
+using LoadOptions = service::LoadOptions;
+using StateCache = service::StateCache;
 
 struct AppendOutcome {
   ledger::AppendResult result;
   bool replayed = false;
-};
-
-// Lean client states kept caught up in memory by a long-running process (the server): a read
-// copies the cached state and applies only the events appended since. Thread-safe.
-class StateCache {
- public:
-  // The cached state of the client, or nullopt.
-  std::optional<projections::ClientState> Get(const std::string& client_id) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = states_.find(client_id);
-    if (it == states_.end()) return std::nullopt;
-    return it->second;
-  }
-  // Keeps `state` unless a state with a higher version is cached already.
-  void Put(const projections::ClientState& state) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = states_.find(state.id());
-    if (it == states_.end()) {
-      if (states_.size() >= kClientsMax) states_.clear();  // bound memory: drop all, refill on demand
-      states_.emplace(state.id(), state);
-    } else if (it->second.version() < state.version()) {
-      it->second = state;
-    }
-  }
-  static constexpr size_t kClientsMax = 100000;
-
- private:
-  mutable std::mutex mutex_;
-  std::map<std::string, projections::ClientState> states_;
 };
 
 class App {
@@ -95,8 +66,10 @@ class App {
   void close_log() { log_.reset(); }
   // Use an already-open log (the server and the demo share theirs).
   void adopt_log(ledger::Log* log) { borrowed_ = log; }
-  // Use a shared cache of caught-up lean states (the server's).
-  void adopt_cache(StateCache* cache) { cache_ = cache; }
+  // The service on this process's ledger (opened on first use), and the local caller: the
+  // actor as admin (whoever can write the ledger directory is trusted; docs/api.md).
+  service::Session& session();
+  service::Caller caller() const;
 
   // Folds a client's stream. Lean present-time loads (retain_entries = false, no as-of or
   // known-at) start from the client's checkpoint when it matches the stream and catch up.
@@ -111,13 +84,12 @@ class App {
   // Client ids (streams without the '$' system prefix), sorted.
   std::vector<std::string> ClientIds();
 
-  // Appends a decision to a stream with expected_version, an optional idempotency key and a
-  // request digest over `request_text` (the command as the user gave it).
+  // Appends a decision to a stream with expected_version, an optional (stored, unscoped)
+  // idempotency key and the request digest over `request_text` (service::RequestDigest).
   AppendOutcome Append(const std::string& stream, projections::Decision& decision, uint32_t expected_version,
                        const std::string& key = {}, const std::string& request_text = {});
 
-  // Decide-and-append with retries on a concurrent writer (expected-version conflict):
-  // reloads the state and decides again, at most 3 times.
+  // service::Execute as the local caller: decide, append, on a concurrent writer decide again.
   AppendOutcome DecideAndAppend(const std::string& client_id,
                                 const std::function<Result<projections::Decision>(const projections::ClientState&)>& decide,
                                 const std::string& key = {}, const std::string& request_text = {},
@@ -130,7 +102,7 @@ class App {
  private:
   std::unique_ptr<ledger::Log> log_;
   ledger::Log* borrowed_ = nullptr;
-  StateCache* cache_ = nullptr;
+  std::unique_ptr<service::Session> session_;
 };
 
 // Loads a client for a read with optional --as-of / --known-at texts (read in the client's
@@ -143,18 +115,11 @@ projections::ClientState LoadClientAt(App& app, const std::string& client, const
 // message; an unregistered client is reported as unknown.
 int64_t ParseMoneyFor(const projections::ClientState& state, const std::string& text, const char* what);
 
-// Idempotency keys given by people (--key, "key" in a server body) are scoped per client and
-// actor (issue 14, item 13; docs/api.md): the ledger stores
-//   "@" + the first 16 hex digits of BLAKE2b-256(client \0 actor) + ":" + key
-// so one user's key never answers (or blocks with 409) another user's request. The stored form
-// has no control bytes and fits the ledger's 128-byte key limit: a user key is at most
-// kUserKeyBytesMax bytes. Import keys ("import:CLIENT:FILE:LINE") are built by hourbank and stay
-// unscoped on purpose (a file imported twice by two people is still imported once).
-inline constexpr size_t kScopedKeyPrefixBytes = 18;   // "@" + 16 hex + ":"
-inline constexpr size_t kUserKeyBytesMax = 128 - kScopedKeyPrefixBytes;
-std::string ScopedKey(std::string_view client_id, std::string_view actor, std::string_view key);
-// The key as the user gave it: `stored` without a ScopedKey prefix (an unscoped key as is).
-std::string_view UserKey(std::string_view stored);
+// Idempotency keys: scoped per client and actor (service/execute.h).
+using service::kScopedKeyPrefixBytes;
+using service::kUserKeyBytesMax;
+using service::ScopedKey;
+using service::UserKey;
 
 // Parses a time flag in the client's zone (or UTC), failing with a clear message.
 int64_t ParseTimeFlag(const std::string& text, const projections::Zone& zone, const char* flag);

@@ -19,13 +19,9 @@ void RegisterDemoCommand(CLI::App& cli, App& app);     // demo
 void RegisterImportCommand(CLI::App& cli, App& app);   // import (time-tracker CSV)
 // Audit, export, import-log, checkpoint, keygen, verify (tools/hourbank/audit.cc).
 void RegisterAuditCommands(CLI::App& cli, App& app);
-// token, serve, and --server for read commands and log (tools/hourbank/serve.cc, tokens.cc, client.cc).
+// token, serve, and --server for read commands and log (tools/hourbank/server/serve.cc, tokens.cc, client.cc).
 void RegisterServeCommands(CLI::App& cli, App& app);
-// recover --from DIR --to NEWDIR (tools/hourbank/cmd_recover.cc).
+// recover --from DIR --to NEWDIR (tools/hourbank/cli/cmd_recover.cc).
 void RegisterRecoverCommand(CLI::App& cli, App& app);
-
-// The request as the user gave it (the command line after the global options, without
-// --key): what "the same body" means for an idempotency key.
-extern std::string g_request_text;
 
 }  // namespace hourbank::cli

@@ -18,6 +18,8 @@ int ExitCodeFor(hourbank::Code code) {
   switch (code) {
     case hourbank::Code::kOk: return 0;
     case hourbank::Code::kConflict: return 3;
+    case hourbank::Code::kUnauthenticated: return 1;
+    case hourbank::Code::kForbidden: return 1;
     default: return 1;
   }
 }
@@ -28,19 +30,6 @@ void PrintError(const std::string& message) {
     if (c == '\n' || c == '\r') c = ' ';
   one_line = hourbank::cli::TerminalSafe(one_line);  // user text in a message never reaches the terminal raw
   std::fprintf(stderr, "hourbank: error: %s\n", one_line.c_str());
-}
-
-// The request text for idempotency keys: argv without the program, global options and --key.
-std::string RequestText(int argc, char** argv) {
-  std::string out;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--key" || a == "--ledger" || a == "--server" || a == "--token" || a == "--actor") { ++i; continue; }
-    if (a.rfind("--key=", 0) == 0 || a.rfind("--ledger=", 0) == 0 || a == "--json") continue;
-    out += a;
-    out += '\0';
-  }
-  return out;
 }
 
 }  // namespace
@@ -61,7 +50,6 @@ int main(int argc, char** argv) {
     }
     app.now_override_us = t.value();
   }
-  g_request_text = RequestText(argc, argv);
 
   CLI::App cli{"hourbank — an event-sourced ledger for support-contract hour banks and quota slots"};
   cli.set_help_all_flag("--help-all", "all commands and their options");

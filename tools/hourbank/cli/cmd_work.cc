@@ -3,9 +3,11 @@
 
 #include <fmt/format.h>
 
+#include "tools/hourbank/answers.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/progress.h"
+#include "tools/hourbank/cli/remote.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
@@ -13,10 +15,10 @@ namespace hourbank::cli {
 using namespace projections;
 using nlohmann::json;
 
-std::string g_request_text;
+namespace {
 
-void RegisterWorkCommands(CLI::App& cli, App& app) {
-  // ---- log
+// log
+void RegisterLog(CLI::App& cli, App& app) {
   struct LogArgs {
     std::string client, duration, kind, task, staff, at, note, key;
     int64_t count = 0;
@@ -47,7 +49,7 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     w.task = la->task;
     w.note = la->note;
     w.staff = la->staff;
-    if (w.staff.empty()) {
+    if (w.staff.empty() && app.server_url.empty()) {  // remotely the server defaults it (the token's name)
       const char* user = std::getenv("USER");
       w.staff = user ? user : app.actor;
     }
@@ -63,25 +65,27 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
       if (!m.ok()) Fail(m.error());
       w.minutes = m.value();
     }
-    std::string summary;
-    auto out = app.DecideAndAppend(la->client, [&](const ClientState& s) -> Result<Decision> {
-      LogWork cmd = w;
-      cmd.at_us = la->at.empty() ? app.now_us() : ParseTimeFlag(la->at, s.zone(), "--at");
-      if (cmd.minutes == 0 && count_opt->count() == 0) {
-        // Item work without --count is one item (CLI.md); hour work needs its DURATION.
-        const ContractTerms* t = s.TermsFor(s.zone().MonthOf(cmd.at_us));
-        const Kind* kind = t ? t->plan->FindKind(cmd.kind) : nullptr;
-        if (kind && kind->unit == Unit::kItem) cmd.count = 1;
-        else if (kind) return Error::Invalid("give a DURATION for hour work (e.g. 1h30m) or --count N for item work");
-      }
-      return DecideLog(s, cmd, app.now_us());
-    }, la->key, g_request_text, &summary);
-    ClientState s = app.LoadClient(la->client);
-    if (app.json) app.PrintJson(LogAnswerJson(s, out.result.first_seq, out.replayed, app.now_us()));
-    else app.Say(LogAnswerText(s, out.result.first_seq, out.replayed));
+    // Neither: one item of an item kind (the service checks the kind; CLI.md).
+    service::LogRequest req{la->client, w, la->at, la->key, service::Names::kFlags};
+    if (!app.server_url.empty()) {
+      const HttpRequest http = ToHttp(req);
+      const json j = ServerCall(app, "POST", http.path, http.body);
+      if (app.json) app.PrintJson(j);
+      else if (j.contains("line") && j["line"].is_string())
+        app.Say(j["line"].get<std::string>());  // reports::LogAnswerText, as the server wrote it
+      else app.Say(fmt::format("entry #{}: {} → {}{}", j.value("id", uint64_t(0)), la->client,
+                               j.value("paid_by", std::string("?")),
+                               j.value("replayed", false) ? " (already recorded: same key)" : ""));
+      return;
+    }
+    auto answer = Must(service::LogWorkOp(app.session(), app.caller(), req));
+    if (app.json) app.PrintJson(LogJson(la->client, answer, app.now_us()));
+    else app.Say(LogAnswerText(answer.state, answer.write.result.first_seq, answer.write.replayed));
   });
+}
 
-  // ---- accept
+// accept
+void RegisterAccept(CLI::App& cli, App& app) {
   struct AcceptArgs { std::string client, task, at; bool late = false; };
   auto aa = std::make_shared<AcceptArgs>();
   auto* accept = cli.add_subcommand("accept", "The client accepted a task: its work counts now (plans billed on acceptance)\n"
@@ -91,15 +95,13 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   accept->add_option("--at", aa->at, "when it was accepted (default: now)")->check(TimeGiven("--at"));
   accept->add_flag("--late", aa->late, "book an acceptance dated in a closed month into the first open month");
   accept->callback([&app, aa] {
-    std::string summary;
-    app.DecideAndAppend(aa->client, [&](const ClientState& s) {
-      const int64_t at = aa->at.empty() ? app.now_us() : ParseTimeFlag(aa->at, s.zone(), "--at");
-      return DecideAccept(s, aa->task, at, aa->late, app.now_us());
-    }, {}, {}, &summary);
-    app.json ? app.PrintJson({{"client", aa->client}, {"summary", summary}}) : app.Say(summary);
+    auto w = Run(app, {aa->client, aa->task, aa->at, aa->late, service::Names::kFlags}, &service::AcceptOp);
+    app.json ? app.PrintJson(SummaryJson(aa->client, w)) : app.Say(w.summary);
   });
+}
 
-  // ---- void
+// void
+void RegisterVoid(CLI::App& cli, App& app) {
   struct VoidArgs { std::string client, reason, key; uint64_t entry = 0; };
   auto va = std::make_shared<VoidArgs>();
   auto* vd = cli.add_subcommand("void", "Cancel a work entry (a credit when its month is closed)\n"
@@ -109,13 +111,13 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   vd->add_option("--reason", va->reason, "why")->required()->check(NotBlank("--reason", "logged twice"));
   vd->add_option("--key", va->key, "idempotency key");
   vd->callback([&app, va] {
-    std::string summary;
-    app.DecideAndAppend(va->client, [&](const ClientState& s) { return DecideVoid(s, va->entry, va->reason, app.now_us()); },
-                        va->key, g_request_text, &summary);
-    app.json ? app.PrintJson({{"client", va->client}, {"summary", summary}}) : app.Say(summary.empty() ? "already voided (same key)" : summary);
+    auto w = Run(app, {va->client, va->entry, va->reason, va->key}, &service::VoidOp);
+    app.json ? app.PrintJson(SummaryJson(va->client, w)) : app.Say(w.summary.empty() ? "already voided (same key)" : w.summary);
   });
+}
 
-  // ---- buy
+// buy
+void RegisterBuy(CLI::App& cli, App& app) {
   struct BuyArgs { std::string client, hours, price, expires, addon, month, at, key; };
   auto ba = std::make_shared<BuyArgs>();
   auto* buy = cli.add_subcommand("buy", "Sell a prepaid hour block or an add-on slot pack\n"
@@ -131,31 +133,15 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   buy->add_option("--key", ba->key, "idempotency key");
   hours->excludes(addon);
   buy->callback([&app, ba] {
-    if (ba->hours.empty() == ba->addon.empty()) Fail(Code::kInvalid, "give --hours DURATION (an hour block) or --addon ID --month YYYY-MM");
-    std::string summary;
-    app.DecideAndAppend(ba->client, [&](const ClientState& s) -> Result<Decision> {
-      const int64_t at = ba->at.empty() ? app.now_us() : ParseTimeFlag(ba->at, s.zone(), "--at");
-      if (!ba->hours.empty()) {
-        BuyHours b;
-        auto m = ParseDurationMinutes(ba->hours);
-        if (!m.ok()) return m.error();
-        b.minutes = m.value();
-        if (!ba->price.empty()) b.price_minor = ParseMoneyFor(s, ba->price, "--price");
-        if (!ba->expires.empty()) {
-          // The block can be used through the whole of its last day.
-          const int64_t day = ParseTimeFlag(ba->expires, s.zone(), "--expires");
-          b.expires_day = s.zone().Local(day).yyyymmdd;
-        }
-        b.at_us = at;
-        return DecideBuyHours(s, b, app.now_us());
-      }
-      if (ba->month.empty()) return Error::Invalid("--addon needs --month YYYY-MM: the month the slots are for");
-      return DecideBuyAddon(s, ba->addon, ParseMonthFlag(ba->month, "--month"), at, app.now_us());
-    }, ba->key, g_request_text, &summary);
-    app.json ? app.PrintJson({{"client", ba->client}, {"summary", summary}}) : app.Say(summary.empty() ? "already recorded (same key)" : summary);
+    service::BuyRequest req{ba->client, ba->hours, ba->price, ba->expires, ba->addon, ba->month, ba->at, ba->key,
+                            service::Names::kFlags};
+    auto w = Run(app, req, &service::BuyOp);
+    app.json ? app.PrintJson(SummaryJson(ba->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
+}
 
-  // ---- pay
+// pay
+void RegisterPay(CLI::App& cli, App& app) {
   struct PayArgs { std::string client, amount, ref, at, key; };
   auto pa = std::make_shared<PayArgs>();
   auto* pay = cli.add_subcommand("pay", "Record a payment received\n  e.g. hourbank pay acme 20000.00 --ref \"invoice 2026-01\"");
@@ -165,15 +151,14 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   pay->add_option("--at", pa->at, "when it was received (default: now)")->check(TimeGiven("--at"));
   pay->add_option("--key", pa->key, "idempotency key");
   pay->callback([&app, pa] {
-    std::string summary;
-    app.DecideAndAppend(pa->client, [&](const ClientState& s) {
-      const int64_t at = pa->at.empty() ? app.now_us() : ParseTimeFlag(pa->at, s.zone(), "--at");
-      return DecidePay(s, ParseMoneyFor(s, pa->amount, "AMOUNT"), pa->ref, at, app.now_us());
-    }, pa->key, g_request_text, &summary);
-    app.json ? app.PrintJson({{"client", pa->client}, {"summary", summary}}) : app.Say(summary.empty() ? "already recorded (same key)" : summary);
+    service::PayRequest req{pa->client, pa->amount, pa->ref, pa->at, pa->key, service::Names::kFlags};
+    auto w = Run(app, req, &service::PayOp);
+    app.json ? app.PrintJson(SummaryJson(pa->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
+}
 
-  // ---- adjust (penalties and credits)
+// adjust (penalties and credits)
+void RegisterAdjust(CLI::App& cli, App& app) {
   struct AdjArgs { std::string client, penalty, credit, charge, reason, month, key; };
   auto ja = std::make_shared<AdjArgs>();
   auto* adj = cli.add_subcommand("adjust", "Add a penalty, a credit or a one-off charge to an open month's invoice\n"
@@ -186,22 +171,15 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   adj->add_option("--month", ja->month, "month (default: the first open month)");
   adj->add_option("--key", ja->key, "idempotency key");
   adj->callback([&app, ja] {
-    const int given = !ja->penalty.empty() + !ja->credit.empty() + !ja->charge.empty();
-    if (given != 1) Fail(Code::kInvalid, "give exactly one of --penalty, --credit, --charge with an amount");
-    std::string summary;
-    app.DecideAndAppend(ja->client, [&](const ClientState& s) {
-      AdjustCmd c;
-      c.reason = ja->reason;
-      if (!ja->month.empty()) c.month = ParseMonthFlag(ja->month, "--month");
-      if (!ja->penalty.empty()) { c.kind = schemas::AdjustmentKind::PENALTY; c.amount_minor = ParseMoneyFor(s, ja->penalty, "--penalty"); }
-      if (!ja->credit.empty()) { c.kind = schemas::AdjustmentKind::CREDIT; c.amount_minor = ParseMoneyFor(s, ja->credit, "--credit"); }
-      if (!ja->charge.empty()) { c.kind = schemas::AdjustmentKind::CHARGE; c.amount_minor = ParseMoneyFor(s, ja->charge, "--charge"); }
-      return DecideAdjust(s, c, app.now_us());
-    }, ja->key, g_request_text, &summary);
-    app.json ? app.PrintJson({{"client", ja->client}, {"summary", summary}}) : app.Say(summary.empty() ? "already recorded (same key)" : summary);
+    service::AdjustRequest req{ja->client, ja->penalty, ja->credit, ja->charge, ja->reason, ja->month, ja->key,
+                               service::Names::kFlags};
+    auto w = Run(app, req, &service::AdjustOp);
+    app.json ? app.PrintJson(SummaryJson(ja->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
+}
 
-  // ---- close
+// close
+void RegisterClose(CLI::App& cli, App& app) {
   struct CloseArgs { std::string client, month, through; bool all = false; };
   auto ca = std::make_shared<CloseArgs>();
   auto* close = cli.add_subcommand("close", "Close months: carry-over, expiry, the invoice frozen\n"
@@ -211,46 +189,47 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
   close->add_flag("--all", ca->all, "every client");
   close->add_option("--through", ca->through, "with --all: close every open month up to this one");
   close->callback([&app, ca] {
-    std::vector<std::pair<std::string, uint32_t>> todo;  // client, through month
-    if (ca->all) {
-      if (!ca->client.empty() && ca->month.empty() && ca->through.empty()) ca->through = ca->client, ca->client.clear();
-      if (!ca->client.empty()) Fail(Code::kInvalid, "give either CLIENT MONTH or --all --through YYYY-MM");
-      if (ca->through.empty()) Fail(Code::kInvalid, "--all needs --through YYYY-MM");
-      const uint32_t through = ParseMonthFlag(ca->through, "--through");
-      for (const std::string& id : app.ClientIds()) todo.emplace_back(id, through);
-    } else {
-      if (ca->client.empty() || ca->month.empty()) Fail(Code::kInvalid, "give CLIENT MONTH (e.g. acme 2026-01), or --all --through YYYY-MM");
-      todo.emplace_back(ca->client, ParseMonthFlag(ca->month, "MONTH"));
+    if (!ca->all) {
+      if (ca->client.empty() || ca->month.empty())
+        Fail(Code::kInvalid, "give CLIENT MONTH (e.g. acme 2026-01), or --all --through YYYY-MM");
+      auto w = Run(app, {ca->client, ca->month, service::Names::kFlags}, &service::CloseOp);
+      if (app.json) app.PrintJson({{"client", ca->client}, {"month", MonthText(ParseMonthFlag(ca->month, "MONTH"))},
+                                   {"summary", w.summary}});
+      else app.Say(w.summary);
+      return;
     }
-    Progress progress("closing", todo.size(), app.json);
+    if (!ca->client.empty() && ca->month.empty() && ca->through.empty()) ca->through = ca->client, ca->client.clear();
+    if (!ca->client.empty()) Fail(Code::kInvalid, "give either CLIENT MONTH or --all --through YYYY-MM");
+    if (ca->through.empty()) Fail(Code::kInvalid, "--all needs --through YYYY-MM");
+    if (!app.server_url.empty()) {
+      const HttpRequest http = ToHttp(service::CloseAllRequest{ca->through, service::Names::kFlags});
+      const json closed = ServerCall(app, "POST", http.path, http.body);
+      if (app.json) app.PrintJson(closed);
+      else if (!closed.is_array() || closed.empty()) app.Say("nothing to close");
+      else
+        for (const json& c : closed) app.Say(c.value("summary", std::string()));
+      return;
+    }
+    std::unique_ptr<Progress> progress;
+    std::string last_client;
+    auto on_start = [&](size_t clients) { progress = std::make_unique<Progress>("closing", clients, app.json); };
+    auto on_closed = [&](const service::Closed& c) {
+      if (!last_client.empty() && c.client != last_client) progress->Step();
+      last_client = c.client;
+      if (!app.json) progress->Note(c.summary);
+    };
+    auto closed = Must(service::CloseAllOp(app.session(), app.caller(), {ca->through, service::Names::kFlags},
+                                           on_closed, on_start));
+    if (progress) progress->Done();
     json results = json::array();
-    for (const auto& [id, through] : todo) {
-      if (ca->all) {
-        // Close each open month in order up to `through`, skipping clients with nothing to close.
-        for (int guard = 0; guard < 1200; ++guard) {
-          ClientState s = app.LoadClient(id, {.retain_entries = false});
-          if (!s.has_contract()) break;
-          const uint32_t m = s.FirstOpenMonth();
-          if (m > through || (s.last_month() && m > s.last_month())) break;
-          std::string summary;
-          app.DecideAndAppend(id, [&](const ClientState& st) { return DecideClose(st, m, app.now_us()); }, {}, {}, &summary);
-          results.push_back({{"client", id}, {"month", MonthText(m)}, {"summary", summary}});
-          if (!app.json) progress.Note(summary);
-        }
-      } else {
-        std::string summary;
-        app.DecideAndAppend(id, [&](const ClientState& st) { return DecideClose(st, through, app.now_us()); }, {}, {}, &summary);
-        results.push_back({{"client", id}, {"month", MonthText(through)}, {"summary", summary}});
-        if (!app.json) app.Say(summary);
-      }
-      progress.Step();
-    }
-    progress.Done();
-    if (app.json) app.PrintJson(ca->all ? json(results) : results[0]);
-    else if (ca->all && results.empty()) app.Say("nothing to close");
+    for (const service::Closed& c : closed) results.push_back(ClosedJson(c));
+    if (app.json) app.PrintJson(results);
+    else if (closed.empty()) app.Say("nothing to close");
   });
+}
 
-  // ---- incident
+// incident
+void RegisterIncident(CLI::App& cli, App& app) {
   auto* inc = cli.add_subcommand("incident", "SLA incidents: open, respond, resolve, reprioritize, reopen");
   inc->require_subcommand(1);
   struct IncArgs { std::string client, id, at, title; int priority = 0; };
@@ -269,16 +248,24 @@ void RegisterWorkCommands(CLI::App& cli, App& app) {
     sub->add_option("--at", ia->at, "when (default: now)")->check(TimeGiven("--at"));
     const IncidentAction act = action;
     sub->callback([&app, ia, act] {
-      if ((act == IncidentAction::kOpen || act == IncidentAction::kReprioritize) && ia->priority == 0)
-        Fail(Code::kInvalid, "--priority is required: 1 (highest) to 4");
-      std::string summary;
-      app.DecideAndAppend(ia->client, [&](const ClientState& s) {
-        const int64_t at = ia->at.empty() ? app.now_us() : ParseTimeFlag(ia->at, s.zone(), "--at");
-        return DecideIncident(s, act, ia->id, uint8_t(std::clamp(ia->priority, 0, 255)), ia->title, at, app.now_us());
-      }, {}, {}, &summary);
-      app.json ? app.PrintJson({{"client", ia->client}, {"summary", summary}}) : app.Say(summary);
+      service::IncidentRequest req{ia->client, act, ia->id, ia->title, ia->at, ia->priority, service::Names::kFlags};
+      auto w = Run(app, req, &service::IncidentOp);
+      app.json ? app.PrintJson(SummaryJson(ia->client, w)) : app.Say(w.summary);
     });
   }
+}
+
+}  // namespace
+
+void RegisterWorkCommands(CLI::App& cli, App& app) {
+  RegisterLog(cli, app);
+  RegisterAccept(cli, app);
+  RegisterVoid(cli, app);
+  RegisterBuy(cli, app);
+  RegisterPay(cli, app);
+  RegisterAdjust(cli, app);
+  RegisterClose(cli, app);
+  RegisterIncident(cli, app);
 }
 
 }  // namespace hourbank::cli

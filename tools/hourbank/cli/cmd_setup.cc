@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "tools/hourbank/answers.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/flag_checks.h"
+#include "tools/hourbank/cli/remote.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
@@ -32,15 +34,19 @@ std::string ReadPlanFile(const std::string& path) {
 
 }  // namespace
 
-void RegisterSetupCommands(CLI::App& cli, App& app) {
-  // ---- init
+namespace {
+
+// init
+void RegisterInit(CLI::App& cli, App& app) {
   auto* init = cli.add_subcommand("init", "Create an empty ledger\n  e.g. hourbank --ledger ./books init");
   init->callback([&app] {
     app.log(/*create=*/true);
     app.Say(fmt::format("ledger created in {}", app.ledger_dir));
   });
+}
 
-  // ---- plan
+// plan
+void RegisterPlan(CLI::App& cli, App& app) {
   auto* plan = cli.add_subcommand("plan", "Define and inspect plans (tariffs)");
   plan->require_subcommand(1);
   auto files = std::make_shared<std::vector<std::string>>();
@@ -48,19 +54,11 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
                                                 "  e.g. hourbank plan define examples/plans/1c-start.toml");
   define->add_option("FILE", *files, "plan files (.toml)")->required();
   define->callback([&app, files] {
-    std::vector<PlanSpec> all;
-    for (const std::string& f : *files) {
-      auto plans = Must(ParsePlans(ReadPlanFile(f), f));
-      for (auto& p : plans) all.push_back(std::move(p));
-    }
-    for (size_t i = 0; i < all.size(); ++i)
-      for (size_t j = i + 1; j < all.size(); ++j)
-        if (all[i].id == all[j].id) Fail(Code::kInvalid, fmt::format("plan '{}' is defined twice in the files given", all[i].id));
-    Catalog catalog = app.LoadCatalog();
-    Decision d = Must(DecidePlanDefine(catalog, all, app.now_us()));
-    app.Append(kCatalogStream, d, catalog.version());
-    if (app.json) app.PrintJson({{"summary", d.summary}});
-    else app.Say(d.summary);
+    service::DefinePlansRequest req;
+    for (const std::string& f : *files) req.files.emplace_back(f, ReadPlanFile(f));
+    auto w = Run(app, req, &service::DefinePlansOp);
+    if (app.json) app.PrintJson({{"summary", w.summary}});
+    else app.Say(w.summary);
   });
   auto* list = plan->add_subcommand("list", "List the plans and their versions\n  e.g. hourbank plan list --json");
   list->callback([&app] {
@@ -107,8 +105,10 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
       std::fputs(TerminalLines(v->spec_toml).c_str(), stdout);
     }
   });
+}
 
-  // ---- client
+// client
+void RegisterClientCommand(CLI::App& cli, App& app) {
   auto* client = cli.add_subcommand("client", "Register and list clients");
   client->require_subcommand(1);
   auto reg = std::make_shared<RegisterClient>();
@@ -118,13 +118,8 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
   add->add_option("--currency", reg->currency, "ISO 4217 code, e.g. RUB, USD")->required();
   add->add_option("--timezone", reg->timezone, "IANA zone, e.g. Europe/Moscow")->required();
   add->callback([&app, reg] {
-    if (!ledger::ValidClientId(reg->client_id) || reg->client_id[0] == '$')
-      Fail(Code::kInvalid, fmt::format("client id '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-' starting with a letter or digit",
-                                       reg->client_id));
-    std::string summary;
-    app.DecideAndAppend(reg->client_id, [&](const ClientState& s) { return DecideRegister(s, *reg, app.now_us()); },
-                        {}, {}, &summary);
-    app.json ? app.PrintJson({{"client", reg->client_id}, {"summary", summary}}) : app.Say(summary);
+    auto w = Run(app, *reg, &service::AddClientOp);
+    app.json ? app.PrintJson(SummaryJson(reg->client_id, w)) : app.Say(w.summary);
   });
   auto* clist = client->add_subcommand("list", "List clients\n  e.g. hourbank client list");
   clist->callback([&app] {
@@ -139,8 +134,10 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
     }
     app.json ? app.PrintJson(arr) : (void)std::fputs(Table(rows).c_str(), stdout);
   });
+}
 
-  // ---- contract
+// contract
+void RegisterContract(CLI::App& cli, App& app) {
   auto* contract = cli.add_subcommand("contract", "Sign, change and end contracts");
   contract->require_subcommand(1);
   struct StartArgs {
@@ -163,14 +160,10 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
   start->add_option("--units", sa->units, "licences, for plans priced per licence");
   start->add_option("--extra", sa->extras, "recurring extra NAME=QTY, e.g. personal_manager=1");
   start->callback([&app, sa] {
-    StartContract cmd;
-    cmd.plan_id = sa->plan;
-    cmd.plan_version = sa->version;
-    cmd.from_month = ParseMonthFlag(sa->from, "--from");
-    cmd.term_months = sa->months;
-    cmd.prepaid_months = sa->prepaid;
-    cmd.timely = sa->timely;
-    cmd.units = sa->units;
+    service::ContractStartRequest req;
+    req.client = sa->client, req.plan = sa->plan, req.from = sa->from, req.names = service::Names::kFlags;
+    req.plan_version = sa->version, req.months = sa->months, req.prepaid = sa->prepaid, req.units = sa->units;
+    req.timely = sa->timely;
     for (const std::string& x : sa->extras) {
       const auto eq = x.find('=');
       uint32_t qty = 1;
@@ -186,13 +179,10 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
           Fail(Code::kInvalid, fmt::format("--extra '{}': the quantity must be a whole number 1 to 1000, e.g. extra_contact=2", x));
         }
       }
-      cmd.extras[name] += qty;
+      req.extras[name] += qty;
     }
-    Catalog catalog = app.LoadCatalog();
-    std::string summary;
-    app.DecideAndAppend(sa->client, [&](const ClientState& s) { return DecideContractStart(s, catalog, cmd, app.now_us()); },
-                        {}, {}, &summary);
-    app.json ? app.PrintJson({{"client", sa->client}, {"summary", summary}}) : app.Say(summary);
+    auto w = Run(app, req, &service::ContractStartOp);
+    app.json ? app.PrintJson(SummaryJson(sa->client, w)) : app.Say(w.summary);
   });
   struct UnitsArgs { std::string client, from; uint32_t units = 0; };
   auto ua = std::make_shared<UnitsArgs>();
@@ -201,10 +191,8 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
   units->add_option("N", ua->units, "licences")->required();
   units->add_option("--from", ua->from, "month, YYYY-MM")->required();
   units->callback([&app, ua] {
-    const uint32_t from = ParseMonthFlag(ua->from, "--from");
-    std::string summary;
-    app.DecideAndAppend(ua->client, [&](const ClientState& s) { return DecideUnits(s, ua->units, from, app.now_us()); }, {}, {}, &summary);
-    app.json ? app.PrintJson({{"client", ua->client}, {"summary", summary}}) : app.Say(summary);
+    auto w = Run(app, service::ContractUnitsRequest{ua->client, ua->from, ua->units, service::Names::kFlags}, &service::ContractUnitsOp);
+    app.json ? app.PrintJson(SummaryJson(ua->client, w)) : app.Say(w.summary);
   });
   struct EndArgs { std::string client, after; bool early = false; };
   auto ea = std::make_shared<EndArgs>();
@@ -213,11 +201,18 @@ void RegisterSetupCommands(CLI::App& cli, App& app) {
   end->add_option("--after", ea->after, "last month, YYYY-MM")->required();
   end->add_flag("--early", ea->early, "end before the plan's minimum term (the plan's early_end rule applies)");
   end->callback([&app, ea] {
-    const uint32_t last = ParseMonthFlag(ea->after, "--after");
-    std::string summary;
-    app.DecideAndAppend(ea->client, [&](const ClientState& s) { return DecideContractEnd(s, last, ea->early, app.now_us()); }, {}, {}, &summary);
-    app.json ? app.PrintJson({{"client", ea->client}, {"summary", summary}}) : app.Say(summary);
+    auto w = Run(app, service::ContractEndRequest{ea->client, ea->after, ea->early, service::Names::kFlags}, &service::ContractEndOp);
+    app.json ? app.PrintJson(SummaryJson(ea->client, w)) : app.Say(w.summary);
   });
+}
+
+}  // namespace
+
+void RegisterSetupCommands(CLI::App& cli, App& app) {
+  RegisterInit(cli, app);
+  RegisterPlan(cli, app);
+  RegisterClientCommand(cli, app);
+  RegisterContract(cli, app);
 }
 
 }  // namespace hourbank::cli

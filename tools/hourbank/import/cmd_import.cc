@@ -1,4 +1,4 @@
-// import: time-tracker CSV exports into work entries (tools/hourbank/cmd_import.cc).
+// import: time-tracker CSV exports into work entries (tools/hourbank/import/cmd_import.cc).
 //
 // Each data row becomes one hour-work entry, decided by projections::DecideLog and appended
 // with the idempotency key `import:<client>:<first 16 hex of BLAKE2b-256(file)>:<line>`, so a
@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "tools/hourbank/commands.h"
-#include "tools/hourbank/csv.h"
+#include "tools/hourbank/import/csv.h"
 #include "tools/hourbank/progress.h"
 
 namespace hourbank::cli {

@@ -33,7 +33,8 @@
 #include <fmt/format.h>
 
 #include "tools/hourbank/commands.h"
-#include "tools/hourbank/serve.h"
+#include "tools/hourbank/cli/remote.h"
+#include "tools/hourbank/server/serve.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
@@ -240,6 +241,8 @@ Code CodeForStatus(unsigned status) {
   switch (status) {
     case 400: return Code::kInvalid;
     case 404: return Code::kNotFound;
+    case 401: return Code::kUnauthenticated;
+    case 403: return Code::kForbidden;
     case 409: return Code::kConflict;
     case 413: return Code::kLimit;
     case 414: return Code::kLimit;
@@ -249,8 +252,10 @@ Code CodeForStatus(unsigned status) {
   }
 }
 
+}  // namespace
+
 // GET/POST and parse JSON; a non-2xx status becomes the server's error sentence.
-json Call(App& app, const std::string& method, const std::string& target, const json& body = nullptr) {
+json ServerCall(App& app, const std::string& method, const std::string& target, const json& body) {
   HttpResult r = HttpCall(app.server_url, app.token, method, target, body.is_null() ? std::string() : body.dump());
   json j = json::parse(r.body, nullptr, false);
   if (r.status / 100 != 2) {
@@ -265,14 +270,20 @@ json Call(App& app, const std::string& method, const std::string& target, const 
   return j;
 }
 
+namespace {
+
+json Call(App& app, const std::string& method, const std::string& target) { return ServerCall(app, method, target); }
+
 std::string Opt(CLI::App* cmd, const char* name) {
   CLI::Option* o = cmd->get_option_no_throw(name);
   if (!o || o->count() == 0) return {};
   return o->as<std::string>();
 }
-bool Flag(CLI::App* cmd, const char* name) {
-  CLI::Option* o = cmd->get_option_no_throw(name);
-  return o && o->count() > 0 && o->as<bool>();
+// True when `cmd`'s subcommand `name` was given.
+bool ParsedSub(CLI::App* cmd, const char* name) {
+  for (CLI::App* sub : cmd->get_subcommands())
+    if (sub->get_name() == name) return true;
+  return false;
 }
 
 std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
@@ -323,32 +334,29 @@ bool RunRemote(App& app, CLI::App* cmd) {
       if (!j["more"].get<bool>()) break;
     }
     if (!app.json) std::fputs(Table(rows).c_str(), stdout);
-  } else if (name == "log") {
-    json body = {{"kind", Opt(cmd, "--kind")}};
-    const std::string duration = Opt(cmd, "DURATION");
-    if (!duration.empty()) body["duration"] = duration;
-    const std::string count = Opt(cmd, "--count");
-    if (!count.empty()) body["count"] = std::strtoll(count.c_str(), nullptr, 10);
-    for (const char* f : {"task", "staff", "at", "note", "key"}) {
-      const std::string v = Opt(cmd, (std::string("--") + f).c_str());
-      if (!v.empty()) body[f] = v;
+  } else if (name == "client" && ParsedSub(cmd, "list")) {
+    json j = Call(app, "GET", "/v1/clients");
+    if (app.json) {
+      app.PrintJson(j);
+    } else {
+      std::vector<std::vector<std::string>> rows = {{"client", "name", "currency", "zone", "plan"}};
+      for (const json& c : j)
+        rows.push_back({c.value("client", ""), c.value("name", ""), c.value("currency", ""), c.value("timezone", ""),
+                        c.value("plan", "")});
+      std::fputs(Table(rows).c_str(), stdout);
     }
-    if (Flag(cmd, "--urgent")) body["urgent"] = true;
-    if (Flag(cmd, "--off-hours")) body["off_hours"] = true;
-    if (Flag(cmd, "--in-hours")) body["off_hours"] = false;
-    if (Flag(cmd, "--late")) body["late"] = true;
-    if (Flag(cmd, "--emergency")) body["emergency"] = true;
-    json j = Call(app, "POST", "/v1/clients/" + client + "/work", body);
-    if (app.json) app.PrintJson(j);
-    else if (j.contains("line") && j["line"].is_string())
-      app.Say(j["line"].get<std::string>());  // reports::LogAnswerText, as the server wrote it
-    else
-      app.Say(fmt::format("entry #{}: {} → {}{}", j["id"].get<uint64_t>(), Opt(cmd, "CLIENT"),
-                          j.value("paid_by", std::string("?")), j["replayed"].get<bool>() ? " (already recorded: same key)" : ""));
   } else {
     return false;
   }
   return true;
+}
+
+// The writes whose callbacks build a service request and send it with --server (remote.h).
+bool SentByCallback(CLI::App* cmd) {
+  const std::string name = cmd->get_name();
+  for (const char* n : {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident", "contract"})
+    if (name == n) return true;
+  return (name == "client" && ParsedSub(cmd, "add")) || (name == "plan" && ParsedSub(cmd, "define"));
 }
 
 }  // namespace
@@ -361,9 +369,10 @@ void RegisterRemoteClient(CLI::App& cli, App& app) {
     if (app.server_url.empty()) return;
     for (CLI::App* cmd : cli.get_subcommands()) {
       if (cmd->get_name() == "serve") return;  // `serve` ignores --server
+      if (SentByCallback(cmd)) return;  // the command's own callback sends its request (remote.h)
       if (!RunRemote(app, cmd))
         Fail(Code::kInvalid, fmt::format("`{}` is not available with --server yet; run it on the server's host without --server "
-                                         "(read commands, history and log work remotely)", cmd->get_name()));
+                                         "(reads, history, client list and every write work remotely)", cmd->get_name()));
       std::fflush(stdout);
       std::exit(0);  // handled: the local callback must not run (it would open a local ledger)
     }

@@ -15,7 +15,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-#include "tools/hourbank/rpc.h"
+#include "tools/hourbank/server/rpc.h"
 
 #include <cstdio>
 #include <memory>
@@ -29,9 +29,9 @@
 
 #include "schemas/rpc.capnp.h"
 #include "tools/hourbank/app.h"
-#include "tools/hourbank/conn.h"
-#include "tools/hourbank/requests.h"
-#include "tools/hourbank/serve.h"
+#include "tools/hourbank/server/conn.h"
+#include "tools/hourbank/server/requests.h"
+#include "tools/hourbank/server/serve.h"
 
 namespace hourbank::cli {
 
@@ -122,42 +122,28 @@ class RpcStream final : public ForwardingStream {
 
 std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
-// Percent-encodes one path segment (the server's router decodes it).
-std::string Segment(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~' || c == '@' || c == '$') {
-      out += char(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-// "unauthorized: …", "forbidden: …", or the HTTP error's code and sentence.
-std::string ErrorText(const RpcBackend::Answer& a) {
-  std::string message = a.body, code = "error";
-  nlohmann::json j = nlohmann::json::parse(a.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object()) {
-    if (j.contains("error") && j["error"].is_string()) message = j["error"].get<std::string>();
-    if (j.contains("code") && j["code"].is_string()) code = j["code"].get<std::string>();
-  }
-  if (a.status == 401) code = "unauthorized";
-  if (a.status == 403) code = "forbidden";
-  if (a.status == 504) code = "timeout";
-  return code + ": " + message;
-}
-
+// "unauthorized: …", "forbidden: …", or the error's code and sentence. Server-side failures
+// (the ledger could not be read or written) are logged in full on stderr; the caller gets the
+// code and a sentence without internals, as over HTTP.
 std::string ErrorText(const Error& e) {
-  return std::string(e.code == Code::kInvalid ? "unauthorized" : CodeName(e.code)) + ": " + e.message;
+  if (e.code == Code::kUnauthenticated) return "unauthorized: " + e.message;
+  if (e.code == Code::kForbidden) return "forbidden: " + e.message;
+  if (e.code == Code::kCorruption || e.code == Code::kIo) {
+    std::fprintf(stderr, "hourbank serve: rpc: %s: %s\n", CodeName(e.code), Escaped(e.message, 4000).c_str());
+    return std::string(CodeName(e.code)) + ": " +
+           (e.code == Code::kCorruption ? "the ledger could not be read (details in the server's log); run `hourbank audit`"
+                                        : "the ledger could not be read or written (details in the server's log); retry later");
+  }
+  return std::string(CodeName(e.code)) + ": " + e.message;
 }
 
-bool MayReadHistory(schemas::Role role) { return role == schemas::Role::AUDITOR || role == schemas::Role::ADMIN; }
+// Worker: authenticates `token` and checks the history role; an error sentence or "".
+std::string CheckHistoryCaller(RpcBackend& backend, const std::string& token) {
+  auto caller = backend.AuthenticateToken(token);
+  if (!caller.ok()) return ErrorText(caller.error());
+  Status allowed = service::Require(caller.value(), service::Operation::kReadEvents);
+  return allowed.ok() ? std::string() : ErrorText(allowed.error());
+}
 
 // The outcome of a worker task that authenticates and then reads raw events.
 struct EventsOutcome {
@@ -165,16 +151,6 @@ struct EventsOutcome {
   std::vector<std::pair<uint64_t, std::string>> events;    // seq, stored bytes
   bool more = false;
 };
-
-// Worker: authenticates `token` and checks the history role; an error sentence or "".
-std::string CheckHistoryCaller(RpcBackend& backend, const std::string& token, const char* what) {
-  auto caller = backend.AuthenticateToken(token);
-  if (!caller.ok()) return ErrorText(caller.error());
-  if (!MayReadHistory(caller.value().role))
-    return fmt::format("forbidden: the token '{}' ({}) may not {} (auditor or admin only)", caller.value().name,
-                       RoleName(caller.value().role), what);
-  return {};
-}
 
 class SubscriptionImpl final : public rpc::Subscription::Server {
  public:
@@ -201,7 +177,7 @@ class SubscriptionImpl final : public rpc::Subscription::Server {
       try {
         auto caller = backend.AuthenticateToken(token);
         if (!caller.ok()) {
-          *revoked = caller.error().code == Code::kInvalid;
+          *revoked = caller.error().code == Code::kUnauthenticated;
           batch->error = ErrorText(caller.error());
           return;
         }
@@ -249,26 +225,61 @@ class SessionImpl final : public rpc::Session::Server {
     auto p = context.getParams();
     std::map<std::string, std::string> query;
     if (p.getAsOf().size() > 0) query["as_of"] = Str(p.getAsOf());
-    return Route(false, ClientPath(p.getClient(), "balance"), query, {}).then([context](std::string json) mutable {
-      context.getResults().setJson(json);
-    });
+    if (!ValidUtf8(Str(p.getAsOf()))) ThrowRpc("invalid: asOf is not valid UTF-8");
+    const std::string client = Client(p.getClient());
+    return Json([client, query](Endpoints& e, const service::Caller& c) { return e.Balance(c, client, query); })
+        .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
   kj::Promise<void> invoice(InvoiceContext context) override {
     auto p = context.getParams();
-    return Route(false, ClientPath(p.getClient(), "invoices") + "/" + Month(p.getMonth()), {}, {})
+    const std::string client = Client(p.getClient()), month = Month(p.getMonth());
+    return Json([client, month](Endpoints& e, const service::Caller& c) { return e.Invoice(c, client, month, {}); })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
   kj::Promise<void> report(ReportContext context) override {
     auto p = context.getParams();
-    return Route(false, ClientPath(p.getClient(), "report") + "/" + Month(p.getMonth()), {}, {})
+    const std::string client = Client(p.getClient()), month = Month(p.getMonth());
+    return Json([client, month](Endpoints& e, const service::Caller& c) { return e.Report(c, client, month, {}); })
+        .then([context](std::string json) mutable { context.getResults().setJson(json); });
+  }
+
+  kj::Promise<void> burned(BurnedContext context) override {
+    auto p = context.getParams();
+    const std::string client = Client(p.getClient());
+    std::map<std::string, std::string> query;
+    if (p.getFrom().size() > 0) query["from"] = Month(p.getFrom());
+    if (p.getTo().size() > 0) query["to"] = Month(p.getTo());
+    return Json([client, query](Endpoints& e, const service::Caller& c) { return e.Burned(c, client, query); })
+        .then([context](std::string json) mutable { context.getResults().setJson(json); });
+  }
+
+  kj::Promise<void> sla(SlaContext context) override {
+    auto p = context.getParams();
+    const std::string client = Client(p.getClient()), month = Month(p.getMonth());
+    return Json([client, month](Endpoints& e, const service::Caller& c) { return e.Sla(c, client, month, {}); })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
   kj::Promise<void> logWork(LogWorkContext context) override {
     auto p = context.getParams();
-    return Route(true, ClientPath(p.getClient(), "work"), {}, Str(p.getRequestJson()))
+    return Write(&Endpoints::Work, p.getClient(), p.getRequestJson())
+        .then([context](std::string json) mutable { context.getResults().setJson(json); });
+  }
+  kj::Promise<void> accept(AcceptContext context) override {
+    auto p = context.getParams();
+    return Write(&Endpoints::Accept, p.getClient(), p.getRequestJson())
+        .then([context](std::string json) mutable { context.getResults().setJson(json); });
+  }
+  kj::Promise<void> voidEntry(VoidEntryContext context) override {
+    auto p = context.getParams();
+    return Write(&Endpoints::Void, p.getClient(), p.getRequestJson())
+        .then([context](std::string json) mutable { context.getResults().setJson(json); });
+  }
+  kj::Promise<void> pay(PayContext context) override {
+    auto p = context.getParams();
+    return Write(&Endpoints::Pay, p.getClient(), p.getRequestJson())
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
@@ -285,7 +296,7 @@ class SessionImpl final : public rpc::Session::Server {
     const std::string token = token_;
     return Timed(backend_.RunOnWorker([&backend, out, token, client, after, limit] {
       try {
-        out->error = CheckHistoryCaller(backend, token, "read events");
+        out->error = CheckHistoryCaller(backend, token);
         if (!out->error.empty()) return;
         auto version = backend.log().StreamVersion(client);
         if (!version.ok()) {
@@ -334,7 +345,7 @@ class SessionImpl final : public rpc::Session::Server {
     const std::string token = token_;
     return Timed(backend_.RunOnWorker([&backend, error, token] {
       try {
-        *error = CheckHistoryCaller(backend, token, "subscribe to events");
+        *error = CheckHistoryCaller(backend, token);
       } catch (const std::exception& e) {
         *error = std::string("internal: ") + e.what();
       }
@@ -346,13 +357,16 @@ class SessionImpl final : public rpc::Session::Server {
   }
 
  private:
-  static std::string ClientPath(capnp::Text::Reader client, const char* what) {
+  // Texts from the call are checked as the HTTP router checks path segments: not empty, UTF-8.
+  static std::string Client(capnp::Text::Reader client) {
     if (client.size() == 0) ThrowRpc("invalid: give a client id");
-    return "/v1/clients/" + Segment(Str(client)) + "/" + what;
+    if (!ValidUtf8(Str(client))) ThrowRpc("invalid: the client id is not valid UTF-8");
+    return Str(client);
   }
   static std::string Month(capnp::Text::Reader month) {
     if (month.size() == 0) ThrowRpc("invalid: give a month (YYYY-MM)");
-    return Segment(Str(month));
+    if (!ValidUtf8(Str(month))) ThrowRpc("invalid: the month is not valid UTF-8");
+    return Str(month);
   }
 
   kj::Promise<void> Timed(kj::Promise<void> work) {
@@ -361,21 +375,40 @@ class SessionImpl final : public rpc::Session::Server {
     }));
   }
 
-  // The HTTP route's JSON (without the trailing newline), or an RPC exception.
-  kj::Promise<std::string> Route(bool post, std::string path, std::map<std::string, std::string> query, std::string body) {
-    auto answer = std::make_shared<RpcBackend::Answer>();
+  using Op = std::function<Result<nlohmann::json>(Endpoints&, const service::Caller&)>;
+
+  // Runs `op` on a worker as the session's caller (the token re-checked first): its JSON (the
+  // HTTP route's body without the trailing newline), or an RPC exception.
+  kj::Promise<std::string> Json(Op op) {
+    auto answer = std::make_shared<std::optional<Result<std::string>>>();
     RpcBackend& backend = backend_;
-    auto work = backend_.RunOnWorker([&backend, answer, post, path = std::move(path), query = std::move(query),
-                                      token = token_, body = std::move(body)] {
-      *answer = backend.HandleRoute(post, path, query, token, body);
+    auto work = backend_.RunOnWorker([&backend, answer, op = std::move(op), token = token_] {
+      try {
+        auto caller = backend.AuthenticateToken(token);
+        if (!caller.ok()) {
+          answer->emplace(caller.error());
+          return;
+        }
+        auto j = op(backend.endpoints(), caller.value());
+        if (!j.ok()) answer->emplace(j.error());
+        else answer->emplace(j.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      } catch (const std::exception& e) {
+        answer->emplace(Error::Corruption(std::string("internal: ") + e.what()));
+      }
     });
     return Timed(kj::mv(work)).then([this, answer]() -> std::string {
-      if (answer->status == 401) conn_.End();  // revoked: the session (and its connection) ends
-      if (answer->status != 200) ThrowRpc(ErrorText(*answer));
-      std::string json = std::move(answer->body);
-      while (!json.empty() && json.back() == '\n') json.pop_back();
-      return json;
+      if (!answer->has_value()) ThrowRpc("internal: the call did not run");
+      const Result<std::string>& r = **answer;
+      if (!r.ok() && r.error().code == Code::kUnauthenticated) conn_.End();  // revoked: the connection ends
+      if (!r.ok()) ThrowRpc(ErrorText(r.error()));
+      return r.value();
     });
+  }
+  kj::Promise<std::string> Write(Result<nlohmann::json> (Endpoints::*method)(const service::Caller&, const std::string&,
+                                                                             const std::string&),
+                                 capnp::Text::Reader client, capnp::Text::Reader body) {
+    const std::string id = Client(client), text = Str(body);
+    return Json([method, id, text](Endpoints& e, const service::Caller& c) { return (e.*method)(c, id, text); });
   }
 
   RpcBackend& backend_;
@@ -391,7 +424,7 @@ class LedgerImpl final : public rpc::Ledger::Server {
   kj::Promise<void> authenticate(AuthenticateContext context) override {
     const std::string token = Str(context.getParams().getToken());
     if (token.size() > 200) ThrowRpc("unauthorized: unknown token");
-    auto caller = std::make_shared<std::optional<Result<RpcBackend::Caller>>>();
+    auto caller = std::make_shared<std::optional<Result<service::Caller>>>();
     RpcBackend& backend = backend_;
     return backend_.RunOnWorker([&backend, caller, token] {
       try {
@@ -401,11 +434,11 @@ class LedgerImpl final : public rpc::Ledger::Server {
       }
     }).then([this, context, caller, token]() mutable {
       if (!caller->has_value()) ThrowRpc("internal: authentication did not run");
-      const Result<RpcBackend::Caller>& c = **caller;
+      const Result<service::Caller>& c = **caller;
       if (!c.ok()) ThrowRpc(ErrorText(c.error()));
       auto results = context.getResults();
       results.setName(c.value().name);
-      results.setRole(RoleName(c.value().role));
+      results.setRole(service::RoleName(c.value().role));
       results.setSession(kj::heap<SessionImpl>(backend_, timer_, token, conn_));
       conn_.authenticated = true;  // larger messages now, and never shed as idle
       if (conn_.slot) conn_.slot->sheddable = false;
@@ -501,15 +534,9 @@ class RpcListener final : public RpcService, private kj::TaskSet::ErrorHandler {
 
 kj::Own<RpcService> StartRpc(kj::AsyncIoContext& io, RpcBackend& backend, const std::string& listen,
                              const RpcOptions& options) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon + 1 == listen.size())
-    Fail(Code::kInvalid, fmt::format("--rpc-listen '{}' is not HOST:PORT", listen));
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  for (char c : listen.substr(colon + 1))
-    if (c < '0' || c > '9' || (port = port * 10 + unsigned(c - '0')) > 65535)
-      Fail(Code::kInvalid, fmt::format("--rpc-listen '{}': the port must be 0-65535", listen));
+  const HostPort where = Must(ParseHostPort(listen, "--rpc-listen"));
+  const std::string& host = where.host;
+  const unsigned port = where.port;
   kj::Own<kj::ConnectionReceiver> listener;
   try {
     auto addr = io.provider->getNetwork().parseAddress(kj::StringPtr(host.c_str()), port).wait(io.waitScope);

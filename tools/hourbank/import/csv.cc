@@ -1,5 +1,5 @@
 // CSV parsing and per-format row mapping for `hourbank import`. The grammar is in csv.h.
-#include "tools/hourbank/csv.h"
+#include "tools/hourbank/import/csv.h"
 
 #include <algorithm>
 #include <array>

@@ -2,7 +2,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // KJ promise machinery (see serve.cc)
 #endif
-#include "tools/hourbank/conn.h"
+#include "tools/hourbank/server/conn.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -118,6 +118,20 @@ kj::Promise<void> AcceptForever(kj::ConnectionReceiver& listener, kj::Timer& tim
           return AcceptForever(listener, timer, kj::mv(on_accept), kj::mv(on_error));
         });
       });
+}
+
+Result<HostPort> ParseHostPort(const std::string& text, const char* flag) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size())
+    return Error::Invalid(std::string(flag) + " '" + text + "' is not HOST:PORT");
+  HostPort out;
+  out.host = text.substr(0, colon);
+  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']')
+    out.host = out.host.substr(1, out.host.size() - 2);
+  for (char c : text.substr(colon + 1))
+    if (c < '0' || c > '9' || (out.port = out.port * 10 + unsigned(c - '0')) > 65535)
+      return Error::Invalid(std::string(flag) + " '" + text + "': the port must be 0-65535");
+  return out;
 }
 
 }  // namespace hourbank::cli

@@ -1,4 +1,4 @@
-// Pure request parsing for `hourbank serve` (tools/hourbank/serve.cc): the URL path and query,
+// Pure request parsing for `hourbank serve` (tools/hourbank/server/serve.cc): the URL path and query,
 // the JSON body and its fields, and the POST /v1/clients/{id}/work body. No I/O, no ledger, no
 // globals, so the HTTP request path can be fuzzed (tests/fuzz/fuzz_http_body.cc).
 //

@@ -18,6 +18,8 @@
 
 #include <kj/async-io.h>
 
+#include "ledger/status.h"
+
 namespace hourbank::cli {
 
 // Forwards everything to `inner`; subclasses override tryRead to watch or cut the input.
@@ -104,5 +106,12 @@ ConnectionLimits LimitsFromDescriptorLimit();
 kj::Promise<void> AcceptForever(kj::ConnectionReceiver& listener, kj::Timer& timer,
                                 std::function<void(kj::Own<kj::AsyncIoStream>)> on_accept,
                                 std::function<void(const kj::Exception&)> on_error);
+
+// A listen address "HOST:PORT" ("[::1]:0"; port 0 picks a free one). kInvalid naming `flag`.
+struct HostPort {
+  std::string host;
+  unsigned port = 0;
+};
+Result<HostPort> ParseHostPort(const std::string& text, const char* flag);
 
 }  // namespace hourbank::cli

@@ -1,7 +1,7 @@
 // `hourbank serve --rpc-listen`: Cap'n Proto RPC (schemas/rpc.capnp) on the server's KJ event
-// loop. The RPC front owns no ledger logic: every call runs on the HTTP server's worker pool,
-// JSON answers go through the same routes (and so the same auth, roles and validation) as
-// HTTP, and only the raw-event calls (events, subscribe) read the log directly.
+// loop. The RPC front owns no ledger logic: every call runs on the server's worker pool and
+// calls the same operations as the HTTP routes (endpoints.h, onto service/), so the same auth,
+// roles and validation; only the raw-event calls (events, subscribe) read the log directly.
 #pragma once
 
 #include <functional>
@@ -13,33 +13,25 @@
 
 #include "ledger/log.h"
 #include "schemas/events.capnp.h"
+#include "service/auth.h"
+#include "tools/hourbank/server/endpoints.h"
 
 namespace hourbank::cli {
 
-// What the RPC front needs from the HTTP server; serve.cc's Server implements it.
+// What the RPC front needs from the server; serve.cc's Server implements it.
 class RpcBackend {
  public:
-  struct Answer {        // an HTTP route's answer
-    unsigned status = 200;
-    std::string body;    // JSON: the route's shape, or {"error", "code"}
-  };
-  struct Caller {
-    std::string name;
-    schemas::Role role = schemas::Role::STAFF;
-  };
   virtual ~RpcBackend() = default;
 
   // Loop thread: runs `task` on the worker pool; resolves on the loop thread once it returned.
   // Rejected when the pool is overloaded or stopping. `task` must not throw.
   virtual kj::Promise<void> RunOnWorker(std::function<void()> task) = 0;
 
-  // Worker threads only (they block). As the HTTP request `post ? POST : GET` of `path` with the
-  // decoded `query`, `Authorization: Bearer token` and `body`. Never throws.
-  virtual Answer HandleRoute(bool post, const std::string& path, const std::map<std::string, std::string>& query,
-                             const std::string& token, const std::string& body) = 0;
-  // Worker threads only. The token's name and role; kInvalid with the 401 sentence for an
-  // unknown or revoked token; another code when the ledger cannot be read.
-  virtual Result<Caller> AuthenticateToken(const std::string& token) = 0;
+  // Worker threads only. The token's name and role; kUnauthenticated with the 401 sentence for
+  // an unknown or revoked token; another code when the ledger cannot be read.
+  virtual Result<service::Caller> AuthenticateToken(const std::string& token) = 0;
+  // Worker threads only: the operations, called directly (the same ones the HTTP routes call).
+  virtual Endpoints& endpoints() = 0;
 
   virtual ledger::Log& log() = 0;
 };

@@ -39,11 +39,12 @@
 #include <sodium.h>
 
 #include "tools/hourbank/commands.h"
-#include "tools/hourbank/conn.h"
+#include "tools/hourbank/server/endpoints.h"
+#include "tools/hourbank/server/conn.h"
 #include "tools/hourbank/escape.h"
-#include "tools/hourbank/requests.h"
-#include "tools/hourbank/rpc.h"
-#include "tools/hourbank/serve.h"
+#include "tools/hourbank/server/requests.h"
+#include "tools/hourbank/server/rpc.h"
+#include "tools/hourbank/server/serve.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
@@ -60,8 +61,6 @@ namespace {
 constexpr size_t kBodyBytesMax = 1 << 20;           // POST bodies
 constexpr size_t kQueueJobsMax = 4096;              // requests waiting for a worker; more get 503
 constexpr int kWorkers = 8;
-constexpr size_t kClientStripes = 64;
-constexpr uint64_t kEventsPageMax = 10000;
 const kj::Duration kRequestTimeout = 30 * kj::SECONDS;
 
 struct Request {
@@ -105,6 +104,8 @@ unsigned HttpStatusFor(Code code) {
     case Code::kIo: return 503;
     case Code::kBusy: return 503;
     case Code::kLimit: return 413;
+    case Code::kUnauthenticated: return 401;
+    case Code::kForbidden: return 403;
   }
   return 500;
 }
@@ -127,30 +128,6 @@ Reply ErrorReply(const Error& e) noexcept {
                     e.code == Code::kCorruption ? "the ledger could not be read (details in the server's log); run `hourbank audit`"
                                                 : "the ledger could not be read or written (details in the server's log); retry later",
                     e.code);
-}
-
-// ---- JSON body helpers (Str, Int, Bool) and path/query parsing: tools/hourbank/requests.h.
-
-ClientState LoadWithTime(App& app, const std::string& client, const std::string& as_of, const std::string& known_at,
-                         int64_t* as_of_out, bool retain_entries = false) {
-  return LoadClientAt(app, client, as_of, known_at, as_of_out, retain_entries);
-}
-
-std::string Q(const Request& r, const char* name) {
-  auto it = r.query.find(name);
-  return it == r.query.end() ? std::string() : it->second;
-}
-
-uint64_t QInt(const Request& r, const char* name, uint64_t fallback) {
-  const std::string v = Q(r, name);
-  if (v.empty()) return fallback;
-  uint64_t out = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9' || out > (UINT64_MAX - 9) / 10)
-      Fail(Code::kInvalid, fmt::format("query parameter {} must be a non-negative integer", name));
-    out = out * 10 + uint64_t(c - '0');
-  }
-  return out;
 }
 
 // ---- Metrics (guarded by a mutex: updated on the loop thread, read on workers).
@@ -213,32 +190,8 @@ class Server final : public RpcBackend {
     cv_.notify_one();
     return paf.promise.ignoreResult();
   }
-  Answer HandleRoute(bool post, const std::string& path, const std::map<std::string, std::string>& query,
-                     const std::string& token, const std::string& body) override {
-    Request r;
-    r.method = post ? kj::HttpMethod::POST : kj::HttpMethod::GET;
-    r.path = path;
-    r.query = query;
-    r.authorization = "Bearer " + token;
-    r.body = body;
-    const auto t0 = std::chrono::steady_clock::now();
-    Reply reply = Handle(r);
-    Record("rpc " + reply.route, reply.status,   // the worker's time (HTTP's includes the loop's)
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    return {reply.status, std::move(reply.body)};
-  }
-  Result<RpcBackend::Caller> AuthenticateToken(const std::string& token) override {
-    Request r;
-    r.authorization = "Bearer " + token;
-    try {
-      Caller who = Authenticate(r);
-      return RpcBackend::Caller{who.name, who.role};
-    } catch (const AuthFailure& f) {
-      return Error{Code::kInvalid, f.message};
-    } catch (const CommandError& e) {
-      return e.error;
-    }
-  }
+  Result<service::Caller> AuthenticateToken(const std::string& token) override { return auth_.Secret(token); }
+  Endpoints& endpoints() override { return endpoints_; }
   ledger::Log& log() override { return log_; }
 
   void Record(const std::string& route, unsigned status, double seconds) {
@@ -319,11 +272,6 @@ class Server final : public RpcBackend {
   }
 
  private:
-  struct Caller {
-    std::string name;
-    schemas::Role role;
-  };
-
   void WorkerLoop() {
     for (;;) {
       Job job;
@@ -353,90 +301,74 @@ class Server final : public RpcBackend {
     }
   }
 
-  // 401 unless the bearer token is known and not revoked.
-  // The scheme is case-insensitive (RFC 7235: "bearer", "BEARER"), then one or more spaces.
-  Caller Authenticate(const Request& r) {
-    const std::string& a = r.authorization;
-    static const char kScheme[] = "bearer";
-    bool scheme = a.size() > 6 && (a[6] == ' ' || a[6] == '\t');
-    for (size_t i = 0; scheme && i < 6; ++i) scheme = (a[i] | 0x20) == kScheme[i];
-    if (!scheme) throw AuthFailure{"missing bearer token: send `Authorization: Bearer TOKEN` (see `hourbank token issue`)"};
-    size_t start = 6;
-    while (start < a.size() && (a[start] == ' ' || a[start] == '\t')) ++start;
-    const std::string secret = a.substr(start);
-    const ledger::Hash hash = ledger::Digest(secret);
-    auto tokens = Must(Tokens());
-    for (const auto& [name, t] : tokens) {
-      if (sodium_memcmp(t.secret_hash.data(), hash.data(), hash.size()) == 0) {
-        if (t.revoked) throw AuthFailure{fmt::format("the token '{}' was revoked", Escaped(name))};
-        return {name, t.role};
-      }
-    }
-    throw AuthFailure{"unknown token"};
-  }
-
-  // The "$auth" fold, cached by the stream's version.
-  Result<std::map<std::string, TokenInfo>> Tokens() {
-    auto version = log_.StreamVersion(projections::kAuthStream);
-    if (!version.ok()) return version.error();
-    std::lock_guard lock(tokens_mu_);
-    if (!tokens_ || tokens_version_ != version.value()) {
-      auto t = LoadTokens(log_);
-      if (!t.ok()) return t.error();
-      tokens_ = std::move(t.value());
-      tokens_version_ = version.value();
-    }
-    return *tokens_;
-  }
-
-  struct AuthFailure {
-    std::string message;
+  // ---- The route table: method, path pattern ("{x}" matches one segment), the operation.
+  struct Ctx {
+    const service::Caller& caller;
+    const std::vector<std::string>& p;   // the path's segments
+    const Request& r;
+  };
+  using Handler = std::function<Result<json>(Server&, const Ctx&)>;
+  struct RouteDef {
+    kj::HttpMethod method;
+    const char* pattern;
+    Handler run;
   };
 
-  enum class Need { kStaffWrite, kBalance, kProjection, kHistory, kAdmin, kAny };
-
-  static bool Allowed(schemas::Role role, Need need) {
-    using schemas::Role;
-    if (role == Role::ADMIN) return true;
-    switch (need) {
-      case Need::kAny: return true;
-      case Need::kStaffWrite: return role == Role::STAFF;
-      case Need::kBalance: return role == Role::STAFF || role == Role::BILLING;
-      case Need::kProjection: return role == Role::BILLING;
-      case Need::kHistory: return role == Role::AUDITOR;
-      case Need::kAdmin: return false;
-    }
-    return false;
+  static const std::vector<RouteDef>& Routes() {
+    using M = kj::HttpMethod;
+    using E = Endpoints;
+    static const std::vector<RouteDef> routes = {
+        {M::GET, "/v1/clients", [](Server& s, const Ctx& c) { return s.endpoints_.Clients(c.caller); }},
+        {M::POST, "/v1/clients", [](Server& s, const Ctx& c) { return s.endpoints_.AddClient(c.caller, c.r.body); }},
+        {M::GET, "/v1/clients/{id}/balance",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Balance(c.caller, c.p[2], c.r.query); }},
+        {M::GET, "/v1/clients/{id}/invoices/{month}",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Invoice(c.caller, c.p[2], c.p[4], c.r.query); }},
+        {M::GET, "/v1/clients/{id}/burned",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Burned(c.caller, c.p[2], c.r.query); }},
+        {M::GET, "/v1/clients/{id}/report/{month}",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Report(c.caller, c.p[2], c.p[4], c.r.query); }},
+        {M::GET, "/v1/clients/{id}/sla/{month}",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Sla(c.caller, c.p[2], c.p[4], c.r.query); }},
+        {M::GET, "/v1/clients/{id}/events",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Events(c.caller, c.p[2], c.r.query); }},
+        {M::POST, "/v1/clients/{id}/work", Write(&E::Work)},
+        {M::POST, "/v1/clients/{id}/accept", Write(&E::Accept)},
+        {M::POST, "/v1/clients/{id}/void", Write(&E::Void)},
+        {M::POST, "/v1/clients/{id}/pay", Write(&E::Pay)},
+        {M::POST, "/v1/clients/{id}/buy", Write(&E::Buy)},
+        {M::POST, "/v1/clients/{id}/adjust", Write(&E::Adjust)},
+        {M::POST, "/v1/clients/{id}/close", Write(&E::Close)},
+        {M::POST, "/v1/clients/{id}/incidents", Write(&E::Incident)},
+        {M::POST, "/v1/clients/{id}/contract/{action}",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Contract(c.caller, c.p[2], c.p[4], c.r.body); }},
+        {M::POST, "/v1/close", [](Server& s, const Ctx& c) { return s.endpoints_.CloseAll(c.caller, c.r.body); }},
+        {M::GET, "/v1/plans", [](Server& s, const Ctx& c) { return s.endpoints_.Plans(c.caller); }},
+        {M::POST, "/v1/plans", [](Server& s, const Ctx& c) { return s.endpoints_.DefinePlans(c.caller, c.r.body); }},
+        {M::GET, "/v1/plans/{id}", [](Server& s, const Ctx& c) { return s.endpoints_.Plan(c.caller, c.p[2], c.r.query); }},
+        {M::GET, "/v1/tokens", [](Server& s, const Ctx& c) { return s.TokenList(c.caller); }},
+        {M::POST, "/v1/tokens", [](Server& s, const Ctx& c) { return s.TokenIssue(c.caller, c.r.body); }},
+        {M::POST, "/v1/tokens/{name}/revoke", [](Server& s, const Ctx& c) { return s.TokenRevoke(c.caller, c.p[2]); }},
+    };
+    return routes;
+  }
+  // POST /v1/clients/{id}/WHAT with the body.
+  static Handler Write(Result<json> (Endpoints::*op)(const service::Caller&, const std::string&, const std::string&)) {
+    return [op](Server& s, const Ctx& c) { return (s.endpoints_.*op)(c.caller, c.p[2], c.r.body); };
   }
 
-  // A fresh App per request: it borrows the server's log and carries the caller as actor.
-  App RequestApp(const Caller& caller) {
-    App app;
-    app.adopt_log(&log_);
-    app.adopt_cache(&states_);
-    app.actor = caller.name;
-    app.json = true;
-    app.now_override_us = now_override_us_;
-    return app;
-  }
-
-  StateCache states_;  // lean client states kept caught up between requests
-
-  std::mutex& StripeFor(const std::string& client) { return stripes_[std::hash<std::string>{}(client) % kClientStripes]; }
-
-  json ParseBody(const Request& r) { return ParseJsonObject(r.body); }
-
-  // The idempotency digest input for a server request: the route and the body without "key".
-  static std::string RequestText(const Request& r, json body) {
-    body.erase("key");
-    return r.path + '\0' + body.dump();
+  static bool Matches(const char* pattern, const std::vector<std::string>& p) {
+    const std::vector<std::string> want = CLI::detail::split(std::string(pattern).substr(1), '/');
+    if (want.size() != p.size()) return false;
+    for (size_t i = 0; i < p.size(); ++i)
+      if (want[i] != p[i] && !(want[i].size() > 2 && want[i].front() == '{')) return false;
+    return true;
   }
 
   Reply Route(const Request& r, std::string& route) {
     const std::vector<std::string> p = SplitPath(r.path);
     RequireUtf8(p, r.query);  // before any identifier is used or echoed
     const bool get = r.method == kj::HttpMethod::GET;
-    const bool post = r.method == kj::HttpMethod::POST;
     const bool head = r.method == kj::HttpMethod::HEAD;
     if (p.size() == 1 && p[0] == "healthz" && (get || head)) {
       route = "/healthz";
@@ -445,249 +377,80 @@ class Server final : public RpcBackend {
       return JsonReply(200, {{"ok", true}, {"head_seq", log_.head_seq()}});
     }
     // Every other route needs a token.
-    Caller caller;
-    try {
-      caller = Authenticate(r);
-    } catch (const AuthFailure& f) {
-      route = "unauthorized";
-      Reply rep = ErrorReply(401, f.message, Code::kInvalid);
+    auto caller = auth_.Bearer(r.authorization);
+    if (!caller.ok()) {
+      if (caller.error().code == Code::kUnauthenticated) route = "unauthorized";
+      return ErrorReply(caller.error());
+    }
+    if (p.size() == 1 && p[0] == "metrics" && get) {
+      route = "/metrics";
+      if (Status allowed = service::Require(caller.value(), service::Operation::kMetrics); !allowed.ok())
+        return ErrorReply(allowed.error());
+      Reply rep;
+      rep.body = MetricsText();
+      rep.content_type = "text/plain; version=0.0.4";
       return rep;
     }
-    auto require = [&](Need need) {
-      if (!Allowed(caller.role, need))
-        throw RoleFailure{fmt::format("the token '{}' ({}) may not {} {}", caller.name, RoleName(caller.role),
-                                      get ? "GET" : "POST", Escaped(r.path))};
-    };
-    try {
-      if (p.size() == 1 && p[0] == "metrics" && get) {
-        route = "/metrics";
-        Reply rep;
-        rep.body = MetricsText();
-        rep.content_type = "text/plain; version=0.0.4";
-        return rep;
-      }
-      if (p.empty() || p[0] != "v1") return ErrorReply(404, fmt::format("no route {}; see docs/api.md", Escaped(r.path)), Code::kNotFound);
-      App app = RequestApp(caller);
-      if (p.size() == 2 && p[1] == "clients" && get) {
-        route = "/v1/clients";
-        require(Need::kAny);
-        return JsonReply(200, ClientList(app));
-      }
-      if (p.size() == 2 && p[1] == "tokens" && get) {
-        route = "/v1/tokens";
-        require(Need::kAdmin);
-        return JsonReply(200, TokenList());
-      }
-      if (p.size() == 2 && p[1] == "tokens" && post) {
-        route = "/v1/tokens";
-        require(Need::kAdmin);
-        json body = ParseBody(r);
-        RequireKnownFields(body, {"name", "role"});
-        auto role = ParseRole(Str(body, "role", true));
-        if (!role) Fail(Code::kInvalid, "\"role\" must be staff, billing, auditor or admin");
-        const std::string name = Str(body, "name", true);
-        const std::string secret = Must(IssueToken(log_, name, *role, caller.name, app.now_us()));
-        return JsonReply(200, {{"name", name}, {"role", RoleName(*role)}, {"token", secret}});
-      }
-      if (p.size() == 4 && p[1] == "tokens" && p[3] == "revoke" && post) {
-        route = "/v1/tokens/{name}/revoke";
-        require(Need::kAdmin);
-        Must(RevokeToken(log_, p[2], caller.name, app.now_us()));
-        return JsonReply(200, {{"name", p[2]}, {"revoked", true}});
-      }
-      if (p.size() >= 4 && p[1] == "clients") {
-        const std::string& client = p[2];
-        const std::string& what = p[3];
-        if (get && p.size() == 4 && what == "balance") {
-          route = "/v1/clients/{id}/balance";
-          require(Need::kBalance);
-          int64_t at = 0;
-          ClientState s = LoadWithTime(app, client, Q(r, "as_of"), Q(r, "known_at"), &at);
-          return JsonReply(200, BalanceJson(s, at));
-        }
-        if (get && p.size() == 5 && what == "invoices") {
-          route = "/v1/clients/{id}/invoices/{month}";
-          require(Need::kProjection);
-          const uint32_t month = ParseMonthFlag(p[4], "month");
-          ClientState s = LoadWithTime(app, client, Q(r, "as_of"), Q(r, "known_at"), nullptr);
-          return JsonReply(200, InvoiceJson(s, month));
-        }
-        if (get && p.size() == 4 && what == "burned") {
-          route = "/v1/clients/{id}/burned";
-          require(Need::kProjection);
-          ClientState s = LoadWithTime(app, client, Q(r, "as_of"), Q(r, "known_at"), nullptr);
-          const std::string f = Q(r, "from"), t = Q(r, "to");
-          const uint32_t from = f.empty() ? 0 : ParseMonthFlag(f, "from");
-          const uint32_t to = t.empty() ? 0 : ParseMonthFlag(t, "to");
-          if (from && to && to < from) Fail(Code::kInvalid, "to is before from");
-          if (from && to && projections::MonthsBetween(from, to) > 1200) Fail(Code::kLimit, "at most 100 years at once");
-          return JsonReply(200, BurnedJson(s, from, to));
-        }
-        if (get && p.size() == 5 && what == "report") {
-          route = "/v1/clients/{id}/report/{month}";
-          require(Need::kProjection);
-          const uint32_t month = ParseMonthFlag(p[4], "month");
-          ClientState s = LoadWithTime(app, client, Q(r, "as_of"), Q(r, "known_at"), nullptr, /*retain_entries=*/true);
-          return JsonReply(200, ReportJson(s, month));
-        }
-        if (get && p.size() == 5 && what == "sla") {
-          route = "/v1/clients/{id}/sla/{month}";
-          require(Need::kProjection);
-          const uint32_t month = ParseMonthFlag(p[4], "month");
-          ClientState s = LoadWithTime(app, client, Q(r, "as_of"), Q(r, "known_at"), nullptr);
-          return JsonReply(200, SlaJson(s, month, app.now_us()));
-        }
-        if (get && p.size() == 4 && what == "events") {
-          route = "/v1/clients/{id}/events";
-          require(Need::kHistory);
-          return JsonReply(200, Events(app, r, client));
-        }
-        if (post && p.size() == 4 && what == "work") {
-          route = "/v1/clients/{id}/work";
-          require(Need::kStaffWrite);
-          return JsonReply(200, LogWorkRoute(app, r, client, caller));
-        }
-        if (post && p.size() == 4 && what == "accept") {
-          route = "/v1/clients/{id}/accept";
-          require(Need::kStaffWrite);
-          json body = ParseBody(r);
-          RequireKnownFields(body, {"task", "at", "late"});
-          const std::string task = Str(body, "task", true), at = Str(body, "at");
-          const bool late = Bool(body, "late").value_or(false);
-          std::string summary;
-          std::lock_guard lock(StripeFor(client));
-          app.DecideAndAppend(client, [&](const ClientState& s) {
-            const int64_t at_us = at.empty() ? app.now_us() : ParseTimeFlag(at, s.zone(), "at");
-            return projections::DecideAccept(s, task, at_us, late, app.now_us());
-          }, {}, {}, &summary);
-          return JsonReply(200, {{"client", client}, {"summary", summary}});
-        }
-        if (post && p.size() == 4 && what == "void") {
-          route = "/v1/clients/{id}/void";
-          require(Need::kStaffWrite);
-          json body = ParseBody(r);
-          RequireKnownFields(body, {"entry", "reason", "key"});
-          const int64_t entry = Int(body, "entry");
-          if (entry <= 0) Fail(Code::kInvalid, "the body needs \"entry\": the entry id (a positive integer)");
-          const std::string reason = Str(body, "reason", true), key = Str(body, "key");
-          std::string summary;
-          std::lock_guard lock(StripeFor(client));
-          app.DecideAndAppend(client, [&](const ClientState& s) { return projections::DecideVoid(s, uint64_t(entry), reason, app.now_us()); },
-                              key, RequestText(r, body), &summary);
-          return JsonReply(200, {{"client", client}, {"summary", summary}});
-        }
-        if (post && p.size() == 4 && what == "pay") {
-          route = "/v1/clients/{id}/pay";
-          require(Need::kAdmin);
-          json body = ParseBody(r);
-          RequireKnownFields(body, {"amount", "ref", "at", "key"});
-          const std::string amount = Str(body, "amount", true), ref = Str(body, "ref"), at = Str(body, "at"),
-                            key = Str(body, "key");
-          std::string summary;
-          std::lock_guard lock(StripeFor(client));
-          app.DecideAndAppend(client, [&](const ClientState& s) {
-            const int64_t at_us = at.empty() ? app.now_us() : ParseTimeFlag(at, s.zone(), "at");
-            return projections::DecidePay(s, ParseMoneyFor(s, amount, "amount"), ref, at_us, app.now_us());
-          }, key, RequestText(r, body), &summary);
-          return JsonReply(200, {{"client", client}, {"summary", summary}});
-        }
-      }
-      return ErrorReply(404, fmt::format("no route {} {}; see docs/api.md", kj::str(r.method).cStr(), Escaped(r.path)),
-                        Code::kNotFound);
-    } catch (const RoleFailure& f) {
-      return ErrorReply(403, f.message, Code::kRefused);
+    for (const RouteDef& def : Routes()) {
+      if (def.method != r.method || !Matches(def.pattern, p)) continue;
+      route = def.pattern;
+      Result<json> answer = def.run(*this, Ctx{caller.value(), p, r});
+      return answer.ok() ? JsonReply(200, answer.value()) : ErrorReply(answer.error());
     }
+    if (p.empty() || p[0] != "v1") return ErrorReply(404, fmt::format("no route {}; see docs/api.md", Escaped(r.path)), Code::kNotFound);
+    return ErrorReply(404, fmt::format("no route {} {}; see docs/api.md", kj::str(r.method).cStr(), Escaped(r.path)),
+                      Code::kNotFound);
   }
 
-  struct RoleFailure {
-    std::string message;
-  };
-
-  json ClientList(App& app) {
-    json arr = json::array();
-    for (const std::string& id : app.ClientIds()) {
-      ClientState s = app.LoadClient(id, {.retain_entries = false});
-      const auto* t = s.TermsFor(s.FirstOpenMonth());
-      arr.push_back({{"client", id}, {"name", s.name()}, {"currency", s.currency()}, {"timezone", s.zone().name()},
-                     {"plan", t ? t->plan_id : ""}});
-    }
-    return arr;
-  }
-
-  json TokenList() {
-    auto tokens = Must(Tokens());
+  Result<json> TokenList(const service::Caller& caller) {
+    HB_TRY(service::Require(caller, service::Operation::kTokens));
+    auto tokens = auth_.Tokens();
+    if (!tokens.ok()) return tokens.error();
     json arr = json::array();
     const projections::Zone utc = projections::Zone::Utc();
-    for (const auto& [n, t] : tokens)
-      arr.push_back({{"name", n}, {"role", RoleName(t.role)}, {"revoked", t.revoked}, {"issued_seq", t.issued_seq},
+    for (const auto& [n, t] : tokens.value())
+      arr.push_back({{"name", n}, {"role", service::RoleName(t.role)}, {"revoked", t.revoked}, {"issued_seq", t.issued_seq},
                      {"issued_at", utc.FormatIso(t.issued_at_us)}});
     return arr;
   }
 
-  // {"events": [EventJson…], "next_after_seq": N, "more": bool}: events with seq > after_seq,
-  // at most `limit` (default and maximum kEventsPageMax).
-  json Events(App& app, const Request& r, const std::string& client) {
-    ClientState probe = app.LoadClient(client, {.retain_entries = false});
-    if (!probe.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
-    const uint64_t after = QInt(r, "after_seq", 0);
-    uint64_t limit = QInt(r, "limit", kEventsPageMax);
-    if (limit == 0 || limit > kEventsPageMax) limit = kEventsPageMax;
-    ledger::ReadOptions read;
-    const std::string known_at = Q(r, "known_at");
-    if (!known_at.empty()) read.known_at_us = ParseTimeFlag(known_at, probe.zone(), "known_at");
-    json events = json::array();
-    uint64_t next = after;
-    bool more = false;
-    Must(app.log().ReadStream(client, 1, 0, [&](const ledger::EventView& v) {
-      if (v.seq <= after) return true;
-      if (events.size() >= limit) {
-        more = true;
-        return false;
-      }
-      events.push_back(EventJson(v.seq, v.event, probe.zone()));
-      next = v.seq;
-      return true;
-    }, read));
-    return {{"events", std::move(events)}, {"next_after_seq", next}, {"more", more}};
+  Result<json> TokenIssue(const service::Caller& caller, const std::string& text) {
+    HB_TRY(service::Require(caller, service::Operation::kTokens));
+    std::string name, role_text;
+    try {
+      json body = ParseJsonObject(text);
+      RequireKnownFields(body, {"name", "role"});
+      role_text = Str(body, "role", true);
+      name = Str(body, "name", true);
+    } catch (const CommandError& e) {
+      return e.error;
+    }
+    auto role = service::ParseRole(role_text);
+    if (!role) return Error::Invalid(fmt::format("\"role\" must be {}", service::kRoleNames));
+    auto secret = service::IssueToken(log_, name, *role, caller.name, session_.now_us());
+    if (!secret.ok()) return secret.error();
+    return json{{"name", name}, {"role", service::RoleName(*role)}, {"token", secret.value()}};
   }
 
-  // POST work: the body as `hourbank log`'s flags; the answer as `hourbank log --json`.
-  json LogWorkRoute(App& app, const Request& r, const std::string& client, const Caller& caller) {
-    json body = ParseBody(r);
-    const WorkBody parsed = ParseWorkBody(body, app.actor);
-    // docs/api.md "Who did the work": a staff token logs its own work ("staff" left out or
-    // its own name); only an admin token may log work for someone else (issue 14, item 13).
-    if (caller.role == schemas::Role::STAFF && parsed.work.staff != caller.name)
-      throw RoleFailure{fmt::format("the token '{}' (staff) may log only its own work, not \"staff\": \"{}\"; leave "
-                                    "\"staff\" out, or log it with an admin token",
-                                    caller.name, TerminalSafe(parsed.work.staff))};
-    const projections::LogWork& w = parsed.work;
-    const std::string& at = parsed.at;
-    const std::string& key = parsed.key;
-    std::unique_lock lock(StripeFor(client));
-    AppendOutcome out = app.DecideAndAppend(client, [&](const ClientState& st) {
-        projections::LogWork cmd = w;
-        cmd.at_us = at.empty() ? app.now_us() : ParseTimeFlag(at, st.zone(), "at");
-        return projections::DecideLog(st, cmd, app.now_us());
-    }, key, RequestText(r, body));
-    ClientState s = app.LoadClient(client);
-    lock.unlock();
-    return LogAnswerJson(s, out.result.first_seq, out.replayed, app.now_us());
+  Result<json> TokenRevoke(const service::Caller& caller, const std::string& name) {
+    HB_TRY(service::Require(caller, service::Operation::kTokens));
+    HB_TRY(service::RevokeToken(log_, name, caller.name, session_.now_us()));
+    return json{{"name", name}, {"revoked", true}};
   }
 
   ledger::Log& log_;
   const std::optional<int64_t> now_override_us_;
+  service::StateCache states_;  // lean client states kept caught up between requests
+  service::Session session_{log_, &states_, now_override_us_};
+  service::Authenticator auth_{log_};
+  Endpoints endpoints_{session_};
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
-  std::array<std::mutex, kClientStripes> stripes_;
   std::mutex metrics_mu_;
   std::map<std::string, RouteStats> routes_;
-  std::mutex tokens_mu_;
-  std::optional<std::map<std::string, TokenInfo>> tokens_;
-  uint32_t tokens_version_ = 0;
 };
 
 // ---- The kj-http side: reads the request, hands it to the pool, writes the reply.
@@ -993,21 +756,11 @@ std::string ReadPem(const std::string& path, const char* flag) {
 
 kj::Duration Seconds(double s) { return int64_t(s * 1000) * kj::MILLISECONDS; }
 
-void Serve(App& app, const ServeArgs& args) {
-  const size_t colon = args.listen.rfind(':');
-  if (colon == std::string::npos) Fail(Code::kInvalid, fmt::format("--listen '{}' is not HOST:PORT", args.listen));
-  std::string host = args.listen.substr(0, colon);
-  const std::string port_text = args.listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  for (char c : port_text)
-    if (c < '0' || c > '9' || (port = port * 10 + unsigned(c - '0')) > 65535)
-      Fail(Code::kInvalid, fmt::format("--listen '{}': the port must be 0-65535", args.listen));
-  if (port_text.empty()) Fail(Code::kInvalid, fmt::format("--listen '{}' is not HOST:PORT", args.listen));
+// Refuses what cannot be served safely before anything is opened.
+void CheckServeArgs(const ServeArgs& args) {
   if (args.tls_cert.empty() != args.tls_key.empty())
     Fail(Code::kInvalid, "give both --tls-cert and --tls-key (PEM files), or neither");
-  const bool tls = !args.tls_cert.empty();
-  if (!tls && !args.insecure) {
+  if (args.tls_cert.empty() && !args.insecure) {
     for (const std::string* l : {&args.listen, &args.rpc_listen})
       if (!l->empty() && !IsLoopbackHost(HostOf(*l)))
         Fail(Code::kInvalid, fmt::format("'{}' is not a loopback address: tokens would cross the network in clear text; "
@@ -1016,32 +769,124 @@ void Serve(App& app, const ServeArgs& args) {
   }
   if (!(args.read_timeout_s > 0 && args.read_timeout_s <= 3600) || !(args.auth_timeout_s > 0 && args.auth_timeout_s <= 3600))
     Fail(Code::kInvalid, "--read-timeout and --auth-timeout must be between 0 and 3600 seconds");
+}
 
+// The server's keypair and TLS context (both null without --tls-cert).
+struct ServerTls {
+  kj::Own<kj::TlsKeypair> keypair;
+  kj::Own<kj::TlsContext> context;
+};
+ServerTls LoadServerTls(const ServeArgs& args) {
+  ServerTls out;
+  if (args.tls_cert.empty()) return out;
+  try {
+    const std::string cert = ReadPem(args.tls_cert, "--tls-cert"), key = ReadPem(args.tls_key, "--tls-key");
+    out.keypair = kj::heap<kj::TlsKeypair>(kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
+                                                          kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
+    kj::TlsContext::Options options;
+    options.defaultKeypair = *out.keypair;
+    options.useSystemTrustStore = false;
+    out.context = kj::heap<kj::TlsContext>(kj::mv(options));
+  } catch (const kj::Exception&) {
+    Fail(Code::kInvalid, "--tls-cert/--tls-key: not a PEM certificate and its private key (see docs/api.md, \"TLS\")");
+  }
+  return out;
+}
+
+// The HTTP listener's connections: admitted into a bounded table (the oldest idle one is shed
+// when it is full), TLS-wrapped within the read timeout when serving TLS, then handed to
+// kj-http. Destroying it drops every connection.
+class HttpConnections {
+ public:
+  HttpConnections(kj::HttpServer& http, kj::Timer& timer, kj::TlsContext* tls, kj::Duration handshake_timeout,
+                  size_t max)
+      : http_(http), timer_(timer), tls_(tls), handshake_timeout_(handshake_timeout), table_(max, max), tasks_(errors_) {}
+
+  kj::Promise<void> AcceptForever(kj::ConnectionReceiver& listener) {
+    return cli::AcceptForever(listener, timer_, [this](kj::Own<kj::AsyncIoStream> raw) { Admit(kj::mv(raw)); },
+                              [this](const kj::Exception& e) { AcceptFailed(e); });
+  }
+
+ private:
+  void Admit(kj::Own<kj::AsyncIoStream> raw) {
+    kj::Promise<void> killed = nullptr;
+    auto slot = table_.Admit(PeerOf(*raw), &killed);
+    if (slot.get() == nullptr) return;  // full of busy connections: closed at once
+    ConnectionTable::Slot* s = slot.get();
+    auto start = [this, s](kj::Own<kj::AsyncIoStream> stream) -> kj::Promise<void> {
+      auto conn = kj::heap<HttpConn>(kj::mv(stream), timer_);
+      conn->slot = s;
+      return http_.listenHttp(kj::mv(conn));
+    };
+    kj::Promise<void> running = nullptr;
+    if (tls_) {
+      running = tls_->wrapServer(kj::mv(raw))
+                    .exclusiveJoin(timer_.afterDelay(handshake_timeout_).then([]() -> kj::Own<kj::AsyncIoStream> {
+                      kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "TLS handshake timed out"));
+                    }))
+                    .then(kj::mv(start));
+    } else {
+      running = start(kj::mv(raw));
+    }
+    tasks_.add(running.exclusiveJoin(kj::mv(killed)).attach(kj::mv(slot)));
+  }
+  // Out of descriptors (or another accept failure): close the oldest idle connection so the
+  // next accept can succeed; the listener never stops.
+  void AcceptFailed(const kj::Exception& e) {
+    table_.ShedOldest();
+    if (told_emfile_) return;
+    told_emfile_ = true;
+    std::fprintf(stderr, "hourbank serve: accept failed (%s); shedding idle connections and going on\n",
+                 e.getDescription().cStr());
+  }
+
+  kj::HttpServer& http_;
+  kj::Timer& timer_;
+  kj::TlsContext* tls_;
+  kj::Duration handshake_timeout_;
+  bool told_emfile_ = false;
+  // Declared before the task set: connections (tasks) are destroyed first.
+  ConnectionTable table_;
+  TaskErrors errors_;
+  kj::TaskSet tasks_;
+};
+
+kj::Own<kj::ConnectionReceiver> Listen(kj::AsyncIoContext& io, const HostPort& where, const std::string& text) {
+  try {
+    auto addr = io.provider->getNetwork().parseAddress(kj::StringPtr(where.host.c_str()), where.port).wait(io.waitScope);
+    return addr->listen();
+  } catch (const kj::Exception& e) {
+    Fail(Code::kIo, fmt::format("cannot listen on {}: {}", text, e.getDescription().cStr()));
+  }
+}
+
+kj::Own<RpcService> StartRpcFor(kj::AsyncIoContext& io, Server& server, const ServeArgs& args, kj::TlsContext* tls,
+                                const ConnectionLimits& limits) {
+  if (args.rpc_listen.empty()) return kj::Own<RpcService>();
+  RpcOptions options;
+  options.tls = tls;
+  options.max_connections = limits.rpc_max;
+  options.max_per_peer = limits.rpc_per_peer_max;
+  options.auth_timeout = Seconds(args.auth_timeout_s);
+  return StartRpc(io, server, args.rpc_listen, options);  // prints "rpc listening on HOST:PORT"
+}
+
+// Wiring: the ledger, the worker pool, kj-http, the listeners; runs until SIGTERM or SIGINT,
+// then stops accepting, finishes in-flight requests (appends included) and closes the ledger.
+void Serve(App& app, const ServeArgs& args) {
+  const HostPort where = Must(ParseHostPort(args.listen, "--listen"));
+  CheckServeArgs(args);
   // Signals are captured (blocked in every thread) before any worker thread exists.
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
   auto io = kj::setupAsyncIo();
   kj::Timer& timer = io.provider->getTimer();
-
-  kj::Own<kj::TlsContext> tls_context;
-  kj::Own<kj::TlsKeypair> keypair;
-  if (tls) {
-    try {
-      const std::string cert = ReadPem(args.tls_cert, "--tls-cert"), key = ReadPem(args.tls_key, "--tls-key");
-      keypair = kj::heap<kj::TlsKeypair>(kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
-                                                        kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
-      kj::TlsContext::Options options;
-      options.defaultKeypair = *keypair;
-      options.useSystemTrustStore = false;
-      tls_context = kj::heap<kj::TlsContext>(kj::mv(options));
-    } catch (const kj::Exception&) {
-      Fail(Code::kInvalid, "--tls-cert/--tls-key: not a PEM certificate and its private key (see docs/api.md, \"TLS\")");
-    }
-  }
+  ServerTls tls = LoadServerTls(args);
 
   ledger::Log& log = app.log();  // opened once; its LOCK keeps other processes out
   Server server(log, app.now_override_us);
   server.StartWorkers();
+  KJ_DEFER(server.StopWorkers());  // idempotent: also on a failure to listen
 
   kj::HttpHeaderTable::Builder builder;
   const kj::HttpHeaderId authorization = builder.add("Authorization");
@@ -1058,73 +903,16 @@ void Serve(App& app, const ServeArgs& args) {
     return kj::heap<ConnService>(front, static_cast<HttpConn&>(conn));
   }, settings);
 
-  kj::Own<kj::ConnectionReceiver> listener;
-  try {
-    auto addr = io.provider->getNetwork().parseAddress(kj::StringPtr(host.c_str()), port).wait(io.waitScope);
-    listener = addr->listen();
-  } catch (const kj::Exception& e) {
-    server.StopWorkers();
-    Fail(Code::kIo, fmt::format("cannot listen on {}: {}", args.listen, e.getDescription().cStr()));
-  }
-  std::printf("listening on %s:%u%s\n", host.c_str(), listener->getPort(), tls ? " (TLS)" : "");
+  kj::Own<kj::ConnectionReceiver> listener = Listen(io, where, args.listen);
+  std::printf("listening on %s:%u%s\n", where.host.c_str(), listener->getPort(), tls.context ? " (TLS)" : "");
   std::fflush(stdout);
   const ConnectionLimits limits = LimitsFromDescriptorLimit();
-  kj::Own<RpcService> rpc;
-  if (!args.rpc_listen.empty()) {
-    try {
-      RpcOptions rpc_options;
-      rpc_options.tls = tls_context.get();
-      rpc_options.max_connections = limits.rpc_max;
-      rpc_options.max_per_peer = limits.rpc_per_peer_max;
-      rpc_options.auth_timeout = Seconds(args.auth_timeout_s);
-      rpc = StartRpc(io, server, args.rpc_listen, rpc_options);  // prints "rpc listening on HOST:PORT"
-    } catch (const CommandError&) {
-      server.StopWorkers();
-      throw;
-    }
-  }
+  kj::Own<RpcService> rpc = StartRpcFor(io, server, args, tls.context.get(), limits);
 
-  // Declared before the task set: connections (tasks) are destroyed first.
-  ConnectionTable table_http(limits.http_max, limits.http_max);
-  TaskErrors errors;
-  kj::TaskSet connections(errors);
-  bool told_emfile = false;
-  auto serve_connection = [&](kj::Own<kj::AsyncIoStream> raw) {
-    kj::Promise<void> killed = nullptr;
-    auto slot = table_http.Admit(PeerOf(*raw), &killed);
-    if (slot.get() == nullptr) return;  // full of busy connections: closed at once
-    ConnectionTable::Slot* s = slot.get();
-    auto start = [&http, &timer, s](kj::Own<kj::AsyncIoStream> stream) -> kj::Promise<void> {
-      auto conn = kj::heap<HttpConn>(kj::mv(stream), timer);
-      conn->slot = s;
-      return http.listenHttp(kj::mv(conn));
-    };
-    kj::Promise<void> running = nullptr;
-    if (tls_context) {
-      running = tls_context->wrapServer(kj::mv(raw))
-                    .exclusiveJoin(timer.afterDelay(Seconds(args.read_timeout_s)).then([]() -> kj::Own<kj::AsyncIoStream> {
-                      kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "TLS handshake timed out"));
-                    }))
-                    .then(kj::mv(start));
-    } else {
-      running = start(kj::mv(raw));
-    }
-    connections.add(running.exclusiveJoin(kj::mv(killed)).attach(kj::mv(slot)));
-  };
-  auto on_accept_error = [&](const kj::Exception& e) {
-    // Out of descriptors (or another accept failure): close the oldest idle connection so the
-    // next accept can succeed; the listener never stops.
-    table_http.ShedOldest();
-    if (!told_emfile) {
-      told_emfile = true;
-      std::fprintf(stderr, "hourbank serve: accept failed (%s); shedding idle connections and going on\n",
-                   e.getDescription().cStr());
-    }
-  };
+  HttpConnections connections(http, timer, tls.context.get(), Seconds(args.read_timeout_s), limits.http_max);
   auto signal = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
-  kj::Promise<void> accepting = AcceptForever(*listener, timer, serve_connection, on_accept_error);
-  siginfo_t info = accepting.then([]() -> siginfo_t { KJ_UNREACHABLE; }).exclusiveJoin(kj::mv(signal)).wait(io.waitScope);
-  (void)info;
+  kj::Promise<void> accepting = connections.AcceptForever(*listener);
+  accepting.then([]() -> siginfo_t { KJ_UNREACHABLE; }).exclusiveJoin(kj::mv(signal)).wait(io.waitScope);
   // Stop accepting (the accept loop was cancelled above), finish in-flight requests, close.
   // RPC connections and subscriptions are dropped first (an append already handed to a worker
   // still completes: StopWorkers drains the queue).

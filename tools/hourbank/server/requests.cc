@@ -1,5 +1,5 @@
 // Request parsing for `hourbank serve`; see requests.h.
-#include "tools/hourbank/requests.h"
+#include "tools/hourbank/server/requests.h"
 
 #include <algorithm>
 

@@ -1,0 +1,231 @@
+#include "service/auth.h"
+
+#include <sodium.h>
+
+#include <array>
+
+#include <fmt/format.h>
+
+#include "projections/decide.h"
+
+namespace hourbank::service {
+
+using schemas::Role;
+
+namespace {
+
+// One row per operation: which roles may (admin always may).
+struct Rule {
+  Operation op;
+  const char* name;
+  bool staff, billing, auditor, manager;
+};
+constexpr std::array<Rule, 21> kRules{{
+    //                                              staff  billing auditor manager
+    {Operation::kListClients, "list clients",         true,  true,   true,   true},
+    {Operation::kListPlans, "list plans",             true,  true,   true,   true},
+    {Operation::kMetrics, "read metrics",             true,  true,   true,   true},
+    {Operation::kReadBalance, "read balances",        true,  true,   false,  true},
+    {Operation::kReadInvoice, "read invoices",        false, true,   false,  true},
+    {Operation::kReadBurned, "read burned hours",     false, true,   false,  true},
+    {Operation::kReadReport, "read reports",          false, true,   false,  true},
+    {Operation::kReadSla, "read SLA reports",         false, true,   false,  true},
+    {Operation::kReadEvents, "read events",           false, false,  true,   false},
+    {Operation::kLogWork, "log work",                 true,  false,  false,  false},
+    {Operation::kAccept, "record acceptances",        true,  false,  false,  false},
+    {Operation::kVoid, "void entries",                true,  false,  false,  false},
+    {Operation::kIncident, "record incidents",        true,  false,  false,  true},
+    {Operation::kBuy, "sell blocks and add-ons",      false, false,  false,  true},
+    {Operation::kAdjust, "adjust invoices",           false, false,  false,  true},
+    {Operation::kClose, "close months",               false, false,  false,  true},
+    {Operation::kContract, "change contracts",        false, false,  false,  true},
+    {Operation::kAddClient, "add clients",            false, false,  false,  true},
+    {Operation::kPay, "record payments",              false, false,  false,  false},
+    {Operation::kDefinePlans, "define plans",         false, false,  false,  false},
+    {Operation::kTokens, "manage tokens",             false, false,  false,  false},
+}};
+
+const Rule* RuleFor(Operation op) {
+  for (const Rule& r : kRules)
+    if (r.op == op) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+bool Allowed(Role role, Operation op) {
+  const Rule* r = RuleFor(op);
+  if (!r) return false;
+  switch (role) {
+    case Role::ADMIN: return true;
+    case Role::STAFF: return r->staff;
+    case Role::BILLING: return r->billing;
+    case Role::AUDITOR: return r->auditor;
+    case Role::MANAGER: return r->manager;
+  }
+  return false;
+}
+
+const char* OperationName(Operation op) {
+  const Rule* r = RuleFor(op);
+  return r ? r->name : "do that";
+}
+
+Status Require(const Caller& caller, Operation op) {
+  if (Allowed(caller.role, op)) return Status::Ok();
+  return Error{Code::kForbidden, fmt::format("the token '{}' ({}) is not allowed to {}", caller.name,
+                                             RoleName(caller.role), OperationName(op))};
+}
+
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::STAFF: return "staff";
+    case Role::BILLING: return "billing";
+    case Role::AUDITOR: return "auditor";
+    case Role::ADMIN: return "admin";
+    case Role::MANAGER: return "manager";
+  }
+  return "unknown";
+}
+
+std::optional<Role> ParseRole(const std::string& text) {
+  if (text == "staff") return Role::STAFF;
+  if (text == "billing") return Role::BILLING;
+  if (text == "auditor") return Role::AUDITOR;
+  if (text == "manager") return Role::MANAGER;
+  if (text == "admin") return Role::ADMIN;
+  return std::nullopt;
+}
+
+bool ValidTokenName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '@'))
+      return false;
+  return true;
+}
+
+std::string NewTokenSecret() {
+  if (sodium_init() < 0) std::abort();  // libsodium cannot run: nothing safe to do
+  uint8_t bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  ledger::Hash h;
+  static_assert(sizeof bytes == std::tuple_size_v<ledger::Hash>);
+  std::copy(std::begin(bytes), std::end(bytes), h.begin());
+  return "hbt_" + ledger::HexOf(h);
+}
+
+Result<TokenTable> LoadTokens(const ledger::Log& log) {
+  TokenTable out;
+  Status s = log.ReadStream(projections::kAuthStream, 1, 0, [&](const ledger::EventView& v) {
+    auto body = v.event.getBody();
+    if (body.isTokenIssued()) {
+      auto t = body.getTokenIssued();
+      TokenInfo info;
+      info.name = t.getName();
+      info.role = t.getRole();
+      auto hash = t.getSecretHash();
+      if (hash.size() == info.secret_hash.size()) std::copy(hash.begin(), hash.end(), info.secret_hash.begin());
+      info.issued_seq = v.seq;
+      info.issued_at_us = v.event.getRecordedAtUs();
+      out[info.name] = info;
+    } else if (body.isTokenRevoked()) {
+      auto it = out.find(std::string(body.getTokenRevoked().getName()));
+      if (it != out.end()) it->second.revoked = true;
+    }
+    return true;
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+namespace {
+
+Result<ledger::AppendResult> AppendAuth(ledger::Log& log, ledger::EventDraft d) {
+  ledger::AppendRequest req;
+  req.client_id = projections::kAuthStream;
+  req.events.push_back(std::move(d));
+  return log.Append(std::move(req));
+}
+
+}  // namespace
+
+Result<std::string> IssueToken(ledger::Log& log, const std::string& name, Role role, const std::string& actor,
+                               int64_t now_us) {
+  if (!ValidTokenName(name))
+    return Error::Invalid(fmt::format("token name '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-', '@'", name));
+  auto tokens = LoadTokens(log);
+  if (!tokens.ok()) return tokens.error();
+  auto it = tokens->find(name);
+  if (it != tokens->end() && !it->second.revoked)
+    return Error::Refused(fmt::format("a token named '{}' exists; revoke it first (`hourbank token revoke {}`)", name, name));
+  const std::string secret = NewTokenSecret();
+  const ledger::Hash hash = ledger::Digest(secret);
+  ledger::EventDraft d;
+  auto root = d.root();
+  root.setEffectiveAtUs(now_us);
+  root.setActor(actor);
+  auto t = root.getBody().initTokenIssued();
+  t.setName(name);
+  t.setRole(role);
+  t.setSecretHash(capnp::Data::Reader(hash.data(), hash.size()));
+  auto r = AppendAuth(log, std::move(d));
+  if (!r.ok()) return r.error();
+  return secret;
+}
+
+Status RevokeToken(ledger::Log& log, const std::string& name, const std::string& actor, int64_t now_us) {
+  auto tokens = LoadTokens(log);
+  if (!tokens.ok()) return tokens.error();
+  auto it = tokens->find(name);
+  if (it == tokens->end()) return Error::NotFound(fmt::format("no token named '{}'; see `hourbank token list`", name));
+  if (it->second.revoked) return Error::Refused(fmt::format("the token '{}' is already revoked", name));
+  ledger::EventDraft d;
+  auto root = d.root();
+  root.setEffectiveAtUs(now_us);
+  root.setActor(actor);
+  root.getBody().initTokenRevoked().setName(name);
+  auto r = AppendAuth(log, std::move(d));
+  if (!r.ok()) return r.error();
+  return Status::Ok();
+}
+
+Result<TokenTable> Authenticator::Tokens() {
+  auto version = log_.StreamVersion(projections::kAuthStream);
+  if (!version.ok()) return version.error();
+  std::lock_guard lock(mu_);
+  if (!tokens_ || version_ != version.value()) {
+    auto t = LoadTokens(log_);
+    if (!t.ok()) return t.error();
+    tokens_ = std::move(t).value();
+    version_ = version.value();
+  }
+  return *tokens_;
+}
+
+Result<Caller> Authenticator::Secret(std::string_view secret) {
+  const ledger::Hash hash = ledger::Digest(secret);
+  auto tokens = Tokens();
+  if (!tokens.ok()) return tokens.error();
+  for (const auto& [name, t] : tokens.value()) {
+    if (sodium_memcmp(t.secret_hash.data(), hash.data(), hash.size()) != 0) continue;
+    if (t.revoked) return Error{Code::kUnauthenticated, fmt::format("the token '{}' was revoked", name)};
+    return Caller{name, t.role};
+  }
+  return Error{Code::kUnauthenticated, "unknown token"};
+}
+
+Result<Caller> Authenticator::Bearer(std::string_view a) {
+  // The scheme is case-insensitive (RFC 7235: "bearer", "BEARER"), then one or more blanks.
+  static const char kScheme[] = "bearer";
+  bool scheme = a.size() > 6 && (a[6] == ' ' || a[6] == '\t');
+  for (size_t i = 0; scheme && i < 6; ++i) scheme = (a[i] | 0x20) == kScheme[i];
+  if (!scheme)
+    return Error{Code::kUnauthenticated,
+                 "missing bearer token: send `Authorization: Bearer TOKEN` (see `hourbank token issue`)"};
+  size_t start = 6;
+  while (start < a.size() && (a[start] == ' ' || a[start] == '\t')) ++start;
+  return Secret(a.substr(start));
+}
+
+}  // namespace hourbank::service

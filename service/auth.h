@@ -1,0 +1,93 @@
+// Who may do what: bearer tokens (the "$auth" stream), roles, and the one table of
+// Allowed(role, operation) that every transport goes through.
+//
+// "$auth" := (TokenIssued | TokenRevoked)*
+//   TokenIssued{name, role, secretHash = BLAKE2b-256(secret)}; TokenRevoked{name}.
+// A secret is "hbt_" + 64 lowercase hex digits; it is printed once and never stored. The latest
+// issue of a name wins; a revocation after it revokes it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ledger/log.h"
+#include "schemas/events.capnp.h"
+
+namespace hourbank::service {
+
+// Every operation a caller can ask for, through any transport.
+enum class Operation {
+  kListClients, kListPlans, kMetrics,                          // any valid token
+  kReadBalance,                                                // staff, billing, manager
+  kReadInvoice, kReadBurned, kReadReport, kReadSla,            // billing, manager
+  kReadEvents,                                                 // auditor (history, subscribe)
+  kLogWork, kAccept, kVoid,                                    // staff
+  kIncident,                                                   // staff, manager
+  kBuy, kAdjust, kClose, kContract, kAddClient,                // manager
+  kPay,                                                        // admin only
+  kDefinePlans, kTokens,                                       // admin only
+};
+
+// The caller of an operation: a token's name and role, or the local CLI (admin: whoever can
+// write the ledger directory is trusted).
+struct Caller {
+  std::string name;
+  schemas::Role role = schemas::Role::STAFF;
+};
+
+// The role table (docs/api.md, "Authentication and roles"). Admin may do everything.
+bool Allowed(schemas::Role role, Operation op);
+// "read balances", "close months", …: what `op` is, for a 403 sentence.
+const char* OperationName(Operation op);
+// kForbidden naming the caller, its role and the operation, when not Allowed.
+Status Require(const Caller& caller, Operation op);
+
+// "staff", "billing", "auditor", "manager", "admin".
+const char* RoleName(schemas::Role role);
+std::optional<schemas::Role> ParseRole(const std::string& text);
+inline constexpr const char* kRoleNames = "staff, billing, auditor, manager or admin";
+
+struct TokenInfo {
+  std::string name;
+  schemas::Role role = schemas::Role::STAFF;
+  ledger::Hash secret_hash{};
+  bool revoked = false;
+  uint64_t issued_seq = 0;
+  int64_t issued_at_us = 0;
+};
+using TokenTable = std::map<std::string, TokenInfo>;
+
+// Folds the "$auth" stream of `log`. Thread-safe (Log is).
+Result<TokenTable> LoadTokens(const ledger::Log& log);
+// Token names: 1-64 of a-z, 0-9, '.', '_', '-', '@' (they become event actors).
+bool ValidTokenName(const std::string& name);
+// A fresh secret: "hbt_" + 64 hex digits from libsodium's CSPRNG.
+std::string NewTokenSecret();
+// Appends TokenIssued (refused while an unrevoked token of that name exists); returns the secret.
+Result<std::string> IssueToken(ledger::Log& log, const std::string& name, schemas::Role role,
+                               const std::string& actor, int64_t now_us);
+// Appends TokenRevoked. kNotFound for an unknown name; kRefused when already revoked.
+Status RevokeToken(ledger::Log& log, const std::string& name, const std::string& actor, int64_t now_us);
+
+// Checks secrets against the "$auth" fold, cached by the stream's version. Thread-safe.
+class Authenticator {
+ public:
+  explicit Authenticator(const ledger::Log& log) : log_(log) {}
+  // kUnauthenticated (the 401 sentence) for an unknown or revoked secret.
+  Result<Caller> Secret(std::string_view secret);
+  // An `Authorization` header: the scheme "Bearer" (any case), one or more blanks, the secret.
+  Result<Caller> Bearer(std::string_view authorization);
+  Result<TokenTable> Tokens();
+
+ private:
+  const ledger::Log& log_;
+  std::mutex mu_;
+  std::optional<TokenTable> tokens_;
+  uint32_t version_ = 0;
+};
+
+}  // namespace hourbank::service

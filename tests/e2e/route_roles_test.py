@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Every HTTP route x every role, from one table (issue 15; docs/api.md "Authentication and roles").
+
+Usage: route_roles_test.py PATH/TO/hourbank
+
+For each route of docs/api.md and each role (staff, billing, auditor, manager, admin) the real
+server answers 2xx when the table allows the role and 403 when it does not (and a 403 writes
+nothing: /healthz head_seq is unchanged); with no token, an unknown token or a revoked one every
+route is 401. Each role writes to its own client (r-ROLE) so allowed writes do not depend on each
+other. Loopback, port 0, a temporary ledger, HOURBANK_NOW fixed.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+
+HB = sys.argv[1]
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLANS = os.path.join(HERE, "..", "..", "examples", "plans")
+TMP = tempfile.mkdtemp(prefix="hourbank-roles-")
+ENV = dict(os.environ, HOURBANK_LEDGER=os.path.join(TMP, "ledger"), HOURBANK_NOW="2026-03-10T10:00:00Z", USER="tester")
+ENV.pop("HOURBANK_SERVER", None)
+ENV.pop("HOURBANK_TOKEN", None)
+FAILURES = []
+ROLES = ("staff", "billing", "auditor", "manager", "admin")
+ANY = set(ROLES)
+READERS = {"billing", "manager", "admin"}
+SELLERS = {"manager", "admin"}
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def hb(*args):
+    p = subprocess.run([HB, *args], env=ENV, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise SystemExit(f"hourbank {' '.join(args)} failed ({p.returncode}): {p.stderr}")
+    return p.stdout
+
+
+KIT_TOML = open(os.path.join(PLANS, "kit.toml")).read()
+
+# The table: (method, path, body, roles allowed). {c} is the role's own client, {r} the role.
+TABLE = [
+    ("GET", "/metrics", None, ANY),
+    ("GET", "/v1/clients", None, ANY),
+    ("POST", "/v1/clients", {"id": "new-{r}", "name": "New", "currency": "RUB", "timezone": "Europe/Moscow"}, SELLERS),
+    ("GET", "/v1/clients/{c}/balance", None, {"staff", "billing", "manager", "admin"}),
+    ("GET", "/v1/clients/{c}/invoices/2026-02", None, READERS),
+    ("GET", "/v1/clients/{c}/burned", None, READERS),
+    ("GET", "/v1/clients/{c}/report/2026-03", None, READERS),
+    ("GET", "/v1/clients/{c}/sla/2026-03", None, READERS),
+    ("GET", "/v1/clients/{c}/events", None, {"auditor", "admin"}),
+    ("POST", "/v1/clients/{c}/work", {"kind": "support", "minutes": 5, "task": "W-{r}", "at": "2026-03-09T09:00"},
+     {"staff", "admin"}),
+    ("POST", "/v1/clients/acc-{r}/accept", {"task": "A-{r}"}, {"staff", "admin"}),
+    ("POST", "/v1/clients/{c}/void", {"entry": "{entry}", "reason": "matrix"}, {"staff", "admin"}),
+    ("POST", "/v1/clients/{c}/incidents", {"action": "open", "id": "INC-{r}", "priority": 2, "at": "2026-03-09T10:00"},
+     {"staff", "manager", "admin"}),
+    ("POST", "/v1/clients/{c}/pay", {"amount": "1.00", "ref": "matrix"}, {"admin"}),
+    ("POST", "/v1/clients/pre-{r}/buy", {"hours": "10h", "price": "1000"}, SELLERS),
+    ("POST", "/v1/clients/{c}/adjust", {"charge": "50", "reason": "setup"}, SELLERS),
+    ("POST", "/v1/clients/{c}/close", {"month": "2026-01"}, SELLERS),
+    ("POST", "/v1/clients/bare-{r}/contract/start", {"plan": "kit-hours-10", "from": "2026-01", "months": 12}, SELLERS),
+    ("POST", "/v1/clients/bare-{r}/contract/end", {"after": "2026-12"}, SELLERS),
+    ("POST", "/v1/close", {"through": "2026-01"}, SELLERS),
+    ("GET", "/v1/plans", None, ANY),
+    ("GET", "/v1/plans/kit-hours-10", None, ANY),
+    ("POST", "/v1/plans", {"toml": KIT_TOML, "name": "kit.toml"}, {"admin"}),
+    ("GET", "/v1/tokens", None, {"admin"}),
+    ("POST", "/v1/tokens", {"name": "minted-{r}", "role": "staff"}, {"admin"}),
+    ("POST", "/v1/tokens/victim-{r}/revoke", None, {"admin"}),
+]
+
+# ---- a ledger: per role a client with a contract and an entry to void, a client on a plan billed
+# on acceptance with work waiting, a client on a prepaid plan (blocks), a client without contract
+hb("init")
+for f in ("kit.toml", "1c-start.toml"):
+    hb("plan", "define", os.path.join(PLANS, f))
+ENTRY = {}
+for role in ROLES:
+    for cid, plan in ((f"r-{role}", "kit-hours-10"), (f"acc-{role}", "1c-start"), (f"pre-{role}", "kit-prepaid"),
+                      (f"bare-{role}", None)):
+        hb("client", "add", cid, "--name", cid, "--currency", "RUB", "--timezone", "Europe/Moscow")
+        if plan:
+            hb("contract", "start", cid, "--plan", plan, "--from", "2026-01", "--months", "12")
+    ENTRY[role] = json.loads(hb("--json", "log", f"r-{role}", "1h", "--kind", "support", "--task", "V",
+                                "--at", "2026-03-09T08:00"))["id"]
+    hb("log", f"acc-{role}", "1h", "--kind", "development", "--task", f"A-{role}", "--at", "2026-03-09T08:00")
+    hb("token", "issue", f"victim-{role}", "--role", "staff")
+TOK = {role: json.loads(hb("--json", "token", "issue", f"{role}-1", "--role", role))["token"] for role in ROLES}
+REVOKED = json.loads(hb("--json", "token", "issue", "gone", "--role", "admin"))["token"]
+hb("token", "revoke", "gone")
+
+
+class Server:
+    def __init__(self):
+        self.proc = subprocess.Popen([HB, "serve", "--listen", "127.0.0.1:0"], env=ENV, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = [None]
+        t = threading.Thread(target=lambda: line.__setitem__(0, self.proc.stdout.readline()), daemon=True)
+        t.start()
+        t.join(20)
+        if not line[0] or not line[0].startswith("listening on "):
+            self.proc.kill()
+            raise SystemExit(f"server did not start: {line[0]!r}")
+        self.url = "http://" + line[0].split()[2]
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(30)
+
+
+def call(srv, method, path, token=None, body=None):
+    data = json.dumps(body).encode() if body is not None else (b"{}" if method == "POST" else None)
+    req = urllib.request.Request(srv.url + path, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            text = r.read().decode()
+            return r.status, (json.loads(text) if r.headers.get("Content-Type", "").startswith("application/json") else text)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read().decode() or "null")
+
+
+def fill(x, role):
+    if isinstance(x, str):
+        return x.replace("{c}", f"r-{role}").replace("{r}", role)
+    if isinstance(x, dict):
+        return {k: (ENTRY[role] if v == "{entry}" else fill(v, role)) for k, v in x.items()}
+    return x
+
+
+def head(srv):
+    return call(srv, "GET", "/healthz")[1]["head_seq"]
+
+
+srv = Server()
+try:
+    for method, path, body, allowed in TABLE:
+        # 401 first: no token, an unknown one, a revoked one; nothing written.
+        for token, what in ((None, "no token"), ("hbt_" + "0" * 64, "an unknown token"), (REVOKED, "a revoked token")):
+            h = head(srv)
+            st, answer = call(srv, method, fill(path, "admin"), token, fill(body, "admin"))
+            check(st == 401 and isinstance(answer, dict) and answer.get("code") == "unauthenticated",
+                  f"{method} {path} with {what} is 401: {st} {answer}")
+            check(head(srv) == h, f"{method} {path} with {what} wrote nothing")
+        for role in ROLES:
+            h = head(srv)
+            st, answer = call(srv, method, fill(path, role), TOK[role], fill(body, role))
+            what = f"{method} {fill(path, role)} as {role}"
+            if role in allowed:
+                check(200 <= st < 300, f"{what} is allowed: {st} {answer}")
+            else:
+                check(st == 403 and isinstance(answer, dict) and answer.get("code") == "forbidden",
+                      f"{what} is 403: {st} {answer}")
+                check(head(srv) == h, f"{what} refused wrote nothing")
+finally:
+    rc = srv.stop()
+check(rc == 0, f"server exits 0 on SIGTERM, got {rc}")
+
+# What the allowed writes did, read back through the CLI once the server stopped.
+clients = {c["client"] for c in json.loads(hb("--json", "client", "list"))}
+check(clients >= {"new-manager", "new-admin"} and "new-staff" not in clients, f"only sellers added clients: {sorted(clients)}")
+tokens = {t["name"]: t for t in json.loads(hb("--json", "token", "list"))}
+check({n for n in tokens if n.startswith("minted-")} == {"minted-admin"}, "only the admin minted a token")
+check([n for n in tokens if n.startswith("victim-") and tokens[n]["revoked"]] == ["victim-admin"],
+      "only the admin revoked a token")
+
+if FAILURES:
+    print(f"{len(FAILURES)} failure(s)")
+    sys.exit(1)
+print("route x role: every route answered as the table says")

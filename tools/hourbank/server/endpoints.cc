@@ -1,0 +1,376 @@
+#include "tools/hourbank/server/endpoints.h"
+
+#include <fmt/format.h>
+
+#include "service/operations.h"
+#include "tools/hourbank/answers.h"
+#include "tools/hourbank/app.h"
+#include "tools/hourbank/server/requests.h"
+#include "tools/hourbank/views.h"
+
+namespace hourbank::cli {
+
+using nlohmann::json;
+using service::Names;
+
+namespace {
+
+// Runs a request parser (requests.h fails by throwing CommandError) and returns its failure as
+// a value: the endpoints never throw.
+template <typename F>
+auto Parsed(F&& f) -> Result<decltype(f())> {
+  try {
+    return f();
+  } catch (const CommandError& e) {
+    return e.error;
+  } catch (const json::exception&) {
+    return Error::Invalid("malformed request: a field has the wrong type or the body is not valid JSON");
+  }
+}
+
+template <typename T>
+Result<json> Answer(const Result<T>& r, const std::function<json(const T&)>& shape) {
+  if (!r.ok()) return r.error();
+  return shape(r.value());
+}
+
+std::string Q(const Endpoints::Query& q, const char* name) {
+  auto it = q.find(name);
+  return it == q.end() ? std::string() : it->second;
+}
+
+Result<uint64_t> QInt(const Endpoints::Query& q, const char* name, uint64_t fallback) {
+  const std::string v = Q(q, name);
+  if (v.empty()) return fallback;
+  uint64_t out = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9' || out > (UINT64_MAX - 9) / 10)
+      return Error::Invalid(fmt::format("query parameter {} must be a non-negative integer", name));
+    out = out * 10 + uint64_t(c - '0');
+  }
+  return out;
+}
+
+service::TimeQuery Time(const Endpoints::Query& q) { return {Q(q, "as_of"), Q(q, "known_at")}; }
+
+// The body as a JSON object with only `allowed` fields.
+Result<json> Body(const std::string& text, std::initializer_list<const char*> allowed) {
+  return Parsed([&] {
+    json body = ParseJsonObject(text);
+    RequireKnownFields(body, allowed);
+    return body;
+  });
+}
+
+}  // namespace
+
+// ---- reads
+
+Result<json> Endpoints::Clients(const Caller& c) {
+  auto states = service::ListClientsOp(session_, c);
+  if (!states.ok()) return states.error();
+  json arr = json::array();
+  for (const projections::ClientState& s : states.value()) {
+    const auto* t = s.TermsFor(s.FirstOpenMonth());
+    arr.push_back({{"client", s.id()}, {"name", s.name()}, {"currency", s.currency()}, {"timezone", s.zone().name()},
+                   {"plan", t ? t->plan_id : ""}});
+  }
+  return arr;
+}
+
+Result<json> Endpoints::Balance(const Caller& c, const std::string& client, const Query& q) {
+  auto r = service::ReadClientOp(session_, c, service::Operation::kReadBalance, client, Time(q));
+  if (!r.ok()) return r.error();
+  return BalanceJson(r.value().state, r.value().at_us);
+}
+
+Result<json> Endpoints::Invoice(const Caller& c, const std::string& client, const std::string& month, const Query& q) {
+  HB_TRY(service::Require(c, service::Operation::kReadInvoice));
+  auto m = service::ParseMonthField(month, "month");
+  if (!m.ok()) return m.error();
+  auto r = service::ReadClientOp(session_, c, service::Operation::kReadInvoice, client, Time(q));
+  if (!r.ok()) return r.error();
+  return InvoiceJson(r.value().state, m.value());
+}
+
+Result<json> Endpoints::Burned(const Caller& c, const std::string& client, const Query& q) {
+  auto r = service::ReadClientOp(session_, c, service::Operation::kReadBurned, client, Time(q));
+  if (!r.ok()) return r.error();
+  const std::string f = Q(q, "from"), t = Q(q, "to");
+  uint32_t from = 0, to = 0;
+  if (!f.empty()) {
+    auto m = service::ParseMonthField(f, "from");
+    if (!m.ok()) return m.error();
+    from = m.value();
+  }
+  if (!t.empty()) {
+    auto m = service::ParseMonthField(t, "to");
+    if (!m.ok()) return m.error();
+    to = m.value();
+  }
+  HB_TRY(service::CheckMonthRange(from, to, Names::kFields));
+  return BurnedJson(r.value().state, from, to);
+}
+
+Result<json> Endpoints::Report(const Caller& c, const std::string& client, const std::string& month, const Query& q) {
+  HB_TRY(service::Require(c, service::Operation::kReadReport));
+  auto m = service::ParseMonthField(month, "month");
+  if (!m.ok()) return m.error();
+  auto r = service::ReadClientOp(session_, c, service::Operation::kReadReport, client, Time(q), /*retain_entries=*/true);
+  if (!r.ok()) return r.error();
+  return ReportJson(r.value().state, m.value());
+}
+
+Result<json> Endpoints::Sla(const Caller& c, const std::string& client, const std::string& month, const Query& q) {
+  HB_TRY(service::Require(c, service::Operation::kReadSla));
+  auto m = service::ParseMonthField(month, "month");
+  if (!m.ok()) return m.error();
+  auto r = service::ReadClientOp(session_, c, service::Operation::kReadSla, client, Time(q));
+  if (!r.ok()) return r.error();
+  return SlaJson(r.value().state, m.value(), session_.now_us());
+}
+
+Result<json> Endpoints::Events(const Caller& c, const std::string& client, const Query& q) {
+  service::EventsRequest req;
+  req.client = client;
+  req.known_at = Q(q, "known_at");
+  auto after = QInt(q, "after_seq", 0);
+  if (!after.ok()) return after.error();
+  auto limit = QInt(q, "limit", service::kEventsPageMax);
+  if (!limit.ok()) return limit.error();
+  req.after_seq = after.value();
+  req.limit = limit.value();
+  json events = json::array();
+  auto page = service::ReadEventsOp(session_, c, req, [&](const ledger::EventView& v, const projections::Zone& zone) {
+    events.push_back(EventJson(v.seq, v.event, zone));
+  });
+  if (!page.ok()) return page.error();
+  return json{{"events", std::move(events)}, {"next_after_seq", page.value().next_after_seq}, {"more", page.value().more}};
+}
+
+Result<json> Endpoints::Plans(const Caller& c) {
+  auto catalog = service::ListPlansOp(session_, c);
+  if (!catalog.ok()) return catalog.error();
+  json arr = json::array();
+  for (const auto& [id, versions] : catalog.value().plans()) {
+    const auto& v = versions.back();
+    arr.push_back({{"id", id}, {"version", v.version}, {"currency", v.spec ? v.spec->currency : ""},
+                   {"name", v.spec ? v.spec->name : ""}, {"versions", versions.size()}});
+  }
+  return arr;
+}
+
+Result<json> Endpoints::Plan(const Caller& c, const std::string& id, const Query& q) {
+  auto catalog = service::ListPlansOp(session_, c);
+  if (!catalog.ok()) return catalog.error();
+  auto version = QInt(q, "version", 0);
+  if (!version.ok()) return version.error();
+  if (version.value() > UINT32_MAX) return Error::Invalid("query parameter version is too large");
+  const projections::Catalog::Version* v = catalog.value().Find(id, uint32_t(version.value()));
+  if (!v) return Error::NotFound(fmt::format("unknown plan '{}'; see GET /v1/plans", id));
+  return json{{"id", id}, {"version", v->version}, {"seq", v->seq}, {"toml", v->spec_toml},
+              {"debt_blocking", v->spec ? projections::DebtBlockingName(v->spec->debt_blocking) : "none"},
+              {"early_end", v->spec ? projections::EarlyEndName(v->spec->early_end) : "free"}};
+}
+
+// ---- writes
+
+Result<json> Endpoints::Work(const Caller& c, const std::string& client, const std::string& text) {
+  auto parsed = Parsed([&] { return ParseWorkBody(ParseJsonObject(text), c.name); });
+  if (!parsed.ok()) return parsed.error();
+  service::LogRequest req{client, parsed.value().work, parsed.value().at, parsed.value().key, Names::kFields};
+  std::lock_guard lock(StripeFor(client));
+  auto a = service::LogWorkOp(session_, c, req);
+  if (!a.ok()) return a.error();
+  return LogJson(client, a.value(), session_.now_us());
+}
+
+Result<json> Endpoints::Accept(const Caller& c, const std::string& client, const std::string& text) {
+  auto body = Body(text, {"task", "at", "late"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    return service::AcceptRequest{client, Str(*body, "task", true), Str(*body, "at"), Bool(*body, "late").value_or(false)};
+  });
+  if (!req.ok()) return req.error();
+  std::lock_guard lock(StripeFor(client));
+  auto w = service::AcceptOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return SummaryJson(client, w.value());
+}
+
+Result<json> Endpoints::Void(const Caller& c, const std::string& client, const std::string& text) {
+  auto body = Body(text, {"entry", "reason", "key"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    const int64_t entry = Int(*body, "entry");
+    if (entry <= 0) Fail(Code::kInvalid, "the body needs \"entry\": the entry id (a positive integer)");
+    return service::VoidRequest{client, uint64_t(entry), Str(*body, "reason", true), Str(*body, "key")};
+  });
+  if (!req.ok()) return req.error();
+  std::lock_guard lock(StripeFor(client));
+  auto w = service::VoidOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return SummaryJson(client, w.value());
+}
+
+Result<json> Endpoints::Pay(const Caller& c, const std::string& client, const std::string& text) {
+  auto body = Body(text, {"amount", "ref", "at", "key"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    return service::PayRequest{client, Str(*body, "amount", true), Str(*body, "ref"), Str(*body, "at"), Str(*body, "key")};
+  });
+  if (!req.ok()) return req.error();
+  std::lock_guard lock(StripeFor(client));
+  auto w = service::PayOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return SummaryJson(client, w.value());
+}
+
+Result<json> Endpoints::Buy(const Caller& c, const std::string& client, const std::string& text) {
+  auto body = Body(text, {"hours", "price", "expires", "addon", "month", "at", "key"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    const json& b = *body;
+    return service::BuyRequest{client, Str(b, "hours"), Str(b, "price"), Str(b, "expires"), Str(b, "addon"),
+                               Str(b, "month"), Str(b, "at"), Str(b, "key")};
+  });
+  if (!req.ok()) return req.error();
+  std::lock_guard lock(StripeFor(client));
+  auto w = service::BuyOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return SummaryJson(client, w.value());
+}
+
+Result<json> Endpoints::Adjust(const Caller& c, const std::string& client, const std::string& text) {
+  auto body = Body(text, {"penalty", "credit", "charge", "reason", "month", "key"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    const json& b = *body;
+    return service::AdjustRequest{client, Str(b, "penalty"), Str(b, "credit"), Str(b, "charge"),
+                                  Str(b, "reason", true), Str(b, "month"), Str(b, "key")};
+  });
+  if (!req.ok()) return req.error();
+  std::lock_guard lock(StripeFor(client));
+  auto w = service::AdjustOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return SummaryJson(client, w.value());
+}
+
+Result<json> Endpoints::Close(const Caller& c, const std::string& client, const std::string& text) {
+  auto body = Body(text, {"month"});
+  if (!body.ok()) return body.error();
+  auto month = Parsed([&] { return Str(*body, "month", true); });
+  if (!month.ok()) return month.error();
+  std::lock_guard lock(StripeFor(client));
+  auto w = service::CloseOp(session_, c, {client, month.value()});
+  if (!w.ok()) return w.error();
+  auto m = service::ParseMonthField(month.value(), "month");
+  return json{{"client", client}, {"month", MonthText(m.ok() ? m.value() : 0)}, {"summary", w.value().summary}};
+}
+
+Result<json> Endpoints::CloseAll(const Caller& c, const std::string& text) {
+  auto body = Body(text, {"through"});
+  if (!body.ok()) return body.error();
+  auto through = Parsed([&] { return Str(*body, "through", true); });
+  if (!through.ok()) return through.error();
+  auto closed = service::CloseAllOp(session_, c, {through.value()});
+  if (!closed.ok()) return closed.error();
+  json arr = json::array();
+  for (const service::Closed& x : closed.value()) arr.push_back(ClosedJson(x));
+  return arr;
+}
+
+Result<json> Endpoints::Incident(const Caller& c, const std::string& client, const std::string& text) {
+  auto body = Body(text, {"action", "id", "priority", "title", "at"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    const json& b = *body;
+    const std::string action = Str(b, "action", true);
+    auto act = service::ParseIncidentAction(action);
+    if (!act) Fail(Code::kInvalid, "\"action\" must be open, respond, resolve, reprioritize or reopen");
+    return service::IncidentRequest{client, *act, Str(b, "id", true), Str(b, "title"), Str(b, "at"), Int(b, "priority")};
+  });
+  if (!req.ok()) return req.error();
+  std::lock_guard lock(StripeFor(client));
+  auto w = service::IncidentOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return SummaryJson(client, w.value());
+}
+
+Result<json> Endpoints::AddClient(const Caller& c, const std::string& text) {
+  auto body = Body(text, {"id", "name", "currency", "timezone"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    const json& b = *body;
+    return projections::RegisterClient{Str(b, "id", true), Str(b, "name", true), Str(b, "currency", true),
+                                       Str(b, "timezone", true)};
+  });
+  if (!req.ok()) return req.error();
+  std::lock_guard lock(StripeFor(req.value().client_id));
+  auto w = service::AddClientOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return SummaryJson(req.value().client_id, w.value());
+}
+
+Result<json> Endpoints::Contract(const Caller& c, const std::string& client, const std::string& action,
+                                 const std::string& text) {
+  auto body = Body(text, {"plan", "plan_version", "from", "months", "prepaid", "timely", "units", "extras", "after",
+                          "early"});
+  if (!body.ok()) return body.error();
+  auto count = [](const json& b, const char* field) {
+    const int64_t v = Int(b, field);
+    if (v < 0 || v > 100000) Fail(Code::kInvalid, fmt::format("\"{}\" must be 0 to 100000", field));
+    return uint32_t(v);
+  };
+  std::lock_guard lock(StripeFor(client));
+  Result<service::WriteOutcome> w = Error::NotFound("no such contract action; use start, units or end");
+  if (action == "start") {
+    auto req = Parsed([&] {
+      const json& b = *body;
+      service::ContractStartRequest r;
+      r.client = client, r.plan = Str(b, "plan", true), r.from = Str(b, "from", true);
+      r.plan_version = count(b, "plan_version"), r.months = count(b, "months"), r.prepaid = count(b, "prepaid");
+      r.units = count(b, "units"), r.timely = Bool(b, "timely").value_or(false);
+      if (b.contains("extras") && !b["extras"].is_null()) {
+        if (!b["extras"].is_object()) Fail(Code::kInvalid, "\"extras\" must be an object {\"NAME\": quantity}");
+        for (const auto& [name, qty] : b["extras"].items()) {
+          if (!qty.is_number_integer() || qty.get<int64_t>() < 1 || qty.get<int64_t>() > 1000)
+            Fail(Code::kInvalid, fmt::format("\"extras\".\"{}\" must be a whole number 1 to 1000", Escaped(name)));
+          r.extras[name] = uint32_t(qty.get<int64_t>());
+        }
+      }
+      return r;
+    });
+    if (!req.ok()) return req.error();
+    w = service::ContractStartOp(session_, c, req.value());
+  } else if (action == "units") {
+    auto req = Parsed([&] { return service::ContractUnitsRequest{client, Str(*body, "from", true), count(*body, "units")}; });
+    if (!req.ok()) return req.error();
+    w = service::ContractUnitsOp(session_, c, req.value());
+  } else if (action == "end") {
+    auto req = Parsed([&] {
+      return service::ContractEndRequest{client, Str(*body, "after", true), Bool(*body, "early").value_or(false)};
+    });
+    if (!req.ok()) return req.error();
+    w = service::ContractEndOp(session_, c, req.value());
+  }
+  if (!w.ok()) return w.error();
+  return SummaryJson(client, w.value());
+}
+
+Result<json> Endpoints::DefinePlans(const Caller& c, const std::string& text) {
+  auto body = Body(text, {"toml", "name"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    service::DefinePlansRequest r;
+    const std::string name = Str(*body, "name");
+    r.files.emplace_back(name.empty() ? "request body" : name, Str(*body, "toml", true));
+    return r;
+  });
+  if (!req.ok()) return req.error();
+  auto w = service::DefinePlansOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return json{{"summary", w.value().summary}};
+}
+
+}  // namespace hourbank::cli

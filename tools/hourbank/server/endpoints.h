@@ -1,0 +1,65 @@
+// The server's operations as JSON in, JSON out: one function per operation, called by the HTTP
+// route table (serve.cc) and by the RPC methods (rpc.cc) alike, each a thin adapter onto one
+// service call (service/operations.h). None throws: a malformed body, a refused rule or a role
+// outside the table is an Error (the transport maps its code to 400/401/403/404/409/422/5xx or
+// to an RPC exception's "code: sentence").
+#pragma once
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "service/auth.h"
+#include "service/session.h"
+
+namespace hourbank::cli {
+
+// What the endpoints run against: the server's session (cache included) and its per-client
+// write lock (decide + append to one client are serialised; docs/api.md "Threads").
+class Endpoints {
+ public:
+  explicit Endpoints(service::Session& session) : session_(session) {}
+  service::Session& session() { return session_; }
+
+  using Query = std::map<std::string, std::string>;
+  using Caller = service::Caller;
+
+  // Reads. `query` holds as_of, known_at (and from, to; after_seq, limit).
+  Result<nlohmann::json> Clients(const Caller& c);
+  Result<nlohmann::json> Balance(const Caller& c, const std::string& client, const Query& q);
+  Result<nlohmann::json> Invoice(const Caller& c, const std::string& client, const std::string& month, const Query& q);
+  Result<nlohmann::json> Burned(const Caller& c, const std::string& client, const Query& q);
+  Result<nlohmann::json> Report(const Caller& c, const std::string& client, const std::string& month, const Query& q);
+  Result<nlohmann::json> Sla(const Caller& c, const std::string& client, const std::string& month, const Query& q);
+  Result<nlohmann::json> Events(const Caller& c, const std::string& client, const Query& q);
+  Result<nlohmann::json> Plans(const Caller& c);
+  Result<nlohmann::json> Plan(const Caller& c, const std::string& id, const Query& q);
+
+  // Writes: the body is the request's JSON text (docs/api.md "Bodies").
+  Result<nlohmann::json> Work(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> Accept(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> Void(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> Pay(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> Buy(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> Adjust(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> Close(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> CloseAll(const Caller& c, const std::string& body);
+  Result<nlohmann::json> Incident(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> AddClient(const Caller& c, const std::string& body);
+  // action: "start", "units", "end".
+  Result<nlohmann::json> Contract(const Caller& c, const std::string& client, const std::string& action,
+                                  const std::string& body);
+  Result<nlohmann::json> DefinePlans(const Caller& c, const std::string& body);
+
+ private:
+  std::mutex& StripeFor(const std::string& client) {
+    return stripes_[std::hash<std::string>{}(client) % stripes_.size()];
+  }
+  service::Session& session_;
+  std::array<std::mutex, 64> stripes_;
+};
+
+}  // namespace hourbank::cli
