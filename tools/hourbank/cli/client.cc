@@ -279,6 +279,10 @@ std::string Opt(CLI::App* cmd, const char* name) {
   if (!o || o->count() == 0) return {};
   return o->as<std::string>();
 }
+bool Flag(CLI::App* cmd, const char* name) {
+  CLI::Option* o = cmd->get_option_no_throw(name);
+  return o && o->count() > 0 && o->as<bool>();
+}
 // True when `cmd`'s subcommand `name` was given.
 bool ParsedSub(CLI::App* cmd, const char* name) {
   for (CLI::App* sub : cmd->get_subcommands())
