@@ -866,7 +866,7 @@ std::string TextInvoice(const Content& c) {
   const Labels& l = *c.l;
   std::string out = "\n" + Heading(std::string(l.invoice) + " — " + c.month_name);
   out += Line(c.invoice_status);
-  const std::vector<TextColumn> cols = {{20, false}, {28, false}, {12, true}, {14, true}, {16, true}};
+  const std::vector<TextColumn> cols = {{20, false}, {30, false}, {10, true}, {16, true}, {16, true}};
   out += Row(cols, {l.item, l.description, l.quantity, l.price, l.sum});
   out += Rule(cols);
   if (c.invoice.empty()) out += Line(l.no_lines);

@@ -11,7 +11,9 @@ std::string InvoiceText(const json& inv) { return reports::InvoiceText(inv); }
 std::string BurnedText(const json& b) { return reports::BurnedText(b); }
 std::string ReportText(const json& r) { return reports::ReportText(r); }
 std::string SlaText(const json& s) { return reports::SlaText(s); }
+std::string BalanceText(const json& b, const TableOptions& o) { return reports::BalanceText(b, o); }
 std::string InvoiceText(const json& inv, const TableOptions& o) { return reports::InvoiceText(inv, o); }
+std::string SlaText(const json& s, const TableOptions& o) { return reports::SlaText(s, o); }
 std::string ReportText(const json& r, const TableOptions& o) { return reports::ReportText(r, o); }
 
 json EventJson(uint64_t seq, schemas::Event::Reader event, const projections::Zone& zone) {

@@ -35,7 +35,9 @@ std::string InvoiceText(const nlohmann::json& invoice);
 std::string BurnedText(const nlohmann::json& burned);
 std::string ReportText(const nlohmann::json& report);
 std::string SlaText(const nlohmann::json& sla);
+std::string BalanceText(const nlohmann::json& balance, const TableOptions& options);
 std::string InvoiceText(const nlohmann::json& invoice, const TableOptions& options);
+std::string SlaText(const nlohmann::json& sla, const TableOptions& options);
 std::string ReportText(const nlohmann::json& report, const TableOptions& options);
 
 // `history`: reports::EventJson with the idempotency key as the user gave it ("key") and, when

@@ -310,7 +310,8 @@ bool RunRemote(App& app, CLI::App* cmd) {
   const std::string client = UrlEncode(Opt(cmd, "CLIENT"));
   const std::string times = Query({{"as_of", Opt(cmd, "--as-of")}, {"known_at", Opt(cmd, "--known-at")}});
   if (name == "balance") {
-    Print(app, Call(app, "GET", "/v1/clients/" + client + "/balance" + times), BalanceText);
+    const json j = Call(app, "GET", "/v1/clients/" + client + "/balance" + times);
+    app.json ? app.PrintJson(j) : (void)std::fputs(BalanceText(j, {.wide = Flag(cmd, "--wide")}).c_str(), stdout);
   } else if (name == "invoice") {
     const json j = Call(app, "GET", "/v1/clients/" + client + "/invoices/" + UrlEncode(Opt(cmd, "MONTH")) + times);
     app.json ? app.PrintJson(j) : (void)std::fputs(InvoiceText(j, {.wide = Flag(cmd, "--wide")}).c_str(), stdout);

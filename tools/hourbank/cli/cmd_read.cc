@@ -34,17 +34,18 @@ ClientState LoadWithTime(App& app, const std::string& client, const TimeArgs& t,
 
 void RegisterReadCommands(CLI::App& cli, App& app) {
   // ---- balance
-  struct BalArgs { std::string client; TimeArgs t; };
+  struct BalArgs { std::string client; TimeArgs t; bool wide = false; };
   auto ba = std::make_shared<BalArgs>();
   auto* bal = cli.add_subcommand("balance", "What is left: allowance, reserve, blocks, overage, slots, debt\n"
                                             "  e.g. hourbank balance acme --as-of 2026-03-31T23:00 --json");
   bal->add_option("CLIENT", ba->client)->required();
   AddTimeOptions(bal, ba->t);
+  bal->add_flag("--wide", ba->wide, "show long pool names whole (the table cuts them with …)");
   bal->callback([&app, ba] {
     int64_t at = 0;
     ClientState s = LoadWithTime(app, ba->client, ba->t, &at);
     json j = BalanceJson(s, at);
-    app.json ? app.PrintJson(j) : (void)std::fputs(BalanceText(j).c_str(), stdout);
+    app.json ? app.PrintJson(j) : (void)std::fputs(BalanceText(j, {.wide = ba->wide}).c_str(), stdout);
   });
 
   // ---- invoice

@@ -15,18 +15,19 @@ using reports::RenderStatementText;
 using reports::StatementOptions;
 
 void RegisterReportCommands(CLI::App& cli, App& app) {
-  struct SlaArgs { std::string client, month; };
+  struct SlaArgs { std::string client, month; bool wide = false; };
   auto sa = std::make_shared<SlaArgs>();
   auto* sla = cli.add_subcommand("sla", "SLA compliance for a month: reaction and resolution in service time, breaches\n"
                                         "  e.g. hourbank sla bank-crm 2026-03 --json");
   sla->add_option("CLIENT", sa->client)->required();
   sla->add_option("MONTH", sa->month, "YYYY-MM")->required();
+  sla->add_flag("--wide", sa->wide, "show long incident ids whole (the table cuts them with …)");
   sla->callback([&app, sa] {
     const uint32_t month = ParseMonthFlag(sa->month, "MONTH");
     ClientState s = app.LoadClient(sa->client);
     if (!s.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", sa->client));
     auto j = SlaJson(s, month, app.now_us());
-    app.json ? app.PrintJson(j) : (void)std::fputs(SlaText(j).c_str(), stdout);
+    app.json ? app.PrintJson(j) : (void)std::fputs(SlaText(j, {.wide = sa->wide}).c_str(), stdout);
   });
 
   struct StmtArgs { std::string client, month, out; bool html = false, text = false; uint32_t months = 6; };
