@@ -28,12 +28,6 @@ auto Parsed(F&& f) -> Result<decltype(f())> {
   }
 }
 
-template <typename T>
-Result<json> Answer(const Result<T>& r, const std::function<json(const T&)>& shape) {
-  if (!r.ok()) return r.error();
-  return shape(r.value());
-}
-
 std::string Q(const Endpoints::Query& q, const char* name) {
   auto it = q.find(name);
   return it == q.end() ? std::string() : it->second;
@@ -94,6 +88,7 @@ Result<json> Endpoints::Invoice(const Caller& c, const std::string& client, cons
 }
 
 Result<json> Endpoints::Burned(const Caller& c, const std::string& client, const Query& q) {
+  HB_TRY(service::Require(c, service::Operation::kReadBurned));  // the role before the request is read
   auto r = service::ReadClientOp(session_, c, service::Operation::kReadBurned, client, Time(q));
   if (!r.ok()) return r.error();
   const std::string f = Q(q, "from"), t = Q(q, "to");
@@ -131,6 +126,7 @@ Result<json> Endpoints::Sla(const Caller& c, const std::string& client, const st
 }
 
 Result<json> Endpoints::Events(const Caller& c, const std::string& client, const Query& q) {
+  HB_TRY(service::Require(c, service::Operation::kReadEvents));  // the role before the request is read
   service::EventsRequest req;
   req.client = client;
   req.known_at = Q(q, "known_at");
@@ -176,6 +172,7 @@ Result<json> Endpoints::Plan(const Caller& c, const std::string& id, const Query
 // ---- writes
 
 Result<json> Endpoints::Work(const Caller& c, const std::string& client, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kLogWork));  // the role before the request is read
   auto parsed = Parsed([&] { return ParseWorkBody(ParseJsonObject(text), c.name); });
   if (!parsed.ok()) return parsed.error();
   service::LogRequest req{client, parsed.value().work, parsed.value().at, parsed.value().key, Names::kFields};
@@ -186,6 +183,7 @@ Result<json> Endpoints::Work(const Caller& c, const std::string& client, const s
 }
 
 Result<json> Endpoints::Accept(const Caller& c, const std::string& client, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kAccept));  // the role before the request is read
   auto body = Body(text, {"task", "at", "late"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
@@ -199,6 +197,7 @@ Result<json> Endpoints::Accept(const Caller& c, const std::string& client, const
 }
 
 Result<json> Endpoints::Void(const Caller& c, const std::string& client, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kVoid));  // the role before the request is read
   auto body = Body(text, {"entry", "reason", "key"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
@@ -214,6 +213,7 @@ Result<json> Endpoints::Void(const Caller& c, const std::string& client, const s
 }
 
 Result<json> Endpoints::Pay(const Caller& c, const std::string& client, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kPay));  // the role before the request is read
   auto body = Body(text, {"amount", "ref", "at", "key"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
@@ -227,6 +227,7 @@ Result<json> Endpoints::Pay(const Caller& c, const std::string& client, const st
 }
 
 Result<json> Endpoints::Buy(const Caller& c, const std::string& client, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kBuy));  // the role before the request is read
   auto body = Body(text, {"hours", "price", "expires", "addon", "month", "at", "key"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
@@ -242,6 +243,7 @@ Result<json> Endpoints::Buy(const Caller& c, const std::string& client, const st
 }
 
 Result<json> Endpoints::Adjust(const Caller& c, const std::string& client, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kAdjust));  // the role before the request is read
   auto body = Body(text, {"penalty", "credit", "charge", "reason", "month", "key"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
@@ -257,6 +259,7 @@ Result<json> Endpoints::Adjust(const Caller& c, const std::string& client, const
 }
 
 Result<json> Endpoints::Close(const Caller& c, const std::string& client, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kClose));  // the role before the request is read
   auto body = Body(text, {"month"});
   if (!body.ok()) return body.error();
   auto month = Parsed([&] { return Str(*body, "month", true); });
@@ -269,6 +272,7 @@ Result<json> Endpoints::Close(const Caller& c, const std::string& client, const 
 }
 
 Result<json> Endpoints::CloseAll(const Caller& c, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kClose));  // the role before the request is read
   auto body = Body(text, {"through"});
   if (!body.ok()) return body.error();
   auto through = Parsed([&] { return Str(*body, "through", true); });
@@ -281,6 +285,7 @@ Result<json> Endpoints::CloseAll(const Caller& c, const std::string& text) {
 }
 
 Result<json> Endpoints::Incident(const Caller& c, const std::string& client, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kIncident));  // the role before the request is read
   auto body = Body(text, {"action", "id", "priority", "title", "at"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
@@ -298,6 +303,7 @@ Result<json> Endpoints::Incident(const Caller& c, const std::string& client, con
 }
 
 Result<json> Endpoints::AddClient(const Caller& c, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kAddClient));  // the role before the request is read
   auto body = Body(text, {"id", "name", "currency", "timezone"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
@@ -314,6 +320,7 @@ Result<json> Endpoints::AddClient(const Caller& c, const std::string& text) {
 
 Result<json> Endpoints::Contract(const Caller& c, const std::string& client, const std::string& action,
                                  const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kContract));  // the role before the request is read
   auto body = Body(text, {"plan", "plan_version", "from", "months", "prepaid", "timely", "units", "extras", "after",
                           "early"});
   if (!body.ok()) return body.error();
@@ -359,6 +366,7 @@ Result<json> Endpoints::Contract(const Caller& c, const std::string& client, con
 }
 
 Result<json> Endpoints::DefinePlans(const Caller& c, const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kDefinePlans));  // the role before the request is read
   auto body = Body(text, {"toml", "name"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
