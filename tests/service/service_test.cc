@@ -117,7 +117,7 @@ TEST_CASE("Execute: the same key with another request is a conflict and writes n
   CHECK(t.session().log().head_seq() == head);
 }
 
-TEST_CASE("Execute: a key belongs to one actor; another actor's same key is another key") {
+TEST_CASE("Execute: a key belongs to one actor, and another actor's same key is another key") {
   TempLedger t;
   REQUIRE(Execute(t.session(), "acme", {"boss", "k-1", "register acme"}, Register("acme")).ok());
   // Anna's "k-1" is not boss's: her request is decided (and refused: acme exists), not a replay.
