@@ -55,6 +55,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <capnp/dynamic.h>
@@ -94,6 +95,8 @@ constexpr size_t kStreamReadChunkEvents = 256;
 constexpr uint64_t kLongScanEvents = 4096;
 // Readahead of a long Scan: a few MiB of sequential reads per I/O.
 constexpr size_t kScanReadaheadBytes = 4u << 20;
+// See DBOptions::max_total_wal_size in OpenDb. Replaying 8 MiB takes well under 0.1 s.
+constexpr uint64_t kWalBytesMax = 8ull << 20;
 // How often Verify reports progress.
 constexpr uint64_t kVerifyProgressEvents = 4096;
 
@@ -276,7 +279,8 @@ class Log::Impl {
   Result<uint32_t> StreamVersion(std::string_view client_id) const;
   Result<std::vector<std::string>> ListStreams() const;
   Result<std::optional<IdempotencyRecord>> LookupKey(std::string_view key) const;
-  Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) const;
+  Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress,
+                              const Visitor* visit = nullptr) const;
   Status PutCheckpoint(std::string_view name, std::string_view bytes);
   Result<std::optional<std::string>> GetCheckpoint(std::string_view name) const;
   Status DropCheckpoints();
@@ -417,6 +421,12 @@ Status Log::Impl::OpenDb() {
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;  // the dev machines have 2 cores
   db_options.keep_log_file_num = 4;    // RocksDB's own info LOG files
+  // Past this much WAL, RocksDB flushes the column families that keep the oldest WAL alive
+  // (meta, streams and keys change with every append but fill their memtables slowly, so by
+  // default they would keep every WAL file up to 4 x the write buffers, over 1 GiB). Every
+  // open replays the WAL into memory, so this bounds the cost of an open, which a read-only
+  // command (`hourbank audit`, `balance`) pays each time.
+  db_options.max_total_wal_size = kWalBytesMax;
   // A damaged WAL record anywhere refuses the open (RocksDB's default, point-in-time
   // recovery, would cut the log there and the first flush would delete the rest).
   db_options.wal_recovery_mode = options_.salvage ? rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords
@@ -1465,6 +1475,19 @@ namespace {
 // element under a random key. Equal sums for two multisets of byte strings mean, except with
 // probability ~2^-64 per comparison, equal multisets; the key is drawn per Verify() call, so
 // stored data cannot be crafted to collide.
+// Events per stream, looked up by the string_view of a decoded event (no allocation).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using StreamCounts = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
+
+// Events handed to the link checker's thread at a time, and their bytes.
+constexpr size_t kLinkBatchEvents = 4096;
+constexpr size_t kLinkBatchBytes = 4u << 20;
+// Batches waiting for the link checker (so at most ~5 x kLinkBatchBytes held).
+constexpr size_t kLinkBatchesInFlight = 4;
+
 class MultisetHash {
  public:
   explicit MultisetHash(const unsigned char* key) : key_(key) {}
@@ -1489,6 +1512,107 @@ class MultisetHash {
   uint64_t a_ = 0, b_ = 0, count_ = 0;
 };
 
+// Checks the hash chain link by link on a second thread while the events scan decodes and
+// folds on the caller's. Link n holds when prevHash(n) = L(n-1), where L(n) := BLAKE2b(
+// prevHash(n) ‖ bytes(n)) and L(0) := 32 zero bytes; all links holding means L(n) = hash(n)
+// for every n (induction from prevHash(1) = hash(0)), i.e. exactly the chain recomputed from
+// seq 1. L(n) needs only event n's own stored bytes, so the BLAKE2b work (as costly as the
+// rest of an audit's pass) runs beside the scan. The events are handed over in batches
+// copied out of the iterator (RocksDB's slices die with the next step); at most
+// kLinkBatchesInFlight batches wait, so memory is bounded whatever the size of the log.
+class LinkChecker {
+ public:
+  LinkChecker() {
+    if (std::thread::hardware_concurrency() > 1) worker_ = std::thread([this] { Work(); });
+  }
+  ~LinkChecker() { Stop(); }
+  LinkChecker(const LinkChecker&) = delete;
+  LinkChecker& operator=(const LinkChecker&) = delete;
+
+  // Event `seq` (the next one in seq order) with its stored prevHash (32 bytes) and bytes.
+  void Add(const unsigned char* prev_hash, std::string_view bytes) {
+    Batch& b = filling_;
+    b.prev_hashes.emplace_back();
+    std::memcpy(b.prev_hashes.back().data(), prev_hash, format::kHashBytes);
+    b.ends.push_back(b.bytes.size() + bytes.size());
+    b.bytes.append(bytes);
+    if (b.ends.size() >= kLinkBatchEvents || b.bytes.size() >= kLinkBatchBytes) Hand();
+  }
+
+  // Waits for every link. Returns whether all held, and in *last the last link L(head).
+  bool Finish(Hash* last) {
+    Hand();
+    Stop();
+    *last = link_;
+    return ok_;
+  }
+
+ private:
+  struct Batch {
+    std::vector<Hash> prev_hashes;
+    std::vector<size_t> ends;  // bytes of event i: [ends[i-1], ends[i])
+    std::string bytes;
+  };
+
+  void Hand() {
+    if (filling_.ends.empty()) return;
+    if (!worker_.joinable()) {
+      Check(filling_);
+    } else {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [&] { return queue_.size() < kLinkBatchesInFlight; });
+      queue_.push_back(std::move(filling_));
+      cv_.notify_all();
+    }
+    filling_ = Batch{};
+  }
+
+  void Stop() {
+    if (!worker_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stopping_ = true;
+      cv_.notify_all();
+    }
+    worker_.join();
+  }
+
+  void Work() {
+    std::unique_lock<std::mutex> l(mu_);
+    // Bounded: one step per batch handed over, then stops.
+    for (;;) {
+      cv_.wait(l, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;
+      Batch b = std::move(queue_.front());
+      queue_.pop_front();
+      cv_.notify_all();
+      l.unlock();
+      Check(b);
+      l.lock();
+    }
+  }
+
+  // Runs on one thread at a time (the worker, or the caller when there is none).
+  void Check(const Batch& b) {
+    size_t begin = 0;
+    for (size_t i = 0; i < b.ends.size(); ++i) {
+      if (b.prev_hashes[i] != link_) ok_ = false;
+      link_ = ChainHash(b.prev_hashes[i], std::string_view(b.bytes).substr(begin, b.ends[i] - begin));
+      begin = b.ends[i];
+    }
+  }
+
+  Batch filling_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> queue_;  // guarded by mu_; <= kLinkBatchesInFlight
+  bool stopping_ = false;    // guarded by mu_
+  // Written by Check() only; read by Finish() after the worker has been joined.
+  Hash link_{};
+  bool ok_ = true;
+  std::thread worker_;  // last: started once the members above exist
+};
+
 }  // namespace
 
 // The fast, bounded-memory pass: one sequential scan of each column family, no point reads.
@@ -1498,8 +1622,8 @@ class MultisetHash {
 // indexes hold. Equal hashes mean the indexes are exactly what the events imply (what
 // VerifyPrecise checks entry by entry). Any disagreement: VerifyPrecise finds and reports the
 // first bad event, as it always did.
-Result<VerifyReport> Log::Impl::Verify(
-    const std::function<void(uint64_t, uint64_t)>& progress) const {
+Result<VerifyReport> Log::Impl::Verify(const std::function<void(uint64_t, uint64_t)>& progress,
+                                       const Visitor* visit) const {
   auto precise = [&] { return VerifyPrecise(progress); };
   rocksdb::ManagedSnapshot snap(db_);
   auto ro = ReadOpts(snap.snapshot());
@@ -1520,11 +1644,12 @@ Result<VerifyReport> Log::Impl::Verify(
   MultisetHash from_events_streams(key), from_events_keys(key), streams_index(key), keys_index(key);
 
   std::vector<capnp::word> scratch;
-  Hash chain{};
+  LinkChecker links;
   int64_t previous_recorded_at_us = std::numeric_limits<int64_t>::min();
-  std::unordered_map<std::string, uint32_t> stream_counts;  // bounded by the number of streams
+  StreamCounts stream_counts;  // bounded by the number of streams
   uint64_t expected = 1;
   std::string element;
+  bool visiting = visit != nullptr && *visit;
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
     // Bounded: one step per stored event.
@@ -1532,16 +1657,18 @@ Result<VerifyReport> Log::Impl::Verify(
       auto seq = format::ParseSeq(ToView(it->key()));
       if (!seq || *seq != expected || *seq > total) return precise();
       std::string_view bytes = ToView(it->value());
-      bool link_ok = false;
-      std::string_view client, carried;
-      int64_t recorded_at_us = 0;
+      bool event_ok = false;
       Status st = codec::Decode(*seq, bytes, scratch, [&](schemas::Event::Reader e) {
-        link_ok = std::memcmp(e.getPrevHash().begin(), chain.data(), chain.size()) == 0;
-        client = TextView(e.getClientId());
-        carried = TextView(e.getIdempotencyKey());
-        recorded_at_us = e.getRecordedAtUs();
-        if (!link_ok || recorded_at_us < previous_recorded_at_us || !ValidClientId(client)) return;
-        const uint32_t version = ++stream_counts[std::string(client)];
+        const std::string_view client = TextView(e.getClientId());
+        const std::string_view carried = TextView(e.getIdempotencyKey());
+        const int64_t recorded_at_us = e.getRecordedAtUs();
+        if (recorded_at_us < previous_recorded_at_us || !ValidClientId(client)) return;
+        event_ok = true;
+        previous_recorded_at_us = recorded_at_us;
+        links.Add(e.getPrevHash().begin(), bytes);  // 32 bytes: checked by Decode
+        auto count = stream_counts.find(client);
+        if (count == stream_counts.end()) count = stream_counts.emplace(client, 0).first;
+        const uint32_t version = ++count->second;
         element = format::StreamKey(client, version);
         format::AppendFixed64BE(&element, *seq);
         from_events_streams.Add(element);
@@ -1551,18 +1678,17 @@ Result<VerifyReport> Log::Impl::Verify(
           format::AppendFixed64BE(&element, *seq);
           from_events_keys.Add(element);
         }
+        if (visiting && !(*visit)(EventView{*seq, bytes, e})) visiting = false;
       });
-      if (!st.ok() || !link_ok || recorded_at_us < previous_recorded_at_us || !ValidClientId(client)) {
-        return precise();
-      }
-      previous_recorded_at_us = recorded_at_us;
-      chain = ChainHash(chain, bytes);
+      if (!st.ok() || !event_ok) return precise();
       ++expected;
       if (progress && *seq % kVerifyProgressEvents == 0) progress(*seq, total);
     }
     if (!it->status().ok()) return FromRocks(it->status(), "cannot read the events");
   }
-  if (expected - 1 != total || std::memcmp(chain.data(), meta_hash_bytes.data(), chain.size()) != 0) {
+  Hash chain{};
+  if (!links.Finish(&chain) || expected - 1 != total ||
+      std::memcmp(chain.data(), meta_hash_bytes.data(), chain.size()) != 0) {
     return precise();
   }
   {
@@ -1696,6 +1822,11 @@ Result<std::optional<IdempotencyRecord>> Log::LookupKey(std::string_view key) co
 Result<VerifyReport> Log::Verify(
     const std::function<void(uint64_t done, uint64_t total)>& progress) const {
   return impl_->Verify(progress);
+}
+
+Result<VerifyReport> Log::VerifyAndVisit(
+    const Visitor& visit, const std::function<void(uint64_t done, uint64_t total)>& progress) const {
+  return impl_->Verify(progress, &visit);
 }
 
 Status Log::PutCheckpoint(std::string_view name, std::string_view bytes) {

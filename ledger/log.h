@@ -207,6 +207,15 @@ class Log {
   // call, summed), so memory is bounded by the number of streams. Only when something
   // disagrees does a second, slower pass find the first bad event to report.
   Result<VerifyReport> Verify(const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
+  // Verify(), and in the same events scan hands every event to `visit` in seq order, so a
+  // caller that folds the whole log as well (`hourbank audit`) reads it once. When the report
+  // is ok, `visit` saw each event 1 … head exactly once, in order. When the report is not ok
+  // or the call fails, `visit` may have seen only a prefix of the events: discard what it
+  // built (read the log again with Scan if needed). Returning false from `visit` stops the
+  // visits, not the verification.
+  Result<VerifyReport> VerifyAndVisit(
+      const Visitor& visit,
+      const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
 
   // Projection checkpoints: opaque bytes under a name, in the `projections` column family.
   Status PutCheckpoint(std::string_view name, std::string_view bytes);
