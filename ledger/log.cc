@@ -55,6 +55,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -97,6 +98,12 @@ constexpr uint64_t kLongScanEvents = 4096;
 constexpr size_t kScanReadaheadBytes = 4u << 20;
 // See DBOptions::max_total_wal_size in OpenDb. Replaying 8 MiB takes well under 0.1 s.
 constexpr uint64_t kWalBytesMax = 8ull << 20;
+// After a failed write, reopening is tried at most this often.
+constexpr int64_t kResumeIntervalUs = 1000 * 1000;
+// How long a reopen waits for reads in progress before trying again later.
+constexpr int kReopenWaitMs = 200;
+// Free space a reopen needs besides the WAL it flushes.
+constexpr uint64_t kReopenSlackBytes = 1u << 20;
 // How often Verify reports progress.
 constexpr uint64_t kVerifyProgressEvents = 4096;
 
@@ -188,6 +195,23 @@ bool LockedByAnotherProcess(const std::string& dir) {
   return locked;
 }
 
+// Empty when the volume of `dir` has room to reopen the ledger (the reopen flushes the live
+// WAL into a table file, no larger than the WAL); else why not.
+std::string RoomToReopen(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::space_info space = fs::space(dir, ec);
+  if (ec) return fmt::format("cannot read the free space of {}: {}", dir, ec.message());
+  uint64_t wal_bytes = 0;
+  // Bounded: one step per file of the ledger directory.
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".log" && e.is_regular_file(ec)) wal_bytes += e.file_size(ec);
+  }
+  if (space.available >= wal_bytes + kReopenSlackBytes) return {};
+  return fmt::format("No space left on device: {} bytes free, the reopen needs {}",
+                     space.available, wal_bytes + kReopenSlackBytes);
+}
+
 int64_t NowUs() {
   using namespace std::chrono;
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
@@ -268,7 +292,20 @@ class Log::Impl {
   Impl(std::string dir, Options options) : dir_(std::move(dir)), options_(options) {}
   ~Impl();
 
-  Status OpenDb();
+  Status OpenDb(bool reopening = false);
+  void CloseDb();
+  // Runs `f` with db_ and the handles held steady (db_mu_ shared); kIo while the database is
+  // closed after a failed reopen.
+  template <class F>
+  auto WithDb(F&& f) const -> decltype(f()) {
+    std::shared_lock<std::shared_timed_mutex> l(db_mu_);
+    if (db_ == nullptr) {
+      return Error::Io(fmt::format("the ledger at {} is closed: reopening it after a failed write "
+                                   "failed; it is retried on the next write",
+                                   dir_));
+    }
+    return f();
+  }
   Result<AppendResult> Append(AppendRequest request);
   Result<AppendResult> AppendRaw(std::string_view bytes, const std::optional<Hash>& request_digest);  // end of file
   Status Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
@@ -355,12 +392,20 @@ class Log::Impl {
   // Set when a write failed (guarded by state_mu_); the next write or health() first asks
   // RocksDB to resume (a failed WAL write stops every later write until then).
   mutable std::string write_failure_;
-  mutable std::mutex resume_mu_;  // one Resume() at a time
+  std::mutex resume_mu_;  // one resume at a time
+  int64_t last_resume_us_ = 0;       // guarded by resume_mu_: the last failed attempt
+  std::string last_resume_error_;    // guarded by resume_mu_
+  // db_, handles_ and the five handles are replaced only by Reopen(), which holds db_mu_
+  // exclusively; every other use of them holds it shared (WithDb, CommitGroup, AppendRaw).
+  // glibc's rwlock prefers readers, so a visitor that calls back into the Log during a scan
+  // (shared inside shared) cannot deadlock behind a waiting Reopen().
+  mutable std::shared_timed_mutex db_mu_;
 
  public:
   // Tries to resume writing after a failure. Returns the reason writes still fail, or empty.
-  std::string TryResume() const;
-  Health GetHealth() const;
+  std::string TryResume();
+  Health GetHealth();
+  Status Reopen();
   Status ScanStored(const std::function<bool(uint64_t, std::string_view)>& visit) const;
   Result<VerifyReport> VerifyPrecise(const std::function<void(uint64_t, uint64_t)>& progress) const;
   Status RefuseReadOnly() const {
@@ -376,27 +421,35 @@ Log::Impl::~Impl() {
     std::unique_lock<std::mutex> l(queue_mu_);
     idle_cv_.wait(l, [&] { return writers_.empty(); });
   }
+  CloseDb();
+}
+
+void Log::Impl::CloseDb() {
   if (db_ == nullptr) return;
   for (auto* h : handles_) {
     rocksdb::Status s = db_->DestroyColumnFamilyHandle(h);
     assert(s.ok());  // fails only for the default handle, which RocksDB also accepts
     (void)s;
   }
-  // A failing Close() cannot be reported from a destructor; everything acknowledged was
-  // already written through the WAL (and synced in kSync), so nothing is lost by ignoring it.
+  handles_.clear();
+  events_ = streams_ = keys_ = meta_ = projections_ = nullptr;
+  // A failing Close() cannot be reported (the destructor, a reopen after a failed write);
+  // everything acknowledged was already written through the WAL (and synced in kSync), so
+  // nothing is lost by ignoring it.
   rocksdb::Status close_status = db_->Close();
   (void)close_status;  // ignored on purpose, see above
   delete db_;
+  db_ = nullptr;
 }
 
-Status Log::Impl::OpenDb() {
+Status Log::Impl::OpenDb(bool reopening) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const bool read_only = options_.read_only || options_.salvage;
   const bool exists = fs::exists(fs::path(dir_) / "CURRENT", ec);
   if (ec) return Error::Io(fmt::format("cannot inspect {}: {}", dir_, ec.message()));
   const std::string no_ledger = fmt::format("no ledger at {}; run `hourbank init` first", dir_);
-  if (exists && options_.error_if_exists) {
+  if (exists && options_.error_if_exists && !reopening) {
     return Error::Invalid(fmt::format("a ledger already exists at {}", dir_));
   }
   const bool create = options_.create_if_missing && !read_only;
@@ -755,6 +808,14 @@ Result<uint32_t> Log::Impl::LeaderStreamVersion(const std::string& client_id) {
 }
 
 void Log::Impl::CommitGroup(const std::vector<Writer*>& group) {
+  // After a failed write, reopen first (before db_mu_ is taken shared below).
+  const std::string still_failing = TryResume();
+  std::shared_lock<std::shared_timed_mutex> db_lock(db_mu_);
+  if (db_ == nullptr) {
+    Error e = Error::Io(fmt::format("cannot write to the ledger at {}: {}", dir_, still_failing));
+    for (Writer* w : group) w->error = e;
+    return;
+  }
   uint64_t head;
   Hash hash;
   int64_t recorded_at_us;
@@ -901,7 +962,7 @@ void Log::Impl::CommitGroup(const std::vector<Writer*>& group) {
         inject = true;
       }
     }
-    std::string still = inject ? std::string() : TryResume();
+    const std::string still = inject ? std::string() : still_failing;
     if (!still.empty()) {
       s = rocksdb::Status::IOError(still);  // still failing: write_failure_ stays as it was
     } else {
@@ -1422,26 +1483,65 @@ Result<VerifyReport> Log::Impl::VerifyPrecise(
 
 // --- health, recovery scan --------------------------------------------------------------
 
-std::string Log::Impl::TryResume() const {
+std::string Log::Impl::TryResume() {
   {
     std::lock_guard<std::mutex> l(state_mu_);
     if (write_failure_.empty()) return {};
   }
   std::lock_guard<std::mutex> r(resume_mu_);
-  // RocksDB flushes the memtables to new files and switches to a new WAL; with the disk
-  // still full that fails and writes stay stopped. After "no space", RocksDB's own recovery
-  // (its SstFileManager polls free space every few seconds) may be running: Resume() then
-  // answers Busy and that recovery resumes writes once space is back.
-  rocksdb::Status s = db_->Resume();
-  std::lock_guard<std::mutex> l(state_mu_);
-  if (s.ok()) {
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    if (write_failure_.empty()) return {};  // another thread resumed meanwhile
+  }
+  // RocksDB 7.8 cannot resume writing by itself after a failed WAL write: DB::Resume() (and
+  // its own no-space recovery) either waits forever for a flush or leaves the WAL writer
+  // failed (facebook/rocksdb#11643, #12998). Reopening the database works: the WAL is replayed
+  // (a torn final record of the failed write, never acknowledged, is dropped, as after a
+  // crash), flushed, and a new WAL is started. At most once per kResumeIntervalUs, and only
+  // when the volume has room for that flush, so a full disk neither spins nor closes the
+  // ledger for reads.
+  const int64_t now_us = NowUs();
+  std::string why;
+  if (last_resume_us_ != 0 && now_us >= last_resume_us_ &&
+      now_us - last_resume_us_ < kResumeIntervalUs) {
+    why = last_resume_error_;
+  } else if (std::string room = RoomToReopen(dir_); !room.empty()) {
+    why = room;
+  } else if (Status s = Reopen(); !s.ok()) {
+    why = s.error().message;
+  }
+  if (why.empty()) {
+    last_resume_us_ = 0;
+    last_resume_error_.clear();
+    std::lock_guard<std::mutex> l(state_mu_);
     write_failure_.clear();
     return {};
   }
-  return fmt::format("{} (resuming failed: {})", write_failure_, s.ToString());
+  last_resume_us_ = now_us;
+  last_resume_error_ = why;
+  std::lock_guard<std::mutex> l(state_mu_);
+  return fmt::format("{} (resuming failed: {})", write_failure_, why);
 }
 
-Health Log::Impl::GetHealth() const {
+// REQUIRES: resume_mu_ held, and no Append() leader between reading the head and writing
+// (leaders hold db_mu_ shared for their whole group).
+Status Log::Impl::Reopen() {
+  std::unique_lock<std::shared_timed_mutex> l(db_mu_, std::defer_lock);
+  // Long scans hold db_mu_ shared; do not wait for them, try again later.
+  if (!l.try_lock_for(std::chrono::milliseconds(kReopenWaitMs))) {
+    return Error::Busy("reads are in progress; reopening is retried on the next write");
+  }
+  CloseDb();
+  {
+    std::lock_guard<std::mutex> s(state_mu_);
+    versions_.clear();  // reloaded from the index by the next leaders
+  }
+  Status s = OpenDb(/*reopening=*/true);  // reloads the head from meta
+  if (!s.ok()) CloseDb();
+  return s;
+}
+
+Health Log::Impl::GetHealth() {
   if (options_.read_only || options_.salvage) return {};
   std::string still = TryResume();
   if (still.empty()) return {};
@@ -1787,61 +1887,67 @@ Result<AppendResult> Log::Append(AppendRequest request) { return impl_->Append(s
 
 Status Log::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
                  const ReadOptions& read) const {
-  return impl_->Scan(from_seq, to_seq, visit, read);
+  return impl_->WithDb([&] { return impl_->Scan(from_seq, to_seq, visit, read); });
 }
 
 Status Log::ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
                        const Visitor& visit, const ReadOptions& read) const {
-  return impl_->ReadStream(client_id, from_version, to_version, visit, read);
+  return impl_->WithDb([&] { return impl_->ReadStream(client_id, from_version, to_version, visit, read); });
 }
 
-Result<std::string> Log::Get(uint64_t seq) const { return impl_->Get(seq); }
+Result<std::string> Log::Get(uint64_t seq) const {
+  return impl_->WithDb([&] { return impl_->Get(seq); });
+}
 uint64_t Log::head_seq() const { return impl_->head_seq(); }
 Hash Log::head_hash() const { return impl_->head_hash(); }
 
 uint32_t Log::stream_version(std::string_view client_id) const {
-  auto v = impl_->StreamVersion(client_id);
+  auto v = StreamVersion(client_id);
   return v.ok() ? *v : 0;  // documented: StreamVersion() reports the error
 }
 
 std::vector<std::string> Log::stream_ids() const {
-  auto ids = impl_->ListStreams();
+  auto ids = ListStreams();
   return ids.ok() ? std::move(ids).value() : std::vector<std::string>{};  // see ListStreams()
 }
 
 Result<uint32_t> Log::StreamVersion(std::string_view client_id) const {
-  return impl_->StreamVersion(client_id);
+  return impl_->WithDb([&] { return impl_->StreamVersion(client_id); });
 }
 
-Result<std::vector<std::string>> Log::ListStreams() const { return impl_->ListStreams(); }
+Result<std::vector<std::string>> Log::ListStreams() const {
+  return impl_->WithDb([&] { return impl_->ListStreams(); });
+}
 
 Result<std::optional<IdempotencyRecord>> Log::LookupKey(std::string_view key) const {
-  return impl_->LookupKey(key);
+  return impl_->WithDb([&] { return impl_->LookupKey(key); });
 }
 
 Result<VerifyReport> Log::Verify(
     const std::function<void(uint64_t done, uint64_t total)>& progress) const {
-  return impl_->Verify(progress);
+  return impl_->WithDb([&] { return impl_->Verify(progress); });
 }
 
 Result<VerifyReport> Log::VerifyAndVisit(
     const Visitor& visit, const std::function<void(uint64_t done, uint64_t total)>& progress) const {
-  return impl_->Verify(progress, &visit);
+  return impl_->WithDb([&] { return impl_->Verify(progress, &visit); });
 }
 
 Status Log::PutCheckpoint(std::string_view name, std::string_view bytes) {
-  return impl_->PutCheckpoint(name, bytes);
+  return impl_->WithDb([&] { return impl_->PutCheckpoint(name, bytes); });
 }
 
 Result<std::optional<std::string>> Log::GetCheckpoint(std::string_view name) const {
-  return impl_->GetCheckpoint(name);
+  return impl_->WithDb([&] { return impl_->GetCheckpoint(name); });
 }
 
-Status Log::DropCheckpoints() { return impl_->DropCheckpoints(); }
+Status Log::DropCheckpoints() {
+  return impl_->WithDb([&] { return impl_->DropCheckpoints(); });
+}
 Stats Log::stats() const { return impl_->stats(); }
 Health Log::health() const { return impl_->GetHealth(); }
 Status Log::ScanStored(const std::function<bool(uint64_t, std::string_view)>& visit) const {
-  return impl_->ScanStored(visit);
+  return impl_->WithDb([&] { return impl_->ScanStored(visit); });
 }
 const std::string& Log::dir() const { return impl_->dir_; }
 void Log::InjectWriteFailuresForTesting(uint32_t count) { impl_->InjectWriteFailures(count); }
@@ -1861,6 +1967,11 @@ Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
   }
   std::unique_lock<std::mutex> queue(queue_mu_);
   idle_cv_.wait(queue, [&] { return writers_.empty(); });
+  if (std::string still = TryResume(); !still.empty()) {
+    return Error::Io(fmt::format("cannot write to the ledger at {}: {}", dir_, still));
+  }
+  std::shared_lock<std::shared_timed_mutex> db_lock(db_mu_);
+  if (db_ == nullptr) return Error::Io(fmt::format("the ledger at {} is closed", dir_));
 
   uint64_t head;
   Hash hash;
@@ -1936,9 +2047,6 @@ Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
            .ok();
   assert(ok);  // WriteBatch::Put fails only past 4 GiB
   (void)ok;
-  if (std::string still = TryResume(); !still.empty()) {
-    return Error::Io(fmt::format("cannot write to the ledger at {}: {}", dir_, still));
-  }
   rocksdb::Status s = db_->Write(WriteOpts(), &batch);
   std::lock_guard<std::mutex> l(state_mu_);
   write_failure_ = s.ok() ? std::string() : s.ToString();

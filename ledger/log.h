@@ -61,8 +61,10 @@ struct Options {
 };
 
 // What a Log can do now. Not ok while writes fail (e.g. the disk is full: RocksDB stops
-// writing after a failed write until it is resumed); the next Append() or health() call
-// tries to resume, so writes come back when space does, without reopening.
+// writing after a failed write). The next Append() or health() call tries to resume (at most
+// once a second: the Log closes and reopens its database inside, same options, head and
+// indexes reloaded), so writes come back when space does, without reopening the Log. While
+// a reopen fails for another reason than space, reads fail with kIo too.
 struct Health {
   bool ok = true;
   std::string reason;  // empty when ok; names no file (safe for an unauthenticated /healthz)
