@@ -7,7 +7,7 @@
 // merges concurrent callers into one WriteBatch and one WAL sync (group commit, LevelDB's
 // writer queue). Reads use RocksDB snapshots and never block appends.
 //
-// The on-disk format is written as a grammar at the top of ledger/log.cc.
+// The on-disk format is written as a grammar at the top of ledger/format.h.
 #pragma once
 
 #include <array>
