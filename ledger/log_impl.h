@@ -139,7 +139,13 @@ class Log::Impl {
 
  private:
   Status Prepare(AppendRequest& request, Writer* w) const;
+  struct GroupWrite;  // log_write.cc
   void CommitGroup(const std::vector<Writer*>& group);
+  void Admit(GroupWrite& g, Writer* w);
+  bool AnswerSeenKey(GroupWrite& g, Writer* w, uint32_t committed_version);
+  void Stamp(GroupWrite& g, Writer* w, uint32_t version);
+  bool WriteGroup(GroupWrite& g, const std::string& still_failing);
+  void Publish(const GroupWrite& g, size_t group_size, bool wrote);
   Result<uint32_t> LeaderStreamVersion(const std::string& client_id);
   Result<uint32_t> ReadStreamVersion(std::string_view client_id,
                                      const rocksdb::Snapshot* snapshot) const;

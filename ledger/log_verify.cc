@@ -366,6 +366,115 @@ class LinkChecker {
   std::thread worker_;  // last: started once the members above exist
 };
 
+// What the events imply the indexes hold, as multiset hashes: each event's streams entry
+// (streams_key ‖ streams_value) and, when it carries a key, its (key 0x00 seq) pair.
+struct ImpliedIndexes {
+  explicit ImpliedIndexes(const unsigned char* key) : streams(key), keys(key) {}
+  MultisetHash streams;
+  MultisetHash keys;
+};
+
+// The events scan of the fast pass: seqs contiguous from 1 to `total`, every event decodes,
+// recordedAtUs never decreases, client ids valid, every chain link holds (LinkChecker). Adds
+// what each event implies to `implied` and hands it to `visit`. Returns the head hash
+// recomputed, nullopt when anything disagrees (the precise pass then names it), or an I/O error.
+Result<std::optional<Hash>> ScanEvents(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events,
+                                       const rocksdb::ReadOptions& ro, uint64_t total,
+                                       const std::function<void(uint64_t, uint64_t)>& progress,
+                                       const Visitor* visit, ImpliedIndexes& implied) {
+  std::vector<capnp::word> scratch;
+  LinkChecker links;
+  int64_t previous_recorded_at_us = std::numeric_limits<int64_t>::min();
+  StreamCounts stream_counts;  // bounded by the number of streams
+  uint64_t expected = 1;
+  std::string element;
+  bool visiting = visit != nullptr && *visit;
+  const std::optional<Hash> disagree;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, events));
+  // Bounded: one step per stored event.
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto seq = format::ParseSeq(ToView(it->key()));
+    if (!seq || *seq != expected || *seq > total) return disagree;
+    std::string_view bytes = ToView(it->value());
+    bool event_ok = false;
+    Status st = codec::Decode(*seq, bytes, scratch, [&](schemas::Event::Reader e) {
+      const std::string_view client = TextView(e.getClientId());
+      const std::string_view carried = TextView(e.getIdempotencyKey());
+      const int64_t recorded_at_us = e.getRecordedAtUs();
+      if (recorded_at_us < previous_recorded_at_us || !ValidClientId(client)) return;
+      event_ok = true;
+      previous_recorded_at_us = recorded_at_us;
+      links.Add(e.getPrevHash().begin(), bytes);  // 32 bytes: checked by Decode
+      auto count = stream_counts.find(client);
+      if (count == stream_counts.end()) count = stream_counts.emplace(client, 0).first;
+      const uint32_t version = ++count->second;
+      element = format::StreamKey(client, version);
+      format::AppendFixed64BE(&element, *seq);
+      implied.streams.Add(element);
+      if (!carried.empty()) {
+        element.assign(carried);
+        element.push_back('\0');
+        format::AppendFixed64BE(&element, *seq);
+        implied.keys.Add(element);
+      }
+      if (visiting && !(*visit)(EventView{*seq, bytes, e})) visiting = false;
+    });
+    if (!st.ok() || !event_ok) return disagree;
+    ++expected;
+    if (progress && *seq % kVerifyProgressEvents == 0) progress(*seq, total);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the events");
+  Hash chain{};
+  if (!links.Finish(&chain) || expected - 1 != total) return disagree;
+  return std::optional<Hash>(chain);
+}
+
+// Whether the streams index holds exactly the entries the events imply.
+Result<bool> StreamsIndexMatches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* streams,
+                                 const rocksdb::ReadOptions& ro, uint64_t total,
+                                 const unsigned char* key, const MultisetHash& implied) {
+  MultisetHash held(key);
+  std::string element;
+  std::unique_ptr<rocksdb::Iterator> si(db->NewIterator(ro, streams));
+  // Bounded: one step per index entry, at most `total`.
+  for (si->SeekToFirst(); si->Valid(); si->Next()) {
+    if (!format::ParseStreamKey(ToView(si->key())) || si->value().size() != format::kSeqBytes ||
+        held.count() >= total) {
+      return false;
+    }
+    element.assign(ToView(si->key()));
+    element.append(ToView(si->value()));
+    held.Add(element);
+  }
+  if (!si->status().ok()) return FromRocks(si->status(), "cannot read the streams index");
+  return held == implied;
+}
+
+// Whether the keys index covers exactly the (key, seq) pairs the events imply.
+Result<bool> KeysIndexMatches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys,
+                              const rocksdb::ReadOptions& ro, uint64_t total,
+                              const unsigned char* key, const MultisetHash& implied) {
+  MultisetHash held(key);
+  std::string element;
+  std::unique_ptr<rocksdb::Iterator> ki(db->NewIterator(ro, keys));
+  // Bounded: one step per key, and at most implied.count() - held.count() steps inside.
+  for (ki->SeekToFirst(); ki->Valid(); ki->Next()) {
+    auto rec = format::ParseKeyValue(ToView(ki->value()));
+    if (!rec || rec->count == 0 || rec->first_seq == 0 || rec->first_seq > total ||
+        rec->count > total - rec->first_seq + 1 || rec->count > implied.count() - held.count()) {
+      return false;
+    }
+    for (uint64_t seq = rec->first_seq; seq < rec->first_seq + rec->count; ++seq) {
+      element.assign(ToView(ki->key()));
+      element.push_back('\0');
+      format::AppendFixed64BE(&element, seq);
+      held.Add(element);
+    }
+  }
+  if (!ki->status().ok()) return FromRocks(ki->status(), "cannot read the keys index");
+  return held == implied;
+}
+
 }  // namespace
 
 // The fast, bounded-memory pass: one sequential scan of each column family, no point reads.
@@ -394,94 +503,22 @@ Result<VerifyReport> Log::Impl::Verify(const std::function<void(uint64_t, uint64
 
   unsigned char key[crypto_shorthash_siphashx24_KEYBYTES];
   randombytes_buf(key, sizeof key);
-  MultisetHash from_events_streams(key), from_events_keys(key), streams_index(key), keys_index(key);
-
-  std::vector<capnp::word> scratch;
-  LinkChecker links;
-  int64_t previous_recorded_at_us = std::numeric_limits<int64_t>::min();
-  StreamCounts stream_counts;  // bounded by the number of streams
-  uint64_t expected = 1;
-  std::string element;
-  bool visiting = visit != nullptr && *visit;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
-    // Bounded: one step per stored event.
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto seq = format::ParseSeq(ToView(it->key()));
-      if (!seq || *seq != expected || *seq > total) return precise();
-      std::string_view bytes = ToView(it->value());
-      bool event_ok = false;
-      Status st = codec::Decode(*seq, bytes, scratch, [&](schemas::Event::Reader e) {
-        const std::string_view client = TextView(e.getClientId());
-        const std::string_view carried = TextView(e.getIdempotencyKey());
-        const int64_t recorded_at_us = e.getRecordedAtUs();
-        if (recorded_at_us < previous_recorded_at_us || !ValidClientId(client)) return;
-        event_ok = true;
-        previous_recorded_at_us = recorded_at_us;
-        links.Add(e.getPrevHash().begin(), bytes);  // 32 bytes: checked by Decode
-        auto count = stream_counts.find(client);
-        if (count == stream_counts.end()) count = stream_counts.emplace(client, 0).first;
-        const uint32_t version = ++count->second;
-        element = format::StreamKey(client, version);
-        format::AppendFixed64BE(&element, *seq);
-        from_events_streams.Add(element);
-        if (!carried.empty()) {
-          element.assign(carried);
-          element.push_back('\0');
-          format::AppendFixed64BE(&element, *seq);
-          from_events_keys.Add(element);
-        }
-        if (visiting && !(*visit)(EventView{*seq, bytes, e})) visiting = false;
-      });
-      if (!st.ok() || !event_ok) return precise();
-      ++expected;
-      if (progress && *seq % kVerifyProgressEvents == 0) progress(*seq, total);
-    }
-    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the events");
-  }
-  Hash chain{};
-  if (!links.Finish(&chain) || expected - 1 != total ||
-      std::memcmp(chain.data(), meta_hash_bytes.data(), chain.size()) != 0) {
+  ImpliedIndexes implied(key);
+  auto chain = ScanEvents(db_, events_, ro, total, progress, visit, implied);
+  if (!chain.ok()) return chain.error();
+  const std::optional<Hash>& head_hash = *chain;
+  if (!head_hash || std::memcmp(head_hash->data(), meta_hash_bytes.data(), format::kHashBytes) != 0) {
     return precise();
   }
-  {
-    std::unique_ptr<rocksdb::Iterator> si(db_->NewIterator(ro, streams_));
-    // Bounded: one step per index entry.
-    for (si->SeekToFirst(); si->Valid(); si->Next()) {
-      if (!format::ParseStreamKey(ToView(si->key())) || si->value().size() != format::kSeqBytes ||
-          streams_index.count() >= total) {
-        return precise();
-      }
-      element.assign(ToView(si->key()));
-      element.append(ToView(si->value()));
-      streams_index.Add(element);
-    }
-    if (!si->status().ok()) return FromRocks(si->status(), "cannot read the streams index");
-  }
-  if (!(streams_index == from_events_streams)) return precise();
-  {
-    std::unique_ptr<rocksdb::Iterator> ki(db_->NewIterator(ro, keys_));
-    // Bounded: one step per key, and at most total - keys_index.count() steps inside.
-    for (ki->SeekToFirst(); ki->Valid(); ki->Next()) {
-      auto rec = format::ParseKeyValue(ToView(ki->value()));
-      if (!rec || rec->count == 0 || rec->first_seq == 0 || rec->first_seq > total ||
-          rec->count > total - rec->first_seq + 1 ||
-          rec->count > from_events_keys.count() - keys_index.count()) {
-        return precise();
-      }
-      for (uint64_t seq = rec->first_seq; seq < rec->first_seq + rec->count; ++seq) {
-        element.assign(ToView(ki->key()));
-        element.push_back('\0');
-        format::AppendFixed64BE(&element, seq);
-        keys_index.Add(element);
-      }
-    }
-    if (!ki->status().ok()) return FromRocks(ki->status(), "cannot read the keys index");
-  }
-  if (!(keys_index == from_events_keys)) return precise();
+  auto streams_ok = StreamsIndexMatches(db_, streams_, ro, total, key, implied.streams);
+  if (!streams_ok.ok()) return streams_ok.error();
+  if (!*streams_ok) return precise();
+  auto keys_ok = KeysIndexMatches(db_, keys_, ro, total, key, implied.keys);
+  if (!keys_ok.ok()) return keys_ok.error();
+  if (!*keys_ok) return precise();
   VerifyReport r;
   r.events_checked = total;
-  r.head_hash = chain;
+  r.head_hash = *head_hash;
   if (progress) progress(total, total);
   return r;
 }

@@ -191,6 +191,29 @@ Result<uint32_t> Log::Impl::LeaderStreamVersion(const std::string& client_id) {
   return *v;
 }
 
+// One group's write in the making: the head it extends, what its accepted writers changed so
+// far (not yet committed), and the WriteBatch. Lives on the leader's stack.
+struct Log::Impl::GroupWrite {
+  uint64_t head = 0;
+  Hash hash{};
+  int64_t recorded_at_us = 0;
+  int64_t now_us = 0;
+  std::unordered_map<std::string, uint32_t> pending_versions;  // <= group size entries
+  std::unordered_map<std::string, Writer*> pending_keys;       // <= group size entries
+  std::vector<Writer*> acknowledged;  // accepted or replayed: answered only if the write works
+  rocksdb::WriteBatch batch;
+  uint64_t events_count = 0;
+
+  void Put(rocksdb::ColumnFamilyHandle* cf, std::string_view k, std::string_view v) {
+    rocksdb::Status s = batch.Put(cf, ToSlice(k), ToSlice(v));
+    // WriteBatch::Put fails only past its 4 GiB size bound, which the group bounds exclude.
+    assert(s.ok());
+    (void)s;
+  }
+};
+
+// The leader's whole turn: admit each writer against the head and the group so far, write
+// the batch once, publish the new head. Answers go to each Writer; the caller wakes them.
 void Log::Impl::CommitGroup(const std::vector<Writer*>& group) {
   // After a failed write, reopen first (before db_mu_ is taken shared below).
   const std::string still_failing = TryResume();
@@ -200,184 +223,179 @@ void Log::Impl::CommitGroup(const std::vector<Writer*>& group) {
     for (Writer* w : group) w->error = e;
     return;
   }
-  uint64_t head;
-  Hash hash;
-  int64_t recorded_at_us;
+  GroupWrite g;
   {
     std::lock_guard<std::mutex> l(state_mu_);
-    head = head_seq_;
-    hash = head_hash_;
-    recorded_at_us = head_recorded_at_us_;
+    g.head = head_seq_;
+    g.hash = head_hash_;
+    g.recorded_at_us = head_recorded_at_us_;
   }
-  // Effects of accepted writers earlier in this group, not yet committed.
-  std::unordered_map<std::string, uint32_t> pending_versions;  // <= group.size() entries
-  std::unordered_map<std::string, Writer*> pending_keys;       // <= group.size() entries
-  std::vector<Writer*> acknowledged;  // accepted or replayed: answered only if the write works
-  rocksdb::WriteBatch batch;
-  uint64_t events_count = 0;
-  const int64_t now_us = NowUs();
+  g.now_us = NowUs();
+  for (Writer* w : group) Admit(g, w);
+  const bool wrote = WriteGroup(g, still_failing);
+  Publish(g, group.size(), wrote);
+}
 
-  auto put = [&](rocksdb::ColumnFamilyHandle* cf, std::string_view k, std::string_view v) {
-    rocksdb::Status s = batch.Put(cf, ToSlice(k), ToSlice(v));
-    // WriteBatch::Put fails only past its 4 GiB size bound, which the group bounds exclude.
-    assert(s.ok());
-    (void)s;
-  };
-
-  for (Writer* w : group) {
-    AppendRequest& req = *w->request;
-    const std::string& key = req.idempotency_key;
-
-    auto committed = LeaderStreamVersion(req.client_id);
-    if (!committed.ok()) {
-      w->error = committed.error();
-      continue;
-    }
-    uint32_t version = *committed;
-    if (auto it = pending_versions.find(req.client_id); it != pending_versions.end()) {
-      version = it->second;
-    }
-
-    if (!key.empty()) {
-      std::optional<IdempotencyRecord> seen;
-      if (auto it = pending_keys.find(key); it != pending_keys.end()) {
-        // The same key twice in one group: the second is a retry of the first.
-        const Writer* first = it->second;
-        if (first->request_digest == w->request_digest &&
-            first->request->client_id == req.client_id) {
-          w->result = first->result;
-          w->result.replayed = true;
-          acknowledged.push_back(w);
-        } else {
-          w->error = Error::Conflict(fmt::format(
-              "idempotency key '{}' was already used for a different request (seqs {}..{}); "
-              "use a new key for a new request",
-              key, first->result.first_seq, first->result.first_seq + first->result.count - 1));
-        }
-        continue;
-      }
-      auto rec = LookupKey(key);
-      if (!rec.ok()) {
-        w->error = rec.error();
-        continue;
-      }
-      seen = *rec;
-      if (seen) {
-        const uint64_t last_seq = seen->first_seq + seen->count - 1;
-        std::optional<Error> conflict;
-        if (seen->request_digest != w->request_digest) {
-          conflict = Error::Conflict(fmt::format(
-              "idempotency key '{}' was already used for a different request (seqs {}..{}); "
-              "use a new key for a new request",
-              key, seen->first_seq, last_seq));
-        } else {
-          // Same digest: the original result, whose stream version is found from the index.
-          // Search only committed versions: a key found in RocksDB names committed events.
-          auto v = VersionOfSeq(req.client_id, last_seq, *committed);
-          if (!v.ok()) {
-            w->error = v.error();
-            continue;
-          }
-          if (*v == 0) {
-            conflict = Error::Conflict(fmt::format(
-                "idempotency key '{}' was already used by another stream (seqs {}..{}); use a "
-                "new key",
-                key, seen->first_seq, last_seq));
-          } else {
-            w->result = AppendResult{seen->first_seq, seen->count, *v, true};
-            acknowledged.push_back(w);
-          }
-        }
-        if (conflict) w->error = std::move(*conflict);
-        continue;
-      }
-    }
-
-    if (req.expected_version && *req.expected_version != version) {
-      w->error = Error::Conflict(fmt::format(
-          "stream {} is at version {}, not the expected version {}; re-read the stream and "
-          "decide again",
-          req.client_id, version, *req.expected_version));
-      w->error->current_version = version;
-      continue;
-    }
-
-    // Accepted: stamp, serialize, chain, index.
-    const uint64_t first_seq = head + 1;
-    for (auto& draft : req.events) {
-      ++head;
-      ++version;
-      recorded_at_us = std::max(now_us, recorded_at_us);
-      auto root = draft.root();
-      root.setSeq(head);
-      root.setRecordedAtUs(recorded_at_us);
-      auto ph = root.getPrevHash();
-      assert(ph.size() == hash.size());  // sized by Prepare
-      std::memcpy(ph.begin(), hash.data(), hash.size());
-      kj::Array<capnp::word> flat = capnp::messageToFlatArray(draft.message());
-      std::string_view bytes(flat.asChars().begin(), flat.asChars().size());
-      assert(bytes.size() <= options_.event_bytes_max);  // fixed-size fields only changed
-      hash = ChainHash(hash, bytes);
-      put(events_, format::SeqKey(head), bytes);
-      put(streams_, format::StreamKey(req.client_id, version), format::Fixed64(head));
-      ++events_count;
-    }
-    const auto count = static_cast<uint32_t>(req.events.size());
-    if (!key.empty()) {
-      put(keys_, key, format::KeyValue(first_seq, count, w->request_digest));
-      pending_keys[key] = w;
-    }
-    pending_versions[req.client_id] = version;
-    w->result = AppendResult{first_seq, count, version, false};
-    acknowledged.push_back(w);
+// Decides one writer: a replay or conflict of its idempotency key, a version conflict, or
+// accepted (stamped into the batch).
+void Log::Impl::Admit(GroupWrite& g, Writer* w) {
+  AppendRequest& req = *w->request;
+  auto committed = LeaderStreamVersion(req.client_id);
+  if (!committed.ok()) {
+    w->error = committed.error();
+    return;
   }
+  uint32_t version = *committed;
+  if (auto it = g.pending_versions.find(req.client_id); it != g.pending_versions.end()) {
+    version = it->second;
+  }
+  if (!req.idempotency_key.empty() && AnswerSeenKey(g, w, *committed)) return;
+  if (req.expected_version && *req.expected_version != version) {
+    w->error = Error::Conflict(fmt::format(
+        "stream {} is at version {}, not the expected version {}; re-read the stream and "
+        "decide again",
+        req.client_id, version, *req.expected_version));
+    w->error->current_version = version;
+    return;
+  }
+  Stamp(g, w, version);
+}
 
-  rocksdb::Status s;
-  bool wrote = false;
-  if (events_count > 0) {
-    put(meta_, format::kMetaHeadSeq, format::Fixed64(head));
-    put(meta_, format::kMetaHeadHash, HashView(hash));
-    put(meta_, format::kMetaHeadRecordedAtUs, format::Fixed64(static_cast<uint64_t>(recorded_at_us)));
-    bool inject = false;
-    {
-      std::lock_guard<std::mutex> l(state_mu_);
-      if (injected_write_failures_ > 0) {
-        --injected_write_failures_;
-        inject = true;
-      }
-    }
-    const std::string still = inject ? std::string() : still_failing;
-    if (!still.empty()) {
-      s = rocksdb::Status::IOError(still);  // still failing: write_failure_ stays as it was
+// When the writer's key was seen before (earlier in this group, or committed), answers it:
+// the original result (a replay) or a conflict. Returns whether it answered.
+bool Log::Impl::AnswerSeenKey(GroupWrite& g, Writer* w, uint32_t committed_version) {
+  AppendRequest& req = *w->request;
+  const std::string& key = req.idempotency_key;
+  if (auto it = g.pending_keys.find(key); it != g.pending_keys.end()) {
+    // The same key twice in one group: the second is a retry of the first.
+    const Writer* first = it->second;
+    if (first->request_digest == w->request_digest &&
+        first->request->client_id == req.client_id) {
+      w->result = first->result;
+      w->result.replayed = true;
+      g.acknowledged.push_back(w);
     } else {
-      s = inject ? rocksdb::Status::IOError("injected for testing", "No space left on device")
-                 : db_->Write(WriteOpts(), &batch);
-      std::lock_guard<std::mutex> l(state_mu_);
-      write_failure_ = s.ok() ? std::string() : s.ToString();
+      w->error = Error::Conflict(fmt::format(
+          "idempotency key '{}' was already used for a different request (seqs {}..{}); "
+          "use a new key for a new request",
+          key, first->result.first_seq, first->result.first_seq + first->result.count - 1));
     }
-    wrote = s.ok();
-    if (!s.ok()) {
-      // Nothing of the group is acknowledged, not even replays: a caller retries the group's
-      // requests as a whole and gets the same answers then. The head stays where it was.
-      Error e = FromRocks(s, fmt::format("cannot write to the ledger at {}", dir_));
-      if (e.code != Code::kIo) e = Error::Io(e.message);
-      for (Writer* w : acknowledged) w->error = e;
-      acknowledged.clear();
+    return true;
+  }
+  auto rec = LookupKey(key);
+  if (!rec.ok()) {
+    w->error = rec.error();
+    return true;
+  }
+  const std::optional<IdempotencyRecord>& seen = *rec;
+  if (!seen) return false;
+  const uint64_t last_seq = seen->first_seq + seen->count - 1;
+  if (seen->request_digest != w->request_digest) {
+    w->error = Error::Conflict(fmt::format(
+        "idempotency key '{}' was already used for a different request (seqs {}..{}); "
+        "use a new key for a new request",
+        key, seen->first_seq, last_seq));
+    return true;
+  }
+  // Same digest: the original result, whose stream version is found from the index.
+  // Search only committed versions: a key found in RocksDB names committed events.
+  auto v = VersionOfSeq(req.client_id, last_seq, committed_version);
+  if (!v.ok()) {
+    w->error = v.error();
+  } else if (*v == 0) {
+    w->error = Error::Conflict(fmt::format(
+        "idempotency key '{}' was already used by another stream (seqs {}..{}); use a "
+        "new key",
+        key, seen->first_seq, last_seq));
+  } else {
+    w->result = AppendResult{seen->first_seq, seen->count, *v, true};
+    g.acknowledged.push_back(w);
+  }
+  return true;
+}
+
+// Accepted: stamp each draft (seq, recordedAtUs, prevHash), serialize, chain, index.
+void Log::Impl::Stamp(GroupWrite& g, Writer* w, uint32_t version) {
+  AppendRequest& req = *w->request;
+  const uint64_t first_seq = g.head + 1;
+  for (auto& draft : req.events) {
+    ++g.head;
+    ++version;
+    g.recorded_at_us = std::max(g.now_us, g.recorded_at_us);
+    auto root = draft.root();
+    root.setSeq(g.head);
+    root.setRecordedAtUs(g.recorded_at_us);
+    auto ph = root.getPrevHash();
+    assert(ph.size() == g.hash.size());  // sized by Prepare
+    std::memcpy(ph.begin(), g.hash.data(), g.hash.size());
+    kj::Array<capnp::word> flat = capnp::messageToFlatArray(draft.message());
+    std::string_view bytes(flat.asChars().begin(), flat.asChars().size());
+    assert(bytes.size() <= options_.event_bytes_max);  // fixed-size fields only changed
+    g.hash = ChainHash(g.hash, bytes);
+    g.Put(events_, format::SeqKey(g.head), bytes);
+    g.Put(streams_, format::StreamKey(req.client_id, version), format::Fixed64(g.head));
+    ++g.events_count;
+  }
+  const auto count = static_cast<uint32_t>(req.events.size());
+  if (!req.idempotency_key.empty()) {
+    g.Put(keys_, req.idempotency_key, format::KeyValue(first_seq, count, w->request_digest));
+    g.pending_keys[req.idempotency_key] = w;
+  }
+  g.pending_versions[req.client_id] = version;
+  w->result = AppendResult{first_seq, count, version, false};
+  g.acknowledged.push_back(w);
+}
+
+// Writes the batch (with the new head) once, when the group has events. On failure nothing
+// of the group is acknowledged, not even replays: a caller retries the group's requests as a
+// whole and gets the same answers then. Returns whether the batch was written.
+// REQUIRES: db_mu_ held shared.
+bool Log::Impl::WriteGroup(GroupWrite& g, const std::string& still_failing) {
+  if (g.events_count == 0) return false;
+  g.Put(meta_, format::kMetaHeadSeq, format::Fixed64(g.head));
+  g.Put(meta_, format::kMetaHeadHash, HashView(g.hash));
+  g.Put(meta_, format::kMetaHeadRecordedAtUs,
+        format::Fixed64(static_cast<uint64_t>(g.recorded_at_us)));
+  bool inject = false;
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    if (injected_write_failures_ > 0) {
+      --injected_write_failures_;
+      inject = true;
     }
   }
+  rocksdb::Status s;
+  const std::string still = inject ? std::string() : still_failing;
+  if (!still.empty()) {
+    s = rocksdb::Status::IOError(still);  // still failing: write_failure_ stays as it was
+  } else {
+    s = inject ? rocksdb::Status::IOError("injected for testing", "No space left on device")
+               : db_->Write(WriteOpts(), &g.batch);
+    std::lock_guard<std::mutex> l(state_mu_);
+    write_failure_ = s.ok() ? std::string() : s.ToString();
+  }
+  if (s.ok()) return true;
+  Error e = FromRocks(s, fmt::format("cannot write to the ledger at {}", dir_));
+  if (e.code != Code::kIo) e = Error::Io(e.message);
+  for (Writer* w : g.acknowledged) w->error = e;
+  g.acknowledged.clear();
+  return false;
+}
 
+// Makes a written group visible: the head, the stream versions, the counters.
+void Log::Impl::Publish(const GroupWrite& g, size_t group_size, bool wrote) {
   std::lock_guard<std::mutex> l(state_mu_);
   if (wrote) {
-    head_seq_ = head;
-    head_hash_ = hash;
-    head_recorded_at_us_ = recorded_at_us;
-    for (auto& [client, version] : pending_versions) versions_[client] = version;
+    head_seq_ = g.head;
+    head_hash_ = g.hash;
+    head_recorded_at_us_ = g.recorded_at_us;
+    for (auto& [client, version] : g.pending_versions) versions_[client] = version;
     ++stats_.write_groups;
     if (options_.durability == Durability::kSync) ++stats_.fsyncs;
-    stats_.events_appended += events_count;
+    stats_.events_appended += g.events_count;
   }
-  stats_.append_requests += acknowledged.size();
-  stats_.group_requests_max = std::max<uint64_t>(stats_.group_requests_max, group.size());
+  stats_.append_requests += g.acknowledged.size();
+  stats_.group_requests_max = std::max<uint64_t>(stats_.group_requests_max, group_size);
 }
 
 // --- AppendRaw ----------------------------------------------------------------------------
