@@ -1,7 +1,49 @@
-// Internal to ledger/: encoding of the keys and fixed values of the on-disk format.
-// The grammar these functions implement is at the top of ledger/log.cc (and in
-// docs/on-disk-format.md). No RocksDB types appear here, so tests may include it through
-// ledger/raw.h.
+// Internal to ledger/: the on-disk format, as a grammar, and the encoding of its keys and
+// fixed values (also in docs/on-disk-format.md). No RocksDB types appear here, so tests may
+// include it through ledger/raw.h.
+//
+// ON-DISK FORMAT (format version 1)
+//
+// A ledger directory is one RocksDB database with these column families ("default" unused):
+//
+//   fixed32_be := 4 bytes, unsigned, big-endian
+//   fixed64_be := 8 bytes, unsigned, big-endian (so byte order is numeric order)
+//   hash       := byte[32]                    BLAKE2b-256, unkeyed (crypto_generichash)
+//
+//   column family "events": the log itself
+//     events_key    := seq: fixed64_be        seq >= 1, contiguous: 1, 2, 3 … head_seq
+//     events_value  := capnp flat message (Event)
+//                      unpacked, as written by capnp::messageToFlatArray:
+//                      segment_table segment[segment_count]; length % 8 == 0
+//                      Event.seq == seq of the key; Event.prevHash == hash(seq - 1)
+//
+//   column family "streams": index of each client's stream
+//     streams_key   := client_id: byte[1..65] 0x00 version: fixed32_be
+//                      client_id matches ValidClientId (never contains 0x00 or 0x01);
+//                      versions of one client are contiguous from 1
+//     streams_value := seq: fixed64_be        the event that is `version` of the stream
+//
+//   column family "keys": idempotency keys
+//     keys_key      := idempotency_key: byte[1..idempotency_key_bytes_max] (no control bytes)
+//     keys_value    := first_seq: fixed64_be count: fixed32_be request_digest: hash
+//                      events first_seq … first_seq + count - 1 carry the key
+//
+//   column family "meta": one record per key
+//     "format_version"      -> fixed32_be     = 1
+//     "head_seq"            -> fixed64_be     the last seq written; 0 when empty
+//     "head_hash"           -> hash           hash(head_seq)
+//     "head_recorded_at_us" -> fixed64_be     Event.recordedAtUs of head_seq (two's complement)
+//
+//   column family "projections": checkpoints, opaque to the ledger
+//     checkpoint_key   := name: byte[1..]
+//     checkpoint_value := byte[*]             owned by the projection that wrote it
+//
+//   hash chain
+//     hash(0) := 32 zero bytes
+//     hash(n) := BLAKE2b-256(hash(n - 1) ‖ events_value(n))
+//
+// Every append writes its events, their streams entries, its keys entry and the three
+// head records of meta in ONE WriteBatch, so the indexes and the head never disagree with the
 #pragma once
 
 #include <cstdint>
@@ -9,6 +51,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "ledger/log.h"
 
 namespace hourbank::ledger::format {
 
@@ -106,6 +150,31 @@ inline std::optional<StreamKeyParts> ParseStreamKey(std::string_view key) {
   if (key.substr(0, nul).find('\0') != std::string_view::npos) return std::nullopt;
   return StreamKeyParts{key.substr(0, nul),
                         static_cast<uint32_t>(ReadBE(key.substr(nul + 1), kVersionBytes))};
+}
+
+// fixed64_be as a string (streams_value, meta head_seq and head_recorded_at_us).
+inline std::string Fixed64(uint64_t v) {
+  std::string s;
+  AppendFixed64BE(&s, v);
+  return s;
+}
+
+inline std::string KeyValue(uint64_t first_seq, uint32_t count, const Hash& digest) {
+  std::string s;
+  AppendFixed64BE(&s, first_seq);
+  AppendFixed32BE(&s, count);
+  s.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  assert(s.size() == kKeyValueBytes);
+  return s;
+}
+
+inline std::optional<IdempotencyRecord> ParseKeyValue(std::string_view v) {
+  if (v.size() != kKeyValueBytes) return std::nullopt;
+  IdempotencyRecord r;
+  r.first_seq = ReadBE(v, 8);
+  r.count = static_cast<uint32_t>(ReadBE(v.substr(8), 4));
+  std::memcpy(r.request_digest.data(), v.data() + 12, kHashBytes);
+  return r;
 }
 
 }  // namespace hourbank::ledger::format

@@ -7,7 +7,7 @@
 // merges concurrent callers into one WriteBatch and one WAL sync (group commit, LevelDB's
 // writer queue). Reads use RocksDB snapshots and never block appends.
 //
-// The on-disk format is written as a grammar at the top of ledger/log.cc.
+// The on-disk format is written as a grammar at the top of ledger/format.h.
 #pragma once
 
 #include <array>
@@ -61,8 +61,10 @@ struct Options {
 };
 
 // What a Log can do now. Not ok while writes fail (e.g. the disk is full: RocksDB stops
-// writing after a failed write until it is resumed); the next Append() or health() call
-// tries to resume, so writes come back when space does, without reopening.
+// writing after a failed write). The next Append() or health() call tries to resume (at most
+// once a second: the Log closes and reopens its database inside, same options, head and
+// indexes reloaded), so writes come back when space does, without reopening the Log. While
+// a reopen fails for another reason than space, reads fail with kIo too.
 struct Health {
   bool ok = true;
   std::string reason;  // empty when ok; names no file (safe for an unauthenticated /healthz)
@@ -207,6 +209,15 @@ class Log {
   // call, summed), so memory is bounded by the number of streams. Only when something
   // disagrees does a second, slower pass find the first bad event to report.
   Result<VerifyReport> Verify(const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
+  // Verify(), and in the same events scan hands every event to `visit` in seq order, so a
+  // caller that folds the whole log as well (`hourbank audit`) reads it once. When the report
+  // is ok, `visit` saw each event 1 … head exactly once, in order. When the report is not ok
+  // or the call fails, `visit` may have seen only a prefix of the events: discard what it
+  // built (read the log again with Scan if needed). Returning false from `visit` stops the
+  // visits, not the verification.
+  Result<VerifyReport> VerifyAndVisit(
+      const Visitor& visit,
+      const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
 
   // Projection checkpoints: opaque bytes under a name, in the `projections` column family.
   Status PutCheckpoint(std::string_view name, std::string_view bytes);

@@ -1,4 +1,7 @@
 // Append: stamping, optimistic concurrency, idempotency, limits, failed writes.
+#include <atomic>
+#include <chrono>
+#include <optional>
 #include <thread>
 
 #include "ledger/raw.h"
@@ -459,6 +462,51 @@ TEST_CASE("a failed write is kIo with RocksDB's message and leaves the head wher
   CHECK_FALSE(retry.replayed);
   CHECK(retry.first_seq == 2);
   CHECK(retry.stream_version == 3);
+  auto report = log->Verify();
+  REQUIRE(report.ok());
+  CHECK(report->ok);
+}
+
+TEST_CASE("after a failed write the log reopens its database inside while other threads keep reading", "[ledger][append][failure]") {
+  TempDir tmp;
+  auto log = OpenLog(tmp.ledger());
+  for (int i = 0; i < 50; ++i) MustAppend(*log, Request("acme", {"t" + std::to_string(i)}));
+  std::atomic<bool> stop{false};
+  std::atomic<int> read_errors{0};
+  std::atomic<uint64_t> reads{0};
+  auto reader = [&] {
+    while (!stop.load()) {
+      uint64_t seen = 0;
+      Status s = log->Scan(1, 0, [&](const EventView&) { return ++seen < 1000000; });
+      if (!s.ok() || seen < 50 || !log->Get(1).ok() || log->stream_version("acme") < 50) ++read_errors;
+      ++reads;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  };
+  std::thread r1(reader), r2(reader);
+  log->InjectWriteFailuresForTesting(1);
+  auto failed = log->Append(Request("acme", {"x"}, "key-x"));
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == Code::kIo);
+  // The next append reopens the database (there is room on this disk), then writes; the
+  // readers hold it shared, so the reopen waits for a gap (or is retried, at most once a second).
+  std::optional<AppendResult> after;
+  for (int attempt = 0; attempt < 50 && !after; ++attempt) {
+    auto r = log->Append(Request("acme", {"x"}, "key-x"));
+    if (r.ok()) after = *r;
+    else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (int i = 0; i < 10; ++i) MustAppend(*log, Request("acme", {"y" + std::to_string(i)}));
+  stop = true;
+  r1.join();
+  r2.join();
+  REQUIRE(after.has_value());
+  CHECK(after->first_seq == 51);
+  CHECK(log->health().ok);
+  CHECK(read_errors.load() == 0);
+  CHECK(reads.load() > 0);
+  CHECK(log->head_seq() == 61);
+  CHECK(log->stream_version("acme") == 61);
   auto report = log->Verify();
   REQUIRE(report.ok());
   CHECK(report->ok);

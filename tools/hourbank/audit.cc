@@ -176,91 +176,115 @@ void PrintProblems(const std::vector<Problem>& problems) {
   std::fputs(Table(rows).c_str(), stdout);
 }
 
-void RunAudit(App& app, const std::string& only_client) {
-  ledger::Log& log = app.log();
-  RequireClient(app, only_client);
-  std::vector<Problem> problems;
-  const uint64_t head = log.head_seq();
+// The replay half of an audit: every client (or one) through the same fold the reads use
+// (ClientState compares each recorded close with the rules), and the checkpoints of "$audit"
+// against their own embedded key (the auditor's key is `hourbank verify`'s business).
+// Visit() takes the events in seq order, from Verify's own scan or from a Scan of its own.
+class AuditReplay {
+ public:
+  explicit AuditReplay(std::string only_client) : only_client_(std::move(only_client)) {}
 
-  // 1. The log: chain, head, indexes, decoding.
-  ledger::VerifyReport report;
-  {
-    Progress progress("verify", head, app.json);
-    report = Must(log.Verify([&](uint64_t done, uint64_t total) {
-      (void)total;
-      progress.Set(done);
-    }));
-  }
-  if (!report.ok) problems.push_back({report.first_bad_seq, "", report.problem});
-
-  // 2. Replay: every client (or one) through the same fold the reads use; ClientState compares
-  // each recorded close with the rules. Checkpoints are checked against the chain and their own
-  // embedded key (the auditor's key is `hourbank verify`'s business).
-  std::map<std::string, ClientState, std::less<>> states;
-  size_t clients_replayed = 0;
-  {
-    Progress progress("replay", head, app.json);
-    std::map<uint64_t, ledger::Hash> wanted;                 // head seq -> recorded head hash
-    std::map<uint64_t, uint64_t> wanted_by;                   // head seq -> checkpoint seq
-    std::map<uint64_t, ledger::Hash> computed;
-    Status s = log.Scan(1, 0, [&](const ledger::EventView& v) {
-      if ((v.seq & 0xFFF) == 0) progress.Set(v.seq);
-      std::string_view id(v.event.getClientId().cStr(), v.event.getClientId().size());
-      if (!id.empty() && id[0] == '$') {
-        if (v.event.getBody().isCheckpoint() && only_client.empty()) {
-          auto c = v.event.getBody().getCheckpoint();
-          const ledger::Hash h = ToHash(c.getHeadHash());
-          const std::string msg = CheckpointMessage(c.getHeadSeq(), h);
-          if (c.getPublicKey().size() != crypto_sign_PUBLICKEYBYTES || c.getSignature().size() != crypto_sign_BYTES ||
-              crypto_sign_verify_detached(c.getSignature().begin(), reinterpret_cast<const unsigned char*>(msg.data()),
-                                          msg.size(), c.getPublicKey().begin()) != 0)
-            problems.push_back({v.seq, std::string(id), "checkpoint signature does not verify with its own public key"});
-          if (c.getHeadSeq() >= v.seq)
-            problems.push_back({v.seq, std::string(id), fmt::format("checkpoint covers seq {}, not before itself", c.getHeadSeq())});
-          else {
-            wanted[c.getHeadSeq()] = h;
-            wanted_by[c.getHeadSeq()] = v.seq;
-          }
-        }
-        return true;
-      }
-      if (!only_client.empty() && id != only_client) return true;
-      auto it = states.find(id);
-      if (it == states.end()) {
-        it = states.emplace(std::string(id), ClientState({.retain_entries = false})).first;
-        it->second.set_id(it->first);
-      }
-      it->second.Apply(v.seq, v.event);
-      return true;
-    });
-    if (!s.ok()) {
-      // A value that does not decode: Verify() has reported it (or reports it here).
-      const uint64_t seq = s.error().seq;
-      if (report.ok || report.first_bad_seq != seq) problems.push_back({seq, "", "replay stopped: " + s.error().message});
+  void Visit(const ledger::EventView& v) {
+    std::string_view id(v.event.getClientId().cStr(), v.event.getClientId().size());
+    if (!id.empty() && id[0] == '$') {
+      if (v.event.getBody().isCheckpoint() && only_client_.empty()) VisitCheckpoint(v, id);
+      return;
     }
-    // Checkpoint heads: a second pass over the chain only when there are checkpoints (bounded
-    // memory: one hash per checkpoint).
-    if (!wanted.empty() && s.ok()) {
-      ledger::Hash h{};
-      const uint64_t last = wanted.rbegin()->first;
-      Must(log.Scan(1, last, [&](const ledger::EventView& v) {
-        h = ledger::ChainHash(h, v.bytes);
-        if (wanted.count(v.seq)) computed[v.seq] = h;
-        return true;
-      }));
-      for (const auto& [hs, rec] : wanted)
-        if (hs != 0 && computed[hs] != rec)
-          problems.push_back({wanted_by[hs], "$audit", fmt::format("the chain no longer passes through checkpoint head {} (seq {}): events up to it were rewritten", ledger::HexOf(rec).substr(0, 16), hs)});
+    if (!only_client_.empty() && id != only_client_) return;
+    // The previous event's client is the likeliest (a client's events come in batches).
+    if (last_ == states_.end() || last_->first != id) {
+      last_ = states_.find(id);
+      if (last_ == states_.end()) {
+        last_ = states_.emplace(std::string(id), ClientState({.retain_entries = false})).first;
+        last_->second.set_id(last_->first);
+      }
+    }
+    last_->second.Apply(v.seq, v.event);
+  }
+
+  // Checkpoint head seq -> the head hash the checkpoint recorded (one per checkpoint).
+  const std::map<uint64_t, ledger::Hash>& wanted() const { return wanted_; }
+  uint64_t wanted_by(uint64_t head_seq) const { return wanted_by_.at(head_seq); }
+  std::vector<Problem>& problems() { return problems_; }
+  std::map<std::string, ClientState, std::less<>>& states() { return states_; }
+
+ private:
+  void VisitCheckpoint(const ledger::EventView& v, std::string_view id) {
+    auto c = v.event.getBody().getCheckpoint();
+    const ledger::Hash h = ToHash(c.getHeadHash());
+    const std::string msg = CheckpointMessage(c.getHeadSeq(), h);
+    if (c.getPublicKey().size() != crypto_sign_PUBLICKEYBYTES || c.getSignature().size() != crypto_sign_BYTES ||
+        crypto_sign_verify_detached(c.getSignature().begin(), reinterpret_cast<const unsigned char*>(msg.data()),
+                                    msg.size(), c.getPublicKey().begin()) != 0)
+      problems_.push_back({v.seq, std::string(id), "checkpoint signature does not verify with its own public key"});
+    if (c.getHeadSeq() >= v.seq)
+      problems_.push_back({v.seq, std::string(id), fmt::format("checkpoint covers seq {}, not before itself", c.getHeadSeq())});
+    else {
+      wanted_[c.getHeadSeq()] = h;
+      wanted_by_[c.getHeadSeq()] = v.seq;
     }
   }
-  for (auto& [id, st] : states) {
-    ++clients_replayed;
-    for (const auto& p : st.problems()) problems.push_back({p.seq, id, p.what});
+
+  std::string only_client_;
+  std::map<std::string, ClientState, std::less<>> states_;
+  std::map<std::string, ClientState, std::less<>>::iterator last_ = states_.end();
+  std::map<uint64_t, ledger::Hash> wanted_;   // head seq -> recorded head hash
+  std::map<uint64_t, uint64_t> wanted_by_;    // head seq -> checkpoint seq
+  std::vector<Problem> problems_;             // the checkpoints' own, in seq order
+};
+
+void ChainMissesCheckpoint(AuditReplay& replay, uint64_t head_seq, const ledger::Hash& recorded) {
+  replay.problems().push_back(
+      {replay.wanted_by(head_seq), "$audit",
+       fmt::format("the chain no longer passes through checkpoint head {} (seq {}): events up to it were rewritten",
+                   ledger::HexOf(recorded).substr(0, 16), head_seq)});
+}
+
+// Checkpoint heads of a log that verified: every link holds, so hash(k) is the prevHash of
+// event k + 1 (a checkpoint's head is before the checkpoint, so k + 1 <= head). One point
+// read per checkpoint instead of a second pass over the chain.
+void CheckCheckpointHeadsOfVerifiedLog(const ledger::Log& log, AuditReplay& replay) {
+  for (const auto& [hs, rec] : replay.wanted()) {
+    if (hs == 0) continue;
+    const std::string bytes = Must(log.Get(hs + 1));
+    ledger::Hash h{};
+    Must(ledger::DecodeEvent(hs + 1, bytes, [&](schemas::Event::Reader e) { h = ToHash(e.getPrevHash()); }));
+    if (h != rec) ChainMissesCheckpoint(replay, hs, rec);
   }
-  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
-    return (a.seq ? a.seq : UINT64_MAX) < (b.seq ? b.seq : UINT64_MAX);
+}
+
+// The replay of a log that did not verify: a Scan of its own (it stops at an event that does
+// not decode), and the checkpoint heads recomputed from seq 1 over the stored bytes.
+void ReplayUnverifiedLog(const ledger::Log& log, const ledger::VerifyReport& report, uint64_t head,
+                         bool quiet, AuditReplay& replay) {
+  Progress progress("replay", head, quiet);
+  Status s = log.Scan(1, 0, [&](const ledger::EventView& v) {
+    if ((v.seq & 0xFFF) == 0) progress.Set(v.seq);
+    replay.Visit(v);
+    return true;
   });
+  if (!s.ok()) {
+    // A value that does not decode: Verify() has reported it (or reports it here).
+    const uint64_t seq = s.error().seq;
+    if (report.first_bad_seq != seq) replay.problems().push_back({seq, "", "replay stopped: " + s.error().message});
+  }
+  // Checkpoint heads: a second pass over the chain only when there are checkpoints (bounded
+  // memory: one hash per checkpoint).
+  if (replay.wanted().empty() || !s.ok()) return;
+  std::map<uint64_t, ledger::Hash> computed;
+  ledger::Hash h{};
+  const uint64_t last = replay.wanted().rbegin()->first;
+  Must(log.Scan(1, last, [&](const ledger::EventView& v) {
+    h = ledger::ChainHash(h, v.bytes);
+    if (replay.wanted().count(v.seq)) computed[v.seq] = h;
+    return true;
+  }));
+  for (const auto& [hs, rec] : replay.wanted())
+    if (hs != 0 && computed[hs] != rec) ChainMissesCheckpoint(replay, hs, rec);
+}
 
+void PrintAuditResult(App& app, const ledger::VerifyReport& report, uint64_t head, size_t clients_replayed,
+                      const std::vector<Problem>& problems) {
   const bool ok = problems.empty();
   const uint64_t first_bad = ok ? 0 : FirstBadSeq(problems);
   if (app.json) {
@@ -284,6 +308,46 @@ void RunAudit(App& app, const std::string& only_client) {
   if (!ok)
     Fail(Code::kRefused, fmt::format("audit found {} problem(s); the first bad seq is {}", problems.size(),
                                      first_bad ? std::to_string(first_bad) : "unknown (see the problems)"));
+}
+
+// One pass over the log when it is intact: Verify's events scan (chain, head, indexes,
+// decoding) also feeds the replay. When Verify finds a problem, what the replay saw is
+// dropped and the log is replayed on its own, as far as it decodes, so the findings are
+// those of a verify followed by a full replay.
+void RunAudit(App& app, const std::string& only_client) {
+  ledger::Log& log = app.log();
+  RequireClient(app, only_client);
+  std::vector<Problem> problems;
+  const uint64_t head = log.head_seq();
+
+  auto replay = std::make_unique<AuditReplay>(only_client);
+  ledger::VerifyReport report;
+  {
+    Progress progress("audit", head, app.json);
+    report = Must(log.VerifyAndVisit(
+        [&](const ledger::EventView& v) {
+          replay->Visit(v);
+          return true;
+        },
+        [&](uint64_t done, uint64_t) { progress.Set(done); }));
+  }
+  if (report.ok) {
+    CheckCheckpointHeadsOfVerifiedLog(log, *replay);
+  } else {
+    problems.push_back({report.first_bad_seq, "", report.problem});
+    replay = std::make_unique<AuditReplay>(only_client);
+    ReplayUnverifiedLog(log, report, head, app.json, *replay);
+  }
+  for (Problem& p : replay->problems()) problems.push_back(std::move(p));
+  size_t clients_replayed = 0;
+  for (auto& [id, st] : replay->states()) {
+    ++clients_replayed;
+    for (const auto& p : st.problems()) problems.push_back({p.seq, id, p.what});
+  }
+  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
+    return (a.seq ? a.seq : UINT64_MAX) < (b.seq ? b.seq : UINT64_MAX);
+  });
+  PrintAuditResult(app, report, head, clients_replayed, problems);
 }
 
 // ---- checkpoints -------------------------------------------------------------------------
