@@ -20,7 +20,7 @@ namespace hourbank::bench {
 Result<RebuildResult> Rebuild(const ledger::Log& log) {
   RebuildResult r;
   const auto t0 = std::chrono::steady_clock::now();
-  // As `hourbank rebuild` (tools/hourbank/cmd_read.cc): one scan, one ClientState per client.
+  // As `hourbank rebuild` (tools/hourbank/cli/cmd_read.cc): one scan, one ClientState per client.
   Status st = log.Scan(1, 0, [&](const ledger::EventView& v) {
     ++r.events;
     r.event_bytes += v.bytes.size();
