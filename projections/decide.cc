@@ -254,8 +254,10 @@ Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month
   return DecideContractEnd(state, last_month, false, now_us);
 }
 
-Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, bool early, int64_t now_us) {
-  HB_TRY(NeedContract(state));
+namespace {
+
+// The refusals about the month itself: before the start, before the last closed month, in no term.
+Result<const ContractTerms*> TermEnding(const ClientState& state, uint32_t last_month) {
   if (!ValidMonth(last_month) || last_month < state.first_month())
     return Error::Invalid(fmt::format("--after must be a month at or after the contract's start ({})",
                                       FormatMonth(state.first_month())));
@@ -267,102 +269,163 @@ Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month
   if (t == nullptr)
     return Error::Refused(fmt::format("{} is outside the contract of '{}'; end it at a month it covers",
                                       FormatMonth(last_month), state.id()));
-  if (t->last_month == last_month && state.last_month() == last_month) {
-    Decision none;  // already so: a no-op, like closing a closed month
-    none.summary = fmt::format("the contract of {} already ends after {}", state.id(), FormatMonth(last_month));
-    return none;
-  }
-  // Work already logged after the end would be left outside every contract.
+  return t;
+}
+
+// Work already logged after the end would be left outside every contract.
+Status NoWorkAfter(const ClientState& state, uint32_t last_month) {
   const std::vector<uint64_t> after = state.EntriesAfter(last_month);
-  if (!after.empty()) {
-    std::string ids;
-    for (size_t i = 0; i < after.size() && i < 10; ++i) ids += fmt::format("{}#{}", i ? ", " : "", after[i]);
-    if (after.size() > 10) ids += fmt::format(" and {} more", after.size() - 10);
-    return Error::Refused(fmt::format(
-        "ending the contract of '{}' after {} would leave {} work entr{} outside every contract ({}); "
-        "void them with `hourbank void {} ID --reason ...`, or end later",
-        state.id(), FormatMonth(last_month), after.size(), after.size() == 1 ? "y" : "ies", ids, state.id()));
-  }
-  // The plan's minimum term, counted from the start of the contract (term segment) ending.
-  const PlanSpec& plan = *t->plan;
-  const int32_t months = MonthsBetween(t->from_month, last_month) + 1;
+  if (after.empty()) return Status::Ok();
+  std::string ids;
+  for (size_t i = 0; i < after.size() && i < 10; ++i) ids += fmt::format("{}#{}", i ? ", " : "", after[i]);
+  if (after.size() > 10) ids += fmt::format(" and {} more", after.size() - 10);
+  return Error::Refused(fmt::format(
+      "ending the contract of '{}' after {} would leave {} work entr{} outside every contract ({}); "
+      "void them with `hourbank void {} ID --reason ...`, or end later",
+      state.id(), FormatMonth(last_month), after.size(), after.size() == 1 ? "y" : "ies", ids, state.id()));
+}
+
+// The fee (after discounts) of one month, as the early-end charge prices the months left; a
+// trial month has no fee, so it is priced at the plan's fee (per licence on tiered plans).
+int64_t EarlyEndMonthFee(const ClientState& state, const PlanSpec& plan, uint32_t last_month) {
+  int64_t fee = 0;
+  for (const InvoiceLine& l : state.InvoiceFor(last_month).lines)
+    if (l.code == "fee" || l.code == "discount") fee += l.amount_minor;
+  if (fee > 0) return fee;
+  const uint32_t units = state.UnitsFor(last_month);
+  fee = plan.fee_minor;
+  for (const Tier& tier : plan.tiers)
+    if (units >= tier.min_units && (tier.max_units == 0 || units <= tier.max_units))
+      fee = tier.unit_price_minor * int64_t(units);
+  return fee;
+}
+
+// The months of the minimum term an end after `last_month` charges now: those after it up to
+// the term's minimum, less the ones an earlier early end already charged (they follow the
+// term's current last month when that is before the minimum; their charge moves, see below).
+int64_t EarlyEndMonthsToCharge(const ContractTerms& t, uint32_t last_month) {
+  uint32_t charged_through = AddMonths(t.from_month, int32_t(t.plan->minimum_term_months) - 1);
+  if (t.last_month != 0 && t.last_month < charged_through) charged_through = t.last_month;
+  return std::max<int64_t>(0, MonthsBetween(last_month, charged_through));
+}
+
+// The early-end rules before the minimum term: refused without --early; then the plan's
+// early_end rule. Returns the money owed now for the months left (0 when none).
+Result<int64_t> EarlyEndChargeMinor(const ClientState& state, const ContractTerms& t, uint32_t last_month,
+                                    bool early) {
+  const PlanSpec& plan = *t.plan;
+  const int32_t months = MonthsBetween(t.from_month, last_month) + 1;
   const bool before_minimum = plan.minimum_term_months != 0 && months < int32_t(plan.minimum_term_months);
-  int64_t early_charge = 0;
-  uint32_t charge_month = 0;
-  if (before_minimum) {
-    if (!early)
-      return Error::Refused(fmt::format(
-          "plan '{}' has a minimum term of {} months and the contract from {} would last {}; "
-          "end after {} or later, or pass --early (early end on this plan: {})",
-          t->plan_id, plan.minimum_term_months, FormatMonth(t->from_month), months,
-          FormatMonth(AddMonths(t->from_month, int32_t(plan.minimum_term_months) - 1)), EarlyEndName(plan.early_end)));
-    switch (plan.early_end) {
-      case EarlyEnd::kFree: break;
-      case EarlyEnd::kWhenSettled:
-        // "Заказчик вправе прервать действие договора ... лишь при полном исполнении обязательств".
-        if (state.outstanding_minor() > 0)
-          return Error::Refused(fmt::format(
-              "plan '{}' allows an early end only when every invoice is paid; {} is outstanding: record "
-              "the payment with `hourbank pay` first",
-              t->plan_id, FormatMoney(state.outstanding_minor(), state.currency())));
-        break;
-      case EarlyEnd::kPayMinimumTerm: {
-        // The fee (after discounts) of the months left to the minimum term, charged at the end.
-        const Invoice last_invoice = state.InvoiceFor(last_month);
-        int64_t fee = 0;
-        for (const InvoiceLine& l : last_invoice.lines)
-          if (l.code == "fee" || l.code == "discount") fee += l.amount_minor;
-        if (fee <= 0) {
-          // A trial month has no fee: price the months at the plan's fee.
-          fee = plan.fee_minor;
-          for (const Tier& tier : plan.tiers)
-            if (state.UnitsFor(last_month) >= tier.min_units && (tier.max_units == 0 || state.UnitsFor(last_month) <= tier.max_units))
-              fee = tier.unit_price_minor * int64_t(state.UnitsFor(last_month));
-        }
-        early_charge = fee * (int64_t(plan.minimum_term_months) - months);
-        charge_month = state.IsClosed(last_month) ? state.FirstOpenMonth() : last_month;
-        break;
-      }
-    }
+  if (!before_minimum) return int64_t{0};
+  if (!early)
+    return Error::Refused(fmt::format(
+        "plan '{}' has a minimum term of {} months and the contract from {} would last {}; "
+        "end after {} or later, or pass --early (early end on this plan: {})",
+        t.plan_id, plan.minimum_term_months, FormatMonth(t.from_month), months,
+        FormatMonth(AddMonths(t.from_month, int32_t(plan.minimum_term_months) - 1)), EarlyEndName(plan.early_end)));
+  switch (plan.early_end) {
+    case EarlyEnd::kFree: return int64_t{0};
+    case EarlyEnd::kWhenSettled:
+      // "Заказчик вправе прервать действие договора ... лишь при полном исполнении обязательств".
+      if (state.outstanding_minor() > 0)
+        return Error::Refused(fmt::format(
+            "plan '{}' allows an early end only when every invoice is paid; {} is outstanding: record "
+            "the payment with `hourbank pay` first",
+            t.plan_id, FormatMoney(state.outstanding_minor(), state.currency())));
+      return int64_t{0};
+    case EarlyEnd::kPayMinimumTerm:
+      return EarlyEndMonthFee(state, plan, last_month) * EarlyEndMonthsToCharge(t, last_month);
   }
+  return int64_t{0};
+}
+
+ledger::EventDraft AdjustmentDraft(int64_t at_us, int64_t amount_minor, uint32_t month, const std::string& reason) {
+  ledger::EventDraft x = Draft(at_us);
+  auto b = x.root().initBody().initAdjustment();
+  b.setKind(schemas::AdjustmentKind::CHARGE);
+  b.setAmountMinor(amount_minor);
+  b.setReason(reason);
+  b.setMonth(month);
+  return x;
+}
+
+// Ending at a month already closed: what its close would have expired as the contract's last
+// month (the reserve and the blocks left) expires now. Returns the minutes expired.
+int64_t ExpireAtClosedEnd(const ClientState& state, uint32_t last_month, int64_t now_us, Decision& d) {
+  auto expire = [&](schemas::Bucket bucket, uint64_t block_seq, int64_t minutes) {
+    ledger::EventDraft x = Draft(now_us);
+    auto b = x.root().initBody().initHoursExpired();
+    b.setMonth(last_month);
+    b.setBucket(bucket);
+    b.setBlockSeq(block_seq);
+    b.setMinutes(minutes);
+    d.events.push_back(std::move(x));
+  };
+  int64_t expired = 0;
+  if (state.reserve_after_close() > 0) {
+    expire(schemas::Bucket::RESERVE, 0, state.reserve_after_close());
+    expired += state.reserve_after_close();
+  }
+  for (const auto& [seq, minutes] : state.BlocksLeftAfterClose()) {
+    expire(schemas::Bucket::BLOCK, seq, minutes);
+    expired += minutes;
+  }
+  return expired;
+}
+
+// Early-end charges booked after the new last month are reversed (a recorded reversal in their
+// own month) and their amount joins the one charge in the month the end books into. Returns
+// the amount moved.
+int64_t ReverseChargesAfter(const ClientState& state, uint32_t last_month, int64_t now_us, Decision& d) {
+  int64_t moved = 0;
+  for (const ClientState::BookedCharge& c : state.EarlyEndChargesAfter(last_month)) {
+    ledger::EventDraft x = AdjustmentDraft(now_us, c.amount_minor, c.month,
+                                           fmt::format("early-end charge #{} moved: the contract now ends after {}",
+                                                       c.seq, FormatMonth(last_month)));
+    x.root().getBody().getAdjustment().setReversesSeq(c.seq);
+    d.events.push_back(std::move(x));
+    moved += c.amount_minor;
+  }
+  return moved;
+}
+
+}  // namespace
+
+Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, bool early, int64_t now_us) {
+  HB_TRY(NeedContract(state));
+  const Result<const ContractTerms*> ending = TermEnding(state, last_month);
+  if (!ending.ok()) return ending.error();
+  const ContractTerms* t = ending.value();
   Decision d;
-  ledger::EventDraft draft = Draft(state.zone().MonthEndUs(last_month) - 1);
-  draft.root().initBody().initContractEnded().setLastMonth(last_month);
-  d.events.push_back(std::move(draft));
+  if (t->last_month == last_month && state.last_month() == last_month) {
+    d.summary = fmt::format("the contract of {} already ends after {}", state.id(), FormatMonth(last_month));
+    return d;  // already so: a no-op, like closing a closed month
+  }
+  HB_TRY(NoWorkAfter(state, last_month));
+  const Result<int64_t> owed = EarlyEndChargeMinor(state, *t, last_month, early);
+  if (!owed.ok()) return owed.error();
+  const int64_t charge_now = owed.value();
+  const uint32_t charge_month = state.IsClosed(last_month) ? state.FirstOpenMonth() : last_month;
+
+  ledger::EventDraft ended = Draft(state.zone().MonthEndUs(last_month) - 1);
+  ended.root().initBody().initContractEnded().setLastMonth(last_month);
+  d.events.push_back(std::move(ended));
   std::string extra;
   if (state.IsClosed(last_month)) {
-    // The month is already closed: what its close would have expired as the contract's last
-    // month expires now.
-    auto expire = [&](schemas::Bucket bucket, uint64_t block_seq, int64_t minutes) {
-      ledger::EventDraft x = Draft(now_us);
-      auto b = x.root().initBody().initHoursExpired();
-      b.setMonth(last_month);
-      b.setBucket(bucket);
-      b.setBlockSeq(block_seq);
-      b.setMinutes(minutes);
-      d.events.push_back(std::move(x));
-    };
-    int64_t expired = 0;
-    if (state.reserve_after_close() > 0) {
-      expire(schemas::Bucket::RESERVE, 0, state.reserve_after_close());
-      expired += state.reserve_after_close();
-    }
-    for (const auto& [seq, minutes] : state.BlocksLeftAfterClose()) {
-      expire(schemas::Bucket::BLOCK, seq, minutes);
-      expired += minutes;
-    }
+    const int64_t expired = ExpireAtClosedEnd(state, last_month, now_us, d);
     if (expired > 0) extra += fmt::format("; {} of reserve and prepaid hours expired", FormatMinutes(expired));
   }
-  if (early_charge > 0) {
-    ledger::EventDraft x = Draft(now_us);
-    auto b = x.root().initBody().initAdjustment();
-    b.setKind(schemas::AdjustmentKind::CHARGE);
-    b.setAmountMinor(early_charge);
-    b.setReason(fmt::format("early end: {} month(s) left of the {}-month minimum term", int64_t(plan.minimum_term_months) - months,
-                            plan.minimum_term_months));
-    b.setMonth(charge_month);
+  const int64_t moved = ReverseChargesAfter(state, last_month, now_us, d);
+  if (charge_now + moved > 0) {
+    const int64_t minimum = t->plan->minimum_term_months;
+    const int64_t left = std::max<int64_t>(0, minimum - (MonthsBetween(t->from_month, last_month) + 1));
+    std::string reason = fmt::format("early end: {} month(s) left of the {}-month minimum term", left, minimum);
+    if (moved > 0) reason += fmt::format(" (with {} moved from a later month)", FormatMoney(moved, state.currency()));
+    ledger::EventDraft x = AdjustmentDraft(now_us, charge_now + moved, charge_month, reason);
+    x.root().getBody().getAdjustment().setEarlyEnd(true);
     d.events.push_back(std::move(x));
-    extra += fmt::format("; early end charged {} in {}", FormatMoney(early_charge, state.currency()), FormatMonth(charge_month));
+    extra += fmt::format("; early end charged {} in {}", FormatMoney(charge_now + moved, state.currency()),
+                         FormatMonth(charge_month));
   }
   d.summary = fmt::format("contract of {} ends after {}{}", state.id(), FormatMonth(last_month), extra);
   return d;

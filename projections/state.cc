@@ -205,7 +205,7 @@ std::vector<Block> ClientState::BlocksAfterClose() const {
 std::vector<std::pair<uint64_t, int64_t>> ClientState::BlocksLeftAfterClose() const {
   std::vector<std::pair<uint64_t, int64_t>> out;
   for (const Block& b : BlocksAfterClose())
-    if (b.left_minutes > 0) out.emplace_back(b.seq, b.left_minutes);
+    if (b.left_minutes > 0 && b.month <= last_closed_) out.emplace_back(b.seq, b.left_minutes);
   return out;
 }
 
@@ -556,6 +556,10 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
       Problem(seq, fmt::format("{}: reserve of {} expired, {} was left", FormatMonth(month), FormatMinutes(minutes),
                                FormatMinutes(reserve_after_close_)));
     reserve_after_close_ = std::max<int64_t>(0, reserve_after_close_ - minutes);
+    if (auto c = closed_.find(month); c != closed_.end()) {  // the month's own figures show it
+      c->second.expired_reserve_minutes += c->second.reserve_end_minutes - reserve_after_close_;
+      c->second.reserve_end_minutes = reserve_after_close_;
+    }
   } else if (bucket == schemas::Bucket::BLOCK) {
     // Minutes left: as the last close left them, or as bought when bought after it.
     auto bit = block_index_.find(block_seq);
@@ -569,6 +573,15 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
       Problem(seq, fmt::format("{}: {} of block #{} expired, {} was left", FormatMonth(month), FormatMinutes(minutes),
                                block_seq, FormatMinutes(left)));
     block_left_after_close_[block_seq] = std::max<int64_t>(0, left - minutes);
+    if (auto c = closed_.find(month); c != closed_.end()) {  // the month's own figures show it
+      for (Block& e : c->second.blocks_end) {
+        if (e.seq != block_seq) continue;
+        const int64_t gone = std::min(e.left_minutes, minutes);
+        e.left_minutes -= gone;
+        if (e.month <= month) c->second.expired_block_minutes += gone;
+        c->second.expired_blocks.emplace_back(block_seq, gone);
+      }
+    }
   } else {
     Problem(seq, fmt::format("{}: allowance cannot expire after the month closed", FormatMonth(month)));
   }
@@ -598,7 +611,31 @@ void ClientState::ApplyAdjustment(uint64_t seq, Event::Reader ev) {
     Problem(seq, fmt::format("adjustment for closed month {}; skipped", FormatMonth(b.getMonth())));
     return;
   }
-  months_[b.getMonth()].adjustments.push_back({seq, code, Str(b.getReason()), amount});
+  std::vector<Adjust>& adjustments = months_[b.getMonth()].adjustments;
+  if (b.getReversesSeq() != 0) {
+    // A reversal: the adjustment it names leaves its month's invoice, as if never booked.
+    auto it = std::find_if(adjustments.begin(), adjustments.end(), [&](const Adjust& a) {
+      return a.seq == b.getReversesSeq() && a.code == code && a.amount_minor == amount;
+    });
+    if (it == adjustments.end()) {
+      Problem(seq, fmt::format("adjustment reverses #{}, which is no {} of {} in {}; skipped", b.getReversesSeq(), code,
+                               FormatMoney(b.getAmountMinor(), currency_), FormatMonth(b.getMonth())));
+      return;
+    }
+    adjustments.erase(it);
+    return;
+  }
+  adjustments.push_back({seq, code, Str(b.getReason()), amount, b.getEarlyEnd()});
+}
+
+std::vector<ClientState::BookedCharge> ClientState::EarlyEndChargesAfter(uint32_t month) const {
+  std::vector<BookedCharge> out;
+  for (auto it = months_.upper_bound(month); it != months_.end(); ++it) {
+    if (IsClosed(it->first)) continue;
+    for (const Adjust& a : it->second.adjustments)
+      if (a.early_end && a.code == "charge") out.push_back({a.seq, it->first, a.amount_minor});
+  }
+  return out;
 }
 
 void ClientState::ApplyIncident(uint64_t, Event::Reader ev) {
