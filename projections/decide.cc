@@ -1,5 +1,7 @@
 #include "projections/decide.h"
 
+#include "projections/limits.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -10,12 +12,9 @@ namespace {
 
 std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
-constexpr int64_t kMinutesMax = 10000LL * 60;      // one entry or block: at most 10 000 hours
-constexpr int64_t kCountMax = 100000;              // one item entry
-constexpr int64_t kMoneyMax = 10000000000000LL * 100;  // 10^13 major units
 // How far ahead of the clock a time may be: an allowance for clock skew between machines, a
 // duration (not a calendar day, which is added with Zone arithmetic wherever one is meant).
-constexpr int64_t kClockSkewUs = 24LL * 3600 * 1000000;
+constexpr int64_t kClockSkewUs = kMinutesMaxClockSkew * kUsPerMinute;
 
 ledger::EventDraft Draft(int64_t effective_at_us) {
   ledger::EventDraft d;
@@ -111,8 +110,9 @@ Result<Decision> DecideRegister(const ClientState& state, const RegisterClient& 
   if (!ledger::ValidClientId(cmd.client_id) || cmd.client_id[0] == '$')
     return Error::Invalid(fmt::format(
         "client id '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-' starting with a letter or digit", cmd.client_id));
-  if (cmd.name.empty() || cmd.name.size() > 200)
-    return Error::Invalid("client name must be 1 to 200 characters; pass --name \"Acme Ltd\"");
+  if (cmd.name.empty() || cmd.name.size() > kBytesMaxClientName)
+    return Error::Invalid(fmt::format("client name must be 1 to {} characters; pass --name \"Acme Ltd\"",
+                                      kBytesMaxClientName));
   auto digits = CurrencyMinorDigits(cmd.currency);
   if (!digits.ok()) return digits.error();
   auto zone = Zone::Find(cmd.timezone);
@@ -163,7 +163,7 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
                                       plan.allowed_terms_months.front()));
   }
   // A renewal or a later contract appends a term; it may not overlap one that exists.
-  if (term <= 1200) {
+  if (term <= kMonthsMax) {
     const uint32_t new_last = term ? AddMonths(cmd.from_month, int32_t(term) - 1) : 0;
     for (const ContractTerms& t : state.terms()) {
       const bool overlap = (t.last_month == 0 || t.last_month >= cmd.from_month) &&
@@ -186,15 +186,15 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
                                         state.id(), fix));
     }
   }
-  if (term > 1200) return Error::Invalid("--months must be at most 1200");
-  if (cmd.prepaid_months > 1200) return Error::Invalid("--prepaid must be at most 1200");
+  if (term > kMonthsMax) return Error::Invalid(fmt::format("--months must be at most {}", kMonthsMax));
+  if (cmd.prepaid_months > kMonthsMax) return Error::Invalid(fmt::format("--prepaid must be at most {}", kMonthsMax));
   if (term != 0 && cmd.prepaid_months > term)
     return Error::Invalid(fmt::format("--prepaid {} is longer than the contract's {} months", cmd.prepaid_months, term));
   if (!plan.tiers.empty() && cmd.units == 0)
     return Error::Invalid(fmt::format("plan '{}' is priced per licence; pass --units N", plan.id));
   if (plan.tiers.empty() && cmd.units != 0)
     return Error::Invalid(fmt::format("plan '{}' is not priced per licence; drop --units", plan.id));
-  if (cmd.units > 1000000) return Error::Invalid("--units must be at most 1 000 000");
+  if (cmd.units > kUnitsMaxPerContract) return Error::Invalid("--units must be at most 1 000 000");
   for (const auto& [name, qty] : cmd.extras) {
     if (!plan.FindExtra(name)) {
       std::string known;
@@ -202,7 +202,8 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
       return Error::Invalid(fmt::format("plan '{}' has no extra '{}'{}", plan.id, name,
                                         known.empty() ? "" : "; known extras: " + known));
     }
-    if (qty == 0 || qty > 1000) return Error::Invalid(fmt::format("extra '{}' quantity must be 1 to 1000", name));
+    if (qty == 0 || qty > kCountMaxPerExtra)
+      return Error::Invalid(fmt::format("extra '{}' quantity must be 1 to {}", name, kCountMaxPerExtra));
   }
   Decision d;
   ledger::EventDraft draft = Draft(state.zone().MonthStartUs(cmd.from_month));
@@ -235,7 +236,7 @@ Result<Decision> DecideUnits(const ClientState& state, uint32_t units, uint32_t 
   if (!t) return Error::Refused(fmt::format("{} is outside the contract of '{}'", FormatMonth(from_month), state.id()));
   if (t->plan->tiers.empty())
     return Error::Refused(fmt::format("plan '{}' is not priced per licence", t->plan_id));
-  if (units == 0 || units > 1000000) return Error::Invalid("licences must be 1 to 1 000 000");
+  if (units == 0 || units > kUnitsMaxPerContract) return Error::Invalid("licences must be 1 to 1 000 000");
   if (state.IsClosed(from_month))
     return Error::Refused(fmt::format("{} is closed; change licences from {} or later", FormatMonth(from_month),
                                       FormatMonth(state.FirstOpenMonth())));
@@ -451,16 +452,19 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
   }
   if (kind->unit == Unit::kHour) {
     if (cmd.count != 0) return Error::Invalid(fmt::format("'{}' is measured in hours; give a duration, not --count", cmd.kind));
-    if (cmd.minutes <= 0 || cmd.minutes > kMinutesMax)
-      return Error::Invalid("duration must be more than 0 and at most 10000h; e.g. 90m or 1.5h");
+    if (cmd.minutes <= 0 || cmd.minutes > kMinutesMaxPerEntry)
+      return Error::Invalid(fmt::format("duration must be more than 0 and at most {}h; e.g. 90m or 1.5h",
+                                        kMinutesMaxPerEntry / kMinutesPerHour));
   } else {
     if (cmd.minutes != 0) return Error::Invalid(fmt::format("'{}' is counted in items; use --count N, not a duration", cmd.kind));
-    if (cmd.count <= 0 || cmd.count > kCountMax) return Error::Invalid("--count must be 1 to 100000");
+    if (cmd.count <= 0 || cmd.count > kCountMaxPerEntry)
+      return Error::Invalid(fmt::format("--count must be 1 to {}", kCountMaxPerEntry));
   }
   if (cmd.at_us > now_us + kClockSkewUs)
     return Error::Invalid(fmt::format("work dated {} is in the future; check --at", state.zone().FormatIso(cmd.at_us)));
-  if (cmd.task.size() > 200 || cmd.staff.size() > 100 || cmd.note.size() > 2000)
-    return Error::Limit("task is limited to 200 characters, staff to 100, note to 2000");
+  if (cmd.task.size() > kBytesMaxTask || cmd.staff.size() > kBytesMaxStaff || cmd.note.size() > kBytesMaxNote)
+    return Error::Limit(fmt::format("task is limited to {} characters, staff to {}, note to {}", kBytesMaxTask,
+                                    kBytesMaxStaff, kBytesMaxNote));
   auto booked = BookMonth(state, cmd.at_us, cmd.late, "the work");
   if (!booked.ok()) return booked.error();
   if (!state.TermsFor(booked.value()))
@@ -564,7 +568,8 @@ Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const 
 
 Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, int64_t now_us) {
   HB_TRY(NeedContract(state));
-  if (cmd.minutes <= 0 || cmd.minutes > kMinutesMax) return Error::Invalid("--hours must be more than 0 and at most 10000h");
+  if (cmd.minutes <= 0 || cmd.minutes > kMinutesMaxPerEntry)
+    return Error::Invalid(fmt::format("--hours must be more than 0 and at most {}h", kMinutesMaxPerEntry / kMinutesPerHour));
   auto booked = BookMonth(state, cmd.at_us, true, "the purchase");
   if (!booked.ok()) return booked.error();
   const ContractTerms* t = state.TermsFor(booked.value());
@@ -577,7 +582,7 @@ Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, i
       if (o.minutes == cmd.minutes) { price = o.price_minor; found = true; }
     if (!found) return Error::Invalid(fmt::format("plan '{}' sells no {} block; pass --price", t->plan_id, FormatMinutes(cmd.minutes)));
   }
-  if (price < 0 || price > kMoneyMax) return Error::Invalid("--price is out of range");
+  if (price < 0 || price > kMoneyMinorAbsMax) return Error::Invalid("--price is out of range");
   int64_t expires_at_us = cmd.expires_at_us;
   if (cmd.expires_day != 0) {
     // "The last day the block can be used": it ends at the next local midnight (23 or 25 hours
@@ -632,8 +637,9 @@ Result<Decision> DecideBuyAddon(const ClientState& state, const std::string& add
 Result<Decision> DecidePay(const ClientState& state, int64_t amount_minor, const std::string& ref, int64_t at_us,
                            int64_t now_us) {
   HB_TRY(NeedClient(state));
-  if (amount_minor <= 0 || amount_minor > kMoneyMax) return Error::Invalid("the amount must be positive");
-  if (ref.size() > 200) return Error::Limit("--ref is limited to 200 characters");
+  if (amount_minor <= 0 || amount_minor > kMoneyMinorAbsMax) return Error::Invalid("the amount must be positive");
+  if (ref.size() > kBytesMaxPaymentRef)
+    return Error::Limit(fmt::format("--ref is limited to {} characters", kBytesMaxPaymentRef));
   (void)now_us;
   Decision d;
   ledger::EventDraft draft = Draft(at_us);
@@ -648,7 +654,7 @@ Result<Decision> DecidePay(const ClientState& state, int64_t amount_minor, const
 
 Result<Decision> DecideAdjust(const ClientState& state, const AdjustCmd& cmd, int64_t now_us) {
   HB_TRY(NeedContract(state));
-  if (cmd.amount_minor <= 0 || cmd.amount_minor > kMoneyMax) return Error::Invalid("the amount must be positive");
+  if (cmd.amount_minor <= 0 || cmd.amount_minor > kMoneyMinorAbsMax) return Error::Invalid("the amount must be positive");
   if (cmd.reason.empty()) return Error::Invalid("--reason is required");
   const uint32_t month = cmd.month ? cmd.month : state.FirstOpenMonth();
   if (state.IsClosed(month)) return Error::Refused(fmt::format("{} is closed", FormatMonth(month)));
@@ -727,7 +733,8 @@ Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t n
 Result<Decision> DecideIncident(const ClientState& state, IncidentAction action, const std::string& id,
                                 uint8_t priority, const std::string& title, int64_t at_us, int64_t now_us) {
   HB_TRY(NeedClient(state));
-  if (id.empty() || id.size() > 100) return Error::Invalid("the incident id must be 1 to 100 characters");
+  if (id.empty() || id.size() > kBytesMaxIncidentId)
+    return Error::Invalid(fmt::format("the incident id must be 1 to {} characters", kBytesMaxIncidentId));
   if (at_us > now_us + kClockSkewUs) return Error::Invalid("the time is in the future; check --at");
   const auto& incidents = state.incidents();
   auto it = incidents.find(id);
@@ -738,7 +745,8 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
     if (it != incidents.end())
       return Error::Refused(fmt::format("incident '{}' already exists{}; use another id", id,
                                         it->second.resolved_us ? " (resolved: reopen it with `incident reopen`)" : ""));
-    if (priority < 1 || priority > 4) return Error::Invalid("--priority must be 1 (highest) to 4");
+    if (priority < 1 || priority > kPriorityMax)
+      return Error::Invalid(fmt::format("--priority must be 1 (highest) to {}", kPriorityMax));
     auto b = body.initIncidentOpened();
     b.setIncidentId(id);
     b.setPriority(priority);
@@ -766,7 +774,8 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
         d.summary = fmt::format("incident {} resolved", id);
         break;
       case IncidentAction::kReprioritize: {
-        if (priority < 1 || priority > 4) return Error::Invalid("--priority must be 1 (highest) to 4");
+        if (priority < 1 || priority > kPriorityMax)
+      return Error::Invalid(fmt::format("--priority must be 1 (highest) to {}", kPriorityMax));
         if (inc.resolved_us) return Error::Refused(fmt::format("incident '{}' is resolved; reopen it first", id));
         if (at_us < last_us) return Error::Invalid("the time is before the incident's last event");
         auto b = body.initIncidentReprioritized();

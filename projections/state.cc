@@ -1,4 +1,5 @@
 #include "projections/state.h"
+#include "projections/limits.h"
 #include "projections/replay_bounds.h"
 
 #include "projections/month_eval.h"
@@ -19,9 +20,8 @@ namespace {
 // builds an error text and searches the tz database on each call; a replay asks for the same
 // one or two names hundreds of thousands of times, so the answers are kept per thread (a
 // ClientState is used by one thread at a time, and many states may replay in parallel).
-// Bounded: at most kCalendarZonesMax names; past it, lookups are not cached. nullptr for an
+// Bounded: at most kCountMaxCalendarZones names; past it, lookups are not cached. nullptr for an
 // unknown name (the plan parser already rejects those; a replayed plan is checked again here).
-constexpr size_t kCalendarZonesMax = 64;
 const Zone* CalendarZone(const std::string& name) {
   thread_local std::vector<std::pair<std::string, std::optional<Zone>>> cache;
   for (const auto& [cached_name, zone] : cache)
@@ -29,7 +29,7 @@ const Zone* CalendarZone(const std::string& name) {
   auto found = Zone::Find(name);
   std::optional<Zone> zone;
   if (found.ok()) zone = found.value();
-  if (cache.size() >= kCalendarZonesMax) {
+  if (cache.size() >= kCountMaxCalendarZones) {
     thread_local std::optional<Zone> uncached;
     uncached = zone;
     return uncached ? &*uncached : nullptr;
@@ -184,7 +184,7 @@ int64_t ClientState::BlockingDebtMinor(int64_t now_us) const {
   }
   if (emergency == 0) return overdue;
   int64_t charged = invoiced_closed_minor();
-  for (uint32_t m = FirstOpenMonth(), guard = 0; m != 0 && m <= now_month && guard < 1200; m = NextMonth(m), ++guard)
+  for (uint32_t m = FirstOpenMonth(), guard = 0; m != 0 && m <= now_month && guard < kMonthsMax; m = NextMonth(m), ++guard)
     charged += Evaluate(m).invoice.total_minor;
   const int64_t unpaid = std::min(std::max<int64_t>(0, charged - paid_minor_), emergency);
   return std::max(overdue, unpaid);
@@ -222,7 +222,6 @@ void ClientState::CountEntry(uint64_t seq, uint32_t month) {
 // decide function writes (a month that does not exist, a term of 4 billion months) is recorded
 // as a replay problem and the event is skipped, never folded into arithmetic.
 namespace {
-constexpr uint32_t kTermMonthsMax = 1200;
 bool BadMonth(uint32_t month) { return month != 0 && !ValidMonth(month); }
 std::string Period(uint32_t from, uint32_t last) {
   return fmt::format("{} … {}", FormatMonth(from), last ? FormatMonth(last) : "open-ended");
@@ -236,7 +235,6 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
   auto body = ev.getBody();
   // Replay validates what no decide function writes (see BadMonth above).
   {
-    constexpr int64_t kYear9000Us = 221845392000LL * 1000000;  // 9000-01-01T00:00:00Z
     uint32_t month = 0;
     bool needs_month = false;
     switch (body.which()) {
@@ -254,7 +252,7 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
       case Event::Body::PERIOD_CLOSED: month = body.getPeriodClosed().getMonth(); needs_month = true; break;
       default: break;
     }
-    if (BadMonth(month) || (needs_month && month == 0) || at_us < 0 || at_us >= kYear9000Us) {
+    if (BadMonth(month) || (needs_month && month == 0) || at_us < 0 || at_us >= kInstantUsMax) {
       Problem(seq, fmt::format("event with month {} at {} µs is out of range; skipped", month, at_us));
       return;
     }
@@ -330,7 +328,7 @@ void ClientState::ApplyTerms(uint64_t seq, Event::Reader ev) {
   };
   if (started) read_terms(body.getContractStarted());
   else read_terms(body.getContractChanged());
-  if (!ValidMonth(t.from_month) || t.term_months > kTermMonthsMax) {
+  if (!ValidMonth(t.from_month) || t.term_months > kMonthsMax) {
     Problem(seq, fmt::format("contract with month {} and term {} months is out of range", t.from_month, t.term_months));
     return;
   }
@@ -389,7 +387,7 @@ void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
   e.unit = b.getCount() > 0 ? Unit::kItem : Unit::kHour;
   // Validate on replay too (found by tests/fuzz/fuzz_event): minutes beyond what
   // ParseDurationMinutes admits (10000 h) overflowed minutes × multiplier in Evaluate.
-  if (e.minutes < 0 || e.minutes > 10000 * 60 || e.count < 0) {
+  if (e.minutes < 0 || e.minutes > kMinutesMaxPerEntry || e.count < 0) {
     Problem(seq, fmt::format("work entry has {} minutes and count {}; out of range", e.minutes, e.count));
     return;
   }
@@ -826,7 +824,7 @@ MonthEval ClientState::Evaluate(uint32_t month) const {
   int64_t reserve = reserve_after_close_;
   std::vector<Block> blocks = BlocksAfterClose();
   uint32_t m = FirstOpenMonth();
-  for (int guard = 0; m < month && guard < 1200; ++guard, m = NextMonth(m)) {
+  for (uint32_t guard = 0; m < month && guard < kMonthsMax; ++guard, m = NextMonth(m)) {
     MonthEval prev = EvaluateOpen(m, reserve, blocks);
     reserve = prev.reserve_end_minutes;
     blocks = std::move(prev.blocks_end);
@@ -852,7 +850,7 @@ std::vector<Entry> ClientState::EntriesFor(uint32_t month) const {
   int64_t reserve = reserve_after_close_;
   std::vector<Block> blocks = BlocksAfterClose();
   uint32_t m = FirstOpenMonth();
-  for (int guard = 0; m < month && guard < 1200; ++guard, m = NextMonth(m)) {
+  for (uint32_t guard = 0; m < month && guard < kMonthsMax; ++guard, m = NextMonth(m)) {
     MonthEval prev = EvaluateOpen(m, reserve, blocks);
     reserve = prev.reserve_end_minutes;
     blocks = std::move(prev.blocks_end);
