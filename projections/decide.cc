@@ -128,64 +128,61 @@ Result<Decision> DecideRegister(const ClientState& state, const RegisterClient& 
   return d;
 }
 
-Result<Decision> DecideContractStart(const ClientState& state, const Catalog& catalog,
-                                     const StartContract& cmd, int64_t now_us) {
-  HB_TRY(NeedClient(state));
+namespace {
+
+// The plan version a contract pins: the latest, or the one asked for.
+Result<const Catalog::Version*> PlanVersion(const Catalog& catalog, const StartContract& cmd) {
   const Catalog::Version* v = catalog.Find(cmd.plan_id, cmd.plan_version);
-  if (v == nullptr || !v->spec) {
-    if (cmd.plan_version && catalog.Find(cmd.plan_id))
-      return Error::NotFound(fmt::format("plan '{}' has no version {}; see `hourbank plan show {}`",
-                                         cmd.plan_id, cmd.plan_version, cmd.plan_id));
-    return Error::NotFound(fmt::format("unknown plan '{}'; see `hourbank plan list`", cmd.plan_id));
-  }
-  const PlanSpec& plan = *v->spec;
-  if (plan.currency != state.currency())
-    return Error::Refused(fmt::format("plan '{}' is priced in {} but client '{}' pays in {}; choose a {} plan",
-                                      plan.id, plan.currency, state.id(), state.currency(), state.currency()));
-  if (!ValidMonth(cmd.from_month)) return Error::Invalid("--from must be a month YYYY-MM");
-  if (cmd.from_month <= state.last_closed_month())
-    return Error::Refused(fmt::format("{} is already closed; start the contract in {} or later",
-                                      FormatMonth(cmd.from_month), FormatMonth(NextMonth(state.last_closed_month()))));
-  uint32_t term = cmd.term_months;
-  if (term == 0) term = plan.minimum_term_months;
+  if (v != nullptr && v->spec) return v;
+  if (cmd.plan_version && catalog.Find(cmd.plan_id))
+    return Error::NotFound(fmt::format("plan '{}' has no version {}; see `hourbank plan show {}`", cmd.plan_id,
+                                       cmd.plan_version, cmd.plan_id));
+  return Error::NotFound(fmt::format("unknown plan '{}'; see `hourbank plan list`", cmd.plan_id));
+}
+
+// The term in months (0 = open-ended): as asked, else the plan's minimum; at least the
+// minimum, and one the plan allows.
+Result<uint32_t> TermMonths(const PlanSpec& plan, const StartContract& cmd) {
+  const uint32_t term = cmd.term_months ? cmd.term_months : plan.minimum_term_months;
   if (term != 0 && term < plan.minimum_term_months)
     return Error::Refused(fmt::format("plan '{}' has a minimum term of {} months; pass --months {} or more",
                                       plan.id, plan.minimum_term_months, plan.minimum_term_months));
-  if (!plan.allowed_terms_months.empty() &&
-      std::find(plan.allowed_terms_months.begin(), plan.allowed_terms_months.end(), term) ==
-          plan.allowed_terms_months.end()) {
-    std::string allowed;
-    for (size_t i = 0; i < plan.allowed_terms_months.size(); ++i)
-      allowed += fmt::format("{}{}", i == 0 ? "" : i + 1 == plan.allowed_terms_months.size() ? " or " : ", ",
-                             plan.allowed_terms_months[i]);
-    return Error::Refused(fmt::format("plan '{}' is made and renewed for {} months only, not {}; pass --months {}",
-                                      plan.id, allowed, term ? fmt::format("{}", term) : "open-ended",
-                                      plan.allowed_terms_months.front()));
+  const std::vector<uint32_t>& allowed = plan.allowed_terms_months;
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), term) != allowed.end()) return term;
+  std::string list;
+  for (size_t i = 0; i < allowed.size(); ++i)
+    list += fmt::format("{}{}", i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ", allowed[i]);
+  return Error::Refused(fmt::format("plan '{}' is made and renewed for {} months only, not {}; pass --months {}",
+                                    plan.id, list, term ? fmt::format("{}", term) : "open-ended", allowed.front()));
+}
+
+// A renewal or a later contract appends a term; it may not overlap one that exists.
+Status NoOverlap(const ClientState& state, uint32_t from_month, uint32_t term) {
+  if (term > kMonthsMax) return Status::Ok();  // refused below as out of range
+  const uint32_t new_last = term ? AddMonths(from_month, int32_t(term) - 1) : 0;
+  auto period = [](uint32_t from, uint32_t last) {
+    return fmt::format("{} … {}", FormatMonth(from), last ? FormatMonth(last) : "open-ended");
+  };
+  for (const ContractTerms& t : state.terms()) {
+    const bool overlap = (t.last_month == 0 || t.last_month >= from_month) && (new_last == 0 || new_last >= t.from_month);
+    if (!overlap) continue;
+    const std::string fix =
+        t.last_month != 0 && t.from_month < from_month
+            ? fmt::format("start the new one in {} or later, or end the current one first with "
+                          "`hourbank contract end {} --after {}`",
+                          FormatMonth(NextMonth(t.last_month)), state.id(), FormatMonth(AddMonths(from_month, -1)))
+        : t.from_month < from_month
+            ? fmt::format("end the current one first with `hourbank contract end {} --after {}`", state.id(),
+                          FormatMonth(AddMonths(from_month, -1)))
+            : fmt::format("start the new one after {}", t.last_month ? FormatMonth(t.last_month) : "the current one ends");
+    return Error::Refused(fmt::format("the new contract {} overlaps the contract {} of '{}'; {}",
+                                      period(from_month, new_last), period(t.from_month, t.last_month), state.id(), fix));
   }
-  // A renewal or a later contract appends a term; it may not overlap one that exists.
-  if (term <= kMonthsMax) {
-    const uint32_t new_last = term ? AddMonths(cmd.from_month, int32_t(term) - 1) : 0;
-    for (const ContractTerms& t : state.terms()) {
-      const bool overlap = (t.last_month == 0 || t.last_month >= cmd.from_month) &&
-                           (new_last == 0 || new_last >= t.from_month);
-      if (!overlap) continue;
-      auto period = [](uint32_t from, uint32_t last) {
-        return fmt::format("{} … {}", FormatMonth(from), last ? FormatMonth(last) : "open-ended");
-      };
-      const std::string fix =
-          t.last_month != 0 && t.from_month < cmd.from_month
-              ? fmt::format("start the new one in {} or later, or end the current one first with "
-                            "`hourbank contract end {} --after {}`",
-                            FormatMonth(NextMonth(t.last_month)), state.id(), FormatMonth(AddMonths(cmd.from_month, -1)))
-          : t.from_month < cmd.from_month
-              ? fmt::format("end the current one first with `hourbank contract end {} --after {}`", state.id(),
-                            FormatMonth(AddMonths(cmd.from_month, -1)))
-              : fmt::format("start the new one after {}", t.last_month ? FormatMonth(t.last_month) : "the current one ends");
-      return Error::Refused(fmt::format("the new contract {} overlaps the contract {} of '{}'; {}",
-                                        period(cmd.from_month, new_last), period(t.from_month, t.last_month),
-                                        state.id(), fix));
-    }
-  }
+  return Status::Ok();
+}
+
+// The bounds of the term, the prepaid months, the licences and the extras.
+Status StartOptionsInRange(const PlanSpec& plan, const StartContract& cmd, uint32_t term) {
   if (term > kMonthsMax) return Error::Invalid(fmt::format("--months must be at most {}", kMonthsMax));
   if (cmd.prepaid_months > kMonthsMax) return Error::Invalid(fmt::format("--prepaid must be at most {}", kMonthsMax));
   if (term != 0 && cmd.prepaid_months > term)
@@ -205,12 +202,16 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
     if (qty == 0 || qty > kCountMaxPerExtra)
       return Error::Invalid(fmt::format("extra '{}' quantity must be 1 to {}", name, kCountMaxPerExtra));
   }
-  Decision d;
+  return Status::Ok();
+}
+
+ledger::EventDraft ContractStartedDraft(const ClientState& state, const Catalog::Version& v, const StartContract& cmd,
+                                        uint32_t term) {
   ledger::EventDraft draft = Draft(state.zone().MonthStartUs(cmd.from_month));
   auto b = draft.root().initBody().initContractStarted();
-  b.setPlanId(plan.id);
-  b.setPlanVersion(v->version);
-  b.setPlanSpecToml(v->spec_toml);
+  b.setPlanId(v.spec->id);
+  b.setPlanVersion(v.version);
+  b.setPlanSpecToml(v.spec_toml);
   b.setFromMonth(cmd.from_month);
   b.setTermMonths(term);
   b.setPrepaidMonths(cmd.prepaid_months);
@@ -223,9 +224,34 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
     extras[i].setQuantity(qty);
     ++i;
   }
+  return draft;
+}
+
+}  // namespace
+
+Result<Decision> DecideContractStart(const ClientState& state, const Catalog& catalog,
+                                     const StartContract& cmd, int64_t now_us) {
+  HB_TRY(NeedClient(state));
+  const Result<const Catalog::Version*> version = PlanVersion(catalog, cmd);
+  if (!version.ok()) return version.error();
+  const Catalog::Version& v = *version.value();
+  const PlanSpec& plan = *v.spec;
+  if (plan.currency != state.currency())
+    return Error::Refused(fmt::format("plan '{}' is priced in {} but client '{}' pays in {}; choose a {} plan",
+                                      plan.id, plan.currency, state.id(), state.currency(), state.currency()));
+  if (!ValidMonth(cmd.from_month)) return Error::Invalid("--from must be a month YYYY-MM");
+  if (cmd.from_month <= state.last_closed_month())
+    return Error::Refused(fmt::format("{} is already closed; start the contract in {} or later",
+                                      FormatMonth(cmd.from_month), FormatMonth(NextMonth(state.last_closed_month()))));
+  const Result<uint32_t> term_months = TermMonths(plan, cmd);
+  if (!term_months.ok()) return term_months.error();
+  const uint32_t term = term_months.value();
+  HB_TRY(NoOverlap(state, cmd.from_month, term));
+  HB_TRY(StartOptionsInRange(plan, cmd, term));
   (void)now_us;
-  d.events.push_back(std::move(draft));
-  d.summary = fmt::format("contract for {} on {} v{} from {}{}", state.id(), plan.id, v->version,
+  Decision d;
+  d.events.push_back(ContractStartedDraft(state, v, cmd, term));
+  d.summary = fmt::format("contract for {} on {} v{} from {}{}", state.id(), plan.id, v.version,
                           FormatMonth(cmd.from_month), term ? fmt::format(" for {} months", term) : "");
   return d;
 }
