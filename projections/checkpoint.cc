@@ -1,6 +1,7 @@
-// Checkpoint format (version 2; version 1 had one contract end, "last_month", for all terms): one JSON object, UTF-8.
+// Checkpoint format (version 3; version 2 had no early_end flag on adjustments, version 1 one
+// contract end, "last_month", for all terms): one JSON object, UTF-8.
 //
-//   checkpoint := { "format": 1, "options": {"retain_entries": bool},
+//   checkpoint := { "format": 3, "options": {"retain_entries": bool},
 //                   "registered", "id", "name", "currency", "zone" (IANA name),
 //                   "version" (stream version folded), "last_seq",
 //                   "terms": [terms], "units": [[from_month, units]],
@@ -119,7 +120,7 @@ struct CheckpointCodec {
     json months = json::array();
     for (const auto& [m, d] : s.months_) {
       json adjust = json::array();
-      for (const auto& a : d.adjustments) adjust.push_back({a.seq, a.code, a.description, a.amount_minor});
+      for (const auto& a : d.adjustments) adjust.push_back({a.seq, a.code, a.description, a.amount_minor, a.early_end});
       months.push_back({m, {{"entry_seqs", d.entry_seqs}, {"adjustments", adjust}, {"addon_slots", d.addon_slots}}});
     }
     j["months"] = months;
@@ -210,7 +211,7 @@ struct CheckpointCodec {
     for (const json& m : j["months"]) {
       ClientState::MonthData d;
       d.entry_seqs = m[1]["entry_seqs"].get<std::vector<uint64_t>>();
-      for (const json& a : m[1]["adjustments"]) d.adjustments.push_back({a[0], a[1], a[2], a[3]});
+      for (const json& a : m[1]["adjustments"]) d.adjustments.push_back({a[0], a[1], a[2], a[3], a[4]});
       d.addon_slots = m[1]["addon_slots"].get<std::map<std::string, uint32_t>>();
       s.months_[m[0].get<uint32_t>()] = std::move(d);
     }

@@ -16,7 +16,7 @@
 
 namespace hourbank::projections {
 
-inline constexpr int kCheckpointFormatVersion = 2;
+inline constexpr int kCheckpointFormatVersion = 3;
 
 // The checkpoint's name in the ledger's projections column family.
 std::string CheckpointName(std::string_view client_id);

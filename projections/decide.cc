@@ -1,5 +1,7 @@
 #include "projections/decide.h"
 
+#include "projections/limits.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -10,12 +12,9 @@ namespace {
 
 std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
-constexpr int64_t kMinutesMax = 10000LL * 60;      // one entry or block: at most 10 000 hours
-constexpr int64_t kCountMax = 100000;              // one item entry
-constexpr int64_t kMoneyMax = 10000000000000LL * 100;  // 10^13 major units
 // How far ahead of the clock a time may be: an allowance for clock skew between machines, a
 // duration (not a calendar day, which is added with Zone arithmetic wherever one is meant).
-constexpr int64_t kClockSkewUs = 24LL * 3600 * 1000000;
+constexpr int64_t kClockSkewUs = kMinutesMaxClockSkew * kUsPerMinute;
 
 ledger::EventDraft Draft(int64_t effective_at_us) {
   ledger::EventDraft d;
@@ -111,8 +110,9 @@ Result<Decision> DecideRegister(const ClientState& state, const RegisterClient& 
   if (!ledger::ValidClientId(cmd.client_id) || cmd.client_id[0] == '$')
     return Error::Invalid(fmt::format(
         "client id '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-' starting with a letter or digit", cmd.client_id));
-  if (cmd.name.empty() || cmd.name.size() > 200)
-    return Error::Invalid("client name must be 1 to 200 characters; pass --name \"Acme Ltd\"");
+  if (cmd.name.empty() || cmd.name.size() > kBytesMaxClientName)
+    return Error::Invalid(fmt::format("client name must be 1 to {} characters; pass --name \"Acme Ltd\"",
+                                      kBytesMaxClientName));
   auto digits = CurrencyMinorDigits(cmd.currency);
   if (!digits.ok()) return digits.error();
   auto zone = Zone::Find(cmd.timezone);
@@ -128,73 +128,70 @@ Result<Decision> DecideRegister(const ClientState& state, const RegisterClient& 
   return d;
 }
 
-Result<Decision> DecideContractStart(const ClientState& state, const Catalog& catalog,
-                                     const StartContract& cmd, int64_t now_us) {
-  HB_TRY(NeedClient(state));
+namespace {
+
+// The plan version a contract pins: the latest, or the one asked for.
+Result<const Catalog::Version*> PlanVersion(const Catalog& catalog, const StartContract& cmd) {
   const Catalog::Version* v = catalog.Find(cmd.plan_id, cmd.plan_version);
-  if (v == nullptr || !v->spec) {
-    if (cmd.plan_version && catalog.Find(cmd.plan_id))
-      return Error::NotFound(fmt::format("plan '{}' has no version {}; see `hourbank plan show {}`",
-                                         cmd.plan_id, cmd.plan_version, cmd.plan_id));
-    return Error::NotFound(fmt::format("unknown plan '{}'; see `hourbank plan list`", cmd.plan_id));
-  }
-  const PlanSpec& plan = *v->spec;
-  if (plan.currency != state.currency())
-    return Error::Refused(fmt::format("plan '{}' is priced in {} but client '{}' pays in {}; choose a {} plan",
-                                      plan.id, plan.currency, state.id(), state.currency(), state.currency()));
-  if (!ValidMonth(cmd.from_month)) return Error::Invalid("--from must be a month YYYY-MM");
-  if (cmd.from_month <= state.last_closed_month())
-    return Error::Refused(fmt::format("{} is already closed; start the contract in {} or later",
-                                      FormatMonth(cmd.from_month), FormatMonth(NextMonth(state.last_closed_month()))));
-  uint32_t term = cmd.term_months;
-  if (term == 0) term = plan.minimum_term_months;
+  if (v != nullptr && v->spec) return v;
+  if (cmd.plan_version && catalog.Find(cmd.plan_id))
+    return Error::NotFound(fmt::format("plan '{}' has no version {}; see `hourbank plan show {}`", cmd.plan_id,
+                                       cmd.plan_version, cmd.plan_id));
+  return Error::NotFound(fmt::format("unknown plan '{}'; see `hourbank plan list`", cmd.plan_id));
+}
+
+// The term in months (0 = open-ended): as asked, else the plan's minimum; at least the
+// minimum, and one the plan allows.
+Result<uint32_t> TermMonths(const PlanSpec& plan, const StartContract& cmd) {
+  const uint32_t term = cmd.term_months ? cmd.term_months : plan.minimum_term_months;
   if (term != 0 && term < plan.minimum_term_months)
     return Error::Refused(fmt::format("plan '{}' has a minimum term of {} months; pass --months {} or more",
                                       plan.id, plan.minimum_term_months, plan.minimum_term_months));
-  if (!plan.allowed_terms_months.empty() &&
-      std::find(plan.allowed_terms_months.begin(), plan.allowed_terms_months.end(), term) ==
-          plan.allowed_terms_months.end()) {
-    std::string allowed;
-    for (size_t i = 0; i < plan.allowed_terms_months.size(); ++i)
-      allowed += fmt::format("{}{}", i == 0 ? "" : i + 1 == plan.allowed_terms_months.size() ? " or " : ", ",
-                             plan.allowed_terms_months[i]);
-    return Error::Refused(fmt::format("plan '{}' is made and renewed for {} months only, not {}; pass --months {}",
-                                      plan.id, allowed, term ? fmt::format("{}", term) : "open-ended",
-                                      plan.allowed_terms_months.front()));
+  const std::vector<uint32_t>& allowed = plan.allowed_terms_months;
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), term) != allowed.end()) return term;
+  std::string list;
+  for (size_t i = 0; i < allowed.size(); ++i)
+    list += fmt::format("{}{}", i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ", allowed[i]);
+  return Error::Refused(fmt::format("plan '{}' is made and renewed for {} months only, not {}; pass --months {}",
+                                    plan.id, list, term ? fmt::format("{}", term) : "open-ended", allowed.front()));
+}
+
+// A renewal or a later contract appends a term; it may not overlap one that exists.
+Status NoOverlap(const ClientState& state, uint32_t from_month, uint32_t term) {
+  if (term > kMonthsMax) return Status::Ok();  // refused below as out of range
+  const uint32_t new_last = term ? AddMonths(from_month, int32_t(term) - 1) : 0;
+  auto period = [](uint32_t from, uint32_t last) {
+    return fmt::format("{} … {}", FormatMonth(from), last ? FormatMonth(last) : "open-ended");
+  };
+  for (const ContractTerms& t : state.terms()) {
+    const bool overlap = (t.last_month == 0 || t.last_month >= from_month) && (new_last == 0 || new_last >= t.from_month);
+    if (!overlap) continue;
+    const std::string fix =
+        t.last_month != 0 && t.from_month < from_month
+            ? fmt::format("start the new one in {} or later, or end the current one first with "
+                          "`hourbank contract end {} --after {}`",
+                          FormatMonth(NextMonth(t.last_month)), state.id(), FormatMonth(AddMonths(from_month, -1)))
+        : t.from_month < from_month
+            ? fmt::format("end the current one first with `hourbank contract end {} --after {}`", state.id(),
+                          FormatMonth(AddMonths(from_month, -1)))
+            : fmt::format("start the new one after {}", t.last_month ? FormatMonth(t.last_month) : "the current one ends");
+    return Error::Refused(fmt::format("the new contract {} overlaps the contract {} of '{}'; {}",
+                                      period(from_month, new_last), period(t.from_month, t.last_month), state.id(), fix));
   }
-  // A renewal or a later contract appends a term; it may not overlap one that exists.
-  if (term <= 1200) {
-    const uint32_t new_last = term ? AddMonths(cmd.from_month, int32_t(term) - 1) : 0;
-    for (const ContractTerms& t : state.terms()) {
-      const bool overlap = (t.last_month == 0 || t.last_month >= cmd.from_month) &&
-                           (new_last == 0 || new_last >= t.from_month);
-      if (!overlap) continue;
-      auto period = [](uint32_t from, uint32_t last) {
-        return fmt::format("{} … {}", FormatMonth(from), last ? FormatMonth(last) : "open-ended");
-      };
-      const std::string fix =
-          t.last_month != 0 && t.from_month < cmd.from_month
-              ? fmt::format("start the new one in {} or later, or end the current one first with "
-                            "`hourbank contract end {} --after {}`",
-                            FormatMonth(NextMonth(t.last_month)), state.id(), FormatMonth(AddMonths(cmd.from_month, -1)))
-          : t.from_month < cmd.from_month
-              ? fmt::format("end the current one first with `hourbank contract end {} --after {}`", state.id(),
-                            FormatMonth(AddMonths(cmd.from_month, -1)))
-              : fmt::format("start the new one after {}", t.last_month ? FormatMonth(t.last_month) : "the current one ends");
-      return Error::Refused(fmt::format("the new contract {} overlaps the contract {} of '{}'; {}",
-                                        period(cmd.from_month, new_last), period(t.from_month, t.last_month),
-                                        state.id(), fix));
-    }
-  }
-  if (term > 1200) return Error::Invalid("--months must be at most 1200");
-  if (cmd.prepaid_months > 1200) return Error::Invalid("--prepaid must be at most 1200");
+  return Status::Ok();
+}
+
+// The bounds of the term, the prepaid months, the licences and the extras.
+Status StartOptionsInRange(const PlanSpec& plan, const StartContract& cmd, uint32_t term) {
+  if (term > kMonthsMax) return Error::Invalid(fmt::format("--months must be at most {}", kMonthsMax));
+  if (cmd.prepaid_months > kMonthsMax) return Error::Invalid(fmt::format("--prepaid must be at most {}", kMonthsMax));
   if (term != 0 && cmd.prepaid_months > term)
     return Error::Invalid(fmt::format("--prepaid {} is longer than the contract's {} months", cmd.prepaid_months, term));
   if (!plan.tiers.empty() && cmd.units == 0)
     return Error::Invalid(fmt::format("plan '{}' is priced per licence; pass --units N", plan.id));
   if (plan.tiers.empty() && cmd.units != 0)
     return Error::Invalid(fmt::format("plan '{}' is not priced per licence; drop --units", plan.id));
-  if (cmd.units > 1000000) return Error::Invalid("--units must be at most 1 000 000");
+  if (cmd.units > kUnitsMaxPerContract) return Error::Invalid("--units must be at most 1 000 000");
   for (const auto& [name, qty] : cmd.extras) {
     if (!plan.FindExtra(name)) {
       std::string known;
@@ -202,14 +199,19 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
       return Error::Invalid(fmt::format("plan '{}' has no extra '{}'{}", plan.id, name,
                                         known.empty() ? "" : "; known extras: " + known));
     }
-    if (qty == 0 || qty > 1000) return Error::Invalid(fmt::format("extra '{}' quantity must be 1 to 1000", name));
+    if (qty == 0 || qty > kCountMaxPerExtra)
+      return Error::Invalid(fmt::format("extra '{}' quantity must be 1 to {}", name, kCountMaxPerExtra));
   }
-  Decision d;
+  return Status::Ok();
+}
+
+ledger::EventDraft ContractStartedDraft(const ClientState& state, const Catalog::Version& v, const StartContract& cmd,
+                                        uint32_t term) {
   ledger::EventDraft draft = Draft(state.zone().MonthStartUs(cmd.from_month));
   auto b = draft.root().initBody().initContractStarted();
-  b.setPlanId(plan.id);
-  b.setPlanVersion(v->version);
-  b.setPlanSpecToml(v->spec_toml);
+  b.setPlanId(v.spec->id);
+  b.setPlanVersion(v.version);
+  b.setPlanSpecToml(v.spec_toml);
   b.setFromMonth(cmd.from_month);
   b.setTermMonths(term);
   b.setPrepaidMonths(cmd.prepaid_months);
@@ -222,9 +224,34 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
     extras[i].setQuantity(qty);
     ++i;
   }
+  return draft;
+}
+
+}  // namespace
+
+Result<Decision> DecideContractStart(const ClientState& state, const Catalog& catalog,
+                                     const StartContract& cmd, int64_t now_us) {
+  HB_TRY(NeedClient(state));
+  const Result<const Catalog::Version*> version = PlanVersion(catalog, cmd);
+  if (!version.ok()) return version.error();
+  const Catalog::Version& v = *version.value();
+  const PlanSpec& plan = *v.spec;
+  if (plan.currency != state.currency())
+    return Error::Refused(fmt::format("plan '{}' is priced in {} but client '{}' pays in {}; choose a {} plan",
+                                      plan.id, plan.currency, state.id(), state.currency(), state.currency()));
+  if (!ValidMonth(cmd.from_month)) return Error::Invalid("--from must be a month YYYY-MM");
+  if (cmd.from_month <= state.last_closed_month())
+    return Error::Refused(fmt::format("{} is already closed; start the contract in {} or later",
+                                      FormatMonth(cmd.from_month), FormatMonth(NextMonth(state.last_closed_month()))));
+  const Result<uint32_t> term_months = TermMonths(plan, cmd);
+  if (!term_months.ok()) return term_months.error();
+  const uint32_t term = term_months.value();
+  HB_TRY(NoOverlap(state, cmd.from_month, term));
+  HB_TRY(StartOptionsInRange(plan, cmd, term));
   (void)now_us;
-  d.events.push_back(std::move(draft));
-  d.summary = fmt::format("contract for {} on {} v{} from {}{}", state.id(), plan.id, v->version,
+  Decision d;
+  d.events.push_back(ContractStartedDraft(state, v, cmd, term));
+  d.summary = fmt::format("contract for {} on {} v{} from {}{}", state.id(), plan.id, v.version,
                           FormatMonth(cmd.from_month), term ? fmt::format(" for {} months", term) : "");
   return d;
 }
@@ -235,7 +262,7 @@ Result<Decision> DecideUnits(const ClientState& state, uint32_t units, uint32_t 
   if (!t) return Error::Refused(fmt::format("{} is outside the contract of '{}'", FormatMonth(from_month), state.id()));
   if (t->plan->tiers.empty())
     return Error::Refused(fmt::format("plan '{}' is not priced per licence", t->plan_id));
-  if (units == 0 || units > 1000000) return Error::Invalid("licences must be 1 to 1 000 000");
+  if (units == 0 || units > kUnitsMaxPerContract) return Error::Invalid("licences must be 1 to 1 000 000");
   if (state.IsClosed(from_month))
     return Error::Refused(fmt::format("{} is closed; change licences from {} or later", FormatMonth(from_month),
                                       FormatMonth(state.FirstOpenMonth())));
@@ -254,8 +281,10 @@ Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month
   return DecideContractEnd(state, last_month, false, now_us);
 }
 
-Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, bool early, int64_t now_us) {
-  HB_TRY(NeedContract(state));
+namespace {
+
+// The refusals about the month itself: before the start, before the last closed month, in no term.
+Result<const ContractTerms*> TermEnding(const ClientState& state, uint32_t last_month) {
   if (!ValidMonth(last_month) || last_month < state.first_month())
     return Error::Invalid(fmt::format("--after must be a month at or after the contract's start ({})",
                                       FormatMonth(state.first_month())));
@@ -267,102 +296,163 @@ Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month
   if (t == nullptr)
     return Error::Refused(fmt::format("{} is outside the contract of '{}'; end it at a month it covers",
                                       FormatMonth(last_month), state.id()));
-  if (t->last_month == last_month && state.last_month() == last_month) {
-    Decision none;  // already so: a no-op, like closing a closed month
-    none.summary = fmt::format("the contract of {} already ends after {}", state.id(), FormatMonth(last_month));
-    return none;
-  }
-  // Work already logged after the end would be left outside every contract.
+  return t;
+}
+
+// Work already logged after the end would be left outside every contract.
+Status NoWorkAfter(const ClientState& state, uint32_t last_month) {
   const std::vector<uint64_t> after = state.EntriesAfter(last_month);
-  if (!after.empty()) {
-    std::string ids;
-    for (size_t i = 0; i < after.size() && i < 10; ++i) ids += fmt::format("{}#{}", i ? ", " : "", after[i]);
-    if (after.size() > 10) ids += fmt::format(" and {} more", after.size() - 10);
-    return Error::Refused(fmt::format(
-        "ending the contract of '{}' after {} would leave {} work entr{} outside every contract ({}); "
-        "void them with `hourbank void {} ID --reason ...`, or end later",
-        state.id(), FormatMonth(last_month), after.size(), after.size() == 1 ? "y" : "ies", ids, state.id()));
-  }
-  // The plan's minimum term, counted from the start of the contract (term segment) ending.
-  const PlanSpec& plan = *t->plan;
-  const int32_t months = MonthsBetween(t->from_month, last_month) + 1;
+  if (after.empty()) return Status::Ok();
+  std::string ids;
+  for (size_t i = 0; i < after.size() && i < 10; ++i) ids += fmt::format("{}#{}", i ? ", " : "", after[i]);
+  if (after.size() > 10) ids += fmt::format(" and {} more", after.size() - 10);
+  return Error::Refused(fmt::format(
+      "ending the contract of '{}' after {} would leave {} work entr{} outside every contract ({}); "
+      "void them with `hourbank void {} ID --reason ...`, or end later",
+      state.id(), FormatMonth(last_month), after.size(), after.size() == 1 ? "y" : "ies", ids, state.id()));
+}
+
+// The fee (after discounts) of one month, as the early-end charge prices the months left; a
+// trial month has no fee, so it is priced at the plan's fee (per licence on tiered plans).
+int64_t EarlyEndMonthFee(const ClientState& state, const PlanSpec& plan, uint32_t last_month) {
+  int64_t fee = 0;
+  for (const InvoiceLine& l : state.InvoiceFor(last_month).lines)
+    if (l.code == "fee" || l.code == "discount") fee += l.amount_minor;
+  if (fee > 0) return fee;
+  const uint32_t units = state.UnitsFor(last_month);
+  fee = plan.fee_minor;
+  for (const Tier& tier : plan.tiers)
+    if (units >= tier.min_units && (tier.max_units == 0 || units <= tier.max_units))
+      fee = tier.unit_price_minor * int64_t(units);
+  return fee;
+}
+
+// The months of the minimum term an end after `last_month` charges now: those after it up to
+// the term's minimum, less the ones an earlier early end already charged (they follow the
+// term's current last month when that is before the minimum; their charge moves, see below).
+int64_t EarlyEndMonthsToCharge(const ContractTerms& t, uint32_t last_month) {
+  uint32_t charged_through = AddMonths(t.from_month, int32_t(t.plan->minimum_term_months) - 1);
+  if (t.last_month != 0 && t.last_month < charged_through) charged_through = t.last_month;
+  return std::max<int64_t>(0, MonthsBetween(last_month, charged_through));
+}
+
+// The early-end rules before the minimum term: refused without --early; then the plan's
+// early_end rule. Returns the money owed now for the months left (0 when none).
+Result<int64_t> EarlyEndChargeMinor(const ClientState& state, const ContractTerms& t, uint32_t last_month,
+                                    bool early) {
+  const PlanSpec& plan = *t.plan;
+  const int32_t months = MonthsBetween(t.from_month, last_month) + 1;
   const bool before_minimum = plan.minimum_term_months != 0 && months < int32_t(plan.minimum_term_months);
-  int64_t early_charge = 0;
-  uint32_t charge_month = 0;
-  if (before_minimum) {
-    if (!early)
-      return Error::Refused(fmt::format(
-          "plan '{}' has a minimum term of {} months and the contract from {} would last {}; "
-          "end after {} or later, or pass --early (early end on this plan: {})",
-          t->plan_id, plan.minimum_term_months, FormatMonth(t->from_month), months,
-          FormatMonth(AddMonths(t->from_month, int32_t(plan.minimum_term_months) - 1)), EarlyEndName(plan.early_end)));
-    switch (plan.early_end) {
-      case EarlyEnd::kFree: break;
-      case EarlyEnd::kWhenSettled:
-        // "Заказчик вправе прервать действие договора ... лишь при полном исполнении обязательств".
-        if (state.outstanding_minor() > 0)
-          return Error::Refused(fmt::format(
-              "plan '{}' allows an early end only when every invoice is paid; {} is outstanding: record "
-              "the payment with `hourbank pay` first",
-              t->plan_id, FormatMoney(state.outstanding_minor(), state.currency())));
-        break;
-      case EarlyEnd::kPayMinimumTerm: {
-        // The fee (after discounts) of the months left to the minimum term, charged at the end.
-        const Invoice last_invoice = state.InvoiceFor(last_month);
-        int64_t fee = 0;
-        for (const InvoiceLine& l : last_invoice.lines)
-          if (l.code == "fee" || l.code == "discount") fee += l.amount_minor;
-        if (fee <= 0) {
-          // A trial month has no fee: price the months at the plan's fee.
-          fee = plan.fee_minor;
-          for (const Tier& tier : plan.tiers)
-            if (state.UnitsFor(last_month) >= tier.min_units && (tier.max_units == 0 || state.UnitsFor(last_month) <= tier.max_units))
-              fee = tier.unit_price_minor * int64_t(state.UnitsFor(last_month));
-        }
-        early_charge = fee * (int64_t(plan.minimum_term_months) - months);
-        charge_month = state.IsClosed(last_month) ? state.FirstOpenMonth() : last_month;
-        break;
-      }
-    }
+  if (!before_minimum) return int64_t{0};
+  if (!early)
+    return Error::Refused(fmt::format(
+        "plan '{}' has a minimum term of {} months and the contract from {} would last {}; "
+        "end after {} or later, or pass --early (early end on this plan: {})",
+        t.plan_id, plan.minimum_term_months, FormatMonth(t.from_month), months,
+        FormatMonth(AddMonths(t.from_month, int32_t(plan.minimum_term_months) - 1)), EarlyEndName(plan.early_end)));
+  switch (plan.early_end) {
+    case EarlyEnd::kFree: return int64_t{0};
+    case EarlyEnd::kWhenSettled:
+      // "Заказчик вправе прервать действие договора ... лишь при полном исполнении обязательств".
+      if (state.outstanding_minor() > 0)
+        return Error::Refused(fmt::format(
+            "plan '{}' allows an early end only when every invoice is paid; {} is outstanding: record "
+            "the payment with `hourbank pay` first",
+            t.plan_id, FormatMoney(state.outstanding_minor(), state.currency())));
+      return int64_t{0};
+    case EarlyEnd::kPayMinimumTerm:
+      return EarlyEndMonthFee(state, plan, last_month) * EarlyEndMonthsToCharge(t, last_month);
   }
+  return int64_t{0};
+}
+
+ledger::EventDraft AdjustmentDraft(int64_t at_us, int64_t amount_minor, uint32_t month, const std::string& reason) {
+  ledger::EventDraft x = Draft(at_us);
+  auto b = x.root().initBody().initAdjustment();
+  b.setKind(schemas::AdjustmentKind::CHARGE);
+  b.setAmountMinor(amount_minor);
+  b.setReason(reason);
+  b.setMonth(month);
+  return x;
+}
+
+// Ending at a month already closed: what its close would have expired as the contract's last
+// month (the reserve and the blocks left) expires now. Returns the minutes expired.
+int64_t ExpireAtClosedEnd(const ClientState& state, uint32_t last_month, int64_t now_us, Decision& d) {
+  auto expire = [&](schemas::Bucket bucket, uint64_t block_seq, int64_t minutes) {
+    ledger::EventDraft x = Draft(now_us);
+    auto b = x.root().initBody().initHoursExpired();
+    b.setMonth(last_month);
+    b.setBucket(bucket);
+    b.setBlockSeq(block_seq);
+    b.setMinutes(minutes);
+    d.events.push_back(std::move(x));
+  };
+  int64_t expired = 0;
+  if (state.reserve_after_close() > 0) {
+    expire(schemas::Bucket::RESERVE, 0, state.reserve_after_close());
+    expired += state.reserve_after_close();
+  }
+  for (const auto& [seq, minutes] : state.BlocksLeftAfterClose()) {
+    expire(schemas::Bucket::BLOCK, seq, minutes);
+    expired += minutes;
+  }
+  return expired;
+}
+
+// Early-end charges booked after the new last month are reversed (a recorded reversal in their
+// own month) and their amount joins the one charge in the month the end books into. Returns
+// the amount moved.
+int64_t ReverseChargesAfter(const ClientState& state, uint32_t last_month, int64_t now_us, Decision& d) {
+  int64_t moved = 0;
+  for (const ClientState::BookedCharge& c : state.EarlyEndChargesAfter(last_month)) {
+    ledger::EventDraft x = AdjustmentDraft(now_us, c.amount_minor, c.month,
+                                           fmt::format("early-end charge #{} moved: the contract now ends after {}",
+                                                       c.seq, FormatMonth(last_month)));
+    x.root().getBody().getAdjustment().setReversesSeq(c.seq);
+    d.events.push_back(std::move(x));
+    moved += c.amount_minor;
+  }
+  return moved;
+}
+
+}  // namespace
+
+Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, bool early, int64_t now_us) {
+  HB_TRY(NeedContract(state));
+  const Result<const ContractTerms*> ending = TermEnding(state, last_month);
+  if (!ending.ok()) return ending.error();
+  const ContractTerms* t = ending.value();
   Decision d;
-  ledger::EventDraft draft = Draft(state.zone().MonthEndUs(last_month) - 1);
-  draft.root().initBody().initContractEnded().setLastMonth(last_month);
-  d.events.push_back(std::move(draft));
+  if (t->last_month == last_month && state.last_month() == last_month) {
+    d.summary = fmt::format("the contract of {} already ends after {}", state.id(), FormatMonth(last_month));
+    return d;  // already so: a no-op, like closing a closed month
+  }
+  HB_TRY(NoWorkAfter(state, last_month));
+  const Result<int64_t> owed = EarlyEndChargeMinor(state, *t, last_month, early);
+  if (!owed.ok()) return owed.error();
+  const int64_t charge_now = owed.value();
+  const uint32_t charge_month = state.IsClosed(last_month) ? state.FirstOpenMonth() : last_month;
+
+  ledger::EventDraft ended = Draft(state.zone().MonthEndUs(last_month) - 1);
+  ended.root().initBody().initContractEnded().setLastMonth(last_month);
+  d.events.push_back(std::move(ended));
   std::string extra;
   if (state.IsClosed(last_month)) {
-    // The month is already closed: what its close would have expired as the contract's last
-    // month expires now.
-    auto expire = [&](schemas::Bucket bucket, uint64_t block_seq, int64_t minutes) {
-      ledger::EventDraft x = Draft(now_us);
-      auto b = x.root().initBody().initHoursExpired();
-      b.setMonth(last_month);
-      b.setBucket(bucket);
-      b.setBlockSeq(block_seq);
-      b.setMinutes(minutes);
-      d.events.push_back(std::move(x));
-    };
-    int64_t expired = 0;
-    if (state.reserve_after_close() > 0) {
-      expire(schemas::Bucket::RESERVE, 0, state.reserve_after_close());
-      expired += state.reserve_after_close();
-    }
-    for (const auto& [seq, minutes] : state.BlocksLeftAfterClose()) {
-      expire(schemas::Bucket::BLOCK, seq, minutes);
-      expired += minutes;
-    }
+    const int64_t expired = ExpireAtClosedEnd(state, last_month, now_us, d);
     if (expired > 0) extra += fmt::format("; {} of reserve and prepaid hours expired", FormatMinutes(expired));
   }
-  if (early_charge > 0) {
-    ledger::EventDraft x = Draft(now_us);
-    auto b = x.root().initBody().initAdjustment();
-    b.setKind(schemas::AdjustmentKind::CHARGE);
-    b.setAmountMinor(early_charge);
-    b.setReason(fmt::format("early end: {} month(s) left of the {}-month minimum term", int64_t(plan.minimum_term_months) - months,
-                            plan.minimum_term_months));
-    b.setMonth(charge_month);
+  const int64_t moved = ReverseChargesAfter(state, last_month, now_us, d);
+  if (charge_now + moved > 0) {
+    const int64_t minimum = t->plan->minimum_term_months;
+    const int64_t left = std::max<int64_t>(0, minimum - (MonthsBetween(t->from_month, last_month) + 1));
+    std::string reason = fmt::format("early end: {} month(s) left of the {}-month minimum term", left, minimum);
+    if (moved > 0) reason += fmt::format(" (with {} moved from a later month)", FormatMoney(moved, state.currency()));
+    ledger::EventDraft x = AdjustmentDraft(now_us, charge_now + moved, charge_month, reason);
+    x.root().getBody().getAdjustment().setEarlyEnd(true);
     d.events.push_back(std::move(x));
-    extra += fmt::format("; early end charged {} in {}", FormatMoney(early_charge, state.currency()), FormatMonth(charge_month));
+    extra += fmt::format("; early end charged {} in {}", FormatMoney(charge_now + moved, state.currency()),
+                         FormatMonth(charge_month));
   }
   d.summary = fmt::format("contract of {} ends after {}{}", state.id(), FormatMonth(last_month), extra);
   return d;
@@ -388,16 +478,19 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
   }
   if (kind->unit == Unit::kHour) {
     if (cmd.count != 0) return Error::Invalid(fmt::format("'{}' is measured in hours; give a duration, not --count", cmd.kind));
-    if (cmd.minutes <= 0 || cmd.minutes > kMinutesMax)
-      return Error::Invalid("duration must be more than 0 and at most 10000h; e.g. 90m or 1.5h");
+    if (cmd.minutes <= 0 || cmd.minutes > kMinutesMaxPerEntry)
+      return Error::Invalid(fmt::format("duration must be more than 0 and at most {}h; e.g. 90m or 1.5h",
+                                        kMinutesMaxPerEntry / kMinutesPerHour));
   } else {
     if (cmd.minutes != 0) return Error::Invalid(fmt::format("'{}' is counted in items; use --count N, not a duration", cmd.kind));
-    if (cmd.count <= 0 || cmd.count > kCountMax) return Error::Invalid("--count must be 1 to 100000");
+    if (cmd.count <= 0 || cmd.count > kCountMaxPerEntry)
+      return Error::Invalid(fmt::format("--count must be 1 to {}", kCountMaxPerEntry));
   }
   if (cmd.at_us > now_us + kClockSkewUs)
     return Error::Invalid(fmt::format("work dated {} is in the future; check --at", state.zone().FormatIso(cmd.at_us)));
-  if (cmd.task.size() > 200 || cmd.staff.size() > 100 || cmd.note.size() > 2000)
-    return Error::Limit("task is limited to 200 characters, staff to 100, note to 2000");
+  if (cmd.task.size() > kBytesMaxTask || cmd.staff.size() > kBytesMaxStaff || cmd.note.size() > kBytesMaxNote)
+    return Error::Limit(fmt::format("task is limited to {} characters, staff to {}, note to {}", kBytesMaxTask,
+                                    kBytesMaxStaff, kBytesMaxNote));
   auto booked = BookMonth(state, cmd.at_us, cmd.late, "the work");
   if (!booked.ok()) return booked.error();
   if (!state.TermsFor(booked.value()))
@@ -501,7 +594,8 @@ Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const 
 
 Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, int64_t now_us) {
   HB_TRY(NeedContract(state));
-  if (cmd.minutes <= 0 || cmd.minutes > kMinutesMax) return Error::Invalid("--hours must be more than 0 and at most 10000h");
+  if (cmd.minutes <= 0 || cmd.minutes > kMinutesMaxPerEntry)
+    return Error::Invalid(fmt::format("--hours must be more than 0 and at most {}h", kMinutesMaxPerEntry / kMinutesPerHour));
   auto booked = BookMonth(state, cmd.at_us, true, "the purchase");
   if (!booked.ok()) return booked.error();
   const ContractTerms* t = state.TermsFor(booked.value());
@@ -514,7 +608,7 @@ Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, i
       if (o.minutes == cmd.minutes) { price = o.price_minor; found = true; }
     if (!found) return Error::Invalid(fmt::format("plan '{}' sells no {} block; pass --price", t->plan_id, FormatMinutes(cmd.minutes)));
   }
-  if (price < 0 || price > kMoneyMax) return Error::Invalid("--price is out of range");
+  if (price < 0 || price > kMoneyMinorAbsMax) return Error::Invalid("--price is out of range");
   int64_t expires_at_us = cmd.expires_at_us;
   if (cmd.expires_day != 0) {
     // "The last day the block can be used": it ends at the next local midnight (23 or 25 hours
@@ -569,8 +663,9 @@ Result<Decision> DecideBuyAddon(const ClientState& state, const std::string& add
 Result<Decision> DecidePay(const ClientState& state, int64_t amount_minor, const std::string& ref, int64_t at_us,
                            int64_t now_us) {
   HB_TRY(NeedClient(state));
-  if (amount_minor <= 0 || amount_minor > kMoneyMax) return Error::Invalid("the amount must be positive");
-  if (ref.size() > 200) return Error::Limit("--ref is limited to 200 characters");
+  if (amount_minor <= 0 || amount_minor > kMoneyMinorAbsMax) return Error::Invalid("the amount must be positive");
+  if (ref.size() > kBytesMaxPaymentRef)
+    return Error::Limit(fmt::format("--ref is limited to {} characters", kBytesMaxPaymentRef));
   (void)now_us;
   Decision d;
   ledger::EventDraft draft = Draft(at_us);
@@ -585,7 +680,7 @@ Result<Decision> DecidePay(const ClientState& state, int64_t amount_minor, const
 
 Result<Decision> DecideAdjust(const ClientState& state, const AdjustCmd& cmd, int64_t now_us) {
   HB_TRY(NeedContract(state));
-  if (cmd.amount_minor <= 0 || cmd.amount_minor > kMoneyMax) return Error::Invalid("the amount must be positive");
+  if (cmd.amount_minor <= 0 || cmd.amount_minor > kMoneyMinorAbsMax) return Error::Invalid("the amount must be positive");
   if (cmd.reason.empty()) return Error::Invalid("--reason is required");
   const uint32_t month = cmd.month ? cmd.month : state.FirstOpenMonth();
   if (state.IsClosed(month)) return Error::Refused(fmt::format("{} is closed", FormatMonth(month)));
@@ -664,7 +759,8 @@ Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t n
 Result<Decision> DecideIncident(const ClientState& state, IncidentAction action, const std::string& id,
                                 uint8_t priority, const std::string& title, int64_t at_us, int64_t now_us) {
   HB_TRY(NeedClient(state));
-  if (id.empty() || id.size() > 100) return Error::Invalid("the incident id must be 1 to 100 characters");
+  if (id.empty() || id.size() > kBytesMaxIncidentId)
+    return Error::Invalid(fmt::format("the incident id must be 1 to {} characters", kBytesMaxIncidentId));
   if (at_us > now_us + kClockSkewUs) return Error::Invalid("the time is in the future; check --at");
   const auto& incidents = state.incidents();
   auto it = incidents.find(id);
@@ -675,7 +771,8 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
     if (it != incidents.end())
       return Error::Refused(fmt::format("incident '{}' already exists{}; use another id", id,
                                         it->second.resolved_us ? " (resolved: reopen it with `incident reopen`)" : ""));
-    if (priority < 1 || priority > 4) return Error::Invalid("--priority must be 1 (highest) to 4");
+    if (priority < 1 || priority > kPriorityMax)
+      return Error::Invalid(fmt::format("--priority must be 1 (highest) to {}", kPriorityMax));
     auto b = body.initIncidentOpened();
     b.setIncidentId(id);
     b.setPriority(priority);
@@ -703,7 +800,8 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
         d.summary = fmt::format("incident {} resolved", id);
         break;
       case IncidentAction::kReprioritize: {
-        if (priority < 1 || priority > 4) return Error::Invalid("--priority must be 1 (highest) to 4");
+        if (priority < 1 || priority > kPriorityMax)
+      return Error::Invalid(fmt::format("--priority must be 1 (highest) to {}", kPriorityMax));
         if (inc.resolved_us) return Error::Refused(fmt::format("incident '{}' is resolved; reopen it first", id));
         if (at_us < last_us) return Error::Invalid("the time is before the incident's last event");
         auto b = body.initIncidentReprioritized();

@@ -48,148 +48,150 @@ void AddLine(std::vector<InvoiceLine>& lines, std::string code, std::string desc
   lines.push_back({std::move(code), std::move(description), quantity, unit_price_minor, amount_minor});
 }
 
-}  // namespace
 
-MonthResult EvaluateMonth(const MonthInput& in) {
-  MonthResult result;
-  MonthEval& ev = result.eval;
+// The month's running state while its entries are counted, in counting order.
+struct Draws {
+  int64_t allowance_left = 0;
+  int64_t reserve_left = 0;
+  std::vector<Block> blocks;                   // usable this month, soonest-expiring first
+  std::vector<InvoiceLine> task_lines;         // one-off items and surcharges
+  std::map<int64_t, int64_t> overage_by_rate;  // rate per hour -> minutes
+};
+
+// "The first two months of cooperation": trials count from the client's first contract month,
+// never from a renewal's.
+bool IsTrial(const MonthInput& in, const PlanSpec* plan) {
   const uint32_t month = in.month;
-  ev.month = month;
-  ev.reserve_start_minutes = in.reserve_start;
-  const ContractTerms* t = in.terms;
-  ev.in_contract = t != nullptr;
-  const PlanSpec* plan = t ? t->plan.get() : nullptr;
-  // "The first two months of cooperation": trials count from the client's first contract
-  // month, never from a renewal's.
-  ev.trial = plan && plan->trial_months > 0 && in.relationship_first != 0 &&
-             MonthsBetween(in.relationship_first, month) < int32_t(plan->trial_months);
-  ev.included_minutes = (plan && !ev.trial) ? plan->included_minutes : 0;
+  return plan && plan->trial_months > 0 && in.relationship_first != 0 &&
+         MonthsBetween(in.relationship_first, month) < int32_t(plan->trial_months);
+}
 
-  static const std::vector<Block> kNoBlocks;
-  const std::vector<Block>& blocks_in = in.blocks ? *in.blocks : kNoBlocks;
-  // Blocks usable this month: bought in or before it, not expired before it.
+// Blocks usable this month: bought in or before it, not expired before it; drawn
+// soonest-expiring first, then oldest first. Adds their minutes to blocks_start.
+std::vector<Block> UsableBlocks(const std::vector<Block>& blocks_in, uint32_t month, int64_t& blocks_start) {
   std::vector<Block> blocks;
   for (const Block& b : blocks_in)
     if (b.left_minutes > 0 && b.month <= month && (b.expires_month == 0 || b.expires_month >= month)) {
       blocks.push_back(b);
-      ev.blocks_start_minutes += b.left_minutes;
+      blocks_start += b.left_minutes;
     }
   std::stable_sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) {
     const int64_t ea = a.expires_at_us ? a.expires_at_us : INT64_MAX;
     const int64_t eb = b.expires_at_us ? b.expires_at_us : INT64_MAX;
     return ea != eb ? ea < eb : a.seq < b.seq;
   });
+  return blocks;
+}
 
-  // Slot pools: plan quotas, single-pool add-ons, shared add-ons (their own pool).
-  const MonthData* md = in.data;
-  if (plan) {
-    for (const auto& [pool, q] : plan->quotas) ev.pools[pool].quota += q;
-    for (const Kind& k : plan->kinds)
-      if (!k.pool.empty()) ev.pools[k.pool];  // present with quota 0
-    if (md)
-      for (const auto& [pool, slots] : md->addon_slots) ev.pools[pool].quota += slots;
+// Slot pools: plan quotas, single-pool add-ons, shared add-ons (their own pool).
+void OpenPools(const PlanSpec& plan, const MonthData* md, std::map<std::string, PoolUsage>& pools) {
+  for (const auto& [pool, q] : plan.quotas) pools[pool].quota += q;
+  for (const Kind& k : plan.kinds)
+    if (!k.pool.empty()) pools[k.pool];  // present with quota 0
+  if (md)
+    for (const auto& [pool, slots] : md->addon_slots) pools[pool].quota += slots;
+}
+
+// Hour work: minutes × multiplier from the allowance, then the reserve, then the blocks, then
+// unlimited hours or overage at the kind's or the plan's rate.
+void CountHours(const PlanSpec& plan, const Kind* kind, const Entry& e, uint32_t month, Draws& d, MonthEval& ev,
+                std::vector<Charge>& charges) {
+  int64_t& allowance_left = d.allowance_left;
+  int64_t& reserve_left = d.reserve_left;
+  int64_t need = RoundDiv(e.minutes * int64_t(e.multiplier_percent), 100);
+  ev.used_minutes += need;
+  auto take = [&](int64_t& pool, Charge::Source src) {
+    const int64_t n = std::min(need, pool);
+    if (n <= 0) return;
+    pool -= n;
+    need -= n;
+    charges.push_back({src, n, 0, 0, 0, 0, {}});
+  };
+  const int64_t a0 = allowance_left, r0 = reserve_left;
+  take(allowance_left, Charge::Source::kAllowance);
+  ev.allowance_used_minutes += a0 - allowance_left;
+  take(reserve_left, Charge::Source::kReserve);
+  ev.reserve_used_minutes += r0 - reserve_left;
+  for (Block& b : d.blocks) {
+    if (need <= 0) break;
+    if (b.expires_month != 0 && b.expires_month < month) continue;
+    // "--expires DATE" is the last day the block can be used: work after it does not draw it.
+    if (b.expires_at_us != 0 && e.at_us >= b.expires_at_us) continue;
+    const int64_t n = std::min(need, b.left_minutes);
+    if (n <= 0) continue;
+    b.left_minutes -= n;
+    need -= n;
+    ev.block_used_minutes += n;
+    charges.push_back({Charge::Source::kBlock, n, 0, 0, 0, b.seq, {}});
   }
-
-  int64_t allowance_left = ev.included_minutes;
-  int64_t reserve_left = in.reserve_start;
-  std::vector<InvoiceLine> task_lines;
-  std::map<int64_t, int64_t> overage_by_rate;  // rate per hour -> minutes
-
-  if (plan) {
-    for (const Entry* ep : in.entries) {
-      const Entry& e = *ep;
-      result.charges.emplace_back(e.seq, std::vector<Charge>{});
-      std::vector<Charge>& charges = result.charges.back().second;
-      const Kind* kind = plan->FindKind(e.kind);
-      if (e.unit == Unit::kHour) {
-        int64_t need = RoundDiv(e.minutes * int64_t(e.multiplier_percent), 100);
-        ev.used_minutes += need;
-        auto take = [&](int64_t& pool, Charge::Source src) {
-          const int64_t n = std::min(need, pool);
-          if (n <= 0) return;
-          pool -= n;
-          need -= n;
-          charges.push_back({src, n, 0, 0, 0, 0, {}});
-        };
-        int64_t a0 = allowance_left;
-        take(allowance_left, Charge::Source::kAllowance);
-        ev.allowance_used_minutes += a0 - allowance_left;
-        int64_t r0 = reserve_left;
-        take(reserve_left, Charge::Source::kReserve);
-        ev.reserve_used_minutes += r0 - reserve_left;
-        for (Block& b : blocks) {
-          if (need <= 0) break;
-          if (b.expires_month != 0 && b.expires_month < month) continue;
-          // "--expires DATE" is the last day the block can be used: work after it does not draw it.
-          if (b.expires_at_us != 0 && e.at_us >= b.expires_at_us) continue;
-          const int64_t n = std::min(need, b.left_minutes);
-          if (n <= 0) continue;
-          b.left_minutes -= n;
-          need -= n;
-          ev.block_used_minutes += n;
-          charges.push_back({Charge::Source::kBlock, n, 0, 0, 0, b.seq, {}});
-        }
-        if (need > 0) {
-          if (plan->unlimited) {
-            ev.unlimited_minutes += need;
-            charges.push_back({Charge::Source::kUnlimited, need, 0, 0, 0, 0, {}});
-          } else {
-            const int64_t rate = (kind && kind->price_minor) ? *kind->price_minor : plan->overage_rate_minor;
-            ev.overage_minutes += need;
-            overage_by_rate[rate] += need;
-            charges.push_back({Charge::Source::kOverage, need, 0, RoundDiv(need * rate, 60), 0, 0, {}});
-          }
-        }
-        continue;
-      }
-      // Item work.
-      int64_t left = e.count;
-      if (kind && kind->included) {
-        charges.push_back({Charge::Source::kIncluded, 0, left, 0, 0, 0, {}});
-        continue;
-      }
-      const int64_t price = (kind && kind->price_minor) ? *kind->price_minor : 0;
-      // What one item costs with surcharges: the largest applicable multiplier wins; a kind's
-      // own off-hours price replaces the off-hours multiplier (it is not doubled).
-      int64_t effective = RoundDiv(price * int64_t(e.multiplier_percent), 100);
-      if (e.off_hours && kind && kind->off_hours_price_minor) {
-        const int64_t urgent = e.urgent ? RoundDiv(price * int64_t(plan->urgent_percent), 100) : 0;
-        effective = std::max(*kind->off_hours_price_minor, urgent);
-      }
-      const int64_t surcharge = std::max<int64_t>(effective - price, 0);
-      const std::string& kind_name = e.kind;
-      if (kind && !kind->pool.empty()) {
-        auto draw = [&](const std::string& pool, Charge::Source src) {
-          auto pit = ev.pools.find(pool);
-          if (pit == ev.pools.end() || left <= 0) return;
-          const int64_t n = std::min<int64_t>(left, pit->second.left());
-          if (n <= 0) return;
-          pit->second.used += uint32_t(n);
-          left -= n;
-          charges.push_back({src, 0, n, 0, n * surcharge, 0, pool});
-          if (surcharge > 0)
-            AddLine(task_lines, "surcharge", kind_name + (e.urgent ? " urgent" : " off-hours") + " (in quota)",
-                    n, surcharge, n * surcharge);
-        };
-        draw(kind->pool, Charge::Source::kSlot);
-        for (const Addon& a : plan->addons)
-          if (!a.kinds.empty() && std::find(a.kinds.begin(), a.kinds.end(), e.kind) != a.kinds.end())
-            draw(a.id, Charge::Source::kAddonSlot);
-      }
-      if (left > 0) {
-        charges.push_back({Charge::Source::kOneOff, 0, left, left * effective, 0, 0, {}});
-        std::string desc = kind_name;
-        if (e.urgent && effective != price) desc += " urgent";
-        else if (e.off_hours && effective != price) desc += " off-hours";
-        AddLine(task_lines, "task", desc, left, effective, left * effective);
-      }
-    }
+  if (need <= 0) return;
+  if (plan.unlimited) {
+    ev.unlimited_minutes += need;
+    charges.push_back({Charge::Source::kUnlimited, need, 0, 0, 0, 0, {}});
+    return;
   }
-  ev.pools.erase(std::string());  // never a pool named ""
+  const int64_t rate = (kind && kind->price_minor) ? *kind->price_minor : plan.overage_rate_minor;
+  ev.overage_minutes += need;
+  d.overage_by_rate[rate] += need;
+  charges.push_back({Charge::Source::kOverage, need, 0, RoundDiv(need * rate, 60), 0, 0, {}});
+}
 
-  // Closing figures by the rules.
-  const int64_t unused = allowance_left;
-  const int64_t reserve_after_use = reserve_left;
+// What one item costs with surcharges: the largest applicable multiplier wins; a kind's own
+// off-hours price replaces the off-hours multiplier (it is not doubled).
+int64_t EffectiveItemPrice(const PlanSpec& plan, const Kind* kind, const Entry& e, int64_t price) {
+  int64_t effective = RoundDiv(price * int64_t(e.multiplier_percent), 100);
+  if (e.off_hours && kind && kind->off_hours_price_minor) {
+    const int64_t urgent = e.urgent ? RoundDiv(price * int64_t(plan.urgent_percent), 100) : 0;
+    effective = std::max(*kind->off_hours_price_minor, urgent);
+  }
+  return effective;
+}
+
+// Item work: included kinds cost nothing; pooled kinds draw their pool, then the add-on
+// pools for the kind (paying only the surcharge in a pool); the rest is one-off at the
+// effective price.
+void CountItems(const PlanSpec& plan, const Kind* kind, const Entry& e, Draws& d, MonthEval& ev,
+                std::vector<Charge>& charges) {
+  int64_t left = e.count;
+  if (kind && kind->included) {
+    charges.push_back({Charge::Source::kIncluded, 0, left, 0, 0, 0, {}});
+    return;
+  }
+  const int64_t price = (kind && kind->price_minor) ? *kind->price_minor : 0;
+  const int64_t effective = EffectiveItemPrice(plan, kind, e, price);
+  const int64_t surcharge = std::max<int64_t>(effective - price, 0);
+  const std::string& kind_name = e.kind;
+  if (kind && !kind->pool.empty()) {
+    auto draw = [&](const std::string& pool, Charge::Source src) {
+      auto pit = ev.pools.find(pool);
+      if (pit == ev.pools.end() || left <= 0) return;
+      const int64_t n = std::min<int64_t>(left, pit->second.left());
+      if (n <= 0) return;
+      pit->second.used += uint32_t(n);
+      left -= n;
+      charges.push_back({src, 0, n, 0, n * surcharge, 0, pool});
+      if (surcharge > 0)
+        AddLine(d.task_lines, "surcharge", kind_name + (e.urgent ? " urgent" : " off-hours") + " (in quota)", n,
+                surcharge, n * surcharge);
+    };
+    draw(kind->pool, Charge::Source::kSlot);
+    for (const Addon& a : plan.addons)
+      if (!a.kinds.empty() && std::find(a.kinds.begin(), a.kinds.end(), e.kind) != a.kinds.end())
+        draw(a.id, Charge::Source::kAddonSlot);
+  }
+  if (left <= 0) return;
+  charges.push_back({Charge::Source::kOneOff, 0, left, left * effective, 0, 0, {}});
+  std::string desc = kind_name;
+  if (e.urgent && effective != price) desc += " urgent";
+  else if (e.off_hours && effective != price) desc += " off-hours";
+  AddLine(d.task_lines, "task", desc, left, effective, left * effective);
+}
+
+// Closing figures by the rules: what the allowance left carries into the reserve (up to the
+// cap) or expires; the reserve expires with the term's last month (a renewal starts without).
+void CloseHours(const MonthInput& in, const PlanSpec* plan, const Draws& d, MonthEval& ev) {
+  const int64_t unused = d.allowance_left;
+  const int64_t reserve_after_use = d.reserve_left;
   if (plan) {
     switch (plan->rollover) {
       case Rollover::kBurn: ev.carried_minutes = 0; break;
@@ -201,20 +203,25 @@ MonthResult EvaluateMonth(const MonthInput& in) {
   }
   ev.expired_allowance_minutes = unused - ev.carried_minutes;
   int64_t reserve_end = reserve_after_use + ev.carried_minutes;
-  // The reserve lasts for the contract's term: it expires with the term's last month (a
-  // renewal starts without it).
   if (in.reserve_expires) {
     ev.expired_reserve_minutes = reserve_end;
     reserve_end = 0;
   }
   ev.reserve_end_minutes = reserve_end;
+}
+
+// Blocks after the month: as drawn; those expiring this month (or with the relationship)
+// expire; blocks bought for a later month are untouched.
+void CloseBlocks(const MonthInput& in, const std::vector<Block>& blocks_in, const std::vector<Block>& drawn,
+                 MonthEval& ev) {
+  const uint32_t month = in.month;
   for (const Block& b : blocks_in) {
-    if (b.month > month) {  // bought for a later month: untouched
+    if (b.month > month) {
       ev.blocks_end.push_back(b);
       continue;
     }
     Block after = b;
-    for (const Block& used : blocks)
+    for (const Block& used : drawn)
       if (used.seq == b.seq) after.left_minutes = used.left_minutes;
     const bool expires = (after.expires_month != 0 && after.expires_month <= month) || in.blocks_expire;
     if (expires && after.left_minutes > 0) {
@@ -224,52 +231,94 @@ MonthResult EvaluateMonth(const MonthInput& in) {
     }
     if (after.left_minutes > 0) ev.blocks_end.push_back(after);
   }
+}
 
-  // Invoice.
-  std::vector<InvoiceLine>& lines = ev.invoice.lines;
-  ev.invoice.month = month;
-  if (plan && !ev.trial) {
-    const bool prepaid_month = t->prepaid_months > 0 && MonthsBetween(t->from_month, month) < int32_t(t->prepaid_months);
-    const uint32_t prepaid_percent = prepaid_month ? PrepaidPercent(*plan, t->prepaid_months) : 0;
-    // A plan may grant the timely discount only with a prepayment (AGBIS: the timely columns
-    // exist for 6 and 12 months paid at once, none for the 3-month base price).
-    const bool timely_ok = t->timely && (plan->timely_min_prepaid_months == 0 ||
-                                         (prepaid_month && t->prepaid_months >= plan->timely_min_prepaid_months));
-    const uint32_t timely_percent = timely_ok ? plan->timely_discount_percent : 0;
-    int64_t unit_price = plan->fee_minor;
-    int64_t units = 1;
-    std::string desc = plan->name.empty() ? plan->id : plan->name;
-    if (!plan->tiers.empty()) {
-      units = in.units;
-      unit_price = TierPrice(*plan, uint32_t(units));
-      desc += fmt::format(", {} licences", units);
-    }
-    if (unit_price > 0 && units > 0) {
-      lines.push_back({"fee", desc, units, unit_price, units * unit_price});
-      if (prepaid_percent || timely_percent) {
-        const int64_t discounted = DiscountedPrice(unit_price, prepaid_percent, timely_percent, plan->round_to_minor);
-        std::string why;
-        if (prepaid_percent) why += fmt::format("prepaid {} months −{}%", t->prepaid_months, prepaid_percent);
-        if (timely_percent) why += fmt::format("{}timely −{}%", why.empty() ? "" : ", ", timely_percent);
-        lines.push_back({"discount", why, units, discounted - unit_price, units * (discounted - unit_price)});
-      }
-    }
+// The fee line (per licence on tiered plans) and its discount line: the prepayment discount in
+// the prepaid months, the timely discount where the plan grants it.
+void FeeLines(const MonthInput& in, const ContractTerms& t, const PlanSpec& plan, std::vector<InvoiceLine>& lines) {
+  const uint32_t month = in.month;
+  const bool prepaid_month = t.prepaid_months > 0 && MonthsBetween(t.from_month, month) < int32_t(t.prepaid_months);
+  const uint32_t prepaid_percent = prepaid_month ? PrepaidPercent(plan, t.prepaid_months) : 0;
+  // A plan may grant the timely discount only with a prepayment (AGBIS: the timely columns
+  // exist for 6 and 12 months paid at once, none for the 3-month base price).
+  const bool timely_ok = t.timely && (plan.timely_min_prepaid_months == 0 ||
+                                      (prepaid_month && t.prepaid_months >= plan.timely_min_prepaid_months));
+  const uint32_t timely_percent = timely_ok ? plan.timely_discount_percent : 0;
+  int64_t unit_price = plan.fee_minor;
+  int64_t units = 1;
+  std::string desc = plan.name.empty() ? plan.id : plan.name;
+  if (!plan.tiers.empty()) {
+    units = in.units;
+    unit_price = TierPrice(plan, uint32_t(units));
+    desc += fmt::format(", {} licences", units);
   }
+  if (unit_price <= 0 || units <= 0) return;
+  lines.push_back({"fee", desc, units, unit_price, units * unit_price});
+  if (!prepaid_percent && !timely_percent) return;
+  const int64_t discounted = DiscountedPrice(unit_price, prepaid_percent, timely_percent, plan.round_to_minor);
+  std::string why;
+  if (prepaid_percent) why += fmt::format("prepaid {} months −{}%", t.prepaid_months, prepaid_percent);
+  if (timely_percent) why += fmt::format("{}timely −{}%", why.empty() ? "" : ", ", timely_percent);
+  lines.push_back({"discount", why, units, discounted - unit_price, units * (discounted - unit_price)});
+}
+
+// The invoice: fee and discount (not in a trial month), extras, overage per rate, task lines,
+// then the month's adjustments (add-ons, blocks, penalties, credits, charges); the total is
+// the sum of the lines.
+void InvoiceMonth(const MonthInput& in, const PlanSpec* plan, const Draws& d, MonthEval& ev) {
+  const ContractTerms* t = in.terms;
+  std::vector<InvoiceLine>& lines = ev.invoice.lines;
+  ev.invoice.month = in.month;
+  if (plan && !ev.trial) FeeLines(in, *t, *plan, lines);
   if (plan)
     for (const auto& [extra_id, qty] : t->extras) {
       const ExtraPrice* x = plan->FindExtra(extra_id);
       if (x && qty > 0) lines.push_back({"extra", extra_id, qty, x->price_minor, qty * x->price_minor});
     }
-  for (const auto& [rate, minutes] : overage_by_rate)
+  for (const auto& [rate, minutes] : d.overage_by_rate)
     lines.push_back({"overage", fmt::format("hours beyond the plan, {}", FormatMinutes(minutes)),
                      minutes, rate, RoundDiv(minutes * rate, 60)});
-  for (InvoiceLine& l : task_lines) lines.push_back(std::move(l));
-  if (md)
-    for (const Adjust& a : md->adjustments) {
+  for (const InvoiceLine& l : d.task_lines) lines.push_back(l);
+  if (in.data)
+    for (const Adjust& a : in.data->adjustments) {
       if (a.code == "addon") AddLine(lines, "addon", a.description, 1, a.amount_minor, a.amount_minor);
       else lines.push_back({a.code, a.description, 1, a.amount_minor, a.amount_minor});
     }
   for (const InvoiceLine& l : lines) ev.invoice.total_minor += l.amount_minor;
+}
+
+}  // namespace
+
+MonthResult EvaluateMonth(const MonthInput& in) {
+  static const std::vector<Block> kNoBlocks;
+  const std::vector<Block>& blocks_in = in.blocks ? *in.blocks : kNoBlocks;
+  const PlanSpec* plan = in.terms ? in.terms->plan.get() : nullptr;
+  MonthResult result;
+  MonthEval& ev = result.eval;
+  ev.month = in.month;
+  ev.in_contract = in.terms != nullptr;
+  ev.trial = IsTrial(in, plan);
+  ev.included_minutes = (plan && !ev.trial) ? plan->included_minutes : 0;
+  ev.reserve_start_minutes = in.reserve_start;
+
+  Draws d;
+  d.allowance_left = ev.included_minutes;
+  d.reserve_left = in.reserve_start;
+  d.blocks = UsableBlocks(blocks_in, in.month, ev.blocks_start_minutes);
+  if (plan) {
+    OpenPools(*plan, in.data, ev.pools);
+    for (const Entry* e : in.entries) {
+      std::vector<Charge>& charges = result.charges.emplace_back(e->seq, std::vector<Charge>{}).second;
+      const Kind* kind = plan->FindKind(e->kind);
+      if (e->unit == Unit::kHour) CountHours(*plan, kind, *e, in.month, d, ev, charges);
+      else CountItems(*plan, kind, *e, d, ev, charges);
+    }
+  }
+  ev.pools.erase(std::string());  // never a pool named ""
+
+  CloseHours(in, plan, d, ev);
+  CloseBlocks(in, blocks_in, d.blocks, ev);
+  InvoiceMonth(in, plan, d, ev);
   return result;
 }
 

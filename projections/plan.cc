@@ -27,6 +27,8 @@
 // Strings are basic strings with TOML escapes; holidays are TOML local dates.
 #include "projections/plan.h"
 
+#include "projections/limits.h"
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -65,30 +67,7 @@ const ExtraPrice* PlanSpec::FindExtra(std::string_view extra_id) const {
 
 namespace {
 
-// Bounds. Money is bounded so that price x multiplier percent x units stays far inside int64:
-// 10^12 minor units (10 000 000 000.00 of a 2-digit currency) x 10^4 percent x 10^3 is 10^19
-// only at the extremes of all three at once, which the money code checks anyway.
-constexpr int64_t kMoneyMinorMax = 1'000'000'000'000;
-constexpr int64_t kMinutesMax = 100'000'000;          // ~190 years; durations, caps, blocks
-constexpr int64_t kMultiplierPercentMax = 10'000;     // 100x
-constexpr int64_t kDiscountPercentMax = 100;
-constexpr int64_t kMonthsMax = 1'200;
-constexpr int64_t kDaysMax = 3'650;                   // grace days, working days
-constexpr int64_t kUnitsMax = 1'000'000'000;          // tier bounds (licences)
-constexpr int64_t kSlotsMax = 1'000'000;              // quota and add-on slots per month
-constexpr size_t kPlansPerFileMax = 256;
-constexpr size_t kEntriesMax = 256;                   // per list: kinds, tiers, addons, …
-constexpr size_t kHolidaysMax = 1'000;
-constexpr size_t kTextBytesMax = 4'096;               // name, note
-constexpr size_t kIdBytesMax = 64;
-constexpr size_t kTimezoneBytesMax = 64;
-constexpr int kPriorityMax = 4;
-constexpr int kMinutesPerDay = 24 * 60;
-static_assert(kSlotsMax <= std::numeric_limits<uint32_t>::max());
-static_assert(kUnitsMax <= std::numeric_limits<uint32_t>::max());
-static_assert(kMonthsMax <= std::numeric_limits<uint32_t>::max());
-static_assert(kMultiplierPercentMax <= std::numeric_limits<uint32_t>::max());
-static_assert(kMoneyMinorMax <= std::numeric_limits<int64_t>::max() / kMultiplierPercentMax);
+// Bounds: projections/limits.h.
 
 constexpr std::array<std::string_view, 7> kDayNames = {"mon", "tue", "wed", "thu",
                                                        "fri", "sat", "sun"};
@@ -136,7 +115,7 @@ bool IsIdChar(char c) {
 }
 
 bool ValidId(std::string_view id) {
-  if (id.empty() || id.size() > kIdBytesMax) return false;
+  if (id.empty() || id.size() > kBytesMaxId) return false;
   const char first = id.front();
   if (!((first >= 'a' && first <= 'z') || (first >= '0' && first <= '9'))) return false;
   return std::all_of(id.begin(), id.end(), IsIdChar);
@@ -191,7 +170,7 @@ class TableReader {
       if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
       std::string_view nearest;
       size_t nearest_distance = 3;  // suggest only close misspellings
-      if (name.size() <= kIdBytesMax) {
+      if (name.size() <= kBytesMaxId) {
         for (std::string_view candidate : allowed) {
           const size_t d = EditDistance(name, candidate);
           if (d < nearest_distance) {
@@ -308,7 +287,7 @@ class TableReader {
     return Status::Ok();
   }
 
-  // nullptr when absent. An array of tables, at most kEntriesMax entries.
+  // nullptr when absent. An array of tables, at most kCountMaxPerPlanList entries.
   Result<const toml::array*> TableArray(std::string_view key, std::string_view example) const {
     const toml::node* node = Get(key);
     if (node == nullptr) return static_cast<const toml::array*>(nullptr);
@@ -317,9 +296,9 @@ class TableReader {
       return Fail(key, fmt::format("is {}, expected an array of tables", TypeName(*node)),
                   fmt::format("write each entry as its own [[{}]] table", example));
     }
-    if (array->size() > kEntriesMax) {
+    if (array->size() > kCountMaxPerPlanList) {
       return Fail(key, fmt::format("has {} entries", array->size()),
-                  fmt::format("keep it to at most {} entries", kEntriesMax));
+                  fmt::format("keep it to at most {} entries", kCountMaxPerPlanList));
     }
     for (size_t i = 0; i < array->size(); ++i) {
       const toml::node& entry = *array->get(i);
@@ -434,7 +413,7 @@ int32_t ParseClock(std::string_view text, bool allow_midnight_end) {
   const int32_t hour = Digits(text.substr(0, 2));
   const int32_t minute = Digits(text.substr(3, 2));
   if (hour < 0 || minute < 0 || minute > 59) return -1;
-  if (hour == 24 && minute == 0 && allow_midnight_end) return kMinutesPerDay;
+  if (hour == 24 && minute == 0 && allow_midnight_end) return kMinutesPerLocalDayMax;
   if (hour > 23) return -1;
   return hour * 60 + minute;
 }
@@ -453,7 +432,7 @@ std::string Quote(std::string_view text);  // TOML basic string, defined with th
 // `production_calendar = "ru"`: a known name, or absent. Allowed on 24x7 calendars too, where
 // it only decides working days (docs/calendars.md).
 Status ParseProductionCalendarKey(const TableReader& in, Calendar* calendar) {
-  HB_TRY(in.String("production_calendar", kIdBytesMax, &calendar->production_calendar));
+  HB_TRY(in.String("production_calendar", kBytesMaxId, &calendar->production_calendar));
   if (in.Get("production_calendar") != nullptr &&
       FindProductionCalendar(calendar->production_calendar) == nullptr) {
     return in.Fail("production_calendar",
@@ -471,7 +450,7 @@ Result<Calendar> ParseCalendar(const TableReader& in) {
 
   HB_TRY(in.Missing("timezone",
                     "name the IANA time zone the hours are in, e.g. timezone = \"Europe/Moscow\""));
-  HB_TRY(in.String("timezone", kTimezoneBytesMax, &calendar.timezone));
+  HB_TRY(in.String("timezone", kBytesMaxTimezone, &calendar.timezone));
   if (calendar.timezone.empty() ||
       calendar.timezone.find_first_of(" \t\r\n") != std::string::npos) {
     return in.Fail("timezone", "is empty or contains spaces",
@@ -519,7 +498,7 @@ Result<Calendar> ParseCalendar(const TableReader& in) {
     calendar.always_open = true;
     calendar.days_mask = kAllDaysMask;
     calendar.open_minute = 0;
-    calendar.close_minute = kMinutesPerDay;
+    calendar.close_minute = kMinutesPerLocalDayMax;
   } else {
     const size_t dash = hours.find('-');
     const int32_t open = dash == std::string::npos
@@ -551,9 +530,9 @@ Result<Calendar> ParseCalendar(const TableReader& in) {
       return in.Fail("holidays", fmt::format("is {}, expected an array of dates",
                                              TypeName(*holidays)), kHolidayFix);
     }
-    if (array->size() > kHolidaysMax) {
+    if (array->size() > kCountMaxHolidays) {
       return in.Fail("holidays", fmt::format("has {} entries", array->size()),
-                     fmt::format("keep it to at most {} dates", kHolidaysMax));
+                     fmt::format("keep it to at most {} dates", kCountMaxHolidays));
     }
     for (size_t i = 0; i < array->size(); ++i) {
       const toml::node& node = *array->get(i);
@@ -603,9 +582,9 @@ Status ParseTiers(const TableReader& in, PlanSpec* plan) {
     HB_TRY(t.Missing("unit_price_minor",
                      "give the price per unit per month in minor units, e.g. 444000"));
     Tier tier;
-    HB_TRY(t.Unsigned("min_units", 1, kUnitsMax, "units", &tier.min_units));
-    HB_TRY(t.Unsigned("max_units", 1, kUnitsMax, "units", &tier.max_units));
-    HB_TRY(t.Integer("unit_price_minor", 0, kMoneyMinorMax, "minor units", &tier.unit_price_minor));
+    HB_TRY(t.Unsigned("min_units", 1, kUnitsMaxInPlan, "units", &tier.min_units));
+    HB_TRY(t.Unsigned("max_units", 1, kUnitsMaxInPlan, "units", &tier.max_units));
+    HB_TRY(t.Integer("unit_price_minor", 0, kMoneyMinorMaxInPlan, "minor units", &tier.unit_price_minor));
     if (t.Has("max_units") && tier.max_units < tier.min_units) {
       return t.Fail("max_units",
                     fmt::format("is {}, below min_units {}", tier.max_units, tier.min_units),
@@ -673,12 +652,12 @@ Status ParseKinds(const TableReader& in, PlanSpec* plan) {
     HB_TRY(k.Bool("included", &kind.included));
     if (k.Has("price_minor")) {
       int64_t price = 0;
-      HB_TRY(k.Integer("price_minor", 0, kMoneyMinorMax, "minor units", &price));
+      HB_TRY(k.Integer("price_minor", 0, kMoneyMinorMaxInPlan, "minor units", &price));
       kind.price_minor = price;
     }
     if (k.Has("off_hours_price_minor")) {
       int64_t price = 0;
-      HB_TRY(k.Integer("off_hours_price_minor", 0, kMoneyMinorMax, "minor units", &price));
+      HB_TRY(k.Integer("off_hours_price_minor", 0, kMoneyMinorMaxInPlan, "minor units", &price));
       kind.off_hours_price_minor = price;
     }
     HB_TRY(k.Id("pool", &kind.pool));
@@ -729,9 +708,9 @@ Status ParseQuotas(const TableReader& in, PlanSpec* plan) {
   Result<const toml::table*> quotas = in.SubTable("quotas", "plan.quotas");
   if (!quotas.ok()) return quotas.error();
   if (*quotas == nullptr) return Status::Ok();
-  if ((*quotas)->size() > kEntriesMax) {
+  if ((*quotas)->size() > kCountMaxPerPlanList) {
     return in.Fail("quotas", fmt::format("has {} pools", (*quotas)->size()),
-                   fmt::format("keep it to at most {} pools", kEntriesMax));
+                   fmt::format("keep it to at most {} pools", kCountMaxPerPlanList));
   }
   const TableReader q(in.where(), **quotas, "quotas");
   for (auto&& [key, value] : **quotas) {
@@ -750,7 +729,7 @@ Status ParseQuotas(const TableReader& in, PlanSpec* plan) {
                       "no quota)");
     }
     int64_t slots = 0;
-    HB_TRY(q.IntegerNode(q.Path(pool), value, 0, kSlotsMax, "slots", &slots));
+    HB_TRY(q.IntegerNode(q.Path(pool), value, 0, kCountMaxSlotsInPlan, "slots", &slots));
     plan->quotas[pool] = static_cast<uint32_t>(slots);
   }
   return Status::Ok();
@@ -778,10 +757,10 @@ Status ParseAddons(const TableReader& in, PlanSpec* plan) {
       return a.Fail("id", fmt::format("add-on \"{}\" is defined twice", addon.id),
                     "give each add-on its own id");
     }
-    HB_TRY(a.Integer("price_minor", 0, kMoneyMinorMax, "minor units", &addon.price_minor));
-    HB_TRY(a.Unsigned("slots", 1, kSlotsMax, "slots", &addon.slots));
+    HB_TRY(a.Integer("price_minor", 0, kMoneyMinorMaxInPlan, "minor units", &addon.price_minor));
+    HB_TRY(a.Unsigned("slots", 1, kCountMaxSlotsInPlan, "slots", &addon.slots));
     HB_TRY(a.Id("pool", &addon.pool));
-    Result<const toml::array*> kinds = a.StringArray("kinds", kEntriesMax,
+    Result<const toml::array*> kinds = a.StringArray("kinds", kCountMaxPerPlanList,
                                                      "kinds = [\"api_offer\", \"external_offer\"]");
     if (!kinds.ok()) return kinds.error();
     const bool has_kinds = *kinds != nullptr && !(*kinds)->empty();
@@ -846,7 +825,7 @@ Status ParsePrepaidDiscounts(const TableReader& in, PlanSpec* plan) {
     HB_TRY(d.Missing("percent", "give the discount in percent, e.g. percent = 7"));
     PrepaidDiscount discount;
     HB_TRY(d.Unsigned("min_months", 1, kMonthsMax, "months", &discount.min_months));
-    HB_TRY(d.Unsigned("percent", 0, kDiscountPercentMax, "percent", &discount.percent));
+    HB_TRY(d.Unsigned("percent", 0, kPercentMaxDiscount, "percent", &discount.percent));
     for (const PrepaidDiscount& other : plan->prepaid_discounts) {
       if (other.min_months == discount.min_months) {
         return d.Fail("min_months",
@@ -879,7 +858,7 @@ Status ParseExtras(const TableReader& in, PlanSpec* plan) {
       return e.Fail("id", fmt::format("extra \"{}\" is defined twice", extra.id),
                     "give each extra its own id");
     }
-    HB_TRY(e.Integer("price_minor", 0, kMoneyMinorMax, "minor units", &extra.price_minor));
+    HB_TRY(e.Integer("price_minor", 0, kMoneyMinorMaxInPlan, "minor units", &extra.price_minor));
     plan->extras.push_back(std::move(extra));
   }
   return Status::Ok();
@@ -896,8 +875,8 @@ Status ParseBlockOffers(const TableReader& in, PlanSpec* plan) {
     HB_TRY(b.Missing("minutes", "give the block's size in minutes, e.g. 600 for 10 hours"));
     HB_TRY(b.Missing("price_minor", "give the block's price in minor units"));
     BlockOffer block;
-    HB_TRY(b.Integer("minutes", 1, kMinutesMax, "minutes", &block.minutes));
-    HB_TRY(b.Integer("price_minor", 0, kMoneyMinorMax, "minor units", &block.price_minor));
+    HB_TRY(b.Integer("minutes", 1, kMinutesMaxInPlan, "minutes", &block.minutes));
+    HB_TRY(b.Integer("price_minor", 0, kMoneyMinorMaxInPlan, "minor units", &block.price_minor));
     for (const BlockOffer& other : plan->block_offers) {
       if (other.minutes == block.minutes) {
         return b.Fail("minutes", fmt::format("a block of {} minutes is offered twice",
@@ -944,10 +923,10 @@ Result<Sla> ParseSla(const TableReader& in) {
     }
     HB_TRY(t.Integer("priority", 1, kPriorityMax, "priority", &priority));
     target.priority = static_cast<uint8_t>(priority);
-    HB_TRY(t.Integer("reaction_minutes", 0, kMinutesMax, "minutes", &target.reaction_minutes));
-    HB_TRY(t.Integer("resolution_minutes", 0, kMinutesMax, "minutes",
+    HB_TRY(t.Integer("reaction_minutes", 0, kMinutesMaxInPlan, "minutes", &target.reaction_minutes));
+    HB_TRY(t.Integer("resolution_minutes", 0, kMinutesMaxInPlan, "minutes",
                      &target.resolution_minutes));
-    HB_TRY(t.Unsigned("resolution_working_days", 0, kDaysMax, "days",
+    HB_TRY(t.Unsigned("resolution_working_days", 0, kDaysMaxInPlan, "days",
                       &target.resolution_working_days));
     if (target.resolution_minutes > 0 && target.resolution_working_days > 0) {
       return t.Fail("resolution_working_days", "is set together with resolution_minutes",
@@ -979,7 +958,7 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
   HB_TRY(in.Missing("id", "give the plan an id, e.g. id = \"agbis\""));
   HB_TRY(in.Id("id", &plan.id));
   plan.name = plan.id;
-  HB_TRY(in.String("name", kTextBytesMax, &plan.name));
+  HB_TRY(in.String("name", kBytesMaxPlanText, &plan.name));
   HB_TRY(in.Missing("currency", "give the ISO 4217 currency code, e.g. currency = \"RUB\""));
   HB_TRY(in.String("currency", 3, &plan.currency));
   if (plan.currency.size() != 3 ||
@@ -988,18 +967,18 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
     return in.Fail("currency", fmt::format("\"{}\" is not a currency code", plan.currency),
                    "write the ISO 4217 code in three upper-case letters, e.g. \"RUB\", \"USD\"");
   }
-  HB_TRY(in.String("note", kTextBytesMax, &plan.note));
+  HB_TRY(in.String("note", kBytesMaxPlanText, &plan.note));
 
-  HB_TRY(in.Integer("fee_minor", 0, kMoneyMinorMax, "minor units", &plan.fee_minor));
+  HB_TRY(in.Integer("fee_minor", 0, kMoneyMinorMaxInPlan, "minor units", &plan.fee_minor));
   HB_TRY(ParseTiers(in, &plan));
   if (plan.fee_minor != 0 && !plan.tiers.empty()) {
     return in.Fail("fee_minor", "is set together with tiers",
                    "price the plan either by a flat fee_minor or by per-unit [[plan.tiers]]: "
                    "remove one of them");
   }
-  HB_TRY(in.Integer("round_to_minor", 1, kMoneyMinorMax, "minor units", &plan.round_to_minor));
+  HB_TRY(in.Integer("round_to_minor", 1, kMoneyMinorMaxInPlan, "minor units", &plan.round_to_minor));
 
-  HB_TRY(in.Integer("included_minutes", 0, kMinutesMax, "minutes", &plan.included_minutes));
+  HB_TRY(in.Integer("included_minutes", 0, kMinutesMaxInPlan, "minutes", &plan.included_minutes));
   std::string rollover = "burn";
   HB_TRY(in.String("rollover", 32, &rollover));
   if (rollover == "burn") {
@@ -1012,7 +991,7 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
     return in.Fail("rollover", fmt::format("unknown rollover \"{}\"", rollover),
                    "use \"burn\", \"carry\" (with reserve_cap_minutes) or \"carry_unlimited\"");
   }
-  HB_TRY(in.Integer("reserve_cap_minutes", 0, kMinutesMax, "minutes", &plan.reserve_cap_minutes));
+  HB_TRY(in.Integer("reserve_cap_minutes", 0, kMinutesMaxInPlan, "minutes", &plan.reserve_cap_minutes));
   if (plan.rollover == Rollover::kCarry && plan.reserve_cap_minutes == 0) {
     return in.Fail("reserve_cap_minutes", "is missing or 0 with rollover = \"carry\"",
                    "give the most minutes the reserve may hold, e.g. reserve_cap_minutes = 600, "
@@ -1025,7 +1004,7 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
                    "remove reserve_cap_minutes, or use rollover = \"carry\"");
   }
   HB_TRY(in.Bool("unlimited", &plan.unlimited));
-  HB_TRY(in.Integer("overage_rate_minor", 0, kMoneyMinorMax, "minor units per hour",
+  HB_TRY(in.Integer("overage_rate_minor", 0, kMoneyMinorMaxInPlan, "minor units per hour",
                     &plan.overage_rate_minor));
 
   HB_TRY(ParseKinds(in, &plan));
@@ -1043,7 +1022,7 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
                      "a multiplier is in percent of the price and never lowers it: 100 is 1x, "
                      "300 is 3x");
     }
-    HB_TRY(in.Unsigned(key, 100, kMultiplierPercentMax, kMultiplier, out));
+    HB_TRY(in.Unsigned(key, 100, kPercentMaxMultiplier, kMultiplier, out));
   }
   {
     const toml::node* node = in.Get("timely_discount_percent");
@@ -1053,12 +1032,12 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
                      "a discount is at most 100 percent");
     }
   }
-  HB_TRY(in.Unsigned("timely_discount_percent", 0, kDiscountPercentMax, "percent",
+  HB_TRY(in.Unsigned("timely_discount_percent", 0, kPercentMaxDiscount, "percent",
                      &plan.timely_discount_percent));
   HB_TRY(ParsePrepaidDiscounts(in, &plan));
   HB_TRY(in.Unsigned("trial_months", 0, kMonthsMax, "months", &plan.trial_months));
   HB_TRY(in.Unsigned("minimum_term_months", 0, kMonthsMax, "months", &plan.minimum_term_months));
-  HB_TRY(in.Unsigned("grace_days", 0, kDaysMax, "days", &plan.grace_days));
+  HB_TRY(in.Unsigned("grace_days", 0, kDaysMaxInPlan, "days", &plan.grace_days));
   {
     std::string rule = DebtBlockingName(plan.debt_blocking);
     HB_TRY(in.String("debt_blocking", 32, &rule));
@@ -1249,10 +1228,10 @@ Result<std::vector<PlanSpec>> ParsePlans(std::string_view toml_text, std::string
       return KeyError(file_where, "plan", plans, "is not an array of tables",
                       "write each plan as a [[plan]] table");
     }
-    if (plans->as_array()->size() > kPlansPerFileMax) {
+    if (plans->as_array()->size() > kCountMaxPlansPerFile) {
       return KeyError(file_where, "plan", plans,
                       fmt::format("has {} plans", plans->as_array()->size()),
-                      fmt::format("split the file: at most {} plans per file", kPlansPerFileMax));
+                      fmt::format("split the file: at most {} plans per file", kCountMaxPlansPerFile));
     }
   }
 

@@ -10,13 +10,14 @@
 #include <cstdint>
 #include <string>
 
+#include "projections/limits.h"
 #include "schemas/events.capnp.h"
 
 namespace hourbank::projections {
 
-// The largest money amount, in minor units, one event may carry: 10^15 (10^13 major units of
-// a two-digit currency, the cap of `pay`, `adjust` and `--price`).
-inline constexpr int64_t kAmountMinorMax = 1'000'000'000'000'000LL;
+// The largest money amount, in minor units, one event may carry: limits.h kMoneyMinorAbsMax
+// (10^13 major units of a two-digit currency, the cap of `pay`, `adjust` and `--price`).
+inline constexpr int64_t kAmountMinorMax = kMoneyMinorAbsMax;
 
 // "" when every money field of the event (payment, adjustment, prices, credit, period total)
 // is within ±kAmountMinorMax; otherwise one line naming the field and its value.

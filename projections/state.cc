@@ -1,4 +1,5 @@
 #include "projections/state.h"
+#include "projections/limits.h"
 #include "projections/replay_bounds.h"
 
 #include "projections/month_eval.h"
@@ -19,9 +20,8 @@ namespace {
 // builds an error text and searches the tz database on each call; a replay asks for the same
 // one or two names hundreds of thousands of times, so the answers are kept per thread (a
 // ClientState is used by one thread at a time, and many states may replay in parallel).
-// Bounded: at most kCalendarZonesMax names; past it, lookups are not cached. nullptr for an
+// Bounded: at most kCountMaxCalendarZones names; past it, lookups are not cached. nullptr for an
 // unknown name (the plan parser already rejects those; a replayed plan is checked again here).
-constexpr size_t kCalendarZonesMax = 64;
 const Zone* CalendarZone(const std::string& name) {
   thread_local std::vector<std::pair<std::string, std::optional<Zone>>> cache;
   for (const auto& [cached_name, zone] : cache)
@@ -29,7 +29,7 @@ const Zone* CalendarZone(const std::string& name) {
   auto found = Zone::Find(name);
   std::optional<Zone> zone;
   if (found.ok()) zone = found.value();
-  if (cache.size() >= kCalendarZonesMax) {
+  if (cache.size() >= kCountMaxCalendarZones) {
     thread_local std::optional<Zone> uncached;
     uncached = zone;
     return uncached ? &*uncached : nullptr;
@@ -175,7 +175,7 @@ int64_t ClientState::BlockingDebtMinor(int64_t now_us) const {
   }
   if (emergency == 0) return overdue;
   int64_t charged = invoiced_closed_minor();
-  for (uint32_t m = FirstOpenMonth(), guard = 0; m != 0 && m <= now_month && guard < 1200; m = NextMonth(m), ++guard)
+  for (uint32_t m = FirstOpenMonth(), guard = 0; m != 0 && m <= now_month && guard < kMonthsMax; m = NextMonth(m), ++guard)
     charged += Evaluate(m).invoice.total_minor;
   const int64_t unpaid = std::min(std::max<int64_t>(0, charged - paid_minor_), emergency);
   return std::max(overdue, unpaid);
@@ -196,7 +196,7 @@ std::vector<Block> ClientState::BlocksAfterClose() const {
 std::vector<std::pair<uint64_t, int64_t>> ClientState::BlocksLeftAfterClose() const {
   std::vector<std::pair<uint64_t, int64_t>> out;
   for (const Block& b : BlocksAfterClose())
-    if (b.left_minutes > 0) out.emplace_back(b.seq, b.left_minutes);
+    if (b.left_minutes > 0 && b.month <= last_closed_) out.emplace_back(b.seq, b.left_minutes);
   return out;
 }
 
@@ -213,7 +213,6 @@ void ClientState::CountEntry(uint64_t seq, uint32_t month) {
 // decide function writes (a month that does not exist, a term of 4 billion months) is recorded
 // as a replay problem and the event is skipped, never folded into arithmetic.
 namespace {
-constexpr uint32_t kTermMonthsMax = 1200;
 bool BadMonth(uint32_t month) { return month != 0 && !ValidMonth(month); }
 std::string Period(uint32_t from, uint32_t last) {
   return fmt::format("{} … {}", FormatMonth(from), last ? FormatMonth(last) : "open-ended");
@@ -227,7 +226,6 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
   auto body = ev.getBody();
   // Replay validates what no decide function writes (see BadMonth above).
   {
-    constexpr int64_t kYear9000Us = 221845392000LL * 1000000;  // 9000-01-01T00:00:00Z
     uint32_t month = 0;
     bool needs_month = false;
     switch (body.which()) {
@@ -245,7 +243,7 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
       case Event::Body::PERIOD_CLOSED: month = body.getPeriodClosed().getMonth(); needs_month = true; break;
       default: break;
     }
-    if (BadMonth(month) || (needs_month && month == 0) || at_us < 0 || at_us >= kYear9000Us) {
+    if (BadMonth(month) || (needs_month && month == 0) || at_us < 0 || at_us >= kInstantUsMax) {
       Problem(seq, fmt::format("event with month {} at {} µs is out of range; skipped", month, at_us));
       return;
     }
@@ -321,7 +319,7 @@ void ClientState::ApplyTerms(uint64_t seq, Event::Reader ev) {
   };
   if (started) read_terms(body.getContractStarted());
   else read_terms(body.getContractChanged());
-  if (!ValidMonth(t.from_month) || t.term_months > kTermMonthsMax) {
+  if (!ValidMonth(t.from_month) || t.term_months > kMonthsMax) {
     Problem(seq, fmt::format("contract with month {} and term {} months is out of range", t.from_month, t.term_months));
     return;
   }
@@ -380,7 +378,7 @@ void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
   e.unit = b.getCount() > 0 ? Unit::kItem : Unit::kHour;
   // Validate on replay too (found by tests/fuzz/fuzz_event): minutes beyond what
   // ParseDurationMinutes admits (10000 h) overflowed minutes × multiplier in Evaluate.
-  if (e.minutes < 0 || e.minutes > 10000 * 60 || e.count < 0) {
+  if (e.minutes < 0 || e.minutes > kMinutesMaxPerEntry || e.count < 0) {
     Problem(seq, fmt::format("work entry has {} minutes and count {}; out of range", e.minutes, e.count));
     return;
   }
@@ -547,6 +545,10 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
       Problem(seq, fmt::format("{}: reserve of {} expired, {} was left", FormatMonth(month), FormatMinutes(minutes),
                                FormatMinutes(reserve_after_close_)));
     reserve_after_close_ = std::max<int64_t>(0, reserve_after_close_ - minutes);
+    if (auto c = closed_.find(month); c != closed_.end()) {  // the month's own figures show it
+      c->second.expired_reserve_minutes += c->second.reserve_end_minutes - reserve_after_close_;
+      c->second.reserve_end_minutes = reserve_after_close_;
+    }
   } else if (bucket == schemas::Bucket::BLOCK) {
     // Minutes left: as the last close left them, or as bought when bought after it.
     auto bit = block_index_.find(block_seq);
@@ -560,6 +562,15 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
       Problem(seq, fmt::format("{}: {} of block #{} expired, {} was left", FormatMonth(month), FormatMinutes(minutes),
                                block_seq, FormatMinutes(left)));
     block_left_after_close_[block_seq] = std::max<int64_t>(0, left - minutes);
+    if (auto c = closed_.find(month); c != closed_.end()) {  // the month's own figures show it
+      for (Block& e : c->second.blocks_end) {
+        if (e.seq != block_seq) continue;
+        const int64_t gone = std::min(e.left_minutes, minutes);
+        e.left_minutes -= gone;
+        if (e.month <= month) c->second.expired_block_minutes += gone;
+        c->second.expired_blocks.emplace_back(block_seq, gone);
+      }
+    }
   } else {
     Problem(seq, fmt::format("{}: allowance cannot expire after the month closed", FormatMonth(month)));
   }
@@ -589,7 +600,31 @@ void ClientState::ApplyAdjustment(uint64_t seq, Event::Reader ev) {
     Problem(seq, fmt::format("adjustment for closed month {}; skipped", FormatMonth(b.getMonth())));
     return;
   }
-  months_[b.getMonth()].adjustments.push_back({seq, code, Str(b.getReason()), amount});
+  std::vector<Adjust>& adjustments = months_[b.getMonth()].adjustments;
+  if (b.getReversesSeq() != 0) {
+    // A reversal: the adjustment it names leaves its month's invoice, as if never booked.
+    auto it = std::find_if(adjustments.begin(), adjustments.end(), [&](const Adjust& a) {
+      return a.seq == b.getReversesSeq() && a.code == code && a.amount_minor == amount;
+    });
+    if (it == adjustments.end()) {
+      Problem(seq, fmt::format("adjustment reverses #{}, which is no {} of {} in {}; skipped", b.getReversesSeq(), code,
+                               FormatMoney(b.getAmountMinor(), currency_), FormatMonth(b.getMonth())));
+      return;
+    }
+    adjustments.erase(it);
+    return;
+  }
+  adjustments.push_back({seq, code, Str(b.getReason()), amount, b.getEarlyEnd()});
+}
+
+std::vector<ClientState::BookedCharge> ClientState::EarlyEndChargesAfter(uint32_t month) const {
+  std::vector<BookedCharge> out;
+  for (auto it = months_.upper_bound(month); it != months_.end(); ++it) {
+    if (IsClosed(it->first)) continue;
+    for (const Adjust& a : it->second.adjustments)
+      if (a.early_end && a.code == "charge") out.push_back({a.seq, it->first, a.amount_minor});
+  }
+  return out;
 }
 
 void ClientState::ApplyIncident(uint64_t, Event::Reader ev) {
@@ -780,7 +815,7 @@ MonthEval ClientState::Evaluate(uint32_t month) const {
   int64_t reserve = reserve_after_close_;
   std::vector<Block> blocks = BlocksAfterClose();
   uint32_t m = FirstOpenMonth();
-  for (int guard = 0; m < month && guard < 1200; ++guard, m = NextMonth(m)) {
+  for (uint32_t guard = 0; m < month && guard < kMonthsMax; ++guard, m = NextMonth(m)) {
     MonthEval prev = EvaluateOpen(m, reserve, blocks);
     reserve = prev.reserve_end_minutes;
     blocks = std::move(prev.blocks_end);
@@ -806,7 +841,7 @@ std::vector<Entry> ClientState::EntriesFor(uint32_t month) const {
   int64_t reserve = reserve_after_close_;
   std::vector<Block> blocks = BlocksAfterClose();
   uint32_t m = FirstOpenMonth();
-  for (int guard = 0; m < month && guard < 1200; ++guard, m = NextMonth(m)) {
+  for (uint32_t guard = 0; m < month && guard < kMonthsMax; ++guard, m = NextMonth(m)) {
     MonthEval prev = EvaluateOpen(m, reserve, blocks);
     reserve = prev.reserve_end_minutes;
     blocks = std::move(prev.blocks_end);

@@ -176,6 +176,7 @@ struct Adjust {
   uint64_t seq = 0;
   std::string code, description;
   int64_t amount_minor = 0;   // signed
+  bool early_end = false;     // a charge written by an early contract end (schemas: Adjustment.earlyEnd)
 };
 struct MonthData {
   std::vector<uint64_t> entry_seqs;      // entries counting in this month, in counting order
@@ -246,7 +247,17 @@ class ClientState {
   std::optional<MonthEval> ReEvaluateClosedWithout(uint32_t month, uint64_t entry_seq) const;
   // Minutes left after the last close, as a contract ending at a closed month expires them.
   int64_t reserve_after_close() const { return reserve_after_close_; }
-  std::vector<std::pair<uint64_t, int64_t>> BlocksLeftAfterClose() const;  // (block seq, minutes)
+  // Blocks usable in the last closed month with minutes left: (block seq, minutes). A block
+  // bought for a later month is not among them.
+  std::vector<std::pair<uint64_t, int64_t>> BlocksLeftAfterClose() const;
+  // Early-end charges booked in open months after `month`: what a contract ending with `month`
+  // moves into its new last month (docs/contracts.md, "Ending a contract").
+  struct BookedCharge {
+    uint64_t seq = 0;
+    uint32_t month = 0;
+    int64_t amount_minor = 0;
+  };
+  std::vector<BookedCharge> EarlyEndChargesAfter(uint32_t month) const;
   const std::map<std::string, Incident>& incidents() const { return incidents_; }
   const std::vector<ReplayProblem>& problems() const { return problems_; }
   // Recorded closing facts of a closed month, for audit comparison.

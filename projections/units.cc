@@ -14,6 +14,7 @@
 // target unit is refused rather than rounded.
 #include "projections/units.h"
 
+#include "projections/limits.h"
 #include "projections/production_calendar.h"
 
 #include <date/date.h>
@@ -31,19 +32,7 @@ namespace {
 using std::chrono::microseconds;
 using std::chrono::seconds;
 
-constexpr int64_t kUsPerSecond = 1'000'000;
-constexpr int64_t kUsPerMinute = 60 * kUsPerSecond;
-constexpr int64_t kSecondsPerDay = 86'400;
-constexpr int64_t kUsPerDay = kSecondsPerDay * kUsPerSecond;
-constexpr int32_t kMinutesPerDay = 1440;
-// Every calendar walk is bounded by this many days (about ten years).
-constexpr int32_t kCalendarSpanDaysMax = 3660;
-constexpr int64_t kDurationMinutesMax = 10'000 * 60;
-constexpr int64_t kMoneyMajorMax = 10'000'000'000'000;  // 10^13
-static_assert(kMoneyMajorMax * 1000 < std::numeric_limits<int64_t>::max(),
-              "money at the largest scale (3 minor digits) fits int64_t");
-static_assert(int64_t{kCalendarSpanDaysMax + 2} * kUsPerDay < std::numeric_limits<int64_t>::max() / 4,
-              "a clamped calendar span fits int64_t with room to spare");
+// Bounds and units: projections/limits.h.
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -150,10 +139,10 @@ struct Window {
 // later, so a fold inside opening hours counts in full.
 Window OpenWindow(const Calendar& calendar, const Zone& zone, int32_t yyyymmdd) {
   assert(calendar.open_minute >= 0 && calendar.open_minute < calendar.close_minute &&
-         calendar.close_minute <= kMinutesPerDay);
+         calendar.close_minute <= kMinutesPerLocalDayMax);
   Window w;
   w.begin_us = zone.ResolveLocalUs(yyyymmdd, int64_t{calendar.open_minute} * 60, false);
-  if (calendar.close_minute >= kMinutesPerDay) {
+  if (calendar.close_minute >= kMinutesPerLocalDayMax) {
     w.end_us = zone.ResolveLocalUs(AddDays(yyyymmdd, 1), 0, false);
   } else {
     w.end_us = zone.ResolveLocalUs(yyyymmdd, int64_t{calendar.close_minute} * 60, true);
@@ -318,7 +307,7 @@ LocalTime Zone::Local(int64_t utc_us) const {
   const date::sys_info info = tz_->get_info(t_s);
   const int64_t local_s = t_s.time_since_epoch().count() + info.offset.count();
   const date::sys_days day = date::floor<date::days>(date::sys_seconds{seconds{local_s}});
-  const int64_t second_of_day = local_s - day.time_since_epoch().count() * kSecondsPerDay;
+  const int64_t second_of_day = local_s - date::sys_seconds{day}.time_since_epoch().count();
   LocalTime out;
   out.yyyymmdd = YyyymmddOf(day);
   out.weekday = static_cast<int32_t>(date::weekday{day}.iso_encoding()) - 1;
@@ -351,6 +340,14 @@ int64_t Zone::ResolveLocalUs(int32_t yyyymmdd, int64_t second_of_day, bool prefe
   return utc_s * kUsPerSecond;
 }
 
+int64_t Zone::AddLocalDays(int64_t utc_us, int32_t days) const {
+  const LocalTime local = Local(utc_us);
+  int64_t micros = utc_us % kUsPerSecond;
+  if (micros < 0) micros += kUsPerSecond;
+  const int64_t second_of_day = int64_t{local.minute_of_day} * kSecondsPerMinute + local.second;
+  return ResolveLocalUs(AddDaysToDate(local.yyyymmdd, days), second_of_day, false) + micros;
+}
+
 int64_t Zone::MonthStartUs(uint32_t month) const {
   assert(ValidMonth(month));
   return DayStartUs(static_cast<int32_t>(month) * 100 + 1);
@@ -370,7 +367,7 @@ Result<int64_t> Zone::FromLocal(int32_t yyyymmdd, int32_t minute_of_day, int32_t
   if (!ValidDate(yyyymmdd)) {
     return Error::Invalid("date " + std::to_string(yyyymmdd) + " does not exist");
   }
-  if (minute_of_day < 0 || minute_of_day >= kMinutesPerDay || second < 0 || second > 59 ||
+  if (minute_of_day < 0 || minute_of_day >= kMinutesPerLocalDayMax || second < 0 || second > 59 ||
       micros < 0 || micros >= kUsPerSecond) {
     return Error::Invalid("time of day out of range: " + std::to_string(minute_of_day) +
                           " min " + std::to_string(second) + " s");
@@ -416,21 +413,15 @@ bool IsOpen(const Calendar& calendar, const Zone& zone, int64_t utc_us) {
 
 int64_t ServiceMinutesBetween(const Calendar& calendar, const Zone& zone, int64_t from_us,
                               int64_t to_us) {
-  if (from_us >= to_us) return 0;
-  const int64_t span_us_max = int64_t{kCalendarSpanDaysMax} * kUsPerDay;
-  int64_t span_us = 0;
-  int64_t clamped_to_us = 0;
-  if ((__builtin_sub_overflow(to_us, from_us, &span_us) || span_us > span_us_max) &&
-      !__builtin_add_overflow(from_us, span_us_max, &clamped_to_us)) {
-    to_us = clamped_to_us;
-  }
+  if (from_us >= to_us || from_us < -kInstantUsMax || from_us > kInstantUsMax) return 0;
+  to_us = std::min(to_us, zone.AddLocalDays(from_us, kDaysMaxCalendarSpan));
   if (calendar.always_open) return (to_us - from_us) / kUsPerMinute;
 
   int64_t open_us = 0;
   int32_t day = zone.Local(from_us).yyyymmdd;
   const int32_t last_day = zone.Local(to_us).yyyymmdd;
-  // Bound: the clamped span covers at most kCalendarSpanDaysMax + 2 local days.
-  for (int32_t i = 0; i <= kCalendarSpanDaysMax + 2 && day <= last_day; ++i) {
+  // Bound: the clamped span covers at most kDaysMaxCalendarSpan + 2 local days.
+  for (int32_t i = 0; i <= kDaysMaxCalendarSpan + 2 && day <= last_day; ++i) {
     if (IsOpenDay(calendar, day)) {
       const Window w = OpenWindow(calendar, zone, day);
       const int64_t a = std::max(w.begin_us, from_us);
@@ -446,7 +437,7 @@ int64_t AddServiceMinutes(const Calendar& calendar, const Zone& zone, int64_t fr
                           int64_t minutes) {
   if (minutes <= 0) return from_us;
   // Beyond the search bound nothing can be found anyway; the clamp keeps µs in range.
-  const int64_t minutes_max = int64_t{kCalendarSpanDaysMax + 1} * kMinutesPerDay;
+  const int64_t minutes_max = int64_t{kDaysMaxCalendarSpan + 1} * kMinutesPerLocalDayMax;
   minutes = std::min(minutes, minutes_max);
   int64_t remaining_us = minutes * kUsPerMinute;
   if (calendar.always_open) {
@@ -458,7 +449,7 @@ int64_t AddServiceMinutes(const Calendar& calendar, const Zone& zone, int64_t fr
   }
 
   int32_t day = zone.Local(from_us).yyyymmdd;
-  for (int32_t i = 0; i <= kCalendarSpanDaysMax; ++i) {
+  for (int32_t i = 0; i <= kDaysMaxCalendarSpan; ++i) {
     if (IsOpenDay(calendar, day)) {
       const Window w = OpenWindow(calendar, zone, day);
       const int64_t a = std::max(w.begin_us, from_us);
@@ -483,7 +474,7 @@ int64_t AddWorkingDays(const Calendar& calendar, const Zone& zone, int64_t from_
   int32_t day = zone.Local(from_us).yyyymmdd;
   if (days > 0) day = AddDays(day, 1);
   uint32_t seen = 0;
-  for (int32_t i = 0; i <= kCalendarSpanDaysMax; ++i) {
+  for (int32_t i = 0; i <= kDaysMaxCalendarSpan; ++i) {
     if (IsWorkingDay(calendar, day)) {
       ++seen;
       if (seen >= std::max<uint32_t>(days, 1)) {
@@ -534,8 +525,9 @@ Result<int64_t> ParseDurationMinutes(std::string_view text) {
     return malformed;
   }
   if (minutes <= 0) return Error::Invalid("duration " + Quote(text) + " must be more than zero");
-  if (minutes > kDurationMinutesMax) {
-    return Error::Invalid("duration " + Quote(text) + " is too long; at most 10000h");
+  if (minutes > kMinutesMaxPerEntry) {
+    return Error::Invalid("duration " + Quote(text) + " is too long; at most " +
+                          std::to_string(kMinutesMaxPerEntry / kMinutesPerHour) + "h");
   }
   return minutes;
 }
@@ -588,7 +580,7 @@ Result<int64_t> ParseMoneyMinor(std::string_view text, int minor_digits) {
                           std::to_string(minor_digits));
   }
   const Error too_large = Error::Invalid("amount " + Quote(text) +
-                                         " is too large; at most 10000000000000");
+                                         " is too large; at most " + std::to_string(kMoneyMajorMaxInput));
   const size_t first_significant = std::min(whole.find_first_not_of('0'), whole.size());
   if (whole.size() - first_significant > 14) return too_large;
   int64_t major = 0;
@@ -596,7 +588,7 @@ Result<int64_t> ParseMoneyMinor(std::string_view text, int minor_digits) {
   int64_t frac = 0;
   for (char c : fraction) frac = frac * 10 + (c - '0');
   frac *= Pow10(minor_digits - static_cast<int32_t>(fraction.size()));
-  if (major > kMoneyMajorMax || (major == kMoneyMajorMax && frac > 0)) return too_large;
+  if (major > kMoneyMajorMaxInput || (major == kMoneyMajorMaxInput && frac > 0)) return too_large;
   const int64_t minor = major * Pow10(minor_digits) + frac;
   if (minor <= 0) return Error::Invalid("amount " + Quote(text) + " must be more than zero");
   return minor;
@@ -682,7 +674,7 @@ Result<int64_t> ParseTime(std::string_view text, const Zone& zone) {
     return malformed;
   }
   const int64_t local_s =
-      DaysOf(yyyymmdd).time_since_epoch().count() * kSecondsPerDay + int64_t{minute_of_day} * 60 + ss;
+      date::sys_seconds{DaysOf(yyyymmdd)}.time_since_epoch().count() + int64_t{minute_of_day} * 60 + ss;
   return (local_s - offset_s) * kUsPerSecond + micros;
 }
 

@@ -86,6 +86,11 @@ class Zone {
   // arithmetic: a time in a DST gap maps to the transition instant; an ambiguous one to the
   // earlier instant, or the later when prefer_later. Precondition: a real date.
   int64_t ResolveLocalUs(int32_t yyyymmdd, int64_t second_of_day, bool prefer_later) const;
+  // The same local wall time `days` calendar days later (earlier when negative): 23, 24 or 25
+  // hours per day across DST changes. A wall time that falls in a DST gap maps to the
+  // transition instant; an ambiguous one to the earlier instant. Precondition: |utc_us| <=
+  // kInstantUsMax (limits.h) and the result's date a real one.
+  int64_t AddLocalDays(int64_t utc_us, int32_t days) const;
 
  private:
   Zone(const date::time_zone* tz, std::string name) : tz_(tz), name_(std::move(name)) {}
@@ -108,7 +113,8 @@ int32_t AddDaysToDate(int32_t yyyymmdd, int32_t days);
 bool IsOpen(const Calendar& calendar, const Zone& zone, int64_t utc_us);
 // Service time between two instants: whole minutes during which the calendar is open
 // (floor of open seconds / 60). from > to -> 0. Walks days, not minutes; spans beyond 3660
-// days are clamped to 3660 days after from_us.
+// days are clamped to 3660 calendar days after from_us in `zone` (Zone::AddLocalDays); a from_us
+// beyond ±kInstantUsMax (limits.h) has no service time.
 int64_t ServiceMinutesBetween(const Calendar& calendar, const Zone& zone, int64_t from_us,
                               int64_t to_us);
 // The first instant at which `minutes` of service time have elapsed after from_us (SLA

@@ -210,6 +210,13 @@ struct Adjustment {
   amountMinor @1 :Int64;      # always positive; the kind gives the sign
   reason @2 :Text;
   month @3 :UInt32;           # YYYYMM invoiced in
+  reversesSeq @4 :UInt64;     # 0 = none; else cancels the adjustment with this seq, which must be
+                              # in `month` (still open) with the same kind and amount: a recorded
+                              # reversal (events are immutable), e.g. of an early-end charge left
+                              # after the contract's new last month by a second, earlier end
+  earlyEnd @5 :Bool;          # a charge written by `contract end --early` (pay_minimum_term); only
+                              # these move when the contract is ended earlier again (false in
+                              # events written before this field: such charges stay where they are)
 }
 
 struct IncidentOpened {

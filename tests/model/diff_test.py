@@ -35,10 +35,7 @@ from model import Model, Skip, load_plans  # noqa: E402
 ROOT = gen.ROOT
 
 # regression file name -> why the C++ side is expected to disagree (see tests/model/README.md)
-KNOWN_DISAGREEMENTS: dict[str, str] = {
-    "early-end-moved-earlier.json": "a second early end to an earlier month leaves the first early-end charge "
-                                    "in a month now outside the contract (charged twice)",
-}
+KNOWN_DISAGREEMENTS: dict[str, str] = {}
 
 FIGURES = ["in_contract", "trial", "closed", "included", "allowance_used", "reserve_start",
            "reserve_used", "blocks_start", "block_used", "overage", "unlimited", "used", "carried",

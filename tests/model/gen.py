@@ -27,9 +27,8 @@ PLAN_FILES = ["examples/plans/1c-start.toml", "examples/plans/agbis.toml",
 
 # Issue 13 features (model.py tags): off by default until issue 13 lands.
 ISSUE13_FEATURES = ["renewal", "trial_renewal", "closed_void", "block_day", "end_rules", "debt"]
-# Never generated: cross_plan (the rules do not say which plan prices it) and early_end_moved (a
-# known C++ defect, regressions/early-end-moved-earlier.json; see README.md here).
-ALWAYS_OFF = {"cross_plan", "early_end_moved"}
+# Never generated: cross_plan (the rules do not say which plan prices it; see README.md here).
+ALWAYS_OFF = {"cross_plan"}
 ZONES = ["Europe/Moscow", "UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]
 
 _plan_cache: dict = {}
@@ -120,7 +119,10 @@ class Gen:
                 end = {"op": "end", "last": r.choice([cur, add_months(cur, r.randint(0, 4))])}
                 if "end_rules" in self.features and r.random() < 0.5:
                     end["early"] = True
-                do(end)
+                if do(end) and end.get("early") and r.random() < 0.4:
+                    # a second end at an earlier month: an early-end charge of the first moves
+                    # into the new last month (tag early_end_moved)
+                    do({"op": "end", "last": add_months(end["last"], -r.randint(1, 3)), "early": True})
             # close: usually every month up to this one, in order
             x = r.random()
             if x < 0.75:

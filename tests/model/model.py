@@ -467,7 +467,7 @@ class Model:
         if last <= self.last_closed:
             tags.add("end_rules")
         if any(mm > last and not self.is_closed(mm) and self.charges[mm] for mm in self.charges):
-            tags.add("early_end_moved")  # the C++ leaves the earlier charge where it was
+            tags.add("early_end_moved")  # a second, earlier end moves an early-end charge
         self._gate()
         self.terms = [x for x in self.terms if x.start <= last]
         t.last = last

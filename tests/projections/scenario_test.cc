@@ -898,6 +898,42 @@ TEST_CASE("a contract ending at a closed month expires the 1C reserve at once", 
   CHECK(s.client("c").problems().empty());
 }
 
+TEST_CASE("the closed month a contract ends at shows the reserve it expires in its own figures", "[scenario][lifecycle]") {
+  // Found by the model differential test (regressions/end-at-closed-month-figures.json): the
+  // reserve was gone from the client, but February still showed it as left.
+  Sim s = OneCSixMonthsClosedThroughFebruary();
+  const MonthEval before = s.client("c").Evaluate(202602);
+  REQUIRE(before.reserve_end_minutes == 600);
+  s.Must("c", DecideContractEnd(s.client("c"), 202602, true, s.now_us));
+  // February: the 10 h reserve left moves from "left" to "expired"; the reserve law still holds:
+  // start + carried = used + expired + left.
+  const MonthEval feb = s.client("c").Evaluate(202602);
+  CHECK(feb.expired_reserve_minutes == before.expired_reserve_minutes + 600);
+  CHECK(feb.reserve_end_minutes == 0);
+  CHECK(feb.reserve_start_minutes + feb.carried_minutes ==
+        feb.reserve_used_minutes + feb.expired_reserve_minutes + feb.reserve_end_minutes);
+  CHECK(feb.invoice.total_minor == before.invoice.total_minor);
+}
+
+TEST_CASE("the closed month a contract ends at shows the block hours it expires in its own figures",
+          "[scenario][lifecycle]") {
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
+  BuyHours b{.minutes = 600, .price_minor = 1000000, .at_us = s.At("k", "2026-01-02T10:00")};
+  s.Must("k", DecideBuyHours(s.client("k"), b, b.at_us));
+  // 12 h in January: 10 h allowance, 2 h from the 10 h block; 8 h left through March.
+  s.LogHours("k", "support", 720, "2026-01-10T12:00");
+  for (uint32_t m : {202601u, 202602u, 202603u}) s.Close("k", m);
+  REQUIRE(s.client("k").Evaluate(202603).blocks_end_minutes() == 480);
+  s.Must("k", DecideContractEnd(s.client("k"), 202603, s.now_us));
+  const MonthEval mar = s.client("k").Evaluate(202603);
+  CHECK(mar.expired_block_minutes == 480);
+  CHECK(mar.blocks_end_minutes() == 0);
+  CHECK(mar.blocks_start_minutes == mar.block_used_minutes + mar.expired_block_minutes + mar.blocks_end_minutes());
+}
+
 TEST_CASE("ending before the plan's minimum term needs --early; KIT charges the months left", "[scenario][lifecycle]") {
   // kit-consulting-sla-options.txt: "Минимальный срок заключения договора – 3 месяца" (the
   // contract is concluded for at least 3 months): ending after one month owes the other two.
@@ -915,6 +951,142 @@ TEST_CASE("ending before the plan's minimum term needs --early; KIT charges the 
   CHECK(LineAmount(jan, "charge") == 5100000);
   CHECK(jan.total_minor == 7650000);
   CHECK(s.client("k").TermsFor(202602) == nullptr);
+}
+
+// ---------------------------------------------------------------------------------------
+// A second early end at an earlier month. bpmonline Business: "Business 89 000/month ...
+// minimum term one year" ("Пакеты технической поддержки приобретаются на срок не менее одного
+// года"), early_end = pay_minimum_term: the fees of the months left to the twelfth are charged
+// in the last month (docs/contracts.md, "Ending a contract").
+
+namespace {
+// bpmonline Business, open-ended from 2024-12; ended early after 2025-03.
+//   months 2024-12 … 2025-03 = 4; left to the minimum: 12 − 4 = 8 (2025-04 … 2025-11);
+//   charge 8 × 89 000.00 = 712 000.00, booked in 2025-03, the last month.
+Sim BpmBusinessEndedAfterMarch() {
+  Sim s;
+  s.DefineExample("bpmonline.toml");
+  s.AddClient("b", "RUB", "Asia/Tokyo");
+  s.Start("b", {.plan_id = "bpm-business", .from_month = 202412});
+  s.Must("b", DecideContractEnd(s.client("b"), 202503, true, s.now_us));
+  REQUIRE(LineAmount(s.client("b").InvoiceFor(202503), "charge") == 71200000);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("a second early end at an earlier month moves the first early-end charge into the new last month",
+          "[scenario][lifecycle]") {
+  Sim s = BpmBusinessEndedAfterMarch();
+  s.Must("b", DecideContractEnd(s.client("b"), 202502, true, s.now_us));
+  // Ended after 2025-02: months 2024-12 … 2025-02 = 3; left: 12 − 3 = 9 (2025-03 … 2025-11).
+  // 2025-04 … 2025-11 (8 months) were charged by the first end: that 712 000.00 moves here;
+  // 2025-03 is charged now: 89 000.00. Charge in February: 712 000.00 + 89 000.00 = 801 000.00
+  // = 9 × 89 000.00. February's invoice: fee 89 000.00 + 801 000.00 = 890 000.00.
+  const Invoice feb = s.client("b").InvoiceFor(202502);
+  CHECK(LineAmount(feb, "charge") == 80100000);
+  CHECK(feb.total_minor == 89000000);
+  // March is outside the contract now: no fee, and the first charge is no longer there.
+  const Invoice mar = s.client("b").InvoiceFor(202503);
+  CHECK(mar.lines.empty());
+  CHECK(mar.total_minor == 0);
+  CHECK(s.client("b").problems().empty());
+}
+
+TEST_CASE("two early ends together charge exactly the twelve months of the minimum term", "[scenario][lifecycle]") {
+  Sim s = BpmBusinessEndedAfterMarch();
+  s.Must("b", DecideContractEnd(s.client("b"), 202502, true, s.now_us));
+  // Fees 2024-12, 2025-01, 2025-02 (3 × 89 000.00 = 267 000.00) + the charge 801 000.00
+  // = 1 068 000.00 = 12 × 89 000.00: the year, once. The old code charged 17 months (the
+  // 712 000.00 stayed in March): 1 780 000.00.
+  int64_t total = 0;
+  for (uint32_t m : {202412u, 202501u, 202502u, 202503u, 202504u}) total += s.client("b").InvoiceFor(m).total_minor;
+  CHECK(total == 106800000);
+}
+
+TEST_CASE("moving an early-end charge is a recorded reversal, and a replay of the log gives the same invoices",
+          "[scenario][lifecycle]") {
+  Sim s = BpmBusinessEndedAfterMarch();
+  const uint64_t first_charge = s.seq;  // the first end's charge is its last event
+  auto second = DecideContractEnd(s.client("b"), 202502, true, s.now_us);
+  REQUIRE(second.ok());
+  // ContractEnded, then the reversal of the first charge (in its own month, same amount), then
+  // the new charge in February.
+  auto& events = second.value().events;
+  REQUIRE(events.size() == 3);
+  auto reversal = events[1].root().asReader().getBody();
+  REQUIRE(reversal.isAdjustment());
+  CHECK(reversal.getAdjustment().getReversesSeq() == first_charge);
+  CHECK(reversal.getAdjustment().getMonth() == 202503);
+  CHECK(reversal.getAdjustment().getAmountMinor() == 71200000);
+  auto charge = events[2].root().asReader().getBody();
+  REQUIRE(charge.isAdjustment());
+  CHECK(charge.getAdjustment().getReversesSeq() == 0);
+  CHECK(charge.getAdjustment().getEarlyEnd());
+  CHECK(charge.getAdjustment().getMonth() == 202502);
+  CHECK(charge.getAdjustment().getAmountMinor() == 80100000);
+  s.Must("b", std::move(second));
+  // The first charge's event is still in the log (events are immutable); a fresh fold of the
+  // whole stream reaches the same figures, as `hourbank audit` recomputes them.
+  ClientState replayed;
+  replayed.set_id("b");
+  for (const auto& [seq, bytes] : s.log["b"]) {
+    capnp::FlatArrayMessageReader reader(bytes);
+    replayed.Apply(seq, reader.getRoot<schemas::Event>());
+  }
+  CHECK(replayed.problems().empty());
+  CHECK(replayed.InvoiceFor(202502).total_minor == 89000000);
+  CHECK(replayed.InvoiceFor(202503).total_minor == 0);
+}
+
+TEST_CASE("a reversal naming an adjustment that is not in its month is a replay problem", "[scenario][lifecycle]") {
+  Sim s = BpmBusinessEndedAfterMarch();
+  ledger::EventDraft draft;
+  draft.root().setEffectiveAtUs(s.now_us);
+  auto b = draft.root().initBody().initAdjustment();
+  b.setKind(schemas::AdjustmentKind::CHARGE);
+  b.setAmountMinor(71200000);
+  b.setMonth(202504);               // the charge is in 2025-03, not here
+  b.setReversesSeq(s.seq);
+  Decision d;
+  d.events.push_back(std::move(draft));
+  s.Must("b", std::move(d));
+  REQUIRE(s.client("b").problems().size() == 1);
+  CHECK(s.client("b").problems()[0].what.find("reverses") != std::string::npos);
+  CHECK(LineAmount(s.client("b").InvoiceFor(202503), "charge") == 71200000);  // untouched
+}
+
+TEST_CASE("KIT: ending early twice costs what ending once at the final month costs", "[scenario][lifecycle]") {
+  // kit-consulting-sla-options.txt: "Минимальный срок заключения договора – 3 месяца".
+  // KIT 10 h, 25 500.00 a month, from 2026-01 for 6 months.
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
+  // After 2026-02: 2 months, 1 left (2026-03): 25 500.00 in February.
+  s.Must("k", DecideContractEnd(s.client("k"), 202602, true, s.now_us));
+  CHECK(LineAmount(s.client("k").InvoiceFor(202602), "charge") == 2550000);
+  // After 2026-01: 1 month, 2 left; 2026-03 was charged (25 500.00 moves to January), 2026-02
+  // is charged now (25 500.00): 51 000.00 in January, as a single end after 2026-01 charges.
+  // January: 25 500.00 + 51 000.00 = 76 500.00; February: nothing.
+  s.Must("k", DecideContractEnd(s.client("k"), 202601, true, s.now_us));
+  CHECK(LineAmount(s.client("k").InvoiceFor(202601), "charge") == 5100000);
+  CHECK(s.client("k").InvoiceFor(202601).total_minor == 7650000);
+  CHECK(s.client("k").InvoiceFor(202602).total_minor == 0);
+  CHECK(s.client("k").problems().empty());
+}
+
+TEST_CASE("a manual charge after the new last month stays where it was booked", "[scenario][lifecycle]") {
+  // Only early-end charges move; `hourbank adjust --charge` is the operator's own act.
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
+  s.Must("k", DecideAdjust(s.client("k"), {.kind = schemas::AdjustmentKind::CHARGE, .amount_minor = 100000,
+                                           .reason = "on-site visit", .month = 202602}, s.now_us));
+  s.Must("k", DecideContractEnd(s.client("k"), 202601, true, s.now_us));
+  CHECK(LineAmount(s.client("k").InvoiceFor(202602), "charge") == 100000);
+  // January: fee 25 500.00 + 2 × 25 500.00 = 76 500.00, nothing moved in.
+  CHECK(s.client("k").InvoiceFor(202601).total_minor == 7650000);
 }
 
 TEST_CASE("AGBIS allows an early end only when every invoice is paid", "[scenario][lifecycle]") {

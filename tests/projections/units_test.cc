@@ -281,6 +281,34 @@ TEST_CASE("service time under 24x7 is the whole span", "[units][calendar]") {
                               UtcUs(2025, 10, 3, 12)) == 60 * 60);
 }
 
+TEST_CASE("a span beyond the walk bound is clamped 3660 calendar days after its start, in the zone",
+          "[units][calendar][dst]") {
+  // Berlin, 2024-03-20 00:00 CET (+01:00) = 2024-03-19T23:00Z. 3660 calendar days later is
+  // 2034-03-28 00:00, after the change to CEST (+02:00) on 2034-03-26: 2034-03-27T22:00Z. That
+  // is 3660 × 1440 − 60 = 5 270 340 minutes (one day of 23 hours in the span), not the
+  // 5 270 400 of 3660 × 86 400 s, which would end at 01:00 local.
+  const Zone berlin = ZoneNamed("Europe/Berlin");
+  CHECK(ServiceMinutesBetween(AlwaysOpen(), berlin, UtcUs(2024, 3, 19, 23), UtcUs(2040, 1, 1)) == 5'270'340);
+  // The same span in Moscow (no DST since 2014) has 3660 days of 24 hours.
+  const Zone msk = ZoneNamed("Europe/Moscow");
+  CHECK(ServiceMinutesBetween(AlwaysOpen(), msk, UtcUs(2024, 3, 19, 21), UtcUs(2040, 1, 1)) == 3660 * 1440);
+}
+
+TEST_CASE("adding calendar days keeps the local wall time across a DST change", "[units][zone][dst]") {
+  const Zone berlin = ZoneNamed("Europe/Berlin");
+  // Sat 2024-03-30 12:00 CET (11:00Z) + 1 day = Sun 2024-03-31 12:00 CEST (10:00Z): 23 hours.
+  CHECK(berlin.AddLocalDays(UtcUs(2024, 3, 30, 11), 1) == UtcUs(2024, 3, 31, 10));
+  // Sat 2024-10-26 12:00 CEST (10:00Z) + 1 day = Sun 2024-10-27 12:00 CET (11:00Z): 25 hours.
+  CHECK(berlin.AddLocalDays(UtcUs(2024, 10, 26, 10), 1) == UtcUs(2024, 10, 27, 11));
+  // Backwards, and sub-second parts kept: 2024-03-31 12:00:00.5 CEST − 1 day = 03-30 12:00:00.5 CET.
+  CHECK(berlin.AddLocalDays(UtcUs(2024, 3, 31, 10) + 500'000, -1) == UtcUs(2024, 3, 30, 11) + 500'000);
+  // 02:30 on 2024-03-30 + 1 day falls in the gap (02:00-03:00 does not exist on 03-31): the
+  // transition instant, 03:00 CEST = 01:00Z.
+  CHECK(berlin.AddLocalDays(UtcUs(2024, 3, 30, 1, 30), 1) == UtcUs(2024, 3, 31, 1));
+  // UTC: a day is 24 hours.
+  CHECK(Zone::Utc().AddLocalDays(UtcUs(2024, 3, 30, 11), 1) == UtcUs(2024, 3, 31, 11));
+}
+
 TEST_CASE("a holiday inside the span removes that day's hours", "[units][calendar]") {
   Calendar c = WeekdaysTenToSix();
   const Zone msk = ZoneNamed("Europe/Moscow");

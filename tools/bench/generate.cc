@@ -135,7 +135,7 @@ class Generator {
   }
 
   Status Setup() {
-    const int64_t setup_us = Zone::Utc().MonthStartUs(kFirstMonth) - 10 * kDayUs;
+    const int64_t setup_us = Zone::Utc().AddLocalDays(Zone::Utc().MonthStartUs(kFirstMonth), -10);
     Catalog catalog;
     HB_TRY(log_.ReadStream(kCatalogStream, 1, 0, [&](const ledger::EventView& v) {
       catalog.Apply(v.seq, v.event);
@@ -195,7 +195,7 @@ class Generator {
         HB_TRY(Do(c, [&](const ClientState& s) { return DecideAccept(s, task, at + kHourUs * 2, false, at + kHourUs * 2); }));
     }
     // Close on the 2nd of the next month and pay the invoice the same day.
-    const int64_t close_at = end + kDayUs + kHourUs * 3;
+    const int64_t close_at = zone.AddLocalDays(end, 1) + kHourUs * 3;
     HB_TRY(Do(c, [&](const ClientState& s) { return DecideClose(s, month, close_at); }));
     const int64_t total = c.state.InvoiceFor(month).total_minor;
     if (total > 0)

@@ -346,7 +346,7 @@ class Bench {
     for (size_t i = 0; i < queries; ++i) {
       const ClientState& s = *states[i % states.size()];
       const uint32_t month = s.FirstOpenMonth();
-      const int64_t at = s.zone().MonthStartUs(month) + 86400LL * 1000000 * 10;
+      const int64_t at = s.zone().DayStartUs(int32_t(month) * 100 + 11);
       const auto t0 = std::chrono::steady_clock::now();
       bytes += BalanceLike(s, month, at).size();
       lat.push_back(SecondsSince(t0) * 1e6);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "projections/limits.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/progress.h"
@@ -77,7 +78,7 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
     const uint32_t from = bu->from.empty() ? 0 : ParseMonthFlag(bu->from, "--from");
     const uint32_t to = bu->to.empty() ? 0 : ParseMonthFlag(bu->to, "--to");
     if (from && to && to < from) Fail(Code::kInvalid, "--to is before --from");
-    if (from && to && MonthsBetween(from, to) > 1200) Fail(Code::kLimit, "at most 100 years at once");
+    if (from && to && MonthsBetween(from, to) > int32_t(projections::kMonthsMax)) Fail(Code::kLimit, "at most 100 years at once");
     json j = BurnedJson(s, from, to);
     app.json ? app.PrintJson(j) : (void)std::fputs(BurnedText(j).c_str(), stdout);
   });

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tools/hourbank/answers.h"
+#include "projections/limits.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/flag_checks.h"
@@ -154,7 +155,7 @@ void RegisterContract(CLI::App& cli, App& app) {
   start->add_option("--plan-version", sa->version, "pin an older version (default: latest)");
   start->add_option("--from", sa->from, "first month, YYYY-MM")->required();
   start->add_option("--months", sa->months, "term in months, 1-1200 (default: the plan's minimum term)")
-      ->check(MonthsInRange("--months", 1200, "leave --months out for the plan's minimum term"));
+      ->check(MonthsInRange("--months", projections::kMonthsMax, "leave --months out for the plan's minimum term"));
   start->add_option("--prepaid", sa->prepaid, "months paid in advance (prepayment discount)");
   start->add_flag("--timely", sa->timely, "timely conclusion or renewal (discount)");
   start->add_option("--units", sa->units, "licences, for plans priced per licence");

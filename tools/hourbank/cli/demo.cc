@@ -99,7 +99,7 @@ class Demo {
     app_.now_override_us = at + 3600LL * 1000000;
     LogWork w{.kind = kind, .task = task, .staff = staff, .minutes = minutes, .at_us = at};
     Do(client, [&](const ClientState& s) { return DecideLog(s, w, app_.now_us()); });
-    if (accept) Do(client, [&](const ClientState& s) { return DecideAccept(s, task, at + 86400LL * 1000000, false, app_.now_us() + 86400LL * 1000000); });
+    if (accept) Do(client, [&](const ClientState& s) { return DecideAccept(s, task, s.zone().AddLocalDays(at, 1), false, s.zone().AddLocalDays(app_.now_us(), 1)); });
   }
 
   void LogItems(const std::string& client, const std::string& kind, int64_t count, const std::string& local,
@@ -113,7 +113,7 @@ class Demo {
   }
 
   void CloseAndPay(uint32_t month, const std::set<std::string>& unpaid = {}) {
-    const int64_t close_at = Zone::Utc().MonthEndUs(month) + 86400LL * 1000000;  // the 2nd, ~03:00 Moscow
+    const int64_t close_at = Zone::Utc().AddLocalDays(Zone::Utc().MonthEndUs(month), 1);  // the 2nd, ~03:00 Moscow
     for (const std::string& id : ids_) {
       app_.now_override_us = close_at;
       ClientState s = app_.LoadClient(id, {.retain_entries = false});
