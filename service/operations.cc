@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "projections/limits.h"
+
 namespace hourbank::service {
 
 using projections::Catalog;
@@ -74,7 +76,7 @@ Result<int64_t> ParseMoneyField(const ClientState& s, const std::string& text, c
 Status CheckMonthRange(uint32_t from, uint32_t to, Names names) {
   if (from && to && to < from)
     return Error::Invalid(names == Names::kFlags ? "--to is before --from" : "to is before from");
-  if (from && to && projections::MonthsBetween(from, to) > 1200) return Error::Limit("at most 100 years at once");
+  if (from && to && projections::MonthsBetween(from, to) > int32_t(projections::kMonthsMax)) return Error::Limit("at most 100 years at once");
   return Status::Ok();
 }
 
@@ -245,8 +247,7 @@ namespace {
 // Closes each open month of one client in order up to `through` (none without a contract).
 Status CloseClientThrough(Session& s, const Caller& caller, const std::string& id, uint32_t through,
                           std::vector<Closed>& out, const std::function<void(const Closed&)>& on_closed) {
-  constexpr int kMonthsMax = 1200;
-  for (int guard = 0; guard < kMonthsMax; ++guard) {
+  for (uint32_t guard = 0; guard < projections::kMonthsMax; ++guard) {
     auto st = s.LoadClient(id, {.retain_entries = false});
     if (!st.ok()) return st.error();
     if (!st.value().has_contract()) return Status::Ok();

@@ -162,7 +162,7 @@ Result<uint32_t> ParseMonthField(const std::string& text, const std::string& nam
 Result<int64_t> ParseTimeField(const std::string& text, const projections::Zone& zone, const std::string& name);
 // An amount in the client's currency (its minor digits checked); kNotFound for an unregistered client.
 Result<int64_t> ParseMoneyField(const projections::ClientState& s, const std::string& text, const std::string& name);
-// Months from..to (0 = open) for burned: to before from, or more than 1200 months, refused.
+// Months from..to (0 = open) for burned: to before from, or more than kMonthsMax (limits.h) months, refused.
 Status CheckMonthRange(uint32_t from, uint32_t to, Names names);
 
 }  // namespace hourbank::service
