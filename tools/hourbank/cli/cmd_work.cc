@@ -65,6 +65,8 @@ void RegisterLog(CLI::App& cli, App& app) {
       if (!m.ok()) Fail(m.error());
       w.minutes = m.value();
     }
+    if (count_opt->count() > 0 && la->count <= 0)
+      Fail(Code::kInvalid, fmt::format("--count must be at least 1 (got {}); leave it out for one item", la->count));
     // Neither: one item of an item kind (the service checks the kind; CLI.md).
     service::LogRequest req{la->client, w, la->at, la->key, service::Names::kFlags};
     if (!app.server_url.empty()) {
