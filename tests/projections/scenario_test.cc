@@ -476,6 +476,22 @@ TEST_CASE("voiding an entry of an open month gives its hours back", "[scenario][
   CHECK(jan.overage_minutes == 0);
 }
 
+TEST_CASE("a voided entry of an open month is no longer among the month's entries", "[scenario][void]") {
+  // What the report, the statement and the emergency-debt rule list: two entries logged, one
+  // voided, one left (the month's evaluation skips voided entries on its own; this is the list).
+  Sim s;
+  s.DefineExample("kit.toml");
+  s.AddClient("k", "RUB");
+  s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 3});
+  const uint64_t kept = s.LogHours("k", "support", 60, "2026-01-14T12:00");
+  const uint64_t wrong = s.LogHours("k", "support", 90, "2026-01-15T12:00");
+  REQUIRE(s.client("k").EntriesFor(202601).size() == 2);
+  s.Must("k", DecideVoid(s.client("k"), wrong, "logged twice", s.now_us));
+  const auto entries = s.client("k").EntriesFor(202601);
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].seq == kept);
+}
+
 TEST_CASE("voiding an entry of a closed month credits what it was billed in the first open month", "[scenario][void]") {
   Sim s;
   s.DefineExample("altercpa.toml");
