@@ -22,6 +22,18 @@ ledger::EventDraft Draft(int64_t effective_at_us) {
   return d;
 }
 
+// One HoursExpired event: `minutes` of `bucket` (a block: `block_seq`) expired in `month`.
+void AddHoursExpired(Decision& d, int64_t at_us, uint32_t month, schemas::Bucket bucket, uint64_t block_seq,
+                     int64_t minutes) {
+  ledger::EventDraft x = Draft(at_us);
+  auto b = x.root().initBody().initHoursExpired();
+  b.setMonth(month);
+  b.setBucket(bucket);
+  b.setBlockSeq(block_seq);
+  b.setMinutes(minutes);
+  d.events.push_back(std::move(x));
+}
+
 Status NeedClient(const ClientState& state) {
   if (!state.registered())
     return Error::NotFound(fmt::format("unknown client '{}'; add it first with `hourbank client add`", state.id()));
@@ -380,13 +392,7 @@ ledger::EventDraft AdjustmentDraft(int64_t at_us, int64_t amount_minor, uint32_t
 // month (the reserve and the blocks left) expires now. Returns the minutes expired.
 int64_t ExpireAtClosedEnd(const ClientState& state, uint32_t last_month, int64_t now_us, Decision& d) {
   auto expire = [&](schemas::Bucket bucket, uint64_t block_seq, int64_t minutes) {
-    ledger::EventDraft x = Draft(now_us);
-    auto b = x.root().initBody().initHoursExpired();
-    b.setMonth(last_month);
-    b.setBucket(bucket);
-    b.setBlockSeq(block_seq);
-    b.setMinutes(minutes);
-    d.events.push_back(std::move(x));
+    AddHoursExpired(d, now_us, last_month, bucket, block_seq, minutes);
   };
   int64_t expired = 0;
   if (state.reserve_after_close() > 0) {
@@ -721,14 +727,7 @@ Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t n
     d.events.push_back(std::move(draft));
   }
   auto expire = [&](schemas::Bucket bucket, uint64_t block_seq, int64_t minutes) {
-    if (minutes <= 0) return;
-    ledger::EventDraft draft = Draft(end_us);
-    auto b = draft.root().initBody().initHoursExpired();
-    b.setMonth(month);
-    b.setBucket(bucket);
-    b.setBlockSeq(block_seq);
-    b.setMinutes(minutes);
-    d.events.push_back(std::move(draft));
+    if (minutes > 0) AddHoursExpired(d, end_us, month, bucket, block_seq, minutes);
   };
   expire(schemas::Bucket::ALLOWANCE, 0, ev.expired_allowance_minutes);
   expire(schemas::Bucket::RESERVE, 0, ev.expired_reserve_minutes);

@@ -18,13 +18,13 @@ Checks, on loopback with port 0 in a temporary ledger (HOURBANK_NOW fixed):
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import urllib.error
 import urllib.request
+
+from e2e_server import Server
 
 HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,32 +54,6 @@ def hb_json(*args):
     return json.loads(hb("--json", *args).stdout)
 
 
-class Server:
-    def __init__(self):
-        self.proc = subprocess.Popen([HB, "serve", "--listen", "127.0.0.1:0"], env=ENV, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        line = [None]
-
-        def read():
-            line[0] = self.proc.stdout.readline()
-
-        t = threading.Thread(target=read, daemon=True)
-        t.start()
-        t.join(20)
-        if not line[0] or not line[0].startswith("listening on "):
-            self.proc.kill()
-            raise SystemExit(f"server did not start: {line[0]!r}")
-        self.url = "http://" + line[0].split()[2]
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise SystemExit("server did not stop within 30 s of SIGTERM")
-
-
 def call(srv, method, path, token, body=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(srv.url + path, data=data, method=method)
@@ -107,7 +81,7 @@ try:
     bob = hb_json("token", "issue", "bob", "--role", "staff")["token"]
     boss = hb_json("token", "issue", "boss", "--role", "admin")["token"]
 
-    srv = Server()
+    srv = Server(HB, ENV)
     try:
         work = {"kind": "support", "minutes": 30, "task": "T-1", "key": "k-1"}
         st, first = call(srv, "POST", "/v1/clients/acme/work", ann, work)

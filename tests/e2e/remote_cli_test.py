@@ -12,11 +12,11 @@ for the actor (the token's name remotely). A command outside the token's role fa
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
+
+from e2e_server import Server
 
 HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,16 +54,8 @@ STAFF = json.loads(hb(EL, "--json", "token", "issue", "anna", "--role", "staff")
 MANAGER = json.loads(hb(EL, "--json", "token", "issue", "mary", "--role", "manager").stdout)["token"]
 shutil.copytree(LOCAL, SERVED)
 
-proc = subprocess.Popen([HB, "serve", "--listen", "127.0.0.1:0"], env=ES, stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE, text=True)
-line = [None]
-t = threading.Thread(target=lambda: line.__setitem__(0, proc.stdout.readline()), daemon=True)
-t.start()
-t.join(20)
-if not line[0] or not line[0].startswith("listening on "):
-    proc.kill()
-    raise SystemExit(f"server did not start: {line[0]!r}")
-URL = "http://" + line[0].split()[2]
+srv = Server(HB, ES)
+URL = srv.url
 
 SCRIPT = [
     ("client", "add", "acme", "--name", "Acme", "--currency", "RUB", "--timezone", "Europe/Moscow"),
@@ -106,8 +98,7 @@ try:
     hb(EL, "buy", "pre", "--hours", "5h", "--price", "500")
     check(p.returncode == 0, f"a manager sells through --server: {p.stderr!r}")
 finally:
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(30)
+    srv.stop()
 
 
 def history(env, client):

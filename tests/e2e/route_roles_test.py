@@ -11,13 +11,13 @@ other. Loopback, port 0, a temporary ledger, HOURBANK_NOW fixed.
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import urllib.error
 import urllib.request
+
+from e2e_server import Server
 
 HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -101,24 +101,6 @@ REVOKED = json.loads(hb("--json", "token", "issue", "gone", "--role", "admin"))[
 hb("token", "revoke", "gone")
 
 
-class Server:
-    def __init__(self):
-        self.proc = subprocess.Popen([HB, "serve", "--listen", "127.0.0.1:0"], env=ENV, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        line = [None]
-        t = threading.Thread(target=lambda: line.__setitem__(0, self.proc.stdout.readline()), daemon=True)
-        t.start()
-        t.join(20)
-        if not line[0] or not line[0].startswith("listening on "):
-            self.proc.kill()
-            raise SystemExit(f"server did not start: {line[0]!r}")
-        self.url = "http://" + line[0].split()[2]
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(30)
-
-
 def call(srv, method, path, token=None, body=None):
     data = json.dumps(body).encode() if body is not None else (b"{}" if method == "POST" else None)
     req = urllib.request.Request(srv.url + path, data=data, method=method)
@@ -144,7 +126,7 @@ def head(srv):
     return call(srv, "GET", "/healthz")[1]["head_seq"]
 
 
-srv = Server()
+srv = Server(HB, ENV)
 try:
     for method, path, body, allowed in TABLE:
         # 401 first: no token, an unknown one, a revoked one; nothing written.

@@ -10,7 +10,6 @@ local CLI see the same "now". Every wait has a timeout.
 import json
 import socket
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
+from e2e_server import Server
 
 HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,32 +46,6 @@ def hb(*args, ok=True, timeout=60):
 
 def hb_json(*args):
     return json.loads(hb("--json", *args).stdout)
-
-
-class Server:
-    def __init__(self):
-        self.proc = subprocess.Popen([HB, "serve", "--listen", "127.0.0.1:0"], env=ENV, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        line = [None]
-
-        def read():
-            line[0] = self.proc.stdout.readline()
-
-        t = threading.Thread(target=read, daemon=True)
-        t.start()
-        t.join(20)
-        if not line[0] or not line[0].startswith("listening on "):
-            self.proc.kill()
-            raise SystemExit(f"server did not start: {line[0]!r} {self.proc.stderr.read()}")
-        self.url = "http://" + line[0].split()[2]
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise SystemExit("server did not stop within 30 s of SIGTERM")
 
 
 def call(srv, method, path, token=None, body=None, raw=None):
@@ -137,7 +112,7 @@ check(not any(TOK["admin"] in open(os.path.join(LEDGER, f), "rb").read().decode(
               for f in os.listdir(LEDGER) if os.path.isfile(os.path.join(LEDGER, f))),
       "the secret itself is not stored in the ledger files")
 
-srv = Server()
+srv = Server(HB, ENV)
 try:
     # ---- a second CLI opening the ledger while it is served fails and mentions --server
     p = hb("balance", "acme", ok=False)
@@ -304,7 +279,7 @@ for cmd, (rc2, out) in remote.items():
     check(rc2 == 0 and out == p.stdout, f"remote `{' '.join(cmd)}` prints what the local one prints")
 
 # ---- SIGTERM during appends: every acknowledged append is in the ledger afterwards
-srv = Server()
+srv = Server(HB, ENV)
 acked2, stop_at = [], threading.Event()
 
 
