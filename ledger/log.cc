@@ -167,19 +167,42 @@ void Log::Impl::CloseDb() {
   db_ = nullptr;
 }
 
+// The column families of a ledger, in the order of handles_.
+static const std::vector<std::string>& LedgerColumnFamilies() {
+  static const std::vector<std::string> ours = {"default", format::kEventsCf, format::kStreamsCf,
+                                                format::kKeysCf, format::kMetaCf,
+                                                format::kProjectionsCf};
+  return ours;
+}
+
 Status Log::Impl::OpenDb(bool reopening) {
+  const bool read_only = options_.read_only || options_.salvage;
+  const bool create = options_.create_if_missing && !read_only;
+  bool exists = false;
+  HB_TRY(PrepareDirectory(reopening, read_only, create, &exists));
+  rocksdb::DBOptions db_options = DbOptions(read_only, create);
+  if (exists) HB_TRY(CheckColumnFamilies(db_options, read_only, create));
+  HB_TRY(OpenRocks(db_options, read_only));
+  HB_TRY(InitOrCheckFormat(create));
+  return LoadHead();
+}
+
+std::string Log::Impl::NoLedgerText() const {
+  return fmt::format("no ledger at {}; run `hourbank init` first", dir_);
+}
+
+// The directory exists (created 0700 when allowed) and no other process holds it for a
+// read-only open. *exists: the directory already held a database.
+Status Log::Impl::PrepareDirectory(bool reopening, bool read_only, bool create, bool* exists) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const bool read_only = options_.read_only || options_.salvage;
-  const bool exists = fs::exists(fs::path(dir_) / "CURRENT", ec);
+  *exists = fs::exists(fs::path(dir_) / "CURRENT", ec);
   if (ec) return Error::Io(fmt::format("cannot inspect {}: {}", dir_, ec.message()));
-  const std::string no_ledger = fmt::format("no ledger at {}; run `hourbank init` first", dir_);
-  if (exists && options_.error_if_exists && !reopening) {
+  if (*exists && options_.error_if_exists && !reopening) {
     return Error::Invalid(fmt::format("a ledger already exists at {}", dir_));
   }
-  const bool create = options_.create_if_missing && !read_only;
-  if (!exists) {
-    if (!create) return Error::NotFound(no_ledger);
+  if (!*exists) {
+    if (!create) return Error::NotFound(NoLedgerText());
     fs::create_directories(dir_, ec);
     if (ec) return Error::Io(fmt::format("cannot create {}: {}", dir_, ec.message()));
     // 0700 whatever the umask: a ledger holds contracts, payments and token hashes.
@@ -192,7 +215,10 @@ Status Log::Impl::OpenDb(bool reopening) {
         "send the command to that server with --server",
         dir_));
   }
+  return Status::Ok();
+}
 
+rocksdb::DBOptions Log::Impl::DbOptions(bool read_only, bool create) const {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = create;
   db_options.create_missing_column_families = create;
@@ -215,24 +241,32 @@ Status Log::Impl::OpenDb(bool reopening) {
     db_options.env = PrivateEnv();
   }
 
-  const std::vector<std::string> ours = {"default", format::kEventsCf, format::kStreamsCf,
-                                         format::kKeysCf, format::kMetaCf,
-                                         format::kProjectionsCf};
-  if (exists) {
-    std::vector<std::string> present;
-    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, dir_, &present);
-    if (!s.ok()) return FromRocks(s, fmt::format("cannot read the ledger at {}", dir_));
-    for (const auto& name : present) {
-      if (std::find(ours.begin(), ours.end(), name) == ours.end()) {
-        return Error::Corruption(fmt::format(
-            "{} has a column family '{}' that no ledger has; is it a ledger directory?", dir_,
-            name));
-      }
-    }
-    bool has_meta = std::find(present.begin(), present.end(), format::kMetaCf) != present.end();
-    if (!has_meta && (!create || read_only)) return Error::NotFound(no_ledger);
-  }
+  return db_options;
+}
 
+// Every column family present is one of ours, and a ledger has its meta family.
+Status Log::Impl::CheckColumnFamilies(const rocksdb::DBOptions& db_options, bool read_only,
+                                      bool create) const {
+  const std::vector<std::string>& ours = LedgerColumnFamilies();
+  std::vector<std::string> present;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, dir_, &present);
+  if (!s.ok()) return FromRocks(s, fmt::format("cannot read the ledger at {}", dir_));
+  for (const auto& name : present) {
+    if (std::find(ours.begin(), ours.end(), name) == ours.end()) {
+      return Error::Corruption(fmt::format(
+          "{} has a column family '{}' that no ledger has; is it a ledger directory?", dir_,
+          name));
+    }
+  }
+  bool has_meta = std::find(present.begin(), present.end(), format::kMetaCf) != present.end();
+  if (!has_meta && (!create || read_only)) return Error::NotFound(NoLedgerText());
+  return Status::Ok();
+}
+
+// Opens db_ and the handles; a damaged WAL refuses the open naming the file and byte (only a
+// torn tail of the newest WAL, a write never acknowledged, is tolerated).
+Status Log::Impl::OpenRocks(rocksdb::DBOptions db_options, bool read_only) {
+  const std::vector<std::string>& ours = LedgerColumnFamilies();
   // An append-only log: sequential keys, point reads by seq from the streams index, scans.
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
@@ -301,10 +335,15 @@ Status Log::Impl::OpenDb(bool reopening) {
   meta_ = handles_[4];
   projections_ = handles_[5];
 
+  return Status::Ok();
+}
+
+// A new ledger gets its format version and an empty head; an existing one must be of ours.
+Status Log::Impl::InitOrCheckFormat(bool create) {
   std::string version;
-  s = db_->Get(ReadOpts(nullptr), meta_, ToSlice(format::kMetaFormatVersion), &version);
+  rocksdb::Status s = db_->Get(ReadOpts(nullptr), meta_, ToSlice(format::kMetaFormatVersion), &version);
   if (s.IsNotFound()) {
-    if (!create) return Error::NotFound(no_ledger);
+    if (!create) return Error::NotFound(NoLedgerText());
     // A new ledger (or one whose creation stopped before this batch): write the empty head.
     // Never over existing events: that would reset the head of a damaged ledger.
     {
@@ -338,7 +377,7 @@ Status Log::Impl::OpenDb(bool reopening) {
         "the ledger at {} has format version {}; this build reads version {}", dir_,
         version.size() == 4 ? format::ReadBE(version, 4) : 0, format::kFormatVersion));
   }
-  return LoadHead();
+  return Status::Ok();
 }
 
 Status Log::Impl::LoadHead() {

@@ -88,6 +88,13 @@ class Log::Impl {
   ~Impl();
 
   Status OpenDb(bool reopening = false);
+  // The steps of OpenDb, in order.
+  Status PrepareDirectory(bool reopening, bool read_only, bool create, bool* exists);
+  rocksdb::DBOptions DbOptions(bool read_only, bool create) const;
+  Status CheckColumnFamilies(const rocksdb::DBOptions& db_options, bool read_only, bool create) const;
+  Status OpenRocks(rocksdb::DBOptions db_options, bool read_only);
+  Status InitOrCheckFormat(bool create);
+  std::string NoLedgerText() const;
   void CloseDb();
   // Runs `f` with db_ and the handles held steady (db_mu_ shared); kIo while the database is
   // closed after a failed reopen.
