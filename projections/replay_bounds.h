@@ -1,4 +1,4 @@
-// Bounds that replay applies to money stored in events (issue 14, item 16).
+// Bounds that replay applies to money stored in events.
 //
 // Replay treats a stored event like any other input: the decide functions never write an
 // amount beyond kAmountMinorMax, so a larger one (a flipped byte, a hand-made ledger, a fuzz

@@ -1,7 +1,7 @@
 # hourbank event log record format.
 #
 # Every fact of the ledger is one `Event`, stored unpacked (capnp::messageToFlatArray) as the
-# value of the `events` column family, keyed by its seq (see ledger/log.cc for the on-disk
+# value of the `events` column family, keyed by its seq (see ledger/format.h for the on-disk
 # grammar).
 #
 # SCHEMA EVOLUTION RULES (auditors and old ledgers depend on them):
@@ -195,7 +195,7 @@ struct SlotsExpired {
 struct PeriodClosed {
   month @0 :UInt32;
   totalMinor @1 :Int64;
-  linesDigest @2 :Data;       # BLAKE2b-256 over the invoice lines (projections/invoice.h)
+  linesDigest @2 :Data;       # BLAKE2b-256 over the invoice lines (LinesDigest, projections/state.h)
   lineCount @3 :UInt32;
 }
 

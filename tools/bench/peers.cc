@@ -97,7 +97,7 @@ PeerFigure DbBench(const std::string& work_dir, uint64_t num, uint32_t value_siz
   std::filesystem::remove_all(work_dir, ec);
   std::filesystem::create_directories(work_dir, ec);
   const std::vector<std::string> common = {exe, "--db=" + work_dir, fmt::format("--num={}", num), "--key_size=8",
-                                           fmt::format("--value_size={}", value_size), "--compression_type=snappy",  // as the ledger (ledger/log.cc defaults)
+                                           fmt::format("--value_size={}", value_size), "--compression_type=snappy",  // as the ledger (RocksDB's default compression)
                                            "--threads=1", "--statistics=0"};
   auto fill = common;
   fill.insert(fill.end(), {"--benchmarks=fillseq", "--batch_size=1000", "--sync=1"});
