@@ -111,6 +111,17 @@ def history(env, client):
     return out
 
 
+# Transport failures are one error line and a non-zero exit, with nothing written locally:
+# a port nobody listens on (the stopped server's), a name that does not resolve, a scheme
+# that is not http(s), and an https URL by IP address (the TLS check matches DNS names only).
+for url, says in ((URL, "cannot connect"), ("http://no-such-host.invalid:8080", "cannot resolve"),
+                  ("ftp://localhost:21", "http:// or https://"),
+                  ("https://127.0.0.1:8443", "DNS name")):
+    p = hb(ES, "--server", url, "--token", ADMIN, "balance", "acme", ok=False)
+    check(p.returncode != 0 and p.stderr.startswith("hourbank: error: ") and says in p.stderr
+          and p.stderr.count("\n") == 1 and p.stdout == "",
+          f"--server {url}: one error line saying {says!r} ({p.returncode} {p.stderr!r})")
+
 for client in ("acme", "pre"):
     a, b = history(EL, client), history(ES, client)
     check(a == b, f"{client}: the same events locally and through the server ({len(a)} vs {len(b)})")
