@@ -1,11 +1,11 @@
-// The CLI as a client of `hourbank serve`: with --server URL (and --token), the read commands
-// (balance, invoice, burned, report, history) and `log` are sent to the server and the JSON
-// it returns is printed exactly as the local command prints it (the same *Text renderers).
-//
-// The hook is the main App's parse-complete callback: it runs after every option is parsed
-// and before any subcommand's callback. A command handled remotely prints its output and
-// ends the process (exit code 0, or the code of the server's error); a command that has no
-// remote form yet fails with a message instead of silently opening a local ledger.
+// The CLI as a client of `hourbank serve`: with --server URL (and --token), every read, write,
+// plan and token command goes to the server's routes (docs/api.md) and prints what the local
+// command prints (the same renderers). The writes, sla, statement, plan and token commands send
+// from their own callbacks (remote.h); the reads below (balance, invoice, burned, report, history,
+// client list) are sent from the main App's parse-complete callback, which runs after every option
+// is parsed and before any subcommand's callback, prints and ends the process. A command that
+// works on the ledger's files (init, audit, verify, export, backup...) fails with a message
+// instead of silently opening a local ledger.
 //
 // HTTP: kj-http (kj::HttpClient over one kj-async connection per request). Bounded: the
 // connection (and the TLS handshake) must be up within kConnectTimeout, the answer (status,
@@ -241,11 +241,13 @@ Code CodeForStatus(unsigned status) {
 
 }  // namespace
 
-// GET/POST and parse JSON; a non-2xx status becomes the server's error sentence.
-json ServerCall(App& app, const std::string& method, const std::string& target, const json& body) {
-  HttpResult r = HttpCall(app.server_url, app.token, method, target, body.is_null() ? std::string() : body.dump());
-  json j = json::parse(r.body, nullptr, false);
-  if (r.status / 100 != 2) {
+namespace {
+
+// A non-2xx status becomes Fail() with the server's error sentence.
+void FailOnStatus(const HttpResult& r) {
+  if (r.status / 100 == 2) return;
+  const json j = json::parse(r.body, nullptr, false);
+  {
     std::string message = j.is_object() && j.contains("error") && j["error"].is_string()
                               ? j["error"].get<std::string>()
                               : fmt::format("the server answered HTTP {}", r.status);
@@ -253,8 +255,23 @@ json ServerCall(App& app, const std::string& method, const std::string& target, 
     if (r.status == 403) message = "not allowed: " + message;
     Fail(CodeForStatus(r.status), message);
   }
+}
+
+}  // namespace
+
+// GET/POST and parse JSON.
+json ServerCall(App& app, const std::string& method, const std::string& target, const json& body) {
+  const HttpResult r = HttpCall(app.server_url, app.token, method, target, body.is_null() ? std::string() : body.dump());
+  FailOnStatus(r);
+  json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded()) Fail(Code::kIo, "the server's answer is not JSON");
   return j;
+}
+
+std::string ServerDocument(App& app, const std::string& target) {
+  HttpResult r = HttpCall(app.server_url, app.token, "GET", target, {});
+  FailOnStatus(r);
+  return std::move(r.body);
 }
 
 namespace {
@@ -346,9 +363,9 @@ bool RunRemote(App& app, CLI::App* cmd) {
 // The writes whose callbacks build a service request and send it with --server (remote.h).
 bool SentByCallback(CLI::App* cmd) {
   const std::string name = cmd->get_name();
-  for (const char* n : {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident", "contract"})
+  for (const char* n : {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident", "contract", "sla", "statement", "plan", "token"})
     if (name == n) return true;
-  return (name == "client" && ParsedSub(cmd, "add")) || (name == "plan" && ParsedSub(cmd, "define"));
+  return name == "client" && ParsedSub(cmd, "add");
 }
 
 }  // namespace
@@ -363,8 +380,9 @@ void RegisterRemoteClient(CLI::App& cli, App& app) {
       if (cmd->get_name() == "serve") return;  // `serve` ignores --server
       if (SentByCallback(cmd)) return;  // the command's own callback sends its request (remote.h)
       if (!RunRemote(app, cmd))
-        Fail(Code::kInvalid, fmt::format("`{}` is not available with --server yet; run it on the server's host without --server "
-                                         "(reads, history, client list and every write work remotely)", cmd->get_name()));
+        Fail(Code::kInvalid, fmt::format("`{}` works on the ledger's files and has no --server form; run it on the server's "
+                                         "host without --server (every read, write, plan and token command works remotely)",
+                                         cmd->get_name()));
       std::fflush(stdout);
       std::exit(0);  // handled: the local callback must not run (it would open a local ledger)
     }

@@ -11,6 +11,7 @@
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/cli/remote.h"
+#include "tools/hourbank/server/endpoints.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
@@ -63,18 +64,8 @@ void RegisterPlan(CLI::App& cli, App& app) {
   });
   auto* list = plan->add_subcommand("list", "List the plans and their versions\n  e.g. hourbank plan list --json");
   list->callback([&app] {
-    Catalog catalog = app.LoadCatalog();
-    json arr = json::array();
-    std::vector<std::vector<std::string>> rows = {{"plan", "version", "currency", "name"}};
-    for (const auto& [id, versions] : catalog.plans()) {
-      const auto& v = versions.back();
-      const std::string name = v.spec ? v.spec->name : "";
-      const std::string cur = v.spec ? v.spec->currency : "";
-      arr.push_back({{"id", id}, {"version", v.version}, {"currency", cur}, {"name", name}, {"versions", versions.size()}});
-      rows.push_back({id, std::to_string(v.version), cur, name});
-    }
-    if (app.json) app.PrintJson(arr);
-    else std::fputs(Table(rows).c_str(), stdout);
+    const json arr = app.server_url.empty() ? PlanListJson(app.LoadCatalog()) : ServerCall(app, "GET", "/v1/plans");
+    app.json ? app.PrintJson(arr) : (void)std::fputs(PlanListText(arr).c_str(), stdout);
   });
   auto show_id = std::make_shared<std::string>();
   auto show_version = std::make_shared<uint32_t>(0);
@@ -82,29 +73,18 @@ void RegisterPlan(CLI::App& cli, App& app) {
   show->add_option("ID", *show_id, "plan id")->required();
   show->add_option("--version", *show_version, "version (default: latest)");
   show->callback([&app, show_id, show_version] {
+    if (!app.server_url.empty()) {
+      const json j = ServerCall(app, "GET", "/v1/plans/" + PathSegment(*show_id) +
+                                               (*show_version ? fmt::format("?version={}", *show_version) : ""));
+      app.json ? app.PrintJson(j) : (void)std::fputs(PlanText(j).c_str(), stdout);
+      return;
+    }
     Catalog catalog = app.LoadCatalog();
     const Catalog::Version* v = catalog.Find(*show_id, *show_version);
     if (!v) Fail(Code::kNotFound, fmt::format("unknown plan '{}'{}; see `hourbank plan list`", *show_id,
                                               *show_version ? fmt::format(" version {}", *show_version) : ""));
-    const char* blocking = v->spec ? DebtBlockingName(v->spec->debt_blocking) : "none";
-    if (app.json) app.PrintJson({{"id", *show_id}, {"version", v->version}, {"seq", v->seq}, {"toml", v->spec_toml},
-                                 {"debt_blocking", blocking},
-                                 {"early_end", v->spec ? EarlyEndName(v->spec->early_end) : "free"}});
-    else {
-      app.Say(fmt::format("# {} version {} (defined in event #{})", *show_id, v->version, v->seq));
-      if (v->spec) {
-        const PlanSpec& p = *v->spec;
-        const std::string rule =
-            p.debt_blocking == DebtBlocking::kNone ? "none: work is never refused for debt"
-            : p.debt_blocking == DebtBlocking::kOverdue
-                ? fmt::format("overdue: work is refused while an invoice is unpaid {} day(s) after its month", p.grace_days)
-                : fmt::format("prepaid: work is refused while an invoice is unpaid {} day(s) after its month, "
-                              "and at once while emergency work is unpaid", p.grace_days);
-        app.Say(fmt::format("# debt blocking: {}", rule));
-        app.Say(fmt::format("# early end (before the {}-month minimum term): {}", p.minimum_term_months, EarlyEndName(p.early_end)));
-      }
-      std::fputs(TerminalLines(v->spec_toml).c_str(), stdout);
-    }
+    const json j = PlanJson(*show_id, *v);
+    app.json ? app.PrintJson(j) : (void)std::fputs(PlanText(j).c_str(), stdout);
   });
 }
 

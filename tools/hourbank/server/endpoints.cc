@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "reports/statement.h"
 #include "service/operations.h"
 #include "tools/hourbank/answers.h"
 #include "tools/hourbank/app.h"
@@ -57,6 +58,42 @@ Result<json> Body(const std::string& text, std::initializer_list<const char*> al
 }
 
 }  // namespace
+
+Result<std::string> StatementDocument(service::Session& s, const service::Caller& c, const std::string& client,
+                                      uint32_t month, uint32_t months, bool text) {
+  auto r = service::ReadClientOp(s, c, service::Operation::kReadReport, client, {}, /*retain_entries=*/true);
+  if (!r.ok()) return r.error();
+  reports::StatementOptions o;
+  o.month = month;
+  o.months_back = months;
+  o.now_us = s.now_us();
+  HB_TRY(s.log().ReadStream(client, 1, 0, [&](const ledger::EventView& v) {
+    if (auto p = reports::PaymentOf(v.seq, v.event)) o.payments.push_back(std::move(*p));
+    return true;
+  }));
+  return text ? reports::RenderStatementText(r.value().state, o) : reports::RenderStatementHtml(r.value().state, o);
+}
+
+json PlanListJson(const projections::Catalog& catalog) {
+  json arr = json::array();
+  for (const auto& [id, versions] : catalog.plans()) {
+    const auto& v = versions.back();
+    arr.push_back({{"id", id}, {"version", v.version}, {"currency", v.spec ? v.spec->currency : ""},
+                   {"name", v.spec ? v.spec->name : ""}, {"versions", versions.size()}});
+  }
+  return arr;
+}
+
+json PlanJson(const std::string& id, const projections::Catalog::Version& v) {
+  json j = {{"id", id}, {"version", v.version}, {"seq", v.seq}, {"toml", v.spec_toml},
+            {"debt_blocking", v.spec ? projections::DebtBlockingName(v.spec->debt_blocking) : "none"},
+            {"early_end", v.spec ? projections::EarlyEndName(v.spec->early_end) : "free"}};
+  if (v.spec) {
+    j["grace_days"] = v.spec->grace_days;
+    j["minimum_term_months"] = v.spec->minimum_term_months;
+  }
+  return j;
+}
 
 // ---- reads
 
@@ -147,13 +184,7 @@ Result<json> Endpoints::Events(const Caller& c, const std::string& client, const
 Result<json> Endpoints::Plans(const Caller& c) {
   auto catalog = service::ListPlansOp(session_, c);
   if (!catalog.ok()) return catalog.error();
-  json arr = json::array();
-  for (const auto& [id, versions] : catalog.value().plans()) {
-    const auto& v = versions.back();
-    arr.push_back({{"id", id}, {"version", v.version}, {"currency", v.spec ? v.spec->currency : ""},
-                   {"name", v.spec ? v.spec->name : ""}, {"versions", versions.size()}});
-  }
-  return arr;
+  return PlanListJson(catalog.value());
 }
 
 Result<json> Endpoints::Plan(const Caller& c, const std::string& id, const Query& q) {
@@ -164,9 +195,24 @@ Result<json> Endpoints::Plan(const Caller& c, const std::string& id, const Query
   if (version.value() > UINT32_MAX) return Error::Invalid("query parameter version is too large");
   const projections::Catalog::Version* v = catalog.value().Find(id, uint32_t(version.value()));
   if (!v) return Error::NotFound(fmt::format("unknown plan '{}'; see GET /v1/plans", id));
-  return json{{"id", id}, {"version", v->version}, {"seq", v->seq}, {"toml", v->spec_toml},
-              {"debt_blocking", v->spec ? projections::DebtBlockingName(v->spec->debt_blocking) : "none"},
-              {"early_end", v->spec ? projections::EarlyEndName(v->spec->early_end) : "free"}};
+  return PlanJson(id, *v);
+}
+
+Result<json> Endpoints::Statement(const Caller& c, const std::string& client, const std::string& month, const Query& q) {
+  HB_TRY(service::Require(c, service::Operation::kReadReport));  // the role before the request is read
+  auto m = service::ParseMonthField(month, "month");
+  if (!m.ok()) return m.error();
+  auto months = QInt(q, "months", 6);
+  if (!months.ok()) return months.error();
+  if (months.value() < 1 || months.value() > 24) return Error::Invalid("query parameter months must be 1 to 24");
+  const std::string format = Q(q, "format");
+  if (!format.empty() && format != "html" && format != "text")
+    return Error::Invalid("query parameter format must be html or text");
+  const bool text = format == "text";
+  auto doc = StatementDocument(session_, c, client, m.value(), uint32_t(months.value()), text);
+  if (!doc.ok()) return doc.error();
+  return json{{"content_type", text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8"},
+              {"document", std::move(doc).value()}};
 }
 
 // ---- writes
