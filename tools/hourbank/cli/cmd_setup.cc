@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "tools/hourbank/answers.h"
 #include "projections/limits.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/escape.h"
@@ -100,7 +99,7 @@ void RegisterClientCommand(CLI::App& cli, App& app) {
   add->add_option("--timezone", reg->timezone, "IANA zone, e.g. Europe/Moscow")->required();
   add->callback([&app, reg] {
     auto w = Run(app, *reg, &service::AddClientOp);
-    app.json ? app.PrintJson(SummaryJson(reg->client_id, w)) : app.Say(w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(reg->client_id, w.summary)) : app.Say(w.summary);
   });
   auto* clist = client->add_subcommand("list", "List clients\n  e.g. hourbank client list");
   clist->callback([&app] {
@@ -163,7 +162,7 @@ void RegisterContract(CLI::App& cli, App& app) {
       req.extras[name] += qty;
     }
     auto w = Run(app, req, &service::ContractStartOp);
-    app.json ? app.PrintJson(SummaryJson(sa->client, w)) : app.Say(w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(sa->client, w.summary)) : app.Say(w.summary);
   });
   struct UnitsArgs { std::string client, from; uint32_t units = 0; };
   auto ua = std::make_shared<UnitsArgs>();
@@ -173,7 +172,7 @@ void RegisterContract(CLI::App& cli, App& app) {
   units->add_option("--from", ua->from, "month, YYYY-MM")->required();
   units->callback([&app, ua] {
     auto w = Run(app, service::ContractUnitsRequest{ua->client, ua->from, ua->units, service::Names::kFlags}, &service::ContractUnitsOp);
-    app.json ? app.PrintJson(SummaryJson(ua->client, w)) : app.Say(w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(ua->client, w.summary)) : app.Say(w.summary);
   });
   struct EndArgs { std::string client, after; bool early = false; };
   auto ea = std::make_shared<EndArgs>();
@@ -183,7 +182,7 @@ void RegisterContract(CLI::App& cli, App& app) {
   end->add_flag("--early", ea->early, "end before the plan's minimum term (the plan's early_end rule applies)");
   end->callback([&app, ea] {
     auto w = Run(app, service::ContractEndRequest{ea->client, ea->after, ea->early, service::Names::kFlags}, &service::ContractEndOp);
-    app.json ? app.PrintJson(SummaryJson(ea->client, w)) : app.Say(w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(ea->client, w.summary)) : app.Say(w.summary);
   });
 }
 

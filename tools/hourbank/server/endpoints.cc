@@ -4,7 +4,6 @@
 
 #include "reports/statement.h"
 #include "service/operations.h"
-#include "tools/hourbank/answers.h"
 #include "tools/hourbank/app.h"
 #include "tools/hourbank/server/requests.h"
 #include "tools/hourbank/views.h"
@@ -225,7 +224,7 @@ Result<json> Endpoints::Work(const Caller& c, const std::string& client, const s
   std::lock_guard lock(StripeFor(client));
   auto a = service::LogWorkOp(session_, c, req);
   if (!a.ok()) return a.error();
-  return LogJson(client, a.value(), session_.now_us());
+  return LogAnswerJson(a.value().state, a.value().write.result.first_seq, a.value().write.replayed, session_.now_us());
 }
 
 Result<json> Endpoints::Accept(const Caller& c, const std::string& client, const std::string& text) {
@@ -239,7 +238,7 @@ Result<json> Endpoints::Accept(const Caller& c, const std::string& client, const
   std::lock_guard lock(StripeFor(client));
   auto w = service::AcceptOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::Void(const Caller& c, const std::string& client, const std::string& text) {
@@ -255,7 +254,7 @@ Result<json> Endpoints::Void(const Caller& c, const std::string& client, const s
   std::lock_guard lock(StripeFor(client));
   auto w = service::VoidOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::Pay(const Caller& c, const std::string& client, const std::string& text) {
@@ -269,7 +268,7 @@ Result<json> Endpoints::Pay(const Caller& c, const std::string& client, const st
   std::lock_guard lock(StripeFor(client));
   auto w = service::PayOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::Buy(const Caller& c, const std::string& client, const std::string& text) {
@@ -285,7 +284,7 @@ Result<json> Endpoints::Buy(const Caller& c, const std::string& client, const st
   std::lock_guard lock(StripeFor(client));
   auto w = service::BuyOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::Adjust(const Caller& c, const std::string& client, const std::string& text) {
@@ -301,7 +300,7 @@ Result<json> Endpoints::Adjust(const Caller& c, const std::string& client, const
   std::lock_guard lock(StripeFor(client));
   auto w = service::AdjustOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::Close(const Caller& c, const std::string& client, const std::string& text) {
@@ -326,7 +325,7 @@ Result<json> Endpoints::CloseAll(const Caller& c, const std::string& text) {
   auto closed = service::CloseAllOp(session_, c, {through.value()});
   if (!closed.ok()) return closed.error();
   json arr = json::array();
-  for (const service::Closed& x : closed.value()) arr.push_back(ClosedJson(x));
+  for (const service::Closed& x : closed.value()) arr.push_back(reports::ClosedJson(x.client, x.month, x.summary));
   return arr;
 }
 
@@ -345,7 +344,7 @@ Result<json> Endpoints::Incident(const Caller& c, const std::string& client, con
   std::lock_guard lock(StripeFor(client));
   auto w = service::IncidentOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::AddClient(const Caller& c, const std::string& text) {
@@ -361,7 +360,7 @@ Result<json> Endpoints::AddClient(const Caller& c, const std::string& text) {
   std::lock_guard lock(StripeFor(req.value().client_id));
   auto w = service::AddClientOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(req.value().client_id, w.value());
+  return reports::SummaryJson(req.value().client_id, w.value().summary);
 }
 
 Result<json> Endpoints::Contract(const Caller& c, const std::string& client, const std::string& action,
@@ -408,7 +407,7 @@ Result<json> Endpoints::Contract(const Caller& c, const std::string& client, con
     w = service::ContractEndOp(session_, c, req.value());
   }
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::DefinePlans(const Caller& c, const std::string& text) {
