@@ -234,4 +234,12 @@ json EventJson(uint64_t seq, schemas::Event::Reader event, const projections::Zo
   return j;
 }
 
+nlohmann::json SummaryJson(const std::string& client, const std::string& summary) {
+  return {{"client", client}, {"summary", summary}};
+}
+
+nlohmann::json ClosedJson(const std::string& client, uint32_t month, const std::string& summary) {
+  return {{"client", client}, {"month", MonthText(month)}, {"summary", summary}};
+}
+
 }  // namespace hourbank::reports

@@ -40,6 +40,12 @@ nlohmann::json SlaJson(const projections::ClientState& state, uint32_t month, in
 // now_us's month while it awaits acceptance); line (the sentence LogAnswerText prints).
 nlohmann::json LogAnswerJson(const projections::ClientState& state, uint64_t seq, bool replayed, int64_t now_us);
 
+// {"client", "summary"}: the answer of every write on one client other than `log` (CLI --json,
+// the HTTP body, the RPC result).
+nlohmann::json SummaryJson(const std::string& client, const std::string& summary);
+// One closed month of `close --all --json` / POST /v1/close: {"client", "month", "summary"}.
+nlohmann::json ClosedJson(const std::string& client, uint32_t month, const std::string& summary);
+
 // `history`: one event as a flat JSON object: seq, type, recorded_at, effective_at, client,
 // actor, key (the stored idempotency key, when there is one), and the body's own fields at top
 // level (snake_case; money/minutes integers; Data as hex).

@@ -80,6 +80,44 @@ interface Session {
 
   pay @10 (client :Text, requestJson :Text) -> (json :Text);
   # POST /v1/clients/{client}/pay with requestJson as the body (admin).
+
+  buy @11 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/buy with requestJson as the body (manager, admin).
+
+  adjust @12 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/adjust with requestJson as the body (manager, admin).
+
+  close @13 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/close with requestJson as the body (manager, admin).
+
+  closeAll @14 (requestJson :Text) -> (json :Text);
+  # POST /v1/close with requestJson as the body (manager, admin).
+
+  incident @15 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/incidents with requestJson as the body (staff, manager, admin).
+
+  addClient @16 (requestJson :Text) -> (json :Text);
+  # POST /v1/clients with requestJson as the body (manager, admin).
+
+  contract @17 (client :Text, action :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/contract/{action} (start, units, end) with requestJson as the body
+  # (manager, admin).
+
+  definePlans @18 (requestJson :Text) -> (json :Text);
+  # POST /v1/plans with requestJson as the body (admin).
+
+  clients @19 () -> (json :Text);
+  # GET /v1/clients (any valid token).
+
+  plans @20 () -> (json :Text);
+  # GET /v1/plans (any valid token).
+
+  plan @21 (id :Text, version :UInt32) -> (json :Text);
+  # GET /v1/plans/{id}?version= (any valid token). version 0 = the latest.
+
+  statement @22 (client :Text, month :Text, months :UInt32, format :Text) -> (json :Text);
+  # GET /v1/clients/{client}/statement/{month}?months=&format= (billing, manager, admin), as
+  # JSON {"content_type", "document"}. months 0 = 6; format "" = "html", or "text".
 }
 
 interface EventReceiver {

@@ -97,6 +97,33 @@ try:
     p = hb(ES, "--server", URL, "--token", MANAGER, "buy", "pre", "--hours", "5h", "--price", "500", ok=False)
     hb(EL, "buy", "pre", "--hours", "5h", "--price", "500")
     check(p.returncode == 0, f"a manager sells through --server: {p.stderr!r}")
+    # The reads that used to be refused with --server (issue 15): the same text and the same
+    # --json locally and remotely, byte for byte.
+    for args in (("sla", "acme", "2026-03"), ("plan", "list"), ("plan", "show", "kit-hours-10"),
+                 ("plan", "show", "kit-hours-10", "--version", "1"),
+                 ("statement", "acme", "2026-02", "--text"), ("statement", "acme", "2026-02", "--months", "3"),
+                 ("token", "list")):
+        for mode in ((), ("--json",)):
+            local = hb(EL, *mode, *args, ok=False)
+            remote = hb(ES, "--server", URL, "--token", ADMIN, *mode, *args, ok=False)
+            what = " ".join(mode + args)
+            check(local.returncode == 0 and remote.returncode == 0 and local.stdout == remote.stdout
+                  and len(local.stdout) > 40,
+                  f"{what}: the same output locally and with --server ({local.returncode}/{remote.returncode} "
+                  f"{remote.stderr.strip()!r}):\n  {local.stdout[:300]!r}\n  {remote.stdout[:300]!r}")
+    p = hb(ES, "--server", URL, "--token", STAFF, "statement", "acme", "2026-02", ok=False)
+    check(p.returncode == 1 and p.stderr.startswith("hourbank: error: not allowed:") and p.stderr.count("\n") == 1,
+          f"staff may not read the statement through --server: {p.returncode} {p.stderr!r}")
+    p = hb(ES, "--server", URL, "--token", ADMIN, "--json", "token", "issue", "remote-bot", "--role", "billing", ok=False)
+    check(p.returncode == 0 and json.loads(p.stdout).get("token", "").startswith("hbt_"), f"token issue with --server: {p.stderr!r}")
+    p = hb(ES, "--server", URL, "--token", ADMIN, "token", "revoke", "remote-bot", ok=False)
+    listed = json.loads(hb(ES, "--server", URL, "--token", ADMIN, "--json", "token", "list").stdout)
+    check(p.returncode == 0 and any(t["name"] == "remote-bot" and t["revoked"] for t in listed),
+          f"token revoke with --server: {p.stderr!r} {listed}")
+    out = os.path.join(TMP, "st.html")
+    p = hb(ES, "--server", URL, "--token", ADMIN, "statement", "acme", "2026-02", "--out", out, ok=False)
+    check(p.returncode == 0 and open(out).read().lstrip().lower().startswith("<!doctype html"),
+          f"statement --out with --server writes the HTML file: {p.stderr!r}")
 finally:
     srv.stop()
 
@@ -110,6 +137,17 @@ def history(env, client):
         out.append(e)
     return out
 
+
+# Transport failures are one error line and a non-zero exit, with nothing written locally:
+# a port nobody listens on (the stopped server's), a name that does not resolve, a scheme
+# that is not http(s), and an https URL by IP address (the TLS check matches DNS names only).
+for url, says in ((URL, "cannot connect"), ("http://no-such-host.invalid:8080", "cannot resolve"),
+                  ("ftp://localhost:21", "http:// or https://"),
+                  ("https://127.0.0.1:8443", "DNS name")):
+    p = hb(ES, "--server", url, "--token", ADMIN, "balance", "acme", ok=False)
+    check(p.returncode != 0 and p.stderr.startswith("hourbank: error: ") and says in p.stderr
+          and p.stderr.count("\n") == 1 and p.stdout == "",
+          f"--server {url}: one error line saying {says!r} ({p.returncode} {p.stderr!r})")
 
 for client in ("acme", "pre"):
     a, b = history(EL, client), history(ES, client)

@@ -11,6 +11,7 @@ other. Loopback, port 0, a temporary ledger, HOURBANK_NOW fixed.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,7 @@ TABLE = [
     ("GET", "/v1/clients/{c}/burned", None, READERS),
     ("GET", "/v1/clients/{c}/report/2026-03", None, READERS),
     ("GET", "/v1/clients/{c}/sla/2026-03", None, READERS),
+    ("GET", "/v1/clients/{c}/statement/2026-02", None, READERS),
     ("GET", "/v1/clients/{c}/events", None, {"auditor", "admin"}),
     ("POST", "/v1/clients/{c}/work", {"kind": "support", "minutes": 5, "task": "W-{r}", "at": "2026-03-09T09:00"},
      {"staff", "admin"}),
@@ -79,6 +81,25 @@ TABLE = [
     ("POST", "/v1/tokens", {"name": "minted-{r}", "role": "staff"}, {"admin"}),
     ("POST", "/v1/tokens/victim-{r}/revoke", None, {"admin"}),
 ]
+
+
+# The table covers the server's route table: every route of tools/hourbank/server/serve.cc
+# Routes() has a row here (a new route without a row fails this test), and every row is a route.
+SERVE_CC = os.path.join(HERE, "..", "..", "tools", "hourbank", "server", "serve.cc")
+ROUTES = re.findall(r'\{M::(GET|POST), "(/[^"]*)"', open(SERVE_CC).read())
+check(len(ROUTES) >= 25, f"the route table was read from serve.cc ({len(ROUTES)} routes)")
+
+
+def matches(pattern, path):
+    want, got = pattern.strip("/").split("/"), path.split("?")[0].strip("/").split("/")
+    return len(want) == len(got) and all(w == g or w.startswith("{") for w, g in zip(want, got))
+
+
+for method, pattern in ROUTES:
+    check(any(m == method and matches(pattern, p) for m, p, _, _ in TABLE),
+          f"{method} {pattern} (serve.cc) has a row in this test's TABLE and docs/api.md's role table")
+for m, p, _, _ in TABLE:
+    check(p == "/metrics" or any(m == rm and matches(rp, p) for rm, rp in ROUTES), f"TABLE row {m} {p} is a route of serve.cc")
 
 # ---- a ledger: per role a client with a contract and an entry to void, a client on a plan billed
 # on acceptance with work waiting, a client on a prepaid plan (blocks), a client without contract

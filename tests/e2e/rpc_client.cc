@@ -143,6 +143,46 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
     if (cmd == "accept") send(session.acceptRequest());
     else if (cmd == "void") send(session.voidEntryRequest());
     else send(session.payRequest());
+  } else if (cmd == "buy" || cmd == "adjust" || cmd == "close" || cmd == "incident") {
+    auto send = [&](auto r) {
+      r.setClient(arg(4));
+      r.setRequestJson(arg(5));
+      std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+    };
+    if (cmd == "buy") send(session.buyRequest());
+    else if (cmd == "adjust") send(session.adjustRequest());
+    else if (cmd == "close") send(session.closeRequest());
+    else send(session.incidentRequest());
+  } else if (cmd == "closeall" || cmd == "addclient" || cmd == "defineplans") {
+    auto send = [&](auto r) {
+      r.setRequestJson(arg(4));
+      std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+    };
+    if (cmd == "closeall") send(session.closeAllRequest());
+    else if (cmd == "addclient") send(session.addClientRequest());
+    else send(session.definePlansRequest());
+  } else if (cmd == "contract") {
+    auto r = session.contractRequest();
+    r.setClient(arg(4));
+    r.setAction(arg(5));
+    r.setRequestJson(arg(6));
+    std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+  } else if (cmd == "clients") {
+    std::printf("%s\n", session.clientsRequest().send().wait(ws).getJson().cStr());
+  } else if (cmd == "plans") {
+    std::printf("%s\n", session.plansRequest().send().wait(ws).getJson().cStr());
+  } else if (cmd == "plan") {
+    auto r = session.planRequest();
+    r.setId(arg(4));
+    r.setVersion(static_cast<uint32_t>(std::strtoul(arg(5), nullptr, 10)));
+    std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+  } else if (cmd == "statement") {
+    auto r = session.statementRequest();
+    r.setClient(arg(4));
+    r.setMonth(arg(5));
+    r.setMonths(static_cast<uint32_t>(std::strtoul(arg(6), nullptr, 10)));
+    r.setFormat(arg(7));
+    std::printf("%s\n", r.send().wait(ws).getJson().cStr());
   } else if (cmd == "burned") {
     auto r = session.burnedRequest();
     r.setClient(arg(4));

@@ -12,6 +12,7 @@ input is an RPC error that writes nothing. Every wait has a timeout.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -225,6 +226,61 @@ try:
         p = rpc(token, *args)
         check(p.returncode == 1 and "forbidden" in p.stderr, f"{args[0]} outside the role refused: {p.stderr.strip()!r}")
     check(head_seq() == before + 2, "refused calls wrote nothing")
+
+    # ---- every other operation over RPC (issue 15): reads are the HTTP JSON; writes append
+    # what the route appends; roles as the route's.
+    for token, args, path in [
+            (TOK["staff"], ["clients"], "/v1/clients"), (TOK["auditor"], ["plans"], "/v1/plans"),
+            (TOK["billing"], ["plan", "kit-hours-10", "1"], "/v1/plans/kit-hours-10?version=1")]:
+        p = rpc(token, *args)
+        st, body = call("GET", path, token)
+        check(p.returncode == 0 and st == 200 and json.loads(p.stdout) == body,
+              f"RPC {' '.join(args)} == HTTP GET {path}: {p.stderr.strip()!r}")
+    p = rpc(TOK["billing"], "statement", "acme", "2026-03", "3", "text")
+    req = urllib.request.Request(HTTP_URL + "/v1/clients/acme/statement/2026-03?months=3&format=text")
+    req.add_header("Authorization", "Bearer " + TOK["billing"])
+    with urllib.request.urlopen(req, timeout=30) as r:
+        doc = r.read().decode()
+    answer = json.loads(p.stdout) if p.returncode == 0 else {}
+    check(answer.get("document") == doc and answer.get("content_type", "").startswith("text/plain") and "ACME" in doc,
+          f"RPC statement == HTTP statement document: {p.stderr.strip()!r}")
+    before = head_seq()
+    writes = [
+        ("addclient", json.dumps({"id": "gamma", "name": "Gamma", "currency": "RUB", "timezone": "Europe/Moscow"})),
+        ("contract", "gamma", "start", json.dumps({"plan": "kit-hours-10", "from": "2026-01", "months": 12})),
+        ("adjust", "gamma", json.dumps({"charge": "50", "reason": "setup", "month": "2026-01"})),
+        ("incident", "gamma", json.dumps({"action": "open", "id": "INC-R", "priority": 2, "at": "2026-03-09T10:00"})),
+        ("close", "gamma", json.dumps({"month": "2026-01"})),
+        ("closeall", json.dumps({"through": "2026-01"})),
+        ("defineplans", json.dumps({"toml": open(PLANS).read(), "name": "kit.toml"})),
+    ]
+    for args in writes:
+        p = rpc(TOK["admin"], *args)
+        check(p.returncode == 0 and isinstance(json.loads(p.stdout or "null"), (dict, list)),
+              f"RPC {args[0]} answers the route's JSON: {p.stdout[:200]!r} {p.stderr.strip()!r}")
+    check(head_seq() > before + 4, f"the RPC writes appended ({head_seq() - before} events)")
+    st, body = call("GET", "/v1/clients/gamma/balance", TOK["admin"])
+    check(st == 200 and body["client"] == "gamma", f"the client added over RPC is there: {st} {body}")
+    h = head_seq()
+    p = rpc(TOK["admin"], "buy", "gamma", json.dumps({"hours": "5h", "price": "500"}))
+    check(p.returncode == 0 and "summary" in json.loads(p.stdout or "{}") and head_seq() == h + 1,
+          f"buy over RPC appends one event: {p.stderr.strip()!r}")
+    mid = head_seq()
+    for token, args in [(TOK["staff"], ["buy", "gamma", '{"hours": "5h"}']), (TOK["staff"], ["adjust", "gamma", '{"charge": "1", "reason": "x"}']),
+                        (TOK["billing"], ["addclient", '{"id": "x", "name": "X", "currency": "RUB", "timezone": "UTC"}']),
+                        (TOK["staff"], ["closeall", '{"through": "2026-02"}']), (TOK["billing"], ["close", "gamma", '{"month": "2026-02"}']),
+                        (TOK["billing"], ["contract", "gamma", "end", '{"after": "2026-12"}']),
+                        (TOK["billing"], ["defineplans", '{"toml": ""}']), (TOK["auditor"], ["statement", "acme", "2026-03", "0", ""]),
+                        (TOK["billing"], ["incident", "gamma", '{"action": "open", "id": "X", "priority": 1}'])]:
+        p = rpc(token, *args)
+        check(p.returncode == 1 and "forbidden" in p.stderr, f"{args[0]} outside the role refused: {p.stderr.strip()!r}")
+    check(head_seq() == mid, "refused calls wrote nothing")
+    # docs/api.md's RPC table names every Session method of schemas/rpc.capnp.
+    schema = open(os.path.join(HERE, "..", "..", "schemas", "rpc.capnp")).read()
+    session = schema[schema.index("interface Session"):schema.index("interface EventReceiver")]
+    api = open(os.path.join(HERE, "..", "..", "docs", "api.md")).read()
+    for name in re.findall(r"^  (\w+) @\d+", session, re.M):
+        check(f"`Session.{name}(" in api, f"docs/api.md's RPC table has Session.{name}")
 
     # ---- garbage on the RPC port: the connection is dropped, the server keeps serving
     import socket

@@ -23,5 +23,6 @@ void RegisterAuditCommands(CLI::App& cli, App& app);
 void RegisterServeCommands(CLI::App& cli, App& app);
 // recover --from DIR --to NEWDIR (tools/hourbank/cli/cmd_recover.cc).
 void RegisterRecoverCommand(CLI::App& cli, App& app);
+void RegisterBackupCommands(CLI::App& cli, App& app);  // backup, restore
 
 }  // namespace hourbank::cli

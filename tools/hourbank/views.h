@@ -40,6 +40,11 @@ std::string InvoiceText(const nlohmann::json& invoice, const TableOptions& optio
 std::string SlaText(const nlohmann::json& sla, const TableOptions& options);
 std::string ReportText(const nlohmann::json& report, const TableOptions& options);
 
+// `plan list` and `plan show` for people, from the JSON of GET /v1/plans and /v1/plans/{id}
+// (endpoints.h PlanListJson, PlanJson): the same text locally and with --server.
+std::string PlanListText(const nlohmann::json& plans);
+std::string PlanText(const nlohmann::json& plan);
+
 // `history`: reports::EventJson with the idempotency key as the user gave it ("key") and, when
 // hourbank scoped it, as stored ("key_stored").
 nlohmann::json EventJson(uint64_t seq, schemas::Event::Reader event, const projections::Zone& zone);

@@ -1,34 +1,35 @@
-// The CLI as a client of `hourbank serve`: with --server URL (and --token), the read commands
-// (balance, invoice, burned, report, history) and `log` are sent to the server and the JSON
-// it returns is printed exactly as the local command prints it (the same *Text renderers).
+// The CLI as a client of `hourbank serve`: with --server URL (and --token), every read, write,
+// plan and token command goes to the server's routes (docs/api.md) and prints what the local
+// command prints (the same renderers). The writes, sla, statement, plan and token commands send
+// from their own callbacks (remote.h); the reads below (balance, invoice, burned, report, history,
+// client list) are sent from the main App's parse-complete callback, which runs after every option
+// is parsed and before any subcommand's callback, prints and ends the process. A command that
+// works on the ledger's files (init, audit, verify, export, backup...) fails with a message
+// instead of silently opening a local ledger.
 //
-// The hook is the main App's parse-complete callback: it runs after every option is parsed
-// and before any subcommand's callback. A command handled remotely prints its output and
-// ends the process (exit code 0, or the code of the server's error); a command that has no
-// remote form yet fails with a message instead of silently opening a local ledger.
+// HTTP: kj-http (kj::HttpClient over one kj-async connection per request). Bounded: the
+// connection (and the TLS handshake) must be up within kConnectTimeout, the answer (status,
+// headers and body) must arrive within kReadTimeout, and a body over kResponseBytesMax is refused.
+// Every failure is one sentence for Fail(): connection refused, name not resolved, TLS failure,
+// timeout, an answer that is not HTTP.
 //
-// HTTP: a small blocking HTTP/1.1 client, one connection per request, `Connection: close`,
-// response body := Content-Length bytes or everything to EOF (the server always sends a
-// length; chunked responses are not supported).
-//
-// HTTPS (`--server https://HOST:PORT`): OpenSSL, TLS 1.2 or later, the server's certificate
-// verified against `--cacert FILE` (env HOURBANK_CACERT; without it the system's trust store)
-// and its name or IP address checked against HOST. A failed verification is an error; there is
-// no switch to skip it.
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
+// HTTPS (`--server https://HOST:PORT`): kj-tls, the server's certificate verified against
+// `--cacert FILE` (env HOURBANK_CACERT; without it the system's trust store) and its DNS name
+// checked against HOST. KJ's TLS matches DNS names only, so HOST must be a name (for a local
+// server: https://localhost:PORT with a certificate for DNS:localhost); an IP address is refused
+// with a message that says so. A failed verification is an error; there is no switch to skip it.
+#include <kj/async-io.h>
+#include <kj/compat/http.h>
+#include <kj/compat/tls.h>
+#include <kj/exception.h>
 
-#include <algorithm>
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -44,64 +45,11 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kResponseBytesMax = 64u << 20;
-constexpr int kSocketTimeoutSeconds = 60;
+constexpr size_t kCacertBytesMax = 1u << 20;
+constexpr auto kConnectTimeout = 30 * kj::SECONDS;
+constexpr auto kReadTimeout = 60 * kj::SECONDS;
 
 std::string g_cacert;  // --cacert / HOURBANK_CACERT
-
-std::string SslError() {
-  const unsigned long e = ERR_get_error();
-  if (e == 0) return "the TLS connection failed";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
-
-// One TLS session over a connected socket, verified; closes nothing (the caller owns fd).
-struct Tls {
-  SSL_CTX* ctx = nullptr;
-  SSL* ssl = nullptr;
-  ~Tls() {
-    if (ssl) SSL_free(ssl);
-    if (ctx) SSL_CTX_free(ctx);
-  }
-  // "" when the handshake and the verification succeeded, else why not.
-  std::string Connect(int fd, const std::string& host) {
-    ctx = SSL_CTX_new(TLS_client_method());
-    if (!ctx) return SslError();
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    // The server may close without a close_notify; a truncated answer is still caught, since
-    // the body must be Content-Length bytes long (HttpCall).
-    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    if (!g_cacert.empty()) {
-      if (SSL_CTX_load_verify_locations(ctx, g_cacert.c_str(), nullptr) != 1)
-        return fmt::format("--cacert '{}' is not a readable PEM certificate file", g_cacert);
-    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-      return SslError();
-    }
-    ssl = SSL_new(ctx);
-    if (!ssl) return SslError();
-    SSL_set_fd(ssl, fd);
-    in6_addr ip6;
-    in_addr ip4;
-    const bool is_ip = inet_pton(AF_INET, host.c_str(), &ip4) == 1 || inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
-    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-    if (is_ip) {
-      X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
-    } else {
-      SSL_set_tlsext_host_name(ssl, host.c_str());
-      SSL_set1_host(ssl, host.c_str());
-    }
-    if (SSL_connect(ssl) != 1) {
-      const long v = SSL_get_verify_result(ssl);
-      if (v != X509_V_OK)
-        return fmt::format("the server's certificate is not trusted ({}); pass the CA that signed it with --cacert",
-                           X509_verify_cert_error_string(v));
-      return SslError();
-    }
-    return {};
-  }
-};
 
 struct HttpResult {
   unsigned status = 0;
@@ -117,122 +65,161 @@ std::string UrlEncode(const std::string& s) {
   return out;
 }
 
-// One request to `server_url` ("http://HOST:PORT" with an optional path prefix).
-HttpResult HttpCall(const std::string& server_url, const std::string& token, const std::string& method,
-                    const std::string& target, const std::string& body) {
+// "http[s]://HOST[:PORT][/prefix]" taken apart.
+struct ServerUrl {
+  bool https = false;
+  std::string host;       // without brackets
+  std::string authority;  // HOST[:PORT] as written (the Host header)
+  std::string port;
+  std::string prefix;     // no trailing '/'
+};
+
+ServerUrl ParseServerUrl(const std::string& server_url) {
+  ServerUrl u;
   std::string rest = server_url;
-  const bool https = rest.rfind("https://", 0) == 0;
+  u.https = rest.rfind("https://", 0) == 0;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
-  else if (https) rest = rest.substr(8);
-  else if (rest.find("://") != std::string::npos)
-    Fail(Code::kInvalid, fmt::format("--server '{}': use an http:// or https:// URL", server_url));
-  std::string prefix;
+  else if (u.https) rest = rest.substr(8);
+  else Fail(Code::kInvalid, fmt::format("--server '{}': use an http:// or https:// URL", server_url));
   if (size_t slash = rest.find('/'); slash != std::string::npos) {
-    prefix = rest.substr(slash);
+    u.prefix = rest.substr(slash);
     rest = rest.substr(0, slash);
   }
-  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  std::string host = rest, port = https ? "443" : "80";
+  while (!u.prefix.empty() && u.prefix.back() == '/') u.prefix.pop_back();
+  u.authority = rest;
+  u.host = rest;
+  u.port = u.https ? "443" : "80";
   if (!rest.empty() && rest[0] == '[') {
-    size_t close = rest.find(']');
+    const size_t close = rest.find(']');
     if (close == std::string::npos) Fail(Code::kInvalid, fmt::format("--server '{}' is not a URL", server_url));
-    host = rest.substr(1, close - 1);
-    if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
+    u.host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size() && rest[close + 1] == ':') u.port = rest.substr(close + 2);
   } else if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
+    u.host = rest.substr(0, colon);
+    u.port = rest.substr(colon + 1);
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0)
-    Fail(Code::kIo, fmt::format("cannot resolve {}: {}", host, gai_strerror(rc)));
-  int fd = -1;
-  for (addrinfo* a = res; a; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-    if (fd < 0) continue;
-    timeval tv{kSocketTimeoutSeconds, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
-    close(fd);
-    fd = -1;
+  const bool port_ok = !u.port.empty() && u.port.size() <= 5 &&
+                       u.port.find_first_not_of("0123456789") == std::string::npos && std::stoul(u.port) <= 65535;
+  if (u.host.empty() || !port_ok)
+    Fail(Code::kInvalid, fmt::format("--server '{}' is not a URL (http[s]://HOST:PORT)", server_url));
+  return u;
+}
+
+bool IsIpAddress(const std::string& host) {
+  in_addr ip4;
+  in6_addr ip6;
+  return inet_pton(AF_INET, host.c_str(), &ip4) == 1 || inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
+}
+
+// The --cacert file's text, or Fail() with what to fix.
+std::string ReadCacert() {
+  std::ifstream in(g_cacert, std::ios::binary);
+  std::string pem;
+  if (in) {
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    pem = ss.str();
   }
-  freeaddrinfo(res);
-  if (fd < 0) Fail(Code::kIo, fmt::format("cannot connect to {}: {}; is `hourbank serve` running?", server_url, std::strerror(errno)));
-  Tls tls;
-  if (https) {
-    const std::string why = tls.Connect(fd, host);
-    if (!why.empty()) {
-      close(fd);
-      Fail(Code::kIo, fmt::format("TLS with {} failed: {}", server_url, why));
-    }
+  if (pem.empty() || pem.size() > kCacertBytesMax || pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    Fail(Code::kInvalid, fmt::format("--cacert '{}' is not a readable PEM certificate file", g_cacert));
+  return pem;
+}
+
+// One line from a KJ exception: its description without KJ's "file:line: kind:" prefixes.
+std::string Why(const kj::Exception& e) {
+  std::string d = e.getDescription().cStr();
+  if (const size_t nl = d.find('\n'); nl != std::string::npos) d.resize(nl);
+  if (d.size() > 300) d = d.substr(0, 300) + "...";
+  return d.empty() ? "unknown error" : d;
+}
+
+// `promise`'s value, or a KJ exception "timed out" after `limit`.
+template <typename T>
+T Within(kj::AsyncIoContext& io, kj::Duration limit, kj::Promise<T> promise) {
+  return io.provider->getTimer().timeoutAfter(limit, kj::mv(promise)).wait(io.waitScope);
+}
+
+// One connection, TLS-wrapped for https; `tls` holds the TLS context while the stream lives.
+kj::Own<kj::AsyncIoStream> Connect(kj::AsyncIoContext& io, const ServerUrl& u, const std::string& server_url,
+                                   kj::Own<kj::TlsContext>& tls) {
+  kj::Own<kj::AsyncIoStream> stream;
+  try {
+    kj::Own<kj::NetworkAddress> addr =
+        Within(io, kConnectTimeout, io.provider->getNetwork().parseAddress(u.host.c_str(), uint(std::stoul(u.port))));
+    stream = Within(io, kConnectTimeout, addr->connect());
+  } catch (const kj::Exception& e) {
+    if (e.getType() == kj::Exception::Type::OVERLOADED && Why(e).find("timed out") != std::string::npos)
+      Fail(Code::kIo, fmt::format("cannot connect to {}: no answer within {} s", server_url, kConnectTimeout / kj::SECONDS));
+    if (Why(e).find("DNS lookup failed") != std::string::npos)
+      Fail(Code::kIo, fmt::format("cannot resolve the host name '{}' of --server {}", u.host, server_url));
+    if (Why(e).find("DNS lookup failed") != std::string::npos)
+      Fail(Code::kIo, fmt::format("cannot resolve the host name '{}' of --server {}", u.host, server_url));
+    Fail(Code::kIo, fmt::format("cannot connect to {}: {}; is `hourbank serve` running?", server_url, Why(e)));
   }
-  auto send_some = [&](const char* p, size_t n) -> ssize_t {
-    if (!https) return send(fd, p, n, MSG_NOSIGNAL);
-    const int k = SSL_write(tls.ssl, p, int(std::min<size_t>(n, 1 << 30)));
-    return k > 0 ? k : -1;
-  };
-  auto recv_some = [&](char* p, size_t n) -> ssize_t {
-    if (!https) return recv(fd, p, n, 0);
-    const int k = SSL_read(tls.ssl, p, int(n));
-    if (k > 0) return k;
-    const int e = SSL_get_error(tls.ssl, k);
-    return e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ? 0 : -1;
-  };
-  std::string req = fmt::format("{} {}{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", method, prefix, target, rest);
-  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-  if (!body.empty() || method == "POST")
-    req += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n", body.size());
-  req += "\r\n";
-  req += body;
-  for (size_t sent = 0; sent < req.size();) {
-    ssize_t n = send_some(req.data() + sent, req.size() - sent);
-    if (n <= 0) {
-      close(fd);
-      Fail(Code::kIo, fmt::format("sending to {} failed: {}", server_url, std::strerror(errno)));
+  if (!u.https) return stream;
+  kj::TlsContext::Options options;
+  kj::Maybe<kj::TlsCertificate> ca;
+  if (!g_cacert.empty()) {
+    const std::string pem = ReadCacert();
+    try {
+      ca = kj::TlsCertificate(kj::StringPtr(pem.c_str()));
+    } catch (const kj::Exception&) {
+      Fail(Code::kInvalid, fmt::format("--cacert '{}' is not a readable PEM certificate file", g_cacert));
     }
-    sent += size_t(n);
+    KJ_IF_MAYBE (c, ca) options.trustedCertificates = kj::arrayPtr(c, 1);
+    options.useSystemTrustStore = false;
   }
-  std::string resp;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = recv_some(buf, sizeof buf);
-    if (n < 0) {
-      close(fd);
-      Fail(Code::kIo, fmt::format("reading from {} failed: {}", server_url, std::strerror(errno)));
-    }
-    if (n == 0) break;
-    resp.append(buf, size_t(n));
-    if (const size_t end = resp.find("\r\n\r\n"); end != std::string::npos) {
-      // Complete once Content-Length bytes of body are in (the server always sends a length).
-      std::string head = resp.substr(0, end);
-      for (char& c : head) c = char(std::tolower(static_cast<unsigned char>(c)));
-      if (const size_t cl = head.find("\r\ncontent-length:"); cl != std::string::npos &&
-          resp.size() - end - 4 >= std::strtoull(head.c_str() + cl + 17, nullptr, 10))
-        break;
-    }
-    if (resp.size() > kResponseBytesMax) {
-      close(fd);
-      Fail(Code::kLimit, "the server's response is larger than 64 MiB");
-    }
+  try {
+    tls = kj::heap<kj::TlsContext>(kj::mv(options));
+    return Within(io, kConnectTimeout, tls->wrapClient(kj::mv(stream), u.host.c_str()));
+  } catch (const kj::Exception& e) {
+    const std::string why = Why(e);
+    if (why.find("certificate") != std::string::npos || why.find("verify") != std::string::npos)
+      Fail(Code::kIo, fmt::format("TLS with {} failed: the server's certificate is not trusted for '{}' ({}); pass the CA "
+                                  "that signed it with --cacert", server_url, u.host, why));
+    Fail(Code::kIo, fmt::format("TLS with {} failed: {}", server_url, why));
   }
-  close(fd);
-  const size_t head_end = resp.find("\r\n\r\n");
-  if (resp.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos || resp.size() < 12)
-    Fail(Code::kIo, fmt::format("{} did not answer with HTTP", server_url));
+}
+
+// One request to `server_url` ("http[s]://HOST:PORT" with an optional path prefix).
+HttpResult HttpCall(const std::string& server_url, const std::string& token, const std::string& method,
+                    const std::string& target, const std::string& body) {
+  const ServerUrl u = ParseServerUrl(server_url);
+  if (u.https && IsIpAddress(u.host))
+    Fail(Code::kInvalid, fmt::format("--server '{}': name an https server by its DNS name (e.g. https://localhost:{}); "
+                                     "the certificate check matches host names, not IP addresses", server_url, u.port));
+  auto io = kj::setupAsyncIo();
+  kj::Own<kj::TlsContext> tls;
+  kj::Own<kj::AsyncIoStream> stream = Connect(io, u, server_url, tls);
   HttpResult out;
-  out.status = unsigned(std::atoi(resp.c_str() + 9));
-  out.body = resp.substr(head_end + 4);
-  {
-    std::string head = resp.substr(0, head_end);
-    for (char& c : head) c = char(std::tolower(static_cast<unsigned char>(c)));
-    if (const size_t cl = head.find("\r\ncontent-length:"); cl != std::string::npos) {
-      const size_t want = std::strtoull(head.c_str() + cl + 17, nullptr, 10);
-      if (out.body.size() < want) Fail(Code::kIo, fmt::format("the answer from {} was cut short", server_url));
-      out.body.resize(want);
-    }
+  try {
+    kj::HttpHeaderTable table;
+    kj::Own<kj::HttpClient> client = kj::newHttpClient(table, *stream);
+    kj::HttpHeaders headers(table);
+    headers.set(kj::HttpHeaderId::HOST, u.authority.c_str());
+    const std::string auth = "Bearer " + token;
+    if (!token.empty()) headers.add("Authorization", auth.c_str());
+    const bool has_body = !body.empty() || method == "POST";
+    if (has_body) headers.set(kj::HttpHeaderId::CONTENT_TYPE, "application/json");
+    const std::string path = u.prefix + target;
+    const kj::HttpMethod m = method == "POST" ? kj::HttpMethod::POST : kj::HttpMethod::GET;
+    auto request = client->request(m, path.c_str(), headers, has_body ? kj::Maybe<uint64_t>(body.size()) : nullptr);
+    kj::Promise<void> sent = has_body ? request.body->write(body.data(), body.size()).attach(kj::mv(request.body))
+                                      : kj::Promise<void>(kj::READY_NOW);
+    auto answer = sent.then([response = kj::mv(request.response)]() mutable { return kj::mv(response); })
+                      .then([&out](kj::HttpClient::Response&& r) {
+                        out.status = r.statusCode;
+                        return r.body->readAllText(kResponseBytesMax).attach(kj::mv(r.body));  // "limit" past it
+                      });
+    kj::String text = Within(io, kReadTimeout, kj::mv(answer));
+    out.body.assign(text.cStr(), text.size());
+  } catch (const kj::Exception& e) {
+    const std::string why = Why(e);
+    if (why.find("timed out") != std::string::npos)
+      Fail(Code::kIo, fmt::format("{} did not answer within {} s", server_url, kReadTimeout / kj::SECONDS));
+    if (why.find("limit") != std::string::npos)
+      Fail(Code::kLimit, fmt::format("the answer from {} is larger than {} MiB", server_url, kResponseBytesMax >> 20));
+    Fail(Code::kIo, fmt::format("{} did not answer with HTTP: {}", server_url, why));
   }
   return out;
 }
@@ -254,11 +241,13 @@ Code CodeForStatus(unsigned status) {
 
 }  // namespace
 
-// GET/POST and parse JSON; a non-2xx status becomes the server's error sentence.
-json ServerCall(App& app, const std::string& method, const std::string& target, const json& body) {
-  HttpResult r = HttpCall(app.server_url, app.token, method, target, body.is_null() ? std::string() : body.dump());
-  json j = json::parse(r.body, nullptr, false);
-  if (r.status / 100 != 2) {
+namespace {
+
+// A non-2xx status becomes Fail() with the server's error sentence.
+void FailOnStatus(const HttpResult& r) {
+  if (r.status / 100 == 2) return;
+  const json j = json::parse(r.body, nullptr, false);
+  {
     std::string message = j.is_object() && j.contains("error") && j["error"].is_string()
                               ? j["error"].get<std::string>()
                               : fmt::format("the server answered HTTP {}", r.status);
@@ -266,8 +255,23 @@ json ServerCall(App& app, const std::string& method, const std::string& target, 
     if (r.status == 403) message = "not allowed: " + message;
     Fail(CodeForStatus(r.status), message);
   }
+}
+
+}  // namespace
+
+// GET/POST and parse JSON.
+json ServerCall(App& app, const std::string& method, const std::string& target, const json& body) {
+  const HttpResult r = HttpCall(app.server_url, app.token, method, target, body.is_null() ? std::string() : body.dump());
+  FailOnStatus(r);
+  json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded()) Fail(Code::kIo, "the server's answer is not JSON");
   return j;
+}
+
+std::string ServerDocument(App& app, const std::string& target) {
+  HttpResult r = HttpCall(app.server_url, app.token, "GET", target, {});
+  FailOnStatus(r);
+  return std::move(r.body);
 }
 
 namespace {
@@ -359,9 +363,9 @@ bool RunRemote(App& app, CLI::App* cmd) {
 // The writes whose callbacks build a service request and send it with --server (remote.h).
 bool SentByCallback(CLI::App* cmd) {
   const std::string name = cmd->get_name();
-  for (const char* n : {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident", "contract"})
+  for (const char* n : {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident", "contract", "sla", "statement", "plan", "token"})
     if (name == n) return true;
-  return (name == "client" && ParsedSub(cmd, "add")) || (name == "plan" && ParsedSub(cmd, "define"));
+  return name == "client" && ParsedSub(cmd, "add");
 }
 
 }  // namespace
@@ -376,8 +380,9 @@ void RegisterRemoteClient(CLI::App& cli, App& app) {
       if (cmd->get_name() == "serve") return;  // `serve` ignores --server
       if (SentByCallback(cmd)) return;  // the command's own callback sends its request (remote.h)
       if (!RunRemote(app, cmd))
-        Fail(Code::kInvalid, fmt::format("`{}` is not available with --server yet; run it on the server's host without --server "
-                                         "(reads, history, client list and every write work remotely)", cmd->get_name()));
+        Fail(Code::kInvalid, fmt::format("`{}` works on the ledger's files and has no --server form; run it on the server's "
+                                         "host without --server (every read, write, plan and token command works remotely)",
+                                         cmd->get_name()));
       std::fflush(stdout);
       std::exit(0);  // handled: the local callback must not run (it would open a local ledger)
     }

@@ -31,10 +31,8 @@ ClientState LoadWithTime(App& app, const std::string& client, const TimeArgs& t,
   return LoadClientAt(app, client, t.as_of, t.known_at, as_of_out, retain_entries);
 }
 
-}  // namespace
-
-void RegisterReadCommands(CLI::App& cli, App& app) {
-  // ---- balance
+// balance
+void RegisterBalance(CLI::App& cli, App& app) {
   struct BalArgs { std::string client; TimeArgs t; bool wide = false; };
   auto ba = std::make_shared<BalArgs>();
   auto* bal = cli.add_subcommand("balance", "What is left: allowance, reserve, blocks, overage, slots, debt\n"
@@ -48,8 +46,10 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
     json j = BalanceJson(s, at);
     app.json ? app.PrintJson(j) : (void)std::fputs(BalanceText(j, {.wide = ba->wide}).c_str(), stdout);
   });
+}
 
-  // ---- invoice
+// invoice
+void RegisterInvoice(CLI::App& cli, App& app) {
   struct InvArgs { std::string client, month; TimeArgs t; bool wide = false; };
   auto ia = std::make_shared<InvArgs>();
   auto* inv = cli.add_subcommand("invoice", "A month's invoice lines and total\n  e.g. hourbank invoice acme 2026-03 --json");
@@ -63,8 +63,10 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
     json j = InvoiceJson(s, month);
     app.json ? app.PrintJson(j) : (void)std::fputs(InvoiceText(j, {.wide = ia->wide}).c_str(), stdout);
   });
+}
 
-  // ---- burned
+// burned
+void RegisterBurned(CLI::App& cli, App& app) {
   struct BurnArgs { std::string client, from, to; TimeArgs t; };
   auto bu = std::make_shared<BurnArgs>();
   auto* burned = cli.add_subcommand("burned", "Hours per month: included, used, carried over, expired\n"
@@ -82,8 +84,10 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
     json j = BurnedJson(s, from, to);
     app.json ? app.PrintJson(j) : (void)std::fputs(BurnedText(j).c_str(), stdout);
   });
+}
 
-  // ---- report
+// report
+void RegisterReport(CLI::App& cli, App& app) {
   struct RepArgs { std::string client, month; TimeArgs t; bool wide = false; };
   auto ra = std::make_shared<RepArgs>();
   auto* rep = cli.add_subcommand("report", "The month's work: who, when, task, time, what paid for it\n"
@@ -98,8 +102,10 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
     json j = ReportJson(s, month);
     app.json ? app.PrintJson(j) : (void)std::fputs(ReportText(j, {.wide = ra->wide}).c_str(), stdout);
   });
+}
 
-  // ---- history
+// history
+void RegisterHistory(CLI::App& cli, App& app) {
   struct HistArgs { std::string client, known_at; uint64_t from_seq = 0; };
   auto ha = std::make_shared<HistArgs>();
   auto* hist = cli.add_subcommand("history", "Every event of a client, oldest first (--json: one object per line)\n"
@@ -123,8 +129,10 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
     }, read));
     if (!app.json) std::fputs(Table(rows).c_str(), stdout);
   });
+}
 
-  // ---- rebuild
+// rebuild
+void RegisterRebuild(CLI::App& cli, App& app) {
   auto* rebuild = cli.add_subcommand("rebuild", "Drop the projection checkpoints and replay the whole log\n  e.g. hourbank rebuild");
   rebuild->callback([&app] {
     ledger::Log& log = app.log();
@@ -160,6 +168,17 @@ void RegisterReadCommands(CLI::App& cli, App& app) {
                              states.size(), seconds, j["events_per_second"].get<uint64_t>(), problems,
                              problems ? " — run `hourbank audit`" : ""));
   });
+}
+
+}  // namespace
+
+void RegisterReadCommands(CLI::App& cli, App& app) {
+  RegisterBalance(cli, app);
+  RegisterInvoice(cli, app);
+  RegisterBurned(cli, app);
+  RegisterReport(cli, app);
+  RegisterHistory(cli, app);
+  RegisterRebuild(cli, app);
 }
 
 }  // namespace hourbank::cli

@@ -3,16 +3,15 @@
 
 #include <fmt/format.h>
 
-#include "reports/statement.h"
+#include "tools/hourbank/cli/remote.h"
 #include "tools/hourbank/commands.h"
+#include "tools/hourbank/server/endpoints.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
 
 using namespace projections;
-using reports::RenderStatementHtml;
-using reports::RenderStatementText;
-using reports::StatementOptions;
+using nlohmann::json;
 
 void RegisterReportCommands(CLI::App& cli, App& app) {
   struct SlaArgs { std::string client, month; bool wide = false; };
@@ -24,9 +23,14 @@ void RegisterReportCommands(CLI::App& cli, App& app) {
   sla->add_flag("--wide", sa->wide, "show long incident ids whole (the table cuts them with …)");
   sla->callback([&app, sa] {
     const uint32_t month = ParseMonthFlag(sa->month, "MONTH");
-    ClientState s = app.LoadClient(sa->client);
-    if (!s.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", sa->client));
-    auto j = SlaJson(s, month, app.now_us());
+    json j;
+    if (!app.server_url.empty()) {
+      j = ServerCall(app, "GET", fmt::format("/v1/clients/{}/sla/{}", PathSegment(sa->client), MonthText(month)));
+    } else {
+      ClientState s = app.LoadClient(sa->client);
+      if (!s.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", sa->client));
+      j = SlaJson(s, month, app.now_us());
+    }
     app.json ? app.PrintJson(j) : (void)std::fputs(SlaText(j, {.wide = sa->wide}).c_str(), stdout);
   });
 
@@ -44,17 +48,11 @@ void RegisterReportCommands(CLI::App& cli, App& app) {
   stmt->callback([&app, st] {
     const uint32_t month = ParseMonthFlag(st->month, "MONTH");
     if (st->months < 1 || st->months > 24) Fail(Code::kInvalid, "--months must be 1 to 24");
-    ClientState s = app.LoadClient(st->client);
-    if (!s.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", st->client));
-    StatementOptions o;
-    o.month = month;
-    o.months_back = st->months;
-    o.now_us = app.now_us();
-    Must(app.log().ReadStream(st->client, 1, 0, [&](const ledger::EventView& v) {
-      if (auto p = reports::PaymentOf(v.seq, v.event)) o.payments.push_back(std::move(*p));
-      return true;
-    }));
-    const std::string doc = st->text ? RenderStatementText(s, o) : RenderStatementHtml(s, o);
+    const std::string doc =
+        app.server_url.empty()
+            ? Must(StatementDocument(app.session(), app.caller(), st->client, month, st->months, st->text))
+            : ServerDocument(app, fmt::format("/v1/clients/{}/statement/{}?months={}&format={}", PathSegment(st->client),
+                                              MonthText(month), st->months, st->text ? "text" : "html"));
     if (st->out.empty()) {
       std::fwrite(doc.data(), 1, doc.size(), stdout);
       return;

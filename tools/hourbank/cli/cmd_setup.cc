@@ -5,12 +5,12 @@
 
 #include <fmt/format.h>
 
-#include "tools/hourbank/answers.h"
 #include "projections/limits.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/cli/remote.h"
+#include "tools/hourbank/server/endpoints.h"
 #include "tools/hourbank/views.h"
 
 namespace hourbank::cli {
@@ -63,18 +63,8 @@ void RegisterPlan(CLI::App& cli, App& app) {
   });
   auto* list = plan->add_subcommand("list", "List the plans and their versions\n  e.g. hourbank plan list --json");
   list->callback([&app] {
-    Catalog catalog = app.LoadCatalog();
-    json arr = json::array();
-    std::vector<std::vector<std::string>> rows = {{"plan", "version", "currency", "name"}};
-    for (const auto& [id, versions] : catalog.plans()) {
-      const auto& v = versions.back();
-      const std::string name = v.spec ? v.spec->name : "";
-      const std::string cur = v.spec ? v.spec->currency : "";
-      arr.push_back({{"id", id}, {"version", v.version}, {"currency", cur}, {"name", name}, {"versions", versions.size()}});
-      rows.push_back({id, std::to_string(v.version), cur, name});
-    }
-    if (app.json) app.PrintJson(arr);
-    else std::fputs(Table(rows).c_str(), stdout);
+    const json arr = app.server_url.empty() ? PlanListJson(app.LoadCatalog()) : ServerCall(app, "GET", "/v1/plans");
+    app.json ? app.PrintJson(arr) : (void)std::fputs(PlanListText(arr).c_str(), stdout);
   });
   auto show_id = std::make_shared<std::string>();
   auto show_version = std::make_shared<uint32_t>(0);
@@ -82,29 +72,18 @@ void RegisterPlan(CLI::App& cli, App& app) {
   show->add_option("ID", *show_id, "plan id")->required();
   show->add_option("--version", *show_version, "version (default: latest)");
   show->callback([&app, show_id, show_version] {
+    if (!app.server_url.empty()) {
+      const json j = ServerCall(app, "GET", "/v1/plans/" + PathSegment(*show_id) +
+                                               (*show_version ? fmt::format("?version={}", *show_version) : ""));
+      app.json ? app.PrintJson(j) : (void)std::fputs(PlanText(j).c_str(), stdout);
+      return;
+    }
     Catalog catalog = app.LoadCatalog();
     const Catalog::Version* v = catalog.Find(*show_id, *show_version);
     if (!v) Fail(Code::kNotFound, fmt::format("unknown plan '{}'{}; see `hourbank plan list`", *show_id,
                                               *show_version ? fmt::format(" version {}", *show_version) : ""));
-    const char* blocking = v->spec ? DebtBlockingName(v->spec->debt_blocking) : "none";
-    if (app.json) app.PrintJson({{"id", *show_id}, {"version", v->version}, {"seq", v->seq}, {"toml", v->spec_toml},
-                                 {"debt_blocking", blocking},
-                                 {"early_end", v->spec ? EarlyEndName(v->spec->early_end) : "free"}});
-    else {
-      app.Say(fmt::format("# {} version {} (defined in event #{})", *show_id, v->version, v->seq));
-      if (v->spec) {
-        const PlanSpec& p = *v->spec;
-        const std::string rule =
-            p.debt_blocking == DebtBlocking::kNone ? "none: work is never refused for debt"
-            : p.debt_blocking == DebtBlocking::kOverdue
-                ? fmt::format("overdue: work is refused while an invoice is unpaid {} day(s) after its month", p.grace_days)
-                : fmt::format("prepaid: work is refused while an invoice is unpaid {} day(s) after its month, "
-                              "and at once while emergency work is unpaid", p.grace_days);
-        app.Say(fmt::format("# debt blocking: {}", rule));
-        app.Say(fmt::format("# early end (before the {}-month minimum term): {}", p.minimum_term_months, EarlyEndName(p.early_end)));
-      }
-      std::fputs(TerminalLines(v->spec_toml).c_str(), stdout);
-    }
+    const json j = PlanJson(*show_id, *v);
+    app.json ? app.PrintJson(j) : (void)std::fputs(PlanText(j).c_str(), stdout);
   });
 }
 
@@ -120,7 +99,7 @@ void RegisterClientCommand(CLI::App& cli, App& app) {
   add->add_option("--timezone", reg->timezone, "IANA zone, e.g. Europe/Moscow")->required();
   add->callback([&app, reg] {
     auto w = Run(app, *reg, &service::AddClientOp);
-    app.json ? app.PrintJson(SummaryJson(reg->client_id, w)) : app.Say(w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(reg->client_id, w.summary)) : app.Say(w.summary);
   });
   auto* clist = client->add_subcommand("list", "List clients\n  e.g. hourbank client list");
   clist->callback([&app] {
@@ -183,7 +162,7 @@ void RegisterContract(CLI::App& cli, App& app) {
       req.extras[name] += qty;
     }
     auto w = Run(app, req, &service::ContractStartOp);
-    app.json ? app.PrintJson(SummaryJson(sa->client, w)) : app.Say(w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(sa->client, w.summary)) : app.Say(w.summary);
   });
   struct UnitsArgs { std::string client, from; uint32_t units = 0; };
   auto ua = std::make_shared<UnitsArgs>();
@@ -193,7 +172,7 @@ void RegisterContract(CLI::App& cli, App& app) {
   units->add_option("--from", ua->from, "month, YYYY-MM")->required();
   units->callback([&app, ua] {
     auto w = Run(app, service::ContractUnitsRequest{ua->client, ua->from, ua->units, service::Names::kFlags}, &service::ContractUnitsOp);
-    app.json ? app.PrintJson(SummaryJson(ua->client, w)) : app.Say(w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(ua->client, w.summary)) : app.Say(w.summary);
   });
   struct EndArgs { std::string client, after; bool early = false; };
   auto ea = std::make_shared<EndArgs>();
@@ -203,7 +182,7 @@ void RegisterContract(CLI::App& cli, App& app) {
   end->add_flag("--early", ea->early, "end before the plan's minimum term (the plan's early_end rule applies)");
   end->callback([&app, ea] {
     auto w = Run(app, service::ContractEndRequest{ea->client, ea->after, ea->early, service::Names::kFlags}, &service::ContractEndOp);
-    app.json ? app.PrintJson(SummaryJson(ea->client, w)) : app.Say(w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(ea->client, w.summary)) : app.Say(w.summary);
   });
 }
 

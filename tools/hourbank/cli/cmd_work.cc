@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 
-#include "tools/hourbank/answers.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/flag_checks.h"
 #include "tools/hourbank/progress.h"
@@ -81,7 +80,7 @@ void RegisterLog(CLI::App& cli, App& app) {
       return;
     }
     auto answer = Must(service::LogWorkOp(app.session(), app.caller(), req));
-    if (app.json) app.PrintJson(LogJson(la->client, answer, app.now_us()));
+    if (app.json) app.PrintJson(LogAnswerJson(answer.state, answer.write.result.first_seq, answer.write.replayed, app.now_us()));
     else app.Say(LogAnswerText(answer.state, answer.write.result.first_seq, answer.write.replayed));
   });
 }
@@ -98,7 +97,7 @@ void RegisterAccept(CLI::App& cli, App& app) {
   accept->add_flag("--late", aa->late, "book an acceptance dated in a closed month into the first open month");
   accept->callback([&app, aa] {
     auto w = Run(app, {aa->client, aa->task, aa->at, aa->late, service::Names::kFlags}, &service::AcceptOp);
-    app.json ? app.PrintJson(SummaryJson(aa->client, w)) : app.Say(w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(aa->client, w.summary)) : app.Say(w.summary);
   });
 }
 
@@ -114,7 +113,7 @@ void RegisterVoid(CLI::App& cli, App& app) {
   vd->add_option("--key", va->key, "idempotency key");
   vd->callback([&app, va] {
     auto w = Run(app, {va->client, va->entry, va->reason, va->key}, &service::VoidOp);
-    app.json ? app.PrintJson(SummaryJson(va->client, w)) : app.Say(w.summary.empty() ? "already voided (same key)" : w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(va->client, w.summary)) : app.Say(w.summary.empty() ? "already voided (same key)" : w.summary);
   });
 }
 
@@ -138,7 +137,7 @@ void RegisterBuy(CLI::App& cli, App& app) {
     service::BuyRequest req{ba->client, ba->hours, ba->price, ba->expires, ba->addon, ba->month, ba->at, ba->key,
                             service::Names::kFlags};
     auto w = Run(app, req, &service::BuyOp);
-    app.json ? app.PrintJson(SummaryJson(ba->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(ba->client, w.summary)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
 }
 
@@ -155,7 +154,7 @@ void RegisterPay(CLI::App& cli, App& app) {
   pay->callback([&app, pa] {
     service::PayRequest req{pa->client, pa->amount, pa->ref, pa->at, pa->key, service::Names::kFlags};
     auto w = Run(app, req, &service::PayOp);
-    app.json ? app.PrintJson(SummaryJson(pa->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(pa->client, w.summary)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
 }
 
@@ -176,7 +175,7 @@ void RegisterAdjust(CLI::App& cli, App& app) {
     service::AdjustRequest req{ja->client, ja->penalty, ja->credit, ja->charge, ja->reason, ja->month, ja->key,
                                service::Names::kFlags};
     auto w = Run(app, req, &service::AdjustOp);
-    app.json ? app.PrintJson(SummaryJson(ja->client, w)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(ja->client, w.summary)) : app.Say(w.summary.empty() ? "already recorded (same key)" : w.summary);
   });
 }
 
@@ -224,7 +223,7 @@ void RegisterClose(CLI::App& cli, App& app) {
                                            on_closed, on_start));
     if (progress) progress->Done();
     json results = json::array();
-    for (const service::Closed& c : closed) results.push_back(ClosedJson(c));
+    for (const service::Closed& c : closed) results.push_back(reports::ClosedJson(c.client, c.month, c.summary));
     if (app.json) app.PrintJson(results);
     else if (closed.empty()) app.Say("nothing to close");
   });
@@ -252,7 +251,7 @@ void RegisterIncident(CLI::App& cli, App& app) {
     sub->callback([&app, ia, act] {
       service::IncidentRequest req{ia->client, act, ia->id, ia->title, ia->at, ia->priority, service::Names::kFlags};
       auto w = Run(app, req, &service::IncidentOp);
-      app.json ? app.PrintJson(SummaryJson(ia->client, w)) : app.Say(w.summary);
+      app.json ? app.PrintJson(reports::SummaryJson(ia->client, w.summary)) : app.Say(w.summary);
     });
   }
 }

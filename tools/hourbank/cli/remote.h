@@ -18,6 +18,8 @@ namespace hourbank::cli {
 // server's error sentence and the code of its HTTP status (tools/hourbank/cli/client.cc).
 nlohmann::json ServerCall(App& app, const std::string& method, const std::string& target,
                           const nlohmann::json& body = nullptr);
+// GET `target`: the answer's body as sent (a document that is not JSON, e.g. the statement).
+std::string ServerDocument(App& app, const std::string& target);
 
 // A path segment, percent-encoded.
 std::string PathSegment(const std::string& s);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "tools/hourbank/cli/remote.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/server/serve.h"
 #include "tools/hourbank/views.h"
@@ -25,6 +26,13 @@ void RegisterTokenCommands(CLI::App& cli, App& app) {
   issue->add_option("NAME", ia->name, "token name: the actor of events appended with it")->required();
   issue->add_option("--role", ia->role, "staff | billing | auditor | manager | admin")->required();
   issue->callback([&app, ia] {
+    if (!app.server_url.empty()) {  // POST /v1/tokens (admin)
+      const json j = ServerCall(app, "POST", "/v1/tokens", {{"name", ia->name}, {"role", ia->role}});
+      if (app.json) app.PrintJson(j);
+      else app.Say(fmt::format("token '{}' ({}): {}\n(shown once: only its hash is stored)", j.value("name", ""),
+                               j.value("role", ""), j.value("token", "")));
+      return;
+    }
     auto role = ParseRole(ia->role);
     if (!role) Fail(Code::kInvalid, fmt::format("--role '{}' is not a role; use {}", ia->role, service::kRoleNames));
     const std::string secret = Must(IssueToken(app.log(), ia->name, *role, app.actor, app.now_us()));
@@ -37,21 +45,26 @@ void RegisterTokenCommands(CLI::App& cli, App& app) {
                                                  "  e.g. hourbank token revoke billing-bot");
   revoke->add_option("NAME", *name, "token name")->required();
   revoke->callback([&app, name] {
-    Must(RevokeToken(app.log(), *name, app.actor, app.now_us()));
+    if (!app.server_url.empty()) ServerCall(app, "POST", "/v1/tokens/" + PathSegment(*name) + "/revoke");
+    else Must(RevokeToken(app.log(), *name, app.actor, app.now_us()));
     app.json ? app.PrintJson({{"name", *name}, {"revoked", true}}) : app.Say(fmt::format("token '{}' revoked", *name));
   });
 
   auto* list = token->add_subcommand("list", "List tokens (names, roles, state; never secrets)\n  e.g. hourbank token list --json");
   list->callback([&app] {
-    auto tokens = Must(LoadTokens(app.log()));
     json arr = json::array();
-    std::vector<std::vector<std::string>> rows = {{"name", "role", "state", "issued"}};
-    const projections::Zone utc = projections::Zone::Utc();
-    for (const auto& [n, t] : tokens) {
-      arr.push_back({{"name", n}, {"role", RoleName(t.role)}, {"revoked", t.revoked}, {"issued_seq", t.issued_seq},
-                     {"issued_at", utc.FormatIso(t.issued_at_us)}});
-      rows.push_back({n, RoleName(t.role), t.revoked ? "revoked" : "active", utc.FormatIso(t.issued_at_us).substr(0, 16)});
+    if (!app.server_url.empty()) {
+      arr = ServerCall(app, "GET", "/v1/tokens");
+    } else {
+      const projections::Zone utc = projections::Zone::Utc();
+      for (const auto& [n, t] : Must(LoadTokens(app.log())))
+        arr.push_back({{"name", n}, {"role", RoleName(t.role)}, {"revoked", t.revoked}, {"issued_seq", t.issued_seq},
+                       {"issued_at", utc.FormatIso(t.issued_at_us)}});
     }
+    std::vector<std::vector<std::string>> rows = {{"name", "role", "state", "issued"}};
+    for (const json& t : arr)
+      rows.push_back({t.value("name", ""), t.value("role", ""), t.value("revoked", false) ? "revoked" : "active",
+                      t.value("issued_at", "").substr(0, 16)});
     app.json ? app.PrintJson(arr) : (void)std::fputs(Table(rows).c_str(), stdout);
   });
 }

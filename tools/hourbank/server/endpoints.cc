@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "reports/statement.h"
 #include "service/operations.h"
-#include "tools/hourbank/answers.h"
 #include "tools/hourbank/app.h"
 #include "tools/hourbank/server/requests.h"
 #include "tools/hourbank/views.h"
@@ -57,6 +57,42 @@ Result<json> Body(const std::string& text, std::initializer_list<const char*> al
 }
 
 }  // namespace
+
+Result<std::string> StatementDocument(service::Session& s, const service::Caller& c, const std::string& client,
+                                      uint32_t month, uint32_t months, bool text) {
+  auto r = service::ReadClientOp(s, c, service::Operation::kReadReport, client, {}, /*retain_entries=*/true);
+  if (!r.ok()) return r.error();
+  reports::StatementOptions o;
+  o.month = month;
+  o.months_back = months;
+  o.now_us = s.now_us();
+  HB_TRY(s.log().ReadStream(client, 1, 0, [&](const ledger::EventView& v) {
+    if (auto p = reports::PaymentOf(v.seq, v.event)) o.payments.push_back(std::move(*p));
+    return true;
+  }));
+  return text ? reports::RenderStatementText(r.value().state, o) : reports::RenderStatementHtml(r.value().state, o);
+}
+
+json PlanListJson(const projections::Catalog& catalog) {
+  json arr = json::array();
+  for (const auto& [id, versions] : catalog.plans()) {
+    const auto& v = versions.back();
+    arr.push_back({{"id", id}, {"version", v.version}, {"currency", v.spec ? v.spec->currency : ""},
+                   {"name", v.spec ? v.spec->name : ""}, {"versions", versions.size()}});
+  }
+  return arr;
+}
+
+json PlanJson(const std::string& id, const projections::Catalog::Version& v) {
+  json j = {{"id", id}, {"version", v.version}, {"seq", v.seq}, {"toml", v.spec_toml},
+            {"debt_blocking", v.spec ? projections::DebtBlockingName(v.spec->debt_blocking) : "none"},
+            {"early_end", v.spec ? projections::EarlyEndName(v.spec->early_end) : "free"}};
+  if (v.spec) {
+    j["grace_days"] = v.spec->grace_days;
+    j["minimum_term_months"] = v.spec->minimum_term_months;
+  }
+  return j;
+}
 
 // ---- reads
 
@@ -147,13 +183,7 @@ Result<json> Endpoints::Events(const Caller& c, const std::string& client, const
 Result<json> Endpoints::Plans(const Caller& c) {
   auto catalog = service::ListPlansOp(session_, c);
   if (!catalog.ok()) return catalog.error();
-  json arr = json::array();
-  for (const auto& [id, versions] : catalog.value().plans()) {
-    const auto& v = versions.back();
-    arr.push_back({{"id", id}, {"version", v.version}, {"currency", v.spec ? v.spec->currency : ""},
-                   {"name", v.spec ? v.spec->name : ""}, {"versions", versions.size()}});
-  }
-  return arr;
+  return PlanListJson(catalog.value());
 }
 
 Result<json> Endpoints::Plan(const Caller& c, const std::string& id, const Query& q) {
@@ -164,9 +194,24 @@ Result<json> Endpoints::Plan(const Caller& c, const std::string& id, const Query
   if (version.value() > UINT32_MAX) return Error::Invalid("query parameter version is too large");
   const projections::Catalog::Version* v = catalog.value().Find(id, uint32_t(version.value()));
   if (!v) return Error::NotFound(fmt::format("unknown plan '{}'; see GET /v1/plans", id));
-  return json{{"id", id}, {"version", v->version}, {"seq", v->seq}, {"toml", v->spec_toml},
-              {"debt_blocking", v->spec ? projections::DebtBlockingName(v->spec->debt_blocking) : "none"},
-              {"early_end", v->spec ? projections::EarlyEndName(v->spec->early_end) : "free"}};
+  return PlanJson(id, *v);
+}
+
+Result<json> Endpoints::Statement(const Caller& c, const std::string& client, const std::string& month, const Query& q) {
+  HB_TRY(service::Require(c, service::Operation::kReadReport));  // the role before the request is read
+  auto m = service::ParseMonthField(month, "month");
+  if (!m.ok()) return m.error();
+  auto months = QInt(q, "months", 6);
+  if (!months.ok()) return months.error();
+  if (months.value() < 1 || months.value() > 24) return Error::Invalid("query parameter months must be 1 to 24");
+  const std::string format = Q(q, "format");
+  if (!format.empty() && format != "html" && format != "text")
+    return Error::Invalid("query parameter format must be html or text");
+  const bool text = format == "text";
+  auto doc = StatementDocument(session_, c, client, m.value(), uint32_t(months.value()), text);
+  if (!doc.ok()) return doc.error();
+  return json{{"content_type", text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8"},
+              {"document", std::move(doc).value()}};
 }
 
 // ---- writes
@@ -179,7 +224,7 @@ Result<json> Endpoints::Work(const Caller& c, const std::string& client, const s
   std::lock_guard lock(StripeFor(client));
   auto a = service::LogWorkOp(session_, c, req);
   if (!a.ok()) return a.error();
-  return LogJson(client, a.value(), session_.now_us());
+  return LogAnswerJson(a.value().state, a.value().write.result.first_seq, a.value().write.replayed, session_.now_us());
 }
 
 Result<json> Endpoints::Accept(const Caller& c, const std::string& client, const std::string& text) {
@@ -193,7 +238,7 @@ Result<json> Endpoints::Accept(const Caller& c, const std::string& client, const
   std::lock_guard lock(StripeFor(client));
   auto w = service::AcceptOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::Void(const Caller& c, const std::string& client, const std::string& text) {
@@ -209,7 +254,7 @@ Result<json> Endpoints::Void(const Caller& c, const std::string& client, const s
   std::lock_guard lock(StripeFor(client));
   auto w = service::VoidOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::Pay(const Caller& c, const std::string& client, const std::string& text) {
@@ -223,7 +268,7 @@ Result<json> Endpoints::Pay(const Caller& c, const std::string& client, const st
   std::lock_guard lock(StripeFor(client));
   auto w = service::PayOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::Buy(const Caller& c, const std::string& client, const std::string& text) {
@@ -239,7 +284,7 @@ Result<json> Endpoints::Buy(const Caller& c, const std::string& client, const st
   std::lock_guard lock(StripeFor(client));
   auto w = service::BuyOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::Adjust(const Caller& c, const std::string& client, const std::string& text) {
@@ -255,7 +300,7 @@ Result<json> Endpoints::Adjust(const Caller& c, const std::string& client, const
   std::lock_guard lock(StripeFor(client));
   auto w = service::AdjustOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::Close(const Caller& c, const std::string& client, const std::string& text) {
@@ -280,7 +325,7 @@ Result<json> Endpoints::CloseAll(const Caller& c, const std::string& text) {
   auto closed = service::CloseAllOp(session_, c, {through.value()});
   if (!closed.ok()) return closed.error();
   json arr = json::array();
-  for (const service::Closed& x : closed.value()) arr.push_back(ClosedJson(x));
+  for (const service::Closed& x : closed.value()) arr.push_back(reports::ClosedJson(x.client, x.month, x.summary));
   return arr;
 }
 
@@ -299,7 +344,7 @@ Result<json> Endpoints::Incident(const Caller& c, const std::string& client, con
   std::lock_guard lock(StripeFor(client));
   auto w = service::IncidentOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::AddClient(const Caller& c, const std::string& text) {
@@ -315,7 +360,7 @@ Result<json> Endpoints::AddClient(const Caller& c, const std::string& text) {
   std::lock_guard lock(StripeFor(req.value().client_id));
   auto w = service::AddClientOp(session_, c, req.value());
   if (!w.ok()) return w.error();
-  return SummaryJson(req.value().client_id, w.value());
+  return reports::SummaryJson(req.value().client_id, w.value().summary);
 }
 
 Result<json> Endpoints::Contract(const Caller& c, const std::string& client, const std::string& action,
@@ -362,7 +407,7 @@ Result<json> Endpoints::Contract(const Caller& c, const std::string& client, con
     w = service::ContractEndOp(session_, c, req.value());
   }
   if (!w.ok()) return w.error();
-  return SummaryJson(client, w.value());
+  return reports::SummaryJson(client, w.value().summary);
 }
 
 Result<json> Endpoints::DefinePlans(const Caller& c, const std::string& text) {

@@ -12,10 +12,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "projections/decide.h"
 #include "service/auth.h"
 #include "service/session.h"
 
 namespace hourbank::cli {
+
+// The client statement (reports/statement.h) for `month` with `months` months in the chart
+// (1-24, checked by the transport): HTML, or text when `text`. The role of a report; the
+// client's payments read from its stream. One definition for the CLI, the route and RPC.
+Result<std::string> StatementDocument(service::Session& s, const service::Caller& c, const std::string& client,
+                                      uint32_t month, uint32_t months, bool text);
+
+// `plan list` / GET /v1/plans and `plan show` / GET /v1/plans/{id}: the JSON of both.
+nlohmann::json PlanListJson(const projections::Catalog& catalog);
+nlohmann::json PlanJson(const std::string& id, const projections::Catalog::Version& v);
 
 // What the endpoints run against: the server's session (cache included) and its per-client
 // write lock (decide + append to one client are serialised; docs/api.md "Threads").
@@ -37,6 +48,8 @@ class Endpoints {
   Result<nlohmann::json> Events(const Caller& c, const std::string& client, const Query& q);
   Result<nlohmann::json> Plans(const Caller& c);
   Result<nlohmann::json> Plan(const Caller& c, const std::string& id, const Query& q);
+  // {"content_type", "document"}: query months (1-24, default 6), format html (default) | text.
+  Result<nlohmann::json> Statement(const Caller& c, const std::string& client, const std::string& month, const Query& q);
 
   // Writes: the body is the request's JSON text (docs/api.md "Bodies").
   Result<nlohmann::json> Work(const Caller& c, const std::string& client, const std::string& body);

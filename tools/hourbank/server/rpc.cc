@@ -283,6 +283,58 @@ class SessionImpl final : public rpc::Session::Server {
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
+  // The writes with a client and a body: the route's operation, the route's answer.
+  kj::Promise<void> buy(BuyContext context) override { return ClientWrite(context, &Endpoints::Buy); }
+  kj::Promise<void> adjust(AdjustContext context) override { return ClientWrite(context, &Endpoints::Adjust); }
+  kj::Promise<void> close(CloseContext context) override { return ClientWrite(context, &Endpoints::Close); }
+  kj::Promise<void> incident(IncidentContext context) override { return ClientWrite(context, &Endpoints::Incident); }
+
+  kj::Promise<void> closeAll(CloseAllContext context) override {
+    const std::string body = Str(context.getParams().getRequestJson());
+    return Answer(context, [body](Endpoints& e, const service::Caller& c) { return e.CloseAll(c, body); });
+  }
+  kj::Promise<void> addClient(AddClientContext context) override {
+    const std::string body = Str(context.getParams().getRequestJson());
+    return Answer(context, [body](Endpoints& e, const service::Caller& c) { return e.AddClient(c, body); });
+  }
+  kj::Promise<void> definePlans(DefinePlansContext context) override {
+    const std::string body = Str(context.getParams().getRequestJson());
+    return Answer(context, [body](Endpoints& e, const service::Caller& c) { return e.DefinePlans(c, body); });
+  }
+  kj::Promise<void> contract(ContractContext context) override {
+    auto p = context.getParams();
+    const std::string client = Client(p.getClient()), action = Str(p.getAction()), body = Str(p.getRequestJson());
+    if (!ValidUtf8(action)) ThrowRpc("invalid: action is not valid UTF-8");
+    return Answer(context, [client, action, body](Endpoints& e, const service::Caller& c) {
+      return e.Contract(c, client, action, body);
+    });
+  }
+  kj::Promise<void> clients(ClientsContext context) override {
+    return Answer(context, [](Endpoints& e, const service::Caller& c) { return e.Clients(c); });
+  }
+  kj::Promise<void> plans(PlansContext context) override {
+    return Answer(context, [](Endpoints& e, const service::Caller& c) { return e.Plans(c); });
+  }
+  kj::Promise<void> plan(PlanContext context) override {
+    auto p = context.getParams();
+    const std::string id = Str(p.getId());
+    if (id.empty() || !ValidUtf8(id)) ThrowRpc("invalid: give a plan id (UTF-8)");
+    std::map<std::string, std::string> query;
+    if (p.getVersion() > 0) query["version"] = std::to_string(p.getVersion());
+    return Answer(context, [id, query](Endpoints& e, const service::Caller& c) { return e.Plan(c, id, query); });
+  }
+  kj::Promise<void> statement(StatementContext context) override {
+    auto p = context.getParams();
+    const std::string client = Client(p.getClient()), month = Month(p.getMonth()), format = Str(p.getFormat());
+    if (!ValidUtf8(format)) ThrowRpc("invalid: format is not valid UTF-8");
+    std::map<std::string, std::string> query;
+    if (p.getMonths() > 0) query["months"] = std::to_string(p.getMonths());
+    if (!format.empty()) query["format"] = format;
+    return Answer(context, [client, month, query](Endpoints& e, const service::Caller& c) {
+      return e.Statement(c, client, month, query);
+    });
+  }
+
   kj::Promise<void> events(EventsContext context) override {
     auto p = context.getParams();
     const std::string client = Str(p.getClient());
@@ -403,6 +455,18 @@ class SessionImpl final : public rpc::Session::Server {
       if (!r.ok()) ThrowRpc(ErrorText(r.error()));
       return r.value();
     });
+  }
+  // `op`'s JSON into the call's results (every method whose answer is `json :Text`).
+  template <typename Context>
+  kj::Promise<void> Answer(Context context, Op op) {
+    return Json(std::move(op)).then([context](std::string json) mutable { context.getResults().setJson(json); });
+  }
+  template <typename Context>
+  kj::Promise<void> ClientWrite(Context context, Result<nlohmann::json> (Endpoints::*method)(
+                                                     const service::Caller&, const std::string&, const std::string&)) {
+    auto p = context.getParams();
+    return Write(method, p.getClient(), p.getRequestJson())
+        .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
   kj::Promise<std::string> Write(Result<nlohmann::json> (Endpoints::*method)(const service::Caller&, const std::string&,
                                                                              const std::string&),

@@ -312,6 +312,7 @@ class Server final : public RpcBackend {
     kj::HttpMethod method;
     const char* pattern;
     Handler run;
+    bool document = false;  // the answer is {"content_type", "document"}: sent as that document
   };
 
   static const std::vector<RouteDef>& Routes() {
@@ -330,6 +331,8 @@ class Server final : public RpcBackend {
          [](Server& s, const Ctx& c) { return s.endpoints_.Report(c.caller, c.p[2], c.p[4], c.r.query); }},
         {M::GET, "/v1/clients/{id}/sla/{month}",
          [](Server& s, const Ctx& c) { return s.endpoints_.Sla(c.caller, c.p[2], c.p[4], c.r.query); }},
+        {M::GET, "/v1/clients/{id}/statement/{month}",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Statement(c.caller, c.p[2], c.p[4], c.r.query); }, true},
         {M::GET, "/v1/clients/{id}/events",
          [](Server& s, const Ctx& c) { return s.endpoints_.Events(c.caller, c.p[2], c.r.query); }},
         {M::POST, "/v1/clients/{id}/work", Write(&E::Work)},
@@ -395,7 +398,12 @@ class Server final : public RpcBackend {
       if (def.method != r.method || !Matches(def.pattern, p)) continue;
       route = def.pattern;
       Result<json> answer = def.run(*this, Ctx{caller.value(), p, r});
-      return answer.ok() ? JsonReply(200, answer.value()) : ErrorReply(answer.error());
+      if (!answer.ok()) return ErrorReply(answer.error());
+      if (!def.document) return JsonReply(200, answer.value());
+      Reply rep;
+      rep.content_type = answer.value()["content_type"].get<std::string>();
+      rep.body = answer.value()["document"].get<std::string>();
+      return rep;
     }
     if (p.empty() || p[0] != "v1") return ErrorReply(404, fmt::format("no route {}; see docs/api.md", Escaped(r.path)), Code::kNotFound);
     return ErrorReply(404, fmt::format("no route {} {}; see docs/api.md", kj::str(r.method).cStr(), Escaped(r.path)),
