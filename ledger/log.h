@@ -162,7 +162,9 @@ struct Stats {
 // ordered but not contiguous; Event.seq is the client's version and Event.prevHash chains the
 // client's own events. head_seq() is the last position; head_hash() walks the whole log, and
 // both return 0 / zeros when the cluster cannot be read. Keys are per client (LookupClientKey).
-// AppendRaw, ScanStored and the checkpoint methods are refused with kInvalid.
+// AppendRaw and ScanStored are refused with kInvalid. No projection checkpoints are kept on a
+// cluster (they are a cache of folds): PutCheckpoint and DropCheckpoints succeed and keep
+// nothing, GetCheckpoint finds nothing, so readers fold the client's stream from its start.
 class Log {
  public:
   // Opens (or with create_if_missing, creates) the ledger in `dir`. A new directory is made

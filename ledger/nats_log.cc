@@ -237,6 +237,7 @@ Status NatsLog::CreateStreams(uint32_t partitions) {
 Status NatsLog::OpenOrCreate() {
   const std::string meta_stream = fmt::format("HB_{}_META", where_.ledger);
   const std::string meta_subject = fmt::format("hb.{}.meta", where_.ledger);
+  bool created = false;  // this call recorded the meta (so error_if_exists does not apply)
   for (int attempt = 0; attempt < 2; ++attempt) {
     natsMsg* m = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -244,7 +245,7 @@ Status NatsLog::OpenOrCreate() {
     if (s == NATS_OK) {
       std::string text(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
       natsMsg_Destroy(m);
-      if (options_.error_if_exists) {
+      if (options_.error_if_exists && !created) {
         return Error::Invalid(fmt::format("ledger '{}' already exists on {}", where_.ledger, location_text_));
       }
       if (text.substr(0, kMetaText.size()) != kMetaText) {
@@ -318,6 +319,7 @@ Status NatsLog::OpenOrCreate() {
     natsMsg_Destroy(mm);
     if (ack != nullptr) jsPubAck_Destroy(ack);
     if (ps != NATS_OK && jerr != JSStreamWrongLastSequenceErr) return NatsError(ps, "recording the ledger's meta");
+    created = ps == NATS_OK;
     // Read it back (ours or the winner's).
   }
   return Error::Io("the ledger's meta record could not be read back after creating it");

@@ -352,6 +352,18 @@ TEST_CASE("nats: verify recomputes the chains and the head; a message breaking a
   CHECK(r.error().code == Code::kCorruption);
 }
 
+TEST_CASE("nats: making a ledger that must not exist yet succeeds once, then is refused", "[nats]") {
+  NatsServer server;
+  Options o = NatsOptions("fresh");
+  o.error_if_exists = true;
+  auto first = Log::Open(server.url(), o);
+  REQUIRE(first.ok());
+  auto second = Log::Open(server.url(), o);
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.error().code == Code::kInvalid);
+  CHECK_THAT(second.error().message, Catch::Contains("already exists"));
+}
+
 TEST_CASE("nats: a ledger name that was never made is not found unless creating", "[nats]") {
   NatsServer server;
   Options o = NatsOptions("missing");
@@ -364,10 +376,13 @@ TEST_CASE("nats: a ledger name that was never made is not found unless creating"
   CHECK(Log::Open(server.url(), bad).error().code == Code::kInvalid);
 }
 
-TEST_CASE("nats: the embedded-only operations are refused on a cluster ledger", "[nats]") {
+TEST_CASE("nats: the embedded-only operations are refused; checkpoints are not kept on a cluster", "[nats]") {
   NatsServer server;
   auto log = OpenLog(server.url(), NatsOptions("books"));
-  CHECK(log->PutCheckpoint("x", "y").error().code == Code::kInvalid);
+  CHECK(log->PutCheckpoint("x", "y").ok());
+  auto cp = log->GetCheckpoint("x");
+  REQUIRE(cp.ok());
+  CHECK_FALSE(cp.value().has_value());
   CHECK(log->AppendRaw("xxxxxxxx").error().code == Code::kInvalid);
   CHECK(log->ScanStored([](uint64_t, std::string_view) { return true; }).error().code == Code::kInvalid);
 }
