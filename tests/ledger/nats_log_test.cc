@@ -122,7 +122,7 @@ void PublishRaw(const std::string& url, const std::string& subject, const std::s
 
 }  // namespace
 
-TEST_CASE("nats: an append is read back from the client's stream in order, with its position",
+TEST_CASE("nats: an append is read back from the client's stream in order with its position",
           "[nats]") {
   NatsServer server;
   auto log = OpenLog(server.url(), NatsOptions("books"));
@@ -238,7 +238,7 @@ TEST_CASE("nats: a key used again for another request is a conflict and writes n
   CHECK(TasksOf(*log, "acme") == std::vector<std::string>{"a"});
 }
 
-TEST_CASE("nats: writers racing on one client all land once, in one gapless order; a raced key is written once",
+TEST_CASE("nats: writers racing on one client all land once, in one gapless order and a raced key is written once",
           "[nats]") {
   NatsServer server;
   constexpr int kWriters = 4, kEach = 10;
@@ -278,7 +278,7 @@ TEST_CASE("nats: writers racing on one client all land once, in one gapless orde
   CHECK(report->events_checked == kWriters * kEach + 1);
 }
 
-TEST_CASE("nats: clients spread over partitions; a scan visits positions in (stream, stream seq) order", "[nats]") {
+TEST_CASE("nats: clients spread over partitions and a scan visits positions in (stream then stream seq) order", "[nats]") {
   NatsServer server;
   auto log = OpenLog(server.url(), NatsOptions("parts", 4));
   std::set<uint32_t> used;
@@ -310,7 +310,7 @@ TEST_CASE("nats: clients spread over partitions; a scan visits positions in (str
   CHECK(OpenLog(server.url(), NatsOptions("parts"))->stream_ids().size() == 12);
 }
 
-TEST_CASE("nats: verify recomputes the chains and the head; a message breaking a client's chain is found", "[nats]") {
+TEST_CASE("nats: verify recomputes the chains and the head and a message breaking a client's chain is found", "[nats]") {
   NatsServer server;
   auto log = OpenLog(server.url(), NatsOptions("books"));
   MustAppend(*log, Request("acme", {"a1"}));
@@ -376,7 +376,7 @@ TEST_CASE("nats: a ledger name that was never made is not found unless creating"
   CHECK(Log::Open(server.url(), bad).error().code == Code::kInvalid);
 }
 
-TEST_CASE("nats: the embedded-only operations are refused; checkpoints are not kept on a cluster", "[nats]") {
+TEST_CASE("nats: the embedded-only operations are refused and checkpoints are not kept on a cluster", "[nats]") {
   NatsServer server;
   auto log = OpenLog(server.url(), NatsOptions("books"));
   CHECK(log->PutCheckpoint("x", "y").ok());
@@ -389,7 +389,7 @@ TEST_CASE("nats: the embedded-only operations are refused; checkpoints are not k
 
 // ---- no server needed -------------------------------------------------------------------
 
-TEST_CASE("nats location: hosts get port 4222 when left out; bad hosts and names are refused", "[nats]") {
+TEST_CASE("nats location: hosts get port 4222 when left out and bad hosts and names are refused", "[nats]") {
   auto l = ParseNatsLocation("nats://h1:4223,h2", "books");
   REQUIRE(l.ok());
   CHECK(l->servers == std::vector<std::string>{"nats://h1:4223", "nats://h2:4222"});
@@ -401,7 +401,7 @@ TEST_CASE("nats location: hosts get port 4222 when left out; bad hosts and names
   CHECK(ParseNatsLocation("nats://h1", std::string(33, 'a')).error().code == Code::kInvalid);
 }
 
-TEST_CASE("nats frame: a frame round-trips; every truncation and a trailing byte are refused", "[nats]") {
+TEST_CASE("nats frame: a frame round-trips and every truncation and a trailing byte are refused", "[nats]") {
   Hash d{};
   d[0] = 7;
   std::string f = nats_frame::Encode(d, {std::string(8, 'a'), std::string(16, 'b')});
