@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "ledger/log_impl.h"
+#include "ledger/nats_log.h"
 #include "ledger/wal.h"
 
 namespace hourbank::ledger {
@@ -479,7 +480,15 @@ Health Log::Impl::GetHealth() {
 // Log
 
 Log::Log(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Log::Log(std::unique_ptr<NatsLog> nats) : nats_(std::move(nats)) {}
 Log::~Log() = default;
+
+namespace {
+Error NotOnNats(std::string_view what) {
+  return Error::Invalid(fmt::format("{} is not available on a ledger on a NATS cluster (only on a ledger directory)",
+                                    what));
+}
+}  // namespace
 
 Result<std::unique_ptr<Log>> Log::Open(const std::string& dir, const Options& options) {
   if (sodium_init() < 0) return Error::Io("libsodium failed to initialise");
@@ -487,28 +496,52 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& dir, const Options& op
   if (options.batch_events_max == 0 || options.event_bytes_max == 0) {
     return Error::Invalid("batch_events_max and event_bytes_max must be > 0");
   }
+  if (dir.rfind("nats://", 0) == 0) {
+    if (options.salvage) return NotOnNats("recovery (salvage)");
+    auto nats = NatsLog::Open(dir, options);
+    if (!nats.ok()) return nats.error();
+    return std::unique_ptr<Log>(new Log(std::move(nats).value()));
+  }
   auto impl = std::make_unique<Impl>(dir, options);
   if (Status s = impl->OpenDb(); !s.ok()) return s.error();
   return std::unique_ptr<Log>(new Log(std::move(impl)));
 }
 
-Result<AppendResult> Log::Append(AppendRequest request) { return impl_->Append(std::move(request)); }
+Result<AppendResult> Log::Append(AppendRequest request) {
+  if (nats_) return nats_->Append(std::move(request));
+  return impl_->Append(std::move(request));
+}
 
 Status Log::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
                  const ReadOptions& read) const {
+  if (nats_) return nats_->Scan(from_seq, to_seq, visit, read);
   return impl_->WithDb([&] { return impl_->Scan(from_seq, to_seq, visit, read); });
 }
 
 Status Log::ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
                        const Visitor& visit, const ReadOptions& read) const {
+  if (nats_) return nats_->ReadStream(client_id, from_version, to_version, visit, read);
   return impl_->WithDb([&] { return impl_->ReadStream(client_id, from_version, to_version, visit, read); });
 }
 
 Result<std::string> Log::Get(uint64_t seq) const {
+  if (nats_) return nats_->Get(seq);
   return impl_->WithDb([&] { return impl_->Get(seq); });
 }
-uint64_t Log::head_seq() const { return impl_->head_seq(); }
-Hash Log::head_hash() const { return impl_->head_hash(); }
+uint64_t Log::head_seq() const {
+  if (nats_) {
+    auto h = nats_->HeadSeq();
+    return h.ok() ? *h : 0;  // documented: 0 when the cluster cannot be read
+  }
+  return impl_->head_seq();
+}
+Hash Log::head_hash() const {
+  if (nats_) {
+    auto h = nats_->HeadHash();
+    return h.ok() ? *h : Hash{};
+  }
+  return impl_->head_hash();
+}
 
 uint32_t Log::stream_version(std::string_view client_id) const {
   auto v = StreamVersion(client_id);
@@ -521,48 +554,77 @@ std::vector<std::string> Log::stream_ids() const {
 }
 
 Result<uint32_t> Log::StreamVersion(std::string_view client_id) const {
+  if (nats_) return nats_->StreamVersion(client_id);
   return impl_->WithDb([&] { return impl_->StreamVersion(client_id); });
 }
 
 Result<std::vector<std::string>> Log::ListStreams() const {
+  if (nats_) return nats_->ListStreams();
   return impl_->WithDb([&] { return impl_->ListStreams(); });
 }
 
 Result<std::optional<IdempotencyRecord>> Log::LookupKey(std::string_view key) const {
+  if (nats_) {
+    return Error::Invalid("idempotency keys are per client on a NATS cluster: use LookupClientKey");
+  }
   return impl_->WithDb([&] { return impl_->LookupKey(key); });
+}
+
+Result<std::optional<IdempotencyRecord>> Log::LookupClientKey(std::string_view client_id,
+                                                              std::string_view key) const {
+  if (nats_) return nats_->LookupClientKey(client_id, key);
+  auto rec = LookupKey(key);
+  if (!rec.ok() || !rec.value()) return rec;
+  bool mine = false;
+  HB_TRY(Scan(rec.value()->first_seq, rec.value()->first_seq, [&](const EventView& v) {
+    mine = std::string_view(v.event.getClientId().cStr(), v.event.getClientId().size()) == client_id;
+    return false;
+  }));
+  if (!mine) return std::optional<IdempotencyRecord>();
+  return rec;
 }
 
 Result<VerifyReport> Log::Verify(
     const std::function<void(uint64_t done, uint64_t total)>& progress) const {
+  if (nats_) return nats_->Verify(progress, nullptr);
   return impl_->WithDb([&] { return impl_->Verify(progress); });
 }
 
 Result<VerifyReport> Log::VerifyAndVisit(
     const Visitor& visit, const std::function<void(uint64_t done, uint64_t total)>& progress) const {
+  if (nats_) return nats_->Verify(progress, &visit);
   return impl_->WithDb([&] { return impl_->Verify(progress, &visit); });
 }
 
 Status Log::PutCheckpoint(std::string_view name, std::string_view bytes) {
+  if (nats_) return Status::Ok();  // [nats] no checkpoints are kept on the cluster (log.h)
   return impl_->WithDb([&] { return impl_->PutCheckpoint(name, bytes); });
 }
 
 Result<std::optional<std::string>> Log::GetCheckpoint(std::string_view name) const {
+  if (nats_) return std::optional<std::string>();
   return impl_->WithDb([&] { return impl_->GetCheckpoint(name); });
 }
 
 Status Log::DropCheckpoints() {
+  if (nats_) return Status::Ok();
   return impl_->WithDb([&] { return impl_->DropCheckpoints(); });
 }
-Stats Log::stats() const { return impl_->stats(); }
-Health Log::health() const { return impl_->GetHealth(); }
+Stats Log::stats() const { return nats_ ? nats_->stats() : impl_->stats(); }
+Health Log::health() const { return nats_ ? nats_->GetHealth() : impl_->GetHealth(); }
 Status Log::ScanStored(const std::function<bool(uint64_t, std::string_view)>& visit) const {
+  if (nats_) return NotOnNats("recovery (ScanStored)");
   return impl_->WithDb([&] { return impl_->ScanStored(visit); });
 }
-const std::string& Log::dir() const { return impl_->dir_; }
-void Log::InjectWriteFailuresForTesting(uint32_t count) { impl_->InjectWriteFailures(count); }
+const std::string& Log::dir() const { return nats_ ? nats_->location() : impl_->dir_; }
+void Log::InjectWriteFailuresForTesting(uint32_t count) {
+  if (nats_) return nats_->InjectWriteFailures(count);
+  impl_->InjectWriteFailures(count);
+}
 
 Result<AppendResult> Log::AppendRaw(std::string_view stored_bytes,
                                     const std::optional<Hash>& request_digest) {
+  if (nats_) return NotOnNats("import-log (AppendRaw)");
   return impl_->AppendRaw(stored_bytes, request_digest);
 }
 

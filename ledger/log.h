@@ -1,4 +1,7 @@
-// The append-only event log on RocksDB. No business rules live here.
+// The append-only event log: on RocksDB in a directory (the default), or on a NATS JetStream
+// cluster when the location given to Open() is "nats://host[:port][,host[:port]]…" (with
+// Options::ledger_name; see docs/replicated-log.md for the differences below, marked [nats]).
+// No business rules live here.
 //
 // One Log owns one ledger directory for the life of the process (RocksDB's LOCK file); a
 // second opener, in this process or another, gets Code::kBusy naming the directory.
@@ -25,6 +28,8 @@
 #include "schemas/events.capnp.h"
 
 namespace hourbank::ledger {
+
+class NatsLog;
 
 using Hash = std::array<uint8_t, 32>;
 
@@ -58,6 +63,14 @@ struct Options {
   // kSkipAnyCorruptedRecords, so every readable record is applied and damaged ones skipped.
   // The events may then have gaps; use ScanStored(). Default: false.
   bool salvage = false;
+
+  // [nats] Only for a nats:// location.
+  std::string ledger_name;                  // which ledger on the cluster: [a-z0-9_-]{1,32}
+  uint32_t nats_partitions = 0;             // streams; 0: as recorded (1 when creating)
+  uint32_t nats_replicas = 0;               // per stream; 0: min(3, what the cluster accepts)
+  int64_t nats_duplicate_window_us = 0;     // JetStream's dedupe window; 0: server default (2 min)
+  int64_t nats_timeout_ms = 5000;           // one request to the cluster
+  int64_t nats_append_budget_ms = 20000;    // how long an append retries through a leader change
 };
 
 // What a Log can do now. Not ok while writes fail (e.g. the disk is full: RocksDB stops
@@ -144,6 +157,14 @@ struct Stats {
   uint64_t group_requests_max = 0;
 };
 
+// [nats] On a cluster (docs/replicated-log.md): the seq a visitor sees and AppendResult::
+// first_seq are positions (partition, stream seq, index in the message) packed into 64 bits,
+// ordered but not contiguous; Event.seq is the client's version and Event.prevHash chains the
+// client's own events. head_seq() is the last position; head_hash() walks the whole log, and
+// both return 0 / zeros when the cluster cannot be read. Keys are per client (LookupClientKey).
+// AppendRaw and ScanStored are refused with kInvalid. No projection checkpoints are kept on a
+// cluster (they are a cache of folds): PutCheckpoint and DropCheckpoints succeed and keep
+// nothing, GetCheckpoint finds nothing, so readers fold the client's stream from its start.
 class Log {
  public:
   // Opens (or with create_if_missing, creates) the ledger in `dir`. A new directory is made
@@ -200,6 +221,11 @@ class Log {
   Result<uint32_t> StreamVersion(std::string_view client_id) const;
   Result<std::vector<std::string>> ListStreams() const;
   Result<std::optional<IdempotencyRecord>> LookupKey(std::string_view key) const;
+  // The record of `key` among `client_id`'s appends. Embedded: LookupKey() when the key's
+  // first event is that client's. [nats] keys are per client (kept in the client's own
+  // messages), so this is the lookup there; LookupKey() is refused with kInvalid.
+  Result<std::optional<IdempotencyRecord>> LookupClientKey(std::string_view client_id,
+                                                           std::string_view key) const;
 
   // Walks the hash chain from seq 1 (decoding every event, checking seq and prevHash) and
   // compares the result with the head in meta. Also checks that the `streams` and `keys`
@@ -233,7 +259,9 @@ class Log {
   Health health() const;
 
   Stats stats() const;
-  const std::string& dir() const;
+  const std::string& dir() const;  // [nats] the nats:// location
+  // Whether this Log is on a NATS cluster (docs/replicated-log.md) rather than a directory.
+  bool replicated() const { return nats_ != nullptr; }
 
   // TEST ONLY. The next `count` group-commit writes fail as RocksDB would on a full disk
   // (every writer of the group gets kIo, nothing is written, the head does not move).
@@ -243,7 +271,9 @@ class Log {
 
  private:
   explicit Log(std::unique_ptr<Impl> impl);
+  explicit Log(std::unique_ptr<NatsLog> nats);
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<NatsLog> nats_;  // set instead of impl_ for a nats:// location
 };
 
 // Decodes one stored event value (aligning it if needed) and calls `fn` with the reader.

@@ -56,6 +56,9 @@ namespace {
 // client's and this actor's.
 Result<std::optional<ledger::IdempotencyRecord>> FindKey(Session& session, const std::string& client_id,
                                                          const WriteContext& c, const std::string& stored) {
+  // On a NATS cluster keys are kept per client (docs/replicated-log.md), and there is no
+  // legacy, unscoped form.
+  if (session.log().replicated()) return session.log().LookupClientKey(client_id, stored);
   auto rec = session.log().LookupKey(stored);
   if (!rec.ok() || rec.value()) return rec;
   auto legacy = session.log().LookupKey(c.key);

@@ -9,7 +9,8 @@ set -euo pipefail
 
 packages=(cmake g++ make pkg-config librocksdb-dev capnproto libcapnp-dev libfmt-dev catch2
           libcli11-dev libsodium-dev libhowardhinnant-date-dev libtomlplusplus-dev nlohmann-json3-dev tzdata
-          clang libclang-rt-14-dev python3 hledger jq chromium ccache openssl libssl-dev)
+          clang libclang-rt-14-dev python3 hledger jq chromium ccache openssl libssl-dev
+          nats-server libnats-dev)
 # openssl: the tests make their certificates with it; libssl-dev: Cap'n Proto's CMake package finds
 # OpenSSL for kj-tls. hourbank itself calls no OpenSSL function (its TLS client and server are kj-tls).
 if [[ "${1:-}" == "--peers" ]]; then

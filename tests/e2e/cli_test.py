@@ -31,6 +31,9 @@ NOW = "2026-04-15T09:00:00Z"   # the default "now" of every command (a Wednesday
 ROOT = tempfile.mkdtemp(prefix="hourbank-cli-")
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("HOURBANK_")}
 ENV["USER"] = "tester"
+# With HB_TEST_NATS_URL set (tests/reliability/nats_e2e_test.py), each test's ledger is a new
+# ledger on that NATS cluster instead of a directory.
+NATS_URL = os.environ.get("HB_TEST_NATS_URL", "")
 
 TESTS = []
 
@@ -79,7 +82,9 @@ class Ledger:
         env = dict(ENV)
         if now:
             env["HOURBANK_NOW"] = now
-        argv = [HB] + (["--ledger", self.dir] if ledger else []) + [str(a) for a in args]
+        where = ["--log", NATS_URL, "--ledger-name", "cli-" + os.path.basename(self.dir)] \
+            if NATS_URL else ["--ledger", self.dir]
+        argv = [HB] + (where if ledger else []) + [str(a) for a in args]
         return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
 
     def ok(self, *args, now=NOW):

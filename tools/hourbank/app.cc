@@ -31,6 +31,7 @@ ledger::Log& App::log(bool create) {
     options.error_if_exists = create;
     options.durability = nosync ? ledger::Durability::kNoSync : ledger::Durability::kSync;
     options.read_only = read_only && !create;
+    options.ledger_name = ledger_name;
     log_ = Must(ledger::Log::Open(ledger_dir, options));
   }
   return *log_;

@@ -51,7 +51,8 @@ struct AppendOutcome {
 class App {
  public:
   // Global options (set by main from flags and the environment).
-  std::string ledger_dir = "./hourbank-ledger";
+  std::string ledger_dir = "./hourbank-ledger";  // or nats://… (--log; docs/replicated-log.md)
+  std::string ledger_name;  // --ledger-name: which ledger on a NATS cluster
   std::string server_url, token;
   std::string actor = "cli";
   bool json = false;

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   App app;
   if (const char* v = std::getenv("HOURBANK_LEDGER")) app.ledger_dir = v;
   if (const char* v = std::getenv("HOURBANK_SERVER")) app.server_url = v;
+  if (const char* v = std::getenv("HOURBANK_LEDGER_NAME")) app.ledger_name = v;
   if (const char* v = std::getenv("HOURBANK_TOKEN")) app.token = v;
   if (const char* v = std::getenv("USER")) app.actor = v;
   if (app.actor.empty()) app.actor = "unknown";  // no $USER (e.g. a container): still a valid actor
@@ -56,6 +57,10 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
   cli.fallthrough();
   cli.add_option("--ledger", app.ledger_dir, "ledger directory (env HOURBANK_LEDGER; default ./hourbank-ledger)");
+  cli.add_option("--log", app.ledger_dir,
+                 "where the log is: a ledger directory (as --ledger) or nats://host[:port][,host…] for a ledger on a "
+                 "NATS JetStream cluster (with --ledger-name)");
+  cli.add_option("--ledger-name", app.ledger_name, "which ledger on the NATS cluster of --log (env HOURBANK_LEDGER_NAME)");
   cli.add_option("--server", app.server_url, "talk to `hourbank serve` at this URL (env HOURBANK_SERVER)");
   cli.add_option("--token", app.token, "bearer token for --server (env HOURBANK_TOKEN)");
   cli.add_option("--actor", app.actor, "who is acting, recorded on every event (default: $USER; 1-128 bytes)")->check(ActorCheck());

@@ -1,0 +1,129 @@
+// Internal to ledger/: the Log on a NATS JetStream cluster (`--log nats://h1:4222,h2:4222
+// --ledger-name NAME`). The Log facade (ledger/log.cc) forwards to it when the location given
+// to Log::Open starts with "nats://". Only ledger/nats_*.cc include nats.h.
+//
+// The design (subjects, streams, positions, chains, keys) is in docs/replicated-log.md; in short:
+//   - P partition streams HB_<ledger>_<p> (p = 0 … P-1), subjects hb.<ledger>.<p>.c.<client>;
+//     a client's partition is FNV-1a-64(client id) mod P. P is fixed when the ledger is made
+//     and recorded in HB_<ledger>_META.
+//   - One message per Append: every event of the request, all or nothing (frame: nats_frame.h).
+//   - Concurrency per client: Nats-Expected-Last-Subject-Sequence on every publish.
+//   - Event.seq = the client's version (1, 2, 3 … per client); Event.prevHash = the client's
+//     previous event's chain hash. The position a reader sees (EventView::seq, AppendResult::
+//     first_seq) is (partition, stream seq, index in the message) packed into 64 bits, so the
+//     global order (stream, stream seq) is the order of the numbers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/log.h"
+
+struct __natsConnection;
+struct __jsCtx;
+
+namespace hourbank::ledger {
+
+// Positions: partition (8 bits) ‖ stream seq (40 bits) ‖ event index in the message (16 bits).
+constexpr int kPosIndexBits = 16;
+constexpr int kPosStreamSeqBits = 40;
+constexpr uint32_t kNatsPartitionsMax = 256;
+constexpr uint64_t kNatsStreamSeqMax = (uint64_t{1} << kPosStreamSeqBits) - 1;
+constexpr uint32_t kNatsEventsPerMessageMax = (uint32_t{1} << kPosIndexBits);
+inline uint64_t NatsPosition(uint32_t partition, uint64_t stream_seq, uint32_t index) {
+  return (uint64_t{partition} << (kPosIndexBits + kPosStreamSeqBits)) | (stream_seq << kPosIndexBits) | index;
+}
+struct NatsPos {
+  uint32_t partition = 0;
+  uint64_t stream_seq = 0;
+  uint32_t index = 0;
+};
+inline NatsPos SplitNatsPosition(uint64_t pos) {
+  return {static_cast<uint32_t>(pos >> (kPosIndexBits + kPosStreamSeqBits)),
+          (pos >> kPosIndexBits) & kNatsStreamSeqMax,
+          static_cast<uint32_t>(pos & (kNatsEventsPerMessageMax - 1))};
+}
+
+// Where the cluster is and which ledger on it: parsed from "nats://h1:4222,h2,h3" and the name.
+struct NatsLocation {
+  std::vector<std::string> servers;  // "nats://host:port" each
+  std::string ledger;                // [a-z0-9_-]{1,32}
+};
+// Parses `url` (nats://host[:port][,host[:port]]…, port 4222 when left out) and checks the name.
+Result<NatsLocation> ParseNatsLocation(std::string_view url, std::string_view ledger_name);
+// FNV-1a-64 of the client id mod `partitions`.
+uint32_t NatsPartitionOf(std::string_view client_id, uint32_t partitions);
+
+class NatsLog {
+ public:
+  static Result<std::unique_ptr<NatsLog>> Open(const std::string& url, const Options& options);
+  ~NatsLog();
+  NatsLog(const NatsLog&) = delete;
+  NatsLog& operator=(const NatsLog&) = delete;
+
+  Result<AppendResult> Append(AppendRequest request);
+  Status Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit, const ReadOptions& read) const;
+  Status ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
+                    const Visitor& visit, const ReadOptions& read) const;
+  Result<std::string> Get(uint64_t seq) const;
+  Result<uint64_t> HeadSeq() const;
+  Result<Hash> HeadHash() const;
+  Result<uint32_t> StreamVersion(std::string_view client_id) const;
+  Result<std::vector<std::string>> ListStreams() const;
+  Result<std::optional<IdempotencyRecord>> LookupClientKey(std::string_view client_id, std::string_view key) const;
+  Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress,
+                              const Visitor* visit) const;
+  Health GetHealth() const;
+  Stats stats() const;
+  const std::string& location() const { return location_text_; }
+  uint32_t partitions() const { return partitions_; }
+  void InjectWriteFailures(uint32_t count) { inject_failures_.store(count); }
+
+  // Per-partition stream names and subjects (for tests and `hourbank serve` metrics).
+  std::string StreamName(uint32_t partition) const;
+  std::string Subject(std::string_view client_id) const;
+
+  struct Conn;
+  struct ClientCache;
+  struct Message {
+    uint64_t stream_seq = 0;
+    std::string subject;
+    std::string data;
+  };
+
+ private:
+  NatsLog(std::string location_text, NatsLocation where, Options options);
+  Status Connect();
+  Status OpenOrCreate();
+  Status CreateStreams(uint32_t partitions);
+  // The message at `stream_seq` of partition `p` (nullopt when there is none), or with
+  // `next_by_subject`, the first message of that subject at or after `stream_seq`.
+  Result<std::optional<Message>> GetMessage(uint32_t p, uint64_t stream_seq,
+                                            const std::string* next_by_subject) const;
+  Result<uint64_t> LastStreamSeq(uint32_t p) const;
+  std::shared_ptr<ClientCache> CacheOf(std::string_view client_id) const;
+  // Reads the client's messages after what the cache has seen (caller holds cache.mu).
+  Status Refresh(const std::string& client_id, ClientCache& cache) const;
+  Result<AppendResult> AppendOnce(AppendRequest& request, const Hash& digest, ClientCache& cache,
+                                  std::string* payload, bool* retry);
+
+  std::string location_text_;
+  NatsLocation where_;
+  Options options_;
+  uint32_t partitions_ = 0;
+  std::unique_ptr<Conn> conn_;
+  mutable std::mutex caches_mu_;
+  mutable std::map<std::string, std::shared_ptr<ClientCache>, std::less<>> caches_;
+  std::atomic<uint32_t> inject_failures_{0};
+  mutable std::mutex stats_mu_;
+  Stats stats_;
+};
+
+}  // namespace hourbank::ledger

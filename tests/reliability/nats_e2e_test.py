@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""The CLI scenario tests (tests/e2e/cli_test.py) on a ledger on a NATS JetStream server.
+
+Usage: nats_e2e_test.py PATH/TO/hourbank SOURCE_DIR PATH/TO/nats-server
+
+Starts one nats-server with JetStream (file store in a temp dir) on a free loopback port, runs
+the named cli_test.py cases with HB_TEST_NATS_URL set (each case makes its own ledger on the
+server with `hourbank --log nats://… --ledger-name …`), and stops the server. The same cases
+run on ledger directories in the e2e_cli test, so the figures are checked on both backends.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+if len(sys.argv) != 4:
+    sys.exit("usage: nats_e2e_test.py PATH/TO/hourbank SOURCE_DIR PATH/TO/nats-server")
+HB, SRC, NATS = (os.path.abspath(a) for a in sys.argv[1:4])
+
+# The tariff worked examples and the write paths they use: logging, buying, closing, paying,
+# idempotent retries and conflicts, refusals that must write nothing.
+CASES = [
+    "test_plan_define_list_show",
+    "test_client_add_list",
+    "test_contract_start_units_end",
+    "test_log_hour_work_flags",
+    "test_buy_hours_and_addon",
+    "test_pay_adjust_close_outstanding",
+    "test_close_all_through",
+    "test_tariffs_1c_start_worked_example",
+    "test_tariffs_altercpa_basic_898",
+    "test_locked_month_needs_late",
+    "test_refuse_close_early_or_out_of_order",
+    "test_idempotency_keys",
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="hourbank-nats-e2e-")
+    port = free_port()
+    server = subprocess.Popen([NATS, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", os.path.join(tmp, "js"),
+                               "-l", os.path.join(tmp, "server.log")])
+    try:
+        # Ready when the port accepts connections (bounded).
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            print("nats-server did not start")
+            return 1
+        env = dict(os.environ)
+        env["HB_TEST_NATS_URL"] = f"nats://127.0.0.1:{port}"
+        env["CLI_TEST_ONLY"] = ",".join(CASES)
+        p = subprocess.run([sys.executable, os.path.join(SRC, "tests", "e2e", "cli_test.py"), HB, SRC], env=env,
+                           timeout=600)
+        if p.returncode != 0:
+            return p.returncode
+        return 0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
