@@ -1,6 +1,7 @@
 #include "projections/decide.h"
 
 #include "projections/limits.h"
+#include "projections/month_eval.h"
 
 #include <algorithm>
 
@@ -57,6 +58,24 @@ Result<uint32_t> BookMonth(const ClientState& state, int64_t at_us, bool late, c
         "{} is dated {} but {} is closed; book it into {} with --late", what,
         state.zone().FormatIso(at_us), FormatMonth(month), FormatMonth(state.FirstOpenMonth())));
   return state.FirstOpenMonth();
+}
+
+// A duration for hour kinds, a count for item kinds; --non-billable only on hour work.
+Status CheckAmount(const Kind& kind, const LogWork& cmd) {
+  if (kind.unit == Unit::kHour) {
+    if (cmd.count != 0) return Error::Invalid(fmt::format("'{}' is measured in hours; give a duration, not --count", cmd.kind));
+    if (cmd.minutes <= 0 || cmd.minutes > kMinutesMaxPerEntry)
+      return Error::Invalid(fmt::format("duration must be more than 0 and at most {}h; e.g. 90m or 1.5h",
+                                        kMinutesMaxPerEntry / kMinutesPerHour));
+    return Status::Ok();
+  }
+  if (cmd.minutes != 0) return Error::Invalid(fmt::format("'{}' is counted in items; use --count N, not a duration", cmd.kind));
+  if (cmd.count <= 0 || cmd.count > kCountMaxPerEntry)
+    return Error::Invalid(fmt::format("--count must be 1 to {}", kCountMaxPerEntry));
+  if (cmd.non_billable)
+    return Error::Invalid(fmt::format("--non-billable applies to hour work; '{}' is counted in items "
+                                      "(an item kind that costs nothing is `included = true` in the plan)", cmd.kind));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -482,16 +501,7 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
     for (const Kind& k : t->plan->kinds) known += (known.empty() ? "" : ", ") + k.id;
     return Error::Invalid(fmt::format("plan '{}' has no work kind '{}'; known kinds: {}", t->plan_id, cmd.kind, known));
   }
-  if (kind->unit == Unit::kHour) {
-    if (cmd.count != 0) return Error::Invalid(fmt::format("'{}' is measured in hours; give a duration, not --count", cmd.kind));
-    if (cmd.minutes <= 0 || cmd.minutes > kMinutesMaxPerEntry)
-      return Error::Invalid(fmt::format("duration must be more than 0 and at most {}h; e.g. 90m or 1.5h",
-                                        kMinutesMaxPerEntry / kMinutesPerHour));
-  } else {
-    if (cmd.minutes != 0) return Error::Invalid(fmt::format("'{}' is counted in items; use --count N, not a duration", cmd.kind));
-    if (cmd.count <= 0 || cmd.count > kCountMaxPerEntry)
-      return Error::Invalid(fmt::format("--count must be 1 to {}", kCountMaxPerEntry));
-  }
+  HB_TRY(CheckAmount(*kind, cmd));
   if (cmd.at_us > now_us + kClockSkewUs)
     return Error::Invalid(fmt::format("work dated {} is in the future; check --at", state.zone().FormatIso(cmd.at_us)));
   if (cmd.task.size() > kBytesMaxTask || cmd.staff.size() > kBytesMaxStaff || cmd.note.size() > kBytesMaxNote)
@@ -535,6 +545,7 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
   b.setLate(booked.value() != work_month);
   b.setEmergency(cmd.emergency);
   b.setBookedMonth(booked.value() != work_month ? booked.value() : 0);
+  b.setNonBillable(cmd.non_billable);
   d.events.push_back(std::move(draft));
   return d;
 }
@@ -597,6 +608,44 @@ Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const 
 
 // ---------------------------------------------------------------------------------------
 // Money
+
+Result<Decision> DecideWriteDown(const ClientState& state, uint64_t entry_seq, int64_t minutes,
+                                 const std::string& reason, int64_t now_us) {
+  HB_TRY(NeedClient(state));
+  const Entry* e = state.FindEntry(entry_seq);
+  if (!e) return Error::NotFound(fmt::format("client '{}' has no work entry #{}; see `hourbank report`", state.id(), entry_seq));
+  if (e->voided) return Error::Refused(fmt::format("entry #{} is voided; there is nothing to write down", entry_seq));
+  if (e->unit != Unit::kHour)
+    return Error::Invalid(fmt::format("entry #{} is item work; write-downs apply to hour work (void the entry, "
+                                      "or record a credit with `hourbank adjust`)", entry_seq));
+  if (e->month != 0 && state.IsClosed(e->month))
+    return Error::Refused(fmt::format("entry #{} counts in closed month {}; void it instead (the credit comes in {})",
+                                      entry_seq, FormatMonth(e->month), FormatMonth(state.FirstOpenMonth())));
+  if (reason.empty()) return Error::Invalid("--reason is required: say why the time is written down");
+  if (reason.size() > kBytesMaxNote) return Error::Limit(fmt::format("--reason is limited to {} characters", kBytesMaxNote));
+  // Billed now: as the month counts the entry; an entry awaiting acceptance, as if alone.
+  int64_t billed = 0;
+  const ContractTerms* t = state.TermsFor(e->month ? e->month : state.zone().MonthOf(e->at_us));
+  if (e->month != 0) {
+    for (const Entry& x : state.EntriesFor(e->month))
+      if (x.seq == entry_seq) billed = x.billed_minutes;
+  } else if (t && t->plan) {
+    billed = BillableMinutes(*t->plan, {e}).front();
+  }
+  if (minutes <= 0 || minutes > billed)
+    return Error::Invalid(fmt::format("entry #{} is billed {}; write down more than 0 and at most that", entry_seq,
+                                      FormatMinutes(std::max<int64_t>(billed, 0))));
+  Decision d;
+  ledger::EventDraft draft = Draft(now_us);
+  auto b = draft.root().initBody().initWorkWrittenDown();
+  b.setEntrySeq(entry_seq);
+  b.setMinutes(minutes);
+  b.setReason(reason);
+  d.events.push_back(std::move(draft));
+  d.summary = fmt::format("entry #{} written down by {} (billed {} → {})", entry_seq, FormatMinutes(minutes),
+                          FormatMinutes(billed), FormatMinutes(billed - minutes));
+  return d;
+}
 
 Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, int64_t now_us) {
   HB_TRY(NeedContract(state));

@@ -89,12 +89,18 @@ struct LogWork {
   std::optional<bool> off_hours;  // nullopt: the plan's calendar decides
   bool late = false;            // book into the first open month when the work's month is closed
   bool emergency = false;       // allowed while the client is blocked
+  bool non_billable = false;    // hour work recorded and reported, never billed (--non-billable)
 };
 Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t now_us);
 Result<Decision> DecideAccept(const ClientState& state, const std::string& task, int64_t at_us,
                               bool late, int64_t now_us);
 Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const std::string& reason,
                             int64_t now_us);
+// A manager's write-down: takes `minutes` off the billed time of hour entry `entry_seq`, with a
+// reason. Refused for an unknown, voided or item entry, an entry in a closed month (void it
+// instead: the credit comes in an open month), and more minutes than the entry is billed now.
+Result<Decision> DecideWriteDown(const ClientState& state, uint64_t entry_seq, int64_t minutes,
+                                 const std::string& reason, int64_t now_us);
 
 struct BuyHours {
   int64_t minutes = 0;

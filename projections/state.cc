@@ -265,6 +265,7 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     case Event::Body::WORK_LOGGED: ApplyWorkLogged(seq, ev); break;
     case Event::Body::WORK_ACCEPTED: ApplyWorkAccepted(seq, ev); break;
     case Event::Body::WORK_VOIDED: ApplyWorkVoided(seq, ev); break;
+    case Event::Body::WORK_WRITTEN_DOWN: ApplyWrittenDown(seq, ev); break;
     case Event::Body::HOURS_PURCHASED: ApplyHoursPurchased(seq, ev); break;
     case Event::Body::ADDON_PURCHASED: ApplyAddon(seq, ev); break;
     case Event::Body::PAYMENT_RECEIVED: paid_minor_ += body.getPaymentReceived().getAmountMinor(); break;
@@ -385,6 +386,7 @@ void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
   e.urgent = b.getUrgent();
   e.late = b.getLate();
   e.emergency = b.getEmergency();
+  e.non_billable = b.getNonBillable();
   const uint32_t booked = b.getBookedMonth() ? b.getBookedMonth() : zone_.MonthOf(at_us);
   const ContractTerms* t = TermsFor(booked);
   if (t == nullptr) {
@@ -458,6 +460,29 @@ void ClientState::ApplyWorkVoided(uint64_t seq, Event::Reader ev) {
     auto& seqs = months_[it->second.month].entry_seqs;
     seqs.erase(std::remove(seqs.begin(), seqs.end(), target), seqs.end());
   }
+}
+
+// A manager's write-down lowers an hour entry's billed minutes while its month is open (or it
+// awaits acceptance); a closed month is corrected by a void and its credit instead.
+void ClientState::ApplyWrittenDown(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getWorkWrittenDown();
+  const uint64_t target = b.getEntrySeq();
+  const int64_t minutes = b.getMinutes();
+  auto it = entries_.find(target);
+  if (it == entries_.end()) {
+    Problem(seq, fmt::format("write-down of unknown entry #{}", target));
+    return;
+  }
+  Entry& e = it->second;
+  if (minutes <= 0 || minutes > kMinutesMaxPerEntry + 24 * kMinutesPerHour || e.unit != Unit::kHour) {
+    Problem(seq, fmt::format("write-down of {} minutes on entry #{} is out of range; skipped", minutes, target));
+    return;
+  }
+  if (e.month != 0 && IsClosed(e.month)) {
+    Problem(seq, fmt::format("write-down of entry #{} in closed month {}; skipped", target, FormatMonth(e.month)));
+    return;
+  }
+  e.written_down_minutes = std::min(e.written_down_minutes + minutes, 2 * kMinutesMaxPerEntry);
 }
 
 void ClientState::ApplyHoursPurchased(uint64_t seq, Event::Reader ev) {
@@ -836,6 +861,17 @@ std::vector<Entry> ClientState::EntriesFor(uint32_t month) const {
   if (it == months_.end()) return out;
   for (uint64_t s : it->second.entry_seqs)
     if (auto e = entries_.find(s); e != entries_.end()) out.push_back(e->second);
+  if (const ContractTerms* t = TermsFor(month); t && t->plan) {  // billed minutes, as the month counts them
+    std::vector<const Entry*> counted;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < out.size(); ++i)
+      if (!out[i].voided) {
+        counted.push_back(&out[i]);
+        index.push_back(i);
+      }
+    const std::vector<int64_t> billed = BillableMinutes(*t->plan, counted);
+    for (size_t i = 0; i < index.size(); ++i) out[index[i]].billed_minutes = billed[i];
+  }
   if (IsClosed(month) || month < first_month()) return out;  // closed: charges settled at the close
   // Open: evaluate the months before it, then this one with its charges.
   int64_t reserve = reserve_after_close_;

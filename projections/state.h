@@ -80,7 +80,10 @@ struct Entry {
   int64_t count = 0;
   uint32_t multiplier_percent = 100;
   bool urgent = false, off_hours = false, late = false, emergency = false, voided = false;
+  bool non_billable = false;          // logged --non-billable (WorkLogged.nonBillable)
+  int64_t written_down_minutes = 0;   // sum of the manager's write-downs (WorkWrittenDown)
   std::vector<Charge> charges;   // filled by month evaluation
+  int64_t billed_minutes = -1;   // hour entries: filled by EntriesFor (BillableMinutes); -1 = not evaluated
   int64_t billed_minor() const;  // sum of amounts and surcharges (what paid: reports/figures.h)
 };
 
@@ -284,6 +287,7 @@ class ClientState {
   void ApplyWorkLogged(uint64_t seq, schemas::Event::Reader ev);
   void ApplyWorkAccepted(uint64_t seq, schemas::Event::Reader ev);
   void ApplyWorkVoided(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyWrittenDown(uint64_t seq, schemas::Event::Reader ev);
   void ApplyHoursPurchased(uint64_t seq, schemas::Event::Reader ev);
   void ApplyAddon(uint64_t seq, schemas::Event::Reader ev);
   void ApplyClosingEntry(uint64_t seq, schemas::Event::Reader ev);

@@ -158,6 +158,8 @@ json ReportJson(const ClientState& s, uint32_t month) {
                        {"task", e.task},
                        {"kind", e.kind},
                        {"minutes", e.minutes},
+                       {"billed_minutes", e.unit == projections::Unit::kHour ? e.billed_minutes : 0},
+                       {"non_billable", e.non_billable},
                        {"count", e.count},
                        {"urgent", e.urgent},
                        {"off_hours", e.off_hours},

@@ -310,8 +310,12 @@ std::string ReportText(const json& r, const TableOptions& options) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : r["entries"]) {
     const std::string at = e["at"].get<std::string>().substr(0, 16);
-    const std::string amount = e["count"].get<int64_t>() > 0 ? fmt::format("×{}", e["count"].get<int64_t>())
-                                                             : FormatMinutes(e["minutes"]);
+    std::string amount = e["count"].get<int64_t>() > 0 ? fmt::format("×{}", e["count"].get<int64_t>())
+                                                       : FormatMinutes(e["minutes"]);
+    // Raw time, and the billed time when the plan's billing rules or a write-down changed it.
+    const int64_t billed = e.value("billed_minutes", int64_t(-1));
+    if (e["count"].get<int64_t>() == 0 && billed >= 0 && billed != e["minutes"].get<int64_t>())
+      amount += " → " + FormatMinutes(billed) + " billed";
     rows.push_back({"#" + std::to_string(e["id"].get<uint64_t>()), at, e["staff"], e["task"], e["kind"], amount,
                     e["paid_by"]});
   }

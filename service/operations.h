@@ -56,6 +56,15 @@ struct VoidRequest {
 };
 Result<WriteOutcome> VoidOp(Session& s, const Caller& caller, const VoidRequest& r);
 
+// A manager's write-down of an hour entry's billed time (projections::DecideWriteDown).
+struct WriteDownRequest {
+  std::string client;
+  uint64_t entry = 0;
+  int64_t minutes = 0;
+  std::string reason, key;
+};
+Result<WriteOutcome> WriteDownOp(Session& s, const Caller& caller, const WriteDownRequest& r);
+
 // An hour block (`hours`, optional `price`, `expires`) or an add-on (`addon` for `month`).
 struct BuyRequest {
   std::string client, hours, price, expires, addon, month, at, key;

@@ -23,5 +23,7 @@ void RegisterAuditCommands(CLI::App& cli, App& app);
 void RegisterServeCommands(CLI::App& cli, App& app);
 // recover --from DIR --to NEWDIR (tools/hourbank/cli/cmd_recover.cc).
 void RegisterRecoverCommand(CLI::App& cli, App& app);
+// write-down, review (tools/hourbank/cli/cmd_billing.cc; issue 18).
+void RegisterBillingCommands(CLI::App& cli, App& app);
 
 }  // namespace hourbank::cli

@@ -23,6 +23,7 @@ void RegisterLog(CLI::App& cli, App& app) {
     std::string client, duration, kind, task, staff, at, note, key;
     int64_t count = 0;
     bool urgent = false, off_hours = false, in_hours = false, late = false, emergency = false;
+    bool non_billable = false;
   };
   auto la = std::make_shared<LogArgs>();
   auto* log = cli.add_subcommand("log", "Log work: hours (DURATION) or items (--count)\n"
@@ -43,6 +44,7 @@ void RegisterLog(CLI::App& cli, App& app) {
   log->add_option("--key", la->key, "idempotency key: a retry with the same key writes nothing");
   log->add_flag("--late", la->late, "book work dated in a closed month into the first open month");
   log->add_flag("--emergency", la->emergency, "accept work while the client is blocked for debt");
+  log->add_flag("--non-billable", la->non_billable, "hour work recorded and reported, never billed");
   log->callback([&app, la, count_opt] {
     LogWork w;
     w.kind = la->kind;
@@ -59,6 +61,7 @@ void RegisterLog(CLI::App& cli, App& app) {
     if (la->in_hours) w.off_hours = false;
     w.late = la->late;
     w.emergency = la->emergency;
+    w.non_billable = la->non_billable;
     if (!la->duration.empty()) {
       if (la->count != 0) Fail(Code::kInvalid, "give either a DURATION (hour work) or --count (item work), not both");
       auto m = ParseDurationMinutes(la->duration);
