@@ -1,5 +1,5 @@
-// Checkpoint format (version 4; version 3 had no non_billable and written_down_minutes on entries (their last two
-// fields), version 2 no early_end flag on adjustments, version 1 one
+// Checkpoint format (version 4; version 3 had no non_billable, written_down_minutes, review and review_reason on
+// entries (their last four fields), version 2 no early_end flag on adjustments, version 1 one
 // contract end, "last_month", for all terms): one JSON object, UTF-8.
 //
 //   checkpoint := { "format": 4, "options": {"retain_entries": bool},
@@ -116,7 +116,7 @@ struct CheckpointCodec {
       for (const Charge& c : e.charges) charges.push_back(ToJson(c));
       entries.push_back({e.seq, e.at_us, e.month, e.kind, e.task, e.staff, e.note, int(e.unit), e.minutes, e.count,
                          e.multiplier_percent, e.urgent, e.off_hours, e.late, e.emergency, e.voided, charges,
-                         e.non_billable, e.written_down_minutes});
+                         e.non_billable, e.written_down_minutes, int(e.review), e.review_reason});
     }
     j["entries"] = entries;
     json months = json::array();
@@ -210,6 +210,8 @@ struct CheckpointCodec {
       for (const json& c : e[16]) x.charges.push_back(ChargeFrom(c));
       x.non_billable = e[17];
       x.written_down_minutes = e[18];
+      x.review = Review(e[19].get<int>());
+      x.review_reason = e[20];
       s.entries_[x.seq] = std::move(x);
     }
     for (const json& m : j["months"]) {

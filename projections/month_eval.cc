@@ -331,6 +331,10 @@ MonthResult EvaluateMonth(const MonthInput& in) {
       const Entry* e = in.entries[i];
       std::vector<Charge>& charges = result.charges.emplace_back(e->seq, std::vector<Charge>{}).second;
       const Kind* kind = plan->FindKind(e->kind);
+      if (e->review == Review::kPending) {  // drawn provisionally; shown apart (state.h MonthEval)
+        ev.pending_entries += 1;
+        if (e->unit == Unit::kHour) ev.pending_minutes += RoundDiv(billable[i] * int64_t(e->multiplier_percent), 100);
+      }
       if (e->unit == Unit::kHour) CountHours(*plan, kind, *e, billable[i], in.month, d, ev, charges);
       else CountItems(*plan, kind, *e, d, ev, charges);
     }

@@ -16,8 +16,8 @@
 //                  off_hours_percent timely_discount_percent trial_months minimum_term_months
 //                  grace_days [debt_blocking early_end allowed_terms_months
 //                  timely_min_prepaid_months: only when not at their default] acceptance_required
-//                  [increment_minutes minimum_task_minutes: only when not 0; a kind's billable only
-//                  when false]
+//                  [increment_minutes minimum_task_minutes: only when not 0; review_required only
+//                  when true; a kind's billable only when false]
 //   list-line   := tiers kinds quotas addons prepaid_discounts extras block_offers, each an
 //                  array of inline tables, one entry per line ("[]" when empty); quotas is one
 //                  inline table sorted by pool name. Inside an entry keys keep the documented
@@ -1072,6 +1072,10 @@ Status ParseBillingRules(const TableReader& in, PlanSpec* out) {
   HB_TRY(in.Bool("acceptance_required", &plan.acceptance_required));
   HB_TRY(in.Integer("increment_minutes", 0, 24 * kMinutesPerHour, "minutes", &plan.increment_minutes));
   HB_TRY(in.Integer("minimum_task_minutes", 0, 24 * kMinutesPerHour, "minutes", &plan.minimum_task_minutes));
+  HB_TRY(in.Bool("review_required", &plan.review_required));
+  if (plan.review_required && plan.acceptance_required)
+    return in.Fail("review_required", "is set together with acceptance_required",
+                   "client acceptance is already this plan's review (work counts when accepted): keep one of them");
   return Status::Ok();
 }
 
@@ -1103,7 +1107,7 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
                       "timely_discount_percent", "trial_months", "minimum_term_months",
                       "grace_days", "debt_blocking", "early_end", "allowed_terms_months",
                       "timely_min_prepaid_months", "acceptance_required", "increment_minutes",
-                      "minimum_task_minutes", "tiers", "kinds", "quotas", "addons",
+                      "minimum_task_minutes", "review_required", "tiers", "kinds", "quotas", "addons",
                       "prepaid_discounts", "extras", "block_offers", "calendar", "sla"}));
   PlanSpec plan;
   HB_TRY(in.Missing("id", "give the plan an id, e.g. id = \"agbis\""));
@@ -1370,6 +1374,7 @@ std::string ScalarLines(const PlanSpec& plan) {
   if (plan.increment_minutes != 0) out += fmt::format("increment_minutes = {}\n", plan.increment_minutes);
   if (plan.minimum_task_minutes != 0)
     out += fmt::format("minimum_task_minutes = {}\n", plan.minimum_task_minutes);
+  if (plan.review_required) out += "review_required = true\n";
   return out;
 }
 

@@ -161,6 +161,7 @@ struct PlanSpec {
   // Billing rules for hour work (docs/plan-format.md, "Billing rules"); 0 = off.
   int64_t increment_minutes = 0;     // each hour entry is billed rounded up to a multiple of this
   int64_t minimum_task_minutes = 0;  // a task's first billed entry in a month is billed at least this
+  bool review_required = false;      // logged work is pending until a manager approves it
   std::vector<ExtraPrice> extras;
   std::vector<BlockOffer> block_offers;
   std::optional<Sla> sla;

@@ -249,6 +249,9 @@ std::string BalanceText(const json& b, const TableOptions& options) {
     rows.push_back({"prepaid blocks", FormatMinutes(b["prepaid_minutes"])});
     rows.push_back({"overage", FormatMinutes(b["overage_minutes"])});
   }
+  if (b.value("pending_review_entries", int64_t(0)) > 0)  // drawn above provisionally, not yet approved
+    rows.push_back({fmt::format("pending review ({} entries)", b["pending_review_entries"].get<int64_t>()),
+                    FormatMinutes(b["pending_review_minutes"])});
   out += RenderTable({{"bucket"}, {"minutes", Align::kRight}}, rows, options);
   if (!b["slots"].empty()) {
     std::vector<std::vector<std::string>> srows;

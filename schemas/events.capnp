@@ -60,6 +60,7 @@ struct Event {
     tokenRevoked @30 :TokenRevoked;
     checkpoint @31 :Checkpoint;
     workWrittenDown @32 :WorkWrittenDown;
+    workReviewed @33 :WorkReviewed;
   }
 }
 
@@ -266,4 +267,18 @@ struct WorkWrittenDown {
   entrySeq @0 :UInt64;
   minutes @1 :Int64;          # billed minutes taken off (before the surcharge multiplier), > 0
   reason @2 :Text;
+}
+
+enum ReviewDecision {
+  approve @0;                 # pending work is billed as logged
+  reject @1;                  # the work leaves its month: it draws nothing and is never billed
+  carry @2;                   # pending work moves to toMonth (`close --carry-pending`)
+}
+
+struct WorkReviewed {
+  # A manager's review of work on a plan with review_required (docs/plan-format.md, "Review").
+  entrySeqs @0 :List(UInt64);
+  decision @1 :ReviewDecision;
+  reason @2 :Text;            # required for reject
+  toMonth @3 :UInt32;         # carry: the open month the entries move to; 0 otherwise
 }

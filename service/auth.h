@@ -30,7 +30,7 @@ enum class Operation {
   kBuy, kAdjust, kClose, kContract, kAddClient,                // manager
   kPay,                                                        // admin only
   kDefinePlans, kTokens,                                       // admin only
-  kWriteDown,                                                  // manager (issue 18)
+  kWriteDown, kReview,                                         // manager (issue 18)
 };
 
 // The caller of an operation: a token's name and role, or the local CLI (admin: whoever can

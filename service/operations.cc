@@ -149,6 +149,25 @@ Result<WriteOutcome> WriteDownOp(Session& s, const Caller& caller, const WriteDo
   });
 }
 
+Result<WriteOutcome> ReviewOp(Session& s, const Caller& caller, const ReviewRequest& r) {
+  HB_TRY(Require(caller, Operation::kReview));
+  auto month = ParseMonthField(r.month, Nm(r.names, "MONTH", "month"));
+  if (!month.ok()) return month.error();
+  projections::ReviewCmd cmd;
+  cmd.decision = r.approve ? projections::ReviewCmd::Decision::kApprove : projections::ReviewCmd::Decision::kReject;
+  cmd.month = month.value();
+  cmd.entries = r.entries;
+  cmd.task = r.task;
+  cmd.all = r.all;
+  cmd.reason = r.reason;
+  Canon canon(r.approve ? "approve" : "reject");
+  std::string ids;
+  for (uint64_t e : r.entries) ids += std::to_string(e) + ",";
+  canon.Add("month", r.month).Add("entries", ids).Add("task", r.task).Add("all", r.all).Add("reason", r.reason);
+  return Execute(s, r.client, Context(caller, {}, canon),
+                 [&](const ClientState& st) { return projections::DecideReview(st, cmd, s.now_us()); });
+}
+
 // ---- money
 
 namespace {
@@ -248,8 +267,10 @@ Result<WriteOutcome> CloseOp(Session& s, const Caller& caller, const CloseReques
   if (!month.ok()) return month.error();
   Canon canon("close");
   canon.Add("month", r.month);
-  return Execute(s, r.client, Context(caller, {}, canon),
-                 [&](const ClientState& st) { return projections::DecideClose(st, month.value(), s.now_us()); });
+  if (r.carry_pending) canon.Add("carry_pending", true);
+  return Execute(s, r.client, Context(caller, {}, canon), [&](const ClientState& st) {
+    return projections::DecideClose(st, month.value(), s.now_us(), r.carry_pending);
+  });
 }
 
 namespace {

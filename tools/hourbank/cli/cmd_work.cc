@@ -185,7 +185,7 @@ void RegisterAdjust(CLI::App& cli, App& app) {
 
 // close
 void RegisterClose(CLI::App& cli, App& app) {
-  struct CloseArgs { std::string client, month, through; bool all = false; };
+  struct CloseArgs { std::string client, month, through; bool all = false, carry_pending = false; };
   auto ca = std::make_shared<CloseArgs>();
   auto* close = cli.add_subcommand("close", "Close months: carry-over, expiry, the invoice frozen\n"
                                             "  e.g. hourbank close acme 2026-01\n       hourbank close --all --through 2026-03");
@@ -193,11 +193,14 @@ void RegisterClose(CLI::App& cli, App& app) {
   close->add_option("MONTH", ca->month, "YYYY-MM");
   close->add_flag("--all", ca->all, "every client");
   close->add_option("--through", ca->through, "with --all: close every open month up to this one");
+  close->add_flag("--carry-pending", ca->carry_pending, "move work pending review to the next month and close without it");
   close->callback([&app, ca] {
     if (!ca->all) {
       if (ca->client.empty() || ca->month.empty())
         Fail(Code::kInvalid, "give CLIENT MONTH (e.g. acme 2026-01), or --all --through YYYY-MM");
-      auto w = Run(app, {ca->client, ca->month, service::Names::kFlags}, &service::CloseOp);
+      if (ca->carry_pending && !app.server_url.empty())
+        Fail(Code::kInvalid, "--carry-pending is not served over --server yet; run the close on the ledger's machine");
+      auto w = Run(app, {ca->client, ca->month, service::Names::kFlags, ca->carry_pending}, &service::CloseOp);
       if (app.json) app.PrintJson({{"client", ca->client}, {"month", MonthText(ParseMonthFlag(ca->month, "MONTH"))},
                                    {"summary", w.summary}});
       else app.Say(w.summary);
