@@ -1,7 +1,8 @@
-// Checkpoint format (version 3; version 2 had no early_end flag on adjustments, version 1 one
+// Checkpoint format (version 4; version 3 had no non_billable, written_down_minutes, review and review_reason on
+// entries (their last four fields), version 2 no early_end flag on adjustments, version 1 one
 // contract end, "last_month", for all terms): one JSON object, UTF-8.
 //
-//   checkpoint := { "format": 3, "options": {"retain_entries": bool},
+//   checkpoint := { "format": 4, "options": {"retain_entries": bool},
 //                   "registered", "id", "name", "currency", "zone" (IANA name),
 //                   "version" (stream version folded), "last_seq",
 //                   "terms": [terms], "units": [[from_month, units]],
@@ -114,7 +115,8 @@ struct CheckpointCodec {
       json charges = json::array();
       for (const Charge& c : e.charges) charges.push_back(ToJson(c));
       entries.push_back({e.seq, e.at_us, e.month, e.kind, e.task, e.staff, e.note, int(e.unit), e.minutes, e.count,
-                         e.multiplier_percent, e.urgent, e.off_hours, e.late, e.emergency, e.voided, charges});
+                         e.multiplier_percent, e.urgent, e.off_hours, e.late, e.emergency, e.voided, charges,
+                         e.non_billable, e.written_down_minutes, int(e.review), e.review_reason});
     }
     j["entries"] = entries;
     json months = json::array();
@@ -206,6 +208,10 @@ struct CheckpointCodec {
       x.emergency = e[14];
       x.voided = e[15];
       for (const json& c : e[16]) x.charges.push_back(ChargeFrom(c));
+      x.non_billable = e[17];
+      x.written_down_minutes = e[18];
+      x.review = Review(e[19].get<int>());
+      x.review_reason = e[20];
       s.entries_[x.seq] = std::move(x);
     }
     for (const json& m : j["months"]) {

@@ -1,6 +1,7 @@
 #include "projections/decide.h"
 
 #include "projections/limits.h"
+#include "projections/month_eval.h"
 
 #include <algorithm>
 
@@ -57,6 +58,24 @@ Result<uint32_t> BookMonth(const ClientState& state, int64_t at_us, bool late, c
         "{} is dated {} but {} is closed; book it into {} with --late", what,
         state.zone().FormatIso(at_us), FormatMonth(month), FormatMonth(state.FirstOpenMonth())));
   return state.FirstOpenMonth();
+}
+
+// A duration for hour kinds, a count for item kinds; --non-billable only on hour work.
+Status CheckAmount(const Kind& kind, const LogWork& cmd) {
+  if (kind.unit == Unit::kHour) {
+    if (cmd.count != 0) return Error::Invalid(fmt::format("'{}' is measured in hours; give a duration, not --count", cmd.kind));
+    if (cmd.minutes <= 0 || cmd.minutes > kMinutesMaxPerEntry)
+      return Error::Invalid(fmt::format("duration must be more than 0 and at most {}h; e.g. 90m or 1.5h",
+                                        kMinutesMaxPerEntry / kMinutesPerHour));
+    return Status::Ok();
+  }
+  if (cmd.minutes != 0) return Error::Invalid(fmt::format("'{}' is counted in items; use --count N, not a duration", cmd.kind));
+  if (cmd.count <= 0 || cmd.count > kCountMaxPerEntry)
+    return Error::Invalid(fmt::format("--count must be 1 to {}", kCountMaxPerEntry));
+  if (cmd.non_billable)
+    return Error::Invalid(fmt::format("--non-billable applies to hour work; '{}' is counted in items "
+                                      "(an item kind that costs nothing is `included = true` in the plan)", cmd.kind));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -482,16 +501,7 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
     for (const Kind& k : t->plan->kinds) known += (known.empty() ? "" : ", ") + k.id;
     return Error::Invalid(fmt::format("plan '{}' has no work kind '{}'; known kinds: {}", t->plan_id, cmd.kind, known));
   }
-  if (kind->unit == Unit::kHour) {
-    if (cmd.count != 0) return Error::Invalid(fmt::format("'{}' is measured in hours; give a duration, not --count", cmd.kind));
-    if (cmd.minutes <= 0 || cmd.minutes > kMinutesMaxPerEntry)
-      return Error::Invalid(fmt::format("duration must be more than 0 and at most {}h; e.g. 90m or 1.5h",
-                                        kMinutesMaxPerEntry / kMinutesPerHour));
-  } else {
-    if (cmd.minutes != 0) return Error::Invalid(fmt::format("'{}' is counted in items; use --count N, not a duration", cmd.kind));
-    if (cmd.count <= 0 || cmd.count > kCountMaxPerEntry)
-      return Error::Invalid(fmt::format("--count must be 1 to {}", kCountMaxPerEntry));
-  }
+  HB_TRY(CheckAmount(*kind, cmd));
   if (cmd.at_us > now_us + kClockSkewUs)
     return Error::Invalid(fmt::format("work dated {} is in the future; check --at", state.zone().FormatIso(cmd.at_us)));
   if (cmd.task.size() > kBytesMaxTask || cmd.staff.size() > kBytesMaxStaff || cmd.note.size() > kBytesMaxNote)
@@ -535,6 +545,7 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
   b.setLate(booked.value() != work_month);
   b.setEmergency(cmd.emergency);
   b.setBookedMonth(booked.value() != work_month ? booked.value() : 0);
+  b.setNonBillable(cmd.non_billable);
   d.events.push_back(std::move(draft));
   return d;
 }
@@ -597,6 +608,44 @@ Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const 
 
 // ---------------------------------------------------------------------------------------
 // Money
+
+Result<Decision> DecideWriteDown(const ClientState& state, uint64_t entry_seq, int64_t minutes,
+                                 const std::string& reason, int64_t now_us) {
+  HB_TRY(NeedClient(state));
+  const Entry* e = state.FindEntry(entry_seq);
+  if (!e) return Error::NotFound(fmt::format("client '{}' has no work entry #{}; see `hourbank report`", state.id(), entry_seq));
+  if (e->voided) return Error::Refused(fmt::format("entry #{} is voided; there is nothing to write down", entry_seq));
+  if (e->unit != Unit::kHour)
+    return Error::Invalid(fmt::format("entry #{} is item work; write-downs apply to hour work (void the entry, "
+                                      "or record a credit with `hourbank adjust`)", entry_seq));
+  if (e->month != 0 && state.IsClosed(e->month))
+    return Error::Refused(fmt::format("entry #{} counts in closed month {}; void it instead (the credit comes in {})",
+                                      entry_seq, FormatMonth(e->month), FormatMonth(state.FirstOpenMonth())));
+  if (reason.empty()) return Error::Invalid("--reason is required: say why the time is written down");
+  if (reason.size() > kBytesMaxNote) return Error::Limit(fmt::format("--reason is limited to {} characters", kBytesMaxNote));
+  // Billed now: as the month counts the entry; an entry awaiting acceptance, as if alone.
+  int64_t billed = 0;
+  const ContractTerms* t = state.TermsFor(e->month ? e->month : state.zone().MonthOf(e->at_us));
+  if (e->month != 0) {
+    for (const Entry& x : state.EntriesFor(e->month))
+      if (x.seq == entry_seq) billed = x.billed_minutes;
+  } else if (t && t->plan) {
+    billed = BillableMinutes(*t->plan, {e}).front();
+  }
+  if (minutes <= 0 || minutes > billed)
+    return Error::Invalid(fmt::format("entry #{} is billed {}; write down more than 0 and at most that", entry_seq,
+                                      FormatMinutes(std::max<int64_t>(billed, 0))));
+  Decision d;
+  ledger::EventDraft draft = Draft(now_us);
+  auto b = draft.root().initBody().initWorkWrittenDown();
+  b.setEntrySeq(entry_seq);
+  b.setMinutes(minutes);
+  b.setReason(reason);
+  d.events.push_back(std::move(draft));
+  d.summary = fmt::format("entry #{} written down by {} (billed {} → {})", entry_seq, FormatMinutes(minutes),
+                          FormatMinutes(billed), FormatMinutes(billed - minutes));
+  return d;
+}
 
 Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, int64_t now_us) {
   HB_TRY(NeedContract(state));
@@ -702,7 +751,133 @@ Result<Decision> DecideAdjust(const ClientState& state, const AdjustCmd& cmd, in
   return d;
 }
 
+namespace {
+
+Result<Decision> CloseMonth(const ClientState& state, uint32_t month, int64_t now_us);
+
+// "#12 (1h), #15 (30m)": entries for an error sentence (at most 20, then "… and N more").
+std::string EntryList(const ClientState& state, const std::vector<uint64_t>& seqs) {
+  std::string out;
+  for (size_t i = 0; i < seqs.size() && i < 20; ++i) {
+    const Entry* e = state.FindEntry(seqs[i]);
+    out += fmt::format("{}#{}", i ? ", " : "", seqs[i]);
+    if (e && e->unit == Unit::kHour) out += fmt::format(" ({})", FormatMinutes(e->minutes));
+  }
+  if (seqs.size() > 20) out += fmt::format(" … and {} more", seqs.size() - 20);
+  return out;
+}
+
+// The entries a review command names, each checked; refused as a whole.
+Result<std::vector<uint64_t>> ReviewTargets(const ClientState& state, const ReviewCmd& cmd) {
+  const int ways = int(!cmd.entries.empty()) + int(!cmd.task.empty()) + int(cmd.all);
+  if (ways != 1) return Error::Invalid("name the work to review: entry ids, or --task T, or --all (one of them)");
+  if (cmd.entries.size() > kReviewEntriesMax)
+    return Error::Limit(fmt::format("at most {} entries at once; use --task or --all", kReviewEntriesMax));
+  if (cmd.entries.empty()) {
+    std::vector<uint64_t> out;
+    for (uint64_t s : state.PendingReview(cmd.month))
+      if (cmd.all || state.FindEntry(s)->task == cmd.task) out.push_back(s);
+    if (out.empty())
+      return Error::Refused(fmt::format("nothing is pending review in {} for '{}'{}; see `hourbank review {} {}`",
+                                        FormatMonth(cmd.month), state.id(),
+                                        cmd.all ? "" : fmt::format(" on task '{}'", cmd.task), state.id(),
+                                        FormatMonth(cmd.month)));
+    return out;
+  }
+  const bool approve = cmd.decision == ReviewCmd::Decision::kApprove;
+  std::vector<uint64_t> seen;
+  for (uint64_t s : cmd.entries) {
+    const Entry* e = state.FindEntry(s);
+    if (!e || e->voided)
+      return Error::NotFound(fmt::format("client '{}' has no {}work entry #{}; see `hourbank review`", state.id(),
+                                         e ? "live " : "", s));
+    if (e->review == Review::kNone)
+      return Error::Refused(fmt::format("entry #{} is not under review (its plan does not require review{})", s,
+                                        e->month == 0 ? "; it awaits the client's acceptance: `hourbank accept`" : ""));
+    if (e->month != cmd.month)
+      return Error::Invalid(fmt::format("entry #{} counts in {}, not {}", s, FormatMonth(e->month), FormatMonth(cmd.month)));
+    if (e->review == Review::kRejected) return Error::Refused(fmt::format("entry #{} is already rejected", s));
+    if (approve && e->review == Review::kApproved) return Error::Refused(fmt::format("entry #{} is already approved", s));
+    if (!approve && state.IsClosed(e->month))
+      return Error::Refused(fmt::format("entry #{} is approved and {} is closed; void it instead (`hourbank void {} {} "
+                                        "--reason …`: the credit comes in {})",
+                                        s, FormatMonth(e->month), state.id(), s, FormatMonth(state.FirstOpenMonth())));
+    if (std::find(seen.begin(), seen.end(), s) != seen.end())
+      return Error::Invalid(fmt::format("entry #{} is named twice", s));
+    seen.push_back(s);
+  }
+  return seen;
+}
+
+ledger::EventDraft ReviewDraft(int64_t at_us, const std::vector<uint64_t>& seqs, schemas::ReviewDecision decision,
+                               const std::string& reason, uint32_t to_month) {
+  ledger::EventDraft draft = Draft(at_us);
+  auto b = draft.root().initBody().initWorkReviewed();
+  auto list = b.initEntrySeqs(uint32_t(seqs.size()));
+  for (size_t i = 0; i < seqs.size(); ++i) list.set(uint32_t(i), seqs[i]);
+  b.setDecision(decision);
+  b.setReason(reason);
+  b.setToMonth(to_month);
+  return draft;
+}
+
+}  // namespace
+
+Result<Decision> DecideReview(const ClientState& state, const ReviewCmd& cmd, int64_t now_us) {
+  HB_TRY(NeedContract(state));
+  if (!ValidMonth(cmd.month)) return Error::Invalid("the month must be YYYY-MM");
+  const bool approve = cmd.decision == ReviewCmd::Decision::kApprove;
+  if (!approve && cmd.reason.empty()) return Error::Invalid("--reason is required: say why the work is rejected");
+  if (cmd.reason.size() > kBytesMaxNote) return Error::Limit(fmt::format("--reason is limited to {} characters", kBytesMaxNote));
+  auto targets = ReviewTargets(state, cmd);
+  if (!targets.ok()) return targets.error();
+  Decision d;
+  d.events.push_back(ReviewDraft(now_us, targets.value(),
+                                 approve ? schemas::ReviewDecision::APPROVE : schemas::ReviewDecision::REJECT,
+                                 cmd.reason, 0));
+  d.summary = fmt::format("{} {} {} entr{} of {}: {}", state.id(), FormatMonth(cmd.month),
+                          approve ? "approved" : "rejected", targets.value().size(),
+                          targets.value().size() == 1 ? "y" : "ies", state.id(), EntryList(state, targets.value()));
+  return d;
+}
+
+Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t now_us, bool carry_pending) {
+  const std::vector<uint64_t> pending = state.registered() ? state.PendingReview(month) : std::vector<uint64_t>{};
+  if (pending.empty() || state.IsClosed(month)) return DecideClose(state, month, now_us);
+  const uint32_t next = NextMonth(month);
+  if (!carry_pending)
+    return Error::Refused(fmt::format("{} has {} entr{} pending review: {}; approve or reject {} (`hourbank review {} {}`), "
+                                      "or close with --carry-pending to move {} to {}",
+                                      FormatMonth(month), pending.size(), pending.size() == 1 ? "y" : "ies",
+                                      EntryList(state, pending), pending.size() == 1 ? "it" : "them", state.id(),
+                                      FormatMonth(month), pending.size() == 1 ? "it" : "them", FormatMonth(next)));
+  if (!state.TermsFor(next))
+    return Error::Refused(fmt::format("{} is the contract's last month: pending work cannot move past it; approve or "
+                                      "reject {} (`hourbank review {} {}`)",
+                                      FormatMonth(month), EntryList(state, pending), state.id(), FormatMonth(month)));
+  // Decide the close on the state as it will be after the carry, so its figures leave the work out.
+  Decision d;
+  d.events.push_back(ReviewDraft(state.zone().MonthEndUs(month), pending, schemas::ReviewDecision::CARRY,
+                                 "carried at close", next));
+  ClientState after = state;
+  after.Apply(state.last_seq() + 1, d.events.front().root().asReader());
+  auto close = CloseMonth(after, month, now_us);
+  if (!close.ok()) return close.error();
+  for (ledger::EventDraft& e : close.value().events) d.events.push_back(std::move(e));
+  d.summary = close.value().summary + fmt::format("; {} moved to {} pending review", EntryList(state, pending),
+                                                  FormatMonth(next));
+  return d;
+}
+
 Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t now_us) {
+  HB_TRY(NeedContract(state));
+  if (!state.PendingReview(month).empty() && !state.IsClosed(month)) return DecideClose(state, month, now_us, false);
+  return CloseMonth(state, month, now_us);
+}
+
+namespace {
+
+Result<Decision> CloseMonth(const ClientState& state, uint32_t month, int64_t now_us) {
   HB_TRY(NeedContract(state));
   if (!ValidMonth(month)) return Error::Invalid("the month must be YYYY-MM");
   Decision d;
@@ -754,6 +929,8 @@ Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t n
                           FormatMinutes(ev.expired_minutes()));
   return d;
 }
+
+}  // namespace
 
 Result<Decision> DecideIncident(const ClientState& state, IncidentAction action, const std::string& id,
                                 uint8_t priority, const std::string& title, int64_t at_us, int64_t now_us) {

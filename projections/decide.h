@@ -89,12 +89,18 @@ struct LogWork {
   std::optional<bool> off_hours;  // nullopt: the plan's calendar decides
   bool late = false;            // book into the first open month when the work's month is closed
   bool emergency = false;       // allowed while the client is blocked
+  bool non_billable = false;    // hour work recorded and reported, never billed (--non-billable)
 };
 Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t now_us);
 Result<Decision> DecideAccept(const ClientState& state, const std::string& task, int64_t at_us,
                               bool late, int64_t now_us);
 Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const std::string& reason,
                             int64_t now_us);
+// A manager's write-down: takes `minutes` off the billed time of hour entry `entry_seq`, with a
+// reason. Refused for an unknown, voided or item entry, an entry in a closed month (void it
+// instead: the credit comes in an open month), and more minutes than the entry is billed now.
+Result<Decision> DecideWriteDown(const ClientState& state, uint64_t entry_seq, int64_t minutes,
+                                 const std::string& reason, int64_t now_us);
 
 struct BuyHours {
   int64_t minutes = 0;
@@ -118,10 +124,29 @@ struct AdjustCmd {
 };
 Result<Decision> DecideAdjust(const ClientState& state, const AdjustCmd& cmd, int64_t now_us);
 
+// Review (plans with review_required): approve or reject work counting in `month`, by entry ids,
+// by task (its pending entries), or all pending entries of the month. Refused as a whole, with
+// nothing written, when any entry does not fit: unknown, voided, not under review, in another
+// month, approved twice, rejected twice, a rejection without a reason, a rejection of approved
+// work in a closed month (void it instead).
+struct ReviewCmd {
+  enum class Decision { kApprove, kReject };
+  Decision decision = Decision::kApprove;
+  uint32_t month = 0;
+  std::vector<uint64_t> entries;   // by id; or
+  std::string task;                // the task's pending entries; or
+  bool all = false;                // every pending entry of the month
+  std::string reason;              // required to reject
+};
+Result<Decision> DecideReview(const ClientState& state, const ReviewCmd& cmd, int64_t now_us);
+
 // Closes `month`: HoursCarriedOver, HoursExpired (by bucket), SlotsExpired, PeriodClosed.
 // A month already closed: an empty Decision (no-op). Months close in order; a month cannot
 // close before it has ended in the client's zone.
+// A month with work pending review is refused with the list, unless `carry_pending`: then a
+// WorkReviewed (carry) moves that work to the next month first, and the month closes without it.
 Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t now_us);
+Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t now_us, bool carry_pending);
 
 // Incidents (SLA).
 enum class IncidentAction { kOpen, kRespond, kResolve, kReprioritize, kReopen };

@@ -37,6 +37,7 @@ inline constexpr size_t kBytesMaxClientName = 200;
 inline constexpr size_t kBytesMaxTask = 200;
 inline constexpr size_t kBytesMaxStaff = 100;
 inline constexpr size_t kBytesMaxNote = 2'000;
+inline constexpr size_t kReviewEntriesMax = 1'000;  // entry ids in one approve/reject
 inline constexpr size_t kBytesMaxPaymentRef = 200;
 inline constexpr size_t kBytesMaxIncidentId = 100;
 inline constexpr int kPriorityMax = 4;  // incident priorities 1 (highest) … 4

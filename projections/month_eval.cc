@@ -94,11 +94,12 @@ void OpenPools(const PlanSpec& plan, const MonthData* md, std::map<std::string, 
 
 // Hour work: minutes × multiplier from the allowance, then the reserve, then the blocks, then
 // unlimited hours or overage at the kind's or the plan's rate.
-void CountHours(const PlanSpec& plan, const Kind* kind, const Entry& e, uint32_t month, Draws& d, MonthEval& ev,
-                std::vector<Charge>& charges) {
+void CountHours(const PlanSpec& plan, const Kind* kind, const Entry& e, int64_t billable, uint32_t month, Draws& d,
+                MonthEval& ev, std::vector<Charge>& charges) {
   int64_t& allowance_left = d.allowance_left;
   int64_t& reserve_left = d.reserve_left;
-  int64_t need = RoundDiv(e.minutes * int64_t(e.multiplier_percent), 100);
+  int64_t need = RoundDiv(billable * int64_t(e.multiplier_percent), 100);
+  if (need <= 0) return;  // non-billable or written down to nothing: draws no bucket
   ev.used_minutes += need;
   auto take = [&](int64_t& pool, Charge::Source src) {
     const int64_t n = std::min(need, pool);
@@ -289,6 +290,24 @@ void InvoiceMonth(const MonthInput& in, const PlanSpec* plan, const Draws& d, Mo
 
 }  // namespace
 
+std::vector<int64_t> BillableMinutes(const PlanSpec& plan, const std::vector<const Entry*>& entries) {
+  std::vector<int64_t> out(entries.size(), 0);
+  std::map<std::string, bool> task_seen;  // tasks whose first billed entry has been counted
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = *entries[i];
+    if (e.unit != Unit::kHour || e.non_billable) continue;
+    if (const Kind* kind = plan.FindKind(e.kind); kind && !kind->billable) continue;
+    int64_t minutes = std::max<int64_t>(e.minutes, 0);
+    if (plan.increment_minutes > 0)  // round up: 50 min in 15-min increments bills 60
+      minutes = (minutes + plan.increment_minutes - 1) / plan.increment_minutes * plan.increment_minutes;
+    if (plan.minimum_task_minutes > 0 && (e.task.empty() || !task_seen[e.task]))
+      minutes = std::max(minutes, plan.minimum_task_minutes);
+    if (!e.task.empty()) task_seen[e.task] = true;
+    out[i] = std::max<int64_t>(minutes - e.written_down_minutes, 0);
+  }
+  return out;
+}
+
 MonthResult EvaluateMonth(const MonthInput& in) {
   static const std::vector<Block> kNoBlocks;
   const std::vector<Block>& blocks_in = in.blocks ? *in.blocks : kNoBlocks;
@@ -307,10 +326,16 @@ MonthResult EvaluateMonth(const MonthInput& in) {
   d.blocks = UsableBlocks(blocks_in, in.month, ev.blocks_start_minutes);
   if (plan) {
     OpenPools(*plan, in.data, ev.pools);
-    for (const Entry* e : in.entries) {
+    const std::vector<int64_t> billable = BillableMinutes(*plan, in.entries);
+    for (size_t i = 0; i < in.entries.size(); ++i) {
+      const Entry* e = in.entries[i];
       std::vector<Charge>& charges = result.charges.emplace_back(e->seq, std::vector<Charge>{}).second;
       const Kind* kind = plan->FindKind(e->kind);
-      if (e->unit == Unit::kHour) CountHours(*plan, kind, *e, in.month, d, ev, charges);
+      if (e->review == Review::kPending) {  // drawn provisionally; shown apart (state.h MonthEval)
+        ev.pending_entries += 1;
+        if (e->unit == Unit::kHour) ev.pending_minutes += RoundDiv(billable[i] * int64_t(e->multiplier_percent), 100);
+      }
+      if (e->unit == Unit::kHour) CountHours(*plan, kind, *e, billable[i], in.month, d, ev, charges);
       else CountItems(*plan, kind, *e, d, ev, charges);
     }
   }
@@ -345,6 +370,8 @@ std::string CheckMonthLaws(const MonthInput& in, const MonthResult& r) {
     if (r.charges.size() != in.entries.size())
       return fmt::format("{}: {} entries counted, {} paid", m, in.entries.size(), r.charges.size());
     std::map<Charge::Source, int64_t> by_source;
+    const std::vector<int64_t> billable = in.terms->plan ? BillableMinutes(*in.terms->plan, in.entries)
+                                                         : std::vector<int64_t>(in.entries.size(), 0);
     for (size_t i = 0; i < in.entries.size(); ++i) {
       const Entry& e = *in.entries[i];
       int64_t paid = 0;
@@ -352,7 +379,8 @@ std::string CheckMonthLaws(const MonthInput& in, const MonthResult& r) {
         paid += e.unit == Unit::kHour ? c.minutes : c.count;
         by_source[c.source] += c.minutes;
       }
-      const int64_t need = e.unit == Unit::kHour ? RoundDiv(e.minutes * int64_t(e.multiplier_percent), 100) : e.count;
+      const int64_t need =
+          e.unit == Unit::kHour ? RoundDiv(billable[i] * int64_t(e.multiplier_percent), 100) : e.count;
       if (r.charges[i].first != e.seq || paid != need)
         return fmt::format("{}: entry #{} needs {} and is paid {}", m, e.seq, need, paid);
     }

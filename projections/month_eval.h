@@ -39,12 +39,20 @@ struct MonthResult {
 
 MonthResult EvaluateMonth(const MonthInput& in);
 
+// The minutes each hour entry is billed, before the surcharge multiplier, in counting order
+// (item entries: 0). The plan's billing rules (docs/plan-format.md, "Billing rules"), in order:
+// a non-billable entry or kind bills 0; otherwise the logged minutes round up to a multiple of
+// increment_minutes; the first billed entry of a task in the month is raised to
+// minimum_task_minutes (an entry without a task is a task of its own); then the manager's
+// write-downs are taken off, never below 0. With the rules off this is the logged minutes.
+std::vector<int64_t> BillableMinutes(const PlanSpec& plan, const std::vector<const Entry*>& entries);
+
 // The laws (empty when they hold, else the first one broken, in words):
 //   included = from allowance + carried + expired allowance
 //   reserve in + carried = from reserve + expired reserve + reserve out
 //   blocks in = from blocks + expired blocks + blocks out
 //   used = from allowance + reserve + blocks + overage + unlimited
-//   each hour entry is paid by exactly its minutes × multiplier, each item entry by its count,
+//   each hour entry is paid by exactly its billable minutes × multiplier, each item entry by its count,
 //   and the entries' charges per source add up to the month's figure for that source
 //   invoice total = sum of its lines
 std::string CheckMonthLaws(const MonthInput& in, const MonthResult& result);

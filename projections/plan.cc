@@ -16,6 +16,8 @@
 //                  off_hours_percent timely_discount_percent trial_months minimum_term_months
 //                  grace_days [debt_blocking early_end allowed_terms_months
 //                  timely_min_prepaid_months: only when not at their default] acceptance_required
+//                  [increment_minutes minimum_task_minutes: only when not 0; review_required only
+//                  when true; a kind's billable only when false]
 //   list-line   := tiers kinds quotas addons prepaid_discounts extras block_offers, each an
 //                  array of inline tables, one entry per line ("[]" when empty); quotas is one
 //                  inline table sorted by pool name. Inside an entry keys keep the documented
@@ -631,7 +633,7 @@ Status ParseKinds(const TableReader& in, PlanSpec* plan) {
   std::set<std::string> seen;
   for (size_t i = 0; i < (*kinds)->size(); ++i) {
     const TableReader k(in.where(), *(*kinds)->get(i)->as_table(), fmt::format("kinds[{}]", i + 1));
-    HB_TRY(k.OnlyKeys({"id", "unit", "included", "price_minor", "off_hours_price_minor", "pool"}));
+    HB_TRY(k.OnlyKeys({"id", "unit", "included", "price_minor", "off_hours_price_minor", "pool", "billable"}));
     HB_TRY(k.Missing("id", "name the kind, e.g. id = \"support\""));
     Kind kind;
     HB_TRY(k.Id("id", &kind.id));
@@ -661,6 +663,11 @@ Status ParseKinds(const TableReader& in, PlanSpec* plan) {
       kind.off_hours_price_minor = price;
     }
     HB_TRY(k.Id("pool", &kind.pool));
+    HB_TRY(k.Bool("billable", &kind.billable));
+    if (!kind.billable && kind.unit != Unit::kHour) {
+      return k.Fail("billable", fmt::format("is false on item kind \"{}\"", kind.id),
+                    "remove it: an item kind that costs nothing is included = true");
+    }
 
     if (kind.unit == Unit::kHour) {
       if (!kind.pool.empty()) {
@@ -945,39 +952,9 @@ Result<Sla> ParseSla(const TableReader& in) {
   return sla;
 }
 
-Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
-  const TableReader in(where, table, "");
-  HB_TRY(in.OnlyKeys({"id", "name", "currency", "note", "fee_minor", "round_to_minor",
-                      "included_minutes", "rollover", "reserve_cap_minutes", "unlimited",
-                      "overage_rate_minor", "urgent_percent", "off_hours_percent",
-                      "timely_discount_percent", "trial_months", "minimum_term_months",
-                      "grace_days", "debt_blocking", "early_end", "allowed_terms_months",
-                      "timely_min_prepaid_months", "acceptance_required", "tiers", "kinds", "quotas", "addons",
-                      "prepaid_discounts", "extras", "block_offers", "calendar", "sla"}));
-  PlanSpec plan;
-  HB_TRY(in.Missing("id", "give the plan an id, e.g. id = \"agbis\""));
-  HB_TRY(in.Id("id", &plan.id));
-  plan.name = plan.id;
-  HB_TRY(in.String("name", kBytesMaxPlanText, &plan.name));
-  HB_TRY(in.Missing("currency", "give the ISO 4217 currency code, e.g. currency = \"RUB\""));
-  HB_TRY(in.String("currency", 3, &plan.currency));
-  if (plan.currency.size() != 3 ||
-      !std::all_of(plan.currency.begin(), plan.currency.end(),
-                   [](char c) { return c >= 'A' && c <= 'Z'; })) {
-    return in.Fail("currency", fmt::format("\"{}\" is not a currency code", plan.currency),
-                   "write the ISO 4217 code in three upper-case letters, e.g. \"RUB\", \"USD\"");
-  }
-  HB_TRY(in.String("note", kBytesMaxPlanText, &plan.note));
-
-  HB_TRY(in.Integer("fee_minor", 0, kMoneyMinorMaxInPlan, "minor units", &plan.fee_minor));
-  HB_TRY(ParseTiers(in, &plan));
-  if (plan.fee_minor != 0 && !plan.tiers.empty()) {
-    return in.Fail("fee_minor", "is set together with tiers",
-                   "price the plan either by a flat fee_minor or by per-unit [[plan.tiers]]: "
-                   "remove one of them");
-  }
-  HB_TRY(in.Integer("round_to_minor", 1, kMoneyMinorMaxInPlan, "minor units", &plan.round_to_minor));
-
+// Hours: allowance, rollover and its reserve cap, unlimited, overage rate.
+Status ParseHours(const TableReader& in, PlanSpec* out) {
+  PlanSpec& plan = *out;
   HB_TRY(in.Integer("included_minutes", 0, kMinutesMaxInPlan, "minutes", &plan.included_minutes));
   std::string rollover = "burn";
   HB_TRY(in.String("rollover", 32, &rollover));
@@ -1006,11 +983,12 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
   HB_TRY(in.Bool("unlimited", &plan.unlimited));
   HB_TRY(in.Integer("overage_rate_minor", 0, kMoneyMinorMaxInPlan, "minor units per hour",
                     &plan.overage_rate_minor));
+  return Status::Ok();
+}
 
-  HB_TRY(ParseKinds(in, &plan));
-  HB_TRY(ParseQuotas(in, &plan));
-  HB_TRY(ParseAddons(in, &plan));
-
+// Surcharge multipliers and the timely discount.
+Status ParseMultipliers(const TableReader& in, PlanSpec* out) {
+  PlanSpec& plan = *out;
   constexpr std::string_view kMultiplier = "percent (100 = no surcharge, 300 = 3x)";
   for (std::string_view key : {std::string_view("urgent_percent"),
                                std::string_view("off_hours_percent")}) {
@@ -1034,10 +1012,12 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
   }
   HB_TRY(in.Unsigned("timely_discount_percent", 0, kPercentMaxDiscount, "percent",
                      &plan.timely_discount_percent));
-  HB_TRY(ParsePrepaidDiscounts(in, &plan));
-  HB_TRY(in.Unsigned("trial_months", 0, kMonthsMax, "months", &plan.trial_months));
-  HB_TRY(in.Unsigned("minimum_term_months", 0, kMonthsMax, "months", &plan.minimum_term_months));
-  HB_TRY(in.Unsigned("grace_days", 0, kDaysMaxInPlan, "days", &plan.grace_days));
+  return Status::Ok();
+}
+
+// Contract rules: debt blocking, early end, allowed terms, the timely discount's prepayment.
+Status ParseContractRules(const TableReader& in, PlanSpec* out) {
+  PlanSpec& plan = *out;
   {
     std::string rule = DebtBlockingName(plan.debt_blocking);
     HB_TRY(in.String("debt_blocking", 32, &rule));
@@ -1082,10 +1062,26 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
   }
   HB_TRY(in.Unsigned("timely_min_prepaid_months", 0, kMonthsMax, "months",
                      &plan.timely_min_prepaid_months));
-  HB_TRY(in.Bool("acceptance_required", &plan.acceptance_required));
-  HB_TRY(ParseExtras(in, &plan));
-  HB_TRY(ParseBlockOffers(in, &plan));
+  return Status::Ok();
+}
 
+// Billing rules for hour work: acceptance, the increment entries round up to, the minimum
+// per task (docs/plan-format.md, "Billing rules").
+Status ParseBillingRules(const TableReader& in, PlanSpec* out) {
+  PlanSpec& plan = *out;
+  HB_TRY(in.Bool("acceptance_required", &plan.acceptance_required));
+  HB_TRY(in.Integer("increment_minutes", 0, 24 * kMinutesPerHour, "minutes", &plan.increment_minutes));
+  HB_TRY(in.Integer("minimum_task_minutes", 0, 24 * kMinutesPerHour, "minutes", &plan.minimum_task_minutes));
+  HB_TRY(in.Bool("review_required", &plan.review_required));
+  if (plan.review_required && plan.acceptance_required)
+    return in.Fail("review_required", "is set together with acceptance_required",
+                   "client acceptance is already this plan's review (work counts when accepted): keep one of them");
+  return Status::Ok();
+}
+
+// The optional [plan.calendar] and [plan.sla] tables.
+Status ParseCalendarAndSla(const Where& where, const TableReader& in, PlanSpec* out) {
+  PlanSpec& plan = *out;
   Result<const toml::table*> calendar = in.SubTable("calendar", "plan.calendar");
   if (!calendar.ok()) return calendar.error();
   if (*calendar != nullptr) {
@@ -1100,6 +1096,60 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
     if (!parsed.ok()) return parsed.error();
     plan.sla = std::move(*parsed);
   }
+  return Status::Ok();
+}
+
+Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
+  const TableReader in(where, table, "");
+  HB_TRY(in.OnlyKeys({"id", "name", "currency", "note", "fee_minor", "round_to_minor",
+                      "included_minutes", "rollover", "reserve_cap_minutes", "unlimited",
+                      "overage_rate_minor", "urgent_percent", "off_hours_percent",
+                      "timely_discount_percent", "trial_months", "minimum_term_months",
+                      "grace_days", "debt_blocking", "early_end", "allowed_terms_months",
+                      "timely_min_prepaid_months", "acceptance_required", "increment_minutes",
+                      "minimum_task_minutes", "review_required", "tiers", "kinds", "quotas", "addons",
+                      "prepaid_discounts", "extras", "block_offers", "calendar", "sla"}));
+  PlanSpec plan;
+  HB_TRY(in.Missing("id", "give the plan an id, e.g. id = \"agbis\""));
+  HB_TRY(in.Id("id", &plan.id));
+  plan.name = plan.id;
+  HB_TRY(in.String("name", kBytesMaxPlanText, &plan.name));
+  HB_TRY(in.Missing("currency", "give the ISO 4217 currency code, e.g. currency = \"RUB\""));
+  HB_TRY(in.String("currency", 3, &plan.currency));
+  if (plan.currency.size() != 3 ||
+      !std::all_of(plan.currency.begin(), plan.currency.end(),
+                   [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return in.Fail("currency", fmt::format("\"{}\" is not a currency code", plan.currency),
+                   "write the ISO 4217 code in three upper-case letters, e.g. \"RUB\", \"USD\"");
+  }
+  HB_TRY(in.String("note", kBytesMaxPlanText, &plan.note));
+
+  HB_TRY(in.Integer("fee_minor", 0, kMoneyMinorMaxInPlan, "minor units", &plan.fee_minor));
+  HB_TRY(ParseTiers(in, &plan));
+  if (plan.fee_minor != 0 && !plan.tiers.empty()) {
+    return in.Fail("fee_minor", "is set together with tiers",
+                   "price the plan either by a flat fee_minor or by per-unit [[plan.tiers]]: "
+                   "remove one of them");
+  }
+  HB_TRY(in.Integer("round_to_minor", 1, kMoneyMinorMaxInPlan, "minor units", &plan.round_to_minor));
+
+  HB_TRY(ParseHours(in, &plan));
+
+  HB_TRY(ParseKinds(in, &plan));
+  HB_TRY(ParseQuotas(in, &plan));
+  HB_TRY(ParseAddons(in, &plan));
+
+  HB_TRY(ParseMultipliers(in, &plan));
+  HB_TRY(ParsePrepaidDiscounts(in, &plan));
+  HB_TRY(in.Unsigned("trial_months", 0, kMonthsMax, "months", &plan.trial_months));
+  HB_TRY(in.Unsigned("minimum_term_months", 0, kMonthsMax, "months", &plan.minimum_term_months));
+  HB_TRY(in.Unsigned("grace_days", 0, kDaysMaxInPlan, "days", &plan.grace_days));
+  HB_TRY(ParseContractRules(in, &plan));
+  HB_TRY(ParseBillingRules(in, &plan));
+  HB_TRY(ParseExtras(in, &plan));
+  HB_TRY(ParseBlockOffers(in, &plan));
+
+  HB_TRY(ParseCalendarAndSla(where, in, &plan));
   return plan;
 }
 
@@ -1288,7 +1338,10 @@ const char* EarlyEndName(EarlyEnd rule) {
   return "free";
 }
 
-std::string CanonicalToml(const PlanSpec& plan) {
+namespace {
+
+// The plan scalars, one line each, in the documented order.
+std::string ScalarLines(const PlanSpec& plan) {
   std::string out = "[[plan]]\n";
   out += fmt::format("id = {}\n", Quote(plan.id));
   out += fmt::format("name = {}\n", Quote(plan.name));
@@ -1318,7 +1371,16 @@ std::string CanonicalToml(const PlanSpec& plan) {
   if (plan.timely_min_prepaid_months != 0)
     out += fmt::format("timely_min_prepaid_months = {}\n", plan.timely_min_prepaid_months);
   out += fmt::format("acceptance_required = {}\n", Bool(plan.acceptance_required));
+  if (plan.increment_minutes != 0) out += fmt::format("increment_minutes = {}\n", plan.increment_minutes);
+  if (plan.minimum_task_minutes != 0)
+    out += fmt::format("minimum_task_minutes = {}\n", plan.minimum_task_minutes);
+  if (plan.review_required) out += "review_required = true\n";
+  return out;
+}
 
+// tiers, kinds, quotas, addons, prepaid_discounts, extras, block_offers: arrays of inline tables.
+void WriteLists(std::string* out_text, const PlanSpec& plan) {
+  std::string& out = *out_text;
   std::vector<std::string> entries;
   for (const Tier& tier : plan.tiers) {
     entries.push_back(tier.max_units == 0
@@ -1339,6 +1401,7 @@ std::string CanonicalToml(const PlanSpec& plan) {
       entry += fmt::format(", off_hours_price_minor = {}", *kind.off_hours_price_minor);
     }
     if (!kind.pool.empty()) entry += fmt::format(", pool = {}", Quote(kind.pool));
+    if (!kind.billable) entry += ", billable = false";  // only when set: old plans keep their text
     entries.push_back(std::move(entry));
   }
   WriteList(&out, "kinds", entries);
@@ -1384,7 +1447,14 @@ std::string CanonicalToml(const PlanSpec& plan) {
         fmt::format("minutes = {}, price_minor = {}", block.minutes, block.price_minor));
   }
   WriteList(&out, "block_offers", entries);
+}
 
+}  // namespace
+
+std::string CanonicalToml(const PlanSpec& plan) {
+  std::string out = ScalarLines(plan);
+  WriteLists(&out, plan);
+  std::vector<std::string> entries;
   if (plan.calendar) {
     out += "\n[plan.calendar]\n";
     WriteCalendar(&out, *plan.calendar);

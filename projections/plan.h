@@ -69,6 +69,7 @@ struct Kind {
   std::optional<int64_t> price_minor;          // items: one-off price per item; hours: own hourly rate beyond buckets
   std::optional<int64_t> off_hours_price_minor;// items: replaces the off-hours multiplier
   std::string pool;                            // items: the slot pool it draws from ("" = none)
+  bool billable = true;                        // hours: false = recorded and reported, never billed
   bool operator==(const Kind&) const = default;
 };
 
@@ -157,6 +158,10 @@ struct PlanSpec {
   std::vector<uint32_t> allowed_terms_months;  // sorted; empty = any term (AGBIS: 3, 6, 12)
   uint32_t timely_min_prepaid_months = 0;      // the timely discount needs this many months prepaid
   bool acceptance_required = false;  // work counts in the month it is accepted
+  // Billing rules for hour work (docs/plan-format.md, "Billing rules"); 0 = off.
+  int64_t increment_minutes = 0;     // each hour entry is billed rounded up to a multiple of this
+  int64_t minimum_task_minutes = 0;  // a task's first billed entry in a month is billed at least this
+  bool review_required = false;      // logged work is pending until a manager approves it
   std::vector<ExtraPrice> extras;
   std::vector<BlockOffer> block_offers;
   std::optional<Sla> sla;

@@ -234,6 +234,7 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
       case Event::Body::WORK_LOGGED: month = body.getWorkLogged().getBookedMonth(); break;
       case Event::Body::WORK_ACCEPTED: month = body.getWorkAccepted().getBookedMonth(); break;
       case Event::Body::WORK_VOIDED: month = body.getWorkVoided().getCreditMonth(); break;
+      case Event::Body::WORK_REVIEWED: month = body.getWorkReviewed().getToMonth(); break;
       case Event::Body::HOURS_PURCHASED: month = body.getHoursPurchased().getMonth(); break;
       case Event::Body::ADDON_PURCHASED: month = body.getAddonPurchased().getMonth(); needs_month = true; break;
       case Event::Body::ADJUSTMENT: month = body.getAdjustment().getMonth(); break;
@@ -265,6 +266,8 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     case Event::Body::WORK_LOGGED: ApplyWorkLogged(seq, ev); break;
     case Event::Body::WORK_ACCEPTED: ApplyWorkAccepted(seq, ev); break;
     case Event::Body::WORK_VOIDED: ApplyWorkVoided(seq, ev); break;
+    case Event::Body::WORK_WRITTEN_DOWN: ApplyWrittenDown(seq, ev); break;
+    case Event::Body::WORK_REVIEWED: ApplyWorkReviewed(seq, ev); break;
     case Event::Body::HOURS_PURCHASED: ApplyHoursPurchased(seq, ev); break;
     case Event::Body::ADDON_PURCHASED: ApplyAddon(seq, ev); break;
     case Event::Body::PAYMENT_RECEIVED: paid_minor_ += body.getPaymentReceived().getAmountMinor(); break;
@@ -385,6 +388,7 @@ void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
   e.urgent = b.getUrgent();
   e.late = b.getLate();
   e.emergency = b.getEmergency();
+  e.non_billable = b.getNonBillable();
   const uint32_t booked = b.getBookedMonth() ? b.getBookedMonth() : zone_.MonthOf(at_us);
   const ContractTerms* t = TermsFor(booked);
   if (t == nullptr) {
@@ -410,6 +414,7 @@ void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
   if (t->plan->acceptance_required) {
     stored.month = 0;  // counts when accepted
   } else {
+    if (t->plan->review_required) stored.review = Review::kPending;
     if (IsClosed(booked)) Problem(seq, fmt::format("work booked into closed month {}", FormatMonth(booked)));
     CountEntry(seq, booked);
   }
@@ -458,6 +463,96 @@ void ClientState::ApplyWorkVoided(uint64_t seq, Event::Reader ev) {
     auto& seqs = months_[it->second.month].entry_seqs;
     seqs.erase(std::remove(seqs.begin(), seqs.end(), target), seqs.end());
   }
+}
+
+// A manager's write-down lowers an hour entry's billed minutes while its month is open (or it
+// awaits acceptance); a closed month is corrected by a void and its credit instead.
+void ClientState::ApplyWrittenDown(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getWorkWrittenDown();
+  const uint64_t target = b.getEntrySeq();
+  const int64_t minutes = b.getMinutes();
+  auto it = entries_.find(target);
+  if (it == entries_.end()) {
+    Problem(seq, fmt::format("write-down of unknown entry #{}", target));
+    return;
+  }
+  Entry& e = it->second;
+  if (minutes <= 0 || minutes > kMinutesMaxPerEntry + 24 * kMinutesPerHour || e.unit != Unit::kHour) {
+    Problem(seq, fmt::format("write-down of {} minutes on entry #{} is out of range; skipped", minutes, target));
+    return;
+  }
+  if (e.month != 0 && IsClosed(e.month)) {
+    Problem(seq, fmt::format("write-down of entry #{} in closed month {}; skipped", target, FormatMonth(e.month)));
+    return;
+  }
+  e.written_down_minutes = std::min(e.written_down_minutes + minutes, 2 * kMinutesMaxPerEntry);
+}
+
+void ClientState::Uncount(const Entry& e) {
+  if (e.month == 0) return;
+  auto& seqs = months_[e.month].entry_seqs;
+  seqs.erase(std::remove(seqs.begin(), seqs.end(), e.seq), seqs.end());
+}
+
+// A review decision over a list of entries: approve (pending → approved), reject (out of its
+// open month), carry (pending entries move to an open month). Entries that do not fit are
+// problems; the others are applied.
+void ClientState::ApplyWorkReviewed(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getWorkReviewed();
+  const schemas::ReviewDecision decision = b.getDecision();
+  for (uint64_t target : b.getEntrySeqs()) {
+    auto it = entries_.find(target);
+    if (it == entries_.end() || it->second.voided || it->second.review == Review::kNone ||
+        it->second.review == Review::kRejected) {
+      Problem(seq, fmt::format("review of entry #{}, which is not under review", target));
+      continue;
+    }
+    Entry& e = it->second;
+    if (decision == schemas::ReviewDecision::APPROVE) {
+      if (e.review != Review::kPending) Problem(seq, fmt::format("entry #{} approved twice", target));
+      e.review = Review::kApproved;
+    } else if (decision == schemas::ReviewDecision::REJECT) {
+      if (IsClosed(e.month)) {
+        Problem(seq, fmt::format("rejection of entry #{} in closed month {}; skipped", target, FormatMonth(e.month)));
+        continue;
+      }
+      Uncount(e);
+      e.review = Review::kRejected;
+      e.review_reason = Str(b.getReason());
+    } else if (decision == schemas::ReviewDecision::CARRY) {
+      const uint32_t to = b.getToMonth();
+      if (e.review != Review::kPending || to == 0 || IsClosed(to) || IsClosed(e.month) || !TermsFor(to)) {
+        Problem(seq, fmt::format("carry of entry #{} to {} does not fit; skipped", target, FormatMonth(to)));
+        continue;
+      }
+      Uncount(e);
+      CountEntry(target, to);
+    } else {
+      Problem(seq, "review decision unknown to this version of hourbank");
+      return;
+    }
+  }
+}
+
+std::vector<ReviewItem> ClientState::ReviewItems(uint32_t month) const {
+  std::vector<ReviewItem> out;
+  for (const auto& [seq, e] : entries_)
+    if (!e.voided && e.review != Review::kNone && e.month == month)
+      out.push_back({seq, ReviewItem::Kind::kManager, e.review});
+  for (const auto& [seq, e] : entries_)
+    if (!e.voided && e.month == 0 && e.review == Review::kNone && zone_.MonthOf(e.at_us) == month)
+      out.push_back({seq, ReviewItem::Kind::kClientAcceptance, Review::kPending});
+  return out;
+}
+
+std::vector<uint64_t> ClientState::PendingReview(uint32_t month) const {
+  std::vector<uint64_t> out;
+  auto it = months_.find(month);
+  if (it == months_.end()) return out;
+  for (uint64_t s : it->second.entry_seqs)
+    if (auto e = entries_.find(s); e != entries_.end() && !e->second.voided && e->second.review == Review::kPending)
+      out.push_back(s);
+  return out;
 }
 
 void ClientState::ApplyHoursPurchased(uint64_t seq, Event::Reader ev) {
@@ -679,6 +774,50 @@ void ClientState::ApplyIncident(uint64_t, Event::Reader ev) {
 // ---------------------------------------------------------------------------------------
 // Month evaluation: the inputs of projections/month_eval.h for one month.
 
+namespace {
+
+// A close's recorded HoursExpired entries summed by bucket (blocks also per block).
+struct RecordedExpiry {
+  int64_t allowance = 0, reserve = 0, block = 0;
+  std::map<uint64_t, int64_t> blocks;
+};
+RecordedExpiry SumRecordedExpiry(const ClientState::RecordedClose& rc) {
+  RecordedExpiry x;
+  for (const auto& [bucket, bseq, minutes] : rc.expired) {
+    if (bucket == schemas::Bucket::ALLOWANCE) x.allowance += minutes;
+    else if (bucket == schemas::Bucket::RESERVE) x.reserve += minutes;
+    else { x.block += minutes; x.blocks[bseq] += minutes; }
+  }
+  return x;
+}
+
+// Where the recorded close differs from what the rules give: one sentence per difference
+// (carried, expired, expired slots, invoice total or, with the same total, its lines digest).
+std::vector<std::string> CloseDifferences(uint32_t month, const ClientState::RecordedClose& rc,
+                                          const RecordedExpiry& x, const MonthEval& ev) {
+  std::vector<std::string> out;
+  if (rc.carried_minutes != ev.carried_minutes)
+    out.push_back(fmt::format("{}: carried {} recorded, the rules give {}", FormatMonth(month),
+                              FormatMinutes(rc.carried_minutes), FormatMinutes(ev.carried_minutes)));
+  if (x.allowance != ev.expired_allowance_minutes || x.reserve != ev.expired_reserve_minutes ||
+      x.block != ev.expired_block_minutes)
+    out.push_back(fmt::format("{}: expired {} recorded, the rules give {}", FormatMonth(month),
+                              FormatMinutes(x.allowance + x.reserve + x.block), FormatMinutes(ev.expired_minutes())));
+  std::map<std::string, uint32_t> slots_rule;
+  for (const auto& [pool, u] : ev.pools)
+    if (u.left() > 0) slots_rule[pool] = u.left();
+  if (slots_rule != rc.slots_expired)
+    out.push_back(fmt::format("{}: expired slots recorded differ from the rules", FormatMonth(month)));
+  if (rc.total_minor != ev.invoice.total_minor)
+    out.push_back(fmt::format("{}: invoice total {} recorded, the rules give {}", FormatMonth(month),
+                              rc.total_minor, ev.invoice.total_minor));
+  else if (rc.lines_digest != LinesDigest(ev.invoice.lines))
+    out.push_back(fmt::format("{}: invoice lines digest differs from the lines the rules give", FormatMonth(month)));
+  return out;
+}
+
+}  // namespace
+
 MonthEval ClientState::EvaluateOpen(uint32_t month, int64_t reserve_start, const std::vector<Block>& blocks,
                                     std::vector<std::pair<uint64_t, std::vector<Charge>>>* charges,
                                     std::string* law_violation, uint64_t without) const {
@@ -730,37 +869,15 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
   if (options_.retain_entries) closed_start_[month] = {reserve_after_close_, blocks};
 
   // The recorded closing entries are the facts; compare them with what the rules give.
-  int64_t exp_allow = 0, exp_res = 0, exp_block = 0;
-  std::map<uint64_t, int64_t> exp_blocks;
-  for (const auto& [bucket, bseq, minutes] : rc.expired) {
-    if (bucket == schemas::Bucket::ALLOWANCE) exp_allow += minutes;
-    else if (bucket == schemas::Bucket::RESERVE) exp_res += minutes;
-    else { exp_block += minutes; exp_blocks[bseq] += minutes; }
-  }
-  if (rc.carried_minutes != ev.carried_minutes)
-    Problem(seq, fmt::format("{}: carried {} recorded, the rules give {}", FormatMonth(month),
-                             FormatMinutes(rc.carried_minutes), FormatMinutes(ev.carried_minutes)));
-  if (exp_allow != ev.expired_allowance_minutes || exp_res != ev.expired_reserve_minutes ||
-      exp_block != ev.expired_block_minutes)
-    Problem(seq, fmt::format("{}: expired {} recorded, the rules give {}", FormatMonth(month),
-                             FormatMinutes(exp_allow + exp_res + exp_block), FormatMinutes(ev.expired_minutes())));
-  std::map<std::string, uint32_t> slots_rule;
-  for (const auto& [pool, u] : ev.pools)
-    if (u.left() > 0) slots_rule[pool] = u.left();
-  if (slots_rule != rc.slots_expired)
-    Problem(seq, fmt::format("{}: expired slots recorded differ from the rules", FormatMonth(month)));
-  if (rc.total_minor != ev.invoice.total_minor)
-    Problem(seq, fmt::format("{}: invoice total {} recorded, the rules give {}", FormatMonth(month),
-                             rc.total_minor, ev.invoice.total_minor));
-  else if (rc.lines_digest != LinesDigest(ev.invoice.lines))
-    Problem(seq, fmt::format("{}: invoice lines digest differs from the lines the rules give", FormatMonth(month)));
+  const RecordedExpiry x = SumRecordedExpiry(rc);
+  for (std::string& what : CloseDifferences(month, rc, x, ev)) Problem(seq, std::move(what));
 
   // Advance the frozen state by the recorded facts.
   ev.carried_minutes = rc.carried_minutes;
-  ev.expired_allowance_minutes = exp_allow;
-  ev.expired_reserve_minutes = exp_res;
-  ev.expired_block_minutes = exp_block;
-  reserve_after_close_ = ev.reserve_start_minutes - ev.reserve_used_minutes + rc.carried_minutes - exp_res;
+  ev.expired_allowance_minutes = x.allowance;
+  ev.expired_reserve_minutes = x.reserve;
+  ev.expired_block_minutes = x.block;
+  reserve_after_close_ = ev.reserve_start_minutes - ev.reserve_used_minutes + rc.carried_minutes - x.reserve;
   if (reserve_after_close_ < 0) reserve_after_close_ = 0;
   ev.reserve_end_minutes = reserve_after_close_;
   block_left_after_close_.clear();
@@ -773,7 +890,7 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
       // ev.blocks_end already dropped rule-expired blocks; add back rule expiry then apply recorded
       for (const auto& [s, m] : ev.expired_blocks)
         if (s == b.seq) left += m;
-      if (auto it = exp_blocks.find(b.seq); it != exp_blocks.end()) left -= it->second;
+      if (auto it = x.blocks.find(b.seq); it != x.blocks.end()) left -= it->second;
       if (left < 0) left = 0;
     }
     block_left_after_close_[b.seq] = left;
@@ -790,7 +907,7 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
       months_.erase(it);
     }
     for (auto it = entries_.begin(); it != entries_.end();) {
-      if (it->second.voided) it = entries_.erase(it);
+      if (it->second.voided || it->second.review == Review::kRejected) it = entries_.erase(it);
       else ++it;
     }
   } else {
@@ -836,6 +953,17 @@ std::vector<Entry> ClientState::EntriesFor(uint32_t month) const {
   if (it == months_.end()) return out;
   for (uint64_t s : it->second.entry_seqs)
     if (auto e = entries_.find(s); e != entries_.end()) out.push_back(e->second);
+  if (const ContractTerms* t = TermsFor(month); t && t->plan) {  // billed minutes, as the month counts them
+    std::vector<const Entry*> counted;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < out.size(); ++i)
+      if (!out[i].voided) {
+        counted.push_back(&out[i]);
+        index.push_back(i);
+      }
+    const std::vector<int64_t> billed = BillableMinutes(*t->plan, counted);
+    for (size_t i = 0; i < index.size(); ++i) out[index[i]].billed_minutes = billed[i];
+  }
   if (IsClosed(month) || month < first_month()) return out;  // closed: charges settled at the close
   // Open: evaluate the months before it, then this one with its charges.
   int64_t reserve = reserve_after_close_;

@@ -69,6 +69,14 @@ struct Charge {
 };
 const char* SourceName(Charge::Source source);
 
+// Review of work on a plan with review_required (docs/plan-format.md, "Review").
+enum class Review : uint8_t {
+  kNone,      // no review: billed as logged (and 1C acceptance, which has its own pending state)
+  kPending,   // draws its bucket provisionally; the month cannot close with it
+  kApproved,  // billed
+  kRejected,  // left its month: draws nothing, never billed
+};
+
 // One work entry (a WorkLogged event).
 struct Entry {
   uint64_t seq = 0;
@@ -80,7 +88,12 @@ struct Entry {
   int64_t count = 0;
   uint32_t multiplier_percent = 100;
   bool urgent = false, off_hours = false, late = false, emergency = false, voided = false;
+  bool non_billable = false;          // logged --non-billable (WorkLogged.nonBillable)
+  int64_t written_down_minutes = 0;   // sum of the manager's write-downs (WorkWrittenDown)
+  Review review = Review::kNone;
+  std::string review_reason;          // the rejection's reason
   std::vector<Charge> charges;   // filled by month evaluation
+  int64_t billed_minutes = -1;   // hour entries: filled by EntriesFor (BillableMinutes); -1 = not evaluated
   int64_t billed_minor() const;  // sum of amounts and surcharges (what paid: reports/figures.h)
 };
 
@@ -114,6 +127,8 @@ struct MonthEval {
   int64_t overage_minutes = 0;
   int64_t unlimited_minutes = 0;
   int64_t used_minutes = 0;         // all hour work counted (after multipliers)
+  int64_t pending_minutes = 0;      // of used_minutes: work pending review, drawn provisionally
+  int64_t pending_entries = 0;      // entries pending review (hours and items)
   std::map<std::string, PoolUsage> pools;
   // Closing: computed by the rules for open months, as recorded for closed months.
   int64_t carried_minutes = 0;
@@ -151,6 +166,15 @@ struct ContractTerms {
   uint32_t prepaid_months = 0;
   bool timely = false;
   std::map<std::string, uint32_t> extras;
+};
+
+// One line of `hourbank review CLIENT MONTH`: work a manager reviews (review_required), or work
+// awaiting the client's acceptance (acceptance_required, 1C), which is review by the client.
+struct ReviewItem {
+  enum class Kind : uint8_t { kManager, kClientAcceptance };
+  uint64_t seq = 0;
+  Kind kind = Kind::kManager;
+  Review state = Review::kPending;   // kClientAcceptance: always kPending (accepted work counts as usual)
 };
 
 struct Incident {
@@ -238,6 +262,10 @@ class ClientState {
   const Entry* FindEntry(uint64_t seq) const;
   std::vector<const Entry*> PendingForTask(const std::string& task) const;  // logged, not yet accepted
   std::vector<const Entry*> PendingEntries() const;  // every entry logged, not voided, not yet accepted; by seq
+  // Review of `month`: entries under review that count in it (pending, approved, rejected), then
+  // entries dated in it awaiting client acceptance; by seq.
+  std::vector<ReviewItem> ReviewItems(uint32_t month) const;
+  std::vector<uint64_t> PendingReview(uint32_t month) const;  // entries pending review counting in month
   std::vector<Entry> EntriesFor(uint32_t month) const;   // with charges filled in (needs retain for closed)
   // Work (not voided) that counts in a month after `month`, or awaits acceptance and is dated
   // after it: what a contract ending with `month` would leave outside every contract.
@@ -284,6 +312,9 @@ class ClientState {
   void ApplyWorkLogged(uint64_t seq, schemas::Event::Reader ev);
   void ApplyWorkAccepted(uint64_t seq, schemas::Event::Reader ev);
   void ApplyWorkVoided(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyWrittenDown(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyWorkReviewed(uint64_t seq, schemas::Event::Reader ev);
+  void Uncount(const Entry& e);   // takes an entry out of its month's counting list
   void ApplyHoursPurchased(uint64_t seq, schemas::Event::Reader ev);
   void ApplyAddon(uint64_t seq, schemas::Event::Reader ev);
   void ApplyClosingEntry(uint64_t seq, schemas::Event::Reader ev);

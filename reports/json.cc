@@ -101,6 +101,8 @@ json BalanceJson(const ClientState& s, int64_t at_us) {
       {"prepaid_minutes", PrepaidLeftMinutes(ev)},
       {"overage_minutes", ev.overage_minutes},
       {"used_minutes", ev.used_minutes},
+      {"pending_review_minutes", ev.pending_minutes},   // of used_minutes: drawn provisionally (issue 18)
+      {"pending_review_entries", ev.pending_entries},
       {"slots", slots},
       {"invoice_so_far_minor", ev.invoice.total_minor},
       {"outstanding_minor", Money(s).outstanding_minor},
@@ -158,6 +160,8 @@ json ReportJson(const ClientState& s, uint32_t month) {
                        {"task", e.task},
                        {"kind", e.kind},
                        {"minutes", e.minutes},
+                       {"billed_minutes", e.unit == projections::Unit::kHour ? e.billed_minutes : 0},
+                       {"non_billable", e.non_billable},
                        {"count", e.count},
                        {"urgent", e.urgent},
                        {"off_hours", e.off_hours},

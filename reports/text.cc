@@ -249,6 +249,9 @@ std::string BalanceText(const json& b, const TableOptions& options) {
     rows.push_back({"prepaid blocks", FormatMinutes(b["prepaid_minutes"])});
     rows.push_back({"overage", FormatMinutes(b["overage_minutes"])});
   }
+  if (b.value("pending_review_entries", int64_t(0)) > 0)  // drawn above provisionally, not yet approved
+    rows.push_back({fmt::format("pending review ({} entries)", b["pending_review_entries"].get<int64_t>()),
+                    FormatMinutes(b["pending_review_minutes"])});
   out += RenderTable({{"bucket"}, {"minutes", Align::kRight}}, rows, options);
   if (!b["slots"].empty()) {
     std::vector<std::vector<std::string>> srows;
@@ -310,8 +313,12 @@ std::string ReportText(const json& r, const TableOptions& options) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : r["entries"]) {
     const std::string at = e["at"].get<std::string>().substr(0, 16);
-    const std::string amount = e["count"].get<int64_t>() > 0 ? fmt::format("×{}", e["count"].get<int64_t>())
-                                                             : FormatMinutes(e["minutes"]);
+    std::string amount = e["count"].get<int64_t>() > 0 ? fmt::format("×{}", e["count"].get<int64_t>())
+                                                       : FormatMinutes(e["minutes"]);
+    // Raw time, and the billed time when the plan's billing rules or a write-down changed it.
+    const int64_t billed = e.value("billed_minutes", int64_t(-1));
+    if (e["count"].get<int64_t>() == 0 && billed >= 0 && billed != e["minutes"].get<int64_t>())
+      amount += " → " + FormatMinutes(billed) + " billed";
     rows.push_back({"#" + std::to_string(e["id"].get<uint64_t>()), at, e["staff"], e["task"], e["kind"], amount,
                     e["paid_by"]});
   }

@@ -59,6 +59,8 @@ struct Event {
     tokenIssued @29 :TokenIssued;
     tokenRevoked @30 :TokenRevoked;
     checkpoint @31 :Checkpoint;
+    workWrittenDown @32 :WorkWrittenDown;
+    workReviewed @33 :WorkReviewed;
   }
 }
 
@@ -133,6 +135,7 @@ struct WorkLogged {
   late @8 :Bool;              # booked into bookedMonth although done in a closed month
   emergency @9 :Bool;         # accepted while the client is blocked
   bookedMonth @10 :UInt32;    # YYYYMM the entry counts in (0 = month of effectiveAtUs / acceptance)
+  nonBillable @11 :Bool;      # recorded and reported, never billed (default: billable as before)
 }
 
 struct WorkAccepted {
@@ -257,4 +260,25 @@ struct Checkpoint {
   headHash @1 :Data;          # chain hash after headSeq
   publicKey @2 :Data;         # Ed25519 public key (32 bytes)
   signature @3 :Data;         # Ed25519 over "hourbank-checkpoint-v1" ‖ headSeq (8 bytes BE) ‖ headHash
+}
+
+struct WorkWrittenDown {
+  # A manager's reduction of an hour entry's billed time (docs/plan-format.md, "Billing rules").
+  entrySeq @0 :UInt64;
+  minutes @1 :Int64;          # billed minutes taken off (before the surcharge multiplier), > 0
+  reason @2 :Text;
+}
+
+enum ReviewDecision {
+  approve @0;                 # pending work is billed as logged
+  reject @1;                  # the work leaves its month: it draws nothing and is never billed
+  carry @2;                   # pending work moves to toMonth (`close --carry-pending`)
+}
+
+struct WorkReviewed {
+  # A manager's review of work on a plan with review_required (docs/plan-format.md, "Review").
+  entrySeqs @0 :List(UInt64);
+  decision @1 :ReviewDecision;
+  reason @2 :Text;            # required for reject
+  toMonth @3 :UInt32;         # carry: the open month the entries move to; 0 otherwise
 }

@@ -20,7 +20,7 @@ struct Rule {
   const char* name;
   bool staff, billing, auditor, manager;
 };
-constexpr std::array<Rule, 21> kRules{{
+constexpr std::array<Rule, 23> kRules{{
     //                                              staff  billing auditor manager
     {Operation::kListClients, "list clients",         true,  true,   true,   true},
     {Operation::kListPlans, "list plans",             true,  true,   true,   true},
@@ -43,6 +43,8 @@ constexpr std::array<Rule, 21> kRules{{
     {Operation::kPay, "record payments",              false, false,  false,  false},
     {Operation::kDefinePlans, "define plans",         false, false,  false,  false},
     {Operation::kTokens, "manage tokens",             false, false,  false,  false},
+    {Operation::kWriteDown, "write down billed time", false, false,  false,  true},
+    {Operation::kReview, "review work",               false, false,  false,  true},
 }};
 
 const Rule* RuleFor(Operation op) {

@@ -30,6 +30,7 @@ enum class Operation {
   kBuy, kAdjust, kClose, kContract, kAddClient,                // manager
   kPay,                                                        // admin only
   kDefinePlans, kTokens,                                       // admin only
+  kWriteDown, kReview,                                         // manager (issue 18)
 };
 
 // The caller of an operation: a token's name and role, or the local CLI (admin: whoever can

@@ -96,6 +96,7 @@ Result<LogAnswer> LogWorkOp(Session& s, const Caller& caller, const LogRequest& 
       .Add("count", w.count).Add("at", r.at).Add("urgent", w.urgent)
       .Add("off_hours", std::string(w.off_hours ? (*w.off_hours ? "1" : "0") : "")).Add("late", w.late)
       .Add("emergency", w.emergency);
+  if (w.non_billable) canon.Add("non_billable", true);  // only when set: older requests keep their digest
   const std::string at_name = Nm(r.names, "--at", "at");
   auto out = Execute(s, r.client, Context(caller, r.key, canon), [&](const ClientState& st) -> Result<Decision> {
     projections::LogWork cmd = w;
@@ -137,6 +138,34 @@ Result<WriteOutcome> VoidOp(Session& s, const Caller& caller, const VoidRequest&
   canon.Add("entry", int64_t(r.entry)).Add("reason", r.reason);
   return Execute(s, r.client, Context(caller, r.key, canon),
                  [&](const ClientState& st) { return projections::DecideVoid(st, r.entry, r.reason, s.now_us()); });
+}
+
+Result<WriteOutcome> WriteDownOp(Session& s, const Caller& caller, const WriteDownRequest& r) {
+  HB_TRY(Require(caller, Operation::kWriteDown));
+  Canon canon("write-down");
+  canon.Add("entry", int64_t(r.entry)).Add("minutes", r.minutes).Add("reason", r.reason);
+  return Execute(s, r.client, Context(caller, r.key, canon), [&](const ClientState& st) {
+    return projections::DecideWriteDown(st, r.entry, r.minutes, r.reason, s.now_us());
+  });
+}
+
+Result<WriteOutcome> ReviewOp(Session& s, const Caller& caller, const ReviewRequest& r) {
+  HB_TRY(Require(caller, Operation::kReview));
+  auto month = ParseMonthField(r.month, Nm(r.names, "MONTH", "month"));
+  if (!month.ok()) return month.error();
+  projections::ReviewCmd cmd;
+  cmd.decision = r.approve ? projections::ReviewCmd::Decision::kApprove : projections::ReviewCmd::Decision::kReject;
+  cmd.month = month.value();
+  cmd.entries = r.entries;
+  cmd.task = r.task;
+  cmd.all = r.all;
+  cmd.reason = r.reason;
+  Canon canon(r.approve ? "approve" : "reject");
+  std::string ids;
+  for (uint64_t e : r.entries) ids += std::to_string(e) + ",";
+  canon.Add("month", r.month).Add("entries", ids).Add("task", r.task).Add("all", r.all).Add("reason", r.reason);
+  return Execute(s, r.client, Context(caller, {}, canon),
+                 [&](const ClientState& st) { return projections::DecideReview(st, cmd, s.now_us()); });
 }
 
 // ---- money
@@ -238,8 +267,10 @@ Result<WriteOutcome> CloseOp(Session& s, const Caller& caller, const CloseReques
   if (!month.ok()) return month.error();
   Canon canon("close");
   canon.Add("month", r.month);
-  return Execute(s, r.client, Context(caller, {}, canon),
-                 [&](const ClientState& st) { return projections::DecideClose(st, month.value(), s.now_us()); });
+  if (r.carry_pending) canon.Add("carry_pending", true);
+  return Execute(s, r.client, Context(caller, {}, canon), [&](const ClientState& st) {
+    return projections::DecideClose(st, month.value(), s.now_us(), r.carry_pending);
+  });
 }
 
 namespace {

@@ -56,6 +56,27 @@ struct VoidRequest {
 };
 Result<WriteOutcome> VoidOp(Session& s, const Caller& caller, const VoidRequest& r);
 
+// A manager's write-down of an hour entry's billed time (projections::DecideWriteDown).
+struct WriteDownRequest {
+  std::string client;
+  uint64_t entry = 0;
+  int64_t minutes = 0;
+  std::string reason, key;
+};
+Result<WriteOutcome> WriteDownOp(Session& s, const Caller& caller, const WriteDownRequest& r);
+
+// A manager approves or rejects work pending review in `month` (projections::DecideReview).
+struct ReviewRequest {
+  std::string client, month;
+  bool approve = true;
+  std::vector<uint64_t> entries;
+  std::string task;
+  bool all = false;
+  std::string reason;
+  Names names = Names::kFields;
+};
+Result<WriteOutcome> ReviewOp(Session& s, const Caller& caller, const ReviewRequest& r);
+
 // An hour block (`hours`, optional `price`, `expires`) or an add-on (`addon` for `month`).
 struct BuyRequest {
   std::string client, hours, price, expires, addon, month, at, key;
@@ -79,6 +100,7 @@ Result<WriteOutcome> AdjustOp(Session& s, const Caller& caller, const AdjustRequ
 struct CloseRequest {
   std::string client, month;
   Names names = Names::kFields;
+  bool carry_pending = false;   // move work pending review to the next month (DecideClose)
 };
 Result<WriteOutcome> CloseOp(Session& s, const Caller& caller, const CloseRequest& r);
 

@@ -106,6 +106,7 @@ TEST_CASE("every example plan file parses and holds exactly the documented plan 
         std::vector<std::string>{"kit-hours-10", "kit-hours-15", "kit-hours-25", "kit-hours-40",
                                  "kit-unlimited", "kit-prepaid"});
   CHECK(Ids(ParseExample("1c-start.toml")) == std::vector<std::string>{"1c-start"});
+  CHECK(Ids(ParseExample("reviewed.toml")) == std::vector<std::string>{"kit-hours-10-reviewed"});  // issue 18
 }
 
 TEST_CASE("AlterCPA plans carry the list's fees, quotas, one-off prices and surcharges",

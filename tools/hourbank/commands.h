@@ -24,5 +24,7 @@ void RegisterServeCommands(CLI::App& cli, App& app);
 // recover --from DIR --to NEWDIR (tools/hourbank/cli/cmd_recover.cc).
 void RegisterRecoverCommand(CLI::App& cli, App& app);
 void RegisterBackupCommands(CLI::App& cli, App& app);  // backup, restore
+// write-down, review (tools/hourbank/cli/cmd_billing.cc; issue 18).
+void RegisterBillingCommands(CLI::App& cli, App& app);
 
 }  // namespace hourbank::cli

@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   RegisterServeCommands(cli, app);
   RegisterRecoverCommand(cli, app);
   RegisterBackupCommands(cli, app);
+  RegisterBillingCommands(cli, app);
   // Commands that only read open the ledger read-only: nothing in its directory changes, and
   // they work on a read-only copy.
   for (const char* path : {"balance", "invoice", "burned", "report", "history", "sla", "statement", "audit",

@@ -22,6 +22,7 @@ void RegisterLog(CLI::App& cli, App& app) {
     std::string client, duration, kind, task, staff, at, note, key;
     int64_t count = 0;
     bool urgent = false, off_hours = false, in_hours = false, late = false, emergency = false;
+    bool non_billable = false;
   };
   auto la = std::make_shared<LogArgs>();
   auto* log = cli.add_subcommand("log", "Log work: hours (DURATION) or items (--count)\n"
@@ -42,6 +43,7 @@ void RegisterLog(CLI::App& cli, App& app) {
   log->add_option("--key", la->key, "idempotency key: a retry with the same key writes nothing");
   log->add_flag("--late", la->late, "book work dated in a closed month into the first open month");
   log->add_flag("--emergency", la->emergency, "accept work while the client is blocked for debt");
+  log->add_flag("--non-billable", la->non_billable, "hour work recorded and reported, never billed");
   log->callback([&app, la, count_opt] {
     LogWork w;
     w.kind = la->kind;
@@ -58,6 +60,7 @@ void RegisterLog(CLI::App& cli, App& app) {
     if (la->in_hours) w.off_hours = false;
     w.late = la->late;
     w.emergency = la->emergency;
+    w.non_billable = la->non_billable;
     if (!la->duration.empty()) {
       if (la->count != 0) Fail(Code::kInvalid, "give either a DURATION (hour work) or --count (item work), not both");
       auto m = ParseDurationMinutes(la->duration);
@@ -181,7 +184,7 @@ void RegisterAdjust(CLI::App& cli, App& app) {
 
 // close
 void RegisterClose(CLI::App& cli, App& app) {
-  struct CloseArgs { std::string client, month, through; bool all = false; };
+  struct CloseArgs { std::string client, month, through; bool all = false, carry_pending = false; };
   auto ca = std::make_shared<CloseArgs>();
   auto* close = cli.add_subcommand("close", "Close months: carry-over, expiry, the invoice frozen\n"
                                             "  e.g. hourbank close acme 2026-01\n       hourbank close --all --through 2026-03");
@@ -189,11 +192,14 @@ void RegisterClose(CLI::App& cli, App& app) {
   close->add_option("MONTH", ca->month, "YYYY-MM");
   close->add_flag("--all", ca->all, "every client");
   close->add_option("--through", ca->through, "with --all: close every open month up to this one");
+  close->add_flag("--carry-pending", ca->carry_pending, "move work pending review to the next month and close without it");
   close->callback([&app, ca] {
     if (!ca->all) {
       if (ca->client.empty() || ca->month.empty())
         Fail(Code::kInvalid, "give CLIENT MONTH (e.g. acme 2026-01), or --all --through YYYY-MM");
-      auto w = Run(app, {ca->client, ca->month, service::Names::kFlags}, &service::CloseOp);
+      if (ca->carry_pending && !app.server_url.empty())
+        Fail(Code::kInvalid, "--carry-pending is not served over --server yet; run the close on the ledger's machine");
+      auto w = Run(app, {ca->client, ca->month, service::Names::kFlags, ca->carry_pending}, &service::CloseOp);
       if (app.json) app.PrintJson({{"client", ca->client}, {"month", MonthText(ParseMonthFlag(ca->month, "MONTH"))},
                                    {"summary", w.summary}});
       else app.Say(w.summary);

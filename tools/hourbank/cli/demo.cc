@@ -83,6 +83,7 @@ class Demo {
         {"logistic", "Логистик", "RUB", {.plan_id = "kit-hours-15", .from_month = 202601, .term_months = 6}},
         {"retail-one", "Ритейл Один", "RUB", {.plan_id = "kit-prepaid", .from_month = 202601}},
         {"bank-crm", "Банк CRM", "RUB", {.plan_id = "bpm-business", .from_month = 202601, .term_months = 12}},
+        {"helpdesk", "Helpdesk Pro", "RUB", {.plan_id = "kit-hours-10-reviewed", .from_month = 202601, .term_months = 12}},
     };
     for (const C& c : clients) {
       RegisterClient r{c.id, c.name, c.cur, "Europe/Moscow"};
@@ -118,7 +119,8 @@ class Demo {
       app_.now_override_us = close_at;
       ClientState s = app_.LoadClient(id, {.retain_entries = false});
       if (!s.TermsFor(month) || s.IsClosed(month)) continue;
-      Do(id, [&](const ClientState& st) { return DecideClose(st, month, app_.now_us()); });
+      // Work still pending review moves to the next month (only the reviewed client has any).
+      Do(id, [&](const ClientState& st) { return DecideClose(st, month, app_.now_us(), /*carry_pending=*/true); });
       const int64_t total = app_.LoadClient(id, {.retain_entries = false}).InvoiceFor(month).total_minor;
       if (total > 0 && !unpaid.count(id))
         Do(id, [&](const ClientState& st) {
@@ -126,6 +128,27 @@ class Demo {
                            close_at + 3600LL * 1000000);
         });
     }
+  }
+
+  // The reviewed client (examples/plans/reviewed.toml): entries billed in quarter hours, approved
+  // by a manager on the 25th (in February one is rejected as logged twice); internal work is
+  // recorded, never billed; the entry of the 26th is still pending at the close and carried.
+  void Reviewed(uint32_t month) {
+    const std::string m = FormatMonth(month);
+    const std::string task = fmt::format("HD-{}", month % 100);
+    LogHours("helpdesk", "support", 50, m + "-04T10:00", task + "1", "olga");   // bills 1h
+    LogHours("helpdesk", "support", 95, m + "-12T11:00", task + "2", "ivan");   // bills 1h45m
+    LogHours("helpdesk", "internal", 60, m + "-13T11:00", "meeting", "olga");  // bills nothing
+    app_.now_override_us = Must(ParseTime(m + "-25T12:00:00+03:00", Zone::Utc()));
+    if (month == 202602)
+      Do("helpdesk", [&](const ClientState& s) {
+        return DecideReview(s, {.decision = ReviewCmd::Decision::kReject, .month = month, .task = task + "2",
+                                .reason = "logged twice"}, app_.now_us());
+      });
+    Do("helpdesk", [&](const ClientState& s) {
+      return DecideReview(s, {.decision = ReviewCmd::Decision::kApprove, .month = month, .all = true}, app_.now_us());
+    });
+    LogHours("helpdesk", "support", 20, m + "-26T16:00", task + "3", "anna");   // pending at the close
   }
 
   void Work() {
@@ -189,6 +212,7 @@ class Demo {
         inc(IncidentAction::kRespond, b, 0, month == 202604 ? m + "-24T12:00" : m + "-20T12:00");
         inc(IncidentAction::kResolve, b, 0, m + "-27T12:00");
       }
+      Reviewed(month);
       if (month == 202602) {
         At("2026-02-20T09:00:00Z");
         Do("dental-plus", [&](const ClientState& s) { return DecideUnits(s, 16, 202603, app_.now_us()); });

@@ -50,6 +50,7 @@ HttpRequest ToHttp(const service::LogRequest& r) {
   Put(b, "urgent", w.urgent);
   Put(b, "late", w.late);
   Put(b, "emergency", w.emergency);
+  Put(b, "non_billable", w.non_billable);
   if (w.off_hours) b["off_hours"] = *w.off_hours;
   return {ClientPath(r.client, "work"), b};
 }

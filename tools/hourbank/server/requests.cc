@@ -213,7 +213,7 @@ std::optional<bool> Bool(const json& body, const char* field) {
 
 WorkBody ParseWorkBody(const json& body, const std::string& actor) {
   RequireKnownFields(body, {"kind", "duration", "minutes", "count", "task", "note", "staff", "urgent", "off_hours",
-                            "late", "emergency", "at", "key"});
+                            "late", "emergency", "at", "key", "non_billable"});
   WorkBody out;
   projections::LogWork& w = out.work;
   w.kind = Str(body, "kind", true);
@@ -227,6 +227,7 @@ WorkBody ParseWorkBody(const json& body, const std::string& actor) {
   w.off_hours = Bool(body, "off_hours");
   w.late = Bool(body, "late").value_or(false);
   w.emergency = Bool(body, "emergency").value_or(false);
+  w.non_billable = Bool(body, "non_billable").value_or(false);
   const std::string duration = Str(body, "duration");
   const int64_t minutes = Int(body, "minutes");
   if (!duration.empty() && minutes != 0) Fail(Code::kInvalid, "give \"minutes\" or \"duration\", not both");
