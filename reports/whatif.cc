@@ -78,7 +78,7 @@ Result<WhatIf> MakeWhatIf(const std::vector<std::pair<uint64_t, Event::Reader>>&
     if (counted && pending && counted->month != 0 && pending->month == 0)
       Accept(alt, seq, ev, pending->task, counted->month);
   }
-  if (!real.registered()) return Error{Code::kNotFound, "unknown client"};
+  if (!real.registered()) return Error{Code::kNotFound, "unknown client: the stream has no registration"};
   if (plan.value().currency != real.currency())
     return Error{Code::kInvalid, fmt::format("plan {} is in {}, the client pays in {}; pick a {} plan", r.plan_id,
                                              plan.value().currency, real.currency(), real.currency())};

@@ -54,7 +54,10 @@ reports::WhatIf WhatIfFor(App& app, const std::string& client, const std::string
     readers.push_back(std::make_unique<capnp::FlatArrayMessageReader>(copies[i], ro));
     events.emplace_back(seqs[i], readers.back()->getRoot<schemas::Event>());
   }
-  return Must(reports::MakeWhatIf(events, r));
+  auto w = reports::MakeWhatIf(events, r);
+  if (!w.ok() && w.error().code == Code::kNotFound)
+    Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
+  return Must(std::move(w));
 }
 
 void RegisterForecastCommands(CLI::App& cli, App& app) {
