@@ -286,6 +286,8 @@ class ClientState {
     int64_t amount_minor = 0;
   };
   std::vector<BookedCharge> EarlyEndChargesAfter(uint32_t month) const;
+  // Every prepaid block ever bought, minutes as bought (what is left is in a MonthEval).
+  const std::vector<Block>& blocks() const { return blocks_; }
   const std::map<std::string, Incident>& incidents() const { return incidents_; }
   const std::vector<ReplayProblem>& problems() const { return problems_; }
   // Recorded closing facts of a closed month, for audit comparison.

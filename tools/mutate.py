@@ -169,6 +169,16 @@ mutant("prepaid-left-drops-expiring", "reports/figures.cc",
        "  if (false)\n",
        r"prepaid minutes left|same figures", ["reports_tests"],
        "prepaid minutes left forget a block that expires at an open month's close")
+mutant("forecast-latest-block-first", "reports/forecast.cc",
+       "return ea != eb ? ea < eb : a.seq < b.seq;",
+       "return ea != eb ? ea > eb : a.seq < b.seq;",
+       r"blocks run out soonest-expiring first", ["forecast_tests"],
+       "the forecast draws the latest-expiring block first, unlike billing")
+mutant("whatif-keeps-closes", "reports/whatif.cc",
+       "    case Event::Body::PERIOD_CLOSED:\n      return false;",
+       "    case Event::Body::PERIOD_CLOSED:\n      break;",
+       r"what-if on a", ["whatif_tests"],
+       "the what-if keeps the recorded closes, so closed months show the real plan's figures")
 
 # The order of a full run: the three the issue named first, then by how much a slip would cost.
 ORDER = ["carried-unchecked", "tokens-any-role", "overage-truncated", "round-half-down", "close-total-unchecked",
@@ -176,7 +186,8 @@ ORDER = ["carried-unchecked", "tokens-any-role", "overage-truncated", "round-hal
          "discounts-added", "trial-one-month-longer", "slot-quota-plus-one", "block-expires-late",
          "block-latest-expiry-first", "prepaid-threshold", "csv-overlong-utf8", "request-digest-path-only",
          "history-any-role", "reserve-before-allowance", "urgent-ignored", "reserve-outlives-term",
-         "grace-one-instant-late", "void-still-counts", "prepaid-left-drops-expiring"]
+         "grace-one-instant-late", "void-still-counts", "prepaid-left-drops-expiring",
+         "forecast-latest-block-first", "whatif-keeps-closes"]
 assert sorted(ORDER) == sorted(m["id"] for m in M), "ORDER must name every mutant once"
 M.sort(key=lambda m: ORDER.index(m["id"]))
 

@@ -527,7 +527,7 @@ HELP_COMMANDS = [
     ["client", "list"], ["contract"], ["contract", "start"], ["contract", "units"], ["contract", "end"], ["log"],
     ["accept"], ["void"], ["incident"], ["incident", "open"], ["incident", "respond"], ["incident", "resolve"],
     ["buy"], ["pay"], ["adjust"], ["close"], ["balance"], ["invoice"], ["burned"], ["report"], ["sla"],
-    ["history"], ["rebuild"], ["demo"],
+    ["history"], ["rebuild"], ["demo"], ["forecast"], ["whatif"],
 ]
 
 

@@ -82,6 +82,8 @@ def run(binary, tmp):
     reads = [["audit"], ["export", "--format", "jsonl"], ["export", "--format", "csv"], ["export", "--format", "hledger"],
              ["history", c], ["balance", c], ["invoice", c, "2026-03"], ["burned", c], ["report", c, "2026-03"],
              ["client", "list"], ["plan", "list"], ["--json", "audit"]]
+    plan = json.loads(hb(copy, "--json", "balance", c).stdout)["plan"]
+    reads += [["forecast", c], ["whatif", c, "--plan", plan]]
     before = snapshot(copy)
     for args in reads:
         p = hb(copy, *args)

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "reports/whatif.h"
 #include "tools/hourbank/app.h"
 
 namespace hourbank::cli {
@@ -24,7 +25,12 @@ void RegisterServeCommands(CLI::App& cli, App& app);
 // recover --from DIR --to NEWDIR (tools/hourbank/cli/cmd_recover.cc).
 void RegisterRecoverCommand(CLI::App& cli, App& app);
 void RegisterBackupCommands(CLI::App& cli, App& app);  // backup, restore
-// write-down, review (tools/hourbank/cli/cmd_billing.cc; issue 18).
+// write-down, review (tools/hourbank/cli/cmd_billing.cc).
 void RegisterBillingCommands(CLI::App& cli, App& app);
+// forecast, whatif (tools/hourbank/cli/cmd_forecast.cc).
+void RegisterForecastCommands(CLI::App& cli, App& app);
+// `whatif` (reports/whatif.h) for CLIENT under PLAN or PLAN@VERSION; months 0 = the defaults.
+reports::WhatIf WhatIfFor(App& app, const std::string& client, const std::string& plan, uint32_t from_month,
+                          uint32_t to_month);
 
 }  // namespace hourbank::cli

@@ -78,9 +78,10 @@ int main(int argc, char** argv) {
   RegisterRecoverCommand(cli, app);
   RegisterBackupCommands(cli, app);
   RegisterBillingCommands(cli, app);
+  RegisterForecastCommands(cli, app);
   // Commands that only read open the ledger read-only: nothing in its directory changes, and
   // they work on a read-only copy.
-  for (const char* path : {"balance", "invoice", "burned", "report", "history", "sla", "statement", "audit",
+  for (const char* path : {"balance", "invoice", "burned", "report", "history", "sla", "statement", "forecast", "whatif", "audit",
                            "verify", "export", "plan list", "plan show", "client list", "token list"}) {
     CLI::App* sub = &cli;
     for (const std::string& name : CLI::detail::split(path, ' ')) sub = sub->get_subcommand(name);

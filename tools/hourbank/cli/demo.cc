@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "reports/forecast.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/views.h"
 
@@ -270,6 +271,15 @@ class Demo {
 
     std::fputs("\n== SLA, bank-crm (bpm-business), 2026-04 ==\n", stdout);
     std::fputs(SlaText(SlaJson(app_.LoadClient("bank-crm"), 202604, now)).c_str(), stdout);
+
+    std::fputs("\n== Forecast, stroymarket (1c-start), rate of the 28 days before 2026-05-02 ==\n", stdout);
+    {
+      ClientState s = app_.LoadClient("stroymarket", {.retain_entries = true});
+      std::fputs(reports::ForecastText(reports::MakeForecast(s, {.now_us = now}), reports::Lang::kRu).c_str(), stdout);
+    }
+    std::fputs("\n== What if logistic (kit-hours-15) had been on kit-hours-10, 2026-01 … 2026-04 ==\n", stdout);
+    std::fputs(reports::WhatIfText(WhatIfFor(app_, "logistic", "kit-hours-10", 202601, 202604), reports::Lang::kRu).c_str(),
+               stdout);
 
     std::fputs("\n== Latest invoices (2026-04, closed) ==\n", stdout);
     for (const std::string& id : ids_) {
