@@ -53,7 +53,9 @@ uint64_t HeadSeq(const ReadOnlyDb& ro) {
   for (auto* h : ro.handles) {
     if (h->GetName() != format::kMetaCf) continue;
     std::string v;
-    if (ro.db->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(format::kMetaHeadSeq.data(), format::kMetaHeadSeq.size()), &v)
+    if (ro.db
+            ->Get(rocksdb::ReadOptions(), h,
+                  rocksdb::Slice(format::kMetaHeadSeq.data(), format::kMetaHeadSeq.size()), &v)
             .ok() &&
         v.size() == format::kSeqBytes)
       return format::ReadBE(v, format::kSeqBytes);
@@ -74,16 +76,19 @@ BackupInfo FromRocks(const rocksdb::BackupInfo& b) {
 
 rocksdb::BackupEngineOptions EngineOptions(const std::string& backup_dir) {
   rocksdb::BackupEngineOptions o(backup_dir);
-  o.share_table_files = true;           // incremental: a table file is copied once
-  o.share_files_with_checksum = true;   // DIR/shared_checksum, named by size and checksum
-  o.sync = true;                        // the backup is durable when BackupLedger returns
+  o.share_table_files = true;          // incremental: a table file is copied once
+  o.share_files_with_checksum = true;  // DIR/shared_checksum, named by size and checksum
+  o.sync = true;                       // the backup is durable when BackupLedger returns
   return o;
 }
 
-Result<std::vector<rocksdb::BackupInfo>> Infos(rocksdb::BackupEngineReadOnly& engine, const std::string& backup_dir) {
+Result<std::vector<rocksdb::BackupInfo>> Infos(rocksdb::BackupEngineReadOnly& engine,
+                                               const std::string& backup_dir) {
   std::vector<rocksdb::BackupInfo> infos;
   engine.GetBackupInfo(&infos, /*include_file_details=*/false);
-  if (infos.empty()) return Error::NotFound(fmt::format("no backup in {}; make one with `hourbank backup {}`", backup_dir, backup_dir));
+  if (infos.empty())
+    return Error::NotFound(
+        fmt::format("no backup in {}; make one with `hourbank backup {}`", backup_dir, backup_dir));
   return infos;
 }
 
@@ -91,7 +96,8 @@ Status RefuseNonEmpty(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return Status::Ok();
   if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec))
-    return Error::Invalid(fmt::format("{} exists and is not empty; restore into a new directory", dir));
+    return Error::Invalid(
+        fmt::format("{} exists and is not empty; restore into a new directory", dir));
   return Status::Ok();
 }
 
@@ -110,8 +116,11 @@ Result<BackupInfo> BackupLedger(const std::string& ledger_dir, const std::string
   fs::create_directories(backup_dir, ec);
   ::chmod(backup_dir.c_str(), 0700);
   rocksdb::BackupEngine* raw = nullptr;
-  rocksdb::IOStatus io = rocksdb::BackupEngine::Open(EngineOptions(backup_dir), rocksdb::Env::Default(), &raw);
-  if (!io.ok()) return Error::Io(fmt::format("cannot open the backup directory {}: {}", backup_dir, io.ToString()));
+  rocksdb::IOStatus io =
+      rocksdb::BackupEngine::Open(EngineOptions(backup_dir), rocksdb::Env::Default(), &raw);
+  if (!io.ok())
+    return Error::Io(
+        fmt::format("cannot open the backup directory {}: {}", backup_dir, io.ToString()));
   std::unique_ptr<rocksdb::BackupEngine> engine(raw);
   std::string last_error;
   for (int attempt = 0; attempt < kBackupAttemptsMax; ++attempt) {
@@ -121,7 +130,8 @@ Result<BackupInfo> BackupLedger(const std::string& ledger_dir, const std::string
     rocksdb::CreateBackupOptions create;
     create.flush_before_backup = false;  // read-only: the WAL is copied instead
     rocksdb::BackupID id = 0;
-    io = engine->CreateNewBackupWithMetadata(create, ro.value()->db.get(), fmt::format("{}{}", kHeadSeqMeta, head), &id);
+    io = engine->CreateNewBackupWithMetadata(create, ro.value()->db.get(),
+                                             fmt::format("{}{}", kHeadSeqMeta, head), &id);
     if (!io.ok()) {
       last_error = io.ToString();
       engine->GarbageCollect();  // the files of the failed attempt
@@ -129,25 +139,31 @@ Result<BackupInfo> BackupLedger(const std::string& ledger_dir, const std::string
     }
     io = engine->VerifyBackup(id, /*verify_with_checksum=*/true);
     if (!io.ok())
-      return Error::Corruption(fmt::format("backup {} in {} was written but does not verify: {}", id, backup_dir, io.ToString()));
+      return Error::Corruption(fmt::format("backup {} in {} was written but does not verify: {}",
+                                           id, backup_dir, io.ToString()));
     std::vector<rocksdb::BackupInfo> infos;
     engine->GetBackupInfo(&infos);
     for (const auto& b : infos)
       if (b.backup_id == id) return FromRocks(b);
-    return Error::Io(fmt::format("backup {} in {} is not listed after it was written", id, backup_dir));
+    return Error::Io(
+        fmt::format("backup {} in {} is not listed after it was written", id, backup_dir));
   }
-  return Error::Busy(fmt::format("the ledger's files changed under the backup {} times ({}); try again", kBackupAttemptsMax,
-                                 last_error));
+  return Error::Busy(
+      fmt::format("the ledger's files changed under the backup {} times ({}); try again",
+                  kBackupAttemptsMax, last_error));
 }
 
 Result<std::vector<BackupInfo>> ListBackups(const std::string& backup_dir) {
   std::error_code ec;
   if (!fs::is_directory(backup_dir, ec))
-    return Error::NotFound(fmt::format("no backup directory {}; make one with `hourbank backup {}`", backup_dir, backup_dir));
+    return Error::NotFound(fmt::format("no backup directory {}; make one with `hourbank backup {}`",
+                                       backup_dir, backup_dir));
   rocksdb::BackupEngineReadOnly* raw = nullptr;
   rocksdb::IOStatus io =
       rocksdb::BackupEngineReadOnly::Open(EngineOptions(backup_dir), rocksdb::Env::Default(), &raw);
-  if (!io.ok()) return Error::Io(fmt::format("cannot read the backup directory {}: {}", backup_dir, io.ToString()));
+  if (!io.ok())
+    return Error::Io(
+        fmt::format("cannot read the backup directory {}: {}", backup_dir, io.ToString()));
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
   auto infos = Infos(*engine, backup_dir);
   if (!infos.ok()) return infos.error();
@@ -156,8 +172,8 @@ Result<std::vector<BackupInfo>> ListBackups(const std::string& backup_dir) {
   return out;
 }
 
-Result<RestoreResult> RestoreLedger(const std::string& backup_dir, const std::string& new_ledger_dir,
-                                    uint32_t backup_id) {
+Result<RestoreResult> RestoreLedger(const std::string& backup_dir,
+                                    const std::string& new_ledger_dir, uint32_t backup_id) {
   HB_TRY(RefuseNonEmpty(new_ledger_dir));
   std::error_code ec;
   if (!fs::is_directory(backup_dir, ec))
@@ -165,7 +181,9 @@ Result<RestoreResult> RestoreLedger(const std::string& backup_dir, const std::st
   rocksdb::BackupEngineReadOnly* raw = nullptr;
   rocksdb::IOStatus io =
       rocksdb::BackupEngineReadOnly::Open(EngineOptions(backup_dir), rocksdb::Env::Default(), &raw);
-  if (!io.ok()) return Error::Io(fmt::format("cannot read the backup directory {}: {}", backup_dir, io.ToString()));
+  if (!io.ok())
+    return Error::Io(
+        fmt::format("cannot read the backup directory {}: {}", backup_dir, io.ToString()));
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
   auto infos = Infos(*engine, backup_dir);
   if (!infos.ok()) return infos.error();
@@ -173,15 +191,17 @@ Result<RestoreResult> RestoreLedger(const std::string& backup_dir, const std::st
   for (const auto& b : infos.value())
     if (b.backup_id == backup_id) chosen = &b;
   if (!chosen)
-    return Error::NotFound(fmt::format("no backup {} in {}; see `hourbank backup {} --list`", backup_id, backup_dir, backup_dir));
+    return Error::NotFound(fmt::format("no backup {} in {}; see `hourbank backup {} --list`",
+                                       backup_id, backup_dir, backup_dir));
   RestoreResult out;
   out.backup = FromRocks(*chosen);
   // Every file read back against its checksum before anything is written.
   io = engine->VerifyBackup(chosen->backup_id, /*verify_with_checksum=*/true);
   if (!io.ok())
-    return Error::Corruption(fmt::format("backup {} in {} is damaged ({}); nothing was restored. Restore an older one "
-                                         "with --backup-id (see `hourbank backup {} --list`)",
-                                         chosen->backup_id, backup_dir, io.ToString(), backup_dir));
+    return Error::Corruption(
+        fmt::format("backup {} in {} is damaged ({}); nothing was restored. Restore an older one "
+                    "with --backup-id (see `hourbank backup {} --list`)",
+                    chosen->backup_id, backup_dir, io.ToString(), backup_dir));
   const bool existed = fs::exists(new_ledger_dir, ec);
   fs::create_directories(new_ledger_dir, ec);
   if (ec) return Error::Io(fmt::format("cannot create {}: {}", new_ledger_dir, ec.message()));
@@ -192,11 +212,12 @@ Result<RestoreResult> RestoreLedger(const std::string& backup_dir, const std::st
       fs::remove_all(new_ledger_dir, ec);
     }
   };
-  io = engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), chosen->backup_id, new_ledger_dir, new_ledger_dir);
+  io = engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), chosen->backup_id, new_ledger_dir,
+                                   new_ledger_dir);
   if (!io.ok()) {
     undo();
-    return Error::Io(fmt::format("restoring backup {} into {} failed ({}); nothing was kept", chosen->backup_id,
-                                 new_ledger_dir, io.ToString()));
+    return Error::Io(fmt::format("restoring backup {} into {} failed ({}); nothing was kept",
+                                 chosen->backup_id, new_ledger_dir, io.ToString()));
   }
   MakePrivate(new_ledger_dir);
   Status checked = [&]() -> Status {
@@ -205,8 +226,8 @@ Result<RestoreResult> RestoreLedger(const std::string& backup_dir, const std::st
     auto report = log.value()->Verify();
     if (!report.ok()) return report.error();
     if (!report.value().ok)
-      return Error::Corruption(fmt::format("the restored ledger does not verify at seq {}: {}", report.value().first_bad_seq,
-                                           report.value().problem));
+      return Error::Corruption(fmt::format("the restored ledger does not verify at seq {}: {}",
+                                           report.value().first_bad_seq, report.value().problem));
     out.head_seq = log.value()->head_seq();
     return Status::Ok();
   }();

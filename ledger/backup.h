@@ -26,9 +26,9 @@ namespace hourbank::ledger {
 struct BackupInfo {
   uint32_t id = 0;
   int64_t created_unix_s = 0;
-  uint64_t size_bytes = 0;     // all files of this backup, shared ones included
+  uint64_t size_bytes = 0;  // all files of this backup, shared ones included
   uint32_t files = 0;
-  uint64_t head_seq = 0;       // the ledger's head when the copy started
+  uint64_t head_seq = 0;  // the ledger's head when the copy started
 };
 
 // Fails: kNotFound (no ledger at ledger_dir), kBusy (files kept changing under three attempts),
@@ -40,11 +40,11 @@ Result<std::vector<BackupInfo>> ListBackups(const std::string& backup_dir);
 
 struct RestoreResult {
   BackupInfo backup;
-  uint64_t head_seq = 0;       // the restored ledger's head (verified)
+  uint64_t head_seq = 0;  // the restored ledger's head (verified)
 };
 // backup_id 0 = the latest. Fails: kNotFound (no backups, unknown id), kInvalid (target exists
 // and is not empty), kCorruption (the backup does not verify; nothing written), kIo.
-Result<RestoreResult> RestoreLedger(const std::string& backup_dir, const std::string& new_ledger_dir,
-                                    uint32_t backup_id = 0);
+Result<RestoreResult> RestoreLedger(const std::string& backup_dir,
+                                    const std::string& new_ledger_dir, uint32_t backup_id = 0);
 
 }  // namespace hourbank::ledger

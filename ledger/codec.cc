@@ -60,9 +60,9 @@ std::optional<Error> CheckEnvelope(uint64_t seq, schemas::Event::Reader root) {
         seq);
   }
   if (root.getPrevHash().size() != format::kHashBytes) {
-    return Error::Corruption(fmt::format("event {} has a prevHash of {} bytes, not 32", seq,
-                                         root.getPrevHash().size()),
-                             seq);
+    return Error::Corruption(
+        fmt::format("event {} has a prevHash of {} bytes, not 32", seq, root.getPrevHash().size()),
+        seq);
   }
   auto kind = static_cast<uint16_t>(root.getBody().which());
   if (kind > kBodyKindMax) {
@@ -81,8 +81,7 @@ Status Decode(uint64_t seq, std::string_view bytes, std::vector<capnp::word>& sc
               const std::function<void(schemas::Event::Reader)>& fn) {
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
     return Error::Corruption(
-        fmt::format("event {} is {} bytes, not a whole number of 8-byte words", seq,
-                    bytes.size()),
+        fmt::format("event {} is {} bytes, not a whole number of 8-byte words", seq, bytes.size()),
         seq);
   }
   const size_t words_count = bytes.size() / sizeof(capnp::word);
@@ -109,10 +108,9 @@ Status Decode(uint64_t seq, std::string_view bytes, std::vector<capnp::word>& sc
     kj::ArrayPtr<const capnp::word> array(words, words_count);
     capnp::FlatArrayMessageReader reader(array, options);
     if (reader.getEnd() != array.end()) {
-      return Error::Corruption(
-          fmt::format("event {} has {} bytes after its message", seq,
-                      (array.end() - reader.getEnd()) * sizeof(capnp::word)),
-          seq);
+      return Error::Corruption(fmt::format("event {} has {} bytes after its message", seq,
+                                           (array.end() - reader.getEnd()) * sizeof(capnp::word)),
+                               seq);
     }
     auto root = reader.getRoot<schemas::Event>();
     error = CheckEnvelope(seq, root);

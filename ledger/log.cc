@@ -113,8 +113,8 @@ std::string RoomToReopen(const std::string& dir) {
     if (e.path().extension() == ".log" && e.is_regular_file(ec)) wal_bytes += e.file_size(ec);
   }
   if (space.available >= wal_bytes + kReopenSlackBytes) return {};
-  return fmt::format("No space left on device: {} bytes free, the reopen needs {}",
-                     space.available, wal_bytes + kReopenSlackBytes);
+  return fmt::format("No space left on device: {} bytes free, the reopen needs {}", space.available,
+                     wal_bytes + kReopenSlackBytes);
 }
 
 }  // namespace
@@ -170,9 +170,9 @@ void Log::Impl::CloseDb() {
 
 // The column families of a ledger, in the order of handles_.
 static const std::vector<std::string>& LedgerColumnFamilies() {
-  static const std::vector<std::string> ours = {"default", format::kEventsCf, format::kStreamsCf,
-                                                format::kKeysCf, format::kMetaCf,
-                                                format::kProjectionsCf};
+  static const std::vector<std::string> ours = {"default",          format::kEventsCf,
+                                                format::kStreamsCf, format::kKeysCf,
+                                                format::kMetaCf,    format::kProjectionsCf};
   return ours;
 }
 
@@ -208,7 +208,8 @@ Status Log::Impl::PrepareDirectory(bool reopening, bool read_only, bool create, 
     if (ec) return Error::Io(fmt::format("cannot create {}: {}", dir_, ec.message()));
     // 0700 whatever the umask: a ledger holds contracts, payments and token hashes.
     fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace, ec);
-    if (ec) return Error::Io(fmt::format("cannot make {} private (mode 0700): {}", dir_, ec.message()));
+    if (ec)
+      return Error::Io(fmt::format("cannot make {} private (mode 0700): {}", dir_, ec.message()));
   }
   if (read_only && LockedByAnotherProcess(dir_)) {
     return Error::Busy(fmt::format(
@@ -234,8 +235,9 @@ rocksdb::DBOptions Log::Impl::DbOptions(bool read_only, bool create) const {
   db_options.max_total_wal_size = kWalBytesMax;
   // A damaged WAL record anywhere refuses the open (RocksDB's default, point-in-time
   // recovery, would cut the log there and the first flush would delete the rest).
-  db_options.wal_recovery_mode = options_.salvage ? rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords
-                                                  : rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+  db_options.wal_recovery_mode = options_.salvage
+                                     ? rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords
+                                     : rocksdb::WALRecoveryMode::kAbsoluteConsistency;
   if (read_only) {
     db_options.info_log = std::make_shared<NullLogger>();
   } else {
@@ -255,8 +257,7 @@ Status Log::Impl::CheckColumnFamilies(const rocksdb::DBOptions& db_options, bool
   for (const auto& name : present) {
     if (std::find(ours.begin(), ours.end(), name) == ours.end()) {
       return Error::Corruption(fmt::format(
-          "{} has a column family '{}' that no ledger has; is it a ledger directory?", dir_,
-          name));
+          "{} has a column family '{}' that no ledger has; is it a ledger directory?", dir_, name));
     }
   }
   bool has_meta = std::find(present.begin(), present.end(), format::kMetaCf) != present.end();
@@ -320,8 +321,8 @@ Status Log::Impl::OpenRocks(rocksdb::DBOptions db_options, bool read_only) {
   }
   if (!s.ok()) {
     std::string text = s.ToString();
-    if (s.IsIOError() && (text.find("lock") != std::string::npos ||
-                          text.find("LOCK") != std::string::npos)) {
+    if (s.IsIOError() &&
+        (text.find("lock") != std::string::npos || text.find("LOCK") != std::string::npos)) {
       return Error::Busy(fmt::format(
           "the ledger at {} is in use by another process (e.g. `hourbank serve`); stop it, or "
           "send the command to that server with --server",
@@ -342,7 +343,8 @@ Status Log::Impl::OpenRocks(rocksdb::DBOptions db_options, bool read_only) {
 // A new ledger gets its format version and an empty head; an existing one must be of ours.
 Status Log::Impl::InitOrCheckFormat(bool create) {
   std::string version;
-  rocksdb::Status s = db_->Get(ReadOpts(nullptr), meta_, ToSlice(format::kMetaFormatVersion), &version);
+  rocksdb::Status s =
+      db_->Get(ReadOpts(nullptr), meta_, ToSlice(format::kMetaFormatVersion), &version);
   if (s.IsNotFound()) {
     if (!create) return Error::NotFound(NoLedgerText());
     // A new ledger (or one whose creation stopped before this batch): write the empty head.
@@ -374,9 +376,9 @@ Status Log::Impl::InitOrCheckFormat(bool create) {
   } else if (!s.ok()) {
     return FromRocks(s, fmt::format("cannot read the format version of {}", dir_));
   } else if (version.size() != 4 || format::ReadBE(version, 4) != format::kFormatVersion) {
-    return Error::Corruption(fmt::format(
-        "the ledger at {} has format version {}; this build reads version {}", dir_,
-        version.size() == 4 ? format::ReadBE(version, 4) : 0, format::kFormatVersion));
+    return Error::Corruption(
+        fmt::format("the ledger at {} has format version {}; this build reads version {}", dir_,
+                    version.size() == 4 ? format::ReadBE(version, 4) : 0, format::kFormatVersion));
   }
   return Status::Ok();
 }
@@ -384,9 +386,9 @@ Status Log::Impl::InitOrCheckFormat(bool create) {
 Status Log::Impl::LoadHead() {
   auto ro = ReadOpts(nullptr);
   std::string seq, hash, recorded;
-  for (auto [key, out] : {std::pair{format::kMetaHeadSeq, &seq},
-                          std::pair{format::kMetaHeadHash, &hash},
-                          std::pair{format::kMetaHeadRecordedAtUs, &recorded}}) {
+  for (auto [key, out] :
+       {std::pair{format::kMetaHeadSeq, &seq}, std::pair{format::kMetaHeadHash, &hash},
+        std::pair{format::kMetaHeadRecordedAtUs, &recorded}}) {
     rocksdb::Status s = db_->Get(ro, meta_, ToSlice(key), out);
     if (s.IsNotFound()) {
       return Error::Corruption(fmt::format("the ledger at {} has no meta '{}'", dir_, key));
@@ -485,8 +487,8 @@ Log::~Log() = default;
 
 namespace {
 Error NotOnNats(std::string_view what) {
-  return Error::Invalid(fmt::format("{} is not available on a ledger on a NATS cluster (only on a ledger directory)",
-                                    what));
+  return Error::Invalid(fmt::format(
+      "{} is not available on a ledger on a NATS cluster (only on a ledger directory)", what));
 }
 }  // namespace
 
@@ -521,7 +523,8 @@ Status Log::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
 Status Log::ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
                        const Visitor& visit, const ReadOptions& read) const {
   if (nats_) return nats_->ReadStream(client_id, from_version, to_version, visit, read);
-  return impl_->WithDb([&] { return impl_->ReadStream(client_id, from_version, to_version, visit, read); });
+  return impl_->WithDb(
+      [&] { return impl_->ReadStream(client_id, from_version, to_version, visit, read); });
 }
 
 Result<std::string> Log::Get(uint64_t seq) const {
@@ -577,7 +580,8 @@ Result<std::optional<IdempotencyRecord>> Log::LookupClientKey(std::string_view c
   if (!rec.ok() || !rec.value()) return rec;
   bool mine = false;
   HB_TRY(Scan(rec.value()->first_seq, rec.value()->first_seq, [&](const EventView& v) {
-    mine = std::string_view(v.event.getClientId().cStr(), v.event.getClientId().size()) == client_id;
+    mine =
+        std::string_view(v.event.getClientId().cStr(), v.event.getClientId().size()) == client_id;
     return false;
   }));
   if (!mine) return std::optional<IdempotencyRecord>();
@@ -591,7 +595,8 @@ Result<VerifyReport> Log::Verify(
 }
 
 Result<VerifyReport> Log::VerifyAndVisit(
-    const Visitor& visit, const std::function<void(uint64_t done, uint64_t total)>& progress) const {
+    const Visitor& visit,
+    const std::function<void(uint64_t done, uint64_t total)>& progress) const {
   if (nats_) return nats_->Verify(progress, &visit);
   return impl_->WithDb([&] { return impl_->Verify(progress, &visit); });
 }

@@ -51,8 +51,8 @@ struct Options {
   uint32_t batch_events_max = 10000;          // events in one AppendRequest. Default: 10000
   uint32_t event_bytes_max = 256 * 1024;      // one serialized event. Default: 256 KiB
   uint32_t idempotency_key_bytes_max = 128;   // Default: 128
-  uint32_t group_bytes_max = 8u << 20;        // group commit stops merging past this. Default: 8 MiB
-  uint64_t block_cache_bytes = 64ull << 20;   // Default: 64 MiB
+  uint32_t group_bytes_max = 8u << 20;       // group commit stops merging past this. Default: 8 MiB
+  uint64_t block_cache_bytes = 64ull << 20;  // Default: 64 MiB
   // Open for reading only (every read command, `hourbank audit`, `export`, …): nothing in the
   // directory is created, changed or deleted (RocksDB's OpenForReadOnly replays the WAL in
   // memory; no LOCK, no info LOG, no flush), so it works on a read-only copy. Appends and
@@ -65,12 +65,12 @@ struct Options {
   bool salvage = false;
 
   // [nats] Only for a nats:// location.
-  std::string ledger_name;                  // which ledger on the cluster: [a-z0-9_-]{1,32}
-  uint32_t nats_partitions = 0;             // streams; 0: as recorded (1 when creating)
-  uint32_t nats_replicas = 0;               // per stream; 0: min(3, what the cluster accepts)
-  int64_t nats_duplicate_window_us = 0;     // JetStream's dedupe window; 0: server default (2 min)
-  int64_t nats_timeout_ms = 5000;           // one request to the cluster
-  int64_t nats_append_budget_ms = 20000;    // how long an append retries through a leader change
+  std::string ledger_name;                // which ledger on the cluster: [a-z0-9_-]{1,32}
+  uint32_t nats_partitions = 0;           // streams; 0: as recorded (1 when creating)
+  uint32_t nats_replicas = 0;             // per stream; 0: min(3, what the cluster accepts)
+  int64_t nats_duplicate_window_us = 0;   // JetStream's dedupe window; 0: server default (2 min)
+  int64_t nats_timeout_ms = 5000;         // one request to the cluster
+  int64_t nats_append_budget_ms = 20000;  // how long an append retries through a leader change
 };
 
 // What a Log can do now. Not ok while writes fail (e.g. the disk is full: RocksDB stops
@@ -115,10 +115,10 @@ struct AppendRequest {
 };
 
 struct AppendResult {
-  uint64_t first_seq = 0;        // seq of the first event; the rest follow without gaps
+  uint64_t first_seq = 0;  // seq of the first event; the rest follow without gaps
   uint32_t count = 0;
-  uint32_t stream_version = 0;   // the stream's version after the append
-  bool replayed = false;         // idempotent retry: nothing was written
+  uint32_t stream_version = 0;  // the stream's version after the append
+  bool replayed = false;        // idempotent retry: nothing was written
 };
 
 // A stored event handed to a visitor. `bytes` and `event` are valid only during the call.
@@ -131,8 +131,9 @@ struct EventView {
 using Visitor = std::function<bool(const EventView&)>;
 
 struct ReadOptions {
-  uint64_t as_of_seq = 0;    // read as if the log ended at this seq; 0 = the head when the read starts
-  int64_t known_at_us = 0;   // only events with recordedAtUs <= this; 0 = no limit
+  uint64_t as_of_seq =
+      0;  // read as if the log ended at this seq; 0 = the head when the read starts
+  int64_t known_at_us = 0;  // only events with recordedAtUs <= this; 0 = no limit
 };
 
 struct IdempotencyRecord {
@@ -144,16 +145,16 @@ struct IdempotencyRecord {
 struct VerifyReport {
   bool ok = true;
   uint64_t events_checked = 0;
-  uint64_t first_bad_seq = 0;   // 0 when ok
-  std::string problem;          // empty when ok
-  Hash head_hash{};             // recomputed head
+  uint64_t first_bad_seq = 0;  // 0 when ok
+  std::string problem;         // empty when ok
+  Hash head_hash{};            // recomputed head
 };
 
 struct Stats {
   uint64_t append_requests = 0;  // requests acknowledged (replays included)
   uint64_t events_appended = 0;
-  uint64_t write_groups = 0;     // WriteBatches written
-  uint64_t fsyncs = 0;           // synced WriteBatches
+  uint64_t write_groups = 0;  // WriteBatches written
+  uint64_t fsyncs = 0;        // synced WriteBatches
   uint64_t group_requests_max = 0;
 };
 
@@ -215,7 +216,7 @@ class Log {
   uint64_t head_seq() const;
   Hash head_hash() const;
   uint32_t stream_version(std::string_view client_id) const;  // 0 for an unknown stream
-  std::vector<std::string> stream_ids() const;                 // every stream, sorted
+  std::vector<std::string> stream_ids() const;                // every stream, sorted
   // As stream_version() / stream_ids(), but a RocksDB read failure is returned (kIo,
   // kCorruption) instead of being reported as 0 / an empty list.
   Result<uint32_t> StreamVersion(std::string_view client_id) const;
@@ -234,7 +235,8 @@ class Log {
   // are compared with the events as keyed multiset hashes (SipHash-128 with a random key per
   // call, summed), so memory is bounded by the number of streams. Only when something
   // disagrees does a second, slower pass find the first bad event to report.
-  Result<VerifyReport> Verify(const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
+  Result<VerifyReport> Verify(
+      const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
   // Verify(), and in the same events scan hands every event to `visit` in seq order, so a
   // caller that folds the whole log as well (`hourbank audit`) reads it once. When the report
   // is ok, `visit` saw each event 1 … head exactly once, in order. When the report is not ok

@@ -91,7 +91,8 @@ class Log::Impl {
   // The steps of OpenDb, in order.
   Status PrepareDirectory(bool reopening, bool read_only, bool create, bool* exists);
   rocksdb::DBOptions DbOptions(bool read_only, bool create) const;
-  Status CheckColumnFamilies(const rocksdb::DBOptions& db_options, bool read_only, bool create) const;
+  Status CheckColumnFamilies(const rocksdb::DBOptions& db_options, bool read_only,
+                             bool create) const;
   Status OpenRocks(rocksdb::DBOptions db_options, bool read_only);
   Status InitOrCheckFormat(bool create);
   std::string NoLedgerText() const;
@@ -102,14 +103,16 @@ class Log::Impl {
   auto WithDb(F&& f) const -> decltype(f()) {
     std::shared_lock<std::shared_timed_mutex> l(db_mu_);
     if (db_ == nullptr) {
-      return Error::Io(fmt::format("the ledger at {} is closed: reopening it after a failed write "
-                                   "failed; it is retried on the next write",
-                                   dir_));
+      return Error::Io(
+          fmt::format("the ledger at {} is closed: reopening it after a failed write "
+                      "failed; it is retried on the next write",
+                      dir_));
     }
     return f();
   }
   Result<AppendResult> Append(AppendRequest request);
-  Result<AppendResult> AppendRaw(std::string_view bytes, const std::optional<Hash>& request_digest);  // end of file
+  Result<AppendResult> AppendRaw(std::string_view bytes,
+                                 const std::optional<Hash>& request_digest);  // end of file
   Status Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
               const ReadOptions& read) const;
   Status ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
@@ -174,7 +177,7 @@ class Log::Impl {
     return ro;
   }
 
-  rocksdb::DB* db_ = nullptr;  // owned; deleted in ~Impl after the handles
+  rocksdb::DB* db_ = nullptr;                          // owned; deleted in ~Impl after the handles
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; [0] is "default"
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;
@@ -184,8 +187,8 @@ class Log::Impl {
 
   // Group commit queue (LevelDB's writer queue): the front writer is the leader.
   std::mutex queue_mu_;
-  std::deque<Writer*> writers_;          // guarded by queue_mu_; <= kWritersQueuedMax
-  std::condition_variable idle_cv_;      // signalled when writers_ becomes empty
+  std::deque<Writer*> writers_;      // guarded by queue_mu_; <= kWritersQueuedMax
+  std::condition_variable idle_cv_;  // signalled when writers_ becomes empty
 
   // The committed head and stream versions. Only the current leader changes them, after its
   // WriteBatch is durable; readers take state_mu_ briefly.
@@ -200,9 +203,9 @@ class Log::Impl {
   // Set when a write failed (guarded by state_mu_); the next write or health() first asks
   // RocksDB to resume (a failed WAL write stops every later write until then).
   mutable std::string write_failure_;
-  std::mutex resume_mu_;  // one resume at a time
-  int64_t last_resume_us_ = 0;       // guarded by resume_mu_: the last failed attempt
-  std::string last_resume_error_;    // guarded by resume_mu_
+  std::mutex resume_mu_;           // one resume at a time
+  int64_t last_resume_us_ = 0;     // guarded by resume_mu_: the last failed attempt
+  std::string last_resume_error_;  // guarded by resume_mu_
   // db_, handles_ and the five handles are replaced only by Reopen(), which holds db_mu_
   // exclusively; every other use of them holds it shared (WithDb, CommitGroup, AppendRaw).
   // glibc's rwlock prefers readers, so a visitor that calls back into the Log during a scan
@@ -218,7 +221,8 @@ class Log::Impl {
   Result<VerifyReport> VerifyPrecise(const std::function<void(uint64_t, uint64_t)>& progress) const;
   Status RefuseReadOnly() const {
     if (!options_.read_only && !options_.salvage) return Status::Ok();
-    return Error::Invalid(fmt::format("the ledger at {} is open read-only; this command cannot write", dir_));
+    return Error::Invalid(
+        fmt::format("the ledger at {} is open read-only; this command cannot write", dir_));
   }
 };
 

@@ -48,12 +48,12 @@ Status Log::Impl::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
   // Bounded: one step per seq in [first, last].
   for (it->Seek(format::SeqKey(first)); it->Valid() && !stop; it->Next()) {
     auto seq = format::ParseSeq(ToView(it->key()));
-    if (!seq) return Error::Corruption("a key in the events column family is not 8 bytes", expected);
+    if (!seq)
+      return Error::Corruption("a key in the events column family is not 8 bytes", expected);
     if (*seq != expected) {
-      return Error::Corruption(
-          fmt::format("event {} is missing: the log jumps from {} to {}", expected, expected - 1,
-                      *seq),
-          expected);
+      return Error::Corruption(fmt::format("event {} is missing: the log jumps from {} to {}",
+                                           expected, expected - 1, *seq),
+                               expected);
     }
     std::string_view bytes = ToView(it->value());
     Status st = codec::Decode(*seq, bytes, scratch, [&](schemas::Event::Reader e) {
@@ -71,16 +71,15 @@ Status Log::Impl::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
   if (!it->status().ok()) return FromRocks(it->status(), "cannot scan the events");
   if (!stop && expected <= last) {
     return Error::Corruption(
-        fmt::format("event {} is missing: the head is {} but the log ends at {}", expected,
-                    *head, expected - 1),
+        fmt::format("event {} is missing: the head is {} but the log ends at {}", expected, *head,
+                    expected - 1),
         expected);
   }
   return Status::Ok();
 }
 
-Status Log::Impl::ReadStream(std::string_view client_id, uint32_t from_version,
-                             uint32_t to_version, const Visitor& visit,
-                             const ReadOptions& read) const {
+Status Log::Impl::ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
+                             const Visitor& visit, const ReadOptions& read) const {
   if (!ValidClientId(client_id)) {
     return Error::Invalid(fmt::format("client id '{}' is not valid", client_id));
   }
@@ -123,15 +122,16 @@ Status Log::Impl::ReadStream(std::string_view client_id, uint32_t from_version,
         return Error::Corruption(
             fmt::format("stream {} points at event {}, which is missing", client_id, seq), seq);
       }
-      if (!statuses[i].ok()) return FromRocks(statuses[i], fmt::format("cannot read event {}", seq));
+      if (!statuses[i].ok())
+        return FromRocks(statuses[i], fmt::format("cannot read event {}", seq));
       std::string_view bytes = ToView(values[i]);
       std::optional<Error> wrong_client;
       Status st = codec::Decode(seq, bytes, scratch, [&](schemas::Event::Reader e) {
         if (TextView(e.getClientId()) != client_id) {
-          wrong_client = Error::Corruption(
-              fmt::format("stream {} points at event {}, which belongs to '{}'", client_id, seq,
-                          TextView(e.getClientId())),
-              seq);
+          wrong_client =
+              Error::Corruption(fmt::format("stream {} points at event {}, which belongs to '{}'",
+                                            client_id, seq, TextView(e.getClientId())),
+                                seq);
           return;
         }
         if (read.known_at_us != 0 && e.getRecordedAtUs() > read.known_at_us) {
@@ -154,14 +154,15 @@ Status Log::Impl::ReadStream(std::string_view client_id, uint32_t from_version,
     auto parts = format::ParseStreamKey(ToView(it->key()));
     auto seq = format::ParseSeq(ToView(it->value()));
     if (!parts || parts->client_id != client_id || !seq) {
-      return Error::Corruption(fmt::format("the streams index of {} has a malformed entry near "
-                                           "version {}",
-                                           client_id, expected_version));
+      return Error::Corruption(
+          fmt::format("the streams index of {} has a malformed entry near "
+                      "version {}",
+                      client_id, expected_version));
     }
     if (parts->version != expected_version) {
-      return Error::Corruption(fmt::format("the streams index of {} misses version {}",
-                                           client_id, expected_version),
-                               *seq);
+      return Error::Corruption(
+          fmt::format("the streams index of {} misses version {}", client_id, expected_version),
+          *seq);
     }
     if (*seq <= previous_seq) {
       return Error::Corruption(fmt::format("the streams index of {} goes back from seq {} to {}",
@@ -229,8 +230,8 @@ Result<uint32_t> Log::Impl::VersionOfSeq(const std::string& client_id, uint64_t 
     auto at = ReadStreamSeq(client_id, mid, nullptr);
     if (!at.ok()) return at.error();
     if (!*at) {
-      return Error::Corruption(fmt::format("the streams index of {} misses version {}",
-                                           client_id, mid));
+      return Error::Corruption(
+          fmt::format("the streams index of {} misses version {}", client_id, mid));
     }
     if (**at == seq) return mid;
     if (**at < seq) {

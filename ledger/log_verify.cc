@@ -42,14 +42,15 @@ Result<VerifyReport> Log::Impl::VerifyPrecise(
   std::string meta_hash_bytes;
   rocksdb::Status s = db_->Get(ro, meta_, ToSlice(format::kMetaHeadHash), &meta_hash_bytes);
   if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "cannot read the head hash");
-  if (meta_hash_bytes.size() != format::kHashBytes) return fail(0, "meta head_hash is missing or not 32 bytes");
+  if (meta_hash_bytes.size() != format::kHashBytes)
+    return fail(0, "meta head_hash is missing or not 32 bytes");
   Hash meta_hash;
   std::memcpy(meta_hash.data(), meta_hash_bytes.data(), meta_hash.size());
 
   const uint64_t total = *head;
   std::vector<capnp::word> scratch;
-  Hash chain{};                // hash(n) recomputed from seq 1
-  Hash link{};                 // L(n-1), what prevHash(n) must be
+  Hash chain{};                         // hash(n) recomputed from seq 1
+  Hash link{};                          // L(n-1), what prevHash(n) must be
   std::optional<uint64_t> broken_into;  // j: link j-1 -> j is broken, awaiting the next link
   int64_t previous_recorded_at_us = std::numeric_limits<int64_t>::min();
   std::map<std::string, uint32_t> stream_counts;  // bounded by the number of streams
@@ -195,10 +196,10 @@ Result<VerifyReport> Log::Impl::VerifyPrecise(
       if (!rec) return fail(0, fmt::format("keys index: the record of '{}' is malformed", key));
       if (rec->count == 0 || rec->first_seq == 0 || rec->first_seq > last ||
           rec->count > last - rec->first_seq + 1) {
-        return fail(rec->first_seq, fmt::format("keys index: '{}' points at seqs {}..{} outside "
-                                                "the log 1..{}",
-                                                key, rec->first_seq,
-                                                rec->first_seq + rec->count - 1, last));
+        return fail(rec->first_seq,
+                    fmt::format("keys index: '{}' points at seqs {}..{} outside "
+                                "the log 1..{}",
+                                key, rec->first_seq, rec->first_seq + rec->count - 1, last));
       }
       for (uint64_t seq = rec->first_seq; seq < rec->first_seq + rec->count; ++seq) {
         std::string v;
@@ -350,7 +351,8 @@ class LinkChecker {
     size_t begin = 0;
     for (size_t i = 0; i < b.ends.size(); ++i) {
       if (b.prev_hashes[i] != link_) ok_ = false;
-      link_ = ChainHash(b.prev_hashes[i], std::string_view(b.bytes).substr(begin, b.ends[i] - begin));
+      link_ =
+          ChainHash(b.prev_hashes[i], std::string_view(b.bytes).substr(begin, b.ends[i] - begin));
       begin = b.ends[i];
     }
   }
@@ -507,7 +509,8 @@ Result<VerifyReport> Log::Impl::Verify(const std::function<void(uint64_t, uint64
   auto chain = ScanEvents(db_, events_, ro, total, progress, visit, implied);
   if (!chain.ok()) return chain.error();
   const std::optional<Hash>& head_hash = *chain;
-  if (!head_hash || std::memcmp(head_hash->data(), meta_hash_bytes.data(), format::kHashBytes) != 0) {
+  if (!head_hash ||
+      std::memcmp(head_hash->data(), meta_hash_bytes.data(), format::kHashBytes) != 0) {
     return precise();
   }
   auto streams_ok = StreamsIndexMatches(db_, streams_, ro, total, key, implied.streams);

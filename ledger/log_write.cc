@@ -18,7 +18,9 @@ namespace {
 // "clientRegistered"; the member's pointer can.
 bool HasBody(schemas::Event::Reader root) {
   auto body = capnp::toDynamic(root).get("body").as<capnp::DynamicStruct>();
-  KJ_IF_MAYBE(field, body.which()) { return body.has(*field); }
+  KJ_IF_MAYBE (field, body.which()) {
+    return body.has(*field);
+  }
   return false;  // a discriminant this build does not know
 }
 
@@ -44,15 +46,15 @@ Status Log::Impl::Prepare(AppendRequest& request, Writer* w) const {
   }
   const std::string& key = request.idempotency_key;
   if (key.size() > options_.idempotency_key_bytes_max) {
-    return Error::Limit(fmt::format(
-        "the idempotency key is {} bytes; the limit (idempotency_key_bytes_max) is {}",
-        key.size(), options_.idempotency_key_bytes_max));
+    return Error::Limit(
+        fmt::format("the idempotency key is {} bytes; the limit (idempotency_key_bytes_max) is {}",
+                    key.size(), options_.idempotency_key_bytes_max));
   }
   for (size_t i = 0; i < key.size(); ++i) {
     auto c = static_cast<unsigned char>(key[i]);
     if (c < 0x20 || c == 0x7f) {
-      return Error::Invalid(fmt::format(
-          "the idempotency key has a control character (0x{:02x}) at byte {}", c, i));
+      return Error::Invalid(
+          fmt::format("the idempotency key has a control character (0x{:02x}) at byte {}", c, i));
     }
   }
 
@@ -146,8 +148,8 @@ Result<AppendResult> Log::Impl::Append(AppendRequest request) {
   std::vector<Writer*> group;
   uint64_t group_bytes = 0;
   for (Writer* x : writers_) {
-    if (!group.empty() && (group.size() >= kGroupRequestsMax ||
-                           group_bytes + x->bytes > options_.group_bytes_max)) {
+    if (!group.empty() &&
+        (group.size() >= kGroupRequestsMax || group_bytes + x->bytes > options_.group_bytes_max)) {
       break;
     }
     group.push_back(x);
@@ -269,8 +271,7 @@ bool Log::Impl::AnswerSeenKey(GroupWrite& g, Writer* w, uint32_t committed_versi
   if (auto it = g.pending_keys.find(key); it != g.pending_keys.end()) {
     // The same key twice in one group: the second is a retry of the first.
     const Writer* first = it->second;
-    if (first->request_digest == w->request_digest &&
-        first->request->client_id == req.client_id) {
+    if (first->request_digest == w->request_digest && first->request->client_id == req.client_id) {
       w->result = first->result;
       w->result.replayed = true;
       g.acknowledged.push_back(w);
@@ -291,10 +292,10 @@ bool Log::Impl::AnswerSeenKey(GroupWrite& g, Writer* w, uint32_t committed_versi
   if (!seen) return false;
   const uint64_t last_seq = seen->first_seq + seen->count - 1;
   if (seen->request_digest != w->request_digest) {
-    w->error = Error::Conflict(fmt::format(
-        "idempotency key '{}' was already used for a different request (seqs {}..{}); "
-        "use a new key for a new request",
-        key, seen->first_seq, last_seq));
+    w->error = Error::Conflict(
+        fmt::format("idempotency key '{}' was already used for a different request (seqs {}..{}); "
+                    "use a new key for a new request",
+                    key, seen->first_seq, last_seq));
     return true;
   }
   // Same digest: the original result, whose stream version is found from the index.
@@ -303,10 +304,10 @@ bool Log::Impl::AnswerSeenKey(GroupWrite& g, Writer* w, uint32_t committed_versi
   if (!v.ok()) {
     w->error = v.error();
   } else if (*v == 0) {
-    w->error = Error::Conflict(fmt::format(
-        "idempotency key '{}' was already used by another stream (seqs {}..{}); use a "
-        "new key",
-        key, seen->first_seq, last_seq));
+    w->error = Error::Conflict(
+        fmt::format("idempotency key '{}' was already used by another stream (seqs {}..{}); use a "
+                    "new key",
+                    key, seen->first_seq, last_seq));
   } else {
     w->result = AppendResult{seen->first_seq, seen->count, *v, true};
     g.acknowledged.push_back(w);
@@ -442,15 +443,17 @@ Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
     has_body = HasBody(e);
   });
   if (!st.ok()) {
-    return Error::Invalid(fmt::format("the event cannot be appended as seq {} (the next seq of "
-                                      "this ledger): {}",
-                                      seq, st.error().message));
+    return Error::Invalid(
+        fmt::format("the event cannot be appended as seq {} (the next seq of "
+                    "this ledger): {}",
+                    seq, st.error().message));
   }
   if (!has_body) return Error::Invalid(fmt::format("event {} has no body", seq));
   if (!prev_hash_sized || prev_hash != hash) {
-    return Error::Invalid(fmt::format("event {}'s prevHash is not this ledger's head hash; events "
-                                      "must be imported in seq order from seq 1, unchanged",
-                                      seq));
+    return Error::Invalid(
+        fmt::format("event {}'s prevHash is not this ledger's head hash; events "
+                    "must be imported in seq order from seq 1, unchanged",
+                    seq));
   }
   if (recorded_at_us < head_recorded_at_us) {
     return Error::Invalid(fmt::format("event {} has recordedAtUs {} before the head's {}", seq,
@@ -473,10 +476,10 @@ Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
     if (*rec) {
       // One request's events carry its key contiguously: extend the record by this event.
       if ((*rec)->first_seq + (*rec)->count != seq) {
-        return Error::Conflict(fmt::format("event {} carries idempotency key '{}', which already "
-                                           "covers seqs {}..{}",
-                                           seq, key, (*rec)->first_seq,
-                                           (*rec)->first_seq + (*rec)->count - 1));
+        return Error::Conflict(
+            fmt::format("event {} carries idempotency key '{}', which already "
+                        "covers seqs {}..{}",
+                        seq, key, (*rec)->first_seq, (*rec)->first_seq + (*rec)->count - 1));
       }
       value = format::KeyValue((*rec)->first_seq, (*rec)->count + 1, (*rec)->request_digest);
     } else {
@@ -487,8 +490,9 @@ Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
   const Hash next = ChainHash(hash, bytes);
   ok = ok && batch.Put(meta_, ToSlice(format::kMetaHeadSeq), format::Fixed64(seq)).ok() &&
        batch.Put(meta_, ToSlice(format::kMetaHeadHash), ToSlice(HashView(next))).ok() &&
-       batch.Put(meta_, ToSlice(format::kMetaHeadRecordedAtUs),
-                 format::Fixed64(static_cast<uint64_t>(recorded_at_us)))
+       batch
+           .Put(meta_, ToSlice(format::kMetaHeadRecordedAtUs),
+                format::Fixed64(static_cast<uint64_t>(recorded_at_us)))
            .ok();
   assert(ok);  // WriteBatch::Put fails only past 4 GiB
   (void)ok;

@@ -40,26 +40,31 @@ Result<Frame> Decode(std::string_view payload, uint32_t events_max) {
     return Error::Corruption("the message is not an hourbank log message (bad magic or too short)");
   }
   Frame f;
-  std::copy(payload.begin() + 4, payload.begin() + 36, reinterpret_cast<char*>(f.request_digest.data()));
+  std::copy(payload.begin() + 4, payload.begin() + 36,
+            reinterpret_cast<char*>(f.request_digest.data()));
   uint32_t count = GetU32(payload, 36);
   if (count == 0 || count > events_max) {
-    return Error::Corruption(fmt::format("the message says it holds {} events (1 … {} allowed)", count, events_max));
+    return Error::Corruption(
+        fmt::format("the message says it holds {} events (1 … {} allowed)", count, events_max));
   }
   size_t at = kHeader;
   f.events.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
-    if (payload.size() - at < 4) return Error::Corruption(fmt::format("the message ends inside event #{}'s length", i + 1));
+    if (payload.size() - at < 4)
+      return Error::Corruption(fmt::format("the message ends inside event #{}'s length", i + 1));
     uint32_t len = GetU32(payload, at);
     at += 4;
     if (len == 0 || payload.size() - at < len) {
-      return Error::Corruption(fmt::format("event #{} of the message has length {} but {} bytes are left", i + 1, len,
-                                           payload.size() - at));
+      return Error::Corruption(
+          fmt::format("event #{} of the message has length {} but {} bytes are left", i + 1, len,
+                      payload.size() - at));
     }
     f.events.push_back(payload.substr(at, len));
     at += len;
   }
   if (at != payload.size()) {
-    return Error::Corruption(fmt::format("the message has {} bytes after its last event", payload.size() - at));
+    return Error::Corruption(
+        fmt::format("the message has {} bytes after its last event", payload.size() - at));
   }
   return f;
 }

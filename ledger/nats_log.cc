@@ -39,13 +39,15 @@ int64_t SteadyMs() {
 
 Error NatsError(natsStatus s, std::string_view what) {
   const char* last = nats_GetLastError(nullptr);
-  return Error::Io(fmt::format("nats: {}: {}{}{}", what, natsStatus_GetText(s), last && *last ? ": " : "",
-                               last ? last : ""));
+  return Error::Io(fmt::format("nats: {}: {}{}{}", what, natsStatus_GetText(s),
+                               last && *last ? ": " : "", last ? last : ""));
 }
 
 bool HasBody(schemas::Event::Reader root) {
   auto body = capnp::toDynamic(root).get("body").as<capnp::DynamicStruct>();
-  KJ_IF_MAYBE(field, body.which()) { return body.has(*field); }
+  KJ_IF_MAYBE (field, body.which()) {
+    return body.has(*field);
+  }
   return false;
 }
 
@@ -59,7 +61,8 @@ bool ValidLedgerName(std::string_view n) {
 // The seq field of a stored event, read before the full check (codec::Decode wants it).
 Result<uint64_t> PeekSeq(std::string_view bytes, std::vector<capnp::word>& scratch) {
   if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty()) {
-    return Error::Corruption(fmt::format("an event is {} bytes, not a whole number of words", bytes.size()));
+    return Error::Corruption(
+        fmt::format("an event is {} bytes, not a whole number of words", bytes.size()));
   }
   scratch.resize(bytes.size() / sizeof(capnp::word));
   std::memcpy(scratch.data(), bytes.data(), bytes.size());
@@ -71,10 +74,10 @@ Result<uint64_t> PeekSeq(std::string_view bytes, std::vector<capnp::word>& scrat
     capnp::FlatArrayMessageReader r(kj::arrayPtr(scratch.data(), scratch.size()), o);
     seq = r.getRoot<schemas::Event>().getSeq();
   });
-  if (failure != nullptr) return Error::Corruption("an event does not decode as a Cap'n Proto message");
+  if (failure != nullptr)
+    return Error::Corruption("an event does not decode as a Cap'n Proto message");
   return seq;
 }
-
 
 }  // namespace
 
@@ -105,11 +108,12 @@ struct NatsLog::ClientCache {
 Result<NatsLocation> ParseNatsLocation(std::string_view url, std::string_view ledger_name) {
   constexpr std::string_view kScheme = "nats://";
   if (url.substr(0, kScheme.size()) != kScheme) {
-    return Error::Invalid(fmt::format("'{}' is not a nats:// location (nats://host[:port][,host[:port]]…)", url));
+    return Error::Invalid(
+        fmt::format("'{}' is not a nats:// location (nats://host[:port][,host[:port]]…)", url));
   }
   if (!ValidLedgerName(ledger_name)) {
-    return Error::Invalid(fmt::format("ledger name '{}' is not valid: use 1 to 32 of a-z 0-9 _ - (--ledger-name)",
-                                      ledger_name));
+    return Error::Invalid(fmt::format(
+        "ledger name '{}' is not valid: use 1 to 32 of a-z 0-9 _ - (--ledger-name)", ledger_name));
   }
   NatsLocation loc;
   loc.ledger = std::string(ledger_name);
@@ -118,16 +122,17 @@ Result<NatsLocation> ParseNatsLocation(std::string_view url, std::string_view le
     size_t comma = rest.find(',');
     std::string_view host = rest.substr(0, comma);
     if (host.substr(0, kScheme.size()) == kScheme) host.remove_prefix(kScheme.size());
-    if (host.empty() || host.size() > 255 ||
-        !std::all_of(host.begin(), host.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (host.empty() || host.size() > 255 || !std::all_of(host.begin(), host.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+                 c == '[' || c == ']';
         })) {
       return Error::Invalid(fmt::format("'{}' in the nats location is not host[:port]", host));
     }
     std::string h(host);
     if (host.find(':') == std::string_view::npos) h += ":4222";
     loc.servers.push_back("nats://" + h);
-    if (loc.servers.size() > 64) return Error::Invalid("the nats location names more than 64 servers");
+    if (loc.servers.size() > 64)
+      return Error::Invalid("the nats location names more than 64 servers");
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
@@ -144,7 +149,9 @@ uint32_t NatsPartitionOf(std::string_view client_id, uint32_t partitions) {
 }
 
 NatsLog::NatsLog(std::string location_text, NatsLocation where, Options options)
-    : location_text_(std::move(location_text)), where_(std::move(where)), options_(std::move(options)) {}
+    : location_text_(std::move(location_text)),
+      where_(std::move(where)),
+      options_(std::move(options)) {}
 
 NatsLog::~NatsLog() = default;
 
@@ -153,14 +160,16 @@ std::string NatsLog::StreamName(uint32_t partition) const {
 }
 
 std::string NatsLog::Subject(std::string_view client_id) const {
-  return fmt::format("hb.{}.{}.c.{}", where_.ledger, NatsPartitionOf(client_id, partitions_), client_id);
+  return fmt::format("hb.{}.{}.c.{}", where_.ledger, NatsPartitionOf(client_id, partitions_),
+                     client_id);
 }
 
 Result<std::unique_ptr<NatsLog>> NatsLog::Open(const std::string& url, const Options& options) {
   auto loc = ParseNatsLocation(url, options.ledger_name);
   if (!loc.ok()) return loc.error();
   if (options.nats_partitions > kNatsPartitionsMax) {
-    return Error::Invalid(fmt::format("{} partitions asked; at most {}", options.nats_partitions, kNatsPartitionsMax));
+    return Error::Invalid(fmt::format("{} partitions asked; at most {}", options.nats_partitions,
+                                      kNatsPartitionsMax));
   }
   std::unique_ptr<NatsLog> log(new NatsLog(url, std::move(loc).value(), options));
   HB_TRY(log->Connect());
@@ -185,13 +194,15 @@ Status NatsLog::Connect() {
   s = natsConnection_Connect(&conn_->nc, o);
   natsOptions_Destroy(o);
   if (s != NATS_OK) {
-    return Error::Io(fmt::format("cannot reach the NATS cluster at {}: {} (is nats-server running with -js?)",
-                                 location_text_, natsStatus_GetText(s)));
+    return Error::Io(
+        fmt::format("cannot reach the NATS cluster at {}: {} (is nats-server running with -js?)",
+                    location_text_, natsStatus_GetText(s)));
   }
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = options_.nats_timeout_ms;
-  if (s = natsConnection_JetStream(&conn_->js, conn_->nc, &jo); s != NATS_OK) return NatsError(s, "jetstream");
+  if (s = natsConnection_JetStream(&conn_->js, conn_->nc, &jo); s != NATS_OK)
+    return NatsError(s, "jetstream");
   return Status::Ok();
 }
 
@@ -218,7 +229,8 @@ Status NatsLog::CreateStreams(uint32_t partitions) {
       cfg.Replicas = r;
       cfg.DenyDelete = true;
       cfg.DenyPurge = true;
-      if (options_.nats_duplicate_window_us > 0) cfg.Duplicates = options_.nats_duplicate_window_us * 1000;
+      if (options_.nats_duplicate_window_us > 0)
+        cfg.Duplicates = options_.nats_duplicate_window_us * 1000;
       jsStreamInfo* si = nullptr;
       jsErrCode jerr = static_cast<jsErrCode>(0);
       natsStatus s = js_AddStream(&si, conn_->js, &cfg, nullptr, &jerr);
@@ -241,26 +253,32 @@ Status NatsLog::OpenOrCreate() {
   for (int attempt = 0; attempt < 2; ++attempt) {
     natsMsg* m = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_GetLastMsg(&m, conn_->js, meta_stream.c_str(), meta_subject.c_str(), nullptr, &jerr);
+    natsStatus s =
+        js_GetLastMsg(&m, conn_->js, meta_stream.c_str(), meta_subject.c_str(), nullptr, &jerr);
     if (s == NATS_OK) {
       std::string text(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
       natsMsg_Destroy(m);
       if (options_.error_if_exists && !created) {
-        return Error::Invalid(fmt::format("ledger '{}' already exists on {}", where_.ledger, location_text_));
+        return Error::Invalid(
+            fmt::format("ledger '{}' already exists on {}", where_.ledger, location_text_));
       }
       if (text.substr(0, kMetaText.size()) != kMetaText) {
-        return Error::Corruption(fmt::format("ledger '{}' on {} has an unreadable meta record", where_.ledger, location_text_));
+        return Error::Corruption(fmt::format("ledger '{}' on {} has an unreadable meta record",
+                                             where_.ledger, location_text_));
       }
       uint32_t p = 0;
       for (char c : text.substr(kMetaText.size())) {
-        if (c < '0' || c > '9' || p > kNatsPartitionsMax) return Error::Corruption("the meta record's partition count is unreadable");
+        if (c < '0' || c > '9' || p > kNatsPartitionsMax)
+          return Error::Corruption("the meta record's partition count is unreadable");
         p = p * 10 + static_cast<uint32_t>(c - '0');
       }
-      if (p == 0 || p > kNatsPartitionsMax) return Error::Corruption("the meta record's partition count is out of range");
+      if (p == 0 || p > kNatsPartitionsMax)
+        return Error::Corruption("the meta record's partition count is out of range");
       if (options_.nats_partitions != 0 && options_.nats_partitions != p) {
-        return Error::Invalid(fmt::format("ledger '{}' has {} partitions; {} were asked (the count is fixed when the "
-                                          "ledger is made; leave the option out)",
-                                          where_.ledger, p, options_.nats_partitions));
+        return Error::Invalid(
+            fmt::format("ledger '{}' has {} partitions; {} were asked (the count is fixed when the "
+                        "ledger is made; leave the option out)",
+                        where_.ledger, p, options_.nats_partitions));
       }
       partitions_ = p;
       return Status::Ok();
@@ -269,9 +287,10 @@ Status NatsLog::OpenOrCreate() {
       return NatsError(s, "reading the ledger's meta record");
     }
     if (!options_.create_if_missing) {
-      return Error::NotFound(fmt::format("no ledger '{}' on the NATS cluster at {}; run `hourbank init --log {} "
-                                         "--ledger-name {}` first",
-                                         where_.ledger, location_text_, location_text_, where_.ledger));
+      return Error::NotFound(
+          fmt::format("no ledger '{}' on the NATS cluster at {}; run `hourbank init --log {} "
+                      "--ledger-name {}` first",
+                      where_.ledger, location_text_, location_text_, where_.ledger));
     }
     if (options_.read_only) return Error::Invalid("a read-only open cannot create a ledger");
     const uint32_t p = options_.nats_partitions == 0 ? 1 : options_.nats_partitions;
@@ -289,8 +308,9 @@ Status NatsLog::OpenOrCreate() {
       cfg.DenyPurge = true;
       jsStreamInfo* si = nullptr;
       bool made = false;
-      std::vector<int64_t> replicas = options_.nats_replicas > 0 ? std::vector<int64_t>{options_.nats_replicas}
-                                                                 : std::vector<int64_t>{3, 2, 1};
+      std::vector<int64_t> replicas = options_.nats_replicas > 0
+                                          ? std::vector<int64_t>{options_.nats_replicas}
+                                          : std::vector<int64_t>{3, 2, 1};
       natsStatus cs = NATS_OK;
       for (int64_t r : replicas) {
         cfg.Replicas = r;
@@ -308,7 +328,8 @@ Status NatsLog::OpenOrCreate() {
     // Two creators racing: the expected "no message yet" lets exactly one record the count.
     std::string text = fmt::format("{}{}", kMetaText, p);
     natsMsg* mm = nullptr;
-    if (natsStatus cs = natsMsg_Create(&mm, meta_subject.c_str(), nullptr, text.data(), static_cast<int>(text.size()));
+    if (natsStatus cs = natsMsg_Create(&mm, meta_subject.c_str(), nullptr, text.data(),
+                                       static_cast<int>(text.size()));
         cs != NATS_OK) {
       return NatsError(cs, "meta message");
     }
@@ -318,47 +339,53 @@ Status NatsLog::OpenOrCreate() {
     natsStatus ps = js_PublishMsg(&ack, conn_->js, mm, nullptr, &jerr);
     natsMsg_Destroy(mm);
     if (ack != nullptr) jsPubAck_Destroy(ack);
-    if (ps != NATS_OK && jerr != JSStreamWrongLastSequenceErr) return NatsError(ps, "recording the ledger's meta");
+    if (ps != NATS_OK && jerr != JSStreamWrongLastSequenceErr)
+      return NatsError(ps, "recording the ledger's meta");
     created = ps == NATS_OK;
     // Read it back (ours or the winner's).
   }
   return Error::Io("the ledger's meta record could not be read back after creating it");
 }
 
-Result<std::optional<NatsLog::Message>> NatsLog::GetMessage(uint32_t p, uint64_t stream_seq,
-                                                            const std::string* next_by_subject) const {
+Result<std::optional<NatsLog::Message>> NatsLog::GetMessage(
+    uint32_t p, uint64_t stream_seq, const std::string* next_by_subject) const {
   nlohmann::json req = {{"seq", stream_seq}};
   if (next_by_subject != nullptr) req["next_by_subj"] = *next_by_subject;
   const std::string body = req.dump();
   const std::string api = "$JS.API.STREAM.MSG.GET." + StreamName(p);
   natsMsg* reply = nullptr;
-  natsStatus s = natsConnection_Request(&reply, conn_->nc, api.c_str(), body.data(), static_cast<int>(body.size()),
-                                        options_.nats_timeout_ms);
-  if (s != NATS_OK) return NatsError(s, fmt::format("reading {} seq {}", StreamName(p), stream_seq));
+  natsStatus s = natsConnection_Request(&reply, conn_->nc, api.c_str(), body.data(),
+                                        static_cast<int>(body.size()), options_.nats_timeout_ms);
+  if (s != NATS_OK)
+    return NatsError(s, fmt::format("reading {} seq {}", StreamName(p), stream_seq));
   std::string_view data(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
   auto j = nlohmann::json::parse(data, nullptr, false);
   natsMsg_Destroy(reply);
-  if (j.is_discarded() || !j.is_object()) return Error::Io("nats: an unreadable reply to a message read");
+  if (j.is_discarded() || !j.is_object())
+    return Error::Io("nats: an unreadable reply to a message read");
   if (auto e = j.find("error"); e != j.end()) {
     if (e->is_object() && e->value("code", 0) == 404) return std::optional<Message>();
-    return Error::Io(fmt::format("nats: reading {} seq {}: {}", StreamName(p), stream_seq,
-                                 e->is_object() ? e->value("description", std::string("error")) : "error"));
+    return Error::Io(
+        fmt::format("nats: reading {} seq {}: {}", StreamName(p), stream_seq,
+                    e->is_object() ? e->value("description", std::string("error")) : "error"));
   }
   auto m = j.find("message");
-  if (m == j.end() || !m->is_object()) return Error::Io("nats: a message read answered without a message");
+  if (m == j.end() || !m->is_object())
+    return Error::Io("nats: a message read answered without a message");
   Message out;
   out.stream_seq = m->value("seq", uint64_t{0});
   out.subject = m->value("subject", std::string());
   std::string b64 = m->value("data", std::string());
   out.data.resize(b64.size());
   size_t len = 0;
-  if (!b64.empty() &&
-      sodium_base642bin(reinterpret_cast<unsigned char*>(out.data.data()), out.data.size(), b64.data(), b64.size(),
-                        nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+  if (!b64.empty() && sodium_base642bin(reinterpret_cast<unsigned char*>(out.data.data()),
+                                        out.data.size(), b64.data(), b64.size(), nullptr, &len,
+                                        nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
     return Error::Io("nats: a message's data is not base64");
   }
   out.data.resize(len);
-  if (out.stream_seq == 0 || out.stream_seq > kNatsStreamSeqMax) return Error::Io("nats: a message read has no valid seq");
+  if (out.stream_seq == 0 || out.stream_seq > kNatsStreamSeqMax)
+    return Error::Io("nats: a message read has no valid seq");
   return std::optional<Message>(std::move(out));
 }
 
@@ -376,18 +403,22 @@ Result<uint64_t> NatsLog::LastStreamSeq(uint32_t p) const {
 std::shared_ptr<NatsLog::ClientCache> NatsLog::CacheOf(std::string_view client_id) const {
   std::lock_guard<std::mutex> l(caches_mu_);
   auto it = caches_.find(client_id);
-  if (it == caches_.end()) it = caches_.emplace(std::string(client_id), std::make_shared<ClientCache>()).first;
+  if (it == caches_.end())
+    it = caches_.emplace(std::string(client_id), std::make_shared<ClientCache>()).first;
   return it->second;
 }
 
 namespace {
 
 // Checks one message of `client_id` against what came before it and advances `cache`.
-Status ApplyMessage(std::string_view client_id, uint32_t partition, uint64_t stream_seq, std::string_view payload,
-                    uint32_t events_max, NatsLog::ClientCache& cache, std::vector<capnp::word>& scratch) {
+Status ApplyMessage(std::string_view client_id, uint32_t partition, uint64_t stream_seq,
+                    std::string_view payload, uint32_t events_max, NatsLog::ClientCache& cache,
+                    std::vector<capnp::word>& scratch) {
   auto frame = nats_frame::Decode(payload, events_max);
   const uint64_t first = NatsPosition(partition, stream_seq, 0);
-  if (!frame.ok()) return Error::Corruption(fmt::format("message at position {}: {}", first, frame.error().message), first);
+  if (!frame.ok())
+    return Error::Corruption(
+        fmt::format("message at position {}: {}", first, frame.error().message), first);
   std::string key;
   uint32_t version = cache.version;
   Hash head = cache.head;
@@ -398,26 +429,38 @@ Status ApplyMessage(std::string_view client_id, uint32_t partition, uint64_t str
     std::optional<Error> bad;
     Status s = codec::Decode(version + 1, bytes, scratch, [&](schemas::Event::Reader e) {
       if (TextOf(e.getClientId()) != client_id) {
-        bad = Error::Corruption(fmt::format("event at position {} names client '{}' in client '{}''s subject", pos,
-                                            TextOf(e.getClientId()), client_id), pos);
-      } else if (std::string_view(reinterpret_cast<const char*>(e.getPrevHash().begin()), e.getPrevHash().size()) !=
+        bad = Error::Corruption(
+            fmt::format("event at position {} names client '{}' in client '{}''s subject", pos,
+                        TextOf(e.getClientId()), client_id),
+            pos);
+      } else if (std::string_view(reinterpret_cast<const char*>(e.getPrevHash().begin()),
+                                  e.getPrevHash().size()) !=
                  std::string_view(reinterpret_cast<const char*>(head.data()), head.size())) {
-        bad = Error::Corruption(fmt::format("event at position {} (client '{}' #{}) does not link to the client's "
-                                            "previous event: the chain is broken",
-                                            pos, client_id, version + 1), pos);
+        bad = Error::Corruption(
+            fmt::format("event at position {} (client '{}' #{}) does not link to the client's "
+                        "previous event: the chain is broken",
+                        pos, client_id, version + 1),
+            pos);
       } else if (e.getRecordedAtUs() < recorded) {
-        bad = Error::Corruption(fmt::format("event at position {} was recorded before the client's previous event", pos), pos);
+        bad = Error::Corruption(
+            fmt::format("event at position {} was recorded before the client's previous event",
+                        pos),
+            pos);
       } else if (i == 0) {
         key = std::string(TextOf(e.getIdempotencyKey()));
       } else if (TextOf(e.getIdempotencyKey()) != key) {
-        bad = Error::Corruption(fmt::format("event at position {} carries another idempotency key than its message", pos), pos);
+        bad = Error::Corruption(
+            fmt::format("event at position {} carries another idempotency key than its message",
+                        pos),
+            pos);
       }
       recorded = e.getRecordedAtUs();
     });
     if (!s.ok()) {
       Error e = s.error();
       e.seq = pos;
-      e.message = fmt::format("client '{}' event #{} at position {}: {}", client_id, version + 1, pos, e.message);
+      e.message = fmt::format("client '{}' event #{} at position {}: {}", client_id, version + 1,
+                              pos, e.message);
       return e;
     }
     if (bad) return *bad;
@@ -426,11 +469,14 @@ Status ApplyMessage(std::string_view client_id, uint32_t partition, uint64_t str
   }
   if (!key.empty()) {
     if (cache.keys.count(key) != 0) {
-      return Error::Corruption(fmt::format("idempotency key '{}' of client '{}' is used by two messages (the second at "
-                                           "position {})",
-                                           key, client_id, first), first);
+      return Error::Corruption(
+          fmt::format("idempotency key '{}' of client '{}' is used by two messages (the second at "
+                      "position {})",
+                      key, client_id, first),
+          first);
     }
-    cache.keys[key] = IdempotencyRecord{first, static_cast<uint32_t>(frame->events.size()), frame->request_digest};
+    cache.keys[key] = IdempotencyRecord{first, static_cast<uint32_t>(frame->events.size()),
+                                        frame->request_digest};
   }
   cache.version = version;
   cache.head = head;
@@ -453,48 +499,59 @@ Status NatsLog::Refresh(const std::string& client_id, ClientCache& cache) const 
     if (!m.ok()) return m.error();
     if (!m.value()) return Status::Ok();
     const Message& msg = *m.value();
-    if (msg.stream_seq <= cache.last_subject_seq) return Error::Io("nats: a subject read went backwards");
-    HB_TRY(ApplyMessage(client_id, p, msg.stream_seq, msg.data, options_.batch_events_max, cache, scratch));
+    if (msg.stream_seq <= cache.last_subject_seq)
+      return Error::Io("nats: a subject read went backwards");
+    HB_TRY(ApplyMessage(client_id, p, msg.stream_seq, msg.data, options_.batch_events_max, cache,
+                        scratch));
   }
 }
 
 Result<AppendResult> NatsLog::Append(AppendRequest request) {
-  if (options_.read_only) return Error::Invalid("the ledger was opened read-only; appends are refused");
+  if (options_.read_only)
+    return Error::Invalid("the ledger was opened read-only; appends are refused");
   if (!ValidClientId(request.client_id)) {
-    return Error::Invalid(fmt::format(
-        "client id '{}' is not valid: use 1 to 64 of a-z 0-9 . _ - starting with a letter or digit (system streams "
-        "add a leading '$')",
-        request.client_id));
+    return Error::Invalid(
+        fmt::format("client id '{}' is not valid: use 1 to 64 of a-z 0-9 . _ - starting with a "
+                    "letter or digit (system streams "
+                    "add a leading '$')",
+                    request.client_id));
   }
-  if (request.events.empty()) return Error::Invalid("an append needs at least one event; the batch is empty");
+  if (request.events.empty())
+    return Error::Invalid("an append needs at least one event; the batch is empty");
   const size_t events_max = std::min<size_t>(options_.batch_events_max, kNatsEventsPerMessageMax);
   if (request.events.size() > events_max) {
-    return Error::Limit(fmt::format("the append has {} events; the limit is {}", request.events.size(), events_max));
+    return Error::Limit(fmt::format("the append has {} events; the limit is {}",
+                                    request.events.size(), events_max));
   }
   const std::string& key = request.idempotency_key;
   if (key.size() > options_.idempotency_key_bytes_max) {
-    return Error::Limit(fmt::format("the idempotency key is {} bytes; the limit (idempotency_key_bytes_max) is {}",
-                                    key.size(), options_.idempotency_key_bytes_max));
+    return Error::Limit(
+        fmt::format("the idempotency key is {} bytes; the limit (idempotency_key_bytes_max) is {}",
+                    key.size(), options_.idempotency_key_bytes_max));
   }
   for (size_t i = 0; i < key.size(); ++i) {
     auto c = static_cast<unsigned char>(key[i]);
     if (c < 0x20 || c == 0x7f) {
-      return Error::Invalid(fmt::format("the idempotency key has a control character (0x{:02x}) at byte {}", c, i));
+      return Error::Invalid(
+          fmt::format("the idempotency key has a control character (0x{:02x}) at byte {}", c, i));
     }
   }
   for (size_t i = 0; i < request.events.size(); ++i) {
     auto root = request.events[i].root().asReader();
     if (!HasBody(root)) {
-      return Error::Invalid(fmt::format("event #{} of the append has no body: set one member of Event.body", i + 1));
+      return Error::Invalid(
+          fmt::format("event #{} of the append has no body: set one member of Event.body", i + 1));
     }
     if (root.getEffectiveAtUs() <= 0) {
-      return Error::Invalid(fmt::format("event #{} of the append has effectiveAtUs = {}; it must be > 0", i + 1,
-                                        root.getEffectiveAtUs()));
+      return Error::Invalid(
+          fmt::format("event #{} of the append has effectiveAtUs = {}; it must be > 0", i + 1,
+                      root.getEffectiveAtUs()));
     }
     std::string_view dk = TextOf(root.getIdempotencyKey());
     if (!dk.empty() && dk != key) {
-      return Error::Invalid(fmt::format("event #{} carries idempotency key '{}' but the append request has '{}'", i + 1,
-                                        dk, key));
+      return Error::Invalid(
+          fmt::format("event #{} carries idempotency key '{}' but the append request has '{}'",
+                      i + 1, dk, key));
     }
   }
   Hash digest{};
@@ -509,7 +566,8 @@ Result<AppendResult> NatsLog::Append(AppendRequest request) {
         auto flat = capnp::messageToFlatArray(d.message());
         auto bytes = flat.asChars();
         std::string len(8, '\0');
-        for (int b = 0; b < 8; ++b) len[7 - b] = static_cast<char>((bytes.size() >> (8 * b)) & 0xff);
+        for (int b = 0; b < 8; ++b)
+          len[7 - b] = static_cast<char>((bytes.size() >> (8 * b)) & 0xff);
         h.Update(len);
         h.Update(std::string_view(bytes.begin(), bytes.size()));
       }
@@ -552,9 +610,10 @@ Result<AppendResult> NatsLog::Append(AppendRequest request) {
     }
     if (SteadyMs() + backoff_ms > deadline) {
       Error e = r.error();
-      e.message += fmt::format(" (the cluster gave no answer for {} ms; the append may have been written: retry with "
-                               "the same idempotency key or expected version)",
-                               options_.nats_append_budget_ms);
+      e.message += fmt::format(
+          " (the cluster gave no answer for {} ms; the append may have been written: retry with "
+          "the same idempotency key or expected version)",
+          options_.nats_append_budget_ms);
       return e;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
@@ -562,14 +621,15 @@ Result<AppendResult> NatsLog::Append(AppendRequest request) {
   }
 }
 
-Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& digest, ClientCache& cache,
-                                         std::string* payload, bool* retry) {
+Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& digest,
+                                         ClientCache& cache, std::string* payload, bool* retry) {
   *retry = false;
   const std::string& key = request.idempotency_key;
   if (!key.empty()) {
     if (auto it = cache.keys.find(key); it != cache.keys.end()) {
       if (it->second.request_digest != digest) {
-        return Error::Conflict(fmt::format("idempotency key '{}' was used before for another request", key));
+        return Error::Conflict(
+            fmt::format("idempotency key '{}' was used before for another request", key));
       }
       std::lock_guard<std::mutex> sl(stats_mu_);
       ++stats_.append_requests;
@@ -577,9 +637,10 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
     }
   }
   if (request.expected_version && *request.expected_version != cache.version) {
-    Error e = Error::Conflict(fmt::format("client '{}' is at version {}, not {}: someone else wrote first; read again "
-                                          "and retry",
-                                          request.client_id, cache.version, *request.expected_version));
+    Error e = Error::Conflict(
+        fmt::format("client '{}' is at version {}, not {}: someone else wrote first; read again "
+                    "and retry",
+                    request.client_id, cache.version, *request.expected_version));
     e.current_version = cache.version;
     return e;
   }
@@ -601,8 +662,9 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
     auto flat = capnp::messageToFlatArray(request.events[i].message());
     std::string bytes(flat.asChars().begin(), flat.asChars().size());
     if (bytes.size() > options_.event_bytes_max) {
-      return Error::Limit(fmt::format("event #{} of the append is {} bytes; the limit (event_bytes_max) is {} bytes",
-                                      i + 1, bytes.size(), options_.event_bytes_max));
+      return Error::Limit(fmt::format(
+          "event #{} of the append is {} bytes; the limit (event_bytes_max) is {} bytes", i + 1,
+          bytes.size(), options_.event_bytes_max));
     }
     head = ChainHash(head, bytes);
     events.push_back(std::move(bytes));
@@ -610,14 +672,16 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
   std::string data = nats_frame::Encode(key.empty() ? Hash{} : digest, events);
   const int64_t max_payload = natsConnection_GetMaxPayload(conn_->nc);
   if (max_payload > 0 && static_cast<int64_t>(data.size()) > max_payload) {
-    return Error::Limit(fmt::format("the append is {} bytes in one message; the cluster's max_payload is {} bytes",
-                                    data.size(), max_payload));
+    return Error::Limit(
+        fmt::format("the append is {} bytes in one message; the cluster's max_payload is {} bytes",
+                    data.size(), max_payload));
   }
   const uint32_t p = NatsPartitionOf(request.client_id, partitions_);
   const std::string subject = Subject(request.client_id);
   const std::string stream = StreamName(p);
   natsMsg* m = nullptr;
-  if (natsStatus s = natsMsg_Create(&m, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+  if (natsStatus s =
+          natsMsg_Create(&m, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
       s != NATS_OK) {
     return NatsError(s, "message");
   }
@@ -638,11 +702,14 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
     if (jerr == JSStreamWrongLastSequenceErr) {
       *payload = {};  // refused: it was not written
       *retry = !request.expected_version.has_value() || !key.empty();
-      Error e = Error::Conflict(fmt::format("client '{}' changed while appending", request.client_id));
+      Error e =
+          Error::Conflict(fmt::format("client '{}' changed while appending", request.client_id));
       e.current_version = cache.version;
       if (request.expected_version && key.empty()) {
-        e.message = fmt::format("client '{}' is no longer at version {}: someone else wrote first; read again and "
-                                "retry", request.client_id, *request.expected_version);
+        e.message = fmt::format(
+            "client '{}' is no longer at version {}: someone else wrote first; read again and "
+            "retry",
+            request.client_id, *request.expected_version);
       }
       return e;
     }
@@ -650,7 +717,8 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
     if (!*retry) *payload = {};
     return NatsError(s, fmt::format("appending to {}", stream));
   }
-  if (seq == 0 || seq > kNatsStreamSeqMax) return Error::Io("nats: the publish was acknowledged without a valid seq");
+  if (seq == 0 || seq > kNatsStreamSeqMax)
+    return Error::Io("nats: the publish was acknowledged without a valid seq");
   std::vector<capnp::word> scratch;
   HB_TRY(ApplyMessage(request.client_id, p, seq, data, options_.batch_events_max, cache, scratch));
   {
@@ -659,10 +727,12 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
     stats_.events_appended += events.size();
     ++stats_.write_groups;
   }
-  return AppendResult{NatsPosition(p, seq, 0), static_cast<uint32_t>(events.size()), cache.version, false};
+  return AppendResult{NatsPosition(p, seq, 0), static_cast<uint32_t>(events.size()), cache.version,
+                      false};
 }
 
-Status NatsLog::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit, const ReadOptions& read) const {
+Status NatsLog::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
+                     const ReadOptions& read) const {
   uint64_t to = to_seq == 0 ? UINT64_MAX : to_seq;
   if (read.as_of_seq != 0) to = std::min(to, read.as_of_seq);
   const NatsPos a = SplitNatsPosition(std::max<uint64_t>(from_seq, 1));
@@ -670,25 +740,32 @@ Status NatsLog::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit, c
   for (uint32_t p = a.partition; p < partitions_; ++p) {
     auto last = LastStreamSeq(p);
     if (!last.ok()) return last.error();
-    for (uint64_t s = (p == a.partition ? std::max<uint64_t>(a.stream_seq, 1) : 1); s <= last.value(); ++s) {
+    for (uint64_t s = (p == a.partition ? std::max<uint64_t>(a.stream_seq, 1) : 1);
+         s <= last.value(); ++s) {
       if (NatsPosition(p, s, 0) > to) return Status::Ok();
       auto m = GetMessage(p, s, nullptr);
       if (!m.ok()) return m.error();
       const uint64_t first = NatsPosition(p, s, 0);
-      if (!m.value()) return Error::Corruption(fmt::format("message {} of {} is missing", s, StreamName(p)), first);
+      if (!m.value())
+        return Error::Corruption(fmt::format("message {} of {} is missing", s, StreamName(p)),
+                                 first);
       auto frame = nats_frame::Decode(m.value()->data, options_.batch_events_max);
-      if (!frame.ok()) return Error::Corruption(fmt::format("position {}: {}", first, frame.error().message), first);
+      if (!frame.ok())
+        return Error::Corruption(fmt::format("position {}: {}", first, frame.error().message),
+                                 first);
       for (size_t i = 0; i < frame->events.size(); ++i) {
         const uint64_t pos = NatsPosition(p, s, static_cast<uint32_t>(i));
         if (pos < from_seq) continue;
         if (pos > to) return Status::Ok();
         auto seq = PeekSeq(frame->events[i], peek);
-        if (!seq.ok()) return Error::Corruption(fmt::format("position {}: {}", pos, seq.error().message), pos);
+        if (!seq.ok())
+          return Error::Corruption(fmt::format("position {}: {}", pos, seq.error().message), pos);
         bool go = true;
-        Status d = codec::Decode(seq.value(), frame->events[i], scratch, [&](schemas::Event::Reader e) {
-          if (read.known_at_us != 0 && e.getRecordedAtUs() > read.known_at_us) return;
-          go = visit(EventView{pos, frame->events[i], e});
-        });
+        Status d =
+            codec::Decode(seq.value(), frame->events[i], scratch, [&](schemas::Event::Reader e) {
+              if (read.known_at_us != 0 && e.getRecordedAtUs() > read.known_at_us) return;
+              go = visit(EventView{pos, frame->events[i], e});
+            });
         if (!d.ok()) {
           Error e = d.error();
           e.seq = pos;
@@ -703,7 +780,8 @@ Status NatsLog::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit, c
 
 Status NatsLog::ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
                            const Visitor& visit, const ReadOptions& read) const {
-  if (!ValidClientId(client_id)) return Error::Invalid(fmt::format("client id '{}' is not valid", client_id));
+  if (!ValidClientId(client_id))
+    return Error::Invalid(fmt::format("client id '{}' is not valid", client_id));
   const uint32_t p = NatsPartitionOf(client_id, partitions_);
   const std::string subject = Subject(client_id);
   std::vector<capnp::word> scratch;
@@ -717,12 +795,14 @@ Status NatsLog::ReadStream(std::string_view client_id, uint32_t from_version, ui
     const uint64_t first = NatsPosition(p, msg.stream_seq, 0);
     if (msg.stream_seq < next) return Error::Io("nats: a subject read went backwards");
     auto frame = nats_frame::Decode(msg.data, options_.batch_events_max);
-    if (!frame.ok()) return Error::Corruption(fmt::format("position {}: {}", first, frame.error().message), first);
+    if (!frame.ok())
+      return Error::Corruption(fmt::format("position {}: {}", first, frame.error().message), first);
     for (size_t i = 0; i < frame->events.size(); ++i) {
       ++version;
       const uint64_t pos = NatsPosition(p, msg.stream_seq, static_cast<uint32_t>(i));
       if (version < from_version) continue;
-      if ((to_version != 0 && version > to_version) || (read.as_of_seq != 0 && pos > read.as_of_seq)) {
+      if ((to_version != 0 && version > to_version) ||
+          (read.as_of_seq != 0 && pos > read.as_of_seq)) {
         return Status::Ok();
       }
       bool go = true;
@@ -743,13 +823,15 @@ Status NatsLog::ReadStream(std::string_view client_id, uint32_t from_version, ui
 
 Result<std::string> NatsLog::Get(uint64_t seq) const {
   const NatsPos a = SplitNatsPosition(seq);
-  if (a.partition >= partitions_ || a.stream_seq == 0) return Error::NotFound(fmt::format("no event at position {}", seq));
+  if (a.partition >= partitions_ || a.stream_seq == 0)
+    return Error::NotFound(fmt::format("no event at position {}", seq));
   auto m = GetMessage(a.partition, a.stream_seq, nullptr);
   if (!m.ok()) return m.error();
   if (!m.value()) return Error::NotFound(fmt::format("no event at position {}", seq));
   auto frame = nats_frame::Decode(m.value()->data, options_.batch_events_max);
   if (!frame.ok()) return Error::Corruption(frame.error().message, seq);
-  if (a.index >= frame->events.size()) return Error::NotFound(fmt::format("no event at position {}", seq));
+  if (a.index >= frame->events.size())
+    return Error::NotFound(fmt::format("no event at position {}", seq));
   return std::string(frame->events[a.index]);
 }
 
@@ -760,7 +842,8 @@ Result<uint64_t> NatsLog::HeadSeq() const {
     if (last.value() == 0) continue;
     auto m = GetMessage(p, last.value(), nullptr);
     if (!m.ok()) return m.error();
-    if (!m.value()) return Error::Corruption(fmt::format("the last message of {} is missing", StreamName(p)));
+    if (!m.value())
+      return Error::Corruption(fmt::format("the last message of {} is missing", StreamName(p)));
     auto frame = nats_frame::Decode(m.value()->data, options_.batch_events_max);
     if (!frame.ok()) return frame.error();
     return NatsPosition(p, last.value(), static_cast<uint32_t>(frame->events.size() - 1));
@@ -770,10 +853,12 @@ Result<uint64_t> NatsLog::HeadSeq() const {
 
 Result<Hash> NatsLog::HeadHash() const {
   Hash h{};
-  HB_TRY(Scan(1, 0, [&](const EventView& v) {
-    h = ChainHash(h, v.bytes);
-    return true;
-  }, {}));
+  HB_TRY(Scan(1, 0,
+              [&](const EventView& v) {
+                h = ChainHash(h, v.bytes);
+                return true;
+              },
+              {}));
   return h;
 }
 
@@ -791,7 +876,8 @@ Result<std::optional<IdempotencyRecord>> NatsLog::LookupClientKey(std::string_vi
   auto cache = CacheOf(client_id);
   std::lock_guard<std::mutex> l(cache->mu);
   HB_TRY(Refresh(std::string(client_id), *cache));
-  if (auto it = cache->keys.find(key); it != cache->keys.end()) return std::optional<IdempotencyRecord>(it->second);
+  if (auto it = cache->keys.find(key); it != cache->keys.end())
+    return std::optional<IdempotencyRecord>(it->second);
   return std::optional<IdempotencyRecord>();
 }
 
@@ -853,33 +939,40 @@ Result<VerifyReport> NatsLog::Verify(const std::function<void(uint64_t, uint64_t
       if (!m.value()) return bad(fmt::format("message {} of {} is missing", s, StreamName(p)));
       const Message& msg = *m.value();
       if (msg.subject.substr(0, prefix.size()) != prefix) {
-        return bad(fmt::format("message {} of {} has subject '{}' outside the partition", s, StreamName(p), msg.subject));
+        return bad(fmt::format("message {} of {} has subject '{}' outside the partition", s,
+                               StreamName(p), msg.subject));
       }
       const std::string client = msg.subject.substr(prefix.size());
       if (!ValidClientId(client) || NatsPartitionOf(client, partitions_) != p) {
-        return bad(fmt::format("message {} of {} is for client '{}', which does not belong in this partition", s,
-                               StreamName(p), client));
+        return bad(fmt::format(
+            "message {} of {} is for client '{}', which does not belong in this partition", s,
+            StreamName(p), client));
       }
       auto it = clients.find(client);
       if (it == clients.end()) it = clients.try_emplace(client).first;
       ClientCache& cache = it->second;
-      if (Status st = ApplyMessage(client, p, s, msg.data, options_.batch_events_max, cache, scratch); !st.ok()) {
+      if (Status st =
+              ApplyMessage(client, p, s, msg.data, options_.batch_events_max, cache, scratch);
+          !st.ok()) {
         report.ok = false;
         report.first_bad_seq = st.error().seq != 0 ? st.error().seq : first;
         report.problem = st.error().message;
         return report;
       }
-      auto frame = nats_frame::Decode(msg.data, options_.batch_events_max);  // checked by ApplyMessage
+      auto frame =
+          nats_frame::Decode(msg.data, options_.batch_events_max);  // checked by ApplyMessage
       if (!frame.ok()) return bad(frame.error().message);
       for (size_t i = 0; i < frame->events.size(); ++i) {
         global = ChainHash(global, frame->events[i]);
         ++report.events_checked;
         if (visiting) {
           const uint64_t pos = NatsPosition(p, s, static_cast<uint32_t>(i));
-          uint32_t version = cache.version - static_cast<uint32_t>(frame->events.size()) + static_cast<uint32_t>(i) + 1;
-          Status d = codec::Decode(version, frame->events[i], scratch, [&](schemas::Event::Reader e) {
-            visiting = (*visit)(EventView{pos, frame->events[i], e});
-          });
+          uint32_t version = cache.version - static_cast<uint32_t>(frame->events.size()) +
+                             static_cast<uint32_t>(i) + 1;
+          Status d =
+              codec::Decode(version, frame->events[i], scratch, [&](schemas::Event::Reader e) {
+                visiting = (*visit)(EventView{pos, frame->events[i], e});
+              });
           if (!d.ok()) return bad(d.error().message);
         }
       }

@@ -38,7 +38,8 @@ constexpr uint32_t kNatsPartitionsMax = 256;
 constexpr uint64_t kNatsStreamSeqMax = (uint64_t{1} << kPosStreamSeqBits) - 1;
 constexpr uint32_t kNatsEventsPerMessageMax = (uint32_t{1} << kPosIndexBits);
 inline uint64_t NatsPosition(uint32_t partition, uint64_t stream_seq, uint32_t index) {
-  return (uint64_t{partition} << (kPosIndexBits + kPosStreamSeqBits)) | (stream_seq << kPosIndexBits) | index;
+  return (uint64_t{partition} << (kPosIndexBits + kPosStreamSeqBits)) |
+         (stream_seq << kPosIndexBits) | index;
 }
 struct NatsPos {
   uint32_t partition = 0;
@@ -69,7 +70,8 @@ class NatsLog {
   NatsLog& operator=(const NatsLog&) = delete;
 
   Result<AppendResult> Append(AppendRequest request);
-  Status Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit, const ReadOptions& read) const;
+  Status Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
+              const ReadOptions& read) const;
   Status ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
                     const Visitor& visit, const ReadOptions& read) const;
   Result<std::string> Get(uint64_t seq) const;
@@ -77,7 +79,8 @@ class NatsLog {
   Result<Hash> HeadHash() const;
   Result<uint32_t> StreamVersion(std::string_view client_id) const;
   Result<std::vector<std::string>> ListStreams() const;
-  Result<std::optional<IdempotencyRecord>> LookupClientKey(std::string_view client_id, std::string_view key) const;
+  Result<std::optional<IdempotencyRecord>> LookupClientKey(std::string_view client_id,
+                                                           std::string_view key) const;
   Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress,
                               const Visitor* visit) const;
   Health GetHealth() const;

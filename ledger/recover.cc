@@ -44,18 +44,23 @@ Status MakePrivateDir(const fs::path& p) {
 class EventPuts : public rocksdb::WriteBatch::Handler {
  public:
   explicit EventPuts(std::map<uint64_t, std::string>* found) : found_(found) {}
-  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
-    if (cf == 4 && std::string_view(key.data(), key.size()) == format::kMetaHeadSeq && value.size() == 8) {
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    if (cf == 4 && std::string_view(key.data(), key.size()) == format::kMetaHeadSeq &&
+        value.size() == 8) {
       head_ = std::max(head_, format::ReadBE(std::string_view(value.data(), value.size()), 8));
     }
     if (cf != 1) return rocksdb::Status::OK();
     auto seq = format::ParseSeq(std::string_view(key.data(), key.size()));
     if (!seq) return rocksdb::Status::OK();
     std::string_view bytes(value.data(), value.size());
-    if (codec::Decode(*seq, bytes, scratch_, [](schemas::Event::Reader) {}).ok()) found_->emplace(*seq, bytes);
+    if (codec::Decode(*seq, bytes, scratch_, [](schemas::Event::Reader) {}).ok())
+      found_->emplace(*seq, bytes);
     return rocksdb::Status::OK();
   }
-  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override {
+    return rocksdb::Status::OK();
+  }
   uint64_t head() const { return head_; }
 
  private:
@@ -83,9 +88,11 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
     return Error::NotFound(fmt::format("no ledger at {} (no CURRENT file)", from));
   }
   if (fs::exists(to, ec)) {
-    if (fs::equivalent(from, to, ec)) return Error::Invalid("--to must be a new directory, not --from");
+    if (fs::equivalent(from, to, ec))
+      return Error::Invalid("--to must be a new directory, not --from");
     if (!fs::is_directory(to, ec) || !fs::is_empty(to, ec)) {
-      return Error::Invalid(fmt::format("{} exists and is not empty; recover writes a NEW ledger: give a new directory", to));
+      return Error::Invalid(fmt::format(
+          "{} exists and is not empty; recover writes a NEW ledger: give a new directory", to));
     }
   }
   const fs::path evidence = fs::path(to) / "recovery";
@@ -108,7 +115,8 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
       // Events in records RocksDB's reader would skip (it drops the rest of a block after a
       // bad record): read with our own framing reader, checksums verified.
       std::ifstream in(copy, std::ios::binary);
-      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
       EventPuts handler(&from_wal);
       struct Head {
         EventPuts* h;
@@ -125,7 +133,8 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
     if (!*damage) {
       rep.wal_findings.push_back(fmt::format("{}: intact", name));
     } else {
-      rep.wal_findings.push_back(fmt::format("{}: {} at byte {}{}", name, (*damage)->problem, (*damage)->offset,
+      rep.wal_findings.push_back(fmt::format("{}: {} at byte {}{}", name, (*damage)->problem,
+                                             (*damage)->offset,
                                              (*damage)->torn_tail ? " (an unfinished write)" : ""));
     }
   }
@@ -151,8 +160,10 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
   std::optional<Error> failure;
   auto lose = [&](uint64_t a, uint64_t b) {
     if (a > b) return;
-    if (!rep.lost.empty() && rep.lost.back().second + 1 == a) rep.lost.back().second = b;
-    else rep.lost.emplace_back(a, b);
+    if (!rep.lost.empty() && rep.lost.back().second + 1 == a)
+      rep.lost.back().second = b;
+    else
+      rep.lost.emplace_back(a, b);
     rep.lost_count += b - a + 1;
   };
   auto flush = [&]() -> Status {
@@ -263,7 +274,8 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
   auto verified = out.Verify();
   if (!verified.ok()) return verified.error();
   if (!verified->ok) {
-    return Error::Corruption(fmt::format("the recovered ledger at {} does not verify: {}", to, verified->problem));
+    return Error::Corruption(
+        fmt::format("the recovered ledger at {} does not verify: {}", to, verified->problem));
   }
   rep.new_head = out.head_seq();
   rep.new_head_hash = out.head_hash();
@@ -285,24 +297,31 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
   t += fmt::format("WAL files (copies kept in {}):\n", (evidence / "wal").string());
   for (const auto& f : rep.wal_findings) t += "  " + f + "\n";
   if (rep.wal_findings.empty()) t += "  none\n";
-  t += fmt::format("head recorded in the damaged ledger: {}; highest seq read: {}\n", rep.damaged_head,
-                   rep.highest_seq_read);
+  t += fmt::format("head recorded in the damaged ledger: {}; highest seq read: {}\n",
+                   rep.damaged_head, rep.highest_seq_read);
   t += fmt::format("copied byte for byte (same seqs and hashes): {}\n",
-                   rep.copied ? fmt::format("seqs 1-{} ({} events)", rep.copied, rep.copied) : std::string("none"));
+                   rep.copied ? fmt::format("seqs 1-{} ({} events)", rep.copied, rep.copied)
+                              : std::string("none"));
   t += fmt::format("LOST: {} events: seqs {}\n", rep.lost_count, Ranges(rep.lost));
   if (std::any_of(rep.wal_findings.begin(), rep.wal_findings.end(),
                   [](const std::string& f) { return !f.ends_with(": intact"); })) {
-    t += "  (events written after the last readable WAL record, if any, left no trace that can be counted)\n";
+    t += "  (events written after the last readable WAL record, if any, left no trace that can be "
+         "counted)\n";
   }
-  t += fmt::format("appended anew after the loss (new seq, recorded now): {} events\n", rep.reappended.size());
+  t += fmt::format("appended anew after the loss (new seq, recorded now): {} events\n",
+                   rep.reappended.size());
   for (const auto& [o, n] : rep.reappended) t += fmt::format("  old seq {} -> new seq {}\n", o, n);
   for (const auto& k : rep.keys_dropped) {
-    t += fmt::format("  idempotency key '{}' stays with its events before the loss; the later ones were appended without it\n", k);
+    t += fmt::format(
+        "  idempotency key '{}' stays with its events before the loss; the later ones were "
+        "appended without it\n",
+        k);
   }
   t += fmt::format("new ledger: head {} hash {}; hash chain and indexes verified\n", rep.new_head,
                    HexOf(rep.new_head_hash));
   if (rep.lost_count > 0 || !rep.reappended.empty()) {
-    t += "next: run `hourbank --ledger " + to + " audit`: balances and closes that depended on lost events will show as problems\n";
+    t += "next: run `hourbank --ledger " + to +
+         " audit`: balances and closes that depended on lost events will show as problems\n";
   }
   rep.text = t;
   {

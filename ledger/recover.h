@@ -26,16 +26,16 @@ namespace hourbank::ledger {
 struct RecoveryReport {
   std::string from, to;
   std::vector<std::string> wal_findings;  // one line per WAL file: intact, or where it is damaged
-  uint64_t damaged_head = 0;     // the head recorded in the damaged ledger's readable meta
+  uint64_t damaged_head = 0;              // the head recorded in the damaged ledger's readable meta
   uint64_t highest_seq_read = 0;
-  uint64_t copied = 0;           // events 1..copied kept with their seqs and hashes
+  uint64_t copied = 0;  // events 1..copied kept with their seqs and hashes
   std::vector<std::pair<uint64_t, uint64_t>> reappended;  // (old seq, new seq)
   std::vector<std::pair<uint64_t, uint64_t>> lost;        // seq ranges [first, last]
   uint64_t lost_count = 0;
   std::vector<std::string> keys_dropped;  // keys split by the loss (see report)
   uint64_t new_head = 0;
   Hash new_head_hash{};
-  std::string text;              // the report, as written to NEWDIR/recovery/report.txt
+  std::string text;  // the report, as written to NEWDIR/recovery/report.txt
 };
 
 // Fails: kInvalid (NEWDIR exists and is not empty; FROM is NEWDIR), kNotFound (no ledger at

@@ -39,7 +39,15 @@ uint32_t Le32(std::string_view b) {
 // byte at a time needs the raw register.
 uint32_t Step(uint32_t reg, uint8_t byte) { return kTable[(reg ^ byte) & 0xff] ^ (reg >> 8); }
 
-enum Type : uint8_t { kZero = 0, kFull = 1, kFirst = 2, kMiddle = 3, kLast = 4, kSetCompression = 9, kTimestampSize = 10 };
+enum Type : uint8_t {
+  kZero = 0,
+  kFull = 1,
+  kFirst = 2,
+  kMiddle = 3,
+  kLast = 4,
+  kSetCompression = 9,
+  kTimestampSize = 10
+};
 constexpr size_t kWriteBatchHeaderBytes = 12;
 
 }  // namespace
@@ -64,11 +72,13 @@ std::optional<Damage> CheckWal(std::string_view bytes) {
       continue;
     }
     if (size - pos < kHeaderBytes) {
-      return Damage{in_fragment ? fragment_start : pos, "the file ends inside a record header", true};
+      return Damage{in_fragment ? fragment_start : pos, "the file ends inside a record header",
+                    true};
     }
     const std::string_view header = bytes.substr(pos, kHeaderBytes);
     const uint32_t stored = Unmask(Le32(header));
-    const uint64_t length = static_cast<uint8_t>(header[4]) | static_cast<uint64_t>(static_cast<uint8_t>(header[5])) << 8;
+    const uint64_t length = static_cast<uint8_t>(header[4]) |
+                            static_cast<uint64_t>(static_cast<uint8_t>(header[5])) << 8;
     const auto type = static_cast<uint8_t>(header[6]);
     if (type == kZero && length == 0 && Le32(header) == 0) {
       // RocksDB skips the rest of a block that starts with zeros (preallocated space).
@@ -77,7 +87,8 @@ std::optional<Damage> CheckWal(std::string_view bytes) {
     }
     const uint64_t end = pos + kHeaderBytes + length;
     if (kHeaderBytes + length > block_left) {
-      return bad(pos, fmt::format("bad record length {} (the block has {} bytes left)", length, block_left - kHeaderBytes));
+      return bad(pos, fmt::format("bad record length {} (the block has {} bytes left)", length,
+                                  block_left - kHeaderBytes));
     }
     if (end > size) {
       // The file ends inside this record. A torn write leaves a prefix of a valid record; a
@@ -89,7 +100,8 @@ std::optional<Damage> CheckWal(std::string_view bytes) {
         reg = Step(reg, static_cast<uint8_t>(bytes[i]));
       }
       if (~reg == stored) return bad(pos, "a complete record with a damaged length field");
-      return Damage{in_fragment ? fragment_start : pos, "the file ends inside a record (a write that never finished)", true};
+      return Damage{in_fragment ? fragment_start : pos,
+                    "the file ends inside a record (a write that never finished)", true};
     }
     const std::string_view payload = bytes.substr(pos + kHeaderBytes, length);
     uint32_t crc = Step(~0u, type);
@@ -98,7 +110,8 @@ std::optional<Damage> CheckWal(std::string_view bytes) {
     switch (type) {
       case kFull:
         if (in_fragment) return bad(fragment_start, "a split record without its end");
-        if (length < kWriteBatchHeaderBytes) return bad(pos, "a record too small for a write batch");
+        if (length < kWriteBatchHeaderBytes)
+          return bad(pos, "a record too small for a write batch");
         break;
       case kFirst:
         if (in_fragment) return bad(fragment_start, "a split record without its end");
@@ -113,7 +126,8 @@ std::optional<Damage> CheckWal(std::string_view bytes) {
       case kLast:
         if (!in_fragment) return bad(pos, "the end of a split record without its start");
         fragment_bytes += length;
-        if (fragment_bytes < kWriteBatchHeaderBytes) return bad(fragment_start, "a record too small for a write batch");
+        if (fragment_bytes < kWriteBatchHeaderBytes)
+          return bad(fragment_start, "a record too small for a write batch");
         in_fragment = false;
         break;
       case kSetCompression:
@@ -124,7 +138,9 @@ std::optional<Damage> CheckWal(std::string_view bytes) {
     }
     pos = end;
   }
-  if (in_fragment) return Damage{fragment_start, "the file ends inside a split record (a write that never finished)", true};
+  if (in_fragment)
+    return Damage{fragment_start,
+                  "the file ends inside a split record (a write that never finished)", true};
   return std::nullopt;
 }
 
@@ -136,10 +152,13 @@ bool RecordAt(std::string_view bytes, uint64_t pos, uint64_t* length, uint8_t* t
   const uint64_t block_left = kBlockBytes - pos % kBlockBytes;
   if (block_left < kHeaderBytes || bytes.size() - pos < kHeaderBytes) return false;
   const std::string_view header = bytes.substr(pos, kHeaderBytes);
-  *length = static_cast<uint8_t>(header[4]) | static_cast<uint64_t>(static_cast<uint8_t>(header[5])) << 8;
+  *length = static_cast<uint8_t>(header[4]) | static_cast<uint64_t>(static_cast<uint8_t>(header[5]))
+                                                  << 8;
   *type = static_cast<uint8_t>(header[6]);
-  if (*type < kFull || (*type > kLast && *type != kSetCompression && *type != kTimestampSize)) return false;
-  if (kHeaderBytes + *length > block_left || pos + kHeaderBytes + *length > bytes.size()) return false;
+  if (*type < kFull || (*type > kLast && *type != kSetCompression && *type != kTimestampSize))
+    return false;
+  if (kHeaderBytes + *length > block_left || pos + kHeaderBytes + *length > bytes.size())
+    return false;
   uint32_t reg = Step(~0u, *type);
   for (char c : bytes.substr(pos + kHeaderBytes, *length)) reg = Step(reg, static_cast<uint8_t>(c));
   return ~reg == Unmask(Le32(header));
@@ -167,11 +186,13 @@ std::vector<std::string> ReadableRecords(std::string_view bytes) {
       in_fragment = false;
       assembling.clear();
       if (bytes.size() - pos >= kHeaderBytes) {
-        const uint64_t claimed = static_cast<uint8_t>(bytes[pos + 4]) | static_cast<uint64_t>(static_cast<uint8_t>(bytes[pos + 5])) << 8;
+        const uint64_t claimed = static_cast<uint8_t>(bytes[pos + 4]) |
+                                 static_cast<uint64_t>(static_cast<uint8_t>(bytes[pos + 5])) << 8;
         uint64_t next = pos + kHeaderBytes + claimed, l2 = 0;
         uint8_t t2 = 0;
         if (kHeaderBytes + claimed <= block_left && next < bytes.size()) {
-          if (kBlockBytes - next % kBlockBytes < kHeaderBytes) next += kBlockBytes - next % kBlockBytes;
+          if (kBlockBytes - next % kBlockBytes < kHeaderBytes)
+            next += kBlockBytes - next % kBlockBytes;
           if (next < bytes.size() && RecordAt(bytes, next, &l2, &t2)) {
             pos = next;
             continue;
@@ -228,7 +249,9 @@ Result<std::vector<std::string>> WalFiles(const std::string& dir) {
     const std::string name = it->path().filename().string();
     if (name.size() <= 4 || !name.ends_with(".log")) continue;
     const std::string digits = name.substr(0, name.size() - 4);
-    if (digits.size() > 19 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    if (digits.size() > 19 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
     found.emplace_back(std::stoull(digits), it->path().string());
   }
   if (ec) return Error::Io(fmt::format("cannot list {}: {}", dir, ec.message()));

@@ -29,8 +29,8 @@ inline constexpr size_t kHeaderBytes = 7;
 uint32_t Crc32c(uint32_t crc, std::string_view bytes);
 
 struct Damage {
-  uint64_t offset = 0;     // byte offset of the first bad record (or of the torn record)
-  std::string problem;     // e.g. "checksum mismatch"
+  uint64_t offset = 0;  // byte offset of the first bad record (or of the torn record)
+  std::string problem;  // e.g. "checksum mismatch"
   // The file ends inside a record whose bytes are a prefix of a valid record: a write that
   // stopped part way (a crash or a full disk), which was never acknowledged. Only meaningful
   // for the newest WAL file.

@@ -1,6 +1,6 @@
-// Checkpoint format (version 4; version 3 had no non_billable, written_down_minutes, review and review_reason on
-// entries (their last four fields), version 2 no early_end flag on adjustments, version 1 one
-// contract end, "last_month", for all terms): one JSON object, UTF-8.
+// Checkpoint format (version 4; version 3 had no non_billable, written_down_minutes, review and
+// review_reason on entries (their last four fields), version 2 no early_end flag on adjustments,
+// version 1 one contract end, "last_month", for all terms): one JSON object, UTF-8.
 //
 //   checkpoint := { "format": 4, "options": {"retain_entries": bool},
 //                   "registered", "id", "name", "currency", "zone" (IANA name),
@@ -14,7 +14,8 @@
 //                   "closes": [[month, recorded_close]],
 //                   "pending_close": recorded_close, "pending_close_month",
 //                   "paid_minor", "incidents": [incident], "problems": [[seq, what]] }
-//   terms   := { plan_id, plan_version, plan_toml (canonical), from_month, last_month, continues, term_months,
+//   terms   := { plan_id, plan_version, plan_toml (canonical), from_month, last_month, continues,
+//   term_months,
 //                prepaid_months, timely, extras: {name: qty} }
 //   Every other record is the struct of projections/state.h with its field names; integers
 //   are JSON integers (int64/uint64 exact), digests are lower-case hex.
@@ -45,7 +46,8 @@ std::string Hex(const std::array<uint8_t, 32>& h) {
 std::array<uint8_t, 32> Unhex(const std::string& s) {
   std::array<uint8_t, 32> out{};
   auto v = [](char c) { return c >= 'a' ? c - 'a' + 10 : c - '0'; };
-  for (size_t i = 0; i < 32 && 2 * i + 1 < s.size(); ++i) out[i] = uint8_t(v(s[2 * i]) * 16 + v(s[2 * i + 1]));
+  for (size_t i = 0; i < 32 && 2 * i + 1 < s.size(); ++i)
+    out[i] = uint8_t(v(s[2 * i]) * 16 + v(s[2 * i + 1]));
   return out;
 }
 
@@ -64,7 +66,8 @@ Block BlockFrom(const json& j) {
 }
 
 json ToJson(const Charge& c) {
-  return {int(c.source), c.minutes, c.count, c.amount_minor, c.surcharge_minor, c.block_seq, c.pool};
+  return {int(c.source),     c.minutes,   c.count, c.amount_minor,
+          c.surcharge_minor, c.block_seq, c.pool};
 }
 Charge ChargeFrom(const json& j) {
   Charge c;
@@ -78,7 +81,9 @@ Charge ChargeFrom(const json& j) {
   return c;
 }
 
-json ToJson(const InvoiceLine& l) { return {l.code, l.description, l.quantity, l.unit_price_minor, l.amount_minor}; }
+json ToJson(const InvoiceLine& l) {
+  return {l.code, l.description, l.quantity, l.unit_price_minor, l.amount_minor};
+}
 InvoiceLine LineFrom(const json& j) { return {j[0], j[1], j[2], j[3], j[4]}; }
 
 }  // namespace
@@ -114,16 +119,38 @@ struct CheckpointCodec {
     for (const auto& [seq, e] : s.entries_) {
       json charges = json::array();
       for (const Charge& c : e.charges) charges.push_back(ToJson(c));
-      entries.push_back({e.seq, e.at_us, e.month, e.kind, e.task, e.staff, e.note, int(e.unit), e.minutes, e.count,
-                         e.multiplier_percent, e.urgent, e.off_hours, e.late, e.emergency, e.voided, charges,
-                         e.non_billable, e.written_down_minutes, int(e.review), e.review_reason});
+      entries.push_back({e.seq,
+                         e.at_us,
+                         e.month,
+                         e.kind,
+                         e.task,
+                         e.staff,
+                         e.note,
+                         int(e.unit),
+                         e.minutes,
+                         e.count,
+                         e.multiplier_percent,
+                         e.urgent,
+                         e.off_hours,
+                         e.late,
+                         e.emergency,
+                         e.voided,
+                         charges,
+                         e.non_billable,
+                         e.written_down_minutes,
+                         int(e.review),
+                         e.review_reason});
     }
     j["entries"] = entries;
     json months = json::array();
     for (const auto& [m, d] : s.months_) {
       json adjust = json::array();
-      for (const auto& a : d.adjustments) adjust.push_back({a.seq, a.code, a.description, a.amount_minor, a.early_end});
-      months.push_back({m, {{"entry_seqs", d.entry_seqs}, {"adjustments", adjust}, {"addon_slots", d.addon_slots}}});
+      for (const auto& a : d.adjustments)
+        adjust.push_back({a.seq, a.code, a.description, a.amount_minor, a.early_end});
+      months.push_back({m,
+                        {{"entry_seqs", d.entry_seqs},
+                         {"adjustments", adjust},
+                         {"addon_slots", d.addon_slots}}});
     }
     j["months"] = months;
     json blocks = json::array();
@@ -150,8 +177,9 @@ struct CheckpointCodec {
     j["paid_minor"] = s.paid_minor_;
     json incidents = json::array();
     for (const auto& [id, i] : s.incidents_)
-      incidents.push_back({i.id, i.priority, i.opened_priority, i.title, i.opened_us, i.responded_us, i.resolved_us,
-                           i.priority_changes, i.reopened_us, i.resolved_history_us});
+      incidents.push_back({i.id, i.priority, i.opened_priority, i.title, i.opened_us,
+                           i.responded_us, i.resolved_us, i.priority_changes, i.reopened_us,
+                           i.resolved_history_us});
     j["incidents"] = incidents;
     json problems = json::array();
     for (const auto& p : s.problems_) problems.push_back({p.seq, p.what});
@@ -217,7 +245,8 @@ struct CheckpointCodec {
     for (const json& m : j["months"]) {
       ClientState::MonthData d;
       d.entry_seqs = m[1]["entry_seqs"].get<std::vector<uint64_t>>();
-      for (const json& a : m[1]["adjustments"]) d.adjustments.push_back({a[0], a[1], a[2], a[3], a[4]});
+      for (const json& a : m[1]["adjustments"])
+        d.adjustments.push_back({a[0], a[1], a[2], a[3], a[4]});
       d.addon_slots = m[1]["addon_slots"].get<std::map<std::string, uint32_t>>();
       s.months_[m[0].get<uint32_t>()] = std::move(d);
     }
@@ -263,16 +292,32 @@ struct CheckpointCodec {
     for (const Block& b : e.blocks_end) blocks.push_back(ToJson(b));
     json lines = json::array();
     for (const auto& l : e.invoice.lines) lines.push_back(ToJson(l));
-    return {{"month", e.month}, {"in_contract", e.in_contract}, {"trial", e.trial}, {"closed", e.closed},
-            {"included", e.included_minutes}, {"allowance_used", e.allowance_used_minutes},
-            {"reserve_start", e.reserve_start_minutes}, {"reserve_used", e.reserve_used_minutes},
-            {"blocks_start", e.blocks_start_minutes}, {"block_used", e.block_used_minutes},
-            {"overage", e.overage_minutes}, {"unlimited", e.unlimited_minutes}, {"used", e.used_minutes},
-            {"pools", pools}, {"carried", e.carried_minutes}, {"expired_allowance", e.expired_allowance_minutes},
-            {"expired_reserve", e.expired_reserve_minutes}, {"expired_block", e.expired_block_minutes},
-            {"expired_blocks", e.expired_blocks}, {"reserve_end", e.reserve_end_minutes}, {"blocks_end", blocks},
-            {"invoice", {{"month", e.invoice.month}, {"lines", lines}, {"total", e.invoice.total_minor},
-                         {"closed", e.invoice.closed}}}};
+    return {{"month", e.month},
+            {"in_contract", e.in_contract},
+            {"trial", e.trial},
+            {"closed", e.closed},
+            {"included", e.included_minutes},
+            {"allowance_used", e.allowance_used_minutes},
+            {"reserve_start", e.reserve_start_minutes},
+            {"reserve_used", e.reserve_used_minutes},
+            {"blocks_start", e.blocks_start_minutes},
+            {"block_used", e.block_used_minutes},
+            {"overage", e.overage_minutes},
+            {"unlimited", e.unlimited_minutes},
+            {"used", e.used_minutes},
+            {"pools", pools},
+            {"carried", e.carried_minutes},
+            {"expired_allowance", e.expired_allowance_minutes},
+            {"expired_reserve", e.expired_reserve_minutes},
+            {"expired_block", e.expired_block_minutes},
+            {"expired_blocks", e.expired_blocks},
+            {"reserve_end", e.reserve_end_minutes},
+            {"blocks_end", blocks},
+            {"invoice",
+             {{"month", e.invoice.month},
+              {"lines", lines},
+              {"total", e.invoice.total_minor},
+              {"closed", e.invoice.closed}}}};
   }
 
   static MonthEval RestoreEval(const json& j) {
@@ -290,7 +335,8 @@ struct CheckpointCodec {
     e.overage_minutes = j["overage"];
     e.unlimited_minutes = j["unlimited"];
     e.used_minutes = j["used"];
-    for (auto& [p, u] : j["pools"].items()) e.pools[p] = PoolUsage{u[0].get<uint32_t>(), u[1].get<uint32_t>()};
+    for (auto& [p, u] : j["pools"].items())
+      e.pools[p] = PoolUsage{u[0].get<uint32_t>(), u[1].get<uint32_t>()};
     e.carried_minutes = j["carried"];
     e.expired_allowance_minutes = j["expired_allowance"];
     e.expired_reserve_minutes = j["expired_reserve"];
@@ -307,10 +353,16 @@ struct CheckpointCodec {
 
   static json SaveClose(const ClientState::RecordedClose& rc) {
     json expired = json::array();
-    for (const auto& [bucket, seq, minutes] : rc.expired) expired.push_back({int(bucket), seq, minutes});
-    return {{"carried", rc.carried_minutes}, {"reserve_after", rc.reserve_after_minutes}, {"expired", expired},
-            {"slots_expired", rc.slots_expired}, {"total", rc.total_minor}, {"digest", Hex(rc.lines_digest)},
-            {"line_count", rc.line_count}, {"closed_seq", rc.closed_seq}};
+    for (const auto& [bucket, seq, minutes] : rc.expired)
+      expired.push_back({int(bucket), seq, minutes});
+    return {{"carried", rc.carried_minutes},
+            {"reserve_after", rc.reserve_after_minutes},
+            {"expired", expired},
+            {"slots_expired", rc.slots_expired},
+            {"total", rc.total_minor},
+            {"digest", Hex(rc.lines_digest)},
+            {"line_count", rc.line_count},
+            {"closed_seq", rc.closed_seq}};
   }
 
   static ClientState::RecordedClose RestoreClose(const json& j) {
@@ -318,7 +370,8 @@ struct CheckpointCodec {
     rc.carried_minutes = j["carried"];
     rc.reserve_after_minutes = j["reserve_after"];
     for (const json& x : j["expired"])
-      rc.expired.emplace_back(schemas::Bucket(x[0].get<int>()), x[1].get<uint64_t>(), x[2].get<int64_t>());
+      rc.expired.emplace_back(schemas::Bucket(x[0].get<int>()), x[1].get<uint64_t>(),
+                              x[2].get<int64_t>());
     rc.slots_expired = j["slots_expired"].get<std::map<std::string, uint32_t>>();
     rc.total_minor = j["total"];
     rc.lines_digest = Unhex(j["digest"]);
@@ -328,7 +381,9 @@ struct CheckpointCodec {
   }
 };
 
-std::string CheckpointName(std::string_view client_id) { return "client/" + std::string(client_id); }
+std::string CheckpointName(std::string_view client_id) {
+  return "client/" + std::string(client_id);
+}
 
 std::string SaveCheckpoint(const ClientState& state) { return CheckpointCodec::Save(state).dump(); }
 

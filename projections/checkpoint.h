@@ -16,7 +16,8 @@
 
 namespace hourbank::projections {
 
-inline constexpr int kCheckpointFormatVersion = 4;  // 4: entries carry non_billable, written_down_minutes, review, review_reason
+inline constexpr int kCheckpointFormatVersion =
+    4;  // 4: entries carry non_billable, written_down_minutes, review, review_reason
 
 // The checkpoint's name in the ledger's projections column family.
 std::string CheckpointName(std::string_view client_id);

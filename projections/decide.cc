@@ -24,8 +24,8 @@ ledger::EventDraft Draft(int64_t effective_at_us) {
 }
 
 // One HoursExpired event: `minutes` of `bucket` (a block: `block_seq`) expired in `month`.
-void AddHoursExpired(Decision& d, int64_t at_us, uint32_t month, schemas::Bucket bucket, uint64_t block_seq,
-                     int64_t minutes) {
+void AddHoursExpired(Decision& d, int64_t at_us, uint32_t month, schemas::Bucket bucket,
+                     uint64_t block_seq, int64_t minutes) {
   ledger::EventDraft x = Draft(at_us);
   auto b = x.root().initBody().initHoursExpired();
   b.setMonth(month);
@@ -37,14 +37,16 @@ void AddHoursExpired(Decision& d, int64_t at_us, uint32_t month, schemas::Bucket
 
 Status NeedClient(const ClientState& state) {
   if (!state.registered())
-    return Error::NotFound(fmt::format("unknown client '{}'; add it first with `hourbank client add`", state.id()));
+    return Error::NotFound(
+        fmt::format("unknown client '{}'; add it first with `hourbank client add`", state.id()));
   return Status::Ok();
 }
 
 Status NeedContract(const ClientState& state) {
   HB_TRY(NeedClient(state));
   if (!state.has_contract())
-    return Error::Refused(fmt::format("client '{}' has no contract; start one with `hourbank contract start`", state.id()));
+    return Error::Refused(fmt::format(
+        "client '{}' has no contract; start one with `hourbank contract start`", state.id()));
   return Status::Ok();
 }
 
@@ -63,18 +65,25 @@ Result<uint32_t> BookMonth(const ClientState& state, int64_t at_us, bool late, c
 // A duration for hour kinds, a count for item kinds; --non-billable only on hour work.
 Status CheckAmount(const Kind& kind, const LogWork& cmd) {
   if (kind.unit == Unit::kHour) {
-    if (cmd.count != 0) return Error::Invalid(fmt::format("'{}' is measured in hours; give a duration, not --count", cmd.kind));
+    if (cmd.count != 0)
+      return Error::Invalid(
+          fmt::format("'{}' is measured in hours; give a duration, not --count", cmd.kind));
     if (cmd.minutes <= 0 || cmd.minutes > kMinutesMaxPerEntry)
-      return Error::Invalid(fmt::format("duration must be more than 0 and at most {}h; e.g. 90m or 1.5h",
-                                        kMinutesMaxPerEntry / kMinutesPerHour));
+      return Error::Invalid(
+          fmt::format("duration must be more than 0 and at most {}h; e.g. 90m or 1.5h",
+                      kMinutesMaxPerEntry / kMinutesPerHour));
     return Status::Ok();
   }
-  if (cmd.minutes != 0) return Error::Invalid(fmt::format("'{}' is counted in items; use --count N, not a duration", cmd.kind));
+  if (cmd.minutes != 0)
+    return Error::Invalid(
+        fmt::format("'{}' is counted in items; use --count N, not a duration", cmd.kind));
   if (cmd.count <= 0 || cmd.count > kCountMaxPerEntry)
     return Error::Invalid(fmt::format("--count must be 1 to {}", kCountMaxPerEntry));
   if (cmd.non_billable)
-    return Error::Invalid(fmt::format("--non-billable applies to hour work; '{}' is counted in items "
-                                      "(an item kind that costs nothing is `included = true` in the plan)", cmd.kind));
+    return Error::Invalid(
+        fmt::format("--non-billable applies to hour work; '{}' is counted in items "
+                    "(an item kind that costs nothing is `included = true` in the plan)",
+                    cmd.kind));
   return Status::Ok();
 }
 
@@ -106,7 +115,8 @@ const Catalog::Version* Catalog::Find(const std::string& plan_id, uint32_t versi
   return nullptr;
 }
 
-Result<Decision> DecidePlanDefine(const Catalog& catalog, const std::vector<PlanSpec>& plans, int64_t now_us) {
+Result<Decision> DecidePlanDefine(const Catalog& catalog, const std::vector<PlanSpec>& plans,
+                                  int64_t now_us) {
   Decision d;
   std::vector<std::string> changed;
   for (const PlanSpec& p : plans) {
@@ -124,7 +134,8 @@ Result<Decision> DecidePlanDefine(const Catalog& catalog, const std::vector<Plan
     d.events.push_back(std::move(draft));
     changed.push_back(fmt::format("{} v{}", p.id, version));
   }
-  if (changed.empty()) d.summary = fmt::format("{} plan(s) unchanged", plans.size());
+  if (changed.empty())
+    d.summary = fmt::format("{} plan(s) unchanged", plans.size());
   else {
     d.summary = "defined ";
     for (size_t i = 0; i < changed.size(); ++i) d.summary += (i ? ", " : "") + changed[i];
@@ -135,15 +146,19 @@ Result<Decision> DecidePlanDefine(const Catalog& catalog, const std::vector<Plan
 // ---------------------------------------------------------------------------------------
 // Clients and contracts
 
-Result<Decision> DecideRegister(const ClientState& state, const RegisterClient& cmd, int64_t now_us) {
+Result<Decision> DecideRegister(const ClientState& state, const RegisterClient& cmd,
+                                int64_t now_us) {
   if (state.registered())
-    return Error::Refused(fmt::format("client '{}' already exists; choose another id", cmd.client_id));
+    return Error::Refused(
+        fmt::format("client '{}' already exists; choose another id", cmd.client_id));
   if (!ledger::ValidClientId(cmd.client_id) || cmd.client_id[0] == '$')
-    return Error::Invalid(fmt::format(
-        "client id '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-' starting with a letter or digit", cmd.client_id));
+    return Error::Invalid(
+        fmt::format("client id '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-' starting "
+                    "with a letter or digit",
+                    cmd.client_id));
   if (cmd.name.empty() || cmd.name.size() > kBytesMaxClientName)
-    return Error::Invalid(fmt::format("client name must be 1 to {} characters; pass --name \"Acme Ltd\"",
-                                      kBytesMaxClientName));
+    return Error::Invalid(fmt::format(
+        "client name must be 1 to {} characters; pass --name \"Acme Ltd\"", kBytesMaxClientName));
   auto digits = CurrencyMinorDigits(cmd.currency);
   if (!digits.ok()) return digits.error();
   auto zone = Zone::Find(cmd.timezone);
@@ -166,8 +181,8 @@ Result<const Catalog::Version*> PlanVersion(const Catalog& catalog, const StartC
   const Catalog::Version* v = catalog.Find(cmd.plan_id, cmd.plan_version);
   if (v != nullptr && v->spec) return v;
   if (cmd.plan_version && catalog.Find(cmd.plan_id))
-    return Error::NotFound(fmt::format("plan '{}' has no version {}; see `hourbank plan show {}`", cmd.plan_id,
-                                       cmd.plan_version, cmd.plan_id));
+    return Error::NotFound(fmt::format("plan '{}' has no version {}; see `hourbank plan show {}`",
+                                       cmd.plan_id, cmd.plan_version, cmd.plan_id));
   return Error::NotFound(fmt::format("unknown plan '{}'; see `hourbank plan list`", cmd.plan_id));
 }
 
@@ -176,15 +191,18 @@ Result<const Catalog::Version*> PlanVersion(const Catalog& catalog, const StartC
 Result<uint32_t> TermMonths(const PlanSpec& plan, const StartContract& cmd) {
   const uint32_t term = cmd.term_months ? cmd.term_months : plan.minimum_term_months;
   if (term != 0 && term < plan.minimum_term_months)
-    return Error::Refused(fmt::format("plan '{}' has a minimum term of {} months; pass --months {} or more",
-                                      plan.id, plan.minimum_term_months, plan.minimum_term_months));
+    return Error::Refused(
+        fmt::format("plan '{}' has a minimum term of {} months; pass --months {} or more", plan.id,
+                    plan.minimum_term_months, plan.minimum_term_months));
   const std::vector<uint32_t>& allowed = plan.allowed_terms_months;
-  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), term) != allowed.end()) return term;
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), term) != allowed.end())
+    return term;
   std::string list;
   for (size_t i = 0; i < allowed.size(); ++i)
     list += fmt::format("{}{}", i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ", allowed[i]);
-  return Error::Refused(fmt::format("plan '{}' is made and renewed for {} months only, not {}; pass --months {}",
-                                    plan.id, list, term ? fmt::format("{}", term) : "open-ended", allowed.front()));
+  return Error::Refused(
+      fmt::format("plan '{}' is made and renewed for {} months only, not {}; pass --months {}",
+                  plan.id, list, term ? fmt::format("{}", term) : "open-ended", allowed.front()));
 }
 
 // A renewal or a later contract appends a term; it may not overlap one that exists.
@@ -195,33 +213,42 @@ Status NoOverlap(const ClientState& state, uint32_t from_month, uint32_t term) {
     return fmt::format("{} … {}", FormatMonth(from), last ? FormatMonth(last) : "open-ended");
   };
   for (const ContractTerms& t : state.terms()) {
-    const bool overlap = (t.last_month == 0 || t.last_month >= from_month) && (new_last == 0 || new_last >= t.from_month);
+    const bool overlap = (t.last_month == 0 || t.last_month >= from_month) &&
+                         (new_last == 0 || new_last >= t.from_month);
     if (!overlap) continue;
     const std::string fix =
         t.last_month != 0 && t.from_month < from_month
-            ? fmt::format("start the new one in {} or later, or end the current one first with "
-                          "`hourbank contract end {} --after {}`",
-                          FormatMonth(NextMonth(t.last_month)), state.id(), FormatMonth(AddMonths(from_month, -1)))
+            ? fmt::format(
+                  "start the new one in {} or later, or end the current one first with "
+                  "`hourbank contract end {} --after {}`",
+                  FormatMonth(NextMonth(t.last_month)), state.id(),
+                  FormatMonth(AddMonths(from_month, -1)))
         : t.from_month < from_month
-            ? fmt::format("end the current one first with `hourbank contract end {} --after {}`", state.id(),
-                          FormatMonth(AddMonths(from_month, -1)))
-            : fmt::format("start the new one after {}", t.last_month ? FormatMonth(t.last_month) : "the current one ends");
+            ? fmt::format("end the current one first with `hourbank contract end {} --after {}`",
+                          state.id(), FormatMonth(AddMonths(from_month, -1)))
+            : fmt::format("start the new one after {}",
+                          t.last_month ? FormatMonth(t.last_month) : "the current one ends");
     return Error::Refused(fmt::format("the new contract {} overlaps the contract {} of '{}'; {}",
-                                      period(from_month, new_last), period(t.from_month, t.last_month), state.id(), fix));
+                                      period(from_month, new_last),
+                                      period(t.from_month, t.last_month), state.id(), fix));
   }
   return Status::Ok();
 }
 
 // The bounds of the term, the prepaid months, the licences and the extras.
 Status StartOptionsInRange(const PlanSpec& plan, const StartContract& cmd, uint32_t term) {
-  if (term > kMonthsMax) return Error::Invalid(fmt::format("--months must be at most {}", kMonthsMax));
-  if (cmd.prepaid_months > kMonthsMax) return Error::Invalid(fmt::format("--prepaid must be at most {}", kMonthsMax));
+  if (term > kMonthsMax)
+    return Error::Invalid(fmt::format("--months must be at most {}", kMonthsMax));
+  if (cmd.prepaid_months > kMonthsMax)
+    return Error::Invalid(fmt::format("--prepaid must be at most {}", kMonthsMax));
   if (term != 0 && cmd.prepaid_months > term)
-    return Error::Invalid(fmt::format("--prepaid {} is longer than the contract's {} months", cmd.prepaid_months, term));
+    return Error::Invalid(fmt::format("--prepaid {} is longer than the contract's {} months",
+                                      cmd.prepaid_months, term));
   if (!plan.tiers.empty() && cmd.units == 0)
     return Error::Invalid(fmt::format("plan '{}' is priced per licence; pass --units N", plan.id));
   if (plan.tiers.empty() && cmd.units != 0)
-    return Error::Invalid(fmt::format("plan '{}' is not priced per licence; drop --units", plan.id));
+    return Error::Invalid(
+        fmt::format("plan '{}' is not priced per licence; drop --units", plan.id));
   if (cmd.units > kUnitsMaxPerContract) return Error::Invalid("--units must be at most 1 000 000");
   for (const auto& [name, qty] : cmd.extras) {
     if (!plan.FindExtra(name)) {
@@ -231,13 +258,14 @@ Status StartOptionsInRange(const PlanSpec& plan, const StartContract& cmd, uint3
                                         known.empty() ? "" : "; known extras: " + known));
     }
     if (qty == 0 || qty > kCountMaxPerExtra)
-      return Error::Invalid(fmt::format("extra '{}' quantity must be 1 to {}", name, kCountMaxPerExtra));
+      return Error::Invalid(
+          fmt::format("extra '{}' quantity must be 1 to {}", name, kCountMaxPerExtra));
   }
   return Status::Ok();
 }
 
-ledger::EventDraft ContractStartedDraft(const ClientState& state, const Catalog::Version& v, const StartContract& cmd,
-                                        uint32_t term) {
+ledger::EventDraft ContractStartedDraft(const ClientState& state, const Catalog::Version& v,
+                                        const StartContract& cmd, uint32_t term) {
   ledger::EventDraft draft = Draft(state.zone().MonthStartUs(cmd.from_month));
   auto b = draft.root().initBody().initContractStarted();
   b.setPlanId(v.spec->id);
@@ -268,12 +296,14 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
   const Catalog::Version& v = *version.value();
   const PlanSpec& plan = *v.spec;
   if (plan.currency != state.currency())
-    return Error::Refused(fmt::format("plan '{}' is priced in {} but client '{}' pays in {}; choose a {} plan",
-                                      plan.id, plan.currency, state.id(), state.currency(), state.currency()));
+    return Error::Refused(
+        fmt::format("plan '{}' is priced in {} but client '{}' pays in {}; choose a {} plan",
+                    plan.id, plan.currency, state.id(), state.currency(), state.currency()));
   if (!ValidMonth(cmd.from_month)) return Error::Invalid("--from must be a month YYYY-MM");
   if (cmd.from_month <= state.last_closed_month())
     return Error::Refused(fmt::format("{} is already closed; start the contract in {} or later",
-                                      FormatMonth(cmd.from_month), FormatMonth(NextMonth(state.last_closed_month()))));
+                                      FormatMonth(cmd.from_month),
+                                      FormatMonth(NextMonth(state.last_closed_month()))));
   const Result<uint32_t> term_months = TermMonths(plan, cmd);
   if (!term_months.ok()) return term_months.error();
   const uint32_t term = term_months.value();
@@ -282,20 +312,26 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
   (void)now_us;
   Decision d;
   d.events.push_back(ContractStartedDraft(state, v, cmd, term));
-  d.summary = fmt::format("contract for {} on {} v{} from {}{}", state.id(), plan.id, v.version,
-                          FormatMonth(cmd.from_month), term ? fmt::format(" for {} months", term) : "");
+  d.summary =
+      fmt::format("contract for {} on {} v{} from {}{}", state.id(), plan.id, v.version,
+                  FormatMonth(cmd.from_month), term ? fmt::format(" for {} months", term) : "");
   return d;
 }
 
-Result<Decision> DecideUnits(const ClientState& state, uint32_t units, uint32_t from_month, int64_t now_us) {
+Result<Decision> DecideUnits(const ClientState& state, uint32_t units, uint32_t from_month,
+                             int64_t now_us) {
   HB_TRY(NeedContract(state));
   const ContractTerms* t = state.TermsFor(from_month);
-  if (!t) return Error::Refused(fmt::format("{} is outside the contract of '{}'", FormatMonth(from_month), state.id()));
+  if (!t)
+    return Error::Refused(
+        fmt::format("{} is outside the contract of '{}'", FormatMonth(from_month), state.id()));
   if (t->plan->tiers.empty())
     return Error::Refused(fmt::format("plan '{}' is not priced per licence", t->plan_id));
-  if (units == 0 || units > kUnitsMaxPerContract) return Error::Invalid("licences must be 1 to 1 000 000");
+  if (units == 0 || units > kUnitsMaxPerContract)
+    return Error::Invalid("licences must be 1 to 1 000 000");
   if (state.IsClosed(from_month))
-    return Error::Refused(fmt::format("{} is closed; change licences from {} or later", FormatMonth(from_month),
+    return Error::Refused(fmt::format("{} is closed; change licences from {} or later",
+                                      FormatMonth(from_month),
                                       FormatMonth(state.FirstOpenMonth())));
   (void)now_us;
   Decision d;
@@ -317,16 +353,19 @@ namespace {
 // The refusals about the month itself: before the start, before the last closed month, in no term.
 Result<const ContractTerms*> TermEnding(const ClientState& state, uint32_t last_month) {
   if (!ValidMonth(last_month) || last_month < state.first_month())
-    return Error::Invalid(fmt::format("--after must be a month at or after the contract's start ({})",
-                                      FormatMonth(state.first_month())));
+    return Error::Invalid(
+        fmt::format("--after must be a month at or after the contract's start ({})",
+                    FormatMonth(state.first_month())));
   if (last_month < state.last_closed_month())
     return Error::Refused(fmt::format("{} is after the end month {}; months are closed through {}",
-                                      FormatMonth(state.last_closed_month()), FormatMonth(last_month),
+                                      FormatMonth(state.last_closed_month()),
+                                      FormatMonth(last_month),
                                       FormatMonth(state.last_closed_month())));
   const ContractTerms* t = state.TermsFor(last_month);
   if (t == nullptr)
-    return Error::Refused(fmt::format("{} is outside the contract of '{}'; end it at a month it covers",
-                                      FormatMonth(last_month), state.id()));
+    return Error::Refused(
+        fmt::format("{} is outside the contract of '{}'; end it at a month it covers",
+                    FormatMonth(last_month), state.id()));
   return t;
 }
 
@@ -335,12 +374,15 @@ Status NoWorkAfter(const ClientState& state, uint32_t last_month) {
   const std::vector<uint64_t> after = state.EntriesAfter(last_month);
   if (after.empty()) return Status::Ok();
   std::string ids;
-  for (size_t i = 0; i < after.size() && i < 10; ++i) ids += fmt::format("{}#{}", i ? ", " : "", after[i]);
+  for (size_t i = 0; i < after.size() && i < 10; ++i)
+    ids += fmt::format("{}#{}", i ? ", " : "", after[i]);
   if (after.size() > 10) ids += fmt::format(" and {} more", after.size() - 10);
-  return Error::Refused(fmt::format(
-      "ending the contract of '{}' after {} would leave {} work entr{} outside every contract ({}); "
-      "void them with `hourbank void {} ID --reason ...`, or end later",
-      state.id(), FormatMonth(last_month), after.size(), after.size() == 1 ? "y" : "ies", ids, state.id()));
+  return Error::Refused(
+      fmt::format("ending the contract of '{}' after {} would leave {} work entr{} outside every "
+                  "contract ({}); "
+                  "void them with `hourbank void {} ID --reason ...`, or end later",
+                  state.id(), FormatMonth(last_month), after.size(),
+                  after.size() == 1 ? "y" : "ies", ids, state.id()));
 }
 
 // The fee (after discounts) of one month, as the early-end charge prices the months left; a
@@ -369,27 +411,31 @@ int64_t EarlyEndMonthsToCharge(const ContractTerms& t, uint32_t last_month) {
 
 // The early-end rules before the minimum term: refused without --early; then the plan's
 // early_end rule. Returns the money owed now for the months left (0 when none).
-Result<int64_t> EarlyEndChargeMinor(const ClientState& state, const ContractTerms& t, uint32_t last_month,
-                                    bool early) {
+Result<int64_t> EarlyEndChargeMinor(const ClientState& state, const ContractTerms& t,
+                                    uint32_t last_month, bool early) {
   const PlanSpec& plan = *t.plan;
   const int32_t months = MonthsBetween(t.from_month, last_month) + 1;
-  const bool before_minimum = plan.minimum_term_months != 0 && months < int32_t(plan.minimum_term_months);
+  const bool before_minimum =
+      plan.minimum_term_months != 0 && months < int32_t(plan.minimum_term_months);
   if (!before_minimum) return int64_t{0};
   if (!early)
     return Error::Refused(fmt::format(
         "plan '{}' has a minimum term of {} months and the contract from {} would last {}; "
         "end after {} or later, or pass --early (early end on this plan: {})",
         t.plan_id, plan.minimum_term_months, FormatMonth(t.from_month), months,
-        FormatMonth(AddMonths(t.from_month, int32_t(plan.minimum_term_months) - 1)), EarlyEndName(plan.early_end)));
+        FormatMonth(AddMonths(t.from_month, int32_t(plan.minimum_term_months) - 1)),
+        EarlyEndName(plan.early_end)));
   switch (plan.early_end) {
-    case EarlyEnd::kFree: return int64_t{0};
+    case EarlyEnd::kFree:
+      return int64_t{0};
     case EarlyEnd::kWhenSettled:
       // "Заказчик вправе прервать действие договора ... лишь при полном исполнении обязательств".
       if (state.outstanding_minor() > 0)
-        return Error::Refused(fmt::format(
-            "plan '{}' allows an early end only when every invoice is paid; {} is outstanding: record "
-            "the payment with `hourbank pay` first",
-            t.plan_id, FormatMoney(state.outstanding_minor(), state.currency())));
+        return Error::Refused(
+            fmt::format("plan '{}' allows an early end only when every invoice is paid; {} is "
+                        "outstanding: record "
+                        "the payment with `hourbank pay` first",
+                        t.plan_id, FormatMoney(state.outstanding_minor(), state.currency())));
       return int64_t{0};
     case EarlyEnd::kPayMinimumTerm:
       return EarlyEndMonthFee(state, plan, last_month) * EarlyEndMonthsToCharge(t, last_month);
@@ -397,7 +443,8 @@ Result<int64_t> EarlyEndChargeMinor(const ClientState& state, const ContractTerm
   return int64_t{0};
 }
 
-ledger::EventDraft AdjustmentDraft(int64_t at_us, int64_t amount_minor, uint32_t month, const std::string& reason) {
+ledger::EventDraft AdjustmentDraft(int64_t at_us, int64_t amount_minor, uint32_t month,
+                                   const std::string& reason) {
   ledger::EventDraft x = Draft(at_us);
   auto b = x.root().initBody().initAdjustment();
   b.setKind(schemas::AdjustmentKind::CHARGE);
@@ -409,7 +456,8 @@ ledger::EventDraft AdjustmentDraft(int64_t at_us, int64_t amount_minor, uint32_t
 
 // Ending at a month already closed: what its close would have expired as the contract's last
 // month (the reserve and the blocks left) expires now. Returns the minutes expired.
-int64_t ExpireAtClosedEnd(const ClientState& state, uint32_t last_month, int64_t now_us, Decision& d) {
+int64_t ExpireAtClosedEnd(const ClientState& state, uint32_t last_month, int64_t now_us,
+                          Decision& d) {
   auto expire = [&](schemas::Bucket bucket, uint64_t block_seq, int64_t minutes) {
     AddHoursExpired(d, now_us, last_month, bucket, block_seq, minutes);
   };
@@ -428,12 +476,14 @@ int64_t ExpireAtClosedEnd(const ClientState& state, uint32_t last_month, int64_t
 // Early-end charges booked after the new last month are reversed (a recorded reversal in their
 // own month) and their amount joins the one charge in the month the end books into. Returns
 // the amount moved.
-int64_t ReverseChargesAfter(const ClientState& state, uint32_t last_month, int64_t now_us, Decision& d) {
+int64_t ReverseChargesAfter(const ClientState& state, uint32_t last_month, int64_t now_us,
+                            Decision& d) {
   int64_t moved = 0;
   for (const ClientState::BookedCharge& c : state.EarlyEndChargesAfter(last_month)) {
-    ledger::EventDraft x = AdjustmentDraft(now_us, c.amount_minor, c.month,
-                                           fmt::format("early-end charge #{} moved: the contract now ends after {}",
-                                                       c.seq, FormatMonth(last_month)));
+    ledger::EventDraft x =
+        AdjustmentDraft(now_us, c.amount_minor, c.month,
+                        fmt::format("early-end charge #{} moved: the contract now ends after {}",
+                                    c.seq, FormatMonth(last_month)));
     x.root().getBody().getAdjustment().setReversesSeq(c.seq);
     d.events.push_back(std::move(x));
     moved += c.amount_minor;
@@ -443,14 +493,16 @@ int64_t ReverseChargesAfter(const ClientState& state, uint32_t last_month, int64
 
 }  // namespace
 
-Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, bool early, int64_t now_us) {
+Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month, bool early,
+                                   int64_t now_us) {
   HB_TRY(NeedContract(state));
   const Result<const ContractTerms*> ending = TermEnding(state, last_month);
   if (!ending.ok()) return ending.error();
   const ContractTerms* t = ending.value();
   Decision d;
   if (t->last_month == last_month && state.last_month() == last_month) {
-    d.summary = fmt::format("the contract of {} already ends after {}", state.id(), FormatMonth(last_month));
+    d.summary = fmt::format("the contract of {} already ends after {}", state.id(),
+                            FormatMonth(last_month));
     return d;  // already so: a no-op, like closing a closed month
   }
   HB_TRY(NoWorkAfter(state, last_month));
@@ -465,21 +517,28 @@ Result<Decision> DecideContractEnd(const ClientState& state, uint32_t last_month
   std::string extra;
   if (state.IsClosed(last_month)) {
     const int64_t expired = ExpireAtClosedEnd(state, last_month, now_us, d);
-    if (expired > 0) extra += fmt::format("; {} of reserve and prepaid hours expired", FormatMinutes(expired));
+    if (expired > 0)
+      extra += fmt::format("; {} of reserve and prepaid hours expired", FormatMinutes(expired));
   }
   const int64_t moved = ReverseChargesAfter(state, last_month, now_us, d);
   if (charge_now + moved > 0) {
     const int64_t minimum = t->plan->minimum_term_months;
-    const int64_t left = std::max<int64_t>(0, minimum - (MonthsBetween(t->from_month, last_month) + 1));
-    std::string reason = fmt::format("early end: {} month(s) left of the {}-month minimum term", left, minimum);
-    if (moved > 0) reason += fmt::format(" (with {} moved from a later month)", FormatMoney(moved, state.currency()));
+    const int64_t left =
+        std::max<int64_t>(0, minimum - (MonthsBetween(t->from_month, last_month) + 1));
+    std::string reason =
+        fmt::format("early end: {} month(s) left of the {}-month minimum term", left, minimum);
+    if (moved > 0)
+      reason +=
+          fmt::format(" (with {} moved from a later month)", FormatMoney(moved, state.currency()));
     ledger::EventDraft x = AdjustmentDraft(now_us, charge_now + moved, charge_month, reason);
     x.root().getBody().getAdjustment().setEarlyEnd(true);
     d.events.push_back(std::move(x));
-    extra += fmt::format("; early end charged {} in {}", FormatMoney(charge_now + moved, state.currency()),
-                         FormatMonth(charge_month));
+    extra +=
+        fmt::format("; early end charged {} in {}",
+                    FormatMoney(charge_now + moved, state.currency()), FormatMonth(charge_month));
   }
-  d.summary = fmt::format("contract of {} ends after {}{}", state.id(), FormatMonth(last_month), extra);
+  d.summary =
+      fmt::format("contract of {} ends after {}{}", state.id(), FormatMonth(last_month), extra);
   return d;
 }
 
@@ -491,33 +550,39 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
   const uint32_t work_month = state.zone().MonthOf(cmd.at_us);
   const ContractTerms* t = state.TermsFor(work_month);
   if (!t)
-    return Error::Refused(fmt::format("work dated {} is outside the contract of '{}' ({} … {})",
-                                      state.zone().FormatIso(cmd.at_us), state.id(),
-                                      FormatMonth(state.first_month()),
-                                      state.last_month() ? FormatMonth(state.last_month()) : "open"));
+    return Error::Refused(
+        fmt::format("work dated {} is outside the contract of '{}' ({} … {})",
+                    state.zone().FormatIso(cmd.at_us), state.id(), FormatMonth(state.first_month()),
+                    state.last_month() ? FormatMonth(state.last_month()) : "open"));
   const Kind* kind = t->plan->FindKind(cmd.kind);
   if (!kind) {
     std::string known;
     for (const Kind& k : t->plan->kinds) known += (known.empty() ? "" : ", ") + k.id;
-    return Error::Invalid(fmt::format("plan '{}' has no work kind '{}'; known kinds: {}", t->plan_id, cmd.kind, known));
+    return Error::Invalid(fmt::format("plan '{}' has no work kind '{}'; known kinds: {}",
+                                      t->plan_id, cmd.kind, known));
   }
   HB_TRY(CheckAmount(*kind, cmd));
   if (cmd.at_us > now_us + kClockSkewUs)
-    return Error::Invalid(fmt::format("work dated {} is in the future; check --at", state.zone().FormatIso(cmd.at_us)));
-  if (cmd.task.size() > kBytesMaxTask || cmd.staff.size() > kBytesMaxStaff || cmd.note.size() > kBytesMaxNote)
-    return Error::Limit(fmt::format("task is limited to {} characters, staff to {}, note to {}", kBytesMaxTask,
-                                    kBytesMaxStaff, kBytesMaxNote));
+    return Error::Invalid(fmt::format("work dated {} is in the future; check --at",
+                                      state.zone().FormatIso(cmd.at_us)));
+  if (cmd.task.size() > kBytesMaxTask || cmd.staff.size() > kBytesMaxStaff ||
+      cmd.note.size() > kBytesMaxNote)
+    return Error::Limit(fmt::format("task is limited to {} characters, staff to {}, note to {}",
+                                    kBytesMaxTask, kBytesMaxStaff, kBytesMaxNote));
   auto booked = BookMonth(state, cmd.at_us, cmd.late, "the work");
   if (!booked.ok()) return booked.error();
   if (!state.TermsFor(booked.value()))
-    return Error::Refused(fmt::format("the first open month {} is outside the contract", FormatMonth(booked.value())));
+    return Error::Refused(fmt::format("the first open month {} is outside the contract",
+                                      FormatMonth(booked.value())));
   if (!cmd.emergency) {
     const int64_t debt = state.BlockingDebtMinor(now_us);
     if (debt > 0)
-      return Error::Refused(fmt::format(
-          "client '{}' is blocked: {} unpaid ({} plan rule debt_blocking = \"{}\"); record a payment with "
-          "`hourbank pay`, or log emergency work with --emergency",
-          state.id(), FormatMoney(debt, state.currency()), t->plan_id, DebtBlockingName(t->plan->debt_blocking)));
+      return Error::Refused(
+          fmt::format("client '{}' is blocked: {} unpaid ({} plan rule debt_blocking = \"{}\"); "
+                      "record a payment with "
+                      "`hourbank pay`, or log emergency work with --emergency",
+                      state.id(), FormatMoney(debt, state.currency()), t->plan_id,
+                      DebtBlockingName(t->plan->debt_blocking)));
   }
   if (kind->unit == Unit::kItem && !kind->included && !kind->price_minor) {
     // A pooled kind with no one-off price can only be done within its slots.
@@ -528,8 +593,9 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
       if (std::find(a.kinds.begin(), a.kinds.end(), kind->id) != a.kinds.end())
         if (auto it = ev.pools.find(a.id); it != ev.pools.end()) left += it->second.left();
     if (left < cmd.count)
-      return Error::Refused(fmt::format("pool '{}' has {} slot(s) left in {} and '{}' has no one-off price; buy an add-on",
-                                        kind->pool, left, FormatMonth(booked.value()), kind->id));
+      return Error::Refused(fmt::format(
+          "pool '{}' has {} slot(s) left in {} and '{}' has no one-off price; buy an add-on",
+          kind->pool, left, FormatMonth(booked.value()), kind->id));
   }
   Decision d;
   ledger::EventDraft draft = Draft(cmd.at_us);
@@ -540,7 +606,9 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
   b.setMinutes(cmd.minutes);
   b.setCount(uint32_t(cmd.count));
   b.setUrgent(cmd.urgent);
-  b.setOffHours(!cmd.off_hours ? schemas::OffHours::AUTO : *cmd.off_hours ? schemas::OffHours::YES : schemas::OffHours::NO);
+  b.setOffHours(!cmd.off_hours   ? schemas::OffHours::AUTO
+                : *cmd.off_hours ? schemas::OffHours::YES
+                                 : schemas::OffHours::NO);
   b.setNote(cmd.note);
   b.setLate(booked.value() != work_month);
   b.setEmergency(cmd.emergency);
@@ -550,32 +618,38 @@ Result<Decision> DecideLog(const ClientState& state, const LogWork& cmd, int64_t
   return d;
 }
 
-Result<Decision> DecideAccept(const ClientState& state, const std::string& task, int64_t at_us, bool late,
-                              int64_t now_us) {
+Result<Decision> DecideAccept(const ClientState& state, const std::string& task, int64_t at_us,
+                              bool late, int64_t now_us) {
   HB_TRY(NeedContract(state));
   if (task.empty()) return Error::Invalid("--task is required: the task the client accepted");
   if (state.PendingForTask(task).empty())
-    return Error::Refused(fmt::format("task '{}' of '{}' has no work waiting for acceptance", task, state.id()));
-  if (at_us > now_us + kClockSkewUs) return Error::Invalid("acceptance time is in the future; check --at");
+    return Error::Refused(
+        fmt::format("task '{}' of '{}' has no work waiting for acceptance", task, state.id()));
+  if (at_us > now_us + kClockSkewUs)
+    return Error::Invalid("acceptance time is in the future; check --at");
   auto booked = BookMonth(state, at_us, late, "the acceptance");
   if (!booked.ok()) return booked.error();
   if (!state.TermsFor(booked.value()))
-    return Error::Refused(fmt::format("acceptance in {} is outside the contract", FormatMonth(booked.value())));
+    return Error::Refused(
+        fmt::format("acceptance in {} is outside the contract", FormatMonth(booked.value())));
   Decision d;
   ledger::EventDraft draft = Draft(at_us);
   auto b = draft.root().initBody().initWorkAccepted();
   b.setTask(task);
   b.setBookedMonth(booked.value() != state.zone().MonthOf(at_us) ? booked.value() : 0);
   d.events.push_back(std::move(draft));
-  d.summary = fmt::format("task {} accepted: {} entries count in {}", task, state.PendingForTask(task).size(),
-                          FormatMonth(booked.value()));
+  d.summary = fmt::format("task {} accepted: {} entries count in {}", task,
+                          state.PendingForTask(task).size(), FormatMonth(booked.value()));
   return d;
 }
 
-Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const std::string& reason, int64_t now_us) {
+Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const std::string& reason,
+                            int64_t now_us) {
   HB_TRY(NeedClient(state));
   const Entry* e = state.FindEntry(entry_seq);
-  if (!e) return Error::NotFound(fmt::format("client '{}' has no work entry #{}; see `hourbank report`", state.id(), entry_seq));
+  if (!e)
+    return Error::NotFound(fmt::format("client '{}' has no work entry #{}; see `hourbank report`",
+                                       state.id(), entry_seq));
   if (e->voided) return Error::Refused(fmt::format("entry #{} is already voided", entry_seq));
   if (reason.empty()) return Error::Invalid("--reason is required: say why the entry is cancelled");
   Decision d;
@@ -592,13 +666,16 @@ Result<Decision> DecideVoid(const ClientState& state, uint64_t entry_seq, const 
     const auto before = state.ReEvaluateClosedWithout(e->month, 0);
     const auto without = state.ReEvaluateClosedWithout(e->month, entry_seq);
     if (!before || !without)
-      return Error::Refused(fmt::format("entry #{} is in closed month {} and the month cannot be re-evaluated here",
-                                        entry_seq, FormatMonth(e->month)));
-    const int64_t credit = std::max<int64_t>(0, before->invoice.total_minor - without->invoice.total_minor);
+      return Error::Refused(
+          fmt::format("entry #{} is in closed month {} and the month cannot be re-evaluated here",
+                      entry_seq, FormatMonth(e->month)));
+    const int64_t credit =
+        std::max<int64_t>(0, before->invoice.total_minor - without->invoice.total_minor);
     b.setCreditMonth(state.FirstOpenMonth());
     b.setCreditMinor(credit);
-    d.summary = fmt::format("entry #{} voided; {} credited in {}", entry_seq,
-                            FormatMoney(credit, state.currency()), FormatMonth(state.FirstOpenMonth()));
+    d.summary =
+        fmt::format("entry #{} voided; {} credited in {}", entry_seq,
+                    FormatMoney(credit, state.currency()), FormatMonth(state.FirstOpenMonth()));
   } else {
     d.summary = fmt::format("entry #{} voided", entry_seq);
   }
@@ -613,16 +690,25 @@ Result<Decision> DecideWriteDown(const ClientState& state, uint64_t entry_seq, i
                                  const std::string& reason, int64_t now_us) {
   HB_TRY(NeedClient(state));
   const Entry* e = state.FindEntry(entry_seq);
-  if (!e) return Error::NotFound(fmt::format("client '{}' has no work entry #{}; see `hourbank report`", state.id(), entry_seq));
-  if (e->voided) return Error::Refused(fmt::format("entry #{} is voided; there is nothing to write down", entry_seq));
+  if (!e)
+    return Error::NotFound(fmt::format("client '{}' has no work entry #{}; see `hourbank report`",
+                                       state.id(), entry_seq));
+  if (e->voided)
+    return Error::Refused(
+        fmt::format("entry #{} is voided; there is nothing to write down", entry_seq));
   if (e->unit != Unit::kHour)
-    return Error::Invalid(fmt::format("entry #{} is item work; write-downs apply to hour work (void the entry, "
-                                      "or record a credit with `hourbank adjust`)", entry_seq));
+    return Error::Invalid(
+        fmt::format("entry #{} is item work; write-downs apply to hour work (void the entry, "
+                    "or record a credit with `hourbank adjust`)",
+                    entry_seq));
   if (e->month != 0 && state.IsClosed(e->month))
-    return Error::Refused(fmt::format("entry #{} counts in closed month {}; void it instead (the credit comes in {})",
-                                      entry_seq, FormatMonth(e->month), FormatMonth(state.FirstOpenMonth())));
-  if (reason.empty()) return Error::Invalid("--reason is required: say why the time is written down");
-  if (reason.size() > kBytesMaxNote) return Error::Limit(fmt::format("--reason is limited to {} characters", kBytesMaxNote));
+    return Error::Refused(
+        fmt::format("entry #{} counts in closed month {}; void it instead (the credit comes in {})",
+                    entry_seq, FormatMonth(e->month), FormatMonth(state.FirstOpenMonth())));
+  if (reason.empty())
+    return Error::Invalid("--reason is required: say why the time is written down");
+  if (reason.size() > kBytesMaxNote)
+    return Error::Limit(fmt::format("--reason is limited to {} characters", kBytesMaxNote));
   // Billed now: as the month counts the entry; an entry awaiting acceptance, as if alone.
   int64_t billed = 0;
   const ContractTerms* t = state.TermsFor(e->month ? e->month : state.zone().MonthOf(e->at_us));
@@ -633,8 +719,9 @@ Result<Decision> DecideWriteDown(const ClientState& state, uint64_t entry_seq, i
     billed = BillableMinutes(*t->plan, {e}).front();
   }
   if (minutes <= 0 || minutes > billed)
-    return Error::Invalid(fmt::format("entry #{} is billed {}; write down more than 0 and at most that", entry_seq,
-                                      FormatMinutes(std::max<int64_t>(billed, 0))));
+    return Error::Invalid(
+        fmt::format("entry #{} is billed {}; write down more than 0 and at most that", entry_seq,
+                    FormatMinutes(std::max<int64_t>(billed, 0))));
   Decision d;
   ledger::EventDraft draft = Draft(now_us);
   auto b = draft.root().initBody().initWorkWrittenDown();
@@ -642,33 +729,43 @@ Result<Decision> DecideWriteDown(const ClientState& state, uint64_t entry_seq, i
   b.setMinutes(minutes);
   b.setReason(reason);
   d.events.push_back(std::move(draft));
-  d.summary = fmt::format("entry #{} written down by {} (billed {} → {})", entry_seq, FormatMinutes(minutes),
-                          FormatMinutes(billed), FormatMinutes(billed - minutes));
+  d.summary =
+      fmt::format("entry #{} written down by {} (billed {} → {})", entry_seq,
+                  FormatMinutes(minutes), FormatMinutes(billed), FormatMinutes(billed - minutes));
   return d;
 }
 
 Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, int64_t now_us) {
   HB_TRY(NeedContract(state));
   if (cmd.minutes <= 0 || cmd.minutes > kMinutesMaxPerEntry)
-    return Error::Invalid(fmt::format("--hours must be more than 0 and at most {}h", kMinutesMaxPerEntry / kMinutesPerHour));
+    return Error::Invalid(fmt::format("--hours must be more than 0 and at most {}h",
+                                      kMinutesMaxPerEntry / kMinutesPerHour));
   auto booked = BookMonth(state, cmd.at_us, true, "the purchase");
   if (!booked.ok()) return booked.error();
   const ContractTerms* t = state.TermsFor(booked.value());
-  if (!t) return Error::Refused(fmt::format("{} is outside the contract", FormatMonth(booked.value())));
+  if (!t)
+    return Error::Refused(fmt::format("{} is outside the contract", FormatMonth(booked.value())));
   int64_t price = 0;
-  if (cmd.price_minor) price = *cmd.price_minor;
+  if (cmd.price_minor)
+    price = *cmd.price_minor;
   else {
     bool found = false;
     for (const BlockOffer& o : t->plan->block_offers)
-      if (o.minutes == cmd.minutes) { price = o.price_minor; found = true; }
-    if (!found) return Error::Invalid(fmt::format("plan '{}' sells no {} block; pass --price", t->plan_id, FormatMinutes(cmd.minutes)));
+      if (o.minutes == cmd.minutes) {
+        price = o.price_minor;
+        found = true;
+      }
+    if (!found)
+      return Error::Invalid(fmt::format("plan '{}' sells no {} block; pass --price", t->plan_id,
+                                        FormatMinutes(cmd.minutes)));
   }
   if (price < 0 || price > kMoneyMinorAbsMax) return Error::Invalid("--price is out of range");
   int64_t expires_at_us = cmd.expires_at_us;
   if (cmd.expires_day != 0) {
     // "The last day the block can be used": it ends at the next local midnight (23 or 25 hours
     // later across a DST change, never a fixed 24 h).
-    if (!ValidMonth(uint32_t(cmd.expires_day / 100)) || cmd.expires_day % 100 < 1 || cmd.expires_day % 100 > 31 ||
+    if (!ValidMonth(uint32_t(cmd.expires_day / 100)) || cmd.expires_day % 100 < 1 ||
+        cmd.expires_day % 100 > 31 ||
         AddDaysToDate(AddDaysToDate(cmd.expires_day, 1), -1) != cmd.expires_day)
       return Error::Invalid("--expires must be a date YYYY-MM-DD");
     expires_at_us = state.zone().DayEndUs(cmd.expires_day);
@@ -684,16 +781,20 @@ Result<Decision> DecideBuyHours(const ClientState& state, const BuyHours& cmd, i
   b.setExpiresAtUs(expires_at_us);
   b.setMonth(booked.value());
   d.events.push_back(std::move(draft));
-  d.summary = fmt::format("{} block bought for {}{}", FormatMinutes(cmd.minutes), FormatMoney(price, state.currency()),
-                          expires_at_us ? ", usable through " + state.zone().FormatIso(expires_at_us - 1) : ", never expires");
+  d.summary = fmt::format(
+      "{} block bought for {}{}", FormatMinutes(cmd.minutes), FormatMoney(price, state.currency()),
+      expires_at_us ? ", usable through " + state.zone().FormatIso(expires_at_us - 1)
+                    : ", never expires");
   return d;
 }
 
-Result<Decision> DecideBuyAddon(const ClientState& state, const std::string& addon_id, uint32_t month, int64_t at_us,
-                                int64_t now_us) {
+Result<Decision> DecideBuyAddon(const ClientState& state, const std::string& addon_id,
+                                uint32_t month, int64_t at_us, int64_t now_us) {
   HB_TRY(NeedContract(state));
   const ContractTerms* t = state.TermsFor(month);
-  if (!t) return Error::Refused(fmt::format("{} is outside the contract of '{}'", FormatMonth(month), state.id()));
+  if (!t)
+    return Error::Refused(
+        fmt::format("{} is outside the contract of '{}'", FormatMonth(month), state.id()));
   const Addon* a = t->plan->FindAddon(addon_id);
   if (!a) {
     std::string known;
@@ -701,7 +802,9 @@ Result<Decision> DecideBuyAddon(const ClientState& state, const std::string& add
     return Error::Invalid(fmt::format("plan '{}' has no add-on '{}'{}", t->plan_id, addon_id,
                                       known.empty() ? "" : "; known add-ons: " + known));
   }
-  if (state.IsClosed(month)) return Error::Refused(fmt::format("{} is closed; add-ons are for open months", FormatMonth(month)));
+  if (state.IsClosed(month))
+    return Error::Refused(
+        fmt::format("{} is closed; add-ons are for open months", FormatMonth(month)));
   (void)now_us;
   Decision d;
   ledger::EventDraft draft = Draft(at_us);
@@ -715,10 +818,11 @@ Result<Decision> DecideBuyAddon(const ClientState& state, const std::string& add
   return d;
 }
 
-Result<Decision> DecidePay(const ClientState& state, int64_t amount_minor, const std::string& ref, int64_t at_us,
-                           int64_t now_us) {
+Result<Decision> DecidePay(const ClientState& state, int64_t amount_minor, const std::string& ref,
+                           int64_t at_us, int64_t now_us) {
   HB_TRY(NeedClient(state));
-  if (amount_minor <= 0 || amount_minor > kMoneyMinorAbsMax) return Error::Invalid("the amount must be positive");
+  if (amount_minor <= 0 || amount_minor > kMoneyMinorAbsMax)
+    return Error::Invalid("the amount must be positive");
   if (ref.size() > kBytesMaxPaymentRef)
     return Error::Limit(fmt::format("--ref is limited to {} characters", kBytesMaxPaymentRef));
   (void)now_us;
@@ -728,14 +832,16 @@ Result<Decision> DecidePay(const ClientState& state, int64_t amount_minor, const
   b.setAmountMinor(amount_minor);
   b.setRef(ref);
   d.events.push_back(std::move(draft));
-  d.summary = fmt::format("payment of {} recorded; outstanding {}", FormatMoney(amount_minor, state.currency()),
+  d.summary = fmt::format("payment of {} recorded; outstanding {}",
+                          FormatMoney(amount_minor, state.currency()),
                           FormatMoney(state.outstanding_minor() - amount_minor, state.currency()));
   return d;
 }
 
 Result<Decision> DecideAdjust(const ClientState& state, const AdjustCmd& cmd, int64_t now_us) {
   HB_TRY(NeedContract(state));
-  if (cmd.amount_minor <= 0 || cmd.amount_minor > kMoneyMinorAbsMax) return Error::Invalid("the amount must be positive");
+  if (cmd.amount_minor <= 0 || cmd.amount_minor > kMoneyMinorAbsMax)
+    return Error::Invalid("the amount must be positive");
   if (cmd.reason.empty()) return Error::Invalid("--reason is required");
   const uint32_t month = cmd.month ? cmd.month : state.FirstOpenMonth();
   if (state.IsClosed(month)) return Error::Refused(fmt::format("{} is closed", FormatMonth(month)));
@@ -747,7 +853,8 @@ Result<Decision> DecideAdjust(const ClientState& state, const AdjustCmd& cmd, in
   b.setReason(cmd.reason);
   b.setMonth(month);
   d.events.push_back(std::move(draft));
-  d.summary = fmt::format("adjustment of {} in {}", FormatMoney(cmd.amount_minor, state.currency()), FormatMonth(month));
+  d.summary = fmt::format("adjustment of {} in {}", FormatMoney(cmd.amount_minor, state.currency()),
+                          FormatMonth(month));
   return d;
 }
 
@@ -770,18 +877,21 @@ std::string EntryList(const ClientState& state, const std::vector<uint64_t>& seq
 // The entries a review command names, each checked; refused as a whole.
 Result<std::vector<uint64_t>> ReviewTargets(const ClientState& state, const ReviewCmd& cmd) {
   const int ways = int(!cmd.entries.empty()) + int(!cmd.task.empty()) + int(cmd.all);
-  if (ways != 1) return Error::Invalid("name the work to review: entry ids, or --task T, or --all (one of them)");
+  if (ways != 1)
+    return Error::Invalid(
+        "name the work to review: entry ids, or --task T, or --all (one of them)");
   if (cmd.entries.size() > kReviewEntriesMax)
-    return Error::Limit(fmt::format("at most {} entries at once; use --task or --all", kReviewEntriesMax));
+    return Error::Limit(
+        fmt::format("at most {} entries at once; use --task or --all", kReviewEntriesMax));
   if (cmd.entries.empty()) {
     std::vector<uint64_t> out;
     for (uint64_t s : state.PendingReview(cmd.month))
       if (cmd.all || state.FindEntry(s)->task == cmd.task) out.push_back(s);
     if (out.empty())
-      return Error::Refused(fmt::format("nothing is pending review in {} for '{}'{}; see `hourbank review {} {}`",
-                                        FormatMonth(cmd.month), state.id(),
-                                        cmd.all ? "" : fmt::format(" on task '{}'", cmd.task), state.id(),
-                                        FormatMonth(cmd.month)));
+      return Error::Refused(fmt::format(
+          "nothing is pending review in {} for '{}'{}; see `hourbank review {} {}`",
+          FormatMonth(cmd.month), state.id(), cmd.all ? "" : fmt::format(" on task '{}'", cmd.task),
+          state.id(), FormatMonth(cmd.month)));
     return out;
   }
   const bool approve = cmd.decision == ReviewCmd::Decision::kApprove;
@@ -789,19 +899,25 @@ Result<std::vector<uint64_t>> ReviewTargets(const ClientState& state, const Revi
   for (uint64_t s : cmd.entries) {
     const Entry* e = state.FindEntry(s);
     if (!e || e->voided)
-      return Error::NotFound(fmt::format("client '{}' has no {}work entry #{}; see `hourbank review`", state.id(),
-                                         e ? "live " : "", s));
+      return Error::NotFound(
+          fmt::format("client '{}' has no {}work entry #{}; see `hourbank review`", state.id(),
+                      e ? "live " : "", s));
     if (e->review == Review::kNone)
-      return Error::Refused(fmt::format("entry #{} is not under review (its plan does not require review{})", s,
-                                        e->month == 0 ? "; it awaits the client's acceptance: `hourbank accept`" : ""));
+      return Error::Refused(fmt::format(
+          "entry #{} is not under review (its plan does not require review{})", s,
+          e->month == 0 ? "; it awaits the client's acceptance: `hourbank accept`" : ""));
     if (e->month != cmd.month)
-      return Error::Invalid(fmt::format("entry #{} counts in {}, not {}", s, FormatMonth(e->month), FormatMonth(cmd.month)));
-    if (e->review == Review::kRejected) return Error::Refused(fmt::format("entry #{} is already rejected", s));
-    if (approve && e->review == Review::kApproved) return Error::Refused(fmt::format("entry #{} is already approved", s));
+      return Error::Invalid(fmt::format("entry #{} counts in {}, not {}", s, FormatMonth(e->month),
+                                        FormatMonth(cmd.month)));
+    if (e->review == Review::kRejected)
+      return Error::Refused(fmt::format("entry #{} is already rejected", s));
+    if (approve && e->review == Review::kApproved)
+      return Error::Refused(fmt::format("entry #{} is already approved", s));
     if (!approve && state.IsClosed(e->month))
-      return Error::Refused(fmt::format("entry #{} is approved and {} is closed; void it instead (`hourbank void {} {} "
-                                        "--reason …`: the credit comes in {})",
-                                        s, FormatMonth(e->month), state.id(), s, FormatMonth(state.FirstOpenMonth())));
+      return Error::Refused(fmt::format(
+          "entry #{} is approved and {} is closed; void it instead (`hourbank void {} {} "
+          "--reason …`: the credit comes in {})",
+          s, FormatMonth(e->month), state.id(), s, FormatMonth(state.FirstOpenMonth())));
     if (std::find(seen.begin(), seen.end(), s) != seen.end())
       return Error::Invalid(fmt::format("entry #{} is named twice", s));
     seen.push_back(s);
@@ -809,8 +925,9 @@ Result<std::vector<uint64_t>> ReviewTargets(const ClientState& state, const Revi
   return seen;
 }
 
-ledger::EventDraft ReviewDraft(int64_t at_us, const std::vector<uint64_t>& seqs, schemas::ReviewDecision decision,
-                               const std::string& reason, uint32_t to_month) {
+ledger::EventDraft ReviewDraft(int64_t at_us, const std::vector<uint64_t>& seqs,
+                               schemas::ReviewDecision decision, const std::string& reason,
+                               uint32_t to_month) {
   ledger::EventDraft draft = Draft(at_us);
   auto b = draft.root().initBody().initWorkReviewed();
   auto list = b.initEntrySeqs(uint32_t(seqs.size()));
@@ -827,51 +944,59 @@ Result<Decision> DecideReview(const ClientState& state, const ReviewCmd& cmd, in
   HB_TRY(NeedContract(state));
   if (!ValidMonth(cmd.month)) return Error::Invalid("the month must be YYYY-MM");
   const bool approve = cmd.decision == ReviewCmd::Decision::kApprove;
-  if (!approve && cmd.reason.empty()) return Error::Invalid("--reason is required: say why the work is rejected");
-  if (cmd.reason.size() > kBytesMaxNote) return Error::Limit(fmt::format("--reason is limited to {} characters", kBytesMaxNote));
+  if (!approve && cmd.reason.empty())
+    return Error::Invalid("--reason is required: say why the work is rejected");
+  if (cmd.reason.size() > kBytesMaxNote)
+    return Error::Limit(fmt::format("--reason is limited to {} characters", kBytesMaxNote));
   auto targets = ReviewTargets(state, cmd);
   if (!targets.ok()) return targets.error();
   Decision d;
-  d.events.push_back(ReviewDraft(now_us, targets.value(),
-                                 approve ? schemas::ReviewDecision::APPROVE : schemas::ReviewDecision::REJECT,
-                                 cmd.reason, 0));
+  d.events.push_back(ReviewDraft(
+      now_us, targets.value(),
+      approve ? schemas::ReviewDecision::APPROVE : schemas::ReviewDecision::REJECT, cmd.reason, 0));
   d.summary = fmt::format("{} {} {} entr{} of {}: {}", state.id(), FormatMonth(cmd.month),
                           approve ? "approved" : "rejected", targets.value().size(),
-                          targets.value().size() == 1 ? "y" : "ies", state.id(), EntryList(state, targets.value()));
+                          targets.value().size() == 1 ? "y" : "ies", state.id(),
+                          EntryList(state, targets.value()));
   return d;
 }
 
-Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t now_us, bool carry_pending) {
-  const std::vector<uint64_t> pending = state.registered() ? state.PendingReview(month) : std::vector<uint64_t>{};
+Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t now_us,
+                             bool carry_pending) {
+  const std::vector<uint64_t> pending =
+      state.registered() ? state.PendingReview(month) : std::vector<uint64_t>{};
   if (pending.empty() || state.IsClosed(month)) return DecideClose(state, month, now_us);
   const uint32_t next = NextMonth(month);
   if (!carry_pending)
-    return Error::Refused(fmt::format("{} has {} entr{} pending review: {}; approve or reject {} (`hourbank review {} {}`), "
-                                      "or close with --carry-pending to move {} to {}",
-                                      FormatMonth(month), pending.size(), pending.size() == 1 ? "y" : "ies",
-                                      EntryList(state, pending), pending.size() == 1 ? "it" : "them", state.id(),
-                                      FormatMonth(month), pending.size() == 1 ? "it" : "them", FormatMonth(next)));
+    return Error::Refused(fmt::format(
+        "{} has {} entr{} pending review: {}; approve or reject {} (`hourbank review {} {}`), "
+        "or close with --carry-pending to move {} to {}",
+        FormatMonth(month), pending.size(), pending.size() == 1 ? "y" : "ies",
+        EntryList(state, pending), pending.size() == 1 ? "it" : "them", state.id(),
+        FormatMonth(month), pending.size() == 1 ? "it" : "them", FormatMonth(next)));
   if (!state.TermsFor(next))
-    return Error::Refused(fmt::format("{} is the contract's last month: pending work cannot move past it; approve or "
-                                      "reject {} (`hourbank review {} {}`)",
-                                      FormatMonth(month), EntryList(state, pending), state.id(), FormatMonth(month)));
+    return Error::Refused(
+        fmt::format("{} is the contract's last month: pending work cannot move past it; approve or "
+                    "reject {} (`hourbank review {} {}`)",
+                    FormatMonth(month), EntryList(state, pending), state.id(), FormatMonth(month)));
   // Decide the close on the state as it will be after the carry, so its figures leave the work out.
   Decision d;
-  d.events.push_back(ReviewDraft(state.zone().MonthEndUs(month), pending, schemas::ReviewDecision::CARRY,
-                                 "carried at close", next));
+  d.events.push_back(ReviewDraft(state.zone().MonthEndUs(month), pending,
+                                 schemas::ReviewDecision::CARRY, "carried at close", next));
   ClientState after = state;
   after.Apply(state.last_seq() + 1, d.events.front().root().asReader());
   auto close = CloseMonth(after, month, now_us);
   if (!close.ok()) return close.error();
   for (ledger::EventDraft& e : close.value().events) d.events.push_back(std::move(e));
-  d.summary = close.value().summary + fmt::format("; {} moved to {} pending review", EntryList(state, pending),
-                                                  FormatMonth(next));
+  d.summary = close.value().summary + fmt::format("; {} moved to {} pending review",
+                                                  EntryList(state, pending), FormatMonth(next));
   return d;
 }
 
 Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t now_us) {
   HB_TRY(NeedContract(state));
-  if (!state.PendingReview(month).empty() && !state.IsClosed(month)) return DecideClose(state, month, now_us, false);
+  if (!state.PendingReview(month).empty() && !state.IsClosed(month))
+    return DecideClose(state, month, now_us, false);
   return CloseMonth(state, month, now_us);
 }
 
@@ -887,11 +1012,13 @@ Result<Decision> CloseMonth(const ClientState& state, uint32_t month, int64_t no
   }
   const uint32_t first_open = state.FirstOpenMonth();
   if (month != first_open)
-    return Error::Refused(fmt::format("months close in order: close {} first", FormatMonth(first_open)));
+    return Error::Refused(
+        fmt::format("months close in order: close {} first", FormatMonth(first_open)));
   const int64_t end_us = state.zone().MonthEndUs(month);
   if (now_us < end_us)
     return Error::Refused(fmt::format("{} has not ended in {} (it ends {}); close it after that",
-                                      FormatMonth(month), state.zone().name(), state.zone().FormatIso(end_us)));
+                                      FormatMonth(month), state.zone().name(),
+                                      state.zone().FormatIso(end_us)));
   const MonthEval ev = state.Evaluate(month);
   if (ev.carried_minutes > 0) {
     ledger::EventDraft draft = Draft(end_us);
@@ -924,19 +1051,21 @@ Result<Decision> CloseMonth(const ClientState& state, uint32_t month, int64_t no
   b.setLinesDigest(kj::arrayPtr(digest.data(), digest.size()));
   b.setLineCount(uint32_t(ev.invoice.lines.size()));
   d.events.push_back(std::move(draft));
-  d.summary = fmt::format("{} {} closed: invoice {}, carried {}, expired {}", state.id(), FormatMonth(month),
-                          FormatMoney(ev.invoice.total_minor, state.currency()), FormatMinutes(ev.carried_minutes),
-                          FormatMinutes(ev.expired_minutes()));
+  d.summary = fmt::format("{} {} closed: invoice {}, carried {}, expired {}", state.id(),
+                          FormatMonth(month), FormatMoney(ev.invoice.total_minor, state.currency()),
+                          FormatMinutes(ev.carried_minutes), FormatMinutes(ev.expired_minutes()));
   return d;
 }
 
 }  // namespace
 
-Result<Decision> DecideIncident(const ClientState& state, IncidentAction action, const std::string& id,
-                                uint8_t priority, const std::string& title, int64_t at_us, int64_t now_us) {
+Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
+                                const std::string& id, uint8_t priority, const std::string& title,
+                                int64_t at_us, int64_t now_us) {
   HB_TRY(NeedClient(state));
   if (id.empty() || id.size() > kBytesMaxIncidentId)
-    return Error::Invalid(fmt::format("the incident id must be 1 to {} characters", kBytesMaxIncidentId));
+    return Error::Invalid(
+        fmt::format("the incident id must be 1 to {} characters", kBytesMaxIncidentId));
   if (at_us > now_us + kClockSkewUs) return Error::Invalid("the time is in the future; check --at");
   const auto& incidents = state.incidents();
   auto it = incidents.find(id);
@@ -945,8 +1074,9 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
   auto body = draft.root().initBody();
   if (action == IncidentAction::kOpen) {
     if (it != incidents.end())
-      return Error::Refused(fmt::format("incident '{}' already exists{}; use another id", id,
-                                        it->second.resolved_us ? " (resolved: reopen it with `incident reopen`)" : ""));
+      return Error::Refused(fmt::format(
+          "incident '{}' already exists{}; use another id", id,
+          it->second.resolved_us ? " (resolved: reopen it with `incident reopen`)" : ""));
     if (priority < 1 || priority > kPriorityMax)
       return Error::Invalid(fmt::format("--priority must be 1 (highest) to {}", kPriorityMax));
     auto b = body.initIncidentOpened();
@@ -956,29 +1086,37 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
     d.summary = fmt::format("incident {} opened, priority {}", id, priority);
   } else {
     if (it == incidents.end())
-      return Error::NotFound(fmt::format("client '{}' has no incident '{}'; open it first", state.id(), id));
+      return Error::NotFound(
+          fmt::format("client '{}' has no incident '{}'; open it first", state.id(), id));
     const Incident& inc = it->second;
     const int64_t last_us = std::max({inc.opened_us, inc.responded_us, inc.resolved_us,
                                       inc.reopened_us.empty() ? 0 : inc.reopened_us.back()});
     if (at_us < inc.opened_us)
-      return Error::Invalid(fmt::format("the time is before incident '{}' was opened ({})", id, state.zone().FormatIso(inc.opened_us)));
+      return Error::Invalid(fmt::format("the time is before incident '{}' was opened ({})", id,
+                                        state.zone().FormatIso(inc.opened_us)));
     switch (action) {
       case IncidentAction::kRespond:
-        if (inc.responded_us) return Error::Refused(fmt::format("incident '{}' already has a first response", id));
-        if (inc.resolved_us) return Error::Refused(fmt::format("incident '{}' is resolved; a first response must come before", id));
+        if (inc.responded_us)
+          return Error::Refused(fmt::format("incident '{}' already has a first response", id));
+        if (inc.resolved_us)
+          return Error::Refused(
+              fmt::format("incident '{}' is resolved; a first response must come before", id));
         body.initIncidentResponded().setIncidentId(id);
         d.summary = fmt::format("incident {}: first response", id);
         break;
       case IncidentAction::kResolve:
-        if (inc.resolved_us) return Error::Refused(fmt::format("incident '{}' is already resolved; reopen it first", id));
+        if (inc.resolved_us)
+          return Error::Refused(
+              fmt::format("incident '{}' is already resolved; reopen it first", id));
         if (at_us < last_us) return Error::Invalid("the time is before the incident's last event");
         body.initIncidentResolved().setIncidentId(id);
         d.summary = fmt::format("incident {} resolved", id);
         break;
       case IncidentAction::kReprioritize: {
         if (priority < 1 || priority > kPriorityMax)
-      return Error::Invalid(fmt::format("--priority must be 1 (highest) to {}", kPriorityMax));
-        if (inc.resolved_us) return Error::Refused(fmt::format("incident '{}' is resolved; reopen it first", id));
+          return Error::Invalid(fmt::format("--priority must be 1 (highest) to {}", kPriorityMax));
+        if (inc.resolved_us)
+          return Error::Refused(fmt::format("incident '{}' is resolved; reopen it first", id));
         if (at_us < last_us) return Error::Invalid("the time is before the incident's last event");
         auto b = body.initIncidentReprioritized();
         b.setIncidentId(id);
@@ -987,12 +1125,15 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
         break;
       }
       case IncidentAction::kReopen:
-        if (!inc.resolved_us) return Error::Refused(fmt::format("incident '{}' is not resolved", id));
-        if (at_us < inc.resolved_us) return Error::Invalid("the time is before the incident was resolved");
+        if (!inc.resolved_us)
+          return Error::Refused(fmt::format("incident '{}' is not resolved", id));
+        if (at_us < inc.resolved_us)
+          return Error::Invalid("the time is before the incident was resolved");
         body.initIncidentReopened().setIncidentId(id);
         d.summary = fmt::format("incident {} reopened", id);
         break;
-      case IncidentAction::kOpen: break;
+      case IncidentAction::kOpen:
+        break;
     }
   }
   d.events.push_back(std::move(draft));

@@ -16,7 +16,8 @@ int64_t DiscountedPrice(int64_t price_minor, uint32_t prepaid_percent, uint32_t 
                         int64_t round_to_minor) {
   const int64_t factor = int64_t(100 - prepaid_percent) * int64_t(100 - timely_percent);
   int64_t scaled = 0;
-  if (MulOverflows(price_minor, factor, &scaled)) return price_minor;  // plan limits keep this unreachable
+  if (MulOverflows(price_minor, factor, &scaled))
+    return price_minor;  // plan limits keep this unreachable
   const int64_t round_to = std::max<int64_t>(round_to_minor, 1);
   return RoundDiv(scaled, 10000 * round_to) * round_to;
 }
@@ -30,7 +31,8 @@ uint32_t PrepaidPercent(const PlanSpec& plan, uint32_t prepaid_months) {
 
 int64_t TierPrice(const PlanSpec& plan, uint32_t units) {
   for (const Tier& t : plan.tiers)
-    if (units >= t.min_units && (t.max_units == 0 || units <= t.max_units)) return t.unit_price_minor;
+    if (units >= t.min_units && (t.max_units == 0 || units <= t.max_units))
+      return t.unit_price_minor;
   return plan.tiers.empty() ? 0 : plan.tiers.back().unit_price_minor;
 }
 
@@ -45,9 +47,9 @@ void AddLine(std::vector<InvoiceLine>& lines, std::string code, std::string desc
       return;
     }
   }
-  lines.push_back({std::move(code), std::move(description), quantity, unit_price_minor, amount_minor});
+  lines.push_back(
+      {std::move(code), std::move(description), quantity, unit_price_minor, amount_minor});
 }
-
 
 // The month's running state while its entries are counted, in counting order.
 struct Draws {
@@ -68,10 +70,12 @@ bool IsTrial(const MonthInput& in, const PlanSpec* plan) {
 
 // Blocks usable this month: bought in or before it, not expired before it; drawn
 // soonest-expiring first, then oldest first. Adds their minutes to blocks_start.
-std::vector<Block> UsableBlocks(const std::vector<Block>& blocks_in, uint32_t month, int64_t& blocks_start) {
+std::vector<Block> UsableBlocks(const std::vector<Block>& blocks_in, uint32_t month,
+                                int64_t& blocks_start) {
   std::vector<Block> blocks;
   for (const Block& b : blocks_in)
-    if (b.left_minutes > 0 && b.month <= month && (b.expires_month == 0 || b.expires_month >= month)) {
+    if (b.left_minutes > 0 && b.month <= month &&
+        (b.expires_month == 0 || b.expires_month >= month)) {
       blocks.push_back(b);
       blocks_start += b.left_minutes;
     }
@@ -94,8 +98,8 @@ void OpenPools(const PlanSpec& plan, const MonthData* md, std::map<std::string, 
 
 // Hour work: minutes × multiplier from the allowance, then the reserve, then the blocks, then
 // unlimited hours or overage at the kind's or the plan's rate.
-void CountHours(const PlanSpec& plan, const Kind* kind, const Entry& e, int64_t billable, uint32_t month, Draws& d,
-                MonthEval& ev, std::vector<Charge>& charges) {
+void CountHours(const PlanSpec& plan, const Kind* kind, const Entry& e, int64_t billable,
+                uint32_t month, Draws& d, MonthEval& ev, std::vector<Charge>& charges) {
   int64_t& allowance_left = d.allowance_left;
   int64_t& reserve_left = d.reserve_left;
   int64_t need = RoundDiv(billable * int64_t(e.multiplier_percent), 100);
@@ -172,8 +176,9 @@ void CountItems(const PlanSpec& plan, const Kind* kind, const Entry& e, Draws& d
       left -= n;
       charges.push_back({src, 0, n, 0, n * surcharge, 0, pool});
       if (surcharge > 0)
-        AddLine(d.task_lines, "surcharge", kind_name + (e.urgent ? " urgent" : " off-hours") + " (in quota)", n,
-                surcharge, n * surcharge);
+        AddLine(d.task_lines, "surcharge",
+                kind_name + (e.urgent ? " urgent" : " off-hours") + " (in quota)", n, surcharge,
+                n * surcharge);
     };
     draw(kind->pool, Charge::Source::kSlot);
     for (const Addon& a : plan.addons)
@@ -183,8 +188,10 @@ void CountItems(const PlanSpec& plan, const Kind* kind, const Entry& e, Draws& d
   if (left <= 0) return;
   charges.push_back({Charge::Source::kOneOff, 0, left, left * effective, 0, 0, {}});
   std::string desc = kind_name;
-  if (e.urgent && effective != price) desc += " urgent";
-  else if (e.off_hours && effective != price) desc += " off-hours";
+  if (e.urgent && effective != price)
+    desc += " urgent";
+  else if (e.off_hours && effective != price)
+    desc += " off-hours";
   AddLine(d.task_lines, "task", desc, left, effective, left * effective);
 }
 
@@ -195,11 +202,16 @@ void CloseHours(const MonthInput& in, const PlanSpec* plan, const Draws& d, Mont
   const int64_t reserve_after_use = d.reserve_left;
   if (plan) {
     switch (plan->rollover) {
-      case Rollover::kBurn: ev.carried_minutes = 0; break;
-      case Rollover::kCarry:
-        ev.carried_minutes = std::clamp<int64_t>(plan->reserve_cap_minutes - reserve_after_use, 0, unused);
+      case Rollover::kBurn:
+        ev.carried_minutes = 0;
         break;
-      case Rollover::kCarryUnlimited: ev.carried_minutes = unused; break;
+      case Rollover::kCarry:
+        ev.carried_minutes =
+            std::clamp<int64_t>(plan->reserve_cap_minutes - reserve_after_use, 0, unused);
+        break;
+      case Rollover::kCarryUnlimited:
+        ev.carried_minutes = unused;
+        break;
     }
   }
   ev.expired_allowance_minutes = unused - ev.carried_minutes;
@@ -213,8 +225,8 @@ void CloseHours(const MonthInput& in, const PlanSpec* plan, const Draws& d, Mont
 
 // Blocks after the month: as drawn; those expiring this month (or with the relationship)
 // expire; blocks bought for a later month are untouched.
-void CloseBlocks(const MonthInput& in, const std::vector<Block>& blocks_in, const std::vector<Block>& drawn,
-                 MonthEval& ev) {
+void CloseBlocks(const MonthInput& in, const std::vector<Block>& blocks_in,
+                 const std::vector<Block>& drawn, MonthEval& ev) {
   const uint32_t month = in.month;
   for (const Block& b : blocks_in) {
     if (b.month > month) {
@@ -224,7 +236,8 @@ void CloseBlocks(const MonthInput& in, const std::vector<Block>& blocks_in, cons
     Block after = b;
     for (const Block& used : drawn)
       if (used.seq == b.seq) after.left_minutes = used.left_minutes;
-    const bool expires = (after.expires_month != 0 && after.expires_month <= month) || in.blocks_expire;
+    const bool expires =
+        (after.expires_month != 0 && after.expires_month <= month) || in.blocks_expire;
     if (expires && after.left_minutes > 0) {
       ev.expired_block_minutes += after.left_minutes;
       ev.expired_blocks.emplace_back(after.seq, after.left_minutes);
@@ -236,14 +249,17 @@ void CloseBlocks(const MonthInput& in, const std::vector<Block>& blocks_in, cons
 
 // The fee line (per licence on tiered plans) and its discount line: the prepayment discount in
 // the prepaid months, the timely discount where the plan grants it.
-void FeeLines(const MonthInput& in, const ContractTerms& t, const PlanSpec& plan, std::vector<InvoiceLine>& lines) {
+void FeeLines(const MonthInput& in, const ContractTerms& t, const PlanSpec& plan,
+              std::vector<InvoiceLine>& lines) {
   const uint32_t month = in.month;
-  const bool prepaid_month = t.prepaid_months > 0 && MonthsBetween(t.from_month, month) < int32_t(t.prepaid_months);
+  const bool prepaid_month =
+      t.prepaid_months > 0 && MonthsBetween(t.from_month, month) < int32_t(t.prepaid_months);
   const uint32_t prepaid_percent = prepaid_month ? PrepaidPercent(plan, t.prepaid_months) : 0;
   // A plan may grant the timely discount only with a prepayment (AGBIS: the timely columns
   // exist for 6 and 12 months paid at once, none for the 3-month base price).
-  const bool timely_ok = t.timely && (plan.timely_min_prepaid_months == 0 ||
-                                      (prepaid_month && t.prepaid_months >= plan.timely_min_prepaid_months));
+  const bool timely_ok =
+      t.timely && (plan.timely_min_prepaid_months == 0 ||
+                   (prepaid_month && t.prepaid_months >= plan.timely_min_prepaid_months));
   const uint32_t timely_percent = timely_ok ? plan.timely_discount_percent : 0;
   int64_t unit_price = plan.fee_minor;
   int64_t units = 1;
@@ -256,11 +272,14 @@ void FeeLines(const MonthInput& in, const ContractTerms& t, const PlanSpec& plan
   if (unit_price <= 0 || units <= 0) return;
   lines.push_back({"fee", desc, units, unit_price, units * unit_price});
   if (!prepaid_percent && !timely_percent) return;
-  const int64_t discounted = DiscountedPrice(unit_price, prepaid_percent, timely_percent, plan.round_to_minor);
+  const int64_t discounted =
+      DiscountedPrice(unit_price, prepaid_percent, timely_percent, plan.round_to_minor);
   std::string why;
-  if (prepaid_percent) why += fmt::format("prepaid {} months −{}%", t.prepaid_months, prepaid_percent);
+  if (prepaid_percent)
+    why += fmt::format("prepaid {} months −{}%", t.prepaid_months, prepaid_percent);
   if (timely_percent) why += fmt::format("{}timely −{}%", why.empty() ? "" : ", ", timely_percent);
-  lines.push_back({"discount", why, units, discounted - unit_price, units * (discounted - unit_price)});
+  lines.push_back(
+      {"discount", why, units, discounted - unit_price, units * (discounted - unit_price)});
 }
 
 // The invoice: fee and discount (not in a trial month), extras, overage per rate, task lines,
@@ -274,7 +293,8 @@ void InvoiceMonth(const MonthInput& in, const PlanSpec* plan, const Draws& d, Mo
   if (plan)
     for (const auto& [extra_id, qty] : t->extras) {
       const ExtraPrice* x = plan->FindExtra(extra_id);
-      if (x && qty > 0) lines.push_back({"extra", extra_id, qty, x->price_minor, qty * x->price_minor});
+      if (x && qty > 0)
+        lines.push_back({"extra", extra_id, qty, x->price_minor, qty * x->price_minor});
     }
   for (const auto& [rate, minutes] : d.overage_by_rate)
     lines.push_back({"overage", fmt::format("hours beyond the plan, {}", FormatMinutes(minutes)),
@@ -282,15 +302,18 @@ void InvoiceMonth(const MonthInput& in, const PlanSpec* plan, const Draws& d, Mo
   for (const InvoiceLine& l : d.task_lines) lines.push_back(l);
   if (in.data)
     for (const Adjust& a : in.data->adjustments) {
-      if (a.code == "addon") AddLine(lines, "addon", a.description, 1, a.amount_minor, a.amount_minor);
-      else lines.push_back({a.code, a.description, 1, a.amount_minor, a.amount_minor});
+      if (a.code == "addon")
+        AddLine(lines, "addon", a.description, 1, a.amount_minor, a.amount_minor);
+      else
+        lines.push_back({a.code, a.description, 1, a.amount_minor, a.amount_minor});
     }
   for (const InvoiceLine& l : lines) ev.invoice.total_minor += l.amount_minor;
 }
 
 }  // namespace
 
-std::vector<int64_t> BillableMinutes(const PlanSpec& plan, const std::vector<const Entry*>& entries) {
+std::vector<int64_t> BillableMinutes(const PlanSpec& plan,
+                                     const std::vector<const Entry*>& entries) {
   std::vector<int64_t> out(entries.size(), 0);
   std::map<std::string, bool> task_seen;  // tasks whose first billed entry has been counted
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -299,7 +322,8 @@ std::vector<int64_t> BillableMinutes(const PlanSpec& plan, const std::vector<con
     if (const Kind* kind = plan.FindKind(e.kind); kind && !kind->billable) continue;
     int64_t minutes = std::max<int64_t>(e.minutes, 0);
     if (plan.increment_minutes > 0)  // round up: 50 min in 15-min increments bills 60
-      minutes = (minutes + plan.increment_minutes - 1) / plan.increment_minutes * plan.increment_minutes;
+      minutes =
+          (minutes + plan.increment_minutes - 1) / plan.increment_minutes * plan.increment_minutes;
     if (plan.minimum_task_minutes > 0 && (e.task.empty() || !task_seen[e.task]))
       minutes = std::max(minutes, plan.minimum_task_minutes);
     if (!e.task.empty()) task_seen[e.task] = true;
@@ -329,14 +353,18 @@ MonthResult EvaluateMonth(const MonthInput& in) {
     const std::vector<int64_t> billable = BillableMinutes(*plan, in.entries);
     for (size_t i = 0; i < in.entries.size(); ++i) {
       const Entry* e = in.entries[i];
-      std::vector<Charge>& charges = result.charges.emplace_back(e->seq, std::vector<Charge>{}).second;
+      std::vector<Charge>& charges =
+          result.charges.emplace_back(e->seq, std::vector<Charge>{}).second;
       const Kind* kind = plan->FindKind(e->kind);
       if (e->review == Review::kPending) {  // drawn provisionally; shown apart (state.h MonthEval)
         ev.pending_entries += 1;
-        if (e->unit == Unit::kHour) ev.pending_minutes += RoundDiv(billable[i] * int64_t(e->multiplier_percent), 100);
+        if (e->unit == Unit::kHour)
+          ev.pending_minutes += RoundDiv(billable[i] * int64_t(e->multiplier_percent), 100);
       }
-      if (e->unit == Unit::kHour) CountHours(*plan, kind, *e, billable[i], in.month, d, ev, charges);
-      else CountItems(*plan, kind, *e, d, ev, charges);
+      if (e->unit == Unit::kHour)
+        CountHours(*plan, kind, *e, billable[i], in.month, d, ev, charges);
+      else
+        CountItems(*plan, kind, *e, d, ev, charges);
     }
   }
   ev.pools.erase(std::string());  // never a pool named ""
@@ -350,19 +378,23 @@ MonthResult EvaluateMonth(const MonthInput& in) {
 std::string CheckMonthLaws(const MonthInput& in, const MonthResult& r) {
   const MonthEval& ev = r.eval;
   const std::string m = FormatMonth(in.month);
-  if (ev.included_minutes != ev.allowance_used_minutes + ev.carried_minutes + ev.expired_allowance_minutes)
-    return fmt::format("{}: allowance {} in, {} used + {} carried + {} expired out", m, ev.included_minutes,
-                       ev.allowance_used_minutes, ev.carried_minutes, ev.expired_allowance_minutes);
+  if (ev.included_minutes !=
+      ev.allowance_used_minutes + ev.carried_minutes + ev.expired_allowance_minutes)
+    return fmt::format("{}: allowance {} in, {} used + {} carried + {} expired out", m,
+                       ev.included_minutes, ev.allowance_used_minutes, ev.carried_minutes,
+                       ev.expired_allowance_minutes);
   if (ev.reserve_start_minutes + ev.carried_minutes !=
       ev.reserve_used_minutes + ev.expired_reserve_minutes + ev.reserve_end_minutes)
     return fmt::format("{}: reserve {} + {} carried in, {} used + {} expired + {} left out", m,
                        ev.reserve_start_minutes, ev.carried_minutes, ev.reserve_used_minutes,
                        ev.expired_reserve_minutes, ev.reserve_end_minutes);
-  if (ev.blocks_start_minutes != ev.block_used_minutes + ev.expired_block_minutes + ev.blocks_end_minutes())
-    return fmt::format("{}: blocks {} in, {} used + {} expired + {} left out", m, ev.blocks_start_minutes,
-                       ev.block_used_minutes, ev.expired_block_minutes, ev.blocks_end_minutes());
-  if (ev.used_minutes != ev.allowance_used_minutes + ev.reserve_used_minutes + ev.block_used_minutes +
-                             ev.overage_minutes + ev.unlimited_minutes)
+  if (ev.blocks_start_minutes !=
+      ev.block_used_minutes + ev.expired_block_minutes + ev.blocks_end_minutes())
+    return fmt::format("{}: blocks {} in, {} used + {} expired + {} left out", m,
+                       ev.blocks_start_minutes, ev.block_used_minutes, ev.expired_block_minutes,
+                       ev.blocks_end_minutes());
+  if (ev.used_minutes != ev.allowance_used_minutes + ev.reserve_used_minutes +
+                             ev.block_used_minutes + ev.overage_minutes + ev.unlimited_minutes)
     return fmt::format("{}: {} used, the sources add up to {}", m, ev.used_minutes,
                        ev.allowance_used_minutes + ev.reserve_used_minutes + ev.block_used_minutes +
                            ev.overage_minutes + ev.unlimited_minutes);
@@ -370,8 +402,9 @@ std::string CheckMonthLaws(const MonthInput& in, const MonthResult& r) {
     if (r.charges.size() != in.entries.size())
       return fmt::format("{}: {} entries counted, {} paid", m, in.entries.size(), r.charges.size());
     std::map<Charge::Source, int64_t> by_source;
-    const std::vector<int64_t> billable = in.terms->plan ? BillableMinutes(*in.terms->plan, in.entries)
-                                                         : std::vector<int64_t>(in.entries.size(), 0);
+    const std::vector<int64_t> billable = in.terms->plan
+                                              ? BillableMinutes(*in.terms->plan, in.entries)
+                                              : std::vector<int64_t>(in.entries.size(), 0);
     for (size_t i = 0; i < in.entries.size(); ++i) {
       const Entry& e = *in.entries[i];
       int64_t paid = 0;
@@ -379,8 +412,9 @@ std::string CheckMonthLaws(const MonthInput& in, const MonthResult& r) {
         paid += e.unit == Unit::kHour ? c.minutes : c.count;
         by_source[c.source] += c.minutes;
       }
-      const int64_t need =
-          e.unit == Unit::kHour ? RoundDiv(billable[i] * int64_t(e.multiplier_percent), 100) : e.count;
+      const int64_t need = e.unit == Unit::kHour
+                               ? RoundDiv(billable[i] * int64_t(e.multiplier_percent), 100)
+                               : e.count;
       if (r.charges[i].first != e.seq || paid != need)
         return fmt::format("{}: entry #{} needs {} and is paid {}", m, e.seq, need, paid);
     }
@@ -394,7 +428,8 @@ std::string CheckMonthLaws(const MonthInput& in, const MonthResult& r) {
   int64_t sum = 0;
   for (const InvoiceLine& l : ev.invoice.lines) sum += l.amount_minor;
   if (sum != ev.invoice.total_minor)
-    return fmt::format("{}: invoice total {} but its lines add up to {}", m, ev.invoice.total_minor, sum);
+    return fmt::format("{}: invoice total {} but its lines add up to {}", m, ev.invoice.total_minor,
+                       sum);
   return {};
 }
 

@@ -27,9 +27,9 @@ struct MonthInput {
   bool reserve_expires = false;          // the month ends a contract term: the reserve expires
   bool blocks_expire = false;            // no contract follows: prepaid blocks left expire
   int64_t reserve_start = 0;
-  const std::vector<Block>* blocks = nullptr;   // carried in (minutes left at the month's start)
-  std::vector<const Entry*> entries;            // counting order; voided entries left out
-  const MonthData* data = nullptr;              // adjustments and add-on slots; may be null
+  const std::vector<Block>* blocks = nullptr;  // carried in (minutes left at the month's start)
+  std::vector<const Entry*> entries;           // counting order; voided entries left out
+  const MonthData* data = nullptr;             // adjustments and add-on slots; may be null
 };
 
 struct MonthResult {
@@ -45,16 +45,17 @@ MonthResult EvaluateMonth(const MonthInput& in);
 // increment_minutes; the first billed entry of a task in the month is raised to
 // minimum_task_minutes (an entry without a task is a task of its own); then the manager's
 // write-downs are taken off, never below 0. With the rules off this is the logged minutes.
-std::vector<int64_t> BillableMinutes(const PlanSpec& plan, const std::vector<const Entry*>& entries);
+std::vector<int64_t> BillableMinutes(const PlanSpec& plan,
+                                     const std::vector<const Entry*>& entries);
 
 // The laws (empty when they hold, else the first one broken, in words):
 //   included = from allowance + carried + expired allowance
 //   reserve in + carried = from reserve + expired reserve + reserve out
 //   blocks in = from blocks + expired blocks + blocks out
 //   used = from allowance + reserve + blocks + overage + unlimited
-//   each hour entry is paid by exactly its billable minutes × multiplier, each item entry by its count,
-//   and the entries' charges per source add up to the month's figure for that source
-//   invoice total = sum of its lines
+//   each hour entry is paid by exactly its billable minutes × multiplier, each item entry by its
+//   count, and the entries' charges per source add up to the month's figure for that source invoice
+//   total = sum of its lines
 std::string CheckMonthLaws(const MonthInput& in, const MonthResult& result);
 
 }  // namespace hourbank::projections

@@ -98,16 +98,26 @@ Error KeyError(const Where& where, std::string_view key, const toml::node* at,
 
 std::string_view TypeName(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -186,11 +196,12 @@ class TableReader {
           if (name.size() >= 3 && candidate.substr(0, name.size()) == name) nearest = candidate;
         }
       }
-      std::string fix = nearest.empty()
-                            ? fmt::format("remove it; the keys allowed here are: {}",
-                                          fmt::join(allowed, ", "))
-                            : fmt::format("did you mean '{}'? (keys are snake_case, with units "
-                                          "in their names)", nearest);
+      std::string fix = nearest.empty() ? fmt::format("remove it; the keys allowed here are: {}",
+                                                      fmt::join(allowed, ", "))
+                                        : fmt::format(
+                                              "did you mean '{}'? (keys are snake_case, with units "
+                                              "in their names)",
+                                              nearest);
       return KeyError(where_, Path(name), &value, "unknown key", fix);
     }
     return Status::Ok();
@@ -215,7 +226,8 @@ class TableReader {
       return KeyError(where_, path, &node, "is a float", kFloatFix);
     }
     if (!node.is_integer()) {
-      return KeyError(where_, path, &node, fmt::format("is {}, expected an integer", TypeName(node)),
+      return KeyError(where_, path, &node,
+                      fmt::format("is {}, expected an integer", TypeName(node)),
                       fmt::format("write a whole number of {} without quotes", what));
     }
     const int64_t value = node.as_integer()->get();
@@ -364,9 +376,9 @@ Status RefuseFloats(const Where& where, const toml::node& node, const std::strin
   if (node.is_floating_point()) return KeyError(where, path, &node, "is a float", kFloatFix);
   if (const toml::table* table = node.as_table()) {
     for (auto&& [key, value] : *table) {
-      HB_TRY(RefuseFloats(where, value,
-                          path.empty() ? std::string(key.str())
-                                       : fmt::format("{}.{}", path, key.str())));
+      HB_TRY(RefuseFloats(
+          where, value,
+          path.empty() ? std::string(key.str()) : fmt::format("{}.{}", path, key.str())));
     }
   } else if (const toml::array* array = node.as_array()) {
     for (size_t i = 0; i < array->size(); ++i) {
@@ -425,8 +437,7 @@ std::string FormatClock(int32_t minute_of_day) {
 }
 
 std::string FormatDate(int32_t yyyymmdd) {
-  return fmt::format("{:04}-{:02}-{:02}", yyyymmdd / 10000, yyyymmdd / 100 % 100,
-                     yyyymmdd % 100);
+  return fmt::format("{:04}-{:02}-{:02}", yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100);
 }
 
 std::string Quote(std::string_view text);  // TOML basic string, defined with the writers below
@@ -484,7 +495,8 @@ Result<Calendar> ParseCalendar(const TableReader& in) {
         calendar.days_mask |= bit;
       }
       if (calendar.days_mask == 0) {
-        return in.Fail("days", "is empty", fmt::format("list the open days, e.g. {}", kDaysExample));
+        return in.Fail("days", "is empty",
+                       fmt::format("list the open days, e.g. {}", kDaysExample));
       }
     }
   }
@@ -503,12 +515,10 @@ Result<Calendar> ParseCalendar(const TableReader& in) {
     calendar.close_minute = kMinutesPerLocalDayMax;
   } else {
     const size_t dash = hours.find('-');
-    const int32_t open = dash == std::string::npos
-                             ? -1
-                             : ParseClock(std::string_view(hours).substr(0, dash), false);
-    const int32_t close = dash == std::string::npos
-                              ? -1
-                              : ParseClock(std::string_view(hours).substr(dash + 1), true);
+    const int32_t open =
+        dash == std::string::npos ? -1 : ParseClock(std::string_view(hours).substr(0, dash), false);
+    const int32_t close =
+        dash == std::string::npos ? -1 : ParseClock(std::string_view(hours).substr(dash + 1), true);
     if (open < 0 || close < 0) {
       return in.Fail("hours", fmt::format("\"{}\" is not opening hours", hours),
                      "write \"HH:MM-HH:MM\" in 24-hour time (e.g. \"10:00-18:00\", close may "
@@ -529,8 +539,9 @@ Result<Calendar> ParseCalendar(const TableReader& in) {
         "write dates as \"YYYY-MM-DD\" strings or TOML dates, e.g. holidays = [2026-01-01]";
     const toml::array* array = holidays->as_array();
     if (array == nullptr) {
-      return in.Fail("holidays", fmt::format("is {}, expected an array of dates",
-                                             TypeName(*holidays)), kHolidayFix);
+      return in.Fail("holidays",
+                     fmt::format("is {}, expected an array of dates", TypeName(*holidays)),
+                     kHolidayFix);
     }
     if (array->size() > kCountMaxHolidays) {
       return in.Fail("holidays", fmt::format("has {} entries", array->size()),
@@ -586,15 +597,16 @@ Status ParseTiers(const TableReader& in, PlanSpec* plan) {
     Tier tier;
     HB_TRY(t.Unsigned("min_units", 1, kUnitsMaxInPlan, "units", &tier.min_units));
     HB_TRY(t.Unsigned("max_units", 1, kUnitsMaxInPlan, "units", &tier.max_units));
-    HB_TRY(t.Integer("unit_price_minor", 0, kMoneyMinorMaxInPlan, "minor units", &tier.unit_price_minor));
+    HB_TRY(t.Integer("unit_price_minor", 0, kMoneyMinorMaxInPlan, "minor units",
+                     &tier.unit_price_minor));
     if (t.Has("max_units") && tier.max_units < tier.min_units) {
       return t.Fail("max_units",
                     fmt::format("is {}, below min_units {}", tier.max_units, tier.min_units),
                     "make max_units at least min_units");
     }
     if (i == 0 && tier.min_units != 1) {
-      return t.Fail("min_units", fmt::format("is {}; the first tier must start at 1",
-                                             tier.min_units),
+      return t.Fail("min_units",
+                    fmt::format("is {}; the first tier must start at 1", tier.min_units),
                     "start the first tier at min_units = 1 so every unit count has a price");
     }
     if (i > 0) {
@@ -610,7 +622,8 @@ Status ParseTiers(const TableReader& in, PlanSpec* plan) {
                       fmt::format("is {}, which overlaps the previous tier {}-{}", tier.min_units,
                                   prev.min_units, prev.max_units),
                       fmt::format("list tiers in ascending order, each starting at the previous "
-                                  "max_units + 1 (here {})", prev.max_units + 1));
+                                  "max_units + 1 (here {})",
+                                  prev.max_units + 1));
       }
       if (tier.min_units != prev.max_units + 1) {
         return t.Fail("min_units",
@@ -633,7 +646,8 @@ Status ParseKinds(const TableReader& in, PlanSpec* plan) {
   std::set<std::string> seen;
   for (size_t i = 0; i < (*kinds)->size(); ++i) {
     const TableReader k(in.where(), *(*kinds)->get(i)->as_table(), fmt::format("kinds[{}]", i + 1));
-    HB_TRY(k.OnlyKeys({"id", "unit", "included", "price_minor", "off_hours_price_minor", "pool", "billable"}));
+    HB_TRY(k.OnlyKeys(
+        {"id", "unit", "included", "price_minor", "off_hours_price_minor", "pool", "billable"}));
     HB_TRY(k.Missing("id", "name the kind, e.g. id = \"support\""));
     Kind kind;
     HB_TRY(k.Id("id", &kind.id));
@@ -687,7 +701,7 @@ Status ParseKinds(const TableReader& in, PlanSpec* plan) {
     } else if (kind.included) {
       if (!kind.pool.empty() || kind.price_minor.has_value() ||
           kind.off_hours_price_minor.has_value()) {
-        const std::string_view key = !kind.pool.empty()            ? "pool"
+        const std::string_view key = !kind.pool.empty()             ? "pool"
                                      : kind.price_minor.has_value() ? "price_minor"
                                                                     : "off_hours_price_minor";
         return k.Fail(key, fmt::format("is set on included kind \"{}\"", kind.id),
@@ -731,9 +745,10 @@ Status ParseQuotas(const TableReader& in, PlanSpec* plan) {
     if (!used) {
       return KeyError(in.where(), q.Path(pool), &value,
                       fmt::format("pool \"{}\" is not used by any kind", pool),
-                      "set pool = \"" + pool + "\" on the item kinds that draw from it, or "
-                      "remove the quota (a shared add-on's pool is named by its id and takes "
-                      "no quota)");
+                      "set pool = \"" + pool +
+                          "\" on the item kinds that draw from it, or "
+                          "remove the quota (a shared add-on's pool is named by its id and takes "
+                          "no quota)");
     }
     int64_t slots = 0;
     HB_TRY(q.IntegerNode(q.Path(pool), value, 0, kCountMaxSlotsInPlan, "slots", &slots));
@@ -767,27 +782,28 @@ Status ParseAddons(const TableReader& in, PlanSpec* plan) {
     HB_TRY(a.Integer("price_minor", 0, kMoneyMinorMaxInPlan, "minor units", &addon.price_minor));
     HB_TRY(a.Unsigned("slots", 1, kCountMaxSlotsInPlan, "slots", &addon.slots));
     HB_TRY(a.Id("pool", &addon.pool));
-    Result<const toml::array*> kinds = a.StringArray("kinds", kCountMaxPerPlanList,
-                                                     "kinds = [\"api_offer\", \"external_offer\"]");
+    Result<const toml::array*> kinds =
+        a.StringArray("kinds", kCountMaxPerPlanList, "kinds = [\"api_offer\", \"external_offer\"]");
     if (!kinds.ok()) return kinds.error();
     const bool has_kinds = *kinds != nullptr && !(*kinds)->empty();
     if (a.Has("pool") == has_kinds) {
       return a.Fail(a.Has("pool") ? "pool" : "kinds",
-                    a.Has("pool") ? "is set together with kinds"
-                                  : "neither pool nor kinds is set",
+                    a.Has("pool") ? "is set together with kinds" : "neither pool nor kinds is set",
                     "give exactly one: pool = \"NAME\" adds slots to that pool, kinds = [...] "
                     "makes a pool of its own shared by those kinds");
     }
     if (!addon.pool.empty()) {
       if (kind_pools.count(addon.pool) == 0) {
-        return a.Fail("pool", fmt::format("names pool \"{}\", which no kind draws from",
-                                          addon.pool),
+        return a.Fail("pool",
+                      fmt::format("names pool \"{}\", which no kind draws from", addon.pool),
                       "name a pool that a kind sets in its pool key");
       }
     } else {
       if (kind_pools.count(addon.id) != 0) {
-        return a.Fail("id", fmt::format("\"{}\" is also the name of a kind's pool; a shared "
-                                        "add-on's pool is named by its id", addon.id),
+        return a.Fail("id",
+                      fmt::format("\"{}\" is also the name of a kind's pool; a shared "
+                                  "add-on's pool is named by its id",
+                                  addon.id),
                       "rename the add-on or the pool");
       }
       for (size_t j = 0; j < (*kinds)->size(); ++j) {
@@ -820,8 +836,8 @@ Status ParseAddons(const TableReader& in, PlanSpec* plan) {
 }
 
 Status ParsePrepaidDiscounts(const TableReader& in, PlanSpec* plan) {
-  Result<const toml::array*> discounts = in.TableArray("prepaid_discounts",
-                                                       "plan.prepaid_discounts");
+  Result<const toml::array*> discounts =
+      in.TableArray("prepaid_discounts", "plan.prepaid_discounts");
   if (!discounts.ok()) return discounts.error();
   if (*discounts == nullptr) return Status::Ok();
   for (size_t i = 0; i < (*discounts)->size(); ++i) {
@@ -835,8 +851,7 @@ Status ParsePrepaidDiscounts(const TableReader& in, PlanSpec* plan) {
     HB_TRY(d.Unsigned("percent", 0, kPercentMaxDiscount, "percent", &discount.percent));
     for (const PrepaidDiscount& other : plan->prepaid_discounts) {
       if (other.min_months == discount.min_months) {
-        return d.Fail("min_months",
-                      fmt::format("{} months has two discounts", discount.min_months),
+        return d.Fail("min_months", fmt::format("{} months has two discounts", discount.min_months),
                       "keep one discount per min_months");
       }
     }
@@ -886,8 +901,8 @@ Status ParseBlockOffers(const TableReader& in, PlanSpec* plan) {
     HB_TRY(b.Integer("price_minor", 0, kMoneyMinorMaxInPlan, "minor units", &block.price_minor));
     for (const BlockOffer& other : plan->block_offers) {
       if (other.minutes == block.minutes) {
-        return b.Fail("minutes", fmt::format("a block of {} minutes is offered twice",
-                                             block.minutes),
+        return b.Fail("minutes",
+                      fmt::format("a block of {} minutes is offered twice", block.minutes),
                       "offer each block size once");
       }
     }
@@ -899,12 +914,11 @@ Status ParseBlockOffers(const TableReader& in, PlanSpec* plan) {
 Result<Sla> ParseSla(const TableReader& in) {
   HB_TRY(in.OnlyKeys({"service_hours", "targets"}));
   Sla sla;
-  HB_TRY(in.Missing("service_hours",
-                    "add [plan.sla.service_hours] with timezone, days and hours"));
+  HB_TRY(in.Missing("service_hours", "add [plan.sla.service_hours] with timezone, days and hours"));
   Result<const toml::table*> hours = in.SubTable("service_hours", "plan.sla.service_hours");
   if (!hours.ok()) return hours.error();
-  Result<Calendar> calendar = ParseCalendar(TableReader(in.where(), **hours,
-                                                        in.Path("service_hours")));
+  Result<Calendar> calendar =
+      ParseCalendar(TableReader(in.where(), **hours, in.Path("service_hours")));
   if (!calendar.ok()) return calendar.error();
   sla.service_hours = std::move(*calendar);
 
@@ -917,20 +931,22 @@ Result<Sla> ParseSla(const TableReader& in) {
   for (size_t i = 0; i < (*targets)->size(); ++i) {
     const TableReader t(in.where(), *(*targets)->get(i)->as_table(),
                         fmt::format("{}[{}]", in.Path("targets"), i + 1));
-    HB_TRY(t.OnlyKeys({"priority", "reaction_minutes", "resolution_minutes",
-                       "resolution_working_days"}));
+    HB_TRY(t.OnlyKeys(
+        {"priority", "reaction_minutes", "resolution_minutes", "resolution_working_days"}));
     HB_TRY(t.Missing("priority", "give the incident priority, 1 (highest) to 4"));
     SlaTarget target;
     int64_t priority = 0;
     const toml::node& priority_node = *t.Get("priority");
     if (priority_node.is_integer() && (priority_node.as_integer()->get() < 1 ||
                                        priority_node.as_integer()->get() > kPriorityMax)) {
-      return t.Fail("priority", fmt::format("is {}, outside 1..4", priority_node.as_integer()->get()),
+      return t.Fail("priority",
+                    fmt::format("is {}, outside 1..4", priority_node.as_integer()->get()),
                     "use 1 (highest) to 4 (lowest)");
     }
     HB_TRY(t.Integer("priority", 1, kPriorityMax, "priority", &priority));
     target.priority = static_cast<uint8_t>(priority);
-    HB_TRY(t.Integer("reaction_minutes", 0, kMinutesMaxInPlan, "minutes", &target.reaction_minutes));
+    HB_TRY(
+        t.Integer("reaction_minutes", 0, kMinutesMaxInPlan, "minutes", &target.reaction_minutes));
     HB_TRY(t.Integer("resolution_minutes", 0, kMinutesMaxInPlan, "minutes",
                      &target.resolution_minutes));
     HB_TRY(t.Unsigned("resolution_working_days", 0, kDaysMaxInPlan, "days",
@@ -968,17 +984,18 @@ Status ParseHours(const TableReader& in, PlanSpec* out) {
     return in.Fail("rollover", fmt::format("unknown rollover \"{}\"", rollover),
                    "use \"burn\", \"carry\" (with reserve_cap_minutes) or \"carry_unlimited\"");
   }
-  HB_TRY(in.Integer("reserve_cap_minutes", 0, kMinutesMaxInPlan, "minutes", &plan.reserve_cap_minutes));
+  HB_TRY(in.Integer("reserve_cap_minutes", 0, kMinutesMaxInPlan, "minutes",
+                    &plan.reserve_cap_minutes));
   if (plan.rollover == Rollover::kCarry && plan.reserve_cap_minutes == 0) {
     return in.Fail("reserve_cap_minutes", "is missing or 0 with rollover = \"carry\"",
                    "give the most minutes the reserve may hold, e.g. reserve_cap_minutes = 600, "
                    "or use rollover = \"carry_unlimited\"");
   }
   if (plan.rollover != Rollover::kCarry && plan.reserve_cap_minutes != 0) {
-    return in.Fail("reserve_cap_minutes",
-                   fmt::format("is set with rollover = \"{}\", which has no capped reserve",
-                               rollover),
-                   "remove reserve_cap_minutes, or use rollover = \"carry\"");
+    return in.Fail(
+        "reserve_cap_minutes",
+        fmt::format("is set with rollover = \"{}\", which has no capped reserve", rollover),
+        "remove reserve_cap_minutes, or use rollover = \"carry\"");
   }
   HB_TRY(in.Bool("unlimited", &plan.unlimited));
   HB_TRY(in.Integer("overage_rate_minor", 0, kMoneyMinorMaxInPlan, "minor units per hour",
@@ -990,8 +1007,8 @@ Status ParseHours(const TableReader& in, PlanSpec* out) {
 Status ParseMultipliers(const TableReader& in, PlanSpec* out) {
   PlanSpec& plan = *out;
   constexpr std::string_view kMultiplier = "percent (100 = no surcharge, 300 = 3x)";
-  for (std::string_view key : {std::string_view("urgent_percent"),
-                               std::string_view("off_hours_percent")}) {
+  for (std::string_view key :
+       {std::string_view("urgent_percent"), std::string_view("off_hours_percent")}) {
     uint32_t* out = key == "urgent_percent" ? &plan.urgent_percent : &plan.off_hours_percent;
     const toml::node* node = in.Get(key);
     if (node != nullptr && node->is_integer() && node->as_integer()->get() >= 0 &&
@@ -1021,9 +1038,12 @@ Status ParseContractRules(const TableReader& in, PlanSpec* out) {
   {
     std::string rule = DebtBlockingName(plan.debt_blocking);
     HB_TRY(in.String("debt_blocking", 32, &rule));
-    if (rule == "none") plan.debt_blocking = DebtBlocking::kNone;
-    else if (rule == "overdue") plan.debt_blocking = DebtBlocking::kOverdue;
-    else if (rule == "prepaid") plan.debt_blocking = DebtBlocking::kPrepaid;
+    if (rule == "none")
+      plan.debt_blocking = DebtBlocking::kNone;
+    else if (rule == "overdue")
+      plan.debt_blocking = DebtBlocking::kOverdue;
+    else if (rule == "prepaid")
+      plan.debt_blocking = DebtBlocking::kPrepaid;
     else
       return in.Fail("debt_blocking", fmt::format("unknown rule \"{}\"", rule),
                      "use \"none\" (never block), \"overdue\" (an invoice unpaid grace_days after "
@@ -1032,9 +1052,12 @@ Status ParseContractRules(const TableReader& in, PlanSpec* out) {
   {
     std::string rule = EarlyEndName(plan.early_end);
     HB_TRY(in.String("early_end", 32, &rule));
-    if (rule == "free") plan.early_end = EarlyEnd::kFree;
-    else if (rule == "pay_minimum_term") plan.early_end = EarlyEnd::kPayMinimumTerm;
-    else if (rule == "when_settled") plan.early_end = EarlyEnd::kWhenSettled;
+    if (rule == "free")
+      plan.early_end = EarlyEnd::kFree;
+    else if (rule == "pay_minimum_term")
+      plan.early_end = EarlyEnd::kPayMinimumTerm;
+    else if (rule == "when_settled")
+      plan.early_end = EarlyEnd::kWhenSettled;
     else
       return in.Fail("early_end", fmt::format("unknown rule \"{}\"", rule),
                      "use \"free\", \"pay_minimum_term\" or \"when_settled\"");
@@ -1046,8 +1069,8 @@ Status ParseContractRules(const TableReader& in, PlanSpec* out) {
                      "write the terms a contract may have, e.g. allowed_terms_months = [3, 6, 12]");
     for (size_t i = 0; i < array->size(); ++i) {
       int64_t months = 0;
-      HB_TRY(in.IntegerNode(fmt::format("{}[{}]", in.Path("allowed_terms_months"), i + 1), *array->get(i), 1,
-                            kMonthsMax, "months", &months));
+      HB_TRY(in.IntegerNode(fmt::format("{}[{}]", in.Path("allowed_terms_months"), i + 1),
+                            *array->get(i), 1, kMonthsMax, "months", &months));
       plan.allowed_terms_months.push_back(uint32_t(months));
     }
     std::sort(plan.allowed_terms_months.begin(), plan.allowed_terms_months.end());
@@ -1070,12 +1093,15 @@ Status ParseContractRules(const TableReader& in, PlanSpec* out) {
 Status ParseBillingRules(const TableReader& in, PlanSpec* out) {
   PlanSpec& plan = *out;
   HB_TRY(in.Bool("acceptance_required", &plan.acceptance_required));
-  HB_TRY(in.Integer("increment_minutes", 0, 24 * kMinutesPerHour, "minutes", &plan.increment_minutes));
-  HB_TRY(in.Integer("minimum_task_minutes", 0, 24 * kMinutesPerHour, "minutes", &plan.minimum_task_minutes));
+  HB_TRY(
+      in.Integer("increment_minutes", 0, 24 * kMinutesPerHour, "minutes", &plan.increment_minutes));
+  HB_TRY(in.Integer("minimum_task_minutes", 0, 24 * kMinutesPerHour, "minutes",
+                    &plan.minimum_task_minutes));
   HB_TRY(in.Bool("review_required", &plan.review_required));
   if (plan.review_required && plan.acceptance_required)
     return in.Fail("review_required", "is set together with acceptance_required",
-                   "client acceptance is already this plan's review (work counts when accepted): keep one of them");
+                   "client acceptance is already this plan's review (work counts when accepted): "
+                   "keep one of them");
   return Status::Ok();
 }
 
@@ -1101,14 +1127,40 @@ Status ParseCalendarAndSla(const Where& where, const TableReader& in, PlanSpec* 
 
 Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
   const TableReader in(where, table, "");
-  HB_TRY(in.OnlyKeys({"id", "name", "currency", "note", "fee_minor", "round_to_minor",
-                      "included_minutes", "rollover", "reserve_cap_minutes", "unlimited",
-                      "overage_rate_minor", "urgent_percent", "off_hours_percent",
-                      "timely_discount_percent", "trial_months", "minimum_term_months",
-                      "grace_days", "debt_blocking", "early_end", "allowed_terms_months",
-                      "timely_min_prepaid_months", "acceptance_required", "increment_minutes",
-                      "minimum_task_minutes", "review_required", "tiers", "kinds", "quotas", "addons",
-                      "prepaid_discounts", "extras", "block_offers", "calendar", "sla"}));
+  HB_TRY(in.OnlyKeys({"id",
+                      "name",
+                      "currency",
+                      "note",
+                      "fee_minor",
+                      "round_to_minor",
+                      "included_minutes",
+                      "rollover",
+                      "reserve_cap_minutes",
+                      "unlimited",
+                      "overage_rate_minor",
+                      "urgent_percent",
+                      "off_hours_percent",
+                      "timely_discount_percent",
+                      "trial_months",
+                      "minimum_term_months",
+                      "grace_days",
+                      "debt_blocking",
+                      "early_end",
+                      "allowed_terms_months",
+                      "timely_min_prepaid_months",
+                      "acceptance_required",
+                      "increment_minutes",
+                      "minimum_task_minutes",
+                      "review_required",
+                      "tiers",
+                      "kinds",
+                      "quotas",
+                      "addons",
+                      "prepaid_discounts",
+                      "extras",
+                      "block_offers",
+                      "calendar",
+                      "sla"}));
   PlanSpec plan;
   HB_TRY(in.Missing("id", "give the plan an id, e.g. id = \"agbis\""));
   HB_TRY(in.Id("id", &plan.id));
@@ -1116,9 +1168,8 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
   HB_TRY(in.String("name", kBytesMaxPlanText, &plan.name));
   HB_TRY(in.Missing("currency", "give the ISO 4217 currency code, e.g. currency = \"RUB\""));
   HB_TRY(in.String("currency", 3, &plan.currency));
-  if (plan.currency.size() != 3 ||
-      !std::all_of(plan.currency.begin(), plan.currency.end(),
-                   [](char c) { return c >= 'A' && c <= 'Z'; })) {
+  if (plan.currency.size() != 3 || !std::all_of(plan.currency.begin(), plan.currency.end(),
+                                                [](char c) { return c >= 'A' && c <= 'Z'; })) {
     return in.Fail("currency", fmt::format("\"{}\" is not a currency code", plan.currency),
                    "write the ISO 4217 code in three upper-case letters, e.g. \"RUB\", \"USD\"");
   }
@@ -1131,7 +1182,8 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
                    "price the plan either by a flat fee_minor or by per-unit [[plan.tiers]]: "
                    "remove one of them");
   }
-  HB_TRY(in.Integer("round_to_minor", 1, kMoneyMinorMaxInPlan, "minor units", &plan.round_to_minor));
+  HB_TRY(
+      in.Integer("round_to_minor", 1, kMoneyMinorMaxInPlan, "minor units", &plan.round_to_minor));
 
   HB_TRY(ParseHours(in, &plan));
 
@@ -1156,8 +1208,8 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
 // The label for errors in plan #index (1-based): its id when it has a valid one.
 std::string PlanLabel(const toml::node& node, size_t index) {
   if (const toml::table* table = node.as_table()) {
-    if (const toml::node* id = table->get("id"); id != nullptr && id->is_string() &&
-                                                 ValidId(id->as_string()->get())) {
+    if (const toml::node* id = table->get("id");
+        id != nullptr && id->is_string() && ValidId(id->as_string()->get())) {
       return fmt::format("plan '{}'", id->as_string()->get());
     }
   }
@@ -1173,13 +1225,27 @@ std::string Quote(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
           out += fmt::format("\\u{:04X}", static_cast<unsigned>(static_cast<unsigned char>(c)));
@@ -1195,17 +1261,20 @@ std::string Quote(std::string_view text) {
 // A key for an inline table: bare when TOML allows (A-Za-z0-9_-), quoted otherwise ('.').
 std::string Key(std::string_view key) {
   const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
   return bare ? std::string(key) : Quote(key);
 }
 
 std::string_view RolloverName(Rollover rollover) {
   switch (rollover) {
-    case Rollover::kBurn: return "burn";
-    case Rollover::kCarry: return "carry";
-    case Rollover::kCarryUnlimited: return "carry_unlimited";
+    case Rollover::kBurn:
+      return "burn";
+    case Rollover::kCarry:
+      return "carry";
+    case Rollover::kCarryUnlimited:
+      return "carry_unlimited";
   }
   return "burn";
 }
@@ -1232,11 +1301,10 @@ void WriteCalendar(std::string* out, const Calendar& calendar) {
   for (int32_t date : calendar.holidays) holidays.push_back(FormatDate(date));
   *out += fmt::format("timezone = {}\n", Quote(calendar.timezone));
   *out += fmt::format("days = [{}]\n", fmt::join(days, ", "));
-  *out += fmt::format("hours = {}\n",
-                      calendar.always_open
-                          ? Quote("24x7")
-                          : Quote(FormatClock(calendar.open_minute) + "-" +
-                                  FormatClock(calendar.close_minute)));
+  *out += fmt::format("hours = {}\n", calendar.always_open
+                                          ? Quote("24x7")
+                                          : Quote(FormatClock(calendar.open_minute) + "-" +
+                                                  FormatClock(calendar.close_minute)));
   *out += fmt::format("holidays = [{}]\n", fmt::join(holidays, ", "));
   // Written only when set, so plans without one keep the canonical text they had before the
   // key existed (and so their version).
@@ -1279,9 +1347,9 @@ Result<std::vector<PlanSpec>> ParsePlans(std::string_view toml_text, std::string
                       "write each plan as a [[plan]] table");
     }
     if (plans->as_array()->size() > kCountMaxPlansPerFile) {
-      return KeyError(file_where, "plan", plans,
-                      fmt::format("has {} plans", plans->as_array()->size()),
-                      fmt::format("split the file: at most {} plans per file", kCountMaxPlansPerFile));
+      return KeyError(
+          file_where, "plan", plans, fmt::format("has {} plans", plans->as_array()->size()),
+          fmt::format("split the file: at most {} plans per file", kCountMaxPlansPerFile));
     }
   }
 
@@ -1313,27 +1381,33 @@ Result<PlanSpec> ParseCanonicalPlan(std::string_view toml_text) {
   Result<std::vector<PlanSpec>> plans = ParsePlans(toml_text, "canonical plan");
   if (!plans.ok()) return plans.error();
   if (plans->size() != 1) {
-    return Error::Invalid(fmt::format(
-        "canonical plan: holds {} [[plan]] tables; canonical text is exactly one plan",
-        plans->size()));
+    return Error::Invalid(
+        fmt::format("canonical plan: holds {} [[plan]] tables; canonical text is exactly one plan",
+                    plans->size()));
   }
   return std::move(plans->front());
 }
 
 const char* DebtBlockingName(DebtBlocking rule) {
   switch (rule) {
-    case DebtBlocking::kNone: return "none";
-    case DebtBlocking::kOverdue: return "overdue";
-    case DebtBlocking::kPrepaid: return "prepaid";
+    case DebtBlocking::kNone:
+      return "none";
+    case DebtBlocking::kOverdue:
+      return "overdue";
+    case DebtBlocking::kPrepaid:
+      return "prepaid";
   }
   return "none";
 }
 
 const char* EarlyEndName(EarlyEnd rule) {
   switch (rule) {
-    case EarlyEnd::kFree: return "free";
-    case EarlyEnd::kPayMinimumTerm: return "pay_minimum_term";
-    case EarlyEnd::kWhenSettled: return "when_settled";
+    case EarlyEnd::kFree:
+      return "free";
+    case EarlyEnd::kPayMinimumTerm:
+      return "pay_minimum_term";
+    case EarlyEnd::kWhenSettled:
+      return "when_settled";
   }
   return "free";
 }
@@ -1371,7 +1445,8 @@ std::string ScalarLines(const PlanSpec& plan) {
   if (plan.timely_min_prepaid_months != 0)
     out += fmt::format("timely_min_prepaid_months = {}\n", plan.timely_min_prepaid_months);
   out += fmt::format("acceptance_required = {}\n", Bool(plan.acceptance_required));
-  if (plan.increment_minutes != 0) out += fmt::format("increment_minutes = {}\n", plan.increment_minutes);
+  if (plan.increment_minutes != 0)
+    out += fmt::format("increment_minutes = {}\n", plan.increment_minutes);
   if (plan.minimum_task_minutes != 0)
     out += fmt::format("minimum_task_minutes = {}\n", plan.minimum_task_minutes);
   if (plan.review_required) out += "review_required = true\n";
@@ -1393,9 +1468,9 @@ void WriteLists(std::string* out_text, const PlanSpec& plan) {
 
   entries.clear();
   for (const Kind& kind : plan.kinds) {
-    std::string entry = fmt::format("id = {}, unit = {}, included = {}", Quote(kind.id),
-                                    Quote(kind.unit == Unit::kItem ? "item" : "hour"),
-                                    Bool(kind.included));
+    std::string entry =
+        fmt::format("id = {}, unit = {}, included = {}", Quote(kind.id),
+                    Quote(kind.unit == Unit::kItem ? "item" : "hour"), Bool(kind.included));
     if (kind.price_minor) entry += fmt::format(", price_minor = {}", *kind.price_minor);
     if (kind.off_hours_price_minor) {
       entry += fmt::format(", off_hours_price_minor = {}", *kind.off_hours_price_minor);
@@ -1463,11 +1538,11 @@ std::string CanonicalToml(const PlanSpec& plan) {
     out += "\n[plan.sla]\n";
     entries.clear();
     for (const SlaTarget& target : plan.sla->targets) {
-      entries.push_back(fmt::format(
-          "priority = {}, reaction_minutes = {}, resolution_minutes = {}, "
-          "resolution_working_days = {}",
-          target.priority, target.reaction_minutes, target.resolution_minutes,
-          target.resolution_working_days));
+      entries.push_back(
+          fmt::format("priority = {}, reaction_minutes = {}, resolution_minutes = {}, "
+                      "resolution_working_days = {}",
+                      target.priority, target.reaction_minutes, target.resolution_minutes,
+                      target.resolution_working_days));
     }
     WriteList(&out, "targets", entries);
     out += "\n[plan.sla.service_hours]\n";

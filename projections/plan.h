@@ -22,8 +22,8 @@
 namespace hourbank::projections {
 
 enum class Rollover : uint8_t {
-  kBurn,            // unused allowance expires at month end
-  kCarry,           // unused allowance moves to a reserve up to reserve_cap_minutes; the rest expires
+  kBurn,   // unused allowance expires at month end
+  kCarry,  // unused allowance moves to a reserve up to reserve_cap_minutes; the rest expires
   kCarryUnlimited,  // all unused allowance moves to the reserve
 };
 
@@ -49,12 +49,12 @@ enum class Unit : uint8_t {
 
 // When the business is open. Used for `off_hours` on work and for SLA service time.
 struct Calendar {
-  std::string timezone = "UTC";        // IANA zone
-  bool always_open = false;            // 24x7
-  uint8_t days_mask = 0x1F;            // bit 0 = Monday … bit 6 = Sunday. Default Mon–Fri
-  int32_t open_minute = 9 * 60;        // minutes after local midnight. Default 09:00
-  int32_t close_minute = 18 * 60;      // Default 18:00; open_minute < close_minute
-  std::vector<int32_t> holidays;       // YYYYMMDD, sorted; closed all day
+  std::string timezone = "UTC";    // IANA zone
+  bool always_open = false;        // 24x7
+  uint8_t days_mask = 0x1F;        // bit 0 = Monday … bit 6 = Sunday. Default Mon–Fri
+  int32_t open_minute = 9 * 60;    // minutes after local midnight. Default 09:00
+  int32_t close_minute = 18 * 60;  // Default 18:00; open_minute < close_minute
+  std::vector<int32_t> holidays;   // YYYYMMDD, sorted; closed all day
   // A named production calendar (production_calendar.h; "" = none): its public holidays and
   // days off close the day, its moved working weekend days open it, and it decides which days
   // are working days for SLA targets in working days (docs/calendars.md).
@@ -65,18 +65,19 @@ struct Calendar {
 struct Kind {
   std::string id;
   Unit unit = Unit::kHour;
-  bool included = false;                       // items: free under the plan (no slot, no price)
-  std::optional<int64_t> price_minor;          // items: one-off price per item; hours: own hourly rate beyond buckets
-  std::optional<int64_t> off_hours_price_minor;// items: replaces the off-hours multiplier
-  std::string pool;                            // items: the slot pool it draws from ("" = none)
-  bool billable = true;                        // hours: false = recorded and reported, never billed
+  bool included = false;  // items: free under the plan (no slot, no price)
+  std::optional<int64_t>
+      price_minor;  // items: one-off price per item; hours: own hourly rate beyond buckets
+  std::optional<int64_t> off_hours_price_minor;  // items: replaces the off-hours multiplier
+  std::string pool;                              // items: the slot pool it draws from ("" = none)
+  bool billable = true;  // hours: false = recorded and reported, never billed
   bool operator==(const Kind&) const = default;
 };
 
 // Volume pricing: every unit is priced at the tier the total count falls in.
 struct Tier {
   uint32_t min_units = 1;
-  uint32_t max_units = 0;        // 0 = no upper bound (last tier only)
+  uint32_t max_units = 0;  // 0 = no upper bound (last tier only)
   int64_t unit_price_minor = 0;
   bool operator==(const Tier&) const = default;
 };
@@ -85,24 +86,24 @@ struct Addon {
   std::string id;
   int64_t price_minor = 0;
   uint32_t slots = 0;
-  std::string pool;                 // single-pool add-on: adds `slots` to this pool for the month
-  std::vector<std::string> kinds;   // shared add-on: its own pool (named by id) for these kinds
+  std::string pool;                // single-pool add-on: adds `slots` to this pool for the month
+  std::vector<std::string> kinds;  // shared add-on: its own pool (named by id) for these kinds
   bool operator==(const Addon&) const = default;
 };
 
 struct PrepaidDiscount {
-  uint32_t min_months = 0;   // applies when months prepaid >= min_months (largest match wins)
+  uint32_t min_months = 0;  // applies when months prepaid >= min_months (largest match wins)
   uint32_t percent = 0;
   bool operator==(const PrepaidDiscount&) const = default;
 };
 
 struct ExtraPrice {
   std::string id;
-  int64_t price_minor = 0;   // per unit per month
+  int64_t price_minor = 0;  // per unit per month
   bool operator==(const ExtraPrice&) const = default;
 };
 
-struct BlockOffer {          // a prepaid hour block on sale (buy --hours without --price)
+struct BlockOffer {  // a prepaid hour block on sale (buy --hours without --price)
   int64_t minutes = 0;
   int64_t price_minor = 0;
   bool operator==(const BlockOffer&) const = default;
@@ -118,30 +119,30 @@ struct SlaTarget {
 
 struct Sla {
   Calendar service_hours;
-  std::vector<SlaTarget> targets;        // sorted by priority
+  std::vector<SlaTarget> targets;  // sorted by priority
   bool operator==(const Sla&) const = default;
 };
 
 struct PlanSpec {
-  std::string id;                 // [a-z0-9][a-z0-9._-]{0,63}
+  std::string id;  // [a-z0-9][a-z0-9._-]{0,63}
   std::string name;
-  std::string currency;           // ISO 4217
-  std::string note;               // free text (e.g. which prices the list did not give)
+  std::string currency;  // ISO 4217
+  std::string note;      // free text (e.g. which prices the list did not give)
 
   // Fee: either fee_minor per month, or tiers priced per unit (contract units).
   int64_t fee_minor = 0;
-  std::vector<Tier> tiers;        // sorted, non-overlapping, contiguous from 1
-  int64_t round_to_minor = 1;     // computed (discounted) unit price rounded to this, half up
+  std::vector<Tier> tiers;     // sorted, non-overlapping, contiguous from 1
+  int64_t round_to_minor = 1;  // computed (discounted) unit price rounded to this, half up
 
   // Hours.
   int64_t included_minutes = 0;
   Rollover rollover = Rollover::kBurn;
-  int64_t reserve_cap_minutes = 0;   // kCarry only
-  bool unlimited = false;            // hours recorded, never billed as overage
-  int64_t overage_rate_minor = 0;    // per hour beyond the buckets
+  int64_t reserve_cap_minutes = 0;  // kCarry only
+  bool unlimited = false;           // hours recorded, never billed as overage
+  int64_t overage_rate_minor = 0;   // per hour beyond the buckets
 
   std::vector<Kind> kinds;
-  std::map<std::string, uint32_t> quotas;   // monthly slots per pool
+  std::map<std::string, uint32_t> quotas;  // monthly slots per pool
   std::vector<Addon> addons;
 
   uint32_t urgent_percent = 100;     // multiplier for urgent work, percent (300 = 3x)
@@ -150,24 +151,25 @@ struct PlanSpec {
 
   std::vector<PrepaidDiscount> prepaid_discounts;  // sorted by min_months
   uint32_t timely_discount_percent = 0;
-  uint32_t trial_months = 0;         // first months: no fee, no allowance, hours at the rate
+  uint32_t trial_months = 0;  // first months: no fee, no allowance, hours at the rate
   uint32_t minimum_term_months = 0;
-  uint32_t grace_days = 0;           // days after a month's end before an unpaid invoice blocks
+  uint32_t grace_days = 0;  // days after a month's end before an unpaid invoice blocks
   DebtBlocking debt_blocking = DebtBlocking::kNone;
   EarlyEnd early_end = EarlyEnd::kFree;
   std::vector<uint32_t> allowed_terms_months;  // sorted; empty = any term (AGBIS: 3, 6, 12)
   uint32_t timely_min_prepaid_months = 0;      // the timely discount needs this many months prepaid
-  bool acceptance_required = false;  // work counts in the month it is accepted
+  bool acceptance_required = false;            // work counts in the month it is accepted
   // Billing rules for hour work (docs/plan-format.md, "Billing rules"); 0 = off.
-  int64_t increment_minutes = 0;     // each hour entry is billed rounded up to a multiple of this
-  int64_t minimum_task_minutes = 0;  // a task's first billed entry in a month is billed at least this
-  bool review_required = false;      // logged work is pending until a manager approves it
+  int64_t increment_minutes = 0;  // each hour entry is billed rounded up to a multiple of this
+  int64_t minimum_task_minutes =
+      0;                         // a task's first billed entry in a month is billed at least this
+  bool review_required = false;  // logged work is pending until a manager approves it
   std::vector<ExtraPrice> extras;
   std::vector<BlockOffer> block_offers;
   std::optional<Sla> sla;
 
-  const Kind* FindKind(std::string_view kind_id) const;      // nullptr when unknown
-  const Addon* FindAddon(std::string_view addon_id) const;   // nullptr when unknown
+  const Kind* FindKind(std::string_view kind_id) const;     // nullptr when unknown
+  const Addon* FindAddon(std::string_view addon_id) const;  // nullptr when unknown
   const ExtraPrice* FindExtra(std::string_view extra_id) const;
   bool operator==(const PlanSpec&) const = default;
 };

@@ -56,7 +56,7 @@ std::pair<const CalendarDay*, const CalendarDay*> YearRows(const CalendarDay* da
 }
 
 constexpr ProductionCalendar kRuCalendar("ru", kRu, std::size(kRu), RU_FIRST_YEAR, RU_LAST_YEAR,
-                                     RU_LAST_DECREE_YEAR);
+                                         RU_LAST_DECREE_YEAR);
 
 }  // namespace
 
@@ -89,9 +89,12 @@ DayStatus ProductionCalendar::StatusOf(int32_t yyyymmdd) const {
 bool ProductionCalendar::IsWorkingDay(int32_t yyyymmdd) const {
   switch (StatusOf(yyyymmdd)) {
     case DayStatus::kHoliday:
-    case DayStatus::kDayOff: return false;
-    case DayStatus::kWorkingDay: return true;
-    case DayStatus::kRegular: break;
+    case DayStatus::kDayOff:
+      return false;
+    case DayStatus::kWorkingDay:
+      return true;
+    case DayStatus::kRegular:
+      break;
   }
   return !Weekend(yyyymmdd);
 }
@@ -120,7 +123,8 @@ std::vector<CalendarDay> RuLabourCodeYear(int32_t year) {
   // ч. 2: a holiday (other than 1–8 January) on a Saturday or Sunday gives the next working
   // day as a rest day. Processed in date order, so a rest day already given is skipped too.
   const auto taken = [&out](int32_t d) {
-    return std::any_of(out.begin(), out.end(), [d](const CalendarDay& x) { return x.yyyymmdd == d; });
+    return std::any_of(out.begin(), out.end(),
+                       [d](const CalendarDay& x) { return x.yyyymmdd == d; });
   };
   const size_t holidays = out.size();
   for (size_t i = 8; i < holidays; ++i) {

@@ -30,22 +30,26 @@ struct CalendarDay {
 
 // Where a year's dates come from.
 enum class YearSource : uint8_t {
-  kDecree,     // listed from the law and the government's decree on transfers for that year
-  kRule,       // listed from the law's fixed holidays and its standard transfer rule only
-               // (no decree known for that year when the data was written)
-  kFallback,   // outside the listed years: computed at run time by the same rule
+  kDecree,    // listed from the law and the government's decree on transfers for that year
+  kRule,      // listed from the law's fixed holidays and its standard transfer rule only
+              // (no decree known for that year when the data was written)
+  kFallback,  // outside the listed years: computed at run time by the same rule
 };
 
 class ProductionCalendar {
  public:
   constexpr ProductionCalendar(std::string_view name, const CalendarDay* days, size_t count,
                                int32_t first_year, int32_t last_year, int32_t last_decree_year)
-      : name_(name), days_(days), count_(count), first_year_(first_year), last_year_(last_year),
+      : name_(name),
+        days_(days),
+        count_(count),
+        first_year_(first_year),
+        last_year_(last_year),
         last_decree_year_(last_decree_year) {}
 
   std::string_view name() const { return name_; }
-  int32_t first_year() const { return first_year_; }   // first year with listed data
-  int32_t last_year() const { return last_year_; }     // last year with listed data
+  int32_t first_year() const { return first_year_; }  // first year with listed data
+  int32_t last_year() const { return last_year_; }    // last year with listed data
   // Years first_year … last_decree_year follow the decrees; the rest of the listed years the
   // rule (YearSource::kRule).
   int32_t last_decree_year() const { return last_decree_year_; }

@@ -99,7 +99,8 @@ class Clocks {
   int64_t ResolutionTarget(const SlaTarget& t, int64_t since_us) const {
     if (t.resolution_minutes > 0) return t.resolution_minutes;
     if (t.resolution_working_days > 0)
-      return Service(since_us, AddWorkingDays(calendar_, zone_, since_us, t.resolution_working_days));
+      return Service(since_us,
+                     AddWorkingDays(calendar_, zone_, since_us, t.resolution_working_days));
     return 0;
   }
 
@@ -129,8 +130,10 @@ std::vector<OpenInterval> IntervalsOf(const Incident& inc, int64_t now_us) {
   std::vector<OpenInterval> out{{inc.opened_us, 0}};
   for (const auto& [at, reopen] : marks) {  // bounded by the number of events
     const bool open = out.back().to_us == 0;
-    if (reopen && !open) out.push_back({at, 0});
-    else if (!reopen && open) out.back().to_us = std::max(at, out.back().from_us);
+    if (reopen && !open)
+      out.push_back({at, 0});
+    else if (!reopen && open)
+      out.back().to_us = std::max(at, out.back().from_us);
   }
   return out;
 }
@@ -188,9 +191,8 @@ SlaIncident Measure(const Incident& inc, const Sla* sla, const Calendar& calenda
     if (at <= now_us) held.push_back({std::max(at, inc.opened_us), priority});
 
   // Reported priority: at the resolution, else at the end of the month (or now if earlier).
-  const int64_t shown_us = out.resolved_us != 0
-                               ? out.resolved_us
-                               : std::min(now_us, client_zone.MonthEndUs(month) - 1);
+  const int64_t shown_us =
+      out.resolved_us != 0 ? out.resolved_us : std::min(now_us, client_zone.MonthEndUs(month) - 1);
   out.priority = held.empty() ? inc.priority : held.front().priority;
   for (const Held& h : held)
     if (h.since_us <= shown_us) out.priority = h.priority;
@@ -261,7 +263,7 @@ SlaReport ComputeSla(const ClientState& state, uint32_t month, int64_t now_us) {
   report.timezone = zone.name();
 
   for (const auto& [id, inc] : state.incidents()) {  // bounded by the client's incidents
-    if (inc.opened_us > now_us) continue;             // not opened yet as of now
+    if (inc.opened_us > now_us) continue;            // not opened yet as of now
     if (state.zone().MonthOf(inc.opened_us) != month) continue;
     report.incidents.push_back(Measure(inc, sla, calendar, zone, month, state.zone(), now_us));
   }

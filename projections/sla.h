@@ -21,34 +21,40 @@ namespace hourbank::projections {
 // it reads more than the limit.
 struct SlaIncident {
   std::string id;
-  uint8_t priority = 1;                        // priority at the end of the month / at resolution
+  uint8_t priority = 1;  // priority at the end of the month / at resolution
   int64_t opened_us = 0;
-  int64_t responded_us = 0;                    // 0 = no response yet
-  int64_t resolved_us = 0;                     // 0 = open (never resolved, or reopened since)
-  int64_t reaction_minutes = -1;               // service minutes opened -> first response; -1 when not responded yet (then measured to now for breach)
-  int64_t resolution_minutes = -1;             // service minutes while open (reopen intervals summed); -1 when unresolved
-  int64_t reaction_target_minutes = 0;         // 0 = no target
-  int64_t resolution_target_minutes = 0;       // 0 = none; working-day targets converted per incident
+  int64_t responded_us = 0;       // 0 = no response yet
+  int64_t resolved_us = 0;        // 0 = open (never resolved, or reopened since)
+  int64_t reaction_minutes = -1;  // service minutes opened -> first response; -1 when not responded
+                                  // yet (then measured to now for breach)
+  int64_t resolution_minutes =
+      -1;  // service minutes while open (reopen intervals summed); -1 when unresolved
+  int64_t reaction_target_minutes = 0;    // 0 = no target
+  int64_t resolution_target_minutes = 0;  // 0 = none; working-day targets converted per incident
   bool reaction_breached = false, resolution_breached = false, breached = false;
   // Added fields.
-  uint8_t opened_priority = 1;                 // priority the incident was opened with; 0 = unknown (docs/sla.md)
-  int64_t reaction_deadline_us = 0;            // first instant the reaction target is used up; 0 = no target
-  int64_t resolution_deadline_us = 0;          // first instant the resolution target is used up (following the
-                                               // open intervals; the last one taken as continuing); 0 = no target
-  int64_t reaction_elapsed_minutes = 0;        // reaction clock at the response, or at now while unresponded
-  int64_t open_minutes = 0;                    // resolution clock: service minutes open up to the resolution, or now while open
-  uint32_t reopened_count = 0;                 // reopens recorded up to now_us
+  uint8_t opened_priority = 1;  // priority the incident was opened with; 0 = unknown (docs/sla.md)
+  int64_t reaction_deadline_us = 0;  // first instant the reaction target is used up; 0 = no target
+  int64_t resolution_deadline_us =
+      0;  // first instant the resolution target is used up (following the
+          // open intervals; the last one taken as continuing); 0 = no target
+  int64_t reaction_elapsed_minutes =
+      0;  // reaction clock at the response, or at now while unresponded
+  int64_t open_minutes =
+      0;  // resolution clock: service minutes open up to the resolution, or now while open
+  uint32_t reopened_count = 0;  // reopens recorded up to now_us
 };
 
 struct SlaReport {
-  uint32_t month = 0;                          // YYYYMM
-  bool has_sla = false;                        // false when the plan carries no SLA (or no contract in the month)
-  std::vector<SlaIncident> incidents;          // incidents OPENED in the month (client zone), by open time
+  uint32_t month = 0;    // YYYYMM
+  bool has_sla = false;  // false when the plan carries no SLA (or no contract in the month)
+  std::vector<SlaIncident> incidents;  // incidents OPENED in the month (client zone), by open time
   uint32_t total = 0, breached = 0;
-  uint32_t compliance_basis_points = 10000;    // (total - breached) * 10000 / total, rounded half up; 10000 when total == 0
+  uint32_t compliance_basis_points =
+      10000;  // (total - breached) * 10000 / total, rounded half up; 10000 when total == 0
   // Added fields.
-  std::string plan_id;                         // plan whose SLA was applied ("" when none)
-  std::string timezone;                        // zone of the SLA calendar used for service time
+  std::string plan_id;   // plan whose SLA was applied ("" when none)
+  std::string timezone;  // zone of the SLA calendar used for service time
 };
 
 // The SLA report for `month` (YYYYMM): every incident opened in that month (month taken in

@@ -57,15 +57,24 @@ std::array<uint8_t, 32> LinesDigest(const std::vector<InvoiceLine>& lines) {
 
 const char* SourceName(Charge::Source source) {
   switch (source) {
-    case Charge::Source::kAllowance: return "allowance";
-    case Charge::Source::kReserve: return "reserve";
-    case Charge::Source::kBlock: return "block";
-    case Charge::Source::kOverage: return "overage";
-    case Charge::Source::kUnlimited: return "unlimited";
-    case Charge::Source::kSlot: return "slot";
-    case Charge::Source::kAddonSlot: return "addon";
-    case Charge::Source::kOneOff: return "one-off";
-    case Charge::Source::kIncluded: return "included";
+    case Charge::Source::kAllowance:
+      return "allowance";
+    case Charge::Source::kReserve:
+      return "reserve";
+    case Charge::Source::kBlock:
+      return "block";
+    case Charge::Source::kOverage:
+      return "overage";
+    case Charge::Source::kUnlimited:
+      return "unlimited";
+    case Charge::Source::kSlot:
+      return "slot";
+    case Charge::Source::kAddonSlot:
+      return "addon";
+    case Charge::Source::kOneOff:
+      return "one-off";
+    case Charge::Source::kIncluded:
+      return "included";
   }
   return "?";
 }
@@ -82,7 +91,8 @@ int64_t Entry::billed_minor() const {
 const ContractTerms* ClientState::TermsFor(uint32_t month) const {
   // Segments are sorted and never overlap: only the latest one starting by `month` can cover it.
   for (auto it = terms_.rbegin(); it != terms_.rend(); ++it)
-    if (it->from_month <= month) return (it->last_month == 0 || month <= it->last_month) ? &*it : nullptr;
+    if (it->from_month <= month)
+      return (it->last_month == 0 || month <= it->last_month) ? &*it : nullptr;
   return nullptr;
 }
 
@@ -103,7 +113,9 @@ uint32_t ClientState::FirstOpenMonth() const {
   return first_month();
 }
 
-bool ClientState::IsClosed(uint32_t month) const { return last_closed_ != 0 && month <= last_closed_; }
+bool ClientState::IsClosed(uint32_t month) const {
+  return last_closed_ != 0 && month <= last_closed_;
+}
 
 const Entry* ClientState::FindEntry(uint64_t seq) const {
   auto it = entries_.find(seq);
@@ -154,7 +166,8 @@ int64_t ClientState::BlockingDebtMinor(int64_t now_us) const {
   for (const auto& [month, rc] : closes_) {
     const ContractTerms* mt = TermsFor(month);
     const int32_t grace_days = mt ? int32_t(mt->plan->grace_days) : 0;
-    const int64_t due_us = zone_.DayStartUs(AddDaysToDate(int32_t(NextMonth(month)) * 100 + 1, grace_days));
+    const int64_t due_us =
+        zone_.DayStartUs(AddDaysToDate(int32_t(NextMonth(month)) * 100 + 1, grace_days));
     if (due_us <= now_us) due_minor += rc.total_minor;
   }
   const int64_t overdue = due_minor > paid_minor_ ? due_minor - paid_minor_ : 0;
@@ -168,14 +181,17 @@ int64_t ClientState::BlockingDebtMinor(int64_t now_us) const {
     if (IsClosed(month) || month > now_month) continue;
     bool any = false;
     for (uint64_t s : md.entry_seqs)
-      if (auto e = entries_.find(s); e != entries_.end() && e->second.emergency && e->second.at_us <= now_us) any = true;
+      if (auto e = entries_.find(s);
+          e != entries_.end() && e->second.emergency && e->second.at_us <= now_us)
+        any = true;
     if (!any) continue;
     for (const Entry& e : EntriesFor(month))
       if (e.emergency && !e.voided && e.at_us <= now_us) emergency += e.billed_minor();
   }
   if (emergency == 0) return overdue;
   int64_t charged = invoiced_closed_minor();
-  for (uint32_t m = FirstOpenMonth(), guard = 0; m != 0 && m <= now_month && guard < kMonthsMax; m = NextMonth(m), ++guard)
+  for (uint32_t m = FirstOpenMonth(), guard = 0; m != 0 && m <= now_month && guard < kMonthsMax;
+       m = NextMonth(m), ++guard)
     charged += Evaluate(m).invoice.total_minor;
   const int64_t unpaid = std::min(std::max<int64_t>(0, charged - paid_minor_), emergency);
   return std::max(overdue, unpaid);
@@ -187,7 +203,8 @@ std::vector<Block> ClientState::BlocksAfterClose() const {
   std::vector<Block> blocks;
   for (const Block& b : blocks_) {
     Block x = b;
-    if (auto it = block_left_after_close_.find(b.seq); it != block_left_after_close_.end()) x.left_minutes = it->second;
+    if (auto it = block_left_after_close_.find(b.seq); it != block_left_after_close_.end())
+      x.left_minutes = it->second;
     blocks.push_back(x);
   }
   return blocks;
@@ -229,23 +246,56 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     uint32_t month = 0;
     bool needs_month = false;
     switch (body.which()) {
-      case Event::Body::UNITS_CHANGED: month = body.getUnitsChanged().getFromMonth(); break;
-      case Event::Body::CONTRACT_ENDED: month = body.getContractEnded().getLastMonth(); break;
-      case Event::Body::WORK_LOGGED: month = body.getWorkLogged().getBookedMonth(); break;
-      case Event::Body::WORK_ACCEPTED: month = body.getWorkAccepted().getBookedMonth(); break;
-      case Event::Body::WORK_VOIDED: month = body.getWorkVoided().getCreditMonth(); break;
-      case Event::Body::WORK_REVIEWED: month = body.getWorkReviewed().getToMonth(); break;
-      case Event::Body::HOURS_PURCHASED: month = body.getHoursPurchased().getMonth(); break;
-      case Event::Body::ADDON_PURCHASED: month = body.getAddonPurchased().getMonth(); needs_month = true; break;
-      case Event::Body::ADJUSTMENT: month = body.getAdjustment().getMonth(); break;
-      case Event::Body::HOURS_CARRIED_OVER: month = body.getHoursCarriedOver().getMonth(); needs_month = true; break;
-      case Event::Body::HOURS_EXPIRED: month = body.getHoursExpired().getMonth(); needs_month = true; break;
-      case Event::Body::SLOTS_EXPIRED: month = body.getSlotsExpired().getMonth(); needs_month = true; break;
-      case Event::Body::PERIOD_CLOSED: month = body.getPeriodClosed().getMonth(); needs_month = true; break;
-      default: break;
+      case Event::Body::UNITS_CHANGED:
+        month = body.getUnitsChanged().getFromMonth();
+        break;
+      case Event::Body::CONTRACT_ENDED:
+        month = body.getContractEnded().getLastMonth();
+        break;
+      case Event::Body::WORK_LOGGED:
+        month = body.getWorkLogged().getBookedMonth();
+        break;
+      case Event::Body::WORK_ACCEPTED:
+        month = body.getWorkAccepted().getBookedMonth();
+        break;
+      case Event::Body::WORK_VOIDED:
+        month = body.getWorkVoided().getCreditMonth();
+        break;
+      case Event::Body::WORK_REVIEWED:
+        month = body.getWorkReviewed().getToMonth();
+        break;
+      case Event::Body::HOURS_PURCHASED:
+        month = body.getHoursPurchased().getMonth();
+        break;
+      case Event::Body::ADDON_PURCHASED:
+        month = body.getAddonPurchased().getMonth();
+        needs_month = true;
+        break;
+      case Event::Body::ADJUSTMENT:
+        month = body.getAdjustment().getMonth();
+        break;
+      case Event::Body::HOURS_CARRIED_OVER:
+        month = body.getHoursCarriedOver().getMonth();
+        needs_month = true;
+        break;
+      case Event::Body::HOURS_EXPIRED:
+        month = body.getHoursExpired().getMonth();
+        needs_month = true;
+        break;
+      case Event::Body::SLOTS_EXPIRED:
+        month = body.getSlotsExpired().getMonth();
+        needs_month = true;
+        break;
+      case Event::Body::PERIOD_CLOSED:
+        month = body.getPeriodClosed().getMonth();
+        needs_month = true;
+        break;
+      default:
+        break;
     }
     if (BadMonth(month) || (needs_month && month == 0) || at_us < 0 || at_us >= kInstantUsMax) {
-      Problem(seq, fmt::format("event with month {} at {} µs is out of range; skipped", month, at_us));
+      Problem(seq,
+              fmt::format("event with month {} at {} µs is out of range; skipped", month, at_us));
       return;
     }
   }
@@ -254,33 +304,63 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     return;
   }
   switch (body.which()) {
-    case Event::Body::CLIENT_REGISTERED: ApplyRegistered(seq, ev); break;
+    case Event::Body::CLIENT_REGISTERED:
+      ApplyRegistered(seq, ev);
+      break;
     case Event::Body::CONTRACT_STARTED:
-    case Event::Body::CONTRACT_CHANGED: ApplyTerms(seq, ev); break;
-    case Event::Body::CONTRACT_ENDED: ApplyEnded(seq, ev); break;
+    case Event::Body::CONTRACT_CHANGED:
+      ApplyTerms(seq, ev);
+      break;
+    case Event::Body::CONTRACT_ENDED:
+      ApplyEnded(seq, ev);
+      break;
     case Event::Body::UNITS_CHANGED: {
       auto b = body.getUnitsChanged();
       units_[b.getFromMonth()] = b.getUnits();
       break;
     }
-    case Event::Body::WORK_LOGGED: ApplyWorkLogged(seq, ev); break;
-    case Event::Body::WORK_ACCEPTED: ApplyWorkAccepted(seq, ev); break;
-    case Event::Body::WORK_VOIDED: ApplyWorkVoided(seq, ev); break;
-    case Event::Body::WORK_WRITTEN_DOWN: ApplyWrittenDown(seq, ev); break;
-    case Event::Body::WORK_REVIEWED: ApplyWorkReviewed(seq, ev); break;
-    case Event::Body::HOURS_PURCHASED: ApplyHoursPurchased(seq, ev); break;
-    case Event::Body::ADDON_PURCHASED: ApplyAddon(seq, ev); break;
-    case Event::Body::PAYMENT_RECEIVED: paid_minor_ += body.getPaymentReceived().getAmountMinor(); break;
+    case Event::Body::WORK_LOGGED:
+      ApplyWorkLogged(seq, ev);
+      break;
+    case Event::Body::WORK_ACCEPTED:
+      ApplyWorkAccepted(seq, ev);
+      break;
+    case Event::Body::WORK_VOIDED:
+      ApplyWorkVoided(seq, ev);
+      break;
+    case Event::Body::WORK_WRITTEN_DOWN:
+      ApplyWrittenDown(seq, ev);
+      break;
+    case Event::Body::WORK_REVIEWED:
+      ApplyWorkReviewed(seq, ev);
+      break;
+    case Event::Body::HOURS_PURCHASED:
+      ApplyHoursPurchased(seq, ev);
+      break;
+    case Event::Body::ADDON_PURCHASED:
+      ApplyAddon(seq, ev);
+      break;
+    case Event::Body::PAYMENT_RECEIVED:
+      paid_minor_ += body.getPaymentReceived().getAmountMinor();
+      break;
     case Event::Body::HOURS_CARRIED_OVER:
     case Event::Body::HOURS_EXPIRED:
-    case Event::Body::SLOTS_EXPIRED: ApplyClosingEntry(seq, ev); break;
-    case Event::Body::PERIOD_CLOSED: ApplyPeriodClosed(seq, ev); break;
-    case Event::Body::ADJUSTMENT: ApplyAdjustment(seq, ev); break;
+    case Event::Body::SLOTS_EXPIRED:
+      ApplyClosingEntry(seq, ev);
+      break;
+    case Event::Body::PERIOD_CLOSED:
+      ApplyPeriodClosed(seq, ev);
+      break;
+    case Event::Body::ADJUSTMENT:
+      ApplyAdjustment(seq, ev);
+      break;
     case Event::Body::INCIDENT_OPENED:
     case Event::Body::INCIDENT_RESPONDED:
     case Event::Body::INCIDENT_RESOLVED:
     case Event::Body::INCIDENT_REPRIORITIZED:
-    case Event::Body::INCIDENT_REOPENED: ApplyIncident(seq, ev); break;
+    case Event::Body::INCIDENT_REOPENED:
+      ApplyIncident(seq, ev);
+      break;
     case Event::Body::PLAN_DEFINED:
     case Event::Body::TOKEN_ISSUED:
     case Event::Body::TOKEN_REVOKED:
@@ -298,8 +378,10 @@ void ClientState::ApplyRegistered(uint64_t seq, Event::Reader ev) {
   name_ = Str(b.getName());
   currency_ = Str(b.getCurrency());
   auto zone = Zone::Find(Str(b.getTimezone()));
-  if (zone.ok()) zone_ = zone.value();
-  else Problem(seq, "unknown time zone " + Str(b.getTimezone()));
+  if (zone.ok())
+    zone_ = zone.value();
+  else
+    Problem(seq, "unknown time zone " + Str(b.getTimezone()));
 }
 
 void ClientState::ApplyTerms(uint64_t seq, Event::Reader ev) {
@@ -320,10 +402,13 @@ void ClientState::ApplyTerms(uint64_t seq, Event::Reader ev) {
     t.timely = b.getTimely();
     for (auto x : b.getExtras()) t.extras[Str(x.getName())] = x.getQuantity();
   };
-  if (started) read_terms(body.getContractStarted());
-  else read_terms(body.getContractChanged());
+  if (started)
+    read_terms(body.getContractStarted());
+  else
+    read_terms(body.getContractChanged());
   if (!ValidMonth(t.from_month) || t.term_months > kMonthsMax) {
-    Problem(seq, fmt::format("contract with month {} and term {} months is out of range", t.from_month, t.term_months));
+    Problem(seq, fmt::format("contract with month {} and term {} months is out of range",
+                             t.from_month, t.term_months));
     return;
   }
   t.last_month = t.term_months ? AddMonths(t.from_month, int32_t(t.term_months) - 1) : 0;
@@ -341,14 +426,15 @@ void ClientState::ApplyTerms(uint64_t seq, Event::Reader ev) {
                            (t.last_month == 0 || t.last_month >= s.from_month);
       if (overlap) {
         Problem(seq, fmt::format("contract {} overlaps the contract {}; it replaces it from {}",
-                                 Period(t.from_month, t.last_month), Period(s.from_month, s.last_month),
-                                 FormatMonth(t.from_month)));
+                                 Period(t.from_month, t.last_month),
+                                 Period(s.from_month, s.last_month), FormatMonth(t.from_month)));
         break;
       }
     }
   }
   while (!terms_.empty() && terms_.back().from_month >= t.from_month) terms_.pop_back();
-  if (!terms_.empty() && (terms_.back().last_month == 0 || terms_.back().last_month >= t.from_month))
+  if (!terms_.empty() &&
+      (terms_.back().last_month == 0 || terms_.back().last_month >= t.from_month))
     terms_.back().last_month = AddMonths(t.from_month, -1);
   terms_.push_back(std::move(t));
 }
@@ -356,12 +442,13 @@ void ClientState::ApplyTerms(uint64_t seq, Event::Reader ev) {
 void ClientState::ApplyEnded(uint64_t seq, Event::Reader ev) {
   const uint32_t last = ev.getBody().getContractEnded().getLastMonth();
   if (terms_.empty() || last < terms_.front().from_month) {
-    Problem(seq, fmt::format("contract end after {} with no contract before it", FormatMonth(last)));
+    Problem(seq,
+            fmt::format("contract end after {} with no contract before it", FormatMonth(last)));
     return;
   }
   if (last < last_closed_)
-    Problem(seq, fmt::format("contract end after {} although months are closed through {}", FormatMonth(last),
-                             FormatMonth(last_closed_)));
+    Problem(seq, fmt::format("contract end after {} although months are closed through {}",
+                             FormatMonth(last), FormatMonth(last_closed_)));
   while (terms_.size() > 1 && terms_.back().from_month > last) terms_.pop_back();
   terms_.back().last_month = last;
 }
@@ -382,7 +469,8 @@ void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
   // Validate on replay too (found by tests/fuzz/fuzz_event): minutes beyond what
   // ParseDurationMinutes admits (10000 h) overflowed minutes × multiplier in Evaluate.
   if (e.minutes < 0 || e.minutes > kMinutesMaxPerEntry || e.count < 0) {
-    Problem(seq, fmt::format("work entry has {} minutes and count {}; out of range", e.minutes, e.count));
+    Problem(seq, fmt::format("work entry has {} minutes and count {}; out of range", e.minutes,
+                             e.count));
     return;
   }
   e.urgent = b.getUrgent();
@@ -396,8 +484,12 @@ void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
     return;
   }
   switch (b.getOffHours()) {
-    case schemas::OffHours::YES: e.off_hours = true; break;
-    case schemas::OffHours::NO: e.off_hours = false; break;
+    case schemas::OffHours::YES:
+      e.off_hours = true;
+      break;
+    case schemas::OffHours::NO:
+      e.off_hours = false;
+      break;
     default: {
       e.off_hours = false;
       if (t->plan->calendar) {
@@ -415,7 +507,8 @@ void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
     stored.month = 0;  // counts when accepted
   } else {
     if (t->plan->review_required) stored.review = Review::kPending;
-    if (IsClosed(booked)) Problem(seq, fmt::format("work booked into closed month {}", FormatMonth(booked)));
+    if (IsClosed(booked))
+      Problem(seq, fmt::format("work booked into closed month {}", FormatMonth(booked)));
     CountEntry(seq, booked);
   }
 }
@@ -423,8 +516,10 @@ void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
 void ClientState::ApplyWorkAccepted(uint64_t seq, Event::Reader ev) {
   auto b = ev.getBody().getWorkAccepted();
   const std::string task = Str(b.getTask());
-  const uint32_t booked = b.getBookedMonth() ? b.getBookedMonth() : zone_.MonthOf(ev.getEffectiveAtUs());
-  if (IsClosed(booked)) Problem(seq, fmt::format("acceptance booked into closed month {}", FormatMonth(booked)));
+  const uint32_t booked =
+      b.getBookedMonth() ? b.getBookedMonth() : zone_.MonthOf(ev.getEffectiveAtUs());
+  if (IsClosed(booked))
+    Problem(seq, fmt::format("acceptance booked into closed month {}", FormatMonth(booked)));
   bool any = false;
   for (auto& [s, e] : entries_) {
     if (e.month == 0 && !e.voided && e.task == task) {
@@ -442,7 +537,8 @@ void ClientState::ApplyWorkVoided(uint64_t seq, Event::Reader ev) {
     // The entry's month was closed: the invoice's difference comes back as a credit in an
     // open month; the closed month itself stays as closed.
     if (IsClosed(b.getCreditMonth()))
-      Problem(seq, fmt::format("credit booked into closed month {}", FormatMonth(b.getCreditMonth())));
+      Problem(seq,
+              fmt::format("credit booked into closed month {}", FormatMonth(b.getCreditMonth())));
     if (b.getCreditMinor() > 0)
       months_[b.getCreditMonth()].adjustments.push_back(
           {seq, "credit", fmt::format("credit for voided entry #{}", target), -b.getCreditMinor()});
@@ -477,12 +573,15 @@ void ClientState::ApplyWrittenDown(uint64_t seq, Event::Reader ev) {
     return;
   }
   Entry& e = it->second;
-  if (minutes <= 0 || minutes > kMinutesMaxPerEntry + 24 * kMinutesPerHour || e.unit != Unit::kHour) {
-    Problem(seq, fmt::format("write-down of {} minutes on entry #{} is out of range; skipped", minutes, target));
+  if (minutes <= 0 || minutes > kMinutesMaxPerEntry + 24 * kMinutesPerHour ||
+      e.unit != Unit::kHour) {
+    Problem(seq, fmt::format("write-down of {} minutes on entry #{} is out of range; skipped",
+                             minutes, target));
     return;
   }
   if (e.month != 0 && IsClosed(e.month)) {
-    Problem(seq, fmt::format("write-down of entry #{} in closed month {}; skipped", target, FormatMonth(e.month)));
+    Problem(seq, fmt::format("write-down of entry #{} in closed month {}; skipped", target,
+                             FormatMonth(e.month)));
     return;
   }
   e.written_down_minutes = std::min(e.written_down_minutes + minutes, 2 * kMinutesMaxPerEntry);
@@ -509,11 +608,13 @@ void ClientState::ApplyWorkReviewed(uint64_t seq, Event::Reader ev) {
     }
     Entry& e = it->second;
     if (decision == schemas::ReviewDecision::APPROVE) {
-      if (e.review != Review::kPending) Problem(seq, fmt::format("entry #{} approved twice", target));
+      if (e.review != Review::kPending)
+        Problem(seq, fmt::format("entry #{} approved twice", target));
       e.review = Review::kApproved;
     } else if (decision == schemas::ReviewDecision::REJECT) {
       if (IsClosed(e.month)) {
-        Problem(seq, fmt::format("rejection of entry #{} in closed month {}; skipped", target, FormatMonth(e.month)));
+        Problem(seq, fmt::format("rejection of entry #{} in closed month {}; skipped", target,
+                                 FormatMonth(e.month)));
         continue;
       }
       Uncount(e);
@@ -521,8 +622,10 @@ void ClientState::ApplyWorkReviewed(uint64_t seq, Event::Reader ev) {
       e.review_reason = Str(b.getReason());
     } else if (decision == schemas::ReviewDecision::CARRY) {
       const uint32_t to = b.getToMonth();
-      if (e.review != Review::kPending || to == 0 || IsClosed(to) || IsClosed(e.month) || !TermsFor(to)) {
-        Problem(seq, fmt::format("carry of entry #{} to {} does not fit; skipped", target, FormatMonth(to)));
+      if (e.review != Review::kPending || to == 0 || IsClosed(to) || IsClosed(e.month) ||
+          !TermsFor(to)) {
+        Problem(seq, fmt::format("carry of entry #{} to {} does not fit; skipped", target,
+                                 FormatMonth(to)));
         continue;
       }
       Uncount(e);
@@ -550,7 +653,8 @@ std::vector<uint64_t> ClientState::PendingReview(uint32_t month) const {
   auto it = months_.find(month);
   if (it == months_.end()) return out;
   for (uint64_t s : it->second.entry_seqs)
-    if (auto e = entries_.find(s); e != entries_.end() && !e->second.voided && e->second.review == Review::kPending)
+    if (auto e = entries_.find(s);
+        e != entries_.end() && !e->second.voided && e->second.review == Review::kPending)
       out.push_back(s);
   return out;
 }
@@ -623,22 +727,24 @@ void ClientState::ApplyClosingEntry(uint64_t seq, Event::Reader ev) {
       pending_close_.slots_expired[Str(b.getPool())] += b.getCount();
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 
-void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::Bucket bucket, uint64_t block_seq,
-                                        int64_t minutes) {
+void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::Bucket bucket,
+                                        uint64_t block_seq, int64_t minutes) {
   const ContractTerms* t = TermsFor(month);
   if (month != last_closed_ || t == nullptr || t->last_month != month) {
-    Problem(seq, fmt::format("hours expired in closed month {}, which is not the last closed month ending the contract",
+    Problem(seq, fmt::format("hours expired in closed month {}, which is not the last closed month "
+                             "ending the contract",
                              FormatMonth(month)));
     return;
   }
   if (bucket == schemas::Bucket::RESERVE) {
     if (minutes != reserve_after_close_)
-      Problem(seq, fmt::format("{}: reserve of {} expired, {} was left", FormatMonth(month), FormatMinutes(minutes),
-                               FormatMinutes(reserve_after_close_)));
+      Problem(seq, fmt::format("{}: reserve of {} expired, {} was left", FormatMonth(month),
+                               FormatMinutes(minutes), FormatMinutes(reserve_after_close_)));
     reserve_after_close_ = std::max<int64_t>(0, reserve_after_close_ - minutes);
     if (auto c = closed_.find(month); c != closed_.end()) {  // the month's own figures show it
       c->second.expired_reserve_minutes += c->second.reserve_end_minutes - reserve_after_close_;
@@ -648,14 +754,16 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
     // Minutes left: as the last close left them, or as bought when bought after it.
     auto bit = block_index_.find(block_seq);
     if (bit == block_index_.end()) {
-      Problem(seq, fmt::format("{}: hours of unknown block #{} expired", FormatMonth(month), block_seq));
+      Problem(seq,
+              fmt::format("{}: hours of unknown block #{} expired", FormatMonth(month), block_seq));
       return;
     }
     auto it = block_left_after_close_.find(block_seq);
-    const int64_t left = it != block_left_after_close_.end() ? it->second : blocks_[bit->second].minutes;
+    const int64_t left =
+        it != block_left_after_close_.end() ? it->second : blocks_[bit->second].minutes;
     if (left != minutes)
-      Problem(seq, fmt::format("{}: {} of block #{} expired, {} was left", FormatMonth(month), FormatMinutes(minutes),
-                               block_seq, FormatMinutes(left)));
+      Problem(seq, fmt::format("{}: {} of block #{} expired, {} was left", FormatMonth(month),
+                               FormatMinutes(minutes), block_seq, FormatMinutes(left)));
     block_left_after_close_[block_seq] = std::max<int64_t>(0, left - minutes);
     if (auto c = closed_.find(month); c != closed_.end()) {  // the month's own figures show it
       for (Block& e : c->second.blocks_end) {
@@ -667,7 +775,8 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
       }
     }
   } else {
-    Problem(seq, fmt::format("{}: allowance cannot expire after the month closed", FormatMonth(month)));
+    Problem(seq,
+            fmt::format("{}: allowance cannot expire after the month closed", FormatMonth(month)));
   }
 }
 
@@ -679,7 +788,8 @@ void ClientState::ApplyPeriodClosed(uint64_t seq, Event::Reader ev) {
                              FormatMonth(pending_close_month_), FormatMonth(month)));
   pending_close_.total_minor = b.getTotalMinor();
   auto digest = b.getLinesDigest();
-  if (digest.size() == 32) std::copy(digest.begin(), digest.end(), pending_close_.lines_digest.begin());
+  if (digest.size() == 32)
+    std::copy(digest.begin(), digest.end(), pending_close_.lines_digest.begin());
   pending_close_.line_count = b.getLineCount();
   pending_close_.closed_seq = seq;
   ApplyClose(seq, month);
@@ -689,7 +799,10 @@ void ClientState::ApplyAdjustment(uint64_t seq, Event::Reader ev) {
   auto b = ev.getBody().getAdjustment();
   std::string code = "penalty";
   int64_t amount = b.getAmountMinor();
-  if (b.getKind() == schemas::AdjustmentKind::CREDIT) { code = "credit"; amount = -amount; }
+  if (b.getKind() == schemas::AdjustmentKind::CREDIT) {
+    code = "credit";
+    amount = -amount;
+  }
   if (b.getKind() == schemas::AdjustmentKind::CHARGE) code = "charge";
   if (IsClosed(b.getMonth())) {
     Problem(seq, fmt::format("adjustment for closed month {}; skipped", FormatMonth(b.getMonth())));
@@ -702,8 +815,9 @@ void ClientState::ApplyAdjustment(uint64_t seq, Event::Reader ev) {
       return a.seq == b.getReversesSeq() && a.code == code && a.amount_minor == amount;
     });
     if (it == adjustments.end()) {
-      Problem(seq, fmt::format("adjustment reverses #{}, which is no {} of {} in {}; skipped", b.getReversesSeq(), code,
-                               FormatMoney(b.getAmountMinor(), currency_), FormatMonth(b.getMonth())));
+      Problem(seq, fmt::format("adjustment reverses #{}, which is no {} of {} in {}; skipped",
+                               b.getReversesSeq(), code, FormatMoney(b.getAmountMinor(), currency_),
+                               FormatMonth(b.getMonth())));
       return;
     }
     adjustments.erase(it);
@@ -767,7 +881,8 @@ void ClientState::ApplyIncident(uint64_t, Event::Reader ev) {
       }
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -784,9 +899,14 @@ struct RecordedExpiry {
 RecordedExpiry SumRecordedExpiry(const ClientState::RecordedClose& rc) {
   RecordedExpiry x;
   for (const auto& [bucket, bseq, minutes] : rc.expired) {
-    if (bucket == schemas::Bucket::ALLOWANCE) x.allowance += minutes;
-    else if (bucket == schemas::Bucket::RESERVE) x.reserve += minutes;
-    else { x.block += minutes; x.blocks[bseq] += minutes; }
+    if (bucket == schemas::Bucket::ALLOWANCE)
+      x.allowance += minutes;
+    else if (bucket == schemas::Bucket::RESERVE)
+      x.reserve += minutes;
+    else {
+      x.block += minutes;
+      x.blocks[bseq] += minutes;
+    }
   }
   return x;
 }
@@ -798,27 +918,32 @@ std::vector<std::string> CloseDifferences(uint32_t month, const ClientState::Rec
   std::vector<std::string> out;
   if (rc.carried_minutes != ev.carried_minutes)
     out.push_back(fmt::format("{}: carried {} recorded, the rules give {}", FormatMonth(month),
-                              FormatMinutes(rc.carried_minutes), FormatMinutes(ev.carried_minutes)));
+                              FormatMinutes(rc.carried_minutes),
+                              FormatMinutes(ev.carried_minutes)));
   if (x.allowance != ev.expired_allowance_minutes || x.reserve != ev.expired_reserve_minutes ||
       x.block != ev.expired_block_minutes)
     out.push_back(fmt::format("{}: expired {} recorded, the rules give {}", FormatMonth(month),
-                              FormatMinutes(x.allowance + x.reserve + x.block), FormatMinutes(ev.expired_minutes())));
+                              FormatMinutes(x.allowance + x.reserve + x.block),
+                              FormatMinutes(ev.expired_minutes())));
   std::map<std::string, uint32_t> slots_rule;
   for (const auto& [pool, u] : ev.pools)
     if (u.left() > 0) slots_rule[pool] = u.left();
   if (slots_rule != rc.slots_expired)
-    out.push_back(fmt::format("{}: expired slots recorded differ from the rules", FormatMonth(month)));
+    out.push_back(
+        fmt::format("{}: expired slots recorded differ from the rules", FormatMonth(month)));
   if (rc.total_minor != ev.invoice.total_minor)
-    out.push_back(fmt::format("{}: invoice total {} recorded, the rules give {}", FormatMonth(month),
-                              rc.total_minor, ev.invoice.total_minor));
+    out.push_back(fmt::format("{}: invoice total {} recorded, the rules give {}",
+                              FormatMonth(month), rc.total_minor, ev.invoice.total_minor));
   else if (rc.lines_digest != LinesDigest(ev.invoice.lines))
-    out.push_back(fmt::format("{}: invoice lines digest differs from the lines the rules give", FormatMonth(month)));
+    out.push_back(fmt::format("{}: invoice lines digest differs from the lines the rules give",
+                              FormatMonth(month)));
   return out;
 }
 
 }  // namespace
 
-MonthEval ClientState::EvaluateOpen(uint32_t month, int64_t reserve_start, const std::vector<Block>& blocks,
+MonthEval ClientState::EvaluateOpen(uint32_t month, int64_t reserve_start,
+                                    const std::vector<Block>& blocks,
                                     std::vector<std::pair<uint64_t, std::vector<Charge>>>* charges,
                                     std::string* law_violation, uint64_t without) const {
   MonthInput in;
@@ -857,7 +982,8 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
   }
   const uint32_t expected = FirstOpenMonth();
   if (expected != 0 && month != expected)
-    Problem(seq, fmt::format("month {} closed out of order (expected {})", FormatMonth(month), FormatMonth(expected)));
+    Problem(seq, fmt::format("month {} closed out of order (expected {})", FormatMonth(month),
+                             FormatMonth(expected)));
 
   // Blocks at the start of this month: as left by the previous close, or as bought.
   std::vector<Block> blocks = BlocksAfterClose();
@@ -877,7 +1003,8 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
   ev.expired_allowance_minutes = x.allowance;
   ev.expired_reserve_minutes = x.reserve;
   ev.expired_block_minutes = x.block;
-  reserve_after_close_ = ev.reserve_start_minutes - ev.reserve_used_minutes + rc.carried_minutes - x.reserve;
+  reserve_after_close_ =
+      ev.reserve_start_minutes - ev.reserve_used_minutes + rc.carried_minutes - x.reserve;
   if (reserve_after_close_ < 0) reserve_after_close_ = 0;
   ev.reserve_end_minutes = reserve_after_close_;
   block_left_after_close_.clear();
@@ -907,8 +1034,10 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
       months_.erase(it);
     }
     for (auto it = entries_.begin(); it != entries_.end();) {
-      if (it->second.voided || it->second.review == Review::kRejected) it = entries_.erase(it);
-      else ++it;
+      if (it->second.voided || it->second.review == Review::kRejected)
+        it = entries_.erase(it);
+      else
+        ++it;
     }
   } else {
     // What paid for each entry is settled with the month.
@@ -940,7 +1069,8 @@ MonthEval ClientState::Evaluate(uint32_t month) const {
   return EvaluateOpen(month, reserve, blocks);
 }
 
-std::optional<MonthEval> ClientState::ReEvaluateClosedWithout(uint32_t month, uint64_t entry_seq) const {
+std::optional<MonthEval> ClientState::ReEvaluateClosedWithout(uint32_t month,
+                                                              uint64_t entry_seq) const {
   if (!IsClosed(month)) return std::nullopt;
   auto it = closed_start_.find(month);
   if (it == closed_start_.end()) return std::nullopt;
@@ -953,7 +1083,8 @@ std::vector<Entry> ClientState::EntriesFor(uint32_t month) const {
   if (it == months_.end()) return out;
   for (uint64_t s : it->second.entry_seqs)
     if (auto e = entries_.find(s); e != entries_.end()) out.push_back(e->second);
-  if (const ContractTerms* t = TermsFor(month); t && t->plan) {  // billed minutes, as the month counts them
+  if (const ContractTerms* t = TermsFor(month);
+      t && t->plan) {  // billed minutes, as the month counts them
     std::vector<const Entry*> counted;
     std::vector<size_t> index;
     for (size_t i = 0; i < out.size(); ++i)

@@ -36,9 +36,10 @@ namespace hourbank::projections {
 // One line of an invoice. amount_minor = quantity × unit_price_minor, except lines whose
 // amount is rounded once from a computed price (overage by the minute, discounts).
 struct InvoiceLine {
-  std::string code;          // fee, discount, overage, task, surcharge, addon, hours_block, extra, penalty, credit
+  std::string
+      code;  // fee, discount, overage, task, surcharge, addon, hours_block, extra, penalty, credit
   std::string description;
-  int64_t quantity = 0;      // items, units, minutes (overage) or 1
+  int64_t quantity = 0;  // items, units, minutes (overage) or 1
   int64_t unit_price_minor = 0;
   int64_t amount_minor = 0;
   bool operator==(const InvoiceLine&) const = default;
@@ -57,15 +58,24 @@ std::array<uint8_t, 32> LinesDigest(const std::vector<InvoiceLine>& lines);
 
 // What paid for (part of) an entry.
 struct Charge {
-  enum class Source : uint8_t { kAllowance, kReserve, kBlock, kOverage, kUnlimited, kSlot,
-                                kAddonSlot, kOneOff, kIncluded };
+  enum class Source : uint8_t {
+    kAllowance,
+    kReserve,
+    kBlock,
+    kOverage,
+    kUnlimited,
+    kSlot,
+    kAddonSlot,
+    kOneOff,
+    kIncluded
+  };
   Source source = Source::kAllowance;
   int64_t minutes = 0;       // hour sources
   int64_t count = 0;         // item sources
   int64_t amount_minor = 0;  // money billed for this part (one-off, overage; surcharge below)
   int64_t surcharge_minor = 0;
-  uint64_t block_seq = 0;    // kBlock
-  std::string pool;          // kSlot / kAddonSlot
+  uint64_t block_seq = 0;  // kBlock
+  std::string pool;        // kSlot / kAddonSlot
 };
 const char* SourceName(Charge::Source source);
 
@@ -80,20 +90,21 @@ enum class Review : uint8_t {
 // One work entry (a WorkLogged event).
 struct Entry {
   uint64_t seq = 0;
-  int64_t at_us = 0;          // effective time of the work
-  uint32_t month = 0;         // month it counts in (0 while waiting for acceptance)
+  int64_t at_us = 0;   // effective time of the work
+  uint32_t month = 0;  // month it counts in (0 while waiting for acceptance)
   std::string kind, task, staff, note;
   Unit unit = Unit::kHour;
-  int64_t minutes = 0;        // as logged
+  int64_t minutes = 0;  // as logged
   int64_t count = 0;
   uint32_t multiplier_percent = 100;
   bool urgent = false, off_hours = false, late = false, emergency = false, voided = false;
-  bool non_billable = false;          // logged --non-billable (WorkLogged.nonBillable)
-  int64_t written_down_minutes = 0;   // sum of the manager's write-downs (WorkWrittenDown)
+  bool non_billable = false;         // logged --non-billable (WorkLogged.nonBillable)
+  int64_t written_down_minutes = 0;  // sum of the manager's write-downs (WorkWrittenDown)
   Review review = Review::kNone;
-  std::string review_reason;          // the rejection's reason
-  std::vector<Charge> charges;   // filled by month evaluation
-  int64_t billed_minutes = -1;   // hour entries: filled by EntriesFor (BillableMinutes); -1 = not evaluated
+  std::string review_reason;    // the rejection's reason
+  std::vector<Charge> charges;  // filled by month evaluation
+  int64_t billed_minutes =
+      -1;  // hour entries: filled by EntriesFor (BillableMinutes); -1 = not evaluated
   int64_t billed_minor() const;  // sum of amounts and surcharges (what paid: reports/figures.h)
 };
 
@@ -107,7 +118,7 @@ struct Block {
 };
 
 struct PoolUsage {
-  uint32_t quota = 0;   // plan quota + single-pool add-ons (or shared add-on slots)
+  uint32_t quota = 0;  // plan quota + single-pool add-ons (or shared add-on slots)
   uint32_t used = 0;
   uint32_t left() const { return used >= quota ? 0 : quota - used; }
 };
@@ -126,9 +137,9 @@ struct MonthEval {
   int64_t block_used_minutes = 0;
   int64_t overage_minutes = 0;
   int64_t unlimited_minutes = 0;
-  int64_t used_minutes = 0;         // all hour work counted (after multipliers)
-  int64_t pending_minutes = 0;      // of used_minutes: work pending review, drawn provisionally
-  int64_t pending_entries = 0;      // entries pending review (hours and items)
+  int64_t used_minutes = 0;     // all hour work counted (after multipliers)
+  int64_t pending_minutes = 0;  // of used_minutes: work pending review, drawn provisionally
+  int64_t pending_entries = 0;  // entries pending review (hours and items)
   std::map<std::string, PoolUsage> pools;
   // Closing: computed by the rules for open months, as recorded for closed months.
   int64_t carried_minutes = 0;
@@ -137,7 +148,8 @@ struct MonthEval {
   int64_t expired_block_minutes = 0;
   std::vector<std::pair<uint64_t, int64_t>> expired_blocks;  // (block seq, minutes)
   int64_t reserve_end_minutes = 0;
-  std::vector<Block> blocks_end;    // blocks with minutes left after this month (and blocks bought for later months)
+  std::vector<Block>
+      blocks_end;  // blocks with minutes left after this month (and blocks bought for later months)
   int64_t blocks_end_minutes() const {  // minutes left in the blocks usable this month
     int64_t sum = 0;
     for (const Block& b : blocks_end)
@@ -160,9 +172,10 @@ struct ContractTerms {
   uint32_t plan_version = 0;
   std::shared_ptr<const PlanSpec> plan;
   uint32_t from_month = 0;
-  uint32_t last_month = 0;      // the segment's last month; 0 = open-ended
-  bool continues = false;       // a ContractChanged: continues the contract before it (keeps its reserve)
-  uint32_t term_months = 0;     // 0 = open-ended
+  uint32_t last_month = 0;  // the segment's last month; 0 = open-ended
+  bool continues =
+      false;  // a ContractChanged: continues the contract before it (keeps its reserve)
+  uint32_t term_months = 0;  // 0 = open-ended
   uint32_t prepaid_months = 0;
   bool timely = false;
   std::map<std::string, uint32_t> extras;
@@ -174,13 +187,14 @@ struct ReviewItem {
   enum class Kind : uint8_t { kManager, kClientAcceptance };
   uint64_t seq = 0;
   Kind kind = Kind::kManager;
-  Review state = Review::kPending;   // kClientAcceptance: always kPending (accepted work counts as usual)
+  Review state =
+      Review::kPending;  // kClientAcceptance: always kPending (accepted work counts as usual)
 };
 
 struct Incident {
   std::string id;
-  uint8_t priority = 1;          // current
-  uint8_t opened_priority = 1;   // at opening
+  uint8_t priority = 1;         // current
+  uint8_t opened_priority = 1;  // at opening
   std::string title;
   int64_t opened_us = 0, responded_us = 0, resolved_us = 0;
   std::vector<std::pair<int64_t, uint8_t>> priority_changes;  // (at, new priority)
@@ -199,17 +213,19 @@ struct ReplayProblem {
 struct Adjust {
   uint64_t seq = 0;
   std::string code, description;
-  int64_t amount_minor = 0;   // signed
-  bool early_end = false;     // a charge written by an early contract end (schemas: Adjustment.earlyEnd)
+  int64_t amount_minor = 0;  // signed
+  bool early_end =
+      false;  // a charge written by an early contract end (schemas: Adjustment.earlyEnd)
 };
 struct MonthData {
-  std::vector<uint64_t> entry_seqs;      // entries counting in this month, in counting order
-  std::vector<Adjust> adjustments;       // penalties, credits, add-ons, hour blocks, charges
+  std::vector<uint64_t> entry_seqs;             // entries counting in this month, in counting order
+  std::vector<Adjust> adjustments;              // penalties, credits, add-ons, hour blocks, charges
   std::map<std::string, uint32_t> addon_slots;  // pool (or shared add-on id) -> slots bought
 };
 
 struct ClientOptions {
-  bool retain_entries = false;  // keep entries of closed months (work reports, voids of old entries)
+  bool retain_entries =
+      false;  // keep entries of closed months (work reports, voids of old entries)
 };
 
 class ClientState {
@@ -230,25 +246,25 @@ class ClientState {
   const std::string& name() const { return name_; }
   const std::string& currency() const { return currency_; }
   const Zone& zone() const { return zone_; }
-  uint32_t version() const { return version_; }          // events applied (stream version)
+  uint32_t version() const { return version_; }  // events applied (stream version)
   uint64_t last_seq() const { return last_seq_; }
   bool has_contract() const { return !terms_.empty(); }
-  const ContractTerms* TermsFor(uint32_t month) const;   // nullptr outside the contract
+  const ContractTerms* TermsFor(uint32_t month) const;  // nullptr outside the contract
   const std::vector<ContractTerms>& terms() const { return terms_; }  // segments, sorted
-  uint32_t first_month() const;                          // first contract month ever (the relationship), 0 if none
-  uint32_t last_month() const;                           // last month of the last segment, 0 = open-ended
+  uint32_t first_month() const;  // first contract month ever (the relationship), 0 if none
+  uint32_t last_month() const;   // last month of the last segment, 0 = open-ended
   uint32_t UnitsFor(uint32_t month) const;
 
   // ---- months
   uint32_t last_closed_month() const { return last_closed_; }
-  uint32_t FirstOpenMonth() const;          // the month after the last closed (or the first contract month)
+  uint32_t FirstOpenMonth() const;  // the month after the last closed (or the first contract month)
   bool IsClosed(uint32_t month) const;
   // Evaluates `month` (closed: the frozen figures; open: projected from the months before).
   MonthEval Evaluate(uint32_t month) const;
   Invoice InvoiceFor(uint32_t month) const { return Evaluate(month).invoice; }
 
   // ---- money
-  int64_t invoiced_closed_minor() const;   // sum of closed invoice totals
+  int64_t invoiced_closed_minor() const;  // sum of closed invoice totals
   int64_t paid_minor() const { return paid_minor_; }
   int64_t outstanding_minor() const { return invoiced_closed_minor() - paid_minor_; }
   // Blocked at `now_us` by the plan's debt_blocking rule (plan.h DebtBlocking): "overdue", an
@@ -260,13 +276,17 @@ class ClientState {
 
   // ---- entries
   const Entry* FindEntry(uint64_t seq) const;
-  std::vector<const Entry*> PendingForTask(const std::string& task) const;  // logged, not yet accepted
-  std::vector<const Entry*> PendingEntries() const;  // every entry logged, not voided, not yet accepted; by seq
+  std::vector<const Entry*> PendingForTask(
+      const std::string& task) const;  // logged, not yet accepted
+  std::vector<const Entry*> PendingEntries()
+      const;  // every entry logged, not voided, not yet accepted; by seq
   // Review of `month`: entries under review that count in it (pending, approved, rejected), then
   // entries dated in it awaiting client acceptance; by seq.
   std::vector<ReviewItem> ReviewItems(uint32_t month) const;
-  std::vector<uint64_t> PendingReview(uint32_t month) const;  // entries pending review counting in month
-  std::vector<Entry> EntriesFor(uint32_t month) const;   // with charges filled in (needs retain for closed)
+  std::vector<uint64_t> PendingReview(
+      uint32_t month) const;  // entries pending review counting in month
+  std::vector<Entry> EntriesFor(
+      uint32_t month) const;  // with charges filled in (needs retain for closed)
   // Work (not voided) that counts in a month after `month`, or awaits acceptance and is dated
   // after it: what a contract ending with `month` would leave outside every contract.
   std::vector<uint64_t> EntriesAfter(uint32_t month) const;
@@ -293,7 +313,8 @@ class ClientState {
   // Recorded closing facts of a closed month, for audit comparison.
   struct RecordedClose {
     int64_t carried_minutes = 0, reserve_after_minutes = 0;
-    std::vector<std::tuple<schemas::Bucket, uint64_t, int64_t>> expired;  // bucket, block seq, minutes
+    std::vector<std::tuple<schemas::Bucket, uint64_t, int64_t>>
+        expired;  // bucket, block seq, minutes
     std::map<std::string, uint32_t> slots_expired;
     int64_t total_minor = 0;
     std::array<uint8_t, 32> lines_digest{};
@@ -316,7 +337,7 @@ class ClientState {
   void ApplyWorkVoided(uint64_t seq, schemas::Event::Reader ev);
   void ApplyWrittenDown(uint64_t seq, schemas::Event::Reader ev);
   void ApplyWorkReviewed(uint64_t seq, schemas::Event::Reader ev);
-  void Uncount(const Entry& e);   // takes an entry out of its month's counting list
+  void Uncount(const Entry& e);  // takes an entry out of its month's counting list
   void ApplyHoursPurchased(uint64_t seq, schemas::Event::Reader ev);
   void ApplyAddon(uint64_t seq, schemas::Event::Reader ev);
   void ApplyClosingEntry(uint64_t seq, schemas::Event::Reader ev);
@@ -324,10 +345,12 @@ class ClientState {
   void ApplyAdjustment(uint64_t seq, schemas::Event::Reader ev);
   void ApplyIncident(uint64_t seq, schemas::Event::Reader ev);
   void ApplyClose(uint64_t seq, uint32_t month);
-  void ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::Bucket bucket, uint64_t block_seq, int64_t minutes);
+  void ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::Bucket bucket,
+                             uint64_t block_seq, int64_t minutes);
   void CountEntry(uint64_t seq, uint32_t month);
-  std::vector<Block> BlocksAfterClose() const;   // every block with minutes left after the last close
-  struct MonthInputs;                            // the inputs of projections/month_eval.h for a month
+  std::vector<Block> BlocksAfterClose()
+      const;           // every block with minutes left after the last close
+  struct MonthInputs;  // the inputs of projections/month_eval.h for a month
   MonthEval EvaluateOpen(uint32_t month, int64_t reserve_start, const std::vector<Block>& blocks,
                          std::vector<std::pair<uint64_t, std::vector<Charge>>>* charges = nullptr,
                          std::string* law_violation = nullptr, uint64_t without = 0) const;
@@ -341,22 +364,23 @@ class ClientState {
   uint32_t version_ = 0;
   uint64_t last_seq_ = 0;
 
-  std::vector<ContractTerms> terms_;                 // by from_month
-  std::map<uint32_t, uint32_t> units_;               // from month -> units
+  std::vector<ContractTerms> terms_;    // by from_month
+  std::map<uint32_t, uint32_t> units_;  // from month -> units
 
-  std::map<uint64_t, Entry> entries_;                // by seq (open months; all when retained)
-  std::map<uint32_t, MonthData> months_;             // open months' data (all when retained)
-  std::vector<Block> blocks_;                        // all blocks ever bought, minutes as bought
-  std::map<uint64_t, uint32_t> block_index_;         // seq -> index in blocks_
+  std::map<uint64_t, Entry> entries_;         // by seq (open months; all when retained)
+  std::map<uint32_t, MonthData> months_;      // open months' data (all when retained)
+  std::vector<Block> blocks_;                 // all blocks ever bought, minutes as bought
+  std::map<uint64_t, uint32_t> block_index_;  // seq -> index in blocks_
 
   // Frozen state after the last closed month.
   uint32_t last_closed_ = 0;
   int64_t reserve_after_close_ = 0;
-  std::map<uint64_t, int64_t> block_left_after_close_;   // block seq -> minutes left
-  std::map<uint32_t, MonthEval> closed_;             // frozen evaluations of closed months
-  std::map<uint32_t, std::pair<int64_t, std::vector<Block>>> closed_start_;  // retained: reserve and blocks each closed month started with
+  std::map<uint64_t, int64_t> block_left_after_close_;  // block seq -> minutes left
+  std::map<uint32_t, MonthEval> closed_;                // frozen evaluations of closed months
+  std::map<uint32_t, std::pair<int64_t, std::vector<Block>>>
+      closed_start_;  // retained: reserve and blocks each closed month started with
   std::map<uint32_t, RecordedClose> closes_;
-  RecordedClose pending_close_;                      // closing entries seen before PeriodClosed
+  RecordedClose pending_close_;  // closing entries seen before PeriodClosed
   uint32_t pending_close_month_ = 0;
 
   int64_t paid_minor_ = 0;

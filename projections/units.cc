@@ -121,9 +121,12 @@ bool IsOpenDay(const Calendar& calendar, int32_t yyyymmdd) {
   if (const ProductionCalendar* pc = ProductionOf(calendar)) {
     switch (pc->StatusOf(yyyymmdd)) {
       case DayStatus::kHoliday:
-      case DayStatus::kDayOff: return false;     // a public holiday or a transferred rest day
-      case DayStatus::kWorkingDay: return true;  // a Saturday/Sunday made a working day
-      case DayStatus::kRegular: break;
+      case DayStatus::kDayOff:
+        return false;  // a public holiday or a transferred rest day
+      case DayStatus::kWorkingDay:
+        return true;  // a Saturday/Sunday made a working day
+      case DayStatus::kRegular:
+        break;
     }
   }
   return (calendar.days_mask & (1u << WeekdayOf(yyyymmdd))) != 0;
@@ -155,14 +158,14 @@ Window OpenWindow(const Calendar& calendar, const Zone& zone, int32_t yyyymmdd) 
 
 struct Decimal {
   int64_t whole = 0;
-  int64_t fraction = 0;       // the digits after the point as an integer
+  int64_t fraction = 0;  // the digits after the point as an integer
   int32_t fraction_digits = 0;
 };
 
 // Parses digit{1,whole_digits_max} ["." digit{1,fraction_digits_max}] at text[*pos], advancing
 // *pos. False when no digit starts there, a limit is exceeded, or the point has no digits.
-bool ParseDecimal(std::string_view text, size_t* pos, int whole_digits_max,
-                  int fraction_digits_max, Decimal* out) {
+bool ParseDecimal(std::string_view text, size_t* pos, int whole_digits_max, int fraction_digits_max,
+                  Decimal* out) {
   size_t i = *pos;
   int count = 0;
   Decimal d;
@@ -274,7 +277,8 @@ Result<uint32_t> ParseMonth(std::string_view text) {
                           " does not exist; use YYYY-MM with a month from 01 to 12");
   }
   if (year < 1970) {
-    return Error::Invalid("month " + Quote(text) + " is out of range; use a year from 1970 to 9999");
+    return Error::Invalid("month " + Quote(text) +
+                          " is out of range; use a year from 1970 to 9999");
   }
   return static_cast<uint32_t>(year * 100 + m);
 }
@@ -282,8 +286,8 @@ Result<uint32_t> ParseMonth(std::string_view text) {
 // ======================= zones =======================
 
 Result<Zone> Zone::Find(std::string_view name) {
-  const std::string unknown = "unknown time zone " + Quote(name) +
-                              "; use an IANA name such as Europe/Moscow";
+  const std::string unknown =
+      "unknown time zone " + Quote(name) + "; use an IANA name such as Europe/Moscow";
   if (name.empty()) return Error::Invalid(unknown);
   try {
     const date::time_zone* tz = date::locate_zone(name);
@@ -369,17 +373,17 @@ Result<int64_t> Zone::FromLocal(int32_t yyyymmdd, int32_t minute_of_day, int32_t
   }
   if (minute_of_day < 0 || minute_of_day >= kMinutesPerLocalDayMax || second < 0 || second > 59 ||
       micros < 0 || micros >= kUsPerSecond) {
-    return Error::Invalid("time of day out of range: " + std::to_string(minute_of_day) +
-                          " min " + std::to_string(second) + " s");
+    return Error::Invalid("time of day out of range: " + std::to_string(minute_of_day) + " min " +
+                          std::to_string(second) + " s");
   }
   const date::local_seconds ls =
       date::local_days{Ymd(yyyymmdd)} + seconds{int64_t{minute_of_day} * 60 + second};
   const date::local_info info = tz_->get_info(ls);
   if (info.result == date::local_info::nonexistent) {
     return Error::Invalid("local time " + Padded(yyyymmdd / 10000, 4) + "-" +
-                          Padded(yyyymmdd / 100 % 100, 2) + "-" + Padded(yyyymmdd % 100, 2) +
-                          " " + Padded(minute_of_day / 60, 2) + ":" +
-                          Padded(minute_of_day % 60, 2) + " does not exist in " + name_ +
+                          Padded(yyyymmdd / 100 % 100, 2) + "-" + Padded(yyyymmdd % 100, 2) + " " +
+                          Padded(minute_of_day / 60, 2) + ":" + Padded(minute_of_day % 60, 2) +
+                          " does not exist in " + name_ +
                           " (clocks skip it for daylight saving time)");
   }
   // unique or ambiguous: `first` is the earlier instant.
@@ -469,8 +473,7 @@ bool IsWorkingDay(const Calendar& calendar, int32_t yyyymmdd) {
   return WeekdayOf(yyyymmdd) < 5;  // Monday … Friday
 }
 
-int64_t AddWorkingDays(const Calendar& calendar, const Zone& zone, int64_t from_us,
-                       uint32_t days) {
+int64_t AddWorkingDays(const Calendar& calendar, const Zone& zone, int64_t from_us, uint32_t days) {
   int32_t day = zone.Local(from_us).yyyymmdd;
   if (days > 0) day = AddDays(day, 1);
   uint32_t seen = 0;
@@ -493,10 +496,11 @@ Result<int64_t> ParseDurationMinutes(std::string_view text) {
   const std::string forms = "use minutes or hours such as 90m, 1h30m or 1.5h";
   if (text.empty()) return Error::Invalid("duration is empty; " + forms);
   if (text[0] == '-' || text[0] == '+') {
-    return Error::Invalid("duration " + Quote(text) + " must be a positive amount without a sign; " +
-                          forms);
+    return Error::Invalid("duration " + Quote(text) +
+                          " must be a positive amount without a sign; " + forms);
   }
-  const Error malformed = Error::Invalid("duration " + Quote(text) + " is not understood; " + forms);
+  const Error malformed =
+      Error::Invalid("duration " + Quote(text) + " is not understood; " + forms);
   size_t pos = 0;
   Decimal first;
   if (!ParseDecimal(text, &pos, 9, 6, &first)) return malformed;
@@ -511,8 +515,7 @@ Result<int64_t> ParseDurationMinutes(std::string_view text) {
     if (!ScaleExact(first, 60, &minutes)) return partial;
     if (pos < text.size()) {
       Decimal second;
-      if (!ParseDecimal(text, &pos, 9, 6, &second) || pos + 1 != text.size() ||
-          text[pos] != 'm') {
+      if (!ParseDecimal(text, &pos, 9, 6, &second) || pos + 1 != text.size() || text[pos] != 'm') {
         return malformed;
       }
       int64_t extra = 0;
@@ -576,11 +579,12 @@ Result<int64_t> ParseMoneyMinor(std::string_view text, int minor_digits) {
       point < text.size() ? text.substr(point + 1) : std::string_view{};
   if (whole.empty() || (point < text.size() && fraction.empty())) return malformed;
   if (fraction.size() > static_cast<size_t>(minor_digits)) {
-    return Error::Invalid("amount " + Quote(text) + " has more decimal places than the currency's " +
+    return Error::Invalid("amount " + Quote(text) +
+                          " has more decimal places than the currency's " +
                           std::to_string(minor_digits));
   }
-  const Error too_large = Error::Invalid("amount " + Quote(text) +
-                                         " is too large; at most " + std::to_string(kMoneyMajorMaxInput));
+  const Error too_large = Error::Invalid("amount " + Quote(text) + " is too large; at most " +
+                                         std::to_string(kMoneyMajorMaxInput));
   const size_t first_significant = std::min(whole.find_first_not_of('0'), whole.size());
   if (whole.size() - first_significant > 14) return too_large;
   int64_t major = 0;
@@ -595,10 +599,10 @@ Result<int64_t> ParseMoneyMinor(std::string_view text, int minor_digits) {
 }
 
 Result<int64_t> ParseTime(std::string_view text, const Zone& zone) {
-  const Error malformed = Error::Invalid(
-      "time " + Quote(text) +
-      " is not understood; use ISO 8601 such as 2025-10-03, 2025-10-03T14:00, "
-      "2025-10-03T14:00:05 or with an offset 2025-10-03T14:00+03:00 / Z");
+  const Error malformed =
+      Error::Invalid("time " + Quote(text) +
+                     " is not understood; use ISO 8601 such as 2025-10-03, 2025-10-03T14:00, "
+                     "2025-10-03T14:00:05 or with an offset 2025-10-03T14:00+03:00 / Z");
   int32_t y = 0, mo = 0, d = 0;
   if (text.size() < 10 || text[4] != '-' || text[7] != '-' || !FixedDigits(text, 0, 4, &y) ||
       !FixedDigits(text, 5, 2, &mo) || !FixedDigits(text, 8, 2, &d)) {
@@ -667,14 +671,15 @@ Result<int64_t> ParseTime(std::string_view text, const Zone& zone) {
     }
     if (!shaped) return malformed;
     if (oh > 23 || om > 59) {
-      return Error::Invalid("time " + Quote(text) + " has an offset out of range; use -23:59 to +23:59");
+      return Error::Invalid("time " + Quote(text) +
+                            " has an offset out of range; use -23:59 to +23:59");
     }
     offset_s = (int64_t{oh} * 3600 + int64_t{om} * 60) * (z == '-' ? -1 : 1);
   } else {
     return malformed;
   }
-  const int64_t local_s =
-      date::sys_seconds{DaysOf(yyyymmdd)}.time_since_epoch().count() + int64_t{minute_of_day} * 60 + ss;
+  const int64_t local_s = date::sys_seconds{DaysOf(yyyymmdd)}.time_since_epoch().count() +
+                          int64_t{minute_of_day} * 60 + ss;
   return (local_s - offset_s) * kUsPerSecond + micros;
 }
 
@@ -686,7 +691,7 @@ std::string FormatMoney(int64_t minor, std::string_view currency) {
   const std::string amount = Magnitude(AbsU(minor), digits.ok() ? digits.value() : 2, true);
   if (currency == "RUB") return sign + amount + " \u20BD";  // ₽
   if (currency == "USD") return sign + "$" + amount;
-  if (currency == "EUR") return sign + "\u20AC" + amount;   // €
+  if (currency == "EUR") return sign + "\u20AC" + amount;  // €
   return sign + amount + " " + std::string(currency);
 }
 
@@ -709,7 +714,7 @@ std::string FormatAmount(int64_t minor, int minor_digits) {
 
 int64_t RoundDiv(int64_t numerator, int64_t denominator) {
   assert(denominator > 0);
-  int64_t quotient = numerator / denominator;  // truncates toward zero
+  int64_t quotient = numerator / denominator;         // truncates toward zero
   const int64_t remainder = numerator % denominator;  // same sign as numerator
   const int64_t abs_remainder = remainder < 0 ? -remainder : remainder;
   // |r| >= d - |r| is 2|r| >= d without the overflow of doubling.
@@ -719,12 +724,8 @@ int64_t RoundDiv(int64_t numerator, int64_t denominator) {
   return quotient;
 }
 
-bool MulOverflows(int64_t a, int64_t b, int64_t* out) {
-  return __builtin_mul_overflow(a, b, out);
-}
+bool MulOverflows(int64_t a, int64_t b, int64_t* out) { return __builtin_mul_overflow(a, b, out); }
 
-bool AddOverflows(int64_t a, int64_t b, int64_t* out) {
-  return __builtin_add_overflow(a, b, out);
-}
+bool AddOverflows(int64_t a, int64_t b, int64_t* out) { return __builtin_add_overflow(a, b, out); }
 
 }  // namespace hourbank::projections

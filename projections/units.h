@@ -132,8 +132,7 @@ bool IsWorkingDay(const Calendar& calendar, int32_t yyyymmdd);
 // day — the closing instant of that day's hours; midnight ending it for always_open.
 // days == 0 -> the end of from_us's own day if it is a working day, else of the next one.
 // Bounded to 3660 days of search.
-int64_t AddWorkingDays(const Calendar& calendar, const Zone& zone, int64_t from_us,
-                       uint32_t days);
+int64_t AddWorkingDays(const Calendar& calendar, const Zone& zone, int64_t from_us, uint32_t days);
 
 // ---------------------------------------------------------------------------------------
 // CLI input parsers. Errors are kInvalid: one sentence naming the input and the accepted

@@ -9,9 +9,13 @@ using projections::ClientState;
 using projections::Entry;
 using projections::MonthEval;
 
-int64_t AllowanceLeftMinutes(const MonthEval& m) { return m.included_minutes - m.allowance_used_minutes; }
+int64_t AllowanceLeftMinutes(const MonthEval& m) {
+  return m.included_minutes - m.allowance_used_minutes;
+}
 
-int64_t ReserveLeftMinutes(const MonthEval& m) { return m.reserve_start_minutes - m.reserve_used_minutes; }
+int64_t ReserveLeftMinutes(const MonthEval& m) {
+  return m.reserve_start_minutes - m.reserve_used_minutes;
+}
 
 int64_t PrepaidLeftMinutes(const MonthEval& m) {
   int64_t minutes = m.blocks_end_minutes();
@@ -39,8 +43,10 @@ std::string PaidBy(const Entry& e, Lang lang) {
     out += SourceLabel(c.source, lang);
     if (c.source == Charge::Source::kBlock) out += fmt::format(" #{}", c.block_seq);
     if (!c.pool.empty()) out += " " + c.pool;
-    if (e.unit == projections::Unit::kHour) out += " " + Duration(c.minutes, lang);
-    else if (e.count > 1) out += fmt::format(" ×{}", c.count);
+    if (e.unit == projections::Unit::kHour)
+      out += " " + Duration(c.minutes, lang);
+    else if (e.count > 1)
+      out += fmt::format(" ×{}", c.count);
     if (c.surcharge_minor > 0) out += std::string(" +") + l.surcharge;
   }
   return out.empty() ? "—" : out;
@@ -56,7 +62,8 @@ std::optional<Payment> PaymentOf(uint64_t seq, schemas::Event::Reader event) {
   const auto body = event.getBody();
   if (body.which() != schemas::Event::Body::PAYMENT_RECEIVED) return std::nullopt;
   const auto p = body.getPaymentReceived();
-  return Payment{seq, event.getEffectiveAtUs(), p.getAmountMinor(), std::string(p.getRef().cStr(), p.getRef().size())};
+  return Payment{seq, event.getEffectiveAtUs(), p.getAmountMinor(),
+                 std::string(p.getRef().cStr(), p.getRef().size())};
 }
 
 }  // namespace hourbank::reports

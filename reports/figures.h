@@ -37,7 +37,8 @@ int64_t PrepaidLeftMinutes(const projections::MonthEval& month);
 // The entry with seq `seq` with its charges filled in: an entry counted in a month from that
 // month's evaluation (entries of closed months need ClientOptions::retain_entries), a voided or
 // pending entry as recorded. nullopt when the state has no such entry.
-std::optional<projections::Entry> EntryWithCharges(const projections::ClientState& state, uint64_t seq);
+std::optional<projections::Entry> EntryWithCharges(const projections::ClientState& state,
+                                                   uint64_t seq);
 
 // What paid for an entry, in `lang`: "allowance 2h, reserve 30m", "block #12 1h", "slot site",
 // "addon altercpa-sites-40 ×3 +surcharge", "one-off"; "voided", "awaiting acceptance"; "—"
@@ -60,7 +61,7 @@ MoneyFigures Money(const projections::ClientState& state);
 // One payment received (a PaymentReceived event).
 struct Payment {
   uint64_t seq = 0;
-  int64_t at_us = 0;          // effective time: when it was received
+  int64_t at_us = 0;  // effective time: when it was received
   int64_t amount_minor = 0;
   std::string ref;
 };

@@ -20,8 +20,9 @@ constexpr int32_t kHorizonMonthsMax = 24;
 constexpr int32_t kWindowDaysMax = 366;
 
 bool IsHourSource(Charge::Source s) {
-  return s == Charge::Source::kAllowance || s == Charge::Source::kReserve || s == Charge::Source::kBlock ||
-         s == Charge::Source::kOverage || s == Charge::Source::kUnlimited;
+  return s == Charge::Source::kAllowance || s == Charge::Source::kReserve ||
+         s == Charge::Source::kBlock || s == Charge::Source::kOverage ||
+         s == Charge::Source::kUnlimited;
 }
 
 // The minutes an entry drew from the hour buckets (its minutes × multiplier, as billed).
@@ -36,7 +37,7 @@ int64_t DrawnMinutes(const Entry& e) {
 struct Buckets {
   int64_t allowance = 0;
   int64_t reserve = 0;
-  std::vector<Block> blocks;   // left_minutes = minutes left; soonest-expiring first, then oldest
+  std::vector<Block> blocks;  // left_minutes = minutes left; soonest-expiring first, then oldest
 };
 
 // The blocks with minutes left now: after this month's work (blocks_end), plus those that
@@ -70,7 +71,8 @@ BlockForecast* FindBlock(Forecast& f, uint64_t seq) {
 }
 
 // Draws one projected day's minutes (billing's order); returns what no bucket paid for.
-int64_t DrawDay(Buckets& k, int64_t need, int32_t day, uint32_t month, const Zone& zone, Forecast& f) {
+int64_t DrawDay(Buckets& k, int64_t need, int32_t day, uint32_t month, const Zone& zone,
+                Forecast& f) {
   auto take = [&need](int64_t& pool) {
     const int64_t n = std::min(need, pool);
     if (n <= 0) return false;
@@ -78,7 +80,8 @@ int64_t DrawDay(Buckets& k, int64_t need, int32_t day, uint32_t month, const Zon
     need -= n;
     return pool == 0;
   };
-  if (take(k.allowance) && month == f.month && f.allowance_runs_out_on == 0) f.allowance_runs_out_on = day;
+  if (take(k.allowance) && month == f.month && f.allowance_runs_out_on == 0)
+    f.allowance_runs_out_on = day;
   if (take(k.reserve) && f.reserve_runs_out_on == 0) f.reserve_runs_out_on = day;
   const int64_t day_start_us = zone.DayStartUs(day);
   for (Block& b : k.blocks) {
@@ -86,20 +89,28 @@ int64_t DrawDay(Buckets& k, int64_t need, int32_t day, uint32_t month, const Zon
     if (b.month > month || (b.expires_month != 0 && b.expires_month < month)) continue;
     if (b.expires_at_us != 0 && day_start_us >= b.expires_at_us) continue;
     if (take(b.left_minutes))
-      if (BlockForecast* bf = FindBlock(f, b.seq); bf && bf->runs_out_on == 0) bf->runs_out_on = day;
+      if (BlockForecast* bf = FindBlock(f, b.seq); bf && bf->runs_out_on == 0)
+        bf->runs_out_on = day;
   }
   return need;
 }
 
 // The close of `month` (its last day `day`): the rollover carries or expires the allowance,
 // the reserve expires at a term's end, blocks expire with their month or the relationship.
-void CloseMonth(const ClientState& s, const ContractTerms& t, uint32_t month, int32_t day, Buckets& k, Forecast& f) {
+void CloseMonth(const ClientState& s, const ContractTerms& t, uint32_t month, int32_t day,
+                Buckets& k, Forecast& f) {
   const PlanSpec& plan = *t.plan;
   int64_t carried = 0;
   switch (plan.rollover) {
-    case Rollover::kBurn: carried = 0; break;
-    case Rollover::kCarry: carried = std::clamp<int64_t>(plan.reserve_cap_minutes - k.reserve, 0, k.allowance); break;
-    case Rollover::kCarryUnlimited: carried = k.allowance; break;
+    case Rollover::kBurn:
+      carried = 0;
+      break;
+    case Rollover::kCarry:
+      carried = std::clamp<int64_t>(plan.reserve_cap_minutes - k.reserve, 0, k.allowance);
+      break;
+    case Rollover::kCarryUnlimited:
+      carried = k.allowance;
+      break;
   }
   if (k.allowance - carried > 0) f.expiries.push_back({day, "allowance", 0, k.allowance - carried});
   k.allowance = 0;
@@ -123,11 +134,13 @@ void CloseMonth(const ClientState& s, const ContractTerms& t, uint32_t month, in
   }
 }
 
-int64_t WindowMinutes(const ClientState& s, const Zone& zone, int64_t from_us, int64_t to_us, uint32_t month) {
+int64_t WindowMinutes(const ClientState& s, const Zone& zone, int64_t from_us, int64_t to_us,
+                      uint32_t month) {
   int64_t sum = 0;
   for (uint32_t m = zone.MonthOf(from_us); m <= month; m = NextMonth(m))
     for (const Entry& e : s.EntriesFor(m))
-      if (e.unit == Unit::kHour && !e.voided && e.at_us >= from_us && e.at_us < to_us) sum += DrawnMinutes(e);
+      if (e.unit == Unit::kHour && !e.voided && e.at_us >= from_us && e.at_us < to_us)
+        sum += DrawnMinutes(e);
   for (const Entry* e : s.PendingEntries())
     if (e->unit == Unit::kHour && !e->voided && e->at_us >= from_us && e->at_us < to_us)
       sum += RoundDiv(e->minutes * int64_t(e->multiplier_percent), 100);
@@ -137,7 +150,8 @@ int64_t WindowMinutes(const ClientState& s, const Zone& zone, int64_t from_us, i
 int64_t PendingMinutes(const ClientState& s) {
   int64_t sum = 0;
   for (const Entry* e : s.PendingEntries())
-    if (e->unit == Unit::kHour && !e->voided) sum += RoundDiv(e->minutes * int64_t(e->multiplier_percent), 100);
+    if (e->unit == Unit::kHour && !e->voided)
+      sum += RoundDiv(e->minutes * int64_t(e->multiplier_percent), 100);
   return sum;
 }
 
@@ -160,7 +174,8 @@ Forecast MakeForecast(const ClientState& s, const ForecastOptions& o) {
   const int32_t horizon_months = std::clamp(o.horizon_months, 0, kHorizonMonthsMax);
   f.window_from = AddDaysToDate(f.today, -f.window_days);
   f.window_to = AddDaysToDate(f.today, -1);
-  f.window_minutes = WindowMinutes(s, zone, zone.DayStartUs(f.window_from), zone.DayStartUs(f.today), f.month);
+  f.window_minutes =
+      WindowMinutes(s, zone, zone.DayStartUs(f.window_from), zone.DayStartUs(f.today), f.month);
   f.pending_minutes = PendingMinutes(s);
   f.projected_to = f.today;
 
@@ -230,44 +245,58 @@ std::string DayText(int32_t d) {
 }
 
 nlohmann::json ForecastJson(const Forecast& f) {
-  auto day = [](int32_t d) { return d == 0 ? nlohmann::json(nullptr) : nlohmann::json(DayText(d)); };
+  auto day = [](int32_t d) {
+    return d == 0 ? nlohmann::json(nullptr) : nlohmann::json(DayText(d));
+  };
   nlohmann::json blocks = nlohmann::json::array();
   for (const BlockForecast& b : f.blocks)
-    blocks.push_back({{"block_seq", b.seq}, {"left_minutes", b.left_minutes}, {"last_day", day(b.last_day)},
-                      {"expires_month", b.expires_month ? nlohmann::json(FormatMonth(b.expires_month)) : nlohmann::json(nullptr)},
-                      {"runs_out_on", day(b.runs_out_on)}});
+    blocks.push_back(
+        {{"block_seq", b.seq},
+         {"left_minutes", b.left_minutes},
+         {"last_day", day(b.last_day)},
+         {"expires_month",
+          b.expires_month ? nlohmann::json(FormatMonth(b.expires_month)) : nlohmann::json(nullptr)},
+         {"runs_out_on", day(b.runs_out_on)}});
   nlohmann::json expiries = nlohmann::json::array();
   for (const ForecastExpiry& e : f.expiries) {
     nlohmann::json j = {{"on", DayText(e.on)}, {"bucket", e.bucket}, {"minutes", e.minutes}};
     if (e.bucket == "block") j["block_seq"] = e.block_seq;
     expiries.push_back(std::move(j));
   }
-  return {{"client", f.client},
-          {"currency", f.currency},
-          {"month", FormatMonth(f.month)},
-          {"today", DayText(f.today)},
-          {"in_contract", f.in_contract},
-          {"unlimited", f.unlimited},
-          {"window", {{"from", DayText(f.window_from)}, {"to", DayText(f.window_to)}, {"days", f.window_days},
-                      {"minutes", f.window_minutes}}},
-          {"pending_minutes", f.pending_minutes},
-          {"allowance", {{"left_minutes", f.allowance_left_minutes}, {"runs_out_on", day(f.allowance_runs_out_on)}}},
-          {"reserve", {{"left_minutes", f.reserve_left_minutes}, {"runs_out_on", day(f.reserve_runs_out_on)}}},
-          {"blocks", std::move(blocks)},
-          {"overage", {{"so_far_minutes", f.overage_minutes},
-                       {"expected_minutes", f.expected_overage_minutes},
-                       {"expected_minor", f.expected_overage_minor},
-                       {"starts_on", day(f.overage_starts_on)}}},
-          {"expiries", std::move(expiries)},
-          {"projected_to", DayText(f.projected_to)}};
+  return {
+      {"client", f.client},
+      {"currency", f.currency},
+      {"month", FormatMonth(f.month)},
+      {"today", DayText(f.today)},
+      {"in_contract", f.in_contract},
+      {"unlimited", f.unlimited},
+      {"window",
+       {{"from", DayText(f.window_from)},
+        {"to", DayText(f.window_to)},
+        {"days", f.window_days},
+        {"minutes", f.window_minutes}}},
+      {"pending_minutes", f.pending_minutes},
+      {"allowance",
+       {{"left_minutes", f.allowance_left_minutes}, {"runs_out_on", day(f.allowance_runs_out_on)}}},
+      {"reserve",
+       {{"left_minutes", f.reserve_left_minutes}, {"runs_out_on", day(f.reserve_runs_out_on)}}},
+      {"blocks", std::move(blocks)},
+      {"overage",
+       {{"so_far_minutes", f.overage_minutes},
+        {"expected_minutes", f.expected_overage_minutes},
+        {"expected_minor", f.expected_overage_minor},
+        {"starts_on", day(f.overage_starts_on)}}},
+      {"expiries", std::move(expiries)},
+      {"projected_to", DayText(f.projected_to)}};
 }
 
 namespace {
 
 struct ForecastLabels {
-  const char* title;      // "Forecast for {client}, {today}"
-  const char* rate;       // "Burn rate: {minutes} in the {days} days {from} – {to} (about {per_week} a week)"
-  const char* pending;    // "Awaiting acceptance (not drawn yet): {}"
+  const char* title;  // "Forecast for {client}, {today}"
+  const char*
+      rate;  // "Burn rate: {minutes} in the {days} days {from} – {to} (about {per_week} a week)"
+  const char* pending;  // "Awaiting acceptance (not drawn yet): {}"
   const char* bucket;
   const char* day;
   const char* minutes;
@@ -275,11 +304,12 @@ struct ForecastLabels {
   const char* runs_out;
   const char* allowance;
   const char* reserve;
-  const char* block;      // "block #{seq}"
-  const char* lasts;      // a bucket that does not run out in the projection
-  const char* overage;    // "Overage this month: {so far} so far, {expected} expected by {end} ({money})"
+  const char* block;  // "block #{seq}"
+  const char* lasts;  // a bucket that does not run out in the projection
+  const char*
+      overage;  // "Overage this month: {so far} so far, {expected} expected by {end} ({money})"
   const char* overage_from;  // ", starting {day}"
-  const char* expires;    // "Expires unused:"
+  const char* expires;       // "Expires unused:"
   const char* nothing_expires;
   const char* no_contract;
   const char* projected;  // "Projected to {day}."
@@ -289,8 +319,14 @@ const ForecastLabels kEn = {
     "Forecast for {}, {}",
     "Burn rate: {} in the {} days {} – {} (about {} a week)",
     "Awaiting acceptance (not drawn yet): {}",
-    "bucket", "day", "hours", "left", "runs out",
-    "allowance", "reserve", "block #{}",
+    "bucket",
+    "day",
+    "hours",
+    "left",
+    "runs out",
+    "allowance",
+    "reserve",
+    "block #{}",
     "lasts",
     "Overage this month: {} so far, {} expected by {} ({})",
     ", starting {}",
@@ -303,8 +339,14 @@ const ForecastLabels kRu = {
     "Прогноз для {}, {}",
     "Темп: {} за {} дн. {} – {} (около {} в неделю)",
     "Ждёт приёмки (ещё не списано): {}",
-    "остаток", "день", "часы", "осталось", "закончится",
-    "часы тарифа", "резерв", "пакет №{}",
+    "остаток",
+    "день",
+    "часы",
+    "осталось",
+    "закончится",
+    "часы тарифа",
+    "резерв",
+    "пакет №{}",
     "хватит",
     "Сверх тарифа в этом месяце: {} уже, {} ожидается к {} ({})",
     ", начиная с {}",
@@ -320,23 +362,32 @@ std::string ForecastText(const Forecast& f, Lang lang) {
   const ForecastLabels& L = lang == Lang::kRu ? kRu : kEn;
   std::string out = fmt::format(fmt::runtime(L.title), f.client, DayText(f.today)) + "\n";
   const int64_t per_week = RoundDiv(f.window_minutes * 7, f.window_days > 0 ? f.window_days : 1);
-  out += fmt::format(fmt::runtime(L.rate), Duration(f.window_minutes, lang), f.window_days, DayText(f.window_from),
-                     DayText(f.window_to), Duration(per_week, lang)) + "\n";
-  if (f.pending_minutes > 0) out += fmt::format(fmt::runtime(L.pending), Duration(f.pending_minutes, lang)) + "\n";
+  out += fmt::format(fmt::runtime(L.rate), Duration(f.window_minutes, lang), f.window_days,
+                     DayText(f.window_from), DayText(f.window_to), Duration(per_week, lang)) +
+         "\n";
+  if (f.pending_minutes > 0)
+    out += fmt::format(fmt::runtime(L.pending), Duration(f.pending_minutes, lang)) + "\n";
   if (!f.in_contract) return out + L.no_contract + "\n";
   // An empty bucket has nothing to run out of: "-".
-  auto runs = [&](int32_t d, int64_t left) { return left <= 0 ? std::string("-") : d ? DayText(d) : std::string(L.lasts); };
+  auto runs = [&](int32_t d, int64_t left) {
+    return left <= 0 ? std::string("-") : d ? DayText(d) : std::string(L.lasts);
+  };
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({L.allowance, Duration(f.allowance_left_minutes, lang), runs(f.allowance_runs_out_on, f.allowance_left_minutes)});
-  rows.push_back({L.reserve, Duration(f.reserve_left_minutes, lang), runs(f.reserve_runs_out_on, f.reserve_left_minutes)});
+  rows.push_back({L.allowance, Duration(f.allowance_left_minutes, lang),
+                  runs(f.allowance_runs_out_on, f.allowance_left_minutes)});
+  rows.push_back({L.reserve, Duration(f.reserve_left_minutes, lang),
+                  runs(f.reserve_runs_out_on, f.reserve_left_minutes)});
   for (const BlockForecast& b : f.blocks)
-    rows.push_back({fmt::format(fmt::runtime(L.block), b.seq), Duration(b.left_minutes, lang), runs(b.runs_out_on, b.left_minutes)});
+    rows.push_back({fmt::format(fmt::runtime(L.block), b.seq), Duration(b.left_minutes, lang),
+                    runs(b.runs_out_on, b.left_minutes)});
   out += "\n" + RenderTable({{L.bucket}, {L.left, Align::kRight}, {L.runs_out}}, rows) + "\n";
   if (!f.unlimited) {
-    out += fmt::format(fmt::runtime(L.overage), Duration(f.overage_minutes, lang), Duration(f.expected_overage_minutes, lang),
+    out += fmt::format(fmt::runtime(L.overage), Duration(f.overage_minutes, lang),
+                       Duration(f.expected_overage_minutes, lang),
                        DayText(AddDaysToDate(int32_t(NextMonth(f.month)) * 100 + 1, -1)),
                        FormatMoney(f.expected_overage_minor, f.currency));
-    if (f.overage_starts_on) out += fmt::format(fmt::runtime(L.overage_from), DayText(f.overage_starts_on));
+    if (f.overage_starts_on)
+      out += fmt::format(fmt::runtime(L.overage_from), DayText(f.overage_starts_on));
     out += "\n";
   }
   if (f.expiries.empty()) {
@@ -346,8 +397,9 @@ std::string ForecastText(const Forecast& f, Lang lang) {
     std::vector<std::vector<std::string>> ex;
     for (const ForecastExpiry& e : f.expiries) {
       const std::string what = e.bucket == "allowance" ? L.allowance
-                               : e.bucket == "reserve" ? L.reserve
-                                                       : fmt::format(fmt::runtime(L.block), e.block_seq);
+                               : e.bucket == "reserve"
+                                   ? L.reserve
+                                   : fmt::format(fmt::runtime(L.block), e.block_seq);
       ex.push_back({DayText(e.on), what, Duration(e.minutes, lang)});
     }
     out += RenderTable({{L.day}, {L.bucket}, {L.minutes, Align::kRight}}, ex);

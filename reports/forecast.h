@@ -31,37 +31,37 @@ namespace hourbank::reports {
 
 struct ForecastOptions {
   int64_t now_us = 0;
-  int32_t window_days = 28;       // 1 … 366
-  int32_t horizon_months = 12;    // month ends projected after the current month, 0 … 24
+  int32_t window_days = 28;     // 1 … 366
+  int32_t horizon_months = 12;  // month ends projected after the current month, 0 … 24
 };
 
 // One prepaid block: minutes left now and the day it runs out (0: not within the projection).
 struct BlockForecast {
   uint64_t seq = 0;
   int64_t left_minutes = 0;
-  int32_t last_day = 0;          // last local day it can be drawn (0: no date limit)
-  uint32_t expires_month = 0;    // month whose close expires it (0: never)
-  int32_t runs_out_on = 0;       // YYYYMMDD
+  int32_t last_day = 0;        // last local day it can be drawn (0: no date limit)
+  uint32_t expires_month = 0;  // month whose close expires it (0: never)
+  int32_t runs_out_on = 0;     // YYYYMMDD
 };
 
 // Minutes projected to expire unused, and when (the local day whose end expires them).
 struct ForecastExpiry {
-  int32_t on = 0;               // YYYYMMDD
-  std::string bucket;           // "allowance", "reserve", "block"
-  uint64_t block_seq = 0;       // bucket "block"
+  int32_t on = 0;          // YYYYMMDD
+  std::string bucket;      // "allowance", "reserve", "block"
+  uint64_t block_seq = 0;  // bucket "block"
   int64_t minutes = 0;
 };
 
 struct Forecast {
   std::string client, currency;
-  uint32_t month = 0;                    // the current month (client zone)
-  int32_t today = 0;                     // YYYYMMDD
+  uint32_t month = 0;  // the current month (client zone)
+  int32_t today = 0;   // YYYYMMDD
   bool in_contract = false;
   bool unlimited = false;
   int32_t window_from = 0, window_to = 0;  // YYYYMMDD, inclusive
   int32_t window_days = 0;
-  int64_t window_minutes = 0;            // hour work logged in the window (× multipliers)
-  int64_t pending_minutes = 0;           // logged, awaiting acceptance (not drawn)
+  int64_t window_minutes = 0;   // hour work logged in the window (× multipliers)
+  int64_t pending_minutes = 0;  // logged, awaiting acceptance (not drawn)
   int64_t allowance_left_minutes = 0, reserve_left_minutes = 0;
   int32_t allowance_runs_out_on = 0;     // YYYYMMDD within this month; 0: it lasts the month
   int32_t reserve_runs_out_on = 0;       // 0: not within the projection

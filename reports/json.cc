@@ -48,43 +48,59 @@ json StructToJson(capnp::DynamicStruct::Reader s) {
   json out = json::object();
   for (auto field : s.getSchema().getNonUnionFields())
     out[SnakeCase(field.getProto().getName())] = DynamicToJson(s.get(field));
-  KJ_IF_MAYBE(f, s.which()) { out[SnakeCase(f->getProto().getName())] = DynamicToJson(s.get(*f)); }
+  KJ_IF_MAYBE (f, s.which()) {
+    out[SnakeCase(f->getProto().getName())] = DynamicToJson(s.get(*f));
+  }
   return out;
 }
 
 json DynamicToJson(const capnp::DynamicValue::Reader& v) {
   switch (v.getType()) {
-    case capnp::DynamicValue::VOID: return nullptr;
-    case capnp::DynamicValue::BOOL: return v.as<bool>();
-    case capnp::DynamicValue::INT: return v.as<int64_t>();
-    case capnp::DynamicValue::UINT: return v.as<uint64_t>();
-    case capnp::DynamicValue::FLOAT: return nullptr;  // the schema has no floats
-    case capnp::DynamicValue::TEXT: return std::string(v.as<capnp::Text>().cStr());
-    case capnp::DynamicValue::DATA: return Hex(v.as<capnp::Data>());
+    case capnp::DynamicValue::VOID:
+      return nullptr;
+    case capnp::DynamicValue::BOOL:
+      return v.as<bool>();
+    case capnp::DynamicValue::INT:
+      return v.as<int64_t>();
+    case capnp::DynamicValue::UINT:
+      return v.as<uint64_t>();
+    case capnp::DynamicValue::FLOAT:
+      return nullptr;  // the schema has no floats
+    case capnp::DynamicValue::TEXT:
+      return std::string(v.as<capnp::Text>().cStr());
+    case capnp::DynamicValue::DATA:
+      return Hex(v.as<capnp::Data>());
     case capnp::DynamicValue::LIST: {
       json arr = json::array();
       for (auto item : v.as<capnp::DynamicList>()) arr.push_back(DynamicToJson(item));
       return arr;
     }
     case capnp::DynamicValue::ENUM: {
-      KJ_IF_MAYBE(e, v.as<capnp::DynamicEnum>().getEnumerant()) { return std::string(e->getProto().getName().cStr()); }
+      KJ_IF_MAYBE (e, v.as<capnp::DynamicEnum>().getEnumerant()) {
+        return std::string(e->getProto().getName().cStr());
+      }
       return v.as<capnp::DynamicEnum>().getRaw();
     }
-    case capnp::DynamicValue::STRUCT: return StructToJson(v.as<capnp::DynamicStruct>());
-    default: return nullptr;
+    case capnp::DynamicValue::STRUCT:
+      return StructToJson(v.as<capnp::DynamicStruct>());
+    default:
+      return nullptr;
   }
 }
 
 }  // namespace
 
-std::string MonthText(uint32_t month) { return month ? projections::FormatMonth(month) : std::string("-"); }
+std::string MonthText(uint32_t month) {
+  return month ? projections::FormatMonth(month) : std::string("-");
+}
 
 json BalanceJson(const ClientState& s, int64_t at_us) {
   const uint32_t month = s.zone().MonthOf(at_us);
   const MonthEval ev = s.Evaluate(month);
   const auto* terms = s.TermsFor(month);
   json slots = json::object();
-  for (const auto& [pool, u] : ev.pools) slots[pool] = {{"quota", u.quota}, {"used", u.used}, {"left", u.left()}};
+  for (const auto& [pool, u] : ev.pools)
+    slots[pool] = {{"quota", u.quota}, {"used", u.used}, {"left", u.left()}};
   return {
       {"client", s.id()},
       {"month", MonthText(month)},
@@ -101,7 +117,8 @@ json BalanceJson(const ClientState& s, int64_t at_us) {
       {"prepaid_minutes", PrepaidLeftMinutes(ev)},
       {"overage_minutes", ev.overage_minutes},
       {"used_minutes", ev.used_minutes},
-      {"pending_review_minutes", ev.pending_minutes},   // of used_minutes: drawn provisionally (issue 18)
+      {"pending_review_minutes",
+       ev.pending_minutes},  // of used_minutes: drawn provisionally (issue 18)
       {"pending_review_entries", ev.pending_entries},
       {"slots", slots},
       {"invoice_so_far_minor", ev.invoice.total_minor},
@@ -119,8 +136,11 @@ json InvoiceJson(const ClientState& s, uint32_t month) {
                      {"quantity", l.quantity},
                      {"unit_price_minor", l.unit_price_minor},
                      {"amount_minor", l.amount_minor}});
-  return {{"client", s.id()},        {"month", MonthText(month)},   {"currency", s.currency()},
-          {"lines", lines},          {"total_minor", ev.invoice.total_minor},
+  return {{"client", s.id()},
+          {"month", MonthText(month)},
+          {"currency", s.currency()},
+          {"lines", lines},
+          {"total_minor", ev.invoice.total_minor},
           {"closed", ev.invoice.closed}};
 }
 
@@ -154,21 +174,25 @@ json BurnedJson(const ClientState& s, uint32_t from, uint32_t to) {
 json ReportJson(const ClientState& s, uint32_t month) {
   json entries = json::array();
   for (const auto& e : s.EntriesFor(month))
-    entries.push_back({{"id", e.seq},
-                       {"at", s.zone().FormatIso(e.at_us)},
-                       {"staff", e.staff},
-                       {"task", e.task},
-                       {"kind", e.kind},
-                       {"minutes", e.minutes},
-                       {"billed_minutes", e.unit == projections::Unit::kHour ? e.billed_minutes : 0},
-                       {"non_billable", e.non_billable},
-                       {"count", e.count},
-                       {"urgent", e.urgent},
-                       {"off_hours", e.off_hours},
-                       {"late", e.late},
-                       {"billed_minor", BilledMinor(e)},
-                       {"paid_by", PaidBy(e, Lang::kEn)}});
-  return {{"client", s.id()}, {"month", MonthText(month)}, {"currency", s.currency()}, {"entries", entries}};
+    entries.push_back(
+        {{"id", e.seq},
+         {"at", s.zone().FormatIso(e.at_us)},
+         {"staff", e.staff},
+         {"task", e.task},
+         {"kind", e.kind},
+         {"minutes", e.minutes},
+         {"billed_minutes", e.unit == projections::Unit::kHour ? e.billed_minutes : 0},
+         {"non_billable", e.non_billable},
+         {"count", e.count},
+         {"urgent", e.urgent},
+         {"off_hours", e.off_hours},
+         {"late", e.late},
+         {"billed_minor", BilledMinor(e)},
+         {"paid_by", PaidBy(e, Lang::kEn)}});
+  return {{"client", s.id()},
+          {"month", MonthText(month)},
+          {"currency", s.currency()},
+          {"entries", entries}};
 }
 
 json SlaJson(const ClientState& s, uint32_t month, int64_t now_us) {
@@ -176,28 +200,26 @@ json SlaJson(const ClientState& s, uint32_t month, int64_t now_us) {
   json incidents = json::array();
   auto minutes_or_null = [](int64_t m) { return m < 0 ? json(nullptr) : json(m); };
   for (const auto& i : r.incidents)
-    incidents.push_back({{"id", i.id},
-                         {"priority", i.priority},
-                         {"opened_priority", i.opened_priority},
-                         {"opened_at", s.zone().FormatIso(i.opened_us)},
-                         {"responded_at", i.responded_us ? json(s.zone().FormatIso(i.responded_us)) : json(nullptr)},
-                         {"resolved_at", i.resolved_us ? json(s.zone().FormatIso(i.resolved_us)) : json(nullptr)},
-                         {"reaction_minutes", minutes_or_null(i.reaction_minutes)},
-                         {"resolution_minutes", minutes_or_null(i.resolution_minutes)},
-                         {"reaction_target_minutes", i.reaction_target_minutes},
-                         {"resolution_target_minutes", i.resolution_target_minutes},
-                         {"reaction_breached", i.reaction_breached},
-                         {"resolution_breached", i.resolution_breached},
-                         {"breached", i.breached},
-                         {"reopened_count", i.reopened_count}});
-  return {{"client", s.id()},
-          {"month", MonthText(month)},
-          {"has_sla", r.has_sla},
-          {"plan", r.plan_id},
-          {"incidents", incidents},
-          {"total", r.total},
-          {"breached", r.breached},
-          {"compliance_basis_points", r.compliance_basis_points}};
+    incidents.push_back(
+        {{"id", i.id},
+         {"priority", i.priority},
+         {"opened_priority", i.opened_priority},
+         {"opened_at", s.zone().FormatIso(i.opened_us)},
+         {"responded_at",
+          i.responded_us ? json(s.zone().FormatIso(i.responded_us)) : json(nullptr)},
+         {"resolved_at", i.resolved_us ? json(s.zone().FormatIso(i.resolved_us)) : json(nullptr)},
+         {"reaction_minutes", minutes_or_null(i.reaction_minutes)},
+         {"resolution_minutes", minutes_or_null(i.resolution_minutes)},
+         {"reaction_target_minutes", i.reaction_target_minutes},
+         {"resolution_target_minutes", i.resolution_target_minutes},
+         {"reaction_breached", i.reaction_breached},
+         {"resolution_breached", i.resolution_breached},
+         {"breached", i.breached},
+         {"reopened_count", i.reopened_count}});
+  return {{"client", s.id()},       {"month", MonthText(month)},
+          {"has_sla", r.has_sla},   {"plan", r.plan_id},
+          {"incidents", incidents}, {"total", r.total},
+          {"breached", r.breached}, {"compliance_basis_points", r.compliance_basis_points}};
 }
 
 json LogAnswerJson(const ClientState& s, uint64_t seq, bool replayed, int64_t now_us) {
@@ -208,14 +230,18 @@ json LogAnswerJson(const ClientState& s, uint64_t seq, bool replayed, int64_t no
     j["paid_by"] = PaidBy(*e, Lang::kEn);
     j["month"] = MonthText(e->month);
   }
-  j["balance"] = BalanceJson(s, e ? s.zone().MonthStartUs(e->month ? e->month : s.zone().MonthOf(now_us)) : now_us);
+  j["balance"] = BalanceJson(
+      s, e ? s.zone().MonthStartUs(e->month ? e->month : s.zone().MonthOf(now_us)) : now_us);
   j["line"] = LogAnswerText(s, seq, replayed);
   return j;
 }
 
 std::string EventType(schemas::Event::Reader event) {
-  capnp::DynamicStruct::Reader body = capnp::toDynamic(event).get("body").as<capnp::DynamicStruct>();
-  KJ_IF_MAYBE(f, body.which()) { return SnakeCase(f->getProto().getName()); }
+  capnp::DynamicStruct::Reader body =
+      capnp::toDynamic(event).get("body").as<capnp::DynamicStruct>();
+  KJ_IF_MAYBE (f, body.which()) {
+    return SnakeCase(f->getProto().getName());
+  }
   return "unknown";
 }
 
@@ -228,8 +254,9 @@ json EventJson(uint64_t seq, schemas::Event::Reader event, const projections::Zo
             {"actor", std::string(event.getActor().cStr())}};
   if (event.getIdempotencyKey().size())
     j["key"] = std::string(event.getIdempotencyKey().cStr(), event.getIdempotencyKey().size());
-  capnp::DynamicStruct::Reader body = capnp::toDynamic(event).get("body").as<capnp::DynamicStruct>();
-  KJ_IF_MAYBE(f, body.which()) {
+  capnp::DynamicStruct::Reader body =
+      capnp::toDynamic(event).get("body").as<capnp::DynamicStruct>();
+  KJ_IF_MAYBE (f, body.which()) {
     json fields = DynamicToJson(body.get(*f));
     if (fields.is_object())
       for (auto& [k, v] : fields.items())

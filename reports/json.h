@@ -38,7 +38,8 @@ nlohmann::json SlaJson(const projections::ClientState& state, uint32_t month, in
 // The answer to `log` (CLI and server): client, id, replayed; for a known entry also month,
 // paid_by, billed_minor (counted entries); balance (BalanceJson of the entry's month, or of
 // now_us's month while it awaits acceptance); line (the sentence LogAnswerText prints).
-nlohmann::json LogAnswerJson(const projections::ClientState& state, uint64_t seq, bool replayed, int64_t now_us);
+nlohmann::json LogAnswerJson(const projections::ClientState& state, uint64_t seq, bool replayed,
+                             int64_t now_us);
 
 // {"client", "summary"}: the answer of every write on one client other than `log` (CLI --json,
 // the HTTP body, the RPC result).

@@ -25,7 +25,7 @@ Lang LangFor(std::string_view currency);
 // English comment beside them.
 struct Labels {
   const char* html_lang;
-  const char* title;            // "Statement for {month}"
+  const char* title;  // "Statement for {month}"
   const char* client;
   const char* plan;
   const char* version;
@@ -33,7 +33,7 @@ struct Labels {
   const char* units;
   const char* term;
   const char* term_open;
-  const char* term_months;      // "{} months"
+  const char* term_months;  // "{} months"
   const char* zone;
   const char* prepared;
   const char* no_contract;
@@ -58,9 +58,9 @@ struct Labels {
   const char* quota;
   const char* left;
   const char* no_hours;
-  const char* chart;            // "Hours, {first} – {last}"
-  const char* chart_short;      // column title "Month"
-  const char* short_included;   // chart legend and history columns
+  const char* chart;           // "Hours, {first} – {last}"
+  const char* chart_short;     // column title "Month"
+  const char* short_included;  // chart legend and history columns
   const char* short_used;
   const char* short_overage;
   const char* short_carried;
@@ -78,8 +78,8 @@ struct Labels {
   const char* no_work;
   const char* work_not_kept;
   const char* work_total;
-  const char* item_one;         // "{} item"
-  const char* items;            // "{} items"
+  const char* item_one;  // "{} item"
+  const char* items;     // "{} items"
   const char* urgent;
   const char* off_hours;
   const char* emergency;
@@ -109,8 +109,8 @@ struct Labels {
   const char* sla_breached;
   const char* sla_pending;
   const char* sla_none;
-  const char* sla_summary;      // "{total} incidents, {breached} breached, compliance {pct}"
-  const char* sla_target;       // "target"
+  const char* sla_summary;  // "{total} incidents, {breached} breached, compliance {pct}"
+  const char* sla_target;   // "target"
   const char* footer;
   const char* month_names[12];
   const char* month_short[12];
@@ -129,15 +129,15 @@ struct Labels {
   const char* blocked;
   const char* awaiting_title;
   const char* awaiting_none;
-  const char* logged;           // "Logged" (awaiting table column)
+  const char* logged;  // "Logged" (awaiting table column)
   // Invoice line descriptions (reports/labels.h LineDescription).
-  const char* desc_overage;     // "hours beyond the plan, {}"
-  const char* desc_licences;    // "{}, {} licences"
-  const char* desc_prepaid;     // "prepaid {} months −{}%"
-  const char* desc_timely;      // "timely −{}%"
-  const char* desc_in_quota;    // "(in quota)"
-  const char* desc_block;       // "prepaid hours {}"
-  const char* desc_void_credit; // "credit for voided entry #{}"
+  const char* desc_overage;      // "hours beyond the plan, {}"
+  const char* desc_licences;     // "{}, {} licences"
+  const char* desc_prepaid;      // "prepaid {} months −{}%"
+  const char* desc_timely;       // "timely −{}%"
+  const char* desc_in_quota;     // "(in quota)"
+  const char* desc_block;        // "prepaid hours {}"
+  const char* desc_void_credit;  // "credit for voided entry #{}"
 };
 
 // The labels of `lang`; static storage.

@@ -47,27 +47,39 @@ std::string CleanUtf8(std::string_view in, bool single_line) {
   while (i < in.size()) {
     const uint8_t b = static_cast<uint8_t>(in[i]);
     if (b < 0x80) {
-      if (b == '\t' || b == '\n' || b == '\r') out += single_line ? ' ' : char(b);
-      else if (b < 0x20 || b == 0x7F) AppendReplacement(out);
-      else out += char(b);
+      if (b == '\t' || b == '\n' || b == '\r')
+        out += single_line ? ' ' : char(b);
+      else if (b < 0x20 || b == 0x7F)
+        AppendReplacement(out);
+      else
+        out += char(b);
       ++i;
       continue;
     }
     size_t len = 0;
     uint32_t cp = 0;
-    if ((b & 0xE0) == 0xC0) { len = 2; cp = b & 0x1F; }
-    else if ((b & 0xF0) == 0xE0) { len = 3; cp = b & 0x0F; }
-    else if ((b & 0xF8) == 0xF0) { len = 4; cp = b & 0x07; }
+    if ((b & 0xE0) == 0xC0) {
+      len = 2;
+      cp = b & 0x1F;
+    } else if ((b & 0xF0) == 0xE0) {
+      len = 3;
+      cp = b & 0x0F;
+    } else if ((b & 0xF8) == 0xF0) {
+      len = 4;
+      cp = b & 0x07;
+    }
     bool ok = len != 0 && i + len <= in.size();
     for (size_t k = 1; ok && k < len; ++k) {
       const uint8_t c = static_cast<uint8_t>(in[i + k]);
-      if ((c & 0xC0) != 0x80) ok = false;
-      else cp = (cp << 6) | (c & 0x3F);
+      if ((c & 0xC0) != 0x80)
+        ok = false;
+      else
+        cp = (cp << 6) | (c & 0x3F);
     }
     if (ok) {
       const uint32_t min_cp = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-      if (cp < min_cp || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF ||
-          (cp >= 0x80 && cp <= 0x9F))
+      if (cp < min_cp || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE ||
+          cp == 0xFFFF || (cp >= 0x80 && cp <= 0x9F))
         ok = false;
     }
     if (!ok) {
@@ -88,12 +100,23 @@ std::string Esc(std::string_view in) {
   out.reserve(clean.size() + 16);
   for (char c : clean) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -107,10 +130,10 @@ void TrimRight(std::string& s) {
 // Content: everything the statement shows, formatted once.
 
 struct Field {
-  std::string key;    // stable id ("carried"): HTML ids, tests
+  std::string key;  // stable id ("carried"): HTML ids, tests
   std::string label;
   std::string value;
-  bool sub = false;   // a breakdown of the row above
+  bool sub = false;  // a breakdown of the row above
 };
 
 struct PoolRow {
@@ -149,21 +172,21 @@ struct Content {
   std::string title, client_name, client_id, month_name;
   std::vector<Field> header;
   std::vector<std::string> notes;
-  bool hours = false;                // the plan counts hours: show the hour rows
+  bool hours = false;  // the plan counts hours: show the hour rows
   std::vector<Field> glance;
   std::vector<PoolRow> pools;
   std::vector<ChartMonth> chart;
-  std::string chart_title;           // "Hours, October 2025 – February 2026"
+  std::string chart_title;  // "Hours, October 2025 – February 2026"
   std::vector<WorkRow> work;
-  std::string work_note;             // when there are no rows
+  std::string work_note;  // when there are no rows
   std::string work_total_amount, work_total_billed;
-  std::vector<WorkRow> awaiting;     // logged, not yet accepted (plans that bill on acceptance)
-  bool acceptance = false;           // the plan bills on acceptance: show the awaiting section
+  std::vector<WorkRow> awaiting;  // logged, not yet accepted (plans that bill on acceptance)
+  bool acceptance = false;        // the plan bills on acceptance: show the awaiting section
   std::vector<InvoiceRow> invoice;
   std::string invoice_total, invoice_status;
-  std::vector<Field> money;          // invoiced (closed months), paid, outstanding
+  std::vector<Field> money;  // invoiced (closed months), paid, outstanding
   bool blocked = false;
-  std::string payments_title;        // "Payments received in April 2026"
+  std::string payments_title;  // "Payments received in April 2026"
   std::vector<PaymentRow> payments;
   std::string payments_total;
   bool has_sla = false;
@@ -177,8 +200,8 @@ struct Ctx {
   const ClientState& state;
   const StatementOptions& options;
   const MonthEval& ev;
-  const ContractTerms* terms;   // nullptr outside the contract
-  const PlanSpec* plan;         // nullptr outside the contract
+  const ContractTerms* terms;  // nullptr outside the contract
+  const PlanSpec* plan;        // nullptr outside the contract
   Lang lang;
   const Labels& l;
   std::string money(int64_t minor) const { return FormatMoney(minor, state.currency()); }
@@ -195,7 +218,8 @@ void BuildHeader(const Ctx& x, Content& c) {
   c.header.push_back({"client", l.client, c.client_name + " (" + c.client_id + ")", false});
   if (x.terms) {
     std::string plan_text = x.plan ? CleanUtf8(x.plan->name, true) : std::string();
-    plan_text += fmt::format(" ({}, {} {})", CleanUtf8(x.terms->plan_id, true), l.version, x.terms->plan_version);
+    plan_text += fmt::format(" ({}, {} {})", CleanUtf8(x.terms->plan_id, true), l.version,
+                             x.terms->plan_version);
     c.header.push_back({"plan", l.plan, plan_text, false});
     const uint32_t first = x.state.first_month();
     const uint32_t last = x.state.last_month();
@@ -205,12 +229,13 @@ void BuildHeader(const Ctx& x, Content& c) {
                                                 MonthsBetween(first, last) + 1),
                         false});
   }
-  c.header.push_back(
-      {"month", l.month, c.month_name + " — " + (x.ev.closed ? l.month_closed : l.month_open), false});
+  c.header.push_back({"month", l.month,
+                      c.month_name + " — " + (x.ev.closed ? l.month_closed : l.month_open), false});
   if (const uint32_t units = x.state.UnitsFor(month); x.terms && units > 0)
     c.header.push_back({"units", l.units, std::to_string(units), false});
   c.header.push_back({"zone", l.zone, CleanUtf8(x.state.zone().name(), true), false});
-  c.header.push_back({"prepared", l.prepared, LocalDateTime(x.state.zone(), x.options.now_us), false});
+  c.header.push_back(
+      {"prepared", l.prepared, LocalDateTime(x.state.zone(), x.options.now_us), false});
   if (!x.terms) c.notes.push_back(l.no_contract);
   if (x.ev.trial) c.notes.push_back(l.trial);
 }
@@ -222,19 +247,21 @@ void BuildGlance(const Ctx& x, Content& c) {
   bool hour_kinds = false;
   if (x.plan)
     for (const Kind& k : x.plan->kinds) hour_kinds = hour_kinds || k.unit == Unit::kHour;
-  c.hours = hour_kinds || ev.used_minutes > 0 || ev.included_minutes > 0 || ev.reserve_start_minutes > 0 ||
-            blocks_left_minutes > 0 || ev.block_used_minutes > 0;
+  c.hours = hour_kinds || ev.used_minutes > 0 || ev.included_minutes > 0 ||
+            ev.reserve_start_minutes > 0 || blocks_left_minutes > 0 || ev.block_used_minutes > 0;
   if (c.hours) {
     c.glance.push_back({"included", l.included, x.dur(ev.included_minutes), false});
     c.glance.push_back({"used", l.used, x.dur(ev.used_minutes), false});
-    c.glance.push_back({"used-allowance", l.used_allowance, x.dur(ev.allowance_used_minutes), true});
+    c.glance.push_back(
+        {"used-allowance", l.used_allowance, x.dur(ev.allowance_used_minutes), true});
     c.glance.push_back({"used-reserve", l.used_reserve, x.dur(ev.reserve_used_minutes), true});
     if (ev.block_used_minutes > 0 || blocks_left_minutes > 0)
       c.glance.push_back({"used-blocks", l.used_blocks, x.dur(ev.block_used_minutes), true});
     c.glance.push_back({"overage", l.overage, x.dur(ev.overage_minutes), true});
     if (x.plan && x.plan->unlimited)
       c.glance.push_back({"unlimited", l.unlimited, x.dur(ev.unlimited_minutes), true});
-    c.glance.push_back({"allowance-left", l.allowance_left, x.dur(AllowanceLeftMinutes(ev)), false});
+    c.glance.push_back(
+        {"allowance-left", l.allowance_left, x.dur(AllowanceLeftMinutes(ev)), false});
     c.glance.push_back({"reserve-start", l.reserve_start, x.dur(ev.reserve_start_minutes), false});
     c.glance.push_back({"reserve-left", l.reserve_left, x.dur(ReserveLeftMinutes(ev)), true});
     c.glance.push_back({"carried", l.carried, x.dur(ev.carried_minutes), false});
@@ -253,13 +280,15 @@ void BuildChart(const Ctx& x, Content& c) {
   const uint32_t first_contract = x.state.first_month();
   for (int32_t i = int32_t(back) - 1; i >= 0; --i) {
     const uint32_t m = AddMonths(month, -i);
-    if (m != month && (first_contract == 0 || m < first_contract || x.state.TermsFor(m) == nullptr)) continue;
+    if (m != month && (first_contract == 0 || m < first_contract || x.state.TermsFor(m) == nullptr))
+      continue;
     const MonthEval e = m == month ? x.ev : x.state.Evaluate(m);
     c.chart.push_back({m, e.included_minutes, e.used_minutes, e.overage_minutes, e.carried_minutes,
                        e.expired_minutes()});
   }
-  const std::string span = c.chart.size() > 1 ? MonthName(c.chart.front().month, x.lang) + " – " + c.month_name
-                                              : c.month_name;
+  const std::string span = c.chart.size() > 1
+                               ? MonthName(c.chart.front().month, x.lang) + " – " + c.month_name
+                               : c.month_name;
   c.chart_title = fmt::format(fmt::runtime(x.l.chart), span);
 }
 
@@ -301,14 +330,16 @@ void BuildWork(const Ctx& x, Content& c) {
     total_billed += BilledMinor(e);
   }
   if (c.work.empty()) {
-    const bool usage = x.ev.used_minutes > 0 || std::any_of(x.ev.pools.begin(), x.ev.pools.end(),
-                                                            [](const auto& p) { return p.second.used > 0; });
+    const bool usage =
+        x.ev.used_minutes > 0 || std::any_of(x.ev.pools.begin(), x.ev.pools.end(),
+                                             [](const auto& p) { return p.second.used > 0; });
     c.work_note = x.ev.closed && usage ? l.work_not_kept : l.no_work;
   }
   if (total_minutes > 0) c.work_total_amount = x.dur(total_minutes);
   if (total_count > 0)
-    c.work_total_amount += (c.work_total_amount.empty() ? "" : " + ") +
-                           fmt::format(fmt::runtime(total_count == 1 ? l.item_one : l.items), total_count);
+    c.work_total_amount +=
+        (c.work_total_amount.empty() ? "" : " + ") +
+        fmt::format(fmt::runtime(total_count == 1 ? l.item_one : l.items), total_count);
   c.work_total_billed = x.money(total_billed);
 
   // Work logged by the end of the month that waits for the client's acceptance: it counts in
@@ -349,18 +380,22 @@ void BuildMoney(const Ctx& x, Content& c) {
   const MoneyFigures m = Money(x.state);
   c.money.push_back({"invoiced", l.invoiced_closed, x.money(m.invoiced_closed_minor), false});
   c.money.push_back({"paid", l.paid_total, x.money(m.paid_minor), false});
-  if (m.outstanding_minor >= 0) c.money.push_back({"outstanding", l.outstanding, x.money(m.outstanding_minor), false});
-  else c.money.push_back({"outstanding", l.credit, x.money(-m.outstanding_minor), false});
+  if (m.outstanding_minor >= 0)
+    c.money.push_back({"outstanding", l.outstanding, x.money(m.outstanding_minor), false});
+  else
+    c.money.push_back({"outstanding", l.credit, x.money(-m.outstanding_minor), false});
   c.blocked = x.state.BlockedAt(x.options.now_us);
   c.payments_title = fmt::format(fmt::runtime(l.paid_this_month), c.month_name);
   std::vector<Payment> in_month;
   for (const Payment& p : x.options.payments)
     if (x.state.zone().MonthOf(p.at_us) == x.options.month) in_month.push_back(p);
-  std::sort(in_month.begin(), in_month.end(),
-            [](const Payment& a, const Payment& b) { return std::tie(a.at_us, a.seq) < std::tie(b.at_us, b.seq); });
+  std::sort(in_month.begin(), in_month.end(), [](const Payment& a, const Payment& b) {
+    return std::tie(a.at_us, a.seq) < std::tie(b.at_us, b.seq);
+  });
   int64_t total = 0;
   for (const Payment& p : in_month) {
-    c.payments.push_back({LocalDateTime(x.state.zone(), p.at_us), CleanUtf8(p.ref, true), x.money(p.amount_minor)});
+    c.payments.push_back(
+        {LocalDateTime(x.state.zone(), p.at_us), CleanUtf8(p.ref, true), x.money(p.amount_minor)});
     total += p.amount_minor;
   }
   c.payments_total = x.money(total);
@@ -371,8 +406,8 @@ void BuildSla(const Ctx& x, Content& c) {
   const SlaReport sla = ComputeSla(x.state, x.options.month, x.options.now_us);
   c.has_sla = sla.has_sla;
   if (!sla.has_sla) return;
-  c.sla_summary =
-      fmt::format(fmt::runtime(l.sla_summary), sla.total, sla.breached, Percent(sla.compliance_basis_points));
+  c.sla_summary = fmt::format(fmt::runtime(l.sla_summary), sla.total, sla.breached,
+                              Percent(sla.compliance_basis_points));
   auto measured = [&](int64_t minutes, int64_t target) {
     std::string out = minutes < 0 ? "—" : x.dur(minutes);
     if (target > 0) out += fmt::format(" ({} {})", l.sla_target, x.dur(target));
@@ -498,10 +533,11 @@ int64_t AxisMax(int64_t max_minutes, int64_t* step_minutes) {
   return steps * *step_minutes;
 }
 
-void AppendRect(std::string& out, int x, int y, int w, int h, const char* fill, const std::string& cls,
-                const std::string& title) {
-  out += fmt::format(R"(<rect class="{}" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>)",
-                     cls, x, y, w, h, fill, Esc(title));
+void AppendRect(std::string& out, int x, int y, int w, int h, const char* fill,
+                const std::string& cls, const std::string& title) {
+  out += fmt::format(
+      R"(<rect class="{}" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>)",
+      cls, x, y, w, h, fill, Esc(title));
   out += '\n';
 }
 
@@ -510,19 +546,23 @@ std::string ChartSvg(const Content& c) {
   const Lang lang = c.lang;
   std::string out;
   const std::string title = c.chart_title;
-  out += fmt::format(R"(<svg class="chart" viewBox="0 0 {0} {1}" width="{0}" height="{1}" role="img" aria-labelledby="chart-title">)",
-                     kChartWidth, kChartHeight);
+  out += fmt::format(
+      R"(<svg class="chart" viewBox="0 0 {0} {1}" width="{0}" height="{1}" role="img" aria-labelledby="chart-title">)",
+      kChartWidth, kChartHeight);
   out += fmt::format("\n<title id=\"chart-title\">{}</title>\n", Esc(title));
 
   // Legend.
-  const std::pair<const char*, const char*> legend[] = {
-      {kColorIncluded, l.short_included}, {kColorUsed, l.short_used}, {kColorOverage, l.short_overage},
-      {kColorCarried, l.short_carried},   {kColorExpired, l.short_expired}};
+  const std::pair<const char*, const char*> legend[] = {{kColorIncluded, l.short_included},
+                                                        {kColorUsed, l.short_used},
+                                                        {kColorOverage, l.short_overage},
+                                                        {kColorCarried, l.short_carried},
+                                                        {kColorExpired, l.short_expired}};
   out += "<g class=\"legend\" font-size=\"10\">\n";
   int lx = kPlotLeft;
   for (const auto& [color, label] : legend) {
-    out += fmt::format(R"(<rect x="{}" y="6" width="12" height="12" fill="{}"/><text x="{}" y="16">{}</text>)",
-                       lx, color, lx + 16, Esc(label));
+    out += fmt::format(
+        R"(<rect x="{}" y="6" width="12" height="12" fill="{}"/><text x="{}" y="16">{}</text>)", lx,
+        color, lx + 16, Esc(label));
     out += '\n';
     lx += 130;
   }
@@ -531,7 +571,8 @@ std::string ChartSvg(const Content& c) {
   // Axes and grid.
   int64_t max_minutes = 0;
   for (const ChartMonth& m : c.chart)
-    max_minutes = std::max({max_minutes, m.included_minutes, m.used_minutes, m.carried_minutes, m.expired_minutes});
+    max_minutes = std::max(
+        {max_minutes, m.included_minutes, m.used_minutes, m.carried_minutes, m.expired_minutes});
   int64_t step = 60;
   const int64_t axis_max = AxisMax(max_minutes, &step);
   const int plot_h = kPlotBottom - kPlotTop;
@@ -542,16 +583,19 @@ std::string ChartSvg(const Content& c) {
   out += "<g class=\"axis\" font-size=\"10\" fill=\"#55606c\">\n";
   for (int64_t v = 0; v <= axis_max; v += step) {
     const int y = y_of(v);
-    out += fmt::format(R"(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>)", kPlotLeft, y,
-                       kPlotRight, y, v == 0 ? "#55606c" : "#e1e7ee");
+    out += fmt::format(R"(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>)",
+                       kPlotLeft, y, kPlotRight, y, v == 0 ? "#55606c" : "#e1e7ee");
     out += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", kPlotLeft - 6, y + 4,
                        Esc(Duration(v, lang)));
     out += '\n';
   }
-  out += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#55606c" stroke-width="1"/>)", kPlotLeft,
-                     kPlotTop, kPlotBottom);
-  out += fmt::format("\n<text x=\"14\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {0})\">{1}</text>\n",
-                     (kPlotTop + kPlotBottom) / 2, Esc(l.hours_axis));
+  out += fmt::format(
+      R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#55606c" stroke-width="1"/>)", kPlotLeft,
+      kPlotTop, kPlotBottom);
+  out += fmt::format(
+      "\n<text x=\"14\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 14 "
+      "{0})\">{1}</text>\n",
+      (kPlotTop + kPlotBottom) / 2, Esc(l.hours_axis));
   out += "</g>\n";
 
   // One group per month.
@@ -568,23 +612,27 @@ std::string ChartSvg(const Content& c) {
       const int bx = x0 + offset;
       const std::string name = MonthName(m.month, lang);
       out += fmt::format("<g class=\"month\" data-month=\"{}\">\n", FormatMonth(m.month));
-      auto bar = [&](int slot, int64_t from, int64_t to, const char* fill, const char* cls, const char* label,
-                     int64_t value) {
+      auto bar = [&](int slot, int64_t from, int64_t to, const char* fill, const char* cls,
+                     const char* label, int64_t value) {
         const int top = y_of(to), bottom = y_of(from);
         AppendRect(out, bx + slot * bw, top, bw, bottom - top, fill, cls,
                    fmt::format("{}: {} — {}", name, label, Duration(value, lang)));
       };
       const int64_t within = std::max<int64_t>(m.used_minutes - m.overage_minutes, 0);
-      bar(0, 0, m.included_minutes, kColorIncluded, "included", l.short_included, m.included_minutes);
+      bar(0, 0, m.included_minutes, kColorIncluded, "included", l.short_included,
+          m.included_minutes);
       bar(1, 0, within, kColorUsed, "used", l.short_used, m.used_minutes);
-      bar(1, within, within + m.overage_minutes, kColorOverage, "overage", l.short_overage, m.overage_minutes);
+      bar(1, within, within + m.overage_minutes, kColorOverage, "overage", l.short_overage,
+          m.overage_minutes);
       bar(2, 0, m.carried_minutes, kColorCarried, "carried", l.short_carried, m.carried_minutes);
       bar(3, 0, m.expired_minutes, kColorExpired, "expired", l.short_expired, m.expired_minutes);
       const int cx = x0 + gw / 2;
-      out += fmt::format(R"(<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="#1d2733">{}</text>)", cx,
-                         kPlotBottom + 16, font, Esc(MonthShort(m.month, lang)));
-      out += fmt::format(R"(<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="#55606c">{}</text>)", cx,
-                         kPlotBottom + 30, font - 1, m.month / 100);
+      out += fmt::format(
+          R"(<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="#1d2733">{}</text>)", cx,
+          kPlotBottom + 16, font, Esc(MonthShort(m.month, lang)));
+      out += fmt::format(
+          R"(<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="#55606c">{}</text>)", cx,
+          kPlotBottom + 30, font - 1, m.month / 100);
       out += "\n</g>\n";
     }
   }
@@ -613,7 +661,8 @@ std::string HtmlHead(const Content& c) {
   out += "<header class=\"keep\">\n";
   out += fmt::format("<h1>{}</h1>\n<table class=\"meta\">\n", Esc(c.title));
   for (const Field& f : c.header)
-    out += fmt::format("<tr><th>{}</th><td id=\"meta-{}\">{}</td></tr>\n", Esc(f.label), f.key, Esc(f.value));
+    out += fmt::format("<tr><th>{}</th><td id=\"meta-{}\">{}</td></tr>\n", Esc(f.label), f.key,
+                       Esc(f.value));
   out += "</table>\n";
   for (const std::string& n : c.notes) out += "<p class=\"note\">" + Esc(n) + "</p>\n";
   out += "</header>\n";
@@ -622,19 +671,20 @@ std::string HtmlHead(const Content& c) {
 
 std::string HtmlGlance(const Content& c) {
   const Labels& l = *c.l;
-  std::string out = "<section class=\"glance keep\">\n<h2>" + Esc(l.glance) + "</h2>\n<div class=\"cols\">\n";
+  std::string out =
+      "<section class=\"glance keep\">\n<h2>" + Esc(l.glance) + "</h2>\n<div class=\"cols\">\n";
   if (c.hours) {
     out += "<table class=\"kv\">\n";
     for (const Field& f : c.glance)
-      out += fmt::format("<tr{}><th>{}</th><td id=\"glance-{}\">{}</td></tr>\n", f.sub ? " class=\"sub\"" : "",
-                         Esc(f.label), f.key, Esc(f.value));
+      out += fmt::format("<tr{}><th>{}</th><td id=\"glance-{}\">{}</td></tr>\n",
+                         f.sub ? " class=\"sub\"" : "", Esc(f.label), f.key, Esc(f.value));
     out += "</table>\n";
   } else {
     out += "<p class=\"kv status\">" + Esc(l.no_hours) + "</p>\n";
   }
   if (!c.pools.empty()) {
-    out += "<table class=\"grid slots\">\n<thead><tr>" + Th(l.slots) + Th(l.quota, "num") + Th(l.used, "num") +
-           Th(l.left, "num") + "</tr></thead>\n<tbody>\n";
+    out += "<table class=\"grid slots\">\n<thead><tr>" + Th(l.slots) + Th(l.quota, "num") +
+           Th(l.used, "num") + Th(l.left, "num") + "</tr></thead>\n<tbody>\n";
     for (const PoolRow& p : c.pools)
       out += fmt::format("<tr data-pool=\"{}\">{}{}{}{}</tr>\n", Esc(p.pool), Td(p.pool),
                          Td(std::to_string(p.quota), "num"), Td(std::to_string(p.used), "num"),
@@ -647,37 +697,46 @@ std::string HtmlGlance(const Content& c) {
 // A work table (counted work, work awaiting acceptance). Fixed layout with set column widths
 // so that it stays within the page whatever the text in it: long words wrap (CSS
 // overflow-wrap), they never widen a column.
-std::string HtmlWorkTable(const Content& c, const std::vector<WorkRow>& rows, const char* id, bool total) {
+std::string HtmlWorkTable(const Content& c, const std::vector<WorkRow>& rows, const char* id,
+                          bool total) {
   const Labels& l = *c.l;
   std::string out = fmt::format("<table class=\"grid work\" id=\"{}\">\n", id);
-  out += "<colgroup><col class=\"w-when\"/><col class=\"w-who\"/><col class=\"w-task\"/><col class=\"w-kind\"/>"
-         "<col class=\"w-amount\"/><col class=\"w-paid\"/><col class=\"w-billed\"/></colgroup>\n";
-  out += "<thead><tr>" + Th(l.when) + Th(l.who) + Th(l.task) + Th(l.kind) + Th(l.amount, "num") + Th(l.paid_by) +
-         Th(l.billed, "num") + "</tr></thead>\n<tbody>\n";
+  out +=
+      "<colgroup><col class=\"w-when\"/><col class=\"w-who\"/><col class=\"w-task\"/><col "
+      "class=\"w-kind\"/>"
+      "<col class=\"w-amount\"/><col class=\"w-paid\"/><col class=\"w-billed\"/></colgroup>\n";
+  out += "<thead><tr>" + Th(l.when) + Th(l.who) + Th(l.task) + Th(l.kind) + Th(l.amount, "num") +
+         Th(l.paid_by) + Th(l.billed, "num") + "</tr></thead>\n<tbody>\n";
   for (const WorkRow& r : rows) {
     std::string task = Esc(r.task);
     if (!r.flags.empty()) task += "<br/><small>" + Esc(r.flags) + "</small>";
     if (!r.note.empty()) task += "<br/><small>" + Esc(l.notes) + ": " + Esc(r.note) + "</small>";
-    out += fmt::format("<tr{}>{}{}<td>{}</td>{}{}{}{}</tr>\n", r.voided ? " class=\"voided\"" : "", Td(r.when),
-                       Td(r.who), task, Td(r.kind), Td(r.amount, "num"), Td(r.paid_by), Td(r.billed, "num"));
+    out += fmt::format("<tr{}>{}{}<td>{}</td>{}{}{}{}</tr>\n", r.voided ? " class=\"voided\"" : "",
+                       Td(r.when), Td(r.who), task, Td(r.kind), Td(r.amount, "num"), Td(r.paid_by),
+                       Td(r.billed, "num"));
   }
   out += "</tbody>\n";
   if (total)
-    out += "<tfoot><tr>" + Th(l.work_total) + "<td colspan=\"3\"></td>" + Td(c.work_total_amount, "num") +
-           "<td></td>" + Td(c.work_total_billed, "num") + "</tr></tfoot>\n";
+    out += "<tfoot><tr>" + Th(l.work_total) + "<td colspan=\"3\"></td>" +
+           Td(c.work_total_amount, "num") + "<td></td>" + Td(c.work_total_billed, "num") +
+           "</tr></tfoot>\n";
   return out + "</table>\n";
 }
 
 std::string HtmlWork(const Content& c) {
   const Labels& l = *c.l;
   std::string out = "<section class=\"work\">\n<h2>" + Esc(l.work) + "</h2>\n";
-  if (c.work.empty()) out += "<p class=\"status\">" + Esc(c.work_note) + "</p>\n";
-  else out += HtmlWorkTable(c, c.work, "work", true);
+  if (c.work.empty())
+    out += "<p class=\"status\">" + Esc(c.work_note) + "</p>\n";
+  else
+    out += HtmlWorkTable(c, c.work, "work", true);
   out += "</section>\n";
   if (c.acceptance) {
     out += "<section class=\"awaiting\" id=\"awaiting\">\n<h2>" + Esc(l.awaiting_title) + "</h2>\n";
-    if (c.awaiting.empty()) out += "<p class=\"status\">" + Esc(l.awaiting_none) + "</p>\n";
-    else out += HtmlWorkTable(c, c.awaiting, "awaiting-work", false);
+    if (c.awaiting.empty())
+      out += "<p class=\"status\">" + Esc(l.awaiting_none) + "</p>\n";
+    else
+      out += HtmlWorkTable(c, c.awaiting, "awaiting-work", false);
     out += "</section>\n";
   }
   return out;
@@ -685,32 +744,39 @@ std::string HtmlWork(const Content& c) {
 
 std::string HtmlInvoice(const Content& c) {
   const Labels& l = *c.l;
-  std::string out = "<section class=\"invoice keep\">\n<h2>" + Esc(l.invoice) + " — " + Esc(c.month_name) + "</h2>\n";
+  std::string out = "<section class=\"invoice keep\">\n<h2>" + Esc(l.invoice) + " — " +
+                    Esc(c.month_name) + "</h2>\n";
   out += "<p class=\"status\" id=\"invoice-status\">" + Esc(c.invoice_status) + "</p>\n";
   out += "<table class=\"grid\" id=\"invoice\">\n<thead><tr>" + Th(l.item) + Th(l.description) +
          Th(l.quantity, "num") + Th(l.price, "num") + Th(l.sum, "num") + "</tr></thead>\n<tbody>\n";
-  if (c.invoice.empty()) out += "<tr><td colspan=\"5\" class=\"status\">" + Esc(l.no_lines) + "</td></tr>\n";
+  if (c.invoice.empty())
+    out += "<tr><td colspan=\"5\" class=\"status\">" + Esc(l.no_lines) + "</td></tr>\n";
   for (const InvoiceRow& r : c.invoice)
-    out += fmt::format("<tr data-code=\"{}\">{}{}{}{}{}</tr>\n", Esc(r.code), Td(r.item), Td(r.description),
-                       Td(r.quantity, "num"), Td(r.price, "num"), Td(r.amount, "num"));
+    out += fmt::format("<tr data-code=\"{}\">{}{}{}{}{}</tr>\n", Esc(r.code), Td(r.item),
+                       Td(r.description), Td(r.quantity, "num"), Td(r.price, "num"),
+                       Td(r.amount, "num"));
   out += "</tbody>\n<tfoot><tr class=\"total-line\"><th colspan=\"4\">" + Esc(l.total) +
-         "</th><td class=\"num\" id=\"invoice-total\">" + Esc(c.invoice_total) + "</td></tr></tfoot>\n</table>\n";
+         "</th><td class=\"num\" id=\"invoice-total\">" + Esc(c.invoice_total) +
+         "</td></tr></tfoot>\n</table>\n";
   return out + "</section>\n";
 }
 
 std::string HtmlMoney(const Content& c) {
   const Labels& l = *c.l;
-  std::string out = "<section class=\"payments keep\" id=\"payments\">\n<h2>" + Esc(l.payments) + "</h2>\n";
+  std::string out =
+      "<section class=\"payments keep\" id=\"payments\">\n<h2>" + Esc(l.payments) + "</h2>\n";
   out += "<div class=\"cols\">\n<table class=\"kv\">\n";
   for (const Field& f : c.money)
-    out += fmt::format("<tr><th>{}</th><td id=\"money-{}\">{}</td></tr>\n", Esc(f.label), f.key, Esc(f.value));
+    out += fmt::format("<tr><th>{}</th><td id=\"money-{}\">{}</td></tr>\n", Esc(f.label), f.key,
+                       Esc(f.value));
   out += "</table>\n<div class=\"paid\">\n<h3>" + Esc(c.payments_title) + "</h3>\n";
   if (c.payments.empty()) {
     out += "<p class=\"status\">" + Esc(l.no_payments) + "</p>\n";
   } else {
-    out += "<table class=\"grid\" id=\"payment-list\">\n<thead><tr>" + Th(l.payment_date) + Th(l.payment_ref) +
-           Th(l.sum, "num") + "</tr></thead>\n<tbody>\n";
-    for (const PaymentRow& p : c.payments) out += "<tr>" + Td(p.date) + Td(p.ref) + Td(p.amount, "num") + "</tr>\n";
+    out += "<table class=\"grid\" id=\"payment-list\">\n<thead><tr>" + Th(l.payment_date) +
+           Th(l.payment_ref) + Th(l.sum, "num") + "</tr></thead>\n<tbody>\n";
+    for (const PaymentRow& p : c.payments)
+      out += "<tr>" + Td(p.date) + Td(p.ref) + Td(p.amount, "num") + "</tr>\n";
     out += "</tbody>\n<tfoot><tr>" + Th(l.work_total) + "<td></td>" + Td(c.payments_total, "num") +
            "</tr></tfoot>\n</table>\n";
   }
@@ -727,12 +793,12 @@ std::string HtmlSla(const Content& c) {
   if (c.sla.empty()) {
     out += "<p class=\"status\">" + Esc(l.sla_none) + "</p>\n";
   } else {
-    out += "<table class=\"grid\" id=\"sla\">\n<thead><tr>" + Th(l.sla_incident) + Th(l.sla_priority) +
-           Th(l.sla_opened) + Th(l.sla_reaction) + Th(l.sla_resolution) + Th(l.sla_status) +
-           "</tr></thead>\n<tbody>\n";
+    out += "<table class=\"grid\" id=\"sla\">\n<thead><tr>" + Th(l.sla_incident) +
+           Th(l.sla_priority) + Th(l.sla_opened) + Th(l.sla_reaction) + Th(l.sla_resolution) +
+           Th(l.sla_status) + "</tr></thead>\n<tbody>\n";
     for (const SlaRow& r : c.sla)
-      out += "<tr>" + Td(r.id) + Td(r.priority) + Td(r.opened, "nowrap") + Td(r.reaction) + Td(r.resolution) +
-             Td(r.status, r.breached ? "breached" : nullptr) + "</tr>\n";
+      out += "<tr>" + Td(r.id) + Td(r.priority) + Td(r.opened, "nowrap") + Td(r.reaction) +
+             Td(r.resolution) + Td(r.status, r.breached ? "breached" : nullptr) + "</tr>\n";
     out += "</tbody>\n</table>\n";
   }
   return out + "</section>\n";
@@ -740,7 +806,8 @@ std::string HtmlSla(const Content& c) {
 
 std::string RenderHtml(const Content& c) {
   std::string out = HtmlHead(c) + HtmlGlance(c);
-  out += "<section class=\"history keep\">\n<h2>" + Esc(c.chart_title) + "</h2>\n" + ChartSvg(c) + "</section>\n";
+  out += "<section class=\"history keep\">\n<h2>" + Esc(c.chart_title) + "</h2>\n" + ChartSvg(c) +
+         "</section>\n";
   out += HtmlWork(c) + HtmlInvoice(c) + HtmlMoney(c) + HtmlSla(c);
   out += "<footer>" + Esc(c.footer) + "</footer>\n</body>\n</html>\n";
   return out;
@@ -762,7 +829,8 @@ std::string Row(const std::vector<TextColumn>& cols, const std::vector<std::stri
   std::string line;
   for (size_t i = 0; i < cols.size(); ++i) {
     if (i > 0) line += "  ";
-    line += PadToWidth(CutToWidth(cells[i], cols[i].width), cols[i].width, cols[i].right ? Align::kRight : Align::kLeft);
+    line += PadToWidth(CutToWidth(cells[i], cols[i].width), cols[i].width,
+                       cols[i].right ? Align::kRight : Align::kLeft);
   }
   TrimRight(line);
   return line + "\n";
@@ -802,7 +870,8 @@ std::string TextGlance(const Content& c) {
     out += Row(cols, {l.slots, l.quota, l.used, l.left});
     out += Rule(cols);
     for (const PoolRow& p : c.pools)
-      out += Row(cols, {p.pool, std::to_string(p.quota), std::to_string(p.used), std::to_string(p.left)});
+      out += Row(cols,
+                 {p.pool, std::to_string(p.quota), std::to_string(p.used), std::to_string(p.left)});
   }
   return out;
 }
@@ -810,7 +879,8 @@ std::string TextGlance(const Content& c) {
 std::string TextChart(const Content& c) {
   const Labels& l = *c.l;
   std::string out = "\n" + Heading(c.chart_title);
-  const std::vector<TextColumn> cols = {{16, false}, {14, true}, {14, true}, {14, true}, {14, true}, {14, true}};
+  const std::vector<TextColumn> cols = {{16, false}, {14, true}, {14, true},
+                                        {14, true},  {14, true}, {14, true}};
   out += Row(cols, {l.chart_short, l.short_included, l.short_used, l.short_overage, l.short_carried,
                     l.short_expired});
   out += Rule(cols);
@@ -822,7 +892,8 @@ std::string TextChart(const Content& c) {
 }
 
 // Work rows: one line of columns, then what paid (and flags, note) indented below.
-std::string TextWorkRows(const Content& c, const std::vector<WorkRow>& rows, const std::vector<TextColumn>& cols) {
+std::string TextWorkRows(const Content& c, const std::vector<WorkRow>& rows,
+                         const std::vector<TextColumn>& cols) {
   const Labels& l = *c.l;
   std::string out;
   for (const WorkRow& r : rows) {
@@ -838,7 +909,8 @@ std::string TextWorkRows(const Content& c, const std::vector<WorkRow>& rows, con
 
 std::string TextWork(const Content& c) {
   const Labels& l = *c.l;
-  const std::vector<TextColumn> cols = {{16, false}, {12, false}, {17, false}, {19, false}, {12, true}, {14, true}};
+  const std::vector<TextColumn> cols = {{16, false}, {12, false}, {17, false},
+                                        {19, false}, {12, true},  {14, true}};
   std::string out = "\n" + Heading(l.work);
   if (c.work.empty()) {
     out += Line(c.work_note);
@@ -866,11 +938,13 @@ std::string TextInvoice(const Content& c) {
   const Labels& l = *c.l;
   std::string out = "\n" + Heading(std::string(l.invoice) + " — " + c.month_name);
   out += Line(c.invoice_status);
-  const std::vector<TextColumn> cols = {{20, false}, {30, false}, {10, true}, {16, true}, {16, true}};
+  const std::vector<TextColumn> cols = {
+      {20, false}, {30, false}, {10, true}, {16, true}, {16, true}};
   out += Row(cols, {l.item, l.description, l.quantity, l.price, l.sum});
   out += Rule(cols);
   if (c.invoice.empty()) out += Line(l.no_lines);
-  for (const InvoiceRow& r : c.invoice) out += Row(cols, {r.item, r.description, r.quantity, r.price, r.amount});
+  for (const InvoiceRow& r : c.invoice)
+    out += Row(cols, {r.item, r.description, r.quantity, r.price, r.amount});
   out += Rule(cols);
   out += Row(cols, {l.total, "", "", "", c.invoice_total});
   return out;
@@ -898,10 +972,13 @@ std::string TextSla(const Content& c) {
   std::string out = "\n" + Heading(l.sla);
   out += Line(c.sla_summary);
   if (c.sla.empty()) return out + Line(l.sla_none);
-  const std::vector<TextColumn> cols = {{14, false}, {4, false}, {16, false}, {22, false}, {22, false}, {10, false}};
-  out += Row(cols, {l.sla_incident, "", l.sla_opened, l.sla_reaction, l.sla_resolution, l.sla_status});
+  const std::vector<TextColumn> cols = {{14, false}, {4, false},  {16, false},
+                                        {22, false}, {22, false}, {10, false}};
+  out +=
+      Row(cols, {l.sla_incident, "", l.sla_opened, l.sla_reaction, l.sla_resolution, l.sla_status});
   out += Rule(cols);
-  for (const SlaRow& r : c.sla) out += Row(cols, {r.id, r.priority, r.opened, r.reaction, r.resolution, r.status});
+  for (const SlaRow& r : c.sla)
+    out += Row(cols, {r.id, r.priority, r.opened, r.reaction, r.resolution, r.status});
   return out;
 }
 

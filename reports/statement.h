@@ -6,8 +6,9 @@
 // plain text always show the same figures. Layout and sections: docs/statement.md.
 //
 // Language (reports/labels.h): RUB clients get Russian labels, month names ("февраль 2026") and
-// invoice line descriptions, every other currency English ("February 2026"). Money is FormatMoney of the client's currency, hours
-// are whole minutes. No floating point: chart coordinates are integer arithmetic.
+// invoice line descriptions, every other currency English ("February 2026"). Money is FormatMoney
+// of the client's currency, hours are whole minutes. No floating point: chart coordinates are
+// integer arithmetic.
 //
 // Pure functions of their arguments: no I/O, no clock (the caller passes now_us). Thread-safe
 // as long as no one applies events to `state` meanwhile.
@@ -24,11 +25,11 @@
 namespace hourbank::reports {
 
 struct StatementOptions {
-  uint32_t month = 0;        // YYYYMM of the statement. Precondition: ValidMonth(month).
+  uint32_t month = 0;  // YYYYMM of the statement. Precondition: ValidMonth(month).
   // Months shown in the chart, ending with `month` (inclusive) and never before the contract's
   // first month. Clamped to [1, kStatementMonthsBackMax]. Default: 6.
   uint32_t months_back = 6;
-  int64_t now_us = 0;        // "prepared at" time and SLA cut-off for open incidents
+  int64_t now_us = 0;  // "prepared at" time and SLA cut-off for open incidents
   // The client's payments (PaymentOf each PaymentReceived event of its stream), any order: the
   // statement lists those received in `month`. The totals (paid, outstanding) come from the
   // state itself.
@@ -45,10 +46,12 @@ inline constexpr uint32_t kStatementMonthsBackMax = 24;
 // A month outside the client's contract still renders (empty figures, a note saying so).
 // Work entries of closed months appear only when the state retains entries
 // (ClientOptions::retain_entries); otherwise the report says they are not available.
-std::string RenderStatementHtml(const projections::ClientState& state, const StatementOptions& options);
+std::string RenderStatementHtml(const projections::ClientState& state,
+                                const StatementOptions& options);
 
 // The same content as plain UTF-8 text for e-mail: aligned columns, no line longer than 100
 // characters (code points); long user text is cut with "…". Lines end with "\n".
-std::string RenderStatementText(const projections::ClientState& state, const StatementOptions& options);
+std::string RenderStatementText(const projections::ClientState& state,
+                                const StatementOptions& options);
 
 }  // namespace hourbank::reports

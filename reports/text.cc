@@ -20,11 +20,24 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t& cp) {
   const uint8_t c = b(0);
   size_t n = 0;
   uint32_t min = 0;
-  if (c < 0x80) { cp = c; return 1; }
-  if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; min = 0x80; }
-  else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; min = 0x800; }
-  else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; min = 0x10000; }
-  else return 0;
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  }
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+    cp = c & 0x1F;
+    min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    cp = c & 0x0F;
+    min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    cp = c & 0x07;
+    min = 0x10000;
+  } else
+    return 0;
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     if ((b(k) & 0xC0) != 0x80) return 0;
@@ -35,8 +48,8 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t& cp) {
 }
 
 bool Invisible(uint32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
-         (cp >= 0x2066 && cp <= 0x2069);
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 struct Range {
@@ -45,9 +58,9 @@ struct Range {
 
 // Combining marks and zero-width characters: no column of their own.
 constexpr Range kZeroWidth[] = {
-    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A}, {0x064B, 0x065F},
-    {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F}, {0x20D0, 0x20FF}, {0xFE00, 0xFE0F},
-    {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF},
+    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A},
+    {0x064B, 0x065F}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F},
+    {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF},
 };
 // East Asian wide and fullwidth characters (and the common emoji blocks): two columns.
 constexpr Range kDoubleWidth[] = {
@@ -59,7 +72,8 @@ constexpr Range kDoubleWidth[] = {
 
 template <size_t N>
 bool In(const Range (&ranges)[N], uint32_t cp) {
-  return std::any_of(std::begin(ranges), std::end(ranges), [cp](Range r) { return cp >= r.first && cp <= r.last; });
+  return std::any_of(std::begin(ranges), std::end(ranges),
+                     [cp](Range r) { return cp >= r.first && cp <= r.last; });
 }
 
 size_t CodePointWidth(uint32_t cp) {
@@ -73,7 +87,9 @@ void TrimRight(std::string& s) {
   while (!s.empty() && s.back() == ' ') s.pop_back();
 }
 
-bool IsPlaceholder(std::string_view cell) { return cell.empty() || cell == "-" || cell == "\xE2\x80\x94"; }
+bool IsPlaceholder(std::string_view cell) {
+  return cell.empty() || cell == "-" || cell == "\xE2\x80\x94";
+}
 
 }  // namespace
 
@@ -103,7 +119,8 @@ std::string TerminalLines(std::string_view text) {
   size_t start = 0;
   while (true) {
     const size_t nl = text.find('\n', start);
-    out += TerminalSafe(text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    out += TerminalSafe(
+        text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
     if (nl == std::string_view::npos) break;
     out += '\n';
     start = nl + 1;
@@ -147,7 +164,8 @@ std::string PadToWidth(std::string_view s, size_t width, Align align) {
   return align == Align::kRight ? fill + std::string(s) : std::string(s) + fill;
 }
 
-std::string RenderTable(const std::vector<Column>& columns, const std::vector<std::vector<std::string>>& rows,
+std::string RenderTable(const std::vector<Column>& columns,
+                        const std::vector<std::vector<std::string>>& rows,
                         const TableOptions& options) {
   const size_t n = columns.size();
   // Every cell escaped and cut first: the widths are those of what is printed.
@@ -160,7 +178,8 @@ std::string RenderTable(const std::vector<Column>& columns, const std::vector<st
     std::vector<std::string> line(n);
     for (size_t i = 0; i < n && i < row.size(); ++i) {
       line[i] = TerminalSafe(row[i]);
-      if (!options.wide && columns[i].width_max > 0) line[i] = CutToWidth(line[i], columns[i].width_max);
+      if (!options.wide && columns[i].width_max > 0)
+        line[i] = CutToWidth(line[i], columns[i].width_max);
     }
     cells.push_back(std::move(line));
   }
@@ -196,10 +215,12 @@ bool LooksNumeric(std::string_view cell) {
                       cp == 0xA3 /* £ */ || cp == 0xD7 /* × */ || cp == '#' || cp == 0x2212 /* − */;
     if (first && !lead) return false;
     // A sign, "×" or "#" inside ("2026-01", "INC-4-1", "a×b") makes a date or an id, not a number.
-    if (!first && !is_digit && (cp == '-' || cp == '+' || cp == 0x2212 || cp == 0xD7 || cp == '#')) return false;
+    if (!first && !is_digit && (cp == '-' || cp == '+' || cp == 0x2212 || cp == 0xD7 || cp == '#'))
+      return false;
     first = false;
-    const bool inside = lead || cp == ' ' || cp == 0xA0 || cp == 0x202F || cp == '.' || cp == ',' || cp == ':' ||
-                        cp == '%' || cp == '/' || cp == 'h' || cp == 'm' || cp == 0x20BD /* ₽ */ ||
+    const bool inside = lead || cp == ' ' || cp == 0xA0 || cp == 0x202F || cp == '.' || cp == ',' ||
+                        cp == ':' || cp == '%' || cp == '/' || cp == 'h' || cp == 'm' ||
+                        cp == 0x20BD /* ₽ */ ||
                         (cp >= 'A' && cp <= 'Z');  // a currency code after the amount
     if (!inside) return false;
   }
@@ -234,9 +255,10 @@ using projections::FormatMoney;
 
 std::string BalanceText(const json& b, const TableOptions& options) {
   const std::string cur = b["currency"];
-  std::string out = fmt::format("{} — {} ({} v{}){}\n", b["client"].get<std::string>(), b["month"].get<std::string>(),
-                                b["plan"].get<std::string>(), b["plan_version"].get<uint32_t>(),
-                                b["trial"].get<bool>() ? ", trial month" : "");
+  std::string out =
+      fmt::format("{} — {} ({} v{}){}\n", b["client"].get<std::string>(),
+                  b["month"].get<std::string>(), b["plan"].get<std::string>(),
+                  b["plan_version"].get<uint32_t>(), b["trial"].get<bool>() ? ", trial month" : "");
   std::vector<std::vector<std::string>> rows;
   const auto& a = b["allowance"];
   if (b["unlimited"].get<bool>()) {
@@ -249,14 +271,17 @@ std::string BalanceText(const json& b, const TableOptions& options) {
     rows.push_back({"prepaid blocks", FormatMinutes(b["prepaid_minutes"])});
     rows.push_back({"overage", FormatMinutes(b["overage_minutes"])});
   }
-  if (b.value("pending_review_entries", int64_t(0)) > 0)  // drawn above provisionally, not yet approved
-    rows.push_back({fmt::format("pending review ({} entries)", b["pending_review_entries"].get<int64_t>()),
-                    FormatMinutes(b["pending_review_minutes"])});
+  if (b.value("pending_review_entries", int64_t(0)) >
+      0)  // drawn above provisionally, not yet approved
+    rows.push_back(
+        {fmt::format("pending review ({} entries)", b["pending_review_entries"].get<int64_t>()),
+         FormatMinutes(b["pending_review_minutes"])});
   out += RenderTable({{"bucket"}, {"minutes", Align::kRight}}, rows, options);
   if (!b["slots"].empty()) {
     std::vector<std::vector<std::string>> srows;
     for (auto& [pool, u] : b["slots"].items())
-      srows.push_back({pool, std::to_string(u["quota"].get<uint32_t>()), std::to_string(u["used"].get<uint32_t>()),
+      srows.push_back({pool, std::to_string(u["quota"].get<uint32_t>()),
+                       std::to_string(u["used"].get<uint32_t>()),
                        std::to_string(u["left"].get<uint32_t>())});
     out += "\n" + RenderTable({{"pool", Align::kLeft, kCellWidthMax},
                                {"quota", Align::kRight},
@@ -264,18 +289,20 @@ std::string BalanceText(const json& b, const TableOptions& options) {
                                {"left", Align::kRight}},
                               srows, options);
   }
-  out += fmt::format("\nthis month so far {}; outstanding {}{}\n", FormatMoney(b["invoice_so_far_minor"], cur),
-                     FormatMoney(b["outstanding_minor"], cur),
-                     b["blocked"].get<bool>()
-                         ? " — BLOCKED (unpaid debt under the plan's debt_blocking rule; see `plan show`)"
-                         : "");
+  out += fmt::format(
+      "\nthis month so far {}; outstanding {}{}\n", FormatMoney(b["invoice_so_far_minor"], cur),
+      FormatMoney(b["outstanding_minor"], cur),
+      b["blocked"].get<bool>()
+          ? " — BLOCKED (unpaid debt under the plan's debt_blocking rule; see `plan show`)"
+          : "");
   return TerminalLines(out);
 }
 
 std::string InvoiceText(const json& inv, const TableOptions& options) {
   const std::string cur = inv["currency"];
-  std::string out = fmt::format("invoice {} {}{}\n", inv["client"].get<std::string>(), inv["month"].get<std::string>(),
-                                inv["closed"].get<bool>() ? " (closed)" : " (open: may still change)");
+  std::string out = fmt::format(
+      "invoice {} {}{}\n", inv["client"].get<std::string>(), inv["month"].get<std::string>(),
+      inv["closed"].get<bool>() ? " (closed)" : " (open: may still change)");
   std::vector<std::vector<std::string>> rows;
   for (const auto& l : inv["lines"]) {
     std::string qty = std::to_string(l["quantity"].get<int64_t>());
@@ -295,13 +322,15 @@ std::string InvoiceText(const json& inv, const TableOptions& options) {
 std::string BurnedText(const json& b, const TableOptions& options) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : b["months"])
-    rows.push_back({m["month"], FormatMinutes(m["included_minutes"]), FormatMinutes(m["used_minutes"]),
-                    FormatMinutes(m["from_reserve_minutes"]), FormatMinutes(m["from_blocks_minutes"]),
-                    FormatMinutes(m["overage_minutes"]), FormatMinutes(m["carried_minutes"]),
-                    FormatMinutes(m["expired_minutes"]), FormatMinutes(m["reserve_end_minutes"]),
+    rows.push_back({m["month"], FormatMinutes(m["included_minutes"]),
+                    FormatMinutes(m["used_minutes"]), FormatMinutes(m["from_reserve_minutes"]),
+                    FormatMinutes(m["from_blocks_minutes"]), FormatMinutes(m["overage_minutes"]),
+                    FormatMinutes(m["carried_minutes"]), FormatMinutes(m["expired_minutes"]),
+                    FormatMinutes(m["reserve_end_minutes"]),
                     m["closed"].get<bool>() ? "closed" : "open"});
   std::vector<Column> cols = {{"month"}};
-  for (const char* h : {"included", "used", "reserve", "blocks", "overage", "carried", "expired", "reserve end"})
+  for (const char* h :
+       {"included", "used", "reserve", "blocks", "overage", "carried", "expired", "reserve end"})
     cols.push_back({h, Align::kRight});
   cols.push_back({""});
   return TerminalLines(fmt::format("burned hours — {}\n", b["client"].get<std::string>())) +
@@ -313,17 +342,19 @@ std::string ReportText(const json& r, const TableOptions& options) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : r["entries"]) {
     const std::string at = e["at"].get<std::string>().substr(0, 16);
-    std::string amount = e["count"].get<int64_t>() > 0 ? fmt::format("×{}", e["count"].get<int64_t>())
-                                                       : FormatMinutes(e["minutes"]);
+    std::string amount = e["count"].get<int64_t>() > 0
+                             ? fmt::format("×{}", e["count"].get<int64_t>())
+                             : FormatMinutes(e["minutes"]);
     // Raw time, and the billed time when the plan's billing rules or a write-down changed it.
     const int64_t billed = e.value("billed_minutes", int64_t(-1));
     if (e["count"].get<int64_t>() == 0 && billed >= 0 && billed != e["minutes"].get<int64_t>())
       amount += " → " + FormatMinutes(billed) + " billed";
-    rows.push_back({"#" + std::to_string(e["id"].get<uint64_t>()), at, e["staff"], e["task"], e["kind"], amount,
-                    e["paid_by"]});
+    rows.push_back({"#" + std::to_string(e["id"].get<uint64_t>()), at, e["staff"], e["task"],
+                    e["kind"], amount, e["paid_by"]});
   }
-  return TerminalLines(fmt::format("work report {} {} ({} entries)\n", r["client"].get<std::string>(),
-                                   r["month"].get<std::string>(), r["entries"].size())) +
+  return TerminalLines(fmt::format("work report {} {} ({} entries)\n",
+                                   r["client"].get<std::string>(), r["month"].get<std::string>(),
+                                   r["entries"].size())) +
          RenderTable({{"id", Align::kRight},
                       {"when"},
                       {"staff", Align::kLeft, 16},
@@ -335,15 +366,21 @@ std::string ReportText(const json& r, const TableOptions& options) {
 }
 
 std::string SlaText(const json& j, const TableOptions& options) {
-  std::string out = fmt::format("SLA {} {}{}\n", j["client"].get<std::string>(), j["month"].get<std::string>(),
-                                j["has_sla"].get<bool>() ? " (" + j["plan"].get<std::string>() + ")"
-                                                         : " (the plan has no SLA)");
+  std::string out =
+      fmt::format("SLA {} {}{}\n", j["client"].get<std::string>(), j["month"].get<std::string>(),
+                  j["has_sla"].get<bool>() ? " (" + j["plan"].get<std::string>() + ")"
+                                           : " (the plan has no SLA)");
   std::vector<std::vector<std::string>> rows;
-  auto m = [](const json& v) { return v.is_null() ? std::string("-") : FormatMinutes(v.get<int64_t>()); };
-  auto t = [](const json& v) { return v.get<int64_t>() == 0 ? std::string("-") : FormatMinutes(v.get<int64_t>()); };
+  auto m = [](const json& v) {
+    return v.is_null() ? std::string("-") : FormatMinutes(v.get<int64_t>());
+  };
+  auto t = [](const json& v) {
+    return v.get<int64_t>() == 0 ? std::string("-") : FormatMinutes(v.get<int64_t>());
+  };
   for (const auto& i : j["incidents"])
     rows.push_back({i["id"], std::to_string(i["priority"].get<int>()), m(i["reaction_minutes"]),
-                    t(i["reaction_target_minutes"]), m(i["resolution_minutes"]), t(i["resolution_target_minutes"]),
+                    t(i["reaction_target_minutes"]), m(i["resolution_minutes"]),
+                    t(i["resolution_target_minutes"]),
                     i["breached"].get<bool>() ? "BREACHED" : "ok"});
   const uint32_t bp = j["compliance_basis_points"];
   return TerminalLines(out) +
@@ -362,13 +399,15 @@ std::string SlaText(const json& j, const TableOptions& options) {
 std::string LogAnswerText(const projections::ClientState& s, uint64_t seq, bool replayed) {
   using projections::Unit;
   const std::optional<projections::Entry> e = EntryWithCharges(s, seq);
-  if (!e) return TerminalSafe(fmt::format("entry #{}{}", seq, replayed ? " (already recorded)" : ""));
-  const std::string what = e->unit == Unit::kHour ? FormatMinutes(e->minutes) : fmt::format("×{}", e->count);
+  if (!e)
+    return TerminalSafe(fmt::format("entry #{}{}", seq, replayed ? " (already recorded)" : ""));
+  const std::string what =
+      e->unit == Unit::kHour ? FormatMinutes(e->minutes) : fmt::format("×{}", e->count);
   const uint32_t pct = e->multiplier_percent;
-  std::string line = fmt::format("entry #{}: {} {} {}{}{} → {}", seq, s.id(), what, e->kind,
-                                 e->task.empty() ? "" : " " + e->task,
-                                 pct != 100 ? fmt::format(" (×{}.{:02})", pct / 100, pct % 100) : "",
-                                 PaidBy(*e, Lang::kEn));
+  std::string line = fmt::format(
+      "entry #{}: {} {} {}{}{} → {}", seq, s.id(), what, e->kind,
+      e->task.empty() ? "" : " " + e->task,
+      pct != 100 ? fmt::format(" (×{}.{:02})", pct / 100, pct % 100) : "", PaidBy(*e, Lang::kEn));
   const uint32_t month = e->month;
   if (month != 0) {
     const projections::MonthEval ev = s.Evaluate(month);
@@ -377,15 +416,18 @@ std::string LogAnswerText(const projections::ClientState& s, uint64_t seq, bool 
     if (t && t->plan->unlimited) {
       line += " | unlimited";
     } else if (e->unit == Unit::kHour) {
-      line += fmt::format(" | left in {}: allowance {}, reserve {}, prepaid {}", projections::FormatMonth(month),
-                          FormatMinutes(AllowanceLeftMinutes(ev)), FormatMinutes(ReserveLeftMinutes(ev)),
-                          FormatMinutes(PrepaidLeftMinutes(ev)));
+      line +=
+          fmt::format(" | left in {}: allowance {}, reserve {}, prepaid {}",
+                      projections::FormatMonth(month), FormatMinutes(AllowanceLeftMinutes(ev)),
+                      FormatMinutes(ReserveLeftMinutes(ev)), FormatMinutes(PrepaidLeftMinutes(ev)));
     } else if (!kind || kind->pool.empty()) {
       line += fmt::format(" | {}", FormatMoney(BilledMinor(*e), s.currency()));
     } else {
       auto it = ev.pools.find(kind->pool);
-      line += fmt::format(" | {} slots left: {}", kind->pool, it == ev.pools.end() ? 0u : it->second.left());
-      if (BilledMinor(*e) > 0) line += fmt::format(", billed {}", FormatMoney(BilledMinor(*e), s.currency()));
+      line += fmt::format(" | {} slots left: {}", kind->pool,
+                          it == ev.pools.end() ? 0u : it->second.left());
+      if (BilledMinor(*e) > 0)
+        line += fmt::format(", billed {}", FormatMoney(BilledMinor(*e), s.currency()));
     }
   }
   if (replayed) line += " (already recorded: same key)";

@@ -56,7 +56,8 @@ struct TableOptions {
 // every line. Every cell is made TerminalSafe first. A row with fewer cells than columns is
 // padded with empty cells; extra cells are ignored. Text columns are left-aligned and number
 // columns right-aligned, headers aligned as their column.
-std::string RenderTable(const std::vector<Column>& columns, const std::vector<std::vector<std::string>>& rows,
+std::string RenderTable(const std::vector<Column>& columns,
+                        const std::vector<std::vector<std::string>>& rows,
                         const TableOptions& options = {});
 
 // A table whose first row is the header and whose alignment is inferred: a column is

@@ -26,7 +26,8 @@ bool Rewrite(Event::Reader in, const WhatIfRequest& r, capnp::MallocMessageBuild
     case Event::Body::SLOTS_EXPIRED:
     case Event::Body::PERIOD_CLOSED:
       return false;
-    default: break;
+    default:
+      break;
   }
   mb.setRoot(in);
   auto body = mb.getRoot<Event>().getBody();
@@ -50,7 +51,8 @@ bool Rewrite(Event::Reader in, const WhatIfRequest& r, capnp::MallocMessageBuild
 }
 
 // A WorkAccepted of `task` booked into `month`, for work the real history counted at once.
-void Accept(ClientState& s, uint64_t seq, Event::Reader logged, const std::string& task, uint32_t month) {
+void Accept(ClientState& s, uint64_t seq, Event::Reader logged, const std::string& task,
+            uint32_t month) {
   capnp::MallocMessageBuilder mb;
   mb.setRoot(logged);
   auto root = mb.getRoot<Event>();
@@ -62,7 +64,8 @@ void Accept(ClientState& s, uint64_t seq, Event::Reader logged, const std::strin
 
 }  // namespace
 
-Result<WhatIf> MakeWhatIf(const std::vector<std::pair<uint64_t, Event::Reader>>& events, const WhatIfRequest& r) {
+Result<WhatIf> MakeWhatIf(const std::vector<std::pair<uint64_t, Event::Reader>>& events,
+                          const WhatIfRequest& r) {
   auto plan = ParseCanonicalPlan(r.plan_toml);
   if (!plan.ok()) return Error{Code::kInvalid, "what-if plan: " + plan.error().message};
   ClientState real(ClientOptions{.retain_entries = true});
@@ -78,20 +81,26 @@ Result<WhatIf> MakeWhatIf(const std::vector<std::pair<uint64_t, Event::Reader>>&
     if (counted && pending && counted->month != 0 && pending->month == 0)
       Accept(alt, seq, ev, pending->task, counted->month);
   }
-  if (!real.registered()) return Error{Code::kNotFound, "unknown client: the stream has no registration"};
+  if (!real.registered())
+    return Error{Code::kNotFound, "unknown client: the stream has no registration"};
   if (plan.value().currency != real.currency())
-    return Error{Code::kInvalid, fmt::format("plan {} is in {}, the client pays in {}; pick a {} plan", r.plan_id,
-                                             plan.value().currency, real.currency(), real.currency())};
-  if (!real.has_contract()) return Error{Code::kInvalid, fmt::format("client '{}' has no contract to replay", real.id())};
+    return Error{Code::kInvalid,
+                 fmt::format("plan {} is in {}, the client pays in {}; pick a {} plan", r.plan_id,
+                             plan.value().currency, real.currency(), real.currency())};
+  if (!real.has_contract())
+    return Error{Code::kInvalid, fmt::format("client '{}' has no contract to replay", real.id())};
   const uint32_t from = r.from_month ? r.from_month : real.first_month();
   uint32_t to = r.to_month;
   if (to == 0) {
     to = real.zone().MonthOf(r.now_us);
     if (real.last_month() != 0 && real.last_month() < to) to = real.last_month();
   }
-  if (from > to) return Error{Code::kInvalid, fmt::format("--from {} is after --to {}", FormatMonth(from), FormatMonth(to))};
+  if (from > to)
+    return Error{Code::kInvalid,
+                 fmt::format("--from {} is after --to {}", FormatMonth(from), FormatMonth(to))};
   if (MonthsBetween(from, to) >= kWhatIfMonthsMax)
-    return Error{Code::kInvalid, fmt::format("at most {} months at a time; narrow --from/--to", kWhatIfMonthsMax)};
+    return Error{Code::kInvalid,
+                 fmt::format("at most {} months at a time; narrow --from/--to", kWhatIfMonthsMax)};
 
   WhatIf w;
   w.client = real.id();
@@ -115,7 +124,8 @@ Result<WhatIf> MakeWhatIf(const std::vector<std::pair<uint64_t, Event::Reader>>&
   // Problems the what-if fold met that the real one did not (work of a kind the plan lacks, …).
   for (const ReplayProblem& p : alt.problems()) {
     bool known = false;
-    for (const ReplayProblem& q : real.problems()) known = known || (q.seq == p.seq && q.what == p.what);
+    for (const ReplayProblem& q : real.problems())
+      known = known || (q.seq == p.seq && q.what == p.what);
     if (!known) w.problems.push_back(p);
   }
   return w;
@@ -126,10 +136,16 @@ nlohmann::json WhatIfJson(const WhatIf& w) {
   for (const WhatIfMonth& m : w.months) {
     nlohmann::json lines = nlohmann::json::array();
     for (const InvoiceLine& l : m.whatif_lines)
-      lines.push_back({{"code", l.code}, {"description", l.description}, {"quantity", l.quantity},
-                       {"unit_price_minor", l.unit_price_minor}, {"amount_minor", l.amount_minor}});
-    months.push_back({{"month", FormatMonth(m.month)}, {"closed", m.closed}, {"billed_minor", m.billed_minor},
-                      {"whatif_minor", m.whatif_minor}, {"difference_minor", m.whatif_minor - m.billed_minor},
+      lines.push_back({{"code", l.code},
+                       {"description", l.description},
+                       {"quantity", l.quantity},
+                       {"unit_price_minor", l.unit_price_minor},
+                       {"amount_minor", l.amount_minor}});
+    months.push_back({{"month", FormatMonth(m.month)},
+                      {"closed", m.closed},
+                      {"billed_minor", m.billed_minor},
+                      {"whatif_minor", m.whatif_minor},
+                      {"difference_minor", m.whatif_minor - m.billed_minor},
                       {"lines", std::move(lines)}});
   }
   nlohmann::json problems = nlohmann::json::array();
@@ -153,10 +169,12 @@ std::string WhatIfText(const WhatIf& w, Lang lang) {
   std::vector<std::vector<std::string>> rows;
   for (const WhatIfMonth& m : w.months)
     rows.push_back({FormatMonth(m.month) + (m.closed ? "" : (ru ? " (открыт)" : " (open)")),
-                    FormatMoney(m.billed_minor, w.currency), FormatMoney(m.whatif_minor, w.currency),
+                    FormatMoney(m.billed_minor, w.currency),
+                    FormatMoney(m.whatif_minor, w.currency),
                     FormatMoney(m.whatif_minor - m.billed_minor, w.currency)});
   rows.push_back({ru ? "итого" : "total", FormatMoney(w.billed_total_minor, w.currency),
-                  FormatMoney(w.whatif_total_minor, w.currency), FormatMoney(w.difference_minor, w.currency)});
+                  FormatMoney(w.whatif_total_minor, w.currency),
+                  FormatMoney(w.difference_minor, w.currency)});
   out += RenderTable({{ru ? "месяц" : "month"},
                       {ru ? "выставлено" : "billed", Align::kRight},
                       {ru ? "что если" : "what-if", Align::kRight},

@@ -34,8 +34,8 @@ namespace hourbank::reports {
 
 struct WhatIfMonth {
   uint32_t month = 0;
-  bool closed = false;                        // the real month is closed (its invoice is final)
-  int64_t billed_minor = 0;                   // the real invoice (projected while open)
+  bool closed = false;       // the real month is closed (its invoice is final)
+  int64_t billed_minor = 0;  // the real invoice (projected while open)
   int64_t whatif_minor = 0;
   std::vector<projections::InvoiceLine> whatif_lines;
 };
@@ -46,16 +46,16 @@ struct WhatIf {
   uint32_t plan_version = 0;
   std::vector<WhatIfMonth> months;
   int64_t billed_total_minor = 0, whatif_total_minor = 0;
-  int64_t difference_minor = 0;               // whatif - billed
+  int64_t difference_minor = 0;                      // whatif - billed
   std::vector<projections::ReplayProblem> problems;  // what the what-if fold could not place
 };
 
 struct WhatIfRequest {
   std::string plan_id;
   uint32_t plan_version = 0;
-  std::string plan_toml;        // canonical text (what ContractStarted stores)
-  uint32_t from_month = 0;      // 0: the client's first contract month
-  uint32_t to_month = 0;        // 0: the month of now_us (or the contract's last month, if earlier)
+  std::string plan_toml;    // canonical text (what ContractStarted stores)
+  uint32_t from_month = 0;  // 0: the client's first contract month
+  uint32_t to_month = 0;    // 0: the month of now_us (or the contract's last month, if earlier)
   int64_t now_us = 0;
 };
 

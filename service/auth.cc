@@ -20,6 +20,7 @@ struct Rule {
   const char* name;
   bool staff, billing, auditor, manager;
 };
+// clang-format off
 constexpr std::array<Rule, 23> kRules{{
     //                                              staff  billing auditor manager
     {Operation::kListClients, "list clients",         true,  true,   true,   true},
@@ -46,6 +47,7 @@ constexpr std::array<Rule, 23> kRules{{
     {Operation::kWriteDown, "write down billed time", false, false,  false,  true},
     {Operation::kReview, "review work",               false, false,  false,  true},
 }};
+// clang-format on
 
 const Rule* RuleFor(Operation op) {
   for (const Rule& r : kRules)
@@ -59,11 +61,16 @@ bool Allowed(Role role, Operation op) {
   const Rule* r = RuleFor(op);
   if (!r) return false;
   switch (role) {
-    case Role::ADMIN: return true;
-    case Role::STAFF: return r->staff;
-    case Role::BILLING: return r->billing;
-    case Role::AUDITOR: return r->auditor;
-    case Role::MANAGER: return r->manager;
+    case Role::ADMIN:
+      return true;
+    case Role::STAFF:
+      return r->staff;
+    case Role::BILLING:
+      return r->billing;
+    case Role::AUDITOR:
+      return r->auditor;
+    case Role::MANAGER:
+      return r->manager;
   }
   return false;
 }
@@ -75,17 +82,23 @@ const char* OperationName(Operation op) {
 
 Status Require(const Caller& caller, Operation op) {
   if (Allowed(caller.role, op)) return Status::Ok();
-  return Error{Code::kForbidden, fmt::format("the token '{}' ({}) is not allowed to {}", caller.name,
-                                             RoleName(caller.role), OperationName(op))};
+  return Error{Code::kForbidden,
+               fmt::format("the token '{}' ({}) is not allowed to {}", caller.name,
+                           RoleName(caller.role), OperationName(op))};
 }
 
 const char* RoleName(Role role) {
   switch (role) {
-    case Role::STAFF: return "staff";
-    case Role::BILLING: return "billing";
-    case Role::AUDITOR: return "auditor";
-    case Role::ADMIN: return "admin";
-    case Role::MANAGER: return "manager";
+    case Role::STAFF:
+      return "staff";
+    case Role::BILLING:
+      return "billing";
+    case Role::AUDITOR:
+      return "auditor";
+    case Role::ADMIN:
+      return "admin";
+    case Role::MANAGER:
+      return "manager";
   }
   return "unknown";
 }
@@ -102,7 +115,8 @@ std::optional<Role> ParseRole(const std::string& text) {
 bool ValidTokenName(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '@'))
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+          c == '@'))
       return false;
   return true;
 }
@@ -127,7 +141,8 @@ Result<TokenTable> LoadTokens(const ledger::Log& log) {
       info.name = t.getName();
       info.role = t.getRole();
       auto hash = t.getSecretHash();
-      if (hash.size() == info.secret_hash.size()) std::copy(hash.begin(), hash.end(), info.secret_hash.begin());
+      if (hash.size() == info.secret_hash.size())
+        std::copy(hash.begin(), hash.end(), info.secret_hash.begin());
       info.issued_seq = v.seq;
       info.issued_at_us = v.event.getRecordedAtUs();
       out[info.name] = info;
@@ -152,15 +167,17 @@ Result<ledger::AppendResult> AppendAuth(ledger::Log& log, ledger::EventDraft d) 
 
 }  // namespace
 
-Result<std::string> IssueToken(ledger::Log& log, const std::string& name, Role role, const std::string& actor,
-                               int64_t now_us) {
+Result<std::string> IssueToken(ledger::Log& log, const std::string& name, Role role,
+                               const std::string& actor, int64_t now_us) {
   if (!ValidTokenName(name))
-    return Error::Invalid(fmt::format("token name '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-', '@'", name));
+    return Error::Invalid(fmt::format(
+        "token name '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-', '@'", name));
   auto tokens = LoadTokens(log);
   if (!tokens.ok()) return tokens.error();
   auto it = tokens->find(name);
   if (it != tokens->end() && !it->second.revoked)
-    return Error::Refused(fmt::format("a token named '{}' exists; revoke it first (`hourbank token revoke {}`)", name, name));
+    return Error::Refused(fmt::format(
+        "a token named '{}' exists; revoke it first (`hourbank token revoke {}`)", name, name));
   const std::string secret = NewTokenSecret();
   const ledger::Hash hash = ledger::Digest(secret);
   ledger::EventDraft d;
@@ -176,12 +193,15 @@ Result<std::string> IssueToken(ledger::Log& log, const std::string& name, Role r
   return secret;
 }
 
-Status RevokeToken(ledger::Log& log, const std::string& name, const std::string& actor, int64_t now_us) {
+Status RevokeToken(ledger::Log& log, const std::string& name, const std::string& actor,
+                   int64_t now_us) {
   auto tokens = LoadTokens(log);
   if (!tokens.ok()) return tokens.error();
   auto it = tokens->find(name);
-  if (it == tokens->end()) return Error::NotFound(fmt::format("no token named '{}'; see `hourbank token list`", name));
-  if (it->second.revoked) return Error::Refused(fmt::format("the token '{}' is already revoked", name));
+  if (it == tokens->end())
+    return Error::NotFound(fmt::format("no token named '{}'; see `hourbank token list`", name));
+  if (it->second.revoked)
+    return Error::Refused(fmt::format("the token '{}' is already revoked", name));
   ledger::EventDraft d;
   auto root = d.root();
   root.setEffectiveAtUs(now_us);
@@ -211,7 +231,8 @@ Result<Caller> Authenticator::Secret(std::string_view secret) {
   if (!tokens.ok()) return tokens.error();
   for (const auto& [name, t] : tokens.value()) {
     if (sodium_memcmp(t.secret_hash.data(), hash.data(), hash.size()) != 0) continue;
-    if (t.revoked) return Error{Code::kUnauthenticated, fmt::format("the token '{}' was revoked", name)};
+    if (t.revoked)
+      return Error{Code::kUnauthenticated, fmt::format("the token '{}' was revoked", name)};
     return Caller{name, t.role};
   }
   return Error{Code::kUnauthenticated, "unknown token"};
@@ -223,8 +244,9 @@ Result<Caller> Authenticator::Bearer(std::string_view a) {
   bool scheme = a.size() > 6 && (a[6] == ' ' || a[6] == '\t');
   for (size_t i = 0; scheme && i < 6; ++i) scheme = (a[i] | 0x20) == kScheme[i];
   if (!scheme)
-    return Error{Code::kUnauthenticated,
-                 "missing bearer token: send `Authorization: Bearer TOKEN` (see `hourbank token issue`)"};
+    return Error{
+        Code::kUnauthenticated,
+        "missing bearer token: send `Authorization: Bearer TOKEN` (see `hourbank token issue`)"};
   size_t start = 6;
   while (start < a.size() && (a[start] == ' ' || a[start] == '\t')) ++start;
   return Secret(a.substr(start));

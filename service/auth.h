@@ -21,16 +21,29 @@ namespace hourbank::service {
 
 // Every operation a caller can ask for, through any transport.
 enum class Operation {
-  kListClients, kListPlans, kMetrics,                          // any valid token
-  kReadBalance,                                                // staff, billing, manager
-  kReadInvoice, kReadBurned, kReadReport, kReadSla,            // billing, manager
-  kReadEvents,                                                 // auditor (history, subscribe)
-  kLogWork, kAccept, kVoid,                                    // staff
-  kIncident,                                                   // staff, manager
-  kBuy, kAdjust, kClose, kContract, kAddClient,                // manager
-  kPay,                                                        // admin only
-  kDefinePlans, kTokens,                                       // admin only
-  kWriteDown, kReview,                                         // manager (issue 18)
+  kListClients,
+  kListPlans,
+  kMetrics,      // any valid token
+  kReadBalance,  // staff, billing, manager
+  kReadInvoice,
+  kReadBurned,
+  kReadReport,
+  kReadSla,     // billing, manager
+  kReadEvents,  // auditor (history, subscribe)
+  kLogWork,
+  kAccept,
+  kVoid,      // staff
+  kIncident,  // staff, manager
+  kBuy,
+  kAdjust,
+  kClose,
+  kContract,
+  kAddClient,  // manager
+  kPay,        // admin only
+  kDefinePlans,
+  kTokens,  // admin only
+  kWriteDown,
+  kReview,  // manager (issue 18)
 };
 
 // The caller of an operation: a token's name and role, or the local CLI (admin: whoever can
@@ -72,7 +85,8 @@ std::string NewTokenSecret();
 Result<std::string> IssueToken(ledger::Log& log, const std::string& name, schemas::Role role,
                                const std::string& actor, int64_t now_us);
 // Appends TokenRevoked. kNotFound for an unknown name; kRefused when already revoked.
-Status RevokeToken(ledger::Log& log, const std::string& name, const std::string& actor, int64_t now_us);
+Status RevokeToken(ledger::Log& log, const std::string& name, const std::string& actor,
+                   int64_t now_us);
 
 // Checks secrets against the "$auth" fold, cached by the stream's version. Thread-safe.
 class Authenticator {

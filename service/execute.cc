@@ -15,7 +15,8 @@ std::string ScopedKey(std::string_view client_id, std::string_view actor, std::s
 }
 
 std::string_view UserKey(std::string_view stored) {
-  if (stored.size() < kScopedKeyPrefixBytes || stored[0] != '@' || stored[kScopedKeyPrefixBytes - 1] != ':')
+  if (stored.size() < kScopedKeyPrefixBytes || stored[0] != '@' ||
+      stored[kScopedKeyPrefixBytes - 1] != ':')
     return stored;
   for (size_t i = 1; i + 1 < kScopedKeyPrefixBytes; ++i) {
     const char c = stored[i];
@@ -31,9 +32,10 @@ ledger::Hash RequestDigest(std::string_view client_id, std::string_view request)
   return ledger::Digest(text);
 }
 
-Result<ledger::AppendResult> AppendDecision(Session& session, const std::string& stream, Decision& decision,
-                                            uint32_t expected_version, const std::string& actor,
-                                            const std::string& stored_key, const std::string& request) {
+Result<ledger::AppendResult> AppendDecision(Session& session, const std::string& stream,
+                                            Decision& decision, uint32_t expected_version,
+                                            const std::string& actor, const std::string& stored_key,
+                                            const std::string& request) {
   if (decision.events.empty()) return ledger::AppendResult{};
   ledger::AppendRequest req;
   req.client_id = stream;
@@ -54,8 +56,10 @@ namespace {
 // The record of an earlier request with this key, if any. A ledger written before keys were
 // scoped stores the key as given: it is this request's key only when its events are this
 // client's and this actor's.
-Result<std::optional<ledger::IdempotencyRecord>> FindKey(Session& session, const std::string& client_id,
-                                                         const WriteContext& c, const std::string& stored) {
+Result<std::optional<ledger::IdempotencyRecord>> FindKey(Session& session,
+                                                         const std::string& client_id,
+                                                         const WriteContext& c,
+                                                         const std::string& stored) {
   // On a NATS cluster keys are kept per client (docs/replicated-log.md), and there is no
   // legacy, unscoped form.
   if (session.log().replicated()) return session.log().LookupClientKey(client_id, stored);
@@ -64,20 +68,21 @@ Result<std::optional<ledger::IdempotencyRecord>> FindKey(Session& session, const
   auto legacy = session.log().LookupKey(c.key);
   if (!legacy.ok() || !legacy.value()) return legacy;
   bool mine = false;
-  HB_TRY(session.log().Scan(legacy.value()->first_seq, legacy.value()->first_seq, [&](const ledger::EventView& v) {
-    auto sv = [](capnp::Text::Reader t) { return std::string_view(t.cStr(), t.size()); };
-    mine = sv(v.event.getClientId()) == client_id && sv(v.event.getActor()) == c.actor &&
-           sv(v.event.getIdempotencyKey()) == c.key;
-    return false;
-  }));
+  HB_TRY(session.log().Scan(
+      legacy.value()->first_seq, legacy.value()->first_seq, [&](const ledger::EventView& v) {
+        auto sv = [](capnp::Text::Reader t) { return std::string_view(t.cStr(), t.size()); };
+        mine = sv(v.event.getClientId()) == client_id && sv(v.event.getActor()) == c.actor &&
+               sv(v.event.getIdempotencyKey()) == c.key;
+        return false;
+      }));
   if (mine) return legacy;
   return std::optional<ledger::IdempotencyRecord>();
 }
 
 // The answer to a retry: the first attempt's events, and its sentence decided again against
 // the client as it was just before them (nothing is appended).
-Result<WriteOutcome> Replay(Session& session, const std::string& client_id, const ledger::IdempotencyRecord& rec,
-                            const DecideFn& decide) {
+Result<WriteOutcome> Replay(Session& session, const std::string& client_id,
+                            const ledger::IdempotencyRecord& rec, const DecideFn& decide) {
   WriteOutcome out;
   out.result.first_seq = rec.first_seq;
   out.result.count = rec.count;
@@ -100,8 +105,9 @@ Result<WriteOutcome> Replay(Session& session, const std::string& client_id, cons
 Result<WriteOutcome> Execute(Session& session, const std::string& client_id, const WriteContext& c,
                              const DecideFn& decide) {
   if (c.key.size() > kUserKeyBytesMax)
-    return Error::Invalid(fmt::format("the idempotency key is {} bytes; at most {} bytes, use a shorter key",
-                                      c.key.size(), kUserKeyBytesMax));
+    return Error::Invalid(
+        fmt::format("the idempotency key is {} bytes; at most {} bytes, use a shorter key",
+                    c.key.size(), kUserKeyBytesMax));
   const std::string stored = c.key.empty() ? std::string() : ScopedKey(client_id, c.actor, c.key);
   // An idempotent retry answers from the first attempt before deciding again: the state may
   // have moved on (the entry exists now), and the same key must give the same answer.
@@ -110,7 +116,8 @@ Result<WriteOutcome> Execute(Session& session, const std::string& client_id, con
     if (!rec.ok()) return rec.error();
     if (rec.value()) {
       if (rec.value()->request_digest != RequestDigest(client_id, c.request))
-        return Error::Conflict(fmt::format("idempotency key '{}' was used for another request; use a new key", c.key));
+        return Error::Conflict(
+            fmt::format("idempotency key '{}' was used for another request; use a new key", c.key));
       return Replay(session, client_id, *rec.value(), decide);
     }
   }
@@ -124,7 +131,8 @@ Result<WriteOutcome> Execute(Session& session, const std::string& client_id, con
     out.summary = d.value().summary;
     if (d.value().events.empty()) return out;
     const uint32_t before = state.value().version();
-    auto appended = AppendDecision(session, client_id, d.value(), before, c.actor, stored, c.request);
+    auto appended =
+        AppendDecision(session, client_id, d.value(), before, c.actor, stored, c.request);
     if (!appended.ok()) {
       // Another writer appended to this client between our read and our write: decide again.
       const Error& e = appended.error();

@@ -22,7 +22,7 @@
 
 namespace hourbank::service {
 
-inline constexpr size_t kScopedKeyPrefixBytes = 18;   // "@" + 16 hex + ":"
+inline constexpr size_t kScopedKeyPrefixBytes = 18;  // "@" + 16 hex + ":"
 inline constexpr size_t kUserKeyBytesMax = 128 - kScopedKeyPrefixBytes;
 std::string ScopedKey(std::string_view client_id, std::string_view actor, std::string_view key);
 // The key as the user gave it: `stored` without a ScopedKey prefix (an unscoped key as is).
@@ -39,9 +39,9 @@ struct WriteContext {
 };
 
 struct WriteOutcome {
-  ledger::AppendResult result;   // first_seq/count of the events (of the first attempt on a replay)
+  ledger::AppendResult result;  // first_seq/count of the events (of the first attempt on a replay)
   bool replayed = false;
-  std::string summary;           // the decision's sentence ("" when nothing was decided)
+  std::string summary;  // the decision's sentence ("" when nothing was decided)
 };
 
 using DecideFn = std::function<Result<projections::Decision>(const projections::ClientState&)>;
@@ -49,15 +49,16 @@ using DecideFn = std::function<Result<projections::Decision>(const projections::
 // Decides against the client's current state and appends with its version as the expected
 // version; on an expected-version conflict (another writer) loads again and decides again, at
 // most kAttemptsMax times. A decision with no events appends nothing.
-Result<WriteOutcome> Execute(Session& session, const std::string& client_id, const WriteContext& context,
-                             const DecideFn& decide);
+Result<WriteOutcome> Execute(Session& session, const std::string& client_id,
+                             const WriteContext& context, const DecideFn& decide);
 inline constexpr int kAttemptsMax = 3;
 
 // Appends a decision to any stream (the catalog, the audit stream) with expected_version.
 // `stored_key` is used as is (not scoped); the digest is RequestDigest(stream, request).
 Result<ledger::AppendResult> AppendDecision(Session& session, const std::string& stream,
-                                            projections::Decision& decision, uint32_t expected_version,
-                                            const std::string& actor, const std::string& stored_key = {},
+                                            projections::Decision& decision,
+                                            uint32_t expected_version, const std::string& actor,
+                                            const std::string& stored_key = {},
                                             const std::string& request = {});
 
 }  // namespace hourbank::service

@@ -32,13 +32,13 @@ enum class Names { kFields, kFlags };
 
 struct LogRequest {
   std::string client;
-  projections::LogWork work;   // at_us is ignored: `at` is read in the client's zone
+  projections::LogWork work;  // at_us is ignored: `at` is read in the client's zone
   std::string at, key;
   Names names = Names::kFields;
 };
 struct LogAnswer {
   WriteOutcome write;
-  projections::ClientState state;   // the client after the append (entries retained)
+  projections::ClientState state;  // the client after the append (entries retained)
 };
 Result<LogAnswer> LogWorkOp(Session& s, const Caller& caller, const LogRequest& r);
 
@@ -100,7 +100,7 @@ Result<WriteOutcome> AdjustOp(Session& s, const Caller& caller, const AdjustRequ
 struct CloseRequest {
   std::string client, month;
   Names names = Names::kFields;
-  bool carry_pending = false;   // move work pending review to the next month (DecideClose)
+  bool carry_pending = false;  // move work pending review to the next month (DecideClose)
 };
 Result<WriteOutcome> CloseOp(Session& s, const Caller& caller, const CloseRequest& r);
 
@@ -122,14 +122,15 @@ struct IncidentRequest {
   std::string client;
   projections::IncidentAction action = projections::IncidentAction::kOpen;
   std::string id, title, at;
-  int64_t priority = 0;   // 1 (highest) to 4; required to open and to reprioritize
+  int64_t priority = 0;  // 1 (highest) to 4; required to open and to reprioritize
   Names names = Names::kFields;
 };
 Result<WriteOutcome> IncidentOp(Session& s, const Caller& caller, const IncidentRequest& r);
 // "open", "respond", "resolve", "reprioritize", "reopen".
 std::optional<projections::IncidentAction> ParseIncidentAction(const std::string& text);
 
-Result<WriteOutcome> AddClientOp(Session& s, const Caller& caller, const projections::RegisterClient& r);
+Result<WriteOutcome> AddClientOp(Session& s, const Caller& caller,
+                                 const projections::RegisterClient& r);
 
 struct ContractStartRequest {
   std::string client, plan, from;
@@ -138,13 +139,15 @@ struct ContractStartRequest {
   std::map<std::string, uint32_t> extras;
   Names names = Names::kFields;
 };
-Result<WriteOutcome> ContractStartOp(Session& s, const Caller& caller, const ContractStartRequest& r);
+Result<WriteOutcome> ContractStartOp(Session& s, const Caller& caller,
+                                     const ContractStartRequest& r);
 struct ContractUnitsRequest {
   std::string client, from;
   uint32_t units = 0;
   Names names = Names::kFields;
 };
-Result<WriteOutcome> ContractUnitsOp(Session& s, const Caller& caller, const ContractUnitsRequest& r);
+Result<WriteOutcome> ContractUnitsOp(Session& s, const Caller& caller,
+                                     const ContractUnitsRequest& r);
 struct ContractEndRequest {
   std::string client, after;
   bool early = false;
@@ -160,8 +163,9 @@ Result<WriteOutcome> DefinePlansOp(Session& s, const Caller& caller, const Defin
 inline constexpr size_t kPlanFileBytesMax = 4u << 20;
 
 // Reads: the role check, then the client at the time asked for.
-Result<ClientAt> ReadClientOp(Session& s, const Caller& caller, Operation op, const std::string& client,
-                              const TimeQuery& time, bool retain_entries = false);
+Result<ClientAt> ReadClientOp(Session& s, const Caller& caller, Operation op,
+                              const std::string& client, const TimeQuery& time,
+                              bool retain_entries = false);
 Result<std::vector<projections::ClientState>> ListClientsOp(Session& s, const Caller& caller);
 Result<projections::Catalog> ListPlansOp(Session& s, const Caller& caller);
 
@@ -176,15 +180,20 @@ struct EventsPage {
   projections::Zone zone = projections::Zone::Utc();
 };
 inline constexpr uint64_t kEventsPageMax = 10000;
-Result<EventsPage> ReadEventsOp(Session& s, const Caller& caller, const EventsRequest& r,
-                                const std::function<void(const ledger::EventView&, const projections::Zone&)>& visit);
+Result<EventsPage> ReadEventsOp(
+    Session& s, const Caller& caller, const EventsRequest& r,
+    const std::function<void(const ledger::EventView&, const projections::Zone&)>& visit);
 
 // Month and time texts, with the field's name in the sentence.
 Result<uint32_t> ParseMonthField(const std::string& text, const std::string& name);
-Result<int64_t> ParseTimeField(const std::string& text, const projections::Zone& zone, const std::string& name);
-// An amount in the client's currency (its minor digits checked); kNotFound for an unregistered client.
-Result<int64_t> ParseMoneyField(const projections::ClientState& s, const std::string& text, const std::string& name);
-// Months from..to (0 = open) for burned: to before from, or more than kMonthsMax (limits.h) months, refused.
+Result<int64_t> ParseTimeField(const std::string& text, const projections::Zone& zone,
+                               const std::string& name);
+// An amount in the client's currency (its minor digits checked); kNotFound for an unregistered
+// client.
+Result<int64_t> ParseMoneyField(const projections::ClientState& s, const std::string& text,
+                                const std::string& name);
+// Months from..to (0 = open) for burned: to before from, or more than kMonthsMax (limits.h) months,
+// refused.
 Status CheckMonthRange(uint32_t from, uint32_t to, Names names);
 
 }  // namespace hourbank::service

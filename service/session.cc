@@ -13,7 +13,8 @@ using projections::ClientState;
 
 Status CheckClientId(const std::string& client_id) {
   if (!ledger::ValidClientId(client_id) || client_id[0] == '$')
-    return Error::Invalid(fmt::format("client id '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-'", client_id));
+    return Error::Invalid(
+        fmt::format("client id '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-'", client_id));
   return Status::Ok();
 }
 
@@ -24,7 +25,8 @@ Error UnknownClient(const std::string& client_id) {
 Session::Session(ledger::Log& log, StateCache* cache, std::optional<int64_t> now_override_us)
     : log_(&log), cache_(cache), now_override_us_(now_override_us) {}
 
-Result<std::unique_ptr<Session>> Session::Open(const std::string& dir, const ledger::Options& options,
+Result<std::unique_ptr<Session>> Session::Open(const std::string& dir,
+                                               const ledger::Options& options,
                                                std::optional<int64_t> now_override_us) {
   auto log = ledger::Log::Open(dir, options);
   if (!log.ok()) return log.error();
@@ -64,19 +66,23 @@ Result<ClientState> Session::LoadClient(const std::string& client_id, const Load
   read.known_at_us = options.known_at_us;
   ClientState state({.retain_entries = options.retain_entries});
   state.set_id(client_id);
-  HB_TRY(log_->ReadStream(client_id, 1, 0, [&](const ledger::EventView& v) {
-    // Business time filters facts, not the client's identity: registration always applies.
-    if (options.as_of_us != 0 && v.event.getEffectiveAtUs() > options.as_of_us &&
-        !v.event.getBody().isClientRegistered())
-      return true;
-    state.Apply(v.seq, v.event);
-    return true;
-  }, read));
+  HB_TRY(log_->ReadStream(
+      client_id, 1, 0,
+      [&](const ledger::EventView& v) {
+        // Business time filters facts, not the client's identity: registration always applies.
+        if (options.as_of_us != 0 && v.event.getEffectiveAtUs() > options.as_of_us &&
+            !v.event.getBody().isClientRegistered())
+          return true;
+        state.Apply(v.seq, v.event);
+        return true;
+      },
+      read));
   if (cache_ && plain && !options.retain_entries && state.registered()) cache_->Put(state);
   return state;
 }
 
-Result<ClientAt> Session::LoadClientAt(const std::string& client_id, const TimeQuery& time, bool retain_entries) {
+Result<ClientAt> Session::LoadClientAt(const std::string& client_id, const TimeQuery& time,
+                                       bool retain_entries) {
   if (time.as_of.empty() && time.known_at.empty()) {
     auto s = LoadClient(client_id, {.retain_entries = retain_entries});
     if (!s.ok()) return s.error();
@@ -100,7 +106,8 @@ Result<ClientAt> Session::LoadClientAt(const std::string& client_id, const TimeQ
   auto s = LoadClient(client_id, o);
   if (!s.ok()) return s.error();
   if (!s.value().registered())
-    return Error::NotFound(fmt::format("client '{}' was not registered yet at that time", client_id));
+    return Error::NotFound(
+        fmt::format("client '{}' was not registered yet at that time", client_id));
   return ClientAt{std::move(s).value(), o.as_of_us ? o.as_of_us : o.known_at_us};
 }
 
@@ -111,7 +118,8 @@ std::optional<ClientState> Session::RestoreFromCheckpoint(const std::string& cli
   if (!restored.ok()) return std::nullopt;  // another format: replay from the start
   ClientState& s = restored.value();
   const uint32_t version = s.version();
-  if (s.id() != client_id || s.options().retain_entries || version == 0 || version > log_->stream_version(client_id))
+  if (s.id() != client_id || s.options().retain_entries || version == 0 ||
+      version > log_->stream_version(client_id))
     return std::nullopt;
   // The checkpoint must end exactly at the stream's version-th event.
   bool matches = false;
@@ -124,17 +132,21 @@ std::optional<ClientState> Session::RestoreFromCheckpoint(const std::string& cli
 }
 
 Status Session::SaveClientCheckpoint(const ClientState& state) {
-  return log_->PutCheckpoint(projections::CheckpointName(state.id()), projections::SaveCheckpoint(state));
+  return log_->PutCheckpoint(projections::CheckpointName(state.id()),
+                             projections::SaveCheckpoint(state));
 }
 
 Result<Catalog> Session::LoadCatalog(int64_t known_at_us) {
   Catalog catalog;
   ledger::ReadOptions read;
   read.known_at_us = known_at_us;
-  HB_TRY(log_->ReadStream(projections::kCatalogStream, 1, 0, [&](const ledger::EventView& v) {
-    catalog.Apply(v.seq, v.event);
-    return true;
-  }, read));
+  HB_TRY(log_->ReadStream(
+      projections::kCatalogStream, 1, 0,
+      [&](const ledger::EventView& v) {
+        catalog.Apply(v.seq, v.event);
+        return true;
+      },
+      read));
   return catalog;
 }
 

@@ -42,18 +42,22 @@ struct ClientAt {
 class Session {
  public:
   // Borrows `log`; `cache` (optional) keeps lean states caught up between calls.
-  explicit Session(ledger::Log& log, StateCache* cache = nullptr, std::optional<int64_t> now_override_us = {});
+  explicit Session(ledger::Log& log, StateCache* cache = nullptr,
+                   std::optional<int64_t> now_override_us = {});
   // Opens the ledger in `dir` and owns it.
-  static Result<std::unique_ptr<Session>> Open(const std::string& dir, const ledger::Options& options,
+  static Result<std::unique_ptr<Session>> Open(const std::string& dir,
+                                               const ledger::Options& options,
                                                std::optional<int64_t> now_override_us = {});
 
   ledger::Log& log() const { return *log_; }
   int64_t now_us() const;
 
   // Folds a client's stream (kInvalid for a malformed id; an unknown client is an empty state).
-  Result<projections::ClientState> LoadClient(const std::string& client_id, const LoadOptions& options = {});
+  Result<projections::ClientState> LoadClient(const std::string& client_id,
+                                              const LoadOptions& options = {});
   // A registered client for a read (kNotFound otherwise), with as-of/known-at texts.
-  Result<ClientAt> LoadClientAt(const std::string& client_id, const TimeQuery& time, bool retain_entries = false);
+  Result<ClientAt> LoadClientAt(const std::string& client_id, const TimeQuery& time,
+                                bool retain_entries = false);
   // The client's checkpoint when it is a lean checkpoint ending exactly at an event of this
   // stream; nullopt otherwise (missing, another format, stale or foreign).
   std::optional<projections::ClientState> RestoreFromCheckpoint(const std::string& client_id);

@@ -19,7 +19,7 @@ class StateCache {
   // Keeps `state` unless a state with a higher version is cached already.
   void Put(const projections::ClientState& state);
 
-  static constexpr size_t kClientsMax = 100000;   // more: drop all, refill on demand
+  static constexpr size_t kClientsMax = 100000;  // more: drop all, refill on demand
 
  private:
   mutable std::mutex mutex_;

@@ -59,8 +59,8 @@ mutant("round-half-down", "projections/units.cc",
        r"exactly half a minor unit", RULES,
        "RoundDiv rounds a half down instead of away from zero")
 mutant("reserve-cap-ignored", "projections/month_eval.cc",
-       "ev.carried_minutes = std::clamp<int64_t>(plan->reserve_cap_minutes - reserve_after_use, 0, unused);",
-       "ev.carried_minutes = std::clamp<int64_t>(plan->reserve_cap_minutes, 0, unused);",
+       "std::clamp<int64_t>(plan->reserve_cap_minutes - reserve_after_use, 0, unused);",
+       "std::clamp<int64_t>(plan->reserve_cap_minutes, 0, unused);",
        r"1C Start", SCEN,
        "the reserve cap ignores what is already in the reserve")
 mutant("reserve-before-allowance", "projections/month_eval.cc",
@@ -139,8 +139,8 @@ mutant("slot-quota-plus-one", "projections/month_eval.cc",
        r"[Aa]lter[Cc][Pp][Aa]", SCEN,
        "one slot more than the quota is free")
 mutant("block-expires-late", "projections/month_eval.cc",
-       "const bool expires = (after.expires_month != 0 && after.expires_month <= month) || in.blocks_expire;",
-       "const bool expires = (after.expires_month != 0 && after.expires_month < month) || in.blocks_expire;",
+       "(after.expires_month != 0 && after.expires_month <= month) || in.blocks_expire;",
+       "(after.expires_month != 0 && after.expires_month < month) || in.blocks_expire;",
        r"expiry", SCEN + RULES,
        "a block's remainder expires a month after its expiry month")
 mutant("reserve-outlives-term", "projections/month_eval.cc",

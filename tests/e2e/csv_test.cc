@@ -43,7 +43,9 @@ TEST_CASE("a record's line is where it starts, after multi-line quoted fields", 
 }
 
 TEST_CASE("a byte order mark is dropped and the last line may lack a newline", "[import][csv]") {
-  const auto records = Csv("\xEF\xBB\xBF" "date,duration\n2026-03-02,1h");
+  const auto records =
+      Csv("\xEF\xBB\xBF"
+          "date,duration\n2026-03-02,1h");
   REQUIRE(records.size() == 2);
   CHECK(records[0].fields[0] == "date");
   CHECK(records[1].fields[1] == "1h");
@@ -73,11 +75,16 @@ TEST_CASE("NUL bytes and invalid UTF-8 are refused with the line", "[import][csv
   CHECK_THAT(CsvError("a,b\n1,\xED\xA0\x80\n"), Contains("not UTF-8"));  // a surrogate
 }
 
-TEST_CASE("overlong UTF-8 forms and code points above U+10FFFF are refused, real ones kept", "[import][csv]") {
-  CHECK_THAT(CsvError("a,b\n1,\xC0\xAF\n"), Contains("not UTF-8 text: line 2"));      // '/' in two bytes
-  CHECK_THAT(CsvError("a,b\n1,\xE0\x82\xA9\n"), Contains("not UTF-8 text: line 2"));  // U+00A9 in three bytes
-  CHECK_THAT(CsvError("a,b\n1,\xF0\x80\x80\xAF\n"), Contains("not UTF-8 text: line 2"));  // '/' in four bytes
-  CHECK_THAT(CsvError("a,b\n1,\xF4\x90\x80\x80\n"), Contains("not UTF-8 text: line 2"));  // U+110000
+TEST_CASE("overlong UTF-8 forms and code points above U+10FFFF are refused, real ones kept",
+          "[import][csv]") {
+  CHECK_THAT(CsvError("a,b\n1,\xC0\xAF\n"),
+             Contains("not UTF-8 text: line 2"));  // '/' in two bytes
+  CHECK_THAT(CsvError("a,b\n1,\xE0\x82\xA9\n"),
+             Contains("not UTF-8 text: line 2"));  // U+00A9 in three bytes
+  CHECK_THAT(CsvError("a,b\n1,\xF0\x80\x80\xAF\n"),
+             Contains("not UTF-8 text: line 2"));  // '/' in four bytes
+  CHECK_THAT(CsvError("a,b\n1,\xF4\x90\x80\x80\n"),
+             Contains("not UTF-8 text: line 2"));           // U+110000
   const auto ok = Csv("a,b\n\xC2\xA9,\xF0\x9F\x98\x80\n");  // U+00A9 in two bytes, U+1F600 in four
   REQUIRE(ok.size() == 2);
   CHECK(ok[1].fields == std::vector<std::string>{"\xC2\xA9", "\xF0\x9F\x98\x80"});
@@ -102,7 +109,8 @@ TEST_CASE("durations: clock, decimal hours and the generic units", "[import][dur
   using F = TimesheetFormat;
   CHECK(ParseImportDurationMinutes("1:30", F::kKimai).value() == 90);
   CHECK(ParseImportDurationMinutes("01:30:00", F::kToggl).value() == 90);
-  CHECK(ParseImportDurationMinutes("00:20:30", F::kToggl).value() == 21);  // half a minute rounds up
+  CHECK(ParseImportDurationMinutes("00:20:30", F::kToggl).value() ==
+        21);  // half a minute rounds up
   CHECK(ParseImportDurationMinutes("00:20:29", F::kToggl).value() == 20);
   CHECK(ParseImportDurationMinutes("1.5", F::kHarvest).value() == 90);
   CHECK(ParseImportDurationMinutes("0.33", F::kHarvest).value() == 20);  // 19.8 minutes
@@ -111,23 +119,32 @@ TEST_CASE("durations: clock, decimal hours and the generic units", "[import][dur
   CHECK(ParseImportDurationMinutes("0:45", F::kGeneric).value() == 45);
 }
 
-TEST_CASE("zero, rounding-to-zero, malformed and over-a-day durations are refused", "[import][duration]") {
+TEST_CASE("zero, rounding-to-zero, malformed and over-a-day durations are refused",
+          "[import][duration]") {
   using F = TimesheetFormat;
-  CHECK(ParseImportDurationMinutes("0:00", F::kKimai).error().message == "duration '0:00' must be more than zero");
-  CHECK_THAT(ParseImportDurationMinutes("00:00:20", F::kToggl).error().message, Contains("rounds to 0 minutes"));
-  CHECK_THAT(ParseImportDurationMinutes("0m", F::kGeneric).error().message, Contains("must be more than zero"));
+  CHECK(ParseImportDurationMinutes("0:00", F::kKimai).error().message ==
+        "duration '0:00' must be more than zero");
+  CHECK_THAT(ParseImportDurationMinutes("00:00:20", F::kToggl).error().message,
+             Contains("rounds to 0 minutes"));
+  CHECK_THAT(ParseImportDurationMinutes("0m", F::kGeneric).error().message,
+             Contains("must be more than zero"));
   CHECK_THAT(ParseImportDurationMinutes("-1:00", F::kKimai).error().message, Contains("is not"));
   CHECK_THAT(ParseImportDurationMinutes("1:75", F::kKimai).error().message, Contains("is not"));
   CHECK_THAT(ParseImportDurationMinutes("1,5", F::kHarvest).error().message, Contains("is not"));
-  CHECK_THAT(ParseImportDurationMinutes("90", F::kGeneric).error().message, Contains("duration '90'"));
-  CHECK_THAT(ParseImportDurationMinutes("25:00", F::kKimai).error().message, Contains("more than 24 hours"));
+  CHECK_THAT(ParseImportDurationMinutes("90", F::kGeneric).error().message,
+             Contains("duration '90'"));
+  CHECK_THAT(ParseImportDurationMinutes("25:00", F::kKimai).error().message,
+             Contains("more than 24 hours"));
   CHECK_THAT(ParseImportDurationMinutes("", F::kKimai).error().message, Contains("empty"));
 }
 
-TEST_CASE("toggl rows map user, task, description and the start in the client's zone", "[import][toggl]") {
+TEST_CASE("toggl rows map user, task, description and the start in the client's zone",
+          "[import][toggl]") {
   const auto rows = ParseTimesheet(
-      "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,Duration,Tags\n"
-      "Anna,a@x,Acme,Sup,T-1,\"Fix, then test\",Yes,2026-03-02,09:15:00,2026-03-02,10:45:00,01:30:00,\n",
+      "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End "
+      "time,Duration,Tags\n"
+      "Anna,a@x,Acme,Sup,T-1,\"Fix, then "
+      "test\",Yes,2026-03-02,09:15:00,2026-03-02,10:45:00,01:30:00,\n",
       TimesheetFormat::kToggl, Moscow());
   REQUIRE(rows.ok());
   REQUIRE(rows->size() == 1);
@@ -142,7 +159,8 @@ TEST_CASE("toggl rows map user, task, description and the start in the client's 
   CHECK(r.kind.empty());
 }
 
-TEST_CASE("harvest rows join first and last name and a date alone is local noon", "[import][harvest]") {
+TEST_CASE("harvest rows join first and last name and a date alone is local noon",
+          "[import][harvest]") {
   const auto rows = ParseTimesheet(
       "Date,Client,Project,Project Code,Task,Notes,Hours,Billable?,Invoiced?,First Name,Last Name\n"
       "2026-03-09,Acme,P,C,Support,Cert renewal,1.5,Yes,No,Anna,Petrova\n",
@@ -168,15 +186,16 @@ TEST_CASE("kimai rows read From as the start and Activity as the task", "[import
 }
 
 TEST_CASE("headers match without regard to case, spaces or column order", "[import][header]") {
-  const auto rows = ParseTimesheet(" NOTE ,Duration,DATE\nhello,45m,2026-03-02T10:00\n", TimesheetFormat::kGeneric,
-                                   Moscow());
+  const auto rows = ParseTimesheet(" NOTE ,Duration,DATE\nhello,45m,2026-03-02T10:00\n",
+                                   TimesheetFormat::kGeneric, Moscow());
   REQUIRE(rows.ok());
   CHECK(rows->at(0).minutes == 45);
   CHECK(rows->at(0).note == "hello");
 }
 
 TEST_CASE("a header missing required columns is refused naming them", "[import][header]") {
-  const auto rows = ParseTimesheet("User,Description,Start date\nA,B,2026-03-02\n", TimesheetFormat::kToggl, Moscow());
+  const auto rows = ParseTimesheet("User,Description,Start date\nA,B,2026-03-02\n",
+                                   TimesheetFormat::kToggl, Moscow());
   REQUIRE_FALSE(rows.ok());
   CHECK_THAT(rows.error().message, Contains("lacks columns 'Start time', 'Duration'"));
   CHECK_THAT(rows.error().message, Contains("found: User, Description, Start date"));
@@ -219,7 +238,8 @@ TEST_CASE("dates that are not YYYY-MM-DD and bad times are row errors", "[import
 
 TEST_CASE("format names", "[import]") {
   CHECK(ParseTimesheetFormat("toggl").value() == TimesheetFormat::kToggl);
-  CHECK_THAT(ParseTimesheetFormat("Toggl").error().message, Contains("use generic, toggl, harvest or kimai"));
+  CHECK_THAT(ParseTimesheetFormat("Toggl").error().message,
+             Contains("use generic, toggl, harvest or kimai"));
 }
 
 }  // namespace

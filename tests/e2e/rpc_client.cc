@@ -8,12 +8,16 @@
 //   e2e_rpc_client HOST:PORT TOKEN accept|void|pay CLIENT BODY_JSON -> the JSON
 //   e2e_rpc_client HOST:PORT TOKEN burned CLIENT [FROM [TO]]  -> the JSON
 //   e2e_rpc_client HOST:PORT TOKEN sla CLIENT MONTH           -> the JSON
-//   e2e_rpc_client HOST:PORT TOKEN events CLIENT AFTER LIMIT  -> "SEQ CLIENT TYPE" per event, then "more 0|1 next N"
-//   e2e_rpc_client HOST:PORT TOKEN subscribe FROM N SECONDS   -> "subscribed", then "SEQ CLIENT" per event;
-//                                                               exits 0 after N events, 2 on timeout
-//   e2e_rpc_client HOST:PORT TOKEN watch FROM SECONDS         -> "subscribed", then "SEQ CLIENT" per event until
-//                                                               the server ends the connection ("disconnected",
-//                                                               exit 3); 2 if it is still open after SECONDS
+//   e2e_rpc_client HOST:PORT TOKEN events CLIENT AFTER LIMIT  -> "SEQ CLIENT TYPE" per event, then
+//   "more 0|1 next N" e2e_rpc_client HOST:PORT TOKEN subscribe FROM N SECONDS   -> "subscribed",
+//   then "SEQ CLIENT" per event;
+//                                                               exits 0 after N events, 2 on
+//                                                               timeout
+//   e2e_rpc_client HOST:PORT TOKEN watch FROM SECONDS         -> "subscribed", then "SEQ CLIENT"
+//   per event until
+//                                                               the server ends the connection
+//                                                               ("disconnected", exit 3); 2 if it
+//                                                               is still open after SECONDS
 // Any RPC failure: "error: DESCRIPTION" on stderr, exit 1.
 // With E2E_RPC_CACERT=CA.pem in the environment the connection is TLS (serve --tls-cert), the
 // server's certificate verified against CA.pem for the name "localhost".
@@ -55,14 +59,16 @@ std::string Describe(capnp::Data::Reader bytes) {
 
 class Receiver final : public rpc::EventReceiver::Server {
  public:
-  Receiver(uint64_t want, kj::Own<kj::PromiseFulfiller<void>> done) : want_(want), done_(kj::mv(done)) {}
+  Receiver(uint64_t want, kj::Own<kj::PromiseFulfiller<void>> done)
+      : want_(want), done_(kj::mv(done)) {}
 
   kj::Promise<void> onEvent(OnEventContext context) override {
     auto p = context.getParams();
     const std::string described = Describe(p.getEvent());
     // The envelope's seq must be the seq the server announced.
     if (described.substr(0, described.find(' ')) != std::to_string(p.getSeq()))
-      std::printf("mismatch %llu %s\n", static_cast<unsigned long long>(p.getSeq()), described.c_str());
+      std::printf("mismatch %llu %s\n", static_cast<unsigned long long>(p.getSeq()),
+                  described.c_str());
     else
       std::printf("%s\n", described.c_str());
     std::fflush(stdout);
@@ -77,11 +83,15 @@ class Receiver final : public rpc::EventReceiver::Server {
 };
 
 int Usage() {
-  std::fprintf(stderr, "usage: e2e_rpc_client HOST:PORT TOKEN balance|invoice|report|burned|sla|logwork|accept|void|pay|events|subscribe ARGS…\n");
+  std::fprintf(
+      stderr,
+      "usage: e2e_rpc_client HOST:PORT TOKEN "
+      "balance|invoice|report|burned|sla|logwork|accept|void|pay|events|subscribe ARGS…\n");
   return 64;
 }
 
-int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, int argc, char** argv);
+int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, int argc,
+             char** argv);
 
 int Run(int argc, char** argv) {
   if (argc < 4) return Usage();
@@ -96,15 +106,19 @@ int Run(int argc, char** argv) {
     options.trustedCertificates = kj::arrayPtr(&cert, 1);
     kj::TlsContext tls(kj::mv(options));
     auto addr = io.provider->getNetwork().parseAddress(argv[1]).wait(io.waitScope);
-    auto stream = tls.wrapClient(addr->connect().wait(io.waitScope), "localhost").wait(io.waitScope);
+    auto stream =
+        tls.wrapClient(addr->connect().wait(io.waitScope), "localhost").wait(io.waitScope);
     capnp::TwoPartyClient client(*stream);
-    return Commands(client.bootstrap().castAs<rpc::Ledger>(), io.waitScope, io.provider->getTimer(), argc, argv);
+    return Commands(client.bootstrap().castAs<rpc::Ledger>(), io.waitScope, io.provider->getTimer(),
+                    argc, argv);
   }
   capnp::EzRpcClient client(argv[1]);
-  return Commands(client.getMain<rpc::Ledger>(), client.getWaitScope(), client.getIoProvider().getTimer(), argc, argv);
+  return Commands(client.getMain<rpc::Ledger>(), client.getWaitScope(),
+                  client.getIoProvider().getTimer(), argc, argv);
 }
 
-int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, int argc, char** argv) {
+int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, int argc,
+             char** argv) {
   auto auth = ledger.authenticateRequest();
   auth.setToken(argv[2]);
   auto authed = auth.send().wait(ws);
@@ -140,27 +154,37 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
       r.setRequestJson(arg(5));
       std::printf("%s\n", r.send().wait(ws).getJson().cStr());
     };
-    if (cmd == "accept") send(session.acceptRequest());
-    else if (cmd == "void") send(session.voidEntryRequest());
-    else send(session.payRequest());
+    if (cmd == "accept")
+      send(session.acceptRequest());
+    else if (cmd == "void")
+      send(session.voidEntryRequest());
+    else
+      send(session.payRequest());
   } else if (cmd == "buy" || cmd == "adjust" || cmd == "close" || cmd == "incident") {
     auto send = [&](auto r) {
       r.setClient(arg(4));
       r.setRequestJson(arg(5));
       std::printf("%s\n", r.send().wait(ws).getJson().cStr());
     };
-    if (cmd == "buy") send(session.buyRequest());
-    else if (cmd == "adjust") send(session.adjustRequest());
-    else if (cmd == "close") send(session.closeRequest());
-    else send(session.incidentRequest());
+    if (cmd == "buy")
+      send(session.buyRequest());
+    else if (cmd == "adjust")
+      send(session.adjustRequest());
+    else if (cmd == "close")
+      send(session.closeRequest());
+    else
+      send(session.incidentRequest());
   } else if (cmd == "closeall" || cmd == "addclient" || cmd == "defineplans") {
     auto send = [&](auto r) {
       r.setRequestJson(arg(4));
       std::printf("%s\n", r.send().wait(ws).getJson().cStr());
     };
-    if (cmd == "closeall") send(session.closeAllRequest());
-    else if (cmd == "addclient") send(session.addClientRequest());
-    else send(session.definePlansRequest());
+    if (cmd == "closeall")
+      send(session.closeAllRequest());
+    else if (cmd == "addclient")
+      send(session.addClientRequest());
+    else
+      send(session.definePlansRequest());
   } else if (cmd == "contract") {
     auto r = session.contractRequest();
     r.setClient(arg(4));
@@ -201,7 +225,8 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
     r.setLimit(static_cast<uint32_t>(std::strtoul(arg(6), nullptr, 10)));
     auto answer = r.send().wait(ws);
     for (auto bytes : answer.getEvents()) std::printf("%s\n", Describe(bytes).c_str());
-    std::printf("more %d next %llu\n", answer.getMore() ? 1 : 0, static_cast<unsigned long long>(answer.getNextAfterSeq()));
+    std::printf("more %d next %llu\n", answer.getMore() ? 1 : 0,
+                static_cast<unsigned long long>(answer.getNextAfterSeq()));
   } else if (cmd == "subscribe") {
     if (argc < 7) return Usage();
     const uint64_t from = std::strtoull(argv[4], nullptr, 10);
@@ -218,12 +243,12 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
     if (want == 0) return 0;
     bool timed_out = false;
     done.promise
-        .exclusiveJoin(timer.afterDelay(seconds * kj::SECONDS).then([&timed_out] {
-          timed_out = true;
-        }))
+        .exclusiveJoin(
+            timer.afterDelay(seconds * kj::SECONDS).then([&timed_out] { timed_out = true; }))
         .wait(ws);
     if (timed_out) {
-      std::fprintf(stderr, "timeout: fewer than %llu events within %ld s\n", static_cast<unsigned long long>(want), seconds);
+      std::fprintf(stderr, "timeout: fewer than %llu events within %ld s\n",
+                   static_cast<unsigned long long>(want), seconds);
       return 2;
     }
   } else if (cmd == "watch") {
@@ -242,9 +267,12 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
       timer.afterDelay(100 * kj::MILLISECONDS).wait(ws);
       auto probe = ledger.authenticateRequest();
       probe.setToken("probe");
-      auto result = probe.send().then([](auto&&) { return 0; }, [](kj::Exception&& e) {
-        return e.getType() == kj::Exception::Type::DISCONNECTED ? 3 : 0;
-      }).wait(ws);
+      auto result = probe.send()
+                        .then([](auto&&) { return 0; },
+                              [](kj::Exception&& e) {
+                                return e.getType() == kj::Exception::Type::DISCONNECTED ? 3 : 0;
+                              })
+                        .wait(ws);
       if (result == 3) {
         std::printf("disconnected\n");
         return 3;

@@ -49,7 +49,8 @@ std::string Get(const std::string& dir, uint64_t seq) {
   return **v;
 }
 
-void Put(const std::string& dir, std::string_view cf, std::string_view key, std::string_view value) {
+void Put(const std::string& dir, std::string_view cf, std::string_view key,
+         std::string_view value) {
   auto s = raw::RawPut(dir, cf, key, value);
   if (!s.ok()) Die(s.error().message);
 }
@@ -71,8 +72,10 @@ std::string Rewrite(const std::string& bytes, F edit) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: tamper DIR flip SEQ OFFSET | delete SEQ | swap SEQ1 SEQ2 | set-minutes SEQ N [rechain] | "
-                         "set-total SEQ N [rechain]\n");
+    std::fprintf(stderr,
+                 "usage: tamper DIR flip SEQ OFFSET | delete SEQ | swap SEQ1 SEQ2 | set-minutes "
+                 "SEQ N [rechain] | "
+                 "set-total SEQ N [rechain]\n");
     return 2;
   }
   const std::string dir = argv[1], op = argv[2];
@@ -99,12 +102,18 @@ int main(int argc, char** argv) {
     std::string v = Rewrite(Get(dir, seq), [&](hourbank::schemas::Event::Builder e) {
       auto b = e.getBody();
       if (op == "set-total") {
-        if (b.isPeriodClosed()) b.getPeriodClosed().setTotalMinor(value);
-        else Die("event " + std::to_string(seq) + " is not a PeriodClosed");
-      } else if (b.isHoursExpired()) b.getHoursExpired().setMinutes(value);
-      else if (b.isHoursCarriedOver()) b.getHoursCarriedOver().setMinutes(value);
-      else if (b.isWorkLogged()) b.getWorkLogged().setMinutes(value);
-      else Die("event " + std::to_string(seq) + " has no minutes to set");
+        if (b.isPeriodClosed())
+          b.getPeriodClosed().setTotalMinor(value);
+        else
+          Die("event " + std::to_string(seq) + " is not a PeriodClosed");
+      } else if (b.isHoursExpired())
+        b.getHoursExpired().setMinutes(value);
+      else if (b.isHoursCarriedOver())
+        b.getHoursCarriedOver().setMinutes(value);
+      else if (b.isWorkLogged())
+        b.getWorkLogged().setMinutes(value);
+      else
+        Die("event " + std::to_string(seq) + " has no minutes to set");
     });
     Put(dir, format::kEventsCf, raw::SeqKey(seq), v);
     if (rechain) {

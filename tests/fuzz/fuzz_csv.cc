@@ -55,7 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (text.size() <= 64) {
     auto minutes = cli::ParseImportDurationMinutes(text, format);
-    if (minutes.ok() && (minutes.value() <= 0 || minutes.value() > cli::kImportRowMinutesMax)) std::abort();
+    if (minutes.ok() && (minutes.value() <= 0 || minutes.value() > cli::kImportRowMinutesMax))
+      std::abort();
   }
   return 0;
 }

@@ -1,13 +1,13 @@
-// libFuzzer target: the HTTP request parsing of `hourbank serve` (tools/hourbank/server/requests.h) on
-// arbitrary bytes. Input grammar: selector: byte, text: byte* — selector % 3 picks what the
-// text is: 0 a URL (path "?" query: SplitPath, ParseQuery), 1 a request body parsed as every
-// POST route does (ParseJsonObject, then the work body and the accept/void/pay/token fields),
-// 2 a work body wrapped as {"kind": …, "duration": TEXT} so the duration parser sees raw text.
-// Every call must return or throw CommandError (the server's 400); nothing else may escape,
-// crash or trip a sanitizer, and an accepted work body must be hour work xor item work.
-// Issue 14: the URL's segments and query pass RequireUtf8 or are refused, and every escaped echo
-// (Escaped) is valid UTF-8 without control characters; bodies nested deeper than kJsonDepthMax
-// are refused before parsing; unknown fields are refused by name.
+// libFuzzer target: the HTTP request parsing of `hourbank serve` (tools/hourbank/server/requests.h)
+// on arbitrary bytes. Input grammar: selector: byte, text: byte* — selector % 3 picks what the text
+// is: 0 a URL (path "?" query: SplitPath, ParseQuery), 1 a request body parsed as every POST route
+// does (ParseJsonObject, then the work body and the accept/void/pay/token fields), 2 a work body
+// wrapped as {"kind": …, "duration": TEXT} so the duration parser sees raw text. Every call must
+// return or throw CommandError (the server's 400); nothing else may escape, crash or trip a
+// sanitizer, and an accepted work body must be hour work xor item work. Issue 14: the URL's
+// segments and query pass RequireUtf8 or are refused, and every escaped echo (Escaped) is valid
+// UTF-8 without control characters; bodies nested deeper than kJsonDepthMax are refused before
+// parsing; unknown fields are refused by name.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -99,10 +99,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Field([&] { RequireKnownFields(body, {"task", "at", "late"}); });
       CheckWork(body);
       // accept / void / pay / tokens read these fields (serve.cc's Route).
-      Field([&] { (void)Str(body, "task", true); (void)Str(body, "at"); (void)Bool(body, "late"); });
-      Field([&] { (void)Int(body, "entry"); (void)Str(body, "reason", true); (void)Str(body, "key"); });
-      Field([&] { (void)Str(body, "amount", true); (void)Str(body, "ref"); });
-      Field([&] { (void)Str(body, "role", true); (void)Str(body, "name", true); });
+      Field([&] {
+        (void)Str(body, "task", true);
+        (void)Str(body, "at");
+        (void)Bool(body, "late");
+      });
+      Field([&] {
+        (void)Int(body, "entry");
+        (void)Str(body, "reason", true);
+        (void)Str(body, "key");
+      });
+      Field([&] {
+        (void)Str(body, "amount", true);
+        (void)Str(body, "ref");
+      });
+      Field([&] {
+        (void)Str(body, "role", true);
+        (void)Str(body, "name", true);
+      });
       break;
     }
     case 2: {

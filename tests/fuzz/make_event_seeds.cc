@@ -68,12 +68,15 @@ int main(int argc, char** argv) {
     for (uint64_t s = r.first_seq; s < r.first_seq + r.count; ++s) {
       const std::string bytes = Must(log->Get(s));
       Must(Result<bool>(ledger::DecodeEvent(s, bytes, [&](schemas::Event::Reader e) {
-             if (stream == kCatalogStream) catalog.Apply(s, e);
-             else st.Apply(s, e);
-           }).ok()));
+                          if (stream == kCatalogStream)
+                            catalog.Apply(s, e);
+                          else
+                            st.Apply(s, e);
+                        }).ok()));
     }
   };
-  commit(kCatalogStream, Must(DecidePlanDefine(catalog, Must(ParsePlans(kPlan, "seed.toml")), now)));
+  commit(kCatalogStream,
+         Must(DecidePlanDefine(catalog, Must(ParsePlans(kPlan, "seed.toml")), now)));
   commit("acme", Must(DecideRegister(st, {"acme", "Acme", "RUB", "Europe/Moscow"}, now)));
   StartContract c;
   c.plan_id = "seed";
@@ -108,8 +111,8 @@ int main(int argc, char** argv) {
     std::ofstream f(out + "/" + name, std::ios::binary);
     f << bytes;
   }
-  std::printf("%llu events, %zu seed files in %s\n", static_cast<unsigned long long>(head), files.size(),
-              out.c_str());
+  std::printf("%llu events, %zu seed files in %s\n", static_cast<unsigned long long>(head),
+              files.size(), out.c_str());
   log.reset();
   std::filesystem::remove_all(dir);
   return 0;

@@ -104,7 +104,8 @@ TEST_CASE("every field of an appended event reads back as written or stamped", "
   CHECK(log->head_hash() == prev);
 }
 
-TEST_CASE("the first event has a zero prevHash and each next one the hash of its predecessor", "[ledger][append][chain]") {
+TEST_CASE("the first event has a zero prevHash and each next one the hash of its predecessor",
+          "[ledger][append][chain]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("acme", {"a"}));
@@ -124,7 +125,8 @@ TEST_CASE("the first event has a zero prevHash and each next one the hash of its
   CHECK(log->head_hash() == h2);
 }
 
-TEST_CASE("the ledger overrides a clientId set by the caller with the request's stream", "[ledger][append]") {
+TEST_CASE("the ledger overrides a clientId set by the caller with the request's stream",
+          "[ledger][append]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   auto req = Request("acme", {"a"});
@@ -156,7 +158,8 @@ TEST_CASE("a batch gets contiguous seqs and stream versions across streams", "[l
   CHECK(log->stream_version("gamma") == 0);
 }
 
-TEST_CASE("recordedAtUs never goes below the previous event's, even if the clock does", "[ledger][append]") {
+TEST_CASE("recordedAtUs never goes below the previous event's, even if the clock does",
+          "[ledger][append]") {
   TempDir tmp;
   OpenLog(tmp.ledger()).reset();
   // Pretend the last event was recorded an hour in the future (a clock that stepped back).
@@ -165,28 +168,33 @@ TEST_CASE("recordedAtUs never goes below the previous event's, even if the clock
                           .count() +
                       3600ll * 1000 * 1000;
   std::string v;
-  for (int i = 7; i >= 0; --i) v.push_back(static_cast<char>((uint64_t(future_us) >> (8 * i)) & 0xff));
+  for (int i = 7; i >= 0; --i)
+    v.push_back(static_cast<char>((uint64_t(future_us) >> (8 * i)) & 0xff));
   REQUIRE(raw::RawPut(tmp.ledger(), "meta", "head_recorded_at_us", v).ok());
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("acme", {"a", "b"}));
   std::vector<int64_t> recorded;
-  REQUIRE(log->Scan(1, 0, [&](const EventView& e) {
-              recorded.push_back(e.event.getRecordedAtUs());
-              return true;
-            }).ok());
+  REQUIRE(log->Scan(1, 0,
+                    [&](const EventView& e) {
+                      recorded.push_back(e.event.getRecordedAtUs());
+                      return true;
+                    })
+              .ok());
   REQUIRE(recorded.size() == 2);
   CHECK(recorded[0] == future_us);
   CHECK(recorded[1] == future_us);
 }
 
-TEST_CASE("an expected version that matches the stream is accepted", "[ledger][append][concurrency]") {
+TEST_CASE("an expected version that matches the stream is accepted",
+          "[ledger][append][concurrency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   CHECK(MustAppend(*log, Request("acme", {"a"}, "", 0u)).stream_version == 1);
   CHECK(MustAppend(*log, Request("acme", {"b", "c"}, "", 1u)).stream_version == 3);
 }
 
-TEST_CASE("an expected version that does not match is a conflict naming the current version", "[ledger][append][concurrency]") {
+TEST_CASE("an expected version that does not match is a conflict naming the current version",
+          "[ledger][append][concurrency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("acme", {"a", "b"}));
@@ -202,7 +210,8 @@ TEST_CASE("an expected version that does not match is a conflict naming the curr
   CHECK(log->stream_version("acme") == 2);
 }
 
-TEST_CASE("expecting version 0 on an existing stream is a conflict", "[ledger][append][concurrency]") {
+TEST_CASE("expecting version 0 on an existing stream is a conflict",
+          "[ledger][append][concurrency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("acme", {"a"}));
@@ -212,7 +221,8 @@ TEST_CASE("expecting version 0 on an existing stream is a conflict", "[ledger][a
   CHECK(r.error().current_version == 1);
 }
 
-TEST_CASE("an idempotent retry returns the original result with replayed and writes nothing", "[ledger][append][idempotency]") {
+TEST_CASE("an idempotent retry returns the original result with replayed and writes nothing",
+          "[ledger][append][idempotency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("acme", {"x"}));
@@ -232,7 +242,8 @@ TEST_CASE("an idempotent retry returns the original result with replayed and wri
   CHECK(st.events_appended == 4);
 }
 
-TEST_CASE("a retry with an expected version that is now stale is still replayed", "[ledger][append][idempotency]") {
+TEST_CASE("a retry with an expected version that is now stale is still replayed",
+          "[ledger][append][idempotency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   auto first = MustAppend(*log, Request("acme", {"a"}, "key-1", 0u));
@@ -242,7 +253,8 @@ TEST_CASE("a retry with an expected version that is now stale is still replayed"
   CHECK(log->head_seq() == 1);
 }
 
-TEST_CASE("reusing an idempotency key with another body is a conflict", "[ledger][append][idempotency]") {
+TEST_CASE("reusing an idempotency key with another body is a conflict",
+          "[ledger][append][idempotency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("acme", {"a"}, "key-1"));
@@ -253,7 +265,8 @@ TEST_CASE("reusing an idempotency key with another body is a conflict", "[ledger
   CHECK(log->head_seq() == 1);
 }
 
-TEST_CASE("reusing an idempotency key on another stream is a conflict", "[ledger][append][idempotency]") {
+TEST_CASE("reusing an idempotency key on another stream is a conflict",
+          "[ledger][append][idempotency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("acme", {"a"}, "key-1"));
@@ -274,7 +287,8 @@ TEST_CASE("reusing an idempotency key on another stream is a conflict", "[ledger
   CHECK(log->stream_version("beta") == 0);
 }
 
-TEST_CASE("a caller's request digest decides what counts as the same request", "[ledger][append][idempotency]") {
+TEST_CASE("a caller's request digest decides what counts as the same request",
+          "[ledger][append][idempotency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   AppendRequest a = Request("acme", {"logged at 10:00"}, "key-1");
@@ -301,7 +315,8 @@ TEST_CASE("LookupKey of an unknown key is empty", "[ledger][append][idempotency]
   CHECK_FALSE(rec->has_value());
 }
 
-TEST_CASE("a draft carrying a different idempotency key than its request is refused", "[ledger][append][idempotency]") {
+TEST_CASE("a draft carrying a different idempotency key than its request is refused",
+          "[ledger][append][idempotency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   auto req = Request("acme", {"a"}, "key-1");
@@ -312,7 +327,8 @@ TEST_CASE("a draft carrying a different idempotency key than its request is refu
   CHECK(log->head_seq() == 0);
 }
 
-TEST_CASE("reopening keeps the head, the hash, stream versions and idempotency keys", "[ledger][append][reopen]") {
+TEST_CASE("reopening keeps the head, the hash, stream versions and idempotency keys",
+          "[ledger][append][reopen]") {
   TempDir tmp;
   Hash head;
   {
@@ -338,7 +354,8 @@ TEST_CASE("reopening keeps the head, the hash, stream versions and idempotency k
   CHECK(report->ok);
 }
 
-TEST_CASE("a batch beyond batch_events_max is refused naming the limit and the size", "[ledger][append][limits]") {
+TEST_CASE("a batch beyond batch_events_max is refused naming the limit and the size",
+          "[ledger][append][limits]") {
   TempDir tmp;
   Options o = CreateOptions();
   o.batch_events_max = 3;
@@ -352,7 +369,8 @@ TEST_CASE("a batch beyond batch_events_max is refused naming the limit and the s
   CHECK(log->head_seq() == 3);
 }
 
-TEST_CASE("an event beyond event_bytes_max is refused naming the limit and the size", "[ledger][append][limits]") {
+TEST_CASE("an event beyond event_bytes_max is refused naming the limit and the size",
+          "[ledger][append][limits]") {
   TempDir tmp;
   Options o = CreateOptions();
   o.event_bytes_max = 1024;
@@ -367,7 +385,8 @@ TEST_CASE("an event beyond event_bytes_max is refused naming the limit and the s
   CHECK(log->head_seq() == 0);
 }
 
-TEST_CASE("an idempotency key beyond idempotency_key_bytes_max is refused", "[ledger][append][limits]") {
+TEST_CASE("an idempotency key beyond idempotency_key_bytes_max is refused",
+          "[ledger][append][limits]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   CHECK(log->Append(Request("acme", {"a"}, std::string(128, 'k'))).ok());
@@ -391,7 +410,8 @@ TEST_CASE("an idempotency key with a control character is refused", "[ledger][ap
   CHECK(log->head_seq() == 0);
 }
 
-TEST_CASE("client ids outside the charset or longer than 64 are refused", "[ledger][append][limits]") {
+TEST_CASE("client ids outside the charset or longer than 64 are refused",
+          "[ledger][append][limits]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   for (std::string id : {std::string("Acme"), std::string("ac me"), std::string(""),
@@ -415,7 +435,8 @@ TEST_CASE("an empty batch is refused", "[ledger][append][limits]") {
   CHECK_THAT(r.error().message, Catch::Contains("empty"));
 }
 
-TEST_CASE("a draft without a body is refused and nothing of its batch is written", "[ledger][append][limits]") {
+TEST_CASE("a draft without a body is refused and nothing of its batch is written",
+          "[ledger][append][limits]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   auto req = Request("acme", {"a"});
@@ -442,7 +463,8 @@ TEST_CASE("a draft with effectiveAtUs not after the epoch is refused", "[ledger]
   CHECK(log->head_seq() == 0);
 }
 
-TEST_CASE("a failed write is kIo with RocksDB's message and leaves the head where it was", "[ledger][append][failure]") {
+TEST_CASE("a failed write is kIo with RocksDB's message and leaves the head where it was",
+          "[ledger][append][failure]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("acme", {"a"}));
@@ -467,7 +489,9 @@ TEST_CASE("a failed write is kIo with RocksDB's message and leaves the head wher
   CHECK(report->ok);
 }
 
-TEST_CASE("after a failed write the log reopens its database inside while other threads keep reading", "[ledger][append][failure]") {
+TEST_CASE(
+    "after a failed write the log reopens its database inside while other threads keep reading",
+    "[ledger][append][failure]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   for (int i = 0; i < 50; ++i) MustAppend(*log, Request("acme", {"t" + std::to_string(i)}));
@@ -478,7 +502,8 @@ TEST_CASE("after a failed write the log reopens its database inside while other 
     while (!stop.load()) {
       uint64_t seen = 0;
       Status s = log->Scan(1, 0, [&](const EventView&) { return ++seen < 1000000; });
-      if (!s.ok() || seen < 50 || !log->Get(1).ok() || log->stream_version("acme") < 50) ++read_errors;
+      if (!s.ok() || seen < 50 || !log->Get(1).ok() || log->stream_version("acme") < 50)
+        ++read_errors;
       ++reads;
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
@@ -493,8 +518,10 @@ TEST_CASE("after a failed write the log reopens its database inside while other 
   std::optional<AppendResult> after;
   for (int attempt = 0; attempt < 50 && !after; ++attempt) {
     auto r = log->Append(Request("acme", {"x"}, "key-x"));
-    if (r.ok()) after = *r;
-    else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (r.ok())
+      after = *r;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (int i = 0; i < 10; ++i) MustAppend(*log, Request("acme", {"y" + std::to_string(i)}));
   stop = true;
@@ -512,7 +539,8 @@ TEST_CASE("after a failed write the log reopens its database inside while other 
   CHECK(report->ok);
 }
 
-TEST_CASE("nosync durability appends without fsyncs and the events survive a reopen", "[ledger][append][durability]") {
+TEST_CASE("nosync durability appends without fsyncs and the events survive a reopen",
+          "[ledger][append][durability]") {
   TempDir tmp;
   Options o = CreateOptions();
   o.durability = Durability::kNoSync;

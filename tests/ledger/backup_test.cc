@@ -27,7 +27,8 @@ uint64_t AppendMany(Log& log, const std::string& client, int n) {
 
 // A ledger whose events are in table files (a reopen flushes the replayed WAL into one), so a
 // backup has shared files to copy or to reuse.
-void AppendAndReopen(std::unique_ptr<Log>& log, const std::string& dir, const std::string& client, int n) {
+void AppendAndReopen(std::unique_ptr<Log>& log, const std::string& dir, const std::string& client,
+                     int n) {
   AppendMany(*log, client, n);
   log.reset();
   log = OpenLog(dir);
@@ -49,11 +50,12 @@ std::vector<fs::path> SstFiles(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("a backup taken while another thread appends restores every event acknowledged before it "
-          "started, byte for byte, and the restored chain verifies") {
+TEST_CASE(
+    "a backup taken while another thread appends restores every event acknowledged before it "
+    "started, byte for byte, and the restored chain verifies") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
-  AppendAndReopen(log, tmp.ledger(), "acme", 50);  // some in table files
+  AppendAndReopen(log, tmp.ledger(), "acme", 50);        // some in table files
   const uint64_t acked = AppendMany(*log, "acme", 150);  // and some only in the WAL
   REQUIRE(acked == 200);
 
@@ -93,7 +95,8 @@ TEST_CASE("a backup taken while another thread appends restores every event ackn
   CHECK(fs::status(tmp.path() + "/restored").permissions() == fs::perms::owner_all);
 }
 
-TEST_CASE("a second backup copies only the table files that are new, and each restores to its own head") {
+TEST_CASE(
+    "a second backup copies only the table files that are new, and each restores to its own head") {
   TempDir tmp;
   const std::string dir = tmp.path() + "/backups";
   auto log = OpenLog(tmp.ledger());
@@ -109,7 +112,8 @@ TEST_CASE("a second backup copies only the table files that are new, and each re
   CHECK(second.value().id == 2);
   CHECK(second.value().head_seq == 410);
   // The second backup's files are as large as the first's (it holds all 410 events), yet the
-  // directory grew by less than half of that: the first 400 events' table file was not copied again.
+  // directory grew by less than half of that: the first 400 events' table file was not copied
+  // again.
   CHECK(second.value().size_bytes > first.value().size_bytes);
   CHECK(BytesUnder(dir) - after_first < second.value().size_bytes / 2);
 

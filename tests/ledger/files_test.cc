@@ -34,7 +34,8 @@ std::map<std::string, std::string> Snapshot(const std::string& dir) {
     }
     out[fs::relative(e.path(), dir).string()] =
         std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
-        std::to_string(st.st_mtim.tv_nsec) + " " + std::to_string(st.st_mode) + " " + HexOf(Digest(bytes));
+        std::to_string(st.st_mtim.tv_nsec) + " " + std::to_string(st.st_mode) + " " +
+        HexOf(Digest(bytes));
   }
   struct stat st {};
   REQUIRE(::stat(dir.c_str(), &st) == 0);
@@ -46,7 +47,8 @@ std::map<std::string, std::string> Snapshot(const std::string& dir) {
 void MakeLedger(const std::string& dir) {
   {
     auto log = OpenLog(dir);
-    for (int i = 0; i < 30; ++i) MustAppend(*log, Request("acme", {"t" + std::to_string(i)}, "k" + std::to_string(i)));
+    for (int i = 0; i < 30; ++i)
+      MustAppend(*log, Request("acme", {"t" + std::to_string(i)}, "k" + std::to_string(i)));
   }
   {
     auto log = OpenLog(dir, Options{});  // replays the WAL into a table file
@@ -104,7 +106,8 @@ TEST_CASE("a read-only open works on a read-only mount of the ledger (when mount
     WARN("bind mount not allowed here; the read-only mount case is not exercised");
     return;
   }
-  const bool remounted = ::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0;
+  const bool remounted =
+      ::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0;
   if (remounted) {
     REQUIRE(::access((ro + "/CURRENT").c_str(), W_OK) != 0);  // really read-only
     {
@@ -121,7 +124,8 @@ TEST_CASE("a read-only open works on a read-only mount of the ledger (when mount
   ::umount2(ro.c_str(), MNT_DETACH);
 }
 
-TEST_CASE("a read-only open of a ledger another process holds is refused as busy", "[ledger][readonly]") {
+TEST_CASE("a read-only open of a ledger another process holds is refused as busy",
+          "[ledger][readonly]") {
   TempDir tmp;
   MakeLedger(tmp.ledger());
   // In this process RocksDB's lock is not visible to fcntl(F_GETLK); use a child holding it.
@@ -157,7 +161,10 @@ TEST_CASE("a new ledger directory is 0700 and its files 0600 even under umask 00
     auto log = OpenLog(tmp.ledger());
     for (int i = 0; i < 10; ++i) MustAppend(*log, Request("acme", {"t"}));
   }
-  { auto log = OpenLog(tmp.ledger(), Options{}); MustAppend(*log, Request("acme", {"u"})); }  // flush: table files
+  {
+    auto log = OpenLog(tmp.ledger(), Options{});
+    MustAppend(*log, Request("acme", {"u"}));
+  }  // flush: table files
   ::umask(old);
   struct stat st {};
   REQUIRE(::stat(tmp.ledger().c_str(), &st) == 0);
@@ -178,7 +185,8 @@ TEST_CASE("Verify's fast pass reports each kind of index damage as the precise p
   {
     auto log = OpenLog(tmp.ledger());
     for (int i = 0; i < 40; ++i) {
-      MustAppend(*log, Request(i % 2 ? "acme" : "beta", {"t" + std::to_string(i), "u"}, "k" + std::to_string(i)));
+      MustAppend(*log, Request(i % 2 ? "acme" : "beta", {"t" + std::to_string(i), "u"},
+                               "k" + std::to_string(i)));
     }
     CHECK(log->Verify().value().ok);
   }
@@ -201,9 +209,7 @@ TEST_CASE("Verify's fast pass reports each kind of index damage as the precise p
     v[7] = static_cast<char>(v[7] + 2);  // first_seq + 2
     REQUIRE(raw::RawPut(tmp.ledger(), "keys", "k5", v).ok());
   }
-  SECTION("a keys record removed") {
-    REQUIRE(raw::RawDelete(tmp.ledger(), "keys", "k9").ok());
-  }
+  SECTION("a keys record removed") { REQUIRE(raw::RawDelete(tmp.ledger(), "keys", "k9").ok()); }
   SECTION("a keys record for events that carry no key") {
     auto v = raw::RawGet(tmp.ledger(), "keys", "k5").value().value();
     REQUIRE(raw::RawPut(tmp.ledger(), "keys", "other", v).ok());
@@ -214,5 +220,6 @@ TEST_CASE("Verify's fast pass reports each kind of index damage as the precise p
   CHECK_FALSE(v->ok);
   CHECK_FALSE(v->problem.empty());
   INFO(v->problem);
-  CHECK((v->problem.find("streams index") != std::string::npos || v->problem.find("keys index") != std::string::npos));
+  CHECK((v->problem.find("streams index") != std::string::npos ||
+         v->problem.find("keys index") != std::string::npos));
 }

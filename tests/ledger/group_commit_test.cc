@@ -8,7 +8,8 @@ using namespace hourbank;
 using namespace hourbank::ledger;
 using namespace hourbank::ledger::testing;
 
-TEST_CASE("8 threads x 1000 appends lose nothing, keep per-client order and share fsyncs", "[ledger][group]") {
+TEST_CASE("8 threads x 1000 appends lose nothing, keep per-client order and share fsyncs",
+          "[ledger][group]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   constexpr int kThreads = 8, kAppends = 1000;
@@ -19,8 +20,7 @@ TEST_CASE("8 threads x 1000 appends lose nothing, keep per-client order and shar
       std::string client = "client-" + std::to_string(t);
       for (int i = 0; i < kAppends; ++i) {
         // The expected version makes any reordering or loss within a client a conflict.
-        auto r = log->Append(
-            Request(client, {std::to_string(i)}, "", static_cast<uint32_t>(i)));
+        auto r = log->Append(Request(client, {std::to_string(i)}, "", static_cast<uint32_t>(i)));
         if (!r.ok() || r->stream_version != static_cast<uint32_t>(i + 1)) ++failures;
       }
     });
@@ -50,7 +50,8 @@ TEST_CASE("8 threads x 1000 appends lose nothing, keep per-client order and shar
   CHECK(report->events_checked == kThreads * kAppends);
 }
 
-TEST_CASE("of concurrent appends expecting the same version exactly one wins", "[ledger][group][concurrency]") {
+TEST_CASE("of concurrent appends expecting the same version exactly one wins",
+          "[ledger][group][concurrency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   constexpr int kThreads = 8;
@@ -75,7 +76,8 @@ TEST_CASE("of concurrent appends expecting the same version exactly one wins", "
   CHECK(log->head_seq() == 1);
 }
 
-TEST_CASE("concurrent retries of one idempotent request write it once", "[ledger][group][idempotency]") {
+TEST_CASE("concurrent retries of one idempotent request write it once",
+          "[ledger][group][idempotency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   constexpr int kThreads = 8, kRounds = 20;
@@ -112,7 +114,8 @@ TEST_CASE("concurrent retries of one idempotent request write it once", "[ledger
   CHECK(report->ok);
 }
 
-TEST_CASE("a writer that fails its check is left out while the rest of its group is written", "[ledger][group][concurrency]") {
+TEST_CASE("a writer that fails its check is left out while the rest of its group is written",
+          "[ledger][group][concurrency]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   constexpr int kThreads = 8, kAppends = 200;
@@ -145,7 +148,8 @@ TEST_CASE("a writer that fails its check is left out while the rest of its group
   CHECK(report->ok);
 }
 
-TEST_CASE("when a group's write fails every writer in it gets kIo and nothing advances", "[ledger][group][failure]") {
+TEST_CASE("when a group's write fails every writer in it gets kIo and nothing advances",
+          "[ledger][group][failure]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   constexpr int kThreads = 8;

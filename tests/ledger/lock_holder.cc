@@ -19,7 +19,6 @@ int main(int argc, char** argv) {
   }
   std::cout << "ready" << std::endl;
   std::string line;
-  while (std::getline(std::cin, line)) {
-  }
+  while (std::getline(std::cin, line)) {}
   return 0;
 }

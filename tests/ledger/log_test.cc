@@ -13,7 +13,8 @@ using namespace hourbank;
 using namespace hourbank::ledger;
 using namespace hourbank::ledger::testing;
 
-TEST_CASE("opening a missing directory without create says to run hourbank init", "[ledger][open]") {
+TEST_CASE("opening a missing directory without create says to run hourbank init",
+          "[ledger][open]") {
   TempDir tmp;
   auto log = Log::Open(tmp.ledger(), Options{});
   REQUIRE_FALSE(log.ok());
@@ -74,7 +75,8 @@ TEST_CASE("error_if_exists refuses an existing ledger", "[ledger][open]") {
   CHECK_THAT(log.error().message, Catch::Contains("already exists"));
 }
 
-TEST_CASE("a second opener of the same directory is refused with a message naming it", "[ledger][open]") {
+TEST_CASE("a second opener of the same directory is refused with a message naming it",
+          "[ledger][open]") {
   TempDir tmp;
   auto first = OpenLog(tmp.ledger());
   auto second = Log::Open(tmp.ledger(), Options{});
@@ -131,7 +133,8 @@ TEST_CASE("a ledger held by another process is refused with kBusy", "[ledger][op
   CHECK(WEXITSTATUS(status) == 0);
 }
 
-TEST_CASE("client ids follow [a-z0-9][a-z0-9._-]{0,63} with an optional leading $", "[ledger][ids]") {
+TEST_CASE("client ids follow [a-z0-9][a-z0-9._-]{0,63} with an optional leading $",
+          "[ledger][ids]") {
   CHECK(ValidClientId("acme"));
   CHECK(ValidClientId("a"));
   CHECK(ValidClientId("9lives.co_uk-2"));
@@ -148,7 +151,8 @@ TEST_CASE("client ids follow [a-z0-9][a-z0-9._-]{0,63} with an optional leading 
   CHECK_FALSE(ValidClientId(std::string("ac\0me", 5)));
 }
 
-TEST_CASE("the chain hash is BLAKE2b-256 of the previous hash followed by the event bytes", "[ledger][hash]") {
+TEST_CASE("the chain hash is BLAKE2b-256 of the previous hash followed by the event bytes",
+          "[ledger][hash]") {
   Hash prev{};
   prev[0] = 7;
   std::string bytes = "event bytes";
@@ -156,8 +160,7 @@ TEST_CASE("the chain hash is BLAKE2b-256 of the previous hash followed by the ev
   joined += bytes;
   CHECK(ChainHash(prev, bytes) == Digest(joined));
   // Known answer: BLAKE2b-256 of the empty string.
-  CHECK(HexOf(Digest("")) ==
-        "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+  CHECK(HexOf(Digest("")) == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
 }
 
 TEST_CASE("DecodeEvent reads a value that is not 8-byte aligned", "[ledger][decode]") {
@@ -177,7 +180,9 @@ TEST_CASE("DecodeEvent reads a value that is not 8-byte aligned", "[ledger][deco
   CHECK(task == "t-1");
 }
 
-TEST_CASE("DecodeEvent reports garbage, truncation and trailing bytes as kCorruption naming the seq", "[ledger][decode]") {
+TEST_CASE(
+    "DecodeEvent reports garbage, truncation and trailing bytes as kCorruption naming the seq",
+    "[ledger][decode]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("acme", {"t-1"}));
@@ -208,7 +213,8 @@ TEST_CASE("DecodeEvent reports garbage, truncation and trailing bytes as kCorrup
   CHECK_FALSE(called);
 }
 
-TEST_CASE("DecodeEvent refuses an event whose seq field differs from the seq it is stored under", "[ledger][decode]") {
+TEST_CASE("DecodeEvent refuses an event whose seq field differs from the seq it is stored under",
+          "[ledger][decode]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("acme", {"t-1"}));
@@ -219,7 +225,8 @@ TEST_CASE("DecodeEvent refuses an event whose seq field differs from the seq it 
   CHECK_THAT(s.error().message, Catch::Contains("carries seq 1"));
 }
 
-TEST_CASE("create_if_missing never re-initialises a ledger that has events but lost its meta", "[ledger][open]") {
+TEST_CASE("create_if_missing never re-initialises a ledger that has events but lost its meta",
+          "[ledger][open]") {
   TempDir tmp;
   {
     auto log = OpenLog(tmp.ledger());

@@ -50,8 +50,8 @@ class NatsServer {
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
-      ::execl(NATS_SERVER_PATH, "nats-server", "-a", "127.0.0.1", "-p", port.c_str(), "-js", "-sd", store.c_str(), "-l",
-              log_file.c_str(), static_cast<char*>(nullptr));
+      ::execl(NATS_SERVER_PATH, "nats-server", "-a", "127.0.0.1", "-p", port.c_str(), "-js", "-sd",
+              store.c_str(), "-l", log_file.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     // Ready when JetStream answers: a ledger can be opened (bounded wait, polled).
@@ -113,8 +113,8 @@ void PublishRaw(const std::string& url, const std::string& subject, const std::s
   jsCtx* js = nullptr;
   REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
   jsPubAck* ack = nullptr;
-  REQUIRE(js_Publish(&ack, js, subject.c_str(), payload.data(), static_cast<int>(payload.size()), nullptr, nullptr) ==
-          NATS_OK);
+  REQUIRE(js_Publish(&ack, js, subject.c_str(), payload.data(), static_cast<int>(payload.size()),
+                     nullptr, nullptr) == NATS_OK);
   jsPubAck_Destroy(ack);
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
@@ -150,19 +150,22 @@ TEST_CASE("nats: an append is read back from the client's stream in order with i
   Seen seen;
   Hash prev{};
   std::vector<uint64_t> seqs;
-  REQUIRE(log->ReadStream("acme", 1, 0, [&](const EventView& v) {
-    auto ph = v.event.getPrevHash();
-    CHECK(std::equal(ph.begin(), ph.end(), prev.begin()));
-    prev = ChainHash(prev, v.bytes);
-    seqs.push_back(v.event.getSeq());
-    return true;
-  }).ok());
+  REQUIRE(log->ReadStream("acme", 1, 0,
+                          [&](const EventView& v) {
+                            auto ph = v.event.getPrevHash();
+                            CHECK(std::equal(ph.begin(), ph.end(), prev.begin()));
+                            prev = ChainHash(prev, v.bytes);
+                            seqs.push_back(v.event.getSeq());
+                            return true;
+                          })
+              .ok());
   CHECK(seqs == std::vector<uint64_t>{1, 2, 3});
 
   auto got = log->Get(a.first_seq + 1);
   REQUIRE(got.ok());
-  REQUIRE(DecodeEvent(2, *got, [](schemas::Event::Reader e) { CHECK(e.getBody().getWorkLogged().getTask() == "a2"); })
-              .ok());
+  REQUIRE(DecodeEvent(2, *got, [](schemas::Event::Reader e) {
+            CHECK(e.getBody().getWorkLogged().getTask() == "a2");
+          }).ok());
   CHECK(log->Get(a.first_seq + 2).error().code == Code::kNotFound);
 }
 
@@ -182,7 +185,8 @@ TEST_CASE("nats: a stream read can stop at a version and at a position", "[nats]
   CHECK(upto.tasks == std::vector<std::string>{"a1", "a2", "a3"});
 }
 
-TEST_CASE("nats: an append decided against an old version is a conflict naming the current one", "[nats]") {
+TEST_CASE("nats: an append decided against an old version is a conflict naming the current one",
+          "[nats]") {
   NatsServer server;
   auto log = OpenLog(server.url(), NatsOptions("books"));
   MustAppend(*log, Request("acme", {"a1"}, "", 0));
@@ -198,8 +202,10 @@ TEST_CASE("nats: an append decided against an old version is a conflict naming t
   CHECK(MustAppend(*log, Request("acme", {"now"}, "", 2)).stream_version == 3);
 }
 
-TEST_CASE("nats: a retry with the same key after the dedupe window returns the first answer and writes nothing",
-          "[nats]") {
+TEST_CASE(
+    "nats: a retry with the same key after the dedupe window returns the first answer and writes "
+    "nothing",
+    "[nats]") {
   NatsServer server;
   Options o = NatsOptions("books");
   o.nats_duplicate_window_us = 200'000;  // JetStream forgets message ids after 0.2 s
@@ -238,8 +244,10 @@ TEST_CASE("nats: a key used again for another request is a conflict and writes n
   CHECK(TasksOf(*log, "acme") == std::vector<std::string>{"a"});
 }
 
-TEST_CASE("nats: writers racing on one client all land once, in one gapless order and a raced key is written once",
-          "[nats]") {
+TEST_CASE(
+    "nats: writers racing on one client all land once, in one gapless order and a raced key is "
+    "written once",
+    "[nats]") {
   NatsServer server;
   constexpr int kWriters = 4, kEach = 10;
   std::vector<std::unique_ptr<Log>> logs;
@@ -254,8 +262,10 @@ TEST_CASE("nats: writers racing on one client all land once, in one gapless orde
       }
       // Every writer sends the same keyed request: one writes it, the others get its answer.
       auto r = logs[w]->Append(Request("acme", {"keyed"}, "same-key"));
-      if (!r.ok()) ++failures;
-      else if (r->replayed) ++replayed;
+      if (!r.ok())
+        ++failures;
+      else if (r->replayed)
+        ++replayed;
     });
   }
   for (auto& t : threads) t.join();
@@ -278,7 +288,10 @@ TEST_CASE("nats: writers racing on one client all land once, in one gapless orde
   CHECK(report->events_checked == kWriters * kEach + 1);
 }
 
-TEST_CASE("nats: clients spread over partitions and a scan visits positions in (stream then stream seq) order", "[nats]") {
+TEST_CASE(
+    "nats: clients spread over partitions and a scan visits positions in (stream then stream seq) "
+    "order",
+    "[nats]") {
   NatsServer server;
   auto log = OpenLog(server.url(), NatsOptions("parts", 4));
   std::set<uint32_t> used;
@@ -310,7 +323,10 @@ TEST_CASE("nats: clients spread over partitions and a scan visits positions in (
   CHECK(OpenLog(server.url(), NatsOptions("parts"))->stream_ids().size() == 12);
 }
 
-TEST_CASE("nats: verify recomputes the chains and the head and a message breaking a client's chain is found", "[nats]") {
+TEST_CASE(
+    "nats: verify recomputes the chains and the head and a message breaking a client's chain is "
+    "found",
+    "[nats]") {
   NatsServer server;
   auto log = OpenLog(server.url(), NatsOptions("books"));
   MustAppend(*log, Request("acme", {"a1"}));
@@ -321,10 +337,12 @@ TEST_CASE("nats: verify recomputes the chains and the head and a message breakin
   CHECK(good->events_checked == 3);
   CHECK(good->head_hash == log->head_hash());
   Hash expect{};
-  REQUIRE(log->Scan(1, 0, [&](const EventView& v) {
-    expect = ChainHash(expect, v.bytes);
-    return true;
-  }).ok());
+  REQUIRE(log->Scan(1, 0,
+                    [&](const EventView& v) {
+                      expect = ChainHash(expect, v.bytes);
+                      return true;
+                    })
+              .ok());
   CHECK(good->head_hash == expect);
 
   // A writer bypassing the Log appends a well-formed event for acme #2 whose prevHash is not
@@ -352,7 +370,8 @@ TEST_CASE("nats: verify recomputes the chains and the head and a message breakin
   CHECK(r.error().code == Code::kCorruption);
 }
 
-TEST_CASE("nats: making a ledger that must not exist yet succeeds once, then is refused", "[nats]") {
+TEST_CASE("nats: making a ledger that must not exist yet succeeds once, then is refused",
+          "[nats]") {
   NatsServer server;
   Options o = NatsOptions("fresh");
   o.error_if_exists = true;
@@ -376,7 +395,9 @@ TEST_CASE("nats: a ledger name that was never made is not found unless creating"
   CHECK(Log::Open(server.url(), bad).error().code == Code::kInvalid);
 }
 
-TEST_CASE("nats: the embedded-only operations are refused and checkpoints are not kept on a cluster", "[nats]") {
+TEST_CASE(
+    "nats: the embedded-only operations are refused and checkpoints are not kept on a cluster",
+    "[nats]") {
   NatsServer server;
   auto log = OpenLog(server.url(), NatsOptions("books"));
   CHECK(log->PutCheckpoint("x", "y").ok());
@@ -384,12 +405,14 @@ TEST_CASE("nats: the embedded-only operations are refused and checkpoints are no
   REQUIRE(cp.ok());
   CHECK_FALSE(cp.value().has_value());
   CHECK(log->AppendRaw("xxxxxxxx").error().code == Code::kInvalid);
-  CHECK(log->ScanStored([](uint64_t, std::string_view) { return true; }).error().code == Code::kInvalid);
+  CHECK(log->ScanStored([](uint64_t, std::string_view) { return true; }).error().code ==
+        Code::kInvalid);
 }
 
 // ---- no server needed -------------------------------------------------------------------
 
-TEST_CASE("nats location: hosts get port 4222 when left out and bad hosts and names are refused", "[nats]") {
+TEST_CASE("nats location: hosts get port 4222 when left out and bad hosts and names are refused",
+          "[nats]") {
   auto l = ParseNatsLocation("nats://h1:4223,h2", "books");
   REQUIRE(l.ok());
   CHECK(l->servers == std::vector<std::string>{"nats://h1:4223", "nats://h2:4222"});
@@ -401,7 +424,8 @@ TEST_CASE("nats location: hosts get port 4222 when left out and bad hosts and na
   CHECK(ParseNatsLocation("nats://h1", std::string(33, 'a')).error().code == Code::kInvalid);
 }
 
-TEST_CASE("nats frame: a frame round-trips and every truncation and a trailing byte are refused", "[nats]") {
+TEST_CASE("nats frame: a frame round-trips and every truncation and a trailing byte are refused",
+          "[nats]") {
   Hash d{};
   d[0] = 7;
   std::string f = nats_frame::Encode(d, {std::string(8, 'a'), std::string(16, 'b')});
@@ -410,13 +434,15 @@ TEST_CASE("nats frame: a frame round-trips and every truncation and a trailing b
   CHECK(back->request_digest == d);
   CHECK(back->events == std::vector<std::string_view>{std::string(8, 'a'), std::string(16, 'b')});
   for (size_t n = 0; n < f.size(); ++n) {
-    CHECK(nats_frame::Decode(std::string_view(f).substr(0, n), 100).error().code == Code::kCorruption);
+    CHECK(nats_frame::Decode(std::string_view(f).substr(0, n), 100).error().code ==
+          Code::kCorruption);
   }
   CHECK(nats_frame::Decode(f + "x", 100).error().code == Code::kCorruption);
   CHECK(nats_frame::Decode(f, 1).error().code == Code::kCorruption);  // more events than allowed
 }
 
-TEST_CASE("nats positions: partition, stream seq and index pack into one ordered number", "[nats]") {
+TEST_CASE("nats positions: partition, stream seq and index pack into one ordered number",
+          "[nats]") {
   CHECK(NatsPosition(0, 1, 0) < NatsPosition(0, 1, 1));
   CHECK(NatsPosition(0, 1, 65535) < NatsPosition(0, 2, 0));
   CHECK(NatsPosition(0, kNatsStreamSeqMax, 0) < NatsPosition(1, 1, 0));

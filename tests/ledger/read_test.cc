@@ -40,10 +40,12 @@ TEST_CASE("Scan stops when the visitor returns false", "[ledger][read]") {
   TempDir tmp;
   auto log = FiveEvents(tmp.ledger());
   std::vector<uint64_t> seqs;
-  REQUIRE(log->Scan(1, 0, [&](const EventView& v) {
-              seqs.push_back(v.seq);
-              return v.seq < 2;
-            }).ok());
+  REQUIRE(log->Scan(1, 0,
+                    [&](const EventView& v) {
+                      seqs.push_back(v.seq);
+                      return v.seq < 2;
+                    })
+              .ok());
   CHECK(seqs == std::vector<uint64_t>{1, 2});
 }
 
@@ -65,10 +67,12 @@ TEST_CASE("Scan with known_at_us skips events recorded after that time", "[ledge
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   std::vector<int64_t> recorded;
-  REQUIRE(log->Scan(1, 0, [&](const EventView& v) {
-              recorded.push_back(v.event.getRecordedAtUs());
-              return true;
-            }).ok());
+  REQUIRE(log->Scan(1, 0,
+                    [&](const EventView& v) {
+                      recorded.push_back(v.event.getRecordedAtUs());
+                      return true;
+                    })
+              .ok());
   REQUIRE(recorded.size() == 4);
   REQUIRE(recorded[1] < recorded[2]);
   Seen seen;
@@ -82,11 +86,13 @@ TEST_CASE("a scan started before an append does not see it", "[ledger][read]") {
   TempDir tmp;
   auto log = FiveEvents(tmp.ledger());
   std::vector<uint64_t> seqs;
-  REQUIRE(log->Scan(1, 0, [&](const EventView& v) {
-              if (v.seq == 1) MustAppend(*log, Request("acme", {"late"}));
-              seqs.push_back(v.seq);
-              return true;
-            }).ok());
+  REQUIRE(log->Scan(1, 0,
+                    [&](const EventView& v) {
+                      if (v.seq == 1) MustAppend(*log, Request("acme", {"late"}));
+                      seqs.push_back(v.seq);
+                      return true;
+                    })
+              .ok());
   CHECK(seqs == std::vector<uint64_t>{1, 2, 3, 4, 5});
   CHECK(log->head_seq() == 6);
 }
@@ -125,10 +131,12 @@ TEST_CASE("ReadStream honours as_of_seq and known_at_us", "[ledger][read][stream
   CHECK(as_of.seqs == std::vector<uint64_t>{1, 3});
 
   std::vector<int64_t> recorded;
-  REQUIRE(log->Scan(1, 0, [&](const EventView& v) {
-              recorded.push_back(v.event.getRecordedAtUs());
-              return true;
-            }).ok());
+  REQUIRE(log->Scan(1, 0,
+                    [&](const EventView& v) {
+                      recorded.push_back(v.event.getRecordedAtUs());
+                      return true;
+                    })
+              .ok());
   Seen known;
   ReadOptions at;
   at.known_at_us = recorded[0];
@@ -165,7 +173,8 @@ TEST_CASE("Get returns the stored bytes and kNotFound beyond the head", "[ledger
   }
 }
 
-TEST_CASE("stream_ids lists every stream once, sorted, system streams included", "[ledger][read][stream]") {
+TEST_CASE("stream_ids lists every stream once, sorted, system streams included",
+          "[ledger][read][stream]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   MustAppend(*log, Request("beta", {"a"}));
@@ -179,7 +188,8 @@ TEST_CASE("stream_ids lists every stream once, sorted, system streams included",
   CHECK(listed->size() == 4);
 }
 
-TEST_CASE("checkpoints are put, read back, survive a reopen and are dropped", "[ledger][checkpoints]") {
+TEST_CASE("checkpoints are put, read back, survive a reopen and are dropped",
+          "[ledger][checkpoints]") {
   TempDir tmp;
   {
     auto log = OpenLog(tmp.ledger());
@@ -198,7 +208,8 @@ TEST_CASE("checkpoints are put, read back, survive a reopen and are dropped", "[
   CHECK_FALSE(log->GetCheckpoint("invoices")->has_value());
 }
 
-TEST_CASE("an unknown checkpoint reads as empty and an unnamed one is refused", "[ledger][checkpoints]") {
+TEST_CASE("an unknown checkpoint reads as empty and an unnamed one is refused",
+          "[ledger][checkpoints]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   auto c = log->GetCheckpoint("nothing");
@@ -209,7 +220,8 @@ TEST_CASE("an unknown checkpoint reads as empty and an unnamed one is refused", 
   CHECK(bad.error().code == Code::kInvalid);
 }
 
-TEST_CASE("a corrupted stored value makes Scan fail with kCorruption naming its seq", "[ledger][read][corruption]") {
+TEST_CASE("a corrupted stored value makes Scan fail with kCorruption naming its seq",
+          "[ledger][read][corruption]") {
   TempDir tmp;
   FiveEvents(tmp.ledger()).reset();
   REQUIRE(raw::RawPut(tmp.ledger(), "events", raw::SeqKey(3), std::string(48, '\xff')).ok());
@@ -225,7 +237,8 @@ TEST_CASE("a corrupted stored value makes Scan fail with kCorruption naming its 
   CHECK(seqs == std::vector<uint64_t>{1, 2});
 }
 
-TEST_CASE("a corrupted stored value makes ReadStream fail with kCorruption naming its seq", "[ledger][read][corruption]") {
+TEST_CASE("a corrupted stored value makes ReadStream fail with kCorruption naming its seq",
+          "[ledger][read][corruption]") {
   TempDir tmp;
   FiveEvents(tmp.ledger()).reset();
   // Seven bytes: not even a whole word.
@@ -239,7 +252,8 @@ TEST_CASE("a corrupted stored value makes ReadStream fail with kCorruption namin
   CHECK(seen.seqs == std::vector<uint64_t>{1, 3});
 }
 
-TEST_CASE("a deleted event makes Scan fail with kCorruption naming the missing seq", "[ledger][read][corruption]") {
+TEST_CASE("a deleted event makes Scan fail with kCorruption naming the missing seq",
+          "[ledger][read][corruption]") {
   TempDir tmp;
   FiveEvents(tmp.ledger()).reset();
   REQUIRE(raw::RawDelete(tmp.ledger(), "events", raw::SeqKey(2)).ok());
@@ -256,7 +270,8 @@ TEST_CASE("a deleted event makes Scan fail with kCorruption naming the missing s
   CHECK(r.error().seq == 2);
 }
 
-TEST_CASE("a streams entry pointing at another client's event is kCorruption", "[ledger][read][corruption]") {
+TEST_CASE("a streams entry pointing at another client's event is kCorruption",
+          "[ledger][read][corruption]") {
   TempDir tmp;
   FiveEvents(tmp.ledger()).reset();
   std::string seq2 = raw::SeqKey(2);  // beta's first event

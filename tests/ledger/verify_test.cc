@@ -65,7 +65,8 @@ TEST_CASE("Verify of an empty ledger is ok", "[ledger][verify]") {
   CHECK(report.events_checked == 0);
 }
 
-TEST_CASE("a changed byte in a stored event breaks the chain and Verify names its seq", "[ledger][verify][tamper]") {
+TEST_CASE("a changed byte in a stored event breaks the chain and Verify names its seq",
+          "[ledger][verify][tamper]") {
   TempDir tmp;
   SixEvents(tmp.ledger());
   ChangeByte(tmp.ledger(), 3, "task-3");
@@ -75,7 +76,8 @@ TEST_CASE("a changed byte in a stored event breaks the chain and Verify names it
   CHECK_THAT(report.problem, Catch::Contains("event 3"));
 }
 
-TEST_CASE("a changed byte in the head event is caught against the head hash in meta", "[ledger][verify][tamper]") {
+TEST_CASE("a changed byte in the head event is caught against the head hash in meta",
+          "[ledger][verify][tamper]") {
   TempDir tmp;
   SixEvents(tmp.ledger());
   ChangeByte(tmp.ledger(), 6, "task-6");
@@ -93,7 +95,8 @@ TEST_CASE("a changed byte in the first event is named as seq 1", "[ledger][verif
   CHECK(report.first_bad_seq == 1);
 }
 
-TEST_CASE("a changed prevHash byte is blamed on the event that carries it", "[ledger][verify][tamper]") {
+TEST_CASE("a changed prevHash byte is blamed on the event that carries it",
+          "[ledger][verify][tamper]") {
   TempDir tmp;
   SixEvents(tmp.ledger());
   auto value = raw::RawGet(tmp.ledger(), "events", raw::SeqKey(4));
@@ -161,7 +164,8 @@ TEST_CASE("a rewritten head hash in meta is detected", "[ledger][verify][tamper]
   CHECK(report.first_bad_seq == 6);
 }
 
-TEST_CASE("a missing streams index entry is detected and names the event", "[ledger][verify][index]") {
+TEST_CASE("a missing streams index entry is detected and names the event",
+          "[ledger][verify][index]") {
   TempDir tmp;
   SixEvents(tmp.ledger());
   REQUIRE(raw::RawDelete(tmp.ledger(), "streams", raw::StreamKey("acme", 2)).ok());
@@ -180,7 +184,8 @@ TEST_CASE("an extra streams index entry is detected", "[ledger][verify][index]")
   CHECK_THAT(report.problem, Catch::Contains("streams index"));
 }
 
-TEST_CASE("a keys index entry pointing at events without that key is detected", "[ledger][verify][index]") {
+TEST_CASE("a keys index entry pointing at events without that key is detected",
+          "[ledger][verify][index]") {
   TempDir tmp;
   SixEvents(tmp.ledger());
   std::string value = raw::SeqKey(1) + std::string("\0\0\0\1", 4) + std::string(32, '\0');
@@ -191,7 +196,8 @@ TEST_CASE("a keys index entry pointing at events without that key is detected", 
   CHECK_THAT(report.problem, Catch::Contains("keys index"));
 }
 
-TEST_CASE("a deleted keys index entry is detected at the events that carry the key", "[ledger][verify][index]") {
+TEST_CASE("a deleted keys index entry is detected at the events that carry the key",
+          "[ledger][verify][index]") {
   TempDir tmp;
   SixEvents(tmp.ledger());
   REQUIRE(raw::RawDelete(tmp.ledger(), "keys", "k-56").ok());

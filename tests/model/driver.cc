@@ -76,7 +76,8 @@ struct Runner {
     p::Catalog catalog;
     p::ClientState state{p::ClientOptions{.retain_entries = true}};
     uint64_t seq = 0;
-    Status Commit(bool catalog_stream, Result<p::Decision> decision, int64_t now_us, const std::string& client) {
+    Status Commit(bool catalog_stream, Result<p::Decision> decision, int64_t now_us,
+                  const std::string& client) {
       if (!decision.ok()) return decision.error();
       for (hourbank::ledger::EventDraft& d : decision.value().events) {
         auto root = d.root();
@@ -84,8 +85,10 @@ struct Runner {
         root.setClientId(catalog_stream ? p::kCatalogStream : client);
         root.setRecordedAtUs(now_us);
         root.setActor("model");
-        if (catalog_stream) catalog.Apply(seq, root.asReader());
-        else state.Apply(seq, root.asReader());
+        if (catalog_stream)
+          catalog.Apply(seq, root.asReader());
+        else
+          state.Apply(seq, root.asReader());
       }
       return Status::Ok();
     }
@@ -101,14 +104,18 @@ struct Runner {
       std::string error;
       const auto* plans = Plans(file.get<std::string>(), &error);
       if (!plans) return json{{"id", out["id"]}, {"error", error}};
-      Status s = hist.Commit(true, p::DecidePlanDefine(hist.catalog, *plans, kDefaultNowUs), kDefaultNowUs, client);
+      Status s = hist.Commit(true, p::DecidePlanDefine(hist.catalog, *plans, kDefaultNowUs),
+                             kDefaultNowUs, client);
       if (!s.ok()) return json{{"id", out["id"]}, {"error", s.error().message}};
     }
     {
-      Status s = hist.Commit(false,
-                             p::DecideRegister(hist.state, {client, "Client", h.at("currency").get<std::string>(),
-                                                            h.at("zone").get<std::string>()}, kDefaultNowUs),
-                             kDefaultNowUs, client);
+      Status s =
+          hist.Commit(false,
+                      p::DecideRegister(hist.state,
+                                        {client, "Client", h.at("currency").get<std::string>(),
+                                         h.at("zone").get<std::string>()},
+                                        kDefaultNowUs),
+                      kDefaultNowUs, client);
       if (!s.ok()) return json{{"id", out["id"]}, {"error", s.error().message}};
     }
     const p::Zone zone = hist.state.zone();
@@ -136,9 +143,11 @@ struct Runner {
           for (const auto& [k, v] : c["extras"].items()) s.extras[k] = v.get<uint32_t>();
         d = p::DecideContractStart(hist.state, hist.catalog, s, now);
       } else if (op == "units") {
-        d = p::DecideUnits(hist.state, c.at("units").get<uint32_t>(), c.at("from").get<uint32_t>(), now);
+        d = p::DecideUnits(hist.state, c.at("units").get<uint32_t>(), c.at("from").get<uint32_t>(),
+                           now);
       } else if (op == "end") {
-        d = p::DecideContractEnd(hist.state, c.at("last").get<uint32_t>(), c.value("early", false), now);
+        d = p::DecideContractEnd(hist.state, c.at("last").get<uint32_t>(), c.value("early", false),
+                                 now);
       } else if (op == "log") {
         p::LogWork w;
         w.kind = c.at("kind").get<std::string>();
@@ -148,13 +157,15 @@ struct Runner {
         w.task = c.value("task", std::string("T"));
         w.staff = "staff";
         w.urgent = c.value("urgent", false);
-        if (c.contains("off_hours") && !c["off_hours"].is_null()) w.off_hours = c["off_hours"].get<bool>();
+        if (c.contains("off_hours") && !c["off_hours"].is_null())
+          w.off_hours = c["off_hours"].get<bool>();
         w.late = c.value("late", false);
         w.emergency = c.value("emergency", false);
         d = p::DecideLog(hist.state, w, now);
         if (d.ok()) logged_seq = hist.seq + 1;
       } else if (op == "accept") {
-        d = p::DecideAccept(hist.state, c.at("task").get<std::string>(), local(c.at("at")), c.value("late", false), now);
+        d = p::DecideAccept(hist.state, c.at("task").get<std::string>(), local(c.at("at")),
+                            c.value("late", false), now);
       } else if (op == "buy") {
         p::BuyHours b;
         b.minutes = c.at("minutes").get<int64_t>();
@@ -170,8 +181,8 @@ struct Runner {
         b.at_us = local(c.at("at"));
         d = p::DecideBuyHours(hist.state, b, now);
       } else if (op == "addon") {
-        d = p::DecideBuyAddon(hist.state, c.at("addon").get<std::string>(), c.at("month").get<uint32_t>(),
-                              local(c.at("at")), now);
+        d = p::DecideBuyAddon(hist.state, c.at("addon").get<std::string>(),
+                              c.at("month").get<uint32_t>(), local(c.at("at")), now);
       } else if (op == "void") {
         const size_t ref = c.at("ref").get<size_t>();
         const uint64_t seq = ref < entry_seq_of_cmd.size() ? entry_seq_of_cmd[ref] : 0;
@@ -179,19 +190,23 @@ struct Runner {
       } else if (op == "close") {
         d = p::DecideClose(hist.state, c.at("month").get<uint32_t>(), now);
       } else if (op == "pay") {
-        d = p::DecidePay(hist.state, c.at("amount").get<int64_t>(), "model", local(c.at("at")), now);
+        d = p::DecidePay(hist.state, c.at("amount").get<int64_t>(), "model", local(c.at("at")),
+                         now);
       }
       Status s = hist.Commit(false, std::move(d), now, client);
       entry_seq_of_cmd.push_back(s.ok() ? logged_seq : 0);
       json r;
-      if (s.ok()) r["ok"] = true;
-      else r["refused"] = s.error().message;
+      if (s.ok())
+        r["ok"] = true;
+      else
+        r["refused"] = s.error().message;
       r["outstanding"] = hist.state.outstanding_minor();
       results.push_back(std::move(r));
     }
     out["results"] = std::move(results);
     json months = json::object();
-    const uint32_t from = h.at("report").at(0).get<uint32_t>(), to = h.at("report").at(1).get<uint32_t>();
+    const uint32_t from = h.at("report").at(0).get<uint32_t>(),
+                   to = h.at("report").at(1).get<uint32_t>();
     for (uint32_t m = from; m <= to; m = p::NextMonth(m)) {
       const p::MonthEval ev = hist.state.Evaluate(m);
       json j;

@@ -24,7 +24,8 @@ fee_minor = 2000000
 included_minutes = 600
 overage_rate_minor = 200000
 urgent_percent = 150
-)" + rules + R"(
+)" + rules +
+         R"(
 [[plan.kinds]]
 id = "support"
 unit = "hour"
@@ -49,7 +50,8 @@ Sim OnRules(const std::string& rules) {
   return s;
 }
 
-LogWork Work(Sim& s, int64_t minutes, const std::string& task, const std::string& at = "2026-01-15T12:00") {
+LogWork Work(Sim& s, int64_t minutes, const std::string& task,
+             const std::string& at = "2026-01-15T12:00") {
   LogWork w;
   w.kind = "support";
   w.minutes = minutes;
@@ -73,7 +75,8 @@ int64_t BilledOf(Sim& s, uint64_t seq, uint32_t month = 202601) {
 
 }  // namespace
 
-TEST_CASE("with 15-minute increments, 50 minutes is billed as 60 and 10 minutes as 15", "[increments]") {
+TEST_CASE("with 15-minute increments, 50 minutes is billed as 60 and 10 minutes as 15",
+          "[increments]") {
   Sim s = OnRules("increment_minutes = 15\n");
   const uint64_t a = Log(s, Work(s, 50, "A"));
   const uint64_t b = Log(s, Work(s, 10, "B"));
@@ -89,8 +92,9 @@ TEST_CASE("an entry already on the increment is not rounded further", "[incremen
   CHECK(BilledOf(s, a) == 45);  // 45 = 3 × 15 exactly
 }
 
-TEST_CASE("rounding up turns 9h50m + 20m into 10h + 30m, so 30 minutes of overage are billed 1 000.00",
-          "[increments]") {
+TEST_CASE(
+    "rounding up turns 9h50m + 20m into 10h + 30m, so 30 minutes of overage are billed 1 000.00",
+    "[increments]") {
   Sim s = OnRules("increment_minutes = 30\n");
   Log(s, Work(s, 590, "A"));  // 9h50m → 10h (ceil(590 / 30) = 20 × 30 = 600)
   Log(s, Work(s, 20, "B"));   // 20m → 30m, all of it beyond the 10 h allowance
@@ -105,8 +109,10 @@ TEST_CASE("rounding up turns 9h50m + 20m into 10h + 30m, so 30 minutes of overag
   CHECK(LineAmount(raw.client("c").Evaluate(202601).invoice, "overage") == 33333);
 }
 
-TEST_CASE("a task's first entry in the month is raised to the 60-minute minimum, its later entries are not",
-          "[increments][minimum]") {
+TEST_CASE(
+    "a task's first entry in the month is raised to the 60-minute minimum, its later entries are "
+    "not",
+    "[increments][minimum]") {
   Sim s = OnRules("minimum_task_minutes = 60\n");
   const uint64_t first = Log(s, Work(s, 10, "T-1"));
   const uint64_t second = Log(s, Work(s, 10, "T-1"));
@@ -126,8 +132,10 @@ TEST_CASE("the minimum starts again in the next month", "[increments][minimum]")
   CHECK(BilledOf(s, feb, 202602) == 60);
 }
 
-TEST_CASE("increment then minimum: 7 minutes rounds to 15, then rises to a 30-minute minimum; 40 minutes rounds to 45",
-          "[increments][minimum]") {
+TEST_CASE(
+    "increment then minimum: 7 minutes rounds to 15, then rises to a 30-minute minimum; 40 minutes "
+    "rounds to 45",
+    "[increments][minimum]") {
   Sim s = OnRules("increment_minutes = 15\nminimum_task_minutes = 30\n");
   const uint64_t a = Log(s, Work(s, 7, "A"));
   const uint64_t b = Log(s, Work(s, 40, "B"));
@@ -135,8 +143,10 @@ TEST_CASE("increment then minimum: 7 minutes rounds to 15, then rises to a 30-mi
   CHECK(BilledOf(s, b) == 45);  // ceil(40 / 15) × 15 = 45 ≥ 30
 }
 
-TEST_CASE("the urgent multiplier applies to the billed minutes: 50 minutes in 15-minute steps at 1.5x draws 90",
-          "[increments]") {
+TEST_CASE(
+    "the urgent multiplier applies to the billed minutes: 50 minutes in 15-minute steps at 1.5x "
+    "draws 90",
+    "[increments]") {
   Sim s = OnRules("increment_minutes = 15\n");
   LogWork w = Work(s, 50, "A");
   w.urgent = true;
@@ -144,8 +154,9 @@ TEST_CASE("the urgent multiplier applies to the billed minutes: 50 minutes in 15
   CHECK(s.client("c").Evaluate(202601).used_minutes == 90);  // 60 billed × 150 % = 90
 }
 
-TEST_CASE("a non-billable kind draws no bucket and costs nothing, and the report keeps its raw minutes",
-          "[increments][non-billable]") {
+TEST_CASE(
+    "a non-billable kind draws no bucket and costs nothing, and the report keeps its raw minutes",
+    "[increments][non-billable]") {
   Sim s = OnRules("");
   LogWork w = Work(s, 720, "meeting");  // 12 h: beyond the 10 h allowance, were it billable
   w.kind = "internal";
@@ -161,8 +172,10 @@ TEST_CASE("a non-billable kind draws no bucket and costs nothing, and the report
   CHECK(entries[0].billed_minutes == 0);
 }
 
-TEST_CASE("an entry logged non-billable draws nothing, while the same kind logged billable draws its minutes",
-          "[increments][non-billable]") {
+TEST_CASE(
+    "an entry logged non-billable draws nothing, while the same kind logged billable draws its "
+    "minutes",
+    "[increments][non-billable]") {
   Sim s = OnRules("minimum_task_minutes = 60\n");
   LogWork free = Work(s, 30, "A");
   free.non_billable = true;
@@ -215,7 +228,8 @@ TEST_CASE("write-downs add up, and an entry can be written down to nothing but n
   CHECK(s.client("c").Evaluate(202601).used_minutes == 0);
 }
 
-TEST_CASE("a write-down on an entry in a closed month is refused, pointing to void", "[increments][write-down]") {
+TEST_CASE("a write-down on an entry in a closed month is refused, pointing to void",
+          "[increments][write-down]") {
   Sim s = OnRules("");
   const uint64_t seq = Log(s, Work(s, 60, "A"));
   s.Close("c", 202601);
@@ -226,7 +240,8 @@ TEST_CASE("a write-down on an entry in a closed month is refused, pointing to vo
   CHECK(s.seq == before);
 }
 
-TEST_CASE("a write-down needs a reason, an hour entry and an entry that exists", "[increments][write-down]") {
+TEST_CASE("a write-down needs a reason, an hour entry and an entry that exists",
+          "[increments][write-down]") {
   Sim s = OnRules("");
   const uint64_t hours = Log(s, Work(s, 60, "A"));
   const uint64_t items = s.LogItems("c", "site", 2, "2026-01-15T12:00");
@@ -239,8 +254,8 @@ TEST_CASE("a write-down needs a reason, an hour entry and an entry that exists",
 TEST_CASE("closing a month with rounded, minimum and written-down entries passes the month's laws",
           "[increments][close]") {
   Sim s = OnRules("increment_minutes = 15\nminimum_task_minutes = 30\n");
-  const uint64_t a = Log(s, Work(s, 580, "A"));  // → 585
-  Log(s, Work(s, 5, "B"));                       // → 15 → 30
+  const uint64_t a = Log(s, Work(s, 580, "A"));                            // → 585
+  Log(s, Work(s, 5, "B"));                                                 // → 15 → 30
   s.Must("c", DecideWriteDown(s.client("c"), a, 15, "rework", s.now_us));  // 585 − 15 = 570
   s.Close("c", 202601);
   // 570 + 30 = 600 = the allowance exactly: no overage, nothing left to burn.
@@ -251,8 +266,9 @@ TEST_CASE("closing a month with rounded, minimum and written-down entries passes
   CHECK(s.client("c").problems().empty());
 }
 
-TEST_CASE("the billing rules survive replay: a fresh fold of the same events gives the same figures",
-          "[increments][replay]") {
+TEST_CASE(
+    "the billing rules survive replay: a fresh fold of the same events gives the same figures",
+    "[increments][replay]") {
   Sim s = OnRules("increment_minutes = 15\n");
   const uint64_t seq = Log(s, Work(s, 50, "A"));
   LogWork nb = Work(s, 40, "B");

@@ -123,15 +123,15 @@ TEST_CASE("2025 spot dates: the May and June bridges and the 1 November Saturday
           "[calendar][ru]") {
   const ProductionCalendar& ru = Ru();
   CHECK_FALSE(ru.IsWorkingDay(20250102));
-  CHECK(ru.IsWorkingDay(20250109));        // Thu, first working day
-  CHECK(ru.IsWorkingDay(20250224));        // Mon: 23 Feb's rest day went to 8 May, not here
-  CHECK(ru.IsWorkingDay(20250310));        // Mon: 8 Mar's rest day went to 13 Jun
+  CHECK(ru.IsWorkingDay(20250109));  // Thu, first working day
+  CHECK(ru.IsWorkingDay(20250224));  // Mon: 23 Feb's rest day went to 8 May, not here
+  CHECK(ru.IsWorkingDay(20250310));  // Mon: 8 Mar's rest day went to 13 Jun
   CHECK_FALSE(ru.IsWorkingDay(20250502));
   CHECK_FALSE(ru.IsWorkingDay(20250508));
   CHECK_FALSE(ru.IsWorkingDay(20250509));
   CHECK(ru.IsWorkingDay(20250507));
   CHECK_FALSE(ru.IsWorkingDay(20250613));
-  CHECK(ru.IsWorkingDay(20251101));        // Sat, worked for Mon 3 Nov
+  CHECK(ru.IsWorkingDay(20251101));  // Sat, worked for Mon 3 Nov
   CHECK_FALSE(ru.IsWorkingDay(20251103));
   CHECK_FALSE(ru.IsWorkingDay(20251104));
   CHECK_FALSE(ru.IsWorkingDay(20251231));

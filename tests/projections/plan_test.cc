@@ -102,11 +102,12 @@ TEST_CASE("every example plan file parses and holds exactly the documented plan 
   CHECK(Ids(ParseExample("bpmonline.toml")) ==
         std::vector<std::string>{"bpm-basic", "bpm-business", "bpm-premium"});
   CHECK(Ids(ParseExample("agbis.toml")) == std::vector<std::string>{"agbis"});
-  CHECK(Ids(ParseExample("kit.toml")) ==
-        std::vector<std::string>{"kit-hours-10", "kit-hours-15", "kit-hours-25", "kit-hours-40",
-                                 "kit-unlimited", "kit-prepaid"});
+  CHECK(Ids(ParseExample("kit.toml")) == std::vector<std::string>{"kit-hours-10", "kit-hours-15",
+                                                                  "kit-hours-25", "kit-hours-40",
+                                                                  "kit-unlimited", "kit-prepaid"});
   CHECK(Ids(ParseExample("1c-start.toml")) == std::vector<std::string>{"1c-start"});
-  CHECK(Ids(ParseExample("reviewed.toml")) == std::vector<std::string>{"kit-hours-10-reviewed"});  // issue 18
+  CHECK(Ids(ParseExample("reviewed.toml")) ==
+        std::vector<std::string>{"kit-hours-10-reviewed"});  // issue 18
 }
 
 TEST_CASE("AlterCPA plans carry the list's fees, quotas, one-off prices and surcharges",
@@ -121,12 +122,11 @@ TEST_CASE("AlterCPA plans carry the list's fees, quotas, one-off prices and surc
   CHECK(standard.fee_minor == 100000);
   CHECK(constructor.fee_minor == 50000);
   // Basic: complex integrations are not included, so there is no quota for them (one-off).
-  CHECK(basic.quotas == std::map<std::string, uint32_t>{
-                            {"simple_integration", 20}, {"offer", 20}, {"site", 20}});
-  CHECK(standard.quotas == std::map<std::string, uint32_t>{{"simple_integration", 40},
-                                                           {"complex_integration", 12},
-                                                           {"offer", 40},
-                                                           {"site", 80}});
+  CHECK(basic.quotas ==
+        std::map<std::string, uint32_t>{{"simple_integration", 20}, {"offer", 20}, {"site", 20}});
+  CHECK(standard.quotas ==
+        std::map<std::string, uint32_t>{
+            {"simple_integration", 40}, {"complex_integration", 12}, {"offer", 40}, {"site", 80}});
   // Constructor: no sites; the site kinds still name pool "site", which the pack fills.
   CHECK(constructor.quotas == std::map<std::string, uint32_t>{{"simple_integration", 40},
                                                               {"complex_integration", 12},
@@ -431,7 +431,8 @@ TEST_CASE("canonical text escapes quotes, backslashes and newlines in free text"
 }
 
 TEST_CASE("canonical parsing refuses text holding two plans", "[projections][plan][canonical]") {
-  const std::string two = Plan("") + "\n[[plan]]\nid = \"q\"\ncurrency = \"RUB\"\n"
+  const std::string two = Plan("") +
+                          "\n[[plan]]\nid = \"q\"\ncurrency = \"RUB\"\n"
                           "[[plan.kinds]]\nid = \"support\"\n";
   Result<PlanSpec> plan = ParseCanonicalPlan(two);
   REQUIRE_FALSE(plan.ok());
@@ -462,8 +463,9 @@ TEST_CASE("an unknown key inside a kind, a calendar or an SLA target is refused"
   CheckError(Plan("", "colour = \"red\"\n"), {"key 'kinds[1].colour'", "unknown key"});
   CheckError(Plan("", "[plan.calendar]\ntimezone = \"UTC\"\nholiday = []\n"),
              {"key 'calendar.holiday'", "did you mean 'holidays'"});
-  CheckError(Plan("", "[plan.sla.service_hours]\ntimezone = \"UTC\"\n"
-                      "[[plan.sla.targets]]\npriority = 1\nreaction = 60\n"),
+  CheckError(Plan("",
+                  "[plan.sla.service_hours]\ntimezone = \"UTC\"\n"
+                  "[[plan.sla.targets]]\npriority = 1\nreaction = 60\n"),
              {"key 'sla.targets[1].reaction'", "unknown key"});
 }
 
@@ -475,7 +477,8 @@ TEST_CASE("an unknown top-level key outside [[plan]] is refused", "[projections]
 
 TEST_CASE("a value of the wrong type is refused naming the expected type",
           "[projections][plan][validate]") {
-  CheckError(Plan("fee_minor = \"50000\"\n"), {"key 'fee_minor'", "is a string, expected an integer"});
+  CheckError(Plan("fee_minor = \"50000\"\n"),
+             {"key 'fee_minor'", "is a string, expected an integer"});
   CheckError(Plan("unlimited = \"yes\"\n"), {"key 'unlimited'", "expected a boolean"});
   CheckError(Plan("name = 5\n"), {"key 'name'", "expected a string"});
 }
@@ -541,14 +544,16 @@ TEST_CASE("a plan with both fee_minor and tiers is refused", "[projections][plan
 }
 
 TEST_CASE("overlapping tiers are refused", "[projections][plan][validate]") {
-  CheckError(Plan("", "[[plan.tiers]]\nmin_units = 1\nmax_units = 3\nunit_price_minor = 5\n"
-                      "[[plan.tiers]]\nmin_units = 3\nunit_price_minor = 4\n"),
+  CheckError(Plan("",
+                  "[[plan.tiers]]\nmin_units = 1\nmax_units = 3\nunit_price_minor = 5\n"
+                  "[[plan.tiers]]\nmin_units = 3\nunit_price_minor = 4\n"),
              {"key 'tiers[2].min_units'", "overlaps", "here 4"});
 }
 
 TEST_CASE("tiers with a gap between them are refused", "[projections][plan][validate]") {
-  CheckError(Plan("", "[[plan.tiers]]\nmin_units = 1\nmax_units = 3\nunit_price_minor = 5\n"
-                      "[[plan.tiers]]\nmin_units = 5\nunit_price_minor = 4\n"),
+  CheckError(Plan("",
+                  "[[plan.tiers]]\nmin_units = 1\nmax_units = 3\nunit_price_minor = 5\n"
+                  "[[plan.tiers]]\nmin_units = 5\nunit_price_minor = 4\n"),
              {"key 'tiers[2].min_units'", "gap"});
 }
 
@@ -558,12 +563,14 @@ TEST_CASE("tiers that do not start at 1 are refused", "[projections][plan][valid
 }
 
 TEST_CASE("an unbounded tier that is not the last is refused", "[projections][plan][validate]") {
-  CheckError(Plan("", "[[plan.tiers]]\nmin_units = 1\nunit_price_minor = 5\n"
-                      "[[plan.tiers]]\nmin_units = 10\nunit_price_minor = 4\n"),
+  CheckError(Plan("",
+                  "[[plan.tiers]]\nmin_units = 1\nunit_price_minor = 5\n"
+                  "[[plan.tiers]]\nmin_units = 10\nunit_price_minor = 4\n"),
              {"key 'tiers[1].max_units'", "unbounded tier must be last"});
 }
 
-TEST_CASE("rollover carry without reserve_cap_minutes is refused", "[projections][plan][validate]") {
+TEST_CASE("rollover carry without reserve_cap_minutes is refused",
+          "[projections][plan][validate]") {
   CheckError(Plan("included_minutes = 600\nrollover = \"carry\"\n"),
              {"key 'reserve_cap_minutes'", "rollover = \"carry\"", "carry_unlimited"});
 }
@@ -598,32 +605,36 @@ TEST_CASE("an hour kind with a pool is refused", "[projections][plan][validate]"
 
 TEST_CASE("an included item kind that also has a price is refused",
           "[projections][plan][validate]") {
-  CheckError(Plan("", "[[plan.kinds]]\nid = \"c\"\nunit = \"item\"\nincluded = true\n"
-                      "price_minor = 1500\n"),
+  CheckError(Plan("",
+                  "[[plan.kinds]]\nid = \"c\"\nunit = \"item\"\nincluded = true\n"
+                  "price_minor = 1500\n"),
              {"key 'kinds[2].price_minor'", "included kind"});
 }
 
 TEST_CASE("a quota for a pool no kind uses is refused", "[projections][plan][validate]") {
-  CheckError(Plan("", "[[plan.kinds]]\nid = \"site_link\"\nunit = \"item\"\nprice_minor = 900\n"
-                      "pool = \"site\"\n[plan.quotas]\nsite = 20\nsites = 20\n"),
+  CheckError(Plan("",
+                  "[[plan.kinds]]\nid = \"site_link\"\nunit = \"item\"\nprice_minor = 900\n"
+                  "pool = \"site\"\n[plan.quotas]\nsite = 20\nsites = 20\n"),
              {"key 'quotas.sites'", "not used by any kind"});
 }
 
 TEST_CASE("a kind's pool may have no quota, to be filled by an add-on (AlterCPA Constructor)",
           "[projections][plan][validate]") {
-  const PlanSpec plan = ParseOne(
-      Plan("", "[[plan.kinds]]\nid = \"site_link\"\nunit = \"item\"\nprice_minor = 900\n"
-               "pool = \"site\"\n[[plan.addons]]\nid = \"sites-40\"\nprice_minor = 20000\n"
-               "slots = 40\npool = \"site\"\n"));
+  const PlanSpec plan =
+      ParseOne(Plan("",
+                    "[[plan.kinds]]\nid = \"site_link\"\nunit = \"item\"\nprice_minor = 900\n"
+                    "pool = \"site\"\n[[plan.addons]]\nid = \"sites-40\"\nprice_minor = 20000\n"
+                    "slots = 40\npool = \"site\"\n"));
   CHECK(plan.quotas.empty());
   REQUIRE(plan.FindAddon("sites-40") != nullptr);
   CHECK(plan.FindAddon("sites-40")->pool == "site");
 }
 
 TEST_CASE("an add-on with both pool and kinds is refused", "[projections][plan][validate]") {
-  CheckError(Plan("", "[[plan.kinds]]\nid = \"site\"\nunit = \"item\"\nprice_minor = 9\n"
-                      "pool = \"site\"\n[[plan.addons]]\nid = \"a\"\nprice_minor = 1\nslots = 1\n"
-                      "pool = \"site\"\nkinds = [\"site\"]\n"),
+  CheckError(Plan("",
+                  "[[plan.kinds]]\nid = \"site\"\nunit = \"item\"\nprice_minor = 9\n"
+                  "pool = \"site\"\n[[plan.addons]]\nid = \"a\"\nprice_minor = 1\nslots = 1\n"
+                  "pool = \"site\"\nkinds = [\"site\"]\n"),
              {"key 'addons[1].pool'", "together with kinds", "exactly one"});
 }
 
@@ -639,23 +650,26 @@ TEST_CASE("an add-on naming a pool no kind draws from is refused",
 }
 
 TEST_CASE("an add-on naming an unknown kind is refused", "[projections][plan][validate]") {
-  CheckError(Plan("", "[[plan.addons]]\nid = \"a\"\nprice_minor = 1\nslots = 1\n"
-                      "kinds = [\"offer\"]\n"),
+  CheckError(Plan("",
+                  "[[plan.addons]]\nid = \"a\"\nprice_minor = 1\nslots = 1\n"
+                  "kinds = [\"offer\"]\n"),
              {"key 'addons[1].kinds[1]'", "unknown kind \"offer\""});
 }
 
 TEST_CASE("an add-on sharing a pool with an hour kind is refused",
           "[projections][plan][validate]") {
-  CheckError(Plan("", "[[plan.addons]]\nid = \"a\"\nprice_minor = 1\nslots = 1\n"
-                      "kinds = [\"support\"]\n"),
+  CheckError(Plan("",
+                  "[[plan.addons]]\nid = \"a\"\nprice_minor = 1\nslots = 1\n"
+                  "kinds = [\"support\"]\n"),
              {"key 'addons[1].kinds[1]'", "does not draw slots"});
 }
 
 TEST_CASE("a shared add-on whose id is already a kind's pool is refused",
           "[projections][plan][validate]") {
-  CheckError(Plan("", "[[plan.kinds]]\nid = \"o\"\nunit = \"item\"\nprice_minor = 5\n"
-                      "pool = \"offer\"\n[[plan.addons]]\nid = \"offer\"\nprice_minor = 1\n"
-                      "slots = 1\nkinds = [\"o\"]\n"),
+  CheckError(Plan("",
+                  "[[plan.kinds]]\nid = \"o\"\nunit = \"item\"\nprice_minor = 5\n"
+                  "pool = \"offer\"\n[[plan.addons]]\nid = \"offer\"\nprice_minor = 1\n"
+                  "slots = 1\nkinds = [\"o\"]\n"),
              {"key 'addons[1].id'", "also the name of a kind's pool"});
 }
 
@@ -671,8 +685,10 @@ TEST_CASE("two kinds with the same id are refused", "[projections][plan][validat
 TEST_CASE("two add-ons with the same id are refused", "[projections][plan][validate]") {
   const std::string addon =
       "[[plan.addons]]\nid = \"a\"\nprice_minor = 1\nslots = 1\npool = \"site\"\n";
-  CheckError(Plan("", "[[plan.kinds]]\nid = \"s\"\nunit = \"item\"\nprice_minor = 9\n"
-                      "pool = \"site\"\n" + addon + addon),
+  CheckError(Plan("",
+                  "[[plan.kinds]]\nid = \"s\"\nunit = \"item\"\nprice_minor = 9\n"
+                  "pool = \"site\"\n" +
+                      addon + addon),
              {"key 'addons[2].id'", "add-on \"a\" is defined twice"});
 }
 
@@ -711,12 +727,14 @@ TEST_CASE("a prepaid discount above 100 percent is refused", "[projections][plan
 
 TEST_CASE("two prepaid discounts for the same months are refused, and they come out sorted",
           "[projections][plan][validate]") {
-  CheckError(Plan("", "[[plan.prepaid_discounts]]\nmin_months = 6\npercent = 7\n"
-                      "[[plan.prepaid_discounts]]\nmin_months = 6\npercent = 8\n"),
+  CheckError(Plan("",
+                  "[[plan.prepaid_discounts]]\nmin_months = 6\npercent = 7\n"
+                  "[[plan.prepaid_discounts]]\nmin_months = 6\npercent = 8\n"),
              {"key 'prepaid_discounts[2].min_months'", "two discounts"});
-  const PlanSpec plan = ParseOne(Plan("", "[[plan.prepaid_discounts]]\nmin_months = 12\n"
-                                          "percent = 20\n[[plan.prepaid_discounts]]\n"
-                                          "min_months = 6\npercent = 7\n"));
+  const PlanSpec plan = ParseOne(Plan("",
+                                      "[[plan.prepaid_discounts]]\nmin_months = 12\n"
+                                      "percent = 20\n[[plan.prepaid_discounts]]\n"
+                                      "min_months = 6\npercent = 7\n"));
   REQUIRE(plan.prepaid_discounts.size() == 2);
   CHECK(plan.prepaid_discounts[0].min_months == 6);
   CHECK(plan.prepaid_discounts[1].min_months == 12);
@@ -725,9 +743,9 @@ TEST_CASE("two prepaid discounts for the same months are refused, and they come 
 TEST_CASE("malformed calendar hours are refused", "[projections][plan][validate]") {
   for (const char* hours : {"10-18", "10:00–18:00", "25:00-26:00", "10:60-18:00", "", "24/7"}) {
     INFO(hours);
-    CheckError(Plan("", std::string("[plan.calendar]\ntimezone = \"UTC\"\nhours = \"") + hours +
-                            "\"\n"),
-               {"key 'calendar.hours'", "HH:MM-HH:MM"});
+    CheckError(
+        Plan("", std::string("[plan.calendar]\ntimezone = \"UTC\"\nhours = \"") + hours + "\"\n"),
+        {"key 'calendar.hours'", "HH:MM-HH:MM"});
   }
 }
 
@@ -764,18 +782,21 @@ TEST_CASE("a holiday that is not a real date is refused", "[projections][plan][v
 
 TEST_CASE("holidays are accepted as strings or TOML dates and kept sorted",
           "[projections][plan][validate]") {
-  const PlanSpec plan = ParseOne(Plan("", "[plan.calendar]\ntimezone = \"Europe/Moscow\"\n"
-                                          "holidays = [\"2026-05-09\", 2026-01-01, 2024-02-29]\n"));
+  const PlanSpec plan = ParseOne(Plan("",
+                                      "[plan.calendar]\ntimezone = \"Europe/Moscow\"\n"
+                                      "holidays = [\"2026-05-09\", 2026-01-01, 2024-02-29]\n"));
   CHECK(plan.calendar->holidays == std::vector<int32_t>{20240229, 20260101, 20260509});
 }
 
 TEST_CASE("a 24x7 calendar is open every day and refuses a shorter day list",
           "[projections][plan][validate]") {
-  const PlanSpec plan = ParseOne(Plan("", "[plan.calendar]\ntimezone = \"UTC\"\nhours = \"24x7\"\n"));
+  const PlanSpec plan =
+      ParseOne(Plan("", "[plan.calendar]\ntimezone = \"UTC\"\nhours = \"24x7\"\n"));
   CHECK(plan.calendar->always_open);
   CHECK(plan.calendar->days_mask == 0x7F);
-  CheckError(Plan("", "[plan.calendar]\ntimezone = \"UTC\"\nhours = \"24x7\"\n"
-                      "days = [\"mon\"]\n"),
+  CheckError(Plan("",
+                  "[plan.calendar]\ntimezone = \"UTC\"\nhours = \"24x7\"\n"
+                  "days = [\"mon\"]\n"),
              {"key 'calendar.days'", "24x7"});
 }
 
@@ -801,8 +822,9 @@ TEST_CASE("an SLA priority outside 1..4 is refused", "[projections][plan][valida
 
 TEST_CASE("an SLA target with both resolution minutes and working days is refused",
           "[projections][plan][validate]") {
-  CheckError(Plan("", "[plan.sla.service_hours]\ntimezone = \"UTC\"\n[[plan.sla.targets]]\n"
-                      "priority = 2\nresolution_minutes = 60\nresolution_working_days = 3\n"),
+  CheckError(Plan("",
+                  "[plan.sla.service_hours]\ntimezone = \"UTC\"\n[[plan.sla.targets]]\n"
+                  "priority = 2\nresolution_minutes = 60\nresolution_working_days = 3\n"),
              {"key 'sla.targets[1].resolution_working_days'", "together with resolution_minutes"});
 }
 
@@ -811,20 +833,24 @@ TEST_CASE("errors point at the line of the offending value", "[projections][plan
   CHECK_THAT(message, Contains("(line 5)"));
 }
 
-TEST_CASE("contract-life keys parse, round-trip through the canonical text, and default to the old behaviour",
-          "[plan][lifecycle]") {
+TEST_CASE(
+    "contract-life keys parse, round-trip through the canonical text, and default to the old "
+    "behaviour",
+    "[plan][lifecycle]") {
   const PlanSpec agbis = PlanById(ParseExample("agbis.toml"), "agbis");
   CHECK(agbis.allowed_terms_months == std::vector<uint32_t>{3, 6, 12});
   CHECK(agbis.early_end == EarlyEnd::kWhenSettled);
   CHECK(agbis.timely_min_prepaid_months == 6);
   CHECK(agbis.debt_blocking == DebtBlocking::kNone);
-  CHECK(PlanById(ParseExample("altercpa.toml"), "altercpa-basic").debt_blocking == DebtBlocking::kPrepaid);
+  CHECK(PlanById(ParseExample("altercpa.toml"), "altercpa-basic").debt_blocking ==
+        DebtBlocking::kPrepaid);
   CHECK(PlanById(ParseExample("kit.toml"), "kit-hours-10").early_end == EarlyEnd::kPayMinimumTerm);
   Result<PlanSpec> again = ParseCanonicalPlan(CanonicalToml(agbis));
   REQUIRE(again.ok());
   CHECK(*again == agbis);
   // A plan that does not use them keeps its canonical text (and so its version) unchanged.
-  Result<std::vector<PlanSpec>> plain = ParsePlans("[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\n", "p.toml");
+  Result<std::vector<PlanSpec>> plain =
+      ParsePlans("[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\n", "p.toml");
   REQUIRE(plain.ok());
   const std::string text = CanonicalToml(plain->front());
   CHECK(text.find("debt_blocking") == std::string::npos);
@@ -834,8 +860,9 @@ TEST_CASE("contract-life keys parse, round-trip through the canonical text, and 
 
 TEST_CASE("bad contract-life keys are refused with the key and the fix", "[plan][lifecycle]") {
   auto error = [](const std::string& line) {
-    Result<std::vector<PlanSpec>> r =
-        ParsePlans("[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\nminimum_term_months = 3\n" + line + "\n", "p.toml");
+    Result<std::vector<PlanSpec>> r = ParsePlans(
+        "[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\nminimum_term_months = 3\n" + line + "\n",
+        "p.toml");
     REQUIRE_FALSE(r.ok());
     return r.error().message;
   };

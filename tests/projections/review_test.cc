@@ -55,7 +55,8 @@ ReviewCmd Reject(uint32_t month, std::vector<uint64_t> entries, std::string reas
 
 }  // namespace
 
-TEST_CASE("a pending 3h entry draws the allowance provisionally and shows as 3h pending", "[review]") {
+TEST_CASE("a pending 3h entry draws the allowance provisionally and shows as 3h pending",
+          "[review]") {
   Sim s = Reviewed();
   const uint64_t e = s.LogHours("c", "support", 180, "2026-01-15T12:00");
   const MonthEval ev = s.client("c").Evaluate(202601);
@@ -77,7 +78,7 @@ TEST_CASE("approving a pending entry keeps its draw and clears pending", "[revie
 
 TEST_CASE("rejecting a pending entry releases its draw and keeps the reason", "[review]") {
   Sim s = Reviewed();
-  s.LogHours("c", "support", 600, "2026-01-10T12:00");            // 10 h: the whole allowance
+  s.LogHours("c", "support", 600, "2026-01-10T12:00");  // 10 h: the whole allowance
   const uint64_t e = s.LogHours("c", "support", 120, "2026-01-15T12:00");  // 2 h beyond: 4 000.00
   CHECK(LineAmount(s.client("c").Evaluate(202601).invoice, "overage") == 400000);
   s.Must("c", DecideReview(s.client("c"), Reject(202601, {e}, "not in scope"), s.now_us));
@@ -89,7 +90,8 @@ TEST_CASE("rejecting a pending entry releases its draw and keeps the reason", "[
   CHECK(s.client("c").FindEntry(e)->review_reason == "not in scope");
 }
 
-TEST_CASE("closing a month with pending work is refused with the list and names --carry-pending", "[review][close]") {
+TEST_CASE("closing a month with pending work is refused with the list and names --carry-pending",
+          "[review][close]") {
   Sim s = Reviewed();
   const uint64_t a = s.LogHours("c", "support", 60, "2026-01-15T12:00");
   const uint64_t b = s.LogHours("c", "support", 30, "2026-01-16T12:00");
@@ -104,7 +106,8 @@ TEST_CASE("closing a month with pending work is refused with the list and names 
   CHECK_FALSE(s.client("c").IsClosed(202601));
 }
 
-TEST_CASE("--carry-pending closes January without its pending work and February draws it", "[review][close]") {
+TEST_CASE("--carry-pending closes January without its pending work and February draws it",
+          "[review][close]") {
   Sim s = Reviewed();
   const uint64_t done = s.LogHours("c", "support", 480, "2026-01-12T12:00");  // 8 h, approved
   const uint64_t open = s.LogHours("c", "support", 240, "2026-01-20T12:00");  // 4 h, still pending
@@ -113,9 +116,9 @@ TEST_CASE("--carry-pending closes January without its pending work and February 
   ClientState& c = s.client("c");
   REQUIRE(c.IsClosed(202601));
   const MonthEval jan = c.Evaluate(202601);
-  CHECK(jan.allowance_used_minutes == 480);       // only the approved 8 h
-  CHECK(jan.expired_allowance_minutes == 120);    // 10 h − 8 h burn
-  CHECK(jan.invoice.total_minor == 2000000);      // the fee, no overage
+  CHECK(jan.allowance_used_minutes == 480);     // only the approved 8 h
+  CHECK(jan.expired_allowance_minutes == 120);  // 10 h − 8 h burn
+  CHECK(jan.invoice.total_minor == 2000000);    // the fee, no overage
   CHECK(c.FindEntry(open)->month == 202602);
   CHECK(c.FindEntry(open)->review == Review::kPending);
   const MonthEval feb = c.Evaluate(202602);
@@ -124,7 +127,8 @@ TEST_CASE("--carry-pending closes January without its pending work and February 
   CHECK(c.problems().empty());
 }
 
-TEST_CASE("work approved after its month ended, before the close, counts in its own month", "[review]") {
+TEST_CASE("work approved after its month ended, before the close, counts in its own month",
+          "[review]") {
   Sim s = Reviewed();
   const uint64_t e = s.LogHours("c", "support", 660, "2026-01-30T12:00");  // 11 h
   // Approved on 2 February, while January is still open: it stays in January, 1 h overage there.
@@ -143,34 +147,40 @@ TEST_CASE("approving an entry twice is one clear error and writes nothing", "[re
   const uint64_t before = s.seq;
   const Status r = s.Commit("c", DecideReview(s.client("c"), Approve(202601, {e}), s.now_us));
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message.find(fmt::format("entry #{} is already approved", e)) != std::string::npos);
+  CHECK(r.error().message.find(fmt::format("entry #{} is already approved", e)) !=
+        std::string::npos);
   CHECK(s.seq == before);
 }
 
-TEST_CASE("rejecting an approved entry in a closed month is refused, pointing to void", "[review][errors]") {
+TEST_CASE("rejecting an approved entry in a closed month is refused, pointing to void",
+          "[review][errors]") {
   Sim s = Reviewed();
   const uint64_t e = s.LogHours("c", "support", 60, "2026-01-15T12:00");
   s.Must("c", DecideReview(s.client("c"), Approve(202601, {e}), s.now_us));
   s.Close("c", 202601);
   const uint64_t before = s.seq;
-  const Status r = s.Commit("c", DecideReview(s.client("c"), Reject(202601, {e}, "after all no"), s.now_us));
+  const Status r =
+      s.Commit("c", DecideReview(s.client("c"), Reject(202601, {e}, "after all no"), s.now_us));
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find("closed") != std::string::npos);
   CHECK(r.error().message.find("void") != std::string::npos);
   CHECK(s.seq == before);
 }
 
-TEST_CASE("a rejection needs a reason, and one bad entry in a bulk request writes nothing", "[review][errors]") {
+TEST_CASE("a rejection needs a reason, and one bad entry in a bulk request writes nothing",
+          "[review][errors]") {
   Sim s = Reviewed();
   const uint64_t a = s.LogHours("c", "support", 60, "2026-01-15T12:00");
   CHECK_FALSE(DecideReview(s.client("c"), Reject(202601, {a}, ""), s.now_us).ok());
   const uint64_t before = s.seq;
-  CHECK_FALSE(s.Commit("c", DecideReview(s.client("c"), Approve(202601, {a, 9999}), s.now_us)).ok());
+  CHECK_FALSE(
+      s.Commit("c", DecideReview(s.client("c"), Approve(202601, {a, 9999}), s.now_us)).ok());
   CHECK(s.seq == before);
   CHECK(s.client("c").FindEntry(a)->review == Review::kPending);
 }
 
-TEST_CASE("approving by task takes every pending entry of that task in the month, and only those", "[review][bulk]") {
+TEST_CASE("approving by task takes every pending entry of that task in the month, and only those",
+          "[review][bulk]") {
   Sim s = Reviewed();
   const uint64_t a = s.LogHours("c", "support", 60, "2026-01-15T12:00", "T-1");
   const uint64_t b = s.LogHours("c", "support", 30, "2026-01-16T12:00", "T-1");
@@ -207,8 +217,9 @@ TEST_CASE("a plan without review_required logs work as before: nothing pending",
   CHECK_FALSE(DecideReview(s.client("c"), Approve(202601, {e}), s.now_us).ok());
 }
 
-TEST_CASE("1C client acceptance is listed for review as its own kind, and its figures do not change",
-          "[review][acceptance]") {
+TEST_CASE(
+    "1C client acceptance is listed for review as its own kind, and its figures do not change",
+    "[review][acceptance]") {
   Sim s;
   s.DefineExample("1c-start.toml");
   s.AddClient("c", "RUB");
@@ -218,7 +229,8 @@ TEST_CASE("1C client acceptance is listed for review as its own kind, and its fi
   REQUIRE(items.size() == 1);
   CHECK(items[0].seq == e);
   CHECK(items[0].kind == ReviewItem::Kind::kClientAcceptance);
-  CHECK(s.client("c").Evaluate(202601).used_minutes == 0);  // acceptance draws nothing until accepted
+  CHECK(s.client("c").Evaluate(202601).used_minutes ==
+        0);  // acceptance draws nothing until accepted
   CHECK(s.client("c").Evaluate(202601).pending_minutes == 0);
 }
 

@@ -49,7 +49,8 @@ Sim OneCStartThroughMarch(ClientOptions options = {.retain_entries = true}) {
 }
 }  // namespace
 
-TEST_CASE("1C Start trial months bill every accepted hour at 2000 and charge no fee", "[scenario][1c]") {
+TEST_CASE("1C Start trial months bill every accepted hour at 2000 and charge no fee",
+          "[scenario][1c]") {
   Sim s = OneCStartThroughMarch();
   auto& c = s.client("c1");
   // 2025-10: 2.5 h × 2 000.00 = 5 000.00; no fee, no allowance.
@@ -71,7 +72,8 @@ TEST_CASE("1C Start carries unused hours into the reserve after the trial", "[sc
   CHECK(dec.invoice.total_minor == 2000000);
 }
 
-TEST_CASE("1C Start draws the reserve after the allowance and counts work in its acceptance month", "[scenario][1c]") {
+TEST_CASE("1C Start draws the reserve after the allowance and counts work in its acceptance month",
+          "[scenario][1c]") {
   Sim s = OneCStartThroughMarch();
   auto jan = s.client("c1").Evaluate(202601);
   // 14 h accepted in January (T6 is accepted in February): allowance 10 h, reserve 4 h of 7 h.
@@ -86,7 +88,8 @@ TEST_CASE("1C Start draws the reserve after the allowance and counts work in its
 TEST_CASE("1C Start expires what exceeds the 10 hour reserve cap", "[scenario][1c]") {
   Sim s = OneCStartThroughMarch();
   auto feb = s.client("c1").Evaluate(202602);
-  // T6 (1 h, accepted 2 Feb) + T7 1 h = 2 h; 8 h unused; reserve 3 h + 7 h = 10 h (cap); 1 h expires.
+  // T6 (1 h, accepted 2 Feb) + T7 1 h = 2 h; 8 h unused; reserve 3 h + 7 h = 10 h (cap); 1 h
+  // expires.
   CHECK(feb.used_minutes == 120);
   CHECK(feb.carried_minutes == 420);
   CHECK(feb.expired_allowance_minutes == 60);
@@ -144,9 +147,9 @@ TEST_CASE("AlterCPA Basic worked example invoices 898.00", "[scenario][altercpa]
   // 2026-03-03 is a Tuesday, 03-02 a Monday, 03-04 a Wednesday (Moscow time).
   s.LogItems("a1", "complex_integration", 1, "2026-03-03T11:00");        // one-off 50.00
   s.LogItems("a1", "complex_integration", 1, "2026-03-03T11:00", true);  // urgent: 3 × 50 = 150.00
-  s.LogItems("a1", "simple_integration", 1, "2026-03-03T11:00", true);   // slot + (3−1) × 15 = 30.00
-  s.LogItems("a1", "site_link", 22, "2026-03-02T15:00");                 // 20 slots + 2 × 9 = 18.00
-  s.LogItems("a1", "emergency", 1, "2026-03-04T20:00");                  // off-hours own price 150.00
+  s.LogItems("a1", "simple_integration", 1, "2026-03-03T11:00", true);  // slot + (3−1) × 15 = 30.00
+  s.LogItems("a1", "site_link", 22, "2026-03-02T15:00");                // 20 slots + 2 × 9 = 18.00
+  s.LogItems("a1", "emergency", 1, "2026-03-04T20:00");  // off-hours own price 150.00
   Invoice inv = s.client("a1").InvoiceFor(202603);
   // 500 + 50 + 150 + 30 + 18 + 150 = 898.00
   CHECK(LineAmount(inv, "fee") == 50000);
@@ -158,7 +161,8 @@ TEST_CASE("AlterCPA Basic worked example invoices 898.00", "[scenario][altercpa]
   CHECK(ev.pools.at("simple_integration").used == 1);
 }
 
-TEST_CASE("AlterCPA urgent work outside working hours takes the larger multiplier, not both", "[scenario][altercpa]") {
+TEST_CASE("AlterCPA urgent work outside working hours takes the larger multiplier, not both",
+          "[scenario][altercpa]") {
   Sim s;
   s.DefineExample("altercpa.toml");
   s.AddClient("a1", "USD");
@@ -168,7 +172,8 @@ TEST_CASE("AlterCPA urgent work outside working hours takes the larger multiplie
   CHECK(LineAmount(s.client("a1").InvoiceFor(202603), "task") == 15000);
 }
 
-TEST_CASE("AlterCPA off-hours work within quota pays a surcharge of one price", "[scenario][altercpa]") {
+TEST_CASE("AlterCPA off-hours work within quota pays a surcharge of one price",
+          "[scenario][altercpa]") {
   Sim s;
   s.DefineExample("altercpa.toml");
   s.AddClient("a1", "USD");
@@ -180,7 +185,8 @@ TEST_CASE("AlterCPA off-hours work within quota pays a surcharge of one price", 
   CHECK(inv.total_minor == 50000 + 600);
 }
 
-TEST_CASE("AlterCPA Basic runs four months: slots expire and do not carry", "[scenario][altercpa]") {
+TEST_CASE("AlterCPA Basic runs four months: slots expire and do not carry",
+          "[scenario][altercpa]") {
   Sim s;
   s.DefineExample("altercpa.toml");
   s.AddClient("a1", "USD");
@@ -209,15 +215,18 @@ TEST_CASE("AlterCPA Basic runs four months: slots expire and do not carry", "[sc
   CHECK(s.client("a1").problems().empty());
 }
 
-TEST_CASE("AlterCPA Constructor shares one add-on pool between offers and simple integrations", "[scenario][altercpa]") {
+TEST_CASE("AlterCPA Constructor shares one add-on pool between offers and simple integrations",
+          "[scenario][altercpa]") {
   Sim s;
   s.DefineExample("altercpa.toml");
   s.AddClient("a2", "USD");
   s.Start("a2", {.plan_id = "altercpa-constructor", .from_month = 202603});
-  s.Must("a2", DecideBuyAddon(s.client("a2"), "altercpa-offers-simple-40", 202603, s.At("a2", "2026-03-02T10:00"), s.now_us));
+  s.Must("a2", DecideBuyAddon(s.client("a2"), "altercpa-offers-simple-40", 202603,
+                              s.At("a2", "2026-03-02T10:00"), s.now_us));
   s.LogItems("a2", "simple_integration", 45, "2026-03-03T11:00");  // 40 own pool + 5 shared
   s.LogItems("a2", "api_offer", 40, "2026-03-03T11:00");           // 40 own pool (offer)
-  s.LogItems("a2", "external_offer", 36, "2026-03-03T11:00");      // 35 shared (40 − 5), 1 one-off 15.00
+  s.LogItems("a2", "external_offer", 36,
+             "2026-03-03T11:00");  // 35 shared (40 − 5), 1 one-off 15.00
   auto ev = s.client("a2").Evaluate(202603);
   CHECK(ev.pools.at("simple_integration").used == 40);
   CHECK(ev.pools.at("offer").used == 40);
@@ -234,7 +243,8 @@ TEST_CASE("AlterCPA Constructor sites come only from the sites add-on", "[scenar
   s.AddClient("a2", "USD");
   s.Start("a2", {.plan_id = "altercpa-constructor", .from_month = 202603});
   s.LogItems("a2", "site_link", 1, "2026-03-03T11:00");  // no site quota: one-off 9.00
-  s.Must("a2", DecideBuyAddon(s.client("a2"), "altercpa-sites-40", 202603, s.At("a2", "2026-03-04T10:00"), s.now_us));
+  s.Must("a2", DecideBuyAddon(s.client("a2"), "altercpa-sites-40", 202603,
+                              s.At("a2", "2026-03-04T10:00"), s.now_us));
   s.LogItems("a2", "site_link", 3, "2026-03-05T11:00");  // the add-on raised pool site to 40: slots
   auto ev = s.client("a2").Evaluate(202603);
   // Draws are in log order: the first site came before the add-on was counted? No: add-on
@@ -253,7 +263,8 @@ TEST_CASE("AGBIS 10 licences on a 3-month contract cost 17 400.00 a month", "[sc
   s.AddClient("g1", "RUB");
   s.Start("g1", {.plan_id = "agbis", .from_month = 202601, .term_months = 3, .units = 10});
   // Tier 8–11: 1740 × 10 = 17 400.00
-  for (uint32_t m : {202601u, 202602u, 202603u}) CHECK(s.client("g1").InvoiceFor(m).total_minor == 1740000);
+  for (uint32_t m : {202601u, 202602u, 202603u})
+    CHECK(s.client("g1").InvoiceFor(m).total_minor == 1740000);
 }
 
 TEST_CASE("AGBIS 151 licences cost less than 150", "[scenario][agbis]") {
@@ -268,35 +279,58 @@ TEST_CASE("AGBIS 151 licences cost less than 150", "[scenario][agbis]") {
   CHECK(s.client("g2").InvoiceFor(202601).total_minor == 6160800);
 }
 
-TEST_CASE("AGBIS discounts compound on the unrounded price and round once, as the price list shows", "[scenario][agbis]") {
+TEST_CASE("AGBIS discounts compound on the unrounded price and round once, as the price list shows",
+          "[scenario][agbis]") {
   Sim s;
   s.DefineExample("agbis.toml");
   s.AddClient("g1", "RUB");
   s.AddClient("g2", "RUB");
   s.AddClient("g3", "RUB");
   // 1–3 licences, 6 months prepaid, timely: 4440 × 0.93 × 0.8 = 3303.36 → 3303 per licence.
-  s.Start("g1", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .prepaid_months = 6, .timely = true, .units = 2});
+  s.Start("g1", {.plan_id = "agbis",
+                 .from_month = 202601,
+                 .term_months = 6,
+                 .prepaid_months = 6,
+                 .timely = true,
+                 .units = 2});
   CHECK(s.client("g1").InvoiceFor(202601).total_minor == 2 * 330300);
   // 16–20 licences, 12 months prepaid, timely: 1320 × 0.8 × 0.8 = 844.8 → 845 per licence.
-  s.Start("g2", {.plan_id = "agbis", .from_month = 202601, .term_months = 12, .prepaid_months = 12, .timely = true, .units = 18});
+  s.Start("g2", {.plan_id = "agbis",
+                 .from_month = 202601,
+                 .term_months = 12,
+                 .prepaid_months = 12,
+                 .timely = true,
+                 .units = 18});
   CHECK(s.client("g2").InvoiceFor(202601).total_minor == 18 * 84500);
   // 10 licences, 6 months prepaid, timely: 1740 × 0.93 × 0.8 = 1294.56 → 1295; 12 950.00.
-  s.Start("g3", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .prepaid_months = 6, .timely = true, .units = 10});
+  s.Start("g3", {.plan_id = "agbis",
+                 .from_month = 202601,
+                 .term_months = 6,
+                 .prepaid_months = 6,
+                 .timely = true,
+                 .units = 10});
   auto inv = s.client("g3").InvoiceFor(202601);
   CHECK(inv.total_minor == 1295000);
   CHECK(LineAmount(inv, "fee") == 1740000);
   CHECK(LineAmount(inv, "discount") == -(1740000 - 1295000));
 }
 
-TEST_CASE("AGBIS recalculates the fee every month from the licences installed", "[scenario][agbis]") {
+TEST_CASE("AGBIS recalculates the fee every month from the licences installed",
+          "[scenario][agbis]") {
   Sim s;
   s.DefineExample("agbis.toml");
   s.AddClient("g1", "RUB");
-  s.Start("g1", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .prepaid_months = 6, .timely = true,
-                 .units = 10, .extras = {{"extra_contact", 2}}});
+  s.Start("g1", {.plan_id = "agbis",
+                 .from_month = 202601,
+                 .term_months = 6,
+                 .prepaid_months = 6,
+                 .timely = true,
+                 .units = 10,
+                 .extras = {{"extra_contact", 2}}});
   s.Must("g1", DecideUnits(s.client("g1"), 16, 202603, s.now_us));
   // Jan, Feb: 10 × 1295 = 12 950.00 + 2 extra contacts × 1 000.00 = 14 950.00
-  // Mar, Apr: 16 licences, tier 16–20: 1320 × 0.93 × 0.8 = 982.08 → 982; 16 × 982 = 15 712.00 + 2 000.00
+  // Mar, Apr: 16 licences, tier 16–20: 1320 × 0.93 × 0.8 = 982.08 → 982; 16 × 982 = 15 712.00 + 2
+  // 000.00
   for (uint32_t m : {202601u, 202602u}) {
     CHECK(s.client("g1").InvoiceFor(m).total_minor == 1495000);
     s.Close("g1", m);
@@ -328,14 +362,19 @@ TEST_CASE("KIT 15 hour package burns what is unused at month end", "[scenario][k
   CHECK(feb.included_minutes == 900);
 }
 
-TEST_CASE("KIT prepaid block never burns and runs into overage in the third month", "[scenario][kit]") {
+TEST_CASE("KIT prepaid block never burns and runs into overage in the third month",
+          "[scenario][kit]") {
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("k2", "RUB");
   s.Start("k2", {.plan_id = "kit-prepaid", .from_month = 202601});
-  s.Must("k2", DecideBuyHours(s.client("k2"), {.minutes = 3000, .price_minor = 10000000, .at_us = s.At("k2", "2026-01-05T10:00")}, s.now_us));
+  s.Must("k2",
+         DecideBuyHours(
+             s.client("k2"),
+             {.minutes = 3000, .price_minor = 10000000, .at_us = s.At("k2", "2026-01-05T10:00")},
+             s.now_us));
   const uint64_t block = s.seq;
-  s.LogHours("k2", "support", 1200, "2026-01-14T12:00");      // 20 h
+  s.LogHours("k2", "support", 1200, "2026-01-14T12:00");  // 20 h
   s.Close("k2", 202601);
   s.LogHours("k2", "development", 1200, "2026-02-14T12:00");  // 20 h
   s.Close("k2", 202602);
@@ -357,13 +396,18 @@ TEST_CASE("KIT prepaid block never burns and runs into overage in the third mont
   CHECK(s.client("k2").problems().empty());
 }
 
-TEST_CASE("a prepaid block with an expiry date expires its remainder at that month's close", "[scenario][kit]") {
+TEST_CASE("a prepaid block with an expiry date expires its remainder at that month's close",
+          "[scenario][kit]") {
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("k2", "RUB");
   s.Start("k2", {.plan_id = "kit-prepaid", .from_month = 202601});
-  s.Must("k2", DecideBuyHours(s.client("k2"), {.minutes = 600, .price_minor = 100, .expires_at_us = s.At("k2", "2026-02-15T00:00"),
-                                               .at_us = s.At("k2", "2026-01-05T10:00")}, s.now_us));
+  s.Must("k2", DecideBuyHours(s.client("k2"),
+                              {.minutes = 600,
+                               .price_minor = 100,
+                               .expires_at_us = s.At("k2", "2026-02-15T00:00"),
+                               .at_us = s.At("k2", "2026-01-05T10:00")},
+                              s.now_us));
   s.LogHours("k2", "support", 120, "2026-01-14T12:00");
   s.Close("k2", 202601);
   auto feb = s.client("k2").Evaluate(202602);
@@ -379,12 +423,20 @@ TEST_CASE("a block is drawn after the allowance, soonest-expiring first", "[scen
   s.DefineExample("kit.toml");
   s.AddClient("k3", "RUB");
   s.Start("k3", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 3});
-  s.Must("k3", DecideBuyHours(s.client("k3"), {.minutes = 600, .price_minor = 100, .at_us = s.At("k3", "2026-01-02T10:00")}, s.now_us));
+  s.Must("k3", DecideBuyHours(
+                   s.client("k3"),
+                   {.minutes = 600, .price_minor = 100, .at_us = s.At("k3", "2026-01-02T10:00")},
+                   s.now_us));
   const uint64_t never = s.seq;
-  s.Must("k3", DecideBuyHours(s.client("k3"), {.minutes = 600, .price_minor = 100, .expires_at_us = s.At("k3", "2026-06-01"),
-                                               .at_us = s.At("k3", "2026-01-02T10:00")}, s.now_us));
+  s.Must("k3", DecideBuyHours(s.client("k3"),
+                              {.minutes = 600,
+                               .price_minor = 100,
+                               .expires_at_us = s.At("k3", "2026-06-01"),
+                               .at_us = s.At("k3", "2026-01-02T10:00")},
+                              s.now_us));
   const uint64_t expiring = s.seq;
-  s.LogHours("k3", "support", 720, "2026-01-14T12:00");  // 12 h: 10 h allowance, 2 h from the expiring block
+  s.LogHours("k3", "support", 720,
+             "2026-01-14T12:00");  // 12 h: 10 h allowance, 2 h from the expiring block
   auto entries = s.client("k3").EntriesFor(202601);
   REQUIRE(entries.size() == 1);
   REQUIRE(entries[0].charges.size() == 2);
@@ -396,7 +448,8 @@ TEST_CASE("a block is drawn after the allowance, soonest-expiring first", "[scen
 // ---------------------------------------------------------------------------------------
 // bpmonline (RUB): flat fees, unlimited hours.
 
-TEST_CASE("bpmonline Business bills its flat fee for four months whatever the hours", "[scenario][bpm]") {
+TEST_CASE("bpmonline Business bills its flat fee for four months whatever the hours",
+          "[scenario][bpm]") {
   Sim s;
   s.DefineExample("bpmonline.toml");
   s.AddClient("b1", "RUB");
@@ -417,7 +470,9 @@ TEST_CASE("bpmonline refuses a contract shorter than the one-year minimum", "[sc
   Sim s;
   s.DefineExample("bpmonline.toml");
   s.AddClient("b1", "RUB");
-  auto r = DecideContractStart(s.client("b1"), s.catalog, {.plan_id = "bpm-basic", .from_month = 202601, .term_months = 3}, s.now_us);
+  auto r = DecideContractStart(s.client("b1"), s.catalog,
+                               {.plan_id = "bpm-basic", .from_month = 202601, .term_months = 3},
+                               s.now_us);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find("minimum term of 12") != std::string::npos);
 }
@@ -446,7 +501,8 @@ TEST_CASE("defining the same plan twice makes no new version", "[scenario][versi
   CHECK(s.seq == before);
 }
 
-TEST_CASE("work in a closed month is refused unless booked late into the first open month", "[scenario][locked]") {
+TEST_CASE("work in a closed month is refused unless booked late into the first open month",
+          "[scenario][locked]") {
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("k", "RUB");
@@ -476,7 +532,8 @@ TEST_CASE("voiding an entry of an open month gives its hours back", "[scenario][
   CHECK(jan.overage_minutes == 0);
 }
 
-TEST_CASE("a voided entry of an open month is no longer among the month's entries", "[scenario][void]") {
+TEST_CASE("a voided entry of an open month is no longer among the month's entries",
+          "[scenario][void]") {
   // What the report, the statement and the emergency-debt rule list: two entries logged, one
   // voided, one left (the month's evaluation skips voided entries on its own; this is the list).
   Sim s;
@@ -492,7 +549,8 @@ TEST_CASE("a voided entry of an open month is no longer among the month's entrie
   CHECK(entries[0].seq == kept);
 }
 
-TEST_CASE("voiding an entry of a closed month credits what it was billed in the first open month", "[scenario][void]") {
+TEST_CASE("voiding an entry of a closed month credits what it was billed in the first open month",
+          "[scenario][void]") {
   Sim s;
   s.DefineExample("altercpa.toml");
   s.AddClient("a", "USD");
@@ -506,7 +564,8 @@ TEST_CASE("voiding an entry of a closed month credits what it was billed in the 
   CHECK(s.client("a").InvoiceFor(202603).total_minor == 50000 + 25000);  // frozen
 }
 
-TEST_CASE("months close in order, only after they end, and closing twice is a no-op", "[scenario][close]") {
+TEST_CASE("months close in order, only after they end, and closing twice is a no-op",
+          "[scenario][close]") {
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("k", "RUB");
@@ -525,7 +584,8 @@ TEST_CASE("months close in order, only after they end, and closing twice is a no
   CHECK(s.seq == before);
 }
 
-TEST_CASE("an unpaid invoice blocks the client after the grace days, emergency work still goes in", "[scenario][debt]") {
+TEST_CASE("an unpaid invoice blocks the client after the grace days, emergency work still goes in",
+          "[scenario][debt]") {
   Sim s;
   s.DefineExample("altercpa.toml");
   s.AddClient("a", "USD");
@@ -556,7 +616,8 @@ TEST_CASE("an unpaid invoice blocks the client after the grace days, emergency w
 }
 
 TEST_CASE("hour buckets balance for every closed month", "[scenario][property]") {
-  // included + reserve_in + blocks_in = used_from_buckets + carried + expired + reserve_out + blocks_out
+  // included + reserve_in + blocks_in = used_from_buckets + carried + expired + reserve_out +
+  // blocks_out
   Sim s = OneCStartThroughMarch();
   auto& c = s.client("c1");
   for (uint32_t m = 202510; m <= 202603; m = NextMonth(m)) {
@@ -565,8 +626,9 @@ TEST_CASE("hour buckets balance for every closed month", "[scenario][property]")
     (void)blocks_in;
     for (const auto& b : ev.blocks_end) blocks_out += b.left_minutes;
     const int64_t lhs = ev.included_minutes + ev.reserve_start_minutes;
-    const int64_t rhs = ev.allowance_used_minutes + ev.reserve_used_minutes + ev.expired_allowance_minutes +
-                        ev.expired_reserve_minutes + ev.reserve_end_minutes;
+    const int64_t rhs = ev.allowance_used_minutes + ev.reserve_used_minutes +
+                        ev.expired_allowance_minutes + ev.expired_reserve_minutes +
+                        ev.reserve_end_minutes;
     INFO(FormatMonth(m));
     CHECK(lhs == rhs);
     CHECK(blocks_out == 0);
@@ -600,7 +662,8 @@ TEST_CASE("state folded without retained entries gives the same figures", "[scen
   }
 }
 
-TEST_CASE("events with out-of-range months or terms are replay problems, not arithmetic", "[scenario][replay]") {
+TEST_CASE("events with out-of-range months or terms are replay problems, not arithmetic",
+          "[scenario][replay]") {
   // fuzz_event found a ContractStarted with a term of ~4 billion months: `term - 1` overflowed
   // a signed int on replay (UBSan). No decide function writes such values, but a replay must
   // survive whatever bytes are stored: each event below is recorded as a problem and skipped.
@@ -618,12 +681,12 @@ TEST_CASE("events with out-of-range months or terms are replay problems, not ari
   };
   const size_t before = s.client("k").problems().size();
   s.Must("k", craft([&](auto body) {
-    auto c = body.initContractStarted();
-    c.setPlanId("kit-hours-10");
-    c.setPlanSpecToml(spec);
-    c.setFromMonth(202601);
-    c.setTermMonths(0xFFFFFFFFu);
-  }));
+           auto c = body.initContractStarted();
+           c.setPlanId("kit-hours-10");
+           c.setPlanSpecToml(spec);
+           c.setFromMonth(202601);
+           c.setTermMonths(0xFFFFFFFFu);
+         }));
   s.Must("k", craft([&](auto body) { body.initPeriodClosed().setMonth(202613); }));
   s.Must("k", craft([&](auto body) { body.initAddonPurchased().setMonth(0); }));
   auto& c = s.client("k");
@@ -652,15 +715,17 @@ std::vector<Charge::Source> SourcesOf(const ClientState& c, uint64_t seq) {
 }
 }  // namespace
 
-TEST_CASE("AlterCPA Standard includes emergencies: free in and out of hours, urgent or not", "[scenario][altercpa]") {
+TEST_CASE("AlterCPA Standard includes emergencies: free in and out of hours, urgent or not",
+          "[scenario][altercpa]") {
   // Standard "включает в себя: ... Спасение проекта в случае аварий" (rescuing the project in
   // case of failures): emergencies are part of the $1000 package, not the one-off $50 / $150.
   Sim s;
   s.DefineExample("altercpa.toml");
   s.AddClient("a3", "USD");
   s.Start("a3", {.plan_id = "altercpa-standard", .from_month = 202603});
-  const uint64_t day = s.LogItems("a3", "emergency", 1, "2026-03-03T11:00");          // Tue, in hours
-  const uint64_t night = s.LogItems("a3", "emergency", 1, "2026-03-04T20:00", true);  // Wed night, urgent
+  const uint64_t day = s.LogItems("a3", "emergency", 1, "2026-03-03T11:00");  // Tue, in hours
+  const uint64_t night =
+      s.LogItems("a3", "emergency", 1, "2026-03-04T20:00", true);  // Wed night, urgent
   const Invoice inv = s.client("a3").InvoiceFor(202603);
   // 1000.00 fee; 0 for both emergencies (Basic would bill 50.00 + 150.00 for the same two).
   CHECK(inv.total_minor == 100000);
@@ -680,7 +745,8 @@ TEST_CASE("AlterCPA Standard includes emergencies: free in and out of hours, urg
   CHECK(b.client("a1").InvoiceFor(202603).total_minor == 70000);
 }
 
-TEST_CASE("AlterCPA one-off support has no fee and bills every task, consultations at 15.00", "[scenario][altercpa]") {
+TEST_CASE("AlterCPA one-off support has no fee and bills every task, consultations at 15.00",
+          "[scenario][altercpa]") {
   // "Разовая техническая поддержка — помощь наших специалистов с оплатой за каждую задачу";
   // "Консультация: от $15 за вопрос"; "Бесплатная техническая поддержка не предусмотрена.
   // Совсем." Surcharges as for the packages: urgent 3×, off hours 2× or the kind's own price.
@@ -691,8 +757,8 @@ TEST_CASE("AlterCPA one-off support has no fee and bills every task, consultatio
   // March 2026 (Mon 2, Tue 3, Wed 4 are ordinary working days):
   s.LogItems("o1", "consultation", 3, "2026-03-03T11:00");              // 3 × 15.00 = 45.00
   s.LogItems("o1", "simple_integration", 1, "2026-03-03T11:00", true);  // urgent 3 × 15.00 = 45.00
-  s.LogItems("o1", "site_link", 2, "2026-03-02T15:00");                 // 2 × 9.00 = 18.00 (no slots)
-  s.LogItems("o1", "emergency", 1, "2026-03-04T20:00");                 // off-hours own price 150.00
+  s.LogItems("o1", "site_link", 2, "2026-03-02T15:00");  // 2 × 9.00 = 18.00 (no slots)
+  s.LogItems("o1", "emergency", 1, "2026-03-04T20:00");  // off-hours own price 150.00
   const Invoice mar = s.client("o1").InvoiceFor(202603);
   // 0 + 45 + 45 + 18 + 150 = 258.00
   CHECK(LineAmount(mar, "fee") == 0);
@@ -714,7 +780,8 @@ TEST_CASE("AlterCPA one-off support has no fee and bills every task, consultatio
   CHECK(s.client("o1").problems().empty());
 }
 
-TEST_CASE("1C phone consultations are unlimited: they never draw the 10 hours, trial included", "[scenario][1c]") {
+TEST_CASE("1C phone consultations are unlimited: they never draw the 10 hours, trial included",
+          "[scenario][1c]") {
   // "Во всех тарифах нашей компании включены безлимитные консультации наших специалистов по
   // телефону, CRM-чате или мобильном приложении": unlimited, so not drawn from "10 часов
   // (включая доработки, консультации, обновление)" — those are consultation hours of task work.
@@ -747,7 +814,9 @@ TEST_CASE("1C phone consultations are unlimited: they never draw the 10 hours, t
 // ---------------------------------------------------------------------------------------
 // Issue 13, defect 9: "по будням" (on weekdays) follows the Russian production calendar.
 
-TEST_CASE("AlterCPA work on a public holiday weekday is off hours; on a moved working Saturday it is not", "[scenario][altercpa][calendar]") {
+TEST_CASE(
+    "AlterCPA work on a public holiday weekday is off hours; on a moved working Saturday it is not",
+    "[scenario][altercpa][calendar]") {
   // "Служба технической поддержки работает по будням с 10:00 до 18:00 по UTC+3"; "Выполнение
   // задачи в нерабочее время: двойная цена"; "Авария в рабочее время: от $50; в нерабочее
   // время: от $150". November 2025 (decree of 04.10.2024 No. 1335): Sat 1 Nov is a working
@@ -756,9 +825,10 @@ TEST_CASE("AlterCPA work on a public holiday weekday is off hours; on a moved wo
   s.DefineExample("altercpa.toml");
   s.AddClient("a1", "USD");
   s.Start("a1", {.plan_id = "altercpa-basic", .from_month = 202511});
-  s.LogItems("a1", "emergency", 1, "2025-11-01T12:00");           // Sat, working: 50.00
-  s.LogItems("a1", "emergency", 1, "2025-11-03T12:00");           // Mon, rest day: 150.00
-  s.LogItems("a1", "simple_integration", 1, "2025-11-04T12:00");  // Tue, holiday: slot + (2 − 1) × 15.00
+  s.LogItems("a1", "emergency", 1, "2025-11-01T12:00");  // Sat, working: 50.00
+  s.LogItems("a1", "emergency", 1, "2025-11-03T12:00");  // Mon, rest day: 150.00
+  s.LogItems("a1", "simple_integration", 1,
+             "2025-11-04T12:00");  // Tue, holiday: slot + (2 − 1) × 15.00
   s.LogItems("a1", "simple_integration", 1, "2025-11-05T12:00");  // Wed, ordinary: slot, 0.00
   const Invoice inv = s.client("a1").InvoiceFor(202511);
   // 500.00 + 50.00 + 150.00 + 15.00 = 715.00 (a plain Mon–Fri calendar would give
@@ -768,7 +838,8 @@ TEST_CASE("AlterCPA work on a public holiday weekday is off hours; on a moved wo
   CHECK(inv.total_minor == 71500);
 }
 
-TEST_CASE("AlterCPA one-off work on Russia Day pays the off-hours double price", "[scenario][altercpa][calendar]") {
+TEST_CASE("AlterCPA one-off work on Russia Day pays the off-hours double price",
+          "[scenario][altercpa][calendar]") {
   // Fri 12 June 2026 is Russia Day: not a weekday in the sense of "по будням". An external
   // offer at 12:00: 2 × 15.00 = 30.00; the same on Thu 11 June: 15.00. Total 45.00.
   Sim s;
@@ -798,8 +869,10 @@ Sim OneCSixMonthsClosedThroughFebruary() {
 }
 }  // namespace
 
-TEST_CASE("a timely renewal keeps the old contract's open last month: its fee, its work and its reserve expiry",
-          "[scenario][lifecycle]") {
+TEST_CASE(
+    "a timely renewal keeps the old contract's open last month: its fee, its work and its reserve "
+    "expiry",
+    "[scenario][lifecycle]") {
   Sim s = OneCSixMonthsClosedThroughFebruary();
   // March, the old contract's last month, is open; the renewal for April on is signed now.
   s.LogHours("c", "development", 180, "2026-03-10T12:00", "M1");
@@ -829,7 +902,8 @@ TEST_CASE("a timely renewal keeps the old contract's open last month: its fee, i
   CHECK(c.Evaluate(202604).reserve_start_minutes == 0);
 }
 
-TEST_CASE("a renewal never starts a new trial: 1C's trial is the first two months of cooperation", "[scenario][lifecycle]") {
+TEST_CASE("a renewal never starts a new trial: 1C's trial is the first two months of cooperation",
+          "[scenario][lifecycle]") {
   // 1c-start-tariff.txt: "Первые два месяца сотрудничества, мы работаем без абонентской платы и
   // какой-либо предоплаты" ("the first two months of cooperation ... without the subscription
   // fee"): the first months of the client's relationship, not of each contract.
@@ -843,12 +917,14 @@ TEST_CASE("a renewal never starts a new trial: 1C's trial is the first two month
   CHECK(s.client("c").Evaluate(202510).trial);  // the first month of cooperation was one
 }
 
-TEST_CASE("a contract that overlaps an existing term is refused, naming both periods and the fix", "[scenario][lifecycle]") {
+TEST_CASE("a contract that overlaps an existing term is refused, naming both periods and the fix",
+          "[scenario][lifecycle]") {
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("k", "RUB");
   s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
-  auto r = DecideContractStart(s.client("k"), s.catalog, {.plan_id = "kit-hours-10", .from_month = 202603, .term_months = 3},
+  auto r = DecideContractStart(s.client("k"), s.catalog,
+                               {.plan_id = "kit-hours-10", .from_month = 202603, .term_months = 3},
                                s.now_us);
   REQUIRE_FALSE(r.ok());
   const std::string& msg = r.error().message;
@@ -858,8 +934,10 @@ TEST_CASE("a contract that overlaps an existing term is refused, naming both per
   CHECK(msg.find("contract end k --after 2026-02") != std::string::npos);
 }
 
-TEST_CASE("a contract end that would leave logged work outside every contract is refused, naming the entries",
-          "[scenario][lifecycle]") {
+TEST_CASE(
+    "a contract end that would leave logged work outside every contract is refused, naming the "
+    "entries",
+    "[scenario][lifecycle]") {
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("k", "RUB");
@@ -868,7 +946,8 @@ TEST_CASE("a contract end that would leave logged work outside every contract is
   const uint64_t may = s.LogHours("k", "support", 60, "2026-05-10T12:00");
   auto r = DecideContractEnd(s.client("k"), 202603, s.now_us);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message.find("#" + std::to_string(april) + ", #" + std::to_string(may)) != std::string::npos);
+  CHECK(r.error().message.find("#" + std::to_string(april) + ", #" + std::to_string(may)) !=
+        std::string::npos);
   CHECK(r.error().message.find("void them") != std::string::npos);
   CHECK(r.error().message.find("end later") != std::string::npos);
   // Ending after May leaves nothing out.
@@ -879,7 +958,8 @@ TEST_CASE("a contract end that would leave logged work outside every contract is
   CHECK(DecideContractEnd(s.client("k"), 202603, s.now_us).ok());
 }
 
-TEST_CASE("a contract ending at a month already closed expires its prepaid blocks at once", "[scenario][lifecycle]") {
+TEST_CASE("a contract ending at a month already closed expires its prepaid blocks at once",
+          "[scenario][lifecycle]") {
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("k", "RUB");
@@ -905,7 +985,8 @@ TEST_CASE("a contract ending at a month already closed expires its prepaid block
   CHECK(s.client("k").TermsFor(202604) == nullptr);
 }
 
-TEST_CASE("a contract ending at a closed month expires the 1C reserve at once", "[scenario][lifecycle]") {
+TEST_CASE("a contract ending at a closed month expires the 1C reserve at once",
+          "[scenario][lifecycle]") {
   Sim s = OneCSixMonthsClosedThroughFebruary();
   // The reserve holds 10 h after February (see the fixture); ending after February expires it.
   CHECK(s.client("c").reserve_after_close() == 600);
@@ -914,7 +995,8 @@ TEST_CASE("a contract ending at a closed month expires the 1C reserve at once", 
   CHECK(s.client("c").problems().empty());
 }
 
-TEST_CASE("the closed month a contract ends at shows the reserve it expires in its own figures", "[scenario][lifecycle]") {
+TEST_CASE("the closed month a contract ends at shows the reserve it expires in its own figures",
+          "[scenario][lifecycle]") {
   // Found by the model differential test (regressions/end-at-closed-month-figures.json): the
   // reserve was gone from the client, but February still showed it as left.
   Sim s = OneCSixMonthsClosedThroughFebruary();
@@ -947,10 +1029,12 @@ TEST_CASE("the closed month a contract ends at shows the block hours it expires 
   const MonthEval mar = s.client("k").Evaluate(202603);
   CHECK(mar.expired_block_minutes == 480);
   CHECK(mar.blocks_end_minutes() == 0);
-  CHECK(mar.blocks_start_minutes == mar.block_used_minutes + mar.expired_block_minutes + mar.blocks_end_minutes());
+  CHECK(mar.blocks_start_minutes ==
+        mar.block_used_minutes + mar.expired_block_minutes + mar.blocks_end_minutes());
 }
 
-TEST_CASE("ending before the plan's minimum term needs --early; KIT charges the months left", "[scenario][lifecycle]") {
+TEST_CASE("ending before the plan's minimum term needs --early; KIT charges the months left",
+          "[scenario][lifecycle]") {
   // kit-consulting-sla-options.txt: "Минимальный срок заключения договора – 3 месяца" (the
   // contract is concluded for at least 3 months): ending after one month owes the other two.
   Sim s;
@@ -990,8 +1074,10 @@ Sim BpmBusinessEndedAfterMarch() {
 }
 }  // namespace
 
-TEST_CASE("a second early end at an earlier month moves the first early-end charge into the new last month",
-          "[scenario][lifecycle]") {
+TEST_CASE(
+    "a second early end at an earlier month moves the first early-end charge into the new last "
+    "month",
+    "[scenario][lifecycle]") {
   Sim s = BpmBusinessEndedAfterMarch();
   s.Must("b", DecideContractEnd(s.client("b"), 202502, true, s.now_us));
   // Ended after 2025-02: months 2024-12 … 2025-02 = 3; left: 12 − 3 = 9 (2025-03 … 2025-11).
@@ -1008,19 +1094,23 @@ TEST_CASE("a second early end at an earlier month moves the first early-end char
   CHECK(s.client("b").problems().empty());
 }
 
-TEST_CASE("two early ends together charge exactly the twelve months of the minimum term", "[scenario][lifecycle]") {
+TEST_CASE("two early ends together charge exactly the twelve months of the minimum term",
+          "[scenario][lifecycle]") {
   Sim s = BpmBusinessEndedAfterMarch();
   s.Must("b", DecideContractEnd(s.client("b"), 202502, true, s.now_us));
   // Fees 2024-12, 2025-01, 2025-02 (3 × 89 000.00 = 267 000.00) + the charge 801 000.00
   // = 1 068 000.00 = 12 × 89 000.00: the year, once. The old code charged 17 months (the
   // 712 000.00 stayed in March): 1 780 000.00.
   int64_t total = 0;
-  for (uint32_t m : {202412u, 202501u, 202502u, 202503u, 202504u}) total += s.client("b").InvoiceFor(m).total_minor;
+  for (uint32_t m : {202412u, 202501u, 202502u, 202503u, 202504u})
+    total += s.client("b").InvoiceFor(m).total_minor;
   CHECK(total == 106800000);
 }
 
-TEST_CASE("moving an early-end charge is a recorded reversal, and a replay of the log gives the same invoices",
-          "[scenario][lifecycle]") {
+TEST_CASE(
+    "moving an early-end charge is a recorded reversal, and a replay of the log gives the same "
+    "invoices",
+    "[scenario][lifecycle]") {
   Sim s = BpmBusinessEndedAfterMarch();
   const uint64_t first_charge = s.seq;  // the first end's charge is its last event
   auto second = DecideContractEnd(s.client("b"), 202502, true, s.now_us);
@@ -1054,14 +1144,15 @@ TEST_CASE("moving an early-end charge is a recorded reversal, and a replay of th
   CHECK(replayed.InvoiceFor(202503).total_minor == 0);
 }
 
-TEST_CASE("a reversal naming an adjustment that is not in its month is a replay problem", "[scenario][lifecycle]") {
+TEST_CASE("a reversal naming an adjustment that is not in its month is a replay problem",
+          "[scenario][lifecycle]") {
   Sim s = BpmBusinessEndedAfterMarch();
   ledger::EventDraft draft;
   draft.root().setEffectiveAtUs(s.now_us);
   auto b = draft.root().initBody().initAdjustment();
   b.setKind(schemas::AdjustmentKind::CHARGE);
   b.setAmountMinor(71200000);
-  b.setMonth(202504);               // the charge is in 2025-03, not here
+  b.setMonth(202504);  // the charge is in 2025-03, not here
   b.setReversesSeq(s.seq);
   Decision d;
   d.events.push_back(std::move(draft));
@@ -1071,7 +1162,8 @@ TEST_CASE("a reversal naming an adjustment that is not in its month is a replay 
   CHECK(LineAmount(s.client("b").InvoiceFor(202503), "charge") == 71200000);  // untouched
 }
 
-TEST_CASE("KIT: ending early twice costs what ending once at the final month costs", "[scenario][lifecycle]") {
+TEST_CASE("KIT: ending early twice costs what ending once at the final month costs",
+          "[scenario][lifecycle]") {
   // kit-consulting-sla-options.txt: "Минимальный срок заключения договора – 3 месяца".
   // KIT 10 h, 25 500.00 a month, from 2026-01 for 6 months.
   Sim s;
@@ -1091,14 +1183,19 @@ TEST_CASE("KIT: ending early twice costs what ending once at the final month cos
   CHECK(s.client("k").problems().empty());
 }
 
-TEST_CASE("a manual charge after the new last month stays where it was booked", "[scenario][lifecycle]") {
+TEST_CASE("a manual charge after the new last month stays where it was booked",
+          "[scenario][lifecycle]") {
   // Only early-end charges move; `hourbank adjust --charge` is the operator's own act.
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("k", "RUB");
   s.Start("k", {.plan_id = "kit-hours-10", .from_month = 202601, .term_months = 6});
-  s.Must("k", DecideAdjust(s.client("k"), {.kind = schemas::AdjustmentKind::CHARGE, .amount_minor = 100000,
-                                           .reason = "on-site visit", .month = 202602}, s.now_us));
+  s.Must("k", DecideAdjust(s.client("k"),
+                           {.kind = schemas::AdjustmentKind::CHARGE,
+                            .amount_minor = 100000,
+                            .reason = "on-site visit",
+                            .month = 202602},
+                           s.now_us));
   s.Must("k", DecideContractEnd(s.client("k"), 202601, true, s.now_us));
   CHECK(LineAmount(s.client("k").InvoiceFor(202602), "charge") == 100000);
   // January: fee 25 500.00 + 2 × 25 500.00 = 76 500.00, nothing moved in.
@@ -1128,18 +1225,23 @@ TEST_CASE("AGBIS contracts are made for 3, 6 or 12 months only", "[scenario][lif
   Sim s;
   s.DefineExample("agbis.toml");
   s.AddClient("g", "RUB");
-  auto r = DecideContractStart(s.client("g"), s.catalog, {.plan_id = "agbis", .from_month = 202601, .term_months = 4, .units = 10},
-                               s.now_us);
+  auto r = DecideContractStart(
+      s.client("g"), s.catalog,
+      {.plan_id = "agbis", .from_month = 202601, .term_months = 4, .units = 10}, s.now_us);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find("3, 6 or 12 months only") != std::string::npos);
   s.Start("g", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .units = 10});
   // A renewal for 5 months is refused too; for 12 it goes in.
-  CHECK_FALSE(DecideContractStart(s.client("g"), s.catalog, {.plan_id = "agbis", .from_month = 202607, .term_months = 5, .units = 10},
-                                  s.now_us).ok());
+  CHECK_FALSE(
+      DecideContractStart(s.client("g"), s.catalog,
+                          {.plan_id = "agbis", .from_month = 202607, .term_months = 5, .units = 10},
+                          s.now_us)
+          .ok());
   s.Start("g", {.plan_id = "agbis", .from_month = 202607, .term_months = 12, .units = 10});
 }
 
-TEST_CASE("AGBIS grants the timely discount only with 6 or 12 months paid at once", "[scenario][lifecycle]") {
+TEST_CASE("AGBIS grants the timely discount only with 6 or 12 months paid at once",
+          "[scenario][lifecycle]") {
   // The table's timely columns are "При оплате сразу за 6 месяцев" and "за 12 месяцев"; the
   // 3-month base price has none. 10 licences, 3 months, timely: 10 × 1 740.00 = 17 400.00, no
   // discount; 10 licences, 6 months prepaid, timely: 1 740 × 0.93 × 0.8 = 1 294.56 -> 1 295,
@@ -1148,14 +1250,22 @@ TEST_CASE("AGBIS grants the timely discount only with 6 or 12 months paid at onc
   s.DefineExample("agbis.toml");
   s.AddClient("g", "RUB");
   s.AddClient("h", "RUB");
-  s.Start("g", {.plan_id = "agbis", .from_month = 202601, .term_months = 3, .timely = true, .units = 10});
-  s.Start("h", {.plan_id = "agbis", .from_month = 202601, .term_months = 6, .prepaid_months = 6, .timely = true, .units = 10});
+  s.Start(
+      "g",
+      {.plan_id = "agbis", .from_month = 202601, .term_months = 3, .timely = true, .units = 10});
+  s.Start("h", {.plan_id = "agbis",
+                .from_month = 202601,
+                .term_months = 6,
+                .prepaid_months = 6,
+                .timely = true,
+                .units = 10});
   CHECK(s.client("g").InvoiceFor(202601).total_minor == 1740000);
   CHECK(s.client("h").InvoiceFor(202601).total_minor == 1295000);
 }
 
-TEST_CASE("voiding allowance work of a closed month credits the overage it moved into the allowance",
-          "[scenario][lifecycle][void]") {
+TEST_CASE(
+    "voiding allowance work of a closed month credits the overage it moved into the allowance",
+    "[scenario][lifecycle][void]") {
   // KIT 10 h (fee 25 500.00, 2 550.00 an hour beyond). January: A 4 h, then B 8 h.
   // As closed: A allowance 4 h; B allowance 6 h + overage 2 h × 2 550.00 = 5 100.00;
   // invoice 25 500.00 + 5 100.00 = 30 600.00.
@@ -1175,14 +1285,16 @@ TEST_CASE("voiding allowance work of a closed month credits the overage it moved
   CHECK(s.client("k").InvoiceFor(202601).total_minor == 3060000);  // the closed invoice stands
 }
 
-TEST_CASE("a closed-month void credit is rounded once per invoice line, like the invoice", "[scenario][lifecycle][void]") {
+TEST_CASE("a closed-month void credit is rounded once per invoice line, like the invoice",
+          "[scenario][lifecycle][void]") {
   // Plan: 1.00 an hour beyond nothing included. Two 1-minute entries: the overage line is
   // 2 min × 100 / 60 = 3.33 -> 3 (minor units), rounded once; each entry's own charge is
   // 100 / 60 = 1.67 -> 2. Voiding one: the line becomes 1 min -> 1.67 -> 2; credit 3 − 2 = 1,
   // not the entry's rounded 2.
   Sim s;
-  s.DefineToml("[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\nfee_minor = 100000\noverage_rate_minor = 100\n"
-               "[[plan.kinds]]\nid = \"support\"\nunit = \"hour\"\n");
+  s.DefineToml(
+      "[[plan]]\nid = \"p\"\ncurrency = \"RUB\"\nfee_minor = 100000\noverage_rate_minor = 100\n"
+      "[[plan.kinds]]\nid = \"support\"\nunit = \"hour\"\n");
   s.AddClient("p", "RUB");
   s.Start("p", {.plan_id = "p", .from_month = 202601});
   const uint64_t a = s.LogHours("p", "support", 1, "2026-01-05T12:00");
@@ -1193,7 +1305,8 @@ TEST_CASE("a closed-month void credit is rounded once per invoice line, like the
   CHECK(LineAmount(s.client("p").InvoiceFor(202602), "credit") == -1);
 }
 
-TEST_CASE("two voids in one closed month credit the invoice difference step by step", "[scenario][lifecycle][void]") {
+TEST_CASE("two voids in one closed month credit the invoice difference step by step",
+          "[scenario][lifecycle][void]") {
   // Same KIT month as above plus C 1 h: A 4 h, B 8 h, C 1 h -> overage 3 h = 7 650.00.
   // Void B: without B, A 4 h + C 1 h fit the allowance: credit 7 650.00. Void A next: nothing
   // left to credit (the allowance covered A and C): credit 0. Together: the whole overage.
@@ -1218,8 +1331,9 @@ const char* kBlocksPlan =
     "[[plan.kinds]]\nid = \"support\"\nunit = \"hour\"\n";
 }  // namespace
 
-TEST_CASE("a block is not drawn by work after its last usable day, and its remainder expires that month",
-          "[scenario][lifecycle][blocks]") {
+TEST_CASE(
+    "a block is not drawn by work after its last usable day, and its remainder expires that month",
+    "[scenario][lifecycle][blocks]") {
   // `buy --expires 2026-01-15`: the block can be used through 15 January. 2 h on the 10th draw
   // it; 3 h on the 20th are overage (3 × 1.00 = 3.00); the 8 h left expire at January's close.
   Sim s;
@@ -1238,8 +1352,10 @@ TEST_CASE("a block is not drawn by work after its last usable day, and its remai
   CHECK(LineAmount(jan.invoice, "overage") == 300);
 }
 
-TEST_CASE("a block bought with --expires DATE ends at the next local midnight across a DST change (Europe/Berlin)",
-          "[scenario][lifecycle][blocks]") {
+TEST_CASE(
+    "a block bought with --expires DATE ends at the next local midnight across a DST change "
+    "(Europe/Berlin)",
+    "[scenario][lifecycle][blocks]") {
   // 2024-03-31 is 23 hours long in Berlin (clocks go 02:00 -> 03:00). The last usable day
   // 2024-03-31 ends at 2024-04-01T00:00+02:00 = 2024-03-31T22:00Z; local midnight + 24 h would
   // be 2024-04-01T01:00+02:00, an hour into April, and would move the expiry into April.
@@ -1249,10 +1365,14 @@ TEST_CASE("a block bought with --expires DATE ends at the next local midnight ac
   s.Start("b", {.plan_id = "blocks", .from_month = 202403});
   auto& c = s.client("b");
   CHECK(c.zone().DayStartUs(20240331) + 86400LL * 1000000 != c.zone().DayEndUs(20240331));
-  BuyHours buy{.minutes = 600, .price_minor = 500000, .expires_day = 20240331, .at_us = s.At("b", "2024-03-02T10:00")};
+  BuyHours buy{.minutes = 600,
+               .price_minor = 500000,
+               .expires_day = 20240331,
+               .at_us = s.At("b", "2024-03-02T10:00")};
   auto d = DecideBuyHours(c, buy, buy.at_us);
   REQUIRE(d.ok());
-  CHECK(d.value().events[0].root().getBody().getHoursPurchased().getExpiresAtUs() == s.At("b", "2024-04-01T00:00"));
+  CHECK(d.value().events[0].root().getBody().getHoursPurchased().getExpiresAtUs() ==
+        s.At("b", "2024-04-01T00:00"));
   s.Must("b", std::move(d));
   // Work at 00:30 on 1 April is after the last usable day: overage, and the block expired in March.
   s.LogHours("b", "support", 60, "2024-03-31T23:30");
@@ -1262,7 +1382,8 @@ TEST_CASE("a block bought with --expires DATE ends at the next local midnight ac
   CHECK(c.Evaluate(202404).overage_minutes == 60);
 }
 
-TEST_CASE("AlterCPA: an unpaid emergency blocks the next ordinary task the same month", "[scenario][lifecycle][debt]") {
+TEST_CASE("AlterCPA: an unpaid emergency blocks the next ordinary task the same month",
+          "[scenario][lifecycle][debt]") {
   // altercpa-platform-support.txt: "Услуги не оказываются в случае наличия задолженностей за
   // ранее оказанные без предоплаты услуги (например, услуги экстренного сопровождения)".
   Sim s;
@@ -1272,7 +1393,8 @@ TEST_CASE("AlterCPA: an unpaid emergency blocks the next ordinary task the same 
   const int64_t t0 = s.At("a", "2026-03-01T09:00");
   s.Must("a", DecidePay(s.client("a"), 50000, "March fee, prepaid", t0, t0));
   // Emergency on Wednesday 4 March at 11:00 (working hours): 50.00, done without prepayment.
-  LogWork emergency{.kind = "emergency", .count = 1, .at_us = s.At("a", "2026-03-04T11:00"), .emergency = true};
+  LogWork emergency{
+      .kind = "emergency", .count = 1, .at_us = s.At("a", "2026-03-04T11:00"), .emergency = true};
   s.Must("a", DecideLog(s.client("a"), emergency, emergency.at_us));
   LogWork next{.kind = "site_link", .count = 1, .at_us = s.At("a", "2026-03-05T11:00")};
   auto refused = DecideLog(s.client("a"), next, next.at_us);
@@ -1282,7 +1404,8 @@ TEST_CASE("AlterCPA: an unpaid emergency blocks the next ordinary task the same 
   s.Must("a", DecideLog(s.client("a"), next, next.at_us + 1));
 }
 
-TEST_CASE("plans without a blocking rule never block a client the day after a month closes", "[scenario][lifecycle][debt]") {
+TEST_CASE("plans without a blocking rule never block a client the day after a month closes",
+          "[scenario][lifecycle][debt]") {
   // KIT, 1C, AGBIS and bpmonline say nothing about refusing work for debt (1C's trial is
   // explicitly "без ... какой-либо предоплаты"): debt_blocking defaults to "none".
   Sim s;

@@ -62,8 +62,10 @@ class Sim {
       root.setRecordedAtUs(now_us);
       root.setActor("test");
       log[stream].push_back({seq, capnp::messageToFlatArray(d.message())});
-      if (stream == kCatalogStream) catalog.Apply(seq, root.asReader());
-      else client(stream).Apply(seq, root.asReader());
+      if (stream == kCatalogStream)
+        catalog.Apply(seq, root.asReader());
+      else
+        client(stream).Apply(seq, root.asReader());
     }
     return Status::Ok();
   }
@@ -79,13 +81,16 @@ class Sim {
     return t.value();
   }
 
-  void AddClient(const std::string& id, const std::string& currency, const std::string& tz = "Europe/Moscow") {
+  void AddClient(const std::string& id, const std::string& currency,
+                 const std::string& tz = "Europe/Moscow") {
     Must(id, DecideRegister(client(id), {id, "Client " + id, currency, tz}, now_us));
   }
-  void Start(const std::string& id, StartContract cmd) { Must(id, DecideContractStart(client(id), catalog, cmd, now_us)); }
+  void Start(const std::string& id, StartContract cmd) {
+    Must(id, DecideContractStart(client(id), catalog, cmd, now_us));
+  }
 
-  uint64_t LogHours(const std::string& id, const std::string& kind, int64_t minutes, const std::string& at,
-                    const std::string& task = "T", bool urgent = false) {
+  uint64_t LogHours(const std::string& id, const std::string& kind, int64_t minutes,
+                    const std::string& at, const std::string& task = "T", bool urgent = false) {
     LogWork w;
     w.kind = kind;
     w.minutes = minutes;
@@ -96,8 +101,9 @@ class Sim {
     Must(id, DecideLog(client(id), w, w.at_us + kHourUs));
     return seq;
   }
-  uint64_t LogItems(const std::string& id, const std::string& kind, int64_t count, const std::string& at,
-                    bool urgent = false, std::optional<bool> off_hours = std::nullopt) {
+  uint64_t LogItems(const std::string& id, const std::string& kind, int64_t count,
+                    const std::string& at, bool urgent = false,
+                    std::optional<bool> off_hours = std::nullopt) {
     LogWork w;
     w.kind = kind;
     w.count = count;

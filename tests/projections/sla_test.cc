@@ -37,8 +37,8 @@ Sim BpmClient(const std::string& plan_id) {
 
 void Incident(Sim& s, IncidentAction action, const std::string& id, const std::string& at,
               uint8_t priority = 0) {
-  s.Must(kClient, DecideIncident(s.client(kClient), action, id, priority, "title", s.At(kClient, at),
-                                 s.now_us));
+  s.Must(kClient, DecideIncident(s.client(kClient), action, id, priority, "title",
+                                 s.At(kClient, at), s.now_us));
 }
 void Open(Sim& s, const std::string& id, uint8_t priority, const std::string& at) {
   Incident(s, IncidentAction::kOpen, id, at, priority);
@@ -65,13 +65,15 @@ const SlaIncident& Find(const SlaReport& r, const std::string& id) {
   return r.incidents.front();
 }
 
-TEST_CASE("an incident opened ten minutes before Friday's close under Mon-Sat hours is due Saturday 12:50",
-          "[projections][sla]") {
+TEST_CASE(
+    "an incident opened ten minutes before Friday's close under Mon-Sat hours is due Saturday "
+    "12:50",
+    "[projections][sla]") {
   // bpm-business: Mon-Sat 09:00-19:00 Moscow, P1 reaction 240 min.
   Sim s = BpmClient("bpm-business");
   // (Friday 16 January: Friday 9 January 2026 is a rest day in the ru calendar.)
-  Open(s, "I1", 1, "2026-01-16T18:50");       // Friday
-  Respond(s, "I1", "2026-01-17T12:00");       // Saturday
+  Open(s, "I1", 1, "2026-01-16T18:50");  // Friday
+  Respond(s, "I1", "2026-01-17T12:00");  // Saturday
   // Fri 18:50-19:00 = 10 min; Sat 09:00-12:00 = 180 min -> reaction 190 min (17h10m wall).
   // Deadline: 240 - 10 = 230 min into Saturday -> 09:00 + 3h50m = 12:50.
   const SlaReport r = Report(s, 202601);
@@ -82,16 +84,16 @@ TEST_CASE("an incident opened ten minutes before Friday's close under Mon-Sat ho
   CHECK(i.reaction_target_minutes == 240);
   CHECK(i.reaction_deadline_us == s.At(kClient, "2026-01-17T12:50"));
   CHECK_FALSE(i.reaction_breached);
-  CHECK(i.resolution_target_minutes == 0);    // Business has no resolution targets
-  CHECK(i.resolution_minutes == -1);          // never resolved
+  CHECK(i.resolution_target_minutes == 0);  // Business has no resolution targets
+  CHECK(i.resolution_minutes == -1);        // never resolved
   CHECK_FALSE(i.breached);
 }
 
 TEST_CASE("a Saturday-evening incident counts no service time on Sunday", "[projections][sla]") {
   // bpm-business, P2 reaction 1440 min = 2.4 service days of 600 min.
   Sim s = BpmClient("bpm-business");
-  Open(s, "I1", 2, "2026-01-10T17:00");       // Saturday
-  Respond(s, "I1", "2026-01-12T09:30");       // Monday
+  Open(s, "I1", 2, "2026-01-10T17:00");  // Saturday
+  Respond(s, "I1", "2026-01-12T09:30");  // Monday
   // Sat 17:00-19:00 = 120; Sunday closed = 0; Mon 09:00-09:30 = 30 -> 150 min (40h30m wall).
   // Deadline: Sat 120 + Mon 600 + Tue 600 = 1320, + 120 on Wednesday -> Wed 14 11:00.
   const SlaIncident i = Report(s, 202601).incidents.at(0);
@@ -104,8 +106,8 @@ TEST_CASE("a Saturday-evening incident counts no service time on Sunday", "[proj
 TEST_CASE("a reaction one service minute late across a weekend is a breach", "[projections][sla]") {
   // bpm-basic: Mon-Fri 10:00-18:00, P1 reaction 1440 min = 3 service days of 480 min.
   Sim s = BpmClient("bpm-basic");
-  Open(s, "I1", 1, "2026-01-16T16:00");       // Friday
-  Respond(s, "I1", "2026-01-21T16:01");       // Wednesday
+  Open(s, "I1", 1, "2026-01-16T16:00");  // Friday
+  Respond(s, "I1", "2026-01-21T16:01");  // Wednesday
   // Fri 120 + Mon 480 + Tue 480 + Wed 10:00-16:01 361 = 1441 > 1440.
   // Deadline: 120 + 480 + 480 = 1080, + 360 on Wednesday -> Wed 21 16:00.
   const SlaReport r = Report(s, 202601);
@@ -121,8 +123,8 @@ TEST_CASE("a reaction one service minute late across a weekend is a breach", "[p
 TEST_CASE("a 24x7 plan counts every minute, nights and Sundays included", "[projections][sla]") {
   // bpm-premium: 24x7, P1 reaction 60 min, resolution 720 min.
   Sim s = BpmClient("bpm-premium");
-  Open(s, "I1", 1, "2026-01-10T23:30");       // Saturday night
-  Respond(s, "I1", "2026-01-11T00:20");       // Sunday
+  Open(s, "I1", 1, "2026-01-10T23:30");  // Saturday night
+  Respond(s, "I1", "2026-01-11T00:20");  // Sunday
   Resolve(s, "I1", "2026-01-11T13:00");
   // Reaction 23:30 -> 00:20 = 50 min <= 60. Resolution 23:30 -> 13:00 = 13h30m = 810 > 720;
   // deadline 23:30 + 12h = Sun 11:30.
@@ -141,12 +143,12 @@ TEST_CASE("a working-day resolution target ends at midnight of the Nth day on a 
   // bpm-premium P2: resolution 3 working days. 24x7, but working days are Monday–Friday minus
   // the ru calendar's holidays; 13–15 January 2026 are ordinary working days.
   Sim s = BpmClient("bpm-premium");
-  Open(s, "ON", 2, "2026-01-12T14:00");       // Monday
+  Open(s, "ON", 2, "2026-01-12T14:00");  // Monday
   Open(s, "LATE", 2, "2026-01-12T14:00");
   Respond(s, "ON", "2026-01-12T15:00");
   Respond(s, "LATE", "2026-01-12T15:00");
-  Resolve(s, "ON", "2026-01-15T23:00");       // Thursday
-  Resolve(s, "LATE", "2026-01-16T00:01");     // Friday, one minute after the deadline
+  Resolve(s, "ON", "2026-01-15T23:00");    // Thursday
+  Resolve(s, "LATE", "2026-01-16T00:01");  // Friday, one minute after the deadline
   // AddWorkingDays(Mon 14:00, 3) = end of Thursday = Fri 16 00:00.
   // Target: Mon 14:00 -> Fri 00:00 = 10h + 3 x 24h = 82h = 4920 min.
   // ON: Mon 14:00 -> Thu 23:00 = 81h = 4860. LATE: 82h01m = 4921 > 4920.
@@ -159,7 +161,7 @@ TEST_CASE("a working-day resolution target ends at midnight of the Nth day on a 
   CHECK_FALSE(on.breached);
   CHECK(late.resolution_minutes == 4921);
   CHECK(late.resolution_breached);
-  CHECK(late.reaction_minutes == 60);         // reaction 60 <= 240: only the resolution breached
+  CHECK(late.reaction_minutes == 60);  // reaction 60 <= 240: only the resolution breached
   CHECK_FALSE(late.reaction_breached);
 }
 
@@ -189,11 +191,12 @@ TEST_CASE("a priority raised before the first response runs the stricter target 
   CHECK(late.reaction_breached);
 }
 
-TEST_CASE("lowering a P1 to P3 within 12 hours meets the P1 resolution target", "[projections][sla]") {
+TEST_CASE("lowering a P1 to P3 within 12 hours meets the P1 resolution target",
+          "[projections][sla]") {
   // bpm-premium. The price list: P1 is resolved when "work is restored so that the incident's
   // priority is lowered to 3 or 4". P3's target (10 working days) runs from the change.
   Sim s = BpmClient("bpm-premium");
-  Open(s, "I1", 1, "2026-01-13T00:00");       // Tuesday
+  Open(s, "I1", 1, "2026-01-13T00:00");  // Tuesday
   Respond(s, "I1", "2026-01-13T00:30");
   Reprioritize(s, "I1", 3, "2026-01-13T11:00");
   Resolve(s, "I1", "2026-01-14T12:00");
@@ -234,11 +237,11 @@ TEST_CASE("a reopened incident sums its open intervals and not the time it stood
   for (const char* id : {"ON", "LATE"}) {
     Open(s, id, 1, "2026-01-13T08:00");
     Respond(s, id, "2026-01-13T08:30");
-    Resolve(s, id, "2026-01-13T14:00");       // 360 min
+    Resolve(s, id, "2026-01-13T14:00");  // 360 min
     Reopen(s, id, "2026-01-14T09:00");
   }
-  Resolve(s, "ON", "2026-01-14T15:00");       // + 360 = 720
-  Resolve(s, "LATE", "2026-01-14T15:01");     // + 361 = 721
+  Resolve(s, "ON", "2026-01-14T15:00");    // + 360 = 720
+  Resolve(s, "LATE", "2026-01-14T15:01");  // + 361 = 721
   // Wall clock 31h; open 12h. Deadline: 360 used by Tue 14:00, 360 left from Wed 09:00 -> 15:00.
   const SlaReport r = Report(s, 202601);
   const SlaIncident& on = Find(r, "ON");
@@ -250,14 +253,14 @@ TEST_CASE("a reopened incident sums its open intervals and not the time it stood
   CHECK(on.resolution_deadline_us == s.At(kClient, "2026-01-14T15:00"));
   CHECK(late.resolution_minutes == 721);
   CHECK(late.resolution_breached);
-  CHECK(r.compliance_basis_points == 5000);   // 1 of 2 met
+  CHECK(r.compliance_basis_points == 5000);  // 1 of 2 met
 }
 
 TEST_CASE("a reopened incident still open counts as unresolved", "[projections][sla]") {
   Sim s = BpmClient("bpm-premium");
   Open(s, "I1", 1, "2026-01-13T08:00");
   Respond(s, "I1", "2026-01-13T08:30");
-  Resolve(s, "I1", "2026-01-13T14:00");       // 360 min
+  Resolve(s, "I1", "2026-01-13T14:00");  // 360 min
   Reopen(s, "I1", "2026-01-14T09:00");
   // now = Wed 14:59: open 360 + 359 = 719 <= 720; at 15:01: 721 > 720.
   s.now_us = s.At(kClient, "2026-01-14T14:59");
@@ -297,9 +300,9 @@ TEST_CASE("a holiday in the service calendar counts no service time and no worki
   s.DefineToml(kHolidayPlan);
   s.AddClient(kClient, "RUB");
   s.Start(kClient, Contract("sla-holiday", 202602, 0));
-  Open(s, "I1", 1, "2026-02-20T16:00");       // Friday
-  Respond(s, "I1", "2026-02-24T10:30");       // Tuesday, after the Monday holiday
-  Resolve(s, "I1", "2026-02-25T17:00");       // Wednesday
+  Open(s, "I1", 1, "2026-02-20T16:00");  // Friday
+  Respond(s, "I1", "2026-02-24T10:30");  // Tuesday, after the Monday holiday
+  Resolve(s, "I1", "2026-02-25T17:00");  // Wednesday
   // Reaction: Fri 16:00-18:00 = 120; Mon 23 holiday = 0; Tue 09:00-10:30 = 90 -> 210 <= 240.
   // Reaction deadline: 120 left on Tuesday -> 11:00.
   // Resolution: 2 working days after Friday, skipping the holiday: Tue 24, Wed 25 -> Wed 18:00.
@@ -320,12 +323,12 @@ TEST_CASE("compliance is the share of incidents met in basis points, rounded hal
   // bpm-business P1 reaction 240 min; Monday 12 January opens at 09:00.
   Sim s = BpmClient("bpm-business");
   Open(s, "A", 1, "2026-01-12T09:00");
-  Respond(s, "A", "2026-01-12T10:00");        // 60, met
+  Respond(s, "A", "2026-01-12T10:00");  // 60, met
   Open(s, "B", 1, "2026-01-12T09:00");
-  Respond(s, "B", "2026-01-12T14:00");        // 300 > 240, breached
+  Respond(s, "B", "2026-01-12T14:00");  // 300 > 240, breached
   Open(s, "C", 1, "2026-01-12T09:00");
-  Respond(s, "C", "2026-01-12T13:00");        // 240, met (on the deadline)
-  Open(s, "D", 1, "2026-02-02T09:00");        // February: not in January's report
+  Respond(s, "C", "2026-01-12T13:00");  // 240, met (on the deadline)
+  Open(s, "D", 1, "2026-02-02T09:00");  // February: not in January's report
   const SlaReport jan = Report(s, 202601);
   CHECK(jan.total == 3);
   CHECK(jan.breached == 1);
@@ -336,8 +339,8 @@ TEST_CASE("compliance is the share of incidents met in basis points, rounded hal
   // February: D unanswered; E and F breached -> 1 x 10000 / 3 = 3333.33 -> 3333.
   Respond(s, "D", "2026-02-02T10:00");
   Open(s, "E", 1, "2026-02-02T09:00");
-  Respond(s, "E", "2026-02-02T13:01");        // 241
-  Open(s, "F", 1, "2026-02-02T09:00");        // never answered: breached by now (2030)
+  Respond(s, "E", "2026-02-02T13:01");  // 241
+  Open(s, "F", 1, "2026-02-02T09:00");  // never answered: breached by now (2030)
   const SlaReport feb = Report(s, 202602);
   CHECK(feb.total == 3);
   CHECK(feb.breached == 2);
@@ -435,8 +438,10 @@ TEST_CASE("the report lists incidents by open time", "[projections][sla]") {
 }
 
 // Issue 13, defect 9: working days are Monday–Friday minus public holidays, also on 24x7.
-TEST_CASE("a Premium P2 opened the Friday before a holiday Monday reaches 3 working days on Thursday night",
-          "[projections][sla][calendar]") {
+TEST_CASE(
+    "a Premium P2 opened the Friday before a holiday Monday reaches 3 working days on Thursday "
+    "night",
+    "[projections][sla][calendar]") {
   // bpm-premium: 24x7 ("24x7" service hours), P2 resolution "3 рабочих дня" (3 working days).
   // Fri 8 May 2026 10:00. Sat 9 May is Victory Day on a Saturday, so Mon 11 May is a rest day
   // (Labour Code art. 112); the working days after Friday are Tue 12, Wed 13, Thu 14 May.

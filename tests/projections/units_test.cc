@@ -144,7 +144,8 @@ TEST_CASE("a found zone keeps its name and UTC is always available", "[units][zo
   CHECK(Zone::Utc().Local(UtcUs(2025, 10, 3, 14)).utc_offset_s == 0);
 }
 
-TEST_CASE("local time in Moscow is three hours ahead with the weekday and minute", "[units][zone]") {
+TEST_CASE("local time in Moscow is three hours ahead with the weekday and minute",
+          "[units][zone]") {
   const LocalTime lt = ZoneNamed("Europe/Moscow").Local(UtcUs(2025, 10, 3, 11, 0, 7) + 999'999);
   CHECK(lt.yyyymmdd == 20251003);
   CHECK(lt.weekday == 4);  // Friday
@@ -210,7 +211,8 @@ TEST_CASE("an ambiguous autumn local time resolves to the earlier instant", "[un
 TEST_CASE("from-local carries seconds and microseconds and refuses impossible values",
           "[units][zone]") {
   const Zone msk = ZoneNamed("Europe/Moscow");
-  CHECK(msk.FromLocal(20251003, 14 * 60, 5, 250'000).value() == UtcUs(2025, 10, 3, 11, 0, 5) + 250'000);
+  CHECK(msk.FromLocal(20251003, 14 * 60, 5, 250'000).value() ==
+        UtcUs(2025, 10, 3, 11, 0, 5) + 250'000);
   CHECK_FALSE(msk.FromLocal(20250229, 0).ok());
   CHECK_FALSE(msk.FromLocal(20251003, 1440).ok());
   CHECK_FALSE(msk.FromLocal(20251003, -1).ok());
@@ -288,20 +290,25 @@ TEST_CASE("a span beyond the walk bound is clamped 3660 calendar days after its 
   // is 3660 × 1440 − 60 = 5 270 340 minutes (one day of 23 hours in the span), not the
   // 5 270 400 of 3660 × 86 400 s, which would end at 01:00 local.
   const Zone berlin = ZoneNamed("Europe/Berlin");
-  CHECK(ServiceMinutesBetween(AlwaysOpen(), berlin, UtcUs(2024, 3, 19, 23), UtcUs(2040, 1, 1)) == 5'270'340);
+  CHECK(ServiceMinutesBetween(AlwaysOpen(), berlin, UtcUs(2024, 3, 19, 23), UtcUs(2040, 1, 1)) ==
+        5'270'340);
   // The same span in Moscow (no DST since 2014) has 3660 days of 24 hours.
   const Zone msk = ZoneNamed("Europe/Moscow");
-  CHECK(ServiceMinutesBetween(AlwaysOpen(), msk, UtcUs(2024, 3, 19, 21), UtcUs(2040, 1, 1)) == 3660 * 1440);
+  CHECK(ServiceMinutesBetween(AlwaysOpen(), msk, UtcUs(2024, 3, 19, 21), UtcUs(2040, 1, 1)) ==
+        3660 * 1440);
 }
 
-TEST_CASE("adding calendar days keeps the local wall time across a DST change", "[units][zone][dst]") {
+TEST_CASE("adding calendar days keeps the local wall time across a DST change",
+          "[units][zone][dst]") {
   const Zone berlin = ZoneNamed("Europe/Berlin");
   // Sat 2024-03-30 12:00 CET (11:00Z) + 1 day = Sun 2024-03-31 12:00 CEST (10:00Z): 23 hours.
   CHECK(berlin.AddLocalDays(UtcUs(2024, 3, 30, 11), 1) == UtcUs(2024, 3, 31, 10));
   // Sat 2024-10-26 12:00 CEST (10:00Z) + 1 day = Sun 2024-10-27 12:00 CET (11:00Z): 25 hours.
   CHECK(berlin.AddLocalDays(UtcUs(2024, 10, 26, 10), 1) == UtcUs(2024, 10, 27, 11));
-  // Backwards, and sub-second parts kept: 2024-03-31 12:00:00.5 CEST − 1 day = 03-30 12:00:00.5 CET.
-  CHECK(berlin.AddLocalDays(UtcUs(2024, 3, 31, 10) + 500'000, -1) == UtcUs(2024, 3, 30, 11) + 500'000);
+  // Backwards, and sub-second parts kept: 2024-03-31 12:00:00.5 CEST − 1 day = 03-30 12:00:00.5
+  // CET.
+  CHECK(berlin.AddLocalDays(UtcUs(2024, 3, 31, 10) + 500'000, -1) ==
+        UtcUs(2024, 3, 30, 11) + 500'000);
   // 02:30 on 2024-03-30 + 1 day falls in the gap (02:00-03:00 does not exist on 03-31): the
   // transition instant, 03:00 CEST = 01:00Z.
   CHECK(berlin.AddLocalDays(UtcUs(2024, 3, 30, 1, 30), 1) == UtcUs(2024, 3, 31, 1));
@@ -388,7 +395,7 @@ TEST_CASE("a working-day deadline ends at the close of the Nth open day after",
           "[units][calendar]") {
   const Zone msk = ZoneNamed("Europe/Moscow");
   Calendar c = WeekdaysTenToSix();
-  const int64_t friday = UtcUs(2025, 10, 3, 11);  // Fri 14:00
+  const int64_t friday = UtcUs(2025, 10, 3, 11);                       // Fri 14:00
   CHECK(AddWorkingDays(c, msk, friday, 1) == UtcUs(2025, 10, 6, 15));  // Mon 18:00
   CHECK(AddWorkingDays(c, msk, friday, 3) == UtcUs(2025, 10, 8, 15));  // Wed 18:00
   CHECK(AddWorkingDays(c, msk, friday, 0) == UtcUs(2025, 10, 3, 15));  // Fri 18:00
@@ -497,8 +504,8 @@ TEST_CASE("more decimals than the currency has are refused naming its digits", "
 }
 
 TEST_CASE("spaced, signed, zero, exponent and non-numeric amounts are refused", "[units][money]") {
-  for (const char* bad : {"1 000.50", "-5", "+5", "0", "0.00", "abc", "1e5", "", ".5", "5.",
-                          "1,5", "1.2.3", " 5", "5 "}) {
+  for (const char* bad : {"1 000.50", "-5", "+5", "0", "0.00", "abc", "1e5", "", ".5", "5.", "1,5",
+                          "1.2.3", " 5", "5 "}) {
     Result<int64_t> m = ParseMoneyMinor(bad, 2);
     INFO("'" << bad << "'");
     REQUIRE_FALSE(m.ok());
@@ -549,9 +556,9 @@ TEST_CASE("times parse back from their own ISO formatting", "[units][parse]") {
 
 TEST_CASE("dates and times that do not exist are refused", "[units][parse]") {
   const Zone msk = ZoneNamed("Europe/Moscow");
-  for (const char* bad : {"2025-02-29", "2025-13-01", "2025-10-32", "2025-00-10",
-                          "2025-10-03T24:00", "2025-10-03T14:60", "2025-10-03T14:00:60",
-                          "1969-12-31"}) {
+  for (const char* bad :
+       {"2025-02-29", "2025-13-01", "2025-10-32", "2025-00-10", "2025-10-03T24:00",
+        "2025-10-03T14:60", "2025-10-03T14:00:60", "1969-12-31"}) {
     Result<int64_t> t = ParseTime(bad, msk);
     INFO(bad);
     REQUIRE_FALSE(t.ok());
@@ -569,10 +576,10 @@ TEST_CASE("a local time in the DST gap is refused by the time parser", "[units][
 }
 
 TEST_CASE("malformed times are refused naming the accepted forms", "[units][parse]") {
-  for (const char* bad : {"", "03.10.2025", "2025-10-03T14", "2025-10-03T14:00+3",
-                          "2025-10-03T14:00+03:0", "2025-10-03X14:00", "2025-10-3",
-                          "2025-10-03T14:00:05.", "2025-10-03T14:00:05.1234567",
-                          "2025-10-03T14:00Zjunk", "2025-10-03T", "2025-10-03Z", "now"}) {
+  for (const char* bad :
+       {"", "03.10.2025", "2025-10-03T14", "2025-10-03T14:00+3", "2025-10-03T14:00+03:0",
+        "2025-10-03X14:00", "2025-10-3", "2025-10-03T14:00:05.", "2025-10-03T14:00:05.1234567",
+        "2025-10-03T14:00Zjunk", "2025-10-03T", "2025-10-03Z", "now"}) {
     Result<int64_t> t = ParseTime(bad, Zone::Utc());
     INFO("'" << bad << "'");
     REQUIRE_FALSE(t.ok());
@@ -583,8 +590,7 @@ TEST_CASE("malformed times are refused naming the accepted forms", "[units][pars
 
 // ---------------------------------------------------------------- formatting
 
-TEST_CASE("money formats with the currency's sign and space-grouped thousands",
-          "[units][format]") {
+TEST_CASE("money formats with the currency's sign and space-grouped thousands", "[units][format]") {
   CHECK(FormatMoney(2000000, "RUB") == "20 000.00 \u20BD");
   CHECK(FormatMoney(89800, "USD") == "$898.00");
   CHECK(FormatMoney(123450, "EUR") == "\u20AC1 234.50");
@@ -643,7 +649,8 @@ TEST_CASE("round-div rounds half away from zero for negative numerators", "[unit
   CHECK(RoundDiv(-150, 100) == -2);
   CHECK(RoundDiv(-4, 2) == -2);
   CHECK(RoundDiv(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()) == -1);
-  CHECK(RoundDiv(std::numeric_limits<int64_t>::min(), 2) == std::numeric_limits<int64_t>::min() / 2);
+  CHECK(RoundDiv(std::numeric_limits<int64_t>::min(), 2) ==
+        std::numeric_limits<int64_t>::min() / 2);
 }
 
 TEST_CASE("multiplication and addition report overflow instead of wrapping", "[units][round]") {

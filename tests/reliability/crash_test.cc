@@ -79,8 +79,8 @@ constexpr const char* kClients[] = {"acme", "globex", "initech"};
 constexpr uint32_t kFirstMonth = 202501;
 constexpr int64_t kNowUs = 4102444800LL * 1000000;  // 2100-01-01T00:00Z: every month has ended
 constexpr const char* kCheckpointName = "crash-figures";
-constexpr uint32_t kChildAppendsMax = 100000;       // the child's loop bound (it is killed long before)
-constexpr uint32_t kRoundsPerLedger = 50;           // then the directory is recreated
+constexpr uint32_t kChildAppendsMax = 100000;  // the child's loop bound (it is killed long before)
+constexpr uint32_t kRoundsPerLedger = 50;      // then the directory is recreated
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "crash_test: %s\n", what.c_str());
@@ -163,8 +163,10 @@ class Child {
     for (const char* id : kClients) {
       ClientState& st = state(id);
       if (!st.registered())
-        Commit(id, DecideRegister(st, {id, std::string("Client ") + id, "RUB", "Europe/Moscow"}, kNowUs),
-               std::string("reg-") + id);
+        Commit(
+            id,
+            DecideRegister(st, {id, std::string("Client ") + id, "RUB", "Europe/Moscow"}, kNowUs),
+            std::string("reg-") + id);
       if (!state(id).has_contract()) {
         StartContract c;
         c.plan_id = "crash-carry";
@@ -198,8 +200,8 @@ class Child {
         w.task = "T" + std::to_string(rng_() % 5);
         w.staff = "anna";
         w.minutes = 15 + 15 * static_cast<int64_t>(rng_() % 16);
-        w.at_us = st.zone().MonthStartUs(month) + static_cast<int64_t>(rng_() % 27) * 86400000000LL +
-                  10 * 3600000000LL;
+        w.at_us = st.zone().MonthStartUs(month) +
+                  static_cast<int64_t>(rng_() % 27) * 86400000000LL + 10 * 3600000000LL;
         Commit(id, DecideLog(st, w, kNowUs), Key("work"));
       }
     }
@@ -251,8 +253,7 @@ class Child {
     if (decision.value().events.empty()) return;
     ledger::AppendRequest req;
     req.client_id = stream;
-    req.expected_version =
-        stream == kCatalogStream ? catalog_.version() : state(stream).version();
+    req.expected_version = stream == kCatalogStream ? catalog_.version() : state(stream).version();
     req.idempotency_key = key;
     for (ledger::EventDraft& d : decision.value().events) {
       d.root().setActor("crash");
@@ -261,8 +262,8 @@ class Child {
     }
     auto r = log_->Append(std::move(req));
     if (!r.ok()) Die("append to " + stream + ": " + r.error().message);
-    Report("A " + std::to_string(r.value().first_seq) + " " + std::to_string(r.value().count) + " " +
-           stream + " " + key);
+    Report("A " + std::to_string(r.value().first_seq) + " " + std::to_string(r.value().count) +
+           " " + stream + " " + key);
     CatchUp(stream);
   }
 
@@ -346,7 +347,8 @@ std::string Check(const std::string& dir, const std::vector<Ack>& acks) {
     ledger::Options create;
     create.create_if_missing = true;
     opened = ledger::Log::Open(dir, create);
-    if (!opened.ok()) return "a ledger killed during creation cannot be created again: " + opened.error().message;
+    if (!opened.ok())
+      return "a ledger killed during creation cannot be created again: " + opened.error().message;
   }
   if (!opened.ok()) return "reopen failed: " + opened.error().message;
   const ledger::Log& log = *opened.value();
@@ -356,7 +358,8 @@ std::string Check(const std::string& dir, const std::vector<Ack>& acks) {
   auto report = log.Verify();
   if (!report.ok()) return "Verify failed: " + report.error().message;
   if (!report.value().ok)
-    return "Verify: seq " + std::to_string(report.value().first_bad_seq) + ": " + report.value().problem;
+    return "Verify: seq " + std::to_string(report.value().first_bad_seq) + ": " +
+           report.value().problem;
   if (report.value().events_checked != head)
     return "Verify checked " + std::to_string(report.value().events_checked) + " of " +
            std::to_string(head) + " events";
@@ -368,7 +371,8 @@ std::string Check(const std::string& dir, const std::vector<Ack>& acks) {
              ") is beyond the head " + std::to_string(head) + " after the crash";
     for (uint64_t seq = a.first_seq; seq < a.first_seq + a.count; ++seq) {
       auto bytes = log.Get(seq);
-      if (!bytes.ok()) return "acknowledged seq " + std::to_string(seq) + ": " + bytes.error().message;
+      if (!bytes.ok())
+        return "acknowledged seq " + std::to_string(seq) + ": " + bytes.error().message;
       std::string client, key;
       Status s = ledger::DecodeEvent(seq, bytes.value(), [&](schemas::Event::Reader e) {
         client = TextOf(e.getClientId());
@@ -376,8 +380,8 @@ std::string Check(const std::string& dir, const std::vector<Ack>& acks) {
       });
       if (!s.ok()) return s.error().message;
       if (client != a.stream || key != a.key)
-        return "seq " + std::to_string(seq) + " holds " + client + "/" + key + ", acknowledged as " +
-               a.stream + "/" + a.key;
+        return "seq " + std::to_string(seq) + " holds " + client + "/" + key +
+               ", acknowledged as " + a.stream + "/" + a.key;
     }
     auto rec = log.LookupKey(a.key);
     if (!rec.ok()) return rec.error().message;
@@ -386,7 +390,10 @@ std::string Check(const std::string& dir, const std::vector<Ack>& acks) {
   }
 
   // 3. All or nothing, per key.
-  struct Run { uint64_t first = 0, last = 0; uint32_t count = 0; };
+  struct Run {
+    uint64_t first = 0, last = 0;
+    uint32_t count = 0;
+  };
   std::map<std::string, Run> runs;
   std::string problem;
   Status s = log.Scan(1, 0, [&](const ledger::EventView& v) {
@@ -396,7 +403,8 @@ std::string Check(const std::string& dir, const std::vector<Ack>& acks) {
       return false;
     }
     Run& r = runs[key];
-    if (r.count == 0) r.first = v.seq;
+    if (r.count == 0)
+      r.first = v.seq;
     else if (r.last + 1 != v.seq) {
       problem = "the events of key " + key + " are not contiguous";
       return false;
@@ -427,7 +435,8 @@ std::string Check(const std::string& dir, const std::vector<Ack>& acks) {
     s = log.ReadStream(id, 1, 0, [&](const ledger::EventView& v) {
       ++seen;
       if (v.seq <= last_seq || TextOf(v.event.getClientId()) != id) {
-        problem = "stream " + id + " version " + std::to_string(seen) + " is out of order or foreign";
+        problem =
+            "stream " + id + " version " + std::to_string(seen) + " is out of order or foreign";
         return false;
       }
       last_seq = v.seq;
@@ -465,12 +474,14 @@ std::string Check(const std::string& dir, const std::vector<Ack>& acks) {
     if (!at.ok()) return "fold to checkpoint failed";
     std::map<std::string, ClientState> empty;
     const std::string expect = Figures(seq == 0 ? empty : at.value());
-    if (bytes.substr(nl + 1) != expect) return "checkpoint at seq " + std::to_string(seq) + " differs from a fold";
+    if (bytes.substr(nl + 1) != expect)
+      return "checkpoint at seq " + std::to_string(seq) + " differs from a fold";
   }
   return "";
 }
 
-RoundResult RunRound(const std::string& self, const std::string& dir, uint32_t round, std::mt19937_64& rng) {
+RoundResult RunRound(const std::string& self, const std::string& dir, uint32_t round,
+                     std::mt19937_64& rng) {
   RoundResult out;
   int fds[2];
   if (::pipe(fds) != 0) Die("pipe");
@@ -491,8 +502,9 @@ RoundResult RunRound(const std::string& self, const std::string& dir, uint32_t r
   // How this round's kill is timed.
   const uint32_t mode = rng() % 4;
   const auto spawn = std::chrono::steady_clock::now();
-  const auto blind_delay = std::chrono::microseconds(rng() % 60000);     // mode 0: any moment, startup included
-  const uint32_t acks_target = 1 + static_cast<uint32_t>(rng() % 40);    // mode 1: after N acks
+  const auto blind_delay =
+      std::chrono::microseconds(rng() % 60000);  // mode 0: any moment, startup included
+  const uint32_t acks_target = 1 + static_cast<uint32_t>(rng() % 40);  // mode 1: after N acks
   const auto jitter = std::chrono::microseconds(rng() % 3000);
   // mode 2/3: right after the child announces a close batch / checkpoint (+ 0..400 µs)
   const auto pre_jitter = std::chrono::microseconds(rng() % 400);
@@ -507,15 +519,20 @@ RoundResult RunRound(const std::string& self, const std::string& dir, uint32_t r
   while (true) {
     const auto now = std::chrono::steady_clock::now();
     if (!kill_at) {
-      if (mode == 0) kill_at = spawn + blind_delay;
-      else if (mode == 1 && acks_seen >= acks_target) kill_at = now + jitter;
-      else if (mode >= 2 && saw_pre && acks_seen >= 5) kill_at = now + pre_jitter;
-      else if (now > deadline) kill_at = now;
+      if (mode == 0)
+        kill_at = spawn + blind_delay;
+      else if (mode == 1 && acks_seen >= acks_target)
+        kill_at = now + jitter;
+      else if (mode >= 2 && saw_pre && acks_seen >= 5)
+        kill_at = now + pre_jitter;
+      else if (now > deadline)
+        kill_at = now;
     }
     if (kill_at && now >= *kill_at) break;
     int wait_ms = 5;
     if (kill_at)
-      wait_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(*kill_at - now).count());
+      wait_ms = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(*kill_at - now).count());
     pollfd p{fds[0], POLLIN, 0};
     int pr = ::poll(&p, 1, wait_ms < 0 ? 0 : wait_ms);
     if (pr > 0) {
@@ -560,12 +577,18 @@ int RunParent(int argc, char** argv) {
       if (i + 1 >= argc) Die("missing value after " + a);
       return argv[++i];
     };
-    if (a == "--rounds") rounds_max = static_cast<uint32_t>(std::stoul(next()));
-    else if (a == "--seconds") seconds_max = std::stod(next());
-    else if (a == "--seed") seed = std::stoull(next());
-    else if (a == "--dir") dir = next();
-    else if (a == "--keep") keep = true;
-    else Die("unknown argument " + a + " (use --rounds N --seconds S --seed X --dir D --keep)");
+    if (a == "--rounds")
+      rounds_max = static_cast<uint32_t>(std::stoul(next()));
+    else if (a == "--seconds")
+      seconds_max = std::stod(next());
+    else if (a == "--seed")
+      seed = std::stoull(next());
+    else if (a == "--dir")
+      dir = next();
+    else if (a == "--keep")
+      keep = true;
+    else
+      Die("unknown argument " + a + " (use --rounds N --seconds S --seed X --dir D --keep)");
   }
   if (dir.empty()) {
     char tmpl[] = "/tmp/hourbank-crash-XXXXXX";
@@ -608,13 +631,15 @@ int RunParent(int argc, char** argv) {
       if (failed >= 5) break;
     }
     auto opened = ledger::Log::Open(ledger_dir, ledger::Options{});
-    if (opened.ok() && opened.value()->head_seq() > events_max) events_max = opened.value()->head_seq();
+    if (opened.ok() && opened.value()->head_seq() > events_max)
+      events_max = opened.value()->head_seq();
   }
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
-      "crash test: %u passed, %u failed (SIGKILLs survived: %u; acknowledged appends checked: %" PRIu64
-      ", of which multi-event close batches: %" PRIu64 "; checkpoints acknowledged: %" PRIu64
-      "; largest ledger: %" PRIu64 " events) in %.1f s\n",
+      "crash test: %u passed, %u failed (SIGKILLs survived: %u; acknowledged appends checked: "
+      "%" PRIu64 ", of which multi-event close batches: %" PRIu64
+      "; checkpoints acknowledged: %" PRIu64 "; largest ledger: %" PRIu64 " events) in %.1f s\n",
       passed, failed, passed, acks_total, closes_acked, ckpts, events_max, elapsed);
   if (!keep) std::filesystem::remove_all(dir);
   return failed == 0 && passed > 0 ? 0 : 1;

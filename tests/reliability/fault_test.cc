@@ -117,7 +117,7 @@ void FlipByte(const fs::path& file, uint64_t offset) {
 
 struct Outcome {
   bool open_failed = false;
-  bool read_failed = false;   // some Get or Verify reported an error
+  bool read_failed = false;  // some Get or Verify reported an error
   bool verify_ok = false;
   uint64_t head = 0;
 };
@@ -166,8 +166,12 @@ std::vector<uint64_t> RecordOffsets(const std::string& bytes) {
   uint64_t pos = 0;
   while (pos + 7 <= bytes.size()) {
     const uint64_t left = 32768 - pos % 32768;
-    if (left < 7) { pos += left; continue; }
-    const uint64_t len = static_cast<uint8_t>(bytes[pos + 4]) | uint64_t(static_cast<uint8_t>(bytes[pos + 5])) << 8;
+    if (left < 7) {
+      pos += left;
+      continue;
+    }
+    const uint64_t len =
+        static_cast<uint8_t>(bytes[pos + 4]) | uint64_t(static_cast<uint8_t>(bytes[pos + 5])) << 8;
     out.push_back(pos);
     pos += 7 + len;
   }
@@ -179,9 +183,10 @@ std::string ReadFile(const fs::path& p) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-TEST_CASE("a flipped byte anywhere in the WAL of a closed ledger is refused naming the WAL, or "
-          "every acknowledged event is read back intact",
-          "[reliability][corruption][wal]") {
+TEST_CASE(
+    "a flipped byte anywhere in the WAL of a closed ledger is refused naming the WAL, or "
+    "every acknowledged event is read back intact",
+    "[reliability][corruption][wal]") {
   TempDir tmp;
   const std::string pristine = tmp.path() + "/pristine";
   const auto stored = WriteLedger(pristine, 60);  // 60 acknowledged appends, all in the WAL
@@ -220,10 +225,12 @@ TEST_CASE("a flipped byte anywhere in the WAL of a closed ledger is refused nami
       ledger::Log& log = *opened.value();
       REQUIRE(log.head_seq() == stored.size());
       std::map<uint64_t, std::string> read_back;
-      REQUIRE(log.Scan(1, 0, [&](const ledger::EventView& v) {
-        read_back[v.seq] = std::string(v.bytes);
-        return true;
-      }).ok());
+      REQUIRE(log.Scan(1, 0,
+                       [&](const ledger::EventView& v) {
+                         read_back[v.seq] = std::string(v.bytes);
+                         return true;
+                       })
+                  .ok());
       CHECK(read_back == stored);
       auto v = log.Verify();
       REQUIRE(v.ok());
@@ -231,15 +238,18 @@ TEST_CASE("a flipped byte anywhere in the WAL of a closed ledger is refused nami
     }
     fs::remove_all(copy);
   }
-  UNSCOPED_INFO("whole-WAL flips: " << refused << " refused naming the WAL, " << intact
-                                     << " read back complete and intact (the flip hit block padding)");
+  UNSCOPED_INFO("whole-WAL flips: "
+                << refused << " refused naming the WAL, " << intact
+                << " read back complete and intact (the flip hit block padding)");
   // Nearly every byte of this WAL is a record (header or payload) covered by a checksum, so
   // flips must be refused; "intact" can only be the few trailer bytes at 32 KiB boundaries.
   CHECK(refused >= kTrials - 2);
 }
 
-TEST_CASE("a damaged length field in the LAST WAL record is refused, not taken for an unfinished "
-          "write", "[reliability][corruption][wal]") {
+TEST_CASE(
+    "a damaged length field in the LAST WAL record is refused, not taken for an unfinished "
+    "write",
+    "[reliability][corruption][wal]") {
   TempDir tmp;
   const std::string dir = tmp.path() + "/l";
   const auto stored = WriteLedger(dir, 20);
@@ -250,7 +260,8 @@ TEST_CASE("a damaged length field in the LAST WAL record is refused, not taken f
   const uint64_t last = offsets.back();
   // The length grows by 64: the record now seems to run past the end of the file, as a torn
   // write would; its checksum still matches its true length, which tells them apart.
-  uint16_t len = static_cast<uint8_t>(bytes[last + 4]) | static_cast<uint16_t>(static_cast<uint8_t>(bytes[last + 5])) << 8;
+  uint16_t len = static_cast<uint8_t>(bytes[last + 4]) |
+                 static_cast<uint16_t>(static_cast<uint8_t>(bytes[last + 5])) << 8;
   len = static_cast<uint16_t>(len + 64);
   bytes[last + 4] = static_cast<char>(len & 0xff);
   bytes[last + 5] = static_cast<char>(len >> 8);
@@ -262,12 +273,17 @@ TEST_CASE("a damaged length field in the LAST WAL record is refused, not taken f
   CHECK(opened.error().message.find("at byte " + std::to_string(last)) != std::string::npos);
 }
 
-TEST_CASE("a WAL whose last record was cut short (an append that never finished) opens with "
-          "every acknowledged event", "[reliability][corruption][wal]") {
+TEST_CASE(
+    "a WAL whose last record was cut short (an append that never finished) opens with "
+    "every acknowledged event",
+    "[reliability][corruption][wal]") {
   TempDir tmp;
   const std::string dir = tmp.path() + "/l";
   const auto stored = WriteLedger(dir, 20);
-  { auto log = MustOpen(dir); REQUIRE(log->head_seq() == 20); }  // WAL now in a table file
+  {
+    auto log = MustOpen(dir);
+    REQUIRE(log->head_seq() == 20);
+  }  // WAL now in a table file
   {
     auto log = MustOpen(dir);
     for (uint64_t i = 100; i < 105; ++i) REQUIRE(AppendOne(*log, i).ok());
@@ -284,9 +300,10 @@ TEST_CASE("a WAL whose last record was cut short (an append that never finished)
   CHECK(log->Verify().value().ok);
 }
 
-TEST_CASE("hourbank recover copies every readable event of a ledger with a damaged WAL into a "
-          "new ledger and reports exactly which seqs were lost",
-          "[reliability][corruption][wal][recover]") {
+TEST_CASE(
+    "hourbank recover copies every readable event of a ledger with a damaged WAL into a "
+    "new ledger and reports exactly which seqs were lost",
+    "[reliability][corruption][wal][recover]") {
   TempDir tmp;
   const std::string dir = tmp.path() + "/l";
   const auto stored = WriteLedger(dir, 60);
@@ -328,11 +345,11 @@ TEST_CASE("hourbank recover copies every readable event of a ledger with a damag
   for (const auto& [old_seq, new_seq] : r.reappended) {
     std::string old_task, new_task;
     REQUIRE(ledger::DecodeEvent(old_seq, stored.at(old_seq), [&](schemas::Event::Reader e) {
-      old_task = e.getBody().getWorkLogged().getTask();
-    }).ok());
+              old_task = e.getBody().getWorkLogged().getTask();
+            }).ok());
     REQUIRE(ledger::DecodeEvent(new_seq, log->Get(new_seq).value(), [&](schemas::Event::Reader e) {
-      new_task = e.getBody().getWorkLogged().getTask();
-    }).ok());
+              new_task = e.getBody().getWorkLogged().getTask();
+            }).ok());
     CHECK(old_task == new_task);
   }
   // A second recover into the same place is refused (never overwrites).
@@ -345,7 +362,10 @@ TEST_CASE("a flipped byte in an SST file of a closed ledger is reported, never s
   const std::string pristine = tmp.path() + "/pristine";
   const auto stored = WriteLedger(pristine, 200);
   // Reopening replays the WAL into SST files (RocksDB flushes after recovery).
-  { auto log = MustOpen(pristine); REQUIRE(log->head_seq() == 200); }
+  {
+    auto log = MustOpen(pristine);
+    REQUIRE(log->head_seq() == 200);
+  }
   const auto ssts = FilesEnding(pristine, ".sst");
   REQUIRE(!ssts.empty());
   std::mt19937_64 rng(7);
@@ -361,8 +381,10 @@ TEST_CASE("a flipped byte in an SST file of a closed ledger is reported, never s
       INFO(sst.filename().string() << " byte " << offset << " of " << size);
       const Outcome o = CheckDamaged(copy, stored);
       ++trials;
-      if (o.open_failed || o.read_failed || !o.verify_ok) ++detected;
-      else CHECK(o.head == stored.size());  // undetected means the flip hit bytes no read uses
+      if (o.open_failed || o.read_failed || !o.verify_ok)
+        ++detected;
+      else
+        CHECK(o.head == stored.size());  // undetected means the flip hit bytes no read uses
     }
   }
   UNSCOPED_INFO("SST flips: " << detected << " of " << trials << " detected");
@@ -424,10 +446,10 @@ TEST_CASE("a flipped byte in an SST file of a closed ledger is reported, never s
       std::this_thread::sleep_for(std::chrono::milliseconds(1100));
       const ledger::Health back = log.value()->health();
       auto resumed = AppendOne(*log.value(), 500000, 100);
-      out = "acked " + std::to_string(acked) + "\ncode " + std::to_string(code) + "\nerror " + error +
-            "\nhealth_full " + (full.ok ? "ok" : "unhealthy") + " " + full.reason +
-            "\nhealth_back " + (back.ok ? "ok" : "unhealthy") + " " + back.reason +
-            "\nresumed " + (resumed.ok() ? "ok" : "failed " + resumed.error().message) + "\n";
+      out = "acked " + std::to_string(acked) + "\ncode " + std::to_string(code) + "\nerror " +
+            error + "\nhealth_full " + (full.ok ? "ok" : "unhealthy") + " " + full.reason +
+            "\nhealth_back " + (back.ok ? "ok" : "unhealthy") + " " + back.reason + "\nresumed " +
+            (resumed.ok() ? "ok" : "failed " + resumed.error().message) + "\n";
     }
   }
   (void)!::write(report_fd, out.data(), out.size());
@@ -441,9 +463,10 @@ std::string LineAfter(const std::string& report, const std::string& key) {
   return report.substr(start, report.find('\n', start) - start);
 }
 
-TEST_CASE("disk full: the append fails with a clear error, the log reports itself unhealthy with the "
-          "reason, nothing acknowledged is lost, and the ledger works again with space back",
-          "[reliability][diskfull]") {
+TEST_CASE(
+    "disk full: the append fails with a clear error, the log reports itself unhealthy with the "
+    "reason, nothing acknowledged is lost, and the ledger works again with space back",
+    "[reliability][diskfull]") {
   TempDir tmp;
   const std::string mnt = tmp.path() + "/mnt";
   fs::create_directory(mnt);
@@ -466,7 +489,8 @@ TEST_CASE("disk full: the append fails with a clear error, the log reports itsel
       left -= n;
     }
   }
-  UNSCOPED_INFO((mounted ? "disk full via a 12 MiB tmpfs" : "disk full via RLIMIT_FSIZE (mount not allowed)"));
+  UNSCOPED_INFO((mounted ? "disk full via a 12 MiB tmpfs"
+                         : "disk full via RLIMIT_FSIZE (mount not allowed)"));
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
   const pid_t pid = ::fork();
@@ -488,10 +512,11 @@ TEST_CASE("disk full: the append fails with a clear error, the log reports itsel
   uint64_t acked = 0;
   int code = 0;
   char error[600] = {0};
-  REQUIRE(std::sscanf(report.c_str(), "acked %lu\ncode %d\nerror %599[^\n]", &acked, &code, error) >= 2);
-  CHECK(acked > 10);                                  // it did run for a while
-  CHECK(code == static_cast<int>(Code::kIo));         // and then failed as an I/O error
-  CHECK(std::string(error).size() > 10);              // with a message
+  REQUIRE(std::sscanf(report.c_str(), "acked %lu\ncode %d\nerror %599[^\n]", &acked, &code,
+                      error) >= 2);
+  CHECK(acked > 10);                           // it did run for a while
+  CHECK(code == static_cast<int>(Code::kIo));  // and then failed as an I/O error
+  CHECK(std::string(error).size() > 10);       // with a message
   CHECK(std::string(error).find("RETRY SUCCEEDED") == std::string::npos);
   // While writes failed, the log said so, with the reason (what /healthz reports).
   const std::string health_full = LineAfter(report, "health_full");

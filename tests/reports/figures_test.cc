@@ -59,7 +59,9 @@ void Build(Scenario& x) {
   s.LogHours("c", "support", 240, "2026-01-15T10:00");
   s.Close("c", 202601);
   s.Must("c", DecideBuyHours(s.client("c"),
-                             {.minutes = 300, .price_minor = 10000, .expires_day = 20260228,
+                             {.minutes = 300,
+                              .price_minor = 10000,
+                              .expires_day = 20260228,
                               .at_us = s.At("c", "2026-02-02T10:00")},
                              s.now_us));
   s.LogHours("c", "support", 720, "2026-02-10T10:00");
@@ -70,7 +72,8 @@ void Build(Scenario& x) {
 // Minutes of a FormatMinutes text ("3h", "45m", "1h30m", "0m"); -1 when it is not one.
 int64_t Minutes(const std::string& text) {
   std::smatch m;
-  if (!std::regex_match(text, m, std::regex(R"((?:(\d+)h)?(?:(\d+)m)?)")) || text.empty()) return -1;
+  if (!std::regex_match(text, m, std::regex(R"((?:(\d+)h)?(?:(\d+)m)?)")) || text.empty())
+    return -1;
   return (m[1].matched ? std::stoll(m[1]) * 60 : 0) + (m[2].matched ? std::stoll(m[2]) : 0);
 }
 
@@ -85,7 +88,8 @@ std::string ById(const std::string& html, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("prepaid minutes left count a block expiring at the close while the month is open", "[reports][figures]") {
+TEST_CASE("prepaid minutes left count a block expiring at the close while the month is open",
+          "[reports][figures]") {
   Scenario x;
   Build(x);
   const MonthEval feb = x.sim.client("c").Evaluate(202602);
@@ -95,7 +99,8 @@ TEST_CASE("prepaid minutes left count a block expiring at the close while the mo
   CHECK(reports::PrepaidLeftMinutes(feb) == 300);
 }
 
-TEST_CASE("prepaid minutes left drop a block that expired at the month's close", "[reports][figures]") {
+TEST_CASE("prepaid minutes left drop a block that expired at the month's close",
+          "[reports][figures]") {
   Scenario x;
   Build(x);
   x.sim.Close("c", 202602);
@@ -123,7 +128,9 @@ TEST_CASE("the balance, the log answer and the statement show the same figures f
   // The answer to `log` for the last entry, as people and programs read it.
   const std::string line = reports::LogAnswerText(s, x.last_entry, false);
   std::smatch m;
-  REQUIRE(std::regex_search(line, m, std::regex(R"(→ (.*) \| left in 2026-02: allowance (\S+), reserve (\S+), prepaid (\S+))")));
+  REQUIRE(std::regex_search(
+      line, m,
+      std::regex(R"(→ (.*) \| left in 2026-02: allowance (\S+), reserve (\S+), prepaid (\S+))")));
   const std::string log_paid_by = m[1];
   CHECK(Minutes(m[2]) == allowance_left);
   CHECK(Minutes(m[3]) == reserve_left);
@@ -156,7 +163,8 @@ TEST_CASE("the balance, the log answer and the statement show the same figures f
   CHECK(found);
 }
 
-TEST_CASE("what paid for an entry reads the same in English and Russian, source by source", "[reports][figures]") {
+TEST_CASE("what paid for an entry reads the same in English and Russian, source by source",
+          "[reports][figures]") {
   Scenario x;
   Build(x);
   const auto e = reports::EntryWithCharges(x.sim.client("c"), x.last_entry);

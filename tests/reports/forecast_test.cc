@@ -14,7 +14,8 @@ using reports::MakeForecast;
 
 namespace {
 
-Forecast ForecastAt(Sim& s, const std::string& id, const std::string& local_now, int32_t horizon_months = 12) {
+Forecast ForecastAt(Sim& s, const std::string& id, const std::string& local_now,
+                    int32_t horizon_months = 12) {
   ForecastOptions o;
   o.now_us = s.At(id, local_now);
   o.horizon_months = horizon_months;
@@ -38,7 +39,8 @@ void KitHours15(Sim& s) {
 
 }  // namespace
 
-TEST_CASE("the burn rate is the work of the 28 days before today, today and older work left out", "[forecast]") {
+TEST_CASE("the burn rate is the work of the 28 days before today, today and older work left out",
+          "[forecast]") {
   Sim s;
   KitHours15(s);
   const Forecast f = ForecastAt(s, "k", "2026-03-15T12:00");
@@ -51,7 +53,8 @@ TEST_CASE("the burn rate is the work of the 28 days before today, today and olde
   CHECK(f.in_contract);
 }
 
-TEST_CASE("the allowance runs out on the day the projected work reaches what is left of it", "[forecast]") {
+TEST_CASE("the allowance runs out on the day the projected work reaches what is left of it",
+          "[forecast]") {
   Sim s;
   KitHours15(s);
   const Forecast f = ForecastAt(s, "k", "2026-03-15T12:00");
@@ -62,7 +65,9 @@ TEST_CASE("the allowance runs out on the day the projected work reaches what is 
   CHECK(f.overage_starts_on == 20260322);
 }
 
-TEST_CASE("expected overage by month end is the projected work beyond the buckets at the plan's rate", "[forecast]") {
+TEST_CASE(
+    "expected overage by month end is the projected work beyond the buckets at the plan's rate",
+    "[forecast]") {
   Sim s;
   KitHours15(s);
   const Forecast f = ForecastAt(s, "k", "2026-03-15T12:00");
@@ -77,7 +82,8 @@ TEST_CASE("expected overage by month end is the projected work beyond the bucket
   CHECK(f.projected_to == 20260430);
 }
 
-TEST_CASE("without work in the window each month's unused allowance burns at its end", "[forecast]") {
+TEST_CASE("without work in the window each month's unused allowance burns at its end",
+          "[forecast]") {
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("k", "RUB");
@@ -103,11 +109,17 @@ TEST_CASE("blocks run out soonest-expiring first, each on its own day", "[foreca
   // kit-prepaid: "prepaid hours that never burn"; no allowance, 2 550.00 RUB an hour beyond.
   s.Start("p", {.plan_id = "kit-prepaid", .from_month = 202602});
   // Block A: 30 h, last day 10 Apr; block B: 20 h, no expiry.
-  s.Must("p", DecideBuyHours(s.client("p"), {.minutes = 1800, .price_minor = 100, .expires_day = 20260410,
-                                             .at_us = s.At("p", "2026-02-01T10:00")}, s.now_us));
+  s.Must("p", DecideBuyHours(s.client("p"),
+                             {.minutes = 1800,
+                              .price_minor = 100,
+                              .expires_day = 20260410,
+                              .at_us = s.At("p", "2026-02-01T10:00")},
+                             s.now_us));
   const uint64_t a = s.seq;
-  s.Must("p", DecideBuyHours(s.client("p"), {.minutes = 1200, .price_minor = 100,
-                                             .at_us = s.At("p", "2026-02-01T10:00")}, s.now_us));
+  s.Must("p", DecideBuyHours(
+                  s.client("p"),
+                  {.minutes = 1200, .price_minor = 100, .at_us = s.At("p", "2026-02-01T10:00")},
+                  s.now_us));
   const uint64_t b = s.seq;
   s.LogHours("p", "support", 600, "2026-02-16T12:00");
   s.Close("p", 202602);
@@ -134,13 +146,18 @@ TEST_CASE("blocks run out soonest-expiring first, each on its own day", "[foreca
   CHECK(f.expiries.empty());
 }
 
-TEST_CASE("a block left unused expires at the close of its month, after its last usable day", "[forecast][blocks]") {
+TEST_CASE("a block left unused expires at the close of its month, after its last usable day",
+          "[forecast][blocks]") {
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("p", "RUB");
   s.Start("p", {.plan_id = "kit-prepaid", .from_month = 202603});
-  s.Must("p", DecideBuyHours(s.client("p"), {.minutes = 600, .price_minor = 100, .expires_day = 20260410,
-                                             .at_us = s.At("p", "2026-03-01T10:00")}, s.now_us));
+  s.Must("p", DecideBuyHours(s.client("p"),
+                             {.minutes = 600,
+                              .price_minor = 100,
+                              .expires_day = 20260410,
+                              .at_us = s.At("p", "2026-03-01T10:00")},
+                             s.now_us));
   const Forecast f = ForecastAt(s, "p", "2026-03-15T12:00");
   // Rate 0: the 10 h are never drawn; the ledger expires a block at its month's close (April).
   REQUIRE(f.expiries.size() == 1);
@@ -150,17 +167,24 @@ TEST_CASE("a block left unused expires at the close of its month, after its last
   CHECK(f.expiries[0].on == 20260430);
 }
 
-TEST_CASE("work after a block's last day draws the next block, not the expired one", "[forecast][blocks]") {
+TEST_CASE("work after a block's last day draws the next block, not the expired one",
+          "[forecast][blocks]") {
   Sim s;
   s.DefineExample("kit.toml");
   s.AddClient("p", "RUB");
   s.Start("p", {.plan_id = "kit-prepaid", .from_month = 202602});
   // A: 20 h, last day 20 Mar; B: 10 h, no expiry. Work 28 h in the window = 60 a day.
-  s.Must("p", DecideBuyHours(s.client("p"), {.minutes = 1200, .price_minor = 100, .expires_day = 20260320,
-                                             .at_us = s.At("p", "2026-02-01T10:00")}, s.now_us));
+  s.Must("p", DecideBuyHours(s.client("p"),
+                             {.minutes = 1200,
+                              .price_minor = 100,
+                              .expires_day = 20260320,
+                              .at_us = s.At("p", "2026-02-01T10:00")},
+                             s.now_us));
   const uint64_t a = s.seq;
-  s.Must("p", DecideBuyHours(s.client("p"), {.minutes = 600, .price_minor = 100,
-                                             .at_us = s.At("p", "2026-02-01T10:00")}, s.now_us));
+  s.Must("p", DecideBuyHours(
+                  s.client("p"),
+                  {.minutes = 600, .price_minor = 100, .at_us = s.At("p", "2026-02-01T10:00")},
+                  s.now_us));
   const uint64_t b = s.seq;
   s.LogHours("p", "support", 1680, "2026-02-20T12:00");
   s.Close("p", 202602);
@@ -176,7 +200,8 @@ TEST_CASE("work after a block's last day draws the next block, not the expired o
   CHECK(f.expected_overage_minor == 3570000);
 }
 
-TEST_CASE("unused allowance carries into the reserve up to its cap, and the reserve runs out later", "[forecast][reserve]") {
+TEST_CASE("unused allowance carries into the reserve up to its cap, and the reserve runs out later",
+          "[forecast][reserve]") {
   Sim s;
   s.DefineExample("1c-start.toml");
   s.AddClient("c", "RUB");
@@ -185,7 +210,7 @@ TEST_CASE("unused allowance carries into the reserve up to its cap, and the rese
   s.Start("c", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
   s.Close("c", 202510);
   s.Close("c", 202511);
-  s.Close("c", 202512);   // December: 10 h unused, all carried (reserve 0 → 10 h)
+  s.Close("c", 202512);  // December: 10 h unused, all carried (reserve 0 → 10 h)
   // January: 14 h accepted on 15 Jan; the window 17 Dec … 13 Jan holds 14 h = 30 minutes a day.
   s.LogHours("c", "development", 840, "2026-01-05T12:00", "T1");
   s.Accept("c", "T1", "2026-01-05T13:00");

@@ -16,7 +16,8 @@ std::string Ru(const std::string& code, const std::string& description, int64_t 
 }
 }  // namespace
 
-TEST_CASE("a client's language follows its currency: RUB is Russian, anything else English", "[reports][labels]") {
+TEST_CASE("a client's language follows its currency: RUB is Russian, anything else English",
+          "[reports][labels]") {
   CHECK(LangFor("RUB") == Lang::kRu);
   CHECK(LangFor("USD") == Lang::kEn);
   CHECK(LangFor("EUR") == Lang::kEn);
@@ -32,16 +33,19 @@ TEST_CASE("month names and durations in Russian", "[reports][labels]") {
   CHECK(Duration(390, Lang::kEn) == "6h30m");
 }
 
-TEST_CASE("hours beyond the plan are described in Russian with the line's minutes", "[reports][labels]") {
+TEST_CASE("hours beyond the plan are described in Russian with the line's minutes",
+          "[reports][labels]") {
   CHECK(Ru("overage", "hours beyond the plan, 6h30m", 390) == "часы сверх тарифа, 6 ч 30 мин");
 }
 
-TEST_CASE("a per-licence fee keeps the plan's name and counts the licences in Russian", "[reports][labels]") {
+TEST_CASE("a per-licence fee keeps the plan's name and counts the licences in Russian",
+          "[reports][labels]") {
   CHECK(Ru("fee", "Сопровождение АГБИС, 16 licences", 16) == "Сопровождение АГБИС, лицензий: 16");
   CHECK(Ru("fee", "1С: тариф «Старт»") == "1С: тариф «Старт»");
 }
 
-TEST_CASE("discounts are described in Russian: prepayment and timely conclusion", "[reports][labels]") {
+TEST_CASE("discounts are described in Russian: prepayment and timely conclusion",
+          "[reports][labels]") {
   CHECK(Ru("discount", "prepaid 6 months −7%, timely −20%", 16) ==
         "предоплата за 6 мес. −7%, своевременное заключение −20%");
   CHECK(Ru("discount", "prepaid 12 months −20%") == "предоплата за 12 мес. −20%");
@@ -50,18 +54,22 @@ TEST_CASE("discounts are described in Russian: prepayment and timely conclusion"
 
 TEST_CASE("surcharge and one-off lines keep the kind id and say urgent or off-hours in Russian",
           "[reports][labels]") {
-  CHECK(Ru("surcharge", "site_link off-hours (in quota)", 10) == "site_link, вне рабочего времени (в пределах квоты)");
-  CHECK(Ru("surcharge", "simple_integration urgent (in quota)") == "simple_integration, срочно (в пределах квоты)");
+  CHECK(Ru("surcharge", "site_link off-hours (in quota)", 10) ==
+        "site_link, вне рабочего времени (в пределах квоты)");
+  CHECK(Ru("surcharge", "simple_integration urgent (in quota)") ==
+        "simple_integration, срочно (в пределах квоты)");
   CHECK(Ru("task", "complex_integration urgent") == "complex_integration, срочно");
   CHECK(Ru("task", "complex_integration") == "complex_integration");
 }
 
-TEST_CASE("prepaid hour blocks and credits for voided entries are described in Russian", "[reports][labels]") {
+TEST_CASE("prepaid hour blocks and credits for voided entries are described in Russian",
+          "[reports][labels]") {
   CHECK(Ru("hours_block", "prepaid hours 50h") == "предоплаченные часы, 50 ч");
   CHECK(Ru("credit", "credit for voided entry #42") == "возврат за аннулированную запись #42");
 }
 
-TEST_CASE("text people wrote (reasons, add-on ids) and unknown forms are kept as written", "[reports][labels]") {
+TEST_CASE("text people wrote (reasons, add-on ids) and unknown forms are kept as written",
+          "[reports][labels]") {
   CHECK(Ru("penalty", "evasion: 10x the debt") == "evasion: 10x the debt");
   CHECK(Ru("addon", "altercpa-sites-40") == "altercpa-sites-40");
   CHECK(Ru("discount", "prepaid many months") == "prepaid many months");
@@ -77,14 +85,23 @@ TEST_CASE("invoice line codes and payment sources have Russian names", "[reports
   CHECK(std::string(LineLabel("overage", Lang::kRu)) == "Часы сверх тарифа");
   CHECK(std::string(LineLabel("fee", Lang::kEn)) == "Subscription fee");
   CHECK(LineLabel("no-such-code", Lang::kRu) == nullptr);
-  CHECK(std::string(SourceLabel(hourbank::projections::Charge::Source::kReserve, Lang::kRu)) == "резерв");
+  CHECK(std::string(SourceLabel(hourbank::projections::Charge::Source::kReserve, Lang::kRu)) ==
+        "резерв");
 }
 
 TEST_CASE("any description, however mangled, is described without a crash", "[reports][labels]") {
   // Prefixes of the forms LineDescription reads, cut and followed by random digits and bytes.
-  const char* prefixes[] = {"hours beyond the plan, ", "prepaid ", "prepaid 6 months \xE2\x88\x92", "timely \xE2\x88\x92",
-                            "credit for voided entry #", "prepaid hours ", "x licences", " (in quota)", " urgent"};
-  const char* codes[] = {"overage", "fee", "discount", "credit", "hours_block", "surcharge", "task", "penalty"};
+  const char* prefixes[] = {"hours beyond the plan, ",
+                            "prepaid ",
+                            "prepaid 6 months \xE2\x88\x92",
+                            "timely \xE2\x88\x92",
+                            "credit for voided entry #",
+                            "prepaid hours ",
+                            "x licences",
+                            " (in quota)",
+                            " urgent"};
+  const char* codes[] = {"overage",     "fee",       "discount", "credit",
+                         "hours_block", "surcharge", "task",     "penalty"};
   std::mt19937 rng(7);
   for (int round = 0; round < 3000; ++round) {
     std::string d = prefixes[rng() % 9];

@@ -29,7 +29,9 @@ namespace {
 
 size_t Count(const std::string& haystack, const std::string& needle) {
   size_t n = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + needle.size())) ++n;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size()))
+    ++n;
   return n;
 }
 
@@ -54,8 +56,8 @@ std::vector<std::string> Lines(const std::string& text) {
 }
 
 bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == ':' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == ':' || c == '.';
 }
 
 // A small XML well-formedness checker: one root element, every start tag closed by a matching
@@ -108,8 +110,8 @@ std::string WellFormedError(const std::string& doc) {
       while (k < doc.size() && std::isspace(static_cast<unsigned char>(doc[k]))) ++k;
       if (k >= doc.size() || doc[k] != '>') return "bad end tag at " + std::to_string(i);
       if (stack.empty() || stack.back() != name)
-        return "end tag </" + name + "> does not match <" + (stack.empty() ? "" : stack.back()) + "> at " +
-               std::to_string(i);
+        return "end tag </" + name + "> does not match <" + (stack.empty() ? "" : stack.back()) +
+               "> at " + std::to_string(i);
       stack.pop_back();
       i = k + 1;
       continue;
@@ -124,8 +126,15 @@ std::string WellFormedError(const std::string& doc) {
     for (;;) {
       while (k < doc.size() && std::isspace(static_cast<unsigned char>(doc[k]))) ++k;
       if (k >= doc.size()) return "unterminated tag <" + name + ">";
-      if (doc[k] == '>') { ++k; break; }
-      if (doc.compare(k, 2, "/>") == 0) { self_closed = true; k += 2; break; }
+      if (doc[k] == '>') {
+        ++k;
+        break;
+      }
+      if (doc.compare(k, 2, "/>") == 0) {
+        self_closed = true;
+        k += 2;
+        break;
+      }
       const size_t an = k;
       while (k < doc.size() && IsNameChar(doc[k])) ++k;
       const std::string attr = doc.substr(an, k - an);
@@ -133,13 +142,16 @@ std::string WellFormedError(const std::string& doc) {
       for (const std::string& a : attrs)
         if (a == attr) return "duplicate attribute " + attr + " in <" + name + ">";
       attrs.push_back(attr);
-      if (k >= doc.size() || doc[k] != '=') return "attribute " + attr + " without a value in <" + name + ">";
+      if (k >= doc.size() || doc[k] != '=')
+        return "attribute " + attr + " without a value in <" + name + ">";
       ++k;
-      if (k >= doc.size() || (doc[k] != '"' && doc[k] != '\'')) return "unquoted attribute " + attr + " in <" + name + ">";
+      if (k >= doc.size() || (doc[k] != '"' && doc[k] != '\''))
+        return "unquoted attribute " + attr + " in <" + name + ">";
       const char quote = doc[k++];
       while (k < doc.size() && doc[k] != quote) {
         if (doc[k] == '<') return "'<' in attribute " + attr + " of <" + name + ">";
-        if (doc[k] == '&' && !check_amp(k)) return "bare '&' in attribute " + attr + " of <" + name + ">";
+        if (doc[k] == '&' && !check_amp(k))
+          return "bare '&' in attribute " + attr + " of <" + name + ">";
         ++k;
       }
       if (k >= doc.size()) return "unterminated attribute value in <" + name + ">";
@@ -157,7 +169,8 @@ std::string WellFormedError(const std::string& doc) {
 // xmllint's verdict when it is installed: true = well-formed (or no xmllint to ask).
 bool XmllintAccepts(const std::string& doc, const std::string& tag) {
   if (std::system("command -v xmllint >/dev/null 2>&1") != 0) return true;
-  const auto path = std::filesystem::temp_directory_path() / ("hourbank-statement-" + tag + ".xhtml");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("hourbank-statement-" + tag + ".xhtml");
   {
     std::ofstream out(path, std::ios::binary);
     out << doc;
@@ -201,7 +214,8 @@ void CloseAndPay(Sim& s, const std::string& id, uint32_t month) {
   s.Close(id, month);
   const int64_t total = s.client(id).InvoiceFor(month).total_minor;
   if (total > 0)
-    s.Must(id, DecidePay(s.client(id), total, "inv-" + FormatMonth(month), s.At(id, "2026-06-01T12:00"), s.now_us));
+    s.Must(id, DecidePay(s.client(id), total, "inv-" + FormatMonth(month),
+                         s.At(id, "2026-06-01T12:00"), s.now_us));
 }
 
 // The TARIFFS.md 1C Start worked example (as in scenario_test.cc), October 2025 – March 2026.
@@ -210,26 +224,29 @@ Sim OneCStartThroughMarch() {
   s.DefineExample("1c-start.toml");
   s.AddClient("c1", "RUB");
   s.Start("c1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
-  s.LogHours("c1", "consultation", 150, "2025-10-10T12:00", "T1");  // trial: 2.5 h × 2 000 = 5 000.00
+  s.LogHours("c1", "consultation", 150, "2025-10-10T12:00",
+             "T1");  // trial: 2.5 h × 2 000 = 5 000.00
   s.Accept("c1", "T1", "2025-10-20T12:00");
   CloseAndPay(s, "c1", 202510);
-  s.LogHours("c1", "development", 360, "2025-11-05T12:00", "T2");   // trial: 6 h × 2 000 = 12 000.00
+  s.LogHours("c1", "development", 360, "2025-11-05T12:00", "T2");  // trial: 6 h × 2 000 = 12 000.00
   s.Accept("c1", "T2", "2025-11-06T12:00");
   CloseAndPay(s, "c1", 202511);
-  s.LogHours("c1", "development", 180, "2025-12-03T12:00", "T3");   // 3 h of 10: carry 7 h
+  s.LogHours("c1", "development", 180, "2025-12-03T12:00", "T3");  // 3 h of 10: carry 7 h
   s.Accept("c1", "T3", "2025-12-04T12:00");
   CloseAndPay(s, "c1", 202512);
-  s.LogHours("c1", "development", 600, "2026-01-12T12:00", "T4");   // 14 h: allowance 10, reserve 4
+  s.LogHours("c1", "development", 600, "2026-01-12T12:00", "T4");  // 14 h: allowance 10, reserve 4
   s.LogHours("c1", "update", 240, "2026-01-13T12:00", "T5");
   s.Accept("c1", "T4", "2026-01-20T12:00");
   s.Accept("c1", "T5", "2026-01-21T12:00");
-  s.LogHours("c1", "development", 60, "2026-01-30T12:00", "T6");    // accepted 2 Feb: counts in February
+  s.LogHours("c1", "development", 60, "2026-01-30T12:00",
+             "T6");  // accepted 2 Feb: counts in February
   CloseAndPay(s, "c1", 202601);
   s.Accept("c1", "T6", "2026-02-02T12:00");
   s.LogHours("c1", "consultation", 60, "2026-02-10T12:00", "T7");
   s.Accept("c1", "T7", "2026-02-11T12:00");
   CloseAndPay(s, "c1", 202602);
-  s.LogHours("c1", "development", 1500, "2026-03-10T12:00", "T8");  // 25 h: 10 + 10 reserve + 5 overage
+  s.LogHours("c1", "development", 1500, "2026-03-10T12:00",
+             "T8");  // 25 h: 10 + 10 reserve + 5 overage
   s.Accept("c1", "T8", "2026-03-11T12:00");
   CloseAndPay(s, "c1", 202603);
   return s;
@@ -245,27 +262,31 @@ Sim AlterCpaBasicMarch() {
   s.LogItems("a1", "complex_integration", 1, "2026-03-03T11:00", true);  // urgent: 150.00
   s.LogItems("a1", "simple_integration", 1, "2026-03-03T11:00", true);   // slot + surcharge 30.00
   s.LogItems("a1", "site_link", 22, "2026-03-02T15:00");                 // 20 slots + 18.00
-  s.LogItems("a1", "emergency", 1, "2026-03-04T20:00");                  // off-hours own price 150.00
+  s.LogItems("a1", "emergency", 1, "2026-03-04T20:00");  // off-hours own price 150.00
   return s;
 }
 
 std::string Html(Sim& s, const std::string& id, uint32_t month, uint32_t months_back = 6) {
-  return RenderStatementHtml(s.client(id), {.month = month, .months_back = months_back, .now_us = s.now_us});
+  return RenderStatementHtml(s.client(id),
+                             {.month = month, .months_back = months_back, .now_us = s.now_us});
 }
 std::string Text(Sim& s, const std::string& id, uint32_t month, uint32_t months_back = 6) {
-  return RenderStatementText(s.client(id), {.month = month, .months_back = months_back, .now_us = s.now_us});
+  return RenderStatementText(s.client(id),
+                             {.month = month, .months_back = months_back, .now_us = s.now_us});
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
 
-TEST_CASE("the statement is well-formed: every tag closed, every attribute quoted", "[statement][html]") {
+TEST_CASE("the statement is well-formed: every tag closed, every attribute quoted",
+          "[statement][html]") {
   // Both languages and both kinds of plan (hours, slots), checked by the built-in checker and,
   // when it is installed, by xmllint as XML.
   Sim one_c = OneCStartThroughMarch();
   Sim alter = AlterCpaBasicMarch();
-  for (const std::string& html : {Html(one_c, "c1", 202602), Html(one_c, "c1", 202603), Html(alter, "a1", 202603)}) {
+  for (const std::string& html :
+       {Html(one_c, "c1", 202602), Html(one_c, "c1", 202603), Html(alter, "a1", 202603)}) {
     INFO(html.substr(0, 400));
     CHECK(WellFormedError(html) == "");
     CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
@@ -273,7 +294,8 @@ TEST_CASE("the statement is well-formed: every tag closed, every attribute quote
   }
 }
 
-TEST_CASE("the statement is self-contained: no scripts, no external references", "[statement][html]") {
+TEST_CASE("the statement is self-contained: no scripts, no external references",
+          "[statement][html]") {
   // Nothing is fetched when the file is opened or printed: no script, no URL of any scheme,
   // no src/href attributes, no CSS imports or url() fonts.
   Sim s = OneCStartThroughMarch();
@@ -301,7 +323,8 @@ TEST_CASE("the statement is laid out for A4 print with page-break rules", "[stat
   CHECK(Count(html, "display: table-header-group") == 1);  // long tables repeat their header
 }
 
-TEST_CASE("the chart has one bar group per month since the contract started", "[statement][chart]") {
+TEST_CASE("the chart has one bar group per month since the contract started",
+          "[statement][chart]") {
   // February 2026 with a six-month window: September 2025 is before the contract (October),
   // so five groups, October to February, each with its four bar kinds.
   Sim s = OneCStartThroughMarch();
@@ -352,14 +375,16 @@ TEST_CASE("every chart coordinate is an integer", "[statement][chart]") {
   REQUIRE(svg_to != std::string::npos);
   const std::string svg = html.substr(svg_from, svg_to - svg_from);
   size_t checked = 0;
-  for (const char* attr : {" x=\"", " y=\"", " width=\"", " height=\"", " x1=\"", " y1=\"", " x2=\"", " y2=\""}) {
+  for (const char* attr :
+       {" x=\"", " y=\"", " width=\"", " height=\"", " x1=\"", " y1=\"", " x2=\"", " y2=\""}) {
     for (size_t at = svg.find(attr); at != std::string::npos; at = svg.find(attr, at + 1)) {
       const size_t from = at + std::string(attr).size();
       const std::string value = svg.substr(from, svg.find('"', from) - from);
       INFO(attr << value);
       CHECK(!value.empty());
       CHECK(value.find_first_not_of("-0123456789") == std::string::npos);
-      if (std::string(attr) == " y=\"" || std::string(attr) == " height=\"") CHECK(std::stoi(value) >= 0);
+      if (std::string(attr) == " y=\"" || std::string(attr) == " height=\"")
+        CHECK(std::stoi(value) >= 0);
       ++checked;
     }
   }
@@ -367,7 +392,8 @@ TEST_CASE("every chart coordinate is an integer", "[statement][chart]") {
   CHECK(Count(svg, "viewBox=\"0 0 720 300\"") == 1);
 }
 
-TEST_CASE("1C Start February 2026 shows 7h carried, 1h expired and a 20 000.00 ₽ invoice", "[statement][1c]") {
+TEST_CASE("1C Start February 2026 shows 7h carried, 1h expired and a 20 000.00 ₽ invoice",
+          "[statement][1c]") {
   // TARIFFS.md: February uses T6 (1 h, logged 30 Jan, accepted 2 Feb) + T7 (1 h) = 2 h of the
   // 10 h allowance; 8 h are left; the reserve holds 3 h, so 7 h carry (cap 10 h) and 1 h
   // expires. The fee is 20 000.00; FormatMoney writes it "20 000.00 ₽".
@@ -389,47 +415,60 @@ TEST_CASE("1C Start February 2026 shows 7h carried, 1h expired and a 20 000.00 �
   CHECK(ById(html, "meta-client") == "Client c1 (c1)");
 }
 
-TEST_CASE("1C Start March 2026 bills 5h overage at 2 000.00 ₽ an hour: 30 000.00 ₽", "[statement][1c]") {
+TEST_CASE("1C Start March 2026 bills 5h overage at 2 000.00 ₽ an hour: 30 000.00 ₽",
+          "[statement][1c]") {
   // 25 h: allowance 10 h, reserve 10 h, overage 5 h × 2 000.00 = 10 000.00; 20 000 + 10 000.
   Sim s = OneCStartThroughMarch();
   const std::string html = Html(s, "c1", 202603);
   CHECK(ById(html, "glance-used") == "25 ч");
   CHECK(ById(html, "glance-used-reserve") == "10 ч");
   CHECK(ById(html, "glance-overage") == "5 ч");
-  CHECK(Count(html, "<tr data-code=\"overage\"><td>Часы сверх тарифа</td><td>часы сверх тарифа, 5 ч</td>"
-                    "<td class=\"num\">5 ч</td><td class=\"num\">2 000.00 ₽/ч</td>"
-                    "<td class=\"num\">10 000.00 ₽</td></tr>") == 1);
+  CHECK(Count(html,
+              "<tr data-code=\"overage\"><td>Часы сверх тарифа</td><td>часы сверх тарифа, 5 ч</td>"
+              "<td class=\"num\">5 ч</td><td class=\"num\">2 000.00 ₽/ч</td>"
+              "<td class=\"num\">10 000.00 ₽</td></tr>") == 1);
   CHECK(ById(html, "invoice-total") == "30 000.00 ₽");
 }
 
-TEST_CASE("the work report says who did what, when, on which task, and what paid for it", "[statement][work]") {
+TEST_CASE("the work report says who did what, when, on which task, and what paid for it",
+          "[statement][work]") {
   // February 2026: T6 (development, 1 h, done 30 Jan) and T7 (consultation, 1 h, 10 Feb), both
   // by anna, both paid from the month's allowance; nothing billed per task.
   Sim s = OneCStartThroughMarch();
   const std::string html = Html(s, "c1", 202602);
-  CHECK(Count(html, "<td>2026-01-30 12:00</td><td>anna</td><td>T6</td><td>development</td>"
-                    "<td class=\"num\">1 ч</td><td>тариф 1 ч</td><td class=\"num\">—</td>") == 1);
+  CHECK(Count(html,
+              "<td>2026-01-30 12:00</td><td>anna</td><td>T6</td><td>development</td>"
+              "<td class=\"num\">1 ч</td><td>тариф 1 ч</td><td class=\"num\">—</td>") == 1);
   CHECK(Count(html, "<td>2026-02-10 12:00</td><td>anna</td><td>T7</td><td>consultation</td>") == 1);
-  CHECK(Count(html, "<tfoot><tr><th>Итого</th><td colspan=\"3\"></td><td class=\"num\">2 ч</td>") == 1);
+  CHECK(Count(html, "<tfoot><tr><th>Итого</th><td colspan=\"3\"></td><td class=\"num\">2 ч</td>") ==
+        1);
   // Item work (AlterCPA): counts, slots, one-off prices and flags.
   Sim a = AlterCpaBasicMarch();
   const std::string usd = Html(a, "a1", 202603);
-  CHECK(Count(usd, "<td>boris</td><td>I<br/><small>urgent</small></td><td>complex_integration</td>"
-                   "<td class=\"num\">1 item</td><td>one-off</td><td class=\"num\">$150.00</td>") == 1);
-  CHECK(Count(usd, "<td class=\"num\">22 items</td><td>slot site ×20, one-off ×2</td><td class=\"num\">$18.00</td>") == 1);
+  CHECK(Count(usd,
+              "<td>boris</td><td>I<br/><small>urgent</small></td><td>complex_integration</td>"
+              "<td class=\"num\">1 item</td><td>one-off</td><td class=\"num\">$150.00</td>") == 1);
+  CHECK(Count(usd,
+              "<td class=\"num\">22 items</td><td>slot site ×20, one-off ×2</td><td "
+              "class=\"num\">$18.00</td>") == 1);
 }
 
-TEST_CASE("AlterCPA Basic March 2026 shows the 898.00 invoice and the slots used per pool", "[statement][altercpa]") {
+TEST_CASE("AlterCPA Basic March 2026 shows the 898.00 invoice and the slots used per pool",
+          "[statement][altercpa]") {
   // 500 + 50 + 150 + 30 + 18 + 150 = 898.00; sites: 20 of 20 slots; simple integrations 1 of 20.
   Sim s = AlterCpaBasicMarch();
   const std::string html = Html(s, "a1", 202603);
   CHECK(ById(html, "invoice-total") == "$898.00");
   CHECK(Count(html, "<tr data-code=\"fee\"><td>Subscription fee</td>") == 1);
   CHECK(Count(html, "<td class=\"num\">$500.00</td></tr>") >= 1);
-  CHECK(Count(html, "<tr data-pool=\"site\"><td>site</td><td class=\"num\">20</td><td class=\"num\">20</td>"
-                    "<td class=\"num\">0</td></tr>") == 1);
-  CHECK(Count(html, "<tr data-pool=\"simple_integration\"><td>simple_integration</td><td class=\"num\">20</td>"
-                    "<td class=\"num\">1</td><td class=\"num\">19</td></tr>") == 1);
+  CHECK(
+      Count(html,
+            "<tr data-pool=\"site\"><td>site</td><td class=\"num\">20</td><td class=\"num\">20</td>"
+            "<td class=\"num\">0</td></tr>") == 1);
+  CHECK(Count(html,
+              "<tr data-pool=\"simple_integration\"><td>simple_integration</td><td "
+              "class=\"num\">20</td>"
+              "<td class=\"num\">1</td><td class=\"num\">19</td></tr>") == 1);
   // The month is not closed: the invoice says it is projected.
   CHECK(ById(html, "invoice-status") == "projected: the month is still open");
 }
@@ -438,7 +477,8 @@ TEST_CASE("user text is escaped: a client name like <b>&\"x\" shows as text", "[
   // The name, a task and a staff name carry markup; none of it reaches the document as markup.
   Sim s;
   s.DefineExample("1c-start.toml");
-  s.Must("x1", DecideRegister(s.client("x1"), {"x1", "<b>&\"x\"", "RUB", "Europe/Moscow"}, s.now_us));
+  s.Must("x1",
+         DecideRegister(s.client("x1"), {"x1", "<b>&\"x\"", "RUB", "Europe/Moscow"}, s.now_us));
   s.Start("x1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
   LogWork w;
   w.kind = "development";
@@ -462,11 +502,14 @@ TEST_CASE("user text is escaped: a client name like <b>&\"x\" shows as text", "[
   CHECK(Count(Text(s, "x1", 202510), "<b>&\"x\" (x1)") == 1);
 }
 
-TEST_CASE("control characters and invalid UTF-8 in user text do not break the document", "[statement][html]") {
+TEST_CASE("control characters and invalid UTF-8 in user text do not break the document",
+          "[statement][html]") {
   // XML forbids most control characters and needs valid UTF-8: both become U+FFFD.
   Sim s;
   s.DefineExample("altercpa.toml");
-  s.Must("z1", DecideRegister(s.client("z1"), {"z1", std::string("Bad\x01name\xff\xfe end"), "USD", "UTC"}, s.now_us));
+  s.Must("z1",
+         DecideRegister(s.client("z1"),
+                        {"z1", std::string("Bad\x01name\xff\xfe end"), "USD", "UTC"}, s.now_us));
   s.Start("z1", {.plan_id = "altercpa-basic", .from_month = 202603});
   const std::string html = Html(s, "z1", 202603);
   CHECK(Count(html, "Bad\xEF\xBF\xBDname\xEF\xBF\xBD\xEF\xBF\xBD end") >= 1);
@@ -531,8 +574,8 @@ TEST_CASE("no line of the text statement is longer than 100 characters", "[state
   s.Must("long", DecideLog(s.client("long"), w, s.now_us));
   s.Accept("long", w.task, "2025-10-11T12:00");
   Sim a = AlterCpaBasicMarch();
-  for (const std::string& text : {Text(s, "c1", 202602), Text(s, "c1", 202603), Text(s, "long", 202510),
-                                  Text(a, "a1", 202603)}) {
+  for (const std::string& text : {Text(s, "c1", 202602), Text(s, "c1", 202603),
+                                  Text(s, "long", 202510), Text(a, "a1", 202603)}) {
     for (const std::string& line : Lines(text)) {
       INFO(line);
       CHECK(Width(line) <= 100);
@@ -561,8 +604,11 @@ TEST_CASE("prepaid hours left after the month appear at a glance", "[statement][
   s.DefineExample("kit.toml");
   s.AddClient("k2", "RUB");
   s.Start("k2", {.plan_id = "kit-prepaid", .from_month = 202601});
-  s.Must("k2", DecideBuyHours(s.client("k2"), {.minutes = 3000, .price_minor = 10000000,
-                                               .at_us = s.At("k2", "2026-01-05T10:00")}, s.now_us));
+  s.Must("k2",
+         DecideBuyHours(
+             s.client("k2"),
+             {.minutes = 3000, .price_minor = 10000000, .at_us = s.At("k2", "2026-01-05T10:00")},
+             s.now_us));
   s.LogHours("k2", "support", 1200, "2026-01-14T12:00");
   const std::string html = Html(s, "k2", 202601);
   CHECK(ById(html, "glance-used-blocks") == "20 ч");
@@ -571,7 +617,8 @@ TEST_CASE("prepaid hours left after the month appear at a glance", "[statement][
   CHECK(WellFormedError(html) == "");
 }
 
-TEST_CASE("the SLA section reports incidents and compliance when the plan has an SLA", "[statement][sla]") {
+TEST_CASE("the SLA section reports incidents and compliance when the plan has an SLA",
+          "[statement][sla]") {
   // bpmonline Basic: P1 reaction within 24 service hours (Mon–Fri 10–18 Moscow = 3 working
   // days). INC-1 opened Monday 12 Jan 10:00, answered 11:00: 1 h, met. INC-2 opened Monday
   // 12 Jan 10:00, answered Monday 19 Jan 10:00: 5 working days = 40 h, breached.
@@ -589,8 +636,12 @@ TEST_CASE("the SLA section reports incidents and compliance when the plan has an
   incident(IncidentAction::kRespond, "INC-2", "2026-01-19T10:00");
   const std::string html = Html(s, "b1", 202601);
   CHECK(ById(html, "sla-summary") == "обращений: 2, с нарушением: 1, соблюдение SLA 50.00%");
-  CHECK(Count(html, "<td>INC-1</td><td>P1</td><td class=\"nowrap\">2026-01-12 10:00</td><td>1 ч (норматив 24 ч)</td>") == 1);
-  CHECK(Count(html, "<td>INC-2</td><td>P1</td><td class=\"nowrap\">2026-01-12 10:00</td><td>40 ч (норматив 24 ч)</td>") == 1);
+  CHECK(Count(html,
+              "<td>INC-1</td><td>P1</td><td class=\"nowrap\">2026-01-12 10:00</td><td>1 ч "
+              "(норматив 24 ч)</td>") == 1);
+  CHECK(Count(html,
+              "<td>INC-2</td><td>P1</td><td class=\"nowrap\">2026-01-12 10:00</td><td>40 ч "
+              "(норматив 24 ч)</td>") == 1);
   CHECK(Count(html, "<td class=\"breached\">нарушено</td>") == 1);
   CHECK(Count(Text(s, "b1", 202601), "соблюдение SLA 50.00%") == 1);
   CHECK(WellFormedError(html) == "");
@@ -623,17 +674,25 @@ TEST_CASE("example statements are written out for a look by eye", "[.][dump]") {
   // Hidden (run with "[dump]"): writes the worked examples as .html and .txt into
   // $HOURBANK_STATEMENT_DUMP_DIR (default: the temp directory) for a browser or a screenshot.
   const char* env = std::getenv("HOURBANK_STATEMENT_DUMP_DIR");
-  const std::filesystem::path dir = env ? std::filesystem::path(env) : std::filesystem::temp_directory_path();
+  const std::filesystem::path dir =
+      env ? std::filesystem::path(env) : std::filesystem::temp_directory_path();
   Sim one_c = OneCStartThroughMarch();
   Sim alter = AlterCpaBasicMarch();
-  const struct { Sim* sim; const char* id; uint32_t month; const char* name; } examples[] = {
+  const struct {
+    Sim* sim;
+    const char* id;
+    uint32_t month;
+    const char* name;
+  } examples[] = {
       {&one_c, "c1", 202602, "1c-start-2026-02"},
       {&one_c, "c1", 202603, "1c-start-2026-03"},
       {&alter, "a1", 202603, "altercpa-basic-2026-03"},
   };
   for (const auto& e : examples) {
-    std::ofstream(dir / (std::string(e.name) + ".html"), std::ios::binary) << Html(*e.sim, e.id, e.month);
-    std::ofstream(dir / (std::string(e.name) + ".txt"), std::ios::binary) << Text(*e.sim, e.id, e.month);
+    std::ofstream(dir / (std::string(e.name) + ".html"), std::ios::binary)
+        << Html(*e.sim, e.id, e.month);
+    std::ofstream(dir / (std::string(e.name) + ".txt"), std::ios::binary)
+        << Text(*e.sim, e.id, e.month);
   }
   SUCCEED("written to " << dir.string());
 }

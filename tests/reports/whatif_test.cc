@@ -30,8 +30,12 @@ struct Stream {
 WhatIfRequest On(Sim& s, const std::string& plan_id, uint32_t from, uint32_t to) {
   const Catalog::Version* v = s.catalog.Find(plan_id);
   REQUIRE(v != nullptr);
-  return {.plan_id = plan_id, .plan_version = v->version, .plan_toml = v->spec_toml, .from_month = from,
-          .to_month = to, .now_us = s.now_us};
+  return {.plan_id = plan_id,
+          .plan_version = v->version,
+          .plan_toml = v->spec_toml,
+          .from_month = from,
+          .to_month = to,
+          .now_us = s.now_us};
 }
 
 // KIT option 1, 15 h a month, 2026-02 … 04 (minimum term 3 months): 25 h, 9 h, 15 h of support.
@@ -52,7 +56,8 @@ Sim Kit15() {
 
 }  // namespace
 
-TEST_CASE("what-if on the client's own plan equals the real invoices month by month (1C Start)", "[whatif]") {
+TEST_CASE("what-if on the client's own plan equals the real invoices month by month (1C Start)",
+          "[whatif]") {
   Sim s;
   s.DefineExample("1c-start.toml");
   s.AddClient("c1", "RUB");
@@ -76,7 +81,7 @@ TEST_CASE("what-if on the client's own plan equals the real invoices month by mo
   s.Accept("c1", "T7", "2026-02-11T12:00");
   s.Close("c1", 202602);
   s.LogHours("c1", "development", 1500, "2026-03-10T12:00", "T8");
-  s.Accept("c1", "T8", "2026-03-11T12:00");   // March stays open: projected on both sides
+  s.Accept("c1", "T8", "2026-03-11T12:00");  // March stays open: projected on both sides
   Stream stream(s, "c1");
   auto w = MakeWhatIf(stream.events, On(s, "1c-start", 202510, 202603));
   REQUIRE(w.ok());
@@ -94,7 +99,8 @@ TEST_CASE("what-if on the client's own plan equals the real invoices month by mo
   CHECK(w.value().problems.empty());
 }
 
-TEST_CASE("what-if on the client's own plan equals the real invoices (KIT, with overage)", "[whatif]") {
+TEST_CASE("what-if on the client's own plan equals the real invoices (KIT, with overage)",
+          "[whatif]") {
   Sim s = Kit15();
   Stream stream(s, "k");
   auto w = MakeWhatIf(stream.events, On(s, "kit-hours-15", 0, 0));
@@ -107,7 +113,9 @@ TEST_CASE("what-if on the client's own plan equals the real invoices (KIT, with 
   CHECK(w.value().difference_minor == 0);
 }
 
-TEST_CASE("what-if on a flat unlimited plan bills the fee only (KIT 15 h replayed on bpmonline Basic)", "[whatif]") {
+TEST_CASE(
+    "what-if on a flat unlimited plan bills the fee only (KIT 15 h replayed on bpmonline Basic)",
+    "[whatif]") {
   Sim s = Kit15();
   Stream stream(s, "k");
   auto w = MakeWhatIf(stream.events, On(s, "bpm-basic", 0, 0));
@@ -122,7 +130,8 @@ TEST_CASE("what-if on a flat unlimited plan bills the fee only (KIT 15 h replaye
   CHECK(w.value().problems.empty());
 }
 
-TEST_CASE("what-if on a bigger package moves overage into the fee (KIT 15 h replayed on KIT 25 h)", "[whatif]") {
+TEST_CASE("what-if on a bigger package moves overage into the fee (KIT 15 h replayed on KIT 25 h)",
+          "[whatif]") {
   Sim s = Kit15();
   Stream stream(s, "k");
   auto w = MakeWhatIf(stream.events, On(s, "kit-hours-25", 202602, 202603));
@@ -130,13 +139,14 @@ TEST_CASE("what-if on a bigger package moves overage into the fee (KIT 15 h repl
   REQUIRE(w.value().months.size() == 2);
   // kit-hours-25: fee 25 h × 2 550.00 = 63 750.00; February's 25 h fit exactly: no overage.
   CHECK(w.value().months[0].whatif_minor == 6375000);
-  CHECK(w.value().months[0].billed_minor == 6375000);   // 38 250 + 25 500 on 15 h
+  CHECK(w.value().months[0].billed_minor == 6375000);  // 38 250 + 25 500 on 15 h
   CHECK(w.value().months[1].whatif_minor == 6375000);
   CHECK(w.value().months[1].billed_minor == 3825000);
   CHECK(w.value().difference_minor == 2550000);
 }
 
-TEST_CASE("what-if leaves the real state as it was and refuses a plan in another currency", "[whatif]") {
+TEST_CASE("what-if leaves the real state as it was and refuses a plan in another currency",
+          "[whatif]") {
   Sim s = Kit15();
   s.DefineExample("altercpa.toml");
   const uint32_t version = s.client("k").version();

@@ -86,13 +86,15 @@ TEST_CASE("Require: outside the role is kForbidden naming the token, its role an
 TEST_CASE("A forbidden operation writes nothing") {
   TempLedger t;
   const uint64_t head = t.session().log().head_seq();
-  auto w = AddClientOp(t.session(), {"anna", Role::STAFF}, {"acme", "Acme", "RUB", "Europe/Moscow"});
+  auto w =
+      AddClientOp(t.session(), {"anna", Role::STAFF}, {"acme", "Acme", "RUB", "Europe/Moscow"});
   REQUIRE_FALSE(w.ok());
   CHECK(w.error().code == Code::kForbidden);
   CHECK(t.session().log().head_seq() == head);
 }
 
-TEST_CASE("Execute: a retry with the same key and request answers the first attempt and writes nothing") {
+TEST_CASE(
+    "Execute: a retry with the same key and request answers the first attempt and writes nothing") {
   TempLedger t;
   const WriteContext c{"boss", "k-1", "register acme"};
   auto first = Execute(t.session(), "acme", c, Register("acme"));
@@ -111,7 +113,8 @@ TEST_CASE("Execute: the same key with another request is a conflict and writes n
   TempLedger t;
   REQUIRE(Execute(t.session(), "acme", {"boss", "k-1", "register acme"}, Register("acme")).ok());
   const uint64_t head = t.session().log().head_seq();
-  auto other = Execute(t.session(), "acme", {"boss", "k-1", "register acme as something else"}, Register("acme"));
+  auto other = Execute(t.session(), "acme", {"boss", "k-1", "register acme as something else"},
+                       Register("acme"));
   REQUIRE_FALSE(other.ok());
   CHECK(other.error().code == Code::kConflict);
   CHECK(t.session().log().head_seq() == head);
@@ -144,7 +147,8 @@ TEST_CASE("Execute: another writer between the read and the append makes it deci
   DecideFn decide = [&](const ClientState& st) -> Result<Decision> {
     ++decided;
     if (decided == 1) {
-      auto other = projections::DecideRegister(ClientState(), {"acme", "Other", "RUB", "UTC"}, kNowUs);
+      auto other =
+          projections::DecideRegister(ClientState(), {"acme", "Other", "RUB", "UTC"}, kNowUs);
       REQUIRE(other.ok());
       ledger::AppendRequest req;
       req.client_id = "acme";
@@ -170,7 +174,8 @@ TEST_CASE("Execute: a writer that keeps losing gives up after three attempts wit
   int decided = 0;
   DecideFn decide = [&](const ClientState&) -> Result<Decision> {
     ++decided;
-    auto other = projections::DecideRegister(ClientState(), {"acme", "Other", "RUB", "UTC"}, kNowUs);
+    auto other =
+        projections::DecideRegister(ClientState(), {"acme", "Other", "RUB", "UTC"}, kNowUs);
     REQUIRE(other.ok());
     ledger::AppendRequest req;
     req.client_id = "acme";

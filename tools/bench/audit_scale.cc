@@ -24,9 +24,11 @@ namespace hourbank::bench {
 
 int AuditScale(const AuditScaleOptions& o) {
   namespace fs = std::filesystem;
-  std::printf("%s\n", fmt::format("{:>10} {:>8} {:>10} {:>12} {:>10} {:>12} {:>10} {:>12} {:>13} {:>10}", "events", "open s", "rebuild s",
-                                  "rebuild ev/s", "verify s", "verify ev/s", "audit s", "audit ev/s",
-                                  "audit/rebuild", "growth").c_str());
+  std::printf("%s\n",
+              fmt::format("{:>10} {:>8} {:>10} {:>12} {:>10} {:>12} {:>10} {:>12} {:>13} {:>10}",
+                          "events", "open s", "rebuild s", "rebuild ev/s", "verify s",
+                          "verify ev/s", "audit s", "audit ev/s", "audit/rebuild", "growth")
+                  .c_str());
   double prev_events = 0, prev_audit = 0;
   for (uint64_t size : o.sizes) {
     const std::string dir = fmt::format("{}/ledger-{}", o.work_dir, size);
@@ -36,13 +38,16 @@ int AuditScale(const AuditScaleOptions& o) {
       g.plans_dir = o.plans_dir;
       g.events = size;
       g.clients = o.clients;
-      g.months = static_cast<uint32_t>(std::clamp<uint64_t>(size / (uint64_t{o.clients} * 140) + 2, 12, 600));
+      g.months = static_cast<uint32_t>(
+          std::clamp<uint64_t>(size / (uint64_t{o.clients} * 140) + 2, 12, 600));
       auto rep = Generate(g);
       if (!rep.ok()) {
-        std::fprintf(stderr, "hourbank-bench audit: generate %s: %s\n", dir.c_str(), rep.error().message.c_str());
+        std::fprintf(stderr, "hourbank-bench audit: generate %s: %s\n", dir.c_str(),
+                     rep.error().message.c_str());
         return 1;
       }
-      std::fprintf(stderr, "generated %lu events in %.1f s\n", static_cast<unsigned long>(rep->events), rep->seconds);
+      std::fprintf(stderr, "generated %lu events in %.1f s\n",
+                   static_cast<unsigned long>(rep->events), rep->seconds);
     }
     double open_s = 1e18, rebuild_s = 1e18, verify_s = 1e18, audit_s = 1e18;
     uint64_t events = 0;
@@ -75,16 +80,21 @@ int AuditScale(const AuditScaleOptions& o) {
       }
       ProcessResult p = RunProcess({o.hourbank_exe, "--ledger", dir, "audit", "--json"});
       if (p.exit_code != 0) {
-        std::fprintf(stderr, "hourbank-bench audit: `hourbank audit` exited %d: %s\n", p.exit_code, p.out.c_str());
+        std::fprintf(stderr, "hourbank-bench audit: `hourbank audit` exited %d: %s\n", p.exit_code,
+                     p.out.c_str());
         return 1;
       }
       audit_s = std::min(audit_s, p.seconds);
     }
     const double n = double(events);
-    const std::string growth = prev_events > 0 ? fmt::format("{:.2f}", (audit_s / prev_audit) / (n / prev_events)) : "-";
-    std::printf("%s\n", fmt::format("{:>10} {:>8.3f} {:>10.3f} {:>12.0f} {:>10.3f} {:>12.0f} {:>10.3f} {:>12.0f} {:>13.2f} {:>10}", events,
-                                    open_s, rebuild_s, n / rebuild_s, verify_s, n / verify_s, audit_s, n / audit_s,
-                                    (n / audit_s) / (n / rebuild_s), growth).c_str());
+    const std::string growth =
+        prev_events > 0 ? fmt::format("{:.2f}", (audit_s / prev_audit) / (n / prev_events)) : "-";
+    std::printf("%s\n",
+                fmt::format("{:>10} {:>8.3f} {:>10.3f} {:>12.0f} {:>10.3f} {:>12.0f} {:>10.3f} "
+                            "{:>12.0f} {:>13.2f} {:>10}",
+                            events, open_s, rebuild_s, n / rebuild_s, verify_s, n / verify_s,
+                            audit_s, n / audit_s, (n / audit_s) / (n / rebuild_s), growth)
+                    .c_str());
     std::fflush(stdout);
     prev_events = n;
     prev_audit = audit_s;

@@ -33,19 +33,19 @@ inline double SecondsSince(std::chrono::steady_clock::time_point t0) {
 }
 
 struct GenerateOptions {
-  std::string ledger_dir;      // must not exist or be empty
-  std::string plans_dir;       // *.toml price lists
-  uint64_t events = 100000;    // target; the generator stops at the first month boundary past it
+  std::string ledger_dir;    // must not exist or be empty
+  std::string plans_dir;     // *.toml price lists
+  uint64_t events = 100000;  // target; the generator stops at the first month boundary past it
   uint32_t clients = 50;
   uint32_t months = 12;
   uint64_t seed = 1;
-  bool progress = true;        // a bar on stderr when it is a terminal
+  bool progress = true;  // a bar on stderr when it is a terminal
 };
 
 struct GenerateReport {
-  uint64_t events = 0;         // appended (head_seq)
-  uint64_t work_entries = 0;   // WorkLogged events
-  uint64_t rejected = 0;       // decisions the rules refused (skipped, not appended)
+  uint64_t events = 0;        // appended (head_seq)
+  uint64_t work_entries = 0;  // WorkLogged events
+  uint64_t rejected = 0;      // decisions the rules refused (skipped, not appended)
   double seconds = 0;
 };
 
@@ -56,7 +56,7 @@ Result<GenerateReport> Generate(const GenerateOptions& options);
 // The fold `hourbank rebuild` runs: every client's ClientState from one Scan.
 struct RebuildResult {
   uint64_t events = 0;
-  uint64_t event_bytes = 0;    // sum of stored event sizes
+  uint64_t event_bytes = 0;  // sum of stored event sizes
   double seconds = 0;
   std::map<std::string, projections::ClientState, std::less<>> states;
 };
@@ -81,7 +81,7 @@ std::string FindProgram(const std::vector<std::string>& candidates);  // "" when
 struct PeerFigure {
   bool ok = false;
   std::string skipped;
-  double value = 0;   // ops/s or seconds, as documented per function
+  double value = 0;  // ops/s or seconds, as documented per function
   double value2 = 0;
 };
 // db_bench fillseq (sync, batch 1000) ops/s in value, readseq ops/s in value2.
@@ -92,8 +92,8 @@ struct FlatEvent {
   std::string stream;
   uint32_t version = 0;
   int64_t at_us = 0;
-  std::string json;      // body as JSON (ASCII, no tabs or backslashes)
-  bool work = false;     // a WorkLogged hour/item entry
+  std::string json;   // body as JSON (ASCII, no tabs or backslashes)
+  bool work = false;  // a WorkLogged hour/item entry
   std::string kind;
   int64_t minutes = 0, count = 0;
 };

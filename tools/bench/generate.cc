@@ -67,7 +67,8 @@ class Generator {
     const auto t0 = std::chrono::steady_clock::now();
     HB_TRY(DefinePlans());
     HB_TRY(Setup());
-    const uint64_t per_client = std::max<uint64_t>(o_.events / std::max<uint32_t>(o_.clients, 1), 8);
+    const uint64_t per_client =
+        std::max<uint64_t>(o_.events / std::max<uint32_t>(o_.clients, 1), 8);
     for (uint32_t i = 0; i < o_.months; ++i) {
       const uint32_t month = AddMonths(kFirstMonth, int32_t(i));
       for (Client& c : clients_) {
@@ -129,7 +130,8 @@ class Generator {
     auto r = log_.Append(std::move(req));
     if (!r.ok()) return r.error();
     // The state folded the drafts with predicted seqs; a single writer makes them exact.
-    if (r->first_seq != predicted) return Error::Conflict("another writer appended to the bench ledger");
+    if (r->first_seq != predicted)
+      return Error::Conflict("another writer appended to the bench ledger");
     c.events += n;
     return Status::Ok();
   }
@@ -148,12 +150,17 @@ class Generator {
       c.plan = &plans_[i % plans_.size()];
       c.id = fmt::format("client-{:05}", i);
       c.state.set_id(c.id);
-      RegisterClient reg{c.id, fmt::format("Client {} ({})", i, c.plan->id), c.plan->currency, "Europe/Moscow"};
+      RegisterClient reg{c.id, fmt::format("Client {} ({})", i, c.plan->id), c.plan->currency,
+                         "Europe/Moscow"};
       HB_TRY(Do(c, [&](const ClientState& s) { return DecideRegister(s, reg, setup_us); }));
-      StartContract sc{.plan_id = c.plan->id, .from_month = kFirstMonth,
+      StartContract sc{.plan_id = c.plan->id,
+                       .from_month = kFirstMonth,
                        .term_months = std::max(o_.months, c.plan->minimum_term_months)};
-      if (!c.plan->tiers.empty()) sc.units = uint32_t(std::max<int64_t>(c.plan->tiers.front().min_units, rng_.Between(5, 40)));
-      HB_TRY(Do(c, [&](const ClientState& s) { return DecideContractStart(s, catalog, sc, setup_us); }));
+      if (!c.plan->tiers.empty())
+        sc.units =
+            uint32_t(std::max<int64_t>(c.plan->tiers.front().min_units, rng_.Between(5, 40)));
+      HB_TRY(Do(
+          c, [&](const ClientState& s) { return DecideContractStart(s, catalog, sc, setup_us); }));
     }
     return Status::Ok();
   }
@@ -172,27 +179,39 @@ class Generator {
     if (!c.plan->block_offers.empty() && index % 3 == 0) {
       const BlockOffer& offer = c.plan->block_offers[rng_.Next() % c.plan->block_offers.size()];
       HB_TRY(Do(c, [&](const ClientState& s) {
-        return DecideBuyHours(s, {.minutes = offer.minutes, .at_us = start + kHourUs * 8}, start + kHourUs * 8);
+        return DecideBuyHours(s, {.minutes = offer.minutes, .at_us = start + kHourUs * 8},
+                              start + kHourUs * 8);
       }));
     }
     if (!c.plan->addons.empty() && index % 2 == 1) {
       const Addon& a = c.plan->addons[rng_.Next() % c.plan->addons.size()];
-      HB_TRY(Do(c, [&](const ClientState& s) { return DecideBuyAddon(s, a.id, month, start + kHourUs * 9, start + kHourUs * 9); }));
+      HB_TRY(Do(c, [&](const ClientState& s) {
+        return DecideBuyAddon(s, a.id, month, start + kHourUs * 9, start + kHourUs * 9);
+      }));
     }
     // Work spread evenly over the month (with jitter), in time order.
     const int64_t span = (end - start - 2 * kDayUs) / int64_t(work + 1);
     const std::vector<Kind>& kinds = c.plan->kinds;
     for (uint64_t w = 0; w < work && c.events + c.pending.size() < target; ++w) {
-      const int64_t at = start + kDayUs / 2 + span * int64_t(w) + int64_t(rng_.Next() % uint64_t(std::max<int64_t>(span, 1)));
+      const int64_t at = start + kDayUs / 2 + span * int64_t(w) +
+                         int64_t(rng_.Next() % uint64_t(std::max<int64_t>(span, 1)));
       const Kind& k = kinds[rng_.Next() % kinds.size()];
       const std::string task = fmt::format("T-{}", ++c.task_seq);
-      LogWork lw{.kind = k.id, .task = task, .staff = kStaff[rng_.Next() % 4], .note = "synthetic work",
-                 .at_us = at, .urgent = rng_.Next() % 20 == 0};
-      if (k.unit == Unit::kHour) lw.minutes = rng_.Between(1, 16) * 15;
-      else lw.count = rng_.Between(1, 3);
+      LogWork lw{.kind = k.id,
+                 .task = task,
+                 .staff = kStaff[rng_.Next() % 4],
+                 .note = "synthetic work",
+                 .at_us = at,
+                 .urgent = rng_.Next() % 20 == 0};
+      if (k.unit == Unit::kHour)
+        lw.minutes = rng_.Between(1, 16) * 15;
+      else
+        lw.count = rng_.Between(1, 3);
       HB_TRY(Do(c, [&](const ClientState& s) { return DecideLog(s, lw, at + kHourUs); }));
       if (c.plan->acceptance_required)
-        HB_TRY(Do(c, [&](const ClientState& s) { return DecideAccept(s, task, at + kHourUs * 2, false, at + kHourUs * 2); }));
+        HB_TRY(Do(c, [&](const ClientState& s) {
+          return DecideAccept(s, task, at + kHourUs * 2, false, at + kHourUs * 2);
+        }));
     }
     // Close on the 2nd of the next month and pay the invoice the same day.
     const int64_t close_at = zone.AddLocalDays(end, 1) + kHourUs * 3;
@@ -200,7 +219,8 @@ class Generator {
     const int64_t total = c.state.InvoiceFor(month).total_minor;
     if (total > 0)
       HB_TRY(Do(c, [&](const ClientState& s) {
-        return DecidePay(s, total, fmt::format("invoice {}", FormatMonth(month)), close_at + kHourUs, close_at + kHourUs);
+        return DecidePay(s, total, fmt::format("invoice {}", FormatMonth(month)),
+                         close_at + kHourUs, close_at + kHourUs);
       }));
     return Status::Ok();
   }
@@ -212,9 +232,10 @@ class Generator {
     if (percent == last_percent_) return;
     last_percent_ = percent;
     const int filled = int(percent / 4);
-    std::fprintf(stderr, "\rgenerate [%s%s] %3llu%% %llu/%llu", std::string(size_t(filled), '#').c_str(),
-                 std::string(size_t(25 - filled), ' ').c_str(), static_cast<unsigned long long>(percent),
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(o_.events));
+    std::fprintf(
+        stderr, "\rgenerate [%s%s] %3llu%% %llu/%llu", std::string(size_t(filled), '#').c_str(),
+        std::string(size_t(25 - filled), ' ').c_str(), static_cast<unsigned long long>(percent),
+        static_cast<unsigned long long>(done), static_cast<unsigned long long>(o_.events));
     std::fflush(stderr);
     bar_ = true;
   }

@@ -28,7 +28,10 @@ Result<RebuildResult> Rebuild(const ledger::Log& log) {
     if (id.size() == 0 || id[0] == '$') return true;
     auto it = r.states.find(std::string_view(id.cStr(), id.size()));
     if (it == r.states.end()) {
-      it = r.states.emplace(std::string(id.cStr(), id.size()), projections::ClientState({.retain_entries = false})).first;
+      it = r.states
+               .emplace(std::string(id.cStr(), id.size()),
+                        projections::ClientState({.retain_entries = false}))
+               .first;
       it->second.set_id(it->first);
     }
     it->second.Apply(v.seq, v.event);
@@ -51,17 +54,23 @@ uint64_t PeakRssKib() {
 
 int main(int argc, char** argv) {
   using namespace hourbank::bench;
-  CLI::App cli{"hourbank-bench: synthetic ledgers and the performance figures of DESIGN.md section 5"};
+  CLI::App cli{
+      "hourbank-bench: synthetic ledgers and the performance figures of DESIGN.md section 5"};
   cli.require_subcommand(1);
 
   GenerateOptions g;
   g.plans_dir = HOURBANK_BENCH_PLANS_DIR;
-  auto* gen = cli.add_subcommand("generate", "Write a deterministic synthetic ledger through the append path\n"
-                                             "  e.g. hourbank-bench generate --ledger /tmp/big --events 1000000 --clients 200");
+  auto* gen = cli.add_subcommand(
+      "generate",
+      "Write a deterministic synthetic ledger through the append path\n"
+      "  e.g. hourbank-bench generate --ledger /tmp/big --events 1000000 --clients 200");
   gen->add_option("--ledger", g.ledger_dir, "new ledger directory")->required();
-  gen->add_option("--events", g.events, "events to write (about)")->check(CLI::Range(uint64_t(10), uint64_t(100000000)));
-  gen->add_option("--clients", g.clients, "clients, spread over every plan")->check(CLI::Range(1u, 100000u));
-  gen->add_option("--months", g.months, "months of work, from 2024-01")->check(CLI::Range(1u, 600u));
+  gen->add_option("--events", g.events, "events to write (about)")
+      ->check(CLI::Range(uint64_t(10), uint64_t(100000000)));
+  gen->add_option("--clients", g.clients, "clients, spread over every plan")
+      ->check(CLI::Range(1u, 100000u));
+  gen->add_option("--months", g.months, "months of work, from 2024-01")
+      ->check(CLI::Range(1u, 600u));
   gen->add_option("--seed", g.seed, "generator seed (same seed, same ledger)");
   gen->add_option("--plans", g.plans_dir, "directory of plan *.toml files");
 
@@ -69,8 +78,10 @@ int main(int argc, char** argv) {
   r.plans_dir = HOURBANK_BENCH_PLANS_DIR;
   r.hourbank_exe = HOURBANK_BENCH_HOURBANK_EXE;
   bool events_given = false;
-  auto* run = cli.add_subcommand("run", "Measure every figure (table, or --json) against db_bench, PostgreSQL, hledger, ledger\n"
-                                        "  e.g. hourbank-bench run --json > bench.json");
+  auto* run = cli.add_subcommand(
+      "run",
+      "Measure every figure (table, or --json) against db_bench, PostgreSQL, hledger, ledger\n"
+      "  e.g. hourbank-bench run --json > bench.json");
   run->add_flag("--json", r.json, "JSON on stdout instead of the table");
   run->add_option("--events", r.events, "events in the benchmark ledger")
       ->check(CLI::Range(uint64_t(1000), uint64_t(10000000)))
@@ -84,22 +95,28 @@ int main(int argc, char** argv) {
   run->add_option("--hourbank", r.hourbank_exe, "the hourbank executable (for `serve`)");
 
   std::string once_dir;
-  auto* once = cli.add_subcommand("rebuild-once", "(internal) rebuild a ledger and print events, seconds, peak RSS");
+  auto* once = cli.add_subcommand(
+      "rebuild-once", "(internal) rebuild a ledger and print events, seconds, peak RSS");
   once->group("");
   once->add_option("--ledger", once_dir)->required();
   uint32_t once_repeat = 1;
-  once->add_option("--repeat", once_repeat, "rebuild this many times (for profiling); the last is reported")
+  once->add_option("--repeat", once_repeat,
+                   "rebuild this many times (for profiling); the last is reported")
       ->check(CLI::Range(1u, 100u));
 
   AuditScaleOptions a;
   a.plans_dir = HOURBANK_BENCH_PLANS_DIR;
   a.hourbank_exe = HOURBANK_BENCH_HOURBANK_EXE;
-  auto* aud = cli.add_subcommand("audit", "How `hourbank audit` scales: rebuild, verify and audit times from 100 k events up\n"
-                                          "  e.g. hourbank-bench audit --sizes 100000,1000000,3000000 --work-dir /tmp/aud");
-  aud->add_option("--sizes", a.sizes, "ledger sizes in events (generated once per work dir)")->delimiter(',');
+  auto* aud = cli.add_subcommand(
+      "audit",
+      "How `hourbank audit` scales: rebuild, verify and audit times from 100 k events up\n"
+      "  e.g. hourbank-bench audit --sizes 100000,1000000,3000000 --work-dir /tmp/aud");
+  aud->add_option("--sizes", a.sizes, "ledger sizes in events (generated once per work dir)")
+      ->delimiter(',');
   aud->add_option("--clients", a.clients, "clients")->check(CLI::Range(1u, 100000u));
   aud->add_option("--repeat", a.repeat, "best of this many runs")->check(CLI::Range(1u, 20u));
-  aud->add_option("--work-dir", a.work_dir, "where the ledgers are generated (and reused)")->required();
+  aud->add_option("--work-dir", a.work_dir, "where the ledgers are generated (and reused)")
+      ->required();
   aud->add_option("--hourbank", a.hourbank_exe, "the hourbank executable");
 
   CLI11_PARSE(cli, argc, argv);
@@ -111,9 +128,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "hourbank-bench generate: %s\n", rep.error().message.c_str());
       return 1;
     }
-    std::printf("%s\n", fmt::format("generated {} events ({} work entries, {} refused decisions) for {} clients in {:.2f} s "
-                                    "({:.0f} events/s)", rep->events, rep->work_entries, rep->rejected, g.clients,
-                                    rep->seconds, double(rep->events) / rep->seconds).c_str());
+    std::printf("%s\n", fmt::format("generated {} events ({} work entries, {} refused decisions) "
+                                    "for {} clients in {:.2f} s "
+                                    "({:.0f} events/s)",
+                                    rep->events, rep->work_entries, rep->rejected, g.clients,
+                                    rep->seconds, double(rep->events) / rep->seconds)
+                            .c_str());
     return 0;
   }
   if (run->parsed()) {

@@ -20,7 +20,9 @@
 
 namespace hourbank::bench {
 
-bool Executable(const std::string& path) { return !path.empty() && access(path.c_str(), X_OK) == 0; }
+bool Executable(const std::string& path) {
+  return !path.empty() && access(path.c_str(), X_OK) == 0;
+}
 
 std::string FindProgram(const std::vector<std::string>& candidates) {
   for (const std::string& c : candidates) {
@@ -49,7 +51,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
     close(out[1]);
     const int in = open(stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY);
     if (in >= 0) dup2(in, STDIN_FILENO);
-    const int err = open(stderr_path.empty() ? "/dev/null" : stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int err = open(stderr_path.empty() ? "/dev/null" : stderr_path.c_str(),
+                         O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (err >= 0) dup2(err, STDERR_FILENO);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -96,9 +99,15 @@ PeerFigure DbBench(const std::string& work_dir, uint64_t num, uint32_t value_siz
   std::error_code ec;
   std::filesystem::remove_all(work_dir, ec);
   std::filesystem::create_directories(work_dir, ec);
-  const std::vector<std::string> common = {exe, "--db=" + work_dir, fmt::format("--num={}", num), "--key_size=8",
-                                           fmt::format("--value_size={}", value_size), "--compression_type=snappy",  // as the ledger (RocksDB's default compression)
-                                           "--threads=1", "--statistics=0"};
+  const std::vector<std::string> common = {
+      exe,
+      "--db=" + work_dir,
+      fmt::format("--num={}", num),
+      "--key_size=8",
+      fmt::format("--value_size={}", value_size),
+      "--compression_type=snappy",  // as the ledger (RocksDB's default compression)
+      "--threads=1",
+      "--statistics=0"};
   auto fill = common;
   fill.insert(fill.end(), {"--benchmarks=fillseq", "--batch_size=1000", "--sync=1"});
   ProcessResult a = RunProcess(fill);
@@ -130,8 +139,8 @@ std::optional<PgUser> FindPgUser() {
 }
 
 // Runs argv as the postgres user (initdb and postgres refuse root).
-ProcessResult RunAs(const PgUser& u, std::vector<std::string> argv, const std::string& stdin_path = "",
-                    const std::string& stderr_path = "") {
+ProcessResult RunAs(const PgUser& u, std::vector<std::string> argv,
+                    const std::string& stdin_path = "", const std::string& stderr_path = "") {
   if (!u.name.empty()) argv.insert(argv.begin(), {"/usr/sbin/runuser", "-u", u.name, "--"});
   return RunProcess(argv, stdin_path, stderr_path);
 }
@@ -141,7 +150,8 @@ ProcessResult RunAs(const PgUser& u, std::vector<std::string> argv, const std::s
 PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& events) {
   PeerFigure f;
   const std::string bin = "/usr/lib/postgresql/15/bin";
-  if (!Executable(bin + "/initdb") || !Executable(bin + "/pg_ctl") || FindProgram({"psql"}).empty()) {
+  if (!Executable(bin + "/initdb") || !Executable(bin + "/pg_ctl") ||
+      FindProgram({"psql"}).empty()) {
     f.skipped = "skipped (not installed: postgresql-15)";
     return f;
   }
@@ -163,20 +173,35 @@ PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& e
   const std::string data = work_dir + "/data", log = work_dir + "/server.log";
   const int port = 20000 + int(getpid() % 20000);
   const std::string psql = FindProgram({"psql"});
-  ProcessResult init = RunAs(*user, {bin + "/initdb", "-D", data, "-U", "bench", "--auth=trust", "-E", "UTF8", "--no-sync"});
+  ProcessResult init = RunAs(*user, {bin + "/initdb", "-D", data, "-U", "bench", "--auth=trust",
+                                     "-E", "UTF8", "--no-sync"});
   if (init.exit_code != 0) {
     f.skipped = "initdb failed";
     return f;
   }
-  ProcessResult start = RunAs(*user, {bin + "/pg_ctl", "-D", data, "-l", log, "-w", "-o",
-                                      fmt::format("-p {} -k {} -c listen_addresses=127.0.0.1 -c synchronous_commit=on -c fsync=on", port, work_dir),
-                                      "start"});
+  ProcessResult start = RunAs(
+      *user,
+      {bin + "/pg_ctl", "-D", data, "-l", log, "-w", "-o",
+       fmt::format("-p {} -k {} -c listen_addresses=127.0.0.1 -c synchronous_commit=on -c fsync=on",
+                   port, work_dir),
+       "start"});
   if (start.exit_code != 0) {
     f.skipped = "pg_ctl start failed (see " + log + ")";
     return f;
   }
-  const std::vector<std::string> conn = {psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", std::to_string(port),
-                                         "-U", "bench", "-d", "postgres"};
+  const std::vector<std::string> conn = {psql,
+                                         "-X",
+                                         "-q",
+                                         "-v",
+                                         "ON_ERROR_STOP=1",
+                                         "-h",
+                                         "127.0.0.1",
+                                         "-p",
+                                         std::to_string(port),
+                                         "-U",
+                                         "bench",
+                                         "-d",
+                                         "postgres"};
   auto sql = [&](const std::string& text) {
     const std::string path = work_dir + "/q.sql";
     std::ofstream(path) << text;
@@ -184,7 +209,8 @@ PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& e
     argv.insert(argv.end(), {"-At", "-f", path});
     return RunProcess(argv);
   };
-  sql("CREATE TABLE events (seq bigserial PRIMARY KEY, stream text NOT NULL, version int NOT NULL, body jsonb NOT NULL,"
+  sql("CREATE TABLE events (seq bigserial PRIMARY KEY, stream text NOT NULL, version int NOT NULL, "
+      "body jsonb NOT NULL,"
       " UNIQUE (stream, version));");
   // One COPY per 1000 events: each is its own transaction, committed synchronously.
   const std::string script = work_dir + "/load.sql";
@@ -202,8 +228,10 @@ PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& e
   ProcessResult load = RunProcess(load_argv, "", work_dir + "/load.err");
   // Rebuild balances: read the table in seq order and fold minutes per stream.
   auto read_argv = conn;
-  read_argv.insert(read_argv.end(), {"-At", "-F", "\t", "-c",
-                                     "SELECT stream, body->>'type', body->>'minutes', body->>'count' FROM events ORDER BY seq"});
+  read_argv.insert(
+      read_argv.end(),
+      {"-At", "-F", "\t", "-c",
+       "SELECT stream, body->>'type', body->>'minutes', body->>'count' FROM events ORDER BY seq"});
   ProcessResult read = RunProcess(read_argv);
   const auto t_fold = std::chrono::steady_clock::now();
   std::map<std::string, int64_t, std::less<>> minutes;
@@ -216,7 +244,8 @@ PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& e
     if (t1 != std::string_view::npos) {
       const size_t t2 = line.find('\t', t1 + 1), t3 = line.find('\t', t2 + 1);
       if (line.substr(t1 + 1, t2 - t1 - 1) == "work_logged" && t3 != std::string_view::npos)
-        minutes[std::string(line.substr(0, t1))] += std::atoll(std::string(line.substr(t2 + 1, t3 - t2 - 1)).c_str());
+        minutes[std::string(line.substr(0, t1))] +=
+            std::atoll(std::string(line.substr(t2 + 1, t3 - t2 - 1)).c_str());
       ++rows;
     }
     at = nl + 1;
@@ -225,8 +254,8 @@ PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& e
   RunAs(*user, {bin + "/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"});
   std::filesystem::remove_all(work_dir, ec);
   if (load.exit_code != 0 || read.exit_code != 0 || rows != events.size()) {
-    f.skipped = fmt::format("postgres load/read failed (exit {} / {}, {} rows of {})", load.exit_code, read.exit_code, rows,
-                            events.size());
+    f.skipped = fmt::format("postgres load/read failed (exit {} / {}, {} rows of {})",
+                            load.exit_code, read.exit_code, rows, events.size());
     return f;
   }
   f.ok = true;
@@ -247,9 +276,9 @@ void WriteJournal(const std::string& path, const std::vector<FlatEvent>& events)
     tm t{};
     gmtime_r(&secs, &t);
     const bool hours = e.count == 0;
-    out << fmt::format("{:04}-{:02}-{:02} {} {}\n    work:{}:{}  {} {}\n    contract:{}\n\n", t.tm_year + 1900, t.tm_mon + 1,
-                       t.tm_mday, e.stream, e.kind, e.stream, e.kind, hours ? e.minutes : e.count, hours ? "MIN" : "ITEMS",
-                       e.stream);
+    out << fmt::format("{:04}-{:02}-{:02} {} {}\n    work:{}:{}  {} {}\n    contract:{}\n\n",
+                       t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, e.stream, e.kind, e.stream,
+                       e.kind, hours ? e.minutes : e.count, hours ? "MIN" : "ITEMS", e.stream);
   }
 }
 

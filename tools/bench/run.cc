@@ -32,10 +32,10 @@ using nlohmann::json;
 namespace {
 
 // Inside Bench::Run: a failed step ends the run with its message.
-#define HB_BENCH_TRY(expr)                         \
-  do {                                             \
-    Status s_ = (expr);                            \
-    if (!s_.ok()) return Die(#expr, s_.error());   \
+#define HB_BENCH_TRY(expr)                       \
+  do {                                           \
+    Status s_ = (expr);                          \
+    if (!s_.ok()) return Die(#expr, s_.error()); \
   } while (0)
 
 double Percentile(std::vector<double> v, double p) {
@@ -53,20 +53,23 @@ std::string BalanceLike(const ClientState& s, uint32_t month, int64_t at_us) {
   int64_t prepaid = 0;
   for (const auto& b : ev.blocks_end) prepaid += b.left_minutes;
   json slots = json::object();
-  for (const auto& [pool, u] : ev.pools) slots[pool] = {{"quota", u.quota}, {"used", u.used}, {"left", u.left()}};
-  json j = {{"client", s.id()},
-            {"month", FormatMonth(month)},
-            {"currency", s.currency()},
-            {"plan", terms ? terms->plan_id : ""},
-            {"allowance", {{"included_minutes", ev.included_minutes}, {"used_minutes", ev.allowance_used_minutes}}},
-            {"reserve_minutes", ev.reserve_start_minutes - ev.reserve_used_minutes},
-            {"prepaid_minutes", prepaid},
-            {"overage_minutes", ev.overage_minutes},
-            {"used_minutes", ev.used_minutes},
-            {"slots", slots},
-            {"invoice_so_far_minor", ev.invoice.total_minor},
-            {"outstanding_minor", s.outstanding_minor()},
-            {"blocked", s.BlockedAt(at_us)}};
+  for (const auto& [pool, u] : ev.pools)
+    slots[pool] = {{"quota", u.quota}, {"used", u.used}, {"left", u.left()}};
+  json j = {
+      {"client", s.id()},
+      {"month", FormatMonth(month)},
+      {"currency", s.currency()},
+      {"plan", terms ? terms->plan_id : ""},
+      {"allowance",
+       {{"included_minutes", ev.included_minutes}, {"used_minutes", ev.allowance_used_minutes}}},
+      {"reserve_minutes", ev.reserve_start_minutes - ev.reserve_used_minutes},
+      {"prepaid_minutes", prepaid},
+      {"overage_minutes", ev.overage_minutes},
+      {"used_minutes", ev.used_minutes},
+      {"slots", slots},
+      {"invoice_so_far_minor", ev.invoice.total_minor},
+      {"outstanding_minor", s.outstanding_minor()},
+      {"blocked", s.BlockedAt(at_us)}};
   return j.dump();
 }
 
@@ -81,19 +84,22 @@ std::string BodyJson(schemas::Event::Reader e, FlatEvent* f) {
       f->kind = w.getKind().cStr();
       f->minutes = w.getMinutes();
       f->count = w.getCount();
-      j = {{"type", "work_logged"}, {"kind", f->kind}, {"task", w.getTask().cStr()}, {"staff", w.getStaff().cStr()},
-           {"minutes", f->minutes}, {"count", f->count}, {"urgent", w.getUrgent()}};
+      j = {{"type", "work_logged"},        {"kind", f->kind},       {"task", w.getTask().cStr()},
+           {"staff", w.getStaff().cStr()}, {"minutes", f->minutes}, {"count", f->count},
+           {"urgent", w.getUrgent()}};
       break;
     }
     case schemas::Event::Body::PAYMENT_RECEIVED:
       j = {{"type", "payment"}, {"amount_minor", body.getPaymentReceived().getAmountMinor()}};
       break;
     case schemas::Event::Body::HOURS_PURCHASED:
-      j = {{"type", "hours_purchased"}, {"minutes", body.getHoursPurchased().getMinutes()},
+      j = {{"type", "hours_purchased"},
+           {"minutes", body.getHoursPurchased().getMinutes()},
            {"price_minor", body.getHoursPurchased().getPriceMinor()}};
       break;
     case schemas::Event::Body::PERIOD_CLOSED:
-      j = {{"type", "period_closed"}, {"month", body.getPeriodClosed().getMonth()},
+      j = {{"type", "period_closed"},
+           {"month", body.getPeriodClosed().getMonth()},
            {"total_minor", body.getPeriodClosed().getTotalMinor()}};
       break;
     default:
@@ -114,16 +120,23 @@ class Bench {
   int Run() {
     std::error_code ec;
     std::filesystem::create_directories(o_.work_dir, ec);
-    Say(fmt::format("hourbank-bench run: {} events, {} clients, work dir {}", o_.events, o_.clients, o_.work_dir));
+    Say(fmt::format("hourbank-bench run: {} events, {} clients, work dir {}", o_.events, o_.clients,
+                    o_.work_dir));
 
     // 0. The ledger every read figure uses.
     const std::string ledger_a = o_.work_dir + "/ledger-n";
-    auto gen = Generate({.ledger_dir = ledger_a, .plans_dir = o_.plans_dir, .events = o_.events, .clients = o_.clients,
-                         .months = o_.months, .seed = 1, .progress = !o_.json});
+    auto gen = Generate({.ledger_dir = ledger_a,
+                         .plans_dir = o_.plans_dir,
+                         .events = o_.events,
+                         .clients = o_.clients,
+                         .months = o_.months,
+                         .seed = 1,
+                         .progress = !o_.json});
     if (!gen.ok()) return Die("generate", gen.error());
-    Say(fmt::format("generated {} events ({} work entries, {} refused decisions) in {:.1f} s", gen->events,
-                    gen->work_entries, gen->rejected, gen->seconds));
-    j_["generate"] = {{"events", gen->events}, {"work_entries", gen->work_entries}, {"seconds", gen->seconds}};
+    Say(fmt::format("generated {} events ({} work entries, {} refused decisions) in {:.1f} s",
+                    gen->events, gen->work_entries, gen->rejected, gen->seconds));
+    j_["generate"] = {
+        {"events", gen->events}, {"work_entries", gen->work_entries}, {"seconds", gen->seconds}};
 
     // 3. Rebuild (in process, best of 3: the first warms the page cache as db_bench's fill does).
     RebuildResult best;
@@ -140,26 +153,35 @@ class Bench {
     events_ = best.events;
     mean_bytes_ = uint32_t(best.event_bytes / std::max<uint64_t>(best.events, 1));
     const double rebuild_eps = double(best.events) / best.seconds;
-    Say(fmt::format("rebuild: {} events in {:.3f} s, mean event {} bytes", best.events, best.seconds, mean_bytes_));
+    Say(fmt::format("rebuild: {} events in {:.3f} s, mean event {} bytes", best.events,
+                    best.seconds, mean_bytes_));
 
     // 1. Bulk append, batches of 1000, fsync per batch; db_bench beside it.
     double bulk_eps = BulkAppend();
     PeerFigure db = o_.peers ? DbBench(o_.work_dir + "/db_bench", events_, mean_bytes_)
                              : PeerFigure{.skipped = "skipped (--no-peers)"};
-    Row bulk{"bulk append (1000/batch, fsync/batch) ev/s", Num(bulk_eps), db.ok ? "db_bench fillseq " + Num(db.value) : db.skipped,
-             db.ok ? Ratio(bulk_eps / db.value) : "-", ">= 0.6 x fillseq",
+    Row bulk{"bulk append (1000/batch, fsync/batch) ev/s",
+             Num(bulk_eps),
+             db.ok ? "db_bench fillseq " + Num(db.value) : db.skipped,
+             db.ok ? Ratio(bulk_eps / db.value) : "-",
+             ">= 0.6 x fillseq",
              db.ok ? Verdict(bulk_eps / db.value >= 0.6) : "-"};
     rows_.push_back(bulk);
-    j_["bulk_append"] = {{"events_per_s", bulk_eps}, {"db_bench_fillseq_ops_per_s", db.ok ? json(db.value) : json(nullptr)},
+    j_["bulk_append"] = {{"events_per_s", bulk_eps},
+                         {"db_bench_fillseq_ops_per_s", db.ok ? json(db.value) : json(nullptr)},
                          {"mean_event_bytes", mean_bytes_}};
 
     // 2. Single durable appends from 1, 8, 32 writers.
     for (int threads : {1, 8, 32}) Concurrent(threads);
 
     // 3. Rebuild rows.
-    rows_.push_back({"rebuild (scan + fold all clients) ev/s", Num(rebuild_eps), db.ok ? "db_bench readseq " + Num(db.value2) : db.skipped,
-                     db.ok ? Ratio(rebuild_eps / db.value2) : "-", ">= 0.5 x readseq", db.ok ? Verdict(rebuild_eps / db.value2 >= 0.5) : "-"});
-    j_["rebuild"] = {{"events", best.events}, {"seconds", best.seconds}, {"events_per_s", rebuild_eps},
+    rows_.push_back({"rebuild (scan + fold all clients) ev/s", Num(rebuild_eps),
+                     db.ok ? "db_bench readseq " + Num(db.value2) : db.skipped,
+                     db.ok ? Ratio(rebuild_eps / db.value2) : "-", ">= 0.5 x readseq",
+                     db.ok ? Verdict(rebuild_eps / db.value2 >= 0.5) : "-"});
+    j_["rebuild"] = {{"events", best.events},
+                     {"seconds", best.seconds},
+                     {"events_per_s", rebuild_eps},
                      {"db_bench_readseq_ops_per_s", db.ok ? json(db.value2) : json(nullptr)}};
     Memory(ledger_a);
 
@@ -210,7 +232,8 @@ class Bench {
   // batches of at most 1000. Drafts are built outside the timed section.
   double BulkAppend() {
     const std::string dir = o_.work_dir + "/ledger-bulk";
-    auto log = ledger::Log::Open(dir, {.durability = ledger::Durability::kSync, .create_if_missing = true});
+    auto log = ledger::Log::Open(
+        dir, {.durability = ledger::Durability::kSync, .create_if_missing = true});
     if (!log.ok()) {
       Say("bulk append: " + log.error().message);
       return 0;
@@ -251,7 +274,8 @@ class Bench {
 
   void Concurrent(int threads) {
     const std::string dir = fmt::format("{}/ledger-writers-{}", o_.work_dir, threads);
-    auto log = ledger::Log::Open(dir, {.durability = ledger::Durability::kSync, .create_if_missing = true});
+    auto log = ledger::Log::Open(
+        dir, {.durability = ledger::Durability::kSync, .create_if_missing = true});
     if (!log.ok()) {
       Say("writers: " + log.error().message);
       return;
@@ -297,13 +321,17 @@ class Bench {
     const double fsync_us = threads == 1 ? p50 : single_fsync_us_;
     if (threads == 1) single_fsync_us_ = p50;
     const bool met = per_fsync > 1.5 && p99 <= 2 * fsync_us;
-    rows_.push_back({fmt::format("{} writer(s): ev/s, p50/p99 us, ev/fsync", threads),
-                     fmt::format("{} ev/s; {:.0f}/{:.0f} us; {:.1f}", Num(double(all.size()) / seconds), p50, p99, per_fsync),
-                     threads == 1 ? "(1 fsync = p50 here)" : fmt::format("1 fsync = {:.0f} us", fsync_us),
-                     fmt::format("p99 = {:.1f} fsyncs", p99 / std::max(fsync_us, 1.0)),
-                     threads == 8 ? "several ev/fsync; p99 <= 2 fsyncs" : "-", threads == 8 ? Verdict(met) : "-"});
-    j_["writers"][std::to_string(threads)] = {{"appends", all.size()}, {"seconds", seconds}, {"p50_us", p50}, {"p99_us", p99},
-                                              {"events_per_fsync", per_fsync}, {"failed", failed.load()}};
+    rows_.push_back(
+        {fmt::format("{} writer(s): ev/s, p50/p99 us, ev/fsync", threads),
+         fmt::format("{} ev/s; {:.0f}/{:.0f} us; {:.1f}", Num(double(all.size()) / seconds), p50,
+                     p99, per_fsync),
+         threads == 1 ? "(1 fsync = p50 here)" : fmt::format("1 fsync = {:.0f} us", fsync_us),
+         fmt::format("p99 = {:.1f} fsyncs", p99 / std::max(fsync_us, 1.0)),
+         threads == 8 ? "several ev/fsync; p99 <= 2 fsyncs" : "-",
+         threads == 8 ? Verdict(met) : "-"});
+    j_["writers"][std::to_string(threads)] = {
+        {"appends", all.size()},         {"seconds", seconds},     {"p50_us", p50}, {"p99_us", p99},
+        {"events_per_fsync", per_fsync}, {"failed", failed.load()}};
   }
 
   // Peak memory of a rebuild in a fresh child process, at N and 4N events.
@@ -319,19 +347,27 @@ class Bench {
     };
     json small = child(ledger_n);
     const std::string ledger_4n = o_.work_dir + "/ledger-4n";
-    auto gen = Generate({.ledger_dir = ledger_4n, .plans_dir = o_.plans_dir, .events = o_.events * 4,
-                         .clients = o_.clients, .months = o_.months * 4, .seed = 1, .progress = !o_.json});
+    auto gen = Generate({.ledger_dir = ledger_4n,
+                         .plans_dir = o_.plans_dir,
+                         .events = o_.events * 4,
+                         .clients = o_.clients,
+                         .months = o_.months * 4,
+                         .seed = 1,
+                         .progress = !o_.json});
     json large = gen.ok() ? child(ledger_4n) : json(nullptr);
     std::error_code ec;
     std::filesystem::remove_all(ledger_4n, ec);
     if (small.is_null() || large.is_null()) {
-      rows_.push_back({"rebuild peak memory N / 4N", "failed", "-", "-", "bounded by clients", "-"});
+      rows_.push_back(
+          {"rebuild peak memory N / 4N", "failed", "-", "-", "bounded by clients", "-"});
       return;
     }
     const double a = small["peak_rss_kib"].get<double>(), b = large["peak_rss_kib"].get<double>();
-    rows_.push_back({fmt::format("rebuild peak RSS, {} / {} events", small["events"].get<uint64_t>(), large["events"].get<uint64_t>()),
-                     fmt::format("{:.1f} / {:.1f} MiB", a / 1024, b / 1024), "same clients, 4x months",
-                     Ratio(b / a), "bounded by clients", Verdict(b / a < 1.5)});
+    rows_.push_back({fmt::format("rebuild peak RSS, {} / {} events",
+                                 small["events"].get<uint64_t>(), large["events"].get<uint64_t>()),
+                     fmt::format("{:.1f} / {:.1f} MiB", a / 1024, b / 1024),
+                     "same clients, 4x months", Ratio(b / a), "bounded by clients",
+                     Verdict(b / a < 1.5)});
     j_["rebuild_memory"] = {{"n", small}, {"4n", large}};
   }
 
@@ -352,9 +388,10 @@ class Bench {
       lat.push_back(SecondsSince(t0) * 1e6);
     }
     const double p50 = Percentile(lat, 0.5), p99 = Percentile(lat, 0.99);
-    rows_.push_back({"balance in process p50/p99 us", fmt::format("{:.1f} / {:.1f}", p50, p99), "-", "-", "p99 <= 50 us",
-                     Verdict(p99 <= 50)});
-    j_["balance_in_process"] = {{"queries", queries}, {"p50_us", p50}, {"p99_us", p99}, {"bytes", bytes}};
+    rows_.push_back({"balance in process p50/p99 us", fmt::format("{:.1f} / {:.1f}", p50, p99), "-",
+                     "-", "p99 <= 50 us", Verdict(p99 <= 50)});
+    j_["balance_in_process"] = {
+        {"queries", queries}, {"p50_us", p50}, {"p99_us", p99}, {"bytes", bytes}};
   }
 
   void Http(const std::string& ledger_dir, const RebuildResult& r);
@@ -391,7 +428,8 @@ int Connect(uint16_t port) {
 
 // One keep-alive GET; returns the status code or -1. Reads exactly Content-Length bytes.
 int Get(int fd, const std::string& path, const std::string& token) {
-  const std::string req = fmt::format("GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\r\n", path, token);
+  const std::string req = fmt::format(
+      "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\r\n", path, token);
   if (write(fd, req.data(), req.size()) != ssize_t(req.size())) return -1;
   std::string buf;
   char chunk[16384];
@@ -404,7 +442,8 @@ int Get(int fd, const std::string& path, const std::string& token) {
       header_end = buf.find("\r\n\r\n");
       if (header_end == std::string::npos) continue;
       std::string lower = buf.substr(0, header_end);
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return char(std::tolower(c)); });
       const size_t cl = lower.find("content-length:");
       need = cl == std::string::npos ? 0 : std::stoul(lower.substr(cl + 15));
     }
@@ -420,13 +459,14 @@ void Bench::Http(const std::string& ledger_dir, const RebuildResult& r) {
     j_["balance_http"] = {{"skipped", why}};
   };
   if (!Executable(exe)) return skip("skipped: serve not available (no hourbank binary)");
-  if (RunProcess({exe, "serve", "--help"}).exit_code != 0) return skip("skipped: serve not available");
-  ProcessResult tok = RunProcess({exe, "--ledger", ledger_dir, "--actor", "bench", "--json", "token", "issue", "bench", "--role", "billing"});
+  if (RunProcess({exe, "serve", "--help"}).exit_code != 0)
+    return skip("skipped: serve not available");
+  ProcessResult tok = RunProcess({exe, "--ledger", ledger_dir, "--actor", "bench", "--json",
+                                  "token", "issue", "bench", "--role", "billing"});
   std::string token;
   try {
     token = json::parse(tok.out).value("token", "");
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   if (token.empty()) return skip("skipped: could not issue a token");
   // Start the server on a free port; it prints the real one.
   const std::string log_path = o_.work_dir + "/serve.log";
@@ -436,7 +476,8 @@ void Bench::Http(const std::string& ledger_dir, const RebuildResult& r) {
     (void)f;
     FILE* g = std::freopen(log_path.c_str(), "a", stderr);
     (void)g;
-    execl(exe.c_str(), exe.c_str(), "--ledger", ledger_dir.c_str(), "serve", "--listen", "127.0.0.1:0", nullptr);
+    execl(exe.c_str(), exe.c_str(), "--ledger", ledger_dir.c_str(), "serve", "--listen",
+          "127.0.0.1:0", nullptr);
     _exit(127);
   }
   uint16_t port = 0;
@@ -474,22 +515,26 @@ void Bench::Http(const std::string& ledger_dir, const RebuildResult& r) {
   const double p50 = Percentile(lat, 0.5), p99 = Percentile(lat, 0.99);
   const double per_client = double(events_) / double(std::max<size_t>(r.states.size(), 1));
   rows_.push_back({"balance over HTTP p50/p99 us", fmt::format("{:.0f} / {:.0f}", p50, p99),
-                   fmt::format("caught-up states, ~{:.0f} ev/client", per_client), "-", "p99 <= 1 ms", Verdict(p99 <= 1000)});
+                   fmt::format("caught-up states, ~{:.0f} ev/client", per_client), "-",
+                   "p99 <= 1 ms", Verdict(p99 <= 1000)});
   j_["balance_http"] = {{"queries", lat.size()}, {"p50_us", p50}, {"p99_us", p99}};
 }
 
 void Bench::Peers(double rebuild_seconds, double bulk_eps, double rebuild_eps) {
   (void)rebuild_eps;
   if (!o_.peers) {
-    rows_.push_back({"PostgreSQL, hledger, ledger-cli", "skipped (--no-peers)", "-", "-", "-", "-"});
+    rows_.push_back(
+        {"PostgreSQL, hledger, ledger-cli", "skipped (--no-peers)", "-", "-", "-", "-"});
     return;
   }
   PeerFigure pg = Postgres(o_.work_dir + "/pg", flat_);
   if (pg.ok) {
-    rows_.push_back({"vs PostgreSQL insert (1000/batch, sync commit)", Num(bulk_eps) + " ev/s", Num(pg.value) + " ev/s",
-                     Ratio(bulk_eps / pg.value), ">= 5 x", Verdict(bulk_eps / pg.value >= 5)});
-    rows_.push_back({"vs PostgreSQL rebuild (ORDER BY seq + fold) s", fmt::format("{:.3f} s", rebuild_seconds),
-                     fmt::format("{:.3f} s", pg.value2), Ratio(pg.value2 / rebuild_seconds), "-", "-"});
+    rows_.push_back({"vs PostgreSQL insert (1000/batch, sync commit)", Num(bulk_eps) + " ev/s",
+                     Num(pg.value) + " ev/s", Ratio(bulk_eps / pg.value), ">= 5 x",
+                     Verdict(bulk_eps / pg.value >= 5)});
+    rows_.push_back({"vs PostgreSQL rebuild (ORDER BY seq + fold) s",
+                     fmt::format("{:.3f} s", rebuild_seconds), fmt::format("{:.3f} s", pg.value2),
+                     Ratio(pg.value2 / rebuild_seconds), "-", "-"});
     j_["postgres"] = {{"insert_events_per_s", pg.value}, {"rebuild_seconds", pg.value2}};
   } else {
     rows_.push_back({"vs PostgreSQL", pg.skipped, "-", "-", ">= 5 x (append)", "-"});
@@ -499,13 +544,17 @@ void Bench::Peers(double rebuild_seconds, double bulk_eps, double rebuild_eps) {
   WriteJournal(journal, flat_);
   size_t entries = 0;
   for (const auto& f : flat_) entries += f.work ? 1 : 0;
-  for (const auto& [name, target] : {std::pair<std::string, double>{"hledger", 150}, {"ledger", 25}}) {
+  for (const auto& [name, target] :
+       {std::pair<std::string, double>{"hledger", 150}, {"ledger", 25}}) {
     PeerFigure p = JournalBal(name, journal);
     const std::string label = fmt::format("vs {} bal ({} entries) s", name, entries);
     if (p.ok) {
-      rows_.push_back({label, fmt::format("{:.3f} s", rebuild_seconds), fmt::format("{:.3f} s", p.value),
-                       Ratio(p.value / rebuild_seconds), fmt::format(">= {:.0f} x", target), Verdict(p.value / rebuild_seconds >= target)});
-      j_[name] = {{"bal_seconds", p.value}, {"entries", entries}, {"ratio", p.value / rebuild_seconds}};
+      rows_.push_back({label, fmt::format("{:.3f} s", rebuild_seconds),
+                       fmt::format("{:.3f} s", p.value), Ratio(p.value / rebuild_seconds),
+                       fmt::format(">= {:.0f} x", target),
+                       Verdict(p.value / rebuild_seconds >= target)});
+      j_[name] = {
+          {"bal_seconds", p.value}, {"entries", entries}, {"ratio", p.value / rebuild_seconds}};
     } else {
       rows_.push_back({label, p.skipped, "-", "-", fmt::format(">= {:.0f} x", target), "-"});
       j_[name] = {{"skipped", p.skipped}};
@@ -517,7 +566,12 @@ void Bench::Print() {
   if (o_.json) {
     json rows = json::array();
     for (const Row& r : rows_)
-      rows.push_back({{"what", r.what}, {"hourbank", r.ours}, {"peer", r.peer}, {"ratio", r.ratio}, {"target", r.target}, {"verdict", r.verdict}});
+      rows.push_back({{"what", r.what},
+                      {"hourbank", r.ours},
+                      {"peer", r.peer},
+                      {"ratio", r.ratio},
+                      {"target", r.target},
+                      {"verdict", r.verdict}});
     j_["table"] = rows;
     j_["events"] = events_;
     j_["clients"] = o_.clients;
@@ -527,7 +581,10 @@ void Bench::Print() {
   std::vector<Row> all = {{"what", "hourbank", "peer", "ratio", "target (DESIGN.md 5)", "verdict"}};
   all.insert(all.end(), rows_.begin(), rows_.end());
   size_t w[6] = {0, 0, 0, 0, 0, 0};
-  auto cells = [](const Row& r) { return std::array<const std::string*, 6>{&r.what, &r.ours, &r.peer, &r.ratio, &r.target, &r.verdict}; };
+  auto cells = [](const Row& r) {
+    return std::array<const std::string*, 6>{&r.what,  &r.ours,   &r.peer,
+                                             &r.ratio, &r.target, &r.verdict};
+  };
   for (const Row& r : all) {
     auto c = cells(r);
     for (int i = 0; i < 6; ++i) w[i] = std::max(w[i], c[size_t(i)]->size());
@@ -535,7 +592,8 @@ void Bench::Print() {
   for (size_t k = 0; k < all.size(); ++k) {
     auto c = cells(all[k]);
     std::string line = "|";
-    for (int i = 0; i < 6; ++i) line += " " + *c[size_t(i)] + std::string(w[i] - c[size_t(i)]->size(), ' ') + " |";
+    for (int i = 0; i < 6; ++i)
+      line += " " + *c[size_t(i)] + std::string(w[i] - c[size_t(i)]->size(), ' ') + " |";
     std::printf("%s\n", line.c_str());
     if (k == 0) {
       line = "|";
@@ -561,7 +619,10 @@ int RebuildOnce(const std::string& ledger_dir, uint32_t repeat) {
     std::fprintf(stderr, "%s\n", r.error().message.c_str());
     return 1;
   }
-  json j = {{"events", r->events}, {"clients", r->states.size()}, {"seconds", r->seconds}, {"peak_rss_kib", PeakRssKib()}};
+  json j = {{"events", r->events},
+            {"clients", r->states.size()},
+            {"seconds", r->seconds},
+            {"peak_rss_kib", PeakRssKib()}};
   std::printf("%s\n", j.dump().c_str());
   return 0;
 }

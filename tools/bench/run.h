@@ -15,15 +15,16 @@ struct RunOptions {
   uint32_t months = 12;
   bool quick = false;
   bool json = false;
-  bool peers = true;     // --no-peers: ours only (the smoke test)
-  bool keep = false;     // keep the work dir
+  bool peers = true;  // --no-peers: ours only (the smoke test)
+  bool keep = false;  // keep the work dir
   std::string work_dir;
   std::string plans_dir;
   std::string hourbank_exe;
 };
 // Prints the table (or JSON) on stdout; returns the exit code.
 int RunBench(const RunOptions& options);
-// Rebuilds `ledger_dir` (`repeat` times: profiling) and prints {"events","clients","seconds","peak_rss_kib"}.
+// Rebuilds `ledger_dir` (`repeat` times: profiling) and prints
+// {"events","clients","seconds","peak_rss_kib"}.
 int RebuildOnce(const std::string& ledger_dir, uint32_t repeat = 1);
 
 struct AuditScaleOptions {

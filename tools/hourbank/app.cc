@@ -39,13 +39,15 @@ ledger::Log& App::log(bool create) {
 
 service::Session& App::session() {
   ledger::Log& l = log();
-  if (!session_ || &session_->log() != &l) session_ = std::make_unique<service::Session>(l, nullptr, now_override_us);
+  if (!session_ || &session_->log() != &l)
+    session_ = std::make_unique<service::Session>(l, nullptr, now_override_us);
   return *session_;
 }
 
 service::Caller App::caller() const {
   // $USER may be empty or odd where --actor was not given (the flag itself is checked).
-  if (const std::string problem = ActorProblem(actor); !problem.empty()) Fail(Code::kInvalid, problem);
+  if (const std::string problem = ActorProblem(actor); !problem.empty())
+    Fail(Code::kInvalid, problem);
   return service::Caller{actor, schemas::Role::ADMIN};
 }
 
@@ -57,7 +59,9 @@ std::optional<ClientState> App::RestoreFromCheckpoint(const std::string& client_
   return session().RestoreFromCheckpoint(client_id);
 }
 
-void App::SaveClientCheckpoint(const ClientState& state) { Must(session().SaveClientCheckpoint(state)); }
+void App::SaveClientCheckpoint(const ClientState& state) {
+  Must(session().SaveClientCheckpoint(state));
+}
 
 Catalog App::LoadCatalog(int64_t known_at_us) { return Must(session().LoadCatalog(known_at_us)); }
 
@@ -66,15 +70,17 @@ std::vector<std::string> App::ClientIds() { return Must(session().ClientIds()); 
 AppendOutcome App::Append(const std::string& stream, Decision& decision, uint32_t expected_version,
                           const std::string& key, const std::string& request_text) {
   AppendOutcome out;
-  out.result = Must(service::AppendDecision(session(), stream, decision, expected_version, caller().name, key, request_text));
+  out.result = Must(service::AppendDecision(session(), stream, decision, expected_version,
+                                            caller().name, key, request_text));
   out.replayed = out.result.replayed;
   return out;
 }
 
-AppendOutcome App::DecideAndAppend(const std::string& client_id,
-                                   const std::function<Result<Decision>(const ClientState&)>& decide,
-                                   const std::string& user_key, const std::string& request_text, std::string* summary) {
-  auto w = Must(service::Execute(session(), client_id, {caller().name, user_key, request_text}, decide));
+AppendOutcome App::DecideAndAppend(
+    const std::string& client_id, const std::function<Result<Decision>(const ClientState&)>& decide,
+    const std::string& user_key, const std::string& request_text, std::string* summary) {
+  auto w =
+      Must(service::Execute(session(), client_id, {caller().name, user_key, request_text}, decide));
   if (summary) *summary = w.summary;
   return AppendOutcome{w.result, w.replayed};
 }
@@ -83,9 +89,10 @@ void App::PrintJson(const nlohmann::json& j) const { std::cout << j.dump() << '\
 
 void App::Say(const std::string& line) const { std::cout << TerminalLines(line) << '\n'; }
 
-ClientState LoadClientAt(App& app, const std::string& client, const std::string& as_of, const std::string& known_at,
-                         int64_t* at_out, bool retain_entries) {
-  auto r = Must(app.session().LoadClientAt(client, {as_of, known_at, "--as-of", "--known-at"}, retain_entries));
+ClientState LoadClientAt(App& app, const std::string& client, const std::string& as_of,
+                         const std::string& known_at, int64_t* at_out, bool retain_entries) {
+  auto r = Must(app.session().LoadClientAt(client, {as_of, known_at, "--as-of", "--known-at"},
+                                           retain_entries));
   if (at_out) *at_out = r.at_us;
   return std::move(r.state);
 }
@@ -98,6 +105,8 @@ int64_t ParseTimeFlag(const std::string& text, const projections::Zone& zone, co
   return Must(service::ParseTimeField(text, zone, flag));
 }
 
-uint32_t ParseMonthFlag(const std::string& text, const char* flag) { return Must(service::ParseMonthField(text, flag)); }
+uint32_t ParseMonthFlag(const std::string& text, const char* flag) {
+  return Must(service::ParseMonthField(text, flag));
+}
 
 }  // namespace hourbank::cli

@@ -30,7 +30,9 @@ struct CommandError {
   Error error;
 };
 [[noreturn]] inline void Fail(Error e) { throw CommandError{std::move(e)}; }
-[[noreturn]] inline void Fail(Code code, std::string message) { Fail(Error{code, std::move(message)}); }
+[[noreturn]] inline void Fail(Code code, std::string message) {
+  Fail(Error{code, std::move(message)});
+}
 template <typename T>
 T Must(Result<T> r) {
   if (!r.ok()) Fail(r.error());
@@ -52,13 +54,13 @@ class App {
  public:
   // Global options (set by main from flags and the environment).
   std::string ledger_dir = "./hourbank-ledger";  // or nats://… (--log; docs/replicated-log.md)
-  std::string ledger_name;  // --ledger-name: which ledger on a NATS cluster
+  std::string ledger_name;                       // --ledger-name: which ledger on a NATS cluster
   std::string server_url, token;
   std::string actor = "cli";
   bool json = false;
   bool nosync = false;
-  bool read_only = false;   // set for commands that only read: the ledger is opened read-only
-  std::optional<int64_t> now_override_us;   // HOURBANK_NOW, for tests and backfills
+  bool read_only = false;  // set for commands that only read: the ledger is opened read-only
+  std::optional<int64_t> now_override_us;  // HOURBANK_NOW, for tests and backfills
 
   int64_t now_us() const;
   // Opens the ledger on first use. create: `hourbank init`.
@@ -74,7 +76,8 @@ class App {
 
   // Folds a client's stream. Lean present-time loads (retain_entries = false, no as-of or
   // known-at) start from the client's checkpoint when it matches the stream and catch up.
-  projections::ClientState LoadClient(const std::string& client_id, const LoadOptions& options = {});
+  projections::ClientState LoadClient(const std::string& client_id,
+                                      const LoadOptions& options = {});
   // The client's checkpoint when it is a lean checkpoint ending exactly at an event of this
   // stream; nullopt otherwise (missing, another format, stale or foreign).
   std::optional<projections::ClientState> RestoreFromCheckpoint(const std::string& client_id);
@@ -87,18 +90,20 @@ class App {
 
   // Appends a decision to a stream with expected_version, an optional (stored, unscoped)
   // idempotency key and the request digest over `request_text` (service::RequestDigest).
-  AppendOutcome Append(const std::string& stream, projections::Decision& decision, uint32_t expected_version,
-                       const std::string& key = {}, const std::string& request_text = {});
+  AppendOutcome Append(const std::string& stream, projections::Decision& decision,
+                       uint32_t expected_version, const std::string& key = {},
+                       const std::string& request_text = {});
 
   // service::Execute as the local caller: decide, append, on a concurrent writer decide again.
-  AppendOutcome DecideAndAppend(const std::string& client_id,
-                                const std::function<Result<projections::Decision>(const projections::ClientState&)>& decide,
-                                const std::string& key = {}, const std::string& request_text = {},
-                                std::string* summary = nullptr);
+  AppendOutcome DecideAndAppend(
+      const std::string& client_id,
+      const std::function<Result<projections::Decision>(const projections::ClientState&)>& decide,
+      const std::string& key = {}, const std::string& request_text = {},
+      std::string* summary = nullptr);
 
   // Output.
   void PrintJson(const nlohmann::json& j) const;
-  void Say(const std::string& line) const;   // a line for people on stdout
+  void Say(const std::string& line) const;  // a line for people on stdout
 
  private:
   std::unique_ptr<ledger::Log> log_;
@@ -110,11 +115,13 @@ class App {
 // zone). *at_out (optional) gets the instant the read is about: as-of, else known-at, else now.
 // Fails (kNotFound) for an unknown client or one not registered yet at that time.
 projections::ClientState LoadClientAt(App& app, const std::string& client, const std::string& as_of,
-                                      const std::string& known_at, int64_t* at_out, bool retain_entries = false);
+                                      const std::string& known_at, int64_t* at_out,
+                                      bool retain_entries = false);
 
 // Parses an amount in the client's currency (its minor digits checked), failing with a clear
 // message; an unregistered client is reported as unknown.
-int64_t ParseMoneyFor(const projections::ClientState& state, const std::string& text, const char* what);
+int64_t ParseMoneyFor(const projections::ClientState& state, const std::string& text,
+                      const char* what);
 
 // Idempotency keys: scoped per client and actor (service/execute.h).
 using service::kScopedKeyPrefixBytes;

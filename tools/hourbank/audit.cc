@@ -61,17 +61,21 @@ std::string HexBytes(const uint8_t* p, size_t n) {
   out.resize(n * 2);
   return out;
 }
-std::string HexBytes(std::string_view s) { return HexBytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
+std::string HexBytes(std::string_view s) {
+  return HexBytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
 
 // Parses exactly `n` bytes of hex (whitespace around it allowed); nullopt otherwise.
 std::optional<std::string> ParseHex(std::string_view text, size_t n) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
   if (text.size() != n * 2) return std::nullopt;
   std::string out(n, '\0');
   size_t len = 0;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), n, text.data(), text.size(), nullptr, &len,
-                     nullptr) != 0 ||
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), n, text.data(), text.size(),
+                     nullptr, &len, nullptr) != 0 ||
       len != n)
     return std::nullopt;
   return out;
@@ -80,8 +84,8 @@ std::optional<std::string> ParseHex(std::string_view text, size_t n) {
 std::string Base64(std::string_view bytes) {
   const size_t cap = sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL);
   std::string out(cap, '\0');
-  sodium_bin2base64(out.data(), cap, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
+  sodium_bin2base64(out.data(), cap, reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
   out.resize(std::strlen(out.c_str()));
   return out;
 }
@@ -89,8 +93,8 @@ std::string Base64(std::string_view bytes) {
 std::optional<std::string> FromBase64(std::string_view text) {
   std::string out(text.size() / 4 * 3 + 3, '\0');
   size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
-                        &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
     return std::nullopt;
   out.resize(len);
   return out;
@@ -98,7 +102,8 @@ std::optional<std::string> FromBase64(std::string_view text) {
 
 std::string ReadWholeFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) Fail(Code::kNotFound, fmt::format("cannot read {} {}: {}", what, path, std::strerror(errno)));
+  if (!in)
+    Fail(Code::kNotFound, fmt::format("cannot read {} {}: {}", what, path, std::strerror(errno)));
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -108,7 +113,9 @@ std::string ReadWholeFile(const std::string& path, const char* what) {
 void WriteNewFile(const std::string& path, const std::string& text, mode_t mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
-    if (errno == EEXIST) Fail(Code::kRefused, fmt::format("{} exists; refusing to overwrite a key (choose another --out)", path));
+    if (errno == EEXIST)
+      Fail(Code::kRefused,
+           fmt::format("{} exists; refusing to overwrite a key (choose another --out)", path));
     Fail(Code::kIo, fmt::format("cannot create {}: {}", path, std::strerror(errno)));
   }
   size_t done = 0;
@@ -145,7 +152,8 @@ json SeqOrNull(uint64_t seq) { return seq ? json(seq) : json(nullptr); }
 void RequireClient(App& app, const std::string& client) {
   if (client.empty()) return;
   ClientState probe = app.LoadClient(client, {.retain_entries = false});
-  if (!probe.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
+  if (!probe.registered())
+    Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", client));
 }
 
 // ---- audit -------------------------------------------------------------------------------
@@ -159,7 +167,9 @@ struct Problem {
 json ProblemsJson(const std::vector<Problem>& problems) {
   json arr = json::array();
   for (const Problem& p : problems)
-    arr.push_back({{"seq", SeqOrNull(p.seq)}, {"client", p.client.empty() ? json(nullptr) : json(p.client)}, {"what", p.what}});
+    arr.push_back({{"seq", SeqOrNull(p.seq)},
+                   {"client", p.client.empty() ? json(nullptr) : json(p.client)},
+                   {"what", p.what}});
   return arr;
 }
 
@@ -172,7 +182,9 @@ uint64_t FirstBadSeq(const std::vector<Problem>& problems) {
 
 void PrintProblems(const std::vector<Problem>& problems) {
   std::vector<std::vector<std::string>> rows = {{"seq", "client", "problem"}};
-  for (const Problem& p : problems) rows.push_back({p.seq ? std::to_string(p.seq) : "-", p.client.empty() ? "-" : p.client, p.what});
+  for (const Problem& p : problems)
+    rows.push_back(
+        {p.seq ? std::to_string(p.seq) : "-", p.client.empty() ? "-" : p.client, p.what});
   std::fputs(Table(rows).c_str(), stdout);
 }
 
@@ -213,12 +225,17 @@ class AuditReplay {
     auto c = v.event.getBody().getCheckpoint();
     const ledger::Hash h = ToHash(c.getHeadHash());
     const std::string msg = CheckpointMessage(c.getHeadSeq(), h);
-    if (c.getPublicKey().size() != crypto_sign_PUBLICKEYBYTES || c.getSignature().size() != crypto_sign_BYTES ||
-        crypto_sign_verify_detached(c.getSignature().begin(), reinterpret_cast<const unsigned char*>(msg.data()),
-                                    msg.size(), c.getPublicKey().begin()) != 0)
-      problems_.push_back({v.seq, std::string(id), "checkpoint signature does not verify with its own public key"});
+    if (c.getPublicKey().size() != crypto_sign_PUBLICKEYBYTES ||
+        c.getSignature().size() != crypto_sign_BYTES ||
+        crypto_sign_verify_detached(c.getSignature().begin(),
+                                    reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                                    c.getPublicKey().begin()) != 0)
+      problems_.push_back(
+          {v.seq, std::string(id), "checkpoint signature does not verify with its own public key"});
     if (c.getHeadSeq() >= v.seq)
-      problems_.push_back({v.seq, std::string(id), fmt::format("checkpoint covers seq {}, not before itself", c.getHeadSeq())});
+      problems_.push_back(
+          {v.seq, std::string(id),
+           fmt::format("checkpoint covers seq {}, not before itself", c.getHeadSeq())});
     else {
       wanted_[c.getHeadSeq()] = h;
       wanted_by_[c.getHeadSeq()] = v.seq;
@@ -228,16 +245,16 @@ class AuditReplay {
   std::string only_client_;
   std::map<std::string, ClientState, std::less<>> states_;
   std::map<std::string, ClientState, std::less<>>::iterator last_ = states_.end();
-  std::map<uint64_t, ledger::Hash> wanted_;   // head seq -> recorded head hash
-  std::map<uint64_t, uint64_t> wanted_by_;    // head seq -> checkpoint seq
-  std::vector<Problem> problems_;             // the checkpoints' own, in seq order
+  std::map<uint64_t, ledger::Hash> wanted_;  // head seq -> recorded head hash
+  std::map<uint64_t, uint64_t> wanted_by_;   // head seq -> checkpoint seq
+  std::vector<Problem> problems_;            // the checkpoints' own, in seq order
 };
 
 void ChainMissesCheckpoint(AuditReplay& replay, uint64_t head_seq, const ledger::Hash& recorded) {
-  replay.problems().push_back(
-      {replay.wanted_by(head_seq), "$audit",
-       fmt::format("the chain no longer passes through checkpoint head {} (seq {}): events up to it were rewritten",
-                   ledger::HexOf(recorded).substr(0, 16), head_seq)});
+  replay.problems().push_back({replay.wanted_by(head_seq), "$audit",
+                               fmt::format("the chain no longer passes through checkpoint head {} "
+                                           "(seq {}): events up to it were rewritten",
+                                           ledger::HexOf(recorded).substr(0, 16), head_seq)});
 }
 
 // Checkpoint heads of a log that verified: every link holds, so hash(k) is the prevHash of
@@ -248,7 +265,8 @@ void CheckCheckpointHeadsOfVerifiedLog(const ledger::Log& log, AuditReplay& repl
     if (hs == 0) continue;
     const std::string bytes = Must(log.Get(hs + 1));
     ledger::Hash h{};
-    Must(ledger::DecodeEvent(hs + 1, bytes, [&](schemas::Event::Reader e) { h = ToHash(e.getPrevHash()); }));
+    Must(ledger::DecodeEvent(hs + 1, bytes,
+                             [&](schemas::Event::Reader e) { h = ToHash(e.getPrevHash()); }));
     if (h != rec) ChainMissesCheckpoint(replay, hs, rec);
   }
 }
@@ -266,7 +284,8 @@ void ReplayUnverifiedLog(const ledger::Log& log, const ledger::VerifyReport& rep
   if (!s.ok()) {
     // A value that does not decode: Verify() has reported it (or reports it here).
     const uint64_t seq = s.error().seq;
-    if (report.first_bad_seq != seq) replay.problems().push_back({seq, "", "replay stopped: " + s.error().message});
+    if (report.first_bad_seq != seq)
+      replay.problems().push_back({seq, "", "replay stopped: " + s.error().message});
   }
   // Checkpoint heads: a second pass over the chain only when there are checkpoints (bounded
   // memory: one hash per checkpoint).
@@ -283,8 +302,8 @@ void ReplayUnverifiedLog(const ledger::Log& log, const ledger::VerifyReport& rep
     if (hs != 0 && computed[hs] != rec) ChainMissesCheckpoint(replay, hs, rec);
 }
 
-void PrintAuditResult(App& app, const ledger::VerifyReport& report, uint64_t head, size_t clients_replayed,
-                      const std::vector<Problem>& problems) {
+void PrintAuditResult(App& app, const ledger::VerifyReport& report, uint64_t head,
+                      size_t clients_replayed, const std::vector<Problem>& problems) {
   const bool ok = problems.empty();
   const uint64_t first_bad = ok ? 0 : FirstBadSeq(problems);
   if (app.json) {
@@ -297,17 +316,21 @@ void PrintAuditResult(App& app, const ledger::VerifyReport& report, uint64_t hea
               {"problems", ProblemsJson(problems)}};
     app.PrintJson(j);
   } else if (ok) {
-    app.Say(fmt::format("audit ok: {} events checked, chain head {} at seq {}, {} client(s) replayed, every close follows "
-                        "from the rules",
-                        report.events_checked, ledger::HexOf(report.head_hash), head, clients_replayed));
+    app.Say(fmt::format(
+        "audit ok: {} events checked, chain head {} at seq {}, {} client(s) replayed, every close "
+        "follows "
+        "from the rules",
+        report.events_checked, ledger::HexOf(report.head_hash), head, clients_replayed));
   } else {
     PrintProblems(problems);
-    app.Say(fmt::format("audit FAILED: {} problem(s); first bad seq {}", problems.size(), first_bad ? std::to_string(first_bad) : "-"));
+    app.Say(fmt::format("audit FAILED: {} problem(s); first bad seq {}", problems.size(),
+                        first_bad ? std::to_string(first_bad) : "-"));
   }
   std::fflush(stdout);
   if (!ok)
-    Fail(Code::kRefused, fmt::format("audit found {} problem(s); the first bad seq is {}", problems.size(),
-                                     first_bad ? std::to_string(first_bad) : "unknown (see the problems)"));
+    Fail(Code::kRefused,
+         fmt::format("audit found {} problem(s); the first bad seq is {}", problems.size(),
+                     first_bad ? std::to_string(first_bad) : "unknown (see the problems)"));
 }
 
 // One pass over the log when it is intact: Verify's events scan (chain, head, indexes,
@@ -356,7 +379,9 @@ void RunKeygen(App& app, const std::string& out) {
   if (out.empty()) Fail(Code::kInvalid, "keygen needs --out FILE");
   const std::string pub = out + ".pub";
   for (const std::string& p : {out, pub})
-    if (::access(p.c_str(), F_OK) == 0) Fail(Code::kRefused, fmt::format("{} exists; refusing to overwrite a key (choose another --out)", p));
+    if (::access(p.c_str(), F_OK) == 0)
+      Fail(Code::kRefused,
+           fmt::format("{} exists; refusing to overwrite a key (choose another --out)", p));
   if (sodium_init() < 0) Fail(Code::kIo, "libsodium failed to initialise");
   unsigned char pk[crypto_sign_PUBLICKEYBYTES];
   unsigned char sk[crypto_sign_SECRETKEYBYTES];
@@ -366,8 +391,14 @@ void RunKeygen(App& app, const std::string& out) {
   WriteNewFile(out, sk_hex, 0600);
   sodium_memzero(sk_hex.data(), sk_hex.size());
   WriteNewFile(pub, HexBytes(pk, sizeof pk) + "\n", 0644);
-  if (app.json) app.PrintJson({{"secret_key_file", out}, {"public_key_file", pub}, {"public_key", HexBytes(pk, sizeof pk)}});
-  else app.Say(fmt::format("wrote {} (secret, mode 0600) and {} (public key {}); give the .pub file to your auditors", out, pub, HexBytes(pk, sizeof pk)));
+  if (app.json)
+    app.PrintJson({{"secret_key_file", out},
+                   {"public_key_file", pub},
+                   {"public_key", HexBytes(pk, sizeof pk)}});
+  else
+    app.Say(fmt::format(
+        "wrote {} (secret, mode 0600) and {} (public key {}); give the .pub file to your auditors",
+        out, pub, HexBytes(pk, sizeof pk)));
 }
 
 void RunCheckpoint(App& app, const std::string& key_file) {
@@ -375,7 +406,10 @@ void RunCheckpoint(App& app, const std::string& key_file) {
   std::string text = ReadWholeFile(key_file, "the key file");
   auto sk = ParseHex(text, crypto_sign_SECRETKEYBYTES);
   sodium_memzero(text.data(), text.size());
-  if (!sk) Fail(Code::kInvalid, fmt::format("{} is not a secret key made by `hourbank keygen` (128 hex digits)", key_file));
+  if (!sk)
+    Fail(
+        Code::kInvalid,
+        fmt::format("{} is not a secret key made by `hourbank keygen` (128 hex digits)", key_file));
   unsigned char pk[crypto_sign_PUBLICKEYBYTES];
   crypto_sign_ed25519_sk_to_pk(pk, reinterpret_cast<const unsigned char*>(sk->data()));
 
@@ -403,17 +437,22 @@ void RunCheckpoint(App& app, const std::string& key_file) {
   d.events.push_back(std::move(draft));
   AppendOutcome out = app.Append(projections::kAuditStream, d, version);
   if (app.json)
-    app.PrintJson({{"seq", out.result.first_seq}, {"head_seq", head_seq}, {"head_hash", ledger::HexOf(head_hash)},
+    app.PrintJson({{"seq", out.result.first_seq},
+                   {"head_seq", head_seq},
+                   {"head_hash", ledger::HexOf(head_hash)},
                    {"public_key", HexBytes(pk, sizeof pk)}});
   else
-    app.Say(fmt::format("checkpoint #{} signed: head seq {}, hash {} (key {})", out.result.first_seq, head_seq,
-                        ledger::HexOf(head_hash), HexBytes(pk, sizeof pk)));
+    app.Say(fmt::format("checkpoint #{} signed: head seq {}, hash {} (key {})",
+                        out.result.first_seq, head_seq, ledger::HexOf(head_hash),
+                        HexBytes(pk, sizeof pk)));
 }
 
 void RunVerify(App& app, const std::string& pub_file) {
   if (sodium_init() < 0) Fail(Code::kIo, "libsodium failed to initialise");
   auto pk = ParseHex(ReadWholeFile(pub_file, "the public key file"), crypto_sign_PUBLICKEYBYTES);
-  if (!pk) Fail(Code::kInvalid, fmt::format("{} is not a public key made by `hourbank keygen` (64 hex digits)", pub_file));
+  if (!pk)
+    Fail(Code::kInvalid,
+         fmt::format("{} is not a public key made by `hourbank keygen` (64 hex digits)", pub_file));
   ledger::Log& log = app.log();
   std::vector<Problem> problems;
   ledger::VerifyReport report;
@@ -441,9 +480,11 @@ void RunVerify(App& app, const std::string& pub_file) {
     cp.key_matches = c.getPublicKey().size() == pk->size() &&
                      std::memcmp(c.getPublicKey().begin(), pk->data(), pk->size()) == 0;
     const std::string msg = CheckpointMessage(cp.head_seq, cp.head_hash);
-    cp.signature_ok = c.getHeadHash().size() == 32 && c.getSignature().size() == crypto_sign_BYTES &&
-                      crypto_sign_verify_detached(c.getSignature().begin(), reinterpret_cast<const unsigned char*>(msg.data()),
-                                                  msg.size(), reinterpret_cast<const unsigned char*>(pk->data())) == 0;
+    cp.signature_ok =
+        c.getHeadHash().size() == 32 && c.getSignature().size() == crypto_sign_BYTES &&
+        crypto_sign_verify_detached(c.getSignature().begin(),
+                                    reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                                    reinterpret_cast<const unsigned char*>(pk->data())) == 0;
     cps.push_back(cp);
     return true;
   });
@@ -466,43 +507,64 @@ void RunVerify(App& app, const std::string& pub_file) {
   json arr = json::array();
   size_t good = 0;
   for (Cp& cp : cps) {
-    cp.chain_ok = cp.head_seq > 0 && cp.head_seq < cp.seq && cp.head_seq <= log.head_seq() && chain_at[cp.head_seq] == cp.head_hash;
+    cp.chain_ok = cp.head_seq > 0 && cp.head_seq < cp.seq && cp.head_seq <= log.head_seq() &&
+                  chain_at[cp.head_seq] == cp.head_hash;
     if (!cp.key_matches)
       problems.push_back({cp.seq, "$audit", "checkpoint signed with another key than " + pub_file});
     else if (!cp.signature_ok)
-      problems.push_back({cp.seq, "$audit", "checkpoint signature does not verify: the checkpoint was altered"});
+      problems.push_back(
+          {cp.seq, "$audit", "checkpoint signature does not verify: the checkpoint was altered"});
     if (!cp.chain_ok)
       problems.push_back({cp.head_seq ? cp.head_seq : cp.seq, "$audit",
-                          fmt::format("the chain recomputed from seq 1 does not pass through checkpoint #{}'s head hash at seq {}: "
+                          fmt::format("the chain recomputed from seq 1 does not pass through "
+                                      "checkpoint #{}'s head hash at seq {}: "
                                       "events up to seq {} were rewritten",
                                       cp.seq, cp.head_seq, cp.head_seq)});
     if (cp.key_matches && cp.signature_ok && cp.chain_ok) ++good;
-    arr.push_back({{"seq", cp.seq}, {"head_seq", cp.head_seq}, {"head_hash", ledger::HexOf(cp.head_hash)},
-                   {"key_matches", cp.key_matches}, {"signature_ok", cp.signature_ok}, {"chain_ok", cp.chain_ok}});
+    arr.push_back({{"seq", cp.seq},
+                   {"head_seq", cp.head_seq},
+                   {"head_hash", ledger::HexOf(cp.head_hash)},
+                   {"key_matches", cp.key_matches},
+                   {"signature_ok", cp.signature_ok},
+                   {"chain_ok", cp.chain_ok}});
   }
-  if (good == 0 && problems.empty()) problems.push_back({0, "$audit", "no checkpoint signed with this key; run `hourbank checkpoint --key FILE`"});
+  if (good == 0 && problems.empty())
+    problems.push_back(
+        {0, "$audit", "no checkpoint signed with this key; run `hourbank checkpoint --key FILE`"});
   std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
     return (a.seq ? a.seq : UINT64_MAX) < (b.seq ? b.seq : UINT64_MAX);
   });
   const bool ok = problems.empty();
   const uint64_t first_bad = ok ? 0 : FirstBadSeq(problems);
   if (app.json) {
-    app.PrintJson({{"ok", ok}, {"events_checked", report.events_checked}, {"checkpoints", arr}, {"verified_checkpoints", good},
-                   {"first_bad_seq", ok ? json(nullptr) : SeqOrNull(first_bad)}, {"problems", ProblemsJson(problems)}});
+    app.PrintJson({{"ok", ok},
+                   {"events_checked", report.events_checked},
+                   {"checkpoints", arr},
+                   {"verified_checkpoints", good},
+                   {"first_bad_seq", ok ? json(nullptr) : SeqOrNull(first_bad)},
+                   {"problems", ProblemsJson(problems)}});
   } else if (ok) {
-    app.Say(fmt::format("verify ok: {} events, {} checkpoint(s) signed with this key, the chain passes through each", report.events_checked, good));
+    app.Say(
+        fmt::format("verify ok: {} events, {} checkpoint(s) signed with this key, the chain passes "
+                    "through each",
+                    report.events_checked, good));
   } else {
     PrintProblems(problems);
     app.Say(fmt::format("verify FAILED: {} problem(s)", problems.size()));
   }
   std::fflush(stdout);
-  if (!ok) Fail(Code::kRefused, fmt::format("verify found {} problem(s); the first bad seq is {}", problems.size(), first_bad ? std::to_string(first_bad) : "unknown"));
+  if (!ok)
+    Fail(Code::kRefused,
+         fmt::format("verify found {} problem(s); the first bad seq is {}", problems.size(),
+                     first_bad ? std::to_string(first_bad) : "unknown"));
 }
 
 // ---- export ------------------------------------------------------------------------------
 
 // "YYYY-MM-DD" of the first / last day of a month.
-std::string FirstDay(uint32_t month) { return fmt::format("{:04}-{:02}-01", month / 100, month % 100); }
+std::string FirstDay(uint32_t month) {
+  return fmt::format("{:04}-{:02}-01", month / 100, month % 100);
+}
 std::string LastDay(uint32_t month) {
   static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const uint32_t y = month / 100, m = month % 100;
@@ -519,7 +581,8 @@ class Output {
  public:
   explicit Output(const std::string& path) {
     if (!path.empty()) {
-      if (::access(path.c_str(), F_OK) == 0) Fail(Code::kRefused, fmt::format("{} exists; refusing to overwrite it", path));
+      if (::access(path.c_str(), F_OK) == 0)
+        Fail(Code::kRefused, fmt::format("{} exists; refusing to overwrite it", path));
       file_.open(path, std::ios::binary);
       if (!file_) Fail(Code::kIo, fmt::format("cannot create {}: {}", path, std::strerror(errno)));
       path_ = path;
@@ -536,7 +599,8 @@ class Output {
   std::string path_;
 };
 
-void ExportJsonl(App& app, const std::vector<std::string>& clients, bool all, uint64_t from_seq, std::ostream& out) {
+void ExportJsonl(App& app, const std::vector<std::string>& clients, bool all, uint64_t from_seq,
+                 std::ostream& out) {
   ledger::Log& log = app.log();
   const projections::Zone utc = projections::Zone::Utc();
   auto emit = [&](const ledger::EventView& v) {
@@ -544,7 +608,9 @@ void ExportJsonl(App& app, const std::vector<std::string>& clients, bool all, ui
     json j = EventJson(v.seq, v.event, utc);
     j["recorded_at_us"] = v.event.getRecordedAtUs();
     j["effective_at_us"] = v.event.getEffectiveAtUs();
-    j["prev_hash"] = HexBytes(std::string_view(reinterpret_cast<const char*>(v.event.getPrevHash().begin()), v.event.getPrevHash().size()));
+    j["prev_hash"] =
+        HexBytes(std::string_view(reinterpret_cast<const char*>(v.event.getPrevHash().begin()),
+                                  v.event.getPrevHash().size()));
     if (v.event.getIdempotencyKey().size() > 0) {
       auto rec = Must(log.LookupKey(Str(v.event.getIdempotencyKey())));
       if (rec) j["key_digest"] = ledger::HexOf(rec->request_digest);
@@ -564,15 +630,19 @@ void ExportJsonl(App& app, const std::vector<std::string>& clients, bool all, ui
   }
 }
 
-void ExportCsv(App& app, const std::vector<std::string>& clients, uint64_t from_seq, std::ostream& out) {
-  out << "seq,client,type,recorded_at,effective_at,month,kind,task,staff,minutes,count,urgent,off_hours,late,"
+void ExportCsv(App& app, const std::vector<std::string>& clients, uint64_t from_seq,
+               std::ostream& out) {
+  out << "seq,client,type,recorded_at,effective_at,month,kind,task,staff,minutes,count,urgent,off_"
+         "hours,late,"
          "bucket,block_seq,entry_seq,pool,amount_minor,currency,paid_by,note\r\n";
   ledger::Log& log = app.log();
   for (const std::string& id : clients) {
     ClientState s = app.LoadClient(id);  // entries retained: paid_by for every month
     std::map<uint64_t, std::pair<uint32_t, std::string>> paid;  // entry seq -> (month, paid by)
-    for (uint32_t m = s.first_month(); m != 0 && m <= s.FirstOpenMonth(); m = projections::NextMonth(m))
-      for (const auto& e : s.EntriesFor(m)) paid[e.seq] = {m, reports::PaidBy(e, reports::Lang::kEn)};
+    for (uint32_t m = s.first_month(); m != 0 && m <= s.FirstOpenMonth();
+         m = projections::NextMonth(m))
+      for (const auto& e : s.EntriesFor(m))
+        paid[e.seq] = {m, reports::PaidBy(e, reports::Lang::kEn)};
     const projections::Zone& zone = s.zone();
     Must(log.ReadStream(id, 1, 0, [&](const ledger::EventView& v) {
       if (v.seq < from_seq) return true;
@@ -587,9 +657,12 @@ void ExportCsv(App& app, const std::vector<std::string>& clients, uint64_t from_
       auto month = [](uint32_t m) { return m ? projections::FormatMonth(m) : std::string(); };
       auto bucket = [](schemas::Bucket bk) {
         switch (bk) {
-          case schemas::Bucket::ALLOWANCE: return "allowance";
-          case schemas::Bucket::RESERVE: return "reserve";
-          case schemas::Bucket::BLOCK: return "block";
+          case schemas::Bucket::ALLOWANCE:
+            return "allowance";
+          case schemas::Bucket::RESERVE:
+            return "reserve";
+          case schemas::Bucket::BLOCK:
+            return "block";
         }
         return "unknown";
       };
@@ -603,7 +676,9 @@ void ExportCsv(App& app, const std::vector<std::string>& clients, uint64_t from_
         f[9] = std::to_string(w.getMinutes());
         f[10] = std::to_string(w.getCount());
         f[11] = w.getUrgent() ? "true" : "false";
-        f[12] = w.getOffHours() == schemas::OffHours::YES ? "yes" : w.getOffHours() == schemas::OffHours::NO ? "no" : "auto";
+        f[12] = w.getOffHours() == schemas::OffHours::YES  ? "yes"
+                : w.getOffHours() == schemas::OffHours::NO ? "no"
+                                                           : "auto";
         f[13] = w.getLate() ? "true" : "false";
         f[20] = it != paid.end() ? it->second.second : "";
         f[21] = Str(w.getNote());
@@ -635,8 +710,10 @@ void ExportCsv(App& app, const std::vector<std::string>& clients, uint64_t from_
         auto p = b.getPeriodClosed();
         f[5] = month(p.getMonth());
         f[18] = std::to_string(p.getTotalMinor());
-        f[21] = fmt::format("invoice frozen: {} lines, digest {}", p.getLineCount(),
-                            HexBytes(std::string_view(reinterpret_cast<const char*>(p.getLinesDigest().begin()), p.getLinesDigest().size())));
+        f[21] = fmt::format(
+            "invoice frozen: {} lines, digest {}", p.getLineCount(),
+            HexBytes(std::string_view(reinterpret_cast<const char*>(p.getLinesDigest().begin()),
+                                      p.getLinesDigest().size())));
       } else {
         return true;  // not a work or closing entry
       }
@@ -677,7 +754,9 @@ void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostre
     auto digits_r = projections::CurrencyMinorDigits(s.currency());
     const int digits = digits_r.ok() ? digits_r.value() : 2;
     const std::string cur = s.currency();
-    auto money = [&](int64_t minor) { return projections::FormatAmount(minor, digits) + " " + cur; };
+    auto money = [&](int64_t minor) {
+      return projections::FormatAmount(minor, digits) + " " + cur;
+    };
     auto mins = [](int64_t m) { return std::to_string(m) + " MIN"; };
     const std::string a = "clients:" + id;
 
@@ -687,53 +766,73 @@ void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostre
       const std::string date = DateOf(s.zone(), v.event.getEffectiveAtUs());
       if (b.isHoursPurchased()) {
         auto h = b.getHoursPurchased();
-        out << fmt::format("{} hour block #{}\n    {}:blocks  {}\n    contract:{}:purchased  {}\n\n", date, v.seq, a,
-                           mins(h.getMinutes()), id, mins(-h.getMinutes()));
+        out << fmt::format(
+            "{} hour block #{}\n    {}:blocks  {}\n    contract:{}:purchased  {}\n\n", date, v.seq,
+            a, mins(h.getMinutes()), id, mins(-h.getMinutes()));
       } else if (b.isPaymentReceived()) {
         auto p = b.getPaymentReceived();
         out << fmt::format("{} payment #{}{}\n    cash:{}  {}\n    {}:paid  {}\n\n", date, v.seq,
-                           p.getRef().size() ? " ref " + HledgerText(Str(p.getRef())) : "", id, money(p.getAmountMinor()), a,
-                           money(-p.getAmountMinor()));
+                           p.getRef().size() ? " ref " + HledgerText(Str(p.getRef())) : "", id,
+                           money(p.getAmountMinor()), a, money(-p.getAmountMinor()));
       }
       return true;
     }));
 
     const uint32_t now_month = s.zone().MonthOf(app.now_us());
     uint32_t last = std::max(s.FirstOpenMonth(), now_month);
-    if (s.last_month() != 0 && last > s.last_month()) last = std::max(s.last_month(), s.last_closed_month());
+    if (s.last_month() != 0 && last > s.last_month())
+      last = std::max(s.last_month(), s.last_closed_month());
     for (uint32_t m = s.first_month(); m != 0 && m <= last; m = projections::NextMonth(m)) {
       const MonthEval ev = s.Evaluate(m);
       const std::string mt = projections::FormatMonth(m);
       if (ev.included_minutes != 0)
-        out << fmt::format("{} allowance {}\n    {}:allowance  {}\n    contract:{}:included  {}\n\n", FirstDay(m), mt, a,
-                           mins(ev.included_minutes), id, mins(-ev.included_minutes));
+        out << fmt::format(
+            "{} allowance {}\n    {}:allowance  {}\n    contract:{}:included  {}\n\n", FirstDay(m),
+            mt, a, mins(ev.included_minutes), id, mins(-ev.included_minutes));
       if (ev.used_minutes != 0) {
-        out << fmt::format("{} work {}{}\n    work:{}  {}\n", ev.closed ? LastDay(m) : FirstDay(m), mt, ev.closed ? "" : " (open month, so far)", id,
+        out << fmt::format("{} work {}{}\n    work:{}  {}\n", ev.closed ? LastDay(m) : FirstDay(m),
+                           mt, ev.closed ? "" : " (open month, so far)", id,
                            mins(ev.used_minutes - ev.overage_minutes - ev.unlimited_minutes));
-        if (ev.allowance_used_minutes) out << fmt::format("    {}:allowance  {}\n", a, mins(-ev.allowance_used_minutes));
-        if (ev.reserve_used_minutes) out << fmt::format("    {}:reserve  {}\n", a, mins(-ev.reserve_used_minutes));
-        if (ev.block_used_minutes) out << fmt::format("    {}:blocks  {}\n", a, mins(-ev.block_used_minutes));
+        if (ev.allowance_used_minutes)
+          out << fmt::format("    {}:allowance  {}\n", a, mins(-ev.allowance_used_minutes));
+        if (ev.reserve_used_minutes)
+          out << fmt::format("    {}:reserve  {}\n", a, mins(-ev.reserve_used_minutes));
+        if (ev.block_used_minutes)
+          out << fmt::format("    {}:blocks  {}\n", a, mins(-ev.block_used_minutes));
         out << "\n";
         if (ev.overage_minutes)
-          out << fmt::format("{} overage {}\n    work:{}:overage  {}\n    contract:{}:billed  {}\n\n", ev.closed ? LastDay(m) : FirstDay(m), mt, id,
-                             mins(ev.overage_minutes), id, mins(-ev.overage_minutes));
+          out << fmt::format(
+              "{} overage {}\n    work:{}:overage  {}\n    contract:{}:billed  {}\n\n",
+              ev.closed ? LastDay(m) : FirstDay(m), mt, id, mins(ev.overage_minutes), id,
+              mins(-ev.overage_minutes));
         if (ev.unlimited_minutes)
-          out << fmt::format("{} unlimited {}\n    work:{}:unlimited  {}\n    contract:{}:unlimited  {}\n\n", ev.closed ? LastDay(m) : FirstDay(m), mt,
-                             id, mins(ev.unlimited_minutes), id, mins(-ev.unlimited_minutes));
+          out << fmt::format(
+              "{} unlimited {}\n    work:{}:unlimited  {}\n    contract:{}:unlimited  {}\n\n",
+              ev.closed ? LastDay(m) : FirstDay(m), mt, id, mins(ev.unlimited_minutes), id,
+              mins(-ev.unlimited_minutes));
       }
       if (!ev.closed) continue;
       std::string close;
-      if (ev.carried_minutes) close += fmt::format("    {}:reserve  {}\n    {}:allowance  {}\n", a, mins(ev.carried_minutes), a, mins(-ev.carried_minutes));
+      if (ev.carried_minutes)
+        close += fmt::format("    {}:reserve  {}\n    {}:allowance  {}\n", a,
+                             mins(ev.carried_minutes), a, mins(-ev.carried_minutes));
       if (ev.expired_allowance_minutes)
-        close += fmt::format("    {}:expired  {}\n    {}:allowance  {}\n", a, mins(ev.expired_allowance_minutes), a, mins(-ev.expired_allowance_minutes));
+        close +=
+            fmt::format("    {}:expired  {}\n    {}:allowance  {}\n", a,
+                        mins(ev.expired_allowance_minutes), a, mins(-ev.expired_allowance_minutes));
       if (ev.expired_reserve_minutes)
-        close += fmt::format("    {}:expired  {}\n    {}:reserve  {}\n", a, mins(ev.expired_reserve_minutes), a, mins(-ev.expired_reserve_minutes));
+        close +=
+            fmt::format("    {}:expired  {}\n    {}:reserve  {}\n", a,
+                        mins(ev.expired_reserve_minutes), a, mins(-ev.expired_reserve_minutes));
       if (ev.expired_block_minutes)
-        close += fmt::format("    {}:expired  {}\n    {}:blocks  {}\n", a, mins(ev.expired_block_minutes), a, mins(-ev.expired_block_minutes));
-      if (!close.empty()) out << fmt::format("{} close {}: carry-over and expiry\n{}\n", LastDay(m), mt, close);
+        close += fmt::format("    {}:expired  {}\n    {}:blocks  {}\n", a,
+                             mins(ev.expired_block_minutes), a, mins(-ev.expired_block_minutes));
+      if (!close.empty())
+        out << fmt::format("{} close {}: carry-over and expiry\n{}\n", LastDay(m), mt, close);
       if (ev.invoice.total_minor != 0)
-        out << fmt::format("{} invoice {} (frozen)\n    {}:invoiced  {}\n    revenue:{}  {}\n\n", LastDay(m), mt, a,
-                           money(ev.invoice.total_minor), id, money(-ev.invoice.total_minor));
+        out << fmt::format("{} invoice {} (frozen)\n    {}:invoiced  {}\n    revenue:{}  {}\n\n",
+                           LastDay(m), mt, a, money(ev.invoice.total_minor), id,
+                           money(-ev.invoice.total_minor));
     }
   }
 }
@@ -745,25 +844,33 @@ void RunImportLog(App& app, const std::string& path) {
   if (!in) Fail(Code::kNotFound, fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   ledger::Log& log = app.log();
   if (log.head_seq() != 0 || !Must(log.ListStreams()).empty())
-    Fail(Code::kRefused, fmt::format("the ledger at {} is not empty (head seq {}); import-log only fills an empty ledger "
-                                     "(run `hourbank init` in a new directory)",
-                                     app.ledger_dir, log.head_seq()));
+    Fail(Code::kRefused,
+         fmt::format(
+             "the ledger at {} is not empty (head seq {}); import-log only fills an empty ledger "
+             "(run `hourbank init` in a new directory)",
+             app.ledger_dir, log.head_seq()));
   std::string line;
   uint64_t lines = 0, imported = 0;
   // Bounded: one step per line of the file; each line is at most kImportLineBytesMax.
   while (std::getline(in, line)) {
     ++lines;
-    if (line.size() > kImportLineBytesMax) Fail(Code::kLimit, fmt::format("{}:{}: line longer than {} bytes", path, lines, kImportLineBytesMax));
+    if (line.size() > kImportLineBytesMax)
+      Fail(Code::kLimit,
+           fmt::format("{}:{}: line longer than {} bytes", path, lines, kImportLineBytesMax));
     if (line.empty() || line == "\r") continue;
     json j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("raw") || !j["raw"].is_string() || !j.contains("seq"))
-      Fail(Code::kInvalid, fmt::format("{}:{}: not a line of `hourbank export --format jsonl` (needs seq and raw)", path, lines));
+    if (j.is_discarded() || !j.is_object() || !j.contains("raw") || !j["raw"].is_string() ||
+        !j.contains("seq"))
+      Fail(Code::kInvalid,
+           fmt::format("{}:{}: not a line of `hourbank export --format jsonl` (needs seq and raw)",
+                       path, lines));
     auto bytes = FromBase64(j["raw"].get<std::string>());
     if (!bytes) Fail(Code::kInvalid, fmt::format("{}:{}: raw is not base64", path, lines));
     std::optional<ledger::Hash> digest;
     if (j.contains("key_digest") && j["key_digest"].is_string()) {
       auto d = ParseHex(j["key_digest"].get<std::string>(), 32);
-      if (!d) Fail(Code::kInvalid, fmt::format("{}:{}: key_digest is not 64 hex digits", path, lines));
+      if (!d)
+        Fail(Code::kInvalid, fmt::format("{}:{}: key_digest is not 64 hex digits", path, lines));
       ledger::Hash h;
       std::memcpy(h.data(), d->data(), h.size());
       digest = h;
@@ -771,16 +878,25 @@ void RunImportLog(App& app, const std::string& path) {
     auto r = log.AppendRaw(*bytes, digest);
     if (!r.ok()) {
       Error e = r.error();
-      e.message = fmt::format("{}:{} (seq {}): {}{}", path, lines, j["seq"].dump(), e.message,
-                              imported == 0 ? "; import-log needs a whole-ledger export (no CLIENT, no --from-seq)" : "");
+      e.message = fmt::format(
+          "{}:{} (seq {}): {}{}", path, lines, j["seq"].dump(), e.message,
+          imported == 0 ? "; import-log needs a whole-ledger export (no CLIENT, no --from-seq)"
+                        : "");
       Fail(e);
     }
     ++imported;
   }
   const ledger::VerifyReport report = Must(log.Verify());
-  if (!report.ok) Fail(Code::kCorruption, fmt::format("imported {} events but the ledger does not verify: {}", imported, report.problem));
-  if (app.json) app.PrintJson({{"imported", imported}, {"head_seq", log.head_seq()}, {"head_hash", ledger::HexOf(log.head_hash())}});
-  else app.Say(fmt::format("imported {} events; head seq {}, hash {}", imported, log.head_seq(), ledger::HexOf(log.head_hash())));
+  if (!report.ok)
+    Fail(Code::kCorruption, fmt::format("imported {} events but the ledger does not verify: {}",
+                                        imported, report.problem));
+  if (app.json)
+    app.PrintJson({{"imported", imported},
+                   {"head_seq", log.head_seq()},
+                   {"head_hash", ledger::HexOf(log.head_hash())}});
+  else
+    app.Say(fmt::format("imported {} events; head seq {}, hash {}", imported, log.head_seq(),
+                        ledger::HexOf(log.head_hash())));
 }
 
 }  // namespace
@@ -788,49 +904,74 @@ void RunImportLog(App& app, const std::string& path) {
 void RegisterAuditCommands(CLI::App& cli, App& app) {
   // ---- audit
   auto audit_client = std::make_shared<std::string>();
-  auto* audit = cli.add_subcommand("audit", "Verify the hash chain and indexes, replay every client and check every close\n"
-                                            "  e.g. hourbank audit --json; hourbank audit acme");
-  audit->add_option("CLIENT", *audit_client, "replay only this client (the chain is always checked whole)");
+  auto* audit = cli.add_subcommand(
+      "audit",
+      "Verify the hash chain and indexes, replay every client and check every close\n"
+      "  e.g. hourbank audit --json; hourbank audit acme");
+  audit->add_option("CLIENT", *audit_client,
+                    "replay only this client (the chain is always checked whole)");
   audit->callback([&app, audit_client] { RunAudit(app, *audit_client); });
 
   // ---- keygen
   auto keygen_out = std::make_shared<std::string>();
-  auto* keygen = cli.add_subcommand("keygen", "Make an Ed25519 key pair for signed checkpoints (FILE and FILE.pub)\n"
-                                              "  e.g. hourbank keygen --out ops.key");
-  keygen->add_option("--out", *keygen_out, "secret key file (mode 0600); the public key goes to FILE.pub")->required();
+  auto* keygen =
+      cli.add_subcommand("keygen",
+                         "Make an Ed25519 key pair for signed checkpoints (FILE and FILE.pub)\n"
+                         "  e.g. hourbank keygen --out ops.key");
+  keygen
+      ->add_option("--out", *keygen_out,
+                   "secret key file (mode 0600); the public key goes to FILE.pub")
+      ->required();
   keygen->callback([&app, keygen_out] { RunKeygen(app, *keygen_out); });
 
   // ---- checkpoint
   auto cp_key = std::make_shared<std::string>();
-  auto* cp = cli.add_subcommand("checkpoint", "Append a signed checkpoint of the chain head to the $audit stream\n"
-                                              "  e.g. hourbank checkpoint --key ops.key");
+  auto* cp =
+      cli.add_subcommand("checkpoint",
+                         "Append a signed checkpoint of the chain head to the $audit stream\n"
+                         "  e.g. hourbank checkpoint --key ops.key");
   cp->add_option("--key", *cp_key, "secret key file from `hourbank keygen`")->required();
   cp->callback([&app, cp_key] { RunCheckpoint(app, *cp_key); });
 
   // ---- verify
   auto vf_pub = std::make_shared<std::string>();
-  auto* vf = cli.add_subcommand("verify", "Check every checkpoint's signature and that the chain still passes through it\n"
-                                          "  e.g. hourbank verify --pubkey ops.key.pub --json");
-  vf->add_option("--pubkey", *vf_pub, "public key file (FILE.pub from `hourbank keygen`)")->required();
+  auto* vf = cli.add_subcommand(
+      "verify",
+      "Check every checkpoint's signature and that the chain still passes through it\n"
+      "  e.g. hourbank verify --pubkey ops.key.pub --json");
+  vf->add_option("--pubkey", *vf_pub, "public key file (FILE.pub from `hourbank keygen`)")
+      ->required();
   vf->callback([&app, vf_pub] { RunVerify(app, *vf_pub); });
 
   // ---- export
-  struct ExportArgs { std::string client, format, out; uint64_t from_seq = 0; };
+  struct ExportArgs {
+    std::string client, format, out;
+    uint64_t from_seq = 0;
+  };
   auto ea = std::make_shared<ExportArgs>();
-  auto* ex = cli.add_subcommand("export", "The log in a portable form: jsonl (lossless), csv, hledger\n"
-                                          "  e.g. hourbank export --format jsonl --out ledger.jsonl");
-  ex->add_option("CLIENT", ea->client, "only this client (default: every stream; csv and hledger: every client)");
-  ex->add_option("--format", ea->format, "jsonl | csv | hledger")->required()->check(CLI::IsMember({"jsonl", "csv", "hledger"}));
+  auto* ex = cli.add_subcommand("export",
+                                "The log in a portable form: jsonl (lossless), csv, hledger\n"
+                                "  e.g. hourbank export --format jsonl --out ledger.jsonl");
+  ex->add_option("CLIENT", ea->client,
+                 "only this client (default: every stream; csv and hledger: every client)");
+  ex->add_option("--format", ea->format, "jsonl | csv | hledger")
+      ->required()
+      ->check(CLI::IsMember({"jsonl", "csv", "hledger"}));
   ex->add_option("--from-seq", ea->from_seq, "start at this seq (jsonl, csv)");
   ex->add_option("--out", ea->out, "write to FILE (refuses to overwrite) instead of stdout");
   ex->callback([&app, ea] {
     RequireClient(app, ea->client);
-    std::vector<std::string> clients = ea->client.empty() ? app.ClientIds() : std::vector<std::string>{ea->client};
+    std::vector<std::string> clients =
+        ea->client.empty() ? app.ClientIds() : std::vector<std::string>{ea->client};
     Output out(ea->out);
-    if (ea->format == "jsonl") ExportJsonl(app, clients, ea->client.empty(), ea->from_seq, out.out());
-    else if (ea->format == "csv") ExportCsv(app, clients, ea->from_seq, out.out());
+    if (ea->format == "jsonl")
+      ExportJsonl(app, clients, ea->client.empty(), ea->from_seq, out.out());
+    else if (ea->format == "csv")
+      ExportCsv(app, clients, ea->from_seq, out.out());
     else {
-      if (ea->from_seq) Fail(Code::kInvalid, "--from-seq does not apply to hledger (a journal needs every month); omit it");
+      if (ea->from_seq)
+        Fail(Code::kInvalid,
+             "--from-seq does not apply to hledger (a journal needs every month); omit it");
       ExportHledger(app, clients, out.out());
     }
     out.Close();
@@ -838,9 +979,12 @@ void RegisterAuditCommands(CLI::App& cli, App& app) {
 
   // ---- import-log
   auto il_file = std::make_shared<std::string>();
-  auto* il = cli.add_subcommand("import-log", "Re-append a jsonl export byte for byte into an EMPTY ledger (same chain head)\n"
-                                              "  e.g. hourbank --ledger new init && hourbank --ledger new import-log ledger.jsonl");
-  il->add_option("FILE", *il_file, "a file from `hourbank export --format jsonl` (whole ledger)")->required();
+  auto* il = cli.add_subcommand(
+      "import-log",
+      "Re-append a jsonl export byte for byte into an EMPTY ledger (same chain head)\n"
+      "  e.g. hourbank --ledger new init && hourbank --ledger new import-log ledger.jsonl");
+  il->add_option("FILE", *il_file, "a file from `hourbank export --format jsonl` (whole ledger)")
+      ->required();
   il->callback([&app, il_file] { RunImportLog(app, *il_file); });
 }
 

@@ -12,15 +12,18 @@
 
 namespace hourbank::cli {
 
-void RegisterSetupCommands(CLI::App& cli, App& app);   // init, plan, client, contract
-void RegisterWorkCommands(CLI::App& cli, App& app);    // log, accept, void, buy, pay, adjust, close, incident
-void RegisterReadCommands(CLI::App& cli, App& app);    // balance, invoice, burned, report, history, rebuild
+void RegisterSetupCommands(CLI::App& cli, App& app);  // init, plan, client, contract
+void RegisterWorkCommands(CLI::App& cli,
+                          App& app);  // log, accept, void, buy, pay, adjust, close, incident
+void RegisterReadCommands(CLI::App& cli,
+                          App& app);  // balance, invoice, burned, report, history, rebuild
 void RegisterReportCommands(CLI::App& cli, App& app);  // sla, statement
 void RegisterDemoCommand(CLI::App& cli, App& app);     // demo
 void RegisterImportCommand(CLI::App& cli, App& app);   // import (time-tracker CSV)
 // Audit, export, import-log, checkpoint, keygen, verify (tools/hourbank/audit.cc).
 void RegisterAuditCommands(CLI::App& cli, App& app);
-// token, serve, and --server for read commands and log (tools/hourbank/server/serve.cc, tokens.cc, client.cc).
+// token, serve, and --server for read commands and log (tools/hourbank/server/serve.cc, tokens.cc,
+// client.cc).
 void RegisterServeCommands(CLI::App& cli, App& app);
 // recover --from DIR --to NEWDIR (tools/hourbank/cli/cmd_recover.cc).
 void RegisterRecoverCommand(CLI::App& cli, App& app);
@@ -30,7 +33,7 @@ void RegisterBillingCommands(CLI::App& cli, App& app);
 // forecast, whatif (tools/hourbank/cli/cmd_forecast.cc).
 void RegisterForecastCommands(CLI::App& cli, App& app);
 // `whatif` (reports/whatif.h) for CLIENT under PLAN or PLAN@VERSION; months 0 = the defaults.
-reports::WhatIf WhatIfFor(App& app, const std::string& client, const std::string& plan, uint32_t from_month,
-                          uint32_t to_month);
+reports::WhatIf WhatIfFor(App& app, const std::string& client, const std::string& plan,
+                          uint32_t from_month, uint32_t to_month);
 
 }  // namespace hourbank::cli

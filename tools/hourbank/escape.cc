@@ -18,8 +18,10 @@ std::string HledgerText(std::string_view s) {
   std::string out;
   out.reserve(safe.size());
   for (char c : safe) {
-    if (c == ';') out += "\\x3b";
-    else out += c;
+    if (c == ';')
+      out += "\\x3b";
+    else
+      out += c;
   }
   return out;
 }
@@ -27,9 +29,11 @@ std::string HledgerText(std::string_view s) {
 std::string CsvCell(std::string_view s) {
   bool plain_integer = !s.empty();
   for (size_t i = 0; i < s.size(); ++i)
-    if (!((s[i] >= '0' && s[i] <= '9') || (i == 0 && s[i] == '-' && s.size() > 1))) plain_integer = false;
-  const bool formula = !s.empty() && !plain_integer &&
-                       (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r');
+    if (!((s[i] >= '0' && s[i] <= '9') || (i == 0 && s[i] == '-' && s.size() > 1)))
+      plain_integer = false;
+  const bool formula =
+      !s.empty() && !plain_integer &&
+      (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r');
   if (!formula && s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
   std::string out = "\"";
   if (formula) out += '\'';

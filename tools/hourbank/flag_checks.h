@@ -1,5 +1,6 @@
-// CLI11 validators for flags whose empty or absurd values must never reach the log. A refused value is a usage error (exit 2, one line `hourbank: error: …`) raised
-// while the command line is parsed, before any command runs, so nothing is written.
+// CLI11 validators for flags whose empty or absurd values must never reach the log. A refused value
+// is a usage error (exit 2, one line `hourbank: error: …`) raised while the command line is parsed,
+// before any command runs, so nothing is written.
 #pragma once
 
 #include <cstddef>

@@ -16,11 +16,16 @@ namespace {
 
 int ExitCodeFor(hourbank::Code code) {
   switch (code) {
-    case hourbank::Code::kOk: return 0;
-    case hourbank::Code::kConflict: return 3;
-    case hourbank::Code::kUnauthenticated: return 1;
-    case hourbank::Code::kForbidden: return 1;
-    default: return 1;
+    case hourbank::Code::kOk:
+      return 0;
+    case hourbank::Code::kConflict:
+      return 3;
+    case hourbank::Code::kUnauthenticated:
+      return 1;
+    case hourbank::Code::kForbidden:
+      return 1;
+    default:
+      return 1;
   }
 }
 
@@ -28,7 +33,8 @@ void PrintError(const std::string& message) {
   std::string one_line = message;
   for (char& c : one_line)
     if (c == '\n' || c == '\r') c = ' ';
-  one_line = hourbank::cli::TerminalSafe(one_line);  // user text in a message never reaches the terminal raw
+  one_line = hourbank::cli::TerminalSafe(
+      one_line);  // user text in a message never reaches the terminal raw
   std::fprintf(stderr, "hourbank: error: %s\n", one_line.c_str());
 }
 
@@ -52,20 +58,28 @@ int main(int argc, char** argv) {
     app.now_override_us = t.value();
   }
 
-  CLI::App cli{"hourbank — an event-sourced ledger for support-contract hour banks and quota slots"};
+  CLI::App cli{
+      "hourbank — an event-sourced ledger for support-contract hour banks and quota slots"};
   cli.set_help_all_flag("--help-all", "all commands and their options");
   cli.require_subcommand(1);
   cli.fallthrough();
-  cli.add_option("--ledger", app.ledger_dir, "ledger directory (env HOURBANK_LEDGER; default ./hourbank-ledger)");
+  cli.add_option("--ledger", app.ledger_dir,
+                 "ledger directory (env HOURBANK_LEDGER; default ./hourbank-ledger)");
   cli.add_option("--log", app.ledger_dir,
-                 "where the log is: a ledger directory (as --ledger) or nats://host[:port][,host…] for a ledger on a "
+                 "where the log is: a ledger directory (as --ledger) or nats://host[:port][,host…] "
+                 "for a ledger on a "
                  "NATS JetStream cluster (with --ledger-name)");
-  cli.add_option("--ledger-name", app.ledger_name, "which ledger on the NATS cluster of --log (env HOURBANK_LEDGER_NAME)");
-  cli.add_option("--server", app.server_url, "talk to `hourbank serve` at this URL (env HOURBANK_SERVER)");
+  cli.add_option("--ledger-name", app.ledger_name,
+                 "which ledger on the NATS cluster of --log (env HOURBANK_LEDGER_NAME)");
+  cli.add_option("--server", app.server_url,
+                 "talk to `hourbank serve` at this URL (env HOURBANK_SERVER)");
   cli.add_option("--token", app.token, "bearer token for --server (env HOURBANK_TOKEN)");
-  cli.add_option("--actor", app.actor, "who is acting, recorded on every event (default: $USER; 1-128 bytes)")->check(ActorCheck());
+  cli.add_option("--actor", app.actor,
+                 "who is acting, recorded on every event (default: $USER; 1-128 bytes)")
+      ->check(ActorCheck());
   cli.add_flag("--json", app.json, "exact JSON output for programs");
-  cli.add_flag("--nosync", app.nosync, "do not fsync appends (bulk loads only: unsafe on power loss)");
+  cli.add_flag("--nosync", app.nosync,
+               "do not fsync appends (bulk loads only: unsafe on power loss)");
 
   RegisterSetupCommands(cli, app);
   RegisterWorkCommands(cli, app);
@@ -81,8 +95,9 @@ int main(int argc, char** argv) {
   RegisterForecastCommands(cli, app);
   // Commands that only read open the ledger read-only: nothing in its directory changes, and
   // they work on a read-only copy.
-  for (const char* path : {"balance", "invoice", "burned", "report", "history", "sla", "statement", "forecast", "whatif", "audit",
-                           "verify", "export", "plan list", "plan show", "client list", "token list"}) {
+  for (const char* path : {"balance", "invoice", "burned", "report", "history", "sla", "statement",
+                           "forecast", "whatif", "audit", "verify", "export", "plan list",
+                           "plan show", "client list", "token list"}) {
     CLI::App* sub = &cli;
     for (const std::string& name : CLI::detail::split(path, ' ')) sub = sub->get_subcommand(name);
     sub->preparse_callback([&app](std::size_t) { app.read_only = true; });

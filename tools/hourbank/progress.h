@@ -23,9 +23,10 @@ class Progress {
     if (percent == last_percent_) return;
     last_percent_ = percent;
     const int filled = int(percent / 4);
-    std::fprintf(stderr, "\r%s [%s%s] %3llu%% %llu/%llu", label_.c_str(), std::string(filled, '#').c_str(),
-                 std::string(25 - filled, ' ').c_str(), static_cast<unsigned long long>(percent),
-                 static_cast<unsigned long long>(done_), static_cast<unsigned long long>(total_));
+    std::fprintf(stderr, "\r%s [%s%s] %3llu%% %llu/%llu", label_.c_str(),
+                 std::string(filled, '#').c_str(), std::string(25 - filled, ' ').c_str(),
+                 static_cast<unsigned long long>(percent), static_cast<unsigned long long>(done_),
+                 static_cast<unsigned long long>(total_));
     std::fflush(stderr);
     drawn_ = true;
   }

@@ -59,8 +59,10 @@ struct HttpResult {
 std::string UrlEncode(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += char(c);
-    else out += fmt::format("%{:02X}", c);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += char(c);
+    else
+      out += fmt::format("%{:02X}", c);
   }
   return out;
 }
@@ -71,16 +73,19 @@ struct ServerUrl {
   std::string host;       // without brackets
   std::string authority;  // HOST[:PORT] as written (the Host header)
   std::string port;
-  std::string prefix;     // no trailing '/'
+  std::string prefix;  // no trailing '/'
 };
 
 ServerUrl ParseServerUrl(const std::string& server_url) {
   ServerUrl u;
   std::string rest = server_url;
   u.https = rest.rfind("https://", 0) == 0;
-  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
-  else if (u.https) rest = rest.substr(8);
-  else Fail(Code::kInvalid, fmt::format("--server '{}': use an http:// or https:// URL", server_url));
+  if (rest.rfind("http://", 0) == 0)
+    rest = rest.substr(7);
+  else if (u.https)
+    rest = rest.substr(8);
+  else
+    Fail(Code::kInvalid, fmt::format("--server '{}': use an http:// or https:// URL", server_url));
   if (size_t slash = rest.find('/'); slash != std::string::npos) {
     u.prefix = rest.substr(slash);
     rest = rest.substr(0, slash);
@@ -91,7 +96,8 @@ ServerUrl ParseServerUrl(const std::string& server_url) {
   u.port = u.https ? "443" : "80";
   if (!rest.empty() && rest[0] == '[') {
     const size_t close = rest.find(']');
-    if (close == std::string::npos) Fail(Code::kInvalid, fmt::format("--server '{}' is not a URL", server_url));
+    if (close == std::string::npos)
+      Fail(Code::kInvalid, fmt::format("--server '{}' is not a URL", server_url));
     u.host = rest.substr(1, close - 1);
     if (close + 1 < rest.size() && rest[close + 1] == ':') u.port = rest.substr(close + 2);
   } else if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
@@ -99,16 +105,19 @@ ServerUrl ParseServerUrl(const std::string& server_url) {
     u.port = rest.substr(colon + 1);
   }
   const bool port_ok = !u.port.empty() && u.port.size() <= 5 &&
-                       u.port.find_first_not_of("0123456789") == std::string::npos && std::stoul(u.port) <= 65535;
+                       u.port.find_first_not_of("0123456789") == std::string::npos &&
+                       std::stoul(u.port) <= 65535;
   if (u.host.empty() || !port_ok)
-    Fail(Code::kInvalid, fmt::format("--server '{}' is not a URL (http[s]://HOST:PORT)", server_url));
+    Fail(Code::kInvalid,
+         fmt::format("--server '{}' is not a URL (http[s]://HOST:PORT)", server_url));
   return u;
 }
 
 bool IsIpAddress(const std::string& host) {
   in_addr ip4;
   in6_addr ip6;
-  return inet_pton(AF_INET, host.c_str(), &ip4) == 1 || inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
+  return inet_pton(AF_INET, host.c_str(), &ip4) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
 }
 
 // The --cacert file's text, or Fail() with what to fix.
@@ -120,8 +129,10 @@ std::string ReadCacert() {
     ss << in.rdbuf();
     pem = ss.str();
   }
-  if (pem.empty() || pem.size() > kCacertBytesMax || pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
-    Fail(Code::kInvalid, fmt::format("--cacert '{}' is not a readable PEM certificate file", g_cacert));
+  if (pem.empty() || pem.size() > kCacertBytesMax ||
+      pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    Fail(Code::kInvalid,
+         fmt::format("--cacert '{}' is not a readable PEM certificate file", g_cacert));
   return pem;
 }
 
@@ -140,21 +151,27 @@ T Within(kj::AsyncIoContext& io, kj::Duration limit, kj::Promise<T> promise) {
 }
 
 // One connection, TLS-wrapped for https; `tls` holds the TLS context while the stream lives.
-kj::Own<kj::AsyncIoStream> Connect(kj::AsyncIoContext& io, const ServerUrl& u, const std::string& server_url,
-                                   kj::Own<kj::TlsContext>& tls) {
+kj::Own<kj::AsyncIoStream> Connect(kj::AsyncIoContext& io, const ServerUrl& u,
+                                   const std::string& server_url, kj::Own<kj::TlsContext>& tls) {
   kj::Own<kj::AsyncIoStream> stream;
   try {
     kj::Own<kj::NetworkAddress> addr =
-        Within(io, kConnectTimeout, io.provider->getNetwork().parseAddress(u.host.c_str(), uint(std::stoul(u.port))));
+        Within(io, kConnectTimeout,
+               io.provider->getNetwork().parseAddress(u.host.c_str(), uint(std::stoul(u.port))));
     stream = Within(io, kConnectTimeout, addr->connect());
   } catch (const kj::Exception& e) {
-    if (e.getType() == kj::Exception::Type::OVERLOADED && Why(e).find("timed out") != std::string::npos)
-      Fail(Code::kIo, fmt::format("cannot connect to {}: no answer within {} s", server_url, kConnectTimeout / kj::SECONDS));
+    if (e.getType() == kj::Exception::Type::OVERLOADED &&
+        Why(e).find("timed out") != std::string::npos)
+      Fail(Code::kIo, fmt::format("cannot connect to {}: no answer within {} s", server_url,
+                                  kConnectTimeout / kj::SECONDS));
     if (Why(e).find("DNS lookup failed") != std::string::npos)
-      Fail(Code::kIo, fmt::format("cannot resolve the host name '{}' of --server {}", u.host, server_url));
+      Fail(Code::kIo,
+           fmt::format("cannot resolve the host name '{}' of --server {}", u.host, server_url));
     if (Why(e).find("DNS lookup failed") != std::string::npos)
-      Fail(Code::kIo, fmt::format("cannot resolve the host name '{}' of --server {}", u.host, server_url));
-    Fail(Code::kIo, fmt::format("cannot connect to {}: {}; is `hourbank serve` running?", server_url, Why(e)));
+      Fail(Code::kIo,
+           fmt::format("cannot resolve the host name '{}' of --server {}", u.host, server_url));
+    Fail(Code::kIo,
+         fmt::format("cannot connect to {}: {}; is `hourbank serve` running?", server_url, Why(e)));
   }
   if (!u.https) return stream;
   kj::TlsContext::Options options;
@@ -164,7 +181,8 @@ kj::Own<kj::AsyncIoStream> Connect(kj::AsyncIoContext& io, const ServerUrl& u, c
     try {
       ca = kj::TlsCertificate(kj::StringPtr(pem.c_str()));
     } catch (const kj::Exception&) {
-      Fail(Code::kInvalid, fmt::format("--cacert '{}' is not a readable PEM certificate file", g_cacert));
+      Fail(Code::kInvalid,
+           fmt::format("--cacert '{}' is not a readable PEM certificate file", g_cacert));
     }
     KJ_IF_MAYBE (c, ca) options.trustedCertificates = kj::arrayPtr(c, 1);
     options.useSystemTrustStore = false;
@@ -175,19 +193,24 @@ kj::Own<kj::AsyncIoStream> Connect(kj::AsyncIoContext& io, const ServerUrl& u, c
   } catch (const kj::Exception& e) {
     const std::string why = Why(e);
     if (why.find("certificate") != std::string::npos || why.find("verify") != std::string::npos)
-      Fail(Code::kIo, fmt::format("TLS with {} failed: the server's certificate is not trusted for '{}' ({}); pass the CA "
-                                  "that signed it with --cacert", server_url, u.host, why));
+      Fail(Code::kIo, fmt::format("TLS with {} failed: the server's certificate is not trusted for "
+                                  "'{}' ({}); pass the CA "
+                                  "that signed it with --cacert",
+                                  server_url, u.host, why));
     Fail(Code::kIo, fmt::format("TLS with {} failed: {}", server_url, why));
   }
 }
 
 // One request to `server_url` ("http[s]://HOST:PORT" with an optional path prefix).
-HttpResult HttpCall(const std::string& server_url, const std::string& token, const std::string& method,
-                    const std::string& target, const std::string& body) {
+HttpResult HttpCall(const std::string& server_url, const std::string& token,
+                    const std::string& method, const std::string& target, const std::string& body) {
   const ServerUrl u = ParseServerUrl(server_url);
   if (u.https && IsIpAddress(u.host))
-    Fail(Code::kInvalid, fmt::format("--server '{}': name an https server by its DNS name (e.g. https://localhost:{}); "
-                                     "the certificate check matches host names, not IP addresses", server_url, u.port));
+    Fail(Code::kInvalid,
+         fmt::format(
+             "--server '{}': name an https server by its DNS name (e.g. https://localhost:{}); "
+             "the certificate check matches host names, not IP addresses",
+             server_url, u.port));
   auto io = kj::setupAsyncIo();
   kj::Own<kj::TlsContext> tls;
   kj::Own<kj::AsyncIoStream> stream = Connect(io, u, server_url, tls);
@@ -203,22 +226,28 @@ HttpResult HttpCall(const std::string& server_url, const std::string& token, con
     if (has_body) headers.set(kj::HttpHeaderId::CONTENT_TYPE, "application/json");
     const std::string path = u.prefix + target;
     const kj::HttpMethod m = method == "POST" ? kj::HttpMethod::POST : kj::HttpMethod::GET;
-    auto request = client->request(m, path.c_str(), headers, has_body ? kj::Maybe<uint64_t>(body.size()) : nullptr);
-    kj::Promise<void> sent = has_body ? request.body->write(body.data(), body.size()).attach(kj::mv(request.body))
-                                      : kj::Promise<void>(kj::READY_NOW);
-    auto answer = sent.then([response = kj::mv(request.response)]() mutable { return kj::mv(response); })
-                      .then([&out](kj::HttpClient::Response&& r) {
-                        out.status = r.statusCode;
-                        return r.body->readAllText(kResponseBytesMax).attach(kj::mv(r.body));  // "limit" past it
-                      });
+    auto request = client->request(m, path.c_str(), headers,
+                                   has_body ? kj::Maybe<uint64_t>(body.size()) : nullptr);
+    kj::Promise<void> sent =
+        has_body ? request.body->write(body.data(), body.size()).attach(kj::mv(request.body))
+                 : kj::Promise<void>(kj::READY_NOW);
+    auto answer =
+        sent.then([response = kj::mv(request.response)]() mutable { return kj::mv(response); })
+            .then([&out](kj::HttpClient::Response&& r) {
+              out.status = r.statusCode;
+              return r.body->readAllText(kResponseBytesMax)
+                  .attach(kj::mv(r.body));  // "limit" past it
+            });
     kj::String text = Within(io, kReadTimeout, kj::mv(answer));
     out.body.assign(text.cStr(), text.size());
   } catch (const kj::Exception& e) {
     const std::string why = Why(e);
     if (why.find("timed out") != std::string::npos)
-      Fail(Code::kIo, fmt::format("{} did not answer within {} s", server_url, kReadTimeout / kj::SECONDS));
+      Fail(Code::kIo,
+           fmt::format("{} did not answer within {} s", server_url, kReadTimeout / kj::SECONDS));
     if (why.find("limit") != std::string::npos)
-      Fail(Code::kLimit, fmt::format("the answer from {} is larger than {} MiB", server_url, kResponseBytesMax >> 20));
+      Fail(Code::kLimit, fmt::format("the answer from {} is larger than {} MiB", server_url,
+                                     kResponseBytesMax >> 20));
     Fail(Code::kIo, fmt::format("{} did not answer with HTTP: {}", server_url, why));
   }
   return out;
@@ -226,16 +255,26 @@ HttpResult HttpCall(const std::string& server_url, const std::string& token, con
 
 Code CodeForStatus(unsigned status) {
   switch (status) {
-    case 400: return Code::kInvalid;
-    case 404: return Code::kNotFound;
-    case 401: return Code::kUnauthenticated;
-    case 403: return Code::kForbidden;
-    case 409: return Code::kConflict;
-    case 413: return Code::kLimit;
-    case 414: return Code::kLimit;
-    case 422: return Code::kRefused;
-    case 503: return Code::kBusy;
-    default: return Code::kInvalid;
+    case 400:
+      return Code::kInvalid;
+    case 404:
+      return Code::kNotFound;
+    case 401:
+      return Code::kUnauthenticated;
+    case 403:
+      return Code::kForbidden;
+    case 409:
+      return Code::kConflict;
+    case 413:
+      return Code::kLimit;
+    case 414:
+      return Code::kLimit;
+    case 422:
+      return Code::kRefused;
+    case 503:
+      return Code::kBusy;
+    default:
+      return Code::kInvalid;
   }
 }
 
@@ -251,7 +290,8 @@ void FailOnStatus(const HttpResult& r) {
     std::string message = j.is_object() && j.contains("error") && j["error"].is_string()
                               ? j["error"].get<std::string>()
                               : fmt::format("the server answered HTTP {}", r.status);
-    if (r.status == 401) message = "the server refused the token: " + message + " (pass --token or HOURBANK_TOKEN)";
+    if (r.status == 401)
+      message = "the server refused the token: " + message + " (pass --token or HOURBANK_TOKEN)";
     if (r.status == 403) message = "not allowed: " + message;
     Fail(CodeForStatus(r.status), message);
   }
@@ -261,7 +301,8 @@ void FailOnStatus(const HttpResult& r) {
 
 // GET/POST and parse JSON.
 json ServerCall(App& app, const std::string& method, const std::string& target, const json& body) {
-  const HttpResult r = HttpCall(app.server_url, app.token, method, target, body.is_null() ? std::string() : body.dump());
+  const HttpResult r = HttpCall(app.server_url, app.token, method, target,
+                                body.is_null() ? std::string() : body.dump());
   FailOnStatus(r);
   json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded()) Fail(Code::kIo, "the server's answer is not JSON");
@@ -276,7 +317,9 @@ std::string ServerDocument(App& app, const std::string& target) {
 
 namespace {
 
-json Call(App& app, const std::string& method, const std::string& target) { return ServerCall(app, method, target); }
+json Call(App& app, const std::string& method, const std::string& target) {
+  return ServerCall(app, method, target);
+}
 
 std::string Opt(CLI::App* cmd, const char* name) {
   CLI::Option* o = cmd->get_option_no_throw(name);
@@ -304,40 +347,56 @@ std::string Query(const std::vector<std::pair<std::string, std::string>>& params
 }
 
 void Print(App& app, const json& j, std::string (*text)(const json&)) {
-  if (app.json) app.PrintJson(j);
-  else std::fputs(text(j).c_str(), stdout);
+  if (app.json)
+    app.PrintJson(j);
+  else
+    std::fputs(text(j).c_str(), stdout);
 }
 
 // Runs `cmd` against the server. Returns false when the command has no remote form.
 bool RunRemote(App& app, CLI::App* cmd) {
   const std::string name = cmd->get_name();
   const std::string client = UrlEncode(Opt(cmd, "CLIENT"));
-  const std::string times = Query({{"as_of", Opt(cmd, "--as-of")}, {"known_at", Opt(cmd, "--known-at")}});
+  const std::string times =
+      Query({{"as_of", Opt(cmd, "--as-of")}, {"known_at", Opt(cmd, "--known-at")}});
   if (name == "balance") {
     const json j = Call(app, "GET", "/v1/clients/" + client + "/balance" + times);
-    app.json ? app.PrintJson(j) : (void)std::fputs(BalanceText(j, {.wide = Flag(cmd, "--wide")}).c_str(), stdout);
+    app.json ? app.PrintJson(j)
+             : (void)std::fputs(BalanceText(j, {.wide = Flag(cmd, "--wide")}).c_str(), stdout);
   } else if (name == "invoice") {
-    const json j = Call(app, "GET", "/v1/clients/" + client + "/invoices/" + UrlEncode(Opt(cmd, "MONTH")) + times);
-    app.json ? app.PrintJson(j) : (void)std::fputs(InvoiceText(j, {.wide = Flag(cmd, "--wide")}).c_str(), stdout);
+    const json j = Call(
+        app, "GET", "/v1/clients/" + client + "/invoices/" + UrlEncode(Opt(cmd, "MONTH")) + times);
+    app.json ? app.PrintJson(j)
+             : (void)std::fputs(InvoiceText(j, {.wide = Flag(cmd, "--wide")}).c_str(), stdout);
   } else if (name == "burned") {
-    const std::string q = Query({{"from", Opt(cmd, "--from")}, {"to", Opt(cmd, "--to")}, {"as_of", Opt(cmd, "--as-of")},
+    const std::string q = Query({{"from", Opt(cmd, "--from")},
+                                 {"to", Opt(cmd, "--to")},
+                                 {"as_of", Opt(cmd, "--as-of")},
                                  {"known_at", Opt(cmd, "--known-at")}});
     Print(app, Call(app, "GET", "/v1/clients/" + client + "/burned" + q), BurnedText);
   } else if (name == "report") {
-    const json j = Call(app, "GET", "/v1/clients/" + client + "/report/" + UrlEncode(Opt(cmd, "MONTH")) + times);
-    app.json ? app.PrintJson(j) : (void)std::fputs(ReportText(j, {.wide = Flag(cmd, "--wide")}).c_str(), stdout);
+    const json j = Call(
+        app, "GET", "/v1/clients/" + client + "/report/" + UrlEncode(Opt(cmd, "MONTH")) + times);
+    app.json ? app.PrintJson(j)
+             : (void)std::fputs(ReportText(j, {.wide = Flag(cmd, "--wide")}).c_str(), stdout);
   } else if (name == "history") {
     const std::string from = Opt(cmd, "--from-seq");
     uint64_t after = from.empty() ? 0 : std::strtoull(from.c_str(), nullptr, 10);
     if (after > 0) --after;
-    std::vector<std::vector<std::string>> rows = {{"seq", "type", "effective", "recorded", "actor"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"seq", "type", "effective", "recorded", "actor"}};
     for (int page = 0; page < 1000000; ++page) {
-      json j = Call(app, "GET", "/v1/clients/" + client + "/events" +
-                                    Query({{"after_seq", std::to_string(after)}, {"known_at", Opt(cmd, "--known-at")}}));
+      json j = Call(
+          app, "GET",
+          "/v1/clients/" + client + "/events" +
+              Query({{"after_seq", std::to_string(after)}, {"known_at", Opt(cmd, "--known-at")}}));
       for (const json& e : j["events"]) {
-        if (app.json) std::printf("%s\n", e.dump().c_str());
-        else rows.push_back({std::to_string(e["seq"].get<uint64_t>()), e["type"], e["effective_at"].get<std::string>().substr(0, 16),
-                             e["recorded_at"].get<std::string>().substr(0, 16), e["actor"]});
+        if (app.json)
+          std::printf("%s\n", e.dump().c_str());
+        else
+          rows.push_back({std::to_string(e["seq"].get<uint64_t>()), e["type"],
+                          e["effective_at"].get<std::string>().substr(0, 16),
+                          e["recorded_at"].get<std::string>().substr(0, 16), e["actor"]});
       }
       after = j["next_after_seq"].get<uint64_t>();
       if (!j["more"].get<bool>()) break;
@@ -350,8 +409,8 @@ bool RunRemote(App& app, CLI::App* cmd) {
     } else {
       std::vector<std::vector<std::string>> rows = {{"client", "name", "currency", "zone", "plan"}};
       for (const json& c : j)
-        rows.push_back({c.value("client", ""), c.value("name", ""), c.value("currency", ""), c.value("timezone", ""),
-                        c.value("plan", "")});
+        rows.push_back({c.value("client", ""), c.value("name", ""), c.value("currency", ""),
+                        c.value("timezone", ""), c.value("plan", "")});
       std::fputs(Table(rows).c_str(), stdout);
     }
   } else {
@@ -363,7 +422,8 @@ bool RunRemote(App& app, CLI::App* cmd) {
 // The writes whose callbacks build a service request and send it with --server (remote.h).
 bool SentByCallback(CLI::App* cmd) {
   const std::string name = cmd->get_name();
-  for (const char* n : {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident", "contract", "sla", "statement", "plan", "token"})
+  for (const char* n : {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident",
+                        "contract", "sla", "statement", "plan", "token"})
     if (name == n) return true;
   return name == "client" && ParsedSub(cmd, "add");
 }
@@ -372,17 +432,21 @@ bool SentByCallback(CLI::App* cmd) {
 
 void RegisterRemoteClient(CLI::App& cli, App& app) {
   if (const char* v = std::getenv("HOURBANK_CACERT")) g_cacert = v;
-  cli.add_option("--cacert", g_cacert,
-                 "PEM CA certificate that signed the https:// --server's certificate (env HOURBANK_CACERT)");
+  cli.add_option(
+      "--cacert", g_cacert,
+      "PEM CA certificate that signed the https:// --server's certificate (env HOURBANK_CACERT)");
   cli.parse_complete_callback([&cli, &app] {
     if (app.server_url.empty()) return;
     for (CLI::App* cmd : cli.get_subcommands()) {
       if (cmd->get_name() == "serve") return;  // `serve` ignores --server
       if (SentByCallback(cmd)) return;  // the command's own callback sends its request (remote.h)
       if (!RunRemote(app, cmd))
-        Fail(Code::kInvalid, fmt::format("`{}` works on the ledger's files and has no --server form; run it on the server's "
-                                         "host without --server (every read, write, plan and token command works remotely)",
-                                         cmd->get_name()));
+        Fail(
+            Code::kInvalid,
+            fmt::format(
+                "`{}` works on the ledger's files and has no --server form; run it on the server's "
+                "host without --server (every read, write, plan and token command works remotely)",
+                cmd->get_name()));
       std::fflush(stdout);
       std::exit(0);  // handled: the local callback must not run (it would open a local ledger)
     }

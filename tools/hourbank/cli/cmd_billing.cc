@@ -16,18 +16,26 @@ namespace {
 
 // write-down: a manager takes billed time off an hour entry, with a reason.
 void RegisterWriteDown(CLI::App& cli, App& app) {
-  struct Args { std::string client, duration, reason, key; uint64_t entry = 0; };
+  struct Args {
+    std::string client, duration, reason, key;
+    uint64_t entry = 0;
+  };
   auto a = std::make_shared<Args>();
-  auto* wd = cli.add_subcommand("write-down", "Take billed time off an hour entry in an open month (manager)\n"
-                                              "  e.g. hourbank write-down acme 42 30m --reason \"learning curve\"");
+  auto* wd =
+      cli.add_subcommand("write-down",
+                         "Take billed time off an hour entry in an open month (manager)\n"
+                         "  e.g. hourbank write-down acme 42 30m --reason \"learning curve\"");
   wd->add_option("CLIENT", a->client)->required();
   wd->add_option("ENTRY", a->entry, "entry id (as printed by log and report)")->required();
   wd->add_option("DURATION", a->duration, "billed time taken off: 30m, 1h15m")->required();
-  wd->add_option("--reason", a->reason, "why")->required()->check(NotBlank("--reason", "learning curve"));
+  wd->add_option("--reason", a->reason, "why")
+      ->required()
+      ->check(NotBlank("--reason", "learning curve"));
   wd->add_option("--key", a->key, "idempotency key");
   wd->callback([&app, a] {
     if (!app.server_url.empty())
-      Fail(Code::kInvalid, "write-down is not served over --server yet; run it on the ledger's machine");
+      Fail(Code::kInvalid,
+           "write-down is not served over --server yet; run it on the ledger's machine");
     auto minutes = ParseDurationMinutes(a->duration);
     if (!minutes.ok()) Fail(minutes.error());
     auto w = Must(service::WriteDownOp(app.session(), app.caller(),
@@ -39,29 +47,40 @@ void RegisterWriteDown(CLI::App& cli, App& app) {
 
 const char* StateName(Review r) {
   switch (r) {
-    case Review::kNone: return "-";
-    case Review::kPending: return "pending";
-    case Review::kApproved: return "approved";
-    case Review::kRejected: return "rejected";
+    case Review::kNone:
+      return "-";
+    case Review::kPending:
+      return "pending";
+    case Review::kApproved:
+      return "approved";
+    case Review::kRejected:
+      return "rejected";
   }
   return "?";
 }
 
 // review CLIENT MONTH: the month's work under review, and work awaiting the client's acceptance.
 void RegisterReviewList(CLI::App& cli, App& app) {
-  struct Args { std::string client, month; };
+  struct Args {
+    std::string client, month;
+  };
   auto a = std::make_shared<Args>();
-  auto* rv = cli.add_subcommand("review", "List a month's work under review (pending, approved, rejected)\n"
-                                          "  e.g. hourbank review acme 2026-01");
+  auto* rv = cli.add_subcommand("review",
+                                "List a month's work under review (pending, approved, rejected)\n"
+                                "  e.g. hourbank review acme 2026-01");
   rv->add_option("CLIENT", a->client)->required();
   rv->add_option("MONTH", a->month, "YYYY-MM")->required();
   rv->preparse_callback([&app](std::size_t) { app.read_only = true; });
   rv->callback([&app, a] {
-    if (!app.server_url.empty()) Fail(Code::kInvalid, "review is not served over --server yet; run it on the ledger's machine");
+    if (!app.server_url.empty())
+      Fail(Code::kInvalid,
+           "review is not served over --server yet; run it on the ledger's machine");
     Must(service::Require(app.caller(), service::Operation::kReadReport));
     const uint32_t month = ParseMonthFlag(a->month, "MONTH");
     auto st = Must(app.session().LoadClient(a->client));
-    if (!st.registered()) Fail(Code::kNotFound, fmt::format("unknown client '{}'; see `hourbank client list`", a->client));
+    if (!st.registered())
+      Fail(Code::kNotFound,
+           fmt::format("unknown client '{}'; see `hourbank client list`", a->client));
     nlohmann::json items = nlohmann::json::array();
     std::string text = fmt::format("review {} {}\n", a->client, MonthText(month));
     int64_t pending = 0;
@@ -70,31 +89,47 @@ void RegisterReviewList(CLI::App& cli, App& app) {
       if (!e) continue;
       const bool acceptance = i.kind == ReviewItem::Kind::kClientAcceptance;
       const std::string state = acceptance ? "awaiting client acceptance" : StateName(i.state);
-      const std::string amount = e->unit == Unit::kHour ? FormatMinutes(e->minutes) : fmt::format("×{}", e->count);
+      const std::string amount =
+          e->unit == Unit::kHour ? FormatMinutes(e->minutes) : fmt::format("×{}", e->count);
       if (i.state == Review::kPending && !acceptance) pending++;
-      items.push_back({{"id", i.seq}, {"at", st.zone().FormatIso(e->at_us)}, {"staff", e->staff}, {"task", e->task},
-                       {"kind", e->kind}, {"minutes", e->minutes}, {"count", e->count},
-                       {"review", acceptance ? "client_acceptance" : "manager"}, {"state", state},
+      items.push_back({{"id", i.seq},
+                       {"at", st.zone().FormatIso(e->at_us)},
+                       {"staff", e->staff},
+                       {"task", e->task},
+                       {"kind", e->kind},
+                       {"minutes", e->minutes},
+                       {"count", e->count},
+                       {"review", acceptance ? "client_acceptance" : "manager"},
+                       {"state", state},
                        {"reason", e->review_reason}});
-      text += fmt::format("  #{} {} {} {} {} {} — {}{}\n", i.seq, st.zone().FormatIso(e->at_us).substr(0, 16),
-                          e->staff, e->task.empty() ? "-" : e->task, e->kind, amount, state,
+      text += fmt::format("  #{} {} {} {} {} {} — {}{}\n", i.seq,
+                          st.zone().FormatIso(e->at_us).substr(0, 16), e->staff,
+                          e->task.empty() ? "-" : e->task, e->kind, amount, state,
                           e->review_reason.empty() ? "" : " (" + e->review_reason + ")");
     }
     text += fmt::format("{} pending review", pending);
-    if (app.json) app.PrintJson({{"client", a->client}, {"month", MonthText(month)}, {"entries", items}});
-    else app.Say(TerminalLines(text));
+    if (app.json)
+      app.PrintJson({{"client", a->client}, {"month", MonthText(month)}, {"entries", items}});
+    else
+      app.Say(TerminalLines(text));
   });
 }
 
 // approve / reject CLIENT MONTH [ENTRY...] | --task T | --all
 void RegisterDecision(CLI::App& cli, App& app, bool approve) {
-  struct Args { std::string client, month, task, reason; std::vector<uint64_t> entries; bool all = false; };
+  struct Args {
+    std::string client, month, task, reason;
+    std::vector<uint64_t> entries;
+    bool all = false;
+  };
   auto a = std::make_shared<Args>();
-  auto* cmd = cli.add_subcommand(approve ? "approve" : "reject",
-                                 approve ? "Approve work pending review: it is billed (manager)\n"
-                                           "  e.g. hourbank approve acme 2026-01 --all\n       hourbank approve acme 2026-01 41 42"
-                                         : "Reject work under review: it leaves the month, never billed (manager)\n"
-                                           "  e.g. hourbank reject acme 2026-01 --task T-9 --reason \"not ordered\"");
+  auto* cmd = cli.add_subcommand(
+      approve ? "approve" : "reject",
+      approve
+          ? "Approve work pending review: it is billed (manager)\n"
+            "  e.g. hourbank approve acme 2026-01 --all\n       hourbank approve acme 2026-01 41 42"
+          : "Reject work under review: it leaves the month, never billed (manager)\n"
+            "  e.g. hourbank reject acme 2026-01 --task T-9 --reason \"not ordered\"");
   cmd->add_option("CLIENT", a->client)->required();
   cmd->add_option("MONTH", a->month, "YYYY-MM")->required();
   cmd->add_option("ENTRY", a->entries, "entry ids (as printed by review)");
@@ -105,10 +140,11 @@ void RegisterDecision(CLI::App& cli, App& app, bool approve) {
   if (!approve) reason->required();
   cmd->callback([&app, a, approve] {
     if (!app.server_url.empty())
-      Fail(Code::kInvalid, fmt::format("{} is not served over --server yet; run it on the ledger's machine",
-                                       approve ? "approve" : "reject"));
-    service::ReviewRequest req{a->client, a->month, approve, a->entries, a->task, a->all, a->reason,
-                               service::Names::kFlags};
+      Fail(Code::kInvalid,
+           fmt::format("{} is not served over --server yet; run it on the ledger's machine",
+                       approve ? "approve" : "reject"));
+    service::ReviewRequest req{a->client, a->month, approve,   a->entries,
+                               a->task,   a->all,   a->reason, service::Names::kFlags};
     auto w = Must(service::ReviewOp(app.session(), app.caller(), req));
     app.json ? app.PrintJson(SummaryJson(a->client, w)) : app.Say(w.summary);
   });

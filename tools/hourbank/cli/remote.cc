@@ -9,8 +9,8 @@ using nlohmann::json;
 std::string PathSegment(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-        c == '~')
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~')
       out += char(c);
     else
       out += fmt::format("%{:02X}", c);
@@ -70,8 +70,13 @@ HttpRequest ToHttp(const service::VoidRequest& r) {
 
 HttpRequest ToHttp(const service::BuyRequest& r) {
   json b = json::object();
-  for (const auto& [f, v] : {std::pair{"hours", &r.hours}, {"price", &r.price}, {"expires", &r.expires},
-                             {"addon", &r.addon}, {"month", &r.month}, {"at", &r.at}, {"key", &r.key}})
+  for (const auto& [f, v] : {std::pair{"hours", &r.hours},
+                             {"price", &r.price},
+                             {"expires", &r.expires},
+                             {"addon", &r.addon},
+                             {"month", &r.month},
+                             {"at", &r.at},
+                             {"key", &r.key}})
     Put(b, f, *v);
   return {ClientPath(r.client, "buy"), b};
 }
@@ -86,15 +91,22 @@ HttpRequest ToHttp(const service::PayRequest& r) {
 
 HttpRequest ToHttp(const service::AdjustRequest& r) {
   json b = {{"reason", r.reason}};
-  for (const auto& [f, v] : {std::pair{"penalty", &r.penalty}, {"credit", &r.credit}, {"charge", &r.charge},
-                             {"month", &r.month}, {"key", &r.key}})
+  for (const auto& [f, v] : {std::pair{"penalty", &r.penalty},
+                             {"credit", &r.credit},
+                             {"charge", &r.charge},
+                             {"month", &r.month},
+                             {"key", &r.key}})
     Put(b, f, *v);
   return {ClientPath(r.client, "adjust"), b};
 }
 
-HttpRequest ToHttp(const service::CloseRequest& r) { return {ClientPath(r.client, "close"), {{"month", r.month}}}; }
+HttpRequest ToHttp(const service::CloseRequest& r) {
+  return {ClientPath(r.client, "close"), {{"month", r.month}}};
+}
 
-HttpRequest ToHttp(const service::CloseAllRequest& r) { return {"/v1/close", {{"through", r.through}}}; }
+HttpRequest ToHttp(const service::CloseAllRequest& r) {
+  return {"/v1/close", {{"through", r.through}}};
+}
 
 HttpRequest ToHttp(const service::IncidentRequest& r) {
   static const char* kActions[] = {"open", "respond", "resolve", "reprioritize", "reopen"};
@@ -106,7 +118,9 @@ HttpRequest ToHttp(const service::IncidentRequest& r) {
 }
 
 HttpRequest ToHttp(const projections::RegisterClient& r) {
-  return {"/v1/clients", {{"id", r.client_id}, {"name", r.name}, {"currency", r.currency}, {"timezone", r.timezone}}};
+  return {
+      "/v1/clients",
+      {{"id", r.client_id}, {"name", r.name}, {"currency", r.currency}, {"timezone", r.timezone}}};
 }
 
 HttpRequest ToHttp(const service::ContractStartRequest& r) {

@@ -47,7 +47,8 @@ HttpRequest ToHttp(const service::DefinePlansRequest& r);
 // A write that answers {"client", "summary"}: the service locally, the route with --server.
 template <typename Request>
 service::WriteOutcome Run(App& app, const Request& request,
-                          Result<service::WriteOutcome> (*local)(service::Session&, const service::Caller&,
+                          Result<service::WriteOutcome> (*local)(service::Session&,
+                                                                 const service::Caller&,
                                                                  const Request&)) {
   if (app.server_url.empty()) return Must(local(app.session(), app.caller(), request));
   const HttpRequest http = ToHttp(request);

@@ -25,17 +25,19 @@ using nlohmann::json;
 
 namespace {
 
-constexpr size_t kRefusalsShownMax = 50;   // in the text summary; --json lists every one
-constexpr int kConflictRetriesMax = 3;     // reload-and-decide rounds per row (as DecideAndAppend)
+constexpr size_t kRefusalsShownMax = 50;  // in the text summary; --json lists every one
+constexpr int kConflictRetriesMax = 3;    // reload-and-decide rounds per row (as DecideAndAppend)
 
 std::string ReadImportFile(const std::string& path, uint64_t bytes_max) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     Fail(Code::kNotFound, fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-  if (!S_ISREG(st.st_mode)) Fail(Code::kInvalid, fmt::format("'{}' is not a file; give a CSV file", path));
+  if (!S_ISREG(st.st_mode))
+    Fail(Code::kInvalid, fmt::format("'{}' is not a file; give a CSV file", path));
   if (uint64_t(st.st_size) > bytes_max)
-    Fail(Code::kLimit, fmt::format("'{}' is {} MiB; at most {} MiB can be imported at once, split it", path,
-                                   uint64_t(st.st_size) >> 20, bytes_max >> 20));
+    Fail(Code::kLimit,
+         fmt::format("'{}' is {} MiB; at most {} MiB can be imported at once, split it", path,
+                     uint64_t(st.st_size) >> 20, bytes_max >> 20));
   std::ifstream in(path, std::ios::binary);
   if (!in) Fail(Code::kIo, fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
   std::string text(size_t(st.st_size), '\0');
@@ -53,8 +55,8 @@ struct Refusal {
 // Errors a user's data can cause: the row is refused and the import goes on. Anything else
 // (I/O, corruption, a busy ledger) stops the import.
 bool RowLevel(Code code) {
-  return code == Code::kInvalid || code == Code::kNotFound || code == Code::kRefused || code == Code::kLimit ||
-         code == Code::kConflict;
+  return code == Code::kInvalid || code == Code::kNotFound || code == Code::kRefused ||
+         code == Code::kLimit || code == Code::kConflict;
 }
 
 }  // namespace
@@ -75,9 +77,12 @@ void RegisterImportCommand(CLI::App& cli, App& app) {
       "fixed rows in a file of their own, or re-import the unchanged file after fixing the\n"
       "ledger (e.g. the contract term) to add just the rows refused before.");
   cmd->add_option("CLIENT", ia->client)->required();
-  cmd->add_option("FILE", ia->file, "the CSV file (UTF-8, at most 64 MiB and 1 000 000 rows)")->required();
+  cmd->add_option("FILE", ia->file, "the CSV file (UTF-8, at most 64 MiB and 1 000 000 rows)")
+      ->required();
   cmd->add_option("--format", ia->format, "generic | toggl | harvest | kimai")->required();
-  cmd->add_option("--kind", ia->kind, "work kind for every row (generic: rows with a kind column keep theirs; default: support)");
+  cmd->add_option(
+      "--kind", ia->kind,
+      "work kind for every row (generic: rows with a kind column keep theirs; default: support)");
   cmd->add_flag("--dry-run", ia->dry_run, "check every row and print the summary; write nothing");
   cmd->callback([&app, ia] {
     const TimesheetFormat format = Must(ParseTimesheetFormat(ia->format));
@@ -86,9 +91,11 @@ void RegisterImportCommand(CLI::App& cli, App& app) {
 
     ClientState state = app.LoadClient(ia->client);
     if (!state.registered())
-      Fail(Code::kNotFound, fmt::format("unknown client '{}'; add it first with `hourbank client add`", ia->client));
+      Fail(Code::kNotFound,
+           fmt::format("unknown client '{}'; add it first with `hourbank client add`", ia->client));
     auto parsed = ParseTimesheet(text, format, state.zone(), limits);
-    if (!parsed.ok()) Fail(parsed.error().code, fmt::format("{}: {}", ia->file, parsed.error().message));
+    if (!parsed.ok())
+      Fail(parsed.error().code, fmt::format("{}: {}", ia->file, parsed.error().message));
     const std::vector<ImportRow>& rows = parsed.value();
 
     const std::string file_id = ledger::HexOf(ledger::Digest(text)).substr(0, 16);
@@ -113,12 +120,15 @@ void RegisterImportCommand(CLI::App& cli, App& app) {
       w.at_us = row.at_us;
       const std::string key = fmt::format("import:{}:{}:{}", ia->client, file_id, row.line);
       // What "the same body" is for the key: the row as mapped, not who runs the import.
-      const std::string request = fmt::format("import\n{}\n{}\n{}\n{}\n{}\n{}\n{}", row.at_us, row.minutes, w.kind,
-                                              row.task, row.staff, row.note, row.line);
+      const std::string request =
+          fmt::format("import\n{}\n{}\n{}\n{}\n{}\n{}\n{}", row.at_us, row.minutes, w.kind,
+                      row.task, row.staff, row.note, row.line);
       try {
         if (auto rec = Must(app.log().LookupKey(key))) {
           if (rec->request_digest != ledger::Digest(ia->client + '\0' + request))
-            Fail(Code::kConflict, fmt::format("was imported before with other options (kind '{}' now); nothing written for it", w.kind));
+            Fail(Code::kConflict, fmt::format("was imported before with other options (kind '{}' "
+                                              "now); nothing written for it",
+                                              w.kind));
           ++skipped;
           continue;
         }
@@ -129,8 +139,10 @@ void RegisterImportCommand(CLI::App& cli, App& app) {
           try {
             app.Append(ia->client, d, version, key, request);
           } catch (const CommandError& e) {
-            if (e.error.code != Code::kConflict || e.error.current_version == 0 || attempt + 1 >= kConflictRetriesMax) throw;
-            state = app.LoadClient(ia->client);   // another writer moved the client on: decide again
+            if (e.error.code != Code::kConflict || e.error.current_version == 0 ||
+                attempt + 1 >= kConflictRetriesMax)
+              throw;
+            state = app.LoadClient(ia->client);  // another writer moved the client on: decide again
             continue;
           }
           // Fold what was just written (and anything a concurrent writer added) into the state.
@@ -151,19 +163,29 @@ void RegisterImportCommand(CLI::App& cli, App& app) {
     if (app.json) {
       json list = json::array();
       for (const Refusal& r : refused) list.push_back({{"line", r.line}, {"reason", r.reason}});
-      app.PrintJson({{"client", ia->client}, {"file", ia->file}, {"format", TimesheetFormatName(format)},
-                     {"dry_run", ia->dry_run}, {"imported", imported}, {"skipped", skipped}, {"refused", list}});
+      app.PrintJson({{"client", ia->client},
+                     {"file", ia->file},
+                     {"format", TimesheetFormatName(format)},
+                     {"dry_run", ia->dry_run},
+                     {"imported", imported},
+                     {"skipped", skipped},
+                     {"refused", list}});
     } else {
-      app.Say(fmt::format("{}{} {}, skipped {} (already imported), refused {}", ia->client.empty() ? "" : ia->client + ": ",
-                          ia->dry_run ? "would import" : "imported", imported, skipped, refused.size()));
+      app.Say(fmt::format("{}{} {}, skipped {} (already imported), refused {}",
+                          ia->client.empty() ? "" : ia->client + ": ",
+                          ia->dry_run ? "would import" : "imported", imported, skipped,
+                          refused.size()));
       for (size_t k = 0; k < refused.size() && k < kRefusalsShownMax; ++k)
         app.Say(fmt::format("  line {}: {}", refused[k].line, refused[k].reason));
       if (refused.size() > kRefusalsShownMax)
-        app.Say(fmt::format("  … and {} more (--json lists them all)", refused.size() - kRefusalsShownMax));
+        app.Say(fmt::format("  … and {} more (--json lists them all)",
+                            refused.size() - kRefusalsShownMax));
     }
     if (!refused.empty())
-      Fail(Code::kRefused, fmt::format("{} row{} of '{}' refused (listed above); the other rows were {}", refused.size(),
-                                       refused.size() == 1 ? "" : "s", ia->file, ia->dry_run ? "checked" : "imported"));
+      Fail(Code::kRefused,
+           fmt::format("{} row{} of '{}' refused (listed above); the other rows were {}",
+                       refused.size(), refused.size() == 1 ? "" : "s", ia->file,
+                       ia->dry_run ? "checked" : "imported"));
   });
 }
 

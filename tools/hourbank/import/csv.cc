@@ -22,10 +22,14 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   if (b0 < 0x80) return 1;
   size_t n = 0;
   uint32_t cp = 0;
-  if ((b0 & 0xE0) == 0xC0) n = 2, cp = b0 & 0x1F;
-  else if ((b0 & 0xF0) == 0xE0) n = 3, cp = b0 & 0x0F;
-  else if ((b0 & 0xF8) == 0xF0) n = 4, cp = b0 & 0x07;
-  else return 0;
+  if ((b0 & 0xE0) == 0xC0)
+    n = 2, cp = b0 & 0x1F;
+  else if ((b0 & 0xF0) == 0xE0)
+    n = 3, cp = b0 & 0x0F;
+  else if ((b0 & 0xF8) == 0xF0)
+    n = 4, cp = b0 & 0x07;
+  else
+    return 0;
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     const auto b = static_cast<uint8_t>(s[i + k]);
@@ -88,7 +92,8 @@ std::optional<int64_t> ClockSeconds(std::string_view s) {
 std::optional<int64_t> DecimalHoursMinutes(std::string_view s) {
   const size_t dot = s.find('.');
   const std::string_view whole = s.substr(0, dot);
-  const std::string_view frac = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
+  const std::string_view frac =
+      dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
   if (!AllDigits(whole) || whole.size() > 5) return std::nullopt;
   if (dot != std::string_view::npos && (!AllDigits(frac) || frac.size() > 6)) return std::nullopt;
   int64_t scale = 1;
@@ -107,10 +112,12 @@ Result<int64_t> RowTime(std::string_view date, std::string_view time, const Zone
       !AllDigits(date.substr(5, 2)) || !AllDigits(date.substr(8, 2)))
     return Error::Invalid(fmt::format("date '{}' is not YYYY-MM-DD", date));
   if (!time.empty()) {
-    const bool shape = (time.size() == 5 || time.size() == 8) && time[2] == ':' && ClockSeconds(time).has_value();
+    const bool shape =
+        (time.size() == 5 || time.size() == 8) && time[2] == ':' && ClockSeconds(time).has_value();
     if (!shape) return Error::Invalid(fmt::format("time '{}' is not HH:MM or HH:MM:SS", time));
   }
-  const std::string iso = fmt::format("{}T{}", date, time.empty() ? std::string_view("12:00") : time);
+  const std::string iso =
+      fmt::format("{}T{}", date, time.empty() ? std::string_view("12:00") : time);
   auto t = projections::ParseTime(iso, zone);
   if (!t.ok()) return Error::Invalid(t.error().message);
   return t.value();
@@ -142,17 +149,41 @@ const FormatSpec& SpecFor(TimesheetFormat format) {
   // Indexed by Field. nullptr name: the format has no such column.
   static const std::array<FormatSpec, 4> specs = {{
       // generic
-      {{{"date", true}, {nullptr, false}, {"duration", true}, {"kind", false}, {"task", false},
-        {"staff", false}, {nullptr, false}, {"note", false}}},
+      {{{"date", true},
+        {nullptr, false},
+        {"duration", true},
+        {"kind", false},
+        {"task", false},
+        {"staff", false},
+        {nullptr, false},
+        {"note", false}}},
       // toggl (Toggl Track "detailed" export)
-      {{{"Start date", true}, {"Start time", true}, {"Duration", true}, {nullptr, false}, {"Task", false},
-        {"User", false}, {nullptr, false}, {"Description", false}}},
+      {{{"Start date", true},
+        {"Start time", true},
+        {"Duration", true},
+        {nullptr, false},
+        {"Task", false},
+        {"User", false},
+        {nullptr, false},
+        {"Description", false}}},
       // harvest (detailed time report)
-      {{{"Date", true}, {nullptr, false}, {"Hours", true}, {nullptr, false}, {"Task", false},
-        {"First Name", false}, {"Last Name", false}, {"Notes", false}}},
+      {{{"Date", true},
+        {nullptr, false},
+        {"Hours", true},
+        {nullptr, false},
+        {"Task", false},
+        {"First Name", false},
+        {"Last Name", false},
+        {"Notes", false}}},
       // kimai (Kimai 2 timesheet export)
-      {{{"Date", true}, {"From", false}, {"Duration", true}, {nullptr, false}, {"Activity", false},
-        {"User", false}, {nullptr, false}, {"Description", false}}},
+      {{{"Date", true},
+        {"From", false},
+        {"Duration", true},
+        {nullptr, false},
+        {"Activity", false},
+        {"User", false},
+        {nullptr, false},
+        {"Description", false}}},
   }};
   return specs[static_cast<size_t>(format)];
 }
@@ -164,38 +195,49 @@ Result<TimesheetFormat> ParseTimesheetFormat(std::string_view name) {
   if (name == "toggl") return TimesheetFormat::kToggl;
   if (name == "harvest") return TimesheetFormat::kHarvest;
   if (name == "kimai") return TimesheetFormat::kKimai;
-  return Error::Invalid(fmt::format("unknown format '{}'; use generic, toggl, harvest or kimai", name));
+  return Error::Invalid(
+      fmt::format("unknown format '{}'; use generic, toggl, harvest or kimai", name));
 }
 
 const char* TimesheetFormatName(TimesheetFormat format) {
   switch (format) {
-    case TimesheetFormat::kGeneric: return "generic";
-    case TimesheetFormat::kToggl: return "toggl";
-    case TimesheetFormat::kHarvest: return "harvest";
-    case TimesheetFormat::kKimai: return "kimai";
+    case TimesheetFormat::kGeneric:
+      return "generic";
+    case TimesheetFormat::kToggl:
+      return "toggl";
+    case TimesheetFormat::kHarvest:
+      return "harvest";
+    case TimesheetFormat::kKimai:
+      return "kimai";
   }
   return "?";
 }
 
 Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, const CsvLimits& limits) {
   if (text.size() > limits.file_bytes_max)
-    return Error::Limit(fmt::format("the file is {} bytes; at most {} MiB can be imported at once, split it",
-                                    text.size(), limits.file_bytes_max >> 20));
+    return Error::Limit(
+        fmt::format("the file is {} bytes; at most {} MiB can be imported at once, split it",
+                    text.size(), limits.file_bytes_max >> 20));
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
 
   // Text checks first, so the record loop only deals with structure.
   uint64_t line = 1;
   for (size_t i = 0; i < text.size();) {
-    if (text[i] == '\0') return Error::Invalid(fmt::format("not a CSV text file: a NUL byte on line {}", line));
+    if (text[i] == '\0')
+      return Error::Invalid(fmt::format("not a CSV text file: a NUL byte on line {}", line));
     if (text[i] == '\n') ++line;
     const size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) return Error::Invalid(fmt::format("not UTF-8 text: line {}; export the file as UTF-8", line));
+    if (n == 0)
+      return Error::Invalid(fmt::format("not UTF-8 text: line {}; export the file as UTF-8", line));
     i += n;
   }
 
   // Separator: ',' unless the first line has ';' and no ','.
   const std::string_view first_line = text.substr(0, text.find_first_of("\r\n"));
-  const char sep = first_line.find(',') == std::string_view::npos && first_line.find(';') != std::string_view::npos ? ';' : ',';
+  const char sep = first_line.find(',') == std::string_view::npos &&
+                           first_line.find(';') != std::string_view::npos
+                       ? ';'
+                       : ',';
 
   std::vector<CsvRecord> records;
   line = 1;
@@ -220,7 +262,9 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, const CsvLimits& 
         const uint64_t quote_line = line;
         ++i;
         while (true) {
-          if (i >= n) return Error::Invalid(fmt::format("not CSV: line {}: a quoted field is never closed", quote_line));
+          if (i >= n)
+            return Error::Invalid(
+                fmt::format("not CSV: line {}: a quoted field is never closed", quote_line));
           const char c = text[i];
           if (c == '"') {
             if (i + 1 < n && text[i + 1] == '"') {
@@ -237,21 +281,29 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, const CsvLimits& 
           if (field.size() > limits.field_bytes_max) break;
         }
         if (i < n && text[i] != sep && !at_eol(i) && field.size() <= limits.field_bytes_max)
-          return Error::Invalid(fmt::format("not CSV: line {}: text after a closing quote (write a quote inside a quoted field as \"\")", line));
+          return Error::Invalid(
+              fmt::format("not CSV: line {}: text after a closing quote (write a quote inside a "
+                          "quoted field as \"\")",
+                          line));
       } else {
         const size_t start = i;
         while (i < n && text[i] != sep && !at_eol(i)) {
           if (text[i] == '"')
-            return Error::Invalid(fmt::format("not CSV: line {}: a quote inside an unquoted field (quote the whole field and double the quote)", line));
+            return Error::Invalid(
+                fmt::format("not CSV: line {}: a quote inside an unquoted field (quote the whole "
+                            "field and double the quote)",
+                            line));
           ++i;
         }
         field.assign(text.substr(start, i - start));
       }
       if (field.size() > limits.field_bytes_max)
-        return Error::Limit(fmt::format("line {}: a field is longer than {} KiB", record.line, limits.field_bytes_max >> 10));
+        return Error::Limit(fmt::format("line {}: a field is longer than {} KiB", record.line,
+                                        limits.field_bytes_max >> 10));
       record.fields.push_back(std::move(field));
       if (record.fields.size() > limits.fields_per_row_max)
-        return Error::Limit(fmt::format("line {}: more than {} fields", record.line, limits.fields_per_row_max));
+        return Error::Limit(
+            fmt::format("line {}: more than {} fields", record.line, limits.fields_per_row_max));
       if (i < n && text[i] == sep) {
         ++i;
         continue;  // a separator at the very end of the text still ends with one empty field
@@ -275,7 +327,8 @@ Result<int64_t> ParseImportDurationMinutes(std::string_view text, TimesheetForma
   } else if (format == TimesheetFormat::kGeneric) {
     auto m = projections::ParseDurationMinutes(t);
     // ParseDurationMinutes refuses zero itself; say it the same way as the other forms.
-    if (!m.ok() && !(t.find_first_not_of("0.hm") == std::string_view::npos && t.find_first_of("hm") != std::string_view::npos))
+    if (!m.ok() && !(t.find_first_not_of("0.hm") == std::string_view::npos &&
+                     t.find_first_of("hm") != std::string_view::npos))
       return Error::Invalid(fmt::format("duration '{}': {}; H:MM works too", t, m.error().message));
     minutes = m.ok() ? m.value() : 0;
   } else {
@@ -283,20 +336,28 @@ Result<int64_t> ParseImportDurationMinutes(std::string_view text, TimesheetForma
   }
   if (!minutes)
     return Error::Invalid(fmt::format("duration '{}' is not {}", t,
-                                      format == TimesheetFormat::kGeneric ? "90m, 1h30m, 1.5h or H:MM" : "H:MM, H:MM:SS or decimal hours like 1.5"));
+                                      format == TimesheetFormat::kGeneric
+                                          ? "90m, 1h30m, 1.5h or H:MM"
+                                          : "H:MM, H:MM:SS or decimal hours like 1.5"));
   if (*minutes <= 0)
-    return Error::Invalid(fmt::format("duration '{}' must be more than zero{}", t, *minutes == 0 && t.find_first_not_of("0:.hm") != std::string_view::npos ? " (it rounds to 0 minutes)" : ""));
+    return Error::Invalid(
+        fmt::format("duration '{}' must be more than zero{}", t,
+                    *minutes == 0 && t.find_first_not_of("0:.hm") != std::string_view::npos
+                        ? " (it rounds to 0 minutes)"
+                        : ""));
   if (*minutes > kImportRowMinutesMax)
-    return Error::Invalid(fmt::format("duration '{}' is more than 24 hours; one row is one time entry", t));
+    return Error::Invalid(
+        fmt::format("duration '{}' is more than 24 hours; one row is one time entry", t));
   return *minutes;
 }
 
-Result<std::vector<ImportRow>> ParseTimesheet(std::string_view text, TimesheetFormat format, const Zone& zone,
-                                              const CsvLimits& limits) {
+Result<std::vector<ImportRow>> ParseTimesheet(std::string_view text, TimesheetFormat format,
+                                              const Zone& zone, const CsvLimits& limits) {
   auto parsed = ParseCsv(text, limits);
   if (!parsed.ok()) return parsed.error();
   const std::vector<CsvRecord>& records = parsed.value();
-  if (records.empty()) return Error::Invalid("the file is empty: expected a header row and time entries");
+  if (records.empty())
+    return Error::Invalid("the file is empty: expected a header row and time entries");
 
   // Header -> column index per Field.
   const FormatSpec& spec = SpecFor(format);
@@ -320,8 +381,9 @@ Result<std::vector<ImportRow>> ParseTimesheet(std::string_view text, TimesheetFo
     for (size_t k = 0; k < header.fields.size() && k < 16; ++k)
       found += (k ? ", " : "") + std::string(Trim(header.fields[k]).substr(0, 40));
     if (header.fields.size() > 16) found += ", …";
-    return Error::Invalid(fmt::format("the {} header (line {}) lacks column{} {}; found: {}", TimesheetFormatName(format),
-                                      header.line, missing.size() > 1 ? "s" : "", fmt::join(missing, ", "), found));
+    return Error::Invalid(fmt::format(
+        "the {} header (line {}) lacks column{} {}; found: {}", TimesheetFormatName(format),
+        header.line, missing.size() > 1 ? "s" : "", fmt::join(missing, ", "), found));
   }
 
   std::vector<ImportRow> rows;
@@ -334,14 +396,16 @@ Result<std::vector<ImportRow>> ParseTimesheet(std::string_view text, TimesheetFo
     size_t used = rec.fields.size();
     while (used > header.fields.size() && Trim(rec.fields[used - 1]).empty()) --used;
     if (used != header.fields.size()) {
-      row.error = fmt::format("{} field{}, the header has {}", used, used == 1 ? "" : "s", header.fields.size());
+      row.error = fmt::format("{} field{}, the header has {}", used, used == 1 ? "" : "s",
+                              header.fields.size());
       rows.push_back(std::move(row));
       continue;
     }
     auto cell = [&](Field f) -> std::string_view {
       return index[f] < 0 ? std::string_view{} : Trim(rec.fields[size_t(index[f])]);
     };
-    auto at = format == TimesheetFormat::kGeneric ? GenericTime(cell(kDate), zone) : RowTime(cell(kDate), cell(kTime), zone);
+    auto at = format == TimesheetFormat::kGeneric ? GenericTime(cell(kDate), zone)
+                                                  : RowTime(cell(kDate), cell(kTime), zone);
     if (!at.ok()) {
       row.error = at.error().message;
       rows.push_back(std::move(row));
@@ -358,7 +422,8 @@ Result<std::vector<ImportRow>> ParseTimesheet(std::string_view text, TimesheetFo
     row.kind = std::string(cell(kKind));
     row.task = std::string(cell(kTask));
     row.staff = std::string(cell(kStaff));
-    if (!cell(kStaff2).empty()) row.staff += (row.staff.empty() ? "" : " ") + std::string(cell(kStaff2));
+    if (!cell(kStaff2).empty())
+      row.staff += (row.staff.empty() ? "" : " ") + std::string(cell(kStaff2));
     row.note = std::string(cell(kNote));
     rows.push_back(std::move(row));
   }

@@ -37,10 +37,10 @@ Result<TimesheetFormat> ParseTimesheetFormat(std::string_view name);
 const char* TimesheetFormatName(TimesheetFormat format);
 
 struct CsvLimits {
-  uint64_t file_bytes_max = 64ull << 20;   // Default: 64 MiB
-  uint32_t rows_max = 1'000'000;           // data records after the header. Default: 1 000 000
-  uint32_t field_bytes_max = 64u << 10;    // one field, after unquoting. Default: 64 KiB
-  uint32_t fields_per_row_max = 1024;      // Default: 1024
+  uint64_t file_bytes_max = 64ull << 20;  // Default: 64 MiB
+  uint32_t rows_max = 1'000'000;          // data records after the header. Default: 1 000 000
+  uint32_t field_bytes_max = 64u << 10;   // one field, after unquoting. Default: 64 KiB
+  uint32_t fields_per_row_max = 1024;     // Default: 1024
 };
 
 // One parsed CSV record. `line` is the 1-based physical line on which the record starts
@@ -57,12 +57,12 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, const CsvLimits& 
 
 // One data row of a time-tracker export, mapped to hour work.
 struct ImportRow {
-  uint64_t line = 0;       // where the row starts in the file (1-based)
-  int64_t at_us = 0;       // when the work was done (UTC µs); a date without a time is local noon
-  int64_t minutes = 0;     // > 0 and <= 24 h (kImportRowMinutesMax)
-  std::string kind;        // from the generic format's kind column; empty: the caller's --kind
+  uint64_t line = 0;    // where the row starts in the file (1-based)
+  int64_t at_us = 0;    // when the work was done (UTC µs); a date without a time is local noon
+  int64_t minutes = 0;  // > 0 and <= 24 h (kImportRowMinutesMax)
+  std::string kind;     // from the generic format's kind column; empty: the caller's --kind
   std::string task, staff, note;
-  std::string error;       // non-empty: the row is refused for this reason (other fields unset)
+  std::string error;  // non-empty: the row is refused for this reason (other fields unset)
 };
 
 // A single row longer than this is refused: one row of a time tracker is one time entry.

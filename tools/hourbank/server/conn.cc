@@ -49,7 +49,8 @@ bool ConnectionTable::ShedOldest(const std::string* peer) {
   return false;
 }
 
-kj::Own<ConnectionTable::Slot> ConnectionTable::Admit(const std::string& peer, kj::Promise<void>* killed) {
+kj::Own<ConnectionTable::Slot> ConnectionTable::Admit(const std::string& peer,
+                                                      kj::Promise<void>* killed) {
   auto it = per_peer_.find(peer);
   if (it != per_peer_.end() && it->second >= max_per_peer_ && !ShedOldest(&peer)) {
     ++refused_total_;
@@ -74,8 +75,10 @@ kj::Own<ConnectionTable::Slot> ConnectionTable::Admit(const std::string& peer, k
 ConnectionLimits LimitsFromDescriptorLimit() {
   rlimit rl{};
   size_t soft = 1024;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) soft = size_t(rl.rlim_cur);
-  else if (getrlimit(RLIMIT_NOFILE, &rl) == 0) soft = 1 << 20;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    soft = size_t(rl.rlim_cur);
+  else if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+    soft = 1 << 20;
   // Kept back: the descriptors open now (the ledger's files, the event loop, stdio) plus room
   // for the ledger to grow (RocksDB keeps every table file open): 256, or half of a small limit.
   size_t open_now = 0;
@@ -102,22 +105,25 @@ kj::Promise<void> AcceptForever(kj::ConnectionReceiver& listener, kj::Timer& tim
                                 std::function<void(kj::Own<kj::AsyncIoStream>)> on_accept,
                                 std::function<void(const kj::Exception&)> on_error) {
   return kj::evalNow([&listener] { return listener.accept(); })
-      .then([&listener, &timer, on_accept, on_error](kj::Own<kj::AsyncIoStream> stream) mutable -> kj::Promise<void> {
-        try {
-          on_accept(kj::mv(stream));
-        } catch (...) {
-          // The connection is dropped (closed); the listener goes on.
-        }
-        return AcceptForever(listener, timer, kj::mv(on_accept), kj::mv(on_error));
-      }, [&listener, &timer, on_accept, on_error](kj::Exception&& e) mutable -> kj::Promise<void> {
-        try {
-          on_error(e);
-        } catch (...) {
-        }
-        return timer.afterDelay(20 * kj::MILLISECONDS).then([&listener, &timer, on_accept, on_error]() mutable {
-          return AcceptForever(listener, timer, kj::mv(on_accept), kj::mv(on_error));
-        });
-      });
+      .then(
+          [&listener, &timer, on_accept,
+           on_error](kj::Own<kj::AsyncIoStream> stream) mutable -> kj::Promise<void> {
+            try {
+              on_accept(kj::mv(stream));
+            } catch (...) {
+              // The connection is dropped (closed); the listener goes on.
+            }
+            return AcceptForever(listener, timer, kj::mv(on_accept), kj::mv(on_error));
+          },
+          [&listener, &timer, on_accept, on_error](kj::Exception&& e) mutable -> kj::Promise<void> {
+            try {
+              on_error(e);
+            } catch (...) {}
+            return timer.afterDelay(20 * kj::MILLISECONDS)
+                .then([&listener, &timer, on_accept, on_error]() mutable {
+                  return AcceptForever(listener, timer, kj::mv(on_accept), kj::mv(on_error));
+                });
+          });
 }
 
 Result<HostPort> ParseHostPort(const std::string& text, const char* flag) {

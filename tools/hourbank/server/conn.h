@@ -31,7 +31,9 @@ class ForwardingStream : public kj::AsyncIoStream {
     return inner_->tryRead(buffer, min_bytes, max_bytes);
   }
   kj::Maybe<uint64_t> tryGetLength() override { return nullptr; }
-  kj::Promise<void> write(const void* buffer, size_t size) override { return inner_->write(buffer, size); }
+  kj::Promise<void> write(const void* buffer, size_t size) override {
+    return inner_->write(buffer, size);
+  }
   kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override {
     return inner_->write(pieces);
   }
@@ -44,8 +46,12 @@ class ForwardingStream : public kj::AsyncIoStream {
   void setsockopt(int level, int option, const void* value, kj::uint length) override {
     inner_->setsockopt(level, option, value, length);
   }
-  void getsockname(struct sockaddr* addr, kj::uint* length) override { inner_->getsockname(addr, length); }
-  void getpeername(struct sockaddr* addr, kj::uint* length) override { inner_->getpeername(addr, length); }
+  void getsockname(struct sockaddr* addr, kj::uint* length) override {
+    inner_->getsockname(addr, length);
+  }
+  void getpeername(struct sockaddr* addr, kj::uint* length) override {
+    inner_->getpeername(addr, length);
+  }
 
  protected:
   kj::AsyncIoStream& inner() { return *inner_; }
@@ -63,14 +69,17 @@ class ConnectionTable {
   struct Slot {
     ConnectionTable* table = nullptr;
     std::string peer;
-    bool sheddable = true;   // the owner clears it while the connection does work
+    bool sheddable = true;  // the owner clears it while the connection does work
     bool listed = false;
     std::list<Slot*>::iterator pos;
     kj::Own<kj::PromiseFulfiller<void>> kill;
-    ~Slot() { if (listed) table->Unlist(this); }
+    ~Slot() {
+      if (listed) table->Unlist(this);
+    }
   };
 
-  ConnectionTable(size_t max_total, size_t max_per_peer) : max_total_(max_total), max_per_peer_(max_per_peer) {}
+  ConnectionTable(size_t max_total, size_t max_per_peer)
+      : max_total_(max_total), max_per_peer_(max_per_peer) {}
 
   // A slot for a new connection from `peer`; `*killed` resolves when the table sheds it (join
   // it with the connection's promise). Sheds the oldest sheddable connection (of the peer,

@@ -24,7 +24,8 @@ auto Parsed(F&& f) -> Result<decltype(f())> {
   } catch (const CommandError& e) {
     return e.error;
   } catch (const json::exception&) {
-    return Error::Invalid("malformed request: a field has the wrong type or the body is not valid JSON");
+    return Error::Invalid(
+        "malformed request: a field has the wrong type or the body is not valid JSON");
   }
 }
 
@@ -58,9 +59,11 @@ Result<json> Body(const std::string& text, std::initializer_list<const char*> al
 
 }  // namespace
 
-Result<std::string> StatementDocument(service::Session& s, const service::Caller& c, const std::string& client,
-                                      uint32_t month, uint32_t months, bool text) {
-  auto r = service::ReadClientOp(s, c, service::Operation::kReadReport, client, {}, /*retain_entries=*/true);
+Result<std::string> StatementDocument(service::Session& s, const service::Caller& c,
+                                      const std::string& client, uint32_t month, uint32_t months,
+                                      bool text) {
+  auto r = service::ReadClientOp(s, c, service::Operation::kReadReport, client, {},
+                                 /*retain_entries=*/true);
   if (!r.ok()) return r.error();
   reports::StatementOptions o;
   o.month = month;
@@ -70,23 +73,31 @@ Result<std::string> StatementDocument(service::Session& s, const service::Caller
     if (auto p = reports::PaymentOf(v.seq, v.event)) o.payments.push_back(std::move(*p));
     return true;
   }));
-  return text ? reports::RenderStatementText(r.value().state, o) : reports::RenderStatementHtml(r.value().state, o);
+  return text ? reports::RenderStatementText(r.value().state, o)
+              : reports::RenderStatementHtml(r.value().state, o);
 }
 
 json PlanListJson(const projections::Catalog& catalog) {
   json arr = json::array();
   for (const auto& [id, versions] : catalog.plans()) {
     const auto& v = versions.back();
-    arr.push_back({{"id", id}, {"version", v.version}, {"currency", v.spec ? v.spec->currency : ""},
-                   {"name", v.spec ? v.spec->name : ""}, {"versions", versions.size()}});
+    arr.push_back({{"id", id},
+                   {"version", v.version},
+                   {"currency", v.spec ? v.spec->currency : ""},
+                   {"name", v.spec ? v.spec->name : ""},
+                   {"versions", versions.size()}});
   }
   return arr;
 }
 
 json PlanJson(const std::string& id, const projections::Catalog::Version& v) {
-  json j = {{"id", id}, {"version", v.version}, {"seq", v.seq}, {"toml", v.spec_toml},
-            {"debt_blocking", v.spec ? projections::DebtBlockingName(v.spec->debt_blocking) : "none"},
-            {"early_end", v.spec ? projections::EarlyEndName(v.spec->early_end) : "free"}};
+  json j = {
+      {"id", id},
+      {"version", v.version},
+      {"seq", v.seq},
+      {"toml", v.spec_toml},
+      {"debt_blocking", v.spec ? projections::DebtBlockingName(v.spec->debt_blocking) : "none"},
+      {"early_end", v.spec ? projections::EarlyEndName(v.spec->early_end) : "free"}};
   if (v.spec) {
     j["grace_days"] = v.spec->grace_days;
     j["minimum_term_months"] = v.spec->minimum_term_months;
@@ -102,7 +113,10 @@ Result<json> Endpoints::Clients(const Caller& c) {
   json arr = json::array();
   for (const projections::ClientState& s : states.value()) {
     const auto* t = s.TermsFor(s.FirstOpenMonth());
-    arr.push_back({{"client", s.id()}, {"name", s.name()}, {"currency", s.currency()}, {"timezone", s.zone().name()},
+    arr.push_back({{"client", s.id()},
+                   {"name", s.name()},
+                   {"currency", s.currency()},
+                   {"timezone", s.zone().name()},
                    {"plan", t ? t->plan_id : ""}});
   }
   return arr;
@@ -114,7 +128,8 @@ Result<json> Endpoints::Balance(const Caller& c, const std::string& client, cons
   return BalanceJson(r.value().state, r.value().at_us);
 }
 
-Result<json> Endpoints::Invoice(const Caller& c, const std::string& client, const std::string& month, const Query& q) {
+Result<json> Endpoints::Invoice(const Caller& c, const std::string& client,
+                                const std::string& month, const Query& q) {
   HB_TRY(service::Require(c, service::Operation::kReadInvoice));
   auto m = service::ParseMonthField(month, "month");
   if (!m.ok()) return m.error();
@@ -124,7 +139,8 @@ Result<json> Endpoints::Invoice(const Caller& c, const std::string& client, cons
 }
 
 Result<json> Endpoints::Burned(const Caller& c, const std::string& client, const Query& q) {
-  HB_TRY(service::Require(c, service::Operation::kReadBurned));  // the role before the request is read
+  HB_TRY(
+      service::Require(c, service::Operation::kReadBurned));  // the role before the request is read
   auto r = service::ReadClientOp(session_, c, service::Operation::kReadBurned, client, Time(q));
   if (!r.ok()) return r.error();
   const std::string f = Q(q, "from"), t = Q(q, "to");
@@ -143,16 +159,19 @@ Result<json> Endpoints::Burned(const Caller& c, const std::string& client, const
   return BurnedJson(r.value().state, from, to);
 }
 
-Result<json> Endpoints::Report(const Caller& c, const std::string& client, const std::string& month, const Query& q) {
+Result<json> Endpoints::Report(const Caller& c, const std::string& client, const std::string& month,
+                               const Query& q) {
   HB_TRY(service::Require(c, service::Operation::kReadReport));
   auto m = service::ParseMonthField(month, "month");
   if (!m.ok()) return m.error();
-  auto r = service::ReadClientOp(session_, c, service::Operation::kReadReport, client, Time(q), /*retain_entries=*/true);
+  auto r = service::ReadClientOp(session_, c, service::Operation::kReadReport, client, Time(q),
+                                 /*retain_entries=*/true);
   if (!r.ok()) return r.error();
   return ReportJson(r.value().state, m.value());
 }
 
-Result<json> Endpoints::Sla(const Caller& c, const std::string& client, const std::string& month, const Query& q) {
+Result<json> Endpoints::Sla(const Caller& c, const std::string& client, const std::string& month,
+                            const Query& q) {
   HB_TRY(service::Require(c, service::Operation::kReadSla));
   auto m = service::ParseMonthField(month, "month");
   if (!m.ok()) return m.error();
@@ -162,7 +181,8 @@ Result<json> Endpoints::Sla(const Caller& c, const std::string& client, const st
 }
 
 Result<json> Endpoints::Events(const Caller& c, const std::string& client, const Query& q) {
-  HB_TRY(service::Require(c, service::Operation::kReadEvents));  // the role before the request is read
+  HB_TRY(
+      service::Require(c, service::Operation::kReadEvents));  // the role before the request is read
   service::EventsRequest req;
   req.client = client;
   req.known_at = Q(q, "known_at");
@@ -173,11 +193,14 @@ Result<json> Endpoints::Events(const Caller& c, const std::string& client, const
   req.after_seq = after.value();
   req.limit = limit.value();
   json events = json::array();
-  auto page = service::ReadEventsOp(session_, c, req, [&](const ledger::EventView& v, const projections::Zone& zone) {
-    events.push_back(EventJson(v.seq, v.event, zone));
-  });
+  auto page = service::ReadEventsOp(session_, c, req,
+                                    [&](const ledger::EventView& v, const projections::Zone& zone) {
+                                      events.push_back(EventJson(v.seq, v.event, zone));
+                                    });
   if (!page.ok()) return page.error();
-  return json{{"events", std::move(events)}, {"next_after_seq", page.value().next_after_seq}, {"more", page.value().more}};
+  return json{{"events", std::move(events)},
+              {"next_after_seq", page.value().next_after_seq},
+              {"more", page.value().more}};
 }
 
 Result<json> Endpoints::Plans(const Caller& c) {
@@ -197,13 +220,16 @@ Result<json> Endpoints::Plan(const Caller& c, const std::string& id, const Query
   return PlanJson(id, *v);
 }
 
-Result<json> Endpoints::Statement(const Caller& c, const std::string& client, const std::string& month, const Query& q) {
-  HB_TRY(service::Require(c, service::Operation::kReadReport));  // the role before the request is read
+Result<json> Endpoints::Statement(const Caller& c, const std::string& client,
+                                  const std::string& month, const Query& q) {
+  HB_TRY(
+      service::Require(c, service::Operation::kReadReport));  // the role before the request is read
   auto m = service::ParseMonthField(month, "month");
   if (!m.ok()) return m.error();
   auto months = QInt(q, "months", 6);
   if (!months.ok()) return months.error();
-  if (months.value() < 1 || months.value() > 24) return Error::Invalid("query parameter months must be 1 to 24");
+  if (months.value() < 1 || months.value() > 24)
+    return Error::Invalid("query parameter months must be 1 to 24");
   const std::string format = Q(q, "format");
   if (!format.empty() && format != "html" && format != "text")
     return Error::Invalid("query parameter format must be html or text");
@@ -220,19 +246,23 @@ Result<json> Endpoints::Work(const Caller& c, const std::string& client, const s
   HB_TRY(service::Require(c, service::Operation::kLogWork));  // the role before the request is read
   auto parsed = Parsed([&] { return ParseWorkBody(ParseJsonObject(text), c.name); });
   if (!parsed.ok()) return parsed.error();
-  service::LogRequest req{client, parsed.value().work, parsed.value().at, parsed.value().key, Names::kFields};
+  service::LogRequest req{client, parsed.value().work, parsed.value().at, parsed.value().key,
+                          Names::kFields};
   std::lock_guard lock(StripeFor(client));
   auto a = service::LogWorkOp(session_, c, req);
   if (!a.ok()) return a.error();
-  return LogAnswerJson(a.value().state, a.value().write.result.first_seq, a.value().write.replayed, session_.now_us());
+  return LogAnswerJson(a.value().state, a.value().write.result.first_seq, a.value().write.replayed,
+                       session_.now_us());
 }
 
-Result<json> Endpoints::Accept(const Caller& c, const std::string& client, const std::string& text) {
+Result<json> Endpoints::Accept(const Caller& c, const std::string& client,
+                               const std::string& text) {
   HB_TRY(service::Require(c, service::Operation::kAccept));  // the role before the request is read
   auto body = Body(text, {"task", "at", "late"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
-    return service::AcceptRequest{client, Str(*body, "task", true), Str(*body, "at"), Bool(*body, "late").value_or(false)};
+    return service::AcceptRequest{client, Str(*body, "task", true), Str(*body, "at"),
+                                  Bool(*body, "late").value_or(false)};
   });
   if (!req.ok()) return req.error();
   std::lock_guard lock(StripeFor(client));
@@ -247,8 +277,10 @@ Result<json> Endpoints::Void(const Caller& c, const std::string& client, const s
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
     const int64_t entry = Int(*body, "entry");
-    if (entry <= 0) Fail(Code::kInvalid, "the body needs \"entry\": the entry id (a positive integer)");
-    return service::VoidRequest{client, uint64_t(entry), Str(*body, "reason", true), Str(*body, "key")};
+    if (entry <= 0)
+      Fail(Code::kInvalid, "the body needs \"entry\": the entry id (a positive integer)");
+    return service::VoidRequest{client, uint64_t(entry), Str(*body, "reason", true),
+                                Str(*body, "key")};
   });
   if (!req.ok()) return req.error();
   std::lock_guard lock(StripeFor(client));
@@ -262,7 +294,8 @@ Result<json> Endpoints::Pay(const Caller& c, const std::string& client, const st
   auto body = Body(text, {"amount", "ref", "at", "key"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
-    return service::PayRequest{client, Str(*body, "amount", true), Str(*body, "ref"), Str(*body, "at"), Str(*body, "key")};
+    return service::PayRequest{client, Str(*body, "amount", true), Str(*body, "ref"),
+                               Str(*body, "at"), Str(*body, "key")};
   });
   if (!req.ok()) return req.error();
   std::lock_guard lock(StripeFor(client));
@@ -277,8 +310,8 @@ Result<json> Endpoints::Buy(const Caller& c, const std::string& client, const st
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
     const json& b = *body;
-    return service::BuyRequest{client, Str(b, "hours"), Str(b, "price"), Str(b, "expires"), Str(b, "addon"),
-                               Str(b, "month"), Str(b, "at"), Str(b, "key")};
+    return service::BuyRequest{client,          Str(b, "hours"), Str(b, "price"), Str(b, "expires"),
+                               Str(b, "addon"), Str(b, "month"), Str(b, "at"),    Str(b, "key")};
   });
   if (!req.ok()) return req.error();
   std::lock_guard lock(StripeFor(client));
@@ -287,14 +320,16 @@ Result<json> Endpoints::Buy(const Caller& c, const std::string& client, const st
   return reports::SummaryJson(client, w.value().summary);
 }
 
-Result<json> Endpoints::Adjust(const Caller& c, const std::string& client, const std::string& text) {
+Result<json> Endpoints::Adjust(const Caller& c, const std::string& client,
+                               const std::string& text) {
   HB_TRY(service::Require(c, service::Operation::kAdjust));  // the role before the request is read
   auto body = Body(text, {"penalty", "credit", "charge", "reason", "month", "key"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
     const json& b = *body;
-    return service::AdjustRequest{client, Str(b, "penalty"), Str(b, "credit"), Str(b, "charge"),
-                                  Str(b, "reason", true), Str(b, "month"), Str(b, "key")};
+    return service::AdjustRequest{client,           Str(b, "penalty"),      Str(b, "credit"),
+                                  Str(b, "charge"), Str(b, "reason", true), Str(b, "month"),
+                                  Str(b, "key")};
   });
   if (!req.ok()) return req.error();
   std::lock_guard lock(StripeFor(client));
@@ -313,7 +348,9 @@ Result<json> Endpoints::Close(const Caller& c, const std::string& client, const 
   auto w = service::CloseOp(session_, c, {client, month.value()});
   if (!w.ok()) return w.error();
   auto m = service::ParseMonthField(month.value(), "month");
-  return json{{"client", client}, {"month", MonthText(m.ok() ? m.value() : 0)}, {"summary", w.value().summary}};
+  return json{{"client", client},
+              {"month", MonthText(m.ok() ? m.value() : 0)},
+              {"summary", w.value().summary}};
 }
 
 Result<json> Endpoints::CloseAll(const Caller& c, const std::string& text) {
@@ -325,20 +362,25 @@ Result<json> Endpoints::CloseAll(const Caller& c, const std::string& text) {
   auto closed = service::CloseAllOp(session_, c, {through.value()});
   if (!closed.ok()) return closed.error();
   json arr = json::array();
-  for (const service::Closed& x : closed.value()) arr.push_back(reports::ClosedJson(x.client, x.month, x.summary));
+  for (const service::Closed& x : closed.value())
+    arr.push_back(reports::ClosedJson(x.client, x.month, x.summary));
   return arr;
 }
 
-Result<json> Endpoints::Incident(const Caller& c, const std::string& client, const std::string& text) {
-  HB_TRY(service::Require(c, service::Operation::kIncident));  // the role before the request is read
+Result<json> Endpoints::Incident(const Caller& c, const std::string& client,
+                                 const std::string& text) {
+  HB_TRY(
+      service::Require(c, service::Operation::kIncident));  // the role before the request is read
   auto body = Body(text, {"action", "id", "priority", "title", "at"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
     const json& b = *body;
     const std::string action = Str(b, "action", true);
     auto act = service::ParseIncidentAction(action);
-    if (!act) Fail(Code::kInvalid, "\"action\" must be open, respond, resolve, reprioritize or reopen");
-    return service::IncidentRequest{client, *act, Str(b, "id", true), Str(b, "title"), Str(b, "at"), Int(b, "priority")};
+    if (!act)
+      Fail(Code::kInvalid, "\"action\" must be open, respond, resolve, reprioritize or reopen");
+    return service::IncidentRequest{client,          *act,         Str(b, "id", true),
+                                    Str(b, "title"), Str(b, "at"), Int(b, "priority")};
   });
   if (!req.ok()) return req.error();
   std::lock_guard lock(StripeFor(client));
@@ -348,13 +390,14 @@ Result<json> Endpoints::Incident(const Caller& c, const std::string& client, con
 }
 
 Result<json> Endpoints::AddClient(const Caller& c, const std::string& text) {
-  HB_TRY(service::Require(c, service::Operation::kAddClient));  // the role before the request is read
+  HB_TRY(
+      service::Require(c, service::Operation::kAddClient));  // the role before the request is read
   auto body = Body(text, {"id", "name", "currency", "timezone"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
     const json& b = *body;
-    return projections::RegisterClient{Str(b, "id", true), Str(b, "name", true), Str(b, "currency", true),
-                                       Str(b, "timezone", true)};
+    return projections::RegisterClient{Str(b, "id", true), Str(b, "name", true),
+                                       Str(b, "currency", true), Str(b, "timezone", true)};
   });
   if (!req.ok()) return req.error();
   std::lock_guard lock(StripeFor(req.value().client_id));
@@ -363,11 +406,12 @@ Result<json> Endpoints::AddClient(const Caller& c, const std::string& text) {
   return reports::SummaryJson(req.value().client_id, w.value().summary);
 }
 
-Result<json> Endpoints::Contract(const Caller& c, const std::string& client, const std::string& action,
-                                 const std::string& text) {
-  HB_TRY(service::Require(c, service::Operation::kContract));  // the role before the request is read
-  auto body = Body(text, {"plan", "plan_version", "from", "months", "prepaid", "timely", "units", "extras", "after",
-                          "early"});
+Result<json> Endpoints::Contract(const Caller& c, const std::string& client,
+                                 const std::string& action, const std::string& text) {
+  HB_TRY(
+      service::Require(c, service::Operation::kContract));  // the role before the request is read
+  auto body = Body(text, {"plan", "plan_version", "from", "months", "prepaid", "timely", "units",
+                          "extras", "after", "early"});
   if (!body.ok()) return body.error();
   auto count = [](const json& b, const char* field) {
     const int64_t v = Int(b, field);
@@ -375,19 +419,23 @@ Result<json> Endpoints::Contract(const Caller& c, const std::string& client, con
     return uint32_t(v);
   };
   std::lock_guard lock(StripeFor(client));
-  Result<service::WriteOutcome> w = Error::NotFound("no such contract action; use start, units or end");
+  Result<service::WriteOutcome> w =
+      Error::NotFound("no such contract action; use start, units or end");
   if (action == "start") {
     auto req = Parsed([&] {
       const json& b = *body;
       service::ContractStartRequest r;
       r.client = client, r.plan = Str(b, "plan", true), r.from = Str(b, "from", true);
-      r.plan_version = count(b, "plan_version"), r.months = count(b, "months"), r.prepaid = count(b, "prepaid");
+      r.plan_version = count(b, "plan_version"), r.months = count(b, "months"),
+      r.prepaid = count(b, "prepaid");
       r.units = count(b, "units"), r.timely = Bool(b, "timely").value_or(false);
       if (b.contains("extras") && !b["extras"].is_null()) {
-        if (!b["extras"].is_object()) Fail(Code::kInvalid, "\"extras\" must be an object {\"NAME\": quantity}");
+        if (!b["extras"].is_object())
+          Fail(Code::kInvalid, "\"extras\" must be an object {\"NAME\": quantity}");
         for (const auto& [name, qty] : b["extras"].items()) {
           if (!qty.is_number_integer() || qty.get<int64_t>() < 1 || qty.get<int64_t>() > 1000)
-            Fail(Code::kInvalid, fmt::format("\"extras\".\"{}\" must be a whole number 1 to 1000", Escaped(name)));
+            Fail(Code::kInvalid,
+                 fmt::format("\"extras\".\"{}\" must be a whole number 1 to 1000", Escaped(name)));
           r.extras[name] = uint32_t(qty.get<int64_t>());
         }
       }
@@ -396,12 +444,15 @@ Result<json> Endpoints::Contract(const Caller& c, const std::string& client, con
     if (!req.ok()) return req.error();
     w = service::ContractStartOp(session_, c, req.value());
   } else if (action == "units") {
-    auto req = Parsed([&] { return service::ContractUnitsRequest{client, Str(*body, "from", true), count(*body, "units")}; });
+    auto req = Parsed([&] {
+      return service::ContractUnitsRequest{client, Str(*body, "from", true), count(*body, "units")};
+    });
     if (!req.ok()) return req.error();
     w = service::ContractUnitsOp(session_, c, req.value());
   } else if (action == "end") {
     auto req = Parsed([&] {
-      return service::ContractEndRequest{client, Str(*body, "after", true), Bool(*body, "early").value_or(false)};
+      return service::ContractEndRequest{client, Str(*body, "after", true),
+                                         Bool(*body, "early").value_or(false)};
     });
     if (!req.ok()) return req.error();
     w = service::ContractEndOp(session_, c, req.value());
@@ -411,7 +462,8 @@ Result<json> Endpoints::Contract(const Caller& c, const std::string& client, con
 }
 
 Result<json> Endpoints::DefinePlans(const Caller& c, const std::string& text) {
-  HB_TRY(service::Require(c, service::Operation::kDefinePlans));  // the role before the request is read
+  HB_TRY(service::Require(
+      c, service::Operation::kDefinePlans));  // the role before the request is read
   auto body = Body(text, {"toml", "name"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {

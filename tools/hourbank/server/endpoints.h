@@ -21,8 +21,9 @@ namespace hourbank::cli {
 // The client statement (reports/statement.h) for `month` with `months` months in the chart
 // (1-24, checked by the transport): HTML, or text when `text`. The role of a report; the
 // client's payments read from its stream. One definition for the CLI, the route and RPC.
-Result<std::string> StatementDocument(service::Session& s, const service::Caller& c, const std::string& client,
-                                      uint32_t month, uint32_t months, bool text);
+Result<std::string> StatementDocument(service::Session& s, const service::Caller& c,
+                                      const std::string& client, uint32_t month, uint32_t months,
+                                      bool text);
 
 // `plan list` / GET /v1/plans and `plan show` / GET /v1/plans/{id}: the JSON of both.
 nlohmann::json PlanListJson(const projections::Catalog& catalog);
@@ -41,30 +42,37 @@ class Endpoints {
   // Reads. `query` holds as_of, known_at (and from, to; after_seq, limit).
   Result<nlohmann::json> Clients(const Caller& c);
   Result<nlohmann::json> Balance(const Caller& c, const std::string& client, const Query& q);
-  Result<nlohmann::json> Invoice(const Caller& c, const std::string& client, const std::string& month, const Query& q);
+  Result<nlohmann::json> Invoice(const Caller& c, const std::string& client,
+                                 const std::string& month, const Query& q);
   Result<nlohmann::json> Burned(const Caller& c, const std::string& client, const Query& q);
-  Result<nlohmann::json> Report(const Caller& c, const std::string& client, const std::string& month, const Query& q);
-  Result<nlohmann::json> Sla(const Caller& c, const std::string& client, const std::string& month, const Query& q);
+  Result<nlohmann::json> Report(const Caller& c, const std::string& client,
+                                const std::string& month, const Query& q);
+  Result<nlohmann::json> Sla(const Caller& c, const std::string& client, const std::string& month,
+                             const Query& q);
   Result<nlohmann::json> Events(const Caller& c, const std::string& client, const Query& q);
   Result<nlohmann::json> Plans(const Caller& c);
   Result<nlohmann::json> Plan(const Caller& c, const std::string& id, const Query& q);
   // {"content_type", "document"}: query months (1-24, default 6), format html (default) | text.
-  Result<nlohmann::json> Statement(const Caller& c, const std::string& client, const std::string& month, const Query& q);
+  Result<nlohmann::json> Statement(const Caller& c, const std::string& client,
+                                   const std::string& month, const Query& q);
 
   // Writes: the body is the request's JSON text (docs/api.md "Bodies").
   Result<nlohmann::json> Work(const Caller& c, const std::string& client, const std::string& body);
-  Result<nlohmann::json> Accept(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> Accept(const Caller& c, const std::string& client,
+                                const std::string& body);
   Result<nlohmann::json> Void(const Caller& c, const std::string& client, const std::string& body);
   Result<nlohmann::json> Pay(const Caller& c, const std::string& client, const std::string& body);
   Result<nlohmann::json> Buy(const Caller& c, const std::string& client, const std::string& body);
-  Result<nlohmann::json> Adjust(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> Adjust(const Caller& c, const std::string& client,
+                                const std::string& body);
   Result<nlohmann::json> Close(const Caller& c, const std::string& client, const std::string& body);
   Result<nlohmann::json> CloseAll(const Caller& c, const std::string& body);
-  Result<nlohmann::json> Incident(const Caller& c, const std::string& client, const std::string& body);
+  Result<nlohmann::json> Incident(const Caller& c, const std::string& client,
+                                  const std::string& body);
   Result<nlohmann::json> AddClient(const Caller& c, const std::string& body);
   // action: "start", "units", "end".
-  Result<nlohmann::json> Contract(const Caller& c, const std::string& client, const std::string& action,
-                                  const std::string& body);
+  Result<nlohmann::json> Contract(const Caller& c, const std::string& client,
+                                  const std::string& action, const std::string& body);
   Result<nlohmann::json> DefinePlans(const Caller& c, const std::string& body);
 
  private:

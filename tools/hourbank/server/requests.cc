@@ -42,7 +42,10 @@ std::vector<std::string> SplitPath(const std::string& path) {
   std::vector<std::string> parts;
   size_t i = 0;
   while (i < path.size()) {
-    if (path[i] == '/') { ++i; continue; }
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
     size_t j = path.find('/', i);
     if (j == std::string::npos) j = path.size();
     parts.push_back(PercentDecode(std::string_view(path).substr(i, j - i)));
@@ -57,7 +60,8 @@ std::map<std::string, std::string> ParseQuery(std::string_view qs) {
     size_t amp = qs.find('&');
     std::string_view kv = qs.substr(0, amp);
     size_t eq = kv.find('=');
-    query[PercentDecode(kv.substr(0, eq))] = eq == std::string_view::npos ? "" : PercentDecode(kv.substr(eq + 1));
+    query[PercentDecode(kv.substr(0, eq))] =
+        eq == std::string_view::npos ? "" : PercentDecode(kv.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     qs.remove_prefix(amp + 1);
   }
@@ -74,17 +78,22 @@ bool ValidUtf8(std::string_view s) noexcept {
     }
     size_t n = 0;
     uint32_t cp = 0;
-    if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
-    else return false;
+    if (c >= 0xC2 && c <= 0xDF)
+      n = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+      n = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+      n = 3, cp = c & 0x07;
+    else
+      return false;
     if (i + n >= s.size()) return false;  // truncated sequence
     for (size_t k = 1; k <= n; ++k) {
       const auto d = static_cast<unsigned char>(s[i + k]);
       if ((d & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (d & 0x3F);
     }
-    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
       return false;
     i += n + 1;
   }
@@ -102,7 +111,11 @@ std::string Escaped(std::string_view s, size_t max_bytes) noexcept {
         break;
       }
       const auto c = static_cast<unsigned char>(s[i]);
-      size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+      size_t n = c < 0x80                 ? 1
+                 : c >= 0xC2 && c <= 0xDF ? 2
+                 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4
+                                          : 0;
       if (n > 1 && i + n <= s.size() && ValidUtf8(s.substr(i, n))) {
         out.append(s.substr(i, n));
         i += n;
@@ -122,15 +135,20 @@ std::string Escaped(std::string_view s, size_t max_bytes) noexcept {
   }
 }
 
-void RequireUtf8(const std::vector<std::string>& segments, const std::map<std::string, std::string>& query) {
+void RequireUtf8(const std::vector<std::string>& segments,
+                 const std::map<std::string, std::string>& query) {
   for (const std::string& seg : segments)
     if (!ValidUtf8(seg))
-      Fail(Code::kInvalid, fmt::format("the path segment '{}' is not valid UTF-8 (percent-encode UTF-8 text)", Escaped(seg)));
+      Fail(Code::kInvalid,
+           fmt::format("the path segment '{}' is not valid UTF-8 (percent-encode UTF-8 text)",
+                       Escaped(seg)));
   for (const auto& [k, v] : query) {
     if (!ValidUtf8(k))
-      Fail(Code::kInvalid, fmt::format("the query parameter name '{}' is not valid UTF-8", Escaped(k)));
+      Fail(Code::kInvalid,
+           fmt::format("the query parameter name '{}' is not valid UTF-8", Escaped(k)));
     if (!ValidUtf8(v))
-      Fail(Code::kInvalid, fmt::format("the query parameter {} = '{}' is not valid UTF-8", Escaped(k), Escaped(v)));
+      Fail(Code::kInvalid,
+           fmt::format("the query parameter {} = '{}' is not valid UTF-8", Escaped(k), Escaped(v)));
   }
 }
 
@@ -144,11 +162,14 @@ int JsonDepth(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '[' || c == '{') {
       deepest = std::max(deepest, ++depth);
       if (deepest > kJsonDepthMax) return deepest;
@@ -177,7 +198,9 @@ void RequireKnownFields(const json& body, std::initializer_list<const char*> all
     if (known) continue;
     std::string list;
     for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-    Fail(Code::kInvalid, fmt::format("\"{}\" is not a field of this body (misspelt?); the fields are: {}", Escaped(it.key()), list));
+    Fail(Code::kInvalid,
+         fmt::format("\"{}\" is not a field of this body (misspelt?); the fields are: {}",
+                     Escaped(it.key()), list));
   }
 }
 
@@ -212,8 +235,9 @@ std::optional<bool> Bool(const json& body, const char* field) {
 }
 
 WorkBody ParseWorkBody(const json& body, const std::string& actor) {
-  RequireKnownFields(body, {"kind", "duration", "minutes", "count", "task", "note", "staff", "urgent", "off_hours",
-                            "late", "emergency", "at", "key", "non_billable"});
+  RequireKnownFields(
+      body, {"kind", "duration", "minutes", "count", "task", "note", "staff", "urgent", "off_hours",
+             "late", "emergency", "at", "key", "non_billable"});
   WorkBody out;
   projections::LogWork& w = out.work;
   w.kind = Str(body, "kind", true);
@@ -230,7 +254,8 @@ WorkBody ParseWorkBody(const json& body, const std::string& actor) {
   w.non_billable = Bool(body, "non_billable").value_or(false);
   const std::string duration = Str(body, "duration");
   const int64_t minutes = Int(body, "minutes");
-  if (!duration.empty() && minutes != 0) Fail(Code::kInvalid, "give \"minutes\" or \"duration\", not both");
+  if (!duration.empty() && minutes != 0)
+    Fail(Code::kInvalid, "give \"minutes\" or \"duration\", not both");
   if (!duration.empty()) {
     auto m = projections::ParseDurationMinutes(duration);
     if (!m.ok()) Fail(m.error());
@@ -239,8 +264,12 @@ WorkBody ParseWorkBody(const json& body, const std::string& actor) {
     w.minutes = minutes;
   }
   if (w.minutes < 0) Fail(Code::kInvalid, "\"minutes\" must not be negative");
-  if (w.minutes != 0 && w.count != 0) Fail(Code::kInvalid, "give either minutes/duration (hour work) or count (item work), not both");
-  if (w.minutes == 0 && w.count == 0) Fail(Code::kInvalid, "give \"duration\" (e.g. \"1h30m\") or \"minutes\" for hour work, or \"count\" for item work");
+  if (w.minutes != 0 && w.count != 0)
+    Fail(Code::kInvalid, "give either minutes/duration (hour work) or count (item work), not both");
+  if (w.minutes == 0 && w.count == 0)
+    Fail(Code::kInvalid,
+         "give \"duration\" (e.g. \"1h30m\") or \"minutes\" for hour work, or \"count\" for item "
+         "work");
   out.at = Str(body, "at");
   out.key = Str(body, "key");
   return out;

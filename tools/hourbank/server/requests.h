@@ -1,6 +1,6 @@
-// Pure request parsing for `hourbank serve` (tools/hourbank/server/serve.cc): the URL path and query,
-// the JSON body and its fields, and the POST /v1/clients/{id}/work body. No I/O, no ledger, no
-// globals, so the HTTP request path can be fuzzed (tests/fuzz/fuzz_http_body.cc).
+// Pure request parsing for `hourbank serve` (tools/hourbank/server/serve.cc): the URL path and
+// query, the JSON body and its fields, and the POST /v1/clients/{id}/work body. No I/O, no ledger,
+// no globals, so the HTTP request path can be fuzzed (tests/fuzz/fuzz_http_body.cc).
 //
 // Failures are thrown like every command's: Fail() -> CommandError with Code::kInvalid and a
 // message naming the field; the server turns that into a 400 JSON error.
@@ -35,7 +35,8 @@ bool ValidUtf8(std::string_view s) noexcept;
 std::string Escaped(std::string_view s, size_t max_bytes = 200) noexcept;
 // Throws CommandError kInvalid when a path segment or a query key or value is not UTF-8
 // (the offending text is quoted escaped).
-void RequireUtf8(const std::vector<std::string>& segments, const std::map<std::string, std::string>& query);
+void RequireUtf8(const std::vector<std::string>& segments,
+                 const std::map<std::string, std::string>& query);
 
 // JSON bodies nest at most this deep ([ and { together); deeper is refused before parsing.
 constexpr int kJsonDepthMax = 32;

@@ -39,14 +39,15 @@ namespace {
 
 namespace rpc = schemas::rpc;
 
-constexpr uint64_t kSubscribeBatch = 1000;       // events read and sent per round
-constexpr uint32_t kEventsPageMax = 10000;        // as GET …/events
+constexpr uint64_t kSubscribeBatch = 1000;  // events read and sent per round
+constexpr uint32_t kEventsPageMax = 10000;  // as GET …/events
 const kj::Duration kPollInterval = 50 * kj::MILLISECONDS;
 const kj::Duration kCallTimeout = 30 * kj::SECONDS;  // as an HTTP request
 
 [[noreturn]] void ThrowRpc(const std::string& message) {
   const std::string text = Escaped(message, 2000);  // never raw bytes from the request
-  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, "hourbank", 0, kj::heapString(text.c_str())));
+  kj::throwFatalException(
+      kj::Exception(kj::Exception::Type::FAILED, "hourbank", 0, kj::heapString(text.c_str())));
 }
 
 // One RPC connection's state, shared by its stream guard and its capabilities (which the
@@ -102,15 +103,16 @@ class RpcStream final : public ForwardingStream {
       for (uint64_t i = 0; i < segments; ++i) words += Word(4 + 4 * i);
       const uint64_t bytes = words * 8;
       header_.clear();
-      const size_t limit = state_.authenticated ? kRpcMessageMaxAfterAuth : kRpcMessageMaxBeforeAuth;
+      const size_t limit =
+          state_.authenticated ? kRpcMessageMaxAfterAuth : kRpcMessageMaxBeforeAuth;
       if (bytes > limit) Refuse("message too large");
       if (buffered_total_ + bytes > kRpcBufferedMax) Refuse("the server's receive budget is spent");
       reserved_ = bytes, buffered_total_ += bytes, body_left_ = bytes;
     }
   }
   uint32_t Word(size_t at) const {
-    return uint32_t(header_[at]) | uint32_t(header_[at + 1]) << 8 | uint32_t(header_[at + 2]) << 16 |
-           uint32_t(header_[at + 3]) << 24;
+    return uint32_t(header_[at]) | uint32_t(header_[at + 1]) << 8 |
+           uint32_t(header_[at + 2]) << 16 | uint32_t(header_[at + 3]) << 24;
   }
 
   ConnState& state_;
@@ -129,10 +131,13 @@ std::string ErrorText(const Error& e) {
   if (e.code == Code::kUnauthenticated) return "unauthorized: " + e.message;
   if (e.code == Code::kForbidden) return "forbidden: " + e.message;
   if (e.code == Code::kCorruption || e.code == Code::kIo) {
-    std::fprintf(stderr, "hourbank serve: rpc: %s: %s\n", CodeName(e.code), Escaped(e.message, 4000).c_str());
+    std::fprintf(stderr, "hourbank serve: rpc: %s: %s\n", CodeName(e.code),
+                 Escaped(e.message, 4000).c_str());
     return std::string(CodeName(e.code)) + ": " +
-           (e.code == Code::kCorruption ? "the ledger could not be read (details in the server's log); run `hourbank audit`"
-                                        : "the ledger could not be read or written (details in the server's log); retry later");
+           (e.code == Code::kCorruption
+                ? "the ledger could not be read (details in the server's log); run `hourbank audit`"
+                : "the ledger could not be read or written (details in the server's log); retry "
+                  "later");
   }
   return std::string(CodeName(e.code)) + ": " + e.message;
 }
@@ -147,16 +152,20 @@ std::string CheckHistoryCaller(RpcBackend& backend, const std::string& token) {
 
 // The outcome of a worker task that authenticates and then reads raw events.
 struct EventsOutcome {
-  std::string error;                                       // empty when it worked
-  std::vector<std::pair<uint64_t, std::string>> events;    // seq, stored bytes
+  std::string error;                                     // empty when it worked
+  std::vector<std::pair<uint64_t, std::string>> events;  // seq, stored bytes
   bool more = false;
 };
 
 class SubscriptionImpl final : public rpc::Subscription::Server {
  public:
-  SubscriptionImpl(RpcBackend& backend, kj::Timer& timer, rpc::EventReceiver::Client receiver, uint64_t from_seq,
-                   std::string token, ConnState& conn)
-      : backend_(backend), timer_(timer), receiver_(kj::mv(receiver)), sent_seq_(from_seq), token_(std::move(token)),
+  SubscriptionImpl(RpcBackend& backend, kj::Timer& timer, rpc::EventReceiver::Client receiver,
+                   uint64_t from_seq, std::string token, ConnState& conn)
+      : backend_(backend),
+        timer_(timer),
+        receiver_(kj::mv(receiver)),
+        sent_seq_(from_seq),
+        token_(std::move(token)),
         conn_(conn),
         loop_(Round().eagerlyEvaluate([](kj::Exception&&) {
           // The receiver failed or went away: the stream ends (the client resubscribes).
@@ -173,38 +182,43 @@ class SubscriptionImpl final : public rpc::Subscription::Server {
     auto revoked = std::make_shared<bool>(false);
     // Every round re-checks the token first: a revocation (itself an append, so the head moved)
     // ends the stream and the connection before another event is sent.
-    return backend_.RunOnWorker([&log, &backend, batch, from, to, token = token_, revoked] {
-      try {
-        auto caller = backend.AuthenticateToken(token);
-        if (!caller.ok()) {
-          *revoked = caller.error().code == Code::kUnauthenticated;
-          batch->error = ErrorText(caller.error());
-          return;
-        }
-        Status s = log.Scan(from, to, [&](const ledger::EventView& v) {
-          batch->events.emplace_back(v.seq, std::string(v.bytes));
-          return true;
-        });
-        if (!s.ok()) batch->error = std::string(CodeName(s.error().code)) + ": " + s.error().message;
-      } catch (const std::exception& e) {
-        batch->error = std::string("internal: ") + e.what();
-      } catch (const kj::Exception& e) {
-        batch->error = std::string("internal: ") + e.getDescription().cStr();
-      }
-    }).then([this, batch, revoked]() -> kj::Promise<void> {
-      if (*revoked) conn_.End();
-      if (!batch->error.empty()) ThrowRpc(batch->error);
-      auto sent = kj::heapArrayBuilder<kj::Promise<void>>(batch->events.size());
-      for (const auto& [seq, bytes] : batch->events) {
-        if (seq <= sent_seq_) continue;  // never twice (Scan is in seq order; defensive)
-        auto request = receiver_.onEventRequest();
-        request.setSeq(seq);
-        request.setEvent(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
-        sent.add(request.send().ignoreResult());
-        sent_seq_ = seq;
-      }
-      return kj::joinPromises(sent.finish());
-    }).then([this] { return Round(); });
+    return backend_
+        .RunOnWorker([&log, &backend, batch, from, to, token = token_, revoked] {
+          try {
+            auto caller = backend.AuthenticateToken(token);
+            if (!caller.ok()) {
+              *revoked = caller.error().code == Code::kUnauthenticated;
+              batch->error = ErrorText(caller.error());
+              return;
+            }
+            Status s = log.Scan(from, to, [&](const ledger::EventView& v) {
+              batch->events.emplace_back(v.seq, std::string(v.bytes));
+              return true;
+            });
+            if (!s.ok())
+              batch->error = std::string(CodeName(s.error().code)) + ": " + s.error().message;
+          } catch (const std::exception& e) {
+            batch->error = std::string("internal: ") + e.what();
+          } catch (const kj::Exception& e) {
+            batch->error = std::string("internal: ") + e.getDescription().cStr();
+          }
+        })
+        .then([this, batch, revoked]() -> kj::Promise<void> {
+          if (*revoked) conn_.End();
+          if (!batch->error.empty()) ThrowRpc(batch->error);
+          auto sent = kj::heapArrayBuilder<kj::Promise<void>>(batch->events.size());
+          for (const auto& [seq, bytes] : batch->events) {
+            if (seq <= sent_seq_) continue;  // never twice (Scan is in seq order; defensive)
+            auto request = receiver_.onEventRequest();
+            request.setSeq(seq);
+            request.setEvent(
+                capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+            sent.add(request.send().ignoreResult());
+            sent_seq_ = seq;
+          }
+          return kj::joinPromises(sent.finish());
+        })
+        .then([this] { return Round(); });
   }
 
   RpcBackend& backend_;
@@ -227,21 +241,27 @@ class SessionImpl final : public rpc::Session::Server {
     if (p.getAsOf().size() > 0) query["as_of"] = Str(p.getAsOf());
     if (!ValidUtf8(Str(p.getAsOf()))) ThrowRpc("invalid: asOf is not valid UTF-8");
     const std::string client = Client(p.getClient());
-    return Json([client, query](Endpoints& e, const service::Caller& c) { return e.Balance(c, client, query); })
+    return Json([client, query](Endpoints& e, const service::Caller& c) {
+             return e.Balance(c, client, query);
+           })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
   kj::Promise<void> invoice(InvoiceContext context) override {
     auto p = context.getParams();
     const std::string client = Client(p.getClient()), month = Month(p.getMonth());
-    return Json([client, month](Endpoints& e, const service::Caller& c) { return e.Invoice(c, client, month, {}); })
+    return Json([client, month](Endpoints& e, const service::Caller& c) {
+             return e.Invoice(c, client, month, {});
+           })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
   kj::Promise<void> report(ReportContext context) override {
     auto p = context.getParams();
     const std::string client = Client(p.getClient()), month = Month(p.getMonth());
-    return Json([client, month](Endpoints& e, const service::Caller& c) { return e.Report(c, client, month, {}); })
+    return Json([client, month](Endpoints& e, const service::Caller& c) {
+             return e.Report(c, client, month, {});
+           })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
@@ -251,14 +271,18 @@ class SessionImpl final : public rpc::Session::Server {
     std::map<std::string, std::string> query;
     if (p.getFrom().size() > 0) query["from"] = Month(p.getFrom());
     if (p.getTo().size() > 0) query["to"] = Month(p.getTo());
-    return Json([client, query](Endpoints& e, const service::Caller& c) { return e.Burned(c, client, query); })
+    return Json([client, query](Endpoints& e, const service::Caller& c) {
+             return e.Burned(c, client, query);
+           })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
   kj::Promise<void> sla(SlaContext context) override {
     auto p = context.getParams();
     const std::string client = Client(p.getClient()), month = Month(p.getMonth());
-    return Json([client, month](Endpoints& e, const service::Caller& c) { return e.Sla(c, client, month, {}); })
+    return Json([client, month](Endpoints& e, const service::Caller& c) {
+             return e.Sla(c, client, month, {});
+           })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
@@ -284,26 +308,38 @@ class SessionImpl final : public rpc::Session::Server {
   }
 
   // The writes with a client and a body: the route's operation, the route's answer.
-  kj::Promise<void> buy(BuyContext context) override { return ClientWrite(context, &Endpoints::Buy); }
-  kj::Promise<void> adjust(AdjustContext context) override { return ClientWrite(context, &Endpoints::Adjust); }
-  kj::Promise<void> close(CloseContext context) override { return ClientWrite(context, &Endpoints::Close); }
-  kj::Promise<void> incident(IncidentContext context) override { return ClientWrite(context, &Endpoints::Incident); }
+  kj::Promise<void> buy(BuyContext context) override {
+    return ClientWrite(context, &Endpoints::Buy);
+  }
+  kj::Promise<void> adjust(AdjustContext context) override {
+    return ClientWrite(context, &Endpoints::Adjust);
+  }
+  kj::Promise<void> close(CloseContext context) override {
+    return ClientWrite(context, &Endpoints::Close);
+  }
+  kj::Promise<void> incident(IncidentContext context) override {
+    return ClientWrite(context, &Endpoints::Incident);
+  }
 
   kj::Promise<void> closeAll(CloseAllContext context) override {
     const std::string body = Str(context.getParams().getRequestJson());
-    return Answer(context, [body](Endpoints& e, const service::Caller& c) { return e.CloseAll(c, body); });
+    return Answer(context,
+                  [body](Endpoints& e, const service::Caller& c) { return e.CloseAll(c, body); });
   }
   kj::Promise<void> addClient(AddClientContext context) override {
     const std::string body = Str(context.getParams().getRequestJson());
-    return Answer(context, [body](Endpoints& e, const service::Caller& c) { return e.AddClient(c, body); });
+    return Answer(context,
+                  [body](Endpoints& e, const service::Caller& c) { return e.AddClient(c, body); });
   }
   kj::Promise<void> definePlans(DefinePlansContext context) override {
     const std::string body = Str(context.getParams().getRequestJson());
-    return Answer(context, [body](Endpoints& e, const service::Caller& c) { return e.DefinePlans(c, body); });
+    return Answer(
+        context, [body](Endpoints& e, const service::Caller& c) { return e.DefinePlans(c, body); });
   }
   kj::Promise<void> contract(ContractContext context) override {
     auto p = context.getParams();
-    const std::string client = Client(p.getClient()), action = Str(p.getAction()), body = Str(p.getRequestJson());
+    const std::string client = Client(p.getClient()), action = Str(p.getAction()),
+                      body = Str(p.getRequestJson());
     if (!ValidUtf8(action)) ThrowRpc("invalid: action is not valid UTF-8");
     return Answer(context, [client, action, body](Endpoints& e, const service::Caller& c) {
       return e.Contract(c, client, action, body);
@@ -321,11 +357,14 @@ class SessionImpl final : public rpc::Session::Server {
     if (id.empty() || !ValidUtf8(id)) ThrowRpc("invalid: give a plan id (UTF-8)");
     std::map<std::string, std::string> query;
     if (p.getVersion() > 0) query["version"] = std::to_string(p.getVersion());
-    return Answer(context, [id, query](Endpoints& e, const service::Caller& c) { return e.Plan(c, id, query); });
+    return Answer(context, [id, query](Endpoints& e, const service::Caller& c) {
+      return e.Plan(c, id, query);
+    });
   }
   kj::Promise<void> statement(StatementContext context) override {
     auto p = context.getParams();
-    const std::string client = Client(p.getClient()), month = Month(p.getMonth()), format = Str(p.getFormat());
+    const std::string client = Client(p.getClient()), month = Month(p.getMonth()),
+                      format = Str(p.getFormat());
     if (!ValidUtf8(format)) ThrowRpc("invalid: format is not valid UTF-8");
     std::map<std::string, std::string> query;
     if (p.getMonths() > 0) query["months"] = std::to_string(p.getMonths());
@@ -347,45 +386,50 @@ class SessionImpl final : public rpc::Session::Server {
     RpcBackend& backend = backend_;
     const std::string token = token_;
     return Timed(backend_.RunOnWorker([&backend, out, token, client, after, limit] {
-      try {
-        out->error = CheckHistoryCaller(backend, token);
-        if (!out->error.empty()) return;
-        auto version = backend.log().StreamVersion(client);
-        if (!version.ok()) {
-          out->error = std::string(CodeName(version.error().code)) + ": " + version.error().message;
-          return;
-        }
-        if (version.value() == 0 || client[0] == '$') {
-          out->error = fmt::format("not_found: unknown client '{}'; see `hourbank client list`", client);
-          return;
-        }
-        Status s = backend.log().ReadStream(client, 1, 0, [&](const ledger::EventView& v) {
-          if (v.seq <= after) return true;
-          if (out->events.size() >= limit) {
-            out->more = true;
-            return false;
+             try {
+               out->error = CheckHistoryCaller(backend, token);
+               if (!out->error.empty()) return;
+               auto version = backend.log().StreamVersion(client);
+               if (!version.ok()) {
+                 out->error =
+                     std::string(CodeName(version.error().code)) + ": " + version.error().message;
+                 return;
+               }
+               if (version.value() == 0 || client[0] == '$') {
+                 out->error = fmt::format(
+                     "not_found: unknown client '{}'; see `hourbank client list`", client);
+                 return;
+               }
+               Status s = backend.log().ReadStream(client, 1, 0, [&](const ledger::EventView& v) {
+                 if (v.seq <= after) return true;
+                 if (out->events.size() >= limit) {
+                   out->more = true;
+                   return false;
+                 }
+                 out->events.emplace_back(v.seq, std::string(v.bytes));
+                 return true;
+               });
+               if (!s.ok())
+                 out->error = std::string(CodeName(s.error().code)) + ": " + s.error().message;
+             } catch (const std::exception& e) {
+               out->error = std::string("internal: ") + e.what();
+             } catch (const kj::Exception& e) {
+               out->error = std::string("internal: ") + e.getDescription().cStr();
+             }
+           }))
+        .then([this, context, out, after]() mutable {
+          if (out->error.rfind("unauthorized", 0) == 0) conn_.End();
+          if (!out->error.empty()) ThrowRpc(out->error);
+          auto results = context.getResults();
+          auto list = results.initEvents(static_cast<capnp::uint>(out->events.size()));
+          for (size_t i = 0; i < out->events.size(); ++i) {
+            const std::string& b = out->events[i].second;
+            list.set(static_cast<capnp::uint>(i),
+                     capnp::Data::Reader(reinterpret_cast<const kj::byte*>(b.data()), b.size()));
           }
-          out->events.emplace_back(v.seq, std::string(v.bytes));
-          return true;
+          results.setNextAfterSeq(out->events.empty() ? after : out->events.back().first);
+          results.setMore(out->more);
         });
-        if (!s.ok()) out->error = std::string(CodeName(s.error().code)) + ": " + s.error().message;
-      } catch (const std::exception& e) {
-        out->error = std::string("internal: ") + e.what();
-      } catch (const kj::Exception& e) {
-        out->error = std::string("internal: ") + e.getDescription().cStr();
-      }
-    })).then([this, context, out, after]() mutable {
-      if (out->error.rfind("unauthorized", 0) == 0) conn_.End();
-      if (!out->error.empty()) ThrowRpc(out->error);
-      auto results = context.getResults();
-      auto list = results.initEvents(static_cast<capnp::uint>(out->events.size()));
-      for (size_t i = 0; i < out->events.size(); ++i) {
-        const std::string& b = out->events[i].second;
-        list.set(static_cast<capnp::uint>(i), capnp::Data::Reader(reinterpret_cast<const kj::byte*>(b.data()), b.size()));
-      }
-      results.setNextAfterSeq(out->events.empty() ? after : out->events.back().first);
-      results.setMore(out->more);
-    });
   }
 
   kj::Promise<void> subscribe(SubscribeContext context) override {
@@ -396,16 +440,18 @@ class SessionImpl final : public rpc::Session::Server {
     RpcBackend& backend = backend_;
     const std::string token = token_;
     return Timed(backend_.RunOnWorker([&backend, error, token] {
-      try {
-        *error = CheckHistoryCaller(backend, token);
-      } catch (const std::exception& e) {
-        *error = std::string("internal: ") + e.what();
-      }
-    })).then([this, context, error, receiver = kj::mv(receiver), from]() mutable {
-      if (error->rfind("unauthorized", 0) == 0) conn_.End();
-      if (!error->empty()) ThrowRpc(*error);
-      context.getResults().setHandle(kj::heap<SubscriptionImpl>(backend_, timer_, kj::mv(receiver), from, token_, conn_));
-    });
+             try {
+               *error = CheckHistoryCaller(backend, token);
+             } catch (const std::exception& e) {
+               *error = std::string("internal: ") + e.what();
+             }
+           }))
+        .then([this, context, error, receiver = kj::mv(receiver), from]() mutable {
+          if (error->rfind("unauthorized", 0) == 0) conn_.End();
+          if (!error->empty()) ThrowRpc(*error);
+          context.getResults().setHandle(
+              kj::heap<SubscriptionImpl>(backend_, timer_, kj::mv(receiver), from, token_, conn_));
+        });
   }
 
  private:
@@ -423,7 +469,9 @@ class SessionImpl final : public rpc::Session::Server {
 
   kj::Promise<void> Timed(kj::Promise<void> work) {
     return work.exclusiveJoin(timer_.afterDelay(kCallTimeout).then([]() -> kj::Promise<void> {
-      ThrowRpc("timeout: the call took longer than 30 s; an append may still complete — retry with the same key");
+      ThrowRpc(
+          "timeout: the call took longer than 30 s; an append may still complete — retry with the "
+          "same key");
     }));
   }
 
@@ -442,8 +490,10 @@ class SessionImpl final : public rpc::Session::Server {
           return;
         }
         auto j = op(backend.endpoints(), caller.value());
-        if (!j.ok()) answer->emplace(j.error());
-        else answer->emplace(j.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        if (!j.ok())
+          answer->emplace(j.error());
+        else
+          answer->emplace(j.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       } catch (const std::exception& e) {
         answer->emplace(Error::Corruption(std::string("internal: ") + e.what()));
       }
@@ -451,7 +501,8 @@ class SessionImpl final : public rpc::Session::Server {
     return Timed(kj::mv(work)).then([this, answer]() -> std::string {
       if (!answer->has_value()) ThrowRpc("internal: the call did not run");
       const Result<std::string>& r = **answer;
-      if (!r.ok() && r.error().code == Code::kUnauthenticated) conn_.End();  // revoked: the connection ends
+      if (!r.ok() && r.error().code == Code::kUnauthenticated)
+        conn_.End();  // revoked: the connection ends
       if (!r.ok()) ThrowRpc(ErrorText(r.error()));
       return r.value();
     });
@@ -459,20 +510,27 @@ class SessionImpl final : public rpc::Session::Server {
   // `op`'s JSON into the call's results (every method whose answer is `json :Text`).
   template <typename Context>
   kj::Promise<void> Answer(Context context, Op op) {
-    return Json(std::move(op)).then([context](std::string json) mutable { context.getResults().setJson(json); });
+    return Json(std::move(op)).then([context](std::string json) mutable {
+      context.getResults().setJson(json);
+    });
   }
   template <typename Context>
-  kj::Promise<void> ClientWrite(Context context, Result<nlohmann::json> (Endpoints::*method)(
-                                                     const service::Caller&, const std::string&, const std::string&)) {
+  kj::Promise<void> ClientWrite(Context context,
+                                Result<nlohmann::json> (Endpoints::*method)(const service::Caller&,
+                                                                            const std::string&,
+                                                                            const std::string&)) {
     auto p = context.getParams();
     return Write(method, p.getClient(), p.getRequestJson())
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
-  kj::Promise<std::string> Write(Result<nlohmann::json> (Endpoints::*method)(const service::Caller&, const std::string&,
+  kj::Promise<std::string> Write(Result<nlohmann::json> (Endpoints::*method)(const service::Caller&,
+                                                                             const std::string&,
                                                                              const std::string&),
                                  capnp::Text::Reader client, capnp::Text::Reader body) {
     const std::string id = Client(client), text = Str(body);
-    return Json([method, id, text](Endpoints& e, const service::Caller& c) { return (e.*method)(c, id, text); });
+    return Json([method, id, text](Endpoints& e, const service::Caller& c) {
+      return (e.*method)(c, id, text);
+    });
   }
 
   RpcBackend& backend_;
@@ -483,30 +541,33 @@ class SessionImpl final : public rpc::Session::Server {
 
 class LedgerImpl final : public rpc::Ledger::Server {
  public:
-  LedgerImpl(RpcBackend& backend, kj::Timer& timer, ConnState& conn) : backend_(backend), timer_(timer), conn_(conn) {}
+  LedgerImpl(RpcBackend& backend, kj::Timer& timer, ConnState& conn)
+      : backend_(backend), timer_(timer), conn_(conn) {}
 
   kj::Promise<void> authenticate(AuthenticateContext context) override {
     const std::string token = Str(context.getParams().getToken());
     if (token.size() > 200) ThrowRpc("unauthorized: unknown token");
     auto caller = std::make_shared<std::optional<Result<service::Caller>>>();
     RpcBackend& backend = backend_;
-    return backend_.RunOnWorker([&backend, caller, token] {
-      try {
-        caller->emplace(backend.AuthenticateToken(token));
-      } catch (const std::exception& e) {
-        caller->emplace(Error{Code::kIo, std::string("cannot read the tokens: ") + e.what()});
-      }
-    }).then([this, context, caller, token]() mutable {
-      if (!caller->has_value()) ThrowRpc("internal: authentication did not run");
-      const Result<service::Caller>& c = **caller;
-      if (!c.ok()) ThrowRpc(ErrorText(c.error()));
-      auto results = context.getResults();
-      results.setName(c.value().name);
-      results.setRole(service::RoleName(c.value().role));
-      results.setSession(kj::heap<SessionImpl>(backend_, timer_, token, conn_));
-      conn_.authenticated = true;  // larger messages now, and never shed as idle
-      if (conn_.slot) conn_.slot->sheddable = false;
-    });
+    return backend_
+        .RunOnWorker([&backend, caller, token] {
+          try {
+            caller->emplace(backend.AuthenticateToken(token));
+          } catch (const std::exception& e) {
+            caller->emplace(Error{Code::kIo, std::string("cannot read the tokens: ") + e.what()});
+          }
+        })
+        .then([this, context, caller, token]() mutable {
+          if (!caller->has_value()) ThrowRpc("internal: authentication did not run");
+          const Result<service::Caller>& c = **caller;
+          if (!c.ok()) ThrowRpc(ErrorText(c.error()));
+          auto results = context.getResults();
+          results.setName(c.value().name);
+          results.setRole(service::RoleName(c.value().role));
+          results.setSession(kj::heap<SessionImpl>(backend_, timer_, token, conn_));
+          conn_.authenticated = true;  // larger messages now, and never shed as idle
+          if (conn_.slot) conn_.slot->sheddable = false;
+        });
   }
 
  private:
@@ -518,8 +579,8 @@ class LedgerImpl final : public rpc::Ledger::Server {
 // One accepted connection: its guard stream, the two-party network and the RPC system whose
 // bootstrap (a LedgerImpl of this connection) marks it authenticated.
 struct RpcConnection {
-  RpcConnection(kj::Own<kj::AsyncIoStream> raw, RpcBackend& backend, kj::Timer& timer, size_t& buffered_total,
-                ConnectionTable::Slot* slot)
+  RpcConnection(kj::Own<kj::AsyncIoStream> raw, RpcBackend& backend, kj::Timer& timer,
+                size_t& buffered_total, ConnectionTable::Slot* slot)
       : stream(kj::heap<RpcStream>(kj::mv(raw), state, buffered_total)),
         network(*stream, capnp::rpc::twoparty::Side::SERVER, Options()),
         system(capnp::makeRpcServer(network, kj::heap<LedgerImpl>(backend, timer, state))) {
@@ -538,27 +599,37 @@ struct RpcConnection {
 
 class RpcListener final : public RpcService, private kj::TaskSet::ErrorHandler {
  public:
-  RpcListener(kj::Own<kj::ConnectionReceiver> listener, RpcBackend& backend, kj::Timer& timer, const RpcOptions& options)
-      : listener_(kj::mv(listener)), backend_(backend), timer_(timer), options_(options),
-        table_(options.max_connections, options.max_per_peer), tasks_(*this),
-        accepting_(AcceptForever(*listener_, timer_, [this](kj::Own<kj::AsyncIoStream> s) { Accept(kj::mv(s)); },
-                                 [this](const kj::Exception& e) { AcceptFailed(e); })
+  RpcListener(kj::Own<kj::ConnectionReceiver> listener, RpcBackend& backend, kj::Timer& timer,
+              const RpcOptions& options)
+      : listener_(kj::mv(listener)),
+        backend_(backend),
+        timer_(timer),
+        options_(options),
+        table_(options.max_connections, options.max_per_peer),
+        tasks_(*this),
+        accepting_(AcceptForever(
+                       *listener_, timer_,
+                       [this](kj::Own<kj::AsyncIoStream> s) { Accept(kj::mv(s)); },
+                       [this](const kj::Exception& e) { AcceptFailed(e); })
                        .eagerlyEvaluate(nullptr)) {}
 
  private:
-  void taskFailed(kj::Exception&&) override {}  // a connection ended badly: it is gone, nothing to do
+  void taskFailed(kj::Exception&&) override {
+  }  // a connection ended badly: it is gone, nothing to do
 
   void Accept(kj::Own<kj::AsyncIoStream> raw) {
     kj::Promise<void> killed = nullptr;
     auto slot = table_.Admit(PeerOf(*raw), &killed);
-    if (slot.get() == nullptr) return;  // every slot is an authenticated connection: this one is closed at once
+    if (slot.get() == nullptr)
+      return;  // every slot is an authenticated connection: this one is closed at once
     ConnectionTable::Slot* s = slot.get();
     // Closed unless authenticated within the timeout (the deadline checks when it fires).
     auto state_holder = std::make_shared<ConnState*>(nullptr);
-    auto deadline = timer_.afterDelay(options_.auth_timeout).then([state_holder]() -> kj::Promise<void> {
-      if (*state_holder && (*state_holder)->authenticated) return kj::NEVER_DONE;
-      return kj::READY_NOW;
-    });
+    auto deadline =
+        timer_.afterDelay(options_.auth_timeout).then([state_holder]() -> kj::Promise<void> {
+          if (*state_holder && (*state_holder)->authenticated) return kj::NEVER_DONE;
+          return kj::READY_NOW;
+        });
     auto run = [this, s, state_holder](kj::Own<kj::AsyncIoStream> stream) -> kj::Promise<void> {
       auto conn = kj::heap<RpcConnection>(kj::mv(stream), backend_, timer_, buffered_total_, s);
       *state_holder = &conn->state;
@@ -571,14 +642,17 @@ class RpcListener final : public RpcService, private kj::TaskSet::ErrorHandler {
     } else {
       running = run(kj::mv(raw));
     }
-    tasks_.add(running.exclusiveJoin(kj::mv(killed)).exclusiveJoin(kj::mv(deadline)).attach(kj::mv(slot)));
+    tasks_.add(
+        running.exclusiveJoin(kj::mv(killed)).exclusiveJoin(kj::mv(deadline)).attach(kj::mv(slot)));
   }
 
   void AcceptFailed(const kj::Exception& e) {
     table_.ShedOldest();  // frees a descriptor for the next accept
     if (!told_) {
       told_ = true;
-      std::fprintf(stderr, "hourbank serve: RPC accept failed (%s); shedding unauthenticated connections and going on\n",
+      std::fprintf(stderr,
+                   "hourbank serve: RPC accept failed (%s); shedding unauthenticated connections "
+                   "and going on\n",
                    e.getDescription().cStr());
     }
   }
@@ -603,10 +677,13 @@ kj::Own<RpcService> StartRpc(kj::AsyncIoContext& io, RpcBackend& backend, const 
   const unsigned port = where.port;
   kj::Own<kj::ConnectionReceiver> listener;
   try {
-    auto addr = io.provider->getNetwork().parseAddress(kj::StringPtr(host.c_str()), port).wait(io.waitScope);
+    auto addr = io.provider->getNetwork()
+                    .parseAddress(kj::StringPtr(host.c_str()), port)
+                    .wait(io.waitScope);
     listener = addr->listen();
   } catch (const kj::Exception& e) {
-    Fail(Code::kIo, fmt::format("cannot listen for RPC on {}: {}", listen, e.getDescription().cStr()));
+    Fail(Code::kIo,
+         fmt::format("cannot listen for RPC on {}: {}", listen, e.getDescription().cStr()));
   }
   const unsigned real_port = listener->getPort();
   auto service = kj::heap<RpcListener>(kj::mv(listener), backend, io.provider->getTimer(), options);

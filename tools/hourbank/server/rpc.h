@@ -45,14 +45,14 @@ class RpcService {
 
 // Hostile-client bounds of the RPC listener (docs/guarantees.md, "Hostile clients").
 struct RpcOptions {
-  kj::TlsContext* tls = nullptr;            // set: every connection is TLS (the server's keypair)
-  size_t max_connections = 256;             // open connections; the oldest unauthenticated is shed
-  size_t max_per_peer = 128;                // per peer IP address, likewise
+  kj::TlsContext* tls = nullptr;  // set: every connection is TLS (the server's keypair)
+  size_t max_connections = 256;   // open connections; the oldest unauthenticated is shed
+  size_t max_per_peer = 128;      // per peer IP address, likewise
   kj::Duration auth_timeout = 10 * kj::SECONDS;  // a connection not authenticated by then is closed
 };
-constexpr size_t kRpcMessageMaxBeforeAuth = 64 << 10;   // bytes of one message before authenticate
-constexpr size_t kRpcMessageMaxAfterAuth = 4 << 20;     // and after
-constexpr size_t kRpcBufferedMax = 64 << 20;            // messages being received, all connections
+constexpr size_t kRpcMessageMaxBeforeAuth = 64 << 10;  // bytes of one message before authenticate
+constexpr size_t kRpcMessageMaxAfterAuth = 4 << 20;    // and after
+constexpr size_t kRpcBufferedMax = 64 << 20;           // messages being received, all connections
 
 // Listens on `listen` (HOST:PORT; port 0 picks a free one) on the loop of `io` and prints
 // "rpc listening on HOST:PORT" (the real port) on stdout. Call from the loop thread outside any

@@ -58,15 +58,15 @@ void RegisterRemoteClient(CLI::App& cli, App& app);
 
 namespace {
 
-constexpr size_t kBodyBytesMax = 1 << 20;           // POST bodies
-constexpr size_t kQueueJobsMax = 4096;              // requests waiting for a worker; more get 503
+constexpr size_t kBodyBytesMax = 1 << 20;  // POST bodies
+constexpr size_t kQueueJobsMax = 4096;     // requests waiting for a worker; more get 503
 constexpr int kWorkers = 8;
 const kj::Duration kRequestTimeout = 30 * kj::SECONDS;
 
 struct Request {
   kj::HttpMethod method = kj::HttpMethod::GET;
-  std::string path;                           // without the query
-  std::map<std::string, std::string> query;   // decoded
+  std::string path;                          // without the query
+  std::map<std::string, std::string> query;  // decoded
   std::string authorization;
   std::string body;
 };
@@ -74,9 +74,9 @@ struct Request {
 struct Reply {
   unsigned status = 200;
   std::string body;
-  std::string route = "unmatched";   // the route template, for metrics
+  std::string route = "unmatched";  // the route template, for metrics
   std::string content_type = "application/json";
-  bool close = false;                // answer with `Connection: close` and close
+  bool close = false;  // answer with `Connection: close` and close
 };
 
 // Never throws: text that is not UTF-8 is replaced (U+FFFD) instead of failing the dump, and if
@@ -88,24 +88,36 @@ Reply JsonReply(unsigned status, const json& j) noexcept {
     r.body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   } catch (...) {
     r.status = 500;
-    r.body = "{\"error\":\"internal error (the answer could not be built)\",\"code\":\"corruption\"}\n";
+    r.body =
+        "{\"error\":\"internal error (the answer could not be built)\",\"code\":\"corruption\"}\n";
   }
   return r;
 }
 
 unsigned HttpStatusFor(Code code) {
   switch (code) {
-    case Code::kOk: return 200;
-    case Code::kInvalid: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kRefused: return 422;
-    case Code::kConflict: return 409;
-    case Code::kCorruption: return 500;
-    case Code::kIo: return 503;
-    case Code::kBusy: return 503;
-    case Code::kLimit: return 413;
-    case Code::kUnauthenticated: return 401;
-    case Code::kForbidden: return 403;
+    case Code::kOk:
+      return 200;
+    case Code::kInvalid:
+      return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kRefused:
+      return 422;
+    case Code::kConflict:
+      return 409;
+    case Code::kCorruption:
+      return 500;
+    case Code::kIo:
+      return 503;
+    case Code::kBusy:
+      return 503;
+    case Code::kLimit:
+      return 413;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kForbidden:
+      return 403;
   }
   return 500;
 }
@@ -123,11 +135,14 @@ Reply ErrorReply(unsigned status, const std::string& message, Code code = Code::
 Reply ErrorReply(const Error& e) noexcept {
   const unsigned status = HttpStatusFor(e.code);
   if (status < 500 || e.code == Code::kBusy) return ErrorReply(status, e.message, e.code);
-  std::fprintf(stderr, "hourbank serve: %s: %s\n", CodeName(e.code), Escaped(e.message, 4000).c_str());
-  return ErrorReply(status,
-                    e.code == Code::kCorruption ? "the ledger could not be read (details in the server's log); run `hourbank audit`"
-                                                : "the ledger could not be read or written (details in the server's log); retry later",
-                    e.code);
+  std::fprintf(stderr, "hourbank serve: %s: %s\n", CodeName(e.code),
+               Escaped(e.message, 4000).c_str());
+  return ErrorReply(
+      status,
+      e.code == Code::kCorruption
+          ? "the ledger could not be read (details in the server's log); run `hourbank audit`"
+          : "the ledger could not be read or written (details in the server's log); retry later",
+      e.code);
 }
 
 // ---- Metrics (guarded by a mutex: updated on the loop thread, read on workers).
@@ -149,7 +164,8 @@ struct Job {
 class Server final : public RpcBackend {
  public:
   // `now_override_us`: HOURBANK_NOW of the serving process, used as every request's clock.
-  Server(ledger::Log& log, std::optional<int64_t> now_override_us) : log_(log), now_override_us_(now_override_us) {}
+  Server(ledger::Log& log, std::optional<int64_t> now_override_us)
+      : log_(log), now_override_us_(now_override_us) {}
 
   void StartWorkers() {
     for (int i = 0; i < kWorkers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
@@ -190,7 +206,9 @@ class Server final : public RpcBackend {
     cv_.notify_one();
     return paf.promise.ignoreResult();
   }
-  Result<service::Caller> AuthenticateToken(const std::string& token) override { return auth_.Secret(token); }
+  Result<service::Caller> AuthenticateToken(const std::string& token) override {
+    return auth_.Secret(token);
+  }
   Endpoints& endpoints() override { return endpoints_; }
   ledger::Log& log() override { return log_; }
 
@@ -205,32 +223,43 @@ class Server final : public RpcBackend {
   std::string MetricsText() {
     const ledger::Stats st = log_.stats();
     std::string out;
-    out += "# HELP hourbank_append_requests_total Append requests acknowledged by the log (replays included).\n"
-           "# TYPE hourbank_append_requests_total counter\n";
+    out +=
+        "# HELP hourbank_append_requests_total Append requests acknowledged by the log (replays "
+        "included).\n"
+        "# TYPE hourbank_append_requests_total counter\n";
     out += fmt::format("hourbank_append_requests_total {}\n", st.append_requests);
     out += "# TYPE hourbank_events_appended_total counter\n";
     out += fmt::format("hourbank_events_appended_total {}\n", st.events_appended);
-    out += "# HELP hourbank_write_groups_total Group-commit WriteBatches written.\n# TYPE hourbank_write_groups_total counter\n";
+    out +=
+        "# HELP hourbank_write_groups_total Group-commit WriteBatches written.\n# TYPE "
+        "hourbank_write_groups_total counter\n";
     out += fmt::format("hourbank_write_groups_total {}\n", st.write_groups);
     out += "# TYPE hourbank_fsyncs_total counter\n";
     out += fmt::format("hourbank_fsyncs_total {}\n", st.fsyncs);
-    out += "# HELP hourbank_group_requests_max Largest group commit so far (append requests in one WriteBatch).\n"
-           "# TYPE hourbank_group_requests_max gauge\n";
+    out +=
+        "# HELP hourbank_group_requests_max Largest group commit so far (append requests in one "
+        "WriteBatch).\n"
+        "# TYPE hourbank_group_requests_max gauge\n";
     out += fmt::format("hourbank_group_requests_max {}\n", st.group_requests_max);
     out += "# TYPE hourbank_head_seq gauge\n";
     out += fmt::format("hourbank_head_seq {}\n", log_.head_seq());
-    out += "# HELP hourbank_projection_lag_events Events not yet reflected in served projections (always 0: "
-           "projections are folded per request).\n# TYPE hourbank_projection_lag_events gauge\n"
-           "hourbank_projection_lag_events 0\n";
+    out +=
+        "# HELP hourbank_projection_lag_events Events not yet reflected in served projections "
+        "(always 0: "
+        "projections are folded per request).\n# TYPE hourbank_projection_lag_events gauge\n"
+        "hourbank_projection_lag_events 0\n";
     std::lock_guard lock(metrics_mu_);
     out += "# TYPE hourbank_http_requests_total counter\n";
     for (const auto& [route, s] : routes_)
       for (const auto& [status, n] : s.by_status)
-        out += fmt::format("hourbank_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", route, status, n);
+        out += fmt::format("hourbank_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", route,
+                           status, n);
     out += "# TYPE hourbank_http_request_duration_seconds summary\n";
     for (const auto& [route, s] : routes_) {
-      out += fmt::format("hourbank_http_request_duration_seconds_sum{{route=\"{}\"}} {:.6f}\n", route, s.seconds_sum);
-      out += fmt::format("hourbank_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", route, s.count);
+      out += fmt::format("hourbank_http_request_duration_seconds_sum{{route=\"{}\"}} {:.6f}\n",
+                         route, s.seconds_sum);
+      out += fmt::format("hourbank_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", route,
+                         s.count);
     }
     return out;
   }
@@ -246,7 +275,8 @@ class Server final : public RpcBackend {
       } catch (const CommandError& e) {
         reply = ErrorReply(e.error);
       } catch (const json::exception& e) {
-        reply = ErrorReply(400, "malformed request: a field has the wrong type or the body is not valid JSON");
+        reply = ErrorReply(
+            400, "malformed request: a field has the wrong type or the body is not valid JSON");
       } catch (const kj::Exception& e) {
         Internal(e.getDescription().cStr());
         reply = ErrorReply(500, "internal error (details in the server's log)", Code::kCorruption);
@@ -259,16 +289,14 @@ class Server final : public RpcBackend {
     }
     try {
       reply.route = route;
-    } catch (...) {
-    }
+    } catch (...) {}
     return reply;
   }
 
   static void Internal(const char* what) noexcept {
     try {
       std::fprintf(stderr, "hourbank serve: internal error: %s\n", Escaped(what, 4000).c_str());
-    } catch (...) {
-    }
+    } catch (...) {}
   }
 
  private:
@@ -304,7 +332,7 @@ class Server final : public RpcBackend {
   // ---- The route table: method, path pattern ("{x}" matches one segment), the operation.
   struct Ctx {
     const service::Caller& caller;
-    const std::vector<std::string>& p;   // the path's segments
+    const std::vector<std::string>& p;  // the path's segments
     const Request& r;
   };
   using Handler = std::function<Result<json>(Server&, const Ctx&)>;
@@ -319,20 +347,31 @@ class Server final : public RpcBackend {
     using M = kj::HttpMethod;
     using E = Endpoints;
     static const std::vector<RouteDef> routes = {
-        {M::GET, "/v1/clients", [](Server& s, const Ctx& c) { return s.endpoints_.Clients(c.caller); }},
-        {M::POST, "/v1/clients", [](Server& s, const Ctx& c) { return s.endpoints_.AddClient(c.caller, c.r.body); }},
+        {M::GET, "/v1/clients",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Clients(c.caller); }},
+        {M::POST, "/v1/clients",
+         [](Server& s, const Ctx& c) { return s.endpoints_.AddClient(c.caller, c.r.body); }},
         {M::GET, "/v1/clients/{id}/balance",
          [](Server& s, const Ctx& c) { return s.endpoints_.Balance(c.caller, c.p[2], c.r.query); }},
         {M::GET, "/v1/clients/{id}/invoices/{month}",
-         [](Server& s, const Ctx& c) { return s.endpoints_.Invoice(c.caller, c.p[2], c.p[4], c.r.query); }},
+         [](Server& s, const Ctx& c) {
+           return s.endpoints_.Invoice(c.caller, c.p[2], c.p[4], c.r.query);
+         }},
         {M::GET, "/v1/clients/{id}/burned",
          [](Server& s, const Ctx& c) { return s.endpoints_.Burned(c.caller, c.p[2], c.r.query); }},
         {M::GET, "/v1/clients/{id}/report/{month}",
-         [](Server& s, const Ctx& c) { return s.endpoints_.Report(c.caller, c.p[2], c.p[4], c.r.query); }},
+         [](Server& s, const Ctx& c) {
+           return s.endpoints_.Report(c.caller, c.p[2], c.p[4], c.r.query);
+         }},
         {M::GET, "/v1/clients/{id}/sla/{month}",
-         [](Server& s, const Ctx& c) { return s.endpoints_.Sla(c.caller, c.p[2], c.p[4], c.r.query); }},
+         [](Server& s, const Ctx& c) {
+           return s.endpoints_.Sla(c.caller, c.p[2], c.p[4], c.r.query);
+         }},
         {M::GET, "/v1/clients/{id}/statement/{month}",
-         [](Server& s, const Ctx& c) { return s.endpoints_.Statement(c.caller, c.p[2], c.p[4], c.r.query); }, true},
+         [](Server& s, const Ctx& c) {
+           return s.endpoints_.Statement(c.caller, c.p[2], c.p[4], c.r.query);
+         },
+         true},
         {M::GET, "/v1/clients/{id}/events",
          [](Server& s, const Ctx& c) { return s.endpoints_.Events(c.caller, c.p[2], c.r.query); }},
         {M::POST, "/v1/clients/{id}/work", Write(&E::Work)},
@@ -344,19 +383,27 @@ class Server final : public RpcBackend {
         {M::POST, "/v1/clients/{id}/close", Write(&E::Close)},
         {M::POST, "/v1/clients/{id}/incidents", Write(&E::Incident)},
         {M::POST, "/v1/clients/{id}/contract/{action}",
-         [](Server& s, const Ctx& c) { return s.endpoints_.Contract(c.caller, c.p[2], c.p[4], c.r.body); }},
-        {M::POST, "/v1/close", [](Server& s, const Ctx& c) { return s.endpoints_.CloseAll(c.caller, c.r.body); }},
+         [](Server& s, const Ctx& c) {
+           return s.endpoints_.Contract(c.caller, c.p[2], c.p[4], c.r.body);
+         }},
+        {M::POST, "/v1/close",
+         [](Server& s, const Ctx& c) { return s.endpoints_.CloseAll(c.caller, c.r.body); }},
         {M::GET, "/v1/plans", [](Server& s, const Ctx& c) { return s.endpoints_.Plans(c.caller); }},
-        {M::POST, "/v1/plans", [](Server& s, const Ctx& c) { return s.endpoints_.DefinePlans(c.caller, c.r.body); }},
-        {M::GET, "/v1/plans/{id}", [](Server& s, const Ctx& c) { return s.endpoints_.Plan(c.caller, c.p[2], c.r.query); }},
+        {M::POST, "/v1/plans",
+         [](Server& s, const Ctx& c) { return s.endpoints_.DefinePlans(c.caller, c.r.body); }},
+        {M::GET, "/v1/plans/{id}",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Plan(c.caller, c.p[2], c.r.query); }},
         {M::GET, "/v1/tokens", [](Server& s, const Ctx& c) { return s.TokenList(c.caller); }},
-        {M::POST, "/v1/tokens", [](Server& s, const Ctx& c) { return s.TokenIssue(c.caller, c.r.body); }},
-        {M::POST, "/v1/tokens/{name}/revoke", [](Server& s, const Ctx& c) { return s.TokenRevoke(c.caller, c.p[2]); }},
+        {M::POST, "/v1/tokens",
+         [](Server& s, const Ctx& c) { return s.TokenIssue(c.caller, c.r.body); }},
+        {M::POST, "/v1/tokens/{name}/revoke",
+         [](Server& s, const Ctx& c) { return s.TokenRevoke(c.caller, c.p[2]); }},
     };
     return routes;
   }
   // POST /v1/clients/{id}/WHAT with the body.
-  static Handler Write(Result<json> (Endpoints::*op)(const service::Caller&, const std::string&, const std::string&)) {
+  static Handler Write(Result<json> (Endpoints::*op)(const service::Caller&, const std::string&,
+                                                     const std::string&)) {
     return [op](Server& s, const Ctx& c) { return (s.endpoints_.*op)(c.caller, c.p[2], c.r.body); };
   }
 
@@ -387,7 +434,8 @@ class Server final : public RpcBackend {
     }
     if (p.size() == 1 && p[0] == "metrics" && get) {
       route = "/metrics";
-      if (Status allowed = service::Require(caller.value(), service::Operation::kMetrics); !allowed.ok())
+      if (Status allowed = service::Require(caller.value(), service::Operation::kMetrics);
+          !allowed.ok())
         return ErrorReply(allowed.error());
       Reply rep;
       rep.body = MetricsText();
@@ -405,9 +453,13 @@ class Server final : public RpcBackend {
       rep.body = answer.value()["document"].get<std::string>();
       return rep;
     }
-    if (p.empty() || p[0] != "v1") return ErrorReply(404, fmt::format("no route {}; see docs/api.md", Escaped(r.path)), Code::kNotFound);
-    return ErrorReply(404, fmt::format("no route {} {}; see docs/api.md", kj::str(r.method).cStr(), Escaped(r.path)),
-                      Code::kNotFound);
+    if (p.empty() || p[0] != "v1")
+      return ErrorReply(404, fmt::format("no route {}; see docs/api.md", Escaped(r.path)),
+                        Code::kNotFound);
+    return ErrorReply(
+        404,
+        fmt::format("no route {} {}; see docs/api.md", kj::str(r.method).cStr(), Escaped(r.path)),
+        Code::kNotFound);
   }
 
   Result<json> TokenList(const service::Caller& caller) {
@@ -417,7 +469,10 @@ class Server final : public RpcBackend {
     json arr = json::array();
     const projections::Zone utc = projections::Zone::Utc();
     for (const auto& [n, t] : tokens.value())
-      arr.push_back({{"name", n}, {"role", service::RoleName(t.role)}, {"revoked", t.revoked}, {"issued_seq", t.issued_seq},
+      arr.push_back({{"name", n},
+                     {"role", service::RoleName(t.role)},
+                     {"revoked", t.revoked},
+                     {"issued_seq", t.issued_seq},
                      {"issued_at", utc.FormatIso(t.issued_at_us)}});
     return arr;
   }
@@ -463,15 +518,16 @@ class Server final : public RpcBackend {
 
 // ---- The kj-http side: reads the request, hands it to the pool, writes the reply.
 
-constexpr size_t kRequestLineMax = 16 << 10;   // the first request line of a connection; longer: 414
-constexpr size_t kUrlMax = 8 << 10;            // any request's URL; longer: 414
+constexpr size_t kRequestLineMax = 16 << 10;  // the first request line of a connection; longer: 414
+constexpr size_t kUrlMax = 8 << 10;           // any request's URL; longer: 414
 
 // One HTTP connection's stream (over TCP or TLS). It watches the first request line (KJ resets a
 // connection whose headers pass 128 KiB; we answer 414 first) and reads as EOF once a response
 // with `Connection: close` went out, so the connection closes at once.
 class HttpConn final : public ForwardingStream {
  public:
-  HttpConn(kj::Own<kj::AsyncIoStream> inner, kj::Timer& timer) : ForwardingStream(kj::mv(inner)), timer_(timer) {}
+  HttpConn(kj::Own<kj::AsyncIoStream> inner, kj::Timer& timer)
+      : ForwardingStream(kj::mv(inner)), timer_(timer) {}
 
   ConnectionTable::Slot* slot = nullptr;
   bool close_requested = false;  // the current request said `Connection: close`
@@ -479,16 +535,18 @@ class HttpConn final : public ForwardingStream {
 
   kj::Promise<size_t> tryRead(void* buffer, size_t min_bytes, size_t max_bytes) override {
     if (eof_next) return size_t(0);
-    return inner().tryRead(buffer, min_bytes, max_bytes).then([this, buffer](size_t n) -> kj::Promise<size_t> {
-      if (scanning_ && n > 0) {
-        const char* p = static_cast<const char*>(buffer);
-        const void* nl = std::memchr(p, '\n', n);
-        line_bytes_ += nl ? size_t(static_cast<const char*>(nl) - p) : n;
-        if (line_bytes_ > kRequestLineMax) return Refuse414();
-        if (nl) scanning_ = false;
-      }
-      return n;
-    });
+    return inner()
+        .tryRead(buffer, min_bytes, max_bytes)
+        .then([this, buffer](size_t n) -> kj::Promise<size_t> {
+          if (scanning_ && n > 0) {
+            const char* p = static_cast<const char*>(buffer);
+            const void* nl = std::memchr(p, '\n', n);
+            line_bytes_ += nl ? size_t(static_cast<const char*>(nl) - p) : n;
+            if (line_bytes_ > kRequestLineMax) return Refuse414();
+            if (nl) scanning_ = false;
+          }
+          return n;
+        });
   }
 
  private:
@@ -499,22 +557,29 @@ class HttpConn final : public ForwardingStream {
     scanning_ = false;
     static const kj::StringPtr kBody =
         "{\"error\":\"the request line is longer than 16 KiB (URL too long)\",\"code\":\"limit\"}\n"_kj;
-    auto text = kj::str("HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                        "Content-Length: ", kBody.size(), "\r\n\r\n", kBody);
+    auto text = kj::str(
+        "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        "Content-Length: ",
+        kBody.size(), "\r\n\r\n", kBody);
     auto drained = kj::heap<std::pair<size_t, std::array<kj::byte, 8192>>>();
     auto promise = inner().write(text.begin(), text.size()).attach(kj::mv(text)).then([this] {
       inner().shutdownWrite();
     });
-    return promise.then([this, d = drained.get()] { return Drain(d); }).attach(kj::mv(drained))
+    return promise.then([this, d = drained.get()] { return Drain(d); })
+        .attach(kj::mv(drained))
         .exclusiveJoin(timer_.afterDelay(2 * kj::SECONDS))
-        .then([]() -> size_t { kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "request line too long")); });
+        .then([]() -> size_t {
+          kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "request line too long"));
+        });
   }
   kj::Promise<void> Drain(std::pair<size_t, std::array<kj::byte, 8192>>* d) {
-    return inner().tryRead(d->second.data(), 1, d->second.size()).then([this, d](size_t n) -> kj::Promise<void> {
-      d->first += n;
-      if (n == 0 || d->first > (1 << 20)) return kj::READY_NOW;
-      return Drain(d);
-    });
+    return inner()
+        .tryRead(d->second.data(), 1, d->second.size())
+        .then([this, d](size_t n) -> kj::Promise<void> {
+          d->first += n;
+          if (n == 0 || d->first > (1 << 20)) return kj::READY_NOW;
+          return Drain(d);
+        });
   }
 
   kj::Timer& timer_;
@@ -529,31 +594,38 @@ class HttpErrors final : public kj::HttpServerErrorHandler, public kj::HttpServe
   const kj::HttpHeaderTable* table = nullptr;
   bool close_now = false;  // read by shouldClose() during the send() that Send() makes
 
-  kj::Promise<void> handleClientProtocolError(kj::HttpHeaders::ProtocolError e, kj::HttpService::Response& r) override {
+  kj::Promise<void> handleClientProtocolError(kj::HttpHeaders::ProtocolError e,
+                                              kj::HttpService::Response& r) override {
     Reply reply = ErrorReply(e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 400,
                              std::string("malformed request: ") + e.description.cStr());
     return Write(r, e.statusCode, e.statusMessage, reply);
   }
-  kj::Promise<void> handleApplicationError(kj::Exception e, kj::Maybe<kj::HttpService::Response&> r) override {
+  kj::Promise<void> handleApplicationError(kj::Exception e,
+                                           kj::Maybe<kj::HttpService::Response&> r) override {
     if (e.getType() == kj::Exception::Type::DISCONNECTED) return kj::READY_NOW;
-    KJ_IF_MAYBE(response, r) {
+    KJ_IF_MAYBE (response, r) {
       if (e.getType() == kj::Exception::Type::OVERLOADED)
         return Write(*response, 503, "Service Unavailable",
                      ErrorReply(503, "the server is overloaded; retry later", Code::kBusy));
       // Our service never throws, so this is KJ refusing the request's framing (two
       // Content-Length headers, an unknown Transfer-Encoding, a bad chunk).
-      return Write(*response, 400, "Bad Request",
-                   ErrorReply(400, "malformed request framing: send one Content-Length, or Transfer-Encoding: chunked"));
+      return Write(
+          *response, 400, "Bad Request",
+          ErrorReply(
+              400,
+              "malformed request framing: send one Content-Length, or Transfer-Encoding: chunked"));
     }
     return kj::READY_NOW;
   }
   kj::Promise<void> handleNoResponse(kj::HttpService::Response& r) override {
-    return Write(r, 500, "Internal Server Error", ErrorReply(500, "internal error (no answer)", Code::kCorruption));
+    return Write(r, 500, "Internal Server Error",
+                 ErrorReply(500, "internal error (no answer)", Code::kCorruption));
   }
   bool shouldClose() override { return close_now; }
 
  private:
-  kj::Promise<void> Write(kj::HttpService::Response& r, unsigned status, kj::StringPtr status_text, const Reply& reply) {
+  kj::Promise<void> Write(kj::HttpService::Response& r, unsigned status, kj::StringPtr status_text,
+                          const Reply& reply) {
     kj::HttpHeaders headers(*table);
     headers.set(kj::HttpHeaderId::CONTENT_TYPE, "application/json");
     auto text = kj::heapString(reply.body.data(), reply.body.size());
@@ -567,14 +639,19 @@ class HttpFront {
  public:
   HttpFront(Server& server, kj::Timer& timer, kj::HttpHeaderId authorization, HttpErrors& errors,
             kj::Duration read_timeout)
-      : server_(server), timer_(timer), authorization_(authorization), errors_(errors), read_timeout_(read_timeout) {}
+      : server_(server),
+        timer_(timer),
+        authorization_(authorization),
+        errors_(errors),
+        read_timeout_(read_timeout) {}
 
-  kj::Promise<void> request(HttpConn& conn, kj::HttpMethod method, kj::StringPtr url, const kj::HttpHeaders& headers,
-                            kj::AsyncInputStream& body, kj::HttpService::Response& response) noexcept {
+  kj::Promise<void> request(HttpConn& conn, kj::HttpMethod method, kj::StringPtr url,
+                            const kj::HttpHeaders& headers, kj::AsyncInputStream& body,
+                            kj::HttpService::Response& response) noexcept {
     const auto t0 = std::chrono::steady_clock::now();
     try {
       conn.close_requested = false;
-      KJ_IF_MAYBE(c, headers.get(kj::HttpHeaderId::CONNECTION)) {
+      KJ_IF_MAYBE (c, headers.get(kj::HttpHeaderId::CONNECTION)) {
         std::string v(c->cStr(), c->size());
         for (char& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
         conn.close_requested = v.find("close") != std::string::npos;
@@ -590,8 +667,10 @@ class HttpFront {
       const size_t q = u.find('?');
       req->path = u.substr(0, q);
       if (q != std::string::npos) req->query = ParseQuery(std::string_view(u).substr(q + 1));
-      KJ_IF_MAYBE(a, headers.get(authorization_)) { req->authorization = std::string(a->cStr(), a->size()); }
-      KJ_IF_MAYBE(len, body.tryGetLength()) {
+      KJ_IF_MAYBE (a, headers.get(authorization_)) {
+        req->authorization = std::string(a->cStr(), a->size());
+      }
+      KJ_IF_MAYBE (len, body.tryGetLength()) {
         if (*len > kBodyBytesMax) {
           Reply r = ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit);
           r.close = true;
@@ -601,42 +680,55 @@ class HttpFront {
       // The body: at most 1 MiB (chunked or not) within the read timeout.
       auto reader = kj::heap<BodyReader>();
       auto& rd = *reader;
-      auto read = ReadBody(body, rd).then([] { return false; }, [&rd](kj::Exception&&) {
-        rd.broken = true;
-        return false;
-      }).exclusiveJoin(timer_.afterDelay(read_timeout_).then([] { return true; }));
-      return read.then([this, req, &conn, &response, t0, &rd](bool timed_out) -> kj::Promise<void> {
-        if (timed_out) {
-          Reply r = ErrorReply(408, "the body did not arrive in time", Code::kInvalid);
-          r.close = true;
-          return Send(conn, response, kj::mv(r), t0);
-        }
-        if (rd.broken) {
-          Reply r = ErrorReply(400, "the body could not be read (malformed chunked encoding, or it ended early)");
-          r.close = true;
-          return Send(conn, response, kj::mv(r), t0);
-        }
-        if (rd.text.size() > kBodyBytesMax) {
-          Reply r = ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit);
-          r.close = true;
-          return Send(conn, response, kj::mv(r), t0);
-        }
-        req->body = std::move(rd.text);
-        if (conn.slot) conn.slot->sheddable = false;  // working: never shed
-        auto work = server_.Submit(req).exclusiveJoin(timer_.afterDelay(kRequestTimeout).then([] {
-          return ErrorReply(504, "the request took longer than 30 s; an append may still complete — retry with the same key",
-                            Code::kIo);
-        }));
-        return work.then([this, &conn, &response, t0](Reply reply) { return Send(conn, response, kj::mv(reply), t0); });
-      }).attach(kj::mv(reader)).catch_([this, &conn, &response, t0](kj::Exception&&) -> kj::Promise<void> {
-        Reply r = ErrorReply(500, "internal error", Code::kCorruption);
-        r.close = true;
-        try {
-          return Send(conn, response, kj::mv(r), t0);
-        } catch (...) {
-          return kj::READY_NOW;  // a response was already started: the connection just ends
-        }
-      });
+      auto read = ReadBody(body, rd)
+                      .then([] { return false; },
+                            [&rd](kj::Exception&&) {
+                              rd.broken = true;
+                              return false;
+                            })
+                      .exclusiveJoin(timer_.afterDelay(read_timeout_).then([] { return true; }));
+      return read
+          .then([this, req, &conn, &response, t0, &rd](bool timed_out) -> kj::Promise<void> {
+            if (timed_out) {
+              Reply r = ErrorReply(408, "the body did not arrive in time", Code::kInvalid);
+              r.close = true;
+              return Send(conn, response, kj::mv(r), t0);
+            }
+            if (rd.broken) {
+              Reply r = ErrorReply(
+                  400,
+                  "the body could not be read (malformed chunked encoding, or it ended early)");
+              r.close = true;
+              return Send(conn, response, kj::mv(r), t0);
+            }
+            if (rd.text.size() > kBodyBytesMax) {
+              Reply r = ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit);
+              r.close = true;
+              return Send(conn, response, kj::mv(r), t0);
+            }
+            req->body = std::move(rd.text);
+            if (conn.slot) conn.slot->sheddable = false;  // working: never shed
+            auto work =
+                server_.Submit(req).exclusiveJoin(timer_.afterDelay(kRequestTimeout).then([] {
+                  return ErrorReply(504,
+                                    "the request took longer than 30 s; an append may still "
+                                    "complete — retry with the same key",
+                                    Code::kIo);
+                }));
+            return work.then([this, &conn, &response, t0](Reply reply) {
+              return Send(conn, response, kj::mv(reply), t0);
+            });
+          })
+          .attach(kj::mv(reader))
+          .catch_([this, &conn, &response, t0](kj::Exception&&) -> kj::Promise<void> {
+            Reply r = ErrorReply(500, "internal error", Code::kCorruption);
+            r.close = true;
+            try {
+              return Send(conn, response, kj::mv(r), t0);
+            } catch (...) {
+              return kj::READY_NOW;  // a response was already started: the connection just ends
+            }
+          });
     } catch (...) {
       Reply r = ErrorReply(400, "the request could not be read");
       r.close = true;
@@ -656,12 +748,13 @@ class HttpFront {
   };
   // Reads until EOF or one byte past kBodyBytesMax.
   static kj::Promise<void> ReadBody(kj::AsyncInputStream& in, BodyReader& rd) {
-    return in.tryRead(rd.buffer.data(), 1, rd.buffer.size()).then([&in, &rd](size_t n) -> kj::Promise<void> {
-      if (n == 0) return kj::READY_NOW;
-      rd.text.append(reinterpret_cast<const char*>(rd.buffer.data()), n);
-      if (rd.text.size() > kBodyBytesMax) return kj::READY_NOW;
-      return ReadBody(in, rd);
-    });
+    return in.tryRead(rd.buffer.data(), 1, rd.buffer.size())
+        .then([&in, &rd](size_t n) -> kj::Promise<void> {
+          if (n == 0) return kj::READY_NOW;
+          rd.text.append(reinterpret_cast<const char*>(rd.buffer.data()), n);
+          if (rd.text.size() > kBodyBytesMax) return kj::READY_NOW;
+          return ReadBody(in, rd);
+        });
   }
 
   kj::Promise<void> Send(HttpConn& conn, kj::HttpService::Response& response, Reply reply,
@@ -685,20 +778,34 @@ class HttpFront {
 
   static kj::StringPtr StatusText(unsigned status) {
     switch (status) {
-      case 200: return "OK";
-      case 400: return "Bad Request";
-      case 401: return "Unauthorized";
-      case 403: return "Forbidden";
-      case 404: return "Not Found";
-      case 408: return "Request Timeout";
-      case 409: return "Conflict";
-      case 413: return "Payload Too Large";
-      case 414: return "URI Too Long";
-      case 422: return "Unprocessable Entity";
-      case 500: return "Internal Server Error";
-      case 503: return "Service Unavailable";
-      case 504: return "Gateway Timeout";
-      default: return "Status";
+      case 200:
+        return "OK";
+      case 400:
+        return "Bad Request";
+      case 401:
+        return "Unauthorized";
+      case 403:
+        return "Forbidden";
+      case 404:
+        return "Not Found";
+      case 408:
+        return "Request Timeout";
+      case 409:
+        return "Conflict";
+      case 413:
+        return "Payload Too Large";
+      case 414:
+        return "URI Too Long";
+      case 422:
+        return "Unprocessable Entity";
+      case 500:
+        return "Internal Server Error";
+      case 503:
+        return "Service Unavailable";
+      case 504:
+        return "Gateway Timeout";
+      default:
+        return "Status";
     }
   }
 
@@ -713,8 +820,9 @@ class HttpFront {
 class ConnService final : public kj::HttpService {
  public:
   ConnService(HttpFront& front, HttpConn& conn) : front_(front), conn_(conn) {}
-  kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url, const kj::HttpHeaders& headers,
-                            kj::AsyncInputStream& body, Response& response) override {
+  kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
+                            const kj::HttpHeaders& headers, kj::AsyncInputStream& body,
+                            Response& response) override {
     return front_.request(conn_, method, url, headers, body, response);
   }
 
@@ -747,17 +855,21 @@ bool IsLoopbackHost(const std::string& host) {
 std::string HostOf(const std::string& listen) {
   const size_t colon = listen.rfind(':');
   std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return host;
 }
 
 std::string ReadPem(const std::string& path, const char* flag) {
   FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) Fail(Code::kInvalid, fmt::format("{} '{}': cannot open the file: {}", flag, path, std::strerror(errno)));
+  if (!f)
+    Fail(Code::kInvalid,
+         fmt::format("{} '{}': cannot open the file: {}", flag, path, std::strerror(errno)));
   std::string text;
   char buf[4096];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < (1 << 20)) text.append(buf, n);
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < (1 << 20))
+    text.append(buf, n);
   std::fclose(f);
   return text;
 }
@@ -771,11 +883,14 @@ void CheckServeArgs(const ServeArgs& args) {
   if (args.tls_cert.empty() && !args.insecure) {
     for (const std::string* l : {&args.listen, &args.rpc_listen})
       if (!l->empty() && !IsLoopbackHost(HostOf(*l)))
-        Fail(Code::kInvalid, fmt::format("'{}' is not a loopback address: tokens would cross the network in clear text; "
-                                         "give --tls-cert and --tls-key (docs/api.md, \"TLS\"), or --insecure to allow it",
-                                         *l));
+        Fail(Code::kInvalid,
+             fmt::format(
+                 "'{}' is not a loopback address: tokens would cross the network in clear text; "
+                 "give --tls-cert and --tls-key (docs/api.md, \"TLS\"), or --insecure to allow it",
+                 *l));
   }
-  if (!(args.read_timeout_s > 0 && args.read_timeout_s <= 3600) || !(args.auth_timeout_s > 0 && args.auth_timeout_s <= 3600))
+  if (!(args.read_timeout_s > 0 && args.read_timeout_s <= 3600) ||
+      !(args.auth_timeout_s > 0 && args.auth_timeout_s <= 3600))
     Fail(Code::kInvalid, "--read-timeout and --auth-timeout must be between 0 and 3600 seconds");
 }
 
@@ -788,15 +903,19 @@ ServerTls LoadServerTls(const ServeArgs& args) {
   ServerTls out;
   if (args.tls_cert.empty()) return out;
   try {
-    const std::string cert = ReadPem(args.tls_cert, "--tls-cert"), key = ReadPem(args.tls_key, "--tls-key");
-    out.keypair = kj::heap<kj::TlsKeypair>(kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
-                                                          kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
+    const std::string cert = ReadPem(args.tls_cert, "--tls-cert"),
+                      key = ReadPem(args.tls_key, "--tls-key");
+    out.keypair =
+        kj::heap<kj::TlsKeypair>(kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
+                                                kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
     kj::TlsContext::Options options;
     options.defaultKeypair = *out.keypair;
     options.useSystemTrustStore = false;
     out.context = kj::heap<kj::TlsContext>(kj::mv(options));
   } catch (const kj::Exception&) {
-    Fail(Code::kInvalid, "--tls-cert/--tls-key: not a PEM certificate and its private key (see docs/api.md, \"TLS\")");
+    Fail(Code::kInvalid,
+         "--tls-cert/--tls-key: not a PEM certificate and its private key (see docs/api.md, "
+         "\"TLS\")");
   }
   return out;
 }
@@ -806,13 +925,19 @@ ServerTls LoadServerTls(const ServeArgs& args) {
 // kj-http. Destroying it drops every connection.
 class HttpConnections {
  public:
-  HttpConnections(kj::HttpServer& http, kj::Timer& timer, kj::TlsContext* tls, kj::Duration handshake_timeout,
-                  size_t max)
-      : http_(http), timer_(timer), tls_(tls), handshake_timeout_(handshake_timeout), table_(max, max), tasks_(errors_) {}
+  HttpConnections(kj::HttpServer& http, kj::Timer& timer, kj::TlsContext* tls,
+                  kj::Duration handshake_timeout, size_t max)
+      : http_(http),
+        timer_(timer),
+        tls_(tls),
+        handshake_timeout_(handshake_timeout),
+        table_(max, max),
+        tasks_(errors_) {}
 
   kj::Promise<void> AcceptForever(kj::ConnectionReceiver& listener) {
-    return cli::AcceptForever(listener, timer_, [this](kj::Own<kj::AsyncIoStream> raw) { Admit(kj::mv(raw)); },
-                              [this](const kj::Exception& e) { AcceptFailed(e); });
+    return cli::AcceptForever(
+        listener, timer_, [this](kj::Own<kj::AsyncIoStream> raw) { Admit(kj::mv(raw)); },
+        [this](const kj::Exception& e) { AcceptFailed(e); });
   }
 
  private:
@@ -828,11 +953,13 @@ class HttpConnections {
     };
     kj::Promise<void> running = nullptr;
     if (tls_) {
-      running = tls_->wrapServer(kj::mv(raw))
-                    .exclusiveJoin(timer_.afterDelay(handshake_timeout_).then([]() -> kj::Own<kj::AsyncIoStream> {
-                      kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "TLS handshake timed out"));
-                    }))
-                    .then(kj::mv(start));
+      running =
+          tls_->wrapServer(kj::mv(raw))
+              .exclusiveJoin(
+                  timer_.afterDelay(handshake_timeout_).then([]() -> kj::Own<kj::AsyncIoStream> {
+                    kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "TLS handshake timed out"));
+                  }))
+              .then(kj::mv(start));
     } else {
       running = start(kj::mv(raw));
     }
@@ -844,7 +971,8 @@ class HttpConnections {
     table_.ShedOldest();
     if (told_emfile_) return;
     told_emfile_ = true;
-    std::fprintf(stderr, "hourbank serve: accept failed (%s); shedding idle connections and going on\n",
+    std::fprintf(stderr,
+                 "hourbank serve: accept failed (%s); shedding idle connections and going on\n",
                  e.getDescription().cStr());
   }
 
@@ -859,17 +987,20 @@ class HttpConnections {
   kj::TaskSet tasks_;
 };
 
-kj::Own<kj::ConnectionReceiver> Listen(kj::AsyncIoContext& io, const HostPort& where, const std::string& text) {
+kj::Own<kj::ConnectionReceiver> Listen(kj::AsyncIoContext& io, const HostPort& where,
+                                       const std::string& text) {
   try {
-    auto addr = io.provider->getNetwork().parseAddress(kj::StringPtr(where.host.c_str()), where.port).wait(io.waitScope);
+    auto addr = io.provider->getNetwork()
+                    .parseAddress(kj::StringPtr(where.host.c_str()), where.port)
+                    .wait(io.waitScope);
     return addr->listen();
   } catch (const kj::Exception& e) {
     Fail(Code::kIo, fmt::format("cannot listen on {}: {}", text, e.getDescription().cStr()));
   }
 }
 
-kj::Own<RpcService> StartRpcFor(kj::AsyncIoContext& io, Server& server, const ServeArgs& args, kj::TlsContext* tls,
-                                const ConnectionLimits& limits) {
+kj::Own<RpcService> StartRpcFor(kj::AsyncIoContext& io, Server& server, const ServeArgs& args,
+                                kj::TlsContext* tls, const ConnectionLimits& limits) {
   if (args.rpc_listen.empty()) return kj::Own<RpcService>();
   RpcOptions options;
   options.tls = tls;
@@ -907,27 +1038,35 @@ void Serve(App& app, const ServeArgs& args) {
   settings.pipelineTimeout = 5 * kj::SECONDS;
   settings.errorHandler = http_errors;
   settings.callbacks = http_errors;
-  kj::HttpServer http(timer, *table, [&front](kj::AsyncIoStream& conn) -> kj::Own<kj::HttpService> {
-    return kj::heap<ConnService>(front, static_cast<HttpConn&>(conn));
-  }, settings);
+  kj::HttpServer http(
+      timer, *table,
+      [&front](kj::AsyncIoStream& conn) -> kj::Own<kj::HttpService> {
+        return kj::heap<ConnService>(front, static_cast<HttpConn&>(conn));
+      },
+      settings);
 
   kj::Own<kj::ConnectionReceiver> listener = Listen(io, where, args.listen);
-  std::printf("listening on %s:%u%s\n", where.host.c_str(), listener->getPort(), tls.context ? " (TLS)" : "");
+  std::printf("listening on %s:%u%s\n", where.host.c_str(), listener->getPort(),
+              tls.context ? " (TLS)" : "");
   std::fflush(stdout);
   const ConnectionLimits limits = LimitsFromDescriptorLimit();
   kj::Own<RpcService> rpc = StartRpcFor(io, server, args, tls.context.get(), limits);
 
-  HttpConnections connections(http, timer, tls.context.get(), Seconds(args.read_timeout_s), limits.http_max);
+  HttpConnections connections(http, timer, tls.context.get(), Seconds(args.read_timeout_s),
+                              limits.http_max);
   auto signal = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
   kj::Promise<void> accepting = connections.AcceptForever(*listener);
-  accepting.then([]() -> siginfo_t { KJ_UNREACHABLE; }).exclusiveJoin(kj::mv(signal)).wait(io.waitScope);
+  accepting.then([]() -> siginfo_t { KJ_UNREACHABLE; })
+      .exclusiveJoin(kj::mv(signal))
+      .wait(io.waitScope);
   // Stop accepting (the accept loop was cancelled above), finish in-flight requests, close.
   // RPC connections and subscriptions are dropped first (an append already handed to a worker
   // still completes: StopWorkers drains the queue).
   rpc = nullptr;
   http.drain().wait(io.waitScope);
   server.StopWorkers();
-  std::fprintf(stderr, "hourbank serve: stopped (head seq %llu)\n", static_cast<unsigned long long>(log.head_seq()));
+  std::fprintf(stderr, "hourbank serve: stopped (head seq %llu)\n",
+               static_cast<unsigned long long>(log.head_seq()));
   app.close_log();
 }
 
@@ -936,16 +1075,23 @@ void Serve(App& app, const ServeArgs& args) {
 void RegisterServeCommands(CLI::App& cli, App& app) {
   RegisterTokenCommands(cli, app);
   auto args = std::make_shared<ServeArgs>();
-  auto* serve = cli.add_subcommand("serve", "Serve the ledger over HTTP/JSON (docs/api.md); one process owns the ledger\n"
-                                            "  e.g. hourbank serve --listen 127.0.0.1:8080");
-  serve->add_option("--listen", args->listen, "HOST:PORT (port 0: pick a free one; the real one is printed)");
-  serve->add_option("--rpc-listen", args->rpc_listen,
-                    "HOST:PORT for Cap'n Proto RPC (schemas/rpc.capnp); prints \"rpc listening on HOST:PORT\"");
-  serve->add_option("--tls-cert", args->tls_cert, "PEM certificate (chain): serve HTTPS and TLS-wrapped RPC");
+  auto* serve = cli.add_subcommand(
+      "serve",
+      "Serve the ledger over HTTP/JSON (docs/api.md); one process owns the ledger\n"
+      "  e.g. hourbank serve --listen 127.0.0.1:8080");
+  serve->add_option("--listen", args->listen,
+                    "HOST:PORT (port 0: pick a free one; the real one is printed)");
+  serve->add_option(
+      "--rpc-listen", args->rpc_listen,
+      "HOST:PORT for Cap'n Proto RPC (schemas/rpc.capnp); prints \"rpc listening on HOST:PORT\"");
+  serve->add_option("--tls-cert", args->tls_cert,
+                    "PEM certificate (chain): serve HTTPS and TLS-wrapped RPC");
   serve->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert");
-  serve->add_flag("--insecure", args->insecure, "allow plain HTTP/RPC on a non-loopback address (tokens in clear text)");
+  serve->add_flag("--insecure", args->insecure,
+                  "allow plain HTTP/RPC on a non-loopback address (tokens in clear text)");
   serve->add_option("--read-timeout", args->read_timeout_s,
-                    "seconds a client may take to send a request's headers, its body, or a TLS handshake (default 10)");
+                    "seconds a client may take to send a request's headers, its body, or a TLS "
+                    "handshake (default 10)");
   serve->add_option("--auth-timeout", args->auth_timeout_s,
                     "seconds an RPC connection may stay open without authenticating (default 10)");
   serve->callback([&app, args] { Serve(app, *args); });
