@@ -187,7 +187,7 @@ TEST_CASE(
   CHECK(s.client("c").Evaluate(202601).allowance_used_minutes == 60);
 }
 
-TEST_CASE("--non-billable on item work is refused", "[increments][non-billable]") {
+TEST_CASE("a --non-billable flag on item work is refused", "[increments][non-billable]") {
   Sim s = OnRules("");
   LogWork w = Work(s, 0, "S");
   w.kind = "site";

@@ -106,8 +106,9 @@ TEST_CASE("closing a month with pending work is refused with the list and names 
   CHECK_FALSE(s.client("c").IsClosed(202601));
 }
 
-TEST_CASE("--carry-pending closes January without its pending work and February draws it",
-          "[review][close]") {
+TEST_CASE(
+    "closing with --carry-pending leaves January without its pending work and February draws it",
+    "[review][close]") {
   Sim s = Reviewed();
   const uint64_t done = s.LogHours("c", "support", 480, "2026-01-12T12:00");  // 8 h, approved
   const uint64_t open = s.LogHours("c", "support", 240, "2026-01-20T12:00");  // 4 h, still pending
