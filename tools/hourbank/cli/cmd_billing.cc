@@ -1,7 +1,6 @@
 // Billing review commands (issue 18): write-down, review, approve, reject.
 #include <fmt/format.h>
 
-#include "tools/hourbank/answers.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/views.h"
 #include "tools/hourbank/commands.h"
@@ -40,7 +39,7 @@ void RegisterWriteDown(CLI::App& cli, App& app) {
     if (!minutes.ok()) Fail(minutes.error());
     auto w = Must(service::WriteDownOp(app.session(), app.caller(),
                                        {a->client, a->entry, minutes.value(), a->reason, a->key}));
-    app.json ? app.PrintJson(SummaryJson(a->client, w))
+    app.json ? app.PrintJson(reports::SummaryJson(a->client, w.summary))
              : app.Say(w.summary.empty() ? "already written down (same key)" : w.summary);
   });
 }
@@ -146,7 +145,7 @@ void RegisterDecision(CLI::App& cli, App& app, bool approve) {
     service::ReviewRequest req{a->client, a->month, approve,   a->entries,
                                a->task,   a->all,   a->reason, service::Names::kFlags};
     auto w = Must(service::ReviewOp(app.session(), app.caller(), req));
-    app.json ? app.PrintJson(SummaryJson(a->client, w)) : app.Say(w.summary);
+    app.json ? app.PrintJson(reports::SummaryJson(a->client, w.summary)) : app.Say(w.summary);
   });
 }
 
