@@ -778,6 +778,97 @@ void ExportCsv(App& app, const std::vector<std::string>& clients, uint64_t from_
 // Closed months post their recorded closing figures; open months (up to the current one)
 // post the work counted so far, so balances equal `hourbank balance` now when every month
 // before the current one is closed.
+// The hledger amounts of one client: minutes, and money in its currency.
+struct HledgerAmounts {
+  int digits = 2;
+  std::string cur;
+  std::string Money(int64_t minor) const {
+    return projections::FormatAmount(minor, digits) + " " + cur;
+  }
+  static std::string Mins(int64_t m) { return std::to_string(m) + " MIN"; }
+};
+
+// Blocks and payments, from the client's stream.
+void PostStream(App& app, const ClientState& s, const std::string& id, const HledgerAmounts& am,
+                std::ostream& out) {
+  const std::string a = "clients:" + id;
+  Must(app.log().ReadStream(id, 1, 0, [&](const ledger::EventView& v) {
+    auto b = v.event.getBody();
+    const std::string date = DateOf(s.zone(), v.event.getEffectiveAtUs());
+    if (b.isHoursPurchased()) {
+      auto h = b.getHoursPurchased();
+      out << fmt::format("{} hour block #{}\n    {}:blocks  {}\n    contract:{}:purchased  {}\n\n",
+                         date, v.seq, a, am.Mins(h.getMinutes()), id, am.Mins(-h.getMinutes()));
+    } else if (b.isPaymentReceived()) {
+      auto p = b.getPaymentReceived();
+      out << fmt::format("{} payment #{}{}\n    cash:{}  {}\n    {}:paid  {}\n\n", date, v.seq,
+                         p.getRef().size() ? " ref " + HledgerText(Str(p.getRef())) : "", id,
+                         am.Money(p.getAmountMinor()), a, am.Money(-p.getAmountMinor()));
+    }
+    return true;
+  }));
+}
+
+// A month's allowance and the work counted in it (with overage and unlimited minutes).
+void PostMonthWork(const MonthEval& ev, uint32_t m, const std::string& id, std::ostream& out) {
+  const auto mins = HledgerAmounts::Mins;
+  const std::string a = "clients:" + id;
+  const std::string mt = projections::FormatMonth(m);
+  if (ev.included_minutes != 0)
+    out << fmt::format("{} allowance {}\n    {}:allowance  {}\n    contract:{}:included  {}\n\n",
+                       FirstDay(m), mt, a, mins(ev.included_minutes), id,
+                       mins(-ev.included_minutes));
+  if (ev.used_minutes == 0) return;
+  out << fmt::format("{} work {}{}\n    work:{}  {}\n", ev.closed ? LastDay(m) : FirstDay(m), mt,
+                     ev.closed ? "" : " (open month, so far)", id,
+                     mins(ev.used_minutes - ev.overage_minutes - ev.unlimited_minutes));
+  if (ev.allowance_used_minutes)
+    out << fmt::format("    {}:allowance  {}\n", a, mins(-ev.allowance_used_minutes));
+  if (ev.reserve_used_minutes)
+    out << fmt::format("    {}:reserve  {}\n", a, mins(-ev.reserve_used_minutes));
+  if (ev.block_used_minutes)
+    out << fmt::format("    {}:blocks  {}\n", a, mins(-ev.block_used_minutes));
+  out << "\n";
+  if (ev.overage_minutes)
+    out << fmt::format("{} overage {}\n    work:{}:overage  {}\n    contract:{}:billed  {}\n\n",
+                       ev.closed ? LastDay(m) : FirstDay(m), mt, id, mins(ev.overage_minutes), id,
+                       mins(-ev.overage_minutes));
+  if (ev.unlimited_minutes)
+    out << fmt::format(
+        "{} unlimited {}\n    work:{}:unlimited  {}\n    contract:{}:unlimited  {}\n\n",
+        ev.closed ? LastDay(m) : FirstDay(m), mt, id, mins(ev.unlimited_minutes), id,
+        mins(-ev.unlimited_minutes));
+}
+
+// A closed month's carry-over, expiry and frozen invoice.
+void PostClose(const MonthEval& ev, uint32_t m, const std::string& id, const HledgerAmounts& am,
+               std::ostream& out) {
+  const auto mins = HledgerAmounts::Mins;
+  const std::string a = "clients:" + id;
+  const std::string mt = projections::FormatMonth(m);
+  std::string close;
+  if (ev.carried_minutes)
+    close += fmt::format("    {}:reserve  {}\n    {}:allowance  {}\n", a, mins(ev.carried_minutes),
+                         a, mins(-ev.carried_minutes));
+  if (ev.expired_allowance_minutes)
+    close +=
+        fmt::format("    {}:expired  {}\n    {}:allowance  {}\n", a,
+                    mins(ev.expired_allowance_minutes), a, mins(-ev.expired_allowance_minutes));
+  if (ev.expired_reserve_minutes)
+    close += fmt::format("    {}:expired  {}\n    {}:reserve  {}\n", a,
+                         mins(ev.expired_reserve_minutes), a, mins(-ev.expired_reserve_minutes));
+  if (ev.expired_block_minutes)
+    close += fmt::format("    {}:expired  {}\n    {}:blocks  {}\n", a,
+                         mins(ev.expired_block_minutes), a, mins(-ev.expired_block_minutes));
+  if (!close.empty())
+    out << fmt::format("{} close {}: carry-over and expiry\n{}\n", LastDay(m), mt, close);
+  if (ev.invoice.total_minor != 0)
+    out << fmt::format("{} invoice {} (frozen)\n    {}:invoiced  {}\n    revenue:{}  {}\n\n",
+                       LastDay(m), mt, a, am.Money(ev.invoice.total_minor), id,
+                       am.Money(-ev.invoice.total_minor));
+}
+
+// The journal of the accounts described above the amounts struct, for each client.
 void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostream& out) {
   out << "; hourbank export --format hledger\n"
          "; commodities: MIN = minutes of work; money in the client's currency (ISO 4217 code).\n"
@@ -786,31 +877,8 @@ void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostre
     ClientState s = app.LoadClient(id);
     if (!s.has_contract()) continue;
     auto digits_r = projections::CurrencyMinorDigits(s.currency());
-    const int digits = digits_r.ok() ? digits_r.value() : 2;
-    const std::string cur = s.currency();
-    auto money = [&](int64_t minor) {
-      return projections::FormatAmount(minor, digits) + " " + cur;
-    };
-    auto mins = [](int64_t m) { return std::to_string(m) + " MIN"; };
-    const std::string a = "clients:" + id;
-
-    // Blocks and payments, from the stream.
-    Must(app.log().ReadStream(id, 1, 0, [&](const ledger::EventView& v) {
-      auto b = v.event.getBody();
-      const std::string date = DateOf(s.zone(), v.event.getEffectiveAtUs());
-      if (b.isHoursPurchased()) {
-        auto h = b.getHoursPurchased();
-        out << fmt::format(
-            "{} hour block #{}\n    {}:blocks  {}\n    contract:{}:purchased  {}\n\n", date, v.seq,
-            a, mins(h.getMinutes()), id, mins(-h.getMinutes()));
-      } else if (b.isPaymentReceived()) {
-        auto p = b.getPaymentReceived();
-        out << fmt::format("{} payment #{}{}\n    cash:{}  {}\n    {}:paid  {}\n\n", date, v.seq,
-                           p.getRef().size() ? " ref " + HledgerText(Str(p.getRef())) : "", id,
-                           money(p.getAmountMinor()), a, money(-p.getAmountMinor()));
-      }
-      return true;
-    }));
+    const HledgerAmounts am{digits_r.ok() ? digits_r.value() : 2, s.currency()};
+    PostStream(app, s, id, am, out);
 
     const uint32_t now_month = s.zone().MonthOf(app.now_us());
     uint32_t last = std::max(s.FirstOpenMonth(), now_month);
@@ -818,55 +886,8 @@ void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostre
       last = std::max(s.last_month(), s.last_closed_month());
     for (uint32_t m = s.first_month(); m != 0 && m <= last; m = projections::NextMonth(m)) {
       const MonthEval ev = s.Evaluate(m);
-      const std::string mt = projections::FormatMonth(m);
-      if (ev.included_minutes != 0)
-        out << fmt::format(
-            "{} allowance {}\n    {}:allowance  {}\n    contract:{}:included  {}\n\n", FirstDay(m),
-            mt, a, mins(ev.included_minutes), id, mins(-ev.included_minutes));
-      if (ev.used_minutes != 0) {
-        out << fmt::format("{} work {}{}\n    work:{}  {}\n", ev.closed ? LastDay(m) : FirstDay(m),
-                           mt, ev.closed ? "" : " (open month, so far)", id,
-                           mins(ev.used_minutes - ev.overage_minutes - ev.unlimited_minutes));
-        if (ev.allowance_used_minutes)
-          out << fmt::format("    {}:allowance  {}\n", a, mins(-ev.allowance_used_minutes));
-        if (ev.reserve_used_minutes)
-          out << fmt::format("    {}:reserve  {}\n", a, mins(-ev.reserve_used_minutes));
-        if (ev.block_used_minutes)
-          out << fmt::format("    {}:blocks  {}\n", a, mins(-ev.block_used_minutes));
-        out << "\n";
-        if (ev.overage_minutes)
-          out << fmt::format(
-              "{} overage {}\n    work:{}:overage  {}\n    contract:{}:billed  {}\n\n",
-              ev.closed ? LastDay(m) : FirstDay(m), mt, id, mins(ev.overage_minutes), id,
-              mins(-ev.overage_minutes));
-        if (ev.unlimited_minutes)
-          out << fmt::format(
-              "{} unlimited {}\n    work:{}:unlimited  {}\n    contract:{}:unlimited  {}\n\n",
-              ev.closed ? LastDay(m) : FirstDay(m), mt, id, mins(ev.unlimited_minutes), id,
-              mins(-ev.unlimited_minutes));
-      }
-      if (!ev.closed) continue;
-      std::string close;
-      if (ev.carried_minutes)
-        close += fmt::format("    {}:reserve  {}\n    {}:allowance  {}\n", a,
-                             mins(ev.carried_minutes), a, mins(-ev.carried_minutes));
-      if (ev.expired_allowance_minutes)
-        close +=
-            fmt::format("    {}:expired  {}\n    {}:allowance  {}\n", a,
-                        mins(ev.expired_allowance_minutes), a, mins(-ev.expired_allowance_minutes));
-      if (ev.expired_reserve_minutes)
-        close +=
-            fmt::format("    {}:expired  {}\n    {}:reserve  {}\n", a,
-                        mins(ev.expired_reserve_minutes), a, mins(-ev.expired_reserve_minutes));
-      if (ev.expired_block_minutes)
-        close += fmt::format("    {}:expired  {}\n    {}:blocks  {}\n", a,
-                             mins(ev.expired_block_minutes), a, mins(-ev.expired_block_minutes));
-      if (!close.empty())
-        out << fmt::format("{} close {}: carry-over and expiry\n{}\n", LastDay(m), mt, close);
-      if (ev.invoice.total_minor != 0)
-        out << fmt::format("{} invoice {} (frozen)\n    {}:invoiced  {}\n    revenue:{}  {}\n\n",
-                           LastDay(m), mt, a, money(ev.invoice.total_minor), id,
-                           money(-ev.invoice.total_minor));
+      PostMonthWork(ev, m, id, out);
+      if (ev.closed) PostClose(ev, m, id, am, out);
     }
   }
 }
