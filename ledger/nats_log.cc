@@ -246,6 +246,75 @@ Status NatsLog::CreateStreams(uint32_t partitions) {
   return Status::Ok();
 }
 
+namespace {
+
+// The partition count of a meta record "<kMetaText><count>".
+Result<uint32_t> ParseMetaPartitions(const std::string& text) {
+  uint32_t p = 0;
+  for (char c : text.substr(kMetaText.size())) {
+    if (c < '0' || c > '9' || p > kNatsPartitionsMax)
+      return Error::Corruption("the meta record's partition count is unreadable");
+    p = p * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (p == 0 || p > kNatsPartitionsMax)
+    return Error::Corruption("the meta record's partition count is out of range");
+  return p;
+}
+
+// The ledger's meta stream, with `replicas` replicas or else the most of 3, 2, 1 the cluster
+// accepts; an existing stream of that name counts as made.
+Status CreateMetaStream(jsCtx* js, const std::string& meta_stream, const std::string& meta_subject,
+                        int64_t replicas_option) {
+  std::string subject = meta_subject;
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  const char* subjects[] = {subject.c_str()};
+  cfg.Name = meta_stream.c_str();
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  cfg.DenyDelete = true;
+  cfg.DenyPurge = true;
+  jsStreamInfo* si = nullptr;
+  std::vector<int64_t> replicas =
+      replicas_option > 0 ? std::vector<int64_t>{replicas_option} : std::vector<int64_t>{3, 2, 1};
+  natsStatus cs = NATS_OK;
+  for (int64_t r : replicas) {
+    cfg.Replicas = r;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    cs = js_AddStream(&si, js, &cfg, nullptr, &jerr);
+    if (si != nullptr) jsStreamInfo_Destroy(si);
+    si = nullptr;
+    if (cs == NATS_OK || jerr == JSStreamNameExistErr) return Status::Ok();
+  }
+  return NatsError(cs, "creating the meta stream");
+}
+
+// Records the partition count as the meta stream's first message. Two creators racing: the
+// expected "no message yet" lets exactly one record the count; *created says whether it was
+// this one.
+Status PublishMeta(jsCtx* js, const std::string& meta_subject, uint32_t p, bool* created) {
+  std::string text = fmt::format("{}{}", kMetaText, p);
+  natsMsg* mm = nullptr;
+  if (natsStatus cs = natsMsg_Create(&mm, meta_subject.c_str(), nullptr, text.data(),
+                                     static_cast<int>(text.size()));
+      cs != NATS_OK) {
+    return NatsError(cs, "meta message");
+  }
+  natsMsgHeader_Set(mm, "Nats-Expected-Last-Subject-Sequence", "0");
+  jsPubAck* ack = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus ps = js_PublishMsg(&ack, js, mm, nullptr, &jerr);
+  natsMsg_Destroy(mm);
+  if (ack != nullptr) jsPubAck_Destroy(ack);
+  if (ps != NATS_OK && jerr != JSStreamWrongLastSequenceErr)
+    return NatsError(ps, "recording the ledger's meta");
+  *created = ps == NATS_OK;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status NatsLog::OpenOrCreate() {
   const std::string meta_stream = fmt::format("HB_{}_META", where_.ledger);
   const std::string meta_subject = fmt::format("hb.{}.meta", where_.ledger);
@@ -266,21 +335,15 @@ Status NatsLog::OpenOrCreate() {
         return Error::Corruption(fmt::format("ledger '{}' on {} has an unreadable meta record",
                                              where_.ledger, location_text_));
       }
-      uint32_t p = 0;
-      for (char c : text.substr(kMetaText.size())) {
-        if (c < '0' || c > '9' || p > kNatsPartitionsMax)
-          return Error::Corruption("the meta record's partition count is unreadable");
-        p = p * 10 + static_cast<uint32_t>(c - '0');
-      }
-      if (p == 0 || p > kNatsPartitionsMax)
-        return Error::Corruption("the meta record's partition count is out of range");
-      if (options_.nats_partitions != 0 && options_.nats_partitions != p) {
+      auto p = ParseMetaPartitions(text);
+      if (!p.ok()) return p.error();
+      if (options_.nats_partitions != 0 && options_.nats_partitions != *p) {
         return Error::Invalid(
             fmt::format("ledger '{}' has {} partitions; {} were asked (the count is fixed when the "
                         "ledger is made; leave the option out)",
-                        where_.ledger, p, options_.nats_partitions));
+                        where_.ledger, *p, options_.nats_partitions));
       }
-      partitions_ = p;
+      partitions_ = *p;
       return Status::Ok();
     }
     if (jerr != JSStreamNotFoundErr && jerr != JSNoMessageFoundErr && s != NATS_NOT_FOUND) {
@@ -295,53 +358,8 @@ Status NatsLog::OpenOrCreate() {
     if (options_.read_only) return Error::Invalid("a read-only open cannot create a ledger");
     const uint32_t p = options_.nats_partitions == 0 ? 1 : options_.nats_partitions;
     HB_TRY(CreateStreams(p));
-    {
-      std::string subject = meta_subject;
-      jsStreamConfig cfg;
-      jsStreamConfig_Init(&cfg);
-      const char* subjects[] = {subject.c_str()};
-      cfg.Name = meta_stream.c_str();
-      cfg.Subjects = subjects;
-      cfg.SubjectsLen = 1;
-      cfg.Storage = js_FileStorage;
-      cfg.DenyDelete = true;
-      cfg.DenyPurge = true;
-      jsStreamInfo* si = nullptr;
-      bool made = false;
-      std::vector<int64_t> replicas = options_.nats_replicas > 0
-                                          ? std::vector<int64_t>{options_.nats_replicas}
-                                          : std::vector<int64_t>{3, 2, 1};
-      natsStatus cs = NATS_OK;
-      for (int64_t r : replicas) {
-        cfg.Replicas = r;
-        jerr = static_cast<jsErrCode>(0);
-        cs = js_AddStream(&si, conn_->js, &cfg, nullptr, &jerr);
-        if (si != nullptr) jsStreamInfo_Destroy(si);
-        si = nullptr;
-        if (cs == NATS_OK || jerr == JSStreamNameExistErr) {
-          made = true;
-          break;
-        }
-      }
-      if (!made) return NatsError(cs, "creating the meta stream");
-    }
-    // Two creators racing: the expected "no message yet" lets exactly one record the count.
-    std::string text = fmt::format("{}{}", kMetaText, p);
-    natsMsg* mm = nullptr;
-    if (natsStatus cs = natsMsg_Create(&mm, meta_subject.c_str(), nullptr, text.data(),
-                                       static_cast<int>(text.size()));
-        cs != NATS_OK) {
-      return NatsError(cs, "meta message");
-    }
-    natsMsgHeader_Set(mm, "Nats-Expected-Last-Subject-Sequence", "0");
-    jsPubAck* ack = nullptr;
-    jerr = static_cast<jsErrCode>(0);
-    natsStatus ps = js_PublishMsg(&ack, conn_->js, mm, nullptr, &jerr);
-    natsMsg_Destroy(mm);
-    if (ack != nullptr) jsPubAck_Destroy(ack);
-    if (ps != NATS_OK && jerr != JSStreamWrongLastSequenceErr)
-      return NatsError(ps, "recording the ledger's meta");
-    created = ps == NATS_OK;
+    HB_TRY(CreateMetaStream(conn_->js, meta_stream, meta_subject, options_.nats_replicas));
+    HB_TRY(PublishMeta(conn_->js, meta_subject, p, &created));
     // Read it back (ours or the winner's).
   }
   return Error::Io("the ledger's meta record could not be read back after creating it");
