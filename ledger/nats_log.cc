@@ -524,8 +524,11 @@ Status NatsLog::Refresh(const std::string& client_id, ClientCache& cache) const 
   }
 }
 
-Result<AppendResult> NatsLog::Append(AppendRequest request) {
-  if (options_.read_only)
+namespace {
+
+// The request's stream, size, key and drafts are acceptable (nothing is changed).
+Status CheckNatsRequest(AppendRequest& request, const Options& options) {
+  if (options.read_only)
     return Error::Invalid("the ledger was opened read-only; appends are refused");
   if (!ValidClientId(request.client_id)) {
     return Error::Invalid(
@@ -536,16 +539,16 @@ Result<AppendResult> NatsLog::Append(AppendRequest request) {
   }
   if (request.events.empty())
     return Error::Invalid("an append needs at least one event; the batch is empty");
-  const size_t events_max = std::min<size_t>(options_.batch_events_max, kNatsEventsPerMessageMax);
+  const size_t events_max = std::min<size_t>(options.batch_events_max, kNatsEventsPerMessageMax);
   if (request.events.size() > events_max) {
     return Error::Limit(fmt::format("the append has {} events; the limit is {}",
                                     request.events.size(), events_max));
   }
   const std::string& key = request.idempotency_key;
-  if (key.size() > options_.idempotency_key_bytes_max) {
+  if (key.size() > options.idempotency_key_bytes_max) {
     return Error::Limit(
         fmt::format("the idempotency key is {} bytes; the limit (idempotency_key_bytes_max) is {}",
-                    key.size(), options_.idempotency_key_bytes_max));
+                    key.size(), options.idempotency_key_bytes_max));
   }
   for (size_t i = 0; i < key.size(); ++i) {
     auto c = static_cast<unsigned char>(key[i]);
@@ -572,26 +575,33 @@ Result<AppendResult> NatsLog::Append(AppendRequest request) {
                       i + 1, dk, key));
     }
   }
-  Hash digest{};
-  if (!key.empty()) {
-    if (request.request_digest) {
-      digest = *request.request_digest;
-    } else {
-      codec::Hasher h;
-      h.Update(request.client_id);
-      h.Update(std::string_view("\0", 1));
-      for (auto& d : request.events) {
-        auto flat = capnp::messageToFlatArray(d.message());
-        auto bytes = flat.asChars();
-        std::string len(8, '\0');
-        for (int b = 0; b < 8; ++b)
-          len[7 - b] = static_cast<char>((bytes.size() >> (8 * b)) & 0xff);
-        h.Update(len);
-        h.Update(std::string_view(bytes.begin(), bytes.size()));
-      }
-      digest = h.Final();
-    }
+  return Status::Ok();
+}
+
+// What makes a retry "the same request": BLAKE2b-256(client_id 0x00 (fixed64_be length, flat
+// draft bytes)*), unless the caller gave one.
+Hash NatsRequestDigest(AppendRequest& request) {
+  if (request.request_digest) return *request.request_digest;
+  codec::Hasher h;
+  h.Update(request.client_id);
+  h.Update(std::string_view("\0", 1));
+  for (auto& d : request.events) {
+    auto flat = capnp::messageToFlatArray(d.message());
+    auto bytes = flat.asChars();
+    std::string len(8, '\0');
+    for (int b = 0; b < 8; ++b) len[7 - b] = static_cast<char>((bytes.size() >> (8 * b)) & 0xff);
+    h.Update(len);
+    h.Update(std::string_view(bytes.begin(), bytes.size()));
   }
+  return h.Final();
+}
+
+}  // namespace
+
+Result<AppendResult> NatsLog::Append(AppendRequest request) {
+  HB_TRY(CheckNatsRequest(request, options_));
+  Hash digest{};
+  if (!request.idempotency_key.empty()) digest = NatsRequestDigest(request);
 
   auto cache = CacheOf(request.client_id);
   std::lock_guard<std::mutex> l(cache->mu);
