@@ -24,13 +24,8 @@ bool HasBody(schemas::Event::Reader root) {
   return false;  // a discriminant this build does not know
 }
 
-}  // namespace
-
-// Validates the request and stamps every envelope field whose size is known now (clientId,
-// idempotencyKey, a zeroed 32-byte prevHash), so that the leader later only overwrites
-// fixed-size fields and the size measured here is the size written. Runs on the caller's
-// thread, outside any lock: the expensive part of an append (digest, size) is parallel.
-Status Log::Impl::Prepare(AppendRequest& request, Writer* w) const {
+// The request's stream, size and idempotency key are within the limits.
+Status CheckEnvelope(const AppendRequest& request, const Options& options) {
   if (!ValidClientId(request.client_id)) {
     return Error::Invalid(fmt::format(
         "client id '{}' is not valid: use 1 to 64 of a-z 0-9 . _ - starting with a letter or "
@@ -40,15 +35,15 @@ Status Log::Impl::Prepare(AppendRequest& request, Writer* w) const {
   if (request.events.empty()) {
     return Error::Invalid("an append needs at least one event; the batch is empty");
   }
-  if (request.events.size() > options_.batch_events_max) {
+  if (request.events.size() > options.batch_events_max) {
     return Error::Limit(fmt::format("the append has {} events; the limit (batch_events_max) is {}",
-                                    request.events.size(), options_.batch_events_max));
+                                    request.events.size(), options.batch_events_max));
   }
   const std::string& key = request.idempotency_key;
-  if (key.size() > options_.idempotency_key_bytes_max) {
+  if (key.size() > options.idempotency_key_bytes_max) {
     return Error::Limit(
         fmt::format("the idempotency key is {} bytes; the limit (idempotency_key_bytes_max) is {}",
-                    key.size(), options_.idempotency_key_bytes_max));
+                    key.size(), options.idempotency_key_bytes_max));
   }
   for (size_t i = 0; i < key.size(); ++i) {
     auto c = static_cast<unsigned char>(key[i]);
@@ -57,8 +52,13 @@ Status Log::Impl::Prepare(AppendRequest& request, Writer* w) const {
           fmt::format("the idempotency key has a control character (0x{:02x}) at byte {}", c, i));
     }
   }
+  return Status::Ok();
+}
 
-  // Validate every draft before touching any, so a refused request leaves them as given.
+// Every draft has a body, an effective time and no key other than the request's. Checks all
+// before touching any, so a refused request leaves them as given.
+Status CheckDrafts(AppendRequest& request) {
+  const std::string& key = request.idempotency_key;
   for (size_t i = 0; i < request.events.size(); ++i) {
     auto root = request.events[i].root();
     if (!HasBody(root.asReader())) {
@@ -79,29 +79,31 @@ Status Log::Impl::Prepare(AppendRequest& request, Writer* w) const {
           i + 1, draft_key, key));
     }
   }
+  return Status::Ok();
+}
 
-  if (!key.empty()) {
-    // What makes a retry "the same request". The default covers the stream as well as the
-    // drafts, so a key reused for the same body on another stream is a conflict, not a
-    // replay of someone else's events (the leader also checks the stream on replay).
-    if (request.request_digest) {
-      w->request_digest = *request.request_digest;
-    } else {
-      // Default: BLAKE2b-256(client_id 0x00 (fixed64_be length, flat draft bytes)*), the
-      // drafts as the caller built them, before any stamping.
-      codec::Hasher h;
-      h.Update(request.client_id);
-      h.Update(std::string_view("\0", 1));
-      for (auto& draft : request.events) {
-        auto flat = capnp::messageToFlatArray(draft.message());
-        auto bytes = flat.asChars();
-        h.Update(format::Fixed64(bytes.size()));
-        h.Update(std::string_view(bytes.begin(), bytes.size()));
-      }
-      w->request_digest = h.Final();
-    }
+// What makes a retry "the same request". The default covers the stream as well as the
+// drafts, so a key reused for the same body on another stream is a conflict, not a replay of
+// someone else's events (the leader also checks the stream on replay).
+Hash RequestDigest(AppendRequest& request) {
+  if (request.request_digest) return *request.request_digest;
+  // Default: BLAKE2b-256(client_id 0x00 (fixed64_be length, flat draft bytes)*), the drafts as
+  // the caller built them, before any stamping.
+  codec::Hasher h;
+  h.Update(request.client_id);
+  h.Update(std::string_view("\0", 1));
+  for (auto& draft : request.events) {
+    auto flat = capnp::messageToFlatArray(draft.message());
+    auto bytes = flat.asChars();
+    h.Update(format::Fixed64(bytes.size()));
+    h.Update(std::string_view(bytes.begin(), bytes.size()));
   }
+  return h.Final();
+}
 
+// Stamps the envelope fields whose size is known now and adds each event's size to *bytes_total.
+Status StampDrafts(AppendRequest& request, const Options& options, uint64_t* bytes_total) {
+  const std::string& key = request.idempotency_key;
   for (size_t i = 0; i < request.events.size(); ++i) {
     auto& draft = request.events[i];
     auto root = draft.root();
@@ -118,14 +120,27 @@ Status Log::Impl::Prepare(AppendRequest& request, Writer* w) const {
     root.setSeq(0);
     root.setRecordedAtUs(0);
     uint64_t bytes = capnp::computeSerializedSizeInWords(draft.message()) * sizeof(capnp::word);
-    if (bytes > options_.event_bytes_max) {
+    if (bytes > options.event_bytes_max) {
       return Error::Limit(fmt::format(
           "event #{} of the append is {} bytes; the limit (event_bytes_max) is {} bytes", i + 1,
-          bytes, options_.event_bytes_max));
+          bytes, options.event_bytes_max));
     }
-    w->bytes += bytes;
+    *bytes_total += bytes;
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+// Validates the request and stamps every envelope field whose size is known now (clientId,
+// idempotencyKey, a zeroed 32-byte prevHash), so that the leader later only overwrites
+// fixed-size fields and the size measured here is the size written. Runs on the caller's
+// thread, outside any lock: the expensive part of an append (digest, size) is parallel.
+Status Log::Impl::Prepare(AppendRequest& request, Writer* w) const {
+  HB_TRY(CheckEnvelope(request, options_));
+  HB_TRY(CheckDrafts(request));
+  if (!request.idempotency_key.empty()) w->request_digest = RequestDigest(request);
+  return StampDrafts(request, options_, &w->bytes);
 }
 
 Result<AppendResult> Log::Impl::Append(AppendRequest request) {

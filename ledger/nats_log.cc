@@ -246,6 +246,75 @@ Status NatsLog::CreateStreams(uint32_t partitions) {
   return Status::Ok();
 }
 
+namespace {
+
+// The partition count of a meta record "<kMetaText><count>".
+Result<uint32_t> ParseMetaPartitions(const std::string& text) {
+  uint32_t p = 0;
+  for (char c : text.substr(kMetaText.size())) {
+    if (c < '0' || c > '9' || p > kNatsPartitionsMax)
+      return Error::Corruption("the meta record's partition count is unreadable");
+    p = p * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (p == 0 || p > kNatsPartitionsMax)
+    return Error::Corruption("the meta record's partition count is out of range");
+  return p;
+}
+
+// The ledger's meta stream, with `replicas` replicas or else the most of 3, 2, 1 the cluster
+// accepts; an existing stream of that name counts as made.
+Status CreateMetaStream(jsCtx* js, const std::string& meta_stream, const std::string& meta_subject,
+                        int64_t replicas_option) {
+  std::string subject = meta_subject;
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  const char* subjects[] = {subject.c_str()};
+  cfg.Name = meta_stream.c_str();
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  cfg.DenyDelete = true;
+  cfg.DenyPurge = true;
+  jsStreamInfo* si = nullptr;
+  std::vector<int64_t> replicas =
+      replicas_option > 0 ? std::vector<int64_t>{replicas_option} : std::vector<int64_t>{3, 2, 1};
+  natsStatus cs = NATS_OK;
+  for (int64_t r : replicas) {
+    cfg.Replicas = r;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    cs = js_AddStream(&si, js, &cfg, nullptr, &jerr);
+    if (si != nullptr) jsStreamInfo_Destroy(si);
+    si = nullptr;
+    if (cs == NATS_OK || jerr == JSStreamNameExistErr) return Status::Ok();
+  }
+  return NatsError(cs, "creating the meta stream");
+}
+
+// Records the partition count as the meta stream's first message. Two creators racing: the
+// expected "no message yet" lets exactly one record the count; *created says whether it was
+// this one.
+Status PublishMeta(jsCtx* js, const std::string& meta_subject, uint32_t p, bool* created) {
+  std::string text = fmt::format("{}{}", kMetaText, p);
+  natsMsg* mm = nullptr;
+  if (natsStatus cs = natsMsg_Create(&mm, meta_subject.c_str(), nullptr, text.data(),
+                                     static_cast<int>(text.size()));
+      cs != NATS_OK) {
+    return NatsError(cs, "meta message");
+  }
+  natsMsgHeader_Set(mm, "Nats-Expected-Last-Subject-Sequence", "0");
+  jsPubAck* ack = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus ps = js_PublishMsg(&ack, js, mm, nullptr, &jerr);
+  natsMsg_Destroy(mm);
+  if (ack != nullptr) jsPubAck_Destroy(ack);
+  if (ps != NATS_OK && jerr != JSStreamWrongLastSequenceErr)
+    return NatsError(ps, "recording the ledger's meta");
+  *created = ps == NATS_OK;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status NatsLog::OpenOrCreate() {
   const std::string meta_stream = fmt::format("HB_{}_META", where_.ledger);
   const std::string meta_subject = fmt::format("hb.{}.meta", where_.ledger);
@@ -266,21 +335,15 @@ Status NatsLog::OpenOrCreate() {
         return Error::Corruption(fmt::format("ledger '{}' on {} has an unreadable meta record",
                                              where_.ledger, location_text_));
       }
-      uint32_t p = 0;
-      for (char c : text.substr(kMetaText.size())) {
-        if (c < '0' || c > '9' || p > kNatsPartitionsMax)
-          return Error::Corruption("the meta record's partition count is unreadable");
-        p = p * 10 + static_cast<uint32_t>(c - '0');
-      }
-      if (p == 0 || p > kNatsPartitionsMax)
-        return Error::Corruption("the meta record's partition count is out of range");
-      if (options_.nats_partitions != 0 && options_.nats_partitions != p) {
+      auto p = ParseMetaPartitions(text);
+      if (!p.ok()) return p.error();
+      if (options_.nats_partitions != 0 && options_.nats_partitions != *p) {
         return Error::Invalid(
             fmt::format("ledger '{}' has {} partitions; {} were asked (the count is fixed when the "
                         "ledger is made; leave the option out)",
-                        where_.ledger, p, options_.nats_partitions));
+                        where_.ledger, *p, options_.nats_partitions));
       }
-      partitions_ = p;
+      partitions_ = *p;
       return Status::Ok();
     }
     if (jerr != JSStreamNotFoundErr && jerr != JSNoMessageFoundErr && s != NATS_NOT_FOUND) {
@@ -295,53 +358,8 @@ Status NatsLog::OpenOrCreate() {
     if (options_.read_only) return Error::Invalid("a read-only open cannot create a ledger");
     const uint32_t p = options_.nats_partitions == 0 ? 1 : options_.nats_partitions;
     HB_TRY(CreateStreams(p));
-    {
-      std::string subject = meta_subject;
-      jsStreamConfig cfg;
-      jsStreamConfig_Init(&cfg);
-      const char* subjects[] = {subject.c_str()};
-      cfg.Name = meta_stream.c_str();
-      cfg.Subjects = subjects;
-      cfg.SubjectsLen = 1;
-      cfg.Storage = js_FileStorage;
-      cfg.DenyDelete = true;
-      cfg.DenyPurge = true;
-      jsStreamInfo* si = nullptr;
-      bool made = false;
-      std::vector<int64_t> replicas = options_.nats_replicas > 0
-                                          ? std::vector<int64_t>{options_.nats_replicas}
-                                          : std::vector<int64_t>{3, 2, 1};
-      natsStatus cs = NATS_OK;
-      for (int64_t r : replicas) {
-        cfg.Replicas = r;
-        jerr = static_cast<jsErrCode>(0);
-        cs = js_AddStream(&si, conn_->js, &cfg, nullptr, &jerr);
-        if (si != nullptr) jsStreamInfo_Destroy(si);
-        si = nullptr;
-        if (cs == NATS_OK || jerr == JSStreamNameExistErr) {
-          made = true;
-          break;
-        }
-      }
-      if (!made) return NatsError(cs, "creating the meta stream");
-    }
-    // Two creators racing: the expected "no message yet" lets exactly one record the count.
-    std::string text = fmt::format("{}{}", kMetaText, p);
-    natsMsg* mm = nullptr;
-    if (natsStatus cs = natsMsg_Create(&mm, meta_subject.c_str(), nullptr, text.data(),
-                                       static_cast<int>(text.size()));
-        cs != NATS_OK) {
-      return NatsError(cs, "meta message");
-    }
-    natsMsgHeader_Set(mm, "Nats-Expected-Last-Subject-Sequence", "0");
-    jsPubAck* ack = nullptr;
-    jerr = static_cast<jsErrCode>(0);
-    natsStatus ps = js_PublishMsg(&ack, conn_->js, mm, nullptr, &jerr);
-    natsMsg_Destroy(mm);
-    if (ack != nullptr) jsPubAck_Destroy(ack);
-    if (ps != NATS_OK && jerr != JSStreamWrongLastSequenceErr)
-      return NatsError(ps, "recording the ledger's meta");
-    created = ps == NATS_OK;
+    HB_TRY(CreateMetaStream(conn_->js, meta_stream, meta_subject, options_.nats_replicas));
+    HB_TRY(PublishMeta(conn_->js, meta_subject, p, &created));
     // Read it back (ours or the winner's).
   }
   return Error::Io("the ledger's meta record could not be read back after creating it");
@@ -506,8 +524,11 @@ Status NatsLog::Refresh(const std::string& client_id, ClientCache& cache) const 
   }
 }
 
-Result<AppendResult> NatsLog::Append(AppendRequest request) {
-  if (options_.read_only)
+namespace {
+
+// The request's stream, size, key and drafts are acceptable (nothing is changed).
+Status CheckNatsRequest(AppendRequest& request, const Options& options) {
+  if (options.read_only)
     return Error::Invalid("the ledger was opened read-only; appends are refused");
   if (!ValidClientId(request.client_id)) {
     return Error::Invalid(
@@ -518,16 +539,16 @@ Result<AppendResult> NatsLog::Append(AppendRequest request) {
   }
   if (request.events.empty())
     return Error::Invalid("an append needs at least one event; the batch is empty");
-  const size_t events_max = std::min<size_t>(options_.batch_events_max, kNatsEventsPerMessageMax);
+  const size_t events_max = std::min<size_t>(options.batch_events_max, kNatsEventsPerMessageMax);
   if (request.events.size() > events_max) {
     return Error::Limit(fmt::format("the append has {} events; the limit is {}",
                                     request.events.size(), events_max));
   }
   const std::string& key = request.idempotency_key;
-  if (key.size() > options_.idempotency_key_bytes_max) {
+  if (key.size() > options.idempotency_key_bytes_max) {
     return Error::Limit(
         fmt::format("the idempotency key is {} bytes; the limit (idempotency_key_bytes_max) is {}",
-                    key.size(), options_.idempotency_key_bytes_max));
+                    key.size(), options.idempotency_key_bytes_max));
   }
   for (size_t i = 0; i < key.size(); ++i) {
     auto c = static_cast<unsigned char>(key[i]);
@@ -554,26 +575,33 @@ Result<AppendResult> NatsLog::Append(AppendRequest request) {
                       i + 1, dk, key));
     }
   }
-  Hash digest{};
-  if (!key.empty()) {
-    if (request.request_digest) {
-      digest = *request.request_digest;
-    } else {
-      codec::Hasher h;
-      h.Update(request.client_id);
-      h.Update(std::string_view("\0", 1));
-      for (auto& d : request.events) {
-        auto flat = capnp::messageToFlatArray(d.message());
-        auto bytes = flat.asChars();
-        std::string len(8, '\0');
-        for (int b = 0; b < 8; ++b)
-          len[7 - b] = static_cast<char>((bytes.size() >> (8 * b)) & 0xff);
-        h.Update(len);
-        h.Update(std::string_view(bytes.begin(), bytes.size()));
-      }
-      digest = h.Final();
-    }
+  return Status::Ok();
+}
+
+// What makes a retry "the same request": BLAKE2b-256(client_id 0x00 (fixed64_be length, flat
+// draft bytes)*), unless the caller gave one.
+Hash NatsRequestDigest(AppendRequest& request) {
+  if (request.request_digest) return *request.request_digest;
+  codec::Hasher h;
+  h.Update(request.client_id);
+  h.Update(std::string_view("\0", 1));
+  for (auto& d : request.events) {
+    auto flat = capnp::messageToFlatArray(d.message());
+    auto bytes = flat.asChars();
+    std::string len(8, '\0');
+    for (int b = 0; b < 8; ++b) len[7 - b] = static_cast<char>((bytes.size() >> (8 * b)) & 0xff);
+    h.Update(len);
+    h.Update(std::string_view(bytes.begin(), bytes.size()));
   }
+  return h.Final();
+}
+
+}  // namespace
+
+Result<AppendResult> NatsLog::Append(AppendRequest request) {
+  HB_TRY(CheckNatsRequest(request, options_));
+  Hash digest{};
+  if (!request.idempotency_key.empty()) digest = NatsRequestDigest(request);
 
   auto cache = CacheOf(request.client_id);
   std::lock_guard<std::mutex> l(cache->mu);

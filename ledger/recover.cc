@@ -76,12 +76,9 @@ struct Pending {
   std::vector<EventDraft> drafts;
 };
 
-}  // namespace
-
-Result<RecoveryReport> Recover(const std::string& from, const std::string& to, int64_t now_us) {
-  RecoveryReport rep;
-  rep.from = from;
-  rep.to = to;
+// Refuses paths recover must not use: a missing source, or a target that exists and is not an
+// empty directory (or is the source itself).
+Status CheckPaths(const std::string& from, const std::string& to) {
   std::error_code ec;
   if (from.empty() || to.empty()) return Error::Invalid("recover needs --from DIR and --to NEWDIR");
   if (!fs::exists(fs::path(from) / "CURRENT", ec)) {
@@ -95,13 +92,29 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
           "{} exists and is not empty; recover writes a NEW ledger: give a new directory", to));
     }
   }
-  const fs::path evidence = fs::path(to) / "recovery";
-  HB_TRY(MakePrivateDir(fs::path(to)));
-  HB_TRY(MakePrivateDir(evidence / "wal"));
+  return Status::Ok();
+}
 
-  // 1. Keep the WAL as found, before anything reads it through RocksDB.
-  std::map<uint64_t, std::string> from_wal;  // seq -> bytes; bounded by the WAL size
-  uint64_t wal_head = 0;                     // the highest head_seq any readable WAL record set
+// The events in a WAL file's readable records (RocksDB's reader would skip the rest of a block
+// after a bad record; our own framing reader verifies checksums and goes on). Returns the
+// highest head_seq those records set.
+uint64_t ReadWalEvents(const fs::path& copy, std::map<uint64_t, std::string>* from_wal) {
+  std::ifstream in(copy, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EventPuts handler(from_wal);
+  for (std::string& record : wal::ReadableRecords(bytes)) {
+    if (record.size() < 12) continue;
+    rocksdb::WriteBatch batch(std::move(record));
+    (void)batch.Iterate(&handler);  // a malformed batch: the puts before the fault count
+  }
+  return handler.head();
+}
+
+// Step 1: keep the WAL as found (copies in evidence/wal), before anything reads it through
+// RocksDB; note each file's damage and collect the events of its readable records.
+Status KeepWal(const std::string& from, const fs::path& evidence, RecoveryReport* rep,
+               std::map<uint64_t, std::string>* from_wal, uint64_t* wal_head) {
+  std::error_code ec;
   auto wals = wal::WalFiles(from);
   if (!wals.ok()) return wals.error();
   for (const std::string& w : *wals) {
@@ -111,189 +124,184 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
     ::chmod(copy.c_str(), S_IRUSR | S_IWUSR);
     auto damage = wal::CheckWalFile(copy.string());
     if (!damage.ok()) return damage.error();
-    {
-      // Events in records RocksDB's reader would skip (it drops the rest of a block after a
-      // bad record): read with our own framing reader, checksums verified.
-      std::ifstream in(copy, std::ios::binary);
-      const std::string bytes((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
-      EventPuts handler(&from_wal);
-      struct Head {
-        EventPuts* h;
-        uint64_t* out;
-        ~Head() { *out = std::max(*out, h->head()); }
-      } keep{&handler, &wal_head};
-      for (std::string& record : wal::ReadableRecords(bytes)) {
-        if (record.size() < 12) continue;
-        rocksdb::WriteBatch batch(std::move(record));
-        (void)batch.Iterate(&handler);  // a malformed batch: the puts before the fault count
-      }
-    }
+    *wal_head = std::max(*wal_head, ReadWalEvents(copy, from_wal));
     const std::string name = fs::path(w).filename().string();
     if (!*damage) {
-      rep.wal_findings.push_back(fmt::format("{}: intact", name));
+      rep->wal_findings.push_back(fmt::format("{}: intact", name));
     } else {
-      rep.wal_findings.push_back(fmt::format("{}: {} at byte {}{}", name, (*damage)->problem,
-                                             (*damage)->offset,
-                                             (*damage)->torn_tail ? " (an unfinished write)" : ""));
+      rep->wal_findings.push_back(
+          fmt::format("{}: {} at byte {}{}", name, (*damage)->problem, (*damage)->offset,
+                      (*damage)->torn_tail ? " (an unfinished write)" : ""));
     }
   }
+  return Status::Ok();
+}
 
-  // 2. The damaged ledger, read-only, every readable WAL record applied.
-  Options salvage;
-  salvage.salvage = true;
-  salvage.event_bytes_max = UINT32_MAX;
-  auto damaged = Log::Open(from, salvage);
-  if (!damaged.ok()) return damaged.error();
-  rep.damaged_head = std::max((*damaged)->head_seq(), wal_head);
+// Step 2: every readable event of the damaged ledger, in seq order, into the new one: copied
+// byte for byte up to the first loss, appended anew after it (runs of one stream and key
+// batched into one append).
+class Salvager {
+ public:
+  Salvager(Log& damaged, Log& out, RecoveryReport* rep)
+      : damaged_(damaged), out_(out), rep_(*rep) {}
 
-  Options fresh;
-  fresh.create_if_missing = true;
-  fresh.durability = Durability::kNoSync;  // synced once at the end by closing; see below
-  auto made = Log::Open(to, fresh);
-  if (!made.ok()) return made.error();
-  Log& out = **made;
+  // The events RocksDB has (tables and the WAL records it could replay), merged in seq order
+  // with those only our WAL reader found.
+  Status Run(const std::map<uint64_t, std::string>& from_wal) {
+    auto extra = from_wal.begin();
+    bool stopped = false;
+    Status scanned = damaged_.ScanStored([&](uint64_t seq, std::string_view bytes) {
+      for (; extra != from_wal.end() && extra->first < seq; ++extra) {
+        if (!Visit(extra->first, extra->second)) return !(stopped = true);
+      }
+      if (extra != from_wal.end() && extra->first == seq) ++extra;
+      if (!Visit(seq, bytes)) return !(stopped = true);
+      return true;
+    });
+    if (!scanned.ok()) return scanned.error();
+    for (; !stopped && extra != from_wal.end(); ++extra) {
+      if (!Visit(extra->first, extra->second)) break;
+    }
+    if (failure_) return *failure_;
+    HB_TRY(Flush());
+    if (rep_.damaged_head >= expected_) Lose(expected_, rep_.damaged_head);
+    return Status::Ok();
+  }
 
-  uint64_t expected = 1;
-  bool chain_intact = true;
-  std::optional<Pending> pending;
-  std::optional<Error> failure;
-  auto lose = [&](uint64_t a, uint64_t b) {
+ private:
+  void Lose(uint64_t a, uint64_t b) {
     if (a > b) return;
-    if (!rep.lost.empty() && rep.lost.back().second + 1 == a)
-      rep.lost.back().second = b;
+    if (!rep_.lost.empty() && rep_.lost.back().second + 1 == a)
+      rep_.lost.back().second = b;
     else
-      rep.lost.emplace_back(a, b);
-    rep.lost_count += b - a + 1;
-  };
-  auto flush = [&]() -> Status {
-    if (!pending) return Status::Ok();
+      rep_.lost.emplace_back(a, b);
+    rep_.lost_count += b - a + 1;
+  }
+
+  // The original request digest of `key`, so a retry of the original request still gets its
+  // original answer.
+  std::optional<Hash> DigestOf(const std::string& key) const {
+    if (key.empty()) return std::nullopt;
+    auto rec = damaged_.LookupKey(key);
+    if (rec.ok() && *rec) return (*rec)->request_digest;
+    return std::nullopt;
+  }
+
+  // Appends the pending run anew.
+  Status Flush() {
+    if (!pending_) return Status::Ok();
     AppendRequest req;
-    req.client_id = pending->client;
-    if (!pending->key.empty()) {
+    req.client_id = pending_->client;
+    if (!pending_->key.empty()) {
       // The key's first events were copied before the loss: these cannot join its record
       // (a retry would now be answered as a replay), so they are appended without it.
-      auto taken = out.LookupKey(pending->key);
+      auto taken = out_.LookupKey(pending_->key);
       if (!taken.ok()) return taken.error();
       if (*taken) {
-        rep.keys_dropped.push_back(pending->key);
-        for (EventDraft& d : pending->drafts) d.root().setIdempotencyKey("");
-        pending->key.clear();
+        rep_.keys_dropped.push_back(pending_->key);
+        for (EventDraft& d : pending_->drafts) d.root().setIdempotencyKey("");
+        pending_->key.clear();
       }
     }
-    req.idempotency_key = pending->key;
-    if (!pending->key.empty()) {
-      auto rec = (*damaged)->LookupKey(pending->key);
-      if (rec.ok() && *rec) req.request_digest = (*rec)->request_digest;
-    }
-    req.events = std::move(pending->drafts);
-    auto r = out.Append(std::move(req));
+    req.idempotency_key = pending_->key;
+    if (auto digest = DigestOf(pending_->key)) req.request_digest = *digest;
+    req.events = std::move(pending_->drafts);
+    auto r = out_.Append(std::move(req));
     if (!r.ok()) return r.error();
-    for (size_t i = 0; i < pending->old_seqs.size(); ++i) {
-      rep.reappended.emplace_back(pending->old_seqs[i], r->first_seq + i);
+    for (size_t i = 0; i < pending_->old_seqs.size(); ++i) {
+      rep_.reappended.emplace_back(pending_->old_seqs[i], r->first_seq + i);
     }
-    pending.reset();
+    pending_.reset();
     return Status::Ok();
-  };
+  }
 
-  std::vector<capnp::word> scratch;
-  auto visit = [&](uint64_t seq, std::string_view bytes) -> bool {
-    rep.highest_seq_read = std::max(rep.highest_seq_read, seq);
-    if (seq < expected) return true;  // cannot happen in key order; ignore
-    if (seq > expected) {
-      lose(expected, seq - 1);
-      chain_intact = false;
+  // One event; false stops the scan (failure_ says why).
+  bool Visit(uint64_t seq, std::string_view bytes) {
+    rep_.highest_seq_read = std::max(rep_.highest_seq_read, seq);
+    if (seq < expected_) return true;  // cannot happen in key order; ignore
+    if (seq > expected_) {
+      Lose(expected_, seq - 1);
+      chain_intact_ = false;
     }
-    expected = seq + 1;
+    expected_ = seq + 1;
     std::string client, key;
     EventDraft draft;
     bool has_body = false;
-    Status st = codec::Decode(seq, bytes, scratch, [&](schemas::Event::Reader e) {
+    Status st = codec::Decode(seq, bytes, scratch_, [&](schemas::Event::Reader e) {
       client = std::string(e.getClientId().cStr(), e.getClientId().size());
       key = std::string(e.getIdempotencyKey().cStr(), e.getIdempotencyKey().size());
-      if (!chain_intact) draft.message().setRoot(e);
+      if (!chain_intact_) draft.message().setRoot(e);
       has_body = true;
     });
-    if (chain_intact && st.ok()) {
-      // Keep the original request digest of the key, so a retry of the original request
-      // still gets its original answer.
-      std::optional<Hash> digest;
-      if (!key.empty()) {
-        auto rec = (*damaged)->LookupKey(key);
-        if (rec.ok() && *rec) digest = (*rec)->request_digest;
-      }
-      if (out.AppendRaw(bytes, digest).ok()) {
-        ++rep.copied;
-        return true;
-      }
+    if (chain_intact_ && st.ok() && out_.AppendRaw(bytes, DigestOf(key)).ok()) {
+      ++rep_.copied;
+      return true;
     }
-    if (chain_intact) {
+    if (chain_intact_) {
       // From here on: append anew (decode again, now copying the event).
-      chain_intact = false;
+      chain_intact_ = false;
       has_body = false;
-      st = codec::Decode(seq, bytes, scratch, [&](schemas::Event::Reader e) {
+      st = codec::Decode(seq, bytes, scratch_, [&](schemas::Event::Reader e) {
         draft.message().setRoot(e);
         has_body = true;
       });
     }
     if (!st.ok() || !has_body || !ValidClientId(client)) {
-      lose(seq, seq);
+      Lose(seq, seq);
       return true;
     }
-    if (pending && (pending->client != client || pending->key != key || key.empty())) {
-      if (Status f = flush(); !f.ok()) {
-        failure = f.error();
+    return Queue(seq, std::move(client), std::move(key), std::move(draft));
+  }
+
+  // Adds an event to the pending run, flushing the run first if the event does not join it.
+  bool Queue(uint64_t seq, std::string client, std::string key, EventDraft draft) {
+    if (pending_ && (pending_->client != client || pending_->key != key || key.empty())) {
+      if (Status f = Flush(); !f.ok()) {
+        failure_ = f.error();
         return false;
       }
     }
-    if (!pending) pending = Pending{client, key, {}, {}};
-    pending->old_seqs.push_back(seq);
-    pending->drafts.push_back(std::move(draft));
+    if (!pending_) pending_ = Pending{std::move(client), std::move(key), {}, {}};
+    pending_->old_seqs.push_back(seq);
+    pending_->drafts.push_back(std::move(draft));
     return true;
-  };
-  // The events RocksDB has (tables and the WAL records it could replay), merged in seq order
-  // with those only our WAL reader found.
-  auto extra = from_wal.begin();
-  bool stopped = false;
-  Status scanned = (*damaged)->ScanStored([&](uint64_t seq, std::string_view bytes) {
-    for (; extra != from_wal.end() && extra->first < seq; ++extra) {
-      if (!visit(extra->first, extra->second)) return !(stopped = true);
-    }
-    if (extra != from_wal.end() && extra->first == seq) ++extra;
-    if (!visit(seq, bytes)) return !(stopped = true);
-    return true;
-  });
-  if (!scanned.ok()) return scanned.error();
-  for (; !stopped && extra != from_wal.end(); ++extra) {
-    if (!visit(extra->first, extra->second)) break;
   }
-  if (failure) return *failure;
-  HB_TRY(flush());
-  if (rep.damaged_head >= expected) lose(expected, rep.damaged_head);
 
-  auto verified = out.Verify();
+  Log& damaged_;
+  Log& out_;
+  RecoveryReport& rep_;
+  uint64_t expected_ = 1;
+  bool chain_intact_ = true;
+  std::optional<Pending> pending_;
+  std::optional<Error> failure_;
+  std::vector<capnp::word> scratch_;
+};
+
+// Step 3: the new ledger verifies, and (its appends not synced one by one) is made durable by
+// closing it and opening it again, which replays the WAL into synced table files.
+Status VerifyAndClose(std::unique_ptr<Log> out, const std::string& to, RecoveryReport* rep) {
+  auto verified = out->Verify();
   if (!verified.ok()) return verified.error();
   if (!verified->ok) {
     return Error::Corruption(
         fmt::format("the recovered ledger at {} does not verify: {}", to, verified->problem));
   }
-  rep.new_head = out.head_seq();
-  rep.new_head_hash = out.head_hash();
-  // Durable: appends above were not synced one by one; closing and opening again replays the
-  // WAL into synced table files.
-  made->reset();
-  {
-    auto reopened = Log::Open(to, Options{});
-    if (!reopened.ok()) return reopened.error();
-    if ((*reopened)->head_seq() != rep.new_head) {
-      return Error::Io(fmt::format("the recovered ledger at {} lost events on reopening", to));
-    }
+  rep->new_head = out->head_seq();
+  rep->new_head_hash = out->head_hash();
+  out.reset();
+  auto reopened = Log::Open(to, Options{});
+  if (!reopened.ok()) return reopened.error();
+  if ((*reopened)->head_seq() != rep->new_head) {
+    return Error::Io(fmt::format("the recovered ledger at {} lost events on reopening", to));
   }
+  return Status::Ok();
+}
 
+std::string ReportText(const RecoveryReport& rep, const fs::path& evidence, int64_t now_us) {
   std::string t;
   t += fmt::format("hourbank recover report\n");
   t += fmt::format("recovered at (µs since the epoch, UTC): {}\n", now_us);
-  t += fmt::format("from: {} (not changed)\nto:   {}\n", from, to);
+  t += fmt::format("from: {} (not changed)\nto:   {}\n", rep.from, rep.to);
   t += fmt::format("WAL files (copies kept in {}):\n", (evidence / "wal").string());
   for (const auto& f : rep.wal_findings) t += "  " + f + "\n";
   if (rep.wal_findings.empty()) t += "  none\n";
@@ -320,18 +328,54 @@ Result<RecoveryReport> Recover(const std::string& from, const std::string& to, i
   t += fmt::format("new ledger: head {} hash {}; hash chain and indexes verified\n", rep.new_head,
                    HexOf(rep.new_head_hash));
   if (rep.lost_count > 0 || !rep.reappended.empty()) {
-    t += "next: run `hourbank --ledger " + to +
+    t += "next: run `hourbank --ledger " + rep.to +
          " audit`: balances and closes that depended on lost events will show as problems\n";
   }
-  rep.text = t;
-  {
-    const fs::path report = evidence / "report.txt";
-    std::ofstream f(report, std::ios::binary | std::ios::trunc);
-    f << t;
-    f.close();
-    if (!f) return Error::Io(fmt::format("cannot write {}", report.string()));
-    ::chmod(report.c_str(), S_IRUSR | S_IWUSR);
-  }
+  return t;
+}
+
+Status WriteReport(const fs::path& report, const std::string& text) {
+  std::ofstream f(report, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) return Error::Io(fmt::format("cannot write {}", report.string()));
+  ::chmod(report.c_str(), S_IRUSR | S_IWUSR);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<RecoveryReport> Recover(const std::string& from, const std::string& to, int64_t now_us) {
+  RecoveryReport rep;
+  rep.from = from;
+  rep.to = to;
+  HB_TRY(CheckPaths(from, to));
+  const fs::path evidence = fs::path(to) / "recovery";
+  HB_TRY(MakePrivateDir(fs::path(to)));
+  HB_TRY(MakePrivateDir(evidence / "wal"));
+
+  std::map<uint64_t, std::string> from_wal;  // seq -> bytes; bounded by the WAL size
+  uint64_t wal_head = 0;                     // the highest head_seq any readable WAL record set
+  HB_TRY(KeepWal(from, evidence, &rep, &from_wal, &wal_head));
+
+  // The damaged ledger, read-only, every readable WAL record applied.
+  Options salvage;
+  salvage.salvage = true;
+  salvage.event_bytes_max = UINT32_MAX;
+  auto damaged = Log::Open(from, salvage);
+  if (!damaged.ok()) return damaged.error();
+  rep.damaged_head = std::max((*damaged)->head_seq(), wal_head);
+
+  Options fresh;
+  fresh.create_if_missing = true;
+  fresh.durability = Durability::kNoSync;  // synced once at the end by closing; see below
+  auto made = Log::Open(to, fresh);
+  if (!made.ok()) return made.error();
+  HB_TRY(Salvager(**damaged, **made, &rep).Run(from_wal));
+  HB_TRY(VerifyAndClose(std::move(*made), to, &rep));
+
+  rep.text = ReportText(rep, evidence, now_us);
+  HB_TRY(WriteReport(evidence / "report.txt", rep.text));
   return rep;
 }
 

@@ -58,12 +58,70 @@ uint32_t Crc32c(uint32_t crc, std::string_view bytes) {
   return ~reg;
 }
 
+namespace {
+
+Damage Bad(uint64_t at, std::string what) { return Damage{at, std::move(what), false}; }
+
+// A record split over blocks, while its fragments are being read.
+struct Fragment {
+  bool open = false;
+  uint64_t start = 0, bytes = 0;
+};
+
+// The file ends inside the record at `pos`. A torn write leaves a prefix of a valid record; a
+// complete record whose length field was damaged has a checksum that matches a shorter length:
+// look for one.
+Damage CheckTornRecord(std::string_view bytes, uint64_t pos, uint8_t type, uint32_t stored,
+                       const Fragment& fragment) {
+  const uint64_t size = bytes.size();
+  uint32_t reg = Step(~0u, type);
+  for (uint64_t i = pos + kHeaderBytes; i < size; ++i) {
+    if (~reg == stored) return Bad(pos, "a complete record with a damaged length field");
+    reg = Step(reg, static_cast<uint8_t>(bytes[i]));
+  }
+  if (~reg == stored) return Bad(pos, "a complete record with a damaged length field");
+  return Damage{fragment.open ? fragment.start : pos,
+                "the file ends inside a record (a write that never finished)", true};
+}
+
+// A checksummed record of `type` at `pos` in the sequence of full and split records.
+std::optional<Damage> CheckRecordType(uint8_t type, uint64_t pos, uint64_t length,
+                                      Fragment* fragment) {
+  switch (type) {
+    case kFull:
+      if (fragment->open) return Bad(fragment->start, "a split record without its end");
+      if (length < kWriteBatchHeaderBytes) return Bad(pos, "a record too small for a write batch");
+      break;
+    case kFirst:
+      if (fragment->open) return Bad(fragment->start, "a split record without its end");
+      *fragment = Fragment{true, pos, length};
+      break;
+    case kMiddle:
+      if (!fragment->open) return Bad(pos, "the middle of a split record without its start");
+      fragment->bytes += length;
+      break;
+    case kLast:
+      if (!fragment->open) return Bad(pos, "the end of a split record without its start");
+      fragment->bytes += length;
+      if (fragment->bytes < kWriteBatchHeaderBytes)
+        return Bad(fragment->start, "a record too small for a write batch");
+      fragment->open = false;
+      break;
+    case kSetCompression:
+    case kTimestampSize:
+      break;
+    default:
+      return Bad(pos, fmt::format("unknown record type {}", type));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<Damage> CheckWal(std::string_view bytes) {
   const uint64_t size = bytes.size();
   uint64_t pos = 0;
-  bool in_fragment = false;
-  uint64_t fragment_start = 0, fragment_bytes = 0;
-  auto bad = [](uint64_t at, std::string what) { return Damage{at, std::move(what), false}; };
+  Fragment fragment;
   // Bounded: every step advances pos by at least one byte.
   while (pos < size) {
     const uint64_t block_left = kBlockBytes - pos % kBlockBytes;
@@ -72,7 +130,7 @@ std::optional<Damage> CheckWal(std::string_view bytes) {
       continue;
     }
     if (size - pos < kHeaderBytes) {
-      return Damage{in_fragment ? fragment_start : pos, "the file ends inside a record header",
+      return Damage{fragment.open ? fragment.start : pos, "the file ends inside a record header",
                     true};
     }
     const std::string_view header = bytes.substr(pos, kHeaderBytes);
@@ -87,59 +145,19 @@ std::optional<Damage> CheckWal(std::string_view bytes) {
     }
     const uint64_t end = pos + kHeaderBytes + length;
     if (kHeaderBytes + length > block_left) {
-      return bad(pos, fmt::format("bad record length {} (the block has {} bytes left)", length,
+      return Bad(pos, fmt::format("bad record length {} (the block has {} bytes left)", length,
                                   block_left - kHeaderBytes));
     }
-    if (end > size) {
-      // The file ends inside this record. A torn write leaves a prefix of a valid record; a
-      // complete record whose length field was damaged has a checksum that matches a shorter
-      // length: look for one.
-      uint32_t reg = Step(~0u, type);
-      for (uint64_t i = pos + kHeaderBytes; i < size; ++i) {
-        if (~reg == stored) return bad(pos, "a complete record with a damaged length field");
-        reg = Step(reg, static_cast<uint8_t>(bytes[i]));
-      }
-      if (~reg == stored) return bad(pos, "a complete record with a damaged length field");
-      return Damage{in_fragment ? fragment_start : pos,
-                    "the file ends inside a record (a write that never finished)", true};
-    }
+    if (end > size) return CheckTornRecord(bytes, pos, type, stored, fragment);
     const std::string_view payload = bytes.substr(pos + kHeaderBytes, length);
     uint32_t crc = Step(~0u, type);
     for (char c : payload) crc = Step(crc, static_cast<uint8_t>(c));
-    if (~crc != stored) return bad(pos, "checksum mismatch");
-    switch (type) {
-      case kFull:
-        if (in_fragment) return bad(fragment_start, "a split record without its end");
-        if (length < kWriteBatchHeaderBytes)
-          return bad(pos, "a record too small for a write batch");
-        break;
-      case kFirst:
-        if (in_fragment) return bad(fragment_start, "a split record without its end");
-        in_fragment = true;
-        fragment_start = pos;
-        fragment_bytes = length;
-        break;
-      case kMiddle:
-        if (!in_fragment) return bad(pos, "the middle of a split record without its start");
-        fragment_bytes += length;
-        break;
-      case kLast:
-        if (!in_fragment) return bad(pos, "the end of a split record without its start");
-        fragment_bytes += length;
-        if (fragment_bytes < kWriteBatchHeaderBytes)
-          return bad(fragment_start, "a record too small for a write batch");
-        in_fragment = false;
-        break;
-      case kSetCompression:
-      case kTimestampSize:
-        break;
-      default:
-        return bad(pos, fmt::format("unknown record type {}", type));
-    }
+    if (~crc != stored) return Bad(pos, "checksum mismatch");
+    if (auto damage = CheckRecordType(type, pos, length, &fragment)) return damage;
     pos = end;
   }
-  if (in_fragment)
-    return Damage{fragment_start,
+  if (fragment.open)
+    return Damage{fragment.start,
                   "the file ends inside a split record (a write that never finished)", true};
   return std::nullopt;
 }

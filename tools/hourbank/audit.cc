@@ -447,6 +447,121 @@ void RunCheckpoint(App& app, const std::string& key_file) {
                         HexBytes(pk, sizeof pk)));
 }
 
+// A "$audit" checkpoint as verify judges it.
+struct Cp {
+  uint64_t seq = 0, head_seq = 0;
+  ledger::Hash head_hash{};
+  bool signature_ok = false, key_matches = false, chain_ok = false;
+};
+
+// Pass 1: the checkpoints (read from the "$audit" stream index; a checkpoint whose index entry
+// was removed is also missing from Verify's view, which reports that), signatures checked
+// against `pk`.
+std::vector<Cp> ReadCheckpoints(ledger::Log& log, const std::string& pk, Status* s) {
+  std::vector<Cp> cps;
+  *s = log.Scan(1, 0, [&](const ledger::EventView& v) {
+    if (!v.event.getBody().isCheckpoint()) return true;
+    auto c = v.event.getBody().getCheckpoint();
+    Cp cp;
+    cp.seq = v.seq;
+    cp.head_seq = c.getHeadSeq();
+    cp.head_hash = ToHash(c.getHeadHash());
+    cp.key_matches = c.getPublicKey().size() == pk.size() &&
+                     std::memcmp(c.getPublicKey().begin(), pk.data(), pk.size()) == 0;
+    const std::string msg = CheckpointMessage(cp.head_seq, cp.head_hash);
+    cp.signature_ok =
+        c.getHeadHash().size() == 32 && c.getSignature().size() == crypto_sign_BYTES &&
+        crypto_sign_verify_detached(c.getSignature().begin(),
+                                    reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                                    reinterpret_cast<const unsigned char*>(pk.data())) == 0;
+    cps.push_back(cp);
+    return true;
+  });
+  return cps;
+}
+
+// Pass 2: the chain recomputed over the stored bytes up to the last checkpoint's head; one
+// entry per checkpoint's head seq.
+std::map<uint64_t, ledger::Hash> ChainAtCheckpoints(ledger::Log& log, const std::vector<Cp>& cps,
+                                                    std::vector<Problem>* problems) {
+  std::map<uint64_t, ledger::Hash> chain_at;
+  for (const Cp& cp : cps) chain_at[cp.head_seq];
+  uint64_t last = 0;
+  for (const Cp& cp : cps) last = std::max(last, cp.head_seq);
+  if (last > 0) {
+    ledger::Hash h{};
+    Status s2 = log.Scan(1, last, [&](const ledger::EventView& v) {
+      h = ledger::ChainHash(h, v.bytes);
+      if (auto it = chain_at.find(v.seq); it != chain_at.end()) it->second = h;
+      return true;
+    });
+    if (!s2.ok()) problems->push_back({s2.error().seq, "", s2.error().message});
+  }
+  return chain_at;
+}
+
+// Judges each checkpoint (key, signature, chain) into `problems`; the checkpoints as JSON.
+json JudgeCheckpoints(std::vector<Cp>& cps, std::map<uint64_t, ledger::Hash>& chain_at,
+                      uint64_t head_seq, const std::string& pub_file,
+                      std::vector<Problem>* problems, size_t* good) {
+  json arr = json::array();
+  for (Cp& cp : cps) {
+    cp.chain_ok = cp.head_seq > 0 && cp.head_seq < cp.seq && cp.head_seq <= head_seq &&
+                  chain_at[cp.head_seq] == cp.head_hash;
+    if (!cp.key_matches)
+      problems->push_back(
+          {cp.seq, "$audit", "checkpoint signed with another key than " + pub_file});
+    else if (!cp.signature_ok)
+      problems->push_back(
+          {cp.seq, "$audit", "checkpoint signature does not verify: the checkpoint was altered"});
+    if (!cp.chain_ok)
+      problems->push_back({cp.head_seq ? cp.head_seq : cp.seq, "$audit",
+                           fmt::format("the chain recomputed from seq 1 does not pass through "
+                                       "checkpoint #{}'s head hash at seq {}: "
+                                       "events up to seq {} were rewritten",
+                                       cp.seq, cp.head_seq, cp.head_seq)});
+    if (cp.key_matches && cp.signature_ok && cp.chain_ok) ++*good;
+    arr.push_back({{"seq", cp.seq},
+                   {"head_seq", cp.head_seq},
+                   {"head_hash", ledger::HexOf(cp.head_hash)},
+                   {"key_matches", cp.key_matches},
+                   {"signature_ok", cp.signature_ok},
+                   {"chain_ok", cp.chain_ok}});
+  }
+  return arr;
+}
+
+// Prints verify's answer; fails with kRefused when there are problems.
+void AnswerVerify(App& app, std::vector<Problem>& problems, uint64_t events_checked,
+                  const json& arr, size_t good) {
+  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
+    return (a.seq ? a.seq : UINT64_MAX) < (b.seq ? b.seq : UINT64_MAX);
+  });
+  const bool ok = problems.empty();
+  const uint64_t first_bad = ok ? 0 : FirstBadSeq(problems);
+  if (app.json) {
+    app.PrintJson({{"ok", ok},
+                   {"events_checked", events_checked},
+                   {"checkpoints", arr},
+                   {"verified_checkpoints", good},
+                   {"first_bad_seq", ok ? json(nullptr) : SeqOrNull(first_bad)},
+                   {"problems", ProblemsJson(problems)}});
+  } else if (ok) {
+    app.Say(
+        fmt::format("verify ok: {} events, {} checkpoint(s) signed with this key, the chain passes "
+                    "through each",
+                    events_checked, good));
+  } else {
+    PrintProblems(problems);
+    app.Say(fmt::format("verify FAILED: {} problem(s)", problems.size()));
+  }
+  std::fflush(stdout);
+  if (!ok)
+    Fail(Code::kRefused,
+         fmt::format("verify found {} problem(s); the first bad seq is {}", problems.size(),
+                     first_bad ? std::to_string(first_bad) : "unknown"));
+}
+
 void RunVerify(App& app, const std::string& pub_file) {
   if (sodium_init() < 0) Fail(Code::kIo, "libsodium failed to initialise");
   auto pk = ParseHex(ReadWholeFile(pub_file, "the public key file"), crypto_sign_PUBLICKEYBYTES);
@@ -461,102 +576,21 @@ void RunVerify(App& app, const std::string& pub_file) {
     report = Must(log.Verify([&](uint64_t done, uint64_t) { progress.Set(done); }));
   }
   if (!report.ok) problems.push_back({report.first_bad_seq, "", report.problem});
-
-  // Pass 1: the checkpoints (read from the "$audit" stream index; a checkpoint whose index
-  // entry was removed is also missing from Verify's view, which reports that).
-  struct Cp {
-    uint64_t seq = 0, head_seq = 0;
-    ledger::Hash head_hash{};
-    bool signature_ok = false, key_matches = false, chain_ok = false;
-  };
-  std::vector<Cp> cps;
-  Status s = log.Scan(1, 0, [&](const ledger::EventView& v) {
-    if (!v.event.getBody().isCheckpoint()) return true;
-    auto c = v.event.getBody().getCheckpoint();
-    Cp cp;
-    cp.seq = v.seq;
-    cp.head_seq = c.getHeadSeq();
-    cp.head_hash = ToHash(c.getHeadHash());
-    cp.key_matches = c.getPublicKey().size() == pk->size() &&
-                     std::memcmp(c.getPublicKey().begin(), pk->data(), pk->size()) == 0;
-    const std::string msg = CheckpointMessage(cp.head_seq, cp.head_hash);
-    cp.signature_ok =
-        c.getHeadHash().size() == 32 && c.getSignature().size() == crypto_sign_BYTES &&
-        crypto_sign_verify_detached(c.getSignature().begin(),
-                                    reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
-                                    reinterpret_cast<const unsigned char*>(pk->data())) == 0;
-    cps.push_back(cp);
-    return true;
-  });
+  Status s = Status::Ok();
+  std::vector<Cp> cps = ReadCheckpoints(log, *pk, &s);
   if (!s.ok()) problems.push_back({s.error().seq, "", s.error().message});
-
-  // Pass 2: recompute the chain over the stored bytes up to the last checkpoint's head.
-  std::map<uint64_t, ledger::Hash> chain_at;  // one entry per checkpoint
-  for (const Cp& cp : cps) chain_at[cp.head_seq];
-  uint64_t last = 0;
-  for (const Cp& cp : cps) last = std::max(last, cp.head_seq);
-  if (s.ok() && last > 0) {
-    ledger::Hash h{};
-    Status s2 = log.Scan(1, last, [&](const ledger::EventView& v) {
-      h = ledger::ChainHash(h, v.bytes);
-      if (auto it = chain_at.find(v.seq); it != chain_at.end()) it->second = h;
-      return true;
-    });
-    if (!s2.ok()) problems.push_back({s2.error().seq, "", s2.error().message});
+  std::map<uint64_t, ledger::Hash> chain_at;
+  if (s.ok()) {
+    chain_at = ChainAtCheckpoints(log, cps, &problems);
+  } else {
+    for (const Cp& cp : cps) chain_at[cp.head_seq];
   }
-  json arr = json::array();
   size_t good = 0;
-  for (Cp& cp : cps) {
-    cp.chain_ok = cp.head_seq > 0 && cp.head_seq < cp.seq && cp.head_seq <= log.head_seq() &&
-                  chain_at[cp.head_seq] == cp.head_hash;
-    if (!cp.key_matches)
-      problems.push_back({cp.seq, "$audit", "checkpoint signed with another key than " + pub_file});
-    else if (!cp.signature_ok)
-      problems.push_back(
-          {cp.seq, "$audit", "checkpoint signature does not verify: the checkpoint was altered"});
-    if (!cp.chain_ok)
-      problems.push_back({cp.head_seq ? cp.head_seq : cp.seq, "$audit",
-                          fmt::format("the chain recomputed from seq 1 does not pass through "
-                                      "checkpoint #{}'s head hash at seq {}: "
-                                      "events up to seq {} were rewritten",
-                                      cp.seq, cp.head_seq, cp.head_seq)});
-    if (cp.key_matches && cp.signature_ok && cp.chain_ok) ++good;
-    arr.push_back({{"seq", cp.seq},
-                   {"head_seq", cp.head_seq},
-                   {"head_hash", ledger::HexOf(cp.head_hash)},
-                   {"key_matches", cp.key_matches},
-                   {"signature_ok", cp.signature_ok},
-                   {"chain_ok", cp.chain_ok}});
-  }
+  json arr = JudgeCheckpoints(cps, chain_at, log.head_seq(), pub_file, &problems, &good);
   if (good == 0 && problems.empty())
     problems.push_back(
         {0, "$audit", "no checkpoint signed with this key; run `hourbank checkpoint --key FILE`"});
-  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
-    return (a.seq ? a.seq : UINT64_MAX) < (b.seq ? b.seq : UINT64_MAX);
-  });
-  const bool ok = problems.empty();
-  const uint64_t first_bad = ok ? 0 : FirstBadSeq(problems);
-  if (app.json) {
-    app.PrintJson({{"ok", ok},
-                   {"events_checked", report.events_checked},
-                   {"checkpoints", arr},
-                   {"verified_checkpoints", good},
-                   {"first_bad_seq", ok ? json(nullptr) : SeqOrNull(first_bad)},
-                   {"problems", ProblemsJson(problems)}});
-  } else if (ok) {
-    app.Say(
-        fmt::format("verify ok: {} events, {} checkpoint(s) signed with this key, the chain passes "
-                    "through each",
-                    report.events_checked, good));
-  } else {
-    PrintProblems(problems);
-    app.Say(fmt::format("verify FAILED: {} problem(s)", problems.size()));
-  }
-  std::fflush(stdout);
-  if (!ok)
-    Fail(Code::kRefused,
-         fmt::format("verify found {} problem(s); the first bad seq is {}", problems.size(),
-                     first_bad ? std::to_string(first_bad) : "unknown"));
+  AnswerVerify(app, problems, report.events_checked, arr, good);
 }
 
 // ---- export ------------------------------------------------------------------------------
@@ -744,6 +778,97 @@ void ExportCsv(App& app, const std::vector<std::string>& clients, uint64_t from_
 // Closed months post their recorded closing figures; open months (up to the current one)
 // post the work counted so far, so balances equal `hourbank balance` now when every month
 // before the current one is closed.
+// The hledger amounts of one client: minutes, and money in its currency.
+struct HledgerAmounts {
+  int digits = 2;
+  std::string cur;
+  std::string Money(int64_t minor) const {
+    return projections::FormatAmount(minor, digits) + " " + cur;
+  }
+  static std::string Mins(int64_t m) { return std::to_string(m) + " MIN"; }
+};
+
+// Blocks and payments, from the client's stream.
+void PostStream(App& app, const ClientState& s, const std::string& id, const HledgerAmounts& am,
+                std::ostream& out) {
+  const std::string a = "clients:" + id;
+  Must(app.log().ReadStream(id, 1, 0, [&](const ledger::EventView& v) {
+    auto b = v.event.getBody();
+    const std::string date = DateOf(s.zone(), v.event.getEffectiveAtUs());
+    if (b.isHoursPurchased()) {
+      auto h = b.getHoursPurchased();
+      out << fmt::format("{} hour block #{}\n    {}:blocks  {}\n    contract:{}:purchased  {}\n\n",
+                         date, v.seq, a, am.Mins(h.getMinutes()), id, am.Mins(-h.getMinutes()));
+    } else if (b.isPaymentReceived()) {
+      auto p = b.getPaymentReceived();
+      out << fmt::format("{} payment #{}{}\n    cash:{}  {}\n    {}:paid  {}\n\n", date, v.seq,
+                         p.getRef().size() ? " ref " + HledgerText(Str(p.getRef())) : "", id,
+                         am.Money(p.getAmountMinor()), a, am.Money(-p.getAmountMinor()));
+    }
+    return true;
+  }));
+}
+
+// A month's allowance and the work counted in it (with overage and unlimited minutes).
+void PostMonthWork(const MonthEval& ev, uint32_t m, const std::string& id, std::ostream& out) {
+  const auto mins = HledgerAmounts::Mins;
+  const std::string a = "clients:" + id;
+  const std::string mt = projections::FormatMonth(m);
+  if (ev.included_minutes != 0)
+    out << fmt::format("{} allowance {}\n    {}:allowance  {}\n    contract:{}:included  {}\n\n",
+                       FirstDay(m), mt, a, mins(ev.included_minutes), id,
+                       mins(-ev.included_minutes));
+  if (ev.used_minutes == 0) return;
+  out << fmt::format("{} work {}{}\n    work:{}  {}\n", ev.closed ? LastDay(m) : FirstDay(m), mt,
+                     ev.closed ? "" : " (open month, so far)", id,
+                     mins(ev.used_minutes - ev.overage_minutes - ev.unlimited_minutes));
+  if (ev.allowance_used_minutes)
+    out << fmt::format("    {}:allowance  {}\n", a, mins(-ev.allowance_used_minutes));
+  if (ev.reserve_used_minutes)
+    out << fmt::format("    {}:reserve  {}\n", a, mins(-ev.reserve_used_minutes));
+  if (ev.block_used_minutes)
+    out << fmt::format("    {}:blocks  {}\n", a, mins(-ev.block_used_minutes));
+  out << "\n";
+  if (ev.overage_minutes)
+    out << fmt::format("{} overage {}\n    work:{}:overage  {}\n    contract:{}:billed  {}\n\n",
+                       ev.closed ? LastDay(m) : FirstDay(m), mt, id, mins(ev.overage_minutes), id,
+                       mins(-ev.overage_minutes));
+  if (ev.unlimited_minutes)
+    out << fmt::format(
+        "{} unlimited {}\n    work:{}:unlimited  {}\n    contract:{}:unlimited  {}\n\n",
+        ev.closed ? LastDay(m) : FirstDay(m), mt, id, mins(ev.unlimited_minutes), id,
+        mins(-ev.unlimited_minutes));
+}
+
+// A closed month's carry-over, expiry and frozen invoice.
+void PostClose(const MonthEval& ev, uint32_t m, const std::string& id, const HledgerAmounts& am,
+               std::ostream& out) {
+  const auto mins = HledgerAmounts::Mins;
+  const std::string a = "clients:" + id;
+  const std::string mt = projections::FormatMonth(m);
+  std::string close;
+  if (ev.carried_minutes)
+    close += fmt::format("    {}:reserve  {}\n    {}:allowance  {}\n", a, mins(ev.carried_minutes),
+                         a, mins(-ev.carried_minutes));
+  if (ev.expired_allowance_minutes)
+    close +=
+        fmt::format("    {}:expired  {}\n    {}:allowance  {}\n", a,
+                    mins(ev.expired_allowance_minutes), a, mins(-ev.expired_allowance_minutes));
+  if (ev.expired_reserve_minutes)
+    close += fmt::format("    {}:expired  {}\n    {}:reserve  {}\n", a,
+                         mins(ev.expired_reserve_minutes), a, mins(-ev.expired_reserve_minutes));
+  if (ev.expired_block_minutes)
+    close += fmt::format("    {}:expired  {}\n    {}:blocks  {}\n", a,
+                         mins(ev.expired_block_minutes), a, mins(-ev.expired_block_minutes));
+  if (!close.empty())
+    out << fmt::format("{} close {}: carry-over and expiry\n{}\n", LastDay(m), mt, close);
+  if (ev.invoice.total_minor != 0)
+    out << fmt::format("{} invoice {} (frozen)\n    {}:invoiced  {}\n    revenue:{}  {}\n\n",
+                       LastDay(m), mt, a, am.Money(ev.invoice.total_minor), id,
+                       am.Money(-ev.invoice.total_minor));
+}
+
+// The journal of the accounts described above the amounts struct, for each client.
 void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostream& out) {
   out << "; hourbank export --format hledger\n"
          "; commodities: MIN = minutes of work; money in the client's currency (ISO 4217 code).\n"
@@ -752,31 +877,8 @@ void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostre
     ClientState s = app.LoadClient(id);
     if (!s.has_contract()) continue;
     auto digits_r = projections::CurrencyMinorDigits(s.currency());
-    const int digits = digits_r.ok() ? digits_r.value() : 2;
-    const std::string cur = s.currency();
-    auto money = [&](int64_t minor) {
-      return projections::FormatAmount(minor, digits) + " " + cur;
-    };
-    auto mins = [](int64_t m) { return std::to_string(m) + " MIN"; };
-    const std::string a = "clients:" + id;
-
-    // Blocks and payments, from the stream.
-    Must(app.log().ReadStream(id, 1, 0, [&](const ledger::EventView& v) {
-      auto b = v.event.getBody();
-      const std::string date = DateOf(s.zone(), v.event.getEffectiveAtUs());
-      if (b.isHoursPurchased()) {
-        auto h = b.getHoursPurchased();
-        out << fmt::format(
-            "{} hour block #{}\n    {}:blocks  {}\n    contract:{}:purchased  {}\n\n", date, v.seq,
-            a, mins(h.getMinutes()), id, mins(-h.getMinutes()));
-      } else if (b.isPaymentReceived()) {
-        auto p = b.getPaymentReceived();
-        out << fmt::format("{} payment #{}{}\n    cash:{}  {}\n    {}:paid  {}\n\n", date, v.seq,
-                           p.getRef().size() ? " ref " + HledgerText(Str(p.getRef())) : "", id,
-                           money(p.getAmountMinor()), a, money(-p.getAmountMinor()));
-      }
-      return true;
-    }));
+    const HledgerAmounts am{digits_r.ok() ? digits_r.value() : 2, s.currency()};
+    PostStream(app, s, id, am, out);
 
     const uint32_t now_month = s.zone().MonthOf(app.now_us());
     uint32_t last = std::max(s.FirstOpenMonth(), now_month);
@@ -784,55 +886,8 @@ void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostre
       last = std::max(s.last_month(), s.last_closed_month());
     for (uint32_t m = s.first_month(); m != 0 && m <= last; m = projections::NextMonth(m)) {
       const MonthEval ev = s.Evaluate(m);
-      const std::string mt = projections::FormatMonth(m);
-      if (ev.included_minutes != 0)
-        out << fmt::format(
-            "{} allowance {}\n    {}:allowance  {}\n    contract:{}:included  {}\n\n", FirstDay(m),
-            mt, a, mins(ev.included_minutes), id, mins(-ev.included_minutes));
-      if (ev.used_minutes != 0) {
-        out << fmt::format("{} work {}{}\n    work:{}  {}\n", ev.closed ? LastDay(m) : FirstDay(m),
-                           mt, ev.closed ? "" : " (open month, so far)", id,
-                           mins(ev.used_minutes - ev.overage_minutes - ev.unlimited_minutes));
-        if (ev.allowance_used_minutes)
-          out << fmt::format("    {}:allowance  {}\n", a, mins(-ev.allowance_used_minutes));
-        if (ev.reserve_used_minutes)
-          out << fmt::format("    {}:reserve  {}\n", a, mins(-ev.reserve_used_minutes));
-        if (ev.block_used_minutes)
-          out << fmt::format("    {}:blocks  {}\n", a, mins(-ev.block_used_minutes));
-        out << "\n";
-        if (ev.overage_minutes)
-          out << fmt::format(
-              "{} overage {}\n    work:{}:overage  {}\n    contract:{}:billed  {}\n\n",
-              ev.closed ? LastDay(m) : FirstDay(m), mt, id, mins(ev.overage_minutes), id,
-              mins(-ev.overage_minutes));
-        if (ev.unlimited_minutes)
-          out << fmt::format(
-              "{} unlimited {}\n    work:{}:unlimited  {}\n    contract:{}:unlimited  {}\n\n",
-              ev.closed ? LastDay(m) : FirstDay(m), mt, id, mins(ev.unlimited_minutes), id,
-              mins(-ev.unlimited_minutes));
-      }
-      if (!ev.closed) continue;
-      std::string close;
-      if (ev.carried_minutes)
-        close += fmt::format("    {}:reserve  {}\n    {}:allowance  {}\n", a,
-                             mins(ev.carried_minutes), a, mins(-ev.carried_minutes));
-      if (ev.expired_allowance_minutes)
-        close +=
-            fmt::format("    {}:expired  {}\n    {}:allowance  {}\n", a,
-                        mins(ev.expired_allowance_minutes), a, mins(-ev.expired_allowance_minutes));
-      if (ev.expired_reserve_minutes)
-        close +=
-            fmt::format("    {}:expired  {}\n    {}:reserve  {}\n", a,
-                        mins(ev.expired_reserve_minutes), a, mins(-ev.expired_reserve_minutes));
-      if (ev.expired_block_minutes)
-        close += fmt::format("    {}:expired  {}\n    {}:blocks  {}\n", a,
-                             mins(ev.expired_block_minutes), a, mins(-ev.expired_block_minutes));
-      if (!close.empty())
-        out << fmt::format("{} close {}: carry-over and expiry\n{}\n", LastDay(m), mt, close);
-      if (ev.invoice.total_minor != 0)
-        out << fmt::format("{} invoice {} (frozen)\n    {}:invoiced  {}\n    revenue:{}  {}\n\n",
-                           LastDay(m), mt, a, money(ev.invoice.total_minor), id,
-                           money(-ev.invoice.total_minor));
+      PostMonthWork(ev, m, id, out);
+      if (ev.closed) PostClose(ev, m, id, am, out);
     }
   }
 }

@@ -213,14 +213,11 @@ const char* TimesheetFormatName(TimesheetFormat format) {
   return "?";
 }
 
-Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, const CsvLimits& limits) {
-  if (text.size() > limits.file_bytes_max)
-    return Error::Limit(
-        fmt::format("the file is {} bytes; at most {} MiB can be imported at once, split it",
-                    text.size(), limits.file_bytes_max >> 20));
-  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+namespace {
 
-  // Text checks first, so the record loop only deals with structure.
+// No NUL byte, and valid UTF-8 throughout; checked before the record loop, so that loop only
+// deals with structure.
+Status CheckCsvText(std::string_view text) {
   uint64_t line = 1;
   for (size_t i = 0; i < text.size();) {
     if (text[i] == '\0')
@@ -231,6 +228,122 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, const CsvLimits& 
       return Error::Invalid(fmt::format("not UTF-8 text: line {}; export the file as UTF-8", line));
     i += n;
   }
+  return Status::Ok();
+}
+
+// The records of a checked text, one field at a time; every loop advances through the text.
+class CsvScanner {
+ public:
+  CsvScanner(std::string_view text, char sep, const CsvLimits& limits)
+      : text_(text), n_(text.size()), sep_(sep), limits_(limits) {}
+
+  Result<std::vector<CsvRecord>> Records() {
+    std::vector<CsvRecord> records;
+    while (i_ < n_) {
+      if (AtEol(i_)) {  // blank line
+        i_ = SkipEol(i_);
+        continue;
+      }
+      CsvRecord record;
+      record.line = line_;
+      HB_TRY(Record(&record));
+      if (i_ < n_) i_ = SkipEol(i_);
+      records.push_back(std::move(record));
+      if (records.size() > uint64_t(limits_.rows_max) + 1)
+        return Error::Limit(fmt::format("more than {} rows; split the file", limits_.rows_max));
+    }
+    return records;
+  }
+
+ private:
+  bool AtEol(size_t k) const { return k < n_ && (text_[k] == '\n' || text_[k] == '\r'); }
+  size_t SkipEol(size_t k) {  // precondition: AtEol(k); returns the index after it
+    if (text_[k] == '\r' && k + 1 < n_ && text_[k + 1] == '\n') ++k;
+    ++line_;
+    return k + 1;
+  }
+
+  // The fields of one record, up to (not past) its end of line.
+  Status Record(CsvRecord* record) {
+    while (true) {  // one field per iteration; bounded by the text length
+      std::string field;
+      HB_TRY(i_ < n_ && text_[i_] == '"' ? Quoted(&field) : Unquoted(&field));
+      if (field.size() > limits_.field_bytes_max)
+        return Error::Limit(fmt::format("line {}: a field is longer than {} KiB", record->line,
+                                        limits_.field_bytes_max >> 10));
+      record->fields.push_back(std::move(field));
+      if (record->fields.size() > limits_.fields_per_row_max)
+        return Error::Limit(
+            fmt::format("line {}: more than {} fields", record->line, limits_.fields_per_row_max));
+      if (i_ < n_ && text_[i_] == sep_) {
+        ++i_;
+        continue;  // a separator at the very end of the text still ends with one empty field
+      }
+      return Status::Ok();
+    }
+  }
+
+  Status Quoted(std::string* field) {
+    const uint64_t quote_line = line_;
+    ++i_;
+    while (true) {
+      if (i_ >= n_)
+        return Error::Invalid(
+            fmt::format("not CSV: line {}: a quoted field is never closed", quote_line));
+      const char c = text_[i_];
+      if (c == '"') {
+        if (i_ + 1 < n_ && text_[i_ + 1] == '"') {
+          *field += '"';
+          i_ += 2;
+          continue;
+        }
+        ++i_;
+        break;
+      }
+      if (c == '\n' || (c == '\r' && !(i_ + 1 < n_ && text_[i_ + 1] == '\n'))) ++line_;
+      *field += c;
+      ++i_;
+      if (field->size() > limits_.field_bytes_max) break;
+    }
+    if (i_ < n_ && text_[i_] != sep_ && !AtEol(i_) && field->size() <= limits_.field_bytes_max)
+      return Error::Invalid(
+          fmt::format("not CSV: line {}: text after a closing quote (write a quote inside a "
+                      "quoted field as \"\")",
+                      line_));
+    return Status::Ok();
+  }
+
+  Status Unquoted(std::string* field) {
+    const size_t start = i_;
+    while (i_ < n_ && text_[i_] != sep_ && !AtEol(i_)) {
+      if (text_[i_] == '"')
+        return Error::Invalid(
+            fmt::format("not CSV: line {}: a quote inside an unquoted field (quote the whole "
+                        "field and double the quote)",
+                        line_));
+      ++i_;
+    }
+    field->assign(text_.substr(start, i_ - start));
+    return Status::Ok();
+  }
+
+  const std::string_view text_;
+  const size_t n_;
+  const char sep_;
+  const CsvLimits& limits_;
+  size_t i_ = 0;
+  uint64_t line_ = 1;
+};
+
+}  // namespace
+
+Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, const CsvLimits& limits) {
+  if (text.size() > limits.file_bytes_max)
+    return Error::Limit(
+        fmt::format("the file is {} bytes; at most {} MiB can be imported at once, split it",
+                    text.size(), limits.file_bytes_max >> 20));
+  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  HB_TRY(CheckCsvText(text));
 
   // Separator: ',' unless the first line has ';' and no ','.
   const std::string_view first_line = text.substr(0, text.find_first_of("\r\n"));
@@ -238,84 +351,7 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, const CsvLimits& 
                            first_line.find(';') != std::string_view::npos
                        ? ';'
                        : ',';
-
-  std::vector<CsvRecord> records;
-  line = 1;
-  size_t i = 0;
-  const size_t n = text.size();
-  auto at_eol = [&](size_t k) { return k < n && (text[k] == '\n' || text[k] == '\r'); };
-  auto skip_eol = [&](size_t k) {  // precondition: at_eol(k); returns the index after it
-    if (text[k] == '\r' && k + 1 < n && text[k + 1] == '\n') ++k;
-    ++line;
-    return k + 1;
-  };
-  while (i < n) {
-    if (at_eol(i)) {  // blank line
-      i = skip_eol(i);
-      continue;
-    }
-    CsvRecord record;
-    record.line = line;
-    while (true) {  // one field per iteration; bounded by the text length
-      std::string field;
-      if (i < n && text[i] == '"') {
-        const uint64_t quote_line = line;
-        ++i;
-        while (true) {
-          if (i >= n)
-            return Error::Invalid(
-                fmt::format("not CSV: line {}: a quoted field is never closed", quote_line));
-          const char c = text[i];
-          if (c == '"') {
-            if (i + 1 < n && text[i + 1] == '"') {
-              field += '"';
-              i += 2;
-              continue;
-            }
-            ++i;
-            break;
-          }
-          if (c == '\n' || (c == '\r' && !(i + 1 < n && text[i + 1] == '\n'))) ++line;
-          field += c;
-          ++i;
-          if (field.size() > limits.field_bytes_max) break;
-        }
-        if (i < n && text[i] != sep && !at_eol(i) && field.size() <= limits.field_bytes_max)
-          return Error::Invalid(
-              fmt::format("not CSV: line {}: text after a closing quote (write a quote inside a "
-                          "quoted field as \"\")",
-                          line));
-      } else {
-        const size_t start = i;
-        while (i < n && text[i] != sep && !at_eol(i)) {
-          if (text[i] == '"')
-            return Error::Invalid(
-                fmt::format("not CSV: line {}: a quote inside an unquoted field (quote the whole "
-                            "field and double the quote)",
-                            line));
-          ++i;
-        }
-        field.assign(text.substr(start, i - start));
-      }
-      if (field.size() > limits.field_bytes_max)
-        return Error::Limit(fmt::format("line {}: a field is longer than {} KiB", record.line,
-                                        limits.field_bytes_max >> 10));
-      record.fields.push_back(std::move(field));
-      if (record.fields.size() > limits.fields_per_row_max)
-        return Error::Limit(
-            fmt::format("line {}: more than {} fields", record.line, limits.fields_per_row_max));
-      if (i < n && text[i] == sep) {
-        ++i;
-        continue;  // a separator at the very end of the text still ends with one empty field
-      }
-      break;
-    }
-    if (i < n) i = skip_eol(i);
-    records.push_back(std::move(record));
-    if (records.size() > uint64_t(limits.rows_max) + 1)
-      return Error::Limit(fmt::format("more than {} rows; split the file", limits.rows_max));
-  }
-  return records;
+  return CsvScanner(text, sep, limits).Records();
 }
 
 Result<int64_t> ParseImportDurationMinutes(std::string_view text, TimesheetFormat format) {
