@@ -64,7 +64,9 @@ Result<uint64_t> PeekSeq(std::string_view bytes, std::vector<capnp::word>& scrat
     return Error::Corruption(
         fmt::format("an event is {} bytes, not a whole number of words", bytes.size()));
   }
-  scratch.resize(bytes.size() / sizeof(capnp::word));
+  // A fresh vector, not resize(): capnp::word is neither copyable nor movable (see codec.cc).
+  if (scratch.size() != bytes.size() / sizeof(capnp::word))
+    scratch = std::vector<capnp::word>(bytes.size() / sizeof(capnp::word));
   std::memcpy(scratch.data(), bytes.data(), bytes.size());
   uint64_t seq = 0;
   auto failure = kj::runCatchingExceptions([&] {
