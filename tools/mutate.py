@@ -308,14 +308,15 @@ def main():
     runnable = [m for m in chosen if m["id"] not in results]
 
     env = dict(os.environ, CCACHE_BASEDIR=src, CCACHE_NOHASHDIR="1")
-    if not os.path.exists(os.path.join(build, "CMakeCache.txt")):
-        launcher = ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache", "-DCMAKE_C_COMPILER_LAUNCHER=ccache"] if shutil.which("ccache") else []
-        r = sh(["cmake", "-S", src, "-B", build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo", *launcher],
-               env=env, capture_output=True, text=True)
-        if r.returncode != 0:
-            print(r.stdout[-3000:], r.stderr[-3000:])
-            print("mutate: cmake failed on the unmutated copy", file=sys.stderr)
-            return 2
+    # Configure every time, not only when the cache is missing: a build directory kept from an
+    # older tree does not know targets added since (make says "No rule to make target").
+    launcher = ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache", "-DCMAKE_C_COMPILER_LAUNCHER=ccache"] if shutil.which("ccache") else []
+    r = sh(["cmake", "-S", src, "-B", build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo", *launcher],
+           env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stdout[-3000:], r.stderr[-3000:])
+        print("mutate: cmake failed on the unmutated copy", file=sys.stderr)
+        return 2
 
     def build_targets(targets):
         r = sh(["cmake", "--build", build, "-j", str(args.jobs), "--target", *sorted(set(targets))],
