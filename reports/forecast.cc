@@ -358,38 +358,48 @@ const ForecastLabels kRu = {
 
 }  // namespace
 
-std::string ForecastText(const Forecast& f, Lang lang) {
+ForecastLines ForecastLinesOf(const Forecast& f, Lang lang) {
   const ForecastLabels& L = lang == Lang::kRu ? kRu : kEn;
-  std::string out = fmt::format(fmt::runtime(L.title), f.client, DayText(f.today)) + "\n";
+  ForecastLines out;
+  out.bucket = L.bucket, out.left = L.left, out.runs_out = L.runs_out;
   const int64_t per_week = RoundDiv(f.window_minutes * 7, f.window_days > 0 ? f.window_days : 1);
-  out += fmt::format(fmt::runtime(L.rate), Duration(f.window_minutes, lang), f.window_days,
-                     DayText(f.window_from), DayText(f.window_to), Duration(per_week, lang)) +
-         "\n";
-  if (f.pending_minutes > 0)
-    out += fmt::format(fmt::runtime(L.pending), Duration(f.pending_minutes, lang)) + "\n";
-  if (!f.in_contract) return out + L.no_contract + "\n";
+  out.rate = fmt::format(fmt::runtime(L.rate), Duration(f.window_minutes, lang), f.window_days,
+                         DayText(f.window_from), DayText(f.window_to), Duration(per_week, lang));
+  if (!f.in_contract) return out;
   // An empty bucket has nothing to run out of: "-".
   auto runs = [&](int32_t d, int64_t left) {
     return left <= 0 ? std::string("-") : d ? DayText(d) : std::string(L.lasts);
   };
-  std::vector<std::vector<std::string>> rows;
-  rows.push_back({L.allowance, Duration(f.allowance_left_minutes, lang),
-                  runs(f.allowance_runs_out_on, f.allowance_left_minutes)});
-  rows.push_back({L.reserve, Duration(f.reserve_left_minutes, lang),
-                  runs(f.reserve_runs_out_on, f.reserve_left_minutes)});
+  out.rows.push_back({"allowance", L.allowance, Duration(f.allowance_left_minutes, lang),
+                      runs(f.allowance_runs_out_on, f.allowance_left_minutes)});
+  out.rows.push_back({"reserve", L.reserve, Duration(f.reserve_left_minutes, lang),
+                      runs(f.reserve_runs_out_on, f.reserve_left_minutes)});
   for (const BlockForecast& b : f.blocks)
-    rows.push_back({fmt::format(fmt::runtime(L.block), b.seq), Duration(b.left_minutes, lang),
-                    runs(b.runs_out_on, b.left_minutes)});
-  out += "\n" + RenderTable({{L.bucket}, {L.left, Align::kRight}, {L.runs_out}}, rows) + "\n";
+    out.rows.push_back({fmt::format("block-{}", b.seq), fmt::format(fmt::runtime(L.block), b.seq),
+                        Duration(b.left_minutes, lang), runs(b.runs_out_on, b.left_minutes)});
   if (!f.unlimited) {
-    out += fmt::format(fmt::runtime(L.overage), Duration(f.overage_minutes, lang),
-                       Duration(f.expected_overage_minutes, lang),
-                       DayText(AddDaysToDate(int32_t(NextMonth(f.month)) * 100 + 1, -1)),
-                       FormatMoney(f.expected_overage_minor, f.currency));
+    out.overage = fmt::format(fmt::runtime(L.overage), Duration(f.overage_minutes, lang),
+                              Duration(f.expected_overage_minutes, lang),
+                              DayText(AddDaysToDate(int32_t(NextMonth(f.month)) * 100 + 1, -1)),
+                              FormatMoney(f.expected_overage_minor, f.currency));
     if (f.overage_starts_on)
-      out += fmt::format(fmt::runtime(L.overage_from), DayText(f.overage_starts_on));
-    out += "\n";
+      out.overage += fmt::format(fmt::runtime(L.overage_from), DayText(f.overage_starts_on));
   }
+  return out;
+}
+
+std::string ForecastText(const Forecast& f, Lang lang) {
+  const ForecastLabels& L = lang == Lang::kRu ? kRu : kEn;
+  const ForecastLines lines = ForecastLinesOf(f, lang);
+  std::string out = fmt::format(fmt::runtime(L.title), f.client, DayText(f.today)) + "\n";
+  out += lines.rate + "\n";
+  if (f.pending_minutes > 0)
+    out += fmt::format(fmt::runtime(L.pending), Duration(f.pending_minutes, lang)) + "\n";
+  if (!f.in_contract) return out + L.no_contract + "\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const ForecastLines::Row& r : lines.rows) rows.push_back({r.bucket, r.left, r.runs_out});
+  out += "\n" + RenderTable({{L.bucket}, {L.left, Align::kRight}, {L.runs_out}}, rows) + "\n";
+  if (!f.unlimited) out += lines.overage + "\n";
   if (f.expiries.empty()) {
     out += std::string(L.nothing_expires) + "\n";
   } else {

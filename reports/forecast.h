@@ -85,6 +85,21 @@ nlohmann::json ForecastJson(const Forecast& forecast);
 // For people, in `lang`: the rate, a table of buckets with their run-out days, overage, expiries.
 std::string ForecastText(const Forecast& forecast, Lang lang);
 
+// The pieces of ForecastText that the statement and the portal show: the rate sentence, one row
+// per bucket (allowance, reserve, each block in draw order) with what is left and the day it
+// runs out ("-" when empty, "lasts" when it outlives the projection), the overage sentence
+// (empty for an unlimited plan). No rows outside a contract.
+struct ForecastLines {
+  struct Row {
+    std::string key;  // "allowance", "reserve", "block-SEQ": stable ids for HTML and tests
+    std::string bucket, left, runs_out;
+  };
+  std::string bucket, left, runs_out;  // column titles
+  std::string rate, overage;
+  std::vector<Row> rows;
+};
+ForecastLines ForecastLinesOf(const Forecast& forecast, Lang lang);
+
 // "2026-03-14"; "-" for 0.
 std::string DayText(int32_t yyyymmdd);
 

@@ -192,6 +192,8 @@ struct Content {
   bool has_sla = false;
   std::string sla_summary;
   std::vector<SlaRow> sla;
+  std::optional<ForecastLines> forecast;  // the month is the forecast's month
+  std::string forecast_title;
   std::string footer;
 };
 
@@ -426,6 +428,15 @@ void BuildSla(const Ctx& x, Content& c) {
   }
 }
 
+// The forecast's run-out days, for the month the forecast was made in (the current one).
+void BuildForecast(const Ctx& x, Content& c) {
+  const std::optional<Forecast>& f = x.options.forecast;
+  if (!f || f->month != x.options.month || !f->in_contract) return;
+  c.forecast = ForecastLinesOf(*f, x.lang);
+  c.forecast_title = fmt::format(
+      fmt::runtime(x.lang == Lang::kRu ? "Прогноз на {}" : "Forecast as of {}"), DayText(f->today));
+}
+
 Content Build(const ClientState& state, const StatementOptions& options) {
   assert(ValidMonth(options.month));
   Content c;
@@ -442,6 +453,7 @@ Content Build(const ClientState& state, const StatementOptions& options) {
   BuildInvoice(x, c);
   BuildMoney(x, c);
   BuildSla(x, c);
+  BuildForecast(x, c);
   c.footer = fmt::format(fmt::runtime(c.l->footer), CleanUtf8(state.currency(), true));
   return c;
 }
@@ -804,11 +816,27 @@ std::string HtmlSla(const Content& c) {
   return out + "</section>\n";
 }
 
+std::string HtmlForecast(const Content& c) {
+  if (!c.forecast) return "";
+  const ForecastLines& f = *c.forecast;
+  std::string out = "<section class=\"forecast keep\" id=\"forecast\">\n<h2>" +
+                    Esc(c.forecast_title) + "</h2>\n<p id=\"forecast-rate\">" + Esc(f.rate) +
+                    "</p>\n";
+  out += "<table class=\"grid\" id=\"forecast-buckets\">\n<thead><tr>" + Th(f.bucket) +
+         Th(f.left, "num") + Th(f.runs_out) + "</tr></thead>\n<tbody>\n";
+  for (const ForecastLines::Row& r : f.rows)
+    out += fmt::format("<tr id=\"forecast-{}\">{}{}{}</tr>\n", Esc(r.key), Td(r.bucket),
+                       Td(r.left, "num"), Td(r.runs_out));
+  out += "</tbody>\n</table>\n";
+  if (!f.overage.empty()) out += "<p id=\"forecast-overage\">" + Esc(f.overage) + "</p>\n";
+  return out + "</section>\n";
+}
+
 std::string RenderHtml(const Content& c) {
   std::string out = HtmlHead(c) + HtmlGlance(c);
   out += "<section class=\"history keep\">\n<h2>" + Esc(c.chart_title) + "</h2>\n" + ChartSvg(c) +
          "</section>\n";
-  out += HtmlWork(c) + HtmlInvoice(c) + HtmlMoney(c) + HtmlSla(c);
+  out += HtmlWork(c) + HtmlInvoice(c) + HtmlMoney(c) + HtmlSla(c) + HtmlForecast(c);
   out += "<footer>" + Esc(c.footer) + "</footer>\n</body>\n</html>\n";
   return out;
 }
@@ -982,12 +1010,25 @@ std::string TextSla(const Content& c) {
   return out;
 }
 
+std::string TextForecast(const Content& c) {
+  if (!c.forecast) return "";
+  const ForecastLines& f = *c.forecast;
+  std::string out = "\n" + Heading(c.forecast_title) + Line(f.rate);
+  const std::vector<TextColumn> cols = {{30, false}, {20, true}, {20, false}};
+  out += Row(cols, {f.bucket, f.left, f.runs_out});
+  out += Rule(cols);
+  for (const ForecastLines::Row& r : f.rows) out += Row(cols, {r.bucket, r.left, r.runs_out});
+  if (!f.overage.empty()) out += Line(f.overage);
+  return out;
+}
+
 std::string RenderText(const Content& c) {
   std::string out = Heading(c.title);
   const std::vector<TextColumn> meta = {{24, false}, {kTextWidthMax - 26, false}};
   for (const Field& f : c.header) out += Row(meta, {f.label + ":", f.value});
   for (const std::string& n : c.notes) out += Line("! " + n);
-  out += TextGlance(c) + TextChart(c) + TextWork(c) + TextInvoice(c) + TextMoney(c) + TextSla(c);
+  out += TextGlance(c) + TextChart(c) + TextWork(c) + TextInvoice(c) + TextMoney(c) + TextSla(c) +
+         TextForecast(c);
   return out + "\n" + Line(c.footer);
 }
 
@@ -1000,5 +1041,7 @@ std::string RenderStatementHtml(const ClientState& state, const StatementOptions
 std::string RenderStatementText(const ClientState& state, const StatementOptions& options) {
   return RenderText(Build(state, options));
 }
+
+std::string HtmlEscape(std::string_view text) { return Esc(text); }
 
 }  // namespace hourbank::reports

@@ -16,11 +16,14 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
+#include <optional>
 #include <vector>
 
 #include "projections/state.h"
 #include "reports/figures.h"
+#include "reports/forecast.h"
 
 namespace hourbank::reports {
 
@@ -34,6 +37,10 @@ struct StatementOptions {
   // statement lists those received in `month`. The totals (paid, outstanding) come from the
   // state itself.
   std::vector<Payment> payments;
+  // The client's forecast (reports/forecast.h) made at now_us: when it is for the statement's
+  // month, the statement shows the run-out day of each of the month's buckets and the expected
+  // overage (section "Forecast"). Other months, or no forecast: no section.
+  std::optional<Forecast> forecast;
 };
 
 // Longest chart window: two years keeps the month labels readable on an A4 page.
@@ -53,5 +60,9 @@ std::string RenderStatementHtml(const projections::ClientState& state,
 // characters (code points); long user text is cut with "…". Lines end with "\n".
 std::string RenderStatementText(const projections::ClientState& state,
                                 const StatementOptions& options);
+
+// Text for HTML/XML content and attribute values, as the statement escapes it: & < > " ' as
+// entities, invalid UTF-8 and control characters replaced (U+FFFD). The portal uses it too.
+std::string HtmlEscape(std::string_view text);
 
 }  // namespace hourbank::reports

@@ -243,12 +243,14 @@ enum Role {
   auditor @2;
   admin @3;
   manager @4;   # closes months and sells (blocks, add-ons, contracts, clients); docs/api.md
+  client @5;    # read-only, scoped to TokenIssued.clientId (the portal); docs/api.md
 }
 
 struct TokenIssued {
   name @0 :Text;
   role @1 :Role;
   secretHash @2 :Data;        # BLAKE2b-256 of the secret; the secret itself is never stored
+  clientId @3 :Text;          # the one client a `client` token may read; empty for other roles
 }
 
 struct TokenRevoked {

@@ -118,6 +118,15 @@ interface Session {
   statement @22 (client :Text, month :Text, months :UInt32, format :Text) -> (json :Text);
   # GET /v1/clients/{client}/statement/{month}?months=&format= (billing, manager, admin), as
   # JSON {"content_type", "document"}. months 0 = 6; format "" = "html", or "text".
+
+  forecast @23 (client :Text, asOf :Text, windowDays :UInt32 = 28, months :UInt32 = 12, format :Text) -> (json :Text);
+  # GET /v1/clients/{client}/forecast?as_of=&window=&months=&format= (billing, manager, admin,
+  # and a client token for its own client), as JSON {"content_type", "document"}: the document
+  # is `forecast --json`'s JSON, or with format "text" its text. asOf "" = now.
+
+  whatif @24 (client :Text, plan :Text, from :Text, to :Text, format :Text) -> (json :Text);
+  # GET /v1/clients/{client}/whatif?plan=&from=&to=&format= (billing, manager, admin), as JSON
+  # {"content_type", "document"}. plan "PLAN" or "PLAN@VERSION"; from/to "" = the default.
 }
 
 interface EventReceiver {

@@ -2,11 +2,13 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
 
 #include "projections/decide.h"
+#include "service/session.h"
 
 namespace hourbank::service {
 
@@ -21,7 +23,7 @@ struct Rule {
   bool staff, billing, auditor, manager;
 };
 // clang-format off
-constexpr std::array<Rule, 23> kRules{{
+constexpr std::array<Rule, 26> kRules{{
     //                                              staff  billing auditor manager
     {Operation::kListClients, "list clients",         true,  true,   true,   true},
     {Operation::kListPlans, "list plans",             true,  true,   true,   true},
@@ -46,8 +48,18 @@ constexpr std::array<Rule, 23> kRules{{
     {Operation::kTokens, "manage tokens",             false, false,  false,  false},
     {Operation::kWriteDown, "write down billed time", false, false,  false,  true},
     {Operation::kReview, "review work",               false, false,  false,  true},
+    {Operation::kReadForecast, "read forecasts",      false, true,   false,  true},
+    {Operation::kWhatIf, "replay under another plan", false, true,   false,  true},
+    {Operation::kPortal, "open the client portal",    false, false,  false,  false},
 }};
 // clang-format on
+
+// The client role (a token scoped to one client, RequireFor): these reads of its own client,
+// nothing else — no list of clients, no plans, no events, no write.
+constexpr std::array<Operation, 7> kClientReads{Operation::kReadBalance, Operation::kReadInvoice,
+                                                Operation::kReadBurned,  Operation::kReadReport,
+                                                Operation::kReadSla,     Operation::kReadForecast,
+                                                Operation::kPortal};
 
 const Rule* RuleFor(Operation op) {
   for (const Rule& r : kRules)
@@ -62,7 +74,9 @@ bool Allowed(Role role, Operation op) {
   if (!r) return false;
   switch (role) {
     case Role::ADMIN:
-      return true;
+      return op != Operation::kPortal;  // the portal is a client token's page: it has no client
+    case Role::CLIENT:
+      return std::find(kClientReads.begin(), kClientReads.end(), op) != kClientReads.end();
     case Role::STAFF:
       return r->staff;
     case Role::BILLING:
@@ -87,6 +101,14 @@ Status Require(const Caller& caller, Operation op) {
                            RoleName(caller.role), OperationName(op))};
 }
 
+Status RequireFor(const Caller& caller, Operation op, const std::string& client) {
+  HB_TRY(Require(caller, op));
+  if (caller.role != Role::CLIENT || client == caller.client) return Status::Ok();
+  return Error{Code::kForbidden,
+               fmt::format("the token '{}' (client) may read only the client '{}'", caller.name,
+                           caller.client)};
+}
+
 const char* RoleName(Role role) {
   switch (role) {
     case Role::STAFF:
@@ -99,6 +121,8 @@ const char* RoleName(Role role) {
       return "admin";
     case Role::MANAGER:
       return "manager";
+    case Role::CLIENT:
+      return "client";
   }
   return "unknown";
 }
@@ -109,6 +133,7 @@ std::optional<Role> ParseRole(const std::string& text) {
   if (text == "auditor") return Role::AUDITOR;
   if (text == "manager") return Role::MANAGER;
   if (text == "admin") return Role::ADMIN;
+  if (text == "client") return Role::CLIENT;
   return std::nullopt;
 }
 
@@ -145,6 +170,7 @@ Result<TokenTable> LoadTokens(const ledger::Log& log) {
         std::copy(hash.begin(), hash.end(), info.secret_hash.begin());
       info.issued_seq = v.seq;
       info.issued_at_us = v.event.getRecordedAtUs();
+      info.client = t.getClientId();
       out[info.name] = info;
     } else if (body.isTokenRevoked()) {
       auto it = out.find(std::string(body.getTokenRevoked().getName()));
@@ -165,13 +191,34 @@ Result<ledger::AppendResult> AppendAuth(ledger::Log& log, ledger::EventDraft d) 
   return log.Append(std::move(req));
 }
 
+// A client token's scope: given exactly for the client role, and a registered client.
+Status CheckTokenScope(const ledger::Log& log, Role role, const std::string& client) {
+  if (role != Role::CLIENT) {
+    if (client.empty()) return Status::Ok();
+    return Error::Invalid("--client is only for --role client (the other roles see every client)");
+  }
+  if (client.empty())
+    return Error::Invalid("--role client needs --client ID: the one client the token may read");
+  bool registered = false;
+  if (CheckClientId(client).ok())  // "$auth", "$catalog": streams, not clients
+    HB_TRY(log.ReadStream(client, 1, 0, [&](const ledger::EventView& v) {
+      registered = registered || v.event.getBody().isClientRegistered();
+      return !registered;
+    }));
+  if (!registered)
+    return Error::NotFound(fmt::format("unknown client '{}'; see `hourbank client list`", client));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::string> IssueToken(ledger::Log& log, const std::string& name, Role role,
-                               const std::string& actor, int64_t now_us) {
+                               const std::string& actor, int64_t now_us,
+                               const std::string& client) {
   if (!ValidTokenName(name))
     return Error::Invalid(fmt::format(
         "token name '{}' is not valid; use 1-64 of a-z, 0-9, '.', '_', '-', '@'", name));
+  HB_TRY(CheckTokenScope(log, role, client));
   auto tokens = LoadTokens(log);
   if (!tokens.ok()) return tokens.error();
   auto it = tokens->find(name);
@@ -188,6 +235,7 @@ Result<std::string> IssueToken(ledger::Log& log, const std::string& name, Role r
   t.setName(name);
   t.setRole(role);
   t.setSecretHash(capnp::Data::Reader(hash.data(), hash.size()));
+  if (role == Role::CLIENT) t.setClientId(client);
   auto r = AppendAuth(log, std::move(d));
   if (!r.ok()) return r.error();
   return secret;
@@ -233,7 +281,7 @@ Result<Caller> Authenticator::Secret(std::string_view secret) {
     if (sodium_memcmp(t.secret_hash.data(), hash.data(), hash.size()) != 0) continue;
     if (t.revoked)
       return Error{Code::kUnauthenticated, fmt::format("the token '{}' was revoked", name)};
-    return Caller{name, t.role};
+    return Caller{name, t.role, t.client};
   }
   return Error{Code::kUnauthenticated, "unknown token"};
 }

@@ -43,14 +43,18 @@ enum class Operation {
   kDefinePlans,
   kTokens,  // admin only
   kWriteDown,
-  kReview,  // manager (issue 18)
+  kReview,        // manager (issue 18)
+  kReadForecast,  // billing, manager, client (own)
+  kWhatIf,        // billing, manager
+  kPortal,        // client (own): GET /portal
 };
 
 // The caller of an operation: a token's name and role, or the local CLI (admin: whoever can
-// write the ledger directory is trusted).
+// write the ledger directory is trusted). A `client` token carries the one client it may read.
 struct Caller {
   std::string name;
   schemas::Role role = schemas::Role::STAFF;
+  std::string client;  // the scope of a client token; empty for every other role
 };
 
 // The role table (docs/api.md, "Authentication and roles"). Admin may do everything.
@@ -59,11 +63,14 @@ bool Allowed(schemas::Role role, Operation op);
 const char* OperationName(Operation op);
 // kForbidden naming the caller, its role and the operation, when not Allowed.
 Status Require(const Caller& caller, Operation op);
+// Require, and for a client token also that `client` is its own: another client's data is 403
+// whether that client exists or not (a client token learns nothing about other clients).
+Status RequireFor(const Caller& caller, Operation op, const std::string& client);
 
-// "staff", "billing", "auditor", "manager", "admin".
+// "staff", "billing", "auditor", "manager", "admin", "client".
 const char* RoleName(schemas::Role role);
 std::optional<schemas::Role> ParseRole(const std::string& text);
-inline constexpr const char* kRoleNames = "staff, billing, auditor, manager or admin";
+inline constexpr const char* kRoleNames = "staff, billing, auditor, manager, admin or client";
 
 struct TokenInfo {
   std::string name;
@@ -72,6 +79,7 @@ struct TokenInfo {
   bool revoked = false;
   uint64_t issued_seq = 0;
   int64_t issued_at_us = 0;
+  std::string client;  // a client token's scope
 };
 using TokenTable = std::map<std::string, TokenInfo>;
 
@@ -82,8 +90,11 @@ bool ValidTokenName(const std::string& name);
 // A fresh secret: "hbt_" + 64 hex digits from libsodium's CSPRNG.
 std::string NewTokenSecret();
 // Appends TokenIssued (refused while an unrevoked token of that name exists); returns the secret.
+// `client`: required for the client role (kNotFound unless that client is registered), refused
+// for every other role.
 Result<std::string> IssueToken(ledger::Log& log, const std::string& name, schemas::Role role,
-                               const std::string& actor, int64_t now_us);
+                               const std::string& actor, int64_t now_us,
+                               const std::string& client = {});
 // Appends TokenRevoked. kNotFound for an unknown name; kRefused when already revoked.
 Status RevokeToken(ledger::Log& log, const std::string& name, const std::string& actor,
                    int64_t now_us);

@@ -488,7 +488,7 @@ Result<WriteOutcome> DefinePlansOp(Session& s, const Caller& caller, const Defin
 Result<ClientAt> ReadClientOp(Session& s, const Caller& caller, Operation op,
                               const std::string& client, const TimeQuery& time,
                               bool retain_entries) {
-  HB_TRY(Require(caller, op));
+  HB_TRY(RequireFor(caller, op, client));
   return s.LoadClientAt(client, time, retain_entries);
 }
 
@@ -513,7 +513,7 @@ Result<Catalog> ListPlansOp(Session& s, const Caller& caller) {
 Result<EventsPage> ReadEventsOp(
     Session& s, const Caller& caller, const EventsRequest& r,
     const std::function<void(const ledger::EventView&, const projections::Zone&)>& visit) {
-  HB_TRY(Require(caller, Operation::kReadEvents));
+  HB_TRY(RequireFor(caller, Operation::kReadEvents, r.client));
   auto probe = s.LoadClient(r.client, {.retain_entries = false});
   if (!probe.ok()) return probe.error();
   if (!probe.value().registered()) return UnknownClient(r.client);

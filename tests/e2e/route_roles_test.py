@@ -3,11 +3,13 @@
 
 Usage: route_roles_test.py PATH/TO/hourbank
 
-For each route of docs/api.md and each role (staff, billing, auditor, manager, admin) the real
-server answers 2xx when the table allows the role and 403 when it does not (and a 403 writes
+For each route of docs/api.md and each role (staff, billing, auditor, manager, admin, client) the
+real server answers 2xx when the table allows the role and 403 when it does not (and a 403 writes
 nothing: /healthz head_seq is unchanged); with no token, an unknown token or a revoked one every
 route is 401. Each role writes to its own client (r-ROLE) so allowed writes do not depend on each
-other. Loopback, port 0, a temporary ledger, HOURBANK_NOW fixed.
+other; the client token is scoped to r-client (its "own"), and every route naming another client
+(r-staff, which exists, or ghost, which does not) is 403 for it. Loopback, port 0, a temporary
+ledger, HOURBANK_NOW fixed.
 """
 import json
 import os
@@ -28,9 +30,10 @@ ENV = dict(os.environ, HOURBANK_LEDGER=os.path.join(TMP, "ledger"), HOURBANK_NOW
 ENV.pop("HOURBANK_SERVER", None)
 ENV.pop("HOURBANK_TOKEN", None)
 FAILURES = []
-ROLES = ("staff", "billing", "auditor", "manager", "admin")
-ANY = set(ROLES)
+ROLES = ("staff", "billing", "auditor", "manager", "admin", "client")
+ANY = set(ROLES) - {"client"}  # every valid token but a client token
 READERS = {"billing", "manager", "admin"}
+OWN = READERS | {"client"}  # the reads a client token may make of its own client
 SELLERS = {"manager", "admin"}
 
 
@@ -54,12 +57,12 @@ TABLE = [
     ("GET", "/metrics", None, ANY),
     ("GET", "/v1/clients", None, ANY),
     ("POST", "/v1/clients", {"id": "new-{r}", "name": "New", "currency": "RUB", "timezone": "Europe/Moscow"}, SELLERS),
-    ("GET", "/v1/clients/{c}/balance", None, {"staff", "billing", "manager", "admin"}),
-    ("GET", "/v1/clients/{c}/invoices/2026-02", None, READERS),
-    ("GET", "/v1/clients/{c}/burned", None, READERS),
-    ("GET", "/v1/clients/{c}/report/2026-03", None, READERS),
-    ("GET", "/v1/clients/{c}/sla/2026-03", None, READERS),
-    ("GET", "/v1/clients/{c}/statement/2026-02", None, READERS),
+    ("GET", "/v1/clients/{c}/balance", None, {"staff", "billing", "manager", "admin", "client"}),
+    ("GET", "/v1/clients/{c}/invoices/2026-02", None, OWN),
+    ("GET", "/v1/clients/{c}/burned", None, OWN),
+    ("GET", "/v1/clients/{c}/report/2026-03", None, OWN),
+    ("GET", "/v1/clients/{c}/sla/2026-03", None, OWN),
+    ("GET", "/v1/clients/{c}/statement/2026-02", None, OWN),
     ("GET", "/v1/clients/{c}/events", None, {"auditor", "admin"}),
     ("POST", "/v1/clients/{c}/work", {"kind": "support", "minutes": 5, "task": "W-{r}", "at": "2026-03-09T09:00"},
      {"staff", "admin"}),
@@ -80,6 +83,8 @@ TABLE = [
     ("GET", "/v1/tokens", None, {"admin"}),
     ("POST", "/v1/tokens", {"name": "minted-{r}", "role": "staff"}, {"admin"}),
     ("POST", "/v1/tokens/victim-{r}/revoke", None, {"admin"}),
+    ("GET", "/v1/clients/{c}/forecast", None, OWN),
+    ("GET", "/v1/clients/{c}/whatif?plan=kit-hours-15", None, READERS),
 ]
 
 
@@ -117,7 +122,18 @@ for role in ROLES:
                                 "--at", "2026-03-09T08:00"))["id"]
     hb("log", f"acc-{role}", "1h", "--kind", "development", "--task", f"A-{role}", "--at", "2026-03-09T08:00")
     hb("token", "issue", f"victim-{role}", "--role", "staff")
-TOK = {role: json.loads(hb("--json", "token", "issue", f"{role}-1", "--role", role))["token"] for role in ROLES}
+TOK = {role: json.loads(hb("--json", "token", "issue", f"{role}-1", "--role", role,
+                          *(("--client", "r-client") if role == "client" else ())))["token"] for role in ROLES}
+
+# A client token for a client that is not registered is refused at issue: one error line, nothing written.
+for args in (("--client", "ghost"), ("--client", "$auth"), ()):
+    before = json.loads(hb("--json", "rebuild"))["events"]
+    p = subprocess.run([HB, "token", "issue", "portal-x", "--role", "client", *args], env=ENV, capture_output=True,
+                       text=True, timeout=60)
+    lines = p.stderr.strip().splitlines()
+    check(p.returncode != 0 and len(lines) == 1 and lines[0].startswith("hourbank: error: "),
+          f"token issue --role client {args} refused with one line: {p.returncode} {p.stderr!r}")
+    check(json.loads(hb("--json", "rebuild"))["events"] == before, f"token issue --role client {args} wrote nothing")
 REVOKED = json.loads(hb("--json", "token", "issue", "gone", "--role", "admin"))["token"]
 hb("token", "revoke", "gone")
 
@@ -167,6 +183,15 @@ try:
                 check(st == 403 and isinstance(answer, dict) and answer.get("code") == "forbidden",
                       f"{what} is 403: {st} {answer}")
                 check(head(srv) == h, f"{what} refused wrote nothing")
+        # client-other: the client token on every route naming another client, existing or not.
+        if "{c}" in path:
+            for other in ("r-staff", "ghost"):
+                h = head(srv)
+                st, answer = call(srv, method, fill(path, "admin").replace("r-admin", other), TOK["client"],
+                                  fill(body, "admin"))
+                check(st == 403 and isinstance(answer, dict) and answer.get("code") == "forbidden",
+                      f"{method} {path} for {other} as client (of r-client) is 403: {st} {answer}")
+                check(head(srv) == h, f"{method} {path} for {other} as client wrote nothing")
 finally:
     rc = srv.stop()
 check(rc == 0, f"server exits 0 on SIGTERM, got {rc}")

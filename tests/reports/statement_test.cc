@@ -696,3 +696,68 @@ TEST_CASE("example statements are written out for a look by eye", "[.][dump]") {
   }
   SUCCEED("written to " << dir.string());
 }
+
+// ---------------------------------------------------------------------------------------
+// The forecast section (issue 17.3): the run-out days of the month's buckets, from the
+// Forecast the caller made (its arithmetic is tested in forecast_test.cc; here, what shows).
+
+namespace {
+
+// A forecast for March 2026 made on 15 March, as forecast_test.cc's KIT 15 h case works out:
+// 6 h of allowance left, gone on 21 March; a 2 h block #40 gone on 22 March; no reserve.
+Forecast MarchForecast() {
+  Forecast f;
+  f.client = "c1";
+  f.currency = "RUB";
+  f.month = 202603;
+  f.today = 20260315;
+  f.in_contract = true;
+  f.window_from = 20260215, f.window_to = 20260314, f.window_days = 28, f.window_minutes = 1680;
+  f.allowance_left_minutes = 360, f.allowance_runs_out_on = 20260321;
+  f.blocks.push_back({.seq = 40, .left_minutes = 120, .runs_out_on = 20260322});
+  f.expected_overage_minutes = 600, f.expected_overage_minor = 2550000;
+  f.overage_starts_on = 20260322;
+  return f;
+}
+
+// The cells of the table row with that id.
+std::string RowById(const std::string& html, const std::string& id) {
+  const size_t at = html.find("<tr id=\"" + id + "\">");
+  if (at == std::string::npos) return "<no row " + id + ">";
+  const size_t open = html.find('>', at) + 1;
+  return html.substr(open, html.find("</tr>", open) - open);
+}
+
+StatementOptions WithForecast(Sim& s, uint32_t month) {
+  return {.month = month, .months_back = 6, .now_us = s.now_us, .forecast = MarchForecast()};
+}
+
+}  // namespace
+
+TEST_CASE("the statement of the forecast's month shows each bucket's run-out day, in Russian",
+          "[statement][forecast]") {
+  Sim s = OneCStartThroughMarch();
+  const std::string html = RenderStatementHtml(s.client("c1"), WithForecast(s, 202603));
+  CHECK(Count(html, "<section class=\"forecast keep\" id=\"forecast\">") == 1);
+  CHECK(Count(html, "<h2>Прогноз на 2026-03-15</h2>") == 1);
+  CHECK(RowById(html, "forecast-allowance") ==
+        "<td>часы тарифа</td><td class=\"num\">6 ч</td><td>2026-03-21</td>");
+  CHECK(RowById(html, "forecast-reserve") == "<td>резерв</td><td class=\"num\">0 ч</td><td>-</td>");
+  CHECK(RowById(html, "forecast-block-40") ==
+        "<td>пакет №40</td><td class=\"num\">2 ч</td><td>2026-03-22</td>");
+  // 10 h overage at KIT 15's 2 550.00 an hour = 25 500.00, from 22 March.
+  CHECK(ById(html, "forecast-overage").find("25 500.00") != std::string::npos);
+  CHECK(ById(html, "forecast-overage").find("2026-03-22") != std::string::npos);
+  CHECK(WellFormedError(html).empty());
+  const std::string text = RenderStatementText(s.client("c1"), WithForecast(s, 202603));
+  CHECK(text.find("Прогноз на 2026-03-15") != std::string::npos);
+  CHECK(EndTrimmed(LineStarting(text, "часы тарифа")) == "2026-03-21");
+}
+
+TEST_CASE("a statement of another month than the forecast's has no forecast section",
+          "[statement][forecast]") {
+  Sim s = OneCStartThroughMarch();
+  CHECK(Count(RenderStatementHtml(s.client("c1"), WithForecast(s, 202602)), "forecast") == 0);
+  CHECK(Count(RenderStatementText(s.client("c1"), WithForecast(s, 202602)), "Прогноз") == 0);
+  CHECK(Count(Html(s, "c1", 202603), "id=\"forecast\"") == 0);  // no forecast given
+}

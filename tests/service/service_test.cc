@@ -10,6 +10,7 @@
 #include "service/execute.h"
 #include "service/operations.h"
 #include "service/session.h"
+#include "tests/service/temp_ledger.h"
 
 namespace hourbank::service {
 namespace {
@@ -17,31 +18,6 @@ namespace {
 using projections::ClientState;
 using projections::Decision;
 using schemas::Role;
-
-class TempLedger {
- public:
-  TempLedger() {
-    std::string tmpl = "/tmp/hourbank-service-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    dir_ = tmpl;
-    ledger::Options o;
-    o.create_if_missing = true;
-    o.durability = ledger::Durability::kNoSync;
-    auto s = Session::Open(dir_ + "/ledger", o, /*now=*/int64_t(1773136800000000));
-    REQUIRE(s.ok());
-    session_ = std::move(s).value();
-  }
-  ~TempLedger() {
-    session_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  Session& session() { return *session_; }
-
- private:
-  std::string dir_;
-  std::unique_ptr<Session> session_;
-};
 
 const Caller kAdmin{"boss", Role::ADMIN};
 constexpr int64_t kNowUs = 1773136800000000;  // 2026-03-10T10:00Z, the sessions' "now"

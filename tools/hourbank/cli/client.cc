@@ -423,7 +423,7 @@ bool RunRemote(App& app, CLI::App* cmd) {
 bool SentByCallback(CLI::App* cmd) {
   const std::string name = cmd->get_name();
   for (const char* n : {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident",
-                        "contract", "sla", "statement", "plan", "token"})
+                        "contract", "sla", "statement", "plan", "token", "forecast", "whatif"})
     if (name == n) return true;
   return name == "client" && ParsedSub(cmd, "add");
 }

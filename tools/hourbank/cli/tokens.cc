@@ -21,7 +21,7 @@ void RegisterTokenCommands(CLI::App& cli, App& app) {
   token->require_subcommand(1);
 
   struct IssueArgs {
-    std::string name, role;
+    std::string name, role, client;
   };
   auto ia = std::make_shared<IssueArgs>();
   auto* issue =
@@ -30,11 +30,15 @@ void RegisterTokenCommands(CLI::App& cli, App& app) {
                             "  e.g. hourbank token issue billing-bot --role billing");
   issue->add_option("NAME", ia->name, "token name: the actor of events appended with it")
       ->required();
-  issue->add_option("--role", ia->role, "staff | billing | auditor | manager | admin")->required();
+  issue->add_option("--role", ia->role, "staff | billing | auditor | manager | admin | client")
+      ->required();
+  issue->add_option("--client", ia->client,
+                    "with --role client: the one client the token may read (its portal)");
   issue->callback([&app, ia] {
     if (!app.server_url.empty()) {  // POST /v1/tokens (admin)
-      const json j =
-          ServerCall(app, "POST", "/v1/tokens", {{"name", ia->name}, {"role", ia->role}});
+      json body = {{"name", ia->name}, {"role", ia->role}};
+      if (!ia->client.empty()) body["client"] = ia->client;
+      const json j = ServerCall(app, "POST", "/v1/tokens", body);
       if (app.json)
         app.PrintJson(j);
       else
@@ -47,9 +51,12 @@ void RegisterTokenCommands(CLI::App& cli, App& app) {
       Fail(Code::kInvalid,
            fmt::format("--role '{}' is not a role; use {}", ia->role, service::kRoleNames));
     const std::string secret =
-        Must(IssueToken(app.log(), ia->name, *role, app.actor, app.now_us()));
+        Must(IssueToken(app.log(), ia->name, *role, app.actor, app.now_us(), ia->client));
     if (app.json)
-      app.PrintJson({{"name", ia->name}, {"role", RoleName(*role)}, {"token", secret}});
+      app.PrintJson({{"name", ia->name},
+                     {"role", RoleName(*role)},
+                     {"token", secret},
+                     {"client", ia->client}});
     else
       app.Say(fmt::format("token '{}' ({}): {}\n(shown once: only its hash is stored)", ia->name,
                           RoleName(*role), secret));
@@ -83,11 +90,15 @@ void RegisterTokenCommands(CLI::App& cli, App& app) {
                        {"role", RoleName(t.role)},
                        {"revoked", t.revoked},
                        {"issued_seq", t.issued_seq},
-                       {"issued_at", utc.FormatIso(t.issued_at_us)}});
+                       {"issued_at", utc.FormatIso(t.issued_at_us)},
+                       {"client", t.client}});
     }
     std::vector<std::vector<std::string>> rows = {{"name", "role", "state", "issued"}};
     for (const json& t : arr)
-      rows.push_back({t.value("name", ""), t.value("role", ""),
+      rows.push_back({t.value("name", ""),
+                      t.value("client", "").empty()
+                          ? t.value("role", "")
+                          : t.value("role", "") + " (" + t.value("client", "") + ")",
                       t.value("revoked", false) ? "revoked" : "active",
                       t.value("issued_at", "").substr(0, 16)});
     app.json ? app.PrintJson(arr) : (void)std::fputs(Table(rows).c_str(), stdout);

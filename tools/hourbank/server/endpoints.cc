@@ -4,6 +4,7 @@
 
 #include "reports/statement.h"
 #include "service/operations.h"
+#include "tools/hourbank/server/forecasts.h"
 #include "tools/hourbank/app.h"
 #include "tools/hourbank/server/requests.h"
 #include "tools/hourbank/views.h"
@@ -69,6 +70,7 @@ Result<std::string> StatementDocument(service::Session& s, const service::Caller
   o.month = month;
   o.months_back = months;
   o.now_us = s.now_us();
+  o.forecast = reports::MakeForecast(r.value().state, {.now_us = o.now_us});
   HB_TRY(s.log().ReadStream(client, 1, 0, [&](const ledger::EventView& v) {
     if (auto p = reports::PaymentOf(v.seq, v.event)) o.payments.push_back(std::move(*p));
     return true;
@@ -476,6 +478,59 @@ Result<json> Endpoints::DefinePlans(const Caller& c, const std::string& text) {
   auto w = service::DefinePlansOp(session_, c, req.value());
   if (!w.ok()) return w.error();
   return json{{"summary", w.value().summary}};
+}
+
+// ---- forecast and what-if
+
+namespace {
+
+// format=json (the default) or text: the document of a report route.
+Result<json> ReportDocument(const Endpoints::Query& q, const json& j, const std::string& text) {
+  const std::string format = Q(q, "format");
+  if (format == "text")
+    return json{{"content_type", "text/plain; charset=utf-8"}, {"document", text}};
+  if (!format.empty() && format != "json")
+    return Error::Invalid("query parameter format must be json or text");
+  return json{{"content_type", "application/json"},
+              {"document", j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"}};
+}
+
+Result<uint32_t> QMonth(const Endpoints::Query& q, const char* name) {
+  const std::string v = Q(q, name);
+  if (v.empty()) return uint32_t(0);
+  return service::ParseMonthField(v, name);
+}
+
+}  // namespace
+
+Result<json> Endpoints::Forecast(const Caller& c, const std::string& client, const Query& q) {
+  HB_TRY(service::Require(c, service::Operation::kReadForecast));  // the role first
+  auto window = QInt(q, "window", 28);
+  if (!window.ok()) return window.error();
+  if (window.value() < 1 || window.value() > 366)
+    return Error::Invalid("query parameter window must be 1 to 366 days");
+  auto months = QInt(q, "months", 12);
+  if (!months.ok()) return months.error();
+  if (months.value() > 24) return Error::Invalid("query parameter months must be 0 to 24");
+  auto f = ForecastOf(session_, c, client,
+                      {Q(q, "as_of"), int32_t(window.value()), int32_t(months.value())});
+  if (!f.ok()) return f.error();
+  return ReportDocument(q, reports::ForecastJson(f.value()),
+                        reports::ForecastText(f.value(), reports::LangFor(f.value().currency)));
+}
+
+Result<json> Endpoints::WhatIf(const Caller& c, const std::string& client, const Query& q) {
+  HB_TRY(service::Require(c, service::Operation::kWhatIf));  // the role first
+  auto from = QMonth(q, "from");
+  if (!from.ok()) return from.error();
+  auto to = QMonth(q, "to");
+  if (!to.ok()) return to.error();
+  if (Q(q, "plan").empty())
+    return Error::Invalid("query parameter plan is required: PLAN or PLAN@VERSION");
+  auto w = WhatIfOf(session_, c, client, {Q(q, "plan"), from.value(), to.value()});
+  if (!w.ok()) return w.error();
+  return ReportDocument(q, reports::WhatIfJson(w.value()),
+                        reports::WhatIfText(w.value(), reports::LangFor(w.value().currency)));
 }
 
 }  // namespace hourbank::cli

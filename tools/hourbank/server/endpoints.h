@@ -75,6 +75,12 @@ class Endpoints {
                                   const std::string& action, const std::string& body);
   Result<nlohmann::json> DefinePlans(const Caller& c, const std::string& body);
 
+  // Forecast and what-if (forecasts.h) as {"content_type", "document"}: the JSON of
+  // `forecast --json` / `whatif --json`, or with format=text the CLI's text. Query: as_of,
+  // window (1-366), months (0-24) / plan (PLAN[@V], required), from, to (YYYY-MM).
+  Result<nlohmann::json> Forecast(const Caller& c, const std::string& client, const Query& q);
+  Result<nlohmann::json> WhatIf(const Caller& c, const std::string& client, const Query& q);
+
  private:
   std::mutex& StripeFor(const std::string& client) {
     return stripes_[std::hash<std::string>{}(client) % stripes_.size()];

@@ -374,6 +374,30 @@ class SessionImpl final : public rpc::Session::Server {
     });
   }
 
+  kj::Promise<void> forecast(ForecastContext context) override {
+    auto p = context.getParams();
+    std::map<std::string, std::string> query =
+        Texts({{"as_of", p.getAsOf()}, {"format", p.getFormat()}});
+    query["window"] = std::to_string(p.getWindowDays());
+    query["months"] = std::to_string(p.getMonths());
+    return Answer(context,
+                  [client = Client(p.getClient()), query](Endpoints& e, const service::Caller& c) {
+                    return e.Forecast(c, client, query);
+                  });
+  }
+
+  kj::Promise<void> whatif(WhatifContext context) override {
+    auto p = context.getParams();
+    const std::map<std::string, std::string> query = Texts({{"plan", p.getPlan()},
+                                                            {"from", p.getFrom()},
+                                                            {"to", p.getTo()},
+                                                            {"format", p.getFormat()}});
+    return Answer(context,
+                  [client = Client(p.getClient()), query](Endpoints& e, const service::Caller& c) {
+                    return e.WhatIf(c, client, query);
+                  });
+  }
+
   kj::Promise<void> events(EventsContext context) override {
     auto p = context.getParams();
     const std::string client = Str(p.getClient());
@@ -460,6 +484,17 @@ class SessionImpl final : public rpc::Session::Server {
     if (client.size() == 0) ThrowRpc("invalid: give a client id");
     if (!ValidUtf8(Str(client))) ThrowRpc("invalid: the client id is not valid UTF-8");
     return Str(client);
+  }
+  // The non-empty texts as query parameters (each checked for UTF-8).
+  static std::map<std::string, std::string> Texts(
+      std::initializer_list<std::pair<const char*, capnp::Text::Reader>> texts) {
+    std::map<std::string, std::string> out;
+    for (const auto& [name, t] : texts) {
+      if (t.size() == 0) continue;
+      if (!ValidUtf8(Str(t))) ThrowRpc(fmt::format("invalid: {} is not valid UTF-8", name));
+      out[name] = Str(t);
+    }
+    return out;
   }
   static std::string Month(capnp::Text::Reader month) {
     if (month.size() == 0) ThrowRpc("invalid: give a month (YYYY-MM)");

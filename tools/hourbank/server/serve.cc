@@ -25,6 +25,7 @@
 #include <cctype>
 #include <csignal>
 #include <cstring>
+#include <strings.h>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -38,8 +39,10 @@
 #include <kj/debug.h>
 #include <sodium.h>
 
+#include "reports/portal.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/server/endpoints.h"
+#include "tools/hourbank/server/portal.h"
 #include "tools/hourbank/server/conn.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/server/requests.h"
@@ -68,6 +71,7 @@ struct Request {
   std::string path;                          // without the query
   std::map<std::string, std::string> query;  // decoded
   std::string authorization;
+  std::string cookie;  // the `Cookie` header (the portal's token, portal.h)
   std::string body;
 };
 
@@ -77,6 +81,7 @@ struct Reply {
   std::string route = "unmatched";  // the route template, for metrics
   std::string content_type = "application/json";
   bool close = false;  // answer with `Connection: close` and close
+  std::vector<std::pair<std::string, std::string>> headers;  // more headers (the portal's)
 };
 
 // Never throws: text that is not UTF-8 is replaced (U+FFFD) instead of failing the dump, and if
@@ -211,6 +216,7 @@ class Server final : public RpcBackend {
   }
   Endpoints& endpoints() override { return endpoints_; }
   ledger::Log& log() override { return log_; }
+  bool tls = false;  // served over TLS: the portal's cookie is Secure
 
   void Record(const std::string& route, unsigned status, double seconds) {
     std::lock_guard lock(metrics_mu_);
@@ -398,6 +404,12 @@ class Server final : public RpcBackend {
          [](Server& s, const Ctx& c) { return s.TokenIssue(c.caller, c.r.body); }},
         {M::POST, "/v1/tokens/{name}/revoke",
          [](Server& s, const Ctx& c) { return s.TokenRevoke(c.caller, c.p[2]); }},
+        {M::GET, "/v1/clients/{id}/forecast",
+         [](Server& s, const Ctx& c) { return s.endpoints_.Forecast(c.caller, c.p[2], c.r.query); },
+         true},
+        {M::GET, "/v1/clients/{id}/whatif",
+         [](Server& s, const Ctx& c) { return s.endpoints_.WhatIf(c.caller, c.p[2], c.r.query); },
+         true},
     };
     return routes;
   }
@@ -426,6 +438,7 @@ class Server final : public RpcBackend {
         return JsonReply(503, {{"ok", false}, {"reason", h.reason}, {"head_seq", log_.head_seq()}});
       return JsonReply(200, {{"ok", true}, {"head_seq", log_.head_seq()}});
     }
+    if (!p.empty() && p[0] == "portal" && (get || head)) return Portal(r, p, route);
     // Every other route needs a token.
     auto caller = auth_.Bearer(r.authorization);
     if (!caller.ok()) {
@@ -462,6 +475,53 @@ class Server final : public RpcBackend {
         Code::kNotFound);
   }
 
+  // ---- The client portal (docs/portal.md): HTML pages, the token from the Authorization
+  // header, or from `?token=` once (exchanged for an HttpOnly cookie and a redirect), or from
+  // that cookie. Refusals are HTML pages too.
+  static Reply PortalHtml(unsigned status, std::string body) {
+    Reply rep;
+    rep.status = status;
+    rep.body = std::move(body);
+    rep.content_type = "text/html; charset=utf-8";
+    rep.headers = {{"Cache-Control", "no-store"},
+                   {"Referrer-Policy", "no-referrer"},
+                   {"Content-Security-Policy",
+                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; "
+                    "frame-ancestors 'none'"}};
+    return rep;
+  }
+  static Reply PortalRefusal(const Error& e) {
+    const unsigned status = HttpStatusFor(e.code);
+    const std::string message =
+        status >= 500 ? "the ledger could not be read; retry later" : e.message;
+    return PortalHtml(status, reports::RenderPortalError(status, message, reports::Lang::kEn));
+  }
+
+  Reply Portal(const Request& r, const std::vector<std::string>& p, std::string& route) {
+    route = p.size() == 1 ? "/portal" : "/portal/statement/{month}";
+    if (p.size() != 1 && !(p.size() == 3 && p[1] == "statement"))
+      return PortalRefusal(Error::NotFound("no such page; see /portal"));
+    auto q = r.query.find("token");
+    if (q != r.query.end()) {  // a link with the token: keep it in a cookie, drop it from the URL
+      auto caller = auth_.Secret(q->second);
+      if (!caller.ok()) return PortalRefusal(caller.error());
+      if (Status s = service::Require(caller.value(), service::Operation::kPortal); !s.ok())
+        return PortalRefusal(s.error());
+      Reply rep = PortalHtml(303, "");
+      rep.headers.emplace_back("Location", r.path);
+      rep.headers.emplace_back("Set-Cookie", PortalSetCookie(q->second, tls));
+      return rep;
+    }
+    const std::string cookie = CookieValue(r.cookie, kPortalCookie);
+    auto caller = !r.authorization.empty() || cookie.empty() ? auth_.Bearer(r.authorization)
+                                                             : auth_.Secret(cookie);
+    if (!caller.ok()) return PortalRefusal(caller.error());
+    Result<std::string> page = p.size() == 1 ? PortalPage(session_, caller.value())
+                                             : PortalStatement(session_, caller.value(), p[2]);
+    if (!page.ok()) return PortalRefusal(page.error());
+    return PortalHtml(200, std::move(page).value());
+  }
+
   Result<json> TokenList(const service::Caller& caller) {
     HB_TRY(service::Require(caller, service::Operation::kTokens));
     auto tokens = auth_.Tokens();
@@ -473,26 +533,31 @@ class Server final : public RpcBackend {
                      {"role", service::RoleName(t.role)},
                      {"revoked", t.revoked},
                      {"issued_seq", t.issued_seq},
-                     {"issued_at", utc.FormatIso(t.issued_at_us)}});
+                     {"issued_at", utc.FormatIso(t.issued_at_us)},
+                     {"client", t.client}});
     return arr;
   }
 
   Result<json> TokenIssue(const service::Caller& caller, const std::string& text) {
     HB_TRY(service::Require(caller, service::Operation::kTokens));
-    std::string name, role_text;
+    std::string name, role_text, client;
     try {
       json body = ParseJsonObject(text);
-      RequireKnownFields(body, {"name", "role"});
+      RequireKnownFields(body, {"name", "role", "client"});
       role_text = Str(body, "role", true);
       name = Str(body, "name", true);
+      client = Str(body, "client");
     } catch (const CommandError& e) {
       return e.error;
     }
     auto role = service::ParseRole(role_text);
     if (!role) return Error::Invalid(fmt::format("\"role\" must be {}", service::kRoleNames));
-    auto secret = service::IssueToken(log_, name, *role, caller.name, session_.now_us());
+    auto secret = service::IssueToken(log_, name, *role, caller.name, session_.now_us(), client);
     if (!secret.ok()) return secret.error();
-    return json{{"name", name}, {"role", service::RoleName(*role)}, {"token", secret.value()}};
+    return json{{"name", name},
+                {"role", service::RoleName(*role)},
+                {"token", secret.value()},
+                {"client", client}};
   }
 
   Result<json> TokenRevoke(const service::Caller& caller, const std::string& name) {
@@ -670,6 +735,10 @@ class HttpFront {
       KJ_IF_MAYBE (a, headers.get(authorization_)) {
         req->authorization = std::string(a->cStr(), a->size());
       }
+      headers.forEach([&req](kj::StringPtr name, kj::StringPtr value) {
+        if (name.size() == 6 && strncasecmp(name.cStr(), "cookie", 6) == 0)
+          req->cookie = std::string(value.cStr(), value.size());
+      });
       KJ_IF_MAYBE (len, body.tryGetLength()) {
         if (*len > kBodyBytesMax) {
           Reply r = ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit);
@@ -764,6 +833,8 @@ class HttpFront {
     const bool close = reply.close || conn.close_requested;
     kj::HttpHeaders headers(*errors_.table);
     headers.set(kj::HttpHeaderId::CONTENT_TYPE, kj::heapString(reply.content_type.c_str()));
+    for (const auto& [name, value] : reply.headers)
+      headers.add(kj::heapString(name.c_str()), kj::heapString(value.c_str()));
     auto text = kj::heapString(reply.body.data(), reply.body.size());
     errors_.close_now = close;
     kj::Own<kj::AsyncOutputStream> stream;
@@ -780,6 +851,8 @@ class HttpFront {
     switch (status) {
       case 200:
         return "OK";
+      case 303:
+        return "See Other";
       case 400:
         return "Bad Request";
       case 401:
@@ -1024,6 +1097,7 @@ void Serve(App& app, const ServeArgs& args) {
 
   ledger::Log& log = app.log();  // opened once; its LOCK keeps other processes out
   Server server(log, app.now_override_us);
+  server.tls = tls.context.get() != nullptr;
   server.StartWorkers();
   KJ_DEFER(server.StopWorkers());  // idempotent: also on a failure to listen
 
