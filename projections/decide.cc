@@ -1057,6 +1057,39 @@ Result<Decision> CloseMonth(const ClientState& state, uint32_t month, int64_t no
   return d;
 }
 
+// incident wait / resume: the resolution clock stops while the incident waits on the customer.
+Status DecideWaitOrResume(const ClientState& state, const Incident& inc, IncidentAction action,
+                          const std::string& reason, int64_t at_us, int64_t last_us,
+                          schemas::Event::Body::Builder body, Decision& d) {
+  const std::string& id = inc.id;
+  if (action == IncidentAction::kWait) {
+    if (inc.resolved_us)
+      return Error::Refused(fmt::format(
+          "incident '{}' is resolved; only an open incident can wait (reopen it first)", id));
+    if (inc.waiting())
+      return Error::Refused(
+          fmt::format("incident '{}' is already waiting since {}; resume it first", id,
+                      state.zone().FormatIso(inc.waits.back().from_us)));
+    if (reason.size() > kBytesMaxNote)
+      return Error::Invalid(fmt::format("--reason must be at most {} bytes", kBytesMaxNote));
+    if (at_us < last_us) return Error::Invalid("the time is before the incident's last event");
+    auto b = body.initIncidentWaiting();
+    b.setIncidentId(id);
+    b.setReason(reason);
+    d.summary = fmt::format("incident {} waiting on the customer: resolution clock stopped", id);
+    return Status::Ok();
+  }
+  if (!inc.waiting())
+    return Error::Refused(
+        fmt::format("incident '{}' is not waiting; `incident wait` stops its clock first", id));
+  if (at_us < inc.waits.back().from_us)
+    return Error::Invalid(fmt::format("the time is before the wait began ({}); check --at",
+                                      state.zone().FormatIso(inc.waits.back().from_us)));
+  body.initIncidentResumed().setIncidentId(id);
+  d.summary = fmt::format("incident {} resumed: resolution clock running", id);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
@@ -1090,7 +1123,9 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
           fmt::format("client '{}' has no incident '{}'; open it first", state.id(), id));
     const Incident& inc = it->second;
     const int64_t last_us = std::max({inc.opened_us, inc.responded_us, inc.resolved_us,
-                                      inc.reopened_us.empty() ? 0 : inc.reopened_us.back()});
+                                      inc.reopened_us.empty() ? 0 : inc.reopened_us.back(),
+                                      inc.waits.empty() ? 0 : inc.waits.back().from_us,
+                                      inc.waits.empty() ? 0 : inc.waits.back().to_us});
     if (at_us < inc.opened_us)
       return Error::Invalid(fmt::format("the time is before incident '{}' was opened ({})", id,
                                         state.zone().FormatIso(inc.opened_us)));
@@ -1131,6 +1166,10 @@ Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
           return Error::Invalid("the time is before the incident was resolved");
         body.initIncidentReopened().setIncidentId(id);
         d.summary = fmt::format("incident {} reopened", id);
+        break;
+      case IncidentAction::kWait:
+      case IncidentAction::kResume:
+        HB_TRY(DecideWaitOrResume(state, inc, action, title, at_us, last_us, body, d));
         break;
       case IncidentAction::kOpen:
         break;

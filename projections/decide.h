@@ -154,7 +154,9 @@ Result<Decision> DecideClose(const ClientState& state, uint32_t month, int64_t n
                              bool carry_pending);
 
 // Incidents (SLA).
-enum class IncidentAction { kOpen, kRespond, kResolve, kReprioritize, kReopen };
+// kWait stops the resolution clock while the incident waits on the customer, kResume starts it
+// again (docs/sla.md, "Waiting"); for kWait, `title` is the reason (optional).
+enum class IncidentAction { kOpen, kRespond, kResolve, kReprioritize, kReopen, kWait, kResume };
 Result<Decision> DecideIncident(const ClientState& state, IncidentAction action,
                                 const std::string& id, uint8_t priority, const std::string& title,
                                 int64_t at_us, int64_t now_us);

@@ -3,7 +3,8 @@
 // Two clocks run per incident, both in whole service minutes of the SLA calendar:
 //   reaction clock    R(t) = service minutes from opening to t (never paused);
 //   resolution clock  S(t) = service minutes the incident spent open up to t, summing the
-//                     intervals opened -> resolved, reopened -> resolved again, ….
+//                     intervals opened -> resolved, reopened -> resolved again, …, minus
+//                     the waits on the customer (incident wait -> resume).
 // Each priority the incident held is held to its own target for as long as it held it: the
 // limit is (the clock's reading when the incident took that priority) + (its target), and the
 // incident breaches when the clock passes a limit while that priority is in effect. The
@@ -58,7 +59,7 @@ class Clocks {
   Clocks(const Calendar& calendar, const Zone& zone, int64_t opened_us,
          std::vector<OpenInterval> intervals)
       : calendar_(calendar), zone_(zone), opened_us_(opened_us), intervals_(std::move(intervals)) {
-    assert(!intervals_.empty() && intervals_.front().from_us == opened_us_);
+    assert(!intervals_.empty());
   }
 
   int64_t Reaction(int64_t t_us) const { return Service(opened_us_, t_us); }
@@ -138,6 +139,35 @@ std::vector<OpenInterval> IntervalsOf(const Incident& inc, int64_t now_us) {
   return out;
 }
 
+// The stretches during which the resolution clock runs: the open intervals minus the waits
+// recorded up to now_us (a wait running at now_us, or ending after it, is taken as running).
+// The fold keeps waits in time order (DecideIncident only accepts a wait after the last event).
+// Each open interval yields at least one stretch starting where it starts (possibly empty),
+// so the first stretch starts at the opening. Bounded by intervals × waits.
+std::vector<OpenInterval> RunningIntervals(const std::vector<OpenInterval>& open,
+                                           const std::vector<IncidentWait>& waits, int64_t now_us) {
+  std::vector<OpenInterval> out;
+  for (const OpenInterval& i : open) {
+    int64_t cur = i.from_us;
+    bool stopped = false;  // a wait without an end (before now) ran to the interval's end
+    for (const IncidentWait& w : waits) {
+      if (w.from_us > now_us || stopped) continue;
+      const int64_t w_to = (w.to_us == 0 || w.to_us > now_us) ? 0 : w.to_us;
+      if (w_to != 0 && w_to <= cur) continue;              // ended before this stretch
+      if (i.to_us != 0 && w.from_us >= i.to_us) continue;  // begins after this interval
+      const int64_t w_from = std::max(w.from_us, cur);
+      out.push_back({cur, w_from});
+      if (w_to == 0 || (i.to_us != 0 && w_to >= i.to_us)) {
+        stopped = true;
+      } else {
+        cur = w_to;
+      }
+    }
+    if (!stopped) out.push_back({cur, i.to_us});  // not stopped: cur < i.to_us, or still open
+  }
+  return out;
+}
+
 // The verdict on one clock. Each priority is held to its own target for as long as the
 // incident held it, counted from when it took that priority: priority k, taken at s_k and held
 // until s_k+1 (or the measuring instant), has the limit clock(s_k) + target_k and breaches
@@ -145,8 +175,12 @@ std::vector<OpenInterval> IntervalsOf(const Incident& inc, int64_t now_us) {
 // limit of the priority in effect at the measuring instant (0 when it has no target).
 struct Verdict {
   int64_t limit_minutes = 0;
+  int64_t escalation_minutes = 0;  // clock(s_k) + ceil(3/4 × target_k) for the reported limit
   bool breached = false;
 };
+
+// 75 % of a target, rounded up to a whole minute: escalation is due once that much has run.
+int64_t ThreeQuarters(int64_t target_minutes) { return (3 * target_minutes + 3) / 4; }
 
 // `target_of(held)` gives that priority's target in minutes (0 = none); `clock(t)` the
 // clock's reading at t. `held` is in time order.
@@ -160,13 +194,47 @@ Verdict Judge(const std::vector<Held>& held, int64_t measured_us, TargetFn targe
     const bool superseded = k + 1 < held.size() && held[k + 1].since_us <= measured_us;
     const int64_t until_us = superseded ? held[k + 1].since_us : measured_us;
     const int64_t target = target_of(h);
-    const int64_t limit = target > 0 ? clock(h.since_us) + target : 0;
+    const int64_t base = target > 0 ? clock(h.since_us) : 0;
+    const int64_t limit = target > 0 ? base + target : 0;
     if (v.breached) continue;  // keep the first breach
     v.limit_minutes = limit;
+    v.escalation_minutes = target > 0 ? base + ThreeQuarters(target) : 0;
     if (limit > 0 && clock(until_us) > limit) v.breached = true;
   }
   return v;
 }
+
+// The stretches the resolution clock runs (RunningIntervals); while the incident is open and
+// waiting at now_us, a stretch from now_us on is added so that deadlines read "if it resumed
+// now" (the clock's readings up to now_us are unchanged by it).
+std::vector<OpenInterval> Running(const Incident& inc, const std::vector<OpenInterval>& open,
+                                  bool still_open, int64_t now_us) {
+  std::vector<OpenInterval> running = RunningIntervals(open, inc.waits, now_us);
+  const bool waiting_now = still_open && !running.empty() && running.back().to_us != 0;
+  if (waiting_now) running.push_back({now_us, 0});
+  return running;
+}
+
+// The waits recorded up to now_us, each with the service minutes it paused (up to
+// `measured_us`: the final resolution, or now).
+void MeasureWaits(const Incident& inc, const Calendar& calendar, const Zone& zone,
+                  int64_t measured_us, SlaIncident& out) {
+  for (const IncidentWait& w : inc.waits) {  // bounded: one per recorded wait
+    if (w.from_us > measured_us) continue;
+    SlaWait sw;
+    sw.from_us = w.from_us;
+    sw.to_us = (w.to_us != 0 && w.to_us <= measured_us) ? w.to_us : 0;
+    sw.reason = w.reason;
+    const int64_t end_us = sw.to_us != 0 ? sw.to_us : measured_us;
+    sw.paused_minutes = ServiceMinutesBetween(calendar, zone, w.from_us, end_us);
+    out.paused_minutes += sw.paused_minutes;
+    if (sw.to_us == 0 && out.resolved_us == 0) out.waiting = true;
+    out.waits.push_back(std::move(sw));
+  }
+}
+
+void JudgeTargets(const Sla& sla, const std::vector<Held>& held, const Clocks& clocks,
+                  int64_t reaction_at_us, int64_t resolution_at_us, SlaIncident& out);
 
 SlaIncident Measure(const Incident& inc, const Sla* sla, const Calendar& calendar, const Zone& zone,
                     uint32_t month, const Zone& client_zone, int64_t now_us) {
@@ -197,7 +265,9 @@ SlaIncident Measure(const Incident& inc, const Sla* sla, const Calendar& calenda
   for (const Held& h : held)
     if (h.since_us <= shown_us) out.priority = h.priority;
 
-  const Clocks clocks(calendar, zone, inc.opened_us, std::move(intervals));
+  const Clocks clocks(calendar, zone, inc.opened_us,
+                      Running(inc, intervals, out.resolved_us == 0, now_us));
+  MeasureWaits(inc, calendar, zone, out.resolved_us != 0 ? out.resolved_us : now_us, out);
 
   // Reaction.
   const int64_t reaction_at_us = out.responded_us != 0 ? out.responded_us : now_us;
@@ -211,7 +281,15 @@ SlaIncident Measure(const Incident& inc, const Sla* sla, const Calendar& calenda
   if (out.resolved_us != 0) out.resolution_minutes = out.open_minutes;
 
   if (sla == nullptr) return out;  // no targets: listed and measured, never breached
+  JudgeTargets(*sla, held, clocks, reaction_at_us, resolution_at_us, out);
+  out.escalation_due = EscalationDue(out, now_us);
+  return out;
+}
 
+// The targets, breaches, deadlines and escalation instants of both clocks.
+void JudgeTargets(const Sla& sla_ref, const std::vector<Held>& held, const Clocks& clocks,
+                  int64_t reaction_at_us, int64_t resolution_at_us, SlaIncident& out) {
+  const Sla* sla = &sla_ref;
   const Verdict reaction = Judge(
       held, reaction_at_us,
       [&](const Held& h) {
@@ -221,8 +299,11 @@ SlaIncident Measure(const Incident& inc, const Sla* sla, const Calendar& calenda
       [&](int64_t t) { return clocks.Reaction(t); });
   out.reaction_target_minutes = reaction.limit_minutes;
   out.reaction_breached = reaction.breached;
-  if (reaction.limit_minutes > 0)
+  if (reaction.limit_minutes > 0) {
     out.reaction_deadline_us = clocks.ReactionDeadline(reaction.limit_minutes);
+    out.reaction_escalation_minutes = reaction.escalation_minutes;
+    out.reaction_escalation_us = clocks.ReactionDeadline(reaction.escalation_minutes);
+  }
 
   const Verdict resolution = Judge(
       held, resolution_at_us,
@@ -233,14 +314,26 @@ SlaIncident Measure(const Incident& inc, const Sla* sla, const Calendar& calenda
       [&](int64_t t) { return clocks.Resolution(t); });
   out.resolution_target_minutes = resolution.limit_minutes;
   out.resolution_breached = resolution.breached;
-  if (resolution.limit_minutes > 0)
+  if (resolution.limit_minutes > 0) {
     out.resolution_deadline_us = clocks.ResolutionDeadline(resolution.limit_minutes);
-
+    out.resolution_escalation_minutes = resolution.escalation_minutes;
+    out.resolution_escalation_us = clocks.ResolutionDeadline(resolution.escalation_minutes);
+  }
   out.breached = out.reaction_breached || out.resolution_breached;
-  return out;
 }
 
 }  // namespace
+
+bool EscalationDue(const SlaIncident& incident, int64_t now_us) {
+  const SlaIncident& i = incident;
+  const bool reaction_due = i.responded_us == 0 && i.reaction_escalation_minutes > 0 &&
+                            now_us >= i.reaction_escalation_us;
+  const bool resolution_reached = i.waiting ? i.open_minutes >= i.resolution_escalation_minutes
+                                            : now_us >= i.resolution_escalation_us;
+  const bool resolution_due =
+      i.resolved_us == 0 && i.resolution_escalation_minutes > 0 && resolution_reached;
+  return reaction_due || resolution_due;
+}
 
 SlaReport ComputeSla(const ClientState& state, uint32_t month, int64_t now_us) {
   assert(ValidMonth(month));

@@ -19,6 +19,15 @@ namespace hourbank::projections {
 // took that priority; the reported target is the first breached limit, else the limit of the
 // priority in effect at the response / resolution / now (docs/sla.md). A clock breaches when
 // it reads more than the limit.
+// A wait on the customer (`incident wait` … `resume`) as the SLA sees it: the resolution clock
+// stood still; paused_minutes are the service minutes it did not count.
+struct SlaWait {
+  int64_t from_us = 0;
+  int64_t to_us = 0;  // 0 = still waiting at now
+  std::string reason;
+  int64_t paused_minutes = 0;  // service minutes from from_us to to_us (or the measuring instant)
+};
+
 struct SlaIncident {
   std::string id;
   uint8_t priority = 1;  // priority at the end of the month / at resolution
@@ -43,6 +52,16 @@ struct SlaIncident {
   int64_t open_minutes =
       0;  // resolution clock: service minutes open up to the resolution, or now while open
   uint32_t reopened_count = 0;  // reopens recorded up to now_us
+  // Waiting on the customer (docs/sla.md, "Waiting"): the resolution clock stops.
+  std::vector<SlaWait> waits;  // recorded up to now_us, in time order
+  int64_t paused_minutes = 0;  // sum of the waits' paused_minutes
+  bool waiting = false;        // a wait still running at now_us
+  // Escalation (docs/sla.md, "Escalation"): the clock reading at which 75 % of the reported
+  // target has elapsed (that priority's start + ceil(3/4 × its target)), and the first instant
+  // the clock reaches it (for a waiting incident: as if it resumed at now). 0 = no target.
+  int64_t reaction_escalation_minutes = 0, resolution_escalation_minutes = 0;
+  int64_t reaction_escalation_us = 0, resolution_escalation_us = 0;
+  bool escalation_due = false;  // EscalationDue(*this, now_us) at the report's now
 };
 
 struct SlaReport {
@@ -67,5 +86,12 @@ struct SlaReport {
 // zone that does not resolve falls back to the client's zone.
 // Precondition: ValidMonth(month).
 SlaReport ComputeSla(const ClientState& state, uint32_t month, int64_t now_us);
+
+// True when 75 % of a target has elapsed on a clock that is still running: no response yet
+// and now_us ≥ reaction_escalation_us, or not resolved and the resolution clock has reached
+// resolution_escalation_minutes (by now_us; a waiting incident's clock stands still, so only
+// the reading already reached counts). `incident` comes from ComputeSla at an instant ≤ now_us
+// with no events recorded in between. A clock already breached is also due. Pure.
+bool EscalationDue(const SlaIncident& incident, int64_t now_us);
 
 }  // namespace hourbank::projections

@@ -359,6 +359,8 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     case Event::Body::INCIDENT_RESOLVED:
     case Event::Body::INCIDENT_REPRIORITIZED:
     case Event::Body::INCIDENT_REOPENED:
+    case Event::Body::INCIDENT_WAITING:
+    case Event::Body::INCIDENT_RESUMED:
       ApplyIncident(seq, ev);
       break;
     case Event::Body::PLAN_DEFINED:
@@ -861,6 +863,7 @@ void ClientState::ApplyIncident(uint64_t, Event::Reader ev) {
       if (it != incidents_.end()) {
         it->second.resolved_us = at_us;
         it->second.resolved_history_us.push_back(at_us);
+        if (it->second.waiting()) it->second.waits.back().to_us = at_us;  // resolving ends a wait
       }
       break;
     }
@@ -879,6 +882,19 @@ void ClientState::ApplyIncident(uint64_t, Event::Reader ev) {
         it->second.reopened_us.push_back(at_us);
         it->second.resolved_us = 0;
       }
+      break;
+    }
+    case Event::Body::INCIDENT_WAITING: {
+      auto b = body.getIncidentWaiting();
+      auto it = incidents_.find(Str(b.getIncidentId()));
+      if (it != incidents_.end() && !it->second.waiting())
+        it->second.waits.push_back({at_us, 0, Str(b.getReason())});
+      break;
+    }
+    case Event::Body::INCIDENT_RESUMED: {
+      auto it = incidents_.find(Str(body.getIncidentResumed().getIncidentId()));
+      if (it != incidents_.end() && it->second.waiting())
+        it->second.waits.back().to_us = std::max(at_us, it->second.waits.back().from_us);
       break;
     }
     default:

@@ -191,6 +191,14 @@ struct ReviewItem {
       Review::kPending;  // kClientAcceptance: always kPending (accepted work counts as usual)
 };
 
+// A stretch during which an incident waited on the customer (`incident wait` … `resume`): the
+// resolution clock stops (docs/sla.md, "Waiting").
+struct IncidentWait {
+  int64_t from_us = 0;
+  int64_t to_us = 0;  // 0 = still waiting
+  std::string reason;
+};
+
 struct Incident {
   std::string id;
   uint8_t priority = 1;         // current
@@ -200,6 +208,8 @@ struct Incident {
   std::vector<std::pair<int64_t, uint8_t>> priority_changes;  // (at, new priority)
   std::vector<int64_t> reopened_us;
   std::vector<int64_t> resolved_history_us;
+  std::vector<IncidentWait> waits;  // in recorded order; a resolve ends a wait still running
+  bool waiting() const { return !waits.empty() && waits.back().to_us == 0; }
 };
 
 // A problem found while replaying: a closing entry that does not follow from the rules, an

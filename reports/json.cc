@@ -195,6 +195,22 @@ json ReportJson(const ClientState& s, uint32_t month) {
           {"entries", entries}};
 }
 
+namespace {
+json AtOrNull(const ClientState& s, int64_t us) {
+  return us != 0 ? json(s.zone().FormatIso(us)) : json(nullptr);
+}
+// The incident's waits on the customer (docs/sla.md, "Waiting").
+json WaitsJson(const ClientState& s, const projections::SlaIncident& i) {
+  json waits = json::array();
+  for (const projections::SlaWait& w : i.waits)
+    waits.push_back({{"from", s.zone().FormatIso(w.from_us)},
+                     {"to", AtOrNull(s, w.to_us)},
+                     {"reason", w.reason},
+                     {"paused_minutes", w.paused_minutes}});
+  return waits;
+}
+}  // namespace
+
 json SlaJson(const ClientState& s, uint32_t month, int64_t now_us) {
   const projections::SlaReport r = projections::ComputeSla(s, month, now_us);
   json incidents = json::array();
@@ -215,7 +231,13 @@ json SlaJson(const ClientState& s, uint32_t month, int64_t now_us) {
          {"reaction_breached", i.reaction_breached},
          {"resolution_breached", i.resolution_breached},
          {"breached", i.breached},
-         {"reopened_count", i.reopened_count}});
+         {"reopened_count", i.reopened_count},
+         {"waits", WaitsJson(s, i)},
+         {"paused_minutes", i.paused_minutes},
+         {"waiting", i.waiting},
+         {"reaction_escalation_at", AtOrNull(s, i.reaction_escalation_us)},
+         {"resolution_escalation_at", AtOrNull(s, i.resolution_escalation_us)},
+         {"escalation_due", i.escalation_due}});
   return {{"client", s.id()},       {"month", MonthText(month)},
           {"has_sla", r.has_sla},   {"plan", r.plan_id},
           {"incidents", incidents}, {"total", r.total},

@@ -377,11 +377,26 @@ std::string SlaText(const json& j, const TableOptions& options) {
   auto t = [](const json& v) {
     return v.get<int64_t>() == 0 ? std::string("-") : FormatMinutes(v.get<int64_t>());
   };
-  for (const auto& i : j["incidents"])
+  std::string waits;  // one line per wait on the customer, under the table
+  for (const auto& i : j["incidents"]) {
+    const int64_t paused = i.value("paused_minutes", int64_t{0});
+    std::string status = i["breached"].get<bool>() ? "BREACHED" : "ok";
+    if (!i["breached"].get<bool>() && i.value("escalation_due", false)) status = "ESCALATE";
+    if (i.value("waiting", false)) status += ", waiting";
     rows.push_back({i["id"], std::to_string(i["priority"].get<int>()), m(i["reaction_minutes"]),
                     t(i["reaction_target_minutes"]), m(i["resolution_minutes"]),
                     t(i["resolution_target_minutes"]),
-                    i["breached"].get<bool>() ? "BREACHED" : "ok"});
+                    paused > 0 ? FormatMinutes(paused) : std::string("-"), status});
+    for (const auto& w : i.value("waits", json::array()))
+      waits += fmt::format("  {} waited {} → {}, paused {}{}\n", i["id"].get<std::string>(),
+                           w["from"].get<std::string>().substr(0, 16),
+                           w["to"].is_null() ? std::string("(still waiting)")
+                                             : w["to"].get<std::string>().substr(0, 16),
+                           FormatMinutes(w["paused_minutes"].get<int64_t>()),
+                           w["reason"].get<std::string>().empty()
+                               ? std::string()
+                               : ": " + w["reason"].get<std::string>());
+  }
   const uint32_t bp = j["compliance_basis_points"];
   return TerminalLines(out) +
          RenderTable({{"incident", Align::kLeft, kCellWidthMax},
@@ -390,8 +405,10 @@ std::string SlaText(const json& j, const TableOptions& options) {
                       {"target", Align::kRight},
                       {"resolution", Align::kRight},
                       {"target", Align::kRight},
+                      {"paused", Align::kRight},
                       {""}},
                      rows, options) +
+         TerminalLines(waits) +
          fmt::format("{} incident(s), {} breached, compliance {}\n", j["total"].get<uint32_t>(),
                      j["breached"].get<uint32_t>(), Percent(bp));
 }

@@ -61,6 +61,8 @@ struct Event {
     checkpoint @31 :Checkpoint;
     workWrittenDown @32 :WorkWrittenDown;
     workReviewed @33 :WorkReviewed;
+    incidentWaiting @34 :IncidentWaiting;
+    incidentResumed @35 :IncidentRef;
   }
 }
 
@@ -283,4 +285,11 @@ struct WorkReviewed {
   decision @1 :ReviewDecision;
   reason @2 :Text;            # required for reject
   toMonth @3 :UInt32;         # carry: the open month the entries move to; 0 otherwise
+}
+
+struct IncidentWaiting {
+  # The resolution clock stops while the incident waits on the customer (docs/sla.md, "Waiting");
+  # incidentResumed starts it again.
+  incidentId @0 :Text;
+  reason @1 :Text;            # optional, e.g. "waiting for the customer's logs"
 }

@@ -368,6 +368,8 @@ std::optional<projections::IncidentAction> ParseIncidentAction(const std::string
   if (text == "resolve") return IncidentAction::kResolve;
   if (text == "reprioritize") return IncidentAction::kReprioritize;
   if (text == "reopen") return IncidentAction::kReopen;
+  if (text == "wait") return IncidentAction::kWait;
+  if (text == "resume") return IncidentAction::kResume;
   return std::nullopt;
 }
 
@@ -383,13 +385,16 @@ Result<WriteOutcome> IncidentOp(Session& s, const Caller& caller, const Incident
       .Add("id", r.id)
       .Add("priority", r.priority)
       .Add("title", r.title)
-      .Add("at", r.at);
+      .Add("at", r.at)
+      .Add("reason", r.reason);
+  // The decision reads its free text as the title (open) or the reason (wait).
+  const std::string& text = r.action == IncidentAction::kWait ? r.reason : r.title;
   return Execute(s, r.client, Context(caller, {}, canon),
                  [&](const ClientState& st) -> Result<Decision> {
                    auto at = AtOrNow(s, st, r.at, Nm(r.names, "--at", "at"));
                    if (!at.ok()) return at.error();
                    const auto priority = uint8_t(std::clamp<int64_t>(r.priority, 0, 255));
-                   return projections::DecideIncident(st, r.action, r.id, priority, r.title,
+                   return projections::DecideIncident(st, r.action, r.id, priority, text,
                                                       at.value(), s.now_us());
                  });
 }

@@ -124,9 +124,10 @@ struct IncidentRequest {
   std::string id, title, at;
   int64_t priority = 0;  // 1 (highest) to 4; required to open and to reprioritize
   Names names = Names::kFields;
+  std::string reason;  // wait: why the incident waits on the customer (optional)
 };
 Result<WriteOutcome> IncidentOp(Session& s, const Caller& caller, const IncidentRequest& r);
-// "open", "respond", "resolve", "reprioritize", "reopen".
+// "open", "respond", "resolve", "reprioritize", "reopen", "wait", "resume".
 std::optional<projections::IncidentAction> ParseIncidentAction(const std::string& text);
 
 Result<WriteOutcome> AddClientOp(Session& s, const Caller& caller,

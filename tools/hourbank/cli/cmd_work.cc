@@ -311,11 +311,11 @@ void RegisterClose(CLI::App& cli, App& app) {
 
 // incident
 void RegisterIncident(CLI::App& cli, App& app) {
-  auto* inc =
-      cli.add_subcommand("incident", "SLA incidents: open, respond, resolve, reprioritize, reopen");
+  auto* inc = cli.add_subcommand(
+      "incident", "SLA incidents: open, respond, resolve, reprioritize, reopen, wait, resume");
   inc->require_subcommand(1);
   struct IncArgs {
-    std::string client, id, at, title;
+    std::string client, id, at, title, reason;
     int priority = 0;
   };
   for (const auto& [name, action, help] :
@@ -331,18 +331,29 @@ void RegisterIncident(CLI::App& cli, App& app) {
             "Change an incident's priority\n  e.g. hourbank incident reprioritize acme INC-1 "
             "--priority 2"},
            {"reopen", IncidentAction::kReopen,
-            "Reopen a resolved incident\n  e.g. hourbank incident reopen acme INC-1"}}) {
+            "Reopen a resolved incident\n  e.g. hourbank incident reopen acme INC-1"},
+           {"wait", IncidentAction::kWait,
+            "Stop the resolution clock while waiting on the customer\n  e.g. hourbank incident "
+            "wait acme INC-1 --reason \"logs requested\""},
+           {"resume", IncidentAction::kResume,
+            "Restart the resolution clock after a wait\n  e.g. hourbank incident resume acme "
+            "INC-1"}}) {
     auto ia = std::make_shared<IncArgs>();
     auto* sub = inc->add_subcommand(name, help);
     sub->add_option("CLIENT", ia->client)->required();
     sub->add_option("ID", ia->id, "incident id")->required();
-    sub->add_option("--priority", ia->priority, "1 (highest) to 4");
-    sub->add_option("--title", ia->title, "short description");
+    if (action == IncidentAction::kWait) {
+      sub->add_option("--reason", ia->reason, "why the incident waits on the customer");
+    } else if (action != IncidentAction::kResume) {
+      sub->add_option("--priority", ia->priority, "1 (highest) to 4");
+      sub->add_option("--title", ia->title, "short description");
+    }
     sub->add_option("--at", ia->at, "when (default: now)")->check(TimeGiven("--at"));
     const IncidentAction act = action;
     sub->callback([&app, ia, act] {
       service::IncidentRequest req{
-          ia->client, act, ia->id, ia->title, ia->at, ia->priority, service::Names::kFlags};
+          ia->client, act, ia->id, ia->title, ia->at, ia->priority, service::Names::kFlags,
+          ia->reason};
       auto w = Run(app, req, &service::IncidentOp);
       app.json ? app.PrintJson(reports::SummaryJson(ia->client, w.summary)) : app.Say(w.summary);
     });

@@ -109,11 +109,13 @@ HttpRequest ToHttp(const service::CloseAllRequest& r) {
 }
 
 HttpRequest ToHttp(const service::IncidentRequest& r) {
-  static const char* kActions[] = {"open", "respond", "resolve", "reprioritize", "reopen"};
+  static const char* kActions[] = {"open",   "respond", "resolve", "reprioritize",
+                                   "reopen", "wait",    "resume"};
   json b = {{"action", kActions[int(r.action)]}, {"id", r.id}};
   Put(b, "priority", r.priority);
   Put(b, "title", r.title);
   Put(b, "at", r.at);
+  Put(b, "reason", r.reason);
   return {ClientPath(r.client, "incidents"), b};
 }
 

@@ -373,16 +373,19 @@ Result<json> Endpoints::Incident(const Caller& c, const std::string& client,
                                  const std::string& text) {
   HB_TRY(
       service::Require(c, service::Operation::kIncident));  // the role before the request is read
-  auto body = Body(text, {"action", "id", "priority", "title", "at"});
+  auto body = Body(text, {"action", "id", "priority", "title", "at", "reason"});
   if (!body.ok()) return body.error();
   auto req = Parsed([&] {
     const json& b = *body;
     const std::string action = Str(b, "action", true);
     auto act = service::ParseIncidentAction(action);
     if (!act)
-      Fail(Code::kInvalid, "\"action\" must be open, respond, resolve, reprioritize or reopen");
-    return service::IncidentRequest{client,          *act,         Str(b, "id", true),
-                                    Str(b, "title"), Str(b, "at"), Int(b, "priority")};
+      Fail(Code::kInvalid,
+           "\"action\" must be open, respond, resolve, reprioritize, reopen, wait or resume");
+    service::IncidentRequest r{client,          *act,         Str(b, "id", true),
+                               Str(b, "title"), Str(b, "at"), Int(b, "priority")};
+    r.reason = Str(b, "reason");
+    return r;
   });
   if (!req.ok()) return req.error();
   std::lock_guard lock(StripeFor(client));
