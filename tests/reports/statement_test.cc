@@ -268,6 +268,25 @@ Sim AlterCpaBasicMarch() {
   return s;
 }
 
+// A RUB client "x1" whose name, October 2025 task, staff name and note carry markup.
+Sim HostileTextClient() {
+  Sim s;
+  s.DefineExample("1c-start.toml");
+  s.Must("x1",
+         DecideRegister(s.client("x1"), {"x1", "<b>&\"x\"", "RUB", "Europe/Moscow"}, s.now_us));
+  s.Start("x1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
+  LogWork w;
+  w.kind = "development";
+  w.minutes = 60;
+  w.at_us = s.At("x1", "2025-10-10T12:00");
+  w.task = "<script>alert('t')</script>";
+  w.staff = "O'Neil & <i>Co</i>";
+  w.note = "a < b && c > d";
+  s.Must("x1", DecideLog(s.client("x1"), w, s.now_us));
+  s.Accept("x1", w.task, "2025-10-11T12:00");
+  return s;
+}
+
 std::string Html(Sim& s, const std::string& id, uint32_t month, uint32_t months_back = 6) {
   return RenderStatementHtml(s.client(id),
                              {.month = month, .months_back = months_back, .now_us = s.now_us});
@@ -477,20 +496,7 @@ TEST_CASE("AlterCPA Basic March 2026 shows the 898.00 invoice and the slots used
 
 TEST_CASE("user text is escaped: a client name like <b>&\"x\" shows as text", "[statement][html]") {
   // The name, a task and a staff name carry markup; none of it reaches the document as markup.
-  Sim s;
-  s.DefineExample("1c-start.toml");
-  s.Must("x1",
-         DecideRegister(s.client("x1"), {"x1", "<b>&\"x\"", "RUB", "Europe/Moscow"}, s.now_us));
-  s.Start("x1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
-  LogWork w;
-  w.kind = "development";
-  w.minutes = 60;
-  w.at_us = s.At("x1", "2025-10-10T12:00");
-  w.task = "<script>alert('t')</script>";
-  w.staff = "O'Neil & <i>Co</i>";
-  w.note = "a < b && c > d";
-  s.Must("x1", DecideLog(s.client("x1"), w, s.now_us));
-  s.Accept("x1", w.task, "2025-10-11T12:00");
+  Sim s = HostileTextClient();
   const std::string html = Html(s, "x1", 202510);
   CHECK(Count(html, "&lt;b&gt;&amp;&quot;x&quot;") >= 2);  // title and header
   CHECK(Count(html, "<b>") == 0);
@@ -794,18 +800,7 @@ TEST_CASE("the portal shows the balance figures, each tagged with its balance JS
 }
 
 TEST_CASE("the portal escapes user text and fetches nothing from elsewhere", "[portal]") {
-  Sim s;
-  s.DefineExample("1c-start.toml");
-  s.Must("x1",
-         DecideRegister(s.client("x1"), {"x1", "<b>&\"x\"", "RUB", "Europe/Moscow"}, s.now_us));
-  s.Start("x1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
-  LogWork w;
-  w.kind = "development";
-  w.minutes = 60;
-  w.at_us = s.At("x1", "2025-10-10T12:00");
-  w.task = "<script>alert('t')</script>";
-  s.Must("x1", DecideLog(s.client("x1"), w, s.now_us));
-  s.Accept("x1", w.task, "2025-10-11T12:00");
+  Sim s = HostileTextClient();
   const int64_t at = s.At("x1", "2025-10-20T12:00");
   PortalOptions o{.now_us = at};
   o.statement_months = PortalStatementMonths(s.client("x1"), at);
