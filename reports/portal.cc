@@ -184,7 +184,7 @@ std::string BarsSvg(const Page& p, const std::vector<std::pair<const char*, int6
   for (const auto& b : bars) max = std::max(max, b.second);
   const int height = 24 + 34 * int(bars.size());
   std::string out = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"hours-chart\" viewBox=\"0 0 640 {}\" "
+      "<svg id=\"hours-chart\" viewBox=\"0 0 640 {}\" "
       "width=\"640\" height=\"{}\" role=\"img\" aria-label=\"{}\">\n",
       height, height, E(p.l.hours));
   int y = 12;

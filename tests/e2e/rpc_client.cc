@@ -207,6 +207,22 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
     r.setMonths(static_cast<uint32_t>(std::strtoul(arg(6), nullptr, 10)));
     r.setFormat(arg(7));
     std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+  } else if (cmd == "forecast") {  // CLIENT AS_OF WINDOW MONTHS FORMAT
+    auto r = session.forecastRequest();
+    r.setClient(arg(4));
+    r.setAsOf(arg(5));
+    r.setWindowDays(static_cast<uint32_t>(std::strtoul(arg(6), nullptr, 10)));
+    r.setMonths(static_cast<uint32_t>(std::strtoul(arg(7), nullptr, 10)));
+    r.setFormat(arg(8));
+    std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+  } else if (cmd == "whatif") {  // CLIENT PLAN FROM TO FORMAT
+    auto r = session.whatifRequest();
+    r.setClient(arg(4));
+    r.setPlan(arg(5));
+    r.setFrom(arg(6));
+    r.setTo(arg(7));
+    r.setFormat(arg(8));
+    std::printf("%s\n", r.send().wait(ws).getJson().cStr());
   } else if (cmd == "burned") {
     auto r = session.burnedRequest();
     r.setClient(arg(4));

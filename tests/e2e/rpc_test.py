@@ -244,6 +244,21 @@ try:
     answer = json.loads(p.stdout) if p.returncode == 0 else {}
     check(answer.get("document") == doc and answer.get("content_type", "").startswith("text/plain") and "ACME" in doc,
           f"RPC statement == HTTP statement document: {p.stderr.strip()!r}")
+    # forecast and whatif (issue 17): the route's document, as statement; billing yes, staff no.
+    for args, path in [(["forecast", "acme", "", "14", "3", ""], "/v1/clients/acme/forecast?window=14&months=3"),
+                       (["forecast", "acme", "", "28", "12", "text"], "/v1/clients/acme/forecast?format=text"),
+                       (["whatif", "acme", "kit-hours-10@1", "2026-01", "2026-03", ""],
+                        "/v1/clients/acme/whatif?plan=kit-hours-10@1&from=2026-01&to=2026-03")]:
+        p = rpc(TOK["billing"], *args)
+        req = urllib.request.Request(HTTP_URL + path)
+        req.add_header("Authorization", "Bearer " + TOK["billing"])
+        with urllib.request.urlopen(req, timeout=30) as r:
+            doc = r.read().decode()
+        answer = json.loads(p.stdout) if p.returncode == 0 else {}
+        check(answer.get("document") == doc and len(doc) > 100, f"RPC {args[0]} == HTTP GET {path}: {p.stderr.strip()!r}")
+    for args in (["forecast", "acme", "", "28", "12", ""], ["whatif", "acme", "kit-hours-10", "", "", ""]):
+        p = rpc(TOK["staff"], *args)
+        check(p.returncode == 1 and "forbidden" in p.stderr, f"RPC {args[0]} as staff refused: {p.stderr.strip()!r}")
     before = head_seq()
     writes = [
         ("addclient", json.dumps({"id": "gamma", "name": "Gamma", "currency": "RUB", "timezone": "Europe/Moscow"})),

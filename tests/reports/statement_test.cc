@@ -3,6 +3,8 @@
 // ../shared/TARIFFS.md (1C Start, AlterCPA Basic). Each test runs a scenario through Sim and
 // reads the rendered statement.
 #include "reports/statement.h"
+#include "reports/json.h"
+#include "reports/portal.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -266,6 +268,25 @@ Sim AlterCpaBasicMarch() {
   return s;
 }
 
+// A RUB client "x1" whose name, October 2025 task, staff name and note carry markup.
+Sim HostileTextClient() {
+  Sim s;
+  s.DefineExample("1c-start.toml");
+  s.Must("x1",
+         DecideRegister(s.client("x1"), {"x1", "<b>&\"x\"", "RUB", "Europe/Moscow"}, s.now_us));
+  s.Start("x1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
+  LogWork w;
+  w.kind = "development";
+  w.minutes = 60;
+  w.at_us = s.At("x1", "2025-10-10T12:00");
+  w.task = "<script>alert('t')</script>";
+  w.staff = "O'Neil & <i>Co</i>";
+  w.note = "a < b && c > d";
+  s.Must("x1", DecideLog(s.client("x1"), w, s.now_us));
+  s.Accept("x1", w.task, "2025-10-11T12:00");
+  return s;
+}
+
 std::string Html(Sim& s, const std::string& id, uint32_t month, uint32_t months_back = 6) {
   return RenderStatementHtml(s.client(id),
                              {.month = month, .months_back = months_back, .now_us = s.now_us});
@@ -475,20 +496,7 @@ TEST_CASE("AlterCPA Basic March 2026 shows the 898.00 invoice and the slots used
 
 TEST_CASE("user text is escaped: a client name like <b>&\"x\" shows as text", "[statement][html]") {
   // The name, a task and a staff name carry markup; none of it reaches the document as markup.
-  Sim s;
-  s.DefineExample("1c-start.toml");
-  s.Must("x1",
-         DecideRegister(s.client("x1"), {"x1", "<b>&\"x\"", "RUB", "Europe/Moscow"}, s.now_us));
-  s.Start("x1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
-  LogWork w;
-  w.kind = "development";
-  w.minutes = 60;
-  w.at_us = s.At("x1", "2025-10-10T12:00");
-  w.task = "<script>alert('t')</script>";
-  w.staff = "O'Neil & <i>Co</i>";
-  w.note = "a < b && c > d";
-  s.Must("x1", DecideLog(s.client("x1"), w, s.now_us));
-  s.Accept("x1", w.task, "2025-10-11T12:00");
+  Sim s = HostileTextClient();
   const std::string html = Html(s, "x1", 202510);
   CHECK(Count(html, "&lt;b&gt;&amp;&quot;x&quot;") >= 2);  // title and header
   CHECK(Count(html, "<b>") == 0);
@@ -760,4 +768,55 @@ TEST_CASE("a statement of another month than the forecast's has no forecast sect
   CHECK(Count(RenderStatementHtml(s.client("c1"), WithForecast(s, 202602)), "forecast") == 0);
   CHECK(Count(RenderStatementText(s.client("c1"), WithForecast(s, 202602)), "Прогноз") == 0);
   CHECK(Count(Html(s, "c1", 202603), "id=\"forecast\"") == 0);  // no forecast given
+}
+
+// ---------------------------------------------------------------------------------------
+// The client portal page (reports/portal.h, issue 17.5): the same escaping and self-containment
+// as the statement, and the balance API's figures.
+
+TEST_CASE("the portal shows the balance figures, each tagged with its balance JSON key",
+          "[portal]") {
+  // 1C Start, 15 March 2026 (TARIFFS.md): 10 h included; T8's 25 h are accepted on 11 March
+  // and drawn 10 h allowance, 10 h reserve, 5 h overage, so 0 h of allowance is left.
+  Sim s = OneCStartThroughMarch();
+  const int64_t at = s.At("c1", "2026-03-15T12:00");
+  const nlohmann::json b = BalanceJson(s.client("c1"), at);
+  const std::string html = RenderPortalHtml(s.client("c1"), {.now_us = at});
+  auto figure = [&](const std::string& key) {
+    const size_t pos = html.find("data-figure=\"" + key + "\" data-value=\"");
+    if (pos == std::string::npos) return std::string("<none>");
+    const size_t from = html.find("data-value=\"", pos) + 12;
+    return html.substr(from, html.find('"', from) - from);
+  };
+  CHECK(figure("allowance.included_minutes") == "600");
+  CHECK(figure("allowance.left_minutes") == "0");
+  CHECK(figure("overage_minutes") == "300");
+  CHECK(figure("allowance.left_minutes") ==
+        std::to_string(b["allowance"]["left_minutes"].get<int64_t>()));
+  CHECK(figure("reserve_minutes") == std::to_string(b["reserve_minutes"].get<int64_t>()));
+  CHECK(figure("invoice_so_far_minor") == std::to_string(b["invoice_so_far_minor"].get<int64_t>()));
+  CHECK(Count(html, "<h1>Личный кабинет — Client c1</h1>") == 1);  // RUB: Russian
+  CHECK(WellFormedError(html) == "");
+}
+
+TEST_CASE("the portal escapes user text and fetches nothing from elsewhere", "[portal]") {
+  Sim s = HostileTextClient();
+  const int64_t at = s.At("x1", "2025-10-20T12:00");
+  PortalOptions o{.now_us = at};
+  o.statement_months = PortalStatementMonths(s.client("x1"), at);
+  const std::string html = RenderPortalHtml(s.client("x1"), o);
+  CHECK(Count(html, "&lt;b&gt;&amp;&quot;x&quot;") >= 2);  // title and header
+  CHECK(Count(html, "<b>") == 0);
+  CHECK(Count(html, "<script") == 0);
+  CHECK(Count(html, "&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;") == 1);
+  CHECK(WellFormedError(html) == "");
+  CHECK(XmllintAccepts(html, "portal"));
+  for (const char* external : {"http://", "https://", "src=", "@import", "url(", "<link"})
+    CHECK(Count(html, external) == 0);
+  // the only links: the statements of the contract's months so far (October 2025)
+  CHECK(Count(html, "href=") == 1);
+  CHECK(Count(html, "<a href=\"/portal/statement/2025-10\">") == 1);
+  const std::string refusal = RenderPortalError(403, "no <b>", Lang::kEn);
+  CHECK(Count(refusal, "no &lt;b&gt;") == 1);
+  CHECK(WellFormedError(refusal) == "");
 }
