@@ -46,7 +46,7 @@ std::vector<AlertRecord> DueAlerts(const ClientState& state, int64_t now_us);
 // The AlertRaised event of a due alert, effective at now_us, with its key as idempotency key.
 Decision DecideAlert(const AlertRecord& alert, int64_t now_us);
 
-// One line for people: "allowance 80 % used in 2026-03: 8:00 of 10:00".
+// One line for people: "allowance 80 % used in 2026-03: 8h of 10h".
 std::string AlertSentence(const AlertRecord& alert, const Zone& zone, std::string_view currency);
 
 }  // namespace hourbank::projections

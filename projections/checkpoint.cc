@@ -14,7 +14,7 @@
 //                   "closes": [[month, recorded_close]],
 //                   "pending_close": recorded_close, "pending_close_month",
 //                   "paid_minor", "incidents": [incident], "problems": [[seq, what]],
-//                   "alerts": [[seq, recorded_us, key, kind, threshold, month, subject, used,
+//                   "alerts": [[seq, raised_us, key, kind, threshold, month, subject, used,
 //                   limit, left, deadline_us, amount_minor]] (only when there are alerts) }
 //   terms   := { plan_id, plan_version, plan_toml (canonical), from_month, last_month, continues,
 //   term_months,
@@ -186,7 +186,7 @@ struct CheckpointCodec {
     if (!s.alerts_.empty()) {  // optional: absent in checkpoints written before alerts existed
       json alerts = json::array();
       for (const AlertRecord& a : s.alerts_)
-        alerts.push_back({a.seq, a.recorded_us, a.key, int(a.kind), a.threshold, a.month, a.subject,
+        alerts.push_back({a.seq, a.raised_us, a.key, int(a.kind), a.threshold, a.month, a.subject,
                           a.used_minutes, a.limit_minutes, a.left_minutes, a.deadline_us,
                           a.amount_minor});
       j["alerts"] = alerts;
@@ -295,7 +295,7 @@ struct CheckpointCodec {
       for (const json& a : j["alerts"]) {
         AlertRecord x;
         x.seq = a[0];
-        x.recorded_us = a[1];
+        x.raised_us = a[1];
         x.key = a[2];
         x.kind = schemas::AlertKind(a[3].get<int>());
         x.threshold = a[4];

@@ -378,7 +378,7 @@ void ClientState::ApplyAlertRaised(uint64_t seq, Event::Reader ev) {
   auto b = ev.getBody().getAlertRaised();
   AlertRecord a;
   a.seq = seq;
-  a.recorded_us = ev.getRecordedAtUs();
+  a.raised_us = ev.getEffectiveAtUs();  // the "now" the alert was evaluated at
   a.key = Str(ev.getIdempotencyKey());
   a.kind = b.getKind();
   a.threshold = b.getThreshold();

@@ -205,7 +205,7 @@ struct Incident {
 // An alert recorded by an AlertRaised event (projections/alerts.h, docs/alerts.md).
 struct AlertRecord {
   uint64_t seq = 0;
-  int64_t recorded_us = 0;
+  int64_t raised_us = 0;
   std::string key;  // the event's idempotency key: "alert:<client>:<kind>:<threshold>:<month>…"
   schemas::AlertKind kind = schemas::AlertKind::ALLOWANCE_USED;
   uint32_t threshold = 0, month = 0;

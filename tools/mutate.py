@@ -179,6 +179,11 @@ mutant("whatif-keeps-closes", "reports/whatif.cc",
        "    case Event::Body::PERIOD_CLOSED:\n      break;",
        r"what-if on a", ["whatif_tests"],
        "the what-if keeps the recorded closes, so closed months show the real plan's figures")
+mutant("alert-one-minute-early", "projections/alerts.cc",
+       "if (ev.allowance_used_minutes * 100 < int64_t(percent) * ev.included_minutes) break;",
+       "if (ev.allowance_used_minutes * 100 <= int64_t(percent) * ev.included_minutes) break;",
+       r"8 of 1C Start", ["alerts_tests"],
+       "the allowance alert waits for one minute past its threshold (8 h of 10 h raise no 80 %)")
 
 # The order of a full run: the three the issue named first, then by how much a slip would cost.
 ORDER = ["carried-unchecked", "tokens-any-role", "overage-truncated", "round-half-down", "close-total-unchecked",
@@ -187,7 +192,7 @@ ORDER = ["carried-unchecked", "tokens-any-role", "overage-truncated", "round-hal
          "block-latest-expiry-first", "prepaid-threshold", "csv-overlong-utf8", "request-digest-path-only",
          "history-any-role", "reserve-before-allowance", "urgent-ignored", "reserve-outlives-term",
          "grace-one-instant-late", "void-still-counts", "prepaid-left-drops-expiring",
-         "forecast-latest-block-first", "whatif-keeps-closes"]
+         "forecast-latest-block-first", "whatif-keeps-closes", "alert-one-minute-early"]
 assert sorted(ORDER) == sorted(m["id"] for m in M), "ORDER must name every mutant once"
 M.sort(key=lambda m: ORDER.index(m["id"]))
 

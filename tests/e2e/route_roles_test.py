@@ -80,6 +80,8 @@ TABLE = [
     ("GET", "/v1/tokens", None, {"admin"}),
     ("POST", "/v1/tokens", {"name": "minted-{r}", "role": "staff"}, {"admin"}),
     ("POST", "/v1/tokens/victim-{r}/revoke", None, {"admin"}),
+    ("GET", "/v1/alerts", None, {"staff", "billing", "manager", "admin"}),
+    ("GET", "/v1/clients/{c}/alerts", None, {"staff", "billing", "manager", "admin"}),
 ]
 
 

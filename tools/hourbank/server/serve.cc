@@ -398,8 +398,23 @@ class Server final : public RpcBackend {
          [](Server& s, const Ctx& c) { return s.TokenIssue(c.caller, c.r.body); }},
         {M::POST, "/v1/tokens/{name}/revoke",
          [](Server& s, const Ctx& c) { return s.TokenRevoke(c.caller, c.p[2]); }},
+        {M::GET, "/v1/alerts",
+         [](Server& s, const Ctx& c) {
+           return AlertsAnswer(s.endpoints_.session(), c.caller, "", SinceOf(c.r.query),
+                               service::Names::kFields);
+         }},
+        {M::GET, "/v1/clients/{id}/alerts",
+         [](Server& s, const Ctx& c) {
+           return AlertsAnswer(s.endpoints_.session(), c.caller, c.p[2], SinceOf(c.r.query),
+                               service::Names::kFields);
+         }},
     };
     return routes;
+  }
+  // The `since` query parameter of the alert routes ("" when absent).
+  static std::string SinceOf(const Endpoints::Query& q) {
+    auto it = q.find("since");
+    return it == q.end() ? std::string() : it->second;
   }
   // POST /v1/clients/{id}/WHAT with the body.
   static Handler Write(Result<json> (Endpoints::*op)(const service::Caller&, const std::string&,
