@@ -13,7 +13,9 @@
 //                   "closed_start": [[month, reserve_minutes, [block]]] (retained states),
 //                   "closes": [[month, recorded_close]],
 //                   "pending_close": recorded_close, "pending_close_month",
-//                   "paid_minor", "incidents": [incident], "problems": [[seq, what]] }
+//                   "paid_minor", "incidents": [incident], "problems": [[seq, what]],
+//                   "alerts": [[seq, raised_us, key, kind, threshold, month, subject, used,
+//                   limit, left, deadline_us, amount_minor]] (only when there are alerts) }
 //   terms   := { plan_id, plan_version, plan_toml (canonical), from_month, last_month, continues,
 //   term_months,
 //                prepaid_months, timely, extras: {name: qty} }
@@ -181,6 +183,14 @@ struct CheckpointCodec {
                            i.responded_us, i.resolved_us, i.priority_changes, i.reopened_us,
                            i.resolved_history_us});
     j["incidents"] = incidents;
+    if (!s.alerts_.empty()) {  // optional: absent in checkpoints written before alerts existed
+      json alerts = json::array();
+      for (const AlertRecord& a : s.alerts_)
+        alerts.push_back({a.seq, a.raised_us, a.key, int(a.kind), a.threshold, a.month, a.subject,
+                          a.used_minutes, a.limit_minutes, a.left_minutes, a.deadline_us,
+                          a.amount_minor});
+      j["alerts"] = alerts;
+    }
     json problems = json::array();
     for (const auto& p : s.problems_) problems.push_back({p.seq, p.what});
     j["problems"] = problems;
@@ -281,6 +291,23 @@ struct CheckpointCodec {
       x.resolved_history_us = i[9].get<std::vector<int64_t>>();
       s.incidents_[x.id] = std::move(x);
     }
+    if (j.contains("alerts"))
+      for (const json& a : j["alerts"]) {
+        AlertRecord x;
+        x.seq = a[0];
+        x.raised_us = a[1];
+        x.key = a[2];
+        x.kind = schemas::AlertKind(a[3].get<int>());
+        x.threshold = a[4];
+        x.month = a[5];
+        x.subject = a[6];
+        x.used_minutes = a[7];
+        x.limit_minutes = a[8];
+        x.left_minutes = a[9];
+        x.deadline_us = a[10];
+        x.amount_minor = a[11];
+        s.alerts_.push_back(std::move(x));
+      }
     for (const json& p : j["problems"]) s.problems_.push_back({p[0], p[1]});
     return s;
   }

@@ -26,6 +26,8 @@
 //   calendar    := "\n[plan.calendar]\n" timezone days hours holidays [production_calendar]
 //                  (the table only when set; production_calendar only when not empty)
 //   sla         := "\n[plan.sla]\n" targets "\n[plan.sla.service_hours]\n" <calendar keys>
+//   alerts      := "\n[plan.alerts]\n" allowance_percent block_expiry_days reserve_expiry_days
+//                  (the table only when the plan file has one; it follows sla)
 // Strings are basic strings with TOML escapes; holidays are TOML local dates.
 #include "projections/plan.h"
 
@@ -1125,6 +1127,42 @@ Status ParseCalendarAndSla(const Where& where, const TableReader& in, PlanSpec* 
   return Status::Ok();
 }
 
+// The optional [plan.alerts] table (docs/alerts.md).
+Result<AlertRules> ParseAlertRules(const TableReader& in) {
+  HB_TRY(in.OnlyKeys({"allowance_percent", "block_expiry_days", "reserve_expiry_days"}));
+  AlertRules rules;
+  if (const toml::node* node = in.Get("allowance_percent"); node != nullptr) {
+    const toml::array* array = node->as_array();
+    if (array == nullptr || array->size() > 10)
+      return in.Fail("allowance_percent", "is not a list of at most 10 percentages",
+                     "write the thresholds in percent, e.g. allowance_percent = [80, 100]");
+    rules.allowance_percent.clear();
+    for (size_t i = 0; i < array->size(); ++i) {
+      int64_t percent = 0;
+      HB_TRY(in.IntegerNode(fmt::format("{}[{}]", in.Path("allowance_percent"), i + 1),
+                            *array->get(i), 1, 1000, "percent", &percent));
+      rules.allowance_percent.push_back(uint32_t(percent));
+    }
+    std::sort(rules.allowance_percent.begin(), rules.allowance_percent.end());
+    if (std::adjacent_find(rules.allowance_percent.begin(), rules.allowance_percent.end()) !=
+        rules.allowance_percent.end())
+      return in.Fail("allowance_percent", "lists a threshold twice", "list each threshold once");
+  }
+  HB_TRY(in.Unsigned("block_expiry_days", 0, 366, "days", &rules.block_expiry_days));
+  HB_TRY(in.Unsigned("reserve_expiry_days", 0, 366, "days", &rules.reserve_expiry_days));
+  return rules;
+}
+
+Status ParseAlertsTable(const Where& where, const TableReader& in, PlanSpec* plan) {
+  Result<const toml::table*> alerts = in.SubTable("alerts", "plan.alerts");
+  if (!alerts.ok()) return alerts.error();
+  if (*alerts == nullptr) return Status::Ok();
+  Result<AlertRules> parsed = ParseAlertRules(TableReader(where, **alerts, "alerts"));
+  if (!parsed.ok()) return parsed.error();
+  plan->alerts = std::move(*parsed);
+  return Status::Ok();
+}
+
 Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
   const TableReader in(where, table, "");
   HB_TRY(in.OnlyKeys({"id",
@@ -1160,7 +1198,8 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
                       "extras",
                       "block_offers",
                       "calendar",
-                      "sla"}));
+                      "sla",
+                      "alerts"}));
   PlanSpec plan;
   HB_TRY(in.Missing("id", "give the plan an id, e.g. id = \"agbis\""));
   HB_TRY(in.Id("id", &plan.id));
@@ -1202,6 +1241,7 @@ Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
   HB_TRY(ParseBlockOffers(in, &plan));
 
   HB_TRY(ParseCalendarAndSla(where, in, &plan));
+  HB_TRY(ParseAlertsTable(where, in, &plan));
   return plan;
 }
 
@@ -1547,6 +1587,13 @@ std::string CanonicalToml(const PlanSpec& plan) {
     WriteList(&out, "targets", entries);
     out += "\n[plan.sla.service_hours]\n";
     WriteCalendar(&out, plan.sla->service_hours);
+  }
+  if (plan.alerts) {
+    out += "\n[plan.alerts]\n";
+    out +=
+        fmt::format("allowance_percent = [{}]\n", fmt::join(plan.alerts->allowance_percent, ", "));
+    out += fmt::format("block_expiry_days = {}\n", plan.alerts->block_expiry_days);
+    out += fmt::format("reserve_expiry_days = {}\n", plan.alerts->reserve_expiry_days);
   }
   return out;
 }

@@ -123,6 +123,15 @@ struct Sla {
   bool operator==(const Sla&) const = default;
 };
 
+// When alerts are raised (docs/alerts.md): the optional [plan.alerts] table. A plan without
+// the table raises at the defaults below.
+struct AlertRules {
+  std::vector<uint32_t> allowance_percent = {80, 100};  // sorted, 1 … 1000
+  uint32_t block_expiry_days = 14;                      // 0 = no expiry warning
+  uint32_t reserve_expiry_days = 30;                    // 0 = no expiry warning
+  bool operator==(const AlertRules&) const = default;
+};
+
 struct PlanSpec {
   std::string id;  // [a-z0-9][a-z0-9._-]{0,63}
   std::string name;
@@ -167,6 +176,7 @@ struct PlanSpec {
   std::vector<ExtraPrice> extras;
   std::vector<BlockOffer> block_offers;
   std::optional<Sla> sla;
+  std::optional<AlertRules> alerts;  // [plan.alerts]; absent: AlertRules{} (the defaults)
 
   const Kind* FindKind(std::string_view kind_id) const;     // nullptr when unknown
   const Addon* FindAddon(std::string_view addon_id) const;  // nullptr when unknown

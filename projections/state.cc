@@ -363,6 +363,9 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     case Event::Body::INCIDENT_RESUMED:
       ApplyIncident(seq, ev);
       break;
+    case Event::Body::ALERT_RAISED:
+      ApplyAlertRaised(seq, ev);
+      break;
     case Event::Body::PLAN_DEFINED:
     case Event::Body::TOKEN_ISSUED:
     case Event::Body::TOKEN_REVOKED:
@@ -371,6 +374,24 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     default:
       Problem(seq, "event kind unknown to this version of hourbank");
   }
+}
+
+void ClientState::ApplyAlertRaised(uint64_t seq, Event::Reader ev) {
+  auto b = ev.getBody().getAlertRaised();
+  AlertRecord a;
+  a.seq = seq;
+  a.raised_us = ev.getEffectiveAtUs();  // the "now" the alert was evaluated at
+  a.key = Str(ev.getIdempotencyKey());
+  a.kind = b.getKind();
+  a.threshold = b.getThreshold();
+  a.month = b.getMonth();
+  a.subject = Str(b.getSubject());
+  a.used_minutes = b.getUsedMinutes();
+  a.limit_minutes = b.getLimitMinutes();
+  a.left_minutes = b.getLeftMinutes();
+  a.deadline_us = b.getDeadlineUs();
+  a.amount_minor = b.getAmountMinor();
+  alerts_.push_back(std::move(a));
 }
 
 void ClientState::ApplyRegistered(uint64_t seq, Event::Reader ev) {

@@ -212,6 +212,17 @@ struct Incident {
   bool waiting() const { return !waits.empty() && waits.back().to_us == 0; }
 };
 
+// An alert recorded by an AlertRaised event (projections/alerts.h, docs/alerts.md).
+struct AlertRecord {
+  uint64_t seq = 0;
+  int64_t raised_us = 0;
+  std::string key;  // the event's idempotency key: "alert:<client>:<kind>:<threshold>:<month>…"
+  schemas::AlertKind kind = schemas::AlertKind::ALLOWANCE_USED;
+  uint32_t threshold = 0, month = 0;
+  std::string subject;
+  int64_t used_minutes = 0, limit_minutes = 0, left_minutes = 0, deadline_us = 0, amount_minor = 0;
+};
+
 // A problem found while replaying: a closing entry that does not follow from the rules, an
 // event that refers to something unknown. Audit reports these.
 struct ReplayProblem {
@@ -319,6 +330,7 @@ class ClientState {
   // Every prepaid block ever bought, minutes as bought (what is left is in a MonthEval).
   const std::vector<Block>& blocks() const { return blocks_; }
   const std::map<std::string, Incident>& incidents() const { return incidents_; }
+  const std::vector<AlertRecord>& alerts() const { return alerts_; }  // by seq
   const std::vector<ReplayProblem>& problems() const { return problems_; }
   // Recorded closing facts of a closed month, for audit comparison.
   struct RecordedClose {
@@ -354,6 +366,7 @@ class ClientState {
   void ApplyPeriodClosed(uint64_t seq, schemas::Event::Reader ev);
   void ApplyAdjustment(uint64_t seq, schemas::Event::Reader ev);
   void ApplyIncident(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyAlertRaised(uint64_t seq, schemas::Event::Reader ev);
   void ApplyClose(uint64_t seq, uint32_t month);
   void ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::Bucket bucket,
                              uint64_t block_seq, int64_t minutes);
@@ -395,6 +408,7 @@ class ClientState {
 
   int64_t paid_minor_ = 0;
   std::map<std::string, Incident> incidents_;
+  std::vector<AlertRecord> alerts_;
   std::vector<ReplayProblem> problems_;
 };
 

@@ -63,6 +63,7 @@ struct Event {
     workReviewed @33 :WorkReviewed;
     incidentWaiting @34 :IncidentWaiting;
     incidentResumed @35 :IncidentRef;
+    alertRaised @36 :AlertRaised;
   }
 }
 
@@ -292,4 +293,27 @@ struct IncidentWaiting {
   # incidentResumed starts it again.
   incidentId @0 :Text;
   reason @1 :Text;            # optional, e.g. "waiting for the customer's logs"
+enum AlertKind {
+  allowanceUsed @0;           # threshold: percent of the month's included hours drawn
+  overageStarted @1;          # the month's first overage minute
+  blockExpiring @2;           # threshold: days before the block's expiry; subject: block seq
+  blockRunOut @3;             # a prepaid block drawn to 0; subject: block seq
+  reserveExpiring @4;         # threshold: days before the contract's end (reserve left expires)
+  slotsExhausted @5;          # threshold: the pool's quota; subject: the pool
+  slaBreached @6;             # threshold: percent of the target used (75, 100); subject: incident
+  clientBlocked @7;           # the plan's debt_blocking rule blocks the client
+}
+
+struct AlertRaised {
+  # A threshold crossed (docs/alerts.md); appended once, with the idempotency key
+  # "alert:<client>:<kind>:<threshold>:<month>[:<subject>]", after the write that crossed it.
+  kind @0 :AlertKind;
+  threshold @1 :UInt32;       # percent, days or slots (per kind); 0 when the kind has none
+  month @2 :UInt32;           # YYYYMM the alert is about (see docs/alerts.md per kind)
+  subject @3 :Text;           # block seq, pool or incident id; empty when the kind has none
+  usedMinutes @4 :Int64;      # figures at the moment (per kind; docs/alerts.md)
+  limitMinutes @5 :Int64;
+  leftMinutes @6 :Int64;
+  deadlineUs @7 :Int64;       # expiry or deadline; 0 when none
+  amountMinor @8 :Int64;      # overage so far, blocking debt; 0 otherwise
 }

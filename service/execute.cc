@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "service/alerts.h"
+
 namespace hourbank::service {
 
 using projections::ClientState;
@@ -149,6 +151,8 @@ Result<WriteOutcome> Execute(Session& session, const std::string& client_id, con
       if (!lean.ok()) return lean.error();
       HB_TRY(session.SaveClientCheckpoint(lean.value()));
     }
+    // Alerts the write made due (docs/alerts.md); best-effort, the write stands regardless.
+    if (!out.replayed && out.result.count > 0) RaiseAlertsAfterWrite(session, client_id);
     return out;
   }
   return last;

@@ -51,6 +51,7 @@ class Session {
 
   ledger::Log& log() const { return *log_; }
   int64_t now_us() const;
+  std::optional<int64_t> now_override_us() const { return now_override_us_; }
 
   // Folds a client's stream (kInvalid for a malformed id; an unknown client is an empty state).
   Result<projections::ClientState> LoadClient(const std::string& client_id,

@@ -184,6 +184,11 @@ mutant("client-reads-any-client", "service/auth.cc",
        "  if (caller.role != Role::CLIENT || !client.empty()) return Status::Ok();",
        r"client token", ["service_tests"],
        "a client token reads every other client's data (the portal's isolation)")
+mutant("alert-one-minute-early", "projections/alerts.cc",
+       "if (ev.allowance_used_minutes * 100 < int64_t(percent) * ev.included_minutes) break;",
+       "if (ev.allowance_used_minutes * 100 <= int64_t(percent) * ev.included_minutes) break;",
+       r"8 of 1C Start", ["alerts_tests"],
+       "the allowance alert waits for one minute past its threshold (8 h of 10 h raise no 80 %)")
 
 # The order of a full run: the three the issue named first, then by how much a slip would cost.
 ORDER = ["carried-unchecked", "tokens-any-role", "overage-truncated", "round-half-down", "close-total-unchecked",
@@ -192,7 +197,8 @@ ORDER = ["carried-unchecked", "tokens-any-role", "overage-truncated", "round-hal
          "block-latest-expiry-first", "prepaid-threshold", "csv-overlong-utf8", "request-digest-path-only",
          "history-any-role", "reserve-before-allowance", "urgent-ignored", "reserve-outlives-term",
          "grace-one-instant-late", "void-still-counts", "prepaid-left-drops-expiring",
-         "forecast-latest-block-first", "whatif-keeps-closes", "client-reads-any-client"]
+         "forecast-latest-block-first", "whatif-keeps-closes", "client-reads-any-client",
+         "alert-one-minute-early"]
 assert sorted(ORDER) == sorted(m["id"] for m in M), "ORDER must name every mutant once"
 M.sort(key=lambda m: ORDER.index(m["id"]))
 

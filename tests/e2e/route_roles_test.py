@@ -85,6 +85,8 @@ TABLE = [
     ("POST", "/v1/tokens/victim-{r}/revoke", None, {"admin"}),
     ("GET", "/v1/clients/{c}/forecast", None, OWN),
     ("GET", "/v1/clients/{c}/whatif?plan=kit-hours-15", None, READERS),
+    ("GET", "/v1/alerts", None, {"staff", "billing", "manager", "admin"}),
+    ("GET", "/v1/clients/{c}/alerts", None, {"staff", "billing", "manager", "admin"}),
 ]
 
 

@@ -39,7 +39,8 @@ ledger::Log& App::log(bool create) {
 
 service::Session& App::session() {
   ledger::Log& l = log();
-  if (!session_ || &session_->log() != &l)
+  // A new clock (the demo moves it) makes a new session: the service reads its "now".
+  if (!session_ || &session_->log() != &l || session_->now_override_us() != now_override_us)
     session_ = std::make_unique<service::Session>(l, nullptr, now_override_us);
   return *session_;
 }

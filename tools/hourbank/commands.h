@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "reports/whatif.h"
+#include "service/auth.h"
 #include "tools/hourbank/app.h"
 
 namespace hourbank::cli {
@@ -35,5 +36,12 @@ void RegisterForecastCommands(CLI::App& cli, App& app);
 // `whatif` (reports/whatif.h) for CLIENT under PLAN or PLAN@VERSION; months 0 = the defaults.
 reports::WhatIf WhatIfFor(App& app, const std::string& client, const std::string& plan,
                           uint32_t from_month, uint32_t to_month);
+
+// alerts (tools/hourbank/cli/cmd_alerts.cc), and its JSON for GET /v1/alerts and
+// GET /v1/clients/{id}/alerts (`client` empty: every client; `since` as given).
+void RegisterAlertsCommands(CLI::App& cli, App& app);
+Result<nlohmann::json> AlertsAnswer(service::Session& s, const service::Caller& c,
+                                    const std::string& client, const std::string& since,
+                                    service::Names names);
 
 }  // namespace hourbank::cli

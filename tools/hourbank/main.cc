@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   RegisterBackupCommands(cli, app);
   RegisterBillingCommands(cli, app);
   RegisterForecastCommands(cli, app);
+  RegisterAlertsCommands(cli, app);
   // Commands that only read open the ledger read-only: nothing in its directory changes, and
   // they work on a read-only copy.
   for (const char* path : {"balance", "invoice", "burned", "report", "history", "sla", "statement",

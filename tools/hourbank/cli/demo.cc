@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "projections/alerts.h"
 #include "reports/forecast.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/views.h"
@@ -355,6 +356,16 @@ class Demo {
           reports::ForecastText(reports::MakeForecast(s, {.now_us = now}), reports::Lang::kRu)
               .c_str(),
           stdout);
+    }
+    std::fputs("\n== Alerts raised for stroymarket (1c-start), as the writes crossed them ==\n",
+               stdout);
+    {
+      const ClientState s = app_.LoadClient("stroymarket");
+      for (const AlertRecord& a : s.alerts())
+        std::fputs(fmt::format("{}  {}\n", s.zone().FormatIso(a.raised_us).substr(0, 10),
+                               AlertSentence(a, s.zone(), s.currency()))
+                       .c_str(),
+                   stdout);
     }
     std::fputs(
         "\n== What if logistic (kit-hours-15) had been on kit-hours-10, 2026-01 … 2026-04 ==\n",

@@ -410,8 +410,23 @@ class Server final : public RpcBackend {
         {M::GET, "/v1/clients/{id}/whatif",
          [](Server& s, const Ctx& c) { return s.endpoints_.WhatIf(c.caller, c.p[2], c.r.query); },
          true},
+        {M::GET, "/v1/alerts",
+         [](Server& s, const Ctx& c) {
+           return AlertsAnswer(s.endpoints_.session(), c.caller, "", SinceOf(c.r.query),
+                               service::Names::kFields);
+         }},
+        {M::GET, "/v1/clients/{id}/alerts",
+         [](Server& s, const Ctx& c) {
+           return AlertsAnswer(s.endpoints_.session(), c.caller, c.p[2], SinceOf(c.r.query),
+                               service::Names::kFields);
+         }},
     };
     return routes;
+  }
+  // The `since` query parameter of the alert routes ("" when absent).
+  static std::string SinceOf(const Endpoints::Query& q) {
+    auto it = q.find("since");
+    return it == q.end() ? std::string() : it->second;
   }
   // POST /v1/clients/{id}/WHAT with the body.
   static Handler Write(Result<json> (Endpoints::*op)(const service::Caller&, const std::string&,

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Alerts end to end with the real binary (docs/alerts.md).
+
+Usage: alerts_test.py PATH/TO/hourbank
+
+1. 1C Start, the case worked out in tests/projections/alerts_test.cc: "Включено часов по тарифу:
+   10 часов" (600 minutes); the trial months January and February are closed, so March has
+   10 h and a reserve of 0. 8 h accepted -> the 80 % alert; 10 h -> 100 %; 10h30 -> overage
+   started. Each CLI write raises them once; `alerts --check`, `rebuild` and retries raise
+   nothing new.
+2. KIT 15 h (900 minutes) through `hourbank serve`: eight writers POST 2 h each at once
+   (16 h: past 80 % = 720, 100 % = 900 and into overage) while readers list the alerts; each
+   alert is recorded exactly once; after a restart of serve and more work, still once.
+3. `alerts` refusals: one error line, non-zero exit, nothing written.
+Loopback, port 0, HOURBANK_NOW fixed.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.request
+
+from e2e_server import Server
+
+HB = sys.argv[1]
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLANS = os.path.join(HERE, "..", "..", "examples", "plans")
+FAILURES = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def ledger(now):
+    d = os.path.join(tempfile.mkdtemp(prefix="hourbank-alerts-"), "ledger")
+    env = dict(os.environ, HOURBANK_LEDGER=d, HOURBANK_NOW=now, USER="tester")
+    env.pop("HOURBANK_SERVER", None)
+    env.pop("HOURBANK_TOKEN", None)
+    return env
+
+
+def run(env, *args):
+    return subprocess.run([HB, *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def ok(env, *args):
+    p = run(env, *args)
+    if p.returncode != 0:
+        raise SystemExit(f"hourbank {' '.join(args)} failed ({p.returncode}): {p.stderr}")
+    return p.stdout
+
+
+def keys(env, *args):
+    return [a["key"] for a in json.loads(ok(env, "--json", "alerts", *args))]
+
+
+def events(env):
+    return json.loads(ok(env, "--json", "rebuild"))["events"]
+
+
+# ---- 1. 1C Start through the CLI
+env = ledger("2026-03-13T20:00:00+03:00")
+ok(env, "init")
+ok(env, "plan", "define", os.path.join(PLANS, "1c-start.toml"))
+ok(env, "client", "add", "c", "--name", "C", "--currency", "RUB", "--timezone", "Europe/Moscow")
+ok(env, "contract", "start", "c", "--plan", "1c-start", "--from", "2026-01")
+ok(env, "close", "c", "2026-01")
+ok(env, "close", "c", "2026-02")
+check(keys(env, "c") == [], "no alerts before work")
+
+
+def accepted(task, dur, day):
+    ok(env, "log", "c", dur, "--kind", "consultation", "--task", task, "--at", day + "T10:00")
+    ok(env, "accept", "c", "--task", task, "--at", day + "T18:00")
+
+
+accepted("A", "8h", "2026-03-10")
+check(keys(env, "c") == ["alert:c:allowance_used:80:202603"], f"8 h of 10: 80 %: {keys(env, 'c')}")
+accepted("B", "2h", "2026-03-11")
+accepted("C", "30m", "2026-03-12")
+want = ["alert:c:allowance_used:80:202603", "alert:c:allowance_used:100:202603",
+        "alert:c:overage_started:0:202603"]
+check(keys(env, "c") == want, f"10 h: 100 %, 10h30: overage: {keys(env, 'c')}")
+a = json.loads(ok(env, "--json", "alerts", "c"))
+check(a[2]["used_minutes"] == 30 and a[2]["amount_minor"] == 100000,
+      f"overage figures: 30 minutes, 1 000.00 RUB: {a[2]}")
+check(a[0]["used_minutes"] == 480 and a[0]["limit_minutes"] == 600, f"80 % figures: {a[0]}")
+text = ok(env, "alerts", "c")
+check("allowance 80 % used in 2026-03: 8h of 10h" in text, f"text:\n{text}")
+
+n = events(env)  # a replay of the whole log
+p = run(env, "alerts", "--check")
+check(p.returncode == 0 and "0 alert(s) raised" in p.stderr, f"--check after a replay raises nothing: {p.stderr}")
+accepted("D", "1h", "2026-03-13")  # more overage: no second alert
+check(events(env) == n + 2, "the write appended its two events and no alert")
+check(keys(env, "c") == want, "still three alerts")
+check(keys(env, "c", "--since", "2026-03-14") == [], "--since after them: none")
+check(len(keys(env, "--since", "2026-03-01")) == 3, "every client since March: three")
+
+
+def refused(what, *args):
+    before = events(env)
+    p = run(env, *args)
+    lines = p.stderr.strip().splitlines()
+    check(p.returncode != 0, f"{what}: non-zero exit, got {p.returncode}")
+    check(len(lines) == 1 and lines[0].startswith("hourbank: error: "), f"{what}: one error line, got {p.stderr!r}")
+    check(events(env) == before, f"{what}: nothing written")
+
+
+refused("unknown client", "alerts", "nobody")
+refused("bad --since", "alerts", "c", "--since", "yesterday")
+refused("unknown client with --check", "alerts", "nobody", "--check")
+
+# ---- 2. racing writers through serve, then a restart
+env = ledger("2026-03-20T12:00:00+03:00")
+ok(env, "init")
+ok(env, "plan", "define", os.path.join(PLANS, "kit.toml"))
+ok(env, "client", "add", "k", "--name", "K", "--currency", "RUB", "--timezone", "Europe/Moscow")
+ok(env, "contract", "start", "k", "--plan", "kit-hours-15", "--from", "2026-03")
+secret = json.loads(ok(env, "--json", "token", "issue", "w", "--role", "staff"))["token"]
+
+
+def call(srv, method, path, body=None):
+    req = urllib.request.Request(srv.url + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Bearer " + secret, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+srv = Server(HB, env)
+errors = []
+
+
+def writer(i):
+    try:
+        call(srv, "POST", "/v1/clients/k/work",
+             {"kind": "support", "minutes": 120, "task": f"T{i}", "at": f"2026-03-{10 + i:02d}T10:00"})
+    except Exception as e:  # noqa: BLE001 - collected and reported below
+        errors.append(repr(e))
+
+
+def reader():
+    try:
+        for _ in range(5):
+            call(srv, "GET", "/v1/alerts")
+    except Exception as e:  # noqa: BLE001
+        errors.append(repr(e))
+
+
+threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+threads += [threading.Thread(target=reader) for _ in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(60)
+check(errors == [], f"every request answered: {errors}")
+got = sorted(a["key"] for a in call(srv, "GET", "/v1/clients/k/alerts"))
+want = sorted(["alert:k:allowance_used:80:202603", "alert:k:allowance_used:100:202603",
+               "alert:k:overage_started:0:202603"])
+check(got == want, f"16 h of 15 by eight racing writers: each alert once: {got}")
+check(srv.stop() == 0, "serve stops cleanly")
+srv = Server(HB, env)  # a restart
+call(srv, "POST", "/v1/clients/k/work", {"kind": "support", "minutes": 60, "task": "T9", "at": "2026-03-19T10:00"})
+got = sorted(a["key"] for a in call(srv, "GET", "/v1/clients/k/alerts"))
+check(got == want, f"after a restart and more work: still each once: {got}")
+check(srv.stop() == 0, "serve stops cleanly again")
+p = run(env, "alerts", "--check")
+check(p.returncode == 0 and "0 alert(s) raised" in p.stderr, f"--check raises nothing new: {p.stderr}")
+
+if FAILURES:
+    print(f"{len(FAILURES)} failure(s)")
+    sys.exit(1)
+print("alerts e2e: ok")

@@ -1,0 +1,118 @@
+// service/alerts: alerts appended after a write, once; a second writer that decided from a
+// stale view of the client (another node, a retry) appends nothing the first one raised.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "service/alerts.h"
+#include "service/operations.h"
+#include "service/session.h"
+
+namespace hourbank::service {
+namespace {
+
+using schemas::Role;
+
+const Caller kAdmin{"boss", Role::ADMIN};
+constexpr int64_t kNowUs = 1773136800000000;  // 2026-03-10T10:00Z
+
+struct Ledger {
+  Ledger() {
+    std::string tmpl = "/tmp/hourbank-alerts-test-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    dir = tmpl;
+    ledger::Options o;
+    o.create_if_missing = true;
+    o.durability = ledger::Durability::kNoSync;
+    auto s = Session::Open(dir + "/ledger", o, kNowUs);
+    REQUIRE(s.ok());
+    session = std::move(s).value();
+  }
+  ~Ledger() {
+    session.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::string dir;
+  std::unique_ptr<Session> session;
+};
+
+// KIT option 1, 15 h a month (kit-hours-15: 900 minutes included), from March 2026.
+void KitClient(Session& s) {
+  std::ifstream in(std::string(HOURBANK_SOURCE_DIR) + "/examples/plans/kit.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  REQUIRE(DefinePlansOp(s, kAdmin, {{{"kit.toml", text.str()}}}).ok());
+  REQUIRE(AddClientOp(s, kAdmin, {"k", "K", "RUB", "Europe/Moscow"}).ok());
+  ContractStartRequest c;
+  c.client = "k";
+  c.plan = "kit-hours-15";
+  c.from = "2026-03";
+  REQUIRE(ContractStartOp(s, kAdmin, c).ok());
+}
+
+Result<LogAnswer> Log(Session& s, int64_t minutes, const std::string& at) {
+  LogRequest r;
+  r.client = "k";
+  r.work.kind = "support";
+  r.work.minutes = minutes;
+  r.work.task = "T";
+  r.work.staff = "anna";
+  r.at = at;
+  return LogWorkOp(s, kAdmin, r);
+}
+
+TEST_CASE("a write that crosses 80 percent appends the alert after its own events") {
+  Ledger l;
+  KitClient(*l.session);
+  REQUIRE(Log(*l.session, 719, "2026-03-09T10:00").ok());  // 719 × 100 < 80 × 900 = 72 000
+  CHECK(l.session->LoadClient("k").value().alerts().empty());
+  auto w = Log(*l.session, 1, "2026-03-09T12:00");  // 720: 80 %
+  REQUIRE(w.ok());
+  const auto st = l.session->LoadClient("k").value();
+  REQUIRE(st.alerts().size() == 1);
+  CHECK(st.alerts()[0].key == "alert:k:allowance_used:80:202603");
+  CHECK(st.alerts()[0].seq == w.value().write.result.first_seq + 1);
+}
+
+TEST_CASE("a second writer with a stale view appends nothing the first one raised") {
+  Ledger l;
+  KitClient(*l.session);
+  REQUIRE(Log(*l.session, 900, "2026-03-09T10:00").ok());  // 80 % and 100 %
+  const uint32_t version = l.session->LoadClient("k").value().version();
+  // The client as a node that has not seen the alerts yet would fold it.
+  projections::ClientState stale;
+  stale.set_id("k");
+  REQUIRE(l.session->log()
+              .ReadStream("k", 1, 0,
+                          [&](const ledger::EventView& v) {
+                            if (v.event.getBody().which() != schemas::Event::Body::ALERT_RAISED)
+                              stale.Apply(v.seq, v.event);
+                            return true;
+                          })
+              .ok());
+  CHECK(projections::DueAlerts(stale, kNowUs).size() == 2);
+  auto raised = RaiseDue(*l.session, stale);
+  REQUIRE(raised.ok());
+  CHECK(raised.value().empty());
+  CHECK(l.session->LoadClient("k").value().version() == version);
+}
+
+TEST_CASE("listing alerts needs the balance role and names an unknown client") {
+  Ledger l;
+  KitClient(*l.session);
+  CHECK(ListAlertsOp(*l.session, {"a", Role::AUDITOR}, {"k", "", Names::kFields}).error().code ==
+        Code::kForbidden);
+  CHECK(ListAlertsOp(*l.session, {"s", Role::STAFF}, {"k", "", Names::kFields}).ok());
+  CHECK(ListAlertsOp(*l.session, kAdmin, {"nobody", "", Names::kFields}).error().code ==
+        Code::kNotFound);
+  CHECK(ListAlertsOp(*l.session, kAdmin, {"k", "soon", Names::kFlags}).error().code ==
+        Code::kInvalid);
+}
+
+}  // namespace
+}  // namespace hourbank::service
