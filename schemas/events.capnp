@@ -293,6 +293,8 @@ struct IncidentWaiting {
   # incidentResumed starts it again.
   incidentId @0 :Text;
   reason @1 :Text;            # optional, e.g. "waiting for the customer's logs"
+}
+
 enum AlertKind {
   allowanceUsed @0;           # threshold: percent of the month's included hours drawn
   overageStarted @1;          # the month's first overage minute
