@@ -9,7 +9,8 @@ namespace hourbank::service {
 using projections::AlertRecord;
 using projections::ClientState;
 
-Result<std::vector<AlertRecord>> RaiseDue(Session& s, const ClientState& state) {
+Result<std::vector<AlertRecord>> RaiseDue(Session& s, const ClientState& state,
+                                          const std::string& actor) {
   const int64_t now_us = s.now_us();
   std::vector<AlertRecord> raised;
   for (AlertRecord& a : projections::DueAlerts(state, now_us)) {
@@ -19,7 +20,7 @@ Result<std::vector<AlertRecord>> RaiseDue(Session& s, const ClientState& state) 
     req.idempotency_key = a.key;
     req.request_digest = RequestDigest(state.id(), a.key);  // the same alert from any writer
     for (ledger::EventDraft& e : d.events) {
-      e.root().setActor(kAlertsActor);
+      e.root().setActor(actor);
       req.events.push_back(std::move(e));
     }
     auto appended = s.log().Append(std::move(req));
@@ -31,15 +32,17 @@ Result<std::vector<AlertRecord>> RaiseDue(Session& s, const ClientState& state) 
   return raised;
 }
 
-Result<std::vector<AlertRecord>> RaiseAlerts(Session& s, const std::string& client_id) {
+Result<std::vector<AlertRecord>> RaiseAlerts(Session& s, const std::string& client_id,
+                                             const std::string& actor) {
   auto state = s.LoadClient(client_id, {.retain_entries = false});
   if (!state.ok()) return state.error();
-  return RaiseDue(s, state.value());
+  return RaiseDue(s, state.value(), actor);
 }
 
-void RaiseAlertsAfterWrite(Session& s, const std::string& client_id) noexcept {
+void RaiseAlertsAfterWrite(Session& s, const std::string& client_id,
+                           const std::string& actor) noexcept {
   try {
-    (void)RaiseAlerts(s, client_id);
+    (void)RaiseAlerts(s, client_id, actor);
   } catch (...) {  // the user's write stands whatever happens here
   }
 }
@@ -94,7 +97,7 @@ Result<std::vector<ClientAlerts>> CheckAlertsOp(Session& s, const Caller& caller
       if (!client.empty()) return UnknownClient(id);
       continue;
     }
-    auto raised = RaiseDue(s, st.value());
+    auto raised = RaiseDue(s, st.value(), caller.name);
     if (!raised.ok()) return raised.error();
     out.push_back({id, st.value().currency(), st.value().zone(), std::move(raised).value()});
   }

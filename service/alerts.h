@@ -14,17 +14,18 @@
 
 namespace hourbank::service {
 
-// Who the AlertRaised events name as actor.
-inline constexpr const char* kAlertsActor = "alerts";
-
-// Appends an AlertRaised for each alert due in `state` at the session's now; returns those
-// appended (an alert whose key another writer appended first is not among them).
+// Appends an AlertRaised for each alert due in `state` at the session's now, with `actor` (who
+// wrote what made it due, or ran --check) as the events' actor; returns those appended (an
+// alert whose key another writer appended first is not among them).
 Result<std::vector<projections::AlertRecord>> RaiseDue(Session& s,
-                                                       const projections::ClientState& state);
+                                                       const projections::ClientState& state,
+                                                       const std::string& actor);
 // Loads the client and raises what is due.
-Result<std::vector<projections::AlertRecord>> RaiseAlerts(Session& s, const std::string& client_id);
+Result<std::vector<projections::AlertRecord>> RaiseAlerts(Session& s, const std::string& client_id,
+                                                          const std::string& actor);
 // Execute's hook after an append: RaiseAlerts with every failure dropped.
-void RaiseAlertsAfterWrite(Session& s, const std::string& client_id) noexcept;
+void RaiseAlertsAfterWrite(Session& s, const std::string& client_id,
+                           const std::string& actor) noexcept;
 
 // The alerts of one client, or of every client when `client` is empty, raised at or after
 // `since` (a date or time in each client's zone; empty: all). Role: as balances (kReadBalance).

@@ -152,7 +152,7 @@ Result<WriteOutcome> Execute(Session& session, const std::string& client_id, con
       HB_TRY(session.SaveClientCheckpoint(lean.value()));
     }
     // Alerts the write made due (docs/alerts.md); best-effort, the write stands regardless.
-    if (!out.replayed && out.result.count > 0) RaiseAlertsAfterWrite(session, client_id);
+    if (!out.replayed && out.result.count > 0) RaiseAlertsAfterWrite(session, client_id, c.actor);
     return out;
   }
   return last;

@@ -77,6 +77,15 @@ TEST_CASE("a write that crosses 80 percent appends the alert after its own event
   REQUIRE(st.alerts().size() == 1);
   CHECK(st.alerts()[0].key == "alert:k:allowance_used:80:202603");
   CHECK(st.alerts()[0].seq == w.value().write.result.first_seq + 1);
+  bool by_writer = false;  // the alert names whoever's write made it due
+  REQUIRE(l.session->log()
+              .Scan(st.alerts()[0].seq, st.alerts()[0].seq,
+                    [&](const ledger::EventView& v) {
+                      by_writer = std::string(v.event.getActor().cStr()) == "boss";
+                      return false;
+                    })
+              .ok());
+  CHECK(by_writer);
 }
 
 TEST_CASE("a second writer with a stale view appends nothing the first one raised") {
@@ -96,7 +105,7 @@ TEST_CASE("a second writer with a stale view appends nothing the first one raise
                           })
               .ok());
   CHECK(projections::DueAlerts(stale, kNowUs).size() == 2);
-  auto raised = RaiseDue(*l.session, stale);
+  auto raised = RaiseDue(*l.session, stale, "node-2");
   REQUIRE(raised.ok());
   CHECK(raised.value().empty());
   CHECK(l.session->LoadClient("k").value().version() == version);
