@@ -13,7 +13,7 @@ checks:
   - `audit` passes on all three and prints the same per-client digests (client_digests);
   - a keyed retry on the cluster ledger answers with the first answer and writes nothing;
   - bad input is one error line, a non-zero exit and nothing written: importing into a ledger
-    that is not empty, and a file cut in the middle of a line.
+    that is not empty, a file cut in the middle of a line, a partial (--from-seq) export.
 """
 import json
 import os
@@ -164,6 +164,12 @@ def main():
         one_error_line(run(*nl2, "import-log", cut, ok=False), "truncated", "import of a file cut mid-line")
         p = run(*nl2, "--json", "audit", ok=False)
         check(json.loads(p.stdout).get("head_seq") == 0, "the cut import wrote nothing")
+        part = os.path.join(tmp, "part.jsonl")
+        run(*nl, "export", "--format", "jsonl", "--from-seq", read_jsonl(b)[5]["seq"], "--out", part)
+        part_dir = ["--ledger", os.path.join(tmp, "part")]
+        run(*part_dir, "init")
+        one_error_line(run(*part_dir, "import-log", part, ok=False), "whole-ledger export",
+                       "import of a partial cluster export")
         return 1 if FAILS else 0
     finally:
         server.terminate()

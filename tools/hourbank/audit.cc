@@ -965,8 +965,8 @@ void ImportRaw(App& app, const std::string& path, const std::vector<ImportedLine
 }
 
 // The whole file is read and checked before anything is written (a bad or cut line writes
-// nothing). A directory's export (its first seq is 1) into a directory is copied byte for
-// byte; every other move (to or from a cluster) is re-stamped (log_move.h).
+// nothing), and must be a whole export. A directory's export into a directory is copied byte
+// for byte; every other move (to or from a cluster) is re-stamped (log_move.h).
 void RunImportLog(App& app, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) Fail(Code::kNotFound, fmt::format("cannot read {}: {}", path, std::strerror(errno)));
@@ -987,7 +987,8 @@ void RunImportLog(App& app, const std::string& path) {
     lines.push_back(ParseImportLine(path, n, line));
   }
   if (lines.empty()) Fail(Code::kInvalid, fmt::format("{} holds no events", path));
-  if (!log.replicated() && lines.front().seq == 1)
+  const bool from_directory = CheckWholeExport(path, lines);
+  if (!log.replicated() && from_directory)
     ImportRaw(app, path, lines);
   else
     ImportRestamped(app, path, lines);

@@ -207,6 +207,32 @@ std::map<std::string, std::pair<uint32_t, std::string>> ContentDigests::Result()
   return out;
 }
 
+bool CheckWholeExport(const std::string& path, const std::vector<ImportedLine>& lines) {
+  std::map<std::string, uint64_t, std::less<>> versions;  // cluster: client -> last version
+  bool directory = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    uint64_t own = 0, want = 0;
+    std::string client;
+    Must(ledger::DecodeForeignEvent(lines[i].bytes, [&](schemas::Event::Reader e) {
+      own = e.getSeq();
+      client.assign(e.getClientId().cStr(), e.getClientId().size());
+    }));
+    if (i == 0) directory = own == lines[0].seq;
+    if (directory) {
+      want = i + 1;
+      if (own != lines[i].seq) want = lines[i].seq;  // not stored under its own seq: refused
+    } else {
+      want = ++versions[client];
+    }
+    if (own != want)
+      Fail(Code::kInvalid,
+           fmt::format("{}:{} (seq {}): the event's own seq is {}, not {}; import-log needs a "
+                       "whole-ledger export (no CLIENT, no --from-seq, no line left out)",
+                       path, lines[i].line, lines[i].seq, own, want));
+  }
+  return directory;
+}
+
 void ImportRestamped(App& app, const std::string& path, const std::vector<ImportedLine>& lines) {
   ledger::Log& log = app.log();
   uint64_t checkpoints = 0, imported = 0;

@@ -57,6 +57,12 @@ struct ImportedLine {
   std::optional<ledger::Hash> key_digest;
 };
 
+// Whether `lines` come from a ledger directory (each event's own seq is its line's seq) rather
+// than a cluster, after checking that they are a whole export: a directory's seqs 1, 2, 3 …;
+// a cluster's client versions 1, 2, 3 … per client. Anything else (CLIENT, --from-seq, a lost
+// line) is refused naming the line.
+bool CheckWholeExport(const std::string& path, const std::vector<ImportedLine>& lines);
+
 // Appends `lines` (a whole-ledger export, already checked to decode) to the empty ledger of
 // `app` as re-stamped appends, in recorded order; then verifies and prints the result.
 void ImportRestamped(App& app, const std::string& path, const std::vector<ImportedLine>& lines);
