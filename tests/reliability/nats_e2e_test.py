@@ -11,12 +11,12 @@ run on ledger directories in the e2e_cli test, so the figures are checked on bot
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
+
+from nats_util import start_server
 
 if len(sys.argv) != 4:
     sys.exit("usage: nats_e2e_test.py PATH/TO/hourbank SOURCE_DIR PATH/TO/nats-server")
@@ -38,12 +38,6 @@ CASES = [
     "test_refuse_close_early_or_out_of_order",
     "test_idempotency_keys",
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_syncs_on_timer():
@@ -87,24 +81,15 @@ def check_sync_warning(url, tmp):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="hourbank-nats-e2e-")
-    port = free_port()
-    server = subprocess.Popen([NATS, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", os.path.join(tmp, "js"),
-                               "-l", os.path.join(tmp, "server.log")])
+    server, url = start_server(NATS, tmp)
     try:
-        # Ready when the port accepts connections (bounded).
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
+        if url is None:
             print("nats-server did not start")
             return 1
-        if not check_sync_warning(f"nats://127.0.0.1:{port}", tmp):
+        if not check_sync_warning(url, tmp):
             return 1
         env = dict(os.environ)
-        env["HB_TEST_NATS_URL"] = f"nats://127.0.0.1:{port}"
+        env["HB_TEST_NATS_URL"] = url
         env["CLI_TEST_ONLY"] = ",".join(CASES)
         p = subprocess.run([sys.executable, os.path.join(SRC, "tests", "e2e", "cli_test.py"), HB, SRC], env=env,
                            timeout=600)

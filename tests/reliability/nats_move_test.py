@@ -18,11 +18,11 @@ checks:
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+from nats_util import start_server
 
 if len(sys.argv) != 3:
     sys.exit("usage: nats_move_test.py PATH/TO/hourbank PATH/TO/nats-server")
@@ -34,12 +34,6 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         FAILS.append(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(*args, ok=True):
@@ -100,20 +94,11 @@ def build_source(tmp):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="hourbank-nats-move-")
-    port = free_port()
-    server = subprocess.Popen([NATS, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", os.path.join(tmp, "js"),
-                               "-l", os.path.join(tmp, "server.log")])
+    server, url = start_server(NATS, tmp)
     try:
-        for _ in range(200):  # ready when the port accepts connections (bounded)
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
+        if url is None:
             print("nats-server did not start")
             return 1
-        url = f"nats://127.0.0.1:{port}"
         src = build_source(tmp)
         a = os.path.join(tmp, "a.jsonl")
         run(*src, "export", "--format", "jsonl", "--out", a)
