@@ -617,6 +617,7 @@ Status Log::DropCheckpoints() {
 }
 Stats Log::stats() const { return nats_ ? nats_->stats() : impl_->stats(); }
 Health Log::health() const { return nats_ ? nats_->GetHealth() : impl_->GetHealth(); }
+std::string Log::DurabilityWarning() const { return nats_ ? nats_->TimedSyncWarning() : ""; }
 Status Log::ScanStored(const std::function<bool(uint64_t, std::string_view)>& visit) const {
   if (nats_) return NotOnNats("recovery (ScanStored)");
   return impl_->WithDb([&] { return impl_->ScanStored(visit); });

@@ -112,6 +112,10 @@ struct AppendRequest {
   // the ledger stamps them (callers whose drafts carry "now" should pass their own).
   std::optional<Hash> request_digest;
   std::vector<EventDraft> events;  // 1 … Options::batch_events_max
+  // IMPORT ONLY (`hourbank import-log` between backends). Non-zero: every event is recorded at
+  // this time (µs) instead of now, so a re-appended event keeps its recorded time. Refused with
+  // kInvalid when before the log head's time (directory) or the client's last event's [nats].
+  int64_t recorded_at_us = 0;
 };
 
 struct AppendResult {
@@ -260,6 +264,13 @@ class Log {
   // Whether writes work now; when not, tries to resume them first (see Health).
   Health health() const;
 
+  // [nats] One line for people when the cluster's server acknowledges appends before they are
+  // synced to disk (nats-server older than 2.10 syncs on a timer; docs/replicated-log.md,
+  // Durability), with the configuration for newer servers. Empty for a ledger directory, a
+  // server that syncs as configured, or when the version cannot be read. Costs a short TCP
+  // connection to the server; call it once (`hourbank init`, `hourbank serve`).
+  std::string DurabilityWarning() const;
+
   Stats stats() const;
   const std::string& dir() const;  // [nats] the nats:// location
   // Whether this Log is on a NATS cluster (docs/replicated-log.md) rather than a directory.
@@ -282,6 +293,11 @@ class Log {
 // Returns kCorruption naming `seq` if the bytes are not a valid Event.
 Status DecodeEvent(uint64_t seq, std::string_view bytes,
                    const std::function<void(schemas::Event::Reader)>& fn);
+
+// DecodeEvent for an event of another ledger (an export's `raw`, whose own seq may be a client
+// version or another numbering): every check of DecodeEvent except that seq matches.
+Status DecodeForeignEvent(std::string_view bytes,
+                          const std::function<void(schemas::Event::Reader)>& fn);
 
 // Whether `id` is a valid client id: [a-z0-9][a-z0-9._-]{0,63}. System streams add a '$'.
 bool ValidClientId(std::string_view id);

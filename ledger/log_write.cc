@@ -267,6 +267,12 @@ void Log::Impl::Admit(GroupWrite& g, Writer* w) {
     version = it->second;
   }
   if (!req.idempotency_key.empty() && AnswerSeenKey(g, w, *committed)) return;
+  if (req.recorded_at_us != 0 && req.recorded_at_us < g.recorded_at_us) {
+    w->error = Error::Invalid(
+        fmt::format("recorded time {} is before the log head's {}; import events in recorded order",
+                    req.recorded_at_us, g.recorded_at_us));
+    return;
+  }
   if (req.expected_version && *req.expected_version != version) {
     w->error = Error::Conflict(fmt::format(
         "stream {} is at version {}, not the expected version {}; re-read the stream and "
@@ -337,7 +343,8 @@ void Log::Impl::Stamp(GroupWrite& g, Writer* w, uint32_t version) {
   for (auto& draft : req.events) {
     ++g.head;
     ++version;
-    g.recorded_at_us = std::max(g.now_us, g.recorded_at_us);
+    g.recorded_at_us =
+        req.recorded_at_us != 0 ? req.recorded_at_us : std::max(g.now_us, g.recorded_at_us);
     auto root = draft.root();
     root.setSeq(g.head);
     root.setRecordedAtUs(g.recorded_at_us);

@@ -681,7 +681,14 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
   // Stamp the envelope: the client's version as seq, the client's chain, a per-client clock.
   std::vector<std::string> events;
   Hash head = cache.head;
-  const int64_t recorded = std::max(NowUs(), cache.last_recorded_us);
+  if (request.recorded_at_us != 0 && request.recorded_at_us < cache.last_recorded_us) {
+    return Error::Invalid(fmt::format(
+        "recorded time {} is before the time {} of client '{}''s last event; import events "
+        "in recorded order",
+        request.recorded_at_us, cache.last_recorded_us, request.client_id));
+  }
+  const int64_t recorded = request.recorded_at_us != 0 ? request.recorded_at_us
+                                                       : std::max(NowUs(), cache.last_recorded_us);
   for (size_t i = 0; i < request.events.size(); ++i) {
     auto root = request.events[i].root();
     root.setClientId(request.client_id);
@@ -1027,6 +1034,30 @@ Health NatsLog::GetHealth() const {
 Stats NatsLog::stats() const {
   std::lock_guard<std::mutex> l(stats_mu_);
   return stats_;
+}
+
+Status DecodeForeignEvent(std::string_view bytes,
+                          const std::function<void(schemas::Event::Reader)>& fn) {
+  std::vector<capnp::word> peek, scratch;
+  auto seq = PeekSeq(bytes, peek);
+  if (!seq.ok()) return seq.error();
+  return codec::Decode(*seq, bytes, scratch, fn);
+}
+
+// The warning of docs/replicated-log.md, Durability, when the connected server is older than
+// 2.10; empty otherwise or when its version cannot be read.
+std::string NatsLog::TimedSyncWarning() const {
+  char url[256] = {0};
+  if (natsConnection_GetConnectedUrl(conn_->nc, url, sizeof url) != NATS_OK || url[0] == '\0')
+    return "";
+  auto version = NatsServerVersion(url, options_.nats_timeout_ms);
+  if (!version.ok() || !NatsSyncsOnTimer(*version)) return "";
+  return fmt::format(
+      "nats-server {} (at {}) syncs JetStream writes to disk on a timer, not per append: a power "
+      "loss of a majority of a stream's replicas at once can lose the last acknowledged appends. "
+      "With nats-server 2.10 or newer, put `jetstream {{ sync_interval: always }}` in each "
+      "server's configuration (docs/replicated-log.md, Durability)",
+      *version, url);
 }
 
 }  // namespace hourbank::ledger

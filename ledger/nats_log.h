@@ -62,6 +62,16 @@ Result<NatsLocation> ParseNatsLocation(std::string_view url, std::string_view le
 // FNV-1a-64 of the client id mod `partitions`.
 uint32_t NatsPartitionOf(std::string_view client_id, uint32_t partitions);
 
+// The "version" of a server's INFO line ("INFO {json}"), nullopt when there is none.
+std::optional<std::string> NatsInfoVersion(std::string_view info_line);
+// Whether nats-server `version` ("2.9.10") syncs its file store on a timer only: before 2.10,
+// which brought `sync_interval: always`. False for a version it cannot read.
+bool NatsSyncsOnTimer(std::string_view version);
+// Reads the INFO line a NATS server sends first on a new connection to `url` (nats://host:port)
+// over a TCP connection of its own, and returns its version. Bounded: timeout_ms per wait,
+// 64 KiB. Fails kIo (unreachable, no INFO) or kInvalid (bad URL).
+Result<std::string> NatsServerVersion(std::string_view url, int64_t timeout_ms);
+
 class NatsLog {
  public:
   static Result<std::unique_ptr<NatsLog>> Open(const std::string& url, const Options& options);
@@ -84,6 +94,8 @@ class NatsLog {
   Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress,
                               const Visitor* visit) const;
   Health GetHealth() const;
+  // A warning for people when the connected server syncs to disk on a timer (< 2.10), else "".
+  std::string TimedSyncWarning() const;
   Stats stats() const;
   const std::string& location() const { return location_text_; }
   uint32_t partitions() const { return partitions_; }

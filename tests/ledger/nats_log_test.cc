@@ -453,3 +453,105 @@ TEST_CASE("nats positions: partition, stream seq and index pack into one ordered
 }
 
 }  // namespace hourbank::ledger::testing
+
+namespace hourbank::ledger::testing {
+namespace {
+
+// The recorded time of each event of `client`, in order.
+std::vector<int64_t> RecordedTimes(Log& log, const std::string& client) {
+  std::vector<int64_t> out;
+  Status s = log.ReadStream(client, 1, 0, [&](const EventView& v) {
+    out.push_back(v.event.getRecordedAtUs());
+    return true;
+  });
+  if (!s.ok()) FAIL("read failed: " << s.error().message);
+  return out;
+}
+
+// AppendRequest::recorded_at_us (import-log between backends): kept when not before what the
+// log has recorded, refused with kInvalid and nothing written when before.
+void CheckKeptRecordedTime(Log& log) {
+  const int64_t t1 = 1'700'000'000'000'000, t2 = t1 + 5;
+  AppendRequest first = Request("acme", {"a1", "a2"});
+  first.recorded_at_us = t1;
+  MustAppend(log, std::move(first));
+  AppendRequest second = Request("acme", {"a3"});
+  second.recorded_at_us = t2;
+  MustAppend(log, std::move(second));
+  CHECK(RecordedTimes(log, "acme") == std::vector<int64_t>{t1, t1, t2});
+  AppendRequest back = Request("acme", {"a4"});
+  back.recorded_at_us = t1;
+  auto r = log.Append(std::move(back));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Code::kInvalid);
+  CHECK(log.stream_version("acme") == 3);
+  // Without it, the time is now again (later than t2).
+  MustAppend(log, Request("acme", {"a5"}));
+  CHECK(RecordedTimes(log, "acme").back() > t2);
+}
+
+}  // namespace
+
+TEST_CASE("nats: an import's recorded time is kept and a time before the client's last is refused",
+          "[nats]") {
+  NatsServer server;
+  auto log = OpenLog(server.url(), NatsOptions("books"));
+  CheckKeptRecordedTime(*log);
+}
+
+TEST_CASE("directory: an import's recorded time is kept and a time before the head's is refused",
+          "[nats]") {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  CheckKeptRecordedTime(*log);
+}
+
+TEST_CASE("nats info: the version is read from an INFO line and anything else is refused",
+          "[nats]") {
+  CHECK(NatsInfoVersion(R"(INFO {"server_id":"X","version":"2.9.10","jetstream":true})") ==
+        std::optional<std::string>("2.9.10"));
+  CHECK_FALSE(NatsInfoVersion(R"(INFO {"server_id":"X"})"));
+  CHECK_FALSE(NatsInfoVersion(R"(INFO {"version":7})"));
+  CHECK_FALSE(NatsInfoVersion(R"(INFO {"version":"2.9.10")"));
+  CHECK_FALSE(NatsInfoVersion(R"(-ERR 'Authorization Violation')"));
+  CHECK_FALSE(NatsInfoVersion(""));
+}
+
+TEST_CASE("nats info: servers before 2.10 sync on a timer and 2.10 or later do not", "[nats]") {
+  CHECK(NatsSyncsOnTimer("2.9.10"));
+  CHECK(NatsSyncsOnTimer("2.2.0"));
+  CHECK(NatsSyncsOnTimer("1.4.1"));
+  CHECK_FALSE(NatsSyncsOnTimer("2.10.0"));
+  CHECK_FALSE(NatsSyncsOnTimer("2.11.3-beta"));
+  CHECK_FALSE(NatsSyncsOnTimer("3.0.0"));
+  CHECK_FALSE(NatsSyncsOnTimer("garbage"));
+  CHECK_FALSE(NatsSyncsOnTimer(""));
+}
+
+TEST_CASE("nats info: the installed server's version is read and its timed sync is warned about",
+          "[nats]") {
+  NatsServer server;
+  auto version = NatsServerVersion(server.url(), 2000);
+  REQUIRE(version.ok());
+  CHECK(!version->empty());
+  auto log = OpenLog(server.url(), NatsOptions("books"));
+  const std::string warning = log->DurabilityWarning();
+  // tools/setup.sh installs Debian's nats-server 2.9: it syncs on a timer, so the warning names
+  // its version and gives the configuration line for newer servers. (A newer server: no warning.)
+  if (NatsSyncsOnTimer(*version)) {
+    CHECK(warning.find("nats-server " + *version) != std::string::npos);
+    CHECK(warning.find("sync_interval: always") != std::string::npos);
+  } else {
+    CHECK(warning.empty());
+  }
+  TempDir dir;
+  CHECK(OpenLog(dir.path())->DurabilityWarning().empty());
+}
+
+TEST_CASE("nats info: an unreachable server or a bad URL is an error, not a hang", "[nats]") {
+  CHECK(NatsServerVersion("nats://127.0.0.1:" + std::to_string(FreePort()), 500).error().code ==
+        Code::kIo);
+  CHECK(NatsServerVersion("nats://nocolon", 500).error().code == Code::kInvalid);
+}
+
+}  // namespace hourbank::ledger::testing

@@ -9,12 +9,14 @@ server with `hourbank --log nats://… --ledger-name …`), and stops the server
 run on ledger directories in the e2e_cli test, so the figures are checked on both backends.
 """
 import os
+import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+import threading
+
+from nats_util import start_server
 
 if len(sys.argv) != 4:
     sys.exit("usage: nats_e2e_test.py PATH/TO/hourbank SOURCE_DIR PATH/TO/nats-server")
@@ -38,30 +40,56 @@ CASES = [
 ]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def server_syncs_on_timer():
+    """Whether the nats-server under test is older than 2.10 (no `sync_interval: always`)."""
+    out = subprocess.run([NATS, "--version"], capture_output=True, text=True, timeout=30).stdout
+    major, minor = (int(x) for x in re.search(r"v?(\d+)\.(\d+)", out).groups())
+    return (major, minor) < (2, 10)
+
+
+def check_sync_warning(url, tmp):
+    """`hourbank init` and `hourbank serve` on a cluster ledger warn on stderr, once, when the
+    server syncs to disk on a timer (the installed 2.9), with the configuration line for newer
+    servers; other commands do not."""
+    want = server_syncs_on_timer()
+    hb = [HB, "--log", url, "--ledger-name", "warned"]
+    ok = True
+    p = subprocess.run([*hb, "init"], capture_output=True, text=True, timeout=60)
+    warned = [l for l in p.stderr.splitlines() if "sync_interval: always" in l]
+    print(f"init stderr: {p.stderr.strip()!r}")
+    ok &= p.returncode == 0 and len(warned) == (1 if want else 0)
+    ok &= (not want) or warned[0].startswith("hourbank: warning: nats-server ")
+    p = subprocess.run([*hb, "client", "list"], capture_output=True, text=True, timeout=60)
+    ok &= p.returncode == 0 and "sync_interval" not in p.stderr
+    serve = subprocess.Popen([*hb, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    killer = threading.Timer(60, serve.kill)  # bounded: a serve that never listens is killed
+    killer.start()
+    try:
+        line = serve.stdout.readline()  # "listening on …": the warning came before it
+        ok &= line.startswith("listening on")
+    finally:
+        serve.terminate()
+        _, err = serve.communicate(timeout=30)
+        killer.cancel()
+    print(f"serve stderr: {err.strip()!r}")
+    warned = [l for l in err.splitlines() if "sync_interval: always" in l]
+    ok &= len(warned) == (1 if want else 0)
+    print(("ok   " if ok else "FAIL ") + f"sync warning at init and serve (server before 2.10: {want})")
+    return ok
 
 
 def main():
     tmp = tempfile.mkdtemp(prefix="hourbank-nats-e2e-")
-    port = free_port()
-    server = subprocess.Popen([NATS, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", os.path.join(tmp, "js"),
-                               "-l", os.path.join(tmp, "server.log")])
+    server, url = start_server(NATS, tmp)
     try:
-        # Ready when the port accepts connections (bounded).
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
+        if url is None:
             print("nats-server did not start")
             return 1
+        if not check_sync_warning(url, tmp):
+            return 1
         env = dict(os.environ)
-        env["HB_TEST_NATS_URL"] = f"nats://127.0.0.1:{port}"
+        env["HB_TEST_NATS_URL"] = url
         env["CLI_TEST_ONLY"] = ",".join(CASES)
         p = subprocess.run([sys.executable, os.path.join(SRC, "tests", "e2e", "cli_test.py"), HB, SRC], env=env,
                            timeout=600)

@@ -103,4 +103,15 @@ PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& e
 PeerFigure JournalBal(const std::string& program, const std::string& journal_path);
 void WriteJournal(const std::string& path, const std::vector<FlatEvent>& events);
 
+// `appends`: single durable appends from each count of writers on a new ledger directory under
+// work_dir and, with nats_url, on new NATS ledgers with each count of partitions (nats_appends.cc).
+struct NatsAppendsOptions {
+  std::string nats_url;  // empty: the directory rows only
+  std::string work_dir;
+  double seconds = 2;
+  std::vector<uint32_t> writers{1, 8};
+  std::vector<uint32_t> partitions{1, 2, 4};
+};
+int NatsAppends(const NatsAppendsOptions& options);
+
 }  // namespace hourbank::bench

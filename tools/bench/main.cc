@@ -119,8 +119,18 @@ int main(int argc, char** argv) {
       ->required();
   aud->add_option("--hourbank", a.hourbank_exe, "the hourbank executable");
 
+  NatsAppendsOptions na;
+  auto* app_cmd = cli.add_subcommand(
+      "appends",
+      "Single durable appends, 1 and 8 writers: a ledger directory vs a NATS ledger (1, 2, 4 "
+      "streams)\n  e.g. hourbank-bench appends --nats nats://127.0.0.1:4222 --work-dir /tmp/ap");
+  app_cmd->add_option("--nats", na.nats_url, "a NATS JetStream server or cluster (nats://…)");
+  app_cmd->add_option("--work-dir", na.work_dir, "where the directory ledgers go")->required();
+  app_cmd->add_option("--seconds", na.seconds, "per row")->check(CLI::Range(0.1, 60.0));
+
   CLI11_PARSE(cli, argc, argv);
   if (aud->parsed()) return AuditScale(a);
+  if (app_cmd->parsed()) return NatsAppends(na);
 
   if (gen->parsed()) {
     auto rep = Generate(g);

@@ -32,6 +32,7 @@ ledger::Log& App::log(bool create) {
     options.durability = nosync ? ledger::Durability::kNoSync : ledger::Durability::kSync;
     options.read_only = read_only && !create;
     options.ledger_name = ledger_name;
+    options.nats_partitions = nats_partitions;
     log_ = Must(ledger::Log::Open(ledger_dir, options));
   }
   return *log_;

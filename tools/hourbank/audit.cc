@@ -38,6 +38,7 @@
 
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/escape.h"
+#include "tools/hourbank/log_move.h"
 #include "tools/hourbank/progress.h"
 #include "reports/figures.h"
 #include "tools/hourbank/views.h"
@@ -198,6 +199,7 @@ class AuditReplay {
 
   void Visit(const ledger::EventView& v) {
     std::string_view id(v.event.getClientId().cStr(), v.event.getClientId().size());
+    if (only_client_.empty() || id == only_client_) digests_.Add(v);
     if (!id.empty() && id[0] == '$') {
       if (v.event.getBody().isCheckpoint() && only_client_.empty()) VisitCheckpoint(v, id);
       return;
@@ -219,6 +221,7 @@ class AuditReplay {
   uint64_t wanted_by(uint64_t head_seq) const { return wanted_by_.at(head_seq); }
   std::vector<Problem>& problems() { return problems_; }
   std::map<std::string, ClientState, std::less<>>& states() { return states_; }
+  const ContentDigests& digests() const { return digests_; }
 
  private:
   void VisitCheckpoint(const ledger::EventView& v, std::string_view id) {
@@ -248,6 +251,7 @@ class AuditReplay {
   std::map<uint64_t, ledger::Hash> wanted_;  // head seq -> recorded head hash
   std::map<uint64_t, uint64_t> wanted_by_;   // head seq -> checkpoint seq
   std::vector<Problem> problems_;            // the checkpoints' own, in seq order
+  ContentDigests digests_;                   // what a move between backends keeps (log_move.h)
 };
 
 void ChainMissesCheckpoint(AuditReplay& replay, uint64_t head_seq, const ledger::Hash& recorded) {
@@ -303,7 +307,8 @@ void ReplayUnverifiedLog(const ledger::Log& log, const ledger::VerifyReport& rep
 }
 
 void PrintAuditResult(App& app, const ledger::VerifyReport& report, uint64_t head,
-                      size_t clients_replayed, const std::vector<Problem>& problems) {
+                      size_t clients_replayed, const std::vector<Problem>& problems,
+                      const ContentDigests& digests) {
   const bool ok = problems.empty();
   const uint64_t first_bad = ok ? 0 : FirstBadSeq(problems);
   if (app.json) {
@@ -314,6 +319,9 @@ void PrintAuditResult(App& app, const ledger::VerifyReport& report, uint64_t hea
               {"clients_replayed", clients_replayed},
               {"first_bad_seq", ok ? json(nullptr) : SeqOrNull(first_bad)},
               {"problems", ProblemsJson(problems)}};
+    json& cd = j["client_digests"] = json::object();
+    for (const auto& [id, d] : digests.Result())
+      cd[id] = {{"events", d.first}, {"digest", d.second}};
     app.PrintJson(j);
   } else if (ok) {
     app.Say(fmt::format(
@@ -370,7 +378,7 @@ void RunAudit(App& app, const std::string& only_client) {
   std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
     return (a.seq ? a.seq : UINT64_MAX) < (b.seq ? b.seq : UINT64_MAX);
   });
-  PrintAuditResult(app, report, head, clients_replayed, problems);
+  PrintAuditResult(app, report, head, clients_replayed, problems, replay->digests());
 }
 
 // ---- checkpoints -------------------------------------------------------------------------
@@ -646,7 +654,8 @@ void ExportJsonl(App& app, const std::vector<std::string>& clients, bool all, ui
         HexBytes(std::string_view(reinterpret_cast<const char*>(v.event.getPrevHash().begin()),
                                   v.event.getPrevHash().size()));
     if (v.event.getIdempotencyKey().size() > 0) {
-      auto rec = Must(log.LookupKey(Str(v.event.getIdempotencyKey())));
+      auto rec =
+          Must(log.LookupClientKey(Str(v.event.getClientId()), Str(v.event.getIdempotencyKey())));
       if (rec) j["key_digest"] = ledger::HexOf(rec->request_digest);
     }
     j["raw"] = Base64(v.bytes);
@@ -894,47 +903,48 @@ void ExportHledger(App& app, const std::vector<std::string>& clients, std::ostre
 
 // ---- import-log --------------------------------------------------------------------------
 
-void RunImportLog(App& app, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) Fail(Code::kNotFound, fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+// One line of the export, parsed; refuses (one error line) anything that is not ours.
+ImportedLine ParseImportLine(const std::string& path, uint64_t n, const std::string& line) {
+  if (line.size() > kImportLineBytesMax)
+    Fail(Code::kLimit,
+         fmt::format("{}:{}: line longer than {} bytes", path, n, kImportLineBytesMax));
+  json j = json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("raw") || !j["raw"].is_string() ||
+      !j.contains("seq") || !j["seq"].is_number_unsigned())
+    Fail(Code::kInvalid,
+         fmt::format("{}:{}: not a line of `hourbank export --format jsonl` (needs seq and raw); "
+                     "a truncated file?",
+                     path, n));
+  ImportedLine out;
+  out.line = n;
+  out.seq = j["seq"].get<uint64_t>();
+  auto bytes = FromBase64(j["raw"].get<std::string>());
+  if (!bytes) Fail(Code::kInvalid, fmt::format("{}:{}: raw is not base64", path, n));
+  out.bytes = std::move(*bytes);
+  Status decodes = ledger::DecodeForeignEvent(out.bytes, [](schemas::Event::Reader) {});
+  if (!decodes.ok())
+    Fail(Code::kInvalid,
+         fmt::format("{}:{}: raw is not an event: {}", path, n, decodes.error().message));
+  if (j.contains("key_digest") && j["key_digest"].is_string()) {
+    auto d = ParseHex(j["key_digest"].get<std::string>(), 32);
+    if (!d) Fail(Code::kInvalid, fmt::format("{}:{}: key_digest is not 64 hex digits", path, n));
+    ledger::Hash h;
+    std::memcpy(h.data(), d->data(), h.size());
+    out.key_digest = h;
+  }
+  return out;
+}
+
+// Byte for byte (a directory's export into a directory): same seqs, same chain head.
+void ImportRaw(App& app, const std::string& path, const std::vector<ImportedLine>& lines) {
   ledger::Log& log = app.log();
-  if (log.head_seq() != 0 || !Must(log.ListStreams()).empty())
-    Fail(Code::kRefused,
-         fmt::format(
-             "the ledger at {} is not empty (head seq {}); import-log only fills an empty ledger "
-             "(run `hourbank init` in a new directory)",
-             app.ledger_dir, log.head_seq()));
-  std::string line;
-  uint64_t lines = 0, imported = 0;
-  // Bounded: one step per line of the file; each line is at most kImportLineBytesMax.
-  while (std::getline(in, line)) {
-    ++lines;
-    if (line.size() > kImportLineBytesMax)
-      Fail(Code::kLimit,
-           fmt::format("{}:{}: line longer than {} bytes", path, lines, kImportLineBytesMax));
-    if (line.empty() || line == "\r") continue;
-    json j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("raw") || !j["raw"].is_string() ||
-        !j.contains("seq"))
-      Fail(Code::kInvalid,
-           fmt::format("{}:{}: not a line of `hourbank export --format jsonl` (needs seq and raw)",
-                       path, lines));
-    auto bytes = FromBase64(j["raw"].get<std::string>());
-    if (!bytes) Fail(Code::kInvalid, fmt::format("{}:{}: raw is not base64", path, lines));
-    std::optional<ledger::Hash> digest;
-    if (j.contains("key_digest") && j["key_digest"].is_string()) {
-      auto d = ParseHex(j["key_digest"].get<std::string>(), 32);
-      if (!d)
-        Fail(Code::kInvalid, fmt::format("{}:{}: key_digest is not 64 hex digits", path, lines));
-      ledger::Hash h;
-      std::memcpy(h.data(), d->data(), h.size());
-      digest = h;
-    }
-    auto r = log.AppendRaw(*bytes, digest);
+  uint64_t imported = 0;
+  for (const ImportedLine& l : lines) {
+    auto r = log.AppendRaw(l.bytes, l.key_digest);
     if (!r.ok()) {
       Error e = r.error();
       e.message = fmt::format(
-          "{}:{} (seq {}): {}{}", path, lines, j["seq"].dump(), e.message,
+          "{}:{} (seq {}): {}{}", path, l.line, l.seq, e.message,
           imported == 0 ? "; import-log needs a whole-ledger export (no CLIENT, no --from-seq)"
                         : "");
       Fail(e);
@@ -952,6 +962,36 @@ void RunImportLog(App& app, const std::string& path) {
   else
     app.Say(fmt::format("imported {} events; head seq {}, hash {}", imported, log.head_seq(),
                         ledger::HexOf(log.head_hash())));
+}
+
+// The whole file is read and checked before anything is written (a bad or cut line writes
+// nothing), and must be a whole export. A directory's export into a directory is copied byte
+// for byte; every other move (to or from a cluster) is re-stamped (log_move.h).
+void RunImportLog(App& app, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Fail(Code::kNotFound, fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  ledger::Log& log = app.log();
+  if (log.head_seq() != 0 || !Must(log.ListStreams()).empty())
+    Fail(Code::kRefused,
+         fmt::format(
+             "the ledger at {} is not empty (head seq {}); import-log only fills an empty ledger "
+             "(run `hourbank init` in a new directory, or use a new --ledger-name)",
+             app.ledger_dir, log.head_seq()));
+  std::vector<ImportedLine> lines;
+  std::string line;
+  uint64_t n = 0;
+  // Bounded: one step per line of the file; each line is at most kImportLineBytesMax.
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty() || line == "\r") continue;
+    lines.push_back(ParseImportLine(path, n, line));
+  }
+  if (lines.empty()) Fail(Code::kInvalid, fmt::format("{} holds no events", path));
+  const bool from_directory = CheckWholeExport(path, lines);
+  if (!log.replicated() && from_directory)
+    ImportRaw(app, path, lines);
+  else
+    ImportRestamped(app, path, lines);
 }
 
 }  // namespace

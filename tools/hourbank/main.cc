@@ -71,6 +71,10 @@ int main(int argc, char** argv) {
                  "NATS JetStream cluster (with --ledger-name)");
   cli.add_option("--ledger-name", app.ledger_name,
                  "which ledger on the NATS cluster of --log (env HOURBANK_LEDGER_NAME)");
+  cli.add_option("--partitions", app.nats_partitions,
+                 "streams of a ledger on a NATS cluster, chosen at `init` (1-256; default 1; "
+                 "docs/replicated-log.md)")
+      ->check(CLI::Range(1, 256));
   cli.add_option("--server", app.server_url,
                  "talk to `hourbank serve` at this URL (env HOURBANK_SERVER)");
   cli.add_option("--token", app.token, "bearer token for --server (env HOURBANK_TOKEN)");

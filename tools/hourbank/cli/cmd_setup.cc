@@ -1,5 +1,6 @@
 // init, plan define/list/show, client add/list, contract start/units/end.
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -44,8 +45,9 @@ void RegisterInit(CLI::App& cli, App& app) {
   auto* init =
       cli.add_subcommand("init", "Create an empty ledger\n  e.g. hourbank --ledger ./books init");
   init->callback([&app] {
-    app.log(/*create=*/true);
+    const std::string warning = app.log(/*create=*/true).DurabilityWarning();
     app.Say(fmt::format("ledger created in {}", app.ledger_dir));
+    if (!warning.empty()) std::fprintf(stderr, "hourbank: warning: %s\n", warning.c_str());
   });
 }
 

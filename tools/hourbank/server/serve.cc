@@ -1111,6 +1111,8 @@ void Serve(App& app, const ServeArgs& args) {
   ServerTls tls = LoadServerTls(args);
 
   ledger::Log& log = app.log();  // opened once; its LOCK keeps other processes out
+  if (const std::string w = log.DurabilityWarning(); !w.empty())
+    std::fprintf(stderr, "hourbank serve: warning: %s\n", w.c_str());  // docs/replicated-log.md
   Server server(log, app.now_override_us);
   server.tls = tls.context.get() != nullptr;
   server.StartWorkers();
