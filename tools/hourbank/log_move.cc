@@ -166,6 +166,11 @@ std::optional<uint64_t> RewriteSeqRefs(schemas::Event::Builder event, const Map&
     case W::INCIDENT_REOPENED:
     case W::TOKEN_ISSUED:
     case W::TOKEN_REVOKED:
+    case W::INCIDENT_WAITING:
+    case W::INCIDENT_RESUMED:
+    // An alert's subject for a block names the block's seq in the ledger it was raised in, as
+    // does its idempotency key; both are kept as recorded (docs/replicated-log.md).
+    case W::ALERT_RAISED:
     case W::CHECKPOINT:  // headSeq names a point of the chain, not an event
       return std::nullopt;
   }
