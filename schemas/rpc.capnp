@@ -118,6 +118,12 @@ interface Session {
   statement @22 (client :Text, month :Text, months :UInt32, format :Text) -> (json :Text);
   # GET /v1/clients/{client}/statement/{month}?months=&format= (billing, manager, admin), as
   # JSON {"content_type", "document"}. months 0 = 6; format "" = "html", or "text".
+
+  writeDown @23 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/write-down with requestJson as the body (manager, admin).
+
+  review @24 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/review with requestJson as the body (manager, admin).
 }
 
 interface EventReceiver {

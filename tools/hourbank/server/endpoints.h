@@ -74,6 +74,11 @@ class Endpoints {
   Result<nlohmann::json> Contract(const Caller& c, const std::string& client,
                                   const std::string& action, const std::string& body);
   Result<nlohmann::json> DefinePlans(const Caller& c, const std::string& body);
+  // Issue 18: a manager's write-down and review decisions (approve / reject).
+  Result<nlohmann::json> WriteDown(const Caller& c, const std::string& client,
+                                   const std::string& body);
+  Result<nlohmann::json> Review(const Caller& c, const std::string& client,
+                                const std::string& body);
 
  private:
   std::mutex& StripeFor(const std::string& client) {
