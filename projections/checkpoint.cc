@@ -114,7 +114,8 @@ struct CheckpointCodec {
                        {"term_months", t.term_months},
                        {"prepaid_months", t.prepaid_months},
                        {"timely", t.timely},
-                       {"extras", t.extras}});
+                       {"extras", t.extras},
+                       {"review", int(t.review)}});
     j["terms"] = terms;
     j["units"] = s.units_;
     json entries = json::array();
@@ -223,6 +224,9 @@ struct CheckpointCodec {
       ct.term_months = t["term_months"];
       ct.prepaid_months = t["prepaid_months"];
       ct.timely = t["timely"];
+      const int review = t.value("review", 0);  // absent in checkpoints written before it
+      if (review < 0 || review > 2) return Error::Corruption("checkpoint review rule out of range");
+      ct.review = ContractTerms::ReviewRule(review);
       ct.extras = t["extras"].get<std::map<std::string, uint32_t>>();
       s.terms_.push_back(std::move(ct));
     }

@@ -276,6 +276,9 @@ ledger::EventDraft ContractStartedDraft(const ClientState& state, const Catalog:
   b.setPrepaidMonths(cmd.prepaid_months);
   b.setTimely(cmd.timely);
   b.setUnits(cmd.units);
+  if (cmd.review == ContractTerms::ReviewRule::kRequired)
+    b.setReview(schemas::ReviewRule::REQUIRED);
+  if (cmd.review == ContractTerms::ReviewRule::kOff) b.setReview(schemas::ReviewRule::OFF);
   auto extras = b.initExtras(uint32_t(cmd.extras.size()));
   uint32_t i = 0;
   for (const auto& [name, qty] : cmd.extras) {
@@ -309,6 +312,11 @@ Result<Decision> DecideContractStart(const ClientState& state, const Catalog& ca
   const uint32_t term = term_months.value();
   HB_TRY(NoOverlap(state, cmd.from_month, term));
   HB_TRY(StartOptionsInRange(plan, cmd, term));
+  if (cmd.review == ContractTerms::ReviewRule::kRequired && plan.acceptance_required)
+    return Error::Invalid(fmt::format(
+        "plan '{}' bills work on the client's acceptance; --review required cannot be combined "
+        "with it (leave --review out)",
+        plan.id));
   (void)now_us;
   Decision d;
   d.events.push_back(ContractStartedDraft(state, v, cmd, term));

@@ -70,6 +70,7 @@ struct StartContract {
   bool timely = false;
   uint32_t units = 0;
   std::map<std::string, uint32_t> extras;
+  ContractTerms::ReviewRule review = ContractTerms::ReviewRule::kPlan;  // --review required|off
 };
 Result<Decision> DecideContractStart(const ClientState& state, const Catalog& catalog,
                                      const StartContract& cmd, int64_t now_us);

@@ -282,6 +282,22 @@ void FeeLines(const MonthInput& in, const ContractTerms& t, const PlanSpec& plan
       {"discount", why, units, discounted - unit_price, units * (discounted - unit_price)});
 }
 
+// SLA breach credits (docs/sla.md, "Breach credits"): one negative line per credited incident,
+// computed on the month's fee after discounts (the fee and discount lines so far).
+void SlaCreditLines(const SlaReport& report, const Sla& sla, std::vector<InvoiceLine>& lines) {
+  int64_t fee = 0;
+  for (const InvoiceLine& l : lines)
+    if (l.code == "fee" || l.code == "discount") fee += l.amount_minor;
+  for (const SlaCredit& c : SlaCredits(report, sla, fee))
+    lines.push_back(
+        {"sla_credit",
+         fmt::format("SLA breach credit, incident {} (P{}){}", c.incident_id, c.priority,
+                     c.capped
+                         ? fmt::format(", capped at {}% of the fee", sla.credit_cap_percent_of_fee)
+                         : std::string()),
+         1, -c.amount_minor, -c.amount_minor});
+}
+
 // The invoice: fee and discount (not in a trial month), extras, overage per rate, task lines,
 // then the month's adjustments (add-ons, blocks, penalties, credits, charges); the total is
 // the sum of the lines.
@@ -307,6 +323,7 @@ void InvoiceMonth(const MonthInput& in, const PlanSpec* plan, const Draws& d, Mo
       else
         lines.push_back({a.code, a.description, 1, a.amount_minor, a.amount_minor});
     }
+  if (plan && plan->sla && in.sla) SlaCreditLines(*in.sla, *plan->sla, lines);
   for (const InvoiceLine& l : lines) ev.invoice.total_minor += l.amount_minor;
 }
 

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "projections/sla.h"
 #include "projections/state.h"
 
 namespace hourbank::projections {
@@ -30,6 +31,9 @@ struct MonthInput {
   const std::vector<Block>* blocks = nullptr;  // carried in (minutes left at the month's start)
   std::vector<const Entry*> entries;           // counting order; voided entries left out
   const MonthData* data = nullptr;             // adjustments and add-on slots; may be null
+  // The month's SLA measured at its last instant, when its plan grants breach credits
+  // (docs/sla.md, "Breach credits"); null otherwise.
+  const SlaReport* sla = nullptr;
 };
 
 struct MonthResult {

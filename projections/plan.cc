@@ -914,8 +914,10 @@ Status ParseBlockOffers(const TableReader& in, PlanSpec* plan) {
 }
 
 Result<Sla> ParseSla(const TableReader& in) {
-  HB_TRY(in.OnlyKeys({"service_hours", "targets"}));
+  HB_TRY(in.OnlyKeys({"service_hours", "targets", "credit_cap_percent_of_fee"}));
   Sla sla;
+  HB_TRY(
+      in.Unsigned("credit_cap_percent_of_fee", 0, 100, "percent", &sla.credit_cap_percent_of_fee));
   HB_TRY(in.Missing("service_hours", "add [plan.sla.service_hours] with timezone, days and hours"));
   Result<const toml::table*> hours = in.SubTable("service_hours", "plan.sla.service_hours");
   if (!hours.ok()) return hours.error();
@@ -933,8 +935,8 @@ Result<Sla> ParseSla(const TableReader& in) {
   for (size_t i = 0; i < (*targets)->size(); ++i) {
     const TableReader t(in.where(), *(*targets)->get(i)->as_table(),
                         fmt::format("{}[{}]", in.Path("targets"), i + 1));
-    HB_TRY(t.OnlyKeys(
-        {"priority", "reaction_minutes", "resolution_minutes", "resolution_working_days"}));
+    HB_TRY(t.OnlyKeys({"priority", "reaction_minutes", "resolution_minutes",
+                       "resolution_working_days", "credit_percent_of_fee", "credit_fixed_minor"}));
     HB_TRY(t.Missing("priority", "give the incident priority, 1 (highest) to 4"));
     SlaTarget target;
     int64_t priority = 0;
@@ -953,6 +955,13 @@ Result<Sla> ParseSla(const TableReader& in) {
                      &target.resolution_minutes));
     HB_TRY(t.Unsigned("resolution_working_days", 0, kDaysMaxInPlan, "days",
                       &target.resolution_working_days));
+    HB_TRY(t.Unsigned("credit_percent_of_fee", 0, 100, "percent", &target.credit_percent_of_fee));
+    HB_TRY(t.Integer("credit_fixed_minor", 0, kMoneyMinorMaxInPlan, "minor units",
+                     &target.credit_fixed_minor));
+    if (target.credit_percent_of_fee > 0 && target.credit_fixed_minor > 0) {
+      return t.Fail("credit_fixed_minor", "is set together with credit_percent_of_fee",
+                    "give the breach credit one way: a percentage of the fee or a fixed amount");
+    }
     if (target.resolution_minutes > 0 && target.resolution_working_days > 0) {
       return t.Fail("resolution_working_days", "is set together with resolution_minutes",
                     "give the resolution target one way: service minutes or working days");
@@ -1583,7 +1592,14 @@ std::string CanonicalToml(const PlanSpec& plan) {
                       "resolution_working_days = {}",
                       target.priority, target.reaction_minutes, target.resolution_minutes,
                       target.resolution_working_days));
+      // Written only when set, so plans without credits keep their canonical text.
+      if (target.credit_percent_of_fee > 0)
+        entries.back() += fmt::format(", credit_percent_of_fee = {}", target.credit_percent_of_fee);
+      if (target.credit_fixed_minor > 0)
+        entries.back() += fmt::format(", credit_fixed_minor = {}", target.credit_fixed_minor);
     }
+    if (plan.sla->credit_cap_percent_of_fee > 0)
+      out += fmt::format("credit_cap_percent_of_fee = {}\n", plan.sla->credit_cap_percent_of_fee);
     WriteList(&out, "targets", entries);
     out += "\n[plan.sla.service_hours]\n";
     WriteCalendar(&out, plan.sla->service_hours);

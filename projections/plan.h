@@ -114,12 +114,23 @@ struct SlaTarget {
   int64_t reaction_minutes = 0;          // service minutes; 0 = no target
   int64_t resolution_minutes = 0;        // service minutes; 0 = no target
   uint32_t resolution_working_days = 0;  // alternative to resolution_minutes; 0 = none
+  // Breach credit (docs/sla.md, "Breach credits"): a percentage of the month's fee, or a fixed
+  // amount, per breached incident of this priority; both 0 = no credit (the default).
+  uint32_t credit_percent_of_fee = 0;  // 0 … 100
+  int64_t credit_fixed_minor = 0;      // minor units
   bool operator==(const SlaTarget&) const = default;
 };
 
 struct Sla {
   Calendar service_hours;
   std::vector<SlaTarget> targets;  // sorted by priority
+  uint32_t credit_cap_percent_of_fee =
+      0;  // the month's credits at most this % of its fee; 0 = no cap
+  bool HasCredits() const {
+    for (const SlaTarget& t : targets)
+      if (t.credit_percent_of_fee > 0 || t.credit_fixed_minor > 0) return true;
+    return false;
+  }
   bool operator==(const Sla&) const = default;
 };
 

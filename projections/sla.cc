@@ -324,6 +324,30 @@ void JudgeTargets(const Sla& sla_ref, const std::vector<Held>& held, const Clock
 
 }  // namespace
 
+std::vector<SlaCredit> SlaCredits(const SlaReport& report, const Sla& sla, int64_t fee_minor) {
+  std::vector<SlaCredit> out;
+  const int64_t fee = std::max<int64_t>(fee_minor, 0);
+  const bool capped = sla.credit_cap_percent_of_fee > 0;
+  const int64_t cap = RoundDiv(fee * sla.credit_cap_percent_of_fee, 100);
+  int64_t sum = 0;
+  for (const SlaIncident& i : report.incidents) {  // bounded by the month's incidents
+    if (!i.breached) continue;
+    const SlaTarget* t = TargetFor(sla, i.priority);
+    if (t == nullptr) continue;
+    int64_t amount = t->credit_percent_of_fee > 0 ? RoundDiv(fee * t->credit_percent_of_fee, 100)
+                                                  : t->credit_fixed_minor;
+    bool cut = false;
+    if (capped && sum + amount > cap) {
+      amount = cap - sum;
+      cut = true;
+    }
+    if (amount <= 0) continue;
+    sum += amount;
+    out.push_back({i.id, i.priority, amount, cut});
+  }
+  return out;
+}
+
 bool EscalationDue(const SlaIncident& incident, int64_t now_us) {
   const SlaIncident& i = incident;
   const bool reaction_due = i.responded_us == 0 && i.reaction_escalation_minutes > 0 &&

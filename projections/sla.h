@@ -87,6 +87,23 @@ struct SlaReport {
 // Precondition: ValidMonth(month).
 SlaReport ComputeSla(const ClientState& state, uint32_t month, int64_t now_us);
 
+// One breach credit (docs/sla.md, "Breach credits"): a breached incident of a priority whose
+// target carries a credit rule. amount_minor > 0; the invoice line is its negative.
+struct SlaCredit {
+  std::string incident_id;
+  uint8_t priority = 1;
+  int64_t amount_minor = 0;
+  bool capped = false;  // reduced to what the monthly cap left
+};
+
+// The credits of the breached incidents of `report` (in its order: by opening) under `sla`'s
+// rules: per incident, the rule of its reported priority — RoundDiv(fee × percent, 100) or
+// the fixed amount; then, when the plan sets a cap, the running sum is held to
+// RoundDiv(fee × cap, 100) (the credit that crosses it is reduced, later ones dropped).
+// `fee_minor` is the month's fee after discounts (0 in a trial month). Zero credits are left
+// out. Pure.
+std::vector<SlaCredit> SlaCredits(const SlaReport& report, const Sla& sla, int64_t fee_minor);
+
 // True when 75 % of a target has elapsed on a clock that is still running: no response yet
 // and now_us ≥ reaction_escalation_us, or not resolved and the resolution clock has reached
 // resolution_escalation_minutes (by now_us; a waiting incident's clock stands still, so only

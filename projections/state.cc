@@ -425,10 +425,15 @@ void ClientState::ApplyTerms(uint64_t seq, Event::Reader ev) {
     t.timely = b.getTimely();
     for (auto x : b.getExtras()) t.extras[Str(x.getName())] = x.getQuantity();
   };
-  if (started)
+  if (started) {
     read_terms(body.getContractStarted());
-  else
+    const auto rule = body.getContractStarted().getReview();
+    if (rule == schemas::ReviewRule::REQUIRED) t.review = ContractTerms::ReviewRule::kRequired;
+    if (rule == schemas::ReviewRule::OFF) t.review = ContractTerms::ReviewRule::kOff;
+  } else {
     read_terms(body.getContractChanged());
+    if (!terms_.empty()) t.review = terms_.back().review;  // a change keeps the client's rule
+  }
   if (!ValidMonth(t.from_month) || t.term_months > kMonthsMax) {
     Problem(seq, fmt::format("contract with month {} and term {} months is out of range",
                              t.from_month, t.term_months));
@@ -529,7 +534,7 @@ void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
   if (t->plan->acceptance_required) {
     stored.month = 0;  // counts when accepted
   } else {
-    if (t->plan->review_required) stored.review = Review::kPending;
+    if (t->ReviewRequired()) stored.review = Review::kPending;
     if (IsClosed(booked))
       Problem(seq, fmt::format("work booked into closed month {}", FormatMonth(booked)));
     CountEntry(seq, booked);
@@ -1002,6 +1007,13 @@ MonthEval ClientState::EvaluateOpen(uint32_t month, int64_t reserve_start,
       if (e == entries_.end() || e->second.voided || s == without) continue;
       in.entries.push_back(&e->second);
     }
+  }
+  // Breach credits: the month's SLA measured at its last instant (docs/sla.md).
+  std::optional<SlaReport> sla;
+  const PlanSpec* plan = in.terms ? in.terms->plan.get() : nullptr;
+  if (plan && plan->sla && plan->sla->HasCredits()) {
+    sla = ComputeSla(*this, month, zone().MonthEndUs(month) - 1);
+    in.sla = &*sla;
   }
   MonthResult r = EvaluateMonth(in);
   if (law_violation) *law_violation = CheckMonthLaws(in, r);

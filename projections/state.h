@@ -179,6 +179,13 @@ struct ContractTerms {
   uint32_t prepaid_months = 0;
   bool timely = false;
   std::map<std::string, uint32_t> extras;
+  // The client's review rule (`contract start --review`): kPlan follows review_required.
+  enum class ReviewRule : uint8_t { kPlan, kRequired, kOff };
+  ReviewRule review = ReviewRule::kPlan;
+  bool ReviewRequired() const {
+    if (review == ReviewRule::kPlan) return plan && plan->review_required;
+    return review == ReviewRule::kRequired;
+  }
 };
 
 // One line of `hourbank review CLIENT MONTH`: work a manager reviews (review_required), or work

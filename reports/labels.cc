@@ -361,6 +361,7 @@ const char* LineLabel(std::string_view code, Lang lang) {
       {"penalty", "Penalty", "Штраф"},
       {"credit", "Credit", "Возврат"},
       {"charge", "Charge", "Начисление"},
+      {"sla_credit", "SLA breach credit", "Компенсация за нарушение SLA"},
   };
   for (const Row& r : kRows)
     if (code == r.code) return lang == Lang::kRu ? r.ru : r.en;
@@ -392,6 +393,22 @@ const char* SourceLabel(Charge::Source source, Lang lang) {
   return "?";
 }
 
+// "SLA breach credit, incident I1 (P1), capped at 30% of the fee" in Russian; the incident id
+// is kept as written. Bounded: a fixed number of replacements.
+static std::string SlaCreditRu(std::string_view d) {
+  std::string out(d);
+  auto replace = [&](std::string_view from, std::string_view to) {
+    const size_t at = out.rfind(from);
+    if (at != std::string::npos) out.replace(at, from.size(), to);
+  };
+  replace("% of the fee", "% абонентской платы");
+  replace(", capped at ", ", не более ");
+  replace(" (P", " (приоритет ");
+  if (StartsWith(out, "SLA breach credit, incident "))
+    out = "Компенсация за нарушение SLA, инцидент " + out.substr(28);
+  return out;
+}
+
 std::string LineDescription(const InvoiceLine& line, Lang lang) {
   const std::string_view d = line.description;
   if (lang == Lang::kEn) return line.description;
@@ -406,6 +423,7 @@ std::string LineDescription(const InvoiceLine& line, Lang lang) {
     return line.description;
   }
   if (line.code == "discount") return DiscountRu(d).value_or(line.description);
+  if (line.code == "sla_credit") return SlaCreditRu(d);
   if (line.code == "surcharge" || line.code == "task") return WorkLineRu(d);
   if (line.code == "hours_block" && StartsWith(d, "prepaid hours ")) {
     const auto minutes = projections::ParseDurationMinutes(d.substr(14));

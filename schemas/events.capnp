@@ -96,6 +96,14 @@ struct ContractStarted {
   timely @6 :Bool;            # timely conclusion / renewal discount
   units @7 :UInt32;           # licences (per-unit plans); 0 otherwise
   extras @8 :List(Extra);
+  review @9 :ReviewRule;      # the client's review rule; plan = the plan's review_required
+}
+
+enum ReviewRule {
+  # Whether logged work waits for a manager's approval (docs/plan-format.md, "Review").
+  plan @0;                    # as the plan says (review_required)
+  required @1;                # always, whatever the plan says
+  off @2;                     # never, whatever the plan says
 }
 
 struct ContractChanged {

@@ -127,6 +127,12 @@ interface Session {
   whatif @24 (client :Text, plan :Text, from :Text, to :Text, format :Text) -> (json :Text);
   # GET /v1/clients/{client}/whatif?plan=&from=&to=&format= (billing, manager, admin), as JSON
   # {"content_type", "document"}. plan "PLAN" or "PLAN@VERSION"; from/to "" = the default.
+
+  writeDown @25 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/write-down with requestJson as the body (manager, admin).
+
+  review @26 (client :Text, requestJson :Text) -> (json :Text);
+  # POST /v1/clients/{client}/review with requestJson as the body (manager, admin).
 }
 
 interface EventReceiver {

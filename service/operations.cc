@@ -430,10 +430,18 @@ Result<WriteOutcome> ContractStartOp(Session& s, const Caller& caller,
   cmd.timely = r.timely;
   cmd.units = r.units;
   cmd.extras = r.extras;
+  if (r.review == "required")
+    cmd.review = projections::ContractTerms::ReviewRule::kRequired;
+  else if (r.review == "off")
+    cmd.review = projections::ContractTerms::ReviewRule::kOff;
+  else if (!r.review.empty())
+    return Error::Invalid(
+        fmt::format("{} must be required or off (leave it out to follow the plan)",
+                    Nm(r.names, "--review", "\"review\"")));
   auto catalog = s.LoadCatalog();
   if (!catalog.ok()) return catalog.error();
   Canon canon("contract start");
-  canon.Add("plan", r.plan).Add("from", r.from);
+  canon.Add("plan", r.plan).Add("from", r.from).Add("review", r.review);
   return Execute(s, r.client, Context(caller, {}, canon), [&](const ClientState& st) {
     return projections::DecideContractStart(st, catalog.value(), cmd, s.now_us());
   });

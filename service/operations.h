@@ -139,6 +139,7 @@ struct ContractStartRequest {
   bool timely = false;
   std::map<std::string, uint32_t> extras;
   Names names = Names::kFields;
+  std::string review;  // "" = as the plan says, "required", "off"
 };
 Result<WriteOutcome> ContractStartOp(Session& s, const Caller& caller,
                                      const ContractStartRequest& r);

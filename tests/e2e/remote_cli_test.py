@@ -69,6 +69,14 @@ SCRIPT = [
     ("adjust", "acme", "--charge", "50", "--reason", "setup"),
     ("incident", "open", "acme", "INC-1", "--priority", "1", "--title", "down", "--at", "2026-03-06T17:50"),
     ("incident", "resolve", "acme", "INC-1", "--at", "2026-03-07T10:00"),
+    # issue 18: waits on the customer, a client's own review rule, approval
+    ("incident", "open", "acme", "INC-2", "--priority", "2", "--at", "2026-03-08T10:00"),
+    ("incident", "wait", "acme", "INC-2", "--at", "2026-03-08T11:00", "--reason", "logs"),
+    ("incident", "resume", "acme", "INC-2", "--at", "2026-03-09T11:00"),
+    ("client", "add", "rv", "--name", "Rv", "--currency", "RUB", "--timezone", "Europe/Moscow"),
+    ("contract", "start", "rv", "--plan", "kit-hours-10", "--from", "2026-03", "--months", "12", "--review", "required"),
+    ("log", "rv", "1h", "--kind", "support", "--task", "R-1", "--at", "2026-03-09T10:00"),
+    ("approve", "rv", "2026-03", "--all"),
     ("close", "acme", "2026-01"),
     ("close", "--all", "--through", "2026-02"),
     ("contract", "end", "acme", "--after", "2026-12"),
@@ -85,6 +93,16 @@ try:
         if local.returncode == 0 and remote.returncode == 0:
             check(json.loads(local.stdout) == json.loads(remote.stdout),
                   f"{what}: the same answer locally and with --server:\n  {local.stdout.strip()}\n  {remote.stdout.strip()}")
+    # write-down with --server (issue 18): the same entry id on both ledgers.
+    entry = json.loads(hb(EL, "--json", "log", "acme", "1h", "--kind", "support", "--task", "W",
+                          "--staff", "anna", "--at", "2026-03-09T12:00").stdout)["id"]
+    hb(ES, "--server", URL, "--token", ADMIN, "log", "acme", "1h", "--kind", "support", "--task", "W",
+       "--staff", "anna", "--at", "2026-03-09T12:00")
+    local = hb(EL, "--json", "write-down", "acme", str(entry), "15m", "--reason", "learning", ok=False)
+    remote = hb(ES, "--server", URL, "--token", ADMIN, "--json", "write-down", "acme", str(entry), "15m",
+                "--reason", "learning", ok=False)
+    check(local.returncode == 0 and remote.returncode == 0 and json.loads(local.stdout) == json.loads(remote.stdout),
+          f"write-down: the same answer locally and with --server: {local.stdout!r} {remote.stdout!r} {remote.stderr!r}")
     # Text output works remotely too (one line per write).
     p = hb(ES, "--server", URL, "--token", ADMIN, "adjust", "acme", "--credit", "10", "--reason", "goodwill", ok=False)
     hb(EL, "adjust", "acme", "--credit", "10", "--reason", "goodwill")
@@ -151,7 +169,8 @@ for url, says in ((URL, "cannot connect"), ("http://no-such-host.invalid:8080", 
 
 for client in ("acme", "pre"):
     a, b = history(EL, client), history(ES, client)
-    check(a == b, f"{client}: the same events locally and through the server ({len(a)} vs {len(b)})")
+    check(a == b, f"{client}: the same events locally and through the server ({len(a)} vs {len(b)}): "
+                  f"{[(x, y) for x, y in zip(a, b) if x != y][:1]}")
 actors = {json.loads(l)["actor"] for l in hb(ES, "--json", "history", "acme").stdout.splitlines()}
 check(actors == {"boss"}, f"remote writes carry the token's name as actor: {actors}")
 

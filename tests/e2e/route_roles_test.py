@@ -71,6 +71,8 @@ TABLE = [
     ("POST", "/v1/clients/{c}/incidents", {"action": "open", "id": "INC-{r}", "priority": 2, "at": "2026-03-09T10:00"},
      {"staff", "manager", "admin"}),
     ("POST", "/v1/clients/{c}/pay", {"amount": "1.00", "ref": "matrix"}, {"admin"}),
+    ("POST", "/v1/clients/{c}/write-down", {"entry": "{wd}", "minutes": 5, "reason": "matrix"}, SELLERS),
+    ("POST", "/v1/clients/rev-{r}/review", {"decision": "approve", "month": "2026-03", "task": "R-{r}"}, SELLERS),
     ("POST", "/v1/clients/pre-{r}/buy", {"hours": "10h", "price": "1000"}, SELLERS),
     ("POST", "/v1/clients/{c}/adjust", {"charge": "50", "reason": "setup"}, SELLERS),
     ("POST", "/v1/clients/{c}/close", {"month": "2026-01"}, SELLERS),
@@ -111,9 +113,10 @@ for m, p, _, _ in TABLE:
 # ---- a ledger: per role a client with a contract and an entry to void, a client on a plan billed
 # on acceptance with work waiting, a client on a prepaid plan (blocks), a client without contract
 hb("init")
-for f in ("kit.toml", "1c-start.toml"):
+for f in ("kit.toml", "1c-start.toml", "reviewed.toml"):
     hb("plan", "define", os.path.join(PLANS, f))
 ENTRY = {}
+WD = {}  # per role an entry of r-ROLE to write down (ENTRY's is voided by the void row)
 for role in ROLES:
     for cid, plan in ((f"r-{role}", "kit-hours-10"), (f"acc-{role}", "1c-start"), (f"pre-{role}", "kit-prepaid"),
                       (f"bare-{role}", None)):
@@ -123,6 +126,12 @@ for role in ROLES:
     ENTRY[role] = json.loads(hb("--json", "log", f"r-{role}", "1h", "--kind", "support", "--task", "V",
                                 "--at", "2026-03-09T08:00"))["id"]
     hb("log", f"acc-{role}", "1h", "--kind", "development", "--task", f"A-{role}", "--at", "2026-03-09T08:00")
+    WD[role] = json.loads(hb("--json", "log", f"r-{role}", "1h", "--kind", "support", "--task", "WD",
+                             "--at", "2026-03-09T08:30"))["id"]
+    # a client on a plan with review (examples/plans/reviewed.toml) and work pending review
+    hb("client", "add", f"rev-{role}", "--name", "rev", "--currency", "RUB", "--timezone", "Europe/Moscow")
+    hb("contract", "start", f"rev-{role}", "--plan", "kit-hours-10-reviewed", "--from", "2026-01", "--months", "12")
+    hb("log", f"rev-{role}", "1h", "--kind", "support", "--task", f"R-{role}", "--at", "2026-03-09T08:00")
     hb("token", "issue", f"victim-{role}", "--role", "staff")
 TOK = {role: json.loads(hb("--json", "token", "issue", f"{role}-1", "--role", role,
                           *(("--client", "r-client") if role == "client" else ())))["token"] for role in ROLES}
@@ -157,7 +166,8 @@ def fill(x, role):
     if isinstance(x, str):
         return x.replace("{c}", f"r-{role}").replace("{r}", role)
     if isinstance(x, dict):
-        return {k: (ENTRY[role] if v == "{entry}" else fill(v, role)) for k, v in x.items()}
+        return {k: (ENTRY[role] if v == "{entry}" else WD[role] if v == "{wd}" else fill(v, role))
+                for k, v in x.items()}
     return x
 
 

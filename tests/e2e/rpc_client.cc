@@ -160,7 +160,8 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
       send(session.voidEntryRequest());
     else
       send(session.payRequest());
-  } else if (cmd == "buy" || cmd == "adjust" || cmd == "close" || cmd == "incident") {
+  } else if (cmd == "buy" || cmd == "adjust" || cmd == "close" || cmd == "incident" ||
+             cmd == "writedown" || cmd == "review") {
     auto send = [&](auto r) {
       r.setClient(arg(4));
       r.setRequestJson(arg(5));
@@ -172,6 +173,10 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
       send(session.adjustRequest());
     else if (cmd == "close")
       send(session.closeRequest());
+    else if (cmd == "writedown")
+      send(session.writeDownRequest());
+    else if (cmd == "review")
+      send(session.reviewRequest());
     else
       send(session.incidentRequest());
   } else if (cmd == "closeall" || cmd == "addclient" || cmd == "defineplans") {

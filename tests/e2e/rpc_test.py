@@ -292,6 +292,19 @@ try:
         p = rpc(token, *args)
         check(p.returncode == 1 and "forbidden" in p.stderr, f"{args[0]} outside the role refused: {p.stderr.strip()!r}")
     check(head_seq() == mid, "refused calls wrote nothing")
+    # write-down and review over RPC (issue 18): a manager's operations, refused to staff.
+    st, logged = call("POST", "/v1/clients/gamma/work", TOK["admin"],
+                      {"kind": "support", "minutes": 60, "task": "WD", "at": "2026-03-09T09:00"})
+    check(st == 200, f"work logged for the write-down: {st} {logged}")
+    h = head_seq()
+    for token, args in [(TOK["staff"], ["writedown", "gamma", json.dumps({"entry": logged.get("id"), "minutes": 15, "reason": "x"})]),
+                        (TOK["billing"], ["review", "gamma", '{"decision": "approve", "month": "2026-03", "all": true}'])]:
+        p = rpc(token, *args)
+        check(p.returncode == 1 and "forbidden" in p.stderr, f"{args[0]} outside the role refused: {p.stderr.strip()!r}")
+    check(head_seq() == h, "refused write-down/review wrote nothing")
+    p = rpc(TOK["admin"], "writedown", "gamma", json.dumps({"entry": logged.get("id"), "minutes": 15, "reason": "learning"}))
+    check(p.returncode == 0 and "summary" in json.loads(p.stdout or "{}") and head_seq() == h + 1,
+          f"write-down over RPC appends one event: {p.stdout!r} {p.stderr.strip()!r}")
     # docs/api.md's RPC table names every Session method of schemas/rpc.capnp.
     schema = open(os.path.join(HERE, "..", "..", "schemas", "rpc.capnp")).read()
     session = schema[schema.index("interface Session"):schema.index("interface EventReceiver")]

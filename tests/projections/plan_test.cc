@@ -876,5 +876,46 @@ TEST_CASE("bad contract-life keys are refused with the key and the fix", "[plan]
   CHECK_THAT(error("timely_min_prepaid_months = -1"), Contains("timely_min_prepaid_months"));
 }
 
+// ---------------------------------------------------------------------------------------
+// SLA breach credits (docs/plan-format.md, [plan.sla]; docs/sla.md "Breach credits").
+
+const std::string kSlaHours =
+    "\n[plan.sla.service_hours]\ntimezone = \"Europe/Moscow\"\ndays = [\"mon\"]\n"
+    "hours = \"09:00-18:00\"\n";
+
+TEST_CASE("the SLA credit example plan parses and survives the canonical text",
+          "[projections][plan][sla-credit]") {
+  const PlanSpec plan = PlanById(ParseExample("sla-credits.toml"), "bpm-business-credits");
+  REQUIRE(plan.sla.has_value());
+  CHECK(plan.sla->credit_cap_percent_of_fee == 30);
+  CHECK(plan.sla->targets.at(0).credit_percent_of_fee == 10);
+  CHECK(plan.sla->targets.at(2).credit_fixed_minor == 200000);
+  CHECK(plan.sla->HasCredits());
+  Result<PlanSpec> back = ParseCanonicalPlan(CanonicalToml(plan));
+  REQUIRE(back.ok());
+  CHECK(*back == plan);
+}
+
+TEST_CASE("plans without credits keep their canonical text free of credit keys",
+          "[projections][plan][sla-credit]") {
+  const PlanSpec plan = PlanById(ParseExample("bpmonline.toml"), "bpm-business");
+  CHECK_FALSE(plan.sla->HasCredits());
+  CHECK(CanonicalToml(plan).find("credit") == std::string::npos);
+}
+
+TEST_CASE("a credit as both a percentage and a fixed amount is refused",
+          "[projections][plan][sla-credit]") {
+  CheckError(Plan("", "[plan.sla]\n" + kSlaHours +
+                          "\n[[plan.sla.targets]]\npriority = 1\nreaction_minutes = 60\n"
+                          "credit_percent_of_fee = 10\ncredit_fixed_minor = 500000\n"),
+             {"credit_fixed_minor", "percentage"});
+}
+
+TEST_CASE("a credit percentage above 100 is refused", "[projections][plan][sla-credit]") {
+  CheckError(Plan("", "[plan.sla]\ncredit_cap_percent_of_fee = 130\n" + kSlaHours +
+                          "\n[[plan.sla.targets]]\npriority = 1\nreaction_minutes = 60\n"),
+             {"credit_cap_percent_of_fee", "130"});
+}
+
 }  // namespace
 }  // namespace hourbank::projections

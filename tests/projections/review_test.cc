@@ -269,3 +269,69 @@ TEST_CASE("review decisions survive replay from the stored events", "[review][re
   CHECK(fresh.Evaluate(202601).allowance_used_minutes == 60);
   CHECK(fresh.Evaluate(202602).pending_minutes == 30);
 }
+
+// ---- The client's review rule (`contract start --review required|off`), docs/plan-format.md.
+
+namespace {
+// The same plan without review.
+constexpr const char* kPlainPlan = R"(
+[[plan]]
+id = "plain"
+currency = "RUB"
+fee_minor = 2000000
+included_minutes = 600
+overage_rate_minor = 200000
+
+[[plan.kinds]]
+id = "support"
+unit = "hour"
+)";
+
+Sim WithRule(const char* toml, const std::string& plan, ContractTerms::ReviewRule rule) {
+  Sim s;
+  s.DefineToml(toml);
+  s.AddClient("c", "RUB");
+  StartContract c{.plan_id = plan, .from_month = 202601, .term_months = 12};
+  c.review = rule;
+  s.Start("c", c);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("a client with review required has pending work on a plan without review",
+          "[review][client-rule]") {
+  Sim s = WithRule(kPlainPlan, "plain", ContractTerms::ReviewRule::kRequired);
+  const uint64_t e = s.LogHours("c", "support", 120, "2026-01-15T12:00");
+  CHECK(s.client("c").FindEntry(e)->review == Review::kPending);
+  CHECK(s.client("c").Evaluate(202601).pending_minutes == 120);
+  CHECK_FALSE(DecideClose(s.client("c"), 202601, s.now_us).ok());  // pending work: refused
+}
+
+TEST_CASE("a client with review off bills at once on a plan that requires review",
+          "[review][client-rule]") {
+  Sim s = WithRule(kPlan, "rev", ContractTerms::ReviewRule::kOff);
+  const uint64_t e = s.LogHours("c", "support", 120, "2026-01-15T12:00");
+  CHECK(s.client("c").FindEntry(e)->review == Review::kNone);
+  CHECK(s.client("c").Evaluate(202601).pending_minutes == 0);
+}
+
+TEST_CASE("without a client rule the plan's review_required decides", "[review][client-rule]") {
+  Sim s = WithRule(kPlainPlan, "plain", ContractTerms::ReviewRule::kPlan);
+  CHECK(s.client("c").FindEntry(s.LogHours("c", "support", 60, "2026-01-15T12:00"))->review ==
+        Review::kNone);
+  Sim r = WithRule(kPlan, "rev", ContractTerms::ReviewRule::kPlan);
+  CHECK(r.client("c").FindEntry(r.LogHours("c", "support", 60, "2026-01-15T12:00"))->review ==
+        Review::kPending);
+}
+
+TEST_CASE("review required is refused on a plan billed on the client's acceptance",
+          "[review][client-rule]") {
+  Sim s;
+  s.DefineExample("1c-start.toml");
+  s.AddClient("c", "RUB");
+  StartContract c{.plan_id = "1c-start", .from_month = 202601, .term_months = 12};
+  c.review = ContractTerms::ReviewRule::kRequired;
+  const Result<Decision> d = DecideContractStart(s.client("c"), s.catalog, c, s.now_us);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.error().message.find("acceptance") != std::string::npos);
+}

@@ -101,6 +101,20 @@ refused(env, ["reject", "acme", "2026-01", str(t1), "--reason", "after all"], ["
 audit = run(env, "audit")
 check(audit.returncode == 0, f"audit passes: {audit.stdout} {audit.stderr}")
 
+# The client's review rule overrides the plan's (`contract start --review required|off`).
+ok(env, "plan", "define", os.path.join(HERE, "..", "..", "examples", "plans", "kit.toml"))
+for cid, plan, rule in (("free", "kit-hours-10-reviewed", "off"), ("strict", "kit-hours-10", "required")):
+    ok(env, "client", "add", cid, "--name", cid, "--currency", "RUB", "--timezone", "Europe/Moscow")
+    ok(env, "contract", "start", cid, "--plan", plan, "--from", "2026-02", "--months", "12", "--review", rule)
+    ok(env, "log", cid, "1h", "--kind", "support", "--task", "X", "--at", "2026-02-02T09:00")
+check(json.loads(ok(env, "--json", "balance", "free"))["pending_review_minutes"] == 0,
+      "--review off: nothing pending on a plan that requires review")
+check(json.loads(ok(env, "--json", "balance", "strict"))["pending_review_minutes"] == 60,
+      "--review required: the hour is pending on a plan without review")
+ok(env, "client", "add", "odd", "--name", "odd", "--currency", "RUB", "--timezone", "Europe/Moscow")
+refused(env, ["contract", "start", "odd", "--plan", "kit-hours-10", "--from", "2026-02", "--months", "12",
+              "--review", "maybe"], ["--review", "required or off"], "an unknown --review value")
+
 if FAILURES:
     print(f"{len(FAILURES)} failure(s)")
     sys.exit(1)

@@ -422,8 +422,9 @@ bool RunRemote(App& app, CLI::App* cmd) {
 // The writes whose callbacks build a service request and send it with --server (remote.h).
 bool SentByCallback(CLI::App* cmd) {
   const std::string name = cmd->get_name();
-  for (const char* n : {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident",
-                        "contract", "sla", "statement", "plan", "token", "forecast", "whatif"})
+  for (const char* n :
+       {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident", "contract", "sla",
+        "statement", "plan", "token", "forecast", "whatif", "write-down", "approve", "reject"})
     if (name == n) return true;
   return name == "client" && ParsedSub(cmd, "add");
 }

@@ -33,13 +33,10 @@ void RegisterWriteDown(CLI::App& cli, App& app) {
       ->check(NotBlank("--reason", "learning curve"));
   wd->add_option("--key", a->key, "idempotency key");
   wd->callback([&app, a] {
-    if (!app.server_url.empty())
-      Fail(Code::kInvalid,
-           "write-down is not served over --server yet; run it on the ledger's machine");
     auto minutes = ParseDurationMinutes(a->duration);
     if (!minutes.ok()) Fail(minutes.error());
-    auto w = Must(service::WriteDownOp(app.session(), app.caller(),
-                                       {a->client, a->entry, minutes.value(), a->reason, a->key}));
+    const service::WriteDownRequest req{a->client, a->entry, minutes.value(), a->reason, a->key};
+    auto w = Run(app, req, &service::WriteDownOp);
     app.json ? app.PrintJson(reports::SummaryJson(a->client, w.summary))
              : app.Say(w.summary.empty() ? "already written down (same key)" : w.summary);
   });
@@ -139,13 +136,9 @@ void RegisterDecision(CLI::App& cli, App& app, bool approve) {
                      ->check(NotBlank("--reason", "not ordered"));
   if (!approve) reason->required();
   cmd->callback([&app, a, approve] {
-    if (!app.server_url.empty())
-      Fail(Code::kInvalid,
-           fmt::format("{} is not served over --server yet; run it on the ledger's machine",
-                       approve ? "approve" : "reject"));
     service::ReviewRequest req{a->client, a->month, approve,   a->entries,
                                a->task,   a->all,   a->reason, service::Names::kFlags};
-    auto w = Must(service::ReviewOp(app.session(), app.caller(), req));
+    auto w = Run(app, req, &service::ReviewOp);
     app.json ? app.PrintJson(reports::SummaryJson(a->client, w.summary)) : app.Say(w.summary);
   });
 }

@@ -146,6 +146,7 @@ void RegisterContract(CLI::App& cli, App& app) {
     uint32_t months = 0, prepaid = 0, units = 0, version = 0;
     bool timely = false;
     std::vector<std::string> extras;
+    std::string review;
   };
   auto sa = std::make_shared<StartArgs>();
   auto* start = contract->add_subcommand(
@@ -165,6 +166,9 @@ void RegisterContract(CLI::App& cli, App& app) {
   start->add_flag("--timely", sa->timely, "timely conclusion or renewal (discount)");
   start->add_option("--units", sa->units, "licences, for plans priced per licence");
   start->add_option("--extra", sa->extras, "recurring extra NAME=QTY, e.g. personal_manager=1");
+  start->add_option("--review", sa->review,
+                    "required|off: work waits for a manager's approval, whatever the plan says "
+                    "(default: the plan's review_required)");
   start->callback([&app, sa] {
     service::ContractStartRequest req;
     req.client = sa->client, req.plan = sa->plan, req.from = sa->from,
@@ -172,6 +176,7 @@ void RegisterContract(CLI::App& cli, App& app) {
     req.plan_version = sa->version, req.months = sa->months, req.prepaid = sa->prepaid,
     req.units = sa->units;
     req.timely = sa->timely;
+    req.review = sa->review;
     for (const std::string& x : sa->extras) {
       const auto eq = x.find('=');
       uint32_t qty = 1;

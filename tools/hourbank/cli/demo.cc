@@ -114,6 +114,10 @@ class Demo {
          "Helpdesk Pro",
          "RUB",
          {.plan_id = "kit-hours-10-reviewed", .from_month = 202601, .term_months = 12}},
+        {"bank-sla",
+         "Банк SLA",
+         "RUB",
+         {.plan_id = "bpm-business-credits", .from_month = 202601, .term_months = 12}},
     };
     for (const C& c : clients) {
       RegisterClient r{c.id, c.name, c.cur, "Europe/Moscow"};
@@ -178,6 +182,33 @@ class Demo {
   // The reviewed client (examples/plans/reviewed.toml): entries billed in quarter hours, approved
   // by a manager on the 25th (in February one is rejected as logged twice); internal work is
   // recorded, never billed; the entry of the 26th is still pending at the close and carried.
+  // bank-sla (examples/plans/sla-credits.toml, bpm-business with the optional breach credits):
+  // in April a P1 waits on the customer over a weekend (no breach), a P1 and a P3 are answered
+  // late: credits 10 % of 89 000.00 = 8 900.00 and 2 000.00 on April's invoice.
+  void SlaCredited(uint32_t month) {
+    if (month != 202604) return;
+    const ClientState probe = app_.LoadClient("bank-sla", {.retain_entries = false});
+    auto inc = [&](IncidentAction act, const std::string& id, uint8_t p, const std::string& local,
+                   const std::string& text = "") {
+      const int64_t t = Must(ParseTime(local, probe.zone()));
+      app_.now_override_us = t + 60LL * 1000000;
+      Do("bank-sla", [&](const ClientState& s) {
+        return DecideIncident(s, act, id, p, text, t, app_.now_us());
+      });
+    };
+    inc(IncidentAction::kOpen, "SLA-1", 1, "2026-04-10T17:00", "Portal down");  // Friday
+    inc(IncidentAction::kRespond, "SLA-1", 0, "2026-04-10T18:00");
+    inc(IncidentAction::kWait, "SLA-1", 0, "2026-04-10T18:30", "waiting for VPN access");
+    inc(IncidentAction::kResume, "SLA-1", 0, "2026-04-13T10:00");
+    inc(IncidentAction::kResolve, "SLA-1", 0, "2026-04-13T12:00");
+    inc(IncidentAction::kOpen, "SLA-2", 1, "2026-04-15T09:00", "Payments fail");
+    inc(IncidentAction::kRespond, "SLA-2", 0, "2026-04-15T15:00");  // 6 h > 4 h
+    inc(IncidentAction::kResolve, "SLA-2", 0, "2026-04-15T18:00");
+    inc(IncidentAction::kOpen, "SLA-3", 3, "2026-04-20T10:00", "Report layout");  // Monday
+    inc(IncidentAction::kRespond, "SLA-3", 0, "2026-04-22T15:00");  // 9 + 10 + 6 = 25 h > 24 h
+    inc(IncidentAction::kResolve, "SLA-3", 0, "2026-04-23T12:00");
+  }
+
   void Reviewed(uint32_t month) {
     const std::string m = FormatMonth(month);
     const std::string task = fmt::format("HD-{}", month % 100);
@@ -277,6 +308,7 @@ class Demo {
         inc(IncidentAction::kResolve, b, 0, m + "-27T12:00");
       }
       Reviewed(month);
+      SlaCredited(month);
       if (month == 202602) {
         At("2026-02-20T09:00:00Z");
         Do("dental-plus",
@@ -347,6 +379,8 @@ class Demo {
 
     std::fputs("\n== SLA, bank-crm (bpm-business), 2026-04 ==\n", stdout);
     std::fputs(SlaText(SlaJson(app_.LoadClient("bank-crm"), 202604, now)).c_str(), stdout);
+    std::fputs("\n== SLA, bank-sla (bpm-business-credits, breach credits), 2026-04 ==\n", stdout);
+    std::fputs(SlaText(SlaJson(app_.LoadClient("bank-sla"), 202604, now)).c_str(), stdout);
 
     std::fputs("\n== Forecast, stroymarket (1c-start), rate of the 28 days before 2026-05-02 ==\n",
                stdout);

@@ -68,6 +68,21 @@ HttpRequest ToHttp(const service::VoidRequest& r) {
   return {ClientPath(r.client, "void"), b};
 }
 
+HttpRequest ToHttp(const service::WriteDownRequest& r) {
+  json b = {{"entry", r.entry}, {"minutes", r.minutes}, {"reason", r.reason}};
+  Put(b, "key", r.key);
+  return {ClientPath(r.client, "write-down"), b};
+}
+
+HttpRequest ToHttp(const service::ReviewRequest& r) {
+  json b = {{"decision", r.approve ? "approve" : "reject"}, {"month", r.month}};
+  if (!r.entries.empty()) b["entries"] = r.entries;
+  Put(b, "task", r.task);
+  if (r.all) b["all"] = true;
+  Put(b, "reason", r.reason);
+  return {ClientPath(r.client, "review"), b};
+}
+
 HttpRequest ToHttp(const service::BuyRequest& r) {
   json b = json::object();
   for (const auto& [f, v] : {std::pair{"hours", &r.hours},
@@ -132,6 +147,7 @@ HttpRequest ToHttp(const service::ContractStartRequest& r) {
   Put(b, "prepaid", int64_t(r.prepaid));
   Put(b, "units", int64_t(r.units));
   Put(b, "timely", r.timely);
+  Put(b, "review", r.review);
   if (!r.extras.empty()) b["extras"] = r.extras;
   return {ClientPath(r.client, "contract/start"), b};
 }

@@ -38,6 +38,8 @@ HttpRequest ToHttp(const service::AdjustRequest& r);
 HttpRequest ToHttp(const service::CloseRequest& r);
 HttpRequest ToHttp(const service::CloseAllRequest& r);
 HttpRequest ToHttp(const service::IncidentRequest& r);
+HttpRequest ToHttp(const service::WriteDownRequest& r);
+HttpRequest ToHttp(const service::ReviewRequest& r);
 HttpRequest ToHttp(const projections::RegisterClient& r);
 HttpRequest ToHttp(const service::ContractStartRequest& r);
 HttpRequest ToHttp(const service::ContractUnitsRequest& r);

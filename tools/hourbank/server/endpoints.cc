@@ -369,6 +369,68 @@ Result<json> Endpoints::CloseAll(const Caller& c, const std::string& text) {
   return arr;
 }
 
+Result<json> Endpoints::WriteDown(const Caller& c, const std::string& client,
+                                  const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kWriteDown));  // the role before the body
+  auto body = Body(text, {"entry", "minutes", "reason", "key"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    const int64_t entry = Int(*body, "entry");
+    if (entry <= 0)
+      Fail(Code::kInvalid, "the body needs \"entry\": the entry id (a positive integer)");
+    return service::WriteDownRequest{client, uint64_t(entry), Int(*body, "minutes"),
+                                     Str(*body, "reason", true), Str(*body, "key")};
+  });
+  if (!req.ok()) return req.error();
+  std::lock_guard lock(StripeFor(client));
+  auto w = service::WriteDownOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return reports::SummaryJson(client, w.value().summary);
+}
+
+namespace {
+// "entries": a list of entry ids (positive integers), at most kReviewEntriesMax.
+constexpr size_t kReviewEntriesMax = 10'000;
+std::vector<uint64_t> EntryIds(const json& body) {
+  std::vector<uint64_t> out;
+  auto it = body.find("entries");
+  if (it == body.end() || it->is_null()) return out;
+  if (!it->is_array() || it->size() > kReviewEntriesMax)
+    Fail(Code::kInvalid,
+         fmt::format("\"entries\" must be a list of at most {} entry ids", kReviewEntriesMax));
+  for (const json& v : *it) {
+    if (!v.is_number_unsigned() || v.get<uint64_t>() == 0)
+      Fail(Code::kInvalid, "\"entries\" must hold entry ids (positive integers)");
+    out.push_back(v.get<uint64_t>());
+  }
+  return out;
+}
+}  // namespace
+
+Result<json> Endpoints::Review(const Caller& c, const std::string& client,
+                               const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kReview));  // the role before the body
+  auto body = Body(text, {"decision", "month", "entries", "task", "all", "reason"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    const std::string decision = Str(*body, "decision", true);
+    if (decision != "approve" && decision != "reject")
+      Fail(Code::kInvalid, "\"decision\" must be approve or reject");
+    return service::ReviewRequest{client,
+                                  Str(*body, "month", true),
+                                  decision == "approve",
+                                  EntryIds(*body),
+                                  Str(*body, "task"),
+                                  Bool(*body, "all").value_or(false),
+                                  Str(*body, "reason")};
+  });
+  if (!req.ok()) return req.error();
+  std::lock_guard lock(StripeFor(client));
+  auto w = service::ReviewOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return reports::SummaryJson(client, w.value().summary);
+}
+
 Result<json> Endpoints::Incident(const Caller& c, const std::string& client,
                                  const std::string& text) {
   HB_TRY(
@@ -416,7 +478,7 @@ Result<json> Endpoints::Contract(const Caller& c, const std::string& client,
   HB_TRY(
       service::Require(c, service::Operation::kContract));  // the role before the request is read
   auto body = Body(text, {"plan", "plan_version", "from", "months", "prepaid", "timely", "units",
-                          "extras", "after", "early"});
+                          "extras", "after", "early", "review"});
   if (!body.ok()) return body.error();
   auto count = [](const json& b, const char* field) {
     const int64_t v = Int(b, field);
@@ -434,6 +496,7 @@ Result<json> Endpoints::Contract(const Caller& c, const std::string& client,
       r.plan_version = count(b, "plan_version"), r.months = count(b, "months"),
       r.prepaid = count(b, "prepaid");
       r.units = count(b, "units"), r.timely = Bool(b, "timely").value_or(false);
+      r.review = Str(b, "review");
       if (b.contains("extras") && !b["extras"].is_null()) {
         if (!b["extras"].is_object())
           Fail(Code::kInvalid, "\"extras\" must be an object {\"NAME\": quantity}");

@@ -74,6 +74,11 @@ class Endpoints {
   Result<nlohmann::json> Contract(const Caller& c, const std::string& client,
                                   const std::string& action, const std::string& body);
   Result<nlohmann::json> DefinePlans(const Caller& c, const std::string& body);
+  // Issue 18: a manager's write-down and review decisions (approve / reject).
+  Result<nlohmann::json> WriteDown(const Caller& c, const std::string& client,
+                                   const std::string& body);
+  Result<nlohmann::json> Review(const Caller& c, const std::string& client,
+                                const std::string& body);
 
   // Forecast and what-if (forecasts.h) as {"content_type", "document"}: the JSON of
   // `forecast --json` / `whatif --json`, or with format=text the CLI's text. Query: as_of,

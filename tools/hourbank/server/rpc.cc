@@ -320,6 +320,12 @@ class SessionImpl final : public rpc::Session::Server {
   kj::Promise<void> incident(IncidentContext context) override {
     return ClientWrite(context, &Endpoints::Incident);
   }
+  kj::Promise<void> writeDown(WriteDownContext context) override {
+    return ClientWrite(context, &Endpoints::WriteDown);
+  }
+  kj::Promise<void> review(ReviewContext context) override {
+    return ClientWrite(context, &Endpoints::Review);
+  }
 
   kj::Promise<void> closeAll(CloseAllContext context) override {
     const std::string body = Str(context.getParams().getRequestJson());

@@ -388,6 +388,8 @@ class Server final : public RpcBackend {
         {M::POST, "/v1/clients/{id}/adjust", Write(&E::Adjust)},
         {M::POST, "/v1/clients/{id}/close", Write(&E::Close)},
         {M::POST, "/v1/clients/{id}/incidents", Write(&E::Incident)},
+        {M::POST, "/v1/clients/{id}/write-down", Write(&E::WriteDown)},
+        {M::POST, "/v1/clients/{id}/review", Write(&E::Review)},
         {M::POST, "/v1/clients/{id}/contract/{action}",
          [](Server& s, const Ctx& c) {
            return s.endpoints_.Contract(c.caller, c.p[2], c.p[4], c.r.body);
