@@ -295,4 +295,43 @@ nlohmann::json ClosedJson(const std::string& client, uint32_t month, const std::
   return {{"client", client}, {"month", MonthText(month)}, {"summary", summary}};
 }
 
+namespace {
+const char* ReviewStateName(projections::Review r) {
+  switch (r) {
+    case projections::Review::kNone:
+      return "-";
+    case projections::Review::kPending:
+      return "pending";
+    case projections::Review::kApproved:
+      return "approved";
+    case projections::Review::kRejected:
+      return "rejected";
+  }
+  return "?";
+}
+}  // namespace
+
+json ReviewJson(const ClientState& s, const std::string& client, uint32_t month) {
+  using projections::ReviewItem;
+  json items = json::array();
+  for (const ReviewItem& i : s.ReviewItems(month)) {
+    const projections::Entry* e = s.FindEntry(i.seq);
+    if (!e) continue;
+    const bool acceptance = i.kind == ReviewItem::Kind::kClientAcceptance;
+    items.push_back(
+        {{"id", i.seq},
+         {"at", s.zone().FormatIso(e->at_us)},
+         {"staff", e->staff},
+         {"task", e->task},
+         {"kind", e->kind},
+         {"unit", e->unit == projections::Unit::kHour ? "hour" : "item"},
+         {"minutes", e->minutes},
+         {"count", e->count},
+         {"review", acceptance ? "client_acceptance" : "manager"},
+         {"state", acceptance ? "awaiting client acceptance" : ReviewStateName(i.state)},
+         {"reason", e->review_reason}});
+  }
+  return {{"client", client}, {"month", MonthText(month)}, {"entries", items}};
+}
+
 }  // namespace hourbank::reports

@@ -35,6 +35,12 @@ nlohmann::json ReportJson(const projections::ClientState& state, uint32_t month)
 // `sla CLIENT MONTH`: reaction and resolution times in service minutes, targets, breaches.
 nlohmann::json SlaJson(const projections::ClientState& state, uint32_t month, int64_t now_us);
 
+// `review CLIENT MONTH`: the month's work under review (pending, approved, rejected) and work
+// awaiting the client's acceptance: {"client", "month", "entries": [{"id", "at", "staff", "task",
+// "kind", "unit", "minutes", "count", "review", "state", "reason"}]}.
+nlohmann::json ReviewJson(const projections::ClientState& state, const std::string& client,
+                          uint32_t month);
+
 // The answer to `log` (CLI and server): client, id, replayed; for a known entry also month,
 // paid_by, billed_minor (counted entries); balance (BalanceJson of the entry's month, or of
 // now_us's month while it awaits acceptance); line (the sentence LogAnswerText prints).

@@ -451,4 +451,23 @@ std::string LogAnswerText(const projections::ClientState& s, uint64_t seq, bool 
   return TerminalSafe(line);
 }
 
+std::string ReviewText(const json& r) {
+  std::string out = fmt::format("review {} {}\n", r.value("client", ""), r.value("month", ""));
+  int64_t pending = 0;
+  for (const json& e : r.value("entries", json::array())) {
+    const std::string state = e.value("state", "");
+    const std::string reason = e.value("reason", "");
+    if (state == "pending" && e.value("review", "") == "manager") pending++;
+    const std::string amount = e.value("unit", "hour") == "hour"
+                                   ? FormatMinutes(e.value("minutes", int64_t{0}))
+                                   : fmt::format("×{}", e.value("count", int64_t{0}));
+    const std::string task = e.value("task", "");
+    out += fmt::format("  #{} {} {} {} {} {} — {}{}\n", e.value("id", uint64_t{0}),
+                       e.value("at", "").substr(0, 16), e.value("staff", ""),
+                       task.empty() ? "-" : task, e.value("kind", ""), amount, state,
+                       reason.empty() ? "" : " (" + reason + ")");
+  }
+  return out + fmt::format("{} pending review", pending);
+}
+
 }  // namespace hourbank::reports

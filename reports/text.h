@@ -78,6 +78,8 @@ std::string InvoiceText(const nlohmann::json& invoice, const TableOptions& optio
 std::string BurnedText(const nlohmann::json& burned, const TableOptions& options = {});
 std::string ReportText(const nlohmann::json& report, const TableOptions& options = {});
 std::string SlaText(const nlohmann::json& sla, const TableOptions& options = {});
+// ReviewJson for people: one line per entry, then "N pending review".
+std::string ReviewText(const nlohmann::json& review);
 
 // The answer to `log` for people, one line: "entry #42: acme 2h support T-1 → allowance 2h |
 // left in 2026-03: allowance 6h, reserve 3h, prepaid 0m" (hour work), "… | site slots left: 18"

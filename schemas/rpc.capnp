@@ -133,6 +133,10 @@ interface Session {
 
   review @26 (client :Text, requestJson :Text) -> (json :Text);
   # POST /v1/clients/{client}/review with requestJson as the body (manager, admin).
+
+  reviewList @27 (client :Text, month :Text) -> (json :Text);
+  # GET /v1/clients/{client}/review/{month} (billing, manager, admin; a client token for its
+  # own client), as `review CLIENT MONTH --json`.
 }
 
 interface EventReceiver {

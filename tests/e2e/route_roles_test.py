@@ -62,6 +62,7 @@ TABLE = [
     ("GET", "/v1/clients/{c}/burned", None, OWN),
     ("GET", "/v1/clients/{c}/report/2026-03", None, OWN),
     ("GET", "/v1/clients/{c}/sla/2026-03", None, OWN),
+    ("GET", "/v1/clients/{c}/review/2026-03", None, OWN),
     ("GET", "/v1/clients/{c}/statement/2026-02", None, OWN),
     ("GET", "/v1/clients/{c}/events", None, {"auditor", "admin"}),
     ("POST", "/v1/clients/{c}/work", {"kind": "support", "minutes": 5, "task": "W-{r}", "at": "2026-03-09T09:00"},

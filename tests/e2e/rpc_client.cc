@@ -239,6 +239,11 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
     r.setClient(arg(4));
     r.setMonth(arg(5));
     std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+  } else if (cmd == "reviewlist") {
+    auto r = session.reviewListRequest();
+    r.setClient(arg(4));
+    r.setMonth(arg(5));
+    std::printf("%s\n", r.send().wait(ws).getJson().cStr());
   } else if (cmd == "events") {
     auto r = session.eventsRequest();
     r.setClient(arg(4));

@@ -199,7 +199,8 @@ try:
     for token, args, path in [
             (TOK["billing"], ["burned", "acme"], "/v1/clients/acme/burned"),
             (TOK["billing"], ["burned", "acme", "2026-01", "2026-03"], "/v1/clients/acme/burned?from=2026-01&to=2026-03"),
-            (TOK["admin"], ["sla", "acme", "2026-03"], "/v1/clients/acme/sla/2026-03")]:
+            (TOK["admin"], ["sla", "acme", "2026-03"], "/v1/clients/acme/sla/2026-03"),
+            (TOK["billing"], ["reviewlist", "acme", "2026-03"], "/v1/clients/acme/review/2026-03")]:
         p = rpc(token, *args)
         st, body = call("GET", path, token)
         check(p.returncode == 0 and st == 200 and json.loads(p.stdout) == body,
@@ -224,7 +225,7 @@ try:
           f"accept reaches the service for staff: {p.stderr.strip()!r}")
     for token, args in [(TOK["staff"], ["pay", "beta", '{"amount": "1"}']), (TOK["billing"], ["void", "beta", '{"entry": 1, "reason": "x"}']),
                         (TOK["billing"], ["accept", "beta", '{"task": "V-1"}']), (TOK["auditor"], ["burned", "acme"]),
-                        (TOK["staff"], ["sla", "acme", "2026-03"])]:
+                        (TOK["staff"], ["sla", "acme", "2026-03"]), (TOK["staff"], ["reviewlist", "acme", "2026-03"])]:
         p = rpc(token, *args)
         check(p.returncode == 1 and "forbidden" in p.stderr, f"{args[0]} outside the role refused: {p.stderr.strip()!r}")
     check(head_seq() == before + 2, "refused calls wrote nothing")

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "reports/json.h"
+#include "reports/text.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/views.h"
 #include "tools/hourbank/commands.h"
@@ -42,20 +43,6 @@ void RegisterWriteDown(CLI::App& cli, App& app) {
   });
 }
 
-const char* StateName(Review r) {
-  switch (r) {
-    case Review::kNone:
-      return "-";
-    case Review::kPending:
-      return "pending";
-    case Review::kApproved:
-      return "approved";
-    case Review::kRejected:
-      return "rejected";
-  }
-  return "?";
-}
-
 // review CLIENT MONTH: the month's work under review, and work awaiting the client's acceptance.
 void RegisterReviewList(CLI::App& cli, App& app) {
   struct Args {
@@ -69,46 +56,21 @@ void RegisterReviewList(CLI::App& cli, App& app) {
   rv->add_option("MONTH", a->month, "YYYY-MM")->required();
   rv->preparse_callback([&app](std::size_t) { app.read_only = true; });
   rv->callback([&app, a] {
-    if (!app.server_url.empty())
-      Fail(Code::kInvalid,
-           "review is not served over --server yet; run it on the ledger's machine");
-    Must(service::Require(app.caller(), service::Operation::kReadReport));
     const uint32_t month = ParseMonthFlag(a->month, "MONTH");
-    auto st = Must(app.session().LoadClient(a->client));
-    if (!st.registered())
-      Fail(Code::kNotFound,
-           fmt::format("unknown client '{}'; see `hourbank client list`", a->client));
-    nlohmann::json items = nlohmann::json::array();
-    std::string text = fmt::format("review {} {}\n", a->client, MonthText(month));
-    int64_t pending = 0;
-    for (const ReviewItem& i : st.ReviewItems(month)) {
-      const Entry* e = st.FindEntry(i.seq);
-      if (!e) continue;
-      const bool acceptance = i.kind == ReviewItem::Kind::kClientAcceptance;
-      const std::string state = acceptance ? "awaiting client acceptance" : StateName(i.state);
-      const std::string amount =
-          e->unit == Unit::kHour ? FormatMinutes(e->minutes) : fmt::format("×{}", e->count);
-      if (i.state == Review::kPending && !acceptance) pending++;
-      items.push_back({{"id", i.seq},
-                       {"at", st.zone().FormatIso(e->at_us)},
-                       {"staff", e->staff},
-                       {"task", e->task},
-                       {"kind", e->kind},
-                       {"minutes", e->minutes},
-                       {"count", e->count},
-                       {"review", acceptance ? "client_acceptance" : "manager"},
-                       {"state", state},
-                       {"reason", e->review_reason}});
-      text += fmt::format("  #{} {} {} {} {} {} — {}{}\n", i.seq,
-                          st.zone().FormatIso(e->at_us).substr(0, 16), e->staff,
-                          e->task.empty() ? "-" : e->task, e->kind, amount, state,
-                          e->review_reason.empty() ? "" : " (" + e->review_reason + ")");
+    nlohmann::json j;
+    if (!app.server_url.empty()) {
+      j = ServerCall(
+          app, "GET",
+          fmt::format("/v1/clients/{}/review/{}", PathSegment(a->client), MonthText(month)));
+    } else {
+      Must(service::Require(app.caller(), service::Operation::kReadReport));
+      auto st = Must(app.session().LoadClient(a->client));
+      if (!st.registered())
+        Fail(Code::kNotFound,
+             fmt::format("unknown client '{}'; see `hourbank client list`", a->client));
+      j = reports::ReviewJson(st, a->client, month);
     }
-    text += fmt::format("{} pending review", pending);
-    if (app.json)
-      app.PrintJson({{"client", a->client}, {"month", MonthText(month)}, {"entries", items}});
-    else
-      app.Say(TerminalLines(text));
+    app.json ? app.PrintJson(j) : app.Say(TerminalLines(reports::ReviewText(j)));
   });
 }
 

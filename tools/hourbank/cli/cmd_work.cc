@@ -255,10 +255,6 @@ void RegisterClose(CLI::App& cli, App& app) {
     if (!ca->all) {
       if (ca->client.empty() || ca->month.empty())
         Fail(Code::kInvalid, "give CLIENT MONTH (e.g. acme 2026-01), or --all --through YYYY-MM");
-      if (ca->carry_pending && !app.server_url.empty())
-        Fail(Code::kInvalid,
-             "--carry-pending is not served over --server yet; run the close on the ledger's "
-             "machine");
       auto w = Run(app, {ca->client, ca->month, service::Names::kFlags, ca->carry_pending},
                    &service::CloseOp);
       if (app.json)

@@ -116,7 +116,9 @@ HttpRequest ToHttp(const service::AdjustRequest& r) {
 }
 
 HttpRequest ToHttp(const service::CloseRequest& r) {
-  return {ClientPath(r.client, "close"), {{"month", r.month}}};
+  nlohmann::json b{{"month", r.month}};
+  if (r.carry_pending) b["carry_pending"] = true;
+  return {ClientPath(r.client, "close"), b};
 }
 
 HttpRequest ToHttp(const service::CloseAllRequest& r) {

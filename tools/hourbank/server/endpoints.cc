@@ -172,6 +172,17 @@ Result<json> Endpoints::Report(const Caller& c, const std::string& client, const
   return ReportJson(r.value().state, m.value());
 }
 
+Result<json> Endpoints::Review(const Caller& c, const std::string& client, const std::string& month,
+                               const Query& q) {
+  HB_TRY(service::Require(c, service::Operation::kReadReport));
+  auto m = service::ParseMonthField(month, "month");
+  if (!m.ok()) return m.error();
+  auto r = service::ReadClientOp(session_, c, service::Operation::kReadReport, client, Time(q),
+                                 /*retain_entries=*/true);
+  if (!r.ok()) return r.error();
+  return reports::ReviewJson(r.value().state, client, m.value());
+}
+
 Result<json> Endpoints::Sla(const Caller& c, const std::string& client, const std::string& month,
                             const Query& q) {
   HB_TRY(service::Require(c, service::Operation::kReadSla));
@@ -342,12 +353,14 @@ Result<json> Endpoints::Adjust(const Caller& c, const std::string& client,
 
 Result<json> Endpoints::Close(const Caller& c, const std::string& client, const std::string& text) {
   HB_TRY(service::Require(c, service::Operation::kClose));  // the role before the request is read
-  auto body = Body(text, {"month"});
+  auto body = Body(text, {"month", "carry_pending"});
   if (!body.ok()) return body.error();
   auto month = Parsed([&] { return Str(*body, "month", true); });
   if (!month.ok()) return month.error();
+  auto carry = Parsed([&] { return Bool(*body, "carry_pending").value_or(false); });
+  if (!carry.ok()) return carry.error();
   std::lock_guard lock(StripeFor(client));
-  auto w = service::CloseOp(session_, c, {client, month.value()});
+  auto w = service::CloseOp(session_, c, {client, month.value(), Names::kFields, carry.value()});
   if (!w.ok()) return w.error();
   auto m = service::ParseMonthField(month.value(), "month");
   return json{{"client", client},

@@ -47,6 +47,9 @@ class Endpoints {
   Result<nlohmann::json> Burned(const Caller& c, const std::string& client, const Query& q);
   Result<nlohmann::json> Report(const Caller& c, const std::string& client,
                                 const std::string& month, const Query& q);
+  // GET /v1/clients/{id}/review/{month}: the month's work under review (reports::ReviewJson).
+  Result<nlohmann::json> Review(const Caller& c, const std::string& client,
+                                const std::string& month, const Query& q);
   Result<nlohmann::json> Sla(const Caller& c, const std::string& client, const std::string& month,
                              const Query& q);
   Result<nlohmann::json> Events(const Caller& c, const std::string& client, const Query& q);

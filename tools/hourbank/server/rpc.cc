@@ -286,6 +286,15 @@ class SessionImpl final : public rpc::Session::Server {
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }
 
+  kj::Promise<void> reviewList(ReviewListContext context) override {
+    auto p = context.getParams();
+    const std::string client = Client(p.getClient()), month = Month(p.getMonth());
+    return Json([client, month](Endpoints& e, const service::Caller& c) {
+             return e.Review(c, client, month, {});
+           })
+        .then([context](std::string json) mutable { context.getResults().setJson(json); });
+  }
+
   kj::Promise<void> logWork(LogWorkContext context) override {
     auto p = context.getParams();
     return Write(&Endpoints::Work, p.getClient(), p.getRequestJson())

@@ -373,6 +373,10 @@ class Server final : public RpcBackend {
          [](Server& s, const Ctx& c) {
            return s.endpoints_.Sla(c.caller, c.p[2], c.p[4], c.r.query);
          }},
+        {M::GET, "/v1/clients/{id}/review/{month}",
+         [](Server& s, const Ctx& c) {
+           return s.endpoints_.Review(c.caller, c.p[2], c.p[4], c.r.query);
+         }},
         {M::GET, "/v1/clients/{id}/statement/{month}",
          [](Server& s, const Ctx& c) {
            return s.endpoints_.Statement(c.caller, c.p[2], c.p[4], c.r.query);
