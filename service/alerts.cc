@@ -58,7 +58,8 @@ Result<std::vector<std::string>> Clients(Session& s, const std::string& client) 
 
 Result<std::vector<ClientAlerts>> ListAlertsOp(Session& s, const Caller& caller,
                                                const AlertsRequest& r) {
-  HB_TRY(Require(caller, Operation::kReadBalance));
+  // A client token reads its own client's alerts only: never the list of every client's.
+  HB_TRY(RequireFor(caller, Operation::kReadBalance, r.client));
   auto ids = Clients(s, r.client);
   if (!ids.ok()) return ids.error();
   const std::string since_name = r.names == Names::kFlags ? "--since" : "since";

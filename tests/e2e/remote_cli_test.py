@@ -80,8 +80,8 @@ SCRIPT = [
     # the review list and a close that carries pending work, both served over --server too
     ("client", "add", "rc", "--name", "Rc", "--currency", "RUB", "--timezone", "Europe/Moscow"),
     ("contract", "start", "rc", "--plan", "kit-hours-10", "--from", "2026-02", "--months", "12", "--review", "required"),
-    ("log", "rc", "2h", "--kind", "support", "--task", "C-1", "--at", "2026-02-09T10:00"),
-    ("log", "rc", "1h", "--kind", "support", "--task", "C-2", "--at", "2026-02-10T10:00"),
+    ("log", "rc", "2h", "--kind", "support", "--task", "C-1", "--staff", "anna", "--at", "2026-02-09T10:00"),
+    ("log", "rc", "1h", "--kind", "support", "--task", "C-2", "--staff", "anna", "--at", "2026-02-10T10:00"),
     ("approve", "rc", "2026-02", "--task", "C-1"),
     ("review", "rc", "2026-02"),
     ("close", "rc", "2026-02", "--carry-pending"),
@@ -126,7 +126,7 @@ try:
     check(p.returncode == 0, f"a manager sells through --server: {p.stderr!r}")
     # The reads that used to be refused with --server (issue 15): the same text and the same
     # --json locally and remotely, byte for byte.
-    for args in (("sla", "acme", "2026-03"), ("review", "rc", "2026-03"), ("plan", "list"), ("plan", "show", "kit-hours-10"),
+    for args in (("sla", "acme", "2026-03"), ("review", "rc", "2026-03"), ("alerts", "acme"), ("alerts",), ("plan", "list"), ("plan", "show", "kit-hours-10"),
                  ("plan", "show", "kit-hours-10", "--version", "1"),
                  ("statement", "acme", "2026-02", "--text"), ("statement", "acme", "2026-02", "--months", "3"),
                  ("token", "list")):

@@ -89,7 +89,7 @@ TABLE = [
     ("GET", "/v1/clients/{c}/forecast", None, OWN),
     ("GET", "/v1/clients/{c}/whatif?plan=kit-hours-15", None, READERS),
     ("GET", "/v1/alerts", None, {"staff", "billing", "manager", "admin"}),
-    ("GET", "/v1/clients/{c}/alerts", None, {"staff", "billing", "manager", "admin"}),
+    ("GET", "/v1/clients/{c}/alerts", None, {"staff", "billing", "manager", "admin", "client"}),
 ]
 
 

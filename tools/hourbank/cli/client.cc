@@ -424,7 +424,8 @@ bool SentByCallback(CLI::App* cmd) {
   const std::string name = cmd->get_name();
   for (const char* n :
        {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident", "contract", "sla",
-        "statement", "plan", "token", "forecast", "whatif", "write-down", "approve", "reject"})
+        "statement", "plan", "token", "forecast", "whatif", "write-down", "approve", "reject",
+        "review", "alerts"})
     if (name == n) return true;
   return name == "client" && ParsedSub(cmd, "add");
 }

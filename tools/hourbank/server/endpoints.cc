@@ -49,6 +49,20 @@ Result<uint64_t> QInt(const Endpoints::Query& q, const char* name, uint64_t fall
 
 service::TimeQuery Time(const Endpoints::Query& q) { return {Q(q, "as_of"), Q(q, "known_at")}; }
 
+// A month read of one client (report, review, SLA): the role, the month, the client at the time
+// asked for, then `render(state, month)`.
+template <class Render>
+Result<json> ReadMonth(service::Session& session, const service::Caller& c, service::Operation op,
+                       const std::string& client, const std::string& month,
+                       const Endpoints::Query& q, bool retain_entries, Render render) {
+  HB_TRY(service::Require(c, op));
+  auto m = service::ParseMonthField(month, "month");
+  if (!m.ok()) return m.error();
+  auto r = service::ReadClientOp(session, c, op, client, Time(q), retain_entries);
+  if (!r.ok()) return r.error();
+  return render(r.value().state, m.value());
+}
+
 // The body as a JSON object with only `allowed` fields.
 Result<json> Body(const std::string& text, std::initializer_list<const char*> allowed) {
   return Parsed([&] {
@@ -163,34 +177,25 @@ Result<json> Endpoints::Burned(const Caller& c, const std::string& client, const
 
 Result<json> Endpoints::Report(const Caller& c, const std::string& client, const std::string& month,
                                const Query& q) {
-  HB_TRY(service::Require(c, service::Operation::kReadReport));
-  auto m = service::ParseMonthField(month, "month");
-  if (!m.ok()) return m.error();
-  auto r = service::ReadClientOp(session_, c, service::Operation::kReadReport, client, Time(q),
-                                 /*retain_entries=*/true);
-  if (!r.ok()) return r.error();
-  return ReportJson(r.value().state, m.value());
+  return ReadMonth(
+      session_, c, service::Operation::kReadReport, client, month, q, /*retain_entries=*/true,
+      [&](const projections::ClientState& st, uint32_t m) { return ReportJson(st, m); });
 }
 
-Result<json> Endpoints::Review(const Caller& c, const std::string& client, const std::string& month,
-                               const Query& q) {
-  HB_TRY(service::Require(c, service::Operation::kReadReport));
-  auto m = service::ParseMonthField(month, "month");
-  if (!m.ok()) return m.error();
-  auto r = service::ReadClientOp(session_, c, service::Operation::kReadReport, client, Time(q),
-                                 /*retain_entries=*/true);
-  if (!r.ok()) return r.error();
-  return reports::ReviewJson(r.value().state, client, m.value());
+Result<json> Endpoints::ReviewList(const Caller& c, const std::string& client,
+                                   const std::string& month, const Query& q) {
+  return ReadMonth(session_, c, service::Operation::kReadReport, client, month, q,
+                   /*retain_entries=*/true, [&](const projections::ClientState& st, uint32_t m) {
+                     return reports::ReviewJson(st, client, m);
+                   });
 }
 
 Result<json> Endpoints::Sla(const Caller& c, const std::string& client, const std::string& month,
                             const Query& q) {
-  HB_TRY(service::Require(c, service::Operation::kReadSla));
-  auto m = service::ParseMonthField(month, "month");
-  if (!m.ok()) return m.error();
-  auto r = service::ReadClientOp(session_, c, service::Operation::kReadSla, client, Time(q));
-  if (!r.ok()) return r.error();
-  return SlaJson(r.value().state, m.value(), session_.now_us());
+  return ReadMonth(session_, c, service::Operation::kReadSla, client, month, q,
+                   /*retain_entries=*/false, [&](const projections::ClientState& st, uint32_t m) {
+                     return SlaJson(st, m, session_.now_us());
+                   });
 }
 
 Result<json> Endpoints::Events(const Caller& c, const std::string& client, const Query& q) {

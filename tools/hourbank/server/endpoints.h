@@ -48,8 +48,8 @@ class Endpoints {
   Result<nlohmann::json> Report(const Caller& c, const std::string& client,
                                 const std::string& month, const Query& q);
   // GET /v1/clients/{id}/review/{month}: the month's work under review (reports::ReviewJson).
-  Result<nlohmann::json> Review(const Caller& c, const std::string& client,
-                                const std::string& month, const Query& q);
+  Result<nlohmann::json> ReviewList(const Caller& c, const std::string& client,
+                                    const std::string& month, const Query& q);
   Result<nlohmann::json> Sla(const Caller& c, const std::string& client, const std::string& month,
                              const Query& q);
   Result<nlohmann::json> Events(const Caller& c, const std::string& client, const Query& q);

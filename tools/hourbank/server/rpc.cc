@@ -290,7 +290,7 @@ class SessionImpl final : public rpc::Session::Server {
     auto p = context.getParams();
     const std::string client = Client(p.getClient()), month = Month(p.getMonth());
     return Json([client, month](Endpoints& e, const service::Caller& c) {
-             return e.Review(c, client, month, {});
+             return e.ReviewList(c, client, month, {});
            })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
   }

@@ -375,7 +375,7 @@ class Server final : public RpcBackend {
          }},
         {M::GET, "/v1/clients/{id}/review/{month}",
          [](Server& s, const Ctx& c) {
-           return s.endpoints_.Review(c.caller, c.p[2], c.p[4], c.r.query);
+           return s.endpoints_.ReviewList(c.caller, c.p[2], c.p[4], c.r.query);
          }},
         {M::GET, "/v1/clients/{id}/statement/{month}",
          [](Server& s, const Ctx& c) {
