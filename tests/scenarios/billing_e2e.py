@@ -8,12 +8,12 @@ Usage: billing_e2e.py PATH/TO/hourbank
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
-HB = sys.argv[1]
-FAILURES = []
+import scenario_util as su
+from scenario_util import FAILURES, check, events, ok, refused, run
+
+su.HB = HB = sys.argv[1]
 
 PLAN = """
 [[plan]]
@@ -36,41 +36,7 @@ billable = false
 """
 
 
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def run(env, *args):
-    return subprocess.run([HB, *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-def ok(env, *args):
-    p = run(env, *args)
-    if p.returncode != 0:
-        raise SystemExit(f"hourbank {' '.join(args)} failed ({p.returncode}): {p.stderr}")
-    return p.stdout
-
-
-def events(env):
-    return json.loads(ok(env, "--json", "rebuild"))["events"]
-
-
-def refused(env, args, needle, what):
-    before = events(env)
-    p = run(env, *args)
-    lines = p.stderr.strip().splitlines()
-    check(p.returncode != 0, f"{what}: exits non-zero, got {p.returncode}")
-    check(len(lines) == 1 and lines[0].startswith("hourbank: error: "), f"{what}: one error line, got {p.stderr!r}")
-    check(needle in p.stderr, f"{what}: says {needle!r}, got {p.stderr!r}")
-    check(events(env) == before, f"{what}: nothing written")
-
-
-tmp = tempfile.mkdtemp(prefix="hourbank-billing-")
-env = dict(os.environ, HOURBANK_LEDGER=os.path.join(tmp, "ledger"), HOURBANK_NOW="2026-01-20T10:00:00Z",
-           USER="tester")
-env.pop("HOURBANK_SERVER", None)
+tmp, env = su.ledger_env("hourbank-billing-", "2026-01-20T10:00:00Z")
 plan = os.path.join(tmp, "quarter.toml")
 with open(plan, "w") as f:
     f.write(PLAN)
@@ -123,7 +89,4 @@ refused(env, ["write-down", "acme", str(a), "15m", "--reason", "late"], "void it
 audit = run(env, "audit")
 check(audit.returncode == 0, f"audit passes after the close: {audit.stdout} {audit.stderr}")
 
-if FAILURES:
-    print(f"{len(FAILURES)} failure(s)")
-    sys.exit(1)
-print("billing e2e: ok")
+su.finish("billing e2e")

@@ -11,33 +11,17 @@ Usage: sla_credit_e2e.py PATH/TO/hourbank
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
-HB = sys.argv[1]
+import scenario_util as su
+from scenario_util import FAILURES, check, events, ok, refused, run
+
+su.HB = HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAN = os.path.join(HERE, "..", "..", "examples", "plans", "sla-credits.toml")
-FAILURES = []
 
 
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def ok(env, *args):
-    p = subprocess.run([HB, *args], env=env, capture_output=True, text=True, timeout=60)
-    if p.returncode != 0:
-        raise SystemExit(f"hourbank {' '.join(args)} failed ({p.returncode}): {p.stderr}")
-    return p.stdout
-
-
-tmp = tempfile.mkdtemp(prefix="hourbank-slacredit-")
-env = dict(os.environ, HOURBANK_LEDGER=os.path.join(tmp, "ledger"), HOURBANK_NOW="2026-03-02T10:00:00Z",
-           USER="tester")
-env.pop("HOURBANK_SERVER", None)
+tmp, env = su.ledger_env("hourbank-slacredit-", "2026-03-02T10:00:00Z")
 ok(env, "init")
 ok(env, "plan", "define", PLAN)
 ok(env, "client", "add", "bank", "--name", "Банк", "--currency", "RUB", "--timezone", "Europe/Moscow")
@@ -64,7 +48,4 @@ check(audit.get("ok") is True, f"audit recomputes the close with the credits: {a
 stmt = ok(env, "statement", "bank", "2026-02", "--text")
 check("Компенсация за нарушение SLA" in stmt or "нарушение SLA" in stmt, "the Russian statement labels the credit")
 
-if FAILURES:
-    print(f"{len(FAILURES)} check(s) failed")
-    sys.exit(1)
-print("ok")
+su.finish("sla credit e2e")

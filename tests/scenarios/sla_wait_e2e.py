@@ -12,52 +12,17 @@ Usage: sla_wait_e2e.py PATH/TO/hourbank
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
-HB = sys.argv[1]
+import scenario_util as su
+from scenario_util import FAILURES, check, events, ok, refused, run
+
+su.HB = HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAN = os.path.join(HERE, "..", "..", "examples", "plans", "bpmonline.toml")
-FAILURES = []
 
 
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def run(env, *args):
-    return subprocess.run([HB, *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-def ok(env, *args):
-    p = run(env, *args)
-    if p.returncode != 0:
-        raise SystemExit(f"hourbank {' '.join(args)} failed ({p.returncode}): {p.stderr}")
-    return p.stdout
-
-
-def events(env):
-    return json.loads(ok(env, "--json", "rebuild"))["events"]
-
-
-def refused(env, args, needles, what):
-    before = events(env)
-    p = run(env, *args)
-    lines = p.stderr.strip().splitlines()
-    check(p.returncode != 0, f"{what}: exits non-zero, got {p.returncode}")
-    check(len(lines) == 1 and lines[0].startswith("hourbank: error: "), f"{what}: one error line, got {p.stderr!r}")
-    for n in needles:
-        check(n in p.stderr, f"{what}: says {n!r}, got {p.stderr!r}")
-    check(events(env) == before, f"{what}: nothing written")
-
-
-tmp = tempfile.mkdtemp(prefix="hourbank-slawait-")
-env = dict(os.environ, HOURBANK_LEDGER=os.path.join(tmp, "ledger"), HOURBANK_NOW="2026-02-20T10:00:00Z",
-           USER="tester")
-env.pop("HOURBANK_SERVER", None)
+tmp, env = su.ledger_env("hourbank-slawait-", "2026-02-20T10:00:00Z")
 ok(env, "init")
 ok(env, "plan", "define", PLAN)
 ok(env, "client", "add", "bank", "--name", "Bank", "--currency", "RUB", "--timezone", "Europe/Moscow")
@@ -106,7 +71,4 @@ i2 = json.loads(ok(env, "--json", "sla", "bank", "2026-02"))["incidents"][1]
 check(i2["escalation_due"] is True and i2["breached"] is False, f"escalation due: {i2}")
 check("ESCALATE" in ok(env, "sla", "bank", "2026-02"), "the table marks the escalation")
 
-if FAILURES:
-    print(f"{len(FAILURES)} check(s) failed")
-    sys.exit(1)
-print("ok")
+su.finish("sla wait e2e")
