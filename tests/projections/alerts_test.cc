@@ -7,12 +7,7 @@
 
 #include "projections/checkpoint.h"
 
-// sim.h (shared test driver) drops a nodiscard Status in DefineExample/DefineToml; silenced
-// for the include only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-result"
 #include "sim.h"
-#pragma GCC diagnostic pop
 
 namespace hourbank::testing {
 namespace {

@@ -4,12 +4,7 @@
 // Calendar (Europe/Moscow, UTC+3): Monday 2 February 2026; service Mon-Fri 09:00-18:00.
 #include "projections/sla.h"
 
-// sim.h (shared test driver) drops a nodiscard Status in DefineExample/DefineToml; the
-// warning is not ours to fix, so it is silenced for the include only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-result"
 #include "sim.h"
-#pragma GCC diagnostic pop
 
 namespace hourbank::testing {
 namespace {

@@ -6,12 +6,7 @@
 //   February 2026: Sun 1, Mon 2, Fri 20, Mon 23 (holiday in the inline plan), Tue 24, Wed 25.
 #include "projections/sla.h"
 
-// sim.h (shared test driver) drops a nodiscard Status in DefineExample/DefineToml; the
-// warning is not ours to fix, so it is silenced for the include only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-result"
 #include "sim.h"
-#pragma GCC diagnostic pop
 
 namespace hourbank::testing {
 namespace {

@@ -4,12 +4,7 @@
 // Fri 6, Sat 7, Sun 8, Mon 9. The plan below serves Mon-Fri 09:00-18:00 (540 minutes a day).
 #include "projections/sla.h"
 
-// sim.h (shared test driver) drops a nodiscard Status in DefineExample/DefineToml; the
-// warning is not ours to fix, so it is silenced for the include only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-result"
 #include "sim.h"
-#pragma GCC diagnostic pop
 
 namespace hourbank::testing {
 namespace {

@@ -14,7 +14,6 @@
 #include <regex>
 #include <string>
 
-#pragma GCC diagnostic ignored "-Wunused-result"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include "sim.h"
 

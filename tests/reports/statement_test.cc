@@ -12,10 +12,8 @@
 #include <string>
 #include <vector>
 
-// sim.h ignores the Status of Commit() when defining plans (GCC 12: -Wunused-result), and the
-// scenarios name only the StartContract fields they set (GCC 12: -Wmissing-field-initializers
-// even for designated initializers). Both are deliberate here; silence them for this file only.
-#pragma GCC diagnostic ignored "-Wunused-result"
+// The scenarios name only the StartContract fields they set (GCC 12:
+// -Wmissing-field-initializers even for designated initializers); deliberate, so silenced here.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include "sim.h"
 
