@@ -13,36 +13,19 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
-HB, TAMPER = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import hbtest as su  # noqa: E402
+from hbtest import check, ok, run  # noqa: E402
+
+su.HB, TAMPER = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLANS = os.path.join(HERE, "..", "..", "examples", "plans")
-FAILURES = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
 
 
 def ledger():
-    d = os.path.join(tempfile.mkdtemp(prefix="hourbank-fixes-"), "ledger")
-    env = dict(os.environ, HOURBANK_LEDGER=d, HOURBANK_NOW="2026-03-10T10:00:00Z", USER="tester")
-    env.pop("HOURBANK_SERVER", None)
-    return d, env
-
-
-def run(env, *args):
-    return subprocess.run([HB, *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-def ok(env, *args):
-    p = run(env, *args)
-    if p.returncode != 0:
-        raise SystemExit(f"hourbank {' '.join(args)} failed ({p.returncode}): {p.stderr}")
-    return p.stdout
+    tmp, env = su.ledger_env("hourbank-fixes-", "2026-03-10T10:00:00Z")
+    return env["HOURBANK_LEDGER"], env
 
 
 # ---- 1. close --all on a ledger whose streams index cannot be listed
@@ -86,7 +69,4 @@ p = run(env, "log", "acme", "--kind", "support", "--at", "2026-03-02T10:00")
 check(p.returncode == 1 and p.stderr.startswith("hourbank: error:") and "measured in hours" in p.stderr,
       f"an hour kind without DURATION is refused asking for a duration: {p.stderr!r}")
 
-if FAILURES:
-    print(f"{len(FAILURES)} failure(s)")
-    sys.exit(1)
-print("close --all read error and log --count default: ok")
+su.finish("close --all read error and log --count default")

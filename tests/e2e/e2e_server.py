@@ -1,11 +1,14 @@
 """`hourbank serve` for the end-to-end scripts: started on a free loopback port, stopped with SIGTERM.
 
-Usage: srv = Server(HB, ENV) … srv.url … srv.stop(). The scripts in tests/e2e import it (python
+Usage: srv = Server(HB, ENV) … srv.url … call(srv, "GET", path, token) … srv.stop(). The scripts in tests/e2e import it (python
 puts a script's own directory first on sys.path).
 """
+import json
 import signal
 import subprocess
 import threading
+import urllib.error
+import urllib.request
 
 
 class Server:
@@ -33,3 +36,23 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise SystemExit("server did not stop within 30 s of SIGTERM")
+
+
+def call(target, method, path, token=None, body=None, raw=None, timeout=30):
+    """One HTTP request to `target` (a Server or a base URL): `body` is sent as JSON, `raw` as
+    bytes. Returns (status, the answer: decoded JSON when the server says it is JSON, else text).
+    An error status is returned, not raised; its body is JSON (the server's error shape)."""
+    base = target if isinstance(target, str) else target.url
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            text = r.read().decode()
+            is_json = r.headers.get("Content-Type", "").startswith("application/json")
+            return r.status, (json.loads(text) if is_json else text)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read().decode() or "null")

@@ -9,48 +9,19 @@ Refusals are one `hourbank: error:` line, a non-zero exit, and nothing written.
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
-HB = sys.argv[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import hbtest as su  # noqa: E402
+from hbtest import check, ok, refused, run  # noqa: E402
+
+su.HB = HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLANS = os.path.join(HERE, "..", "..", "examples", "plans")
-FAILURES = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
 
 
 def ledger(now="2026-03-15T12:00:00+03:00"):
-    d = os.path.join(tempfile.mkdtemp(prefix="hourbank-forecast-"), "ledger")
-    env = dict(os.environ, HOURBANK_LEDGER=d, HOURBANK_NOW=now, USER="tester")
-    env.pop("HOURBANK_SERVER", None)
-    return d, env
-
-
-def run(env, *args):
-    return subprocess.run([HB, *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-def ok(env, *args):
-    p = run(env, *args)
-    if p.returncode != 0:
-        raise SystemExit(f"hourbank {' '.join(args)} failed ({p.returncode}): {p.stderr}")
-    return p.stdout
-
-
-def refused(env, what, *args):
-    before = json.loads(ok(env, "--json", "rebuild"))["events"]
-    p = run(env, *args)
-    lines = p.stderr.strip().splitlines()
-    check(p.returncode != 0, f"{what}: non-zero exit, got {p.returncode}")
-    check(len(lines) == 1 and lines[0].startswith("hourbank: error: "), f"{what}: one error line, got {p.stderr!r}")
-    after = json.loads(ok(env, "--json", "rebuild"))["events"]
-    check(before == after, f"{what}: nothing written")
+    return su.ledger_env("hourbank-forecast-", now)
 
 
 # ---- the KIT 15 h case
@@ -98,19 +69,16 @@ text = ok(env, "whatif", "k", "--plan", "bpm-basic", "--from", "2026-02", "--to"
 check("63 750.00" in text and "24 000.00" in text and "-39 750.00" in text, f"whatif text:\n{text}")
 after = json.loads(ok(env, "--json", "rebuild"))["events"]
 check(before == after, "whatif writes nothing")
-refused(env, "whatif unknown plan", "whatif", "k", "--plan", "nope")
-refused(env, "whatif unknown version", "whatif", "k", "--plan", "bpm-basic@9")
-refused(env, "whatif bad version", "whatif", "k", "--plan", "bpm-basic@x")
-refused(env, "whatif other currency", "whatif", "k", "--plan", "altercpa-basic")
-refused(env, "whatif reversed range", "whatif", "k", "--plan", "bpm-basic", "--from", "2026-03", "--to", "2026-02")
-refused(env, "whatif unknown client", "whatif", "nobody", "--plan", "bpm-basic")
+refused(env, ["whatif", "k", "--plan", "nope"], "unknown plan 'nope'", "whatif unknown plan")
+refused(env, ["whatif", "k", "--plan", "bpm-basic@9"], "has no version 9", "whatif unknown version")
+refused(env, ["whatif", "k", "--plan", "bpm-basic@x"], "is not a number", "whatif bad version")
+refused(env, ["whatif", "k", "--plan", "altercpa-basic"], ["in USD", "pays in RUB"], "whatif other currency")
+refused(env, ["whatif", "k", "--plan", "bpm-basic", "--from", "2026-03", "--to", "2026-02"], "is after --to", "whatif reversed range")
+refused(env, ["whatif", "nobody", "--plan", "bpm-basic"], "unknown client 'nobody'", "whatif unknown client")
 
-refused(env, "unknown client", "forecast", "nobody")
-refused(env, "window 0", "forecast", "k", "--window", "0")
-refused(env, "window too long", "forecast", "k", "--window", "367")
-refused(env, "months too many", "forecast", "k", "--months", "25")
+refused(env, ["forecast", "nobody"], "unknown client 'nobody'", "unknown client")
+refused(env, ["forecast", "k", "--window", "0"], "--window must be 1 to 366", "window 0")
+refused(env, ["forecast", "k", "--window", "367"], "--window must be 1 to 366", "window too long")
+refused(env, ["forecast", "k", "--months", "25"], "--months must be 0 to 24", "months too many")
 
-if FAILURES:
-    print(f"{len(FAILURES)} failure(s)")
-    sys.exit(1)
-print("ok")
+su.finish("forecast and whatif e2e")

@@ -21,10 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 
-from e2e_server import Server
+from e2e_server import Server, call
 
 HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,18 +51,6 @@ def hb(*args, ok=True):
 def hb_json(*args):
     return json.loads(hb("--json", *args).stdout)
 
-
-def call(srv, method, path, token, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(srv.url + path, data=data, method=method)
-    req.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read().decode())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read().decode() or "null")
 
 
 def head(srv, tok):

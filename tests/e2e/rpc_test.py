@@ -21,6 +21,8 @@ import threading
 import urllib.error
 import urllib.request
 
+from e2e_server import call as http
+
 HB, CLIENT = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLANS = os.path.join(HERE, "..", "..", "examples", "plans", "kit.toml")
@@ -51,17 +53,7 @@ def rpc(token, *args, timeout=60):
 
 
 def call(method, path, token=None, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(HTTP_URL + path, data=data, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read().decode())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read().decode() or "null")
+    return http(HTTP_URL, method, path, token, body)
 
 
 def head_seq():

@@ -15,10 +15,8 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
-from e2e_server import Server
+from e2e_server import Server, call
 
 HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -47,20 +45,6 @@ def hb(*args, ok=True, timeout=60):
 def hb_json(*args):
     return json.loads(hb("--json", *args).stdout)
 
-
-def call(srv, method, path, token=None, body=None, raw=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(srv.url + path, data=data, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            text = r.read().decode()
-            return r.status, (json.loads(text) if r.headers.get("Content-Type", "").startswith("application/json") else text)
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read().decode() or "null")
 
 
 def oversize_status(srv, path, token, length):

@@ -14,8 +14,9 @@ import json
 import os
 import sys
 
-import scenario_util as su
-from scenario_util import FAILURES, check, events, ok, refused, run
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import hbtest as su  # noqa: E402
+from hbtest import FAILURES, check, events, ok, refused, run  # noqa: E402
 
 su.HB = HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -1,9 +1,11 @@
-"""What the end-to-end scenario scripts share: run the real binary on a fresh ledger, record
-failed checks, and check that bad input is refused with one error line and nothing written.
+"""What the Python end-to-end scripts (tests/scenarios, tests/e2e) share: run the real binary on
+a fresh ledger, record failed checks, and check that bad input is refused with one error line
+and nothing written.
 
-    import scenario_util as su
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+    import hbtest as su
     su.HB = sys.argv[1]
-    from scenario_util import check, run, ok, events, refused
+    from hbtest import check, run, ok, events, refused
     tmp, env = su.ledger_env("hourbank-x-", "2026-02-20T10:00:00Z")
     ...
     su.finish("x e2e")
