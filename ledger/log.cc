@@ -531,6 +531,10 @@ Result<std::string> Log::Get(uint64_t seq) const {
   if (nats_) return nats_->Get(seq);
   return impl_->WithDb([&] { return impl_->Get(seq); });
 }
+uint32_t Log::chain_scope(uint64_t seq) const {
+  return nats_ ? SplitNatsPosition(seq).partition : 0;
+}
+
 uint64_t Log::head_seq() const {
   if (nats_) {
     auto h = nats_->HeadSeq();

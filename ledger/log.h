@@ -275,6 +275,12 @@ class Log {
   const std::string& dir() const;  // [nats] the nats:// location
   // Whether this Log is on a NATS cluster (docs/replicated-log.md) rather than a directory.
   bool replicated() const { return nats_ != nullptr; }
+  // The hash chain a position belongs to, for signed checkpoints (`hourbank checkpoint`):
+  // 0 for a ledger directory (one chain over every event in seq order); [nats] the partition,
+  // since a cluster's global chain is partition by partition and a later append to an earlier
+  // partition lands before the last position — each partition's events, in stream order, are a
+  // chain of their own that only grows at its end.
+  uint32_t chain_scope(uint64_t seq) const;
 
   // TEST ONLY. The next `count` group-commit writes fail as RocksDB would on a full disk
   // (every writer of the group gets kIo, nothing is written, the head does not move).

@@ -4,7 +4,9 @@
 //            indexes, every event decodes) + a replay of every client through ClientState,
 //            whose problems() compare every recorded close with what the rules give.
 // keygen     an Ed25519 key pair for checkpoints (libsodium crypto_sign_keypair).
-// checkpoint appends a Checkpoint event to "$audit": head seq + head hash, signed.
+// checkpoint appends a Checkpoint event to "$audit": head seq + head hash, signed (on a NATS
+//            cluster one per partition: each partition's events are a chain of their own,
+//            Log::chain_scope).
 // verify     every checkpoint's signature with the auditor's public key, and that the chain
 //            recomputed from seq 1 still passes through each checkpoint's head hash.
 // export     jsonl (lossless: decoded fields + base64 of the stored bytes), csv (work and
@@ -150,6 +152,38 @@ ledger::Hash ToHash(capnp::Data::Reader d) {
 
 json SeqOrNull(uint64_t seq) { return seq ? json(seq) : json(nullptr); }
 
+// The last position of a hash chain and the chain's hash after it.
+struct ChainHead {
+  uint64_t seq = 0;
+  ledger::Hash hash{};
+};
+
+// Recomputes every chain of the log (Log::chain_scope: one for a directory, one per partition on
+// a cluster; each starts from 32 zero bytes) over the stored bytes of seq 1 … `last` (0 = the
+// head). Each position that `at` names gets its chain's hash after it; `heads` (optional) gets
+// each chain's last position and hash. Fails as Scan does.
+Status WalkChains(const ledger::Log& log, uint64_t last, std::map<uint64_t, ledger::Hash>* at,
+                  std::map<uint32_t, ChainHead>* heads = nullptr) {
+  std::map<uint32_t, ChainHead> chains;
+  Status s = log.Scan(1, last, [&](const ledger::EventView& v) {
+    ChainHead& c = chains[log.chain_scope(v.seq)];
+    c.hash = ledger::ChainHash(c.hash, v.bytes);
+    c.seq = v.seq;
+    if (at) {
+      if (auto it = at->find(v.seq); it != at->end()) it->second = c.hash;
+    }
+    return true;
+  });
+  if (heads) *heads = std::move(chains);
+  return s;
+}
+
+// Whether a checkpoint at `seq` claims a head at or after itself in its own chain (on a cluster
+// positions of different partitions are not comparable).
+bool CoversItself(const ledger::Log& log, uint64_t seq, uint64_t head_seq) {
+  return log.chain_scope(seq) == log.chain_scope(head_seq) && head_seq >= seq;
+}
+
 void RequireClient(App& app, const std::string& client) {
   if (client.empty()) return;
   ClientState probe = app.LoadClient(client, {.retain_entries = false});
@@ -195,7 +229,8 @@ void PrintProblems(const std::vector<Problem>& problems) {
 // Visit() takes the events in seq order, from Verify's own scan or from a Scan of its own.
 class AuditReplay {
  public:
-  explicit AuditReplay(std::string only_client) : only_client_(std::move(only_client)) {}
+  AuditReplay(const ledger::Log& log, std::string only_client)
+      : log_(log), only_client_(std::move(only_client)) {}
 
   void Visit(const ledger::EventView& v) {
     std::string_view id(v.event.getClientId().cStr(), v.event.getClientId().size());
@@ -235,7 +270,7 @@ class AuditReplay {
                                     c.getPublicKey().begin()) != 0)
       problems_.push_back(
           {v.seq, std::string(id), "checkpoint signature does not verify with its own public key"});
-    if (c.getHeadSeq() >= v.seq)
+    if (CoversItself(log_, v.seq, c.getHeadSeq()))
       problems_.push_back(
           {v.seq, std::string(id),
            fmt::format("checkpoint covers seq {}, not before itself", c.getHeadSeq())});
@@ -245,6 +280,7 @@ class AuditReplay {
     }
   }
 
+  const ledger::Log& log_;
   std::string only_client_;
   std::map<std::string, ClientState, std::less<>> states_;
   std::map<std::string, ClientState, std::less<>>::iterator last_ = states_.end();
@@ -261,10 +297,23 @@ void ChainMissesCheckpoint(AuditReplay& replay, uint64_t head_seq, const ledger:
                                            ledger::HexOf(recorded).substr(0, 16), head_seq)});
 }
 
-// Checkpoint heads of a log that verified: every link holds, so hash(k) is the prevHash of
-// event k + 1 (a checkpoint's head is before the checkpoint, so k + 1 <= head). One point
-// read per checkpoint instead of a second pass over the chain.
+// Checkpoint heads recomputed from seq 1 over the stored bytes: a second pass over the log up to
+// the last checkpoint's head (bounded memory: one hash per checkpoint).
+void CheckCheckpointHeadsByWalk(const ledger::Log& log, AuditReplay& replay) {
+  if (replay.wanted().empty()) return;
+  std::map<uint64_t, ledger::Hash> at;
+  for (const auto& [hs, rec] : replay.wanted()) at[hs];
+  Must(WalkChains(log, replay.wanted().rbegin()->first, &at));
+  for (const auto& [hs, rec] : replay.wanted())
+    if (hs != 0 && at[hs] != rec) ChainMissesCheckpoint(replay, hs, rec);
+}
+
+// Checkpoint heads of a log that verified. A directory: every link holds, so hash(k) is the
+// prevHash of event k + 1 (a checkpoint's head is before the checkpoint, so k + 1 <= head) —
+// one point read per checkpoint instead of a second pass over the chain. A cluster's positions
+// are not consecutive and its chains are per partition: the second pass.
 void CheckCheckpointHeadsOfVerifiedLog(const ledger::Log& log, AuditReplay& replay) {
+  if (log.replicated()) return CheckCheckpointHeadsByWalk(log, replay);
   for (const auto& [hs, rec] : replay.wanted()) {
     if (hs == 0) continue;
     const std::string bytes = Must(log.Get(hs + 1));
@@ -291,19 +340,7 @@ void ReplayUnverifiedLog(const ledger::Log& log, const ledger::VerifyReport& rep
     if (report.first_bad_seq != seq)
       replay.problems().push_back({seq, "", "replay stopped: " + s.error().message});
   }
-  // Checkpoint heads: a second pass over the chain only when there are checkpoints (bounded
-  // memory: one hash per checkpoint).
-  if (replay.wanted().empty() || !s.ok()) return;
-  std::map<uint64_t, ledger::Hash> computed;
-  ledger::Hash h{};
-  const uint64_t last = replay.wanted().rbegin()->first;
-  Must(log.Scan(1, last, [&](const ledger::EventView& v) {
-    h = ledger::ChainHash(h, v.bytes);
-    if (replay.wanted().count(v.seq)) computed[v.seq] = h;
-    return true;
-  }));
-  for (const auto& [hs, rec] : replay.wanted())
-    if (hs != 0 && computed[hs] != rec) ChainMissesCheckpoint(replay, hs, rec);
+  if (s.ok()) CheckCheckpointHeadsByWalk(log, replay);
 }
 
 void PrintAuditResult(App& app, const ledger::VerifyReport& report, uint64_t head,
@@ -351,7 +388,7 @@ void RunAudit(App& app, const std::string& only_client) {
   std::vector<Problem> problems;
   const uint64_t head = log.head_seq();
 
-  auto replay = std::make_unique<AuditReplay>(only_client);
+  auto replay = std::make_unique<AuditReplay>(log, only_client);
   ledger::VerifyReport report;
   {
     Progress progress("audit", head, app.json);
@@ -366,7 +403,7 @@ void RunAudit(App& app, const std::string& only_client) {
     CheckCheckpointHeadsOfVerifiedLog(log, *replay);
   } else {
     problems.push_back({report.first_bad_seq, "", report.problem});
-    replay = std::make_unique<AuditReplay>(only_client);
+    replay = std::make_unique<AuditReplay>(log, only_client);
     ReplayUnverifiedLog(log, report, head, app.json, *replay);
   }
   for (Problem& p : replay->problems()) problems.push_back(std::move(p));
@@ -409,6 +446,46 @@ void RunKeygen(App& app, const std::string& out) {
         out, pub, HexBytes(pk, sizeof pk)));
 }
 
+// What a checkpoint signs: the head of a directory's one chain; on a cluster each partition's
+// last position and chain (a walk over the log, so each pair is consistent even while others
+// append). A concurrent append after this only means a checkpoint covers an earlier head, which
+// is still true. Refused when the log has no event: there would be nothing to prove.
+std::vector<ChainHead> HeadsToSign(ledger::Log& log) {
+  std::vector<ChainHead> heads;
+  if (!log.replicated()) {
+    if (log.head_seq() > 0) heads.push_back({log.head_seq(), log.head_hash()});
+  } else {
+    std::map<uint32_t, ChainHead> chains;
+    Must(WalkChains(log, 0, nullptr, &chains));
+    for (const auto& [scope, c] : chains) heads.push_back(c);
+  }
+  if (heads.empty())
+    Fail(Code::kRefused,
+         "the ledger has no events yet: a checkpoint signs the events before it; append some "
+         "first");
+  return heads;
+}
+
+// checkpoint's answer: the first checkpoint's fields (a directory writes one) and the list.
+void PrintCheckpoints(App& app, uint64_t first_seq, const std::vector<ChainHead>& heads,
+                      const std::string& pk_hex) {
+  json list = json::array();
+  for (size_t i = 0; i < heads.size(); ++i) {
+    list.push_back({{"seq", first_seq + i},
+                    {"head_seq", heads[i].seq},
+                    {"head_hash", ledger::HexOf(heads[i].hash)}});
+    if (!app.json)
+      app.Say(fmt::format("checkpoint #{} signed: head seq {}, hash {} (key {})", first_seq + i,
+                          heads[i].seq, ledger::HexOf(heads[i].hash), pk_hex));
+  }
+  if (app.json)
+    app.PrintJson({{"seq", first_seq},
+                   {"head_seq", heads[0].seq},
+                   {"head_hash", ledger::HexOf(heads[0].hash)},
+                   {"public_key", pk_hex},
+                   {"checkpoints", list}});
+}
+
 void RunCheckpoint(App& app, const std::string& key_file) {
   if (sodium_init() < 0) Fail(Code::kIo, "libsodium failed to initialise");
   std::string text = ReadWholeFile(key_file, "the key file");
@@ -422,37 +499,27 @@ void RunCheckpoint(App& app, const std::string& key_file) {
   crypto_sign_ed25519_sk_to_pk(pk, reinterpret_cast<const unsigned char*>(sk->data()));
 
   ledger::Log& log = app.log();
-  // The head and the stream version are read together; a concurrent append in between only
-  // means the checkpoint covers an earlier head, which is still true.
-  const uint64_t head_seq = log.head_seq();
-  const ledger::Hash head_hash = log.head_hash();
   const uint32_t version = Must(log.StreamVersion(projections::kAuditStream));
-  const std::string msg = CheckpointMessage(head_seq, head_hash);
-  unsigned char sig[crypto_sign_BYTES];
-  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
-                       reinterpret_cast<const unsigned char*>(sk->data()));
-  sodium_memzero(sk->data(), sk->size());
-
+  const std::vector<ChainHead> heads = HeadsToSign(log);
   projections::Decision d;
-  ledger::EventDraft draft;
-  auto root = draft.root();
-  root.setEffectiveAtUs(app.now_us());
-  auto c = root.getBody().initCheckpoint();
-  c.setHeadSeq(head_seq);
-  c.setHeadHash(capnp::Data::Reader(head_hash.data(), head_hash.size()));
-  c.setPublicKey(capnp::Data::Reader(pk, sizeof pk));
-  c.setSignature(capnp::Data::Reader(sig, sizeof sig));
-  d.events.push_back(std::move(draft));
+  for (const ChainHead& head : heads) {
+    const std::string msg = CheckpointMessage(head.seq, head.hash);
+    unsigned char sig[crypto_sign_BYTES];
+    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(msg.data()),
+                         msg.size(), reinterpret_cast<const unsigned char*>(sk->data()));
+    ledger::EventDraft draft;
+    auto root = draft.root();
+    root.setEffectiveAtUs(app.now_us());
+    auto c = root.getBody().initCheckpoint();
+    c.setHeadSeq(head.seq);
+    c.setHeadHash(capnp::Data::Reader(head.hash.data(), head.hash.size()));
+    c.setPublicKey(capnp::Data::Reader(pk, sizeof pk));
+    c.setSignature(capnp::Data::Reader(sig, sizeof sig));
+    d.events.push_back(std::move(draft));
+  }
+  sodium_memzero(sk->data(), sk->size());
   AppendOutcome out = app.Append(projections::kAuditStream, d, version);
-  if (app.json)
-    app.PrintJson({{"seq", out.result.first_seq},
-                   {"head_seq", head_seq},
-                   {"head_hash", ledger::HexOf(head_hash)},
-                   {"public_key", HexBytes(pk, sizeof pk)}});
-  else
-    app.Say(fmt::format("checkpoint #{} signed: head seq {}, hash {} (key {})",
-                        out.result.first_seq, head_seq, ledger::HexOf(head_hash),
-                        HexBytes(pk, sizeof pk)));
+  PrintCheckpoints(app, out.result.first_seq, heads, HexBytes(pk, sizeof pk));
 }
 
 // A "$audit" checkpoint as verify judges it.
@@ -460,6 +527,7 @@ struct Cp {
   uint64_t seq = 0, head_seq = 0;
   ledger::Hash head_hash{};
   bool signature_ok = false, key_matches = false, chain_ok = false;
+  bool covers_itself = false;  // its head is at or after itself in its own chain
 };
 
 // Pass 1: the checkpoints (read from the "$audit" stream index; a checkpoint whose index entry
@@ -474,6 +542,7 @@ std::vector<Cp> ReadCheckpoints(ledger::Log& log, const std::string& pk, Status*
     cp.seq = v.seq;
     cp.head_seq = c.getHeadSeq();
     cp.head_hash = ToHash(c.getHeadHash());
+    cp.covers_itself = CoversItself(log, cp.seq, cp.head_seq);
     cp.key_matches = c.getPublicKey().size() == pk.size() &&
                      std::memcmp(c.getPublicKey().begin(), pk.data(), pk.size()) == 0;
     const std::string msg = CheckpointMessage(cp.head_seq, cp.head_hash);
@@ -497,12 +566,7 @@ std::map<uint64_t, ledger::Hash> ChainAtCheckpoints(ledger::Log& log, const std:
   uint64_t last = 0;
   for (const Cp& cp : cps) last = std::max(last, cp.head_seq);
   if (last > 0) {
-    ledger::Hash h{};
-    Status s2 = log.Scan(1, last, [&](const ledger::EventView& v) {
-      h = ledger::ChainHash(h, v.bytes);
-      if (auto it = chain_at.find(v.seq); it != chain_at.end()) it->second = h;
-      return true;
-    });
+    Status s2 = WalkChains(log, last, &chain_at);
     if (!s2.ok()) problems->push_back({s2.error().seq, "", s2.error().message});
   }
   return chain_at;
@@ -514,7 +578,7 @@ json JudgeCheckpoints(std::vector<Cp>& cps, std::map<uint64_t, ledger::Hash>& ch
                       std::vector<Problem>* problems, size_t* good) {
   json arr = json::array();
   for (Cp& cp : cps) {
-    cp.chain_ok = cp.head_seq > 0 && cp.head_seq < cp.seq && cp.head_seq <= head_seq &&
+    cp.chain_ok = cp.head_seq > 0 && !cp.covers_itself && cp.head_seq <= head_seq &&
                   chain_at[cp.head_seq] == cp.head_hash;
     if (!cp.key_matches)
       problems->push_back(
