@@ -60,6 +60,7 @@ Result<bool> Follower::Step(uint32_t p) {
   {
     std::lock_guard<std::mutex> l(part.mu);
     part.last = std::max(part.last, last.value());
+    part.error.clear();  // the stream answers again
     applied = part.applied;
   }
   if (applied >= last.value()) return false;
@@ -83,7 +84,6 @@ Result<bool> Follower::Step(uint32_t p) {
   {
     std::lock_guard<std::mutex> l(part.mu);
     part.applied = batch.back().stream_seq;
-    part.error.clear();
   }
   part.cv.notify_all();
   return true;

@@ -210,8 +210,20 @@ def resumed(node):
     return [int(n) for n in re.findall(r"following HB_books_\d+ from applied seq (\d+)", node.last_log())]
 
 
+def store_flag_refusals(url, tmp):
+    """--store goes with a nats:// log, and only with one: one error line each, nothing started."""
+    p = nc.hb(url, "serve", "--listen", "127.0.0.1:0", timeout=30)
+    check(p.returncode != 0 and p.stderr.count("\n") == 1 and "needs --store" in p.stderr,
+          f"serve on a cluster without --store: one error line ({p.stderr.strip()})")
+    p = subprocess.run([nc.HB, "--ledger", os.path.join(tmp, "dir"), "serve", "--listen", "127.0.0.1:0",
+                        "--store", os.path.join(tmp, "s")], capture_output=True, text=True, timeout=30)
+    check(p.returncode != 0 and p.stderr.count("\n") == 1 and "--store is for a ledger on a NATS cluster" in p.stderr,
+          f"serve on a directory with --store: one error line ({p.stderr.strip()})")
+
+
 def run(cluster, tmp, nodes):
     url = cluster.url()
+    store_flag_refusals(url, tmp)
     nc.make_ledger(url)
     token = json.loads(nc.must(url, "--json", "token", "issue", "writer", "--role", "admin").stdout)["token"]
     nodes += [Node(tmp, "A", url), Node(tmp, "B", url)]
