@@ -63,7 +63,15 @@ Result<bool> Follower::Step(uint32_t p) {
     part.error.clear();  // the stream answers again
     applied = part.applied;
   }
-  if (applied >= last.value()) return false;
+  if (applied > last.value()) {
+    // Retried, not fatal: a leader elected a moment ago may not have applied all it holds yet.
+    return Error::Io(fmt::format(
+        "{} ends at seq {} but this node's store applied up to {}: if it stays so, the ledger on "
+        "the cluster is not the one the store followed (made again?); stop the node and delete "
+        "its --store",
+        nats_.StreamName(p), last.value(), applied));
+  }
+  if (applied == last.value()) return false;
   const uint64_t to = std::min<uint64_t>(last.value(), applied + kBatchMessages);
   std::vector<NatsLog::Message> batch;
   for (uint64_t s = applied + 1; s <= to && !stopping_.load(); ++s) {

@@ -53,6 +53,19 @@ class Node:
         self.base = f"http://127.0.0.1:{self.port}"
 
     def start(self):
+        """Starts the node; a node that exits because the cluster did not answer in time (a
+        leader election) is started again, as a supervisor would, for at most 60 s."""
+        deadline = time.monotonic() + 60
+        while not self.try_start():
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(timeout=30)
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{self.name} did not start in 60 s; log: {self.last_log()}")
+            print(f"{self.name} exited at start ({self.last_log().strip()}); starting it again", flush=True)
+            time.sleep(0.5)
+
+    def try_start(self):
         log = open(self.log_path, "a")
         log.write("--- start\n")
         log.flush()
@@ -64,8 +77,7 @@ class Node:
         reader = threading.Thread(target=lambda: line.__setitem__(0, self.proc.stdout.readline()), daemon=True)
         reader.start()
         reader.join(30)
-        if not line[0].startswith("listening on "):
-            raise SystemExit(f"{self.name} did not start: {line[0]!r}; log: {self.last_log()}")
+        return line[0].startswith("listening on ")
 
     def kill9(self):
         self.proc.kill()
