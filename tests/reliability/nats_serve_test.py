@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -203,8 +204,21 @@ def read_your_writes(a, b, token):
     took = time.monotonic() - t0
     check(st == 503 and "lags" in str(err) and took < 5,
           f"a position not yet applied: 503 saying the node lags, after {took:.2f} s ({st} {err})")
-    st, err = b.call("GET", "/v1/clients/c1/balance?at_least=x", token)
-    check(st == 400, f"at_least that is not a position: 400 ({st})")
+    for bad in ("x", "18446744073709551616", "-1"):  # the last but one is 2^64
+        st, err = b.call("GET", f"/v1/clients/c1/balance?at_least={bad}", token)
+        check(st == 400, f"at_least={bad} is not a position: 400 ({st})")
+    # The same wait asked with the header instead of the query.
+    req = urllib.request.Request(b.base + "/v1/clients/c1/balance?wait_ms=200",
+                                 headers={"Authorization": "Bearer " + token, "X-Hourbank-At-Least": str(far)})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status = r.status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    check(status == 503, f"X-Hourbank-At-Least beyond the head: 503 ({status})")
+    req.add_header("X-Hourbank-At-Least", str(pos))
+    with urllib.request.urlopen(req, timeout=30) as r:
+        check(r.status == 200, f"X-Hourbank-At-Least={pos} (applied): 200 ({r.status})")
 
 
 def balances_match(nodes, token, url):
