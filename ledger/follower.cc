@@ -80,11 +80,7 @@ Result<bool> Follower::Step(uint32_t p) {
       if (batch.empty()) return m.error();
       break;  // apply what was read; the next round retries the rest
     }
-    if (!m.value()) {
-      return Error::Corruption(fmt::format("message {} of {} is missing (the stream's last is {})",
-                                           s, nats_.StreamName(p), last.value()),
-                               NatsPosition(p, s, 0));
-    }
+    if (!m.value()) return Missing(p, s, last.value());
     batch.push_back(std::move(*m.value()));
   }
   if (batch.empty()) return false;
@@ -95,6 +91,20 @@ Result<bool> Follower::Step(uint32_t p) {
   }
   part.cv.notify_all();
   return true;
+}
+
+Error Follower::Missing(uint32_t p, uint64_t stream_seq, uint64_t last) {
+  Part& part = *parts_[p];  // missing_*: this partition's thread only
+  const auto now = std::chrono::steady_clock::now();
+  if (part.missing_seq != stream_seq) {
+    part.missing_seq = stream_seq;
+    part.missing_since = now;
+  }
+  const std::string what = fmt::format("message {} of {} is missing (the stream's last is {})",
+                                       stream_seq, nats_.StreamName(p), last);
+  if (now - part.missing_since > std::chrono::milliseconds(kMissingFatalMs))
+    return Error::Corruption(what, NatsPosition(p, stream_seq, 0));
+  return Error::Io(what + "; retrying");
 }
 
 void Follower::Fail(uint32_t p, const Error& e, bool fatal) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -26,6 +27,9 @@ class Follower {
   static constexpr size_t kBatchMessages = 256;
   static constexpr int64_t kPollMs = 20;        // caught up: how often the last seq is asked
   static constexpr int64_t kRetryMaxMs = 1000;  // a failed request: back off up to this
+  // A message below the stream's last seq that is not served is retried this long (a leader
+  // elected a moment ago may not have applied it yet) before it counts as a gap.
+  static constexpr int64_t kMissingFatalMs = 10000;
 
   // Borrows `nats` and `store` (both outlive the Follower). Start() starts the threads.
   Follower(const NatsLog& nats, FollowStore& store);
@@ -45,13 +49,16 @@ class Follower {
     mutable std::mutex mu;
     mutable std::condition_variable cv;
     uint64_t applied = 0;
-    uint64_t last = 0;     // the stream's last seq when last asked
-    std::string error;     // the last failure (cleared by a success), or why it stopped
-    bool stopped = false;  // a gap or mismatch: this partition no longer applies
+    uint64_t last = 0;         // the stream's last seq when last asked
+    std::string error;         // the last failure (cleared by a success), or why it stopped
+    bool stopped = false;      // a gap or mismatch: this partition no longer applies
+    uint64_t missing_seq = 0;  // the message found missing last (see Missing)
+    std::chrono::steady_clock::time_point missing_since;
   };
   void Run(uint32_t p);
   // One round: asks the last seq, applies up to kBatchMessages. Returns whether it applied any.
   Result<bool> Step(uint32_t p);
+  Error Missing(uint32_t p, uint64_t stream_seq, uint64_t last);
   void Fail(uint32_t p, const Error& e, bool fatal);
   void Sleep(uint32_t p, int64_t ms);
 
