@@ -18,6 +18,8 @@
 #include <rocksdb/write_batch.h>
 #include <sodium.h>
 
+#include "ledger/follow_store.h"
+#include "ledger/follower.h"
 #include "ledger/log_impl.h"
 #include "ledger/nats_log.h"
 #include "ledger/wal.h"
@@ -502,32 +504,81 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& dir, const Options& op
     if (options.salvage) return NotOnNats("recovery (salvage)");
     auto nats = NatsLog::Open(dir, options);
     if (!nats.ok()) return nats.error();
-    return std::unique_ptr<Log>(new Log(std::move(nats).value()));
+    std::unique_ptr<Log> log(new Log(std::move(nats).value()));
+    if (!options.nats_follow_store.empty()) HB_TRY(log->StartFollowing(options.nats_follow_store));
+    return log;
   }
+  if (!options.nats_follow_store.empty())
+    return Error::Invalid("a follow store is only for a ledger on a NATS cluster (nats://…)");
   auto impl = std::make_unique<Impl>(dir, options);
   if (Status s = impl->OpenDb(); !s.ok()) return s.error();
   return std::unique_ptr<Log>(new Log(std::move(impl)));
 }
 
+Status Log::StartFollowing(const std::string& store_dir) {
+  auto store = FollowStore::Open(store_dir, nats_->where().ledger, nats_->partitions());
+  if (!store.ok()) return store.error();
+  store_ = std::move(store).value();
+  follower_ = std::make_unique<Follower>(*nats_, *store_);
+  return follower_->Start();
+}
+
 Result<AppendResult> Log::Append(AppendRequest request) {
-  if (nats_) return nats_->Append(std::move(request));
+  if (nats_) {
+    const std::string client = request.client_id;
+    auto r = nats_->Append(std::move(request));
+    if (follower_) CatchUpAfterAppend(r, client);
+    return r;
+  }
   return impl_->Append(std::move(request));
+}
+
+void Log::CatchUpAfterAppend(const Result<AppendResult>& r, std::string_view client_id) const {
+  const int64_t wait_ms = nats_->options().nats_timeout_ms;
+  const uint32_t p = NatsPartitionOf(client_id, nats_->partitions());
+  if (r.ok()) {
+    follower_->WaitApplied(p, SplitNatsPosition(r.value().first_seq).stream_seq, wait_ms);
+  } else if (r.error().code == Code::kConflict) {
+    // The service decides again from the store: let it see what the other writer wrote.
+    if (auto last = nats_->LastStreamSeq(p); last.ok()) follower_->WaitApplied(p, *last, wait_ms);
+  }
+}
+
+Status Log::WaitForPosition(uint64_t position, int64_t timeout_ms) const {
+  if (!follower_ || position == 0) return Status::Ok();
+  const NatsPos at = SplitNatsPosition(position);
+  if (at.partition >= nats_->partitions() || at.stream_seq == 0)
+    return Error::Invalid(fmt::format("position {} is not a position of this ledger", position));
+  if (follower_->WaitApplied(at.partition, at.stream_seq, timeout_ms)) return Status::Ok();
+  const FollowStatus st = follower_->Snapshot()[at.partition];
+  return Error::Busy(fmt::format(
+      "this node lags: it has applied {} up to seq {} of {}{}, not yet position {} (seq {}), "
+      "after waiting {} ms; retry, or read through another node",
+      st.stream, st.applied_seq, st.last_seq, st.stopped ? " and stopped following it" : "",
+      position, at.stream_seq, timeout_ms));
+}
+
+std::vector<FollowStatus> Log::follow_status() const {
+  return follower_ ? follower_->Snapshot() : std::vector<FollowStatus>{};
 }
 
 Status Log::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
                  const ReadOptions& read) const {
+  if (store_) return store_->Scan(from_seq, to_seq, visit, read);
   if (nats_) return nats_->Scan(from_seq, to_seq, visit, read);
   return impl_->WithDb([&] { return impl_->Scan(from_seq, to_seq, visit, read); });
 }
 
 Status Log::ReadStream(std::string_view client_id, uint32_t from_version, uint32_t to_version,
                        const Visitor& visit, const ReadOptions& read) const {
+  if (store_) return store_->ReadStream(client_id, from_version, to_version, visit, read);
   if (nats_) return nats_->ReadStream(client_id, from_version, to_version, visit, read);
   return impl_->WithDb(
       [&] { return impl_->ReadStream(client_id, from_version, to_version, visit, read); });
 }
 
 Result<std::string> Log::Get(uint64_t seq) const {
+  if (store_) return store_->Get(seq);
   if (nats_) return nats_->Get(seq);
   return impl_->WithDb([&] { return impl_->Get(seq); });
 }
@@ -537,7 +588,7 @@ uint32_t Log::chain_scope(uint64_t seq) const {
 
 uint64_t Log::head_seq() const {
   if (nats_) {
-    auto h = nats_->HeadSeq();
+    auto h = store_ ? store_->HeadSeq() : nats_->HeadSeq();
     return h.ok() ? *h : 0;  // documented: 0 when the cluster cannot be read
   }
   return impl_->head_seq();
@@ -561,11 +612,13 @@ std::vector<std::string> Log::stream_ids() const {
 }
 
 Result<uint32_t> Log::StreamVersion(std::string_view client_id) const {
+  if (store_) return store_->StreamVersion(client_id);
   if (nats_) return nats_->StreamVersion(client_id);
   return impl_->WithDb([&] { return impl_->StreamVersion(client_id); });
 }
 
 Result<std::vector<std::string>> Log::ListStreams() const {
+  if (store_) return store_->ListStreams();
   if (nats_) return nats_->ListStreams();
   return impl_->WithDb([&] { return impl_->ListStreams(); });
 }
@@ -579,6 +632,7 @@ Result<std::optional<IdempotencyRecord>> Log::LookupKey(std::string_view key) co
 
 Result<std::optional<IdempotencyRecord>> Log::LookupClientKey(std::string_view client_id,
                                                               std::string_view key) const {
+  if (store_) return store_->LookupClientKey(client_id, key);
   if (nats_) return nats_->LookupClientKey(client_id, key);
   auto rec = LookupKey(key);
   if (!rec.ok() || !rec.value()) return rec;
@@ -606,16 +660,19 @@ Result<VerifyReport> Log::VerifyAndVisit(
 }
 
 Status Log::PutCheckpoint(std::string_view name, std::string_view bytes) {
+  if (store_) return store_->PutCheckpoint(name, bytes);
   if (nats_) return Status::Ok();  // [nats] no checkpoints are kept on the cluster (log.h)
   return impl_->WithDb([&] { return impl_->PutCheckpoint(name, bytes); });
 }
 
 Result<std::optional<std::string>> Log::GetCheckpoint(std::string_view name) const {
+  if (store_) return store_->GetCheckpoint(name);
   if (nats_) return std::optional<std::string>();
   return impl_->WithDb([&] { return impl_->GetCheckpoint(name); });
 }
 
 Status Log::DropCheckpoints() {
+  if (store_) return store_->DropCheckpoints();
   if (nats_) return Status::Ok();
   return impl_->WithDb([&] { return impl_->DropCheckpoints(); });
 }

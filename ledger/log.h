@@ -30,6 +30,8 @@
 namespace hourbank::ledger {
 
 class NatsLog;
+class FollowStore;
+class Follower;
 
 using Hash = std::array<uint8_t, 32>;
 
@@ -71,6 +73,10 @@ struct Options {
   int64_t nats_duplicate_window_us = 0;   // JetStream's dedupe window; 0: server default (2 min)
   int64_t nats_timeout_ms = 5000;         // one request to the cluster
   int64_t nats_append_budget_ms = 20000;  // how long an append retries through a leader change
+  // [nats] A serve node's local store directory (made if missing): the node follows the
+  // partition streams into it and serves reads and checkpoints from it; appends still go to
+  // the cluster (docs/replicated-log.md, Serve nodes). Empty: every read asks the cluster.
+  std::string nats_follow_store;
 };
 
 // What a Log can do now. Not ok while writes fail (e.g. the disk is full: RocksDB stops
@@ -144,6 +150,15 @@ struct IdempotencyRecord {
   uint64_t first_seq = 0;
   uint32_t count = 0;
   Hash request_digest{};
+};
+
+// [nats, serve node] One partition stream as the node's follower sees it (Log::follow_status()).
+struct FollowStatus {
+  std::string stream;        // HB_<ledger>_<p>
+  uint64_t applied_seq = 0;  // the last stream seq in the node's store
+  uint64_t last_seq = 0;     // the stream's last seq when last asked
+  bool stopped = false;      // a gap or a chain mismatch stopped this partition
+  std::string error;         // the last failure ("" when none)
 };
 
 struct VerifyReport {
@@ -281,6 +296,15 @@ class Log {
   // partition lands before the last position — each partition's events, in stream order, are a
   // chain of their own that only grows at its end.
   uint32_t chain_scope(uint64_t seq) const;
+  // [serve node] Whether reads come from a local store that follows the cluster.
+  bool following() const { return follower_ != nullptr; }
+  // [serve node] Waits, up to `timeout_ms`, until the store has applied `position` (a position
+  // an append on any node returned). Ok at once on a ledger directory or a cluster read
+  // directly (they show every acknowledged append). kBusy when the node lags (saying how far it
+  // is), kInvalid for a position of no partition of this ledger.
+  Status WaitForPosition(uint64_t position, int64_t timeout_ms) const;
+  // [serve node] Each partition stream's follower (empty unless following()).
+  std::vector<FollowStatus> follow_status() const;
 
   // TEST ONLY. The next `count` group-commit writes fail as RocksDB would on a full disk
   // (every writer of the group gets kIo, nothing is written, the head does not move).
@@ -291,8 +315,15 @@ class Log {
  private:
   explicit Log(std::unique_ptr<Impl> impl);
   explicit Log(std::unique_ptr<NatsLog> nats);
+  // After an append on a serve node: waits (bounded) until its store shows what the cluster
+  // now holds of the client, so the service's next read sees it.
+  Status StartFollowing(const std::string& store_dir);
+  void CatchUpAfterAppend(const Result<AppendResult>& r, std::string_view client_id) const;
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<NatsLog> nats_;  // set instead of impl_ for a nats:// location
+  // [serve node] Set with nats_ when Options::nats_follow_store is; destroyed first.
+  std::unique_ptr<FollowStore> store_;
+  std::unique_ptr<Follower> follower_;
 };
 
 // Decodes one stored event value (aligning it if needed) and calls `fn` with the reader.

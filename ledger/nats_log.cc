@@ -94,19 +94,6 @@ struct NatsLog::Conn {
   }
 };
 
-// What this process knows of one client's messages, extended by Refresh().
-struct NatsLog::ClientCache {
-  std::mutex mu;
-  uint64_t last_subject_seq = 0;  // stream seq of the client's last message read
-  uint64_t last_position = 0;     // position of its first event
-  uint32_t last_count = 0;
-  Hash last_payload_digest{};
-  uint32_t version = 0;  // events read
-  Hash head{};           // chain hash of the last event
-  int64_t last_recorded_us = 0;
-  std::map<std::string, IdempotencyRecord, std::less<>> keys;
-};
-
 Result<NatsLocation> ParseNatsLocation(std::string_view url, std::string_view ledger_name) {
   constexpr std::string_view kScheme = "nats://";
   if (url.substr(0, kScheme.size()) != kScheme) {
@@ -428,12 +415,9 @@ std::shared_ptr<NatsLog::ClientCache> NatsLog::CacheOf(std::string_view client_i
   return it->second;
 }
 
-namespace {
-
-// Checks one message of `client_id` against what came before it and advances `cache`.
-Status ApplyMessage(std::string_view client_id, uint32_t partition, uint64_t stream_seq,
-                    std::string_view payload, uint32_t events_max, NatsLog::ClientCache& cache,
-                    std::vector<capnp::word>& scratch) {
+Status ApplyNatsMessage(std::string_view client_id, uint32_t partition, uint64_t stream_seq,
+                        std::string_view payload, uint32_t events_max, NatsLog::ClientCache& cache,
+                        std::vector<capnp::word>& scratch) {
   auto frame = nats_frame::Decode(payload, events_max);
   const uint64_t first = NatsPosition(partition, stream_seq, 0);
   if (!frame.ok())
@@ -508,8 +492,6 @@ Status ApplyMessage(std::string_view client_id, uint32_t partition, uint64_t str
   return Status::Ok();
 }
 
-}  // namespace
-
 Status NatsLog::Refresh(const std::string& client_id, ClientCache& cache) const {
   const uint32_t p = NatsPartitionOf(client_id, partitions_);
   const std::string subject = Subject(client_id);
@@ -521,8 +503,8 @@ Status NatsLog::Refresh(const std::string& client_id, ClientCache& cache) const 
     const Message& msg = *m.value();
     if (msg.stream_seq <= cache.last_subject_seq)
       return Error::Io("nats: a subject read went backwards");
-    HB_TRY(ApplyMessage(client_id, p, msg.stream_seq, msg.data, options_.batch_events_max, cache,
-                        scratch));
+    HB_TRY(ApplyNatsMessage(client_id, p, msg.stream_seq, msg.data, options_.batch_events_max,
+                            cache, scratch));
   }
 }
 
@@ -757,7 +739,8 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
   if (seq == 0 || seq > kNatsStreamSeqMax)
     return Error::Io("nats: the publish was acknowledged without a valid seq");
   std::vector<capnp::word> scratch;
-  HB_TRY(ApplyMessage(request.client_id, p, seq, data, options_.batch_events_max, cache, scratch));
+  HB_TRY(
+      ApplyNatsMessage(request.client_id, p, seq, data, options_.batch_events_max, cache, scratch));
   {
     std::lock_guard<std::mutex> sl(stats_mu_);
     ++stats_.append_requests;
@@ -989,7 +972,7 @@ Result<VerifyReport> NatsLog::Verify(const std::function<void(uint64_t, uint64_t
       if (it == clients.end()) it = clients.try_emplace(client).first;
       ClientCache& cache = it->second;
       if (Status st =
-              ApplyMessage(client, p, s, msg.data, options_.batch_events_max, cache, scratch);
+              ApplyNatsMessage(client, p, s, msg.data, options_.batch_events_max, cache, scratch);
           !st.ok()) {
         report.ok = false;
         report.first_bad_seq = st.error().seq != 0 ? st.error().seq : first;

@@ -106,23 +106,38 @@ class NatsLog {
   std::string Subject(std::string_view client_id) const;
 
   struct Conn;
-  struct ClientCache;
+  // What a reader knows of one client's messages, extended by ApplyNatsMessage().
+  struct ClientCache {
+    std::mutex mu;
+    uint64_t last_subject_seq = 0;  // stream seq of the client's last message read
+    uint64_t last_position = 0;     // position of its first event
+    uint32_t last_count = 0;
+    Hash last_payload_digest{};
+    uint32_t version = 0;  // events read
+    Hash head{};           // chain hash of the last event
+    int64_t last_recorded_us = 0;
+    std::map<std::string, IdempotencyRecord, std::less<>> keys;
+  };
   struct Message {
     uint64_t stream_seq = 0;
     std::string subject;
     std::string data;
   };
 
+  // The message at `stream_seq` of partition `p` (nullopt when there is none), or with
+  // `next_by_subject`, the first message of that subject at or after `stream_seq`. One direct
+  // request to the stream's leader (a serve node's follower reads its streams with it).
+  Result<std::optional<Message>> GetMessage(uint32_t p, uint64_t stream_seq,
+                                            const std::string* next_by_subject) const;
+  Result<uint64_t> LastStreamSeq(uint32_t p) const;
+  const NatsLocation& where() const { return where_; }
+  const Options& options() const { return options_; }
+
  private:
   NatsLog(std::string location_text, NatsLocation where, Options options);
   Status Connect();
   Status OpenOrCreate();
   Status CreateStreams(uint32_t partitions);
-  // The message at `stream_seq` of partition `p` (nullopt when there is none), or with
-  // `next_by_subject`, the first message of that subject at or after `stream_seq`.
-  Result<std::optional<Message>> GetMessage(uint32_t p, uint64_t stream_seq,
-                                            const std::string* next_by_subject) const;
-  Result<uint64_t> LastStreamSeq(uint32_t p) const;
   std::shared_ptr<ClientCache> CacheOf(std::string_view client_id) const;
   // Reads the client's messages after what the cache has seen (caller holds cache.mu).
   Status Refresh(const std::string& client_id, ClientCache& cache) const;
@@ -140,5 +155,12 @@ class NatsLog {
   mutable std::mutex stats_mu_;
   Stats stats_;
 };
+
+// Checks one message of `client_id` (partition, stream seq, payload) against what came before it
+// in `cache` (chain, versions, recorded times, one key per message, no key used twice among
+// cache.keys) and advances `cache`. kCorruption naming the position on any mismatch.
+Status ApplyNatsMessage(std::string_view client_id, uint32_t partition, uint64_t stream_seq,
+                        std::string_view payload, uint32_t events_max, NatsLog::ClientCache& cache,
+                        std::vector<capnp::word>& scratch);
 
 }  // namespace hourbank::ledger

@@ -149,18 +149,25 @@ class Writer(threading.Thread):
         self.acked = []  # (key, entry id, time acknowledged)
         self.errors = 0
 
+    def attempt(self, key, tries):
+        """One try (the tries-th retry) of the append `key`: its entry id, or None."""
+        p = hb(self.url, "--json", "log", f"c{self.w}", "1m", "--kind", "support", "--task", key, "--at",
+               "2026-06-10T12:00", "--key", key)
+        return json.loads(p.stdout)["id"] if p.returncode == 0 else None
+
     def run(self):
         n = 0
         while not self.stop.is_set():
             n += 1
             key = f"w{self.w}-{n}"
+            tries = 0
             while True:  # the same request again until it is acknowledged (a deadline bounds it)
-                p = hb(self.url, "--json", "log", f"c{self.w}", "1m", "--kind", "support", "--task", key, "--at",
-                       "2026-06-10T12:00", "--key", key)
-                if p.returncode == 0:
-                    self.acked.append((key, json.loads(p.stdout)["id"], time.monotonic()))
+                entry = self.attempt(key, tries)
+                if entry is not None:
+                    self.acked.append((key, entry, time.monotonic()))
                     break
                 self.errors += 1
+                tries += 1
                 if self.stop.is_set() and time.monotonic() > self.stop.deadline:
                     return
                 time.sleep(0.05)
@@ -208,25 +215,20 @@ def check_log(url, tmp, writers):
     check(p.returncode == 0 and j.get("ok") is True, f"audit ok on the cluster ({p.stderr.strip()})")
 
 
-def run_load(cluster, tmp):
-    url = cluster.url()
-    make_ledger(url)
-    stop = threading.Event()
-    stop.deadline = float("inf")
-    writers = [Writer(url, w, stop) for w in range(WRITERS)]
-    start = time.monotonic()
-    for w in writers:
-        w.start()
-    time.sleep(LOAD_BEFORE_S)
-    victim = cluster.stream_leader("HB_books_0")
-    check(victim is not None, f"the leader of HB_books_0 is known (n{victim})")
+def kill_leader(cluster, stream, start):
+    """SIGKILLs the server leading `stream`; returns (its index, when)."""
+    victim = cluster.stream_leader(stream)
+    check(victim is not None, f"the leader of {stream} is known (n{victim})")
     victim = 0 if victim is None else victim
     killed_at = time.monotonic()
     cluster.kill9(victim)
-    print(f"killed n{victim} (leader of HB_books_0) with SIGKILL at {killed_at - start:.1f} s", flush=True)
-    time.sleep(DOWN_S)
-    cluster.start(victim)
-    time.sleep(AFTER_S)
+    print(f"killed n{victim} (leader of {stream}) with SIGKILL at {killed_at - start:.1f} s", flush=True)
+    return victim, killed_at
+
+
+def stop_writers(writers, stop, start, killed_at):
+    """Stops the writers (each may finish the append it is retrying, for at most 30 s), prints the
+    longest write unavailability and checks appends were acknowledged after the kill."""
     stop.deadline = time.monotonic() + 30
     stop.set()
     for w in writers:
@@ -239,6 +241,23 @@ def run_load(cluster, tmp):
     print(f"acknowledged appends: {total} ({after_kill} after the kill); failed attempts retried: "
           f"{sum(w.errors for w in writers)}; longest write unavailability: {gap:.2f} s", flush=True)
     check(after_kill > 0, "appends were acknowledged after the leader was killed")
+
+
+def run_load(cluster, tmp):
+    url = cluster.url()
+    make_ledger(url)
+    stop = threading.Event()
+    stop.deadline = float("inf")
+    writers = [Writer(url, w, stop) for w in range(WRITERS)]
+    start = time.monotonic()
+    for w in writers:
+        w.start()
+    time.sleep(LOAD_BEFORE_S)
+    victim, killed_at = kill_leader(cluster, "HB_books_0", start)
+    time.sleep(DOWN_S)
+    cluster.start(victim)
+    time.sleep(AFTER_S)
+    stop_writers(writers, stop, start, killed_at)
     key_race(url)
     check_log(url, tmp, writers)
 

@@ -114,4 +114,14 @@ struct NatsAppendsOptions {
 };
 int NatsAppends(const NatsAppendsOptions& options);
 
+// `follow`: `events` single-event appends from 8 writers into a new NATS ledger (2 streams) and
+// into a ledger directory; then times a fresh serve-node store catching up all of them from the
+// cluster vs a full read (Scan, every event decoded) of the directory (nats_appends.cc).
+struct FollowBenchOptions {
+  std::string nats_url;
+  std::string work_dir;
+  uint64_t events = 10000;
+};
+int FollowBench(const FollowBenchOptions& options);
+
 }  // namespace hourbank::bench

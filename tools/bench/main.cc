@@ -128,8 +128,19 @@ int main(int argc, char** argv) {
   app_cmd->add_option("--work-dir", na.work_dir, "where the directory ledgers go")->required();
   app_cmd->add_option("--seconds", na.seconds, "per row")->check(CLI::Range(0.1, 60.0));
 
+  FollowBenchOptions fo;
+  auto* follow = cli.add_subcommand(
+      "follow",
+      "Catching up a serve node's store from a NATS ledger vs reading a ledger directory\n"
+      "  e.g. hourbank-bench follow --nats nats://127.0.0.1:4222 --work-dir /tmp/fo");
+  follow->add_option("--nats", fo.nats_url, "a NATS JetStream server or cluster")->required();
+  follow->add_option("--work-dir", fo.work_dir, "where the directory ledger and the store go")
+      ->required();
+  follow->add_option("--events", fo.events, "events to load")->check(CLI::Range(8, 10000000));
+
   CLI11_PARSE(cli, argc, argv);
   if (aud->parsed()) return AuditScale(a);
+  if (follow->parsed()) return FollowBench(fo);
   if (app_cmd->parsed()) return NatsAppends(na);
 
   if (gen->parsed()) {

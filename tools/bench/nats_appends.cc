@@ -113,4 +113,80 @@ int NatsAppends(const NatsAppendsOptions& o) {
   return 0;
 }
 
+namespace {
+
+// `writers` threads append `per_writer` single events each to their own client.
+bool Load(ledger::Log& log, uint32_t writers, uint64_t per_writer) {
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> pool;
+  for (uint32_t t = 0; t < writers; ++t)
+    pool.emplace_back([&, t] {
+      const std::string client = fmt::format("writer-{:02}", t);
+      for (uint64_t i = 0; i < per_writer && !failed; ++i)
+        if (!log.Append(OneWork(client, i)).ok()) failed = true;
+    });
+  for (auto& th : pool) th.join();
+  return !failed;
+}
+
+// Seconds until a fresh store at `store` has applied `messages` messages of ledger `ledger`.
+Result<double> CatchUp(const std::string& url, const std::string& ledger, const std::string& store,
+                       uint64_t messages) {
+  ledger::Options opt;
+  opt.ledger_name = ledger;
+  opt.nats_follow_store = store;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto node = ledger::Log::Open(url, opt);
+  if (!node.ok()) return node.error();
+  for (int i = 0; i < 600000; ++i) {  // bounded: 10 min
+    uint64_t applied = 0;
+    for (const auto& f : (*node)->follow_status()) applied += f.applied_seq;
+    if (applied >= messages) return SecondsSince(t0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return Error::Io("the store did not catch up in 10 minutes");
+}
+
+}  // namespace
+
+int FollowBench(const FollowBenchOptions& o) {
+  const uint32_t writers = 8;
+  const uint64_t per_writer = o.events / writers;
+  auto dir = ledger::Log::Open(o.work_dir + "/dir", {.create_if_missing = true});
+  ledger::Options opt;
+  opt.create_if_missing = true;
+  opt.error_if_exists = true;
+  opt.ledger_name = fmt::format("follow{}", ::getpid());
+  opt.nats_partitions = 2;
+  auto nats = ledger::Log::Open(o.nats_url, opt);
+  for (auto* r : {&dir, &nats})
+    if (!r->ok()) {
+      std::fprintf(stderr, "hourbank-bench follow: %s\n", r->error().message.c_str());
+      return 1;
+    }
+  if (!Load(**dir, writers, per_writer) || !Load(**nats, writers, per_writer)) {
+    std::fprintf(stderr, "hourbank-bench follow: loading failed\n");
+    return 1;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  uint64_t read = 0;
+  Status scan = (*dir)->Scan(1, 0, [&](const ledger::EventView&) { return ++read > 0; });
+  const double dir_s = SecondsSince(t0);
+  auto follow_s =
+      CatchUp(o.nats_url, opt.ledger_name, o.work_dir + "/store", uint64_t{writers} * per_writer);
+  if (!scan.ok() || !follow_s.ok()) {
+    std::fprintf(stderr, "hourbank-bench follow: %s\n",
+                 (!scan.ok() ? scan.error() : follow_s.error()).message.c_str());
+    return 1;
+  }
+  std::printf("events: %llu (8 clients, 1 event per append; NATS: 2 streams)\n",
+              static_cast<unsigned long long>(read));
+  std::printf("fresh store catching up from the cluster: %.2f s (%.0f events/s)\n", *follow_s,
+              double(read) / *follow_s);
+  std::printf("full read of the ledger directory:        %.2f s (%.0f events/s)\n", dir_s,
+              double(read) / dir_s);
+  std::printf("ratio: %.1fx\n", *follow_s / dir_s);
+  return 0;
+}
+
 }  // namespace hourbank::bench

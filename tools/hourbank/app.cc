@@ -33,6 +33,7 @@ ledger::Log& App::log(bool create) {
     options.read_only = read_only && !create;
     options.ledger_name = ledger_name;
     options.nats_partitions = nats_partitions;
+    options.nats_follow_store = follow_store;
     log_ = Must(ledger::Log::Open(ledger_dir, options));
   }
   return *log_;

@@ -55,6 +55,7 @@ class App {
   // Global options (set by main from flags and the environment).
   std::string ledger_dir = "./hourbank-ledger";  // or nats://… (--log; docs/replicated-log.md)
   std::string ledger_name;                       // --ledger-name: which ledger on a NATS cluster
+  std::string follow_store;      // `serve --store`: a serve node's local store (nats:// only)
   uint32_t nats_partitions = 0;  // --partitions: streams of a new cluster ledger (0: 1)
   std::string server_url, token;
   std::string actor = "cli";

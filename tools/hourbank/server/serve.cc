@@ -64,6 +64,21 @@ namespace {
 constexpr size_t kBodyBytesMax = 1 << 20;  // POST bodies
 constexpr size_t kQueueJobsMax = 4096;     // requests waiting for a worker; more get 503
 constexpr int kWorkers = 8;
+constexpr int64_t kAtLeastWaitMs = 5000;       // ?at_least=: how long a read waits by default
+constexpr uint64_t kAtLeastWaitMsMax = 30000;  // … and at most (?wait_ms=)
+
+// A decimal number of 1 to 20 digits that is at most `max`; nullopt otherwise.
+std::optional<uint64_t> ParseCount(const std::string& text, uint64_t max) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (max - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
+}
 const kj::Duration kRequestTimeout = 30 * kj::SECONDS;
 
 struct Request {
@@ -71,7 +86,8 @@ struct Request {
   std::string path;                          // without the query
   std::map<std::string, std::string> query;  // decoded
   std::string authorization;
-  std::string cookie;  // the `Cookie` header (the portal's token, portal.h)
+  std::string cookie;    // the `Cookie` header (the portal's token, portal.h)
+  std::string at_least;  // the `X-Hourbank-At-Least` header (a position; see AwaitAtLeast)
   std::string body;
 };
 
@@ -254,6 +270,7 @@ class Server final : public RpcBackend {
         "(always 0: "
         "projections are folded per request).\n# TYPE hourbank_projection_lag_events gauge\n"
         "hourbank_projection_lag_events 0\n";
+    out += FollowMetricsText();
     std::lock_guard lock(metrics_mu_);
     out += "# TYPE hourbank_http_requests_total counter\n";
     for (const auto& [route, s] : routes_)
@@ -268,6 +285,53 @@ class Server final : public RpcBackend {
                          s.count);
     }
     return out;
+  }
+
+  // A serve node's followers (docs/replicated-log.md, Serve nodes); "" on other ledgers.
+  std::string FollowMetricsText() const {
+    const std::vector<ledger::FollowStatus> parts = log_.follow_status();
+    if (parts.empty()) return {};
+    std::string out =
+        "# HELP hourbank_follow_applied_seq Last stream seq this node's store applied.\n"
+        "# TYPE hourbank_follow_applied_seq gauge\n"
+        "# HELP hourbank_follow_last_seq The stream's last seq when the follower last asked.\n"
+        "# TYPE hourbank_follow_last_seq gauge\n"
+        "# HELP hourbank_follow_lag_messages Stream messages (appends) not yet in this node's "
+        "store.\n# TYPE hourbank_follow_lag_messages gauge\n"
+        "# HELP hourbank_follow_error 1 while the follower's last request failed (retried), 2 when "
+        "it stopped (a gap or a chain mismatch), else 0.\n# TYPE hourbank_follow_error gauge\n";
+    for (const ledger::FollowStatus& f : parts) {
+      out +=
+          fmt::format("hourbank_follow_applied_seq{{stream=\"{}\"}} {}\n", f.stream, f.applied_seq);
+      out += fmt::format("hourbank_follow_last_seq{{stream=\"{}\"}} {}\n", f.stream, f.last_seq);
+      out += fmt::format("hourbank_follow_lag_messages{{stream=\"{}\"}} {}\n", f.stream,
+                         f.last_seq - f.applied_seq);
+      out += fmt::format("hourbank_follow_error{{stream=\"{}\"}} {}\n", f.stream,
+                         f.stopped         ? 2
+                         : f.error.empty() ? 0
+                                           : 1);
+    }
+    return out;
+  }
+
+  // `?at_least=POS` (or the `X-Hourbank-At-Least` header): before answering, wait until this
+  // node shows position POS (an append's `id`), at most `?wait_ms=` (default 5000, at most
+  // 30000); a node that does not get there in time answers 503 (kBusy) saying it lags.
+  Status AwaitAtLeast(const Request& r) const {
+    auto q = r.query.find("at_least");
+    const std::string& text = q != r.query.end() ? q->second : r.at_least;
+    if (text.empty()) return Status::Ok();
+    auto pos = ParseCount(text, UINT64_MAX);
+    if (!pos)
+      return Error::Invalid(
+          "at_least must be a position: the \"id\" an append answered (a non-negative integer)");
+    int64_t wait_ms = kAtLeastWaitMs;
+    if (auto w = r.query.find("wait_ms"); w != r.query.end()) {
+      auto ms = ParseCount(w->second, kAtLeastWaitMsMax);
+      if (!ms) return Error::Invalid(fmt::format("wait_ms must be 0 to {}", kAtLeastWaitMsMax));
+      wait_ms = static_cast<int64_t>(*ms);
+    }
+    return log_.WaitForPosition(*pos, wait_ms);
   }
 
   // Handles one request on a worker thread. Never throws: every failure is an answer, and an
@@ -479,6 +543,7 @@ class Server final : public RpcBackend {
     for (const RouteDef& def : Routes()) {
       if (def.method != r.method || !Matches(def.pattern, p)) continue;
       route = def.pattern;
+      if (Status seen = AwaitAtLeast(r); !seen.ok()) return ErrorReply(seen.error());
       Result<json> answer = def.run(*this, Ctx{caller.value(), p, r});
       if (!answer.ok()) return ErrorReply(answer.error());
       if (!def.document) return JsonReply(200, answer.value());
@@ -759,6 +824,8 @@ class HttpFront {
       headers.forEach([&req](kj::StringPtr name, kj::StringPtr value) {
         if (name.size() == 6 && strncasecmp(name.cStr(), "cookie", 6) == 0)
           req->cookie = std::string(value.cStr(), value.size());
+        if (name.size() == 19 && strncasecmp(name.cStr(), "x-hourbank-at-least", 19) == 0)
+          req->at_least = std::string(value.cStr(), value.size());
       });
       KJ_IF_MAYBE (len, body.tryGetLength()) {
         if (*len > kBodyBytesMax) {
@@ -940,7 +1007,21 @@ struct ServeArgs {
   bool insecure = false;
   double read_timeout_s = 10;
   double auth_timeout_s = 10;
+  std::string store;  // --store: a serve node's local store of a cluster ledger
 };
+
+// --store goes with a nats:// ledger and only with one (docs/replicated-log.md, Serve nodes).
+void CheckStoreArg(const App& app, const ServeArgs& args) {
+  const bool cluster = app.ledger_dir.rfind("nats://", 0) == 0;
+  if (cluster && args.store.empty())
+    Fail(Code::kInvalid,
+         "a serve node of a ledger on a NATS cluster needs --store DIR: its local projections "
+         "store (made if missing; one per node)");
+  if (!cluster && !args.store.empty())
+    Fail(Code::kInvalid,
+         "--store is for a ledger on a NATS cluster (--log nats://…); leave it out for a ledger "
+         "directory");
+}
 
 bool IsLoopbackHost(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
@@ -1109,6 +1190,8 @@ kj::Own<RpcService> StartRpcFor(kj::AsyncIoContext& io, Server& server, const Se
 void Serve(App& app, const ServeArgs& args) {
   const HostPort where = Must(ParseHostPort(args.listen, "--listen"));
   CheckServeArgs(args);
+  CheckStoreArg(app, args);
+  app.follow_store = args.store;
   // Signals are captured (blocked in every thread) before any worker thread exists.
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
@@ -1191,6 +1274,9 @@ void RegisterServeCommands(CLI::App& cli, App& app) {
                     "handshake (default 10)");
   serve->add_option("--auth-timeout", args->auth_timeout_s,
                     "seconds an RPC connection may stay open without authenticating (default 10)");
+  serve->add_option("--store", args->store,
+                    "DIR: with --log nats://…, this node's local store that follows the cluster "
+                    "(required there; made if missing; docs/replicated-log.md)");
   serve->callback([&app, args] { Serve(app, *args); });
   RegisterRemoteClient(cli, app);
 }
