@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -332,7 +334,9 @@ void InvoiceMonth(const MonthInput& in, const PlanSpec* plan, const Draws& d, Mo
 std::vector<int64_t> BillableMinutes(const PlanSpec& plan,
                                      const std::vector<const Entry*>& entries) {
   std::vector<int64_t> out(entries.size(), 0);
-  std::map<std::string, bool> task_seen;  // tasks whose first billed entry has been counted
+  // Tasks whose first billed entry has been counted (views into `entries`, which outlive this
+  // call); tracked only when the plan has a per-task minimum.
+  std::unordered_set<std::string_view> task_seen;
   for (size_t i = 0; i < entries.size(); ++i) {
     const Entry& e = *entries[i];
     if (e.unit != Unit::kHour || e.non_billable) continue;
@@ -341,9 +345,8 @@ std::vector<int64_t> BillableMinutes(const PlanSpec& plan,
     if (plan.increment_minutes > 0)  // round up: 50 min in 15-min increments bills 60
       minutes =
           (minutes + plan.increment_minutes - 1) / plan.increment_minutes * plan.increment_minutes;
-    if (plan.minimum_task_minutes > 0 && (e.task.empty() || !task_seen[e.task]))
+    if (plan.minimum_task_minutes > 0 && (e.task.empty() || task_seen.insert(e.task).second))
       minutes = std::max(minutes, plan.minimum_task_minutes);
-    if (!e.task.empty()) task_seen[e.task] = true;
     out[i] = std::max<int64_t>(minutes - e.written_down_minutes, 0);
   }
   return out;

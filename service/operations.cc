@@ -505,6 +505,12 @@ Result<ClientAt> ReadClientOp(Session& s, const Caller& caller, Operation op,
   return s.LoadClientAt(client, time, retain_entries);
 }
 
+Result<SnapshotAt> ReadSnapshotOp(Session& s, const Caller& caller, Operation op,
+                                  const std::string& client, const TimeQuery& time) {
+  HB_TRY(RequireFor(caller, op, client));
+  return s.LoadSnapshotAt(client, time);
+}
+
 Result<std::vector<ClientState>> ListClientsOp(Session& s, const Caller& caller) {
   HB_TRY(Require(caller, Operation::kListClients));
   auto ids = s.ClientIds();

@@ -168,6 +168,9 @@ inline constexpr size_t kPlanFileBytesMax = 4u << 20;
 Result<ClientAt> ReadClientOp(Session& s, const Caller& caller, Operation op,
                               const std::string& client, const TimeQuery& time,
                               bool retain_entries = false);
+// As ReadClientOp for a lean read that does not change the state: shares the cached snapshot.
+Result<SnapshotAt> ReadSnapshotOp(Session& s, const Caller& caller, Operation op,
+                                  const std::string& client, const TimeQuery& time);
 Result<std::vector<projections::ClientState>> ListClientsOp(Session& s, const Caller& caller);
 Result<projections::Catalog> ListPlansOp(Session& s, const Caller& caller);
 

@@ -42,25 +42,33 @@ int64_t Session::now_us() const {
       .count();
 }
 
+Result<Snapshot> Session::CatchUp(const std::string& client_id) {
+  Snapshot cached = cache_ ? cache_->Get(client_id) : nullptr;
+  std::optional<ClientState> state;  // set once there is something to apply (copy-on-write)
+  if (!cached) state = RestoreFromCheckpoint(client_id);
+  if (!cached && !state) return Snapshot{};
+  const uint32_t before = cached ? cached->version() : state->version();
+  if (cached && log_->stream_version(client_id) == before) return cached;
+  HB_TRY(log_->ReadStream(client_id, before + 1, 0, [&](const ledger::EventView& v) {
+    if (!state) state.emplace(*cached);
+    state->Apply(v.seq, v.event);
+    return true;
+  }));
+  if (!state) return cached;
+  auto snapshot = std::make_shared<const ClientState>(std::move(*state));
+  if (cache_) cache_->Put(snapshot);
+  return Snapshot(std::move(snapshot));
+}
+
 Result<ClientState> Session::LoadClient(const std::string& client_id, const LoadOptions& options) {
   HB_TRY(CheckClientId(client_id));
   const bool plain = options.as_of_us == 0 && options.known_at_us == 0;
   // A lean, present-time read starts from the cache or the client's checkpoint (if it is one
   // of this stream) and catches up with the events after it.
   if (plain && !options.retain_entries) {
-    std::optional<ClientState> start;
-    if (cache_) start = cache_->Get(client_id);
-    if (!start) start = RestoreFromCheckpoint(client_id);
-    if (start) {
-      ClientState state = std::move(*start);
-      const uint32_t before = state.version();
-      HB_TRY(log_->ReadStream(client_id, before + 1, 0, [&](const ledger::EventView& v) {
-        state.Apply(v.seq, v.event);
-        return true;
-      }));
-      if (cache_ && (state.version() != before || !cache_->Get(client_id))) cache_->Put(state);
-      return state;
-    }
+    auto start = CatchUp(client_id);
+    if (!start.ok()) return start.error();
+    if (start.value()) return ClientState(*start.value());
   }
   ledger::ReadOptions read;
   read.known_at_us = options.known_at_us;
@@ -77,8 +85,22 @@ Result<ClientState> Session::LoadClient(const std::string& client_id, const Load
         return true;
       },
       read));
-  if (cache_ && plain && !options.retain_entries && state.registered()) cache_->Put(state);
+  if (cache_ && plain && !options.retain_entries && state.registered())
+    cache_->Put(std::make_shared<const ClientState>(state));
   return state;
+}
+
+Result<SnapshotAt> Session::LoadSnapshotAt(const std::string& client_id, const TimeQuery& time) {
+  if (time.as_of.empty() && time.known_at.empty()) {
+    HB_TRY(CheckClientId(client_id));
+    auto cached = CatchUp(client_id);
+    if (!cached.ok()) return cached.error();
+    if (cached.value() && cached.value()->registered()) return SnapshotAt{cached.value(), now_us()};
+  }
+  auto r = LoadClientAt(client_id, time, /*retain_entries=*/false);
+  if (!r.ok()) return r.error();
+  return SnapshotAt{std::make_shared<const ClientState>(std::move(r.value().state)),
+                    r.value().at_us};
 }
 
 Result<ClientAt> Session::LoadClientAt(const std::string& client_id, const TimeQuery& time,

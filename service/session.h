@@ -39,6 +39,12 @@ struct ClientAt {
   int64_t at_us = 0;
 };
 
+// A client shared with the state cache, for a read that does not change it.
+struct SnapshotAt {
+  Snapshot state;  // never null
+  int64_t at_us = 0;
+};
+
 class Session {
  public:
   // Borrows `log`; `cache` (optional) keeps lean states caught up between calls.
@@ -59,6 +65,9 @@ class Session {
   // A registered client for a read (kNotFound otherwise), with as-of/known-at texts.
   Result<ClientAt> LoadClientAt(const std::string& client_id, const TimeQuery& time,
                                 bool retain_entries = false);
+  // As LoadClientAt, without copying the client's state: a present-time read shares the cached
+  // snapshot (caught up first when events were appended since); other reads get their own.
+  Result<SnapshotAt> LoadSnapshotAt(const std::string& client_id, const TimeQuery& time);
   // The client's checkpoint when it is a lean checkpoint ending exactly at an event of this
   // stream; nullopt otherwise (missing, another format, stale or foreign).
   std::optional<projections::ClientState> RestoreFromCheckpoint(const std::string& client_id);
@@ -72,6 +81,10 @@ class Session {
   Result<std::vector<std::string>> ClientIds();
 
  private:
+  // A lean present-time state from the cache or the checkpoint, caught up with the stream;
+  // nullptr when neither has the client.
+  Result<Snapshot> CatchUp(const std::string& client_id);
+
   std::unique_ptr<ledger::Log> owned_;
   ledger::Log* log_ = nullptr;
   StateCache* cache_ = nullptr;

@@ -1,22 +1,25 @@
 #include "service/state_cache.h"
 
+#include <utility>
+
 namespace hourbank::service {
 
-std::optional<projections::ClientState> StateCache::Get(const std::string& client_id) const {
+Snapshot StateCache::Get(const std::string& client_id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = states_.find(client_id);
-  if (it == states_.end()) return std::nullopt;
-  return it->second;
+  return it == states_.end() ? nullptr : it->second;
 }
 
-void StateCache::Put(const projections::ClientState& state) {
+void StateCache::Put(Snapshot state) {
+  if (!state) return;
+  Snapshot dropped;  // the replaced snapshot is released outside the lock
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = states_.find(state.id());
+  auto it = states_.find(state->id());
   if (it == states_.end()) {
     if (states_.size() >= kClientsMax) states_.clear();
-    states_.emplace(state.id(), state);
-  } else if (it->second.version() < state.version()) {
-    it->second = state;
+    states_.emplace(state->id(), std::move(state));
+  } else if (it->second->version() < state->version()) {
+    dropped = std::exchange(it->second, std::move(state));
   }
 }
 

@@ -190,6 +190,48 @@ TEST_CASE("LoadClientAt: an unknown client is not_found, a malformed id invalid"
   CHECK(bad.error().code == Code::kInvalid);
 }
 
+TEST_CASE(
+    "LoadSnapshotAt: with a state cache, reads share one snapshot until the client gets an event") {
+  TempLedger t;
+  StateCache cache;
+  Session s(t.session().log(), &cache, kNowUs);
+  AddClient(s, "acme");
+  auto a = s.LoadSnapshotAt("acme", {});
+  auto b = s.LoadSnapshotAt("acme", {});
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a.value().state.get() == b.value().state.get());  // shared, not copied
+  CHECK(a.value().at_us == kNowUs);
+  REQUIRE(PayOp(s, kAdmin, {.client = "acme", .amount = "100"}).ok());
+  auto c = s.LoadSnapshotAt("acme", {});
+  REQUIRE(c.ok());
+  CHECK(c.value().state.get() != a.value().state.get());  // caught up in a copy
+  CHECK(c.value().state->version() > a.value().state->version());
+  CHECK(c.value().state->paid_minor() == 10000);  // 100 RUB = 100 x 100 kopecks
+  CHECK(a.value().state->paid_minor() == 0);      // the earlier snapshot did not change
+  CHECK(cache.Get("acme").get() == c.value().state.get());
+  // A copy by value still reads the same figures.
+  auto copy = s.LoadClient("acme", {.retain_entries = false});
+  REQUIRE(copy.ok());
+  CHECK(copy.value().paid_minor() == 10000);
+}
+
+TEST_CASE("LoadSnapshotAt: an as-of read gets its own state, an unknown client is not_found") {
+  TempLedger t;
+  StateCache cache;
+  Session s(t.session().log(), &cache, kNowUs);
+  AddClient(s, "acme");
+  auto now = s.LoadSnapshotAt("acme", {});
+  auto then = s.LoadSnapshotAt("acme", {"2026-03-10", "", "--as-of", "--known-at"});
+  REQUIRE(now.ok());
+  REQUIRE(then.ok());
+  CHECK(then.value().state.get() != now.value().state.get());
+  CHECK(then.value().state->registered());
+  auto unknown = s.LoadSnapshotAt("nobody", {});
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().code == Code::kNotFound);
+}
+
 TEST_CASE("LoadClientAt: a malformed as-of names the field as the caller calls it") {
   TempLedger t;
   AddClient(t.session(), "acme");

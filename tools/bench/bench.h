@@ -49,6 +49,9 @@ struct GenerateReport {
   double seconds = 0;
 };
 
+// The id of the generator's i-th client ("client-00042").
+std::string GeneratedClientId(uint32_t i);
+
 // Builds a deterministic synthetic ledger through Log::Append (nosync, batches of up to 1000
 // events of one client). Fails as Log::Open/Append do, or kInvalid for unreadable plans.
 Result<GenerateReport> Generate(const GenerateOptions& options);
@@ -61,6 +64,9 @@ struct RebuildResult {
   std::map<std::string, projections::ClientState, std::less<>> states;
 };
 Result<RebuildResult> Rebuild(const ledger::Log& log);
+
+// A draft carrying the stored event `bytes` (a Cap'n Proto flat message), for re-appending.
+ledger::EventDraft DraftFromBytes(const std::string& bytes);
 
 // Peak resident memory of this process so far (VmHWM), in KiB; 0 when unknown.
 uint64_t PeakRssKib();

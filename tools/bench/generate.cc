@@ -148,7 +148,7 @@ class Generator {
       clients_.emplace_back();
       Client& c = clients_.back();
       c.plan = &plans_[i % plans_.size()];
-      c.id = fmt::format("client-{:05}", i);
+      c.id = GeneratedClientId(i);
       c.state.set_id(c.id);
       RegisterClient reg{c.id, fmt::format("Client {} ({})", i, c.plan->id), c.plan->currency,
                          "Europe/Moscow"};
@@ -252,6 +252,8 @@ class Generator {
 };
 
 }  // namespace
+
+std::string GeneratedClientId(uint32_t i) { return fmt::format("client-{:05}", i); }
 
 Result<GenerateReport> Generate(const GenerateOptions& options) {
   auto plans = LoadPlans(options.plans_dir);

@@ -93,6 +93,10 @@ int main(int argc, char** argv) {
   run->add_flag("--keep", r.keep, "keep the scratch directory");
   run->add_option("--plans", r.plans_dir, "directory of plan *.toml files");
   run->add_option("--hourbank", r.hourbank_exe, "the hourbank executable (for `serve`)");
+  run->add_option("--profile", r.profile_dir,
+                  "perf record -e cpu-clock -g the slowest phase (the largest rebuild) into DIR");
+  run->add_flag("--ten-million", r.ten_million,
+                "add a 10 M-event ledger to the rebuild growth rows (minutes; not in CI)");
 
   std::string once_dir;
   auto* once = cli.add_subcommand(

@@ -2,16 +2,10 @@
 // See docs/performance.md for what each row measures and what limits it.
 #include "tools/bench/run.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -29,6 +23,29 @@ namespace hourbank::bench {
 using namespace projections;
 using nlohmann::json;
 
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+std::string Num(double v) {
+  if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
+  if (v >= 1e4) return fmt::format("{:.0f} k", v / 1e3);
+  return fmt::format("{:.0f}", v);
+}
+std::string Ratio(double r) { return fmt::format("{:.2f}x", r); }
+
+ledger::EventDraft DraftFromBytes(const std::string& bytes) {
+  std::vector<capnp::word> words(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.data(), bytes.data(), words.size() * sizeof(capnp::word));
+  capnp::FlatArrayMessageReader reader(kj::arrayPtr(words.data(), words.size()));
+  ledger::EventDraft d;
+  d.message().setRoot(reader.getRoot<schemas::Event>());
+  return d;
+}
+
 namespace {
 
 // Inside Bench::Run: a failed step ends the run with its message.
@@ -37,13 +54,6 @@ namespace {
     Status s_ = (expr);                          \
     if (!s_.ok()) return Die(#expr, s_.error()); \
   } while (0)
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5));
-  return v[i];
-}
 
 // What a balance read computes (tools/hourbank/views.cc BalanceJson): the month's evaluation,
 // blocks left, slots, money, blocked; serialised as JSON.
@@ -108,10 +118,6 @@ std::string BodyJson(schemas::Event::Reader e, FlatEvent* f) {
   j["at_us"] = e.getEffectiveAtUs();
   return j.dump(-1, ' ', true);  // ensure_ascii
 }
-
-struct Row {
-  std::string what, ours, peer, ratio, target, verdict;
-};
 
 class Bench {
  public:
@@ -183,7 +189,7 @@ class Bench {
                      {"seconds", best.seconds},
                      {"events_per_s", rebuild_eps},
                      {"db_bench_readseq_ops_per_s", db.ok ? json(db.value2) : json(nullptr)}};
-    Memory(ledger_a);
+    GrowthRows(o_, ledger_a, raw_, &rows_, &j_);
 
     // 4. Balance queries.
     Balance(best);
@@ -198,13 +204,6 @@ class Bench {
   }
 
  private:
-  static std::string Num(double v) {
-    if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
-    if (v >= 1e4) return fmt::format("{:.0f} k", v / 1e3);
-    return fmt::format("{:.0f}", v);
-  }
-  static std::string Ratio(double r) { return fmt::format("{:.2f}x", r); }
-  static std::string Verdict(bool met) { return met ? "met" : "NOT met"; }
   void Say(const std::string& line) {
     if (!o_.json) std::fprintf(stderr, "%s\n", line.c_str());
   }
@@ -242,20 +241,12 @@ class Bench {
     for (size_t i = 0; i < raw_.size(); ++i) by_stream[flat_[i].stream].push_back(i);
     double seconds = 0;
     uint64_t appended = 0;
-    std::vector<capnp::word> words;
     for (auto& [stream, idx] : by_stream) {
       for (size_t from = 0; from < idx.size(); from += 1000) {
         ledger::AppendRequest req;
         req.client_id = stream;
-        for (size_t k = from; k < std::min(idx.size(), from + 1000); ++k) {
-          const std::string& bytes = raw_[idx[k]];
-          words.assign(bytes.size() / sizeof(capnp::word), capnp::word{});
-          std::memcpy(words.data(), bytes.data(), words.size() * sizeof(capnp::word));
-          capnp::FlatArrayMessageReader reader(kj::arrayPtr(words.data(), words.size()));
-          ledger::EventDraft d;
-          d.message().setRoot(reader.getRoot<schemas::Event>());
-          req.events.push_back(std::move(d));
-        }
+        for (size_t k = from; k < std::min(idx.size(), from + 1000); ++k)
+          req.events.push_back(DraftFromBytes(raw_[idx[k]]));
         const size_t n = req.events.size();
         const auto t0 = std::chrono::steady_clock::now();
         auto r = (*log)->Append(std::move(req));
@@ -334,43 +325,6 @@ class Bench {
         {"events_per_fsync", per_fsync}, {"failed", failed.load()}};
   }
 
-  // Peak memory of a rebuild in a fresh child process, at N and 4N events.
-  void Memory(const std::string& ledger_n) {
-    auto child = [&](const std::string& dir) -> json {
-      ProcessResult p = RunProcess({"/proc/self/exe", "rebuild-once", "--ledger", dir});
-      if (p.exit_code != 0) return nullptr;
-      try {
-        return json::parse(p.out);
-      } catch (const std::exception&) {
-        return nullptr;
-      }
-    };
-    json small = child(ledger_n);
-    const std::string ledger_4n = o_.work_dir + "/ledger-4n";
-    auto gen = Generate({.ledger_dir = ledger_4n,
-                         .plans_dir = o_.plans_dir,
-                         .events = o_.events * 4,
-                         .clients = o_.clients,
-                         .months = o_.months * 4,
-                         .seed = 1,
-                         .progress = !o_.json});
-    json large = gen.ok() ? child(ledger_4n) : json(nullptr);
-    std::error_code ec;
-    std::filesystem::remove_all(ledger_4n, ec);
-    if (small.is_null() || large.is_null()) {
-      rows_.push_back(
-          {"rebuild peak memory N / 4N", "failed", "-", "-", "bounded by clients", "-"});
-      return;
-    }
-    const double a = small["peak_rss_kib"].get<double>(), b = large["peak_rss_kib"].get<double>();
-    rows_.push_back({fmt::format("rebuild peak RSS, {} / {} events",
-                                 small["events"].get<uint64_t>(), large["events"].get<uint64_t>()),
-                     fmt::format("{:.1f} / {:.1f} MiB", a / 1024, b / 1024),
-                     "same clients, 4x months", Ratio(b / a), "bounded by clients",
-                     Verdict(b / a < 1.5)});
-    j_["rebuild_memory"] = {{"n", small}, {"4n", large}};
-  }
-
   void Balance(const RebuildResult& r) {
     std::vector<const ClientState*> states;
     for (const auto& [id, s] : r.states) states.push_back(&s);
@@ -408,116 +362,19 @@ class Bench {
   json j_;
 };
 
-// ---- balance over HTTP against `hourbank serve`
-
-int Connect(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return -1;
-  }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
-// One keep-alive GET; returns the status code or -1. Reads exactly Content-Length bytes.
-int Get(int fd, const std::string& path, const std::string& token) {
-  const std::string req = fmt::format(
-      "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\r\n", path, token);
-  if (write(fd, req.data(), req.size()) != ssize_t(req.size())) return -1;
-  std::string buf;
-  char chunk[16384];
-  size_t header_end = std::string::npos, need = 0;
-  for (int reads = 0; reads < 100000; ++reads) {  // bounded
-    const ssize_t n = read(fd, chunk, sizeof chunk);
-    if (n <= 0) return -1;
-    buf.append(chunk, size_t(n));
-    if (header_end == std::string::npos) {
-      header_end = buf.find("\r\n\r\n");
-      if (header_end == std::string::npos) continue;
-      std::string lower = buf.substr(0, header_end);
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return char(std::tolower(c)); });
-      const size_t cl = lower.find("content-length:");
-      need = cl == std::string::npos ? 0 : std::stoul(lower.substr(cl + 15));
-    }
-    if (buf.size() >= header_end + 4 + need) return std::atoi(buf.c_str() + 9);
-  }
-  return -1;
-}
+// ---- balance over HTTP against `hourbank serve`, on the run's ledger
 
 void Bench::Http(const std::string& ledger_dir, const RebuildResult& r) {
-  const std::string exe = o_.hourbank_exe;
-  auto skip = [&](const std::string& why) {
-    rows_.push_back({"balance over HTTP p50/p99 us", why, "-", "-", "p99 <= 1 ms", "-"});
-    j_["balance_http"] = {{"skipped", why}};
-  };
-  if (!Executable(exe)) return skip("skipped: serve not available (no hourbank binary)");
-  if (RunProcess({exe, "serve", "--help"}).exit_code != 0)
-    return skip("skipped: serve not available");
-  ProcessResult tok = RunProcess({exe, "--ledger", ledger_dir, "--actor", "bench", "--json",
-                                  "token", "issue", "bench", "--role", "billing"});
-  std::string token;
-  try {
-    token = json::parse(tok.out).value("token", "");
-  } catch (const std::exception&) {}
-  if (token.empty()) return skip("skipped: could not issue a token");
-  // Start the server on a free port; it prints the real one.
-  const std::string log_path = o_.work_dir + "/serve.log";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::freopen(log_path.c_str(), "w", stdout);
-    (void)f;
-    FILE* g = std::freopen(log_path.c_str(), "a", stderr);
-    (void)g;
-    execl(exe.c_str(), exe.c_str(), "--ledger", ledger_dir.c_str(), "serve", "--listen",
-          "127.0.0.1:0", nullptr);
-    _exit(127);
-  }
-  uint16_t port = 0;
-  for (int i = 0; i < 100 && port == 0; ++i) {  // up to 10 s
-    usleep(100000);
-    std::ifstream in(log_path);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const size_t at = text.find("127.0.0.1:");
-    if (at != std::string::npos) port = uint16_t(std::atoi(text.c_str() + at + 10));
-  }
-  std::vector<double> lat;
-  int bad = 0;
-  if (port != 0) {
-    const int fd = Connect(port);
-    std::vector<std::string> ids;
-    for (const auto& [id, s] : r.states) ids.push_back(id);
-    const size_t queries = o_.quick ? 200 : 2000;
-    // Warm-up: one request per client (plus 20) makes the server catch each client's state up
-    // once; the target is for a caught-up projection, which is what the rest measure.
-    const size_t warmup = ids.size() + 20;
-    for (size_t i = 0; fd >= 0 && i < queries + warmup; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      const int code = Get(fd, "/v1/clients/" + ids[i % ids.size()] + "/balance", token);
-      if (i >= warmup) lat.push_back(SecondsSince(t0) * 1e6);
-      if (code != 200) ++bad;
-      if (code < 0) break;
-    }
-    if (fd >= 0) close(fd);
-  }
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (port == 0) return skip("skipped: serve did not report its port");
-  if (lat.empty() || bad > 0) return skip(fmt::format("failed: {} non-200 responses", bad));
-  const double p50 = Percentile(lat, 0.5), p99 = Percentile(lat, 0.99);
+  HttpLoadOptions h{.hourbank_exe = o_.hourbank_exe,
+                    .ledger_dir = ledger_dir,
+                    .log_path = o_.work_dir + "/serve.log"};
+  for (const auto& [id, s] : r.states) h.ids.push_back(id);
+  h.queries = o_.quick ? 200 : 2000;
   const double per_client = double(events_) / double(std::max<size_t>(r.states.size(), 1));
-  rows_.push_back({"balance over HTTP p50/p99 us", fmt::format("{:.0f} / {:.0f}", p50, p99),
-                   fmt::format("caught-up states, ~{:.0f} ev/client", per_client), "-",
-                   "p99 <= 1 ms", Verdict(p99 <= 1000)});
-  j_["balance_http"] = {{"queries", lat.size()}, {"p50_us", p50}, {"p99_us", p99}};
+  rows_.push_back(
+      HttpRow(fmt::format("balance over HTTP, {} clients, 8 conns p50/p99 us", r.states.size()),
+              HttpBalance(h), fmt::format("caught-up states, ~{:.0f} ev/client", per_client),
+              &j_["balance_http"]));
 }
 
 void Bench::Peers(double rebuild_seconds, double bulk_eps, double rebuild_eps) {

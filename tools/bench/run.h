@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tools/bench/bench.h"
 
 namespace hourbank::bench {
@@ -20,12 +22,49 @@ struct RunOptions {
   std::string work_dir;
   std::string plans_dir;
   std::string hourbank_exe;
+  std::string profile_dir;   // --profile DIR: `perf record` the slowest phase into DIR
+  bool ten_million = false;  // --ten-million: add a 10 M-event rebuild to the growth rows
 };
 // Prints the table (or JSON) on stdout; returns the exit code.
 int RunBench(const RunOptions& options);
 // Rebuilds `ledger_dir` (`repeat` times: profiling) and prints
 // {"events","clients","seconds","peak_rss_kib"}.
 int RebuildOnce(const std::string& ledger_dir, uint32_t repeat = 1);
+
+// One row of the table.
+struct Row {
+  std::string what, ours, peer, ratio, target, verdict;
+};
+std::string Num(double v);  // 1.23 M, 456 k, 789
+std::string Ratio(double r);
+inline std::string Verdict(bool met) { return met ? "met" : "NOT met"; }
+
+// Balance reads over HTTP against a `hourbank serve` child on `ledger_dir` (http_load.cc): one
+// warm-up read per client, then `queries` reads spread over `ids` from `connections` threads.
+struct HttpLoadOptions {
+  std::string hourbank_exe, ledger_dir, log_path;
+  std::vector<std::string> ids;
+  size_t queries = 2000;
+  uint32_t connections = 8;
+};
+struct HttpFigure {
+  bool ok = false;
+  std::string skipped;
+  std::vector<double> latencies_us;
+};
+HttpFigure HttpBalance(const HttpLoadOptions& options);
+// The table row of an HTTP figure (p50/p99 µs, target p99 <= 1 ms); fills `j`.
+Row HttpRow(const std::string& what, const HttpFigure& f, const std::string& peer,
+            nlohmann::json* j);
+double Percentile(std::vector<double> v, double p);
+
+// The rows of how rebuild and append scale (growth.cc): rebuild time and peak RSS at N, 4N,
+// 16N events (same clients, 4x and 16x the months; `ledger_n` is the run's ledger of N), the
+// slope; append rate on a new log vs the 16N log (`raw`: stored events to re-append); the
+// whole-process rebuild of a 2000-client ledger of 20N events and balance over HTTP on it;
+// with profile_dir, `perf record` of the largest rebuild (the slowest phase).
+void GrowthRows(const RunOptions& o, const std::string& ledger_n,
+                const std::vector<std::string>& raw, std::vector<Row>* rows, nlohmann::json* j);
 
 struct AuditScaleOptions {
   std::vector<uint64_t> sizes{100000, 1000000};

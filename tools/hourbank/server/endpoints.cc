@@ -139,9 +139,9 @@ Result<json> Endpoints::Clients(const Caller& c) {
 }
 
 Result<json> Endpoints::Balance(const Caller& c, const std::string& client, const Query& q) {
-  auto r = service::ReadClientOp(session_, c, service::Operation::kReadBalance, client, Time(q));
+  auto r = service::ReadSnapshotOp(session_, c, service::Operation::kReadBalance, client, Time(q));
   if (!r.ok()) return r.error();
-  return BalanceJson(r.value().state, r.value().at_us);
+  return BalanceJson(*r.value().state, r.value().at_us);
 }
 
 Result<json> Endpoints::Invoice(const Caller& c, const std::string& client,
@@ -149,15 +149,15 @@ Result<json> Endpoints::Invoice(const Caller& c, const std::string& client,
   HB_TRY(service::Require(c, service::Operation::kReadInvoice));
   auto m = service::ParseMonthField(month, "month");
   if (!m.ok()) return m.error();
-  auto r = service::ReadClientOp(session_, c, service::Operation::kReadInvoice, client, Time(q));
+  auto r = service::ReadSnapshotOp(session_, c, service::Operation::kReadInvoice, client, Time(q));
   if (!r.ok()) return r.error();
-  return InvoiceJson(r.value().state, m.value());
+  return InvoiceJson(*r.value().state, m.value());
 }
 
 Result<json> Endpoints::Burned(const Caller& c, const std::string& client, const Query& q) {
   HB_TRY(
       service::Require(c, service::Operation::kReadBurned));  // the role before the request is read
-  auto r = service::ReadClientOp(session_, c, service::Operation::kReadBurned, client, Time(q));
+  auto r = service::ReadSnapshotOp(session_, c, service::Operation::kReadBurned, client, Time(q));
   if (!r.ok()) return r.error();
   const std::string f = Q(q, "from"), t = Q(q, "to");
   uint32_t from = 0, to = 0;
@@ -172,7 +172,7 @@ Result<json> Endpoints::Burned(const Caller& c, const std::string& client, const
     to = m.value();
   }
   HB_TRY(service::CheckMonthRange(from, to, Names::kFields));
-  return BurnedJson(r.value().state, from, to);
+  return BurnedJson(*r.value().state, from, to);
 }
 
 Result<json> Endpoints::Report(const Caller& c, const std::string& client, const std::string& month,
