@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "reports/whatif.h"
+#include "service/alerts.h"
 #include "service/auth.h"
 #include "tools/hourbank/app.h"
 
@@ -40,6 +41,10 @@ reports::WhatIf WhatIfFor(App& app, const std::string& client, const std::string
 // alerts (tools/hourbank/cli/cmd_alerts.cc), and its JSON for GET /v1/alerts and
 // GET /v1/clients/{id}/alerts (`client` empty: every client; `since` as given).
 void RegisterAlertsCommands(CLI::App& cli, App& app);
+// One alert as `alerts --json` prints it (also a webhook's "data" for alert.raised).
+nlohmann::json AlertJson(const service::ClientAlerts& c, const projections::AlertRecord& a);
+// webhook add|remove|list|deliver|deliveries|redeliver (tools/hourbank/cli/cmd_webhooks.cc).
+void RegisterWebhookCommands(CLI::App& cli, App& app);
 Result<nlohmann::json> AlertsAnswer(service::Session& s, const service::Caller& c,
                                     const std::string& client, const std::string& since,
                                     service::Names names);

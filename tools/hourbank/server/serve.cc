@@ -44,6 +44,7 @@
 #include "tools/hourbank/server/endpoints.h"
 #include "tools/hourbank/server/portal.h"
 #include "tools/hourbank/server/conn.h"
+#include "tools/hourbank/cli/webhook_deliver.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/server/requests.h"
 #include "tools/hourbank/server/rpc.h"
@@ -940,6 +941,7 @@ struct ServeArgs {
   bool insecure = false;
   double read_timeout_s = 10;
   double auth_timeout_s = 10;
+  std::string webhooks = "on";  // deliver webhooks from a thread of the server (docs/webhooks.md)
 };
 
 bool IsLoopbackHost(const std::string& host) {
@@ -1122,7 +1124,9 @@ void Serve(App& app, const ServeArgs& args) {
   Server server(log, app.now_override_us);
   server.tls = tls.context.get() != nullptr;
   server.StartWorkers();
-  KJ_DEFER(server.StopWorkers());  // idempotent: also on a failure to listen
+  KJ_DEFER(server.StopWorkers());         // idempotent: also on a failure to listen
+  std::optional<WebhookThread> webhooks;  // stopped before the workers (declared after them)
+  if (args.webhooks == "on") webhooks.emplace(log, "webhooks", app.now_override_us);
 
   kj::HttpHeaderTable::Builder builder;
   const kj::HttpHeaderId authorization = builder.add("Authorization");
@@ -1160,6 +1164,7 @@ void Serve(App& app, const ServeArgs& args) {
   // RPC connections and subscriptions are dropped first (an append already handed to a worker
   // still completes: StopWorkers drains the queue).
   rpc = nullptr;
+  webhooks.reset();
   http.drain().wait(io.waitScope);
   server.StopWorkers();
   std::fprintf(stderr, "hourbank serve: stopped (head seq %llu)\n",
@@ -1191,6 +1196,10 @@ void RegisterServeCommands(CLI::App& cli, App& app) {
                     "handshake (default 10)");
   serve->add_option("--auth-timeout", args->auth_timeout_s,
                     "seconds an RPC connection may stay open without authenticating (default 10)");
+  serve
+      ->add_option("--webhooks", args->webhooks,
+                   "on | off: deliver webhooks from the server (default on; docs/webhooks.md)")
+      ->check(CLI::IsMember({"on", "off"}));
   serve->callback([&app, args] { Serve(app, *args); });
   RegisterRemoteClient(cli, app);
 }
