@@ -13,8 +13,8 @@ March -> the 80 % alert, 2 h more -> 100 %, close March -> month.closed. Then `d
 passes: /ok gets each of the three once, signed; /fail is tried 3 times per alert and gives up;
 /ooo gets the 100 % alert answered before the 80 % one, then the 80 % one on the next pass;
 `redeliver` sends a gave-up delivery again and it is delivered; a wrong secret fails the check;
-a `log` append completes while the deliverer waits on /hang; `serve` delivers a redelivery from
-its own thread. Bad input: one error line, nothing
+a `log` append completes while the deliverer waits on /hang; `deliver` without --once
+delivers and stops on SIGTERM; `serve` delivers a redelivery from its own thread. Bad input: one error line, nothing
 written.
 """
 import hashlib
@@ -202,6 +202,23 @@ check(p.returncode == 0 and took < 2.5, f"log while /hang waits: exit {p.returnc
 out, err = bg.communicate(timeout=60)
 check(bg.returncode == 0, f"the background deliver finished: {err}")
 check(len(got("/ok")) == 3, "a removed webhook gets nothing")
+
+# ---- `deliver` without --once: passes until SIGTERM
+import signal  # noqa: E402
+
+ok(env, "webhook", "redeliver", f"wh3-{a80}")
+before = len(got("/ooo"))
+loop = subprocess.Popen([su.HB, "--json", "webhook", "deliver", "--backoff-ms", "0"], env=live,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+deadline = time.time() + 30
+while len(got("/ooo")) == before and time.time() < deadline:
+    time.sleep(0.05)
+time.sleep(1.5)  # an idle pass or two
+loop.send_signal(signal.SIGTERM)
+out, err = loop.communicate(timeout=30)
+check(loop.returncode == 0 and json.loads(out or "{}").get("delivered") == 1,
+      f"the loop delivered the redelivery once and stopped on SIGTERM: {loop.returncode} {out} {err}")
+check(len(got("/ooo")) == before + 1, "one POST for one redelivery")
 
 # ---- `hourbank serve` delivers from its own thread (default --webhooks on)
 from e2e_server import Server  # noqa: E402

@@ -55,9 +55,13 @@ std::string PayloadOf(App& app, const DueDelivery& d) {
       .dump();
 }
 
-// Every delivery due now, in log order.
-std::vector<DueDelivery> CollectDue(App& app, int64_t now_us) {
+// Every delivery due now, in log order; *next_retry the earliest retry due later (0: none).
+std::vector<DueDelivery> CollectDue(App& app, int64_t now_us, int64_t* next_retry) {
   const service::WebhookTable t = Must(service::LoadWebhooks(app.log()));
+  for (const auto& [key, d] : t.deliveries)
+    if (d.state == service::DeliveryState::kRetry && d.next_try_us > now_us &&
+        (*next_retry == 0 || d.next_try_us < *next_retry))
+      *next_retry = d.next_try_us;
   uint64_t from = 0;
   for (const auto& [id, h] : t.hooks)
     if (!h.removed && (from == 0 || h.added_seq + 1 < from)) from = h.added_seq + 1;
@@ -110,11 +114,11 @@ std::vector<std::pair<std::string, std::string>> WebhookHeaders(const std::strin
 
 DeliverCounts DeliverOnce(App& app, const DeliverOptions& o, const std::atomic<bool>* stop) {
   std::vector<std::pair<DueDelivery, std::string>> due;
-  for (DueDelivery& d : CollectDue(app, app.now_us())) {
+  DeliverCounts n;
+  for (DueDelivery& d : CollectDue(app, app.now_us(), &n.next_retry_us)) {
     std::string body = PayloadOf(app, d);
     due.emplace_back(std::move(d), std::move(body));
   }
-  DeliverCounts n;
   for (const auto& [d, body] : due) {
     if (stop && stop->load()) break;
     app.close_log();  // a receiver that hangs holds no lock on the ledger
@@ -136,9 +140,18 @@ DeliverCounts DeliverOnce(App& app, const DeliverOptions& o, const std::atomic<b
 DeliverCounts DeliverLoop(App& app, const DeliverOptions& o, bool once,
                           const std::atomic<bool>& stop) {
   DeliverCounts total;
+  std::optional<uint64_t> seen_head;  // the head when the last pass began
   do {
-    const DeliverCounts n = DeliverOnce(app, o, &stop);
-    total.delivered += n.delivered, total.retry += n.retry, total.gave_up += n.gave_up;
+    const uint64_t head = OpenForAppend(app).head_seq();
+    const bool idle =
+        seen_head == head && (total.next_retry_us == 0 || app.now_us() < total.next_retry_us);
+    if (!idle) {
+      seen_head = head;
+      const DeliverCounts n = DeliverOnce(app, o, &stop);
+      total.delivered += n.delivered, total.retry += n.retry, total.gave_up += n.gave_up;
+      total.next_retry_us = n.next_retry_us;
+    }
+    app.close_log();
     for (int i = 0; !once && i < 10 && !stop; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   } while (!once && !stop);

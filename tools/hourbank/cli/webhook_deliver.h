@@ -20,6 +20,7 @@ struct DeliverOptions {
 };
 struct DeliverCounts {
   size_t delivered = 0, retry = 0, gave_up = 0;
+  int64_t next_retry_us = 0;  // the earliest retry not yet due when the pass began; 0: none
 };
 
 // The X-Hourbank-* headers of one POST (Content-Type is set by the HTTP client).
@@ -32,7 +33,8 @@ std::vector<std::pair<std::string, std::string>> WebhookHeaders(const std::strin
 DeliverCounts DeliverOnce(App& app, const DeliverOptions& o,
                           const std::atomic<bool>* stop = nullptr);
 
-// Passes until `stop` (about one a second), or one pass when `once`; the counts summed.
+// Passes until `stop` (about one a second), or one pass when `once`; the counts summed. A pass is
+// skipped while the log's head is where the last pass began and no retry has come due.
 DeliverCounts DeliverLoop(App& app, const DeliverOptions& o, bool once,
                           const std::atomic<bool>& stop);
 // `hourbank serve --webhooks on`: DeliverLoop on the server's log in a thread of its own, a
