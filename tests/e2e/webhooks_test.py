@@ -224,7 +224,19 @@ check(len(got("/ooo")) == before + 1, "one POST for one redelivery")
 from e2e_server import Server  # noqa: E402
 
 ok(env, "webhook", "redeliver", f"wh2-{a100}")
+admin = json.loads(ok(env, "--json", "token", "issue", "hook-admin", "--role", "admin"))["token"]
+staff = json.loads(ok(env, "--json", "token", "issue", "hook-staff", "--role", "staff"))["token"]
 srv = Server(su.HB, live)
+remote = dict(live, HOURBANK_SERVER=srv.url, HOURBANK_TOKEN=admin)
+listed = json.loads(ok(remote, "--json", "webhook", "list"))
+check([h["id"] for h in listed] == ["wh1", "wh2", "wh3", "wh4"] and SECRET not in json.dumps(listed),
+      f"webhook list --server (admin): {listed}")
+added = json.loads(ok(remote, "--json", "webhook", "add", BASE + "/ok", "--events", "month_closed",
+                      "--secret-file", secret_file))
+check(added["id"] == "wh5" and added["secret_fingerprint"] == listed[0]["secret_fingerprint"],
+      f"webhook add --server: {added}")
+p = run(dict(remote, HOURBANK_TOKEN=staff), "webhook", "deliveries")
+check(p.returncode != 0 and "not allowed" in p.stderr, f"a staff token may not read deliveries: {p.stderr}")
 deadline = time.time() + 30
 while len(got("/fail")) < 9 and time.time() < deadline:  # 7 so far, + the overage alert, + this
     time.sleep(0.1)

@@ -10,6 +10,7 @@
 #include "reports/whatif.h"
 #include "service/alerts.h"
 #include "service/auth.h"
+#include "service/webhooks.h"
 #include "tools/hourbank/app.h"
 
 namespace hourbank::cli {
@@ -45,6 +46,13 @@ void RegisterAlertsCommands(CLI::App& cli, App& app);
 nlohmann::json AlertJson(const service::ClientAlerts& c, const projections::AlertRecord& a);
 // webhook add|remove|list|deliver|deliveries|redeliver (tools/hourbank/cli/cmd_webhooks.cc).
 void RegisterWebhookCommands(CLI::App& cli, App& app);
+// The answers of the webhook commands and of serve's /v1/webhooks routes (admin only; the JSON
+// never holds a secret, only its fingerprint).
+Result<nlohmann::json> WebhookAddAnswer(ledger::Log& log, const service::Caller& c,
+                                        const service::WebhookSpec& spec, int64_t now_us);
+Result<nlohmann::json> WebhookListAnswer(const ledger::Log& log, const service::Caller& c);
+Result<nlohmann::json> WebhookDeliveriesAnswer(const ledger::Log& log, const service::Caller& c,
+                                               const std::string& only);
 Result<nlohmann::json> AlertsAnswer(service::Session& s, const service::Caller& c,
                                     const std::string& client, const std::string& since,
                                     service::Names names);

@@ -458,7 +458,7 @@ bool SentByCallback(CLI::App* cmd) {
   for (const char* n :
        {"log",      "accept",     "void",    "buy",       "pay",    "adjust", "close",
         "incident", "contract",   "sla",     "statement", "plan",   "token",  "forecast",
-        "whatif",   "write-down", "approve", "reject",    "review", "alerts"})
+        "whatif",   "write-down", "approve", "reject",    "review", "alerts", "webhook"})
     if (name == n) return true;
   return name == "client" && ParsedSub(cmd, "add");
 }

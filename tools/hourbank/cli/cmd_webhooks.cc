@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "tools/hourbank/cli/remote.h"
 #include "tools/hourbank/cli/webhook_deliver.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/views.h"
@@ -22,7 +23,9 @@ extern "C" void OnStopSignal(int) { g_stop = true; }
 
 void LocalOnly(const App& app) {
   if (!app.server_url.empty())
-    Fail(Code::kInvalid, "webhook commands run against the local ledger; drop --server");
+    Fail(Code::kInvalid,
+         "webhook deliver runs against the local ledger; drop --server (`hourbank serve` "
+         "delivers itself)");
 }
 
 // The secret file's text, read bounded (a longer file is refused by WebhookSecretFrom).
@@ -61,16 +64,20 @@ void RegisterAdd(CLI::App* hook, App& app) {
       ->required();
   add->add_option("--max-attempts", a->max_attempts, "attempts per delivery (1-100, default 8)");
   add->callback([&app, a] {
-    LocalOnly(app);
     service::WebhookSpec spec{a->url, ReadSecretFile(a->secret_file),
                               Must(service::ParseWebhookEvents(a->events)), a->max_attempts};
     Must(service::CheckWebhookUrl(spec.url));
-    const std::string id = Must(service::AddWebhook(app.log(), app.caller(), spec, app.now_us()));
-    app.json ? app.PrintJson({{"id", id},
-                              {"url", spec.url},
-                              {"secret_fingerprint", service::SecretFingerprint(spec.secret)}})
-             : app.Say(fmt::format("webhook {} added: {} (secret fingerprint {})", id, spec.url,
-                                   service::SecretFingerprint(spec.secret)));
+    const json j = app.server_url.empty()
+                       ? Must(WebhookAddAnswer(app.log(), app.caller(), spec, app.now_us()))
+                       : ServerCall(app, "POST", "/v1/webhooks",
+                                    {{"url", spec.url},
+                                     {"events", a->events},
+                                     {"secret", spec.secret},
+                                     {"max_attempts", spec.max_attempts}});
+    app.json
+        ? app.PrintJson(j)
+        : app.Say(fmt::format("webhook {} added: {} (secret fingerprint {})", j.value("id", ""),
+                              j.value("url", ""), j.value("secret_fingerprint", "")));
   });
 }
 
@@ -93,9 +100,8 @@ void RegisterList(CLI::App* hook, App& app) {
                                     "Webhooks (URL, events, secret fingerprint; never the secret)\n"
                                     "  e.g. hourbank webhook list --json");
   list->callback([&app] {
-    LocalOnly(app);
-    Must(service::Require(app.caller(), service::Operation::kWebhooks));
-    const json arr = HooksJson(Must(service::LoadWebhooks(app.log())));
+    const json arr = app.server_url.empty() ? Must(WebhookListAnswer(app.log(), app.caller()))
+                                            : ServerCall(app, "GET", "/v1/webhooks");
     std::vector<std::vector<std::string>> rows = {{"id", "url", "events", "secret", "state"}};
     for (const json& h : arr)
       rows.push_back({h["id"], h["url"], h["events"], h["secret_fingerprint"],
@@ -110,8 +116,10 @@ void RegisterRemove(CLI::App* hook, App& app) {
       "remove", "Remove a webhook: nothing more is sent to it\n  e.g. hourbank webhook remove wh1");
   remove->add_option("ID", *id, "webhook id (see `webhook list`)")->required();
   remove->callback([&app, id] {
-    LocalOnly(app);
-    Must(service::RemoveWebhook(app.log(), app.caller(), *id, app.now_us()));
+    if (!app.server_url.empty())
+      ServerCall(app, "POST", "/v1/webhooks/" + PathSegment(*id) + "/remove");
+    else
+      Must(service::RemoveWebhook(app.log(), app.caller(), *id, app.now_us()));
     app.json ? app.PrintJson({{"id", *id}, {"removed", true}})
              : app.Say(fmt::format("webhook {} removed", *id));
   });
@@ -138,6 +146,35 @@ json DeliveriesJson(const service::WebhookTable& t, const std::string& only) {
   return arr;
 }
 
+}  // namespace
+
+Result<json> WebhookAddAnswer(ledger::Log& log, const service::Caller& c,
+                              const service::WebhookSpec& spec, int64_t now_us) {
+  auto id = service::AddWebhook(log, c, spec, now_us);
+  if (!id.ok()) return id.error();
+  auto secret = service::WebhookSecretFrom(spec.secret);  // as stored: checked by AddWebhook
+  return json{{"id", id.value()},
+              {"url", spec.url},
+              {"secret_fingerprint", service::SecretFingerprint(secret.value())}};
+}
+
+Result<json> WebhookListAnswer(const ledger::Log& log, const service::Caller& c) {
+  HB_TRY(service::Require(c, service::Operation::kWebhooks));
+  auto t = service::LoadWebhooks(log);
+  if (!t.ok()) return t.error();
+  return HooksJson(t.value());
+}
+
+Result<json> WebhookDeliveriesAnswer(const ledger::Log& log, const service::Caller& c,
+                                     const std::string& only) {
+  HB_TRY(service::Require(c, service::Operation::kWebhooks));
+  auto t = service::LoadWebhooks(log);
+  if (!t.ok()) return t.error();
+  return DeliveriesJson(t.value(), only);
+}
+
+namespace {
+
 void RegisterDeliveries(CLI::App* hook, App& app) {
   auto only = std::make_shared<std::string>();
   auto* cmd = hook->add_subcommand(
@@ -146,9 +183,12 @@ void RegisterDeliveries(CLI::App* hook, App& app) {
       "  outcome, next try)\n  e.g. hourbank webhook deliveries --webhook wh1 --json");
   cmd->add_option("--webhook", *only, "only this webhook's deliveries");
   cmd->callback([&app, only] {
-    LocalOnly(app);
-    Must(service::Require(app.caller(), service::Operation::kWebhooks));
-    const json arr = DeliveriesJson(Must(service::LoadWebhooks(app.log())), *only);
+    const json arr =
+        app.server_url.empty()
+            ? Must(WebhookDeliveriesAnswer(app.log(), app.caller(), *only))
+            : ServerCall(app, "GET",
+                         "/v1/webhook-deliveries" +
+                             (only->empty() ? std::string() : "?webhook=" + PathSegment(*only)));
     std::vector<std::vector<std::string>> rows = {
         {"delivery", "attempts", "status", "outcome", "next try", "error"}};
     for (const json& d : arr)
@@ -167,8 +207,10 @@ void RegisterRedeliver(CLI::App* hook, App& app) {
                            "  e.g. hourbank webhook redeliver wh1-42");
   cmd->add_option("DELIVERY", *id, "delivery id (see `webhook deliveries`)")->required();
   cmd->callback([&app, id] {
-    LocalOnly(app);
-    Must(service::RequestRedelivery(app.log(), app.caller(), *id, app.now_us()));
+    if (!app.server_url.empty())
+      ServerCall(app, "POST", "/v1/webhook-deliveries/" + PathSegment(*id) + "/redeliver");
+    else
+      Must(service::RequestRedelivery(app.log(), app.caller(), *id, app.now_us()));
     app.json ? app.PrintJson({{"id", *id}, {"redeliver", true}})
              : app.Say(fmt::format("delivery {} will be sent again", *id));
   });

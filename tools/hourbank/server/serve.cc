@@ -411,6 +411,26 @@ class Server final : public RpcBackend {
          [](Server& s, const Ctx& c) { return s.TokenIssue(c.caller, c.r.body); }},
         {M::POST, "/v1/tokens/{name}/revoke",
          [](Server& s, const Ctx& c) { return s.TokenRevoke(c.caller, c.p[2]); }},
+        {M::GET, "/v1/webhooks",
+         [](Server& s, const Ctx& c) { return WebhookListAnswer(s.log_, c.caller); }},
+        {M::POST, "/v1/webhooks",
+         [](Server& s, const Ctx& c) { return s.WebhookAdd(c.caller, c.r.body); }},
+        {M::POST, "/v1/webhooks/{id}/remove",
+         [](Server& s, const Ctx& c) -> Result<json> {
+           HB_TRY(service::RemoveWebhook(s.log_, c.caller, c.p[2], s.session_.now_us()));
+           return json{{"id", c.p[2]}, {"removed", true}};
+         }},
+        {M::GET, "/v1/webhook-deliveries",
+         [](Server& s, const Ctx& c) {
+           auto it = c.r.query.find("webhook");
+           return WebhookDeliveriesAnswer(s.log_, c.caller,
+                                          it == c.r.query.end() ? std::string() : it->second);
+         }},
+        {M::POST, "/v1/webhook-deliveries/{id}/redeliver",
+         [](Server& s, const Ctx& c) -> Result<json> {
+           HB_TRY(service::RequestRedelivery(s.log_, c.caller, c.p[2], s.session_.now_us()));
+           return json{{"id", c.p[2]}, {"redeliver", true}};
+         }},
         {M::GET, "/v1/clients/{id}/forecast",
          [](Server& s, const Ctx& c) { return s.endpoints_.Forecast(c.caller, c.p[2], c.r.query); },
          true},
@@ -586,6 +606,28 @@ class Server final : public RpcBackend {
     HB_TRY(service::Require(caller, service::Operation::kTokens));
     HB_TRY(service::RevokeToken(log_, name, caller.name, session_.now_us()));
     return json{{"name", name}, {"revoked", true}};
+  }
+
+  // POST /v1/webhooks {"url", "events", "secret"[, "max_attempts"]} (docs/webhooks.md).
+  Result<json> WebhookAdd(const service::Caller& caller, const std::string& text) {
+    HB_TRY(service::Require(caller, service::Operation::kWebhooks));
+    service::WebhookSpec spec;
+    try {
+      json body = ParseJsonObject(text);
+      RequireKnownFields(body, {"url", "events", "secret", "max_attempts"});
+      spec.url = Str(body, "url", true);
+      spec.secret = Str(body, "secret", true);
+      auto events = service::ParseWebhookEvents(Str(body, "events", true));
+      if (!events.ok()) return events.error();
+      spec.events = events.value();
+      const int64_t attempts = Int(body, "max_attempts", service::kWebhookAttemptsDefault);
+      if (attempts < 1 || attempts > service::kWebhookAttemptsMax)
+        return Error::Invalid("\"max_attempts\" must be 1-100");
+      spec.max_attempts = uint32_t(attempts);
+    } catch (const CommandError& e) {
+      return e.error;
+    }
+    return WebhookAddAnswer(log_, caller, spec, session_.now_us());
   }
 
   ledger::Log& log_;
