@@ -164,7 +164,8 @@ fails = got("/fail")
 check(len(fails) == 6, f"/fail: 3 attempts for each of 2 alerts, got {len(fails)}")
 rows = {d["id"]: d for d in json.loads(ok(env, "--json", "webhook", "deliveries", "--webhook", "wh2"))}
 check(rows.get(f"wh2-{a80}", {}).get("outcome") == "gave_up" and rows[f"wh2-{a80}"]["attempts"] == 3 and
-      rows[f"wh2-{a80}"]["last_status"] == 500, f"wh2 gave up after 3: {rows}")
+      rows[f"wh2-{a80}"]["last_status"] == 500 and rows[f"wh2-{a80}"]["type"] == "alert.raised" and
+      rows[f"wh2-{a80}"]["client"] == "c", f"wh2 gave up after 3: {rows}")
 check("gave_up" in ok(env, "webhook", "deliveries"), "the table shows gave_up")
 
 with LOCK:

@@ -129,12 +129,30 @@ void RegisterRemove(CLI::App* hook, App& app) {
 
 namespace {
 
-json DeliveriesJson(const service::WebhookTable& t, const std::string& only) {
+// The source event's payload type and client ("" when it cannot be read).
+std::pair<std::string, std::string> SourceOf(const ledger::Log& log, uint64_t seq) {
+  std::pair<std::string, std::string> out;
+  (void)log.Scan(seq, seq, [&](const ledger::EventView& v) {
+    const uint32_t kind = service::WebhookEventOf(v.event);
+    out = {kind == service::kHookAlert         ? "alert.raised"
+           : kind == service::kHookMonthClosed ? "month.closed"
+                                               : "",
+           v.event.getClientId().cStr()};
+    return false;
+  });
+  return out;
+}
+
+json DeliveriesJson(const ledger::Log& log, const service::WebhookTable& t,
+                    const std::string& only) {
   json arr = json::array();
   for (const auto& [key, d] : t.deliveries) {
     if (!only.empty() && key.first != only) continue;
+    const auto [type, client] = SourceOf(log, key.second);
     arr.push_back({{"id", service::DeliveryId(key)},
                    {"webhook", key.first},
+                   {"type", type},
+                   {"client", client},
                    {"position", key.second},
                    {"attempts", d.attempts},
                    {"last_status", d.last_status},
@@ -170,7 +188,7 @@ Result<json> WebhookDeliveriesAnswer(const ledger::Log& log, const service::Call
   HB_TRY(service::Require(c, service::Operation::kWebhooks));
   auto t = service::LoadWebhooks(log);
   if (!t.ok()) return t.error();
-  return DeliveriesJson(t.value(), only);
+  return DeliveriesJson(log, t.value(), only);
 }
 
 namespace {
@@ -190,9 +208,10 @@ void RegisterDeliveries(CLI::App* hook, App& app) {
                          "/v1/webhook-deliveries" +
                              (only->empty() ? std::string() : "?webhook=" + PathSegment(*only)));
     std::vector<std::vector<std::string>> rows = {
-        {"delivery", "attempts", "status", "outcome", "next try", "error"}};
+        {"delivery", "type", "client", "attempts", "status", "outcome", "next try", "error"}};
     for (const json& d : arr)
-      rows.push_back({d["id"], std::to_string(d["attempts"].get<uint32_t>()),
+      rows.push_back({d["id"], d["type"], d["client"],
+                      std::to_string(d["attempts"].get<uint32_t>()),
                       std::to_string(d["last_status"].get<uint32_t>()), d["outcome"],
                       d["next_try"].get<std::string>().substr(0, 19), d["last_error"]});
     app.json ? app.PrintJson(arr) : (void)std::fputs(Table(rows).c_str(), stdout);
