@@ -232,6 +232,10 @@ uint32_t WebhookEventOf(schemas::Event::Reader event) {
   return 0;
 }
 
+const char* WebhookPayloadType(uint32_t kind) {
+  return kind == kHookAlert ? "alert.raised" : kind == kHookMonthClosed ? "month.closed" : "";
+}
+
 bool DeliveryDue(const WebhookTable& t, const Webhook& hook, uint64_t seq, uint32_t kind,
                  int64_t now_us) {
   if (hook.removed || (hook.events & kind) == 0 || seq <= hook.added_seq) return false;

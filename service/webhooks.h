@@ -90,6 +90,8 @@ int64_t WebhookBackoffUs(uint32_t attempt, int64_t base_us);
 
 // kHookAlert for an AlertRaised, kHookMonthClosed for a PeriodClosed, 0 for anything else.
 uint32_t WebhookEventOf(schemas::Event::Reader event);
+// The payload's "type" of an event kind: "alert.raised", "month.closed"; "" for 0.
+const char* WebhookPayloadType(uint32_t kind);
 // Whether the event at `seq` (of kind `kind`) is to be sent to `hook` now: the hook is active,
 // subscribes to it, was added before it, and the delivery is new, redeliver-requested or a retry
 // whose time has come.

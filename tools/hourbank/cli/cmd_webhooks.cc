@@ -133,10 +133,7 @@ namespace {
 std::pair<std::string, std::string> SourceOf(const ledger::Log& log, uint64_t seq) {
   std::pair<std::string, std::string> out;
   (void)log.Scan(seq, seq, [&](const ledger::EventView& v) {
-    const uint32_t kind = service::WebhookEventOf(v.event);
-    out = {kind == service::kHookAlert         ? "alert.raised"
-           : kind == service::kHookMonthClosed ? "month.closed"
-                                               : "",
+    out = {service::WebhookPayloadType(service::WebhookEventOf(v.event)),
            v.event.getClientId().cStr()};
     return false;
   });

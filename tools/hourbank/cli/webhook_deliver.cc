@@ -47,12 +47,12 @@ std::string PayloadOf(App& app, const DueDelivery& d) {
                            {"currency", s.currency()},
                            {"invoice", InvoiceJson(s, d.month)}};
   return json{{"id", service::DeliveryId({d.hook.id, d.seq})},
-              {"type", alert ? "alert.raised" : "month.closed"},
+              {"type", service::WebhookPayloadType(d.kind)},
               {"client", d.client},
               {"position", d.seq},
               {"created_at", s.zone().FormatIso(d.recorded_us)},
               {"data", data}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);  // bad UTF-8 cannot throw
 }
 
 // Every delivery due now, in log order; *next_retry the earliest retry due later (0: none).
@@ -125,9 +125,9 @@ DeliverCounts DeliverOnce(App& app, const DeliverOptions& o, const std::atomic<b
     const int64_t now_us = app.now_us();
     const std::string id = service::DeliveryId({d.hook.id, d.seq});
     const std::string sig = service::WebhookSignature(d.hook.secret, now_us / 1000000, body);
-    const json parsed = json::parse(body);
-    const WebhookPostResult r = PostWebhook(
-        d.hook.url, WebhookHeaders(id, parsed.value("type", ""), sig), body, o.timeout_ms);
+    const WebhookPostResult r =
+        PostWebhook(d.hook.url, WebhookHeaders(id, service::WebhookPayloadType(d.kind), sig), body,
+                    o.timeout_ms);
     Must(service::RecordAttempt(OpenForAppend(app), app.actor, d.hook, d.seq, d.attempt,
                                 {r.status, r.error}, app.now_us(), o.backoff_ms * 1000));
     const bool ok = r.status >= 200 && r.status <= 299;
