@@ -6,6 +6,7 @@
 #include <capnp/schema.h>
 #include <fmt/format.h>
 
+#include "ledger/log.h"
 #include "projections/sla.h"
 #include "projections/units.h"
 #include "reports/figures.h"
@@ -283,6 +284,14 @@ json EventJson(uint64_t seq, schemas::Event::Reader event, const projections::Zo
     if (fields.is_object())
       for (auto& [k, v] : fields.items())
         if (!j.contains(k)) j[k] = v;
+  }
+  if (event.getBody().isWebhookAdded()) {  // the HMAC secret is never shown (docs/webhooks.md)
+    auto secret = event.getBody().getWebhookAdded().getSecret();
+    j.erase("secret");
+    j["secret_fingerprint"] =
+        ledger::HexOf(ledger::Digest(std::string_view(reinterpret_cast<const char*>(secret.begin()),
+                                                      secret.size())))
+            .substr(0, 16);
   }
   return j;
 }

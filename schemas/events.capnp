@@ -64,6 +64,10 @@ struct Event {
     incidentWaiting @34 :IncidentWaiting;
     incidentResumed @35 :IncidentRef;
     alertRaised @36 :AlertRaised;
+    webhookAdded @37 :WebhookAdded;
+    webhookRemoved @38 :WebhookRemoved;
+    webhookAttempted @39 :WebhookAttempted;
+    webhookRedeliverRequested @40 :WebhookRedeliverRequested;
   }
 }
 
@@ -326,4 +330,39 @@ struct AlertRaised {
   leftMinutes @6 :Int64;
   deadlineUs @7 :Int64;       # expiry or deadline; 0 when none
   amountMinor @8 :Int64;      # overage so far, blocking debt; 0 otherwise
+}
+
+# Webhooks (docs/webhooks.md): registrations and the delivery log, in the system stream
+# "$webhooks".
+struct WebhookAdded {
+  webhookId @0 :Text;         # "wh1", "wh2", … in the order added
+  url @1 :Text;               # http:// or https://, at most 2048 bytes
+  events @2 :List(Text);      # "alert", "month_closed"
+  secret @3 :Data;            # the HMAC key, 16-1024 bytes: the log is as sensitive as it
+  maxAttempts @4 :UInt32;     # attempts per delivery before it gives up, 1-100
+}
+
+struct WebhookRemoved {
+  webhookId @0 :Text;
+}
+
+enum WebhookOutcome {
+  delivered @0;               # the receiver answered 2xx
+  retry @1;                   # another attempt at retryAtUs
+  gaveUp @2;                  # maxAttempts reached
+}
+
+struct WebhookAttempted {
+  webhookId @0 :Text;
+  sourceSeq @1 :UInt64;       # the event delivered (an AlertRaised or PeriodClosed)
+  attempt @2 :UInt32;         # 1, 2, … (restarts after a redeliver request)
+  httpStatus @3 :UInt32;      # the receiver's status; 0 when none (timeout, connection error)
+  error @4 :Text;             # why it failed, at most 200 bytes; empty when delivered
+  outcome @5 :WebhookOutcome;
+  retryAtUs @6 :Int64;        # for retry: not before then; 0 otherwise
+}
+
+struct WebhookRedeliverRequested {
+  webhookId @0 :Text;
+  sourceSeq @1 :UInt64;
 }

@@ -23,7 +23,7 @@ struct Rule {
   bool staff, billing, auditor, manager;
 };
 // clang-format off
-constexpr std::array<Rule, 26> kRules{{
+constexpr std::array<Rule, 27> kRules{{
     //                                              staff  billing auditor manager
     {Operation::kListClients, "list clients",         true,  true,   true,   true},
     {Operation::kListPlans, "list plans",             true,  true,   true,   true},
@@ -51,6 +51,7 @@ constexpr std::array<Rule, 26> kRules{{
     {Operation::kReadForecast, "read forecasts",      false, true,   false,  true},
     {Operation::kWhatIf, "replay under another plan", false, true,   false,  true},
     {Operation::kPortal, "open the client portal",    false, false,  false,  false},
+    {Operation::kWebhooks, "manage webhooks",         false, false,  false,  false},
 }};
 // clang-format on
 

@@ -47,6 +47,7 @@ enum class Operation {
   kReadForecast,  // billing, manager, client (own)
   kWhatIf,        // billing, manager
   kPortal,        // client (own): GET /portal
+  kWebhooks,      // admin only: webhook add/remove/list/deliver/deliveries/redeliver
 };
 
 // The caller of an operation: a token's name and role, or the local CLI (admin: whoever can

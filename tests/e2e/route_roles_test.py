@@ -84,6 +84,12 @@ TABLE = [
     ("GET", "/v1/tokens", None, {"admin"}),
     ("POST", "/v1/tokens", {"name": "minted-{r}", "role": "staff"}, {"admin"}),
     ("POST", "/v1/tokens/victim-{r}/revoke", None, {"admin"}),
+    ("GET", "/v1/webhooks", None, {"admin"}),
+    ("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/{r}", "events": "alert", "secret": "0123456789abcdef-{r}"},
+     {"admin"}),
+    ("GET", "/v1/webhook-deliveries", None, {"admin"}),
+    ("POST", "/v1/webhook-deliveries/{dl}/redeliver", None, {"admin"}),
+    ("POST", "/v1/webhooks/wh1/remove", None, {"admin"}),
     ("GET", "/v1/clients/{c}/forecast", None, OWN),
     ("GET", "/v1/clients/{c}/whatif?plan=kit-hours-15", None, READERS),
     ("GET", "/v1/alerts", None, {"staff", "billing", "manager", "admin"}),
@@ -146,6 +152,15 @@ for args in (("--client", "ghost"), ("--client", "$auth"), ()):
     check(json.loads(hb("--json", "rebuild"))["events"] == before, f"token issue --role client {args} wrote nothing")
 REVOKED = json.loads(hb("--json", "token", "issue", "gone", "--role", "admin"))["token"]
 hb("token", "revoke", "gone")
+# A webhook with one delivery attempted (to a closed port), for the redeliver row.
+with open(os.path.join(TMP, "hook.secret"), "w") as f:
+    f.write("0123456789abcdef0123\n")
+hb("webhook", "add", "http://127.0.0.1:9/x", "--events", "month_closed", "--secret-file", os.path.join(TMP, "hook.secret"))
+hb("client", "add", "wh-c", "--name", "wh-c", "--currency", "RUB", "--timezone", "Europe/Moscow")
+hb("contract", "start", "wh-c", "--plan", "kit-hours-10", "--from", "2026-01", "--months", "12")
+hb("close", "wh-c", "2026-01")
+hb("webhook", "deliver", "--once", "--timeout-ms", "2000")
+DELIVERY = json.loads(hb("--json", "webhook", "deliveries"))[0]["id"]
 
 
 def call(srv, method, path, token=None, body=None):
@@ -155,7 +170,7 @@ def call(srv, method, path, token=None, body=None):
 
 def fill(x, role):
     if isinstance(x, str):
-        return x.replace("{c}", f"r-{role}").replace("{r}", role)
+        return x.replace("{c}", f"r-{role}").replace("{r}", role).replace("{dl}", DELIVERY)
     if isinstance(x, dict):
         return {k: (ENTRY[role] if v == "{entry}" else WD[role] if v == "{wd}" else fill(v, role))
                 for k, v in x.items()}
@@ -166,7 +181,7 @@ def head(srv):
     return call(srv, "GET", "/healthz")[1]["head_seq"]
 
 
-srv = Server(HB, ENV)
+srv = Server(HB, ENV, ["--webhooks", "off"])  # no delivery attempts appended while heads are compared
 try:
     for method, path, body, allowed in TABLE:
         # 401 first: no token, an unknown one, a revoked one; nothing written.

@@ -8,7 +8,9 @@
 #include <CLI/CLI.hpp>
 
 #include "reports/whatif.h"
+#include "service/alerts.h"
 #include "service/auth.h"
+#include "service/webhooks.h"
 #include "tools/hourbank/app.h"
 
 namespace hourbank::cli {
@@ -40,6 +42,17 @@ reports::WhatIf WhatIfFor(App& app, const std::string& client, const std::string
 // alerts (tools/hourbank/cli/cmd_alerts.cc), and its JSON for GET /v1/alerts and
 // GET /v1/clients/{id}/alerts (`client` empty: every client; `since` as given).
 void RegisterAlertsCommands(CLI::App& cli, App& app);
+// One alert as `alerts --json` prints it (also a webhook's "data" for alert.raised).
+nlohmann::json AlertJson(const service::ClientAlerts& c, const projections::AlertRecord& a);
+// webhook add|remove|list|deliver|deliveries|redeliver (tools/hourbank/cli/cmd_webhooks.cc).
+void RegisterWebhookCommands(CLI::App& cli, App& app);
+// The answers of the webhook commands and of serve's /v1/webhooks routes (admin only; the JSON
+// never holds a secret, only its fingerprint).
+Result<nlohmann::json> WebhookAddAnswer(ledger::Log& log, const service::Caller& c,
+                                        const service::WebhookSpec& spec, int64_t now_us);
+Result<nlohmann::json> WebhookListAnswer(const ledger::Log& log, const service::Caller& c);
+Result<nlohmann::json> WebhookDeliveriesAnswer(const ledger::Log& log, const service::Caller& c,
+                                               const std::string& only);
 Result<nlohmann::json> AlertsAnswer(service::Session& s, const service::Caller& c,
                                     const std::string& client, const std::string& since,
                                     service::Names names);

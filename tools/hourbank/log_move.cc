@@ -145,6 +145,16 @@ std::optional<uint64_t> RewriteSeqRefs(schemas::Event::Builder event, const Map&
     }
     case W::WORK_REVIEWED:
       return RewriteReviewed(b.getWorkReviewed(), map);
+    case W::WEBHOOK_ATTEMPTED: {  // the delivered event's seq (docs/webhooks.md)
+      auto w = b.getWebhookAttempted();
+      Rewrite([&] { return w.getSourceSeq(); }, [&](uint64_t s) { w.setSourceSeq(s); }, map, &bad);
+      return bad;
+    }
+    case W::WEBHOOK_REDELIVER_REQUESTED: {
+      auto w = b.getWebhookRedeliverRequested();
+      Rewrite([&] { return w.getSourceSeq(); }, [&](uint64_t s) { w.setSourceSeq(s); }, map, &bad);
+      return bad;
+    }
     case W::CLIENT_REGISTERED:
     case W::PLAN_DEFINED:
     case W::CONTRACT_STARTED:
@@ -171,6 +181,8 @@ std::optional<uint64_t> RewriteSeqRefs(schemas::Event::Builder event, const Map&
     // An alert's subject for a block names the block's seq in the ledger it was raised in, as
     // does its idempotency key; both are kept as recorded (docs/replicated-log.md).
     case W::ALERT_RAISED:
+    case W::WEBHOOK_ADDED:
+    case W::WEBHOOK_REMOVED:
     case W::CHECKPOINT:  // headSeq names a point of the chain, not an event
       return std::nullopt;
   }

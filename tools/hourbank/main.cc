@@ -98,11 +98,13 @@ int main(int argc, char** argv) {
   RegisterBillingCommands(cli, app);
   RegisterForecastCommands(cli, app);
   RegisterAlertsCommands(cli, app);
+  RegisterWebhookCommands(cli, app);
   // Commands that only read open the ledger read-only: nothing in its directory changes, and
   // they work on a read-only copy.
-  for (const char* path : {"balance", "invoice", "burned", "report", "history", "sla", "statement",
-                           "forecast", "whatif", "audit", "verify", "export", "plan list",
-                           "plan show", "client list", "token list"}) {
+  for (const char* path :
+       {"balance", "invoice", "burned", "report", "history", "sla", "statement", "forecast",
+        "whatif", "audit", "verify", "export", "plan list", "plan show", "client list",
+        "token list", "webhook list", "webhook deliveries"}) {
     CLI::App* sub = &cli;
     for (const std::string& name : CLI::detail::split(path, ' ')) sub = sub->get_subcommand(name);
     sub->preparse_callback([&app](std::size_t) { app.read_only = true; });

@@ -152,18 +152,19 @@ T Within(kj::AsyncIoContext& io, kj::Duration limit, kj::Promise<T> promise) {
 
 // One connection, TLS-wrapped for https; `tls` holds the TLS context while the stream lives.
 kj::Own<kj::AsyncIoStream> Connect(kj::AsyncIoContext& io, const ServerUrl& u,
-                                   const std::string& server_url, kj::Own<kj::TlsContext>& tls) {
+                                   const std::string& server_url, kj::Own<kj::TlsContext>& tls,
+                                   kj::Duration limit) {
   kj::Own<kj::AsyncIoStream> stream;
   try {
     kj::Own<kj::NetworkAddress> addr =
-        Within(io, kConnectTimeout,
+        Within(io, limit,
                io.provider->getNetwork().parseAddress(u.host.c_str(), uint(std::stoul(u.port))));
-    stream = Within(io, kConnectTimeout, addr->connect());
+    stream = Within(io, limit, addr->connect());
   } catch (const kj::Exception& e) {
     if (e.getType() == kj::Exception::Type::OVERLOADED &&
         Why(e).find("timed out") != std::string::npos)
       Fail(Code::kIo, fmt::format("cannot connect to {}: no answer within {} s", server_url,
-                                  kConnectTimeout / kj::SECONDS));
+                                  limit / kj::SECONDS));
     if (Why(e).find("DNS lookup failed") != std::string::npos)
       Fail(Code::kIo,
            fmt::format("cannot resolve the host name '{}' of --server {}", u.host, server_url));
@@ -189,7 +190,7 @@ kj::Own<kj::AsyncIoStream> Connect(kj::AsyncIoContext& io, const ServerUrl& u,
   }
   try {
     tls = kj::heap<kj::TlsContext>(kj::mv(options));
-    return Within(io, kConnectTimeout, tls->wrapClient(kj::mv(stream), u.host.c_str()));
+    return Within(io, limit, tls->wrapClient(kj::mv(stream), u.host.c_str()));
   } catch (const kj::Exception& e) {
     const std::string why = Why(e);
     if (why.find("certificate") != std::string::npos || why.find("verify") != std::string::npos)
@@ -202,8 +203,17 @@ kj::Own<kj::AsyncIoStream> Connect(kj::AsyncIoContext& io, const ServerUrl& u,
 }
 
 // One request to `server_url` ("http[s]://HOST:PORT" with an optional path prefix).
+// Per-call limits and headers (a webhook POST sets its own; ServerCall uses the defaults).
+struct CallOptions {
+  std::vector<std::pair<std::string, std::string>> headers;
+  kj::Duration connect_timeout = kConnectTimeout, read_timeout = kReadTimeout;
+  size_t body_bytes_max = kResponseBytesMax;
+  bool keep_status_past_limit = false;  // a longer body is cut, not an error
+};
+
 HttpResult HttpCall(const std::string& server_url, const std::string& token,
-                    const std::string& method, const std::string& target, const std::string& body) {
+                    const std::string& method, const std::string& target, const std::string& body,
+                    const CallOptions& o = {}) {
   const ServerUrl u = ParseServerUrl(server_url);
   if (u.https && IsIpAddress(u.host))
     Fail(Code::kInvalid,
@@ -213,7 +223,7 @@ HttpResult HttpCall(const std::string& server_url, const std::string& token,
              server_url, u.port));
   auto io = kj::setupAsyncIo();
   kj::Own<kj::TlsContext> tls;
-  kj::Own<kj::AsyncIoStream> stream = Connect(io, u, server_url, tls);
+  kj::Own<kj::AsyncIoStream> stream = Connect(io, u, server_url, tls, o.connect_timeout);
   HttpResult out;
   try {
     kj::HttpHeaderTable table;
@@ -222,9 +232,11 @@ HttpResult HttpCall(const std::string& server_url, const std::string& token,
     headers.set(kj::HttpHeaderId::HOST, u.authority.c_str());
     const std::string auth = "Bearer " + token;
     if (!token.empty()) headers.add("Authorization", auth.c_str());
+    for (const auto& [name, value] : o.headers) headers.add(name, value);
     const bool has_body = !body.empty() || method == "POST";
     if (has_body) headers.set(kj::HttpHeaderId::CONTENT_TYPE, "application/json");
-    const std::string path = u.prefix + target;
+    std::string path = u.prefix + target;
+    if (path.empty()) path = "/";
     const kj::HttpMethod m = method == "POST" ? kj::HttpMethod::POST : kj::HttpMethod::GET;
     auto request = client->request(m, path.c_str(), headers,
                                    has_body ? kj::Maybe<uint64_t>(body.size()) : nullptr);
@@ -233,18 +245,20 @@ HttpResult HttpCall(const std::string& server_url, const std::string& token,
                  : kj::Promise<void>(kj::READY_NOW);
     auto answer =
         sent.then([response = kj::mv(request.response)]() mutable { return kj::mv(response); })
-            .then([&out](kj::HttpClient::Response&& r) {
+            .then([&out, &o](kj::HttpClient::Response&& r) {
               out.status = r.statusCode;
-              return r.body->readAllText(kResponseBytesMax)
+              return r.body->readAllText(o.body_bytes_max)
                   .attach(kj::mv(r.body));  // "limit" past it
             });
-    kj::String text = Within(io, kReadTimeout, kj::mv(answer));
+    kj::String text = Within(io, o.read_timeout, kj::mv(answer));
     out.body.assign(text.cStr(), text.size());
   } catch (const kj::Exception& e) {
     const std::string why = Why(e);
+    if (o.keep_status_past_limit && out.status != 0 && why.find("limit") != std::string::npos)
+      return out;
     if (why.find("timed out") != std::string::npos)
       Fail(Code::kIo,
-           fmt::format("{} did not answer within {} s", server_url, kReadTimeout / kj::SECONDS));
+           fmt::format("{} did not answer within {} s", server_url, o.read_timeout / kj::SECONDS));
     if (why.find("limit") != std::string::npos)
       Fail(Code::kLimit, fmt::format("the answer from {} is larger than {} MiB", server_url,
                                      kResponseBytesMax >> 20));
@@ -307,6 +321,25 @@ json ServerCall(App& app, const std::string& method, const std::string& target, 
   json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded()) Fail(Code::kIo, "the server's answer is not JSON");
   return j;
+}
+
+WebhookPostResult PostWebhook(const std::string& url,
+                              const std::vector<std::pair<std::string, std::string>>& headers,
+                              const std::string& body, int64_t timeout_ms) {
+  CallOptions o;
+  o.headers = headers;
+  o.connect_timeout = o.read_timeout = timeout_ms * kj::MILLISECONDS;
+  o.body_bytes_max = 64u << 10;  // the receiver's answer is not kept: its status is
+  o.keep_status_past_limit = true;
+  WebhookPostResult out;
+  try {
+    out.status = HttpCall(url, "", "POST", "", body, o).status;
+  } catch (const CommandError& e) {  // one sentence: refused, timed out, TLS, not HTTP
+    out.error = e.error.message;
+    if (const size_t hint = out.error.find("; is `hourbank serve`"); hint != std::string::npos)
+      out.error.resize(hint);
+  }
+  return out;
 }
 
 std::string ServerDocument(App& app, const std::string& target) {
@@ -423,9 +456,9 @@ bool RunRemote(App& app, CLI::App* cmd) {
 bool SentByCallback(CLI::App* cmd) {
   const std::string name = cmd->get_name();
   for (const char* n :
-       {"log", "accept", "void", "buy", "pay", "adjust", "close", "incident", "contract", "sla",
-        "statement", "plan", "token", "forecast", "whatif", "write-down", "approve", "reject",
-        "review", "alerts"})
+       {"log",      "accept",     "void",    "buy",       "pay",    "adjust", "close",
+        "incident", "contract",   "sla",     "statement", "plan",   "token",  "forecast",
+        "whatif",   "write-down", "approve", "reject",    "review", "alerts", "webhook"})
     if (name == n) return true;
   return name == "client" && ParsedSub(cmd, "add");
 }

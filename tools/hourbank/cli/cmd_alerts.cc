@@ -12,8 +12,6 @@ namespace hourbank::cli {
 using nlohmann::json;
 using projections::AlertRecord;
 
-namespace {
-
 json AlertJson(const service::ClientAlerts& c, const AlertRecord& a) {
   return {{"client", c.client},
           {"seq", a.seq},
@@ -31,6 +29,8 @@ json AlertJson(const service::ClientAlerts& c, const AlertRecord& a) {
           {"currency", c.currency},
           {"text", projections::AlertSentence(a, c.zone, c.currency)}};
 }
+
+namespace {
 
 json AlertsJson(const std::vector<service::ClientAlerts>& clients) {
   json arr = json::array();

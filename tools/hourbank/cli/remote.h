@@ -6,6 +6,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,17 @@ nlohmann::json ServerCall(App& app, const std::string& method, const std::string
                           const nlohmann::json& body = nullptr);
 // GET `target`: the answer's body as sent (a document that is not JSON, e.g. the statement).
 std::string ServerDocument(App& app, const std::string& target);
+
+// One webhook POST to `url` (http[s]://HOST[:PORT][/PATH]) with `headers` and a JSON body; the
+// connection and the answer each within `timeout_ms`; the answer's body is read up to 64 KiB and
+// dropped. status 0 and an error sentence when there was no HTTP answer.
+struct WebhookPostResult {
+  unsigned status = 0;
+  std::string error;
+};
+WebhookPostResult PostWebhook(const std::string& url,
+                              const std::vector<std::pair<std::string, std::string>>& headers,
+                              const std::string& body, int64_t timeout_ms);
 
 // A path segment, percent-encoded.
 std::string PathSegment(const std::string& s);

@@ -44,6 +44,7 @@
 #include "tools/hourbank/server/endpoints.h"
 #include "tools/hourbank/server/portal.h"
 #include "tools/hourbank/server/conn.h"
+#include "tools/hourbank/cli/webhook_deliver.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/server/requests.h"
 #include "tools/hourbank/server/rpc.h"
@@ -474,6 +475,26 @@ class Server final : public RpcBackend {
          [](Server& s, const Ctx& c) { return s.TokenIssue(c.caller, c.r.body); }},
         {M::POST, "/v1/tokens/{name}/revoke",
          [](Server& s, const Ctx& c) { return s.TokenRevoke(c.caller, c.p[2]); }},
+        {M::GET, "/v1/webhooks",
+         [](Server& s, const Ctx& c) { return WebhookListAnswer(s.log_, c.caller); }},
+        {M::POST, "/v1/webhooks",
+         [](Server& s, const Ctx& c) { return s.WebhookAdd(c.caller, c.r.body); }},
+        {M::POST, "/v1/webhooks/{id}/remove",
+         [](Server& s, const Ctx& c) -> Result<json> {
+           HB_TRY(service::RemoveWebhook(s.log_, c.caller, c.p[2], s.session_.now_us()));
+           return json{{"id", c.p[2]}, {"removed", true}};
+         }},
+        {M::GET, "/v1/webhook-deliveries",
+         [](Server& s, const Ctx& c) {
+           auto it = c.r.query.find("webhook");
+           return WebhookDeliveriesAnswer(s.log_, c.caller,
+                                          it == c.r.query.end() ? std::string() : it->second);
+         }},
+        {M::POST, "/v1/webhook-deliveries/{id}/redeliver",
+         [](Server& s, const Ctx& c) -> Result<json> {
+           HB_TRY(service::RequestRedelivery(s.log_, c.caller, c.p[2], s.session_.now_us()));
+           return json{{"id", c.p[2]}, {"redeliver", true}};
+         }},
         {M::GET, "/v1/clients/{id}/forecast",
          [](Server& s, const Ctx& c) { return s.endpoints_.Forecast(c.caller, c.p[2], c.r.query); },
          true},
@@ -650,6 +671,28 @@ class Server final : public RpcBackend {
     HB_TRY(service::Require(caller, service::Operation::kTokens));
     HB_TRY(service::RevokeToken(log_, name, caller.name, session_.now_us()));
     return json{{"name", name}, {"revoked", true}};
+  }
+
+  // POST /v1/webhooks {"url", "events", "secret"[, "max_attempts"]} (docs/webhooks.md).
+  Result<json> WebhookAdd(const service::Caller& caller, const std::string& text) {
+    HB_TRY(service::Require(caller, service::Operation::kWebhooks));
+    service::WebhookSpec spec;
+    try {
+      json body = ParseJsonObject(text);
+      RequireKnownFields(body, {"url", "events", "secret", "max_attempts"});
+      spec.url = Str(body, "url", true);
+      spec.secret = Str(body, "secret", true);
+      auto events = service::ParseWebhookEvents(Str(body, "events", true));
+      if (!events.ok()) return events.error();
+      spec.events = events.value();
+      const int64_t attempts = Int(body, "max_attempts", service::kWebhookAttemptsDefault);
+      if (attempts < 1 || attempts > service::kWebhookAttemptsMax)
+        return Error::Invalid("\"max_attempts\" must be 1-100");
+      spec.max_attempts = uint32_t(attempts);
+    } catch (const CommandError& e) {
+      return e.error;
+    }
+    return WebhookAddAnswer(log_, caller, spec, session_.now_us());
   }
 
   ledger::Log& log_;
@@ -1008,6 +1051,7 @@ struct ServeArgs {
   double read_timeout_s = 10;
   double auth_timeout_s = 10;
   std::string store;  // --store: a serve node's local store of a cluster ledger
+  std::string webhooks = "on";  // deliver webhooks from a thread of the server (docs/webhooks.md)
 };
 
 // --store goes with a nats:// ledger and only with one (docs/replicated-log.md, Serve nodes).
@@ -1205,7 +1249,9 @@ void Serve(App& app, const ServeArgs& args) {
   Server server(log, app.now_override_us);
   server.tls = tls.context.get() != nullptr;
   server.StartWorkers();
-  KJ_DEFER(server.StopWorkers());  // idempotent: also on a failure to listen
+  KJ_DEFER(server.StopWorkers());         // idempotent: also on a failure to listen
+  std::optional<WebhookThread> webhooks;  // stopped before the workers (declared after them)
+  if (args.webhooks == "on") webhooks.emplace(log, "webhooks", app.now_override_us);
 
   kj::HttpHeaderTable::Builder builder;
   const kj::HttpHeaderId authorization = builder.add("Authorization");
@@ -1243,6 +1289,7 @@ void Serve(App& app, const ServeArgs& args) {
   // RPC connections and subscriptions are dropped first (an append already handed to a worker
   // still completes: StopWorkers drains the queue).
   rpc = nullptr;
+  webhooks.reset();
   http.drain().wait(io.waitScope);
   server.StopWorkers();
   std::fprintf(stderr, "hourbank serve: stopped (head seq %llu)\n",
@@ -1277,6 +1324,10 @@ void RegisterServeCommands(CLI::App& cli, App& app) {
   serve->add_option("--store", args->store,
                     "DIR: with --log nats://…, this node's local store that follows the cluster "
                     "(required there; made if missing; docs/replicated-log.md)");
+  serve
+      ->add_option("--webhooks", args->webhooks,
+                   "on | off: deliver webhooks from the server (default on; docs/webhooks.md)")
+      ->check(CLI::IsMember({"on", "off"}));
   serve->callback([&app, args] { Serve(app, *args); });
   RegisterRemoteClient(cli, app);
 }
