@@ -64,6 +64,13 @@ struct Event {
     incidentWaiting @34 :IncidentWaiting;
     incidentResumed @35 :IncidentRef;
     alertRaised @36 :AlertRaised;
+    # @37-@40 are other branches' members (issue 17 and others), merged by the lead; these
+    # placeholders only keep the ordinals sequential on this branch and are never written.
+    placeholder37 @37 :Void;
+    placeholder38 @38 :Void;
+    placeholder39 @39 :Void;
+    placeholder40 @40 :Void;
+    alertSettingsSet @41 :AlertSettingsSet;
   }
 }
 
@@ -312,6 +319,7 @@ enum AlertKind {
   slotsExhausted @5;          # threshold: the pool's quota; subject: the pool
   slaBreached @6;             # threshold: percent of the target used (75, 100); subject: incident
   clientBlocked @7;           # the plan's debt_blocking rule blocks the client
+  invoiceOverdue @8;          # threshold: days after the month's end; a closed month's invoice unpaid
 }
 
 struct AlertRaised {
@@ -326,4 +334,19 @@ struct AlertRaised {
   leftMinutes @6 :Int64;
   deadlineUs @7 :Int64;       # expiry or deadline; 0 when none
   amountMinor @8 :Int64;      # overage so far, blocking debt; 0 otherwise
+}
+
+struct AlertSettingsSet {
+  # A client's own alert thresholds over its plan's [plan.alerts] (docs/alerts.md, "Per
+  # client"; `hourbank alerts set`). The whole setting: each event replaces the one before. A
+  # threshold whose …Set flag is false follows the plan (all of them after `--reset`).
+  allowancePercent @0 :List(UInt32);  # sorted, 1-1000 each, at most 10; [] = none
+  allowancePercentSet @1 :Bool;
+  blockExpiryDays @2 :UInt32;         # 0-366; 0 = no block expiry warning
+  blockExpiryDaysSet @3 :Bool;
+  reserveExpiryDays @4 :UInt32;       # 0-366; 0 = no reserve expiry warning
+  reserveExpiryDaysSet @5 :Bool;
+  invoiceOverdueDays @6 :UInt32;      # 0-366 days after the invoice's month
+  invoiceOverdueDaysSet @7 :Bool;
+  off @8 :List(AlertKind);            # kinds never raised for this client
 }

@@ -171,6 +171,11 @@ std::optional<uint64_t> RewriteSeqRefs(schemas::Event::Builder event, const Map&
     // An alert's subject for a block names the block's seq in the ledger it was raised in, as
     // does its idempotency key; both are kept as recorded (docs/replicated-log.md).
     case W::ALERT_RAISED:
+    case W::ALERT_SETTINGS_SET:
+    case W::PLACEHOLDER37:  // never written (events.capnp)
+    case W::PLACEHOLDER38:
+    case W::PLACEHOLDER39:
+    case W::PLACEHOLDER40:
     case W::CHECKPOINT:  // headSeq names a point of the chain, not an event
       return std::nullopt;
   }
