@@ -43,5 +43,9 @@ void RegisterAlertsCommands(CLI::App& cli, App& app);
 Result<nlohmann::json> AlertsAnswer(service::Session& s, const service::Caller& c,
                                     const std::string& client, const std::string& since,
                                     service::Names names);
+// `alerts settings CLIENT --json` and GET /v1/clients/{id}/alerts/settings: the thresholds in
+// force for the client and where each comes from.
+Result<nlohmann::json> AlertSettingsAnswer(service::Session& s, const service::Caller& c,
+                                           const std::string& client);
 
 }  // namespace hourbank::cli
