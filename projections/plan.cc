@@ -1189,7 +1189,12 @@ Result<AlertRules> ParseAlertRulesText(std::string_view toml_text, std::string_v
     return Error::Invalid(fmt::format("{}: {}", source, e.description()));
   }
   const Where where{source, "thresholds"};
-  return ParseAlertRules(TableReader(where, table, ""));
+  Result<AlertRules> rules = ParseAlertRules(TableReader(where, table, ""));
+  if (rules.ok()) return rules;
+  // The text is the caller's own (one key a line), not the user's: no "(line N)" for them.
+  std::string message = rules.error().message;
+  if (const size_t at = message.rfind(" (line "); at != std::string::npos) message.erase(at);
+  return Error::Invalid(message);
 }
 
 namespace {

@@ -459,6 +459,7 @@ TEST_CASE("a client's thresholds are checked by the plan's [plan.alerts] rules",
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message.find("block_expiry_days") != std::string::npos);
   CHECK(bad.error().message.find("0 to 366") != std::string::npos);
+  CHECK(bad.error().message.find("line") == std::string::npos);  // no line of text made here
 }
 
 }  // namespace
