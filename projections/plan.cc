@@ -1159,11 +1159,11 @@ Result<AlertRules> ParseAlertRules(const TableReader& in) {
         rules.allowance_percent.end())
       return in.Fail("allowance_percent", "lists a threshold twice", "list each threshold once");
   }
-  HB_TRY(in.Unsigned("block_expiry_days", 0, 366, "days", &rules.block_expiry_days));
-  HB_TRY(in.Unsigned("reserve_expiry_days", 0, 366, "days", &rules.reserve_expiry_days));
+  HB_TRY(in.Unsigned("block_expiry_days", 0, kAlertDaysMax, "days", &rules.block_expiry_days));
+  HB_TRY(in.Unsigned("reserve_expiry_days", 0, kAlertDaysMax, "days", &rules.reserve_expiry_days));
   if (in.Get("invoice_overdue_days") != nullptr) {
     uint32_t days = 0;
-    HB_TRY(in.Unsigned("invoice_overdue_days", 0, 366, "days", &days));
+    HB_TRY(in.Unsigned("invoice_overdue_days", 0, kAlertDaysMax, "days", &days));
     rules.invoice_overdue_days = days;
   }
   return rules;

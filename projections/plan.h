@@ -135,6 +135,7 @@ struct Sla {
 };
 
 inline constexpr size_t kAlertPercentsMax = 10;  // allowance_percent thresholds at most
+inline constexpr uint32_t kAlertDaysMax = 366;   // block/reserve expiry, invoice overdue days
 // When alerts are raised (docs/alerts.md): the optional [plan.alerts] table. A plan without
 // the table raises at the defaults below.
 struct AlertRules {

@@ -403,9 +403,11 @@ void ClientState::ApplyAlertSettings(Event::Reader ev) {
       if (o.allowance_percent->size() < kAlertPercentsMax) o.allowance_percent->push_back(p);
     std::sort(o.allowance_percent->begin(), o.allowance_percent->end());
   }
-  if (b.getBlockExpiryDaysSet()) o.block_expiry_days = b.getBlockExpiryDays();
-  if (b.getReserveExpiryDaysSet()) o.reserve_expiry_days = b.getReserveExpiryDays();
-  if (b.getInvoiceOverdueDaysSet()) o.invoice_overdue_days = b.getInvoiceOverdueDays();
+  // Days beyond the writer's bound (a forged event) are read as the bound.
+  const auto days = [](uint32_t d) { return std::min(d, kAlertDaysMax); };
+  if (b.getBlockExpiryDaysSet()) o.block_expiry_days = days(b.getBlockExpiryDays());
+  if (b.getReserveExpiryDaysSet()) o.reserve_expiry_days = days(b.getReserveExpiryDays());
+  if (b.getInvoiceOverdueDaysSet()) o.invoice_overdue_days = days(b.getInvoiceOverdueDays());
   for (schemas::AlertKind k : b.getOff())
     if (o.off.size() < AlertOverrides::kOffMax && !o.Off(k)) o.off.push_back(k);
   std::sort(o.off.begin(), o.off.end());

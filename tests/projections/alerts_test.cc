@@ -444,6 +444,19 @@ TEST_CASE("the client's own thresholds survive a replay and a checkpoint round t
   CHECK(restored.value().alert_overrides() == o);
 }
 
+TEST_CASE("a forged AlertSettingsSet with days beyond 366 is read as 366", "[alerts][settings]") {
+  Sim s = OnPlan();
+  Decision d;
+  ledger::EventDraft draft;
+  draft.root().setEffectiveAtUs(s.now_us);
+  auto b = draft.root().getBody().initAlertSettingsSet();
+  b.setBlockExpiryDaysSet(true);
+  b.setBlockExpiryDays(4000000000u);
+  d.events.push_back(std::move(draft));
+  s.Must("c", std::move(d));
+  CHECK(s.client("c").alert_overrides().block_expiry_days == 366u);
+}
+
 TEST_CASE("a client's thresholds are checked by the plan's [plan.alerts] rules",
           "[alerts][settings]") {
   auto ok = ParseAlertRulesText("allowance_percent = [90, 50]\nblock_expiry_days = 0\n", "set");
