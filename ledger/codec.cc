@@ -42,8 +42,7 @@ namespace {
 
 // The highest body discriminant this build knows. A stored event with a higher one was
 // written by a newer build; schema rule 6 says report it, never skip it.
-constexpr uint16_t kBodyKindMax =
-    static_cast<uint16_t>(schemas::Event::Body::WEBHOOK_REDELIVER_REQUESTED);
+constexpr uint16_t kBodyKindMax = static_cast<uint16_t>(schemas::Event::Body::ALERT_SETTINGS_SET);
 
 // Checks everything a reader of the envelope relies on; throws kj::Exception (caught by the
 // caller) for malformed pointers, returns an Error for well-formed but wrong contents.

@@ -14,7 +14,7 @@ using schemas::AlertKind;
 
 namespace {
 
-constexpr std::array<std::pair<AlertKind, const char*>, 8> kKindNames = {{
+constexpr std::array<std::pair<AlertKind, const char*>, 9> kKindNames = {{
     {AlertKind::ALLOWANCE_USED, "allowance_used"},
     {AlertKind::OVERAGE_STARTED, "overage_started"},
     {AlertKind::BLOCK_EXPIRING, "block_expiring"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<AlertKind, const char*>, 8> kKindNames = {{
     {AlertKind::SLOTS_EXHAUSTED, "slots_exhausted"},
     {AlertKind::SLA_BREACHED, "sla_breached"},
     {AlertKind::CLIENT_BLOCKED, "client_blocked"},
+    {AlertKind::INVOICE_OVERDUE, "invoice_overdue"},
 }};
 
 // Collects due alerts, skipping keys already raised (in the state or earlier in this pass).
@@ -34,6 +35,7 @@ class Due {
   const ClientState& state() const { return s_; }
   int64_t now_us() const { return now_us_; }
   void Add(AlertRecord a) {
+    if (s_.alert_overrides().Off(a.kind)) return;  // the client turned the kind off
     a.key = AlertKey(s_.id(), a.kind, a.threshold, a.month, a.subject);
     if (raised_.insert(a.key).second) out_.push_back(std::move(a));
   }
@@ -109,6 +111,7 @@ int64_t LeftAtEnd(const MonthEval& ev, uint64_t seq) {
 
 // Blocks the month's work drew to nothing.
 void BlockRunOutAlerts(Due& due, const MonthEval& ev) {
+  if (due.state().blocks().empty()) return;  // no block to run out: skip the month's charges
   std::set<uint64_t> drawn;
   for (const Entry& e : due.state().EntriesFor(ev.month))
     for (const Charge& c : e.charges)
@@ -206,6 +209,24 @@ void MonthAlerts(Due& due, uint32_t month, bool is_now_month) {
   ReserveExpiryAlert(due, ev, rules.reserve_expiry_days);
 }
 
+// Closed months whose invoice is still unpaid N days after the month's end (client's zone), N
+// the month's invoice_overdue_days (else its plan's grace_days). Whatever debt_blocking says.
+void InvoiceOverdueAlerts(Due& due) {
+  const ClientState& s = due.state();
+  for (const auto& [month, close] : s.recorded_closes()) {
+    const int64_t unpaid = s.UnpaidMinor(month);
+    if (unpaid <= 0) continue;
+    const uint32_t days = AlertRulesFor(s, month).invoice_overdue_days.value_or(0);
+    const int64_t due_us =
+        s.zone().DayStartUs(AddDaysToDate(int32_t(NextMonth(month)) * 100 + 1, int32_t(days)));
+    if (due.now_us() < due_us) continue;
+    AlertRecord a = Make(AlertKind::INVOICE_OVERDUE, days, month);
+    a.deadline_us = due_us;
+    a.amount_minor = unpaid;
+    due.Add(std::move(a));
+  }
+}
+
 }  // namespace
 
 const char* AlertKindName(AlertKind kind) {
@@ -229,10 +250,21 @@ std::string AlertKey(std::string_view client_id, AlertKind kind, uint32_t thresh
   return key + ":h" + ledger::HexOf(ledger::Digest(subject)).substr(0, 16);
 }
 
-AlertRules AlertRulesFor(const ClientState& state, uint32_t month) {
+AlertRules PlanAlertRulesFor(const ClientState& state, uint32_t month) {
   const ContractTerms* t = state.TermsFor(month);
-  if (t && t->plan && t->plan->alerts) return *t->plan->alerts;
-  return AlertRules{};
+  AlertRules rules = t && t->plan && t->plan->alerts ? *t->plan->alerts : AlertRules{};
+  if (!rules.invoice_overdue_days && t && t->plan) rules.invoice_overdue_days = t->plan->grace_days;
+  return rules;
+}
+
+AlertRules AlertRulesFor(const ClientState& state, uint32_t month) {
+  AlertRules rules = PlanAlertRulesFor(state, month);
+  const AlertOverrides& o = state.alert_overrides();
+  if (o.allowance_percent) rules.allowance_percent = *o.allowance_percent;
+  if (o.block_expiry_days) rules.block_expiry_days = *o.block_expiry_days;
+  if (o.reserve_expiry_days) rules.reserve_expiry_days = *o.reserve_expiry_days;
+  if (o.invoice_overdue_days) rules.invoice_overdue_days = *o.invoice_overdue_days;
+  return rules;
 }
 
 std::vector<AlertRecord> DueAlerts(const ClientState& state, int64_t now_us) {
@@ -241,6 +273,7 @@ std::vector<AlertRecord> DueAlerts(const ClientState& state, int64_t now_us) {
   const uint32_t now_month = state.zone().MonthOf(now_us);
   const uint32_t from =
       std::max(state.FirstOpenMonth(), AddMonths(now_month, -int32_t(kAlertMonthsBack)));
+  InvoiceOverdueAlerts(due);  // closed months, before the open ones
   for (uint32_t m = from; m != 0 && m <= now_month; m = NextMonth(m))
     MonthAlerts(due, m, m == now_month);
   if (state.BlockedAt(now_us)) {
@@ -303,6 +336,9 @@ std::string AlertSentence(const AlertRecord& a, const Zone& zone, std::string_vi
     case AlertKind::CLIENT_BLOCKED:
       return fmt::format("client blocked for debt in {}: {} unpaid", month,
                          FormatMoney(a.amount_minor, currency));
+    case AlertKind::INVOICE_OVERDUE:
+      return fmt::format("invoice for {} overdue since {} ({} days after the month): {} unpaid",
+                         month, deadline, a.threshold, FormatMoney(a.amount_minor, currency));
   }
   return fmt::format("alert of unknown kind {}", int(a.kind));
 }

@@ -28,19 +28,25 @@ inline constexpr uint32_t kAlertMonthsBack = 2;
 inline constexpr uint32_t kSlaWarnPercent = 75;
 
 // "allowance_used", "overage_started", "block_expiring", "block_run_out", "reserve_expiring",
-// "slots_exhausted", "sla_breached", "client_blocked"; "unknown" beyond the enum.
+// "slots_exhausted", "sla_breached", "client_blocked", "invoice_overdue"; "unknown" beyond the
+// enum.
 const char* AlertKindName(schemas::AlertKind kind);
 std::optional<schemas::AlertKind> ParseAlertKind(std::string_view name);
 
 std::string AlertKey(std::string_view client_id, schemas::AlertKind kind, uint32_t threshold,
                      uint32_t month, std::string_view subject);
 
-// The rules of the plan in force in `month` ([plan.alerts], else the defaults).
+// The rules of the plan in force in `month` ([plan.alerts], else the defaults), with
+// invoice_overdue_days always set (absent from the table: the plan's grace_days).
+AlertRules PlanAlertRulesFor(const ClientState& state, uint32_t month);
+// The rules that apply to the client in `month`: the plan's, each threshold the client set
+// (state.alert_overrides(), `hourbank alerts set`) replacing the plan's.
 AlertRules AlertRulesFor(const ClientState& state, uint32_t month);
 
-// Every alert due at now_us whose key the state has not recorded, keys filled in, in a fixed
-// order (by month, then kind). Only the open months from kAlertMonthsBack before now's month
-// (client's zone) to now's month are looked at; closed months raise nothing new.
+// Every alert due at now_us (of a kind the client has not turned off) whose key the state has not
+// recorded, keys filled in, in a fixed order (by month, then kind). Only the open months from
+// kAlertMonthsBack before now's month (client's zone) to now's month are looked at; closed months
+// raise nothing new.
 std::vector<AlertRecord> DueAlerts(const ClientState& state, int64_t now_us);
 
 // The AlertRaised event of a due alert, effective at now_us, with its key as idempotency key.

@@ -15,7 +15,10 @@
 //                   "pending_close": recorded_close, "pending_close_month",
 //                   "paid_minor", "incidents": [incident], "problems": [[seq, what]],
 //                   "alerts": [[seq, raised_us, key, kind, threshold, month, subject, used,
-//                   limit, left, deadline_us, amount_minor]] (only when there are alerts) }
+//                   limit, left, deadline_us, amount_minor]] (only when there are alerts),
+//                   "alert_settings": [allowance_percent|null, block_expiry_days|-1,
+//                   reserve_expiry_days|-1, invoice_overdue_days|-1, [off kinds]] (only when
+//                   the client has set its own) }
 //   terms   := { plan_id, plan_version, plan_toml (canonical), from_month, last_month, continues,
 //   term_months,
 //                prepaid_months, timely, extras: {name: qty} }
@@ -192,6 +195,7 @@ struct CheckpointCodec {
                           a.amount_minor});
       j["alerts"] = alerts;
     }
+    if (s.alert_overrides_ != AlertOverrides{}) j["alert_settings"] = SaveOverrides(s);
     json problems = json::array();
     for (const auto& p : s.problems_) problems.push_back({p.seq, p.what});
     j["problems"] = problems;
@@ -312,8 +316,31 @@ struct CheckpointCodec {
         x.amount_minor = a[11];
         s.alerts_.push_back(std::move(x));
       }
+    if (j.contains("alert_settings")) RestoreOverrides(j["alert_settings"], &s);
     for (const json& p : j["problems"]) s.problems_.push_back({p[0], p[1]});
     return s;
+  }
+
+  // [allowance_percent or null, block days or -1, reserve days or -1, invoice days or -1, [off]]
+  static json SaveOverrides(const ClientState& s) {
+    const AlertOverrides& o = s.alert_overrides_;
+    const auto days = [](const std::optional<uint32_t>& d) { return d ? int64_t(*d) : -1; };
+    json off = json::array();
+    for (schemas::AlertKind k : o.off) off.push_back(int(k));
+    return {o.allowance_percent ? json(*o.allowance_percent) : json(nullptr),
+            days(o.block_expiry_days), days(o.reserve_expiry_days), days(o.invoice_overdue_days),
+            off};
+  }
+  static void RestoreOverrides(const json& a, ClientState* s) {
+    AlertOverrides& o = s->alert_overrides_;
+    if (!a[0].is_null()) o.allowance_percent = a[0].get<std::vector<uint32_t>>();
+    const auto days = [](const json& d) {
+      return d.get<int64_t>() < 0 ? std::nullopt : std::optional<uint32_t>(d.get<uint32_t>());
+    };
+    o.block_expiry_days = days(a[1]);
+    o.reserve_expiry_days = days(a[2]);
+    o.invoice_overdue_days = days(a[3]);
+    for (const json& k : a[4]) o.off.push_back(schemas::AlertKind(k.get<int>()));
   }
 
   static json SaveEval(const MonthEval& e) {

@@ -846,6 +846,49 @@ Result<Decision> DecidePay(const ClientState& state, int64_t amount_minor, const
   return d;
 }
 
+namespace {
+
+AlertOverrides Changed(const AlertOverrides& now, const AlertSettingsChange& c) {
+  AlertOverrides o = c.reset ? AlertOverrides{} : now;
+  if (c.allowance_percent) o.allowance_percent = c.allowance_percent;
+  if (c.block_expiry_days) o.block_expiry_days = c.block_expiry_days;
+  if (c.reserve_expiry_days) o.reserve_expiry_days = c.reserve_expiry_days;
+  if (c.invoice_overdue_days) o.invoice_overdue_days = c.invoice_overdue_days;
+  if (c.off) o.off = *c.off;
+  return o;
+}
+
+}  // namespace
+
+Result<Decision> DecideAlertSettings(const ClientState& state, const AlertSettingsChange& change,
+                                     int64_t now_us) {
+  HB_TRY(NeedClient(state));
+  const AlertOverrides o = Changed(state.alert_overrides(), change);
+  if (o.off.size() > AlertOverrides::kOffMax ||
+      (o.allowance_percent && o.allowance_percent->size() > kAlertPercentsMax))
+    return Error::Invalid("too many thresholds or kinds; give each at most once");
+  Decision d;
+  ledger::EventDraft draft = Draft(now_us);
+  auto b = draft.root().initBody().initAlertSettingsSet();
+  if (o.allowance_percent) {
+    b.setAllowancePercentSet(true);
+    auto list = b.initAllowancePercent(unsigned(o.allowance_percent->size()));
+    for (unsigned i = 0; i < list.size(); ++i) list.set(i, (*o.allowance_percent)[i]);
+  }
+  b.setBlockExpiryDaysSet(o.block_expiry_days.has_value());
+  b.setBlockExpiryDays(o.block_expiry_days.value_or(0));
+  b.setReserveExpiryDaysSet(o.reserve_expiry_days.has_value());
+  b.setReserveExpiryDays(o.reserve_expiry_days.value_or(0));
+  b.setInvoiceOverdueDaysSet(o.invoice_overdue_days.has_value());
+  b.setInvoiceOverdueDays(o.invoice_overdue_days.value_or(0));
+  auto off = b.initOff(unsigned(o.off.size()));
+  for (unsigned i = 0; i < off.size(); ++i) off.set(i, o.off[i]);
+  d.events.push_back(std::move(draft));
+  d.summary = change.reset ? "alert thresholds of " + state.id() + " reset to the plan's"
+                           : "alert thresholds of " + state.id() + " set";
+  return d;
+}
+
 Result<Decision> DecideAdjust(const ClientState& state, const AdjustCmd& cmd, int64_t now_us) {
   HB_TRY(NeedContract(state));
   if (cmd.amount_minor <= 0 || cmd.amount_minor > kMoneyMinorAbsMax)

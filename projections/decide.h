@@ -121,6 +121,18 @@ Result<Decision> DecideBuyAddon(const ClientState& state, const std::string& add
 Result<Decision> DecidePay(const ClientState& state, int64_t amount_minor, const std::string& ref,
                            int64_t at_us, int64_t now_us);
 
+// `hourbank alerts set` (docs/alerts.md, "Per client"): the thresholds given replace the
+// client's current ones (values already checked by ParseAlertRulesText); `reset` starts from
+// the plan's. Records the whole resulting setting.
+struct AlertSettingsChange {
+  bool reset = false;
+  std::optional<std::vector<uint32_t>> allowance_percent;
+  std::optional<uint32_t> block_expiry_days, reserve_expiry_days, invoice_overdue_days;
+  std::optional<std::vector<schemas::AlertKind>> off;
+};
+Result<Decision> DecideAlertSettings(const ClientState& state, const AlertSettingsChange& change,
+                                     int64_t now_us);
+
 struct AdjustCmd {
   schemas::AdjustmentKind kind = schemas::AdjustmentKind::PENALTY;
   int64_t amount_minor = 0;

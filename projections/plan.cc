@@ -27,7 +27,8 @@
 //                  (the table only when set; production_calendar only when not empty)
 //   sla         := "\n[plan.sla]\n" targets "\n[plan.sla.service_hours]\n" <calendar keys>
 //   alerts      := "\n[plan.alerts]\n" allowance_percent block_expiry_days reserve_expiry_days
-//                  (the table only when the plan file has one; it follows sla)
+//                  [invoice_overdue_days] (the table only when the plan file has one; it follows
+//                  sla; invoice_overdue_days only when set)
 // Strings are basic strings with TOML escapes; holidays are TOML local dates.
 #include "projections/plan.h"
 
@@ -1138,11 +1139,12 @@ Status ParseCalendarAndSla(const Where& where, const TableReader& in, PlanSpec* 
 
 // The optional [plan.alerts] table (docs/alerts.md).
 Result<AlertRules> ParseAlertRules(const TableReader& in) {
-  HB_TRY(in.OnlyKeys({"allowance_percent", "block_expiry_days", "reserve_expiry_days"}));
+  HB_TRY(in.OnlyKeys(
+      {"allowance_percent", "block_expiry_days", "reserve_expiry_days", "invoice_overdue_days"}));
   AlertRules rules;
   if (const toml::node* node = in.Get("allowance_percent"); node != nullptr) {
     const toml::array* array = node->as_array();
-    if (array == nullptr || array->size() > 10)
+    if (array == nullptr || array->size() > kAlertPercentsMax)
       return in.Fail("allowance_percent", "is not a list of at most 10 percentages",
                      "write the thresholds in percent, e.g. allowance_percent = [80, 100]");
     rules.allowance_percent.clear();
@@ -1157,8 +1159,13 @@ Result<AlertRules> ParseAlertRules(const TableReader& in) {
         rules.allowance_percent.end())
       return in.Fail("allowance_percent", "lists a threshold twice", "list each threshold once");
   }
-  HB_TRY(in.Unsigned("block_expiry_days", 0, 366, "days", &rules.block_expiry_days));
-  HB_TRY(in.Unsigned("reserve_expiry_days", 0, 366, "days", &rules.reserve_expiry_days));
+  HB_TRY(in.Unsigned("block_expiry_days", 0, kAlertDaysMax, "days", &rules.block_expiry_days));
+  HB_TRY(in.Unsigned("reserve_expiry_days", 0, kAlertDaysMax, "days", &rules.reserve_expiry_days));
+  if (in.Get("invoice_overdue_days") != nullptr) {
+    uint32_t days = 0;
+    HB_TRY(in.Unsigned("invoice_overdue_days", 0, kAlertDaysMax, "days", &days));
+    rules.invoice_overdue_days = days;
+  }
   return rules;
 }
 
@@ -1171,6 +1178,26 @@ Status ParseAlertsTable(const Where& where, const TableReader& in, PlanSpec* pla
   plan->alerts = std::move(*parsed);
   return Status::Ok();
 }
+
+}  // namespace
+
+Result<AlertRules> ParseAlertRulesText(std::string_view toml_text, std::string_view source) {
+  toml::table table;
+  try {
+    table = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    return Error::Invalid(fmt::format("{}: {}", source, e.description()));
+  }
+  const Where where{source, "thresholds"};
+  Result<AlertRules> rules = ParseAlertRules(TableReader(where, table, ""));
+  if (rules.ok()) return rules;
+  // The text is the caller's own (one key a line), not the user's: no "(line N)" for them.
+  std::string message = rules.error().message;
+  if (const size_t at = message.rfind(" (line "); at != std::string::npos) message.erase(at);
+  return Error::Invalid(message);
+}
+
+namespace {
 
 Result<PlanSpec> ParseOnePlan(const Where& where, const toml::table& table) {
   const TableReader in(where, table, "");
@@ -1610,6 +1637,8 @@ std::string CanonicalToml(const PlanSpec& plan) {
         fmt::format("allowance_percent = [{}]\n", fmt::join(plan.alerts->allowance_percent, ", "));
     out += fmt::format("block_expiry_days = {}\n", plan.alerts->block_expiry_days);
     out += fmt::format("reserve_expiry_days = {}\n", plan.alerts->reserve_expiry_days);
+    if (plan.alerts->invoice_overdue_days)
+      out += fmt::format("invoice_overdue_days = {}\n", *plan.alerts->invoice_overdue_days);
   }
   return out;
 }

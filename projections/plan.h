@@ -134,12 +134,16 @@ struct Sla {
   bool operator==(const Sla&) const = default;
 };
 
+inline constexpr size_t kAlertPercentsMax = 10;  // allowance_percent thresholds at most
+inline constexpr uint32_t kAlertDaysMax = 366;   // block/reserve expiry, invoice overdue days
 // When alerts are raised (docs/alerts.md): the optional [plan.alerts] table. A plan without
 // the table raises at the defaults below.
 struct AlertRules {
   std::vector<uint32_t> allowance_percent = {80, 100};  // sorted, 1 … 1000
   uint32_t block_expiry_days = 14;                      // 0 = no expiry warning
   uint32_t reserve_expiry_days = 30;                    // 0 = no expiry warning
+  // Days after a month's end its unpaid invoice is overdue; absent: the plan's grace_days.
+  std::optional<uint32_t> invoice_overdue_days;
   bool operator==(const AlertRules&) const = default;
 };
 
@@ -204,6 +208,11 @@ const char* EarlyEndName(EarlyEnd rule);
 // and no price, a pool no kind uses, overlapping or gapped tiers, duplicate ids, unknown time
 // zone names are NOT checked here (the tools check zones), bad calendar hours, …
 Result<std::vector<PlanSpec>> ParsePlans(std::string_view toml_text, std::string_view source);
+
+// A client's own thresholds (`hourbank alerts set`) checked by the [plan.alerts] rules: `toml`
+// holds the keys given (a subset of the table's keys, values as TOML), `source` names them in
+// errors; the keys not given have the defaults.
+Result<AlertRules> ParseAlertRulesText(std::string_view toml, std::string_view source);
 
 // Exactly one plan from canonical text (what PlanDefined/ContractStarted store).
 Result<PlanSpec> ParseCanonicalPlan(std::string_view toml_text);

@@ -5,6 +5,7 @@
 #include "projections/month_eval.h"
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -197,6 +198,15 @@ int64_t ClientState::BlockingDebtMinor(int64_t now_us) const {
   return std::max(overdue, unpaid);
 }
 
+int64_t ClientState::UnpaidMinor(uint32_t month) const {
+  const auto it = closes_.find(month);
+  if (it == closes_.end()) return 0;
+  int64_t through = 0;  // closed invoices up to and including month
+  for (auto c = closes_.begin(); c != std::next(it); ++c) through += c->second.total_minor;
+  const int64_t uncovered = std::max<int64_t>(0, through - paid_minor_);
+  return std::clamp<int64_t>(uncovered, 0, std::max<int64_t>(0, it->second.total_minor));
+}
+
 bool ClientState::BlockedAt(int64_t now_us) const { return BlockingDebtMinor(now_us) > 0; }
 
 std::vector<Block> ClientState::BlocksAfterClose() const {
@@ -366,6 +376,9 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     case Event::Body::ALERT_RAISED:
       ApplyAlertRaised(seq, ev);
       break;
+    case Event::Body::ALERT_SETTINGS_SET:
+      ApplyAlertSettings(ev);
+      break;
     case Event::Body::PLAN_DEFINED:
     case Event::Body::TOKEN_ISSUED:
     case Event::Body::TOKEN_REVOKED:
@@ -374,6 +387,31 @@ void ClientState::Apply(uint64_t seq, Event::Reader ev) {
     default:
       Problem(seq, "event kind unknown to this version of hourbank");
   }
+}
+
+bool AlertOverrides::Off(schemas::AlertKind kind) const {
+  return std::find(off.begin(), off.end(), kind) != off.end();
+}
+
+// The whole setting replaces the one before; lists are bounded as the writer bounds them.
+void ClientState::ApplyAlertSettings(Event::Reader ev) {
+  auto b = ev.getBody().getAlertSettingsSet();
+  AlertOverrides o;
+  if (b.getAllowancePercentSet()) {
+    o.allowance_percent.emplace();
+    for (uint32_t p : b.getAllowancePercent())
+      if (o.allowance_percent->size() < kAlertPercentsMax) o.allowance_percent->push_back(p);
+    std::sort(o.allowance_percent->begin(), o.allowance_percent->end());
+  }
+  // Days beyond the writer's bound (a forged event) are read as the bound.
+  const auto days = [](uint32_t d) { return std::min(d, kAlertDaysMax); };
+  if (b.getBlockExpiryDaysSet()) o.block_expiry_days = days(b.getBlockExpiryDays());
+  if (b.getReserveExpiryDaysSet()) o.reserve_expiry_days = days(b.getReserveExpiryDays());
+  if (b.getInvoiceOverdueDaysSet()) o.invoice_overdue_days = days(b.getInvoiceOverdueDays());
+  for (schemas::AlertKind k : b.getOff())
+    if (o.off.size() < AlertOverrides::kOffMax && !o.Off(k)) o.off.push_back(k);
+  std::sort(o.off.begin(), o.off.end());
+  alert_overrides_ = std::move(o);
 }
 
 void ClientState::ApplyAlertRaised(uint64_t seq, Event::Reader ev) {

@@ -230,6 +230,17 @@ struct AlertRecord {
   int64_t used_minutes = 0, limit_minutes = 0, left_minutes = 0, deadline_us = 0, amount_minor = 0;
 };
 
+// A client's own alert thresholds (AlertSettingsSet, `hourbank alerts set`; docs/alerts.md):
+// each one set replaces the plan's; the kinds in `off` are never raised for the client.
+struct AlertOverrides {
+  static constexpr size_t kOffMax = 16;  // more off kinds than kinds exist: the rest ignored
+  std::optional<std::vector<uint32_t>> allowance_percent;
+  std::optional<uint32_t> block_expiry_days, reserve_expiry_days, invoice_overdue_days;
+  std::vector<schemas::AlertKind> off;  // sorted, unique
+  bool Off(schemas::AlertKind kind) const;
+  bool operator==(const AlertOverrides&) const = default;
+};
+
 // A problem found while replaying: a closing entry that does not follow from the rules, an
 // event that refers to something unknown. Audit reports these.
 struct ReplayProblem {
@@ -301,6 +312,9 @@ class ClientState {
   bool BlockedAt(int64_t now_us) const;
   // The money that blocks at now_us (0 when not blocked), for messages.
   int64_t BlockingDebtMinor(int64_t now_us) const;
+  // What of closed `month`'s invoice payments have not covered (payments settle the oldest
+  // closed invoice first, as the debt above counts them); 0 for an open or paid month.
+  int64_t UnpaidMinor(uint32_t month) const;
 
   // ---- entries
   const Entry* FindEntry(uint64_t seq) const;
@@ -338,6 +352,7 @@ class ClientState {
   const std::vector<Block>& blocks() const { return blocks_; }
   const std::map<std::string, Incident>& incidents() const { return incidents_; }
   const std::vector<AlertRecord>& alerts() const { return alerts_; }  // by seq
+  const AlertOverrides& alert_overrides() const { return alert_overrides_; }
   const std::vector<ReplayProblem>& problems() const { return problems_; }
   // Recorded closing facts of a closed month, for audit comparison.
   struct RecordedClose {
@@ -374,6 +389,7 @@ class ClientState {
   void ApplyAdjustment(uint64_t seq, schemas::Event::Reader ev);
   void ApplyIncident(uint64_t seq, schemas::Event::Reader ev);
   void ApplyAlertRaised(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyAlertSettings(schemas::Event::Reader ev);
   void ApplyClose(uint64_t seq, uint32_t month);
   void ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::Bucket bucket,
                              uint64_t block_seq, int64_t minutes);
@@ -416,6 +432,7 @@ class ClientState {
   int64_t paid_minor_ = 0;
   std::map<std::string, Incident> incidents_;
   std::vector<AlertRecord> alerts_;
+  AlertOverrides alert_overrides_;
   std::vector<ReplayProblem> problems_;
 };
 

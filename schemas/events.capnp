@@ -68,6 +68,7 @@ struct Event {
     webhookRemoved @38 :WebhookRemoved;
     webhookAttempted @39 :WebhookAttempted;
     webhookRedeliverRequested @40 :WebhookRedeliverRequested;
+    alertSettingsSet @41 :AlertSettingsSet;
   }
 }
 
@@ -316,6 +317,7 @@ enum AlertKind {
   slotsExhausted @5;          # threshold: the pool's quota; subject: the pool
   slaBreached @6;             # threshold: percent of the target used (75, 100); subject: incident
   clientBlocked @7;           # the plan's debt_blocking rule blocks the client
+  invoiceOverdue @8;          # threshold: days after the month's end; a closed month's invoice unpaid
 }
 
 struct AlertRaised {
@@ -365,4 +367,19 @@ struct WebhookAttempted {
 struct WebhookRedeliverRequested {
   webhookId @0 :Text;
   sourceSeq @1 :UInt64;
+}
+
+struct AlertSettingsSet {
+  # A client's own alert thresholds over its plan's [plan.alerts] (docs/alerts.md, "Per
+  # client"; `hourbank alerts set`). The whole setting: each event replaces the one before. A
+  # threshold whose …Set flag is false follows the plan (all of them after `--reset`).
+  allowancePercent @0 :List(UInt32);  # sorted, 1-1000 each, at most 10; [] = none
+  allowancePercentSet @1 :Bool;
+  blockExpiryDays @2 :UInt32;         # 0-366; 0 = no block expiry warning
+  blockExpiryDaysSet @3 :Bool;
+  reserveExpiryDays @4 :UInt32;       # 0-366; 0 = no reserve expiry warning
+  reserveExpiryDaysSet @5 :Bool;
+  invoiceOverdueDays @6 :UInt32;      # 0-366 days after the invoice's month
+  invoiceOverdueDaysSet @7 :Bool;
+  off @8 :List(AlertKind);            # kinds never raised for this client
 }

@@ -4,6 +4,7 @@
 // ledger's keys are permanent). Raising is best-effort: it never fails the user's write.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,9 @@ Result<std::vector<projections::AlertRecord>> RaiseDue(Session& s,
 // Loads the client and raises what is due.
 Result<std::vector<projections::AlertRecord>> RaiseAlerts(Session& s, const std::string& client_id,
                                                           const std::string& actor);
-// Execute's hook after an append: RaiseAlerts with every failure dropped.
-void RaiseAlertsAfterWrite(Session& s, const std::string& client_id,
+// Execute's hook after an append: `before` is the state the write was decided on; the events
+// appended since are applied to it (no reload) and what is due is raised, every failure dropped.
+void RaiseAlertsAfterWrite(Session& s, projections::ClientState before,
                            const std::string& actor) noexcept;
 
 // The alerts of one client, or of every client when `client` is empty, raised at or after
@@ -45,5 +47,31 @@ Result<std::vector<ClientAlerts>> ListAlertsOp(Session& s, const Caller& caller,
 // months (kClose). Returns the alerts raised.
 Result<std::vector<ClientAlerts>> CheckAlertsOp(Session& s, const Caller& caller,
                                                 const std::string& client);
+
+// `hourbank alerts set` / POST /v1/clients/{id}/alerts/settings (docs/alerts.md, "Per
+// client"): the client's own thresholds over its plan's. Texts as given: allowance_percent
+// "50,90" ("none": no threshold), the days as whole numbers, off "KIND[,KIND]" ("none": every
+// kind on); absent (nullopt) keeps the client's current value, `reset` first returns every
+// threshold to the plan's. Checked by the plan's [plan.alerts] rules. Role: as contracts
+// (kContract: manager, admin).
+struct AlertSettingsRequest {
+  std::string client, key;
+  std::optional<std::string> allowance_percent, block_expiry_days, reserve_expiry_days,
+      invoice_overdue_days, off;
+  bool reset = false;
+  Names names = Names::kFields;
+};
+Result<WriteOutcome> SetAlertSettingsOp(Session& s, const Caller& caller,
+                                        const AlertSettingsRequest& r);
+
+// The thresholds in force for the client now and where each comes from ("plan", "client").
+struct AlertSettingsView {
+  std::string client, plan;  // plan: "ID vN" of the month; "" outside a contract
+  uint32_t month = 0;        // now's month in the client's zone
+  projections::AlertRules rules;
+  projections::AlertOverrides overrides;
+};
+Result<AlertSettingsView> AlertSettingsOp(Session& s, const Caller& caller,
+                                          const std::string& client);
 
 }  // namespace hourbank::service

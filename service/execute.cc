@@ -152,7 +152,9 @@ Result<WriteOutcome> Execute(Session& session, const std::string& client_id, con
       HB_TRY(session.SaveClientCheckpoint(lean.value()));
     }
     // Alerts the write made due (docs/alerts.md); best-effort, the write stands regardless.
-    if (!out.replayed && out.result.count > 0) RaiseAlertsAfterWrite(session, client_id, c.actor);
+    // The state decided on plus the events just appended is the client after the write.
+    if (!out.replayed && out.result.count > 0)
+      RaiseAlertsAfterWrite(session, std::move(state).value(), c.actor);
     return out;
   }
   return last;

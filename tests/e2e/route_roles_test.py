@@ -94,6 +94,8 @@ TABLE = [
     ("GET", "/v1/clients/{c}/whatif?plan=kit-hours-15", None, READERS),
     ("GET", "/v1/alerts", None, {"staff", "billing", "manager", "admin"}),
     ("GET", "/v1/clients/{c}/alerts", None, {"staff", "billing", "manager", "admin", "client"}),
+    ("GET", "/v1/clients/{c}/alerts/settings", None, {"staff", "billing", "manager", "admin", "client"}),
+    ("POST", "/v1/clients/{c}/alerts/settings", {"block_expiry_days": 7}, SELLERS),
 ]
 
 

@@ -224,12 +224,65 @@ TEST_CASE("an invoice unpaid past the grace days blocks the client and raises it
   // debt_blocking "overdue", grace 5 days: blocked from 6 Feb on.
   CHECK(OfKind(Raise(s, "c", "2026-02-03T12:00"), AlertKind::CLIENT_BLOCKED).empty());
   const std::vector<AlertRecord> due = Raise(s, "c", "2026-02-10T12:00");
-  REQUIRE(Keys(due) == std::vector<std::string>{"alert:c:client_blocked:0:202602"});
-  CHECK(due[0].amount_minor == 2000000);
+  // The January invoice is also overdue (5 grace days: from 6 Feb), raised before the block.
+  REQUIRE(Keys(due) == std::vector<std::string>{"alert:c:invoice_overdue:5:202601",
+                                                "alert:c:client_blocked:0:202602"});
+  CHECK(due[1].amount_minor == 2000000);
   CHECK(Raise(s, "c", "2026-02-20T12:00").empty());
   // (March also raises the reserve's expiry: the term ends with March.)
   CHECK(Keys(OfKind(Raise(s, "c", "2026-03-02T12:00"), AlertKind::CLIENT_BLOCKED)) ==
         std::vector<std::string>{"alert:c:client_blocked:0:202603"});
+}
+
+// kPlan with 10 grace days and no blocking, a 3-month contract from April 2026 (Moscow), the
+// April invoice (20 000.00 RUB fee) closed and left unpaid.
+Sim AprilUnpaid(const std::string& alerts_table = "") {
+  std::string toml = kPlan;
+  toml.replace(toml.find("grace_days = 5"), 14, "grace_days = 10");
+  toml.replace(toml.find("\"overdue\""), 9, "\"none\"");
+  toml.replace(toml.find("%ALERTS%"), 8, alerts_table);
+  Sim s;
+  s.DefineToml(toml);
+  s.AddClient("c", "RUB");
+  s.Start("c", {.plan_id = "r", .from_month = 202604, .term_months = 3});
+  s.auto_pay = false;
+  s.Close("c", 202604);
+  return s;
+}
+
+TEST_CASE("an April invoice unpaid 10 grace days after the month is overdue from 11 May 00:00",
+          "[alerts]") {
+  Sim s = AprilUnpaid();
+  // 1 May 00:00 Moscow + 10 calendar days = 11 May 00:00; debt_blocking "none" still alerts.
+  CHECK(Raise(s, "c", "2026-05-10T23:59").empty());
+  const std::vector<AlertRecord> due = Raise(s, "c", "2026-05-11T00:00");
+  REQUIRE(Keys(due) == std::vector<std::string>{"alert:c:invoice_overdue:10:202604"});
+  CHECK(due[0].amount_minor == 2000000);
+  CHECK(due[0].deadline_us == s.At("c", "2026-05-11T00:00"));
+  CHECK(due[0].month == 202604);
+  CHECK_FALSE(s.client("c").BlockedAt(s.At("c", "2026-05-11T00:00")));
+  CHECK(Raise(s, "c", "2026-05-20T12:00").empty());  // once per invoice
+}
+
+TEST_CASE("a paid invoice is never overdue and a part payment leaves the rest overdue",
+          "[alerts]") {
+  Sim paid = AprilUnpaid();
+  const int64_t at = paid.At("c", "2026-05-05T12:00");
+  paid.Must("c", DecidePay(paid.client("c"), 2000000, "p1", at, at));
+  CHECK(OfKind(Raise(paid, "c", "2026-06-01T12:00"), AlertKind::INVOICE_OVERDUE).empty());
+  Sim part = AprilUnpaid();
+  part.Must("c", DecidePay(part.client("c"), 500000, "p1", at, at));
+  const std::vector<AlertRecord> due = Raise(part, "c", "2026-05-11T00:00");
+  REQUIRE(Keys(due) == std::vector<std::string>{"alert:c:invoice_overdue:10:202604"});
+  CHECK(due[0].amount_minor == 1500000);  // 20 000.00 − 5 000.00 RUB
+}
+
+TEST_CASE("[plan.alerts] invoice_overdue_days replaces the grace days for the alert", "[alerts]") {
+  Sim s = AprilUnpaid("[plan.alerts]\ninvoice_overdue_days = 3\n");
+  // 1 May 00:00 + 3 days = 4 May 00:00.
+  CHECK(Raise(s, "c", "2026-05-03T23:59").empty());
+  CHECK(Keys(Raise(s, "c", "2026-05-04T00:00")) ==
+        std::vector<std::string>{"alert:c:invoice_overdue:3:202604"});
 }
 
 TEST_CASE("20 of AlterCPA Basic's 20 simple integrations exhaust the pool, 19 do not", "[alerts]") {
@@ -298,6 +351,128 @@ TEST_CASE("[plan.alerts] is kept in the canonical text and bad values are refuse
   CHECK_FALSE(ParsePlans(base + "[plan.alerts]\nallowance_percent = [80, 80]\n", "d.toml").ok());
   CHECK_FALSE(ParsePlans(base + "[plan.alerts]\nblock_expiry_days = 400\n", "e.toml").ok());
   CHECK_FALSE(ParsePlans(base + "[plan.alerts]\nwhen = 1\n", "f.toml").ok());
+  CHECK_FALSE(ParsePlans(base + "[plan.alerts]\ninvoice_overdue_days = 367\n", "g.toml").ok());
+  auto overdue = ParsePlans(base + "[plan.alerts]\ninvoice_overdue_days = 0\n", "h.toml");
+  REQUIRE(overdue.ok());
+  CHECK(overdue.value()[0].alerts->invoice_overdue_days == 0u);
+  CHECK(CanonicalToml(overdue.value()[0]).find("invoice_overdue_days = 0\n") != std::string::npos);
+  CHECK(CanonicalToml(plans.value()[0]).find("invoice_overdue_days") == std::string::npos);
+}
+
+// The client's own thresholds (`hourbank alerts set`), recorded as an AlertSettingsSet.
+void SetAlerts(Sim& s, const AlertSettingsChange& change) {
+  s.Must("c", DecideAlertSettings(s.client("c"), change, s.now_us));
+}
+AlertSettingsChange Percents(std::vector<uint32_t> percents) {
+  AlertSettingsChange c;
+  c.allowance_percent = std::move(percents);
+  return c;
+}
+
+TEST_CASE("a client's own allowance threshold beats the plan's", "[alerts][settings]") {
+  Sim s = OnPlan();  // the plan alerts at the defaults, 80 and 100 %
+  SetAlerts(s, Percents({50}));
+  s.LogHours("c", "support", 300, "2026-01-10T10:00");
+  // 300 × 100 = 30 000 ≥ 50 × 600 = 30 000; the plan's 80 % (48 000) is not the client's.
+  CHECK(Keys(Raise(s, "c", "2026-01-11T12:00")) ==
+        std::vector<std::string>{"alert:c:allowance_used:50:202601"});
+  s.LogHours("c", "support", 300, "2026-01-12T10:00");  // 600 of 600: no 80 or 100 for c
+  CHECK(OfKind(Raise(s, "c", "2026-01-13T12:00"), AlertKind::ALLOWANCE_USED).empty());
+}
+
+TEST_CASE("a threshold set alone keeps the client's others and reset returns to the plan's",
+          "[alerts][settings]") {
+  Sim s = OnPlan();
+  SetAlerts(s, Percents({50}));
+  AlertSettingsChange days;
+  days.block_expiry_days = 3;
+  SetAlerts(s, days);
+  CHECK(s.client("c").alert_overrides().allowance_percent == std::vector<uint32_t>{50});
+  CHECK(s.client("c").alert_overrides().block_expiry_days == 3u);
+  CHECK(AlertRulesFor(s.client("c"), 202601).reserve_expiry_days == 30);  // the plan's
+  AlertSettingsChange reset;
+  reset.reset = true;
+  SetAlerts(s, reset);
+  CHECK(s.client("c").alert_overrides() == AlertOverrides{});
+  s.LogHours("c", "support", 480, "2026-01-10T10:00");
+  // 480 × 100 = 48 000 ≥ 80 × 600: the plan's 80 % again, no 50 %.
+  CHECK(Keys(Raise(s, "c", "2026-01-11T12:00")) ==
+        std::vector<std::string>{"alert:c:allowance_used:80:202601"});
+}
+
+TEST_CASE("a kind the client turned off is not raised, the others are", "[alerts][settings]") {
+  Sim s = OnPlan();
+  AlertSettingsChange off;
+  off.off = std::vector<AlertKind>{AlertKind::ALLOWANCE_USED};
+  SetAlerts(s, off);
+  // 630 of 600, reserve 0 in the first month: 30 minutes of overage, 80 and 100 % crossed.
+  s.LogHours("c", "support", 630, "2026-01-10T10:00");
+  CHECK(Keys(Raise(s, "c", "2026-01-11T12:00")) ==
+        std::vector<std::string>{"alert:c:overage_started:0:202601"});
+}
+
+TEST_CASE("the client's invoice_overdue_days beats the plan's grace days", "[alerts][settings]") {
+  Sim s = AprilUnpaid();  // grace 10 days
+  AlertSettingsChange days;
+  days.invoice_overdue_days = 20;
+  SetAlerts(s, days);
+  // 1 May 00:00 + 20 days = 21 May 00:00.
+  CHECK(Raise(s, "c", "2026-05-20T23:59").empty());
+  CHECK(Keys(Raise(s, "c", "2026-05-21T00:00")) ==
+        std::vector<std::string>{"alert:c:invoice_overdue:20:202604"});
+}
+
+TEST_CASE("the client's own thresholds survive a replay and a checkpoint round trip",
+          "[alerts][settings]") {
+  Sim s = OnPlan();
+  AlertSettingsChange c = Percents({50, 90});
+  c.reserve_expiry_days = 0;
+  c.off = std::vector<AlertKind>{AlertKind::SLA_BREACHED, AlertKind::OVERAGE_STARTED};
+  SetAlerts(s, c);
+  ClientState replayed;
+  replayed.set_id("c");
+  for (const auto& [seq, words] : s.log["c"]) {
+    capnp::FlatArrayMessageReader r(words);
+    replayed.Apply(seq, r.getRoot<schemas::Event>());
+  }
+  const AlertOverrides& o = s.client("c").alert_overrides();
+  CHECK(replayed.alert_overrides() == o);
+  CHECK(o.off == std::vector<AlertKind>{AlertKind::OVERAGE_STARTED, AlertKind::SLA_BREACHED});
+  CHECK_FALSE(o.block_expiry_days.has_value());
+  auto restored = RestoreCheckpoint(SaveCheckpoint(replayed));
+  REQUIRE(restored.ok());
+  CHECK(restored.value().alert_overrides() == o);
+}
+
+TEST_CASE("a forged AlertSettingsSet with days beyond 366 is read as 366", "[alerts][settings]") {
+  Sim s = OnPlan();
+  Decision d;
+  ledger::EventDraft draft;
+  draft.root().setEffectiveAtUs(s.now_us);
+  auto b = draft.root().getBody().initAlertSettingsSet();
+  b.setBlockExpiryDaysSet(true);
+  b.setBlockExpiryDays(4000000000u);
+  d.events.push_back(std::move(draft));
+  s.Must("c", std::move(d));
+  CHECK(s.client("c").alert_overrides().block_expiry_days == 366u);
+}
+
+TEST_CASE("a client's thresholds are checked by the plan's [plan.alerts] rules",
+          "[alerts][settings]") {
+  auto ok = ParseAlertRulesText("allowance_percent = [90, 50]\nblock_expiry_days = 0\n", "set");
+  REQUIRE(ok.ok());
+  CHECK(ok.value().allowance_percent == std::vector<uint32_t>{50, 90});
+  CHECK(ok.value().block_expiry_days == 0);
+  CHECK_FALSE(ParseAlertRulesText("allowance_percent = [0]\n", "set").ok());
+  CHECK_FALSE(ParseAlertRulesText("allowance_percent = [50, 50]\n", "set").ok());
+  CHECK_FALSE(ParseAlertRulesText("reserve_expiry_days = 367\n", "set").ok());
+  CHECK_FALSE(ParseAlertRulesText("invoice_overdue_days = -1\n", "set").ok());
+  CHECK_FALSE(ParseAlertRulesText("allowance_percent = [1,2,3,4,5,6,7,8,9,10,11]\n", "set").ok());
+  const auto bad = ParseAlertRulesText("block_expiry_days = 400\n", "alerts set");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("block_expiry_days") != std::string::npos);
+  CHECK(bad.error().message.find("0 to 366") != std::string::npos);
+  CHECK(bad.error().message.find("line") == std::string::npos);  // no line of text made here
 }
 
 }  // namespace

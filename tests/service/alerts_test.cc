@@ -123,5 +123,60 @@ TEST_CASE("listing alerts needs the balance role and names an unknown client") {
         Code::kInvalid);
 }
 
+uint64_t Head(Session& s) { return s.log().head_seq(); }
+
+TEST_CASE("client thresholds need the contract role and a bad value writes nothing") {
+  Ledger l;
+  KitClient(*l.session);
+  Session& s = *l.session;
+  AlertSettingsRequest r;
+  r.client = "k";
+  r.allowance_percent = "50";
+  CHECK(SetAlertSettingsOp(s, {"s", Role::STAFF}, r).error().code == Code::kForbidden);
+  const uint64_t head = Head(s);
+  for (const char* bad : {"0", "80,80", "1001", "half", "", "1,2,3,4,5,6,7,8,9,10,11"}) {
+    AlertSettingsRequest b = r;
+    b.allowance_percent = bad;
+    CHECK(SetAlertSettingsOp(s, kAdmin, b).error().code == Code::kInvalid);
+  }
+  AlertSettingsRequest days;
+  days.client = "k";
+  days.block_expiry_days = "367";
+  CHECK(SetAlertSettingsOp(s, kAdmin, days).error().code == Code::kInvalid);
+  days.block_expiry_days = "7\nx = 1";  // not a number: never reaches the TOML
+  CHECK(SetAlertSettingsOp(s, kAdmin, days).error().code == Code::kInvalid);
+  AlertSettingsRequest off;
+  off.client = "k";
+  off.off = "allowance_used,nonsense";
+  CHECK(SetAlertSettingsOp(s, kAdmin, off).error().code == Code::kInvalid);
+  AlertSettingsRequest none;
+  none.client = "k";
+  CHECK(SetAlertSettingsOp(s, kAdmin, none).error().code == Code::kInvalid);
+  CHECK(Head(s) == head);
+  REQUIRE(SetAlertSettingsOp(s, {"m", Role::MANAGER}, r).ok());
+  CHECK(Head(s) == head + 1);
+  auto view = AlertSettingsOp(s, {"s", Role::STAFF}, "k");
+  REQUIRE(view.ok());
+  CHECK(view.value().overrides.allowance_percent == std::vector<uint32_t>{50});
+  CHECK(view.value().rules.allowance_percent == std::vector<uint32_t>{80, 100});  // the plan's
+  CHECK(view.value().plan == "kit-hours-15 v1");
+}
+
+TEST_CASE("a write raises at the client's own threshold, not the plan's") {
+  Ledger l;
+  KitClient(*l.session);
+  AlertSettingsRequest r;
+  r.client = "k";
+  r.allowance_percent = "50";
+  REQUIRE(SetAlertSettingsOp(*l.session, kAdmin, r).ok());
+  // 450 of 900 included minutes: 45 000 ≥ 50 × 900; under the plan's 80 % (72 000).
+  REQUIRE(Log(*l.session, 450, "2026-03-09T10:00").ok());
+  auto alerts = ListAlertsOp(*l.session, kAdmin, {"k", "", Names::kFields});
+  REQUIRE(alerts.ok());
+  REQUIRE(alerts.value().size() == 1);
+  REQUIRE(alerts.value()[0].alerts.size() == 1);
+  CHECK(alerts.value()[0].alerts[0].key == "alert:k:allowance_used:50:202603");
+}
+
 }  // namespace
 }  // namespace hourbank::service

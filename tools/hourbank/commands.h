@@ -56,5 +56,9 @@ Result<nlohmann::json> WebhookDeliveriesAnswer(const ledger::Log& log, const ser
 Result<nlohmann::json> AlertsAnswer(service::Session& s, const service::Caller& c,
                                     const std::string& client, const std::string& since,
                                     service::Names names);
+// `alerts settings CLIENT --json` and GET /v1/clients/{id}/alerts/settings: the thresholds in
+// force for the client and where each comes from.
+Result<nlohmann::json> AlertSettingsAnswer(service::Session& s, const service::Caller& c,
+                                           const std::string& client);
 
 }  // namespace hourbank::cli

@@ -183,6 +183,7 @@ std::optional<uint64_t> RewriteSeqRefs(schemas::Event::Builder event, const Map&
     case W::ALERT_RAISED:
     case W::WEBHOOK_ADDED:
     case W::WEBHOOK_REMOVED:
+    case W::ALERT_SETTINGS_SET:
     case W::CHECKPOINT:  // headSeq names a point of the chain, not an event
       return std::nullopt;
   }

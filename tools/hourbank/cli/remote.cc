@@ -164,6 +164,19 @@ HttpRequest ToHttp(const service::ContractEndRequest& r) {
   return {ClientPath(r.client, "contract/end"), b};
 }
 
+HttpRequest ToHttp(const service::AlertSettingsRequest& r) {
+  json b = json::object();
+  for (const auto& [f, v] : {std::pair{"allowance_percent", &r.allowance_percent},
+                             {"block_expiry_days", &r.block_expiry_days},
+                             {"reserve_expiry_days", &r.reserve_expiry_days},
+                             {"invoice_overdue_days", &r.invoice_overdue_days},
+                             {"off", &r.off}})
+    if (*v) b[f] = **v;  // given, even empty: the server refuses it as the CLI would
+  Put(b, "reset", r.reset);
+  Put(b, "key", r.key);
+  return {ClientPath(r.client, "alerts/settings"), b};
+}
+
 HttpRequest ToHttp(const service::DefinePlansRequest& r) {
   // One request per call: several files are joined (each file's plans are [[plan]] tables).
   std::string toml, names;

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "service/alerts.h"
 #include "service/operations.h"
 #include "tools/hourbank/app.h"
 
@@ -57,6 +58,7 @@ HttpRequest ToHttp(const service::ContractStartRequest& r);
 HttpRequest ToHttp(const service::ContractUnitsRequest& r);
 HttpRequest ToHttp(const service::ContractEndRequest& r);
 HttpRequest ToHttp(const service::DefinePlansRequest& r);
+HttpRequest ToHttp(const service::AlertSettingsRequest& r);
 
 // A write that answers {"client", "summary"}: the service locally, the route with --server.
 template <typename Request>

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "reports/statement.h"
+#include "service/alerts.h"
 #include "service/operations.h"
 #include "tools/hourbank/server/forecasts.h"
 #include "tools/hourbank/app.h"
@@ -318,6 +319,33 @@ Result<json> Endpoints::Pay(const Caller& c, const std::string& client, const st
   if (!req.ok()) return req.error();
   std::lock_guard lock(StripeFor(client));
   auto w = service::PayOp(session_, c, req.value());
+  if (!w.ok()) return w.error();
+  return reports::SummaryJson(client, w.value().summary);
+}
+
+Result<json> Endpoints::AlertSettings(const Caller& c, const std::string& client,
+                                      const std::string& text) {
+  HB_TRY(service::Require(c, service::Operation::kContract));  // the role before the body
+  auto body = Body(text, {"allowance_percent", "block_expiry_days", "reserve_expiry_days",
+                          "invoice_overdue_days", "off", "reset", "key"});
+  if (!body.ok()) return body.error();
+  auto req = Parsed([&] {
+    const json& b = *body;
+    const auto given = [&b](const char* f) {
+      return b.contains(f) && !b[f].is_null() ? std::optional(Str(b, f)) : std::nullopt;
+    };
+    service::AlertSettingsRequest r{client, Str(b, "key")};
+    r.allowance_percent = given("allowance_percent");
+    r.block_expiry_days = given("block_expiry_days");
+    r.reserve_expiry_days = given("reserve_expiry_days");
+    r.invoice_overdue_days = given("invoice_overdue_days");
+    r.off = given("off");
+    r.reset = Bool(b, "reset").value_or(false);
+    return r;
+  });
+  if (!req.ok()) return req.error();
+  std::lock_guard lock(StripeFor(client));
+  auto w = service::SetAlertSettingsOp(session_, c, req.value());
   if (!w.ok()) return w.error();
   return reports::SummaryJson(client, w.value().summary);
 }

@@ -82,6 +82,9 @@ class Endpoints {
                                    const std::string& body);
   Result<nlohmann::json> Review(const Caller& c, const std::string& client,
                                 const std::string& body);
+  // POST /v1/clients/{id}/alerts/settings (docs/alerts.md, "Per client").
+  Result<nlohmann::json> AlertSettings(const Caller& c, const std::string& client,
+                                       const std::string& body);
 
   // Forecast and what-if (forecasts.h) as {"content_type", "document"}: the JSON of
   // `forecast --json` / `whatif --json`, or with format=text the CLI's text. Query: as_of,

@@ -22,6 +22,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <array>
+#include <chrono>
 #include <cctype>
 #include <csignal>
 #include <cstring>
@@ -40,6 +41,7 @@
 #include <sodium.h>
 
 #include "reports/portal.h"
+#include "service/alerts.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/server/endpoints.h"
 #include "tools/hourbank/server/portal.h"
@@ -200,6 +202,22 @@ class Server final : public RpcBackend {
     cv_.notify_all();
     for (auto& t : workers_) t.join();
     workers_.clear();
+  }
+
+  // The alert timer (docs/alerts.md, "The serve timer"): on its own thread (never a worker, so
+  // requests wait for nothing), every `interval_s` seconds, raises what is due for every
+  // client through `alerts --check`'s service code; the alerts' keys make a tick, a second node
+  // or a restart raise nothing twice. 0: off.
+  void StartAlertTimer(int64_t interval_s) {
+    if (interval_s > 0) alert_timer_ = std::thread([this, interval_s] { AlertTimer(interval_s); });
+  }
+  void StopAlertTimer() {
+    {
+      std::lock_guard lock(timer_mu_);
+      timer_stopping_ = true;
+    }
+    timer_cv_.notify_all();
+    if (alert_timer_.joinable()) alert_timer_.join();
   }
 
   // Runs `request` on a worker; the promise resolves on the calling (loop) thread.
@@ -511,6 +529,11 @@ class Server final : public RpcBackend {
            return AlertsAnswer(s.endpoints_.session(), c.caller, c.p[2], SinceOf(c.r.query),
                                service::Names::kFields);
          }},
+        {M::GET, "/v1/clients/{id}/alerts/settings",
+         [](Server& s, const Ctx& c) {
+           return AlertSettingsAnswer(s.endpoints_.session(), c.caller, c.p[2]);
+         }},
+        {M::POST, "/v1/clients/{id}/alerts/settings", Write(&E::AlertSettings)},
     };
     return routes;
   }
@@ -695,6 +718,24 @@ class Server final : public RpcBackend {
     return WebhookAddAnswer(log_, caller, spec, session_.now_us());
   }
 
+  void AlertTimer(int64_t interval_s) {
+    const service::Caller timer{"alert-timer", schemas::Role::ADMIN};
+    std::unique_lock lock(timer_mu_);
+    while (!timer_cv_.wait_for(lock, std::chrono::seconds(interval_s),
+                               [this] { return timer_stopping_; })) {
+      lock.unlock();
+      try {
+        auto raised = service::CheckAlertsOp(session_, timer, "");
+        if (!raised.ok())
+          std::fprintf(stderr, "hourbank serve: alert check failed: %s\n",
+                       raised.error().message.c_str());
+      } catch (const std::exception& e) {  // the timer keeps going; the next tick retries
+        std::fprintf(stderr, "hourbank serve: alert check failed: %s\n", e.what());
+      }
+      lock.lock();
+    }
+  }
+
   ledger::Log& log_;
   const std::optional<int64_t> now_override_us_;
   service::StateCache states_;  // lean client states kept caught up between requests
@@ -706,6 +747,10 @@ class Server final : public RpcBackend {
   std::deque<Job> queue_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
+  std::mutex timer_mu_;
+  std::condition_variable timer_cv_;
+  bool timer_stopping_ = false;
+  std::thread alert_timer_;
   std::mutex metrics_mu_;
   std::map<std::string, RouteStats> routes_;
 };
@@ -1052,6 +1097,7 @@ struct ServeArgs {
   double auth_timeout_s = 10;
   std::string store;  // --store: a serve node's local store of a cluster ledger
   std::string webhooks = "on";  // deliver webhooks from a thread of the server (docs/webhooks.md)
+  int64_t alert_interval_s = 60;  // 0: no alert timer
 };
 
 // --store goes with a nats:// ledger and only with one (docs/replicated-log.md, Serve nodes).
@@ -1111,6 +1157,9 @@ void CheckServeArgs(const ServeArgs& args) {
   if (!(args.read_timeout_s > 0 && args.read_timeout_s <= 3600) ||
       !(args.auth_timeout_s > 0 && args.auth_timeout_s <= 3600))
     Fail(Code::kInvalid, "--read-timeout and --auth-timeout must be between 0 and 3600 seconds");
+  if (args.alert_interval_s < 0 || args.alert_interval_s > 86400)
+    Fail(Code::kInvalid, fmt::format("--alert-interval is {}; give seconds from 0 (off) to 86400",
+                                     args.alert_interval_s));
 }
 
 // The server's keypair and TLS context (both null without --tls-cert).
@@ -1252,6 +1301,8 @@ void Serve(App& app, const ServeArgs& args) {
   KJ_DEFER(server.StopWorkers());         // idempotent: also on a failure to listen
   std::optional<WebhookThread> webhooks;  // stopped before the workers (declared after them)
   if (args.webhooks == "on") webhooks.emplace(log, "webhooks", app.now_override_us);
+  server.StartAlertTimer(args.alert_interval_s);
+  KJ_DEFER(server.StopAlertTimer());  // before the workers and the log go
 
   kj::HttpHeaderTable::Builder builder;
   const kj::HttpHeaderId authorization = builder.add("Authorization");
@@ -1291,6 +1342,7 @@ void Serve(App& app, const ServeArgs& args) {
   rpc = nullptr;
   webhooks.reset();
   http.drain().wait(io.waitScope);
+  server.StopAlertTimer();
   server.StopWorkers();
   std::fprintf(stderr, "hourbank serve: stopped (head seq %llu)\n",
                static_cast<unsigned long long>(log.head_seq()));
@@ -1328,6 +1380,9 @@ void RegisterServeCommands(CLI::App& cli, App& app) {
       ->add_option("--webhooks", args->webhooks,
                    "on | off: deliver webhooks from the server (default on; docs/webhooks.md)")
       ->check(CLI::IsMember({"on", "off"}));
+  serve->add_option("--alert-interval", args->alert_interval_s,
+                    "seconds between checks for alerts due with time alone, every client "
+                    "(docs/alerts.md; default 60, 0 = off)");
   serve->callback([&app, args] { Serve(app, *args); });
   RegisterRemoteClient(cli, app);
 }
