@@ -1095,8 +1095,8 @@ struct ServeArgs {
   bool insecure = false;
   double read_timeout_s = 10;
   double auth_timeout_s = 10;
-  std::string store;  // --store: a serve node's local store of a cluster ledger
-  std::string webhooks = "on";  // deliver webhooks from a thread of the server (docs/webhooks.md)
+  std::string store;              // --store: a serve node's local store of a cluster ledger
+  std::string webhooks = "on";    // deliver webhooks from a thread of the server (docs/webhooks.md)
   int64_t alert_interval_s = 60;  // 0: no alert timer
 };
 
