@@ -190,6 +190,17 @@ mutant("alert-one-minute-early", "projections/alerts.cc",
        r"8 of 1C Start", ["alerts_tests"],
        "the allowance alert waits for one minute past its threshold (8 h of 10 h raise no 80 %)")
 
+mutant("webhook-signs-body-only", "service/webhooks.cc",
+       "  std::string message = t + \".\";\n",
+       "  std::string message;\n",
+       r"signature header is t=SECONDS", ["service_webhooks_tests"],
+       "the webhook signature leaves the timestamp out, so a captured request can be replayed later")
+mutant("overdue-one-instant-late", "projections/alerts.cc",
+       "    if (due.now_us() < due_us) continue;",
+       "    if (due.now_us() <= due_us) continue;",
+       r"overdue from 11 May 00:00", ["alerts_tests"],
+       "the invoice-overdue alert waits past the first instant of its due day")
+
 # The order of a full run: the three the issue named first, then by how much a slip would cost.
 ORDER = ["carried-unchecked", "tokens-any-role", "overage-truncated", "round-half-down", "close-total-unchecked",
          "reserve-cap-ignored", "chain-link-unchecked", "key-digest-unchecked", "multipliers-add-up",
@@ -198,7 +209,7 @@ ORDER = ["carried-unchecked", "tokens-any-role", "overage-truncated", "round-hal
          "history-any-role", "reserve-before-allowance", "urgent-ignored", "reserve-outlives-term",
          "grace-one-instant-late", "void-still-counts", "prepaid-left-drops-expiring",
          "forecast-latest-block-first", "whatif-keeps-closes", "client-reads-any-client",
-         "alert-one-minute-early"]
+         "alert-one-minute-early", "webhook-signs-body-only", "overdue-one-instant-late"]
 assert sorted(ORDER) == sorted(m["id"] for m in M), "ORDER must name every mutant once"
 M.sort(key=lambda m: ORDER.index(m["id"]))
 
