@@ -582,6 +582,31 @@ Hash NatsRequestDigest(AppendRequest& request) {
   return h.Final();
 }
 
+// The events' envelopes stamped: the client's next versions after `version` as seq, the chain
+// from `head` as prevHash, the request's key and client, `recorded`; their flat bytes.
+Result<std::vector<std::string>> StampEvents(AppendRequest& request, uint32_t version, Hash head,
+                                             int64_t recorded, uint32_t event_bytes_max) {
+  std::vector<std::string> events;
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    auto root = request.events[i].root();
+    root.setClientId(request.client_id);
+    root.setIdempotencyKey(request.idempotency_key);
+    root.setSeq(version + i + 1);
+    root.setRecordedAtUs(recorded);
+    root.setPrevHash(capnp::Data::Reader(head.data(), head.size()));
+    auto flat = capnp::messageToFlatArray(request.events[i].message());
+    std::string bytes(flat.asChars().begin(), flat.asChars().size());
+    if (bytes.size() > event_bytes_max) {
+      return Error::Limit(fmt::format(
+          "event #{} of the append is {} bytes; the limit (event_bytes_max) is {} bytes", i + 1,
+          bytes.size(), event_bytes_max));
+    }
+    head = ChainHash(head, bytes);
+    events.push_back(std::move(bytes));
+  }
+  return events;
+}
+
 // The answer to one guarded publish.
 struct Published {
   natsStatus status = NATS_OK;
@@ -708,8 +733,6 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
     return Error::Io("injected write failure (test)");
   }
   // Stamp the envelope: the client's version as seq, the client's chain, a per-client clock.
-  std::vector<std::string> events;
-  Hash head = cache.head;
   if (request.recorded_at_us != 0 && request.recorded_at_us < cache.last_recorded_us) {
     return Error::Invalid(fmt::format(
         "recorded time {} is before the time {} of client '{}''s last event; import events "
@@ -718,23 +741,10 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
   }
   const int64_t recorded = request.recorded_at_us != 0 ? request.recorded_at_us
                                                        : std::max(NowUs(), cache.last_recorded_us);
-  for (size_t i = 0; i < request.events.size(); ++i) {
-    auto root = request.events[i].root();
-    root.setClientId(request.client_id);
-    root.setIdempotencyKey(key);
-    root.setSeq(cache.version + i + 1);
-    root.setRecordedAtUs(recorded);
-    root.setPrevHash(capnp::Data::Reader(head.data(), head.size()));
-    auto flat = capnp::messageToFlatArray(request.events[i].message());
-    std::string bytes(flat.asChars().begin(), flat.asChars().size());
-    if (bytes.size() > options_.event_bytes_max) {
-      return Error::Limit(fmt::format(
-          "event #{} of the append is {} bytes; the limit (event_bytes_max) is {} bytes", i + 1,
-          bytes.size(), options_.event_bytes_max));
-    }
-    head = ChainHash(head, bytes);
-    events.push_back(std::move(bytes));
-  }
+  auto stamped =
+      StampEvents(request, cache.version, cache.head, recorded, options_.event_bytes_max);
+  if (!stamped.ok()) return stamped.error();
+  const std::vector<std::string>& events = stamped.value();
   std::string data = nats_frame::Encode(key.empty() ? Hash{} : digest, events);
   const int64_t max_payload = natsConnection_GetMaxPayload(conn_->nc);
   if (max_payload > 0 && static_cast<int64_t>(data.size()) > max_payload) {
