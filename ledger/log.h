@@ -67,10 +67,13 @@ struct Options {
   bool salvage = false;
 
   // [nats] Only for a nats:// location.
-  std::string ledger_name;                // which ledger on the cluster: [a-z0-9_-]{1,32}
-  uint32_t nats_partitions = 0;           // streams; 0: as recorded (1 when creating)
-  uint32_t nats_replicas = 0;             // per stream; 0: min(3, what the cluster accepts)
-  int64_t nats_duplicate_window_us = 0;   // JetStream's dedupe window; 0: server default (2 min)
+  std::string ledger_name;       // which ledger on the cluster: [a-z0-9_-]{1,32}
+  uint32_t nats_partitions = 0;  // streams; 0: as recorded (1 when creating)
+  uint32_t nats_replicas = 0;    // per stream; 0: min(3, what the cluster accepts)
+  // JetStream's dedupe window when making streams; 0: server default (2 min). Short: the window
+  // only has to cover a publish in flight (Nats-Msg-Id closes nats-server #4320), and an id
+  // staged by a leader that lost its message blocks that client position until it ends (#6415).
+  int64_t nats_duplicate_window_us = 5'000'000;
   int64_t nats_timeout_ms = 5000;         // one request to the cluster
   int64_t nats_append_budget_ms = 20000;  // how long an append retries through a leader change
   // [nats] A serve node's local store directory (made if missing): the node follows the

@@ -25,6 +25,8 @@ namespace {
 
 constexpr std::string_view kMetaText = "hourbank-nats-log v1 partitions=";
 constexpr uint32_t kConflictRetriesMax = 64;  // lost races with other writers of the same client
+// nats-server 2.10+: "duplicate message id is in process" (2.9 answers an ack with duplicate).
+constexpr int kJSDuplicateInProcessErr = 10158;
 
 std::string_view TextOf(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
 
@@ -580,6 +582,76 @@ Hash NatsRequestDigest(AppendRequest& request) {
   return h.Final();
 }
 
+// The events' envelopes stamped: the client's next versions after `version` as seq, the chain
+// from `head` as prevHash, the request's key and client, `recorded`; their flat bytes.
+Result<std::vector<std::string>> StampEvents(AppendRequest& request, uint32_t version, Hash head,
+                                             int64_t recorded, uint32_t event_bytes_max) {
+  std::vector<std::string> events;
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    auto root = request.events[i].root();
+    root.setClientId(request.client_id);
+    root.setIdempotencyKey(request.idempotency_key);
+    root.setSeq(version + i + 1);
+    root.setRecordedAtUs(recorded);
+    root.setPrevHash(capnp::Data::Reader(head.data(), head.size()));
+    auto flat = capnp::messageToFlatArray(request.events[i].message());
+    std::string bytes(flat.asChars().begin(), flat.asChars().size());
+    if (bytes.size() > event_bytes_max) {
+      return Error::Limit(fmt::format(
+          "event #{} of the append is {} bytes; the limit (event_bytes_max) is {} bytes", i + 1,
+          bytes.size(), event_bytes_max));
+    }
+    head = ChainHash(head, bytes);
+    events.push_back(std::move(bytes));
+  }
+  return events;
+}
+
+// The answer to one guarded publish.
+struct Published {
+  natsStatus status = NATS_OK;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  uint64_t seq = 0;
+  bool duplicate = false;  // the message id was stored or staged before: this one was not stored
+};
+
+// Publishes `m` only if the subject's last message is `expected_subject_seq`, with `msg_id` as
+// Nats-Msg-Id: nats-server 2.9 checks the expected sequence against what the leader has applied
+// (issue #4320) but stages the id at proposal, so a second publish of one id is refused even
+// while the first is in flight.
+Published Publish(jsCtx* js, natsMsg* m, const std::string& stream, uint64_t expected_subject_seq,
+                  const std::string& msg_id, int64_t timeout_ms) {
+  const std::string expected = std::to_string(expected_subject_seq);
+  natsMsgHeader_Set(m, "Nats-Expected-Last-Subject-Sequence", expected.c_str());
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.ExpectStream = stream.c_str();
+  po.MsgId = msg_id.c_str();
+  po.MaxWait = timeout_ms;
+  Published r;
+  jsPubAck* ack = nullptr;
+  r.status = js_PublishMsg(&ack, js, m, &po, &r.jerr);
+  if (ack != nullptr) {
+    r.seq = ack->Sequence;
+    r.duplicate = ack->Duplicate;
+    jsPubAck_Destroy(ack);
+  }
+  return r;
+}
+
+// The cluster refused a publish because another writer of the client got there first.
+Error LostRace(const AppendRequest& request, uint32_t version, bool* retry) {
+  *retry = !request.expected_version.has_value() || !request.idempotency_key.empty();
+  Error e = Error::Conflict(fmt::format("client '{}' changed while appending", request.client_id));
+  e.current_version = version;
+  if (request.expected_version && request.idempotency_key.empty()) {
+    e.message = fmt::format(
+        "client '{}' is no longer at version {}: someone else wrote first; read again and retry",
+        request.client_id, *request.expected_version);
+  }
+  return e;
+}
+
 }  // namespace
 
 Result<AppendResult> NatsLog::Append(AppendRequest request) {
@@ -661,8 +733,6 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
     return Error::Io("injected write failure (test)");
   }
   // Stamp the envelope: the client's version as seq, the client's chain, a per-client clock.
-  std::vector<std::string> events;
-  Hash head = cache.head;
   if (request.recorded_at_us != 0 && request.recorded_at_us < cache.last_recorded_us) {
     return Error::Invalid(fmt::format(
         "recorded time {} is before the time {} of client '{}''s last event; import events "
@@ -671,23 +741,10 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
   }
   const int64_t recorded = request.recorded_at_us != 0 ? request.recorded_at_us
                                                        : std::max(NowUs(), cache.last_recorded_us);
-  for (size_t i = 0; i < request.events.size(); ++i) {
-    auto root = request.events[i].root();
-    root.setClientId(request.client_id);
-    root.setIdempotencyKey(key);
-    root.setSeq(cache.version + i + 1);
-    root.setRecordedAtUs(recorded);
-    root.setPrevHash(capnp::Data::Reader(head.data(), head.size()));
-    auto flat = capnp::messageToFlatArray(request.events[i].message());
-    std::string bytes(flat.asChars().begin(), flat.asChars().size());
-    if (bytes.size() > options_.event_bytes_max) {
-      return Error::Limit(fmt::format(
-          "event #{} of the append is {} bytes; the limit (event_bytes_max) is {} bytes", i + 1,
-          bytes.size(), options_.event_bytes_max));
-    }
-    head = ChainHash(head, bytes);
-    events.push_back(std::move(bytes));
-  }
+  auto stamped =
+      StampEvents(request, cache.version, cache.head, recorded, options_.event_bytes_max);
+  if (!stamped.ok()) return stamped.error();
+  const std::vector<std::string>& events = stamped.value();
   std::string data = nats_frame::Encode(key.empty() ? Hash{} : digest, events);
   const int64_t max_payload = natsConnection_GetMaxPayload(conn_->nc);
   if (max_payload > 0 && static_cast<int64_t>(data.size()) > max_payload) {
@@ -704,38 +761,32 @@ Result<AppendResult> NatsLog::AppendOnce(AppendRequest& request, const Hash& dig
       s != NATS_OK) {
     return NatsError(s, "message");
   }
-  const std::string expected = std::to_string(cache.last_subject_seq);
-  natsMsgHeader_Set(m, "Nats-Expected-Last-Subject-Sequence", expected.c_str());
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.ExpectStream = stream.c_str();
-  po.MaxWait = options_.nats_timeout_ms;
-  jsPubAck* ack = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_PublishMsg(&ack, conn_->js, m, &po, &jerr);
+  Published pub = Publish(conn_->js, m, stream, cache.last_subject_seq,
+                          fmt::format("hb:{}:{}", request.client_id, cache.version + 1),
+                          options_.nats_timeout_ms);
   natsMsg_Destroy(m);
-  uint64_t seq = ack != nullptr ? ack->Sequence : 0;
-  if (ack != nullptr) jsPubAck_Destroy(ack);
   *payload = data;
-  if (s != NATS_OK) {
-    if (jerr == JSStreamWrongLastSequenceErr) {
-      *payload = {};  // refused: it was not written
-      *retry = !request.expected_version.has_value() || !key.empty();
-      Error e =
-          Error::Conflict(fmt::format("client '{}' changed while appending", request.client_id));
-      e.current_version = cache.version;
-      if (request.expected_version && key.empty()) {
-        e.message = fmt::format(
-            "client '{}' is no longer at version {}: someone else wrote first; read again and "
-            "retry",
-            request.client_id, *request.expected_version);
-      }
-      return e;
-    }
-    *retry = jerr == 0;  // timeouts, no responders, reconnects: the outcome is unknown
-    if (!*retry) *payload = {};
-    return NatsError(s, fmt::format("appending to {}", stream));
+  if (pub.duplicate) {
+    // This position was published before: by an earlier attempt of this call (then the re-read
+    // finds our payload) or by another writer (then the re-read decides as after any lost race).
+    // It may still be in flight, so wait before reading, as for an unknown outcome.
+    *payload = {};
+    *retry = true;
+    return Error::Io(
+        fmt::format("nats: client '{}''s version {} is being written by another "
+                    "publish",
+                    request.client_id, cache.version + 1));
   }
+  if (pub.status != NATS_OK) {
+    if (pub.jerr == JSStreamWrongLastSequenceErr || pub.jerr == kJSDuplicateInProcessErr) {
+      *payload = {};  // refused: it was not written
+      return LostRace(request, cache.version, retry);
+    }
+    *retry = pub.jerr == 0;  // timeouts, no responders, reconnects: the outcome is unknown
+    if (!*retry) *payload = {};
+    return NatsError(pub.status, fmt::format("appending to {}", stream));
+  }
+  const uint64_t seq = pub.seq;
   if (seq == 0 || seq > kNatsStreamSeqMax)
     return Error::Io("nats: the publish was acknowledged without a valid seq");
   std::vector<capnp::word> scratch;

@@ -98,6 +98,12 @@ Options NatsOptions(const std::string& name, uint32_t partitions = 0) {
   return o;
 }
 
+// `o` with the streams' JetStream de-dupe window (when making them) set to `us`.
+Options WithDedupeWindow(Options o, int64_t us) {
+  o.nats_duplicate_window_us = us;
+  return o;
+}
+
 std::vector<std::string> TasksOf(Log& log, const std::string& client) {
   Seen seen;
   Status s = log.ReadStream(client, 1, 0, seen.visitor());
@@ -106,15 +112,19 @@ std::vector<std::string> TasksOf(Log& log, const std::string& client) {
 }
 
 // Publishes `payload` on `subject` as a writer that does not go through the Log (a rogue or
-// buggy writer with cluster credentials).
-void PublishRaw(const std::string& url, const std::string& subject, const std::string& payload) {
+// buggy writer with cluster credentials), with `msg_id` as Nats-Msg-Id unless empty.
+void PublishRaw(const std::string& url, const std::string& subject, const std::string& payload,
+                const std::string& msg_id = "") {
   natsConnection* nc = nullptr;
   REQUIRE(natsConnection_ConnectTo(&nc, url.c_str()) == NATS_OK);
   jsCtx* js = nullptr;
   REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  if (!msg_id.empty()) po.MsgId = msg_id.c_str();
   jsPubAck* ack = nullptr;
   REQUIRE(js_Publish(&ack, js, subject.c_str(), payload.data(), static_cast<int>(payload.size()),
-                     nullptr, nullptr) == NATS_OK);
+                     &po, nullptr) == NATS_OK);
   jsPubAck_Destroy(ack);
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
@@ -207,8 +217,7 @@ TEST_CASE(
     "nothing",
     "[nats]") {
   NatsServer server;
-  Options o = NatsOptions("books");
-  o.nats_duplicate_window_us = 200'000;  // JetStream forgets message ids after 0.2 s
+  const Options o = WithDedupeWindow(NatsOptions("books"), 200'000);  // ids forgotten after 0.2 s
   auto first = [&] {
     auto log = OpenLog(server.url(), o);
     MustAppend(*log, Request("acme", {"before"}));
@@ -232,6 +241,29 @@ TEST_CASE(
   // Keys are per client: another client may use the same key for its own request.
   CHECK_FALSE(MustAppend(*log, Request("beta", {"x"}, "close-2025-09")).replayed);
   CHECK(log->LookupKey("close-2025-09").error().code == Code::kInvalid);
+}
+
+TEST_CASE(
+    "nats: an append answered as a duplicate of a message id it did not write is not taken as "
+    "stored and lands after the window",
+    "[nats]") {
+  NatsServer server;
+  const Options o = WithDedupeWindow(NatsOptions("books"), 300'000);  // ids forgotten after 0.3 s
+  auto log = OpenLog(server.url(), o);
+  MustAppend(*log, Request("acme", {"a1"}));  // stream seq 1, Nats-Msg-Id hb:acme:1
+  // Another writer's message (stream seq 2, on beta's subject) carries the id of acme's next
+  // position, so the server answers acme's publish with "duplicate, seq 2".
+  auto nats = NatsLog::Open(server.url(), o);
+  REQUIRE(nats.ok());
+  PublishRaw(server.url(), nats.value()->Subject("beta"), "junk", "hb:acme:2");
+  // The writer waits (20, 40, 80, 160 ms …, budget 2 s) and re-reads until the id is forgotten;
+  // its message is then stream seq 3.
+  auto r = MustAppend(*log, Request("acme", {"a2"}));
+  CHECK(r.first_seq == NatsPosition(0, 3, 0));
+  CHECK(r.stream_version == 2);
+  CHECK(TasksOf(*log, "acme") == std::vector<std::string>{"a1", "a2"});
+  auto fresh = OpenLog(server.url(), o);
+  CHECK(TasksOf(*fresh, "acme") == std::vector<std::string>{"a1", "a2"});
 }
 
 TEST_CASE("nats: a key used again for another request is a conflict and writes nothing", "[nats]") {

@@ -61,7 +61,7 @@ def check_sync_warning(url, tmp):
     ok &= (not want) or warned[0].startswith("hourbank: warning: nats-server ")
     p = subprocess.run([*hb, "client", "list"], capture_output=True, text=True, timeout=60)
     ok &= p.returncode == 0 and "sync_interval" not in p.stderr
-    serve = subprocess.Popen([*hb, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+    serve = subprocess.Popen([*hb, "serve", "--listen", "127.0.0.1:0", "--store", os.path.join(tmp, "store")], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     killer = threading.Timer(60, serve.kill)  # bounded: a serve that never listens is killed
     killer.start()
