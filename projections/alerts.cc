@@ -216,7 +216,9 @@ void InvoiceOverdueAlerts(Due& due) {
   for (const auto& [month, close] : s.recorded_closes()) {
     const int64_t unpaid = s.UnpaidMinor(month);
     if (unpaid <= 0) continue;
-    const uint32_t days = AlertRulesFor(s, month).invoice_overdue_days.value_or(0);
+    const std::optional<uint32_t> term = AlertRulesFor(s, month).invoice_overdue_days;
+    if (!term) continue;  // no payment term (PlanAlertRulesFor)
+    const uint32_t days = *term;
     const int64_t due_us =
         s.zone().DayStartUs(AddDaysToDate(int32_t(NextMonth(month)) * 100 + 1, int32_t(days)));
     if (due.now_us() < due_us) continue;
@@ -253,7 +255,12 @@ std::string AlertKey(std::string_view client_id, AlertKind kind, uint32_t thresh
 AlertRules PlanAlertRulesFor(const ClientState& state, uint32_t month) {
   const ContractTerms* t = state.TermsFor(month);
   AlertRules rules = t && t->plan && t->plan->alerts ? *t->plan->alerts : AlertRules{};
-  if (!rules.invoice_overdue_days && t && t->plan) rules.invoice_overdue_days = t->plan->grace_days;
+  // The plan's payment term, when it has one: grace_days of a plan with a debt rule or with grace
+  // days. A plan with neither states no term, and an invoice is not "overdue" the moment its
+  // month closes: no invoice_overdue alert unless [plan.alerts] or the client sets the days.
+  if (!rules.invoice_overdue_days && t && t->plan &&
+      (t->plan->grace_days > 0 || t->plan->debt_blocking != DebtBlocking::kNone))
+    rules.invoice_overdue_days = t->plan->grace_days;
   return rules;
 }
 

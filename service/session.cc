@@ -99,6 +99,13 @@ Result<SnapshotAt> Session::LoadSnapshotAt(const std::string& client_id, const T
   }
   auto r = LoadClientAt(client_id, time, /*retain_entries=*/false);
   if (!r.ok()) return r.error();
+  // A present-time read just replayed the client and cached it: share that snapshot, so the
+  // next read (which finds it caught up) gets the same one.
+  if (cache_ && time.as_of.empty() && time.known_at.empty()) {
+    Snapshot cached = cache_->Get(client_id);
+    if (cached && cached->version() == r.value().state.version())
+      return SnapshotAt{std::move(cached), r.value().at_us};
+  }
   return SnapshotAt{std::make_shared<const ClientState>(std::move(r.value().state)),
                     r.value().at_us};
 }

@@ -196,7 +196,8 @@ check(keys(env, "o") == ["alert:o:allowance_used:50:202603"], f"o alerts at its 
 st = json.loads(ok(env, "--json", "alerts", "settings", "o"))
 check(st["allowance_percent"] == {"value": [50], "from": "client"}, f"settings: allowance from the client: {st}")
 check(st["block_expiry_days"] == {"value": 14, "from": "plan"}, f"settings: block expiry from the plan: {st}")
-check(st["invoice_overdue_days"] == {"value": 0, "from": "plan"}, f"settings: grace days 0 from the plan: {st}")
+check(st["invoice_overdue_days"] == {"value": None, "from": "plan"},
+      f"settings: a plan without grace days or a debt rule states no payment term: {st}")
 text = ok(env, "alerts", "settings", "o")
 check("allowance_percent" in text and "client" in text, f"settings text:\n{text}")
 refused("percent 0", "alerts", "set", "o", "--allowance-percent", "0")

@@ -27,9 +27,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
-import scenario_util as su  # noqa: E402
-from scenario_util import check, ok, refused, run  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import hbtest as su  # noqa: E402
+from hbtest import check, ok, refused, run  # noqa: E402
 
 su.HB = sys.argv[1]
 PLANS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "plans")

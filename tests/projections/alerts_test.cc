@@ -236,9 +236,10 @@ TEST_CASE("an invoice unpaid past the grace days blocks the client and raises it
 
 // kPlan with 10 grace days and no blocking, a 3-month contract from April 2026 (Moscow), the
 // April invoice (20 000.00 RUB fee) closed and left unpaid.
-Sim AprilUnpaid(const std::string& alerts_table = "") {
+Sim AprilUnpaid(const std::string& alerts_table = "",
+                const std::string& grace = "grace_days = 10") {
   std::string toml = kPlan;
-  toml.replace(toml.find("grace_days = 5"), 14, "grace_days = 10");
+  toml.replace(toml.find("grace_days = 5"), 14, grace);
   toml.replace(toml.find("\"overdue\""), 9, "\"none\"");
   toml.replace(toml.find("%ALERTS%"), 8, alerts_table);
   Sim s;
@@ -283,6 +284,18 @@ TEST_CASE("[plan.alerts] invoice_overdue_days replaces the grace days for the al
   CHECK(Raise(s, "c", "2026-05-03T23:59").empty());
   CHECK(Keys(Raise(s, "c", "2026-05-04T00:00")) ==
         std::vector<std::string>{"alert:c:invoice_overdue:3:202604"});
+}
+
+TEST_CASE("a plan with no grace days and no debt rule states no payment term: no overdue alert",
+          "[alerts]") {
+  Sim s = AprilUnpaid("", "grace_days = 0");  // debt_blocking "none" (AprilUnpaid)
+  CHECK(OfKind(Raise(s, "c", "2026-05-01T00:00"), AlertKind::INVOICE_OVERDUE).empty());
+  CHECK(OfKind(Raise(s, "c", "2026-06-30T12:00"), AlertKind::INVOICE_OVERDUE).empty());
+  // A term set on purpose, even 0 days, is one: due from 1 May 00:00 (the month's end).
+  Sim t = AprilUnpaid("[plan.alerts]\ninvoice_overdue_days = 0\n", "grace_days = 0");
+  CHECK(Raise(t, "c", "2026-04-30T23:59").empty());
+  CHECK(Keys(OfKind(Raise(t, "c", "2026-05-01T00:00"), AlertKind::INVOICE_OVERDUE)) ==
+        std::vector<std::string>{"alert:c:invoice_overdue:0:202604"});
 }
 
 TEST_CASE("20 of AlterCPA Basic's 20 simple integrations exhaust the pool, 19 do not", "[alerts]") {

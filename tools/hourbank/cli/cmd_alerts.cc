@@ -83,7 +83,9 @@ json SettingsJson(const service::AlertSettingsView& v) {
           {"block_expiry_days", Setting(o.block_expiry_days, v.rules.block_expiry_days)},
           {"reserve_expiry_days", Setting(o.reserve_expiry_days, v.rules.reserve_expiry_days)},
           {"invoice_overdue_days",
-           Setting(o.invoice_overdue_days, v.rules.invoice_overdue_days.value_or(0))},
+           v.rules.invoice_overdue_days
+               ? Setting(o.invoice_overdue_days, *v.rules.invoice_overdue_days)
+               : json{{"value", nullptr}, {"from", "plan"}}},  // no payment term: no alert
           {"off", {{"value", off}, {"from", o.off.empty() ? "plan" : "client"}}}};
 }
 
@@ -95,7 +97,7 @@ std::string SettingsText(const json& j) {
                            "invoice_overdue_days", "off"}) {
     if (!j.contains(name) || !j[name].is_object()) continue;
     const json& v = j[name]["value"];
-    std::string text = v.is_array() ? "" : v.dump();
+    std::string text = v.is_array() ? "" : v.is_null() ? "none (no payment term)" : v.dump();
     if (v.is_array())
       for (const json& x : v)
         text += (text.empty() ? "" : ",") + (x.is_string() ? x.get<std::string>() : x.dump());
