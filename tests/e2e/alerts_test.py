@@ -24,7 +24,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -32,35 +31,17 @@ import urllib.request
 
 from e2e_server import Server
 
-HB = sys.argv[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import hbtest as su  # noqa: E402
+from hbtest import check, events, ok, run  # noqa: E402
+
+su.HB = HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLANS = os.path.join(HERE, "..", "..", "examples", "plans")
-FAILURES = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
 
 
 def ledger(now):
-    d = os.path.join(tempfile.mkdtemp(prefix="hourbank-alerts-"), "ledger")
-    env = dict(os.environ, HOURBANK_LEDGER=d, HOURBANK_NOW=now, USER="tester")
-    env.pop("HOURBANK_SERVER", None)
-    env.pop("HOURBANK_TOKEN", None)
-    return env
-
-
-def run(env, *args):
-    return subprocess.run([HB, *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-def ok(env, *args):
-    p = run(env, *args)
-    if p.returncode != 0:
-        raise SystemExit(f"hourbank {' '.join(args)} failed ({p.returncode}): {p.stderr}")
-    return p.stdout
+    return su.ledger_env("hourbank-alerts-", now)[1]
 
 
 def keys(env, *args):
@@ -75,10 +56,6 @@ def kit_client(now, cid):
     ok(env, "client", "add", cid, "--name", cid.upper(), "--currency", "RUB", "--timezone", "Europe/Moscow")
     ok(env, "contract", "start", cid, "--plan", "kit-hours-15", "--from", "2026-03")
     return env
-
-
-def events(env):
-    return json.loads(ok(env, "--json", "rebuild"))["events"]
 
 
 # ---- 1. 1C Start through the CLI
@@ -253,7 +230,4 @@ check(len(a) == 1 and a[0]["amount_minor"] == 3825000 and a[0]["threshold"] == 1
       f"one alert, 38 250.00 RUB unpaid 10 days after March: {a}")
 check(events(env) == n + 2, "the token and the one alert were appended, nothing else")
 
-if FAILURES:
-    print(f"{len(FAILURES)} failure(s)")
-    sys.exit(1)
-print("alerts e2e: ok")
+su.finish("alerts e2e")

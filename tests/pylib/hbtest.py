@@ -59,6 +59,7 @@ def ledger_env(prefix, now):
     tmp = tempfile.mkdtemp(prefix=prefix)
     env = dict(os.environ, HOURBANK_LEDGER=os.path.join(tmp, "ledger"), HOURBANK_NOW=now, USER="tester")
     env.pop("HOURBANK_SERVER", None)
+    env.pop("HOURBANK_TOKEN", None)
     return tmp, env
 
 
