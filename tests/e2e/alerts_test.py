@@ -22,7 +22,6 @@ Loopback, port 0, HOURBANK_NOW fixed.
 """
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
