@@ -460,10 +460,122 @@ Status ParseProductionCalendarKey(const TableReader& in, Calendar* calendar) {
   return Status::Ok();
 }
 
+// `days`: the open weekdays as a bit mask (bit 0 = Monday). Sets *given when the key is there.
+Status ParseCalendarDays(const TableReader& in, Calendar* calendar, bool* given) {
+  constexpr std::string_view kDaysExample = "days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]";
+  Result<const toml::array*> days = in.StringArray("days", kDayNames.size(), kDaysExample);
+  if (!days.ok()) return days.error();
+  if (*days == nullptr) return Status::Ok();
+  *given = true;
+  calendar->days_mask = 0;
+  for (size_t i = 0; i < (*days)->size(); ++i) {
+    const toml::node& node = *(*days)->get(i);
+    const std::string& name = node.as_string()->get();
+    const auto found = std::find(kDayNames.begin(), kDayNames.end(), name);
+    const std::string path = fmt::format("{}[{}]", in.Path("days"), i + 1);
+    if (found == kDayNames.end()) {
+      return KeyError(in.where(), path, &node, fmt::format("unknown day \"{}\"", name),
+                      "use mon, tue, wed, thu, fri, sat or sun (lower case)");
+    }
+    const uint8_t bit = static_cast<uint8_t>(1u << (found - kDayNames.begin()));
+    if ((calendar->days_mask & bit) != 0) {
+      return KeyError(in.where(), path, &node, fmt::format("\"{}\" is listed twice", name),
+                      "list each day once");
+    }
+    calendar->days_mask |= bit;
+  }
+  if (calendar->days_mask == 0) {
+    return in.Fail("days", "is empty", fmt::format("list the open days, e.g. {}", kDaysExample));
+  }
+  return Status::Ok();
+}
+
+// `hours`: "HH:MM-HH:MM" or "24x7" (which needs all seven days).
+Status ParseCalendarHours(const TableReader& in, bool days_given, Calendar* calendar) {
+  std::string hours = "09:00-18:00";
+  HB_TRY(in.String("hours", 64, &hours));
+  if (hours == "24x7") {
+    if (days_given && calendar->days_mask != kAllDaysMask) {
+      return in.Fail("days", "lists fewer than seven days with hours = \"24x7\"",
+                     "remove days (24x7 is every day) or give opening hours such as "
+                     "\"10:00-18:00\"");
+    }
+    calendar->always_open = true;
+    calendar->days_mask = kAllDaysMask;
+    calendar->open_minute = 0;
+    calendar->close_minute = kMinutesPerLocalDayMax;
+    return Status::Ok();
+  }
+  const size_t dash = hours.find('-');
+  const int32_t open =
+      dash == std::string::npos ? -1 : ParseClock(std::string_view(hours).substr(0, dash), false);
+  const int32_t close =
+      dash == std::string::npos ? -1 : ParseClock(std::string_view(hours).substr(dash + 1), true);
+  if (open < 0 || close < 0) {
+    return in.Fail("hours", fmt::format("\"{}\" is not opening hours", hours),
+                   "write \"HH:MM-HH:MM\" in 24-hour time (e.g. \"10:00-18:00\", close may "
+                   "be \"24:00\") or \"24x7\"");
+  }
+  if (open >= close) {
+    return in.Fail("hours", fmt::format("\"{}\" opens at or after it closes", hours),
+                   "make the opening time earlier than the closing time; hours past "
+                   "midnight are not supported, use \"24x7\" for round-the-clock service");
+  }
+  calendar->open_minute = open;
+  calendar->close_minute = close;
+  return Status::Ok();
+}
+
+// `holidays`: dates as "YYYY-MM-DD" strings or TOML dates, each once, none on a 24x7 calendar.
+Status ParseCalendarHolidays(const TableReader& in, Calendar* calendar) {
+  const toml::node* holidays = in.Get("holidays");
+  if (holidays == nullptr) return Status::Ok();
+  constexpr std::string_view kHolidayFix =
+      "write dates as \"YYYY-MM-DD\" strings or TOML dates, e.g. holidays = [2026-01-01]";
+  const toml::array* array = holidays->as_array();
+  if (array == nullptr) {
+    return in.Fail("holidays",
+                   fmt::format("is {}, expected an array of dates", TypeName(*holidays)),
+                   kHolidayFix);
+  }
+  if (array->size() > kCountMaxHolidays) {
+    return in.Fail("holidays", fmt::format("has {} entries", array->size()),
+                   fmt::format("keep it to at most {} dates", kCountMaxHolidays));
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& node = *array->get(i);
+    const std::string path = fmt::format("{}[{}]", in.Path("holidays"), i + 1);
+    int32_t date = -1;
+    if (const auto* text = node.as_string()) {
+      date = ParseDateText(text->get());
+    } else if (const auto* value = node.as_date()) {
+      const toml::date& d = value->get();
+      if (RealDate(d.year, d.month, d.day)) date = d.year * 10000 + d.month * 100 + d.day;
+    } else {
+      return KeyError(in.where(), path, &node,
+                      fmt::format("is {}, expected a date", TypeName(node)), kHolidayFix);
+    }
+    if (date < 0) {
+      return KeyError(in.where(), path, &node, "is not a real date from 1970 to 9999", kHolidayFix);
+    }
+    calendar->holidays.push_back(date);
+  }
+  std::sort(calendar->holidays.begin(), calendar->holidays.end());
+  const auto twice = std::adjacent_find(calendar->holidays.begin(), calendar->holidays.end());
+  if (twice != calendar->holidays.end()) {
+    return in.Fail("holidays", fmt::format("{} is listed twice", FormatDate(*twice)),
+                   "list each date once");
+  }
+  if (calendar->always_open && !calendar->holidays.empty()) {
+    return in.Fail("holidays", "are set on a 24x7 calendar",
+                   "remove them (24x7 service has no closed days) or give opening hours");
+  }
+  return Status::Ok();
+}
+
 Result<Calendar> ParseCalendar(const TableReader& in) {
   HB_TRY(in.OnlyKeys({"timezone", "days", "hours", "holidays", "production_calendar"}));
   Calendar calendar;
-
   HB_TRY(in.Missing("timezone",
                     "name the IANA time zone the hours are in, e.g. timezone = \"Europe/Moscow\""));
   HB_TRY(in.String("timezone", kBytesMaxTimezone, &calendar.timezone));
@@ -472,114 +584,10 @@ Result<Calendar> ParseCalendar(const TableReader& in) {
     return in.Fail("timezone", "is empty or contains spaces",
                    "name an IANA time zone, e.g. \"Europe/Moscow\" or \"UTC\"");
   }
-
-  constexpr std::string_view kDaysExample = "days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]";
   bool days_given = false;
-  {
-    Result<const toml::array*> days = in.StringArray("days", kDayNames.size(), kDaysExample);
-    if (!days.ok()) return days.error();
-    if (*days != nullptr) {
-      days_given = true;
-      calendar.days_mask = 0;
-      for (size_t i = 0; i < (*days)->size(); ++i) {
-        const toml::node& node = *(*days)->get(i);
-        const std::string& name = node.as_string()->get();
-        const auto found = std::find(kDayNames.begin(), kDayNames.end(), name);
-        const std::string path = fmt::format("{}[{}]", in.Path("days"), i + 1);
-        if (found == kDayNames.end()) {
-          return KeyError(in.where(), path, &node, fmt::format("unknown day \"{}\"", name),
-                          "use mon, tue, wed, thu, fri, sat or sun (lower case)");
-        }
-        const uint8_t bit = static_cast<uint8_t>(1u << (found - kDayNames.begin()));
-        if ((calendar.days_mask & bit) != 0) {
-          return KeyError(in.where(), path, &node, fmt::format("\"{}\" is listed twice", name),
-                          "list each day once");
-        }
-        calendar.days_mask |= bit;
-      }
-      if (calendar.days_mask == 0) {
-        return in.Fail("days", "is empty",
-                       fmt::format("list the open days, e.g. {}", kDaysExample));
-      }
-    }
-  }
-
-  std::string hours = "09:00-18:00";
-  HB_TRY(in.String("hours", 64, &hours));
-  if (hours == "24x7") {
-    if (days_given && calendar.days_mask != kAllDaysMask) {
-      return in.Fail("days", "lists fewer than seven days with hours = \"24x7\"",
-                     "remove days (24x7 is every day) or give opening hours such as "
-                     "\"10:00-18:00\"");
-    }
-    calendar.always_open = true;
-    calendar.days_mask = kAllDaysMask;
-    calendar.open_minute = 0;
-    calendar.close_minute = kMinutesPerLocalDayMax;
-  } else {
-    const size_t dash = hours.find('-');
-    const int32_t open =
-        dash == std::string::npos ? -1 : ParseClock(std::string_view(hours).substr(0, dash), false);
-    const int32_t close =
-        dash == std::string::npos ? -1 : ParseClock(std::string_view(hours).substr(dash + 1), true);
-    if (open < 0 || close < 0) {
-      return in.Fail("hours", fmt::format("\"{}\" is not opening hours", hours),
-                     "write \"HH:MM-HH:MM\" in 24-hour time (e.g. \"10:00-18:00\", close may "
-                     "be \"24:00\") or \"24x7\"");
-    }
-    if (open >= close) {
-      return in.Fail("hours", fmt::format("\"{}\" opens at or after it closes", hours),
-                     "make the opening time earlier than the closing time; hours past "
-                     "midnight are not supported, use \"24x7\" for round-the-clock service");
-    }
-    calendar.open_minute = open;
-    calendar.close_minute = close;
-  }
-
-  const toml::node* holidays = in.Get("holidays");
-  if (holidays != nullptr) {
-    constexpr std::string_view kHolidayFix =
-        "write dates as \"YYYY-MM-DD\" strings or TOML dates, e.g. holidays = [2026-01-01]";
-    const toml::array* array = holidays->as_array();
-    if (array == nullptr) {
-      return in.Fail("holidays",
-                     fmt::format("is {}, expected an array of dates", TypeName(*holidays)),
-                     kHolidayFix);
-    }
-    if (array->size() > kCountMaxHolidays) {
-      return in.Fail("holidays", fmt::format("has {} entries", array->size()),
-                     fmt::format("keep it to at most {} dates", kCountMaxHolidays));
-    }
-    for (size_t i = 0; i < array->size(); ++i) {
-      const toml::node& node = *array->get(i);
-      const std::string path = fmt::format("{}[{}]", in.Path("holidays"), i + 1);
-      int32_t date = -1;
-      if (const auto* text = node.as_string()) {
-        date = ParseDateText(text->get());
-      } else if (const auto* value = node.as_date()) {
-        const toml::date& d = value->get();
-        if (RealDate(d.year, d.month, d.day)) date = d.year * 10000 + d.month * 100 + d.day;
-      } else {
-        return KeyError(in.where(), path, &node,
-                        fmt::format("is {}, expected a date", TypeName(node)), kHolidayFix);
-      }
-      if (date < 0) {
-        return KeyError(in.where(), path, &node, "is not a real date from 1970 to 9999",
-                        kHolidayFix);
-      }
-      calendar.holidays.push_back(date);
-    }
-    std::sort(calendar.holidays.begin(), calendar.holidays.end());
-    const auto twice = std::adjacent_find(calendar.holidays.begin(), calendar.holidays.end());
-    if (twice != calendar.holidays.end()) {
-      return in.Fail("holidays", fmt::format("{} is listed twice", FormatDate(*twice)),
-                     "list each date once");
-    }
-    if (calendar.always_open && !calendar.holidays.empty()) {
-      return in.Fail("holidays", "are set on a 24x7 calendar",
-                     "remove them (24x7 service has no closed days) or give opening hours");
-    }
-  }
+  HB_TRY(ParseCalendarDays(in, &calendar, &days_given));
+  HB_TRY(ParseCalendarHours(in, days_given, &calendar));
+  HB_TRY(ParseCalendarHolidays(in, &calendar));
   HB_TRY(ParseProductionCalendarKey(in, &calendar));
   return calendar;
 }

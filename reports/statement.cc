@@ -553,17 +553,7 @@ void AppendRect(std::string& out, int x, int y, int w, int h, const char* fill,
   out += '\n';
 }
 
-std::string ChartSvg(const Content& c) {
-  const Labels& l = *c.l;
-  const Lang lang = c.lang;
-  std::string out;
-  const std::string title = c.chart_title;
-  out += fmt::format(
-      R"(<svg class="chart" viewBox="0 0 {0} {1}" width="{0}" height="{1}" role="img" aria-labelledby="chart-title">)",
-      kChartWidth, kChartHeight);
-  out += fmt::format("\n<title id=\"chart-title\">{}</title>\n", Esc(title));
-
-  // Legend.
+void AppendChartLegend(std::string& out, const Labels& l) {
   const std::pair<const char*, const char*> legend[] = {{kColorIncluded, l.short_included},
                                                         {kColorUsed, l.short_used},
                                                         {kColorOverage, l.short_overage},
@@ -579,26 +569,26 @@ std::string ChartSvg(const Content& c) {
     lx += 130;
   }
   out += "</g>\n";
+}
 
-  // Axes and grid.
-  int64_t max_minutes = 0;
-  for (const ChartMonth& m : c.chart)
-    max_minutes = std::max(
-        {max_minutes, m.included_minutes, m.used_minutes, m.carried_minutes, m.expired_minutes});
+// The vertical scale of the chart: minutes to a y coordinate (integers only).
+struct ChartScale {
+  int64_t axis_max = 0;
   int64_t step = 60;
-  const int64_t axis_max = AxisMax(max_minutes, &step);
-  const int plot_h = kPlotBottom - kPlotTop;
-  auto y_of = [&](int64_t minutes) {
+  int y_of(int64_t minutes) const {
     const int64_t v = std::clamp<int64_t>(minutes, 0, axis_max);
-    return kPlotBottom - int(v * plot_h / axis_max);
-  };
+    return kPlotBottom - int(v * (kPlotBottom - kPlotTop) / axis_max);
+  }
+};
+
+void AppendChartAxes(std::string& out, const Content& c, const ChartScale& scale) {
   out += "<g class=\"axis\" font-size=\"10\" fill=\"#55606c\">\n";
-  for (int64_t v = 0; v <= axis_max; v += step) {
-    const int y = y_of(v);
+  for (int64_t v = 0; v <= scale.axis_max; v += scale.step) {
+    const int y = scale.y_of(v);
     out += fmt::format(R"(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>)",
                        kPlotLeft, y, kPlotRight, y, v == 0 ? "#55606c" : "#e1e7ee");
     out += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", kPlotLeft - 6, y + 4,
-                       Esc(Duration(v, lang)));
+                       Esc(Duration(v, c.lang)));
     out += '\n';
   }
   out += fmt::format(
@@ -607,47 +597,62 @@ std::string ChartSvg(const Content& c) {
   out += fmt::format(
       "\n<text x=\"14\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 14 "
       "{0})\">{1}</text>\n",
-      (kPlotTop + kPlotBottom) / 2, Esc(l.hours_axis));
+      (kPlotTop + kPlotBottom) / 2, Esc(c.l->hours_axis));
   out += "</g>\n";
+}
 
-  // One group per month.
+// Month i of n: its four bars (included, used with overage on top, carried, expired) and labels.
+void AppendChartMonth(std::string& out, const Content& c, const ChartScale& scale, int i, int n) {
+  const Labels& l = *c.l;
+  const int gw = (kPlotRight - kPlotLeft) / n;
+  const int pad = std::max(1, gw / 10);
+  const int bw = std::min(kBarWidthMax, (gw - 2 * pad) / kBarsPerGroup);
+  const int offset = (gw - bw * kBarsPerGroup) / 2;
+  const int font = n > 12 ? 9 : 11;
+  const ChartMonth& m = c.chart[size_t(i)];
+  const int x0 = kPlotLeft + i * gw;
+  const int bx = x0 + offset;
+  const std::string name = MonthName(m.month, c.lang);
+  out += fmt::format("<g class=\"month\" data-month=\"{}\">\n", FormatMonth(m.month));
+  auto bar = [&](int slot, int64_t from, int64_t to, const char* fill, const char* cls,
+                 const char* label, int64_t value) {
+    const int top = scale.y_of(to), bottom = scale.y_of(from);
+    AppendRect(out, bx + slot * bw, top, bw, bottom - top, fill, cls,
+               fmt::format("{}: {} — {}", name, label, Duration(value, c.lang)));
+  };
+  const int64_t within = std::max<int64_t>(m.used_minutes - m.overage_minutes, 0);
+  bar(0, 0, m.included_minutes, kColorIncluded, "included", l.short_included, m.included_minutes);
+  bar(1, 0, within, kColorUsed, "used", l.short_used, m.used_minutes);
+  bar(1, within, within + m.overage_minutes, kColorOverage, "overage", l.short_overage,
+      m.overage_minutes);
+  bar(2, 0, m.carried_minutes, kColorCarried, "carried", l.short_carried, m.carried_minutes);
+  bar(3, 0, m.expired_minutes, kColorExpired, "expired", l.short_expired, m.expired_minutes);
+  const int cx = x0 + gw / 2;
+  out += fmt::format(
+      R"(<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="#1d2733">{}</text>)", cx,
+      kPlotBottom + 16, font, Esc(MonthShort(m.month, c.lang)));
+  out += fmt::format(
+      R"(<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="#55606c">{}</text>)", cx,
+      kPlotBottom + 30, font - 1, m.month / 100);
+  out += "\n</g>\n";
+}
+
+std::string ChartSvg(const Content& c) {
+  std::string out;
+  out += fmt::format(
+      R"(<svg class="chart" viewBox="0 0 {0} {1}" width="{0}" height="{1}" role="img" aria-labelledby="chart-title">)",
+      kChartWidth, kChartHeight);
+  out += fmt::format("\n<title id=\"chart-title\">{}</title>\n", Esc(c.chart_title));
+  AppendChartLegend(out, *c.l);
+  int64_t max_minutes = 0;
+  for (const ChartMonth& m : c.chart)
+    max_minutes = std::max(
+        {max_minutes, m.included_minutes, m.used_minutes, m.carried_minutes, m.expired_minutes});
+  ChartScale scale;
+  scale.axis_max = AxisMax(max_minutes, &scale.step);
+  AppendChartAxes(out, c, scale);
   const int n = int(c.chart.size());
-  if (n > 0) {
-    const int gw = (kPlotRight - kPlotLeft) / n;
-    const int pad = std::max(1, gw / 10);
-    const int bw = std::min(kBarWidthMax, (gw - 2 * pad) / kBarsPerGroup);
-    const int offset = (gw - bw * kBarsPerGroup) / 2;
-    const int font = n > 12 ? 9 : 11;
-    for (int i = 0; i < n; ++i) {
-      const ChartMonth& m = c.chart[size_t(i)];
-      const int x0 = kPlotLeft + i * gw;
-      const int bx = x0 + offset;
-      const std::string name = MonthName(m.month, lang);
-      out += fmt::format("<g class=\"month\" data-month=\"{}\">\n", FormatMonth(m.month));
-      auto bar = [&](int slot, int64_t from, int64_t to, const char* fill, const char* cls,
-                     const char* label, int64_t value) {
-        const int top = y_of(to), bottom = y_of(from);
-        AppendRect(out, bx + slot * bw, top, bw, bottom - top, fill, cls,
-                   fmt::format("{}: {} — {}", name, label, Duration(value, lang)));
-      };
-      const int64_t within = std::max<int64_t>(m.used_minutes - m.overage_minutes, 0);
-      bar(0, 0, m.included_minutes, kColorIncluded, "included", l.short_included,
-          m.included_minutes);
-      bar(1, 0, within, kColorUsed, "used", l.short_used, m.used_minutes);
-      bar(1, within, within + m.overage_minutes, kColorOverage, "overage", l.short_overage,
-          m.overage_minutes);
-      bar(2, 0, m.carried_minutes, kColorCarried, "carried", l.short_carried, m.carried_minutes);
-      bar(3, 0, m.expired_minutes, kColorExpired, "expired", l.short_expired, m.expired_minutes);
-      const int cx = x0 + gw / 2;
-      out += fmt::format(
-          R"(<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="#1d2733">{}</text>)", cx,
-          kPlotBottom + 16, font, Esc(MonthShort(m.month, lang)));
-      out += fmt::format(
-          R"(<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="#55606c">{}</text>)", cx,
-          kPlotBottom + 30, font - 1, m.month / 100);
-      out += "\n</g>\n";
-    }
-  }
+  for (int i = 0; i < n; ++i) AppendChartMonth(out, c, scale, i, n);
   out += "</svg>\n";
   return out;
 }

@@ -20,25 +20,18 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 from e2e_server import Server, call
 
-HB = sys.argv[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import hbtest as su  # noqa: E402
+from hbtest import check  # noqa: E402
+
+HB = su.HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLANS = os.path.join(HERE, "..", "..", "examples", "plans", "kit.toml")
-TMP = tempfile.mkdtemp(prefix="hourbank-keyscope-")
-LEDGER = os.path.join(TMP, "ledger")
-ENV = dict(os.environ, HOURBANK_LEDGER=LEDGER, HOURBANK_NOW="2026-03-10T10:00:00Z", USER="tester")
-ENV.pop("HOURBANK_SERVER", None)
-ENV.pop("HOURBANK_TOKEN", None)
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
+TMP, ENV = su.ledger_env("hourbank-keyscope-", "2026-03-10T10:00:00Z")
+LEDGER = ENV["HOURBANK_LEDGER"]
 
 
 def hb(*args, ok=True):
@@ -119,5 +112,4 @@ try:
 finally:
     shutil.rmtree(TMP, ignore_errors=True)
 
-print(f"{len(FAILURES)} failure(s)" if FAILURES else "all key-scope checks passed", flush=True)
-sys.exit(1 if FAILURES else 0)
+su.finish("key-scope")

@@ -12,27 +12,20 @@ import socket
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 from e2e_server import Server, call
 
-HB = sys.argv[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import hbtest as su  # noqa: E402
+from hbtest import check  # noqa: E402
+
+HB = su.HB = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLANS = os.path.join(HERE, "..", "..", "examples", "plans", "kit.toml")
-TMP = tempfile.mkdtemp(prefix="hourbank-serve-")
-LEDGER = os.path.join(TMP, "ledger")
-ENV = dict(os.environ, HOURBANK_LEDGER=LEDGER, HOURBANK_NOW="2026-03-10T10:00:00Z", USER="tester")
-ENV.pop("HOURBANK_SERVER", None)
-ENV.pop("HOURBANK_TOKEN", None)
-FAILURES = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
+TMP, ENV = su.ledger_env("hourbank-serve-", "2026-03-10T10:00:00Z")
+LEDGER = ENV["HOURBANK_LEDGER"]
 
 
 def hb(*args, ok=True, timeout=60):
@@ -300,5 +293,4 @@ p = hb("audit", ok=False)
 check(p.returncode == 0 and "audit ok" in p.stdout,
       f"the ledger audits clean after SIGTERM during appends: rc {p.returncode} {p.stdout!r} {p.stderr!r}")
 
-print(f"{len(FAILURES)} failure(s)" if FAILURES else "all serve checks passed", flush=True)
-sys.exit(1 if FAILURES else 0)
+su.finish("serve")

@@ -63,108 +63,141 @@ bool IsNameChar(char c) {
 // A small XML well-formedness checker: one root element, every start tag closed by a matching
 // end tag (or self-closed), attribute values quoted and free of '<', text and attribute values
 // free of '<' and of '&' that does not start one of the five XML entities or a character
-// reference, no duplicate attribute. "" when well-formed, else what is wrong and where.
-std::string WellFormedError(const std::string& doc) {
-  std::vector<std::string> stack;
-  size_t roots = 0;
-  size_t i = 0;
-  auto check_amp = [&](size_t at) -> bool {
-    static const char* kEntities[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
-    for (const char* e : kEntities)
-      if (doc.compare(at, std::string(e).size(), e) == 0) return true;
-    if (doc.compare(at, 2, "&#") != 0) return false;
-    size_t k = at + 2;
-    const bool hex = k < doc.size() && doc[k] == 'x';
-    if (hex) ++k;
-    const size_t digits_from = k;
-    while (k < doc.size() && (std::isdigit(static_cast<unsigned char>(doc[k])) ||
-                              (hex && std::isxdigit(static_cast<unsigned char>(doc[k])))))
-      ++k;
-    return k > digits_from && k < doc.size() && doc[k] == ';';
-  };
-  // Prolog: optional <!DOCTYPE name>.
-  if (doc.compare(0, 9, "<!DOCTYPE") == 0) i = doc.find('>') + 1;
-  while (i < doc.size()) {
-    const char c = doc[i];
+// reference, no duplicate attribute. Error(): "" when well-formed, else what is wrong and where.
+class WellFormedChecker {
+ public:
+  explicit WellFormedChecker(const std::string& doc) : doc_(doc) {}
+
+  // "" when well-formed, else what is wrong and where.
+  std::string Error() {
+    // Prolog: optional <!DOCTYPE name>.
+    if (doc_.compare(0, 9, "<!DOCTYPE") == 0) i_ = doc_.find('>') + 1;
+    while (i_ < doc_.size()) {
+      std::string error = Step();
+      if (!error.empty()) return error;
+    }
+    if (!stack_.empty()) return "unclosed <" + stack_.back() + ">";
+    if (roots_ != 1) return std::to_string(roots_) + " root elements";
+    return "";
+  }
+
+ private:
+  std::string Step() {
+    const char c = doc_[i_];
     if (c == '&') {
-      if (!check_amp(i)) return "bare '&' in text at " + std::to_string(i);
-      ++i;
-      continue;
+      if (!EntityAt(i_)) return "bare '&' in text at " + std::to_string(i_);
+      ++i_;
+      return "";
     }
     if (c != '<') {
-      if (stack.empty() && !std::isspace(static_cast<unsigned char>(c)))
-        return "text outside the root element at " + std::to_string(i);
-      ++i;
-      continue;
+      if (stack_.empty() && !std::isspace(static_cast<unsigned char>(c)))
+        return "text outside the root element at " + std::to_string(i_);
+      ++i_;
+      return "";
     }
-    if (doc.compare(i, 4, "<!--") == 0) {
-      const size_t end = doc.find("-->", i + 4);
+    if (doc_.compare(i_, 4, "<!--") == 0) {
+      const size_t end = doc_.find("-->", i_ + 4);
       if (end == std::string::npos) return "unterminated comment";
-      i = end + 3;
-      continue;
+      i_ = end + 3;
+      return "";
     }
-    if (doc.compare(i, 2, "</") == 0) {
-      size_t k = i + 2;
-      while (k < doc.size() && IsNameChar(doc[k])) ++k;
-      const std::string name = doc.substr(i + 2, k - i - 2);
-      while (k < doc.size() && std::isspace(static_cast<unsigned char>(doc[k]))) ++k;
-      if (k >= doc.size() || doc[k] != '>') return "bad end tag at " + std::to_string(i);
-      if (stack.empty() || stack.back() != name)
-        return "end tag </" + name + "> does not match <" + (stack.empty() ? "" : stack.back()) +
-               "> at " + std::to_string(i);
-      stack.pop_back();
-      i = k + 1;
-      continue;
-    }
-    // Start tag.
-    size_t k = i + 1;
-    while (k < doc.size() && IsNameChar(doc[k])) ++k;
-    const std::string name = doc.substr(i + 1, k - i - 1);
-    if (name.empty()) return "'<' that starts no tag at " + std::to_string(i);
+    return doc_.compare(i_, 2, "</") == 0 ? EndTag() : StartTag();
+  }
+
+  bool EntityAt(size_t at) const {
+    static const char* kEntities[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
+    for (const char* e : kEntities)
+      if (doc_.compare(at, std::string(e).size(), e) == 0) return true;
+    if (doc_.compare(at, 2, "&#") != 0) return false;
+    size_t k = at + 2;
+    const bool hex = k < doc_.size() && doc_[k] == 'x';
+    if (hex) ++k;
+    const size_t digits_from = k;
+    while (k < doc_.size() && (std::isdigit(static_cast<unsigned char>(doc_[k])) ||
+                               (hex && std::isxdigit(static_cast<unsigned char>(doc_[k])))))
+      ++k;
+    return k > digits_from && k < doc_.size() && doc_[k] == ';';
+  }
+
+  void SkipSpace(size_t& k) const {
+    while (k < doc_.size() && std::isspace(static_cast<unsigned char>(doc_[k]))) ++k;
+  }
+
+  std::string EndTag() {
+    size_t k = i_ + 2;
+    while (k < doc_.size() && IsNameChar(doc_[k])) ++k;
+    const std::string name = doc_.substr(i_ + 2, k - i_ - 2);
+    SkipSpace(k);
+    if (k >= doc_.size() || doc_[k] != '>') return "bad end tag at " + std::to_string(i_);
+    if (stack_.empty() || stack_.back() != name)
+      return "end tag </" + name + "> does not match <" + (stack_.empty() ? "" : stack_.back()) +
+             "> at " + std::to_string(i_);
+    stack_.pop_back();
+    i_ = k + 1;
+    return "";
+  }
+
+  std::string StartTag() {
+    size_t k = i_ + 1;
+    while (k < doc_.size() && IsNameChar(doc_[k])) ++k;
+    const std::string name = doc_.substr(i_ + 1, k - i_ - 1);
+    if (name.empty()) return "'<' that starts no tag at " + std::to_string(i_);
     std::vector<std::string> attrs;
     bool self_closed = false;
     for (;;) {
-      while (k < doc.size() && std::isspace(static_cast<unsigned char>(doc[k]))) ++k;
-      if (k >= doc.size()) return "unterminated tag <" + name + ">";
-      if (doc[k] == '>') {
+      SkipSpace(k);
+      if (k >= doc_.size()) return "unterminated tag <" + name + ">";
+      if (doc_[k] == '>') {
         ++k;
         break;
       }
-      if (doc.compare(k, 2, "/>") == 0) {
+      if (doc_.compare(k, 2, "/>") == 0) {
         self_closed = true;
         k += 2;
         break;
       }
-      const size_t an = k;
-      while (k < doc.size() && IsNameChar(doc[k])) ++k;
-      const std::string attr = doc.substr(an, k - an);
-      if (attr.empty()) return "bad attribute in <" + name + "> at " + std::to_string(k);
-      for (const std::string& a : attrs)
-        if (a == attr) return "duplicate attribute " + attr + " in <" + name + ">";
-      attrs.push_back(attr);
-      if (k >= doc.size() || doc[k] != '=')
-        return "attribute " + attr + " without a value in <" + name + ">";
-      ++k;
-      if (k >= doc.size() || (doc[k] != '"' && doc[k] != '\''))
-        return "unquoted attribute " + attr + " in <" + name + ">";
-      const char quote = doc[k++];
-      while (k < doc.size() && doc[k] != quote) {
-        if (doc[k] == '<') return "'<' in attribute " + attr + " of <" + name + ">";
-        if (doc[k] == '&' && !check_amp(k))
-          return "bare '&' in attribute " + attr + " of <" + name + ">";
-        ++k;
-      }
-      if (k >= doc.size()) return "unterminated attribute value in <" + name + ">";
+      std::string error = Attribute(name, attrs, k);
+      if (!error.empty()) return error;
+    }
+    if (stack_.empty()) ++roots_;
+    if (!self_closed) stack_.push_back(name);
+    i_ = k;
+    return "";
+  }
+
+  // One name="value" of tag `name`, from k; k ends after the closing quote.
+  std::string Attribute(const std::string& name, std::vector<std::string>& attrs, size_t& k) const {
+    const size_t an = k;
+    while (k < doc_.size() && IsNameChar(doc_[k])) ++k;
+    const std::string attr = doc_.substr(an, k - an);
+    if (attr.empty()) return "bad attribute in <" + name + "> at " + std::to_string(k);
+    for (const std::string& a : attrs)
+      if (a == attr) return "duplicate attribute " + attr + " in <" + name + ">";
+    attrs.push_back(attr);
+    if (k >= doc_.size() || doc_[k] != '=')
+      return "attribute " + attr + " without a value in <" + name + ">";
+    ++k;
+    if (k >= doc_.size() || (doc_[k] != '"' && doc_[k] != '\''))
+      return "unquoted attribute " + attr + " in <" + name + ">";
+    const char quote = doc_[k++];
+    while (k < doc_.size() && doc_[k] != quote) {
+      if (doc_[k] == '<') return "'<' in attribute " + attr + " of <" + name + ">";
+      if (doc_[k] == '&' && !EntityAt(k))
+        return "bare '&' in attribute " + attr + " of <" + name + ">";
       ++k;
     }
-    if (stack.empty()) ++roots;
-    if (!self_closed) stack.push_back(name);
-    i = k;
+    if (k >= doc_.size()) return "unterminated attribute value in <" + name + ">";
+    ++k;
+    return "";
   }
-  if (!stack.empty()) return "unclosed <" + stack.back() + ">";
-  if (roots != 1) return std::to_string(roots) + " root elements";
-  return "";
-}
+
+  const std::string& doc_;
+  std::vector<std::string> stack_;
+  size_t roots_ = 0;
+  size_t i_ = 0;
+};
+
+std::string WellFormedError(const std::string& doc) { return WellFormedChecker(doc).Error(); }
 
 // xmllint's verdict when it is installed: true = well-formed (or no xmllint to ask).
 bool XmllintAccepts(const std::string& doc, const std::string& tag) {

@@ -38,11 +38,9 @@ void PrintError(const std::string& message) {
   std::fprintf(stderr, "hourbank: error: %s\n", one_line.c_str());
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  using namespace hourbank::cli;
-  App app;
+// The settings taken from the environment; flags given on the command line override them.
+// Returns 0, or the exit code of a bad value (after printing its error line).
+int ReadEnvironment(hourbank::cli::App& app) {
   if (const char* v = std::getenv("HOURBANK_LEDGER")) app.ledger_dir = v;
   if (const char* v = std::getenv("HOURBANK_SERVER")) app.server_url = v;
   if (const char* v = std::getenv("HOURBANK_LEDGER_NAME")) app.ledger_name = v;
@@ -57,6 +55,54 @@ int main(int argc, char** argv) {
     }
     app.now_override_us = t.value();
   }
+  return 0;
+}
+
+// Commands that only read open the ledger read-only: nothing in its directory changes, and
+// they work on a read-only copy.
+void OpenReadOnlyFor(CLI::App& cli, hourbank::cli::App& app) {
+  for (const char* path :
+       {"balance", "invoice", "burned", "report", "history", "sla", "statement", "forecast",
+        "whatif", "audit", "verify", "export", "plan list", "plan show", "client list",
+        "token list", "webhook list", "webhook deliveries"}) {
+    CLI::App* sub = &cli;
+    for (const std::string& name : CLI::detail::split(path, ' ')) sub = sub->get_subcommand(name);
+    sub->preparse_callback([&app](std::size_t) { app.read_only = true; });
+  }
+}
+
+// Runs the command line; every failure is one error line and an exit code (see the top).
+int Parse(CLI::App& cli, int argc, char** argv) {
+  using hourbank::cli::CommandError;
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    PrintError(what + "; see `hourbank --help` or `hourbank COMMAND --help`");
+    return 2;
+  } catch (const CommandError& e) {
+    PrintError(e.error.message);
+    return ExitCodeFor(e.error.code);
+  } catch (const kj::Exception& e) {
+    PrintError(std::string("internal error: ") + e.getDescription().cStr());
+    return 1;
+  } catch (const std::exception& e) {
+    PrintError(std::string("internal error: ") + e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace hourbank::cli;
+  App app;
+  if (int rc = ReadEnvironment(app); rc != 0) return rc;
 
   CLI::App cli{
       "hourbank — an event-sourced ledger for support-contract hour banks and quota slots"};
@@ -99,36 +145,7 @@ int main(int argc, char** argv) {
   RegisterForecastCommands(cli, app);
   RegisterAlertsCommands(cli, app);
   RegisterWebhookCommands(cli, app);
-  // Commands that only read open the ledger read-only: nothing in its directory changes, and
-  // they work on a read-only copy.
-  for (const char* path :
-       {"balance", "invoice", "burned", "report", "history", "sla", "statement", "forecast",
-        "whatif", "audit", "verify", "export", "plan list", "plan show", "client list",
-        "token list", "webhook list", "webhook deliveries"}) {
-    CLI::App* sub = &cli;
-    for (const std::string& name : CLI::detail::split(path, ' ')) sub = sub->get_subcommand(name);
-    sub->preparse_callback([&app](std::size_t) { app.read_only = true; });
-  }
+  OpenReadOnlyFor(cli, app);
 
-  try {
-    cli.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return cli.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return cli.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    PrintError(what + "; see `hourbank --help` or `hourbank COMMAND --help`");
-    return 2;
-  } catch (const CommandError& e) {
-    PrintError(e.error.message);
-    return ExitCodeFor(e.error.code);
-  } catch (const kj::Exception& e) {
-    PrintError(std::string("internal error: ") + e.getDescription().cStr());
-    return 1;
-  } catch (const std::exception& e) {
-    PrintError(std::string("internal error: ") + e.what());
-    return 1;
-  }
-  return 0;
+  return Parse(cli, argc, argv);
 }

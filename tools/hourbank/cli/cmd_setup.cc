@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -138,9 +139,32 @@ void RegisterClientCommand(CLI::App& cli, App& app) {
 }
 
 // contract
-void RegisterContract(CLI::App& cli, App& app) {
-  auto* contract = cli.add_subcommand("contract", "Sign, change and end contracts");
-  contract->require_subcommand(1);
+// `--extra NAME=QTY` (QTY 1-1000, default 1), summed per name.
+std::map<std::string, uint32_t> ParseExtras(const std::vector<std::string>& extras) {
+  std::map<std::string, uint32_t> out;
+  for (const std::string& x : extras) {
+    const auto eq = x.find('=');
+    uint32_t qty = 1;
+    std::string name = x;
+    if (eq != std::string::npos) {
+      name = x.substr(0, eq);
+      try {
+        size_t used = 0;
+        const unsigned long v = std::stoul(x.substr(eq + 1), &used);
+        if (used != x.size() - eq - 1 || v == 0 || v > 1000) throw std::invalid_argument("range");
+        qty = uint32_t(v);
+      } catch (const std::exception&) {
+        Fail(Code::kInvalid, fmt::format("--extra '{}': the quantity must be a whole number 1 to "
+                                         "1000, e.g. extra_contact=2",
+                                         x));
+      }
+    }
+    out[name] += qty;
+  }
+  return out;
+}
+
+void RegisterContractStart(CLI::App* contract, App& app) {
   struct StartArgs {
     std::string client, plan, from;
     uint32_t months = 0, prepaid = 0, units = 0, version = 0;
@@ -177,28 +201,16 @@ void RegisterContract(CLI::App& cli, App& app) {
     req.units = sa->units;
     req.timely = sa->timely;
     req.review = sa->review;
-    for (const std::string& x : sa->extras) {
-      const auto eq = x.find('=');
-      uint32_t qty = 1;
-      std::string name = x;
-      if (eq != std::string::npos) {
-        name = x.substr(0, eq);
-        try {
-          size_t used = 0;
-          const unsigned long v = std::stoul(x.substr(eq + 1), &used);
-          if (used != x.size() - eq - 1 || v == 0 || v > 1000) throw std::invalid_argument("range");
-          qty = uint32_t(v);
-        } catch (const std::exception&) {
-          Fail(Code::kInvalid, fmt::format("--extra '{}': the quantity must be a whole number 1 to "
-                                           "1000, e.g. extra_contact=2",
-                                           x));
-        }
-      }
-      req.extras[name] += qty;
-    }
+    for (const auto& [name, qty] : ParseExtras(sa->extras)) req.extras[name] += qty;
     auto w = Run(app, req, &service::ContractStartOp);
     app.json ? app.PrintJson(reports::SummaryJson(sa->client, w.summary)) : app.Say(w.summary);
   });
+}
+
+void RegisterContract(CLI::App& cli, App& app) {
+  auto* contract = cli.add_subcommand("contract", "Sign, change and end contracts");
+  contract->require_subcommand(1);
+  RegisterContractStart(contract, app);
   struct UnitsArgs {
     std::string client, from;
     uint32_t units = 0;

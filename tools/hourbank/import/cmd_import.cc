@@ -59,13 +59,127 @@ bool RowLevel(Code code) {
          code == Code::kLimit || code == Code::kConflict;
 }
 
+struct ImportArgs {
+  std::string client, file, format, kind = "support";
+  bool dry_run = false;
+};
+
+// One good row: written (true), or skipped as imported before (false). A row-level refusal is a
+// CommandError (see RowLevel).
+bool ImportOne(App& app, const ImportArgs& ia, ClientState& state, const ImportRow& row,
+               const std::string& file_id, const std::string& default_staff) {
+  LogWork w;
+  w.kind = row.kind.empty() ? ia.kind : row.kind;
+  w.task = row.task;
+  w.staff = row.staff.empty() ? default_staff : row.staff;
+  w.note = row.note;
+  w.minutes = row.minutes;
+  w.at_us = row.at_us;
+  const std::string key = fmt::format("import:{}:{}:{}", ia.client, file_id, row.line);
+  // What "the same body" is for the key: the row as mapped, not who runs the import.
+  const std::string request =
+      fmt::format("import\n{}\n{}\n{}\n{}\n{}\n{}\n{}", row.at_us, row.minutes, w.kind, row.task,
+                  row.staff, row.note, row.line);
+  if (auto rec = Must(app.log().LookupKey(key))) {
+    if (rec->request_digest != ledger::Digest(ia.client + '\0' + request))
+      Fail(Code::kConflict, fmt::format("was imported before with other options (kind '{}' "
+                                        "now); nothing written for it",
+                                        w.kind));
+    return false;
+  }
+  for (int attempt = 0;; ++attempt) {
+    Decision d = Must(DecideLog(state, w, app.now_us()));
+    if (ia.dry_run || d.events.empty()) break;
+    const uint32_t version = state.version();
+    try {
+      app.Append(ia.client, d, version, key, request);
+    } catch (const CommandError& e) {
+      if (e.error.code != Code::kConflict || e.error.current_version == 0 ||
+          attempt + 1 >= kConflictRetriesMax)
+        throw;
+      state = app.LoadClient(ia.client);  // another writer moved the client on: decide again
+      continue;
+    }
+    // Fold what was just written (and anything a concurrent writer added) into the state.
+    Must(app.log().ReadStream(ia.client, version + 1, 0, [&](const ledger::EventView& v) {
+      state.Apply(v.seq, v.event);
+      return true;
+    }));
+    break;
+  }
+  return true;
+}
+
+void PrintImportSummary(App& app, const ImportArgs& ia, TimesheetFormat format, uint64_t imported,
+                        uint64_t skipped, const std::vector<Refusal>& refused) {
+  if (app.json) {
+    json list = json::array();
+    for (const Refusal& r : refused) list.push_back({{"line", r.line}, {"reason", r.reason}});
+    app.PrintJson({{"client", ia.client},
+                   {"file", ia.file},
+                   {"format", TimesheetFormatName(format)},
+                   {"dry_run", ia.dry_run},
+                   {"imported", imported},
+                   {"skipped", skipped},
+                   {"refused", list}});
+    return;
+  }
+  app.Say(fmt::format("{}{} {}, skipped {} (already imported), refused {}",
+                      ia.client.empty() ? "" : ia.client + ": ",
+                      ia.dry_run ? "would import" : "imported", imported, skipped, refused.size()));
+  for (size_t k = 0; k < refused.size() && k < kRefusalsShownMax; ++k)
+    app.Say(fmt::format("  line {}: {}", refused[k].line, refused[k].reason));
+  if (refused.size() > kRefusalsShownMax)
+    app.Say(
+        fmt::format("  … and {} more (--json lists them all)", refused.size() - kRefusalsShownMax));
+}
+
+void RunImport(App& app, const ImportArgs& ia) {
+  const TimesheetFormat format = Must(ParseTimesheetFormat(ia.format));
+  const CsvLimits limits;
+  const std::string text = ReadImportFile(ia.file, limits.file_bytes_max);
+
+  ClientState state = app.LoadClient(ia.client);
+  if (!state.registered())
+    Fail(Code::kNotFound,
+         fmt::format("unknown client '{}'; add it first with `hourbank client add`", ia.client));
+  auto parsed = ParseTimesheet(text, format, state.zone(), limits);
+  if (!parsed.ok())
+    Fail(parsed.error().code, fmt::format("{}: {}", ia.file, parsed.error().message));
+  const std::vector<ImportRow>& rows = parsed.value();
+
+  const std::string file_id = ledger::HexOf(ledger::Digest(text)).substr(0, 16);
+  const char* user = std::getenv("USER");
+  const std::string default_staff = user ? user : app.actor;
+
+  uint64_t imported = 0, skipped = 0;
+  std::vector<Refusal> refused;
+  Progress progress(ia.dry_run ? "checking" : "importing", rows.size(), app.json);
+  for (const ImportRow& row : rows) {
+    progress.Step();
+    if (!row.error.empty()) {
+      refused.push_back({row.line, row.error});
+      continue;
+    }
+    try {
+      ++(ImportOne(app, ia, state, row, file_id, default_staff) ? imported : skipped);
+    } catch (const CommandError& e) {
+      if (!RowLevel(e.error.code)) throw;
+      refused.push_back({row.line, e.error.message});
+    }
+  }
+  progress.Done();
+  PrintImportSummary(app, ia, format, imported, skipped, refused);
+  if (!refused.empty())
+    Fail(Code::kRefused,
+         fmt::format("{} row{} of '{}' refused (listed above); the other rows were {}",
+                     refused.size(), refused.size() == 1 ? "" : "s", ia.file,
+                     ia.dry_run ? "checked" : "imported"));
+}
+
 }  // namespace
 
 void RegisterImportCommand(CLI::App& cli, App& app) {
-  struct ImportArgs {
-    std::string client, file, format, kind = "support";
-    bool dry_run = false;
-  };
   auto ia = std::make_shared<ImportArgs>();
   auto* cmd = cli.add_subcommand(
       "import",
@@ -84,109 +198,7 @@ void RegisterImportCommand(CLI::App& cli, App& app) {
       "--kind", ia->kind,
       "work kind for every row (generic: rows with a kind column keep theirs; default: support)");
   cmd->add_flag("--dry-run", ia->dry_run, "check every row and print the summary; write nothing");
-  cmd->callback([&app, ia] {
-    const TimesheetFormat format = Must(ParseTimesheetFormat(ia->format));
-    const CsvLimits limits;
-    const std::string text = ReadImportFile(ia->file, limits.file_bytes_max);
-
-    ClientState state = app.LoadClient(ia->client);
-    if (!state.registered())
-      Fail(Code::kNotFound,
-           fmt::format("unknown client '{}'; add it first with `hourbank client add`", ia->client));
-    auto parsed = ParseTimesheet(text, format, state.zone(), limits);
-    if (!parsed.ok())
-      Fail(parsed.error().code, fmt::format("{}: {}", ia->file, parsed.error().message));
-    const std::vector<ImportRow>& rows = parsed.value();
-
-    const std::string file_id = ledger::HexOf(ledger::Digest(text)).substr(0, 16);
-    const char* user = std::getenv("USER");
-    const std::string default_staff = user ? user : app.actor;
-
-    uint64_t imported = 0, skipped = 0;
-    std::vector<Refusal> refused;
-    Progress progress(ia->dry_run ? "checking" : "importing", rows.size(), app.json);
-    for (const ImportRow& row : rows) {
-      progress.Step();
-      if (!row.error.empty()) {
-        refused.push_back({row.line, row.error});
-        continue;
-      }
-      LogWork w;
-      w.kind = row.kind.empty() ? ia->kind : row.kind;
-      w.task = row.task;
-      w.staff = row.staff.empty() ? default_staff : row.staff;
-      w.note = row.note;
-      w.minutes = row.minutes;
-      w.at_us = row.at_us;
-      const std::string key = fmt::format("import:{}:{}:{}", ia->client, file_id, row.line);
-      // What "the same body" is for the key: the row as mapped, not who runs the import.
-      const std::string request =
-          fmt::format("import\n{}\n{}\n{}\n{}\n{}\n{}\n{}", row.at_us, row.minutes, w.kind,
-                      row.task, row.staff, row.note, row.line);
-      try {
-        if (auto rec = Must(app.log().LookupKey(key))) {
-          if (rec->request_digest != ledger::Digest(ia->client + '\0' + request))
-            Fail(Code::kConflict, fmt::format("was imported before with other options (kind '{}' "
-                                              "now); nothing written for it",
-                                              w.kind));
-          ++skipped;
-          continue;
-        }
-        for (int attempt = 0;; ++attempt) {
-          Decision d = Must(DecideLog(state, w, app.now_us()));
-          if (ia->dry_run || d.events.empty()) break;
-          const uint32_t version = state.version();
-          try {
-            app.Append(ia->client, d, version, key, request);
-          } catch (const CommandError& e) {
-            if (e.error.code != Code::kConflict || e.error.current_version == 0 ||
-                attempt + 1 >= kConflictRetriesMax)
-              throw;
-            state = app.LoadClient(ia->client);  // another writer moved the client on: decide again
-            continue;
-          }
-          // Fold what was just written (and anything a concurrent writer added) into the state.
-          Must(app.log().ReadStream(ia->client, version + 1, 0, [&](const ledger::EventView& v) {
-            state.Apply(v.seq, v.event);
-            return true;
-          }));
-          break;
-        }
-        ++imported;
-      } catch (const CommandError& e) {
-        if (!RowLevel(e.error.code)) throw;
-        refused.push_back({row.line, e.error.message});
-      }
-    }
-    progress.Done();
-
-    if (app.json) {
-      json list = json::array();
-      for (const Refusal& r : refused) list.push_back({{"line", r.line}, {"reason", r.reason}});
-      app.PrintJson({{"client", ia->client},
-                     {"file", ia->file},
-                     {"format", TimesheetFormatName(format)},
-                     {"dry_run", ia->dry_run},
-                     {"imported", imported},
-                     {"skipped", skipped},
-                     {"refused", list}});
-    } else {
-      app.Say(fmt::format("{}{} {}, skipped {} (already imported), refused {}",
-                          ia->client.empty() ? "" : ia->client + ": ",
-                          ia->dry_run ? "would import" : "imported", imported, skipped,
-                          refused.size()));
-      for (size_t k = 0; k < refused.size() && k < kRefusalsShownMax; ++k)
-        app.Say(fmt::format("  line {}: {}", refused[k].line, refused[k].reason));
-      if (refused.size() > kRefusalsShownMax)
-        app.Say(fmt::format("  … and {} more (--json lists them all)",
-                            refused.size() - kRefusalsShownMax));
-    }
-    if (!refused.empty())
-      Fail(Code::kRefused,
-           fmt::format("{} row{} of '{}' refused (listed above); the other rows were {}",
-                       refused.size(), refused.size() == 1 ? "" : "s", ia->file,
-                       ia->dry_run ? "checked" : "imported"));
-  });
+  cmd->callback([&app, ia] { RunImport(app, *ia); });
 }
 
 }  // namespace hourbank::cli
