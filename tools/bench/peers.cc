@@ -145,21 +145,27 @@ ProcessResult RunAs(const PgUser& u, std::vector<std::string> argv,
   return RunProcess(argv, stdin_path, stderr_path);
 }
 
-}  // namespace
+// A throwaway PostgreSQL 15 server in work_dir, or why it could not be started.
+struct PgServer {
+  PgUser user;
+  std::string bin = "/usr/lib/postgresql/15/bin", data, log;
+  std::vector<std::string> conn;  // psql argv prefix connecting to it
+  std::string skipped;
+};
 
-PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& events) {
-  PeerFigure f;
-  const std::string bin = "/usr/lib/postgresql/15/bin";
-  if (!Executable(bin + "/initdb") || !Executable(bin + "/pg_ctl") ||
+PgServer StartPostgres(const std::string& work_dir) {
+  PgServer pg;
+  if (!Executable(pg.bin + "/initdb") || !Executable(pg.bin + "/pg_ctl") ||
       FindProgram({"psql"}).empty()) {
-    f.skipped = "skipped (not installed: postgresql-15)";
-    return f;
+    pg.skipped = "skipped (not installed: postgresql-15)";
+    return pg;
   }
   auto user = FindPgUser();
   if (!user) {
-    f.skipped = "skipped (no postgres user to run the server as)";
-    return f;
+    pg.skipped = "skipped (no postgres user to run the server as)";
+    return pg;
   }
+  pg.user = *user;
   std::error_code ec;
   std::filesystem::remove_all(work_dir, ec);
   std::filesystem::create_directories(work_dir, ec);
@@ -167,79 +173,51 @@ PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& e
   const std::string parent = std::filesystem::path(work_dir).parent_path().string();
   if (!parent.empty()) chmod(parent.c_str(), 0711);
   if (chown(work_dir.c_str(), user->uid, user->gid) != 0) {
-    f.skipped = "skipped (cannot chown the work dir)";
-    return f;
+    pg.skipped = "skipped (cannot chown the work dir)";
+    return pg;
   }
-  const std::string data = work_dir + "/data", log = work_dir + "/server.log";
+  pg.data = work_dir + "/data", pg.log = work_dir + "/server.log";
   const int port = 20000 + int(getpid() % 20000);
-  const std::string psql = FindProgram({"psql"});
-  ProcessResult init = RunAs(*user, {bin + "/initdb", "-D", data, "-U", "bench", "--auth=trust",
-                                     "-E", "UTF8", "--no-sync"});
+  ProcessResult init = RunAs(pg.user, {pg.bin + "/initdb", "-D", pg.data, "-U", "bench",
+                                       "--auth=trust", "-E", "UTF8", "--no-sync"});
   if (init.exit_code != 0) {
-    f.skipped = "initdb failed";
-    return f;
+    pg.skipped = "initdb failed";
+    return pg;
   }
   ProcessResult start = RunAs(
-      *user,
-      {bin + "/pg_ctl", "-D", data, "-l", log, "-w", "-o",
+      pg.user,
+      {pg.bin + "/pg_ctl", "-D", pg.data, "-l", pg.log, "-w", "-o",
        fmt::format("-p {} -k {} -c listen_addresses=127.0.0.1 -c synchronous_commit=on -c fsync=on",
                    port, work_dir),
        "start"});
   if (start.exit_code != 0) {
-    f.skipped = "pg_ctl start failed (see " + log + ")";
-    return f;
+    pg.skipped = "pg_ctl start failed (see " + pg.log + ")";
+    return pg;
   }
-  const std::vector<std::string> conn = {psql,
-                                         "-X",
-                                         "-q",
-                                         "-v",
-                                         "ON_ERROR_STOP=1",
-                                         "-h",
-                                         "127.0.0.1",
-                                         "-p",
-                                         std::to_string(port),
-                                         "-U",
-                                         "bench",
-                                         "-d",
-                                         "postgres"};
-  auto sql = [&](const std::string& text) {
-    const std::string path = work_dir + "/q.sql";
-    std::ofstream(path) << text;
-    auto argv = conn;
-    argv.insert(argv.end(), {"-At", "-f", path});
-    return RunProcess(argv);
-  };
-  sql("CREATE TABLE events (seq bigserial PRIMARY KEY, stream text NOT NULL, version int NOT NULL, "
-      "body jsonb NOT NULL,"
-      " UNIQUE (stream, version));");
-  // One COPY per 1000 events: each is its own transaction, committed synchronously.
-  const std::string script = work_dir + "/load.sql";
-  {
-    std::ofstream out(script);
-    for (size_t i = 0; i < events.size(); i += 1000) {
-      out << "COPY events (stream, version, body) FROM STDIN;\n";
-      for (size_t k = i; k < std::min(events.size(), i + 1000); ++k)
-        out << events[k].stream << '\t' << events[k].version << '\t' << events[k].json << '\n';
-      out << "\\.\n";
-    }
+  pg.conn = {FindProgram({"psql"}), "-X", "-q",    "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+             std::to_string(port),  "-U", "bench", "-d", "postgres"};
+  return pg;
+}
+
+// One COPY per 1000 events: each is its own transaction, committed synchronously.
+void WriteCopyScript(const std::string& script, const std::vector<FlatEvent>& events) {
+  std::ofstream out(script);
+  for (size_t i = 0; i < events.size(); i += 1000) {
+    out << "COPY events (stream, version, body) FROM STDIN;\n";
+    for (size_t k = i; k < std::min(events.size(), i + 1000); ++k)
+      out << events[k].stream << '\t' << events[k].version << '\t' << events[k].json << '\n';
+    out << "\\.\n";
   }
-  auto load_argv = conn;
-  load_argv.insert(load_argv.end(), {"-f", script});
-  ProcessResult load = RunProcess(load_argv, "", work_dir + "/load.err");
-  // Rebuild balances: read the table in seq order and fold minutes per stream.
-  auto read_argv = conn;
-  read_argv.insert(
-      read_argv.end(),
-      {"-At", "-F", "\t", "-c",
-       "SELECT stream, body->>'type', body->>'minutes', body->>'count' FROM events ORDER BY seq"});
-  ProcessResult read = RunProcess(read_argv);
-  const auto t_fold = std::chrono::steady_clock::now();
+}
+
+// The peer's fold: minutes per stream from `stream\ttype\tminutes\tcount` rows. Returns rows.
+size_t FoldMinutes(const std::string& text) {
   std::map<std::string, int64_t, std::less<>> minutes;
   size_t rows = 0;
-  for (size_t at = 0; at < read.out.size();) {
-    size_t nl = read.out.find('\n', at);
-    if (nl == std::string::npos) nl = read.out.size();
-    std::string_view line(read.out.data() + at, nl - at);
+  for (size_t at = 0; at < text.size();) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    std::string_view line(text.data() + at, nl - at);
     const size_t t1 = line.find('\t');
     if (t1 != std::string_view::npos) {
       const size_t t2 = line.find('\t', t1 + 1), t3 = line.find('\t', t2 + 1);
@@ -250,8 +228,45 @@ PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& e
     }
     at = nl + 1;
   }
+  return rows;
+}
+
+}  // namespace
+
+PeerFigure Postgres(const std::string& work_dir, const std::vector<FlatEvent>& events) {
+  PeerFigure f;
+  PgServer pg = StartPostgres(work_dir);
+  if (!pg.skipped.empty()) {
+    f.skipped = pg.skipped;
+    return f;
+  }
+  auto sql = [&](const std::string& text) {
+    const std::string path = work_dir + "/q.sql";
+    std::ofstream(path) << text;
+    auto argv = pg.conn;
+    argv.insert(argv.end(), {"-At", "-f", path});
+    return RunProcess(argv);
+  };
+  sql("CREATE TABLE events (seq bigserial PRIMARY KEY, stream text NOT NULL, version int NOT NULL, "
+      "body jsonb NOT NULL,"
+      " UNIQUE (stream, version));");
+  const std::string script = work_dir + "/load.sql";
+  WriteCopyScript(script, events);
+  auto load_argv = pg.conn;
+  load_argv.insert(load_argv.end(), {"-f", script});
+  ProcessResult load = RunProcess(load_argv, "", work_dir + "/load.err");
+  // Rebuild balances: read the table in seq order and fold minutes per stream.
+  auto read_argv = pg.conn;
+  read_argv.insert(
+      read_argv.end(),
+      {"-At", "-F", "\t", "-c",
+       "SELECT stream, body->>'type', body->>'minutes', body->>'count' FROM events ORDER BY seq"});
+  ProcessResult read = RunProcess(read_argv);
+  const auto t_fold = std::chrono::steady_clock::now();
+  const size_t rows = FoldMinutes(read.out);
   const double fold_seconds = SecondsSince(t_fold);
-  RunAs(*user, {bin + "/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"});
+  RunAs(pg.user, {pg.bin + "/pg_ctl", "-D", pg.data, "-m", "fast", "-w", "stop"});
+  std::error_code ec;
   std::filesystem::remove_all(work_dir, ec);
   if (load.exit_code != 0 || read.exit_code != 0 || rows != events.size()) {
     f.skipped = fmt::format("postgres load/read failed (exit {} / {}, {} rows of {})",
