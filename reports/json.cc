@@ -96,8 +96,11 @@ std::string MonthText(uint32_t month) {
 }
 
 json BalanceJson(const ClientState& s, int64_t at_us) {
+  return BalanceJson(s, at_us, s.Evaluate(s.zone().MonthOf(at_us)));
+}
+
+json BalanceJson(const ClientState& s, int64_t at_us, const MonthEval& ev) {
   const uint32_t month = s.zone().MonthOf(at_us);
-  const MonthEval ev = s.Evaluate(month);
   const auto* terms = s.TermsFor(month);
   json slots = json::object();
   for (const auto& [pool, u] : ev.pools)

@@ -21,6 +21,10 @@ namespace hourbank::reports {
 // left_minutes}, reserve_minutes, prepaid_minutes, overage_minutes, used_minutes, slots {POOL:
 // {quota, used, left}}, invoice_so_far_minor, outstanding_minor, blocked.
 nlohmann::json BalanceJson(const projections::ClientState& state, int64_t at_us);
+// The same from `ev`, the state's evaluation of the month of at_us (e.g. shared by a server's
+// state cache).
+nlohmann::json BalanceJson(const projections::ClientState& state, int64_t at_us,
+                           const projections::MonthEval& ev);
 
 // `invoice CLIENT MONTH`: client, month, currency, lines [{code, description, quantity,
 // unit_price_minor, amount_minor}], total_minor, closed. Descriptions as recorded (English).

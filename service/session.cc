@@ -90,6 +90,11 @@ Result<ClientState> Session::LoadClient(const std::string& client_id, const Load
   return state;
 }
 
+SharedEval Session::Evaluation(const Snapshot& state, uint32_t month) {
+  if (cache_) return cache_->Evaluation(state, month);
+  return std::make_shared<const projections::MonthEval>(state->Evaluate(month));
+}
+
 Result<SnapshotAt> Session::LoadSnapshotAt(const std::string& client_id, const TimeQuery& time) {
   if (time.as_of.empty() && time.known_at.empty()) {
     HB_TRY(CheckClientId(client_id));

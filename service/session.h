@@ -68,6 +68,9 @@ class Session {
   // As LoadClientAt, without copying the client's state: a present-time read shares the cached
   // snapshot (caught up first when events were appended since); other reads get their own.
   Result<SnapshotAt> LoadSnapshotAt(const std::string& client_id, const TimeQuery& time);
+  // `state`'s evaluation of `month`, shared while `state` is the cached snapshot of its client
+  // (StateCache::Evaluation); evaluated afresh otherwise.
+  SharedEval Evaluation(const Snapshot& state, uint32_t month);
   // The client's checkpoint when it is a lean checkpoint ending exactly at an event of this
   // stream; nullopt otherwise (missing, another format, stale or foreign).
   std::optional<projections::ClientState> RestoreFromCheckpoint(const std::string& client_id);

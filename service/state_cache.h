@@ -15,6 +15,7 @@
 namespace hourbank::service {
 
 using Snapshot = std::shared_ptr<const projections::ClientState>;
+using SharedEval = std::shared_ptr<const projections::MonthEval>;
 
 class StateCache {
  public:
@@ -22,12 +23,21 @@ class StateCache {
   Snapshot Get(const std::string& client_id) const;
   // Keeps `state` unless a state with a higher version is cached already.
   void Put(Snapshot state);
+  // The evaluation of `month` for `state`. For the snapshot this cache holds it is computed once
+  // per month asked last and shared by every read until the client changes (a balance read then
+  // costs no month evaluation); for any other state it is computed each time.
+  SharedEval Evaluation(const Snapshot& state, uint32_t month);
 
   static constexpr size_t kClientsMax = 100000;  // more: drop all, refill on demand
 
  private:
+  struct Cached {
+    Snapshot state;
+    uint32_t month = 0;  // of `eval`
+    SharedEval eval;     // null until a read asks
+  };
   mutable std::mutex mutex_;
-  std::map<std::string, Snapshot, std::less<>> states_;
+  std::map<std::string, Cached, std::less<>> states_;
 };
 
 }  // namespace hourbank::service

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -65,8 +66,10 @@ int Get(int fd, const std::string& path, const std::string& token) {
 }
 
 std::string IssueToken(const std::string& exe, const std::string& ledger_dir) {
-  ProcessResult tok = RunProcess({exe, "--ledger", ledger_dir, "--actor", "bench", "--json",
-                                  "token", "issue", "bench", "--role", "billing"});
+  ProcessResult tok =
+      RunProcess({exe, "--ledger", ledger_dir, "--actor", "bench", "--json", "token", "issue",
+                  fmt::format("bench-{}-{}", getpid(), time(nullptr)), "--role",
+                  "billing"});  // a new name: the ledger may be reused
   try {
     return nlohmann::json::parse(tok.out).value("token", "");
   } catch (const std::exception&) {
@@ -76,9 +79,10 @@ std::string IssueToken(const std::string& exe, const std::string& ledger_dir) {
 
 // Starts `hourbank serve` on a free loopback port; returns its pid and port (0: not reported).
 std::pair<pid_t, uint16_t> StartServe(const std::string& exe, const std::string& ledger_dir,
-                                      const std::string& log_path) {
+                                      const std::string& log_path, const std::string& now) {
   const pid_t pid = fork();
   if (pid == 0) {
+    if (!now.empty()) setenv("HOURBANK_NOW", now.c_str(), 1);
     FILE* f = std::freopen(log_path.c_str(), "w", stdout);
     (void)f;
     FILE* g = std::freopen(log_path.c_str(), "a", stderr);
@@ -96,6 +100,24 @@ std::pair<pid_t, uint16_t> StartServe(const std::string& exe, const std::string&
     if (at != std::string::npos) port = uint16_t(std::atoi(text.c_str() + at + 10));
   }
   return {pid, port};
+}
+
+// CPU time (user + system, every thread) the process `pid` has used so far, in µs; -1 if unknown.
+int64_t ProcessCpuUs(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(text.substr(paren + 2));
+  std::string f;
+  int64_t utime = -1, stime = -1;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {  // field 3 is the state; 14 utime, 15 stime
+    if (i == 14) utime = std::atoll(f.c_str());
+    if (i == 15) stime = std::atoll(f.c_str());
+  }
+  const long tick = sysconf(_SC_CLK_TCK);
+  if (utime < 0 || stime < 0 || tick <= 0) return -1;
+  return (utime + stime) * (1000000 / tick);
 }
 
 // `queries` balance reads spread over `ids`, from `connections` threads; latencies in µs.
@@ -133,14 +155,17 @@ HttpFigure HttpBalance(const HttpLoadOptions& o) {
   const std::string token = IssueToken(o.hourbank_exe, o.ledger_dir);
   if (token.empty()) return {.skipped = "skipped: could not issue a token"};
   if (o.ids.empty()) return {.skipped = "skipped: no clients"};
-  const auto [pid, port] = StartServe(o.hourbank_exe, o.ledger_dir, o.log_path);
+  const auto [pid, port] = StartServe(o.hourbank_exe, o.ledger_dir, o.log_path, o.now);
   std::atomic<int> bad{0};
   if (port != 0) {
     // Warm-up: one request per client makes the server catch each client's state up once;
     // the target is for a caught-up projection, which is what the measured requests read.
     (void)Load(port, token, o.ids, o.ids.size(), 1, &bad);
     bad = 0;
+    const int64_t cpu_before = ProcessCpuUs(pid);
     f.latencies_us = Load(port, token, o.ids, o.queries, o.connections, &bad);
+    const int64_t cpu_after = ProcessCpuUs(pid);
+    if (cpu_before >= 0 && cpu_after >= cpu_before) f.server_cpu_us = cpu_after - cpu_before;
   }
   if (pid > 0) {
     kill(pid, SIGTERM);
@@ -152,6 +177,14 @@ HttpFigure HttpBalance(const HttpLoadOptions& o) {
     return {.skipped = fmt::format("failed: {} non-200 responses", bad.load())};
   f.ok = true;
   return f;
+}
+
+std::string HttpClockFor(
+    const std::map<std::string, projections::ClientState, std::less<>>& states) {
+  uint32_t month = 0;
+  for (const auto& [id, s] : states) month = std::max(month, s.FirstOpenMonth());
+  if (month == 0) return "";
+  return projections::FormatMonth(month) + "-11T12:00:00Z";
 }
 
 Row HttpRow(const std::string& what, const HttpFigure& f, const std::string& peer,

@@ -369,6 +369,7 @@ void Bench::Http(const std::string& ledger_dir, const RebuildResult& r) {
                     .ledger_dir = ledger_dir,
                     .log_path = o_.work_dir + "/serve.log"};
   for (const auto& [id, s] : r.states) h.ids.push_back(id);
+  h.now = HttpClockFor(r.states);
   h.queries = o_.quick ? 200 : 2000;
   const double per_client = double(events_) / double(std::max<size_t>(r.states.size(), 1));
   rows_.push_back(

@@ -43,6 +43,9 @@ inline std::string Verdict(bool met) { return met ? "met" : "NOT met"; }
 // warm-up read per client, then `queries` reads spread over `ids` from `connections` threads.
 struct HttpLoadOptions {
   std::string hourbank_exe, ledger_dir, log_path;
+  // The server's clock (HOURBANK_NOW): a day in the ledger's first open month, so the reads ask
+  // for the month being worked in, as on a live ledger (HttpClockFor); empty: the real clock.
+  std::string now;
   std::vector<std::string> ids;
   size_t queries = 2000;
   uint32_t connections = 8;
@@ -51,8 +54,12 @@ struct HttpFigure {
   bool ok = false;
   std::string skipped;
   std::vector<double> latencies_us;
+  int64_t server_cpu_us = -1;  // CPU the server used during the measured reads (10 ms ticks)
 };
 HttpFigure HttpBalance(const HttpLoadOptions& options);
+// The 11th, noon UTC, of the latest first-open month among `states` ("2024-12-11T12:00:00Z").
+std::string HttpClockFor(
+    const std::map<std::string, projections::ClientState, std::less<>>& states);
 // The table row of an HTTP figure (p50/p99 µs, target p99 <= 1 ms); fills `j`.
 Row HttpRow(const std::string& what, const HttpFigure& f, const std::string& peer,
             nlohmann::json* j);

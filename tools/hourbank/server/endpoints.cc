@@ -142,7 +142,9 @@ Result<json> Endpoints::Clients(const Caller& c) {
 Result<json> Endpoints::Balance(const Caller& c, const std::string& client, const Query& q) {
   auto r = service::ReadSnapshotOp(session_, c, service::Operation::kReadBalance, client, Time(q));
   if (!r.ok()) return r.error();
-  return BalanceJson(*r.value().state, r.value().at_us);
+  const service::Snapshot& state = r.value().state;
+  const int64_t at = r.value().at_us;
+  return BalanceJson(*state, at, *session_.Evaluation(state, state->zone().MonthOf(at)));
 }
 
 Result<json> Endpoints::Invoice(const Caller& c, const std::string& client,
