@@ -32,6 +32,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "projections/month_pack.h"
+
 namespace hourbank::projections {
 
 using nlohmann::json;
@@ -166,7 +168,8 @@ struct CheckpointCodec {
     j["reserve_after_close"] = s.reserve_after_close_;
     j["block_left_after_close"] = s.block_left_after_close_;
     json closed = json::array();
-    for (const auto& [m, ev] : s.closed_) closed.push_back({m, SaveEval(ev)});
+    for (const auto& [m, packed] : s.closed_)  // the unpacked figures: the format is unchanged
+      closed.push_back({m, SaveEval(UnpackMonthEval(packed))});
     j["closed"] = closed;
     json closed_start = json::array();
     for (const auto& [m, start] : s.closed_start_) {
@@ -275,7 +278,8 @@ struct CheckpointCodec {
     s.last_closed_ = j["last_closed"];
     s.reserve_after_close_ = j["reserve_after_close"];
     s.block_left_after_close_ = j["block_left_after_close"].get<std::map<uint64_t, int64_t>>();
-    for (const json& c : j["closed"]) s.closed_[c[0].get<uint32_t>()] = RestoreEval(c[1]);
+    for (const json& c : j["closed"])
+      s.closed_[c[0].get<uint32_t>()] = PackMonthEval(RestoreEval(c[1]));
     for (const json& c : j["closed_start"]) {
       std::vector<Block> blocks;
       for (const json& b : c[2]) blocks.push_back(BlockFrom(b));

@@ -3,6 +3,7 @@
 #include "projections/replay_bounds.h"
 
 #include "projections/month_eval.h"
+#include "projections/month_pack.h"
 
 #include <algorithm>
 #include <iterator>
@@ -813,8 +814,10 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
                                FormatMinutes(minutes), FormatMinutes(reserve_after_close_)));
     reserve_after_close_ = std::max<int64_t>(0, reserve_after_close_ - minutes);
     if (auto c = closed_.find(month); c != closed_.end()) {  // the month's own figures show it
-      c->second.expired_reserve_minutes += c->second.reserve_end_minutes - reserve_after_close_;
-      c->second.reserve_end_minutes = reserve_after_close_;
+      MonthEval ev = UnpackMonthEval(c->second);
+      ev.expired_reserve_minutes += ev.reserve_end_minutes - reserve_after_close_;
+      ev.reserve_end_minutes = reserve_after_close_;
+      c->second = PackMonthEval(ev);
     }
   } else if (bucket == schemas::Bucket::BLOCK) {
     // Minutes left: as the last close left them, or as bought when bought after it.
@@ -832,13 +835,15 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
                                FormatMinutes(minutes), block_seq, FormatMinutes(left)));
     block_left_after_close_[block_seq] = std::max<int64_t>(0, left - minutes);
     if (auto c = closed_.find(month); c != closed_.end()) {  // the month's own figures show it
-      for (Block& e : c->second.blocks_end) {
+      MonthEval ev = UnpackMonthEval(c->second);
+      for (Block& e : ev.blocks_end) {
         if (e.seq != block_seq) continue;
         const int64_t gone = std::min(e.left_minutes, minutes);
         e.left_minutes -= gone;
-        if (e.month <= month) c->second.expired_block_minutes += gone;
-        c->second.expired_blocks.emplace_back(block_seq, gone);
+        if (e.month <= month) ev.expired_block_minutes += gone;
+        ev.expired_blocks.emplace_back(block_seq, gone);
       }
+      c->second = PackMonthEval(ev);
     }
   } else {
     Problem(seq,
@@ -1131,11 +1136,11 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
     for (auto& [s, c] : charges)
       if (auto e = entries_.find(s); e != entries_.end()) e->second.charges = std::move(c);
   }
-  closed_[month] = std::move(ev);
+  closed_[month] = PackMonthEval(ev);
 }
 
 MonthEval ClientState::Evaluate(uint32_t month) const {
-  if (auto it = closed_.find(month); it != closed_.end()) return it->second;
+  if (auto it = closed_.find(month); it != closed_.end()) return UnpackMonthEval(it->second);
   if (IsClosed(month) || month < first_month() || first_month() == 0) {
     MonthEval ev;  // before the contract, or closed with nothing recorded
     ev.month = month;

@@ -11,8 +11,8 @@
 // with (its recorded closing entries when closed, its projected ones when still open). So work
 // logged for October after November's work was logged still draws October's allowance first,
 // and November's reserve reflects October's carry. Closed months keep only their frozen
-// summary (burned figures and invoice) unless `retain_entries` is set, so memory grows with
-// clients and months, not with events.
+// summary (burned figures and invoice, packed: projections/month_pack.h) unless
+// `retain_entries` is set, so memory grows with clients and months, not with events.
 //
 // Thread safety: none; a ClientState is owned by one thread at a time.
 #pragma once
@@ -50,6 +50,7 @@ struct Invoice {
   std::vector<InvoiceLine> lines;
   int64_t total_minor = 0;
   bool closed = false;
+  bool operator==(const Invoice&) const = default;
 };
 
 // BLAKE2b-256 over the canonical text of the lines ("code\tdescription\tquantity\tunit\tamount\n"
@@ -115,12 +116,14 @@ struct Block {
   int64_t expires_at_us = 0;   // 0 = never
   uint32_t expires_month = 0;  // month whose close expires it (0 = never)
   uint32_t month = 0;          // month bought (usable from this month on)
+  bool operator==(const Block&) const = default;
 };
 
 struct PoolUsage {
   uint32_t quota = 0;  // plan quota + single-pool add-ons (or shared add-on slots)
   uint32_t used = 0;
   uint32_t left() const { return used >= quota ? 0 : quota - used; }
+  bool operator==(const PoolUsage&) const = default;
 };
 
 // The evaluation of one month: draws, slot usage, closing figures, invoice.
@@ -160,6 +163,7 @@ struct MonthEval {
   int64_t expired_minutes() const {
     return expired_allowance_minutes + expired_reserve_minutes + expired_block_minutes;
   }
+  bool operator==(const MonthEval&) const = default;
 };
 
 // A contract segment: the terms that govern the months from_month … last_month. A client's
@@ -422,7 +426,8 @@ class ClientState {
   uint32_t last_closed_ = 0;
   int64_t reserve_after_close_ = 0;
   std::map<uint64_t, int64_t> block_left_after_close_;  // block seq -> minutes left
-  std::map<uint32_t, MonthEval> closed_;                // frozen evaluations of closed months
+  // Frozen evaluations of closed months, packed (projections/month_pack.h): Evaluate unpacks one.
+  std::map<uint32_t, std::string> closed_;
   std::map<uint32_t, std::pair<int64_t, std::vector<Block>>>
       closed_start_;  // retained: reserve and blocks each closed month started with
   std::map<uint32_t, RecordedClose> closes_;

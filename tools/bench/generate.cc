@@ -2,7 +2,8 @@
 //
 // Clients are spread round-robin over every plan of the price lists; month by month each
 // client gets hour and item work spread over the month (acceptance for plans that need it),
-// an hour block or add-on now and then, the month close and a payment of the invoice. Every
+// an hour block or add-on now and then, the manager's approval of the month's work on plans
+// with review_required, the month close and a payment of the invoice. Every
 // event is decided by the real decide functions against an in-memory ClientState, appended
 // with Log::Append (nosync) in batches of at most 1000 events of one client, and folded into
 // that state with the seq the ledger gives it (checked against the prediction).
@@ -213,8 +214,14 @@ class Generator {
           return DecideAccept(s, task, at + kHourUs * 2, false, at + kHourUs * 2);
         }));
     }
-    // Close on the 2nd of the next month and pay the invoice the same day.
+    // Close on the 2nd of the next month and pay the invoice the same day. On a plan with
+    // review_required the manager first approves the month's work, as in real use (a month with
+    // work pending review cannot close).
     const int64_t close_at = zone.AddLocalDays(end, 1) + kHourUs * 3;
+    if (const ContractTerms* t = c.state.TermsFor(month); t && t->ReviewRequired())
+      HB_TRY(Do(c, [&](const ClientState& s) {
+        return DecideReview(s, {.month = month, .all = true}, close_at - kHourUs);
+      }));
     HB_TRY(Do(c, [&](const ClientState& s) { return DecideClose(s, month, close_at); }));
     const int64_t total = c.state.InvoiceFor(month).total_minor;
     if (total > 0)
