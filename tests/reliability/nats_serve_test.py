@@ -18,6 +18,9 @@ restarted (it must resume from its store: a non-zero applied seq in its log). Th
   - the lag metric of every stream returns to 0 on both nodes;
   - `hourbank audit` is ok on the cluster, and each node's balance of every client equals a
     fresh fold from the cluster (`hourbank balance --log nats://…`);
+  - `hourbank audit --store` of node A's store while A runs is ok; after both nodes stop, it is
+    ok on each node's store, names the ledger and both partitions, and its per-client digests
+    and chain head equal the cluster's audit; a missing or non-store path is one error line;
 and prints the longest time no writer got an acknowledgement. Bounded: about 20 s of writing;
 every call has a timeout.
 """
@@ -287,6 +290,44 @@ def run(cluster, tmp, nodes):
     j = json.loads(p.stdout) if p.stdout.strip() else {}
     check(p.returncode == 0 and j.get("ok") is True, f"audit ok on the cluster ({p.stderr.strip()})")
     balances_match(nodes, token, url)
+    audit_stores(nodes, j, tmp)
+
+
+def audit_store(node):
+    p = subprocess.run([nc.HB, "--json", "audit", "--store", node.store], capture_output=True, text=True,
+                       timeout=120)
+    return p, (json.loads(p.stdout) if p.stdout.strip() else {})
+
+
+def audit_stores(nodes, cluster_audit, tmp):
+    """`audit --store` of each node's store equals the cluster's audit (issue 16)."""
+    p, j = audit_store(nodes[0])  # while node A runs: a static view of its store
+    check(p.returncode == 0 and j.get("ok") is True,
+          f"audit --store of running node A's store is ok ({p.stderr.strip()} {j.get('problems')})")
+    for node in nodes:
+        node.stop()
+    for node in nodes:
+        p, j = audit_store(node)
+        check(p.returncode == 0 and j.get("ok") is True,
+              f"audit --store of {node.name}'s store is ok ({p.stderr.strip()} {j.get('problems')})")
+        store = j.get("store", {})
+        check(store.get("ledger") == "books" and store.get("partitions") == 2
+              and sorted(store.get("applied_seqs", {})) == ["HB_books_0", "HB_books_1"],
+              f"{node.name}: the store audit names the ledger and its partitions ({store})")
+        check(j.get("client_digests") == cluster_audit.get("client_digests")
+              and len(j.get("client_digests", {})) > 1,
+              f"{node.name}: the store's per-client digests equal the cluster's "
+              f"({len(j.get('client_digests', {}))} streams)")
+        check(j.get("head_hash") == cluster_audit.get("head_hash")
+              and j.get("events_checked") == cluster_audit.get("events_checked"),
+              f"{node.name}: the store's chain head and event count equal the cluster's")
+    p = subprocess.run([nc.HB, "audit", "--store", os.path.join(tmp, "no-such-store")], capture_output=True,
+                       text=True, timeout=30)
+    check(p.returncode != 0 and p.stderr.count("\n") == 1 and p.stderr.startswith("hourbank: error: "),
+          f"audit --store of a missing path: one error line ({p.stderr.strip()})")
+    p = subprocess.run([nc.HB, "audit", "--store", tmp], capture_output=True, text=True, timeout=30)
+    check(p.returncode != 0 and p.stderr.count("\n") == 1 and "not a serve node's store" in p.stderr,
+          f"audit --store of a directory that is not a store: one error line ({p.stderr.strip()})")
 
 
 def main():
