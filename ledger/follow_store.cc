@@ -8,73 +8,21 @@
 #include <rocksdb/write_batch.h>
 
 #include "ledger/codec.h"
+#include "ledger/follow_store_keys.h"
 #include "ledger/log_impl.h"
 #include "ledger/nats_frame.h"
 
 namespace hourbank::ledger {
 
-using namespace format;  // the key encodings of a ledger directory (format.h)
+using namespace format;       // the key encodings of a ledger directory (format.h)
+using namespace follow_keys;  // the store's own (follow_store_keys.h)
 
-namespace {
-
-constexpr size_t kClientRecordBytes = 8 + 8 + 4 + 4 + 8 + kHashBytes + kHashBytes;
-
-std::string AppliedKey(uint32_t p) {
-  std::string k = "A";
-  AppendFixed32BE(&k, p);
-  return k;
-}
-std::string EventKey(uint64_t pos) { return "E" + SeqKey(pos); }
-std::string VersionPrefix(std::string_view client) { return "V" + StreamPrefix(client); }
-std::string VersionKey(std::string_view client, uint32_t version) {
-  return "V" + StreamKey(client, version);
-}
-std::string ClientKey(std::string_view client) { return "C" + std::string(client); }
-std::string KeyKey(std::string_view client, std::string_view key) {
-  return "K" + StreamPrefix(client) + std::string(key);
-}
-std::string CheckpointKey(std::string_view name) { return "P" + std::string(name); }
-
-std::string EncodeClient(const NatsLog::ClientCache& c) {
-  std::string v;
-  AppendFixed64BE(&v, c.last_subject_seq);
-  AppendFixed64BE(&v, c.last_position);
-  AppendFixed32BE(&v, c.last_count);
-  AppendFixed32BE(&v, c.version);
-  AppendFixed64BE(&v, static_cast<uint64_t>(c.last_recorded_us));
-  v += HashView(c.head);
-  v += HashView(c.last_payload_digest);
-  return v;
-}
-
-bool DecodeClient(std::string_view v, NatsLog::ClientCache& c) {
-  if (v.size() != kClientRecordBytes) return false;
-  c.last_subject_seq = ReadBE(v, 8);
-  c.last_position = ReadBE(v.substr(8), 8);
-  c.last_count = static_cast<uint32_t>(ReadBE(v.substr(16), 4));
-  c.version = static_cast<uint32_t>(ReadBE(v.substr(20), 4));
-  c.last_recorded_us = static_cast<int64_t>(ReadBE(v.substr(24), 8));
-  std::memcpy(c.head.data(), v.data() + 32, kHashBytes);
-  std::memcpy(c.last_payload_digest.data(), v.data() + 32 + kHashBytes, kHashBytes);
-  return true;
-}
-
-std::string EncodeKeyRecord(const IdempotencyRecord& r) {
-  std::string v;
-  AppendFixed64BE(&v, r.first_seq);
-  AppendFixed32BE(&v, r.count);
-  v += HashView(r.request_digest);
-  return v;
-}
-
-std::string MetaText(std::string_view ledger, uint32_t partitions) {
-  return fmt::format("hourbank-follow v1 ledger={} partitions={}", ledger, partitions);
-}
-
-}  // namespace
-
-FollowStore::FollowStore(std::unique_ptr<rocksdb::DB> db, std::string ledger, uint32_t partitions)
-    : db_(std::move(db)), ledger_(std::move(ledger)), partitions_(partitions) {}
+FollowStore::FollowStore(std::unique_ptr<rocksdb::DB> db, std::string ledger, uint32_t partitions,
+                         bool read_only)
+    : db_(std::move(db)),
+      ledger_(std::move(ledger)),
+      partitions_(partitions),
+      read_only_(read_only) {}
 
 FollowStore::~FollowStore() = default;
 
@@ -95,7 +43,7 @@ Result<std::unique_ptr<FollowStore>> FollowStore::Open(const std::string& dir,
     return FromRocks(s, "opening the store " + dir);
   }
   std::unique_ptr<FollowStore> store(
-      new FollowStore(std::unique_ptr<rocksdb::DB>(raw), std::string(ledger), partitions));
+      new FollowStore(std::unique_ptr<rocksdb::DB>(raw), std::string(ledger), partitions, false));
   const std::string want = MetaText(ledger, partitions);
   auto meta = store->GetValue("M");
   if (!meta.ok()) return meta.error();
@@ -108,6 +56,65 @@ Result<std::unique_ptr<FollowStore>> FollowStore::Open(const std::string& dir,
         dir, *meta.value(), want));
   }
   return store;
+}
+
+namespace {
+
+// "hourbank-follow v1 ledger=<name> partitions=<P>" -> (name, P); nullopt when it is not that.
+std::optional<std::pair<std::string, uint32_t>> ParseMeta(std::string_view meta) {
+  constexpr std::string_view kHead = "hourbank-follow v1 ledger=";
+  constexpr std::string_view kParts = " partitions=";
+  if (meta.substr(0, kHead.size()) != kHead) return std::nullopt;
+  const size_t at = meta.find(kParts, kHead.size());
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string name(meta.substr(kHead.size(), at - kHead.size()));
+  const std::string_view digits = meta.substr(at + kParts.size());
+  uint32_t partitions = 0;
+  if (digits.empty() || digits.size() > 3) return std::nullopt;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    partitions = partitions * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (partitions == 0 || partitions > kNatsPartitionsMax || MetaText(name, partitions) != meta)
+    return std::nullopt;
+  return std::make_pair(std::move(name), partitions);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FollowStore>> FollowStore::OpenReadOnly(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    return Error::NotFound(fmt::format("there is no serve node store at {}", dir));
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec))
+    return Error::NotFound(fmt::format(
+        "{} is not a serve node's store (no RocksDB database in it; see `serve --store`)", dir));
+  rocksdb::Options o;
+  o.create_if_missing = false;
+  o.paranoid_checks = true;
+  o.info_log = std::make_shared<NullLogger>();  // nothing is written into the directory
+  // Every table file is opened now: a running node's compactions may delete files after this
+  // open, and an open file stays readable (the view is the store as it was at the open).
+  o.max_open_files = -1;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(o, dir, &raw);
+  if (!s.ok()) return FromRocks(s, "opening the store " + dir + " read-only");
+  std::unique_ptr<FollowStore> store(
+      new FollowStore(std::unique_ptr<rocksdb::DB>(raw), std::string(), 0, true));
+  auto meta = store->GetValue("M");
+  if (!meta.ok()) return meta.error();
+  auto parsed = meta.value() ? ParseMeta(*meta.value()) : std::nullopt;
+  if (!parsed)
+    return Error::Invalid(
+        fmt::format("{} is not a serve node's store (its meta record is {}; see `serve --store`)",
+                    dir, meta.value() ? "not one of a store" : "missing"));
+  store->ledger_ = parsed->first;
+  store->partitions_ = parsed->second;
+  return store;
+}
+
+Error FollowStore::ReadOnlyRefusal() {
+  return Error::Invalid("the store was opened read-only (for an audit); writes are refused");
 }
 
 Result<std::optional<std::string>> FollowStore::GetValue(std::string_view key) const {
@@ -167,6 +174,7 @@ Result<std::string> ClientOfSubject(std::string_view subject, std::string_view p
 
 Status FollowStore::Apply(uint32_t p, const std::vector<NatsLog::Message>& messages,
                           uint32_t events_max) {
+  if (read_only_) return ReadOnlyRefusal();
   auto applied = AppliedSeq(p);
   if (!applied.ok()) return applied.error();
   const std::string prefix = fmt::format("hb.{}.{}.c.", ledger_, p);
@@ -315,6 +323,7 @@ Result<std::optional<IdempotencyRecord>> FollowStore::LookupClientKey(std::strin
 }
 
 Status FollowStore::PutCheckpoint(std::string_view name, std::string_view bytes) {
+  if (read_only_) return ReadOnlyRefusal();
   rocksdb::Status s = db_->Put(rocksdb::WriteOptions(), CheckpointKey(name), ToSlice(bytes));
   if (!s.ok()) return FromRocks(s, "writing a checkpoint to the store");
   return Status::Ok();
@@ -325,6 +334,7 @@ Result<std::optional<std::string>> FollowStore::GetCheckpoint(std::string_view n
 }
 
 Status FollowStore::DropCheckpoints() {
+  if (read_only_) return ReadOnlyRefusal();
   rocksdb::Status s =
       db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(), "P", "Q");
   if (!s.ok()) return FromRocks(s, "dropping the store's checkpoints");

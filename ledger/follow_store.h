@@ -16,6 +16,8 @@
 // applied seq in one WriteBatch, so after a kill -9 the store is at a message boundary and the
 // follower resumes from the applied seq + 1. Thread-safe (RocksDB is); one Apply() per
 // partition at a time (the partition's follower thread).
+//
+// OpenReadOnly() + Verify() audit a store (`hourbank audit --store DIR`, follow_store_verify.cc).
 #pragma once
 
 #include <memory>
@@ -40,6 +42,14 @@ class FollowStore {
   // when another process has it open; kIo.
   static Result<std::unique_ptr<FollowStore>> Open(const std::string& dir, std::string_view ledger,
                                                    uint32_t partitions);
+  // Opens an existing store for reading only (`hourbank audit --store DIR`), also while a serve
+  // node has it open: RocksDB's OpenForReadOnly takes no lock and creates or changes nothing in
+  // the directory. It is a static view: the store as it was at the open (its WAL replayed in
+  // memory up to the last whole write, so at a batch boundary); later writes of a running node
+  // are not seen. The ledger name and partition count are read from the store's meta. Writes
+  // are refused (kInvalid). Fails: kNotFound (no directory, no database in it), kInvalid (a
+  // database that is not a store), kCorruption / kIo.
+  static Result<std::unique_ptr<FollowStore>> OpenReadOnly(const std::string& dir);
   ~FollowStore();
   FollowStore(const FollowStore&) = delete;
   FollowStore& operator=(const FollowStore&) = delete;
@@ -69,8 +79,25 @@ class FollowStore {
   Result<std::optional<std::string>> GetCheckpoint(std::string_view name) const;
   Status DropCheckpoints();
 
+  // Checks the whole store as NatsLog::Verify checks the cluster, plus the store's own records
+  // (follow_store_verify.cc): each partition's messages are stream seqs 1 … its applied seq
+  // without a gap, each message's events belong to one client of the partition and pass
+  // ApplyNatsMessage (versions, chain, recorded times, one key per message, no key twice), and
+  // the "C", "V" and "K" records equal what the events give. The global chain over all events in
+  // position order is the report's head_hash. The first problem is reported, never a crash;
+  // `visit` (optional) sees each event in position order as Log::VerifyAndVisit says.
+  Result<VerifyReport> Verify(const std::function<void(uint64_t done, uint64_t total)>& progress,
+                              const Visitor* visit) const;
+  // The global chain over every event in position order (as the cluster's head hash).
+  Result<Hash> HeadHash() const;
+  const std::string& ledger() const { return ledger_; }
+  uint32_t partitions() const { return partitions_; }
+
  private:
-  explicit FollowStore(std::unique_ptr<rocksdb::DB> db, std::string ledger, uint32_t partitions);
+  friend class FollowStoreVerifier;
+  FollowStore(std::unique_ptr<rocksdb::DB> db, std::string ledger, uint32_t partitions,
+              bool read_only);
+  static Error ReadOnlyRefusal();
   Status LoadClient(std::string_view client_id, NatsLog::ClientCache& cache) const;
   Result<std::optional<std::string>> GetValue(std::string_view key) const;
   // Visits values whose key starts with `prefix`, from `from` (a key >= prefix) in key order.
@@ -81,6 +108,7 @@ class FollowStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::string ledger_;
   uint32_t partitions_ = 0;
+  bool read_only_ = false;
 };
 
 }  // namespace hourbank::ledger

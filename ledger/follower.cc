@@ -73,8 +73,9 @@ Result<bool> Follower::Step(uint32_t p) {
   }
   if (applied == last.value()) return false;
   const uint64_t to = std::min<uint64_t>(last.value(), applied + kBatchMessages);
-  std::vector<NatsLog::Message> batch;
-  for (uint64_t s = applied + 1; s <= to && !stopping_.load(); ++s) {
+  std::vector<NatsLog::Message> batch = ReadBatched(p, applied, last.value() - applied);
+  const bool direct = batch.empty();  // not catching up, or the batched reader failed
+  for (uint64_t s = applied + 1; direct && s <= to && !stopping_.load(); ++s) {
     auto m = nats_.GetMessage(p, s, nullptr);
     if (!m.ok()) {
       if (batch.empty()) return m.error();
@@ -91,6 +92,51 @@ Result<bool> Follower::Step(uint32_t p) {
   }
   part.cv.notify_all();
   return true;
+}
+
+std::vector<NatsLog::Message> Follower::ReadBatched(uint32_t p, uint64_t applied, uint64_t count) {
+  Part& part = *parts_[p];
+  if (count < kBatchedLagMin) {
+    part.reader.reset();  // caught up: one get per new message costs no more
+    return {};
+  }
+  if (part.reader && part.reader_next != applied + 1) part.reader.reset();
+  if (!part.reader) {
+    if (std::chrono::steady_clock::now() < part.batched_retry_at) return {};
+    auto r = nats_.OpenBatchReader(p, applied + 1);
+    if (!r.ok()) {
+      BatchedFailed(p, r.error());
+      return {};
+    }
+    part.reader = std::move(r).value();
+    part.reader_next = applied + 1;
+  }
+  auto got = part.reader->Next(std::min<uint64_t>(count, kBatchMessages));
+  if (!got.ok()) {
+    BatchedFailed(p, got.error());
+    return {};
+  }
+  std::vector<NatsLog::Message> out;
+  for (NatsLog::Message& m : got.value()) {
+    if (m.stream_seq != part.reader_next) {
+      part.reader.reset();  // not the next seq: the direct reads decide (a gap, a retry)
+      break;
+    }
+    ++part.reader_next;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void Follower::BatchedFailed(uint32_t p, const Error& e) {
+  Part& part = *parts_[p];
+  part.reader.reset();
+  part.batched_retry_at =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kBatchedRetryMs);
+  std::fprintf(stderr,
+               "hourbank serve: batched reads of %s failed (%s); reading message by message\n",
+               nats_.StreamName(p).c_str(), e.message.c_str());
+  std::fflush(stderr);
 }
 
 Error Follower::Missing(uint32_t p, uint64_t stream_seq, uint64_t last) {

@@ -1,9 +1,11 @@
 // Internal to ledger/: keeps a serve node's FollowStore caught up with the partition streams of a
 // ledger on a NATS cluster (docs/replicated-log.md "Serve nodes"). One thread per partition reads
-// its stream in order from the store's applied seq + 1 with direct gets (one request each, so a
-// leader change is just a failed request that is tried again), at most kBatchMessages per
-// WriteBatch, and polls the stream's last seq when caught up. A gap or a chain mismatch stops that
-// partition (reported by Snapshot() and on stderr), never the process.
+// its stream in order from the store's applied seq + 1, at most kBatchMessages per WriteBatch,
+// and polls the stream's last seq when caught up. Catching up (kBatchedLagMin messages or more
+// behind) it reads through a batched reader (NatsLog::BatchReader, one request per batch);
+// otherwise, and whenever the batched reader fails or skips a seq, with direct gets (one request
+// each, so a leader change is just a failed request that is tried again). A gap or a chain mismatch
+// stops that partition (reported by Snapshot() and on stderr), never the process.
 #pragma once
 
 #include <atomic>
@@ -30,6 +32,8 @@ class Follower {
   // A message below the stream's last seq that is not served is retried this long (a leader
   // elected a moment ago may not have applied it yet) before it counts as a gap.
   static constexpr int64_t kMissingFatalMs = 10000;
+  static constexpr uint64_t kBatchedLagMin = 32;    // behind by this many: batched reads
+  static constexpr int64_t kBatchedRetryMs = 5000;  // after a batched reader failed
 
   // Borrows `nats` and `store` (both outlive the Follower). Start() starts the threads.
   Follower(const NatsLog& nats, FollowStore& store);
@@ -54,11 +58,20 @@ class Follower {
     bool stopped = false;      // a gap or mismatch: this partition no longer applies
     uint64_t missing_seq = 0;  // the message found missing last (see Missing)
     std::chrono::steady_clock::time_point missing_since;
+    // Catching up (ReadBatched; this partition's thread only): the reader, the seq it delivers
+    // next, and when a failed one may be opened again.
+    std::unique_ptr<NatsLog::BatchReader> reader;
+    uint64_t reader_next = 0;
+    std::chrono::steady_clock::time_point batched_retry_at;
   };
   void Run(uint32_t p);
   // One round: asks the last seq, applies up to kBatchMessages. Returns whether it applied any.
   Result<bool> Step(uint32_t p);
   Error Missing(uint32_t p, uint64_t stream_seq, uint64_t last);
+  // The messages applied + 1 … (at most `count`) from the batched reader when catching up; empty
+  // when not catching up or on a failure (the caller then reads them one by one).
+  std::vector<NatsLog::Message> ReadBatched(uint32_t p, uint64_t applied, uint64_t count);
+  void BatchedFailed(uint32_t p, const Error& e);
   void Fail(uint32_t p, const Error& e, bool fatal);
   void Sleep(uint32_t p, int64_t ms);
 

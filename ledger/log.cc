@@ -82,13 +82,6 @@ rocksdb::Env* PrivateEnv() {
   return env.get();
 }
 
-// A read-only open writes no info LOG.
-class NullLogger : public rocksdb::Logger {
- public:
-  using rocksdb::Logger::Logv;
-  void Logv(const char*, va_list) override {}
-};
-
 // Whether another process holds RocksDB's lock on `dir` (a POSIX record lock on LOCK),
 // tested without taking it and without writing.
 bool LockedByAnotherProcess(const std::string& dir) {
@@ -485,9 +478,16 @@ Health Log::Impl::GetHealth() {
 
 Log::Log(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Log::Log(std::unique_ptr<NatsLog> nats) : nats_(std::move(nats)) {}
+Log::Log(std::unique_ptr<FollowStore> store, std::string dir)
+    : store_(std::move(store)), store_dir_(std::move(dir)) {}
 Log::~Log() = default;
 
 namespace {
+Error StoreReadOnly() {
+  return Error::Invalid(
+      "a serve node's store opened for reading refuses writes; appends go to the cluster");
+}
+
 Error NotOnNats(std::string_view what) {
   return Error::Invalid(fmt::format(
       "{} is not available on a ledger on a NATS cluster (only on a ledger directory)", what));
@@ -515,6 +515,25 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& dir, const Options& op
   return std::unique_ptr<Log>(new Log(std::move(impl)));
 }
 
+Result<std::unique_ptr<Log>> Log::OpenFollowStore(const std::string& dir) {
+  if (sodium_init() < 0) return Error::Io("libsodium failed to initialise");
+  if (dir.empty()) return Error::Invalid("the store directory is empty");
+  auto store = FollowStore::OpenReadOnly(dir);
+  if (!store.ok()) return store.error();
+  return std::unique_ptr<Log>(new Log(std::move(store).value(), dir));
+}
+
+Result<StoreInfo> Log::store_info() const {
+  if (!store_only()) return Error::Invalid("not a serve node's store opened for reading");
+  StoreInfo info{store_->ledger(), store_->partitions(), {}};
+  for (uint32_t p = 0; p < info.partitions; ++p) {
+    auto a = store_->AppliedSeq(p);
+    if (!a.ok()) return a.error();
+    info.applied_seqs.push_back(a.value());
+  }
+  return info;
+}
+
 Status Log::StartFollowing(const std::string& store_dir) {
   auto store = FollowStore::Open(store_dir, nats_->where().ledger, nats_->partitions());
   if (!store.ok()) return store.error();
@@ -524,6 +543,7 @@ Status Log::StartFollowing(const std::string& store_dir) {
 }
 
 Result<AppendResult> Log::Append(AppendRequest request) {
+  if (store_only()) return StoreReadOnly();
   if (nats_) {
     const std::string client = request.client_id;
     auto r = nats_->Append(std::move(request));
@@ -583,19 +603,19 @@ Result<std::string> Log::Get(uint64_t seq) const {
   return impl_->WithDb([&] { return impl_->Get(seq); });
 }
 uint32_t Log::chain_scope(uint64_t seq) const {
-  return nats_ ? SplitNatsPosition(seq).partition : 0;
+  return replicated() ? SplitNatsPosition(seq).partition : 0;
 }
 
 uint64_t Log::head_seq() const {
-  if (nats_) {
+  if (replicated()) {
     auto h = store_ ? store_->HeadSeq() : nats_->HeadSeq();
     return h.ok() ? *h : 0;  // documented: 0 when the cluster cannot be read
   }
   return impl_->head_seq();
 }
 Hash Log::head_hash() const {
-  if (nats_) {
-    auto h = nats_->HeadHash();
+  if (replicated()) {
+    auto h = store_only() ? store_->HeadHash() : nats_->HeadHash();
     return h.ok() ? *h : Hash{};
   }
   return impl_->head_hash();
@@ -624,7 +644,7 @@ Result<std::vector<std::string>> Log::ListStreams() const {
 }
 
 Result<std::optional<IdempotencyRecord>> Log::LookupKey(std::string_view key) const {
-  if (nats_) {
+  if (replicated()) {
     return Error::Invalid("idempotency keys are per client on a NATS cluster: use LookupClientKey");
   }
   return impl_->WithDb([&] { return impl_->LookupKey(key); });
@@ -648,6 +668,7 @@ Result<std::optional<IdempotencyRecord>> Log::LookupClientKey(std::string_view c
 
 Result<VerifyReport> Log::Verify(
     const std::function<void(uint64_t done, uint64_t total)>& progress) const {
+  if (store_only()) return store_->Verify(progress, nullptr);
   if (nats_) return nats_->Verify(progress, nullptr);
   return impl_->WithDb([&] { return impl_->Verify(progress); });
 }
@@ -655,6 +676,7 @@ Result<VerifyReport> Log::Verify(
 Result<VerifyReport> Log::VerifyAndVisit(
     const Visitor& visit,
     const std::function<void(uint64_t done, uint64_t total)>& progress) const {
+  if (store_only()) return store_->Verify(progress, &visit);
   if (nats_) return nats_->Verify(progress, &visit);
   return impl_->WithDb([&] { return impl_->Verify(progress, &visit); });
 }
@@ -676,22 +698,32 @@ Status Log::DropCheckpoints() {
   if (nats_) return Status::Ok();
   return impl_->WithDb([&] { return impl_->DropCheckpoints(); });
 }
-Stats Log::stats() const { return nats_ ? nats_->stats() : impl_->stats(); }
-Health Log::health() const { return nats_ ? nats_->GetHealth() : impl_->GetHealth(); }
+Stats Log::stats() const {
+  if (store_only()) return Stats{};
+  return nats_ ? nats_->stats() : impl_->stats();
+}
+Health Log::health() const {
+  if (store_only()) return Health{};
+  return nats_ ? nats_->GetHealth() : impl_->GetHealth();
+}
 std::string Log::DurabilityWarning() const { return nats_ ? nats_->TimedSyncWarning() : ""; }
 Status Log::ScanStored(const std::function<bool(uint64_t, std::string_view)>& visit) const {
-  if (nats_) return NotOnNats("recovery (ScanStored)");
+  if (replicated()) return NotOnNats("recovery (ScanStored)");
   return impl_->WithDb([&] { return impl_->ScanStored(visit); });
 }
-const std::string& Log::dir() const { return nats_ ? nats_->location() : impl_->dir_; }
+const std::string& Log::dir() const {
+  if (store_only()) return store_dir_;
+  return nats_ ? nats_->location() : impl_->dir_;
+}
 void Log::InjectWriteFailuresForTesting(uint32_t count) {
+  if (store_only()) return;
   if (nats_) return nats_->InjectWriteFailures(count);
   impl_->InjectWriteFailures(count);
 }
 
 Result<AppendResult> Log::AppendRaw(std::string_view stored_bytes,
                                     const std::optional<Hash>& request_digest) {
-  if (nats_) return NotOnNats("import-log (AppendRaw)");
+  if (replicated()) return NotOnNats("import-log (AppendRaw)");
   return impl_->AppendRaw(stored_bytes, request_digest);
 }
 

@@ -164,6 +164,13 @@ struct FollowStatus {
   std::string error;         // the last failure ("" when none)
 };
 
+// [a serve node's store opened with Log::OpenFollowStore] What the store holds a copy of.
+struct StoreInfo {
+  std::string ledger;                  // the cluster ledger's name, from the store's meta
+  uint32_t partitions = 0;             // its partition streams
+  std::vector<uint64_t> applied_seqs;  // per partition, the last stream seq in the store
+};
+
 struct VerifyReport {
   bool ok = true;
   uint64_t events_checked = 0;
@@ -200,6 +207,14 @@ class Log {
   // Fails: kNotFound (no ledger; run `hourbank init`), kBusy (another process owns it),
   // kCorruption (format version or meta unreadable, damaged WAL), kIo.
   static Result<std::unique_ptr<Log>> Open(const std::string& dir, const Options& options);
+  // Opens a serve node's store (`hourbank serve --store DIR`) for reading only, as a Log of the
+  // cluster ledger as far as the node had applied it (`hourbank audit --store DIR`): positions,
+  // chains and keys as on the cluster [nats], read from the store alone (no cluster is asked),
+  // also while the node runs (a static view of the store at the open: FollowStore::
+  // OpenReadOnly). Verify() checks the store (FollowStore::Verify). Appends and checkpoint
+  // writes are refused (kInvalid). Fails: kNotFound (no store at `dir`), kInvalid (not a store),
+  // kCorruption, kIo.
+  static Result<std::unique_ptr<Log>> OpenFollowStore(const std::string& dir);
   ~Log();  // closes cleanly: waits for in-flight appends, releases the lock
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;
@@ -291,8 +306,11 @@ class Log {
 
   Stats stats() const;
   const std::string& dir() const;  // [nats] the nats:// location
-  // Whether this Log is on a NATS cluster (docs/replicated-log.md) rather than a directory.
-  bool replicated() const { return nats_ != nullptr; }
+  // Whether this Log is on a NATS cluster (docs/replicated-log.md) rather than a directory, or
+  // a serve node's copy of one (OpenFollowStore).
+  bool replicated() const { return nats_ != nullptr || store_ != nullptr; }
+  // [OpenFollowStore] The store's ledger, partitions and applied seqs; kInvalid for any other Log.
+  Result<StoreInfo> store_info() const;
   // The hash chain a position belongs to, for signed checkpoints (`hourbank checkpoint`):
   // 0 for a ledger directory (one chain over every event in seq order); [nats] the partition,
   // since a cluster's global chain is partition by partition and a later append to an earlier
@@ -318,6 +336,9 @@ class Log {
  private:
   explicit Log(std::unique_ptr<Impl> impl);
   explicit Log(std::unique_ptr<NatsLog> nats);
+  explicit Log(std::unique_ptr<FollowStore> store, std::string dir);
+  // Only a store opened by OpenFollowStore: no cluster, no directory ledger.
+  bool store_only() const { return store_ != nullptr && nats_ == nullptr; }
   // After an append on a serve node: waits (bounded) until its store shows what the cluster
   // now holds of the client, so the service's next read sees it.
   Status StartFollowing(const std::string& store_dir);
@@ -327,6 +348,7 @@ class Log {
   // [serve node] Set with nats_ when Options::nats_follow_store is; destroyed first.
   std::unique_ptr<FollowStore> store_;
   std::unique_ptr<Follower> follower_;
+  std::string store_dir_;  // [OpenFollowStore] the store's directory (dir())
 };
 
 // Decodes one stored event value (aligning it if needed) and calls `fn` with the reader.

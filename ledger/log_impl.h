@@ -56,6 +56,13 @@ inline std::string_view HashView(const Hash& h) {
 }
 
 // Maps a RocksDB failure to an Error at the module edge. `what` says what we were doing.
+// A read-only open writes no info LOG.
+class NullLogger : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
 inline Error FromRocks(const rocksdb::Status& s, std::string_view what) {
   assert(!s.ok());
   std::string message = fmt::format("{}: {}", what, s.ToString());

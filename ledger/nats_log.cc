@@ -398,6 +398,59 @@ Result<std::optional<NatsLog::Message>> NatsLog::GetMessage(
   return std::optional<Message>(std::move(out));
 }
 
+Result<std::unique_ptr<NatsLog::BatchReader>> NatsLog::OpenBatchReader(uint32_t p,
+                                                                       uint64_t from_seq) const {
+  const std::string stream = StreamName(p);
+  const std::string subject = fmt::format("hb.{}.{}.c.>", where_.ledger, p);
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = options_.nats_timeout_ms;
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = stream.c_str();
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = from_seq;
+  so.Config.AckPolicy = js_AckNone;  // nothing is redelivered: a lost batch is read again
+  so.Config.MemoryStorage = true;
+  so.Config.Replicas = 1;
+  so.Config.InactiveThreshold = int64_t{30} * 1000 * 1000 * 1000;  // ns
+  natsSubscription* sub = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_PullSubscribe(&sub, conn_->js, subject.c_str(), nullptr, &o, &so, &jerr);
+  if (s != NATS_OK)
+    return NatsError(s, fmt::format("a batched reader of {} from seq {}", stream, from_seq));
+  return std::unique_ptr<BatchReader>(new BatchReader(*this, p, sub));
+}
+
+NatsLog::BatchReader::~BatchReader() {
+  natsSubscription_Unsubscribe(sub_);  // deletes the ephemeral consumer
+  natsSubscription_Destroy(sub_);
+}
+
+Result<std::vector<NatsLog::Message>> NatsLog::BatchReader::Next(size_t max) {
+  natsMsgList list{};
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = natsSubscription_Fetch(&list, sub_, static_cast<int>(max),
+                                        log_.options_.nats_timeout_ms, &jerr);
+  if (s == NATS_TIMEOUT) return std::vector<Message>{};
+  if (s != NATS_OK) return NatsError(s, "a batched read of " + log_.StreamName(p_));
+  std::vector<Message> out;
+  for (int i = 0; i < list.Count; ++i) {
+    natsMsg* m = list.Msgs[i];
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, m) != NATS_OK) break;  // the caller reads the rest directly
+    Message msg;
+    msg.stream_seq = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+    const char* subject = natsMsg_GetSubject(m);
+    msg.subject = subject != nullptr ? subject : "";
+    msg.data.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+    out.push_back(std::move(msg));
+  }
+  natsMsgList_Destroy(&list);
+  return out;
+}
+
 Result<uint64_t> NatsLog::LastStreamSeq(uint32_t p) const {
   jsStreamInfo* si = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);

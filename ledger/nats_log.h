@@ -28,6 +28,7 @@
 
 struct __natsConnection;
 struct __jsCtx;
+struct __natsSubscription;
 
 namespace hourbank::ledger {
 
@@ -130,6 +131,31 @@ class NatsLog {
   Result<std::optional<Message>> GetMessage(uint32_t p, uint64_t stream_seq,
                                             const std::string* next_by_subject) const;
   Result<uint64_t> LastStreamSeq(uint32_t p) const;
+
+  // Reads partition `p` in stream order in batches, for a serve node catching up (follower.h):
+  // an ephemeral JetStream pull consumer delivering from a start seq, without acks, kept in
+  // memory on one server; it is deleted when the reader is destroyed (or by the server 30 s
+  // after the last fetch, should the reader not get to say so).
+  class BatchReader {
+   public:
+    ~BatchReader();
+    BatchReader(const BatchReader&) = delete;
+    BatchReader& operator=(const BatchReader&) = delete;
+    // Up to `max` next messages in delivery order (fewer when the server has no more ready;
+    // none when nothing came within nats_timeout_ms). The caller checks their stream seqs.
+    Result<std::vector<Message>> Next(size_t max);
+
+   private:
+    friend class NatsLog;
+    BatchReader(const NatsLog& log, uint32_t p, __natsSubscription* sub)
+        : log_(log), p_(p), sub_(sub) {}
+    const NatsLog& log_;
+    uint32_t p_;
+    __natsSubscription* sub_;
+  };
+  // A BatchReader of partition `p` whose first message is `from_seq`. Fails kIo (a cluster
+  // that refuses the consumer, or does not answer).
+  Result<std::unique_ptr<BatchReader>> OpenBatchReader(uint32_t p, uint64_t from_seq) const;
   const NatsLocation& where() const { return where_; }
   const Options& options() const { return options_; }
 

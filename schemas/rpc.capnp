@@ -137,6 +137,14 @@ interface Session {
   reviewList @27 (client :Text, month :Text) -> (json :Text);
   # GET /v1/clients/{client}/review/{month} (billing, manager, admin; a client token for its
   # own client), as `review CLIENT MONTH --json`.
+
+  atLeast @28 (position :UInt64, waitMs :UInt32 = 5000) -> ();
+  # Read your writes across serve nodes (docs/replicated-log.md): returns once this node shows
+  # `position` (the "id" an append answered on any node), waiting at most waitMs (0 to 30000),
+  # as HTTP's ?at_least=POS&wait_ms=. Await it, then read: calls on a session run
+  # concurrently. "busy: this node lags: …" when it is not there in time; "invalid: …" for a
+  # position of no partition of the ledger or waitMs over 30000. Answered at once on a ledger
+  # directory or a cluster read directly (they show every acknowledged append). (any token)
 }
 
 interface EventReceiver {

@@ -217,6 +217,22 @@ export_import_same_head)
   rc=0; hb import-log "$T/part.jsonl" 2>/dev/null || rc=$?
   [ "$rc" = 1 ] || fail "import of a partial export: exit $rc"
   ;;
+projection_checkpoint_differs)
+  # `rebuild` saves each client's projection checkpoint; audit compares it with a fresh fold at
+  # its version. Then a work entry before it is rewritten with the chain recomputed: the chain
+  # verifies, and the checkpoint (which reads would start from) no longer equals the fold.
+  build_ledger
+  hb rebuild >/dev/null
+  out=$(hb audit --json)
+  [ "$(jqv .ok <<<"$out")" = true ] || fail "clean ledger with checkpoints: $out"
+  [ "$(jqv .projection_checkpoints_checked <<<"$out")" -ge 1 ] || fail "no checkpoint checked: $out"
+  s=$(seq_of work_logged)
+  "$TAMPER" "$HOURBANK_LEDGER" set-minutes "$s" 30 rechain
+  rc=0; hb audit --json > "$T/audit.json" 2>/dev/null || rc=$?
+  [ "$rc" = 1 ] || fail "audit exit $rc after the rewrite"
+  jq -e '.problems[] | select(.client=="acme") | select(.what|test("projection checkpoint at version [0-9]+ differs"))' \
+    "$T/audit.json" >/dev/null || fail "no checkpoint problem: $(cat "$T/audit.json")"
+  ;;
 csv_one_row_per_entry)
   build_ledger
   hb export acme --format csv --out "$T/acme.csv"

@@ -244,6 +244,12 @@ int Commands(rpc::Ledger::Client ledger, kj::WaitScope& ws, kj::Timer& timer, in
     r.setClient(arg(4));
     r.setMonth(arg(5));
     std::printf("%s\n", r.send().wait(ws).getJson().cStr());
+  } else if (cmd == "atleast") {  // POSITION WAIT_MS
+    auto r = session.atLeastRequest();
+    r.setPosition(std::strtoull(arg(4), nullptr, 10));
+    r.setWaitMs(static_cast<uint32_t>(std::strtoul(arg(5), nullptr, 10)));
+    r.send().wait(ws);
+    std::printf("ok\n");
   } else if (cmd == "events") {
     auto r = session.eventsRequest();
     r.setClient(arg(4));

@@ -298,6 +298,13 @@ try:
     p = rpc(TOK["admin"], "writedown", "gamma", json.dumps({"entry": logged.get("id"), "minutes": 15, "reason": "learning"}))
     check(p.returncode == 0 and "summary" in json.loads(p.stdout or "{}") and head_seq() == h + 1,
           f"write-down over RPC appends one event: {p.stdout!r} {p.stderr.strip()!r}")
+    # Read your writes over RPC (Session.atLeast): a ledger directory shows every append, so a
+    # position at or beyond its head answers at once; waitMs over 30000 is refused.
+    p = rpc(TOK["auditor"], "atleast", str(head_seq()), "0")
+    check(p.returncode == 0 and p.stdout.strip() == "ok", f"atLeast of the head answers: {p.stderr.strip()!r}")
+    p = rpc(TOK["staff"], "atleast", "1", "30001")
+    check(p.returncode == 1 and "invalid: waitMs must be 0 to 30000" in p.stderr,
+          f"atLeast with waitMs over 30000 is refused: {p.stderr.strip()!r}")
     # docs/api.md's RPC table names every Session method of schemas/rpc.capnp.
     schema = open(os.path.join(HERE, "..", "..", "schemas", "rpc.capnp")).read()
     session = schema[schema.index("interface Session"):schema.index("interface EventReceiver")]

@@ -3,7 +3,9 @@
 #include <capnp/serialize.h>
 
 #include "ledger/follow_store.h"
+#include "ledger/format.h"
 #include "ledger/nats_frame.h"
+#include "ledger/raw.h"
 #include "test_util.h"
 
 namespace hourbank::ledger::testing {
@@ -157,6 +159,156 @@ TEST_CASE("A follow store keeps projection checkpoints across a reopen") {
   CHECK(s->GetCheckpoint("client:acme").value() == std::optional<std::string>("bytes"));
   REQUIRE(s->DropCheckpoints().ok());
   CHECK(!s->GetCheckpoint("client:acme").value());
+}
+
+// ---- the audit of a store (Log::OpenFollowStore, `hourbank audit --store DIR`) ----------------
+
+std::unique_ptr<Log> OpenForAudit(const std::string& dir) {
+  auto log = Log::OpenFollowStore(dir);
+  if (!log.ok()) FAIL("open for audit failed: " << log.error().message);
+  return std::move(log).value();
+}
+
+// acme: 3 messages (4 events, the first two under key k1); beta: 1 message. Returns the bytes of
+// every event in position order.
+std::vector<std::string> FillStore(const std::string& dir, Chain& acme) {
+  auto s = OpenStore(dir);
+  Chain beta{"beta"};
+  std::vector<NatsLog::Message> msgs = {Msg(1, acme, {"a", "b"}, "k1"), Msg(2, beta, {"x"}),
+                                        Msg(3, acme, {"c"}), Msg(4, acme, {"d"})};
+  REQUIRE(s->Apply(0, msgs, kEventsMax).ok());
+  std::vector<std::string> events;
+  for (const auto& m : msgs) {
+    auto frame = nats_frame::Decode(m.data, kEventsMax);
+    REQUIRE(frame.ok());
+    for (auto e : frame.value().events) events.emplace_back(e);
+  }
+  return events;
+}
+
+std::string StoreKey(char kind, std::string_view rest) {
+  return std::string(1, kind) + std::string(rest);
+}
+
+TEST_CASE("An audit of an intact follow store passes and sees every event once in position order") {
+  TempDir dir;
+  Chain acme{"acme"};
+  const std::vector<std::string> events = FillStore(dir.ledger(), acme);
+  auto log = OpenForAudit(dir.ledger());
+  CHECK(log->replicated());
+  const StoreInfo info = log->store_info().value();
+  CHECK(info.ledger == "books");
+  CHECK(info.partitions == 1);
+  CHECK(info.applied_seqs == std::vector<uint64_t>{4});
+  std::vector<uint64_t> seen;
+  auto report = log->VerifyAndVisit([&](const EventView& v) {
+    seen.push_back(v.seq);
+    return true;
+  });
+  REQUIRE(report.ok());
+  CHECK(report->ok);
+  CHECK(report->problem.empty());
+  CHECK(report->events_checked == 5);
+  Hash global{};
+  for (const auto& e : events) global = ChainHash(global, e);
+  CHECK(report->head_hash == global);
+  CHECK(log->head_hash() == global);
+  const std::vector<uint64_t> want = {NatsPosition(0, 1, 0), NatsPosition(0, 1, 1),
+                                      NatsPosition(0, 2, 0), NatsPosition(0, 3, 0),
+                                      NatsPosition(0, 4, 0)};
+  CHECK(seen == want);
+  CHECK(log->head_seq() == NatsPosition(0, 4, 0));
+}
+
+TEST_CASE("A follow store whose chain was damaged fails the audit naming the client") {
+  TempDir dir;
+  Chain acme{"acme"};
+  FillStore(dir.ledger(), acme);
+  // acme's 3rd event (message 3) rewritten on disk as another event with the same version and
+  // a correct link to the 2nd: it decodes and links, but acme's 4th event no longer links to it.
+  Chain fork{"acme", 2, {}};
+  {
+    Chain replay{"acme"};
+    Msg(1, replay, {"a", "b"}, "k1");
+    fork.head = replay.head;
+  }
+  const std::string forged = Stamp(fork, "forged", "");
+  REQUIRE(raw::RawPut(dir.ledger(), "default", StoreKey('E', format::SeqKey(NatsPosition(0, 3, 0))),
+                      forged)
+              .ok());
+  auto log = OpenForAudit(dir.ledger());
+  auto report = log->Verify();
+  REQUIRE(report.ok());
+  CHECK(!report->ok);
+  CHECK(report->first_bad_seq == NatsPosition(0, 4, 0));
+  CHECK_THAT(report->problem, Catch::Contains("client 'acme'"));
+  CHECK_THAT(report->problem, Catch::Contains("does not link"));
+}
+
+TEST_CASE("An audit of a follow store finds index records that disagree with the events") {
+  TempDir dir;
+  Chain acme{"acme"};
+  FillStore(dir.ledger(), acme);
+  SECTION("a missing version index entry") {
+    REQUIRE(
+        raw::RawDelete(dir.ledger(), "default", StoreKey('V', format::StreamKey("acme", 2))).ok());
+    auto report = OpenForAudit(dir.ledger())->Verify().value();
+    CHECK(!report.ok);
+    CHECK_THAT(report.problem, Catch::Contains("client 'acme': the store has 3 version index "
+                                               "entries where its events give 4"));
+  }
+  SECTION("a key record naming another position") {
+    const std::string k = StoreKey('K', format::StreamPrefix("acme") + "k1");
+    REQUIRE(raw::RawPut(dir.ledger(), "default", k,
+                        format::KeyValue(NatsPosition(0, 3, 0), 2, Digest("k1")))
+                .ok());
+    auto report = OpenForAudit(dir.ledger())->Verify().value();
+    CHECK(!report.ok);
+    CHECK(report.first_bad_seq == NatsPosition(0, 1, 0));
+    CHECK_THAT(report.problem, Catch::Contains("client 'acme': the store's record of key 'k1'"));
+  }
+  SECTION("an applied seq beyond the messages held") {
+    REQUIRE(raw::RawPut(dir.ledger(), "default", std::string("A") + std::string(4, '\0'),
+                        format::SeqKey(6))
+                .ok());
+    auto report = OpenForAudit(dir.ledger())->Verify().value();
+    CHECK(!report.ok);
+    CHECK_THAT(report.problem, Catch::Contains("applied seq is 6 but it holds messages up to 4"));
+  }
+}
+
+TEST_CASE("A follow store opened for an audit is a static read-only view, even while it is open") {
+  TempDir dir;
+  auto writer = OpenStore(dir.ledger());  // as a running serve node holds it
+  Chain acme{"acme"};
+  REQUIRE(writer->Apply(0, {Msg(1, acme, {"a"})}, kEventsMax).ok());
+  auto log = OpenForAudit(dir.ledger());
+  REQUIRE(writer->Apply(0, {Msg(2, acme, {"b"})}, kEventsMax).ok());
+  // The view is the store at the open: one message, and it verifies.
+  CHECK(log->store_info().value().applied_seqs == std::vector<uint64_t>{1});
+  auto report = log->Verify().value();
+  CHECK(report.ok);
+  CHECK(report.events_checked == 1);
+  // Writes are refused.
+  AppendRequest req;
+  req.client_id = "acme";
+  req.events.push_back(Work("x"));
+  auto r = log->Append(std::move(req));
+  REQUIRE(!r.ok());
+  CHECK(r.error().code == Code::kInvalid);
+  CHECK(log->PutCheckpoint("client/acme", "x").error().code == Code::kInvalid);
+}
+
+TEST_CASE("Opening for an audit refuses a missing directory and a ledger directory") {
+  TempDir dir;
+  auto missing = Log::OpenFollowStore(dir.path() + "/nothing");
+  REQUIRE(!missing.ok());
+  CHECK(missing.error().code == Code::kNotFound);
+  OpenLog(dir.ledger());  // a ledger directory, not a store
+  auto ledger = Log::OpenFollowStore(dir.ledger());
+  REQUIRE(!ledger.ok());
+  CHECK(ledger.error().code == Code::kInvalid);
+  CHECK_THAT(ledger.error().message, Catch::Contains("is not a serve node's store"));
 }
 
 }  // namespace

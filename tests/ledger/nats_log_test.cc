@@ -586,4 +586,81 @@ TEST_CASE("nats info: an unreachable server or a bad URL is an error, not a hang
   CHECK(NatsServerVersion("nats://nocolon", 500).error().code == Code::kInvalid);
 }
 
+TEST_CASE("nats: a batched reader delivers a partition's messages in stream order from a seq",
+          "[nats]") {
+  NatsServer server;
+  auto nats = NatsLog::Open(server.url(), NatsOptions("books"));
+  REQUIRE(nats.ok());
+  for (int i = 0; i < 40; ++i)
+    REQUIRE((*nats)->Append(Request(i % 2 ? "acme" : "beta", {fmt::format("t{}", i)})).ok());
+  auto reader = (*nats)->OpenBatchReader(0, 3);
+  REQUIRE(reader.ok());
+  std::vector<NatsLog::Message> got;
+  while (got.size() < 38) {
+    auto batch = (*reader)->Next(16);
+    REQUIRE(batch.ok());
+    REQUIRE(!batch->empty());
+    CHECK(batch->size() <= 16);
+    for (auto& m : *batch) got.push_back(std::move(m));
+  }
+  REQUIRE(got.size() == 38);
+  for (size_t i = 0; i < got.size(); ++i) {
+    auto direct = (*nats)->GetMessage(0, 3 + i, nullptr);
+    REQUIRE(direct.ok());
+    REQUIRE(direct->has_value());
+    CHECK(got[i].stream_seq == 3 + i);
+    CHECK(got[i].subject == (*direct)->subject);
+    CHECK(got[i].data == (*direct)->data);
+  }
+  // Nothing more: an empty batch after the timeout, not an error.
+  auto none = (*reader)->Next(16);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+}
+
+TEST_CASE(
+    "nats: a serve node's store catching up from 60 messages behind per partition holds the whole "
+    "log",
+    "[nats]") {
+  NatsServer server;
+  TempDir store;
+  std::vector<std::string> want;
+  std::vector<uint64_t> last_position(2, 0);  // per partition, its last append's position
+  {
+    auto log = OpenLog(server.url(), NatsOptions("books", 2));
+    for (int i = 0; i < 120; ++i) {
+      const uint64_t pos =
+          MustAppend(*log, Request(fmt::format("c{}", i % 5), {fmt::format("t{}", i)})).first_seq;
+      uint64_t& last = last_position[SplitNatsPosition(pos).partition];
+      last = std::max(last, pos);
+    }
+    REQUIRE(log->Scan(1, 0,
+                      [&](const EventView& v) {
+                        want.emplace_back(v.bytes);
+                        return true;
+                      })
+                .ok());
+  }
+  Options o = NatsOptions("books");
+  o.create_if_missing = false;
+  o.nats_follow_store = store.ledger();
+  auto node = OpenLog(server.url(), o);
+  for (uint64_t pos : last_position) {
+    REQUIRE(pos != 0);  // both partitions have appends
+    REQUIRE(node->WaitForPosition(pos, 10000).ok());
+  }
+  for (const auto& f : node->follow_status()) {
+    CHECK(f.error.empty());
+    CHECK(f.applied_seq == f.last_seq);
+  }
+  std::vector<std::string> got;
+  REQUIRE(node->Scan(1, 0,
+                     [&](const EventView& v) {
+                       got.emplace_back(v.bytes);
+                       return true;
+                     })
+              .ok());
+  CHECK(got == want);
+}
+
 }  // namespace hourbank::ledger::testing

@@ -13,11 +13,15 @@ restarted (it must resume from its store: a non-zero applied seq in its log). Th
   - every acknowledged append is there exactly once and in its writer's order, read through
     BOTH nodes (and each entry id names its entry);
   - a key raced through both nodes writes one entry: both answers name it, one is a replay;
-  - read-your-writes: an append through node A is seen through node B with ?at_least=ID;
+  - read-your-writes: an append through node A is seen through node B with ?at_least=ID, and
+    with the CLI's --at-least ID (--server), whose appends print their id in --json;
   - a position no node has yet: 503, the node says it lags;
   - the lag metric of every stream returns to 0 on both nodes;
   - `hourbank audit` is ok on the cluster, and each node's balance of every client equals a
     fresh fold from the cluster (`hourbank balance --log nats://…`);
+  - `hourbank audit --store` of node A's store while A runs is ok; after both nodes stop, it is
+    ok on each node's store, names the ledger and both partitions, and its per-client digests
+    and chain head equal the cluster's audit; a missing or non-store path is one error line;
 and prints the longest time no writer got an acknowledgement. Bounded: about 20 s of writing;
 every call has a timeout.
 """
@@ -219,6 +223,35 @@ def read_your_writes(a, b, token):
     req.add_header("X-Hourbank-At-Least", str(pos))
     with urllib.request.urlopen(req, timeout=30) as r:
         check(r.status == 200, f"X-Hourbank-At-Least={pos} (applied): 200 ({r.status})")
+    cli_at_least(a, b, token, pos, far)
+
+
+def cli_at_least(a, b, token, pos, far):
+    """The CLI's --at-least (with --server) sends the header; an append through --server prints its
+    position (`id`) in its JSON."""
+    def cli(node, *args):
+        return subprocess.run([nc.HB, "--server", node.base, "--token", token, *args], capture_output=True,
+                              text=True, timeout=60)
+    p = cli(a, "--json", "log", "c1", "4m", "--kind", "support", "--at", "2026-06-12T13:00", "--task", "RYW-CLI",
+            "--key", "ryw-cli")
+    j = json.loads(p.stdout) if p.returncode == 0 and p.stdout.strip() else {}
+    check(isinstance(j.get("id"), int) and j["id"] > pos,
+          f"an append through --server prints its position in its JSON ({p.stdout.strip()[:200]} {p.stderr.strip()})")
+    new = j.get("id", pos)
+    p = cli(b, "--json", "--at-least", str(new), "history", "c1")
+    check(p.returncode == 0 and f'"seq":{new}' in p.stdout.replace(" ", "") and "RYW-CLI" in p.stdout,
+          f"{b.name} read with --at-least {new} shows the append made through {a.name} ({p.stderr.strip()})")
+    t0 = time.monotonic()
+    p = cli(b, "--at-least", str(far), "balance", "c1")
+    check(p.returncode != 0 and p.stderr.count("\n") == 1 and "lags" in p.stderr and time.monotonic() - t0 < 20,
+          f"--at-least beyond the head: one error line saying the node lags ({p.stderr.strip()})")
+    p = subprocess.run([nc.HB, "--ledger", "/nonexistent", "--at-least", "5", "balance", "c1"], capture_output=True,
+                       text=True, timeout=30)
+    check(p.returncode != 0 and p.stderr.count("\n") == 1 and "--at-least goes with --server" in p.stderr,
+          f"--at-least without --server: one error line ({p.stderr.strip()})")
+    p = cli(b, "--at-least", "x1", "balance", "c1")
+    check(p.returncode != 0 and p.stderr.count("\n") == 1 and "--at-least must be a position" in p.stderr,
+          f"--at-least that is not a position: one error line ({p.stderr.strip()})")
 
 
 def balances_match(nodes, token, url):
@@ -287,6 +320,44 @@ def run(cluster, tmp, nodes):
     j = json.loads(p.stdout) if p.stdout.strip() else {}
     check(p.returncode == 0 and j.get("ok") is True, f"audit ok on the cluster ({p.stderr.strip()})")
     balances_match(nodes, token, url)
+    audit_stores(nodes, j, tmp)
+
+
+def audit_store(node):
+    p = subprocess.run([nc.HB, "--json", "audit", "--store", node.store], capture_output=True, text=True,
+                       timeout=120)
+    return p, (json.loads(p.stdout) if p.stdout.strip() else {})
+
+
+def audit_stores(nodes, cluster_audit, tmp):
+    """`audit --store` of each node's store equals the cluster's audit (issue 16)."""
+    p, j = audit_store(nodes[0])  # while node A runs: a static view of its store
+    check(p.returncode == 0 and j.get("ok") is True,
+          f"audit --store of running node A's store is ok ({p.stderr.strip()} {j.get('problems')})")
+    for node in nodes:
+        node.stop()
+    for node in nodes:
+        p, j = audit_store(node)
+        check(p.returncode == 0 and j.get("ok") is True,
+              f"audit --store of {node.name}'s store is ok ({p.stderr.strip()} {j.get('problems')})")
+        store = j.get("store", {})
+        check(store.get("ledger") == "books" and store.get("partitions") == 2
+              and sorted(store.get("applied_seqs", {})) == ["HB_books_0", "HB_books_1"],
+              f"{node.name}: the store audit names the ledger and its partitions ({store})")
+        check(j.get("client_digests") == cluster_audit.get("client_digests")
+              and len(j.get("client_digests", {})) > 1,
+              f"{node.name}: the store's per-client digests equal the cluster's "
+              f"({len(j.get('client_digests', {}))} streams)")
+        check(j.get("head_hash") == cluster_audit.get("head_hash")
+              and j.get("events_checked") == cluster_audit.get("events_checked"),
+              f"{node.name}: the store's chain head and event count equal the cluster's")
+    p = subprocess.run([nc.HB, "audit", "--store", os.path.join(tmp, "no-such-store")], capture_output=True,
+                       text=True, timeout=30)
+    check(p.returncode != 0 and p.stderr.count("\n") == 1 and p.stderr.startswith("hourbank: error: "),
+          f"audit --store of a missing path: one error line ({p.stderr.strip()})")
+    p = subprocess.run([nc.HB, "audit", "--store", tmp], capture_output=True, text=True, timeout=30)
+    check(p.returncode != 0 and p.stderr.count("\n") == 1 and "not a serve node's store" in p.stderr,
+          f"audit --store of a directory that is not a store: one error line ({p.stderr.strip()})")
 
 
 def main():

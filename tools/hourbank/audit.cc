@@ -2,7 +2,9 @@
 //
 // audit      ledger::Log::Verify() (hash chain from seq 1, head in meta, streams and keys
 //            indexes, every event decodes) + a replay of every client through ClientState,
-//            whose problems() compare every recorded close with what the rules give.
+//            whose problems() compare every recorded close with what the rules give, and each
+//            projection checkpoint the log holds compared with the fold at its version.
+//            `audit --store DIR`: the same of a serve node's store (Log::OpenFollowStore).
 // keygen     an Ed25519 key pair for checkpoints (libsodium crypto_sign_keypair).
 // checkpoint appends a Checkpoint event to "$audit": head seq + head hash, signed (on a NATS
 //            cluster one per partition: each partition's events are a chain of their own,
@@ -38,6 +40,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include "projections/checkpoint.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/log_move.h"
@@ -230,7 +233,9 @@ void PrintProblems(const std::vector<Problem>& problems) {
 class AuditReplay {
  public:
   AuditReplay(const ledger::Log& log, std::string only_client)
-      : log_(log), only_client_(std::move(only_client)) {}
+      : log_(log), only_client_(std::move(only_client)) {
+    LoadProjectionCheckpoints();
+  }
 
   void Visit(const ledger::EventView& v) {
     std::string_view id(v.event.getClientId().cStr(), v.event.getClientId().size());
@@ -249,7 +254,19 @@ class AuditReplay {
       }
     }
     last_->second.Apply(v.seq, v.event);
+    if (!checkpoints_.empty()) CheckProjectionCheckpoint(last_->first, last_->second, v.seq);
   }
+
+  // After the replay: a checkpoint beyond its client's events was never compared.
+  void FinishProjectionCheckpoints() {
+    for (const auto& [id, cp] : checkpoints_)
+      if (!cp.checked)
+        problems_.push_back({0, id,
+                             fmt::format("the projection checkpoint is at version {}, beyond the "
+                                         "client's events",
+                                         cp.version)});
+  }
+  size_t checkpoints_checked() const { return checkpoints_checked_; }
 
   // Checkpoint head seq -> the head hash the checkpoint recorded (one per checkpoint).
   const std::map<uint64_t, ledger::Hash>& wanted() const { return wanted_; }
@@ -280,8 +297,46 @@ class AuditReplay {
     }
   }
 
+  // The lean checkpoints reads would start from (Session::RestoreFromCheckpoint): one of another
+  // format version or another client is not one, reads ignore it and so does the audit.
+  void LoadProjectionCheckpoints() {
+    for (const std::string& id : Must(log_.ListStreams())) {
+      if (id.empty() || id[0] == '$' || (!only_client_.empty() && id != only_client_)) continue;
+      auto bytes = Must(log_.GetCheckpoint(projections::CheckpointName(id)));
+      if (!bytes) continue;
+      auto restored = projections::RestoreCheckpoint(*bytes);
+      if (!restored.ok() || restored.value().id() != id ||
+          restored.value().options().retain_entries || restored.value().version() == 0)
+        continue;
+      checkpoints_[id] = {restored.value().version(), std::move(*bytes), false};
+    }
+  }
+
+  // A checkpoint must be the fold of the client's events up to its version, byte for byte.
+  void CheckProjectionCheckpoint(const std::string& id, const ClientState& state, uint64_t seq) {
+    auto it = checkpoints_.find(id);
+    if (it == checkpoints_.end() || it->second.checked || it->second.version != state.version())
+      return;
+    it->second.checked = true;
+    ++checkpoints_checked_;
+    if (projections::SaveCheckpoint(state) != it->second.bytes)
+      problems_.push_back({seq, id,
+                           fmt::format("the projection checkpoint at version {} differs from a "
+                                       "fresh fold of the client's events up to it (reads start "
+                                       "from it)",
+                                       it->second.version)});
+  }
+
+  struct ProjectionCheckpoint {
+    uint32_t version = 0;
+    std::string bytes;
+    bool checked = false;
+  };
+
   const ledger::Log& log_;
   std::string only_client_;
+  std::map<std::string, ProjectionCheckpoint, std::less<>> checkpoints_;
+  size_t checkpoints_checked_ = 0;
   std::map<std::string, ClientState, std::less<>> states_;
   std::map<std::string, ClientState, std::less<>>::iterator last_ = states_.end();
   std::map<uint64_t, ledger::Hash> wanted_;  // head seq -> recorded head hash
@@ -343,9 +398,35 @@ void ReplayUnverifiedLog(const ledger::Log& log, const ledger::VerifyReport& rep
   if (s.ok()) CheckCheckpointHeadsByWalk(log, replay);
 }
 
+// `audit --store`: which store, ledger and partitions (and how far each was applied).
+json StoreJson(const std::string& dir, const ledger::StoreInfo& info) {
+  json applied = json::object();
+  for (uint32_t p = 0; p < info.partitions; ++p)
+    applied[fmt::format("HB_{}_{}", info.ledger, p)] = info.applied_seqs[p];
+  return {{"dir", dir},
+          {"ledger", info.ledger},
+          {"partitions", info.partitions},
+          {"applied_seqs", applied}};
+}
+
+std::string StoreLine(const std::string& dir, const ledger::StoreInfo& info) {
+  std::string applied;
+  for (uint32_t p = 0; p < info.partitions; ++p)
+    applied +=
+        fmt::format("{}HB_{}_{} up to seq {}", p ? ", " : "", info.ledger, p, info.applied_seqs[p]);
+  return fmt::format("store {}: ledger '{}', {} partition(s) audited ({})", dir, info.ledger,
+                     info.partitions, applied);
+}
+
+// What an audit looked at, for its report: the store of `audit --store` (null otherwise).
+struct AuditScope {
+  const std::string* store_dir = nullptr;
+  const ledger::StoreInfo* store = nullptr;
+};
+
 void PrintAuditResult(App& app, const ledger::VerifyReport& report, uint64_t head,
                       size_t clients_replayed, const std::vector<Problem>& problems,
-                      const ContentDigests& digests) {
+                      const AuditReplay& replay, const AuditScope& scope) {
   const bool ok = problems.empty();
   const uint64_t first_bad = ok ? 0 : FirstBadSeq(problems);
   if (app.json) {
@@ -354,19 +435,23 @@ void PrintAuditResult(App& app, const ledger::VerifyReport& report, uint64_t hea
               {"head_seq", head},
               {"head_hash", report.ok ? json(ledger::HexOf(report.head_hash)) : json(nullptr)},
               {"clients_replayed", clients_replayed},
+              {"projection_checkpoints_checked", replay.checkpoints_checked()},
               {"first_bad_seq", ok ? json(nullptr) : SeqOrNull(first_bad)},
               {"problems", ProblemsJson(problems)}};
+    if (scope.store) j["store"] = StoreJson(*scope.store_dir, *scope.store);
     json& cd = j["client_digests"] = json::object();
-    for (const auto& [id, d] : digests.Result())
+    for (const auto& [id, d] : replay.digests().Result())
       cd[id] = {{"events", d.first}, {"digest", d.second}};
     app.PrintJson(j);
   } else if (ok) {
+    if (scope.store) app.Say(StoreLine(*scope.store_dir, *scope.store));
     app.Say(fmt::format(
         "audit ok: {} events checked, chain head {} at seq {}, {} client(s) replayed, every close "
-        "follows "
-        "from the rules",
-        report.events_checked, ledger::HexOf(report.head_hash), head, clients_replayed));
+        "follows from the rules, {} projection checkpoint(s) equal a fresh fold",
+        report.events_checked, ledger::HexOf(report.head_hash), head, clients_replayed,
+        replay.checkpoints_checked()));
   } else {
+    if (scope.store) app.Say(StoreLine(*scope.store_dir, *scope.store));
     PrintProblems(problems);
     app.Say(fmt::format("audit FAILED: {} problem(s); first bad seq {}", problems.size(),
                         first_bad ? std::to_string(first_bad) : "-"));
@@ -382,7 +467,7 @@ void PrintAuditResult(App& app, const ledger::VerifyReport& report, uint64_t hea
 // decoding) also feeds the replay. When Verify finds a problem, what the replay saw is
 // dropped and the log is replayed on its own, as far as it decodes, so the findings are
 // those of a verify followed by a full replay.
-void RunAudit(App& app, const std::string& only_client) {
+void RunAudit(App& app, const std::string& only_client, const AuditScope& scope = {}) {
   ledger::Log& log = app.log();
   RequireClient(app, only_client);
   std::vector<Problem> problems;
@@ -406,6 +491,7 @@ void RunAudit(App& app, const std::string& only_client) {
     replay = std::make_unique<AuditReplay>(log, only_client);
     ReplayUnverifiedLog(log, report, head, app.json, *replay);
   }
+  replay->FinishProjectionCheckpoints();
   for (Problem& p : replay->problems()) problems.push_back(std::move(p));
   size_t clients_replayed = 0;
   for (auto& [id, st] : replay->states()) {
@@ -415,7 +501,20 @@ void RunAudit(App& app, const std::string& only_client) {
   std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
     return (a.seq ? a.seq : UINT64_MAX) < (b.seq ? b.seq : UINT64_MAX);
   });
-  PrintAuditResult(app, report, head, clients_replayed, problems, replay->digests());
+  PrintAuditResult(app, report, head, clients_replayed, problems, *replay, scope);
+}
+
+// `audit --store DIR`: a serve node's store, opened read-only (also while the node runs: the
+// store as it was at the open), audited as a ledger; its ledger and partitions come from it.
+void RunStoreAudit(App& app, const std::string& only_client, const std::string& dir) {
+  std::unique_ptr<ledger::Log> log = Must(ledger::Log::OpenFollowStore(dir));
+  const ledger::StoreInfo info = Must(log->store_info());
+  app.adopt_log(log.get());
+  struct Release {
+    App& app;
+    ~Release() { app.adopt_log(nullptr); }
+  } release{app};
+  RunAudit(app, only_client, AuditScope{&dir, &info});
 }
 
 // ---- checkpoints -------------------------------------------------------------------------
@@ -1062,14 +1161,23 @@ void RunImportLog(App& app, const std::string& path) {
 
 void RegisterAuditCommands(CLI::App& cli, App& app) {
   // ---- audit
-  auto audit_client = std::make_shared<std::string>();
+  struct AuditArgs {
+    std::string client, store;
+  };
+  auto audit_args = std::make_shared<AuditArgs>();
   auto* audit = cli.add_subcommand(
       "audit",
       "Verify the hash chain and indexes, replay every client and check every close\n"
-      "  e.g. hourbank audit --json; hourbank audit acme");
-  audit->add_option("CLIENT", *audit_client,
+      "  e.g. hourbank audit --json; hourbank audit acme; hourbank audit --store /var/lib/node1");
+  audit->add_option("CLIENT", audit_args->client,
                     "replay only this client (the chain is always checked whole)");
-  audit->callback([&app, audit_client] { RunAudit(app, *audit_client); });
+  audit->add_option("--store", audit_args->store,
+                    "audit a serve node's store (`serve --store DIR`) instead of --log: read-only, "
+                    "also while the node runs (docs/replicated-log.md)");
+  audit->callback([&app, audit_args] {
+    if (audit_args->store.empty()) return RunAudit(app, audit_args->client);
+    RunStoreAudit(app, audit_args->client, audit_args->store);
+  });
 
   // ---- keygen
   auto keygen_out = std::make_shared<std::string>();

@@ -34,6 +34,7 @@
 #include <fmt/format.h>
 
 #include "tools/hourbank/commands.h"
+#include "tools/hourbank/escape.h"
 #include "tools/hourbank/cli/remote.h"
 #include "tools/hourbank/server/serve.h"
 #include "tools/hourbank/views.h"
@@ -49,7 +50,8 @@ constexpr size_t kCacertBytesMax = 1u << 20;
 constexpr auto kConnectTimeout = 30 * kj::SECONDS;
 constexpr auto kReadTimeout = 60 * kj::SECONDS;
 
-std::string g_cacert;  // --cacert / HOURBANK_CACERT
+std::string g_cacert;    // --cacert / HOURBANK_CACERT
+std::string g_at_least;  // --at-least: sent as X-Hourbank-At-Least with every --server call
 
 struct HttpResult {
   unsigned status = 0;
@@ -313,10 +315,21 @@ void FailOnStatus(const HttpResult& r) {
 
 }  // namespace
 
+namespace {
+
+// A call to the --server: with --at-least, the node answers once it shows that position.
+CallOptions ServerCallOptions() {
+  CallOptions o;
+  if (!g_at_least.empty()) o.headers.emplace_back("X-Hourbank-At-Least", g_at_least);
+  return o;
+}
+
+}  // namespace
+
 // GET/POST and parse JSON.
 json ServerCall(App& app, const std::string& method, const std::string& target, const json& body) {
   const HttpResult r = HttpCall(app.server_url, app.token, method, target,
-                                body.is_null() ? std::string() : body.dump());
+                                body.is_null() ? std::string() : body.dump(), ServerCallOptions());
   FailOnStatus(r);
   json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded()) Fail(Code::kIo, "the server's answer is not JSON");
@@ -343,7 +356,7 @@ WebhookPostResult PostWebhook(const std::string& url,
 }
 
 std::string ServerDocument(App& app, const std::string& target) {
-  HttpResult r = HttpCall(app.server_url, app.token, "GET", target, {});
+  HttpResult r = HttpCall(app.server_url, app.token, "GET", target, {}, ServerCallOptions());
   FailOnStatus(r);
   return std::move(r.body);
 }
@@ -470,8 +483,22 @@ void RegisterRemoteClient(CLI::App& cli, App& app) {
   cli.add_option(
       "--cacert", g_cacert,
       "PEM CA certificate that signed the https:// --server's certificate (env HOURBANK_CACERT)");
+  cli.add_option("--at-least", g_at_least,
+                 "with --server: the node answers once it shows this position (an append's id, "
+                 "from any node), waiting up to 5 s (header X-Hourbank-At-Least; "
+                 "docs/replicated-log.md)");
   cli.parse_complete_callback([&cli, &app] {
-    if (app.server_url.empty()) return;
+    if (!g_at_least.empty() &&
+        (g_at_least.size() > 20 || g_at_least.find_first_not_of("0123456789") != std::string::npos))
+      Fail(Code::kInvalid,
+           fmt::format("--at-least must be a position: the id an append answered (got '{}')",
+                       TerminalSafe(g_at_least.substr(0, 64))));
+    if (app.server_url.empty()) {
+      if (!g_at_least.empty())
+        Fail(Code::kInvalid,
+             "--at-least goes with --server (a serve node); a local ledger shows every append");
+      return;
+    }
     for (CLI::App* cmd : cli.get_subcommands()) {
       if (cmd->get_name() == "serve") return;  // `serve` ignores --server
       if (SentByCallback(cmd)) return;  // the command's own callback sends its request (remote.h)

@@ -39,8 +39,9 @@ namespace {
 
 namespace rpc = schemas::rpc;
 
-constexpr uint64_t kSubscribeBatch = 1000;  // events read and sent per round
-constexpr uint32_t kEventsPageMax = 10000;  // as GET …/events
+constexpr uint64_t kSubscribeBatch = 1000;     // events read and sent per round
+constexpr uint32_t kEventsPageMax = 10000;     // as GET …/events
+constexpr uint32_t kAtLeastWaitMsMax = 30000;  // as ?wait_ms= (serve.cc)
 const kj::Duration kPollInterval = 50 * kj::MILLISECONDS;
 const kj::Duration kCallTimeout = 30 * kj::SECONDS;  // as an HTTP request
 
@@ -293,6 +294,21 @@ class SessionImpl final : public rpc::Session::Server {
              return e.ReviewList(c, client, month, {});
            })
         .then([context](std::string json) mutable { context.getResults().setJson(json); });
+  }
+
+  kj::Promise<void> atLeast(AtLeastContext context) override {
+    auto p = context.getParams();
+    const uint64_t position = p.getPosition();
+    const uint32_t wait_ms = p.getWaitMs();
+    if (wait_ms > kAtLeastWaitMsMax)
+      ThrowRpc(fmt::format("invalid: waitMs must be 0 to {}", kAtLeastWaitMsMax));
+    RpcBackend& backend = backend_;
+    return Json([&backend, position, wait_ms](Endpoints&,
+                                              const service::Caller&) -> Result<nlohmann::json> {
+             HB_TRY(backend.log().WaitForPosition(position, wait_ms));
+             return nlohmann::json::object();
+           })
+        .then([](std::string) {});
   }
 
   kj::Promise<void> logWork(LogWorkContext context) override {
