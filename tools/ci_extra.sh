@@ -42,7 +42,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHOURBANK_SANITIZE=ON >/dev/n
 unit_tests=(ledger_tests units_tests plan_tests scenario_tests sla_tests statement_tests reports_tests fault_tests
             property_tests csv_tests billing_rules_tests service_tests forecast_tests whatif_tests
             billing_increments_tests review_tests sla_wait_tests sla_credit_tests alerts_tests
-            service_alerts_tests service_webhooks_tests service_cache_tests)
+            service_alerts_tests service_webhooks_tests service_cache_tests month_pack_tests)
 targets=()
 known=$(cmake --build build-asan --target help)   # not piped into grep -q: SIGPIPE + pipefail
 for t in "${unit_tests[@]}"; do
