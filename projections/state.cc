@@ -1093,6 +1093,8 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
     std::erase_if(entries_, [month](const Entry& e) {
       return e.month == month || e.voided || e.review == Review::kRejected;
     });
+    // The next month starts small again: do not keep the room the closed month needed.
+    if (entries_.capacity() > 2 * entries_.size() + 16) entries_.shrink_to_fit();
   } else {
     // What paid for each entry is settled with the month.
     for (auto& [s, c] : charges)
