@@ -124,7 +124,7 @@ struct CheckpointCodec {
     j["terms"] = terms;
     j["units"] = s.units_;
     json entries = json::array();
-    for (const auto& [seq, e] : s.entries_) {
+    for (const Entry& e : s.entries_) {
       json charges = json::array();
       for (const Charge& c : e.charges) charges.push_back(ToJson(c));
       entries.push_back({e.seq,
@@ -261,7 +261,7 @@ struct CheckpointCodec {
       x.written_down_minutes = e[18];
       x.review = Review(e[19].get<int>());
       x.review_reason = e[20];
-      s.entries_[x.seq] = std::move(x);
+      s.NewEntry(x.seq) = std::move(x);
     }
     for (const json& m : j["months"]) {
       ClientState::MonthData d;

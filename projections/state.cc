@@ -120,30 +120,55 @@ bool ClientState::IsClosed(uint32_t month) const {
 }
 
 const Entry* ClientState::FindEntry(uint64_t seq) const {
-  auto it = entries_.find(seq);
-  return it == entries_.end() ? nullptr : &it->second;
+  // Most lookups are of the entry just logged; the rest search the seq-ordered vector.
+  if (!entries_.empty() && entries_.back().seq == seq) return &entries_.back();
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), seq,
+                             [](const Entry& e, uint64_t s) { return e.seq < s; });
+  return it == entries_.end() || it->seq != seq ? nullptr : &*it;
+}
+
+Entry* ClientState::MutableEntry(uint64_t seq) { return const_cast<Entry*>(FindEntry(seq)); }
+
+Entry& ClientState::NewEntry(uint64_t seq) {
+  if (entries_.empty() || entries_.back().seq < seq) {
+    Entry& e = entries_.emplace_back();
+    e.seq = seq;
+    return e;
+  }
+  // Out of seq order (not from a ledger scan): replaces an entry of the same seq, as before.
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), seq,
+                             [](const Entry& x, uint64_t s) { return x.seq < s; });
+  if (it == entries_.end() || it->seq != seq) it = entries_.insert(it, Entry{});
+  *it = Entry{};
+  it->seq = seq;
+  return *it;
+}
+
+uint32_t ClientState::MonthAt(int64_t at_us) {
+  if (!month_span_.Contains(at_us)) month_span_ = zone_.MonthSpanOf(at_us);
+  return month_span_.month;
 }
 
 std::vector<const Entry*> ClientState::PendingForTask(const std::string& task) const {
   std::vector<const Entry*> out;
-  for (const auto& [seq, e] : entries_)
+  for (const Entry& e : entries_)
     if (e.month == 0 && !e.voided && e.task == task) out.push_back(&e);
   return out;
 }
 
 std::vector<const Entry*> ClientState::PendingEntries() const {
   std::vector<const Entry*> out;
-  for (const auto& [seq, e] : entries_)
+  for (const Entry& e : entries_)
     if (e.month == 0 && !e.voided) out.push_back(&e);
   return out;
 }
 
 std::vector<uint64_t> ClientState::EntriesAfter(uint32_t month) const {
   std::vector<uint64_t> out;
-  for (const auto& [seq, e] : entries_) {
+  for (const Entry& e : entries_) {
     if (e.voided) continue;
     const uint32_t m = e.month != 0 ? e.month : zone_.MonthOf(e.at_us);
-    if (m > month) out.push_back(seq);
+    if (m > month) out.push_back(e.seq);
   }
   return out;
 }
@@ -183,9 +208,7 @@ int64_t ClientState::BlockingDebtMinor(int64_t now_us) const {
     if (IsClosed(month) || month > now_month) continue;
     bool any = false;
     for (uint64_t s : md.entry_seqs)
-      if (auto e = entries_.find(s);
-          e != entries_.end() && e->second.emergency && e->second.at_us <= now_us)
-        any = true;
+      if (const Entry* e = FindEntry(s); e && e->emergency && e->at_us <= now_us) any = true;
     if (!any) continue;
     for (const Entry& e : EntriesFor(month))
       if (e.emergency && !e.voided && e.at_us <= now_us) emergency += e.billed_minor();
@@ -231,10 +254,9 @@ std::vector<std::pair<uint64_t, int64_t>> ClientState::BlocksLeftAfterClose() co
 // ---------------------------------------------------------------------------------------
 // Apply
 
-void ClientState::CountEntry(uint64_t seq, uint32_t month) {
-  Entry& e = entries_[seq];
+void ClientState::CountEntry(Entry& e, uint32_t month) {
   e.month = month;
-  months_[month].entry_seqs.push_back(seq);
+  months_[month].entry_seqs.push_back(e.seq);
 }
 
 // Months and terms stored in events are validated on replay like any other input: a value no
@@ -247,147 +269,101 @@ std::string Period(uint32_t from, uint32_t last) {
 }
 }  // namespace
 
+struct ClientState::Handler {
+  void (ClientState::*apply)(uint64_t seq, Event::Reader ev) = nullptr;  // nullptr: not folded
+  uint32_t (*month)(Event::Body::Reader body) = nullptr;  // the month replay validates
+  bool needs_month = false;                               // … which must then be set
+};
+
+namespace {
+using Body = Event::Body;
+// The number of body kinds this build knows (the last one's discriminant + 1).
+constexpr size_t kBodyKinds = size_t(Body::ALERT_SETTINGS_SET) + 1;
+}  // namespace
+
+const ClientState::Handler* ClientState::HandlerFor(Body::Which which) {
+  using R = Body::Reader;
+  using S = ClientState;
+  static const std::array<Handler, kBodyKinds + 1> table = [] {
+    std::array<Handler, kBodyKinds + 1> t;
+    t.fill({&S::ApplyUnknown});  // the last one answers every kind beyond kBodyKinds
+    const auto set = [&t](Body::Which w, Handler h) { t[size_t(w)] = h; };
+    set(Body::CLIENT_REGISTERED, {&S::ApplyRegistered});
+    set(Body::CONTRACT_STARTED, {&S::ApplyTerms});
+    set(Body::CONTRACT_CHANGED, {&S::ApplyTerms});
+    set(Body::CONTRACT_ENDED,
+        {&S::ApplyEnded, [](R b) { return b.getContractEnded().getLastMonth(); }});
+    set(Body::UNITS_CHANGED,
+        {&S::ApplyUnits, [](R b) { return b.getUnitsChanged().getFromMonth(); }});
+    set(Body::WORK_LOGGED,
+        {&S::ApplyWorkLogged, [](R b) { return b.getWorkLogged().getBookedMonth(); }});
+    set(Body::WORK_ACCEPTED,
+        {&S::ApplyWorkAccepted, [](R b) { return b.getWorkAccepted().getBookedMonth(); }});
+    set(Body::WORK_VOIDED,
+        {&S::ApplyWorkVoided, [](R b) { return b.getWorkVoided().getCreditMonth(); }});
+    set(Body::WORK_WRITTEN_DOWN, {&S::ApplyWrittenDown});
+    set(Body::WORK_REVIEWED,
+        {&S::ApplyWorkReviewed, [](R b) { return b.getWorkReviewed().getToMonth(); }});
+    set(Body::HOURS_PURCHASED,
+        {&S::ApplyHoursPurchased, [](R b) { return b.getHoursPurchased().getMonth(); }});
+    set(Body::ADDON_PURCHASED,
+        {&S::ApplyAddon, [](R b) { return b.getAddonPurchased().getMonth(); }, true});
+    set(Body::PAYMENT_RECEIVED, {&S::ApplyPayment});
+    set(Body::HOURS_CARRIED_OVER,
+        {&S::ApplyClosingEntry, [](R b) { return b.getHoursCarriedOver().getMonth(); }, true});
+    set(Body::HOURS_EXPIRED,
+        {&S::ApplyClosingEntry, [](R b) { return b.getHoursExpired().getMonth(); }, true});
+    set(Body::SLOTS_EXPIRED,
+        {&S::ApplyClosingEntry, [](R b) { return b.getSlotsExpired().getMonth(); }, true});
+    set(Body::PERIOD_CLOSED,
+        {&S::ApplyPeriodClosed, [](R b) { return b.getPeriodClosed().getMonth(); }, true});
+    set(Body::ADJUSTMENT, {&S::ApplyAdjustment, [](R b) { return b.getAdjustment().getMonth(); }});
+    for (Body::Which w : {Body::INCIDENT_OPENED, Body::INCIDENT_RESPONDED, Body::INCIDENT_RESOLVED,
+                          Body::INCIDENT_REPRIORITIZED, Body::INCIDENT_REOPENED,
+                          Body::INCIDENT_WAITING, Body::INCIDENT_RESUMED})
+      set(w, {&S::ApplyIncident});
+    set(Body::ALERT_RAISED, {&S::ApplyAlertRaised});
+    set(Body::ALERT_SETTINGS_SET, {&S::ApplyAlertSettings});
+    // System streams' events: not part of a client's state.
+    for (Body::Which w :
+         {Body::PLAN_DEFINED, Body::TOKEN_ISSUED, Body::TOKEN_REVOKED, Body::CHECKPOINT})
+      set(w, {});
+    return t;
+  }();
+  return &table[std::min(size_t(which), kBodyKinds)];
+}
+
 void ClientState::Apply(uint64_t seq, Event::Reader ev) {
   version_++;
   last_seq_ = seq;
   const int64_t at_us = ev.getEffectiveAtUs();
-  auto body = ev.getBody();
+  const auto body = ev.getBody();
+  const Handler& h = *HandlerFor(body.which());
   // Replay validates what no decide function writes (see BadMonth above).
-  {
-    uint32_t month = 0;
-    bool needs_month = false;
-    switch (body.which()) {
-      case Event::Body::UNITS_CHANGED:
-        month = body.getUnitsChanged().getFromMonth();
-        break;
-      case Event::Body::CONTRACT_ENDED:
-        month = body.getContractEnded().getLastMonth();
-        break;
-      case Event::Body::WORK_LOGGED:
-        month = body.getWorkLogged().getBookedMonth();
-        break;
-      case Event::Body::WORK_ACCEPTED:
-        month = body.getWorkAccepted().getBookedMonth();
-        break;
-      case Event::Body::WORK_VOIDED:
-        month = body.getWorkVoided().getCreditMonth();
-        break;
-      case Event::Body::WORK_REVIEWED:
-        month = body.getWorkReviewed().getToMonth();
-        break;
-      case Event::Body::HOURS_PURCHASED:
-        month = body.getHoursPurchased().getMonth();
-        break;
-      case Event::Body::ADDON_PURCHASED:
-        month = body.getAddonPurchased().getMonth();
-        needs_month = true;
-        break;
-      case Event::Body::ADJUSTMENT:
-        month = body.getAdjustment().getMonth();
-        break;
-      case Event::Body::HOURS_CARRIED_OVER:
-        month = body.getHoursCarriedOver().getMonth();
-        needs_month = true;
-        break;
-      case Event::Body::HOURS_EXPIRED:
-        month = body.getHoursExpired().getMonth();
-        needs_month = true;
-        break;
-      case Event::Body::SLOTS_EXPIRED:
-        month = body.getSlotsExpired().getMonth();
-        needs_month = true;
-        break;
-      case Event::Body::PERIOD_CLOSED:
-        month = body.getPeriodClosed().getMonth();
-        needs_month = true;
-        break;
-      default:
-        break;
-    }
-    if (BadMonth(month) || (needs_month && month == 0) || at_us < 0 || at_us >= kInstantUsMax) {
-      Problem(seq,
-              fmt::format("event with month {} at {} µs is out of range; skipped", month, at_us));
-      return;
-    }
+  const uint32_t month = h.month ? h.month(body) : 0;
+  if (BadMonth(month) || (h.needs_month && month == 0) || at_us < 0 || at_us >= kInstantUsMax) {
+    Problem(seq,
+            fmt::format("event with month {} at {} µs is out of range; skipped", month, at_us));
+    return;
   }
   if (std::string money = CheckStoredMoney(ev); !money.empty()) {  // projections/replay_bounds.h
     Problem(seq, std::move(money));
     return;
   }
-  switch (body.which()) {
-    case Event::Body::CLIENT_REGISTERED:
-      ApplyRegistered(seq, ev);
-      break;
-    case Event::Body::CONTRACT_STARTED:
-    case Event::Body::CONTRACT_CHANGED:
-      ApplyTerms(seq, ev);
-      break;
-    case Event::Body::CONTRACT_ENDED:
-      ApplyEnded(seq, ev);
-      break;
-    case Event::Body::UNITS_CHANGED: {
-      auto b = body.getUnitsChanged();
-      units_[b.getFromMonth()] = b.getUnits();
-      break;
-    }
-    case Event::Body::WORK_LOGGED:
-      ApplyWorkLogged(seq, ev);
-      break;
-    case Event::Body::WORK_ACCEPTED:
-      ApplyWorkAccepted(seq, ev);
-      break;
-    case Event::Body::WORK_VOIDED:
-      ApplyWorkVoided(seq, ev);
-      break;
-    case Event::Body::WORK_WRITTEN_DOWN:
-      ApplyWrittenDown(seq, ev);
-      break;
-    case Event::Body::WORK_REVIEWED:
-      ApplyWorkReviewed(seq, ev);
-      break;
-    case Event::Body::HOURS_PURCHASED:
-      ApplyHoursPurchased(seq, ev);
-      break;
-    case Event::Body::ADDON_PURCHASED:
-      ApplyAddon(seq, ev);
-      break;
-    case Event::Body::PAYMENT_RECEIVED:
-      paid_minor_ += body.getPaymentReceived().getAmountMinor();
-      break;
-    case Event::Body::HOURS_CARRIED_OVER:
-    case Event::Body::HOURS_EXPIRED:
-    case Event::Body::SLOTS_EXPIRED:
-      ApplyClosingEntry(seq, ev);
-      break;
-    case Event::Body::PERIOD_CLOSED:
-      ApplyPeriodClosed(seq, ev);
-      break;
-    case Event::Body::ADJUSTMENT:
-      ApplyAdjustment(seq, ev);
-      break;
-    case Event::Body::INCIDENT_OPENED:
-    case Event::Body::INCIDENT_RESPONDED:
-    case Event::Body::INCIDENT_RESOLVED:
-    case Event::Body::INCIDENT_REPRIORITIZED:
-    case Event::Body::INCIDENT_REOPENED:
-    case Event::Body::INCIDENT_WAITING:
-    case Event::Body::INCIDENT_RESUMED:
-      ApplyIncident(seq, ev);
-      break;
-    case Event::Body::ALERT_RAISED:
-      ApplyAlertRaised(seq, ev);
-      break;
-    case Event::Body::ALERT_SETTINGS_SET:
-      ApplyAlertSettings(ev);
-      break;
-    case Event::Body::PLAN_DEFINED:
-    case Event::Body::TOKEN_ISSUED:
-    case Event::Body::TOKEN_REVOKED:
-    case Event::Body::CHECKPOINT:
-      break;  // system streams; not part of a client's state
-    default:
-      Problem(seq, "event kind unknown to this version of hourbank");
-  }
+  if (h.apply) (this->*h.apply)(seq, ev);
+}
+
+void ClientState::ApplyUnknown(uint64_t seq, Event::Reader) {
+  Problem(seq, "event kind unknown to this version of hourbank");
+}
+
+void ClientState::ApplyUnits(uint64_t, Event::Reader ev) {
+  auto b = ev.getBody().getUnitsChanged();
+  units_[b.getFromMonth()] = b.getUnits();
+}
+
+void ClientState::ApplyPayment(uint64_t, Event::Reader ev) {
+  paid_minor_ += ev.getBody().getPaymentReceived().getAmountMinor();
 }
 
 bool AlertOverrides::Off(schemas::AlertKind kind) const {
@@ -395,7 +371,7 @@ bool AlertOverrides::Off(schemas::AlertKind kind) const {
 }
 
 // The whole setting replaces the one before; lists are bounded as the writer bounds them.
-void ClientState::ApplyAlertSettings(Event::Reader ev) {
+void ClientState::ApplyAlertSettings(uint64_t, Event::Reader ev) {
   auto b = ev.getBody().getAlertSettingsSet();
   AlertOverrides o;
   if (b.getAllowancePercentSet()) {
@@ -440,9 +416,10 @@ void ClientState::ApplyRegistered(uint64_t seq, Event::Reader ev) {
   name_ = Str(b.getName());
   currency_ = Str(b.getCurrency());
   auto zone = Zone::Find(Str(b.getTimezone()));
-  if (zone.ok())
+  if (zone.ok()) {
     zone_ = zone.value();
-  else
+    month_span_ = {};  // spans of the zone before
+  } else
     Problem(seq, "unknown time zone " + Str(b.getTimezone()));
 }
 
@@ -520,77 +497,74 @@ void ClientState::ApplyEnded(uint64_t seq, Event::Reader ev) {
   terms_.back().last_month = last;
 }
 
+namespace {
+// Whether work at `at_us` is off-hours: as logged, or by the plan's business calendar.
+bool OffHours(schemas::OffHours logged, const PlanSpec& plan, int64_t at_us) {
+  if (logged == schemas::OffHours::YES) return true;
+  if (logged == schemas::OffHours::NO || !plan.calendar) return false;
+  const Zone* cz = CalendarZone(plan.calendar->timezone);
+  return cz && !IsOpen(*plan.calendar, *cz, at_us);
+}
+}  // namespace
+
+// Every field is read once, the entry is made in place once it is known to fit.
 void ClientState::ApplyWorkLogged(uint64_t seq, Event::Reader ev) {
   auto b = ev.getBody().getWorkLogged();
   const int64_t at_us = ev.getEffectiveAtUs();
-  Entry e;
-  e.seq = seq;
-  e.at_us = at_us;
-  e.kind = Str(b.getKind());
-  e.task = Str(b.getTask());
-  e.staff = Str(b.getStaff());
-  e.note = Str(b.getNote());
-  e.minutes = b.getMinutes();
-  e.count = b.getCount();
-  e.unit = b.getCount() > 0 ? Unit::kItem : Unit::kHour;
+  const int64_t minutes = b.getMinutes();
+  const int64_t count = b.getCount();
   // Validate on replay too (found by tests/fuzz/fuzz_event): minutes beyond what
   // ParseDurationMinutes admits (10000 h) overflowed minutes × multiplier in Evaluate.
-  if (e.minutes < 0 || e.minutes > kMinutesMaxPerEntry || e.count < 0) {
-    Problem(seq, fmt::format("work entry has {} minutes and count {}; out of range", e.minutes,
-                             e.count));
+  if (minutes < 0 || minutes > kMinutesMaxPerEntry || count < 0) {
+    Problem(seq,
+            fmt::format("work entry has {} minutes and count {}; out of range", minutes, count));
     return;
   }
-  e.urgent = b.getUrgent();
-  e.late = b.getLate();
-  e.emergency = b.getEmergency();
-  e.non_billable = b.getNonBillable();
-  const uint32_t booked = b.getBookedMonth() ? b.getBookedMonth() : zone_.MonthOf(at_us);
+  const uint32_t booked_month = b.getBookedMonth();
+  const uint32_t booked = booked_month ? booked_month : MonthAt(at_us);
   const ContractTerms* t = TermsFor(booked);
   if (t == nullptr) {
     Problem(seq, fmt::format("work in {} is outside the contract", FormatMonth(booked)));
     return;
   }
-  switch (b.getOffHours()) {
-    case schemas::OffHours::YES:
-      e.off_hours = true;
-      break;
-    case schemas::OffHours::NO:
-      e.off_hours = false;
-      break;
-    default: {
-      e.off_hours = false;
-      if (t->plan->calendar) {
-        const Zone* cz = CalendarZone(t->plan->calendar->timezone);
-        if (cz) e.off_hours = !IsOpen(*t->plan->calendar, *cz, at_us);
-      }
-    }
-  }
+  Entry& e = NewEntry(seq);
+  e.at_us = at_us;
+  e.minutes = minutes;
+  e.count = count;
+  e.unit = count > 0 ? Unit::kItem : Unit::kHour;
+  e.urgent = b.getUrgent();
+  e.late = b.getLate();
+  e.emergency = b.getEmergency();
+  e.non_billable = b.getNonBillable();
+  e.off_hours = OffHours(b.getOffHours(), *t->plan, at_us);
   uint32_t m = 100;
   if (e.urgent) m = std::max(m, t->plan->urgent_percent);
   if (e.off_hours) m = std::max(m, t->plan->off_hours_percent);
   e.multiplier_percent = m;
-  Entry& stored = entries_.insert_or_assign(seq, std::move(e)).first->second;
-  if (t->plan->acceptance_required) {
-    stored.month = 0;  // counts when accepted
-  } else {
-    if (t->ReviewRequired()) stored.review = Review::kPending;
-    if (IsClosed(booked))
-      Problem(seq, fmt::format("work booked into closed month {}", FormatMonth(booked)));
-    CountEntry(seq, booked);
-  }
+  const auto assign = [](std::string& to, capnp::Text::Reader text) {
+    to.assign(text.cStr(), text.size());
+  };
+  assign(e.kind, b.getKind());
+  assign(e.task, b.getTask());
+  assign(e.staff, b.getStaff());
+  assign(e.note, b.getNote());
+  if (t->plan->acceptance_required) return;  // counts when accepted (month 0)
+  if (t->ReviewRequired()) e.review = Review::kPending;
+  if (IsClosed(booked))
+    Problem(seq, fmt::format("work booked into closed month {}", FormatMonth(booked)));
+  CountEntry(e, booked);
 }
 
 void ClientState::ApplyWorkAccepted(uint64_t seq, Event::Reader ev) {
   auto b = ev.getBody().getWorkAccepted();
   const std::string task = Str(b.getTask());
-  const uint32_t booked =
-      b.getBookedMonth() ? b.getBookedMonth() : zone_.MonthOf(ev.getEffectiveAtUs());
+  const uint32_t booked = b.getBookedMonth() ? b.getBookedMonth() : MonthAt(ev.getEffectiveAtUs());
   if (IsClosed(booked))
     Problem(seq, fmt::format("acceptance booked into closed month {}", FormatMonth(booked)));
   bool any = false;
-  for (auto& [s, e] : entries_) {
+  for (Entry& e : entries_) {
     if (e.month == 0 && !e.voided && e.task == task) {
-      CountEntry(s, booked);
+      CountEntry(e, booked);
       any = true;
     }
   }
@@ -609,21 +583,20 @@ void ClientState::ApplyWorkVoided(uint64_t seq, Event::Reader ev) {
     if (b.getCreditMinor() > 0)
       months_[b.getCreditMonth()].adjustments.push_back(
           {seq, "credit", fmt::format("credit for voided entry #{}", target), -b.getCreditMinor()});
-    auto it = entries_.find(target);
-    if (it != entries_.end()) it->second.voided = true;
+    if (Entry* e = MutableEntry(target)) e->voided = true;
     return;
   }
-  auto it = entries_.find(target);
-  if (it == entries_.end()) {
+  Entry* e = MutableEntry(target);
+  if (e == nullptr) {
     Problem(seq, fmt::format("void of unknown entry #{}", target));
     return;
   }
-  it->second.voided = true;
-  if (it->second.month != 0) {
-    if (IsClosed(it->second.month))
+  e->voided = true;
+  if (e->month != 0) {
+    if (IsClosed(e->month))
       Problem(seq, fmt::format("void of entry #{} in closed month {} without a credit", target,
-                               FormatMonth(it->second.month)));
-    auto& seqs = months_[it->second.month].entry_seqs;
+                               FormatMonth(e->month)));
+    auto& seqs = months_[e->month].entry_seqs;
     seqs.erase(std::remove(seqs.begin(), seqs.end(), target), seqs.end());
   }
 }
@@ -634,12 +607,12 @@ void ClientState::ApplyWrittenDown(uint64_t seq, Event::Reader ev) {
   auto b = ev.getBody().getWorkWrittenDown();
   const uint64_t target = b.getEntrySeq();
   const int64_t minutes = b.getMinutes();
-  auto it = entries_.find(target);
-  if (it == entries_.end()) {
+  Entry* found = MutableEntry(target);
+  if (found == nullptr) {
     Problem(seq, fmt::format("write-down of unknown entry #{}", target));
     return;
   }
-  Entry& e = it->second;
+  Entry& e = *found;
   if (minutes <= 0 || minutes > kMinutesMaxPerEntry + 24 * kMinutesPerHour ||
       e.unit != Unit::kHour) {
     Problem(seq, fmt::format("write-down of {} minutes on entry #{} is out of range; skipped",
@@ -667,13 +640,13 @@ void ClientState::ApplyWorkReviewed(uint64_t seq, Event::Reader ev) {
   auto b = ev.getBody().getWorkReviewed();
   const schemas::ReviewDecision decision = b.getDecision();
   for (uint64_t target : b.getEntrySeqs()) {
-    auto it = entries_.find(target);
-    if (it == entries_.end() || it->second.voided || it->second.review == Review::kNone ||
-        it->second.review == Review::kRejected) {
+    Entry* found = MutableEntry(target);
+    if (found == nullptr || found->voided || found->review == Review::kNone ||
+        found->review == Review::kRejected) {
       Problem(seq, fmt::format("review of entry #{}, which is not under review", target));
       continue;
     }
-    Entry& e = it->second;
+    Entry& e = *found;
     if (decision == schemas::ReviewDecision::APPROVE) {
       if (e.review != Review::kPending)
         Problem(seq, fmt::format("entry #{} approved twice", target));
@@ -696,7 +669,7 @@ void ClientState::ApplyWorkReviewed(uint64_t seq, Event::Reader ev) {
         continue;
       }
       Uncount(e);
-      CountEntry(target, to);
+      CountEntry(e, to);
     } else {
       Problem(seq, "review decision unknown to this version of hourbank");
       return;
@@ -706,12 +679,12 @@ void ClientState::ApplyWorkReviewed(uint64_t seq, Event::Reader ev) {
 
 std::vector<ReviewItem> ClientState::ReviewItems(uint32_t month) const {
   std::vector<ReviewItem> out;
-  for (const auto& [seq, e] : entries_)
+  for (const Entry& e : entries_)
     if (!e.voided && e.review != Review::kNone && e.month == month)
-      out.push_back({seq, ReviewItem::Kind::kManager, e.review});
-  for (const auto& [seq, e] : entries_)
+      out.push_back({e.seq, ReviewItem::Kind::kManager, e.review});
+  for (const Entry& e : entries_)
     if (!e.voided && e.month == 0 && e.review == Review::kNone && zone_.MonthOf(e.at_us) == month)
-      out.push_back({seq, ReviewItem::Kind::kClientAcceptance, Review::kPending});
+      out.push_back({e.seq, ReviewItem::Kind::kClientAcceptance, Review::kPending});
   return out;
 }
 
@@ -720,8 +693,7 @@ std::vector<uint64_t> ClientState::PendingReview(uint32_t month) const {
   auto it = months_.find(month);
   if (it == months_.end()) return out;
   for (uint64_t s : it->second.entry_seqs)
-    if (auto e = entries_.find(s);
-        e != entries_.end() && !e->second.voided && e->second.review == Review::kPending)
+    if (const Entry* e = FindEntry(s); e && !e->voided && e->review == Review::kPending)
       out.push_back(s);
   return out;
 }
@@ -736,7 +708,7 @@ void ClientState::ApplyHoursPurchased(uint64_t seq, Event::Reader ev) {
   // expires_at_us is the first instant after the last usable day: the month holding that day
   // expires what is left at its close.
   blk.expires_month = blk.expires_at_us ? zone_.MonthOf(blk.expires_at_us - 1) : 0;
-  blk.month = b.getMonth() ? b.getMonth() : zone_.MonthOf(ev.getEffectiveAtUs());
+  blk.month = b.getMonth() ? b.getMonth() : MonthAt(ev.getEffectiveAtUs());
   if (IsClosed(blk.month)) {
     Problem(seq, fmt::format("hours bought into closed month {}; skipped", FormatMonth(blk.month)));
     return;
@@ -1046,9 +1018,9 @@ MonthEval ClientState::EvaluateOpen(uint32_t month, int64_t reserve_start,
   if (auto it = months_.find(month); it != months_.end()) {
     in.data = &it->second;
     for (uint64_t s : it->second.entry_seqs) {
-      auto e = entries_.find(s);
-      if (e == entries_.end() || e->second.voided || s == without) continue;
-      in.entries.push_back(&e->second);
+      const Entry* e = FindEntry(s);
+      if (e == nullptr || e->voided || s == without) continue;
+      in.entries.push_back(e);
     }
   }
   // Breach credits: the month's SLA measured at its last instant (docs/sla.md).
@@ -1121,20 +1093,17 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
 
   if (!options_.retain_entries) {
     // Keep the figures, drop the entries: memory grows with months, not events.
-    if (auto it = months_.find(month); it != months_.end()) {
-      for (uint64_t s : it->second.entry_seqs) entries_.erase(s);
-      months_.erase(it);
-    }
-    for (auto it = entries_.begin(); it != entries_.end();) {
-      if (it->second.voided || it->second.review == Review::kRejected)
-        it = entries_.erase(it);
-      else
-        ++it;
-    }
+    // An entry counting in the month is in its list, whose month it carries (CountEntry).
+    months_.erase(month);
+    std::erase_if(entries_, [month](const Entry& e) {
+      return e.month == month || e.voided || e.review == Review::kRejected;
+    });
+    // The next month starts small again: do not keep the room the closed month needed.
+    if (entries_.capacity() > 2 * entries_.size() + 16) entries_.shrink_to_fit();
   } else {
     // What paid for each entry is settled with the month.
     for (auto& [s, c] : charges)
-      if (auto e = entries_.find(s); e != entries_.end()) e->second.charges = std::move(c);
+      if (Entry* e = MutableEntry(s)) e->charges = std::move(c);
   }
   closed_[month] = PackMonthEval(ev);
 }
@@ -1174,7 +1143,7 @@ std::vector<Entry> ClientState::EntriesFor(uint32_t month) const {
   auto it = months_.find(month);
   if (it == months_.end()) return out;
   for (uint64_t s : it->second.entry_seqs)
-    if (auto e = entries_.find(s); e != entries_.end()) out.push_back(e->second);
+    if (const Entry* e = FindEntry(s)) out.push_back(*e);
   if (const ContractTerms* t = TermsFor(month);
       t && t->plan) {  // billed minutes, as the month counts them
     std::vector<const Entry*> counted;

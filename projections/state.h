@@ -376,7 +376,10 @@ class ClientState {
   using MonthData = projections::MonthData;
 
  private:
-  // One fold step per event kind (Apply dispatches).
+  // One fold step per event kind: Apply looks the body kind up in a table (state.cc kHandlers)
+  // of these handlers, the month field replay validates and whether it must be set.
+  struct Handler;
+  static const Handler* HandlerFor(schemas::Event::Body::Which which);
   void ApplyRegistered(uint64_t seq, schemas::Event::Reader ev);
   void ApplyTerms(uint64_t seq, schemas::Event::Reader ev);
   void ApplyEnded(uint64_t seq, schemas::Event::Reader ev);
@@ -393,11 +396,17 @@ class ClientState {
   void ApplyAdjustment(uint64_t seq, schemas::Event::Reader ev);
   void ApplyIncident(uint64_t seq, schemas::Event::Reader ev);
   void ApplyAlertRaised(uint64_t seq, schemas::Event::Reader ev);
-  void ApplyAlertSettings(schemas::Event::Reader ev);
+  void ApplyAlertSettings(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyUnits(uint64_t seq, schemas::Event::Reader ev);
+  void ApplyUnknown(uint64_t seq, schemas::Event::Reader ev);  // a kind this build does not fold
+  void ApplyPayment(uint64_t seq, schemas::Event::Reader ev);
   void ApplyClose(uint64_t seq, uint32_t month);
   void ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::Bucket bucket,
                              uint64_t block_seq, int64_t minutes);
-  void CountEntry(uint64_t seq, uint32_t month);
+  void CountEntry(Entry& e, uint32_t month);
+  Entry* MutableEntry(uint64_t seq);  // nullptr when not kept
+  Entry& NewEntry(uint64_t seq);      // a fresh entry: appended (seq order) or replacing
+  uint32_t MonthAt(int64_t at_us);    // zone_.MonthOf through month_span_
   std::vector<Block> BlocksAfterClose()
       const;           // every block with minutes left after the last close
   struct MonthInputs;  // the inputs of projections/month_eval.h for a month
@@ -417,7 +426,10 @@ class ClientState {
   std::vector<ContractTerms> terms_;    // by from_month
   std::map<uint32_t, uint32_t> units_;  // from month -> units
 
-  std::map<uint64_t, Entry> entries_;         // by seq (open months; all when retained)
+  // Entries by ascending seq (open months; all when retained): appended as WorkLogged events
+  // come (in seq order), found by binary search, compacted when a month closes.
+  std::vector<Entry> entries_;
+  Zone::MonthSpan month_span_;  // the last MonthSpanOf asked by the fold (a cache of zone_)
   std::map<uint32_t, MonthData> months_;      // open months' data (all when retained)
   std::vector<Block> blocks_;                 // all blocks ever bought, minutes as bought
   std::map<uint64_t, uint32_t> block_index_;  // seq -> index in blocks_

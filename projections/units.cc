@@ -325,6 +325,29 @@ uint32_t Zone::MonthOf(int64_t utc_us) const {
   return static_cast<uint32_t>(Local(utc_us).yyyymmdd / 100);
 }
 
+Zone::MonthSpan Zone::MonthSpanOf(int64_t utc_us) const {
+  const date::sys_seconds t_s =
+      date::floor<seconds>(date::sys_time<microseconds>{microseconds{utc_us}});
+  const date::sys_info info = tz_->get_info(t_s);
+  const int64_t offset = info.offset.count();
+  const date::sys_days day =
+      date::floor<date::days>(date::sys_seconds{seconds{t_s.time_since_epoch().count() + offset}});
+  const date::year_month ym{date::year_month_day{day}.year(), date::year_month_day{day}.month()};
+  // The month's local bounds at this offset, as UTC seconds, kept inside the offset's validity.
+  const auto utc_of = [offset](date::sys_days local) {
+    return date::sys_seconds{local}.time_since_epoch().count() - offset;
+  };
+  const int64_t from_s =
+      std::max<int64_t>(utc_of(date::sys_days{ym / 1}), info.begin.time_since_epoch().count());
+  const int64_t to_s = std::min<int64_t>(utc_of(date::sys_days{(ym + date::months{1}) / 1}),
+                                         info.end.time_since_epoch().count());
+  MonthSpan span;
+  span.month = static_cast<uint32_t>(YyyymmddOf(day) / 100);
+  span.from_us = from_s * kUsPerSecond;
+  span.to_us = to_s * kUsPerSecond;
+  return span;
+}
+
 int64_t Zone::ResolveLocalUs(int32_t yyyymmdd, int64_t second_of_day, bool prefer_later) const {
   const date::local_seconds ls = date::local_days{Ymd(yyyymmdd)} + seconds{second_of_day};
   const date::local_info info = tz_->get_info(ls);

@@ -64,6 +64,16 @@ class Zone {
   LocalTime Local(int64_t utc_us) const;
   // The local calendar month (YYYYMM) of the instant.
   uint32_t MonthOf(int64_t utc_us) const;
+  // The instant's local month with a stretch of instants around it, [from_us, to_us), over
+  // which one UTC offset holds and every instant is in that month: a fold asks MonthOf for
+  // instants close together, and answers the next ones from the span without a tz lookup.
+  struct MonthSpan {
+    uint32_t month = 0;
+    int64_t from_us = 0, to_us = 0;  // empty by default: contains no instant
+    bool Contains(int64_t utc_us) const { return utc_us >= from_us && utc_us < to_us; }
+  };
+  // Precondition: |utc_us| <= kInstantUsMax (limits.h).
+  MonthSpan MonthSpanOf(int64_t utc_us) const;
   // First instant of the month in this zone (UTC µs). Precondition: ValidMonth(month).
   int64_t MonthStartUs(uint32_t month) const;
   // == MonthStartUs(NextMonth(month)): the month is [MonthStartUs, MonthEndUs).

@@ -1419,3 +1419,35 @@ TEST_CASE("plans without a blocking rule never block a client the day after a mo
   LogWork w{.kind = "support", .minutes = 60, .at_us = next_day};
   CHECK(DecideLog(s.client("k"), w, next_day + 1).ok());
 }
+
+TEST_CASE("a lean state drops a closed month's entries and keeps work awaiting acceptance",
+          "[scenario][entries]") {
+  Sim s({.retain_entries = false});
+  s.DefineExample("1c-start.toml");
+  s.AddClient("c1", "RUB");
+  s.Start("c1", {.plan_id = "1c-start", .from_month = 202510, .term_months = 12});
+  const uint64_t waiting = s.LogHours("c1", "development", 120, "2025-10-10T12:00", "X");
+  const uint64_t done = s.LogHours("c1", "development", 60, "2025-10-11T12:00", "Y");
+  const uint64_t later = s.LogHours("c1", "development", 30, "2025-10-12T12:00", "Z");
+  s.Accept("c1", "Y", "2025-10-20T12:00");
+  s.Accept("c1", "Z", "2025-11-03T12:00");
+  REQUIRE(s.client("c1").FindEntry(done) != nullptr);
+  CHECK(s.client("c1").FindEntry(done)->month == 202510);
+  CHECK(s.client("c1").FindEntry(later)->month == 202511);
+  s.Close("c1", 202510);
+  const ClientState& c = s.client("c1");
+  CHECK(c.FindEntry(done) == nullptr);  // counted in the closed month: only its figures stay
+  REQUIRE(c.FindEntry(waiting) != nullptr);
+  CHECK(c.FindEntry(waiting)->task == "X");
+  CHECK(c.FindEntry(waiting)->staff == "anna");
+  CHECK(c.FindEntry(waiting)->minutes == 120);
+  REQUIRE(c.FindEntry(later) != nullptr);
+  CHECK(c.FindEntry(later)->kind == "development");
+  CHECK(c.PendingForTask("X").size() == 1);
+  CHECK(c.PendingEntries().size() == 1);
+  CHECK(c.EntriesFor(202511).size() == 1);
+  CHECK(c.EntriesFor(202511)[0].seq == later);
+  CHECK(c.FindEntry(later + 1) == nullptr);
+  CHECK(c.FindEntry(0) == nullptr);
+  CHECK(c.problems().empty());
+}

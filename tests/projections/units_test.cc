@@ -177,6 +177,34 @@ TEST_CASE("the local month of an instant changes exactly at local midnight", "[u
   CHECK(Zone::Utc().MonthOf(UtcUs(2025, 9, 30, 21)) == 202509);
 }
 
+TEST_CASE("a month span holds only instants of its month and ends at a month or offset change",
+          "[units][zone]") {
+  // Chile moves its clocks at local midnight (a gap and a fold across the date line of the
+  // day), Lord Howe by 30 minutes, Moscow changed its offset for good in 2011 and 2014.
+  for (const char* name : {"UTC", "Europe/Moscow", "America/New_York", "America/Santiago",
+                           "Australia/Lord_Howe", "Asia/Kathmandu"}) {
+    INFO(name);
+    const Zone z = ZoneNamed(name);
+    for (int64_t t = UtcUs(2010, 1, 1) + 123'457; t < UtcUs(2027, 1, 1); t += 26'597'300'001) {
+      const Zone::MonthSpan span = z.MonthSpanOf(t);
+      INFO(t);
+      REQUIRE(span.Contains(t));
+      CHECK(span.month == z.MonthOf(t));
+      CHECK(z.MonthOf(span.from_us) == span.month);
+      CHECK(z.MonthOf(span.to_us - 1) == span.month);
+      const bool month_ends = z.MonthOf(span.to_us) != span.month;
+      const bool offset_changes =
+          z.Local(span.to_us).utc_offset_s != z.Local(span.to_us - 1).utc_offset_s;
+      CHECK((month_ends || offset_changes));
+    }
+  }
+  const Zone::MonthSpan utc = Zone::Utc().MonthSpanOf(UtcUs(2026, 2, 14, 12));
+  CHECK(utc.month == 202602);
+  CHECK(utc.from_us == UtcUs(2026, 2, 1));
+  CHECK(utc.to_us == UtcUs(2026, 3, 1));
+  CHECK_FALSE(Zone::MonthSpan{}.Contains(0));
+}
+
 TEST_CASE("Kathmandu months and local times use the +05:45 offset", "[units][zone]") {
   const Zone ktm = ZoneNamed("Asia/Kathmandu");
   CHECK(ktm.MonthStartUs(202510) == UtcUs(2025, 9, 30, 18, 15));
