@@ -2,6 +2,7 @@
 //
 //   hourbank-bench generate --ledger DIR --events N --clients K [--months M] [--seed S]
 //   hourbank-bench run [--json] [--events N] [--quick] [--no-peers]
+//   hourbank-bench append [--json] [--events N] [--quick] [--no-peers]   (the append rows only)
 //
 // See docs/performance.md for the figures and how to read them.
 #include <unistd.h>
@@ -98,6 +99,29 @@ int main(int argc, char** argv) {
   run->add_flag("--ten-million", r.ten_million,
                 "add a 10 M-event ledger to the rebuild growth rows (minutes; not in CI)");
 
+  RunOptions ap = r;
+  bool ap_events_given = false;
+  auto* append = cli.add_subcommand(
+      "append",
+      "Only the append rows of `run`: bulk append beside db_bench fillseq and PostgreSQL,\n"
+      "  1 and 8 durable writers  e.g. hourbank-bench append --quick");
+  append->add_flag("--json", ap.json, "JSON on stdout instead of the table");
+  append->add_option("--events", ap.events, "events generated, then re-appended")
+      ->check(CLI::Range(uint64_t(1000), uint64_t(10000000)))
+      ->each([&](const std::string&) { ap_events_given = true; });
+  append->add_option("--clients", ap.clients, "clients")->check(CLI::Range(1u, 100000u));
+  append->add_flag("--quick", ap.quick, "20 000 events, 0.5 s per writers row");
+  append->add_flag("!--no-peers", ap.peers, "skip db_bench and PostgreSQL");
+  append->add_option("--work-dir", ap.work_dir,
+                     "scratch directory (default: a new one under /tmp)");
+  append->add_flag("--keep", ap.keep, "keep the scratch directory");
+  append
+      ->add_option("--ledger", ap.source_ledger,
+                   "re-append this ledger's events instead of generating one (callgrind)")
+      ->check(CLI::ExistingDirectory);
+  append->add_flag("!--no-writers", ap.writers,
+                   "only the bulk append row (repeatable instruction counts under callgrind)");
+
   std::string once_dir;
   auto* once = cli.add_subcommand(
       "rebuild-once", "(internal) rebuild a ledger and print events, seconds, peak RSS");
@@ -161,18 +185,19 @@ int main(int argc, char** argv) {
                             .c_str());
     return 0;
   }
-  if (run->parsed()) {
-    if (!events_given && r.quick) r.events = 20000;
-    if (r.quick && r.clients == 50) r.clients = 20;
-    if (r.work_dir.empty()) {
+  if (run->parsed() || append->parsed()) {
+    RunOptions& o = run->parsed() ? r : ap;
+    if (!(run->parsed() ? events_given : ap_events_given) && o.quick) o.events = 20000;
+    if (o.quick && o.clients == 50) o.clients = 20;
+    if (o.work_dir.empty()) {
       char tmpl[] = "/tmp/hourbank-bench-XXXXXX";
       if (mkdtemp(tmpl) == nullptr) {
         std::perror("mkdtemp");
         return 1;
       }
-      r.work_dir = tmpl;
+      o.work_dir = tmpl;
     }
-    return RunBench(r);
+    return run->parsed() ? RunBench(o) : RunAppendBench(o);
   }
   if (once->parsed()) return RebuildOnce(once_dir, once_repeat);
   return 2;
