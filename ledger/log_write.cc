@@ -201,18 +201,16 @@ Result<AppendResult> Log::Impl::Append(AppendRequest request) {
   for (Writer* x : group) {
     assert(writers_.front() == x);
     writers_.pop_front();
-    if (x != &w) x->done = true;
+    if (x != &w) {
+      x->done = true;
+      x->cv.notify_one();
+    }
   }
-  // The next leader first: its group's write (and sync) starts while the followers of this
-  // group are still waking up. Every notify happens under queue_mu_, so no follower can see
-  // `done`, return and free its Writer before it is notified.
   if (!writers_.empty()) {
-    writers_.front()->cv.notify_one();
+    writers_.front()->cv.notify_one();  // the next leader
   } else {
     idle_cv_.notify_all();
   }
-  for (Writer* x : group)
-    if (x != &w) x->cv.notify_one();
   if (w.error) return *w.error;
   return w.result;
 }
