@@ -131,6 +131,13 @@ inline std::string StreamKey(std::string_view client_id, uint32_t version) {
   return k;
 }
 
+// StreamKey into `*out` (its buffer reused: no allocation once it is large enough).
+inline void StreamKeyInto(std::string* out, std::string_view client_id, uint32_t version) {
+  out->assign(client_id);
+  out->push_back('\0');
+  AppendFixed32BE(out, version);
+}
+
 // The first key after every key of `client_id`.
 inline std::string StreamEnd(std::string_view client_id) {
   std::string k(client_id);

@@ -105,7 +105,7 @@ Result<WriteOutcome> Replay(Session& session, const std::string& client_id,
 }  // namespace
 
 Result<WriteOutcome> Execute(Session& session, const std::string& client_id, const WriteContext& c,
-                             const DecideFn& decide) {
+                             const DecideFn& decide, StateNeeded needed) {
   if (c.key.size() > kUserKeyBytesMax)
     return Error::Invalid(
         fmt::format("the idempotency key is {} bytes; at most {} bytes, use a shorter key",
@@ -125,7 +125,8 @@ Result<WriteOutcome> Execute(Session& session, const std::string& client_id, con
   }
   Error last = Error::Conflict("the client kept changing under concurrent writers; retry");
   for (int attempt = 0; attempt < kAttemptsMax; ++attempt) {
-    auto state = session.LoadClient(client_id);
+    auto state =
+        session.LoadClient(client_id, {.retain_entries = needed == StateNeeded::kAllEntries});
     if (!state.ok()) return state.error();
     auto d = decide(state.value());
     if (!d.ok()) return d.error();

@@ -46,11 +46,19 @@ struct WriteOutcome {
 
 using DecideFn = std::function<Result<projections::Decision>(const projections::ClientState&)>;
 
+// What a decision reads of the client. kOpenMonths: only its contract, open months, closes and
+// payments (a lean state: closed months as their frozen summary), so the state comes from the
+// session's cache or checkpoint plus the events after it instead of a full replay of the
+// stream. kAllEntries: it may look up any entry, also of closed months (void, write-down,
+// review, ...): a full replay with entries retained.
+enum class StateNeeded { kAllEntries, kOpenMonths };
+
 // Decides against the client's current state and appends with its version as the expected
 // version; on an expected-version conflict (another writer) loads again and decides again, at
 // most kAttemptsMax times. A decision with no events appends nothing.
 Result<WriteOutcome> Execute(Session& session, const std::string& client_id,
-                             const WriteContext& context, const DecideFn& decide);
+                             const WriteContext& context, const DecideFn& decide,
+                             StateNeeded needed = StateNeeded::kAllEntries);
 inline constexpr int kAttemptsMax = 3;
 
 // Appends a decision to any stream (the catalog, the audit stream) with expected_version.

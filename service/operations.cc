@@ -112,7 +112,8 @@ Result<LogAnswer> LogWorkOp(Session& s, const Caller& caller, const LogRequest& 
     canon.Add("non_billable", true);  // only when set: older requests keep their digest
   const std::string at_name = Nm(r.names, "--at", "at");
   auto out = Execute(
-      s, r.client, Context(caller, r.key, canon), [&](const ClientState& st) -> Result<Decision> {
+      s, r.client, Context(caller, r.key, canon),
+      [&](const ClientState& st) -> Result<Decision> {
         projections::LogWork cmd = w;
         auto at = AtOrNow(s, st, r.at, at_name);
         if (!at.ok()) return at.error();
@@ -130,9 +131,12 @@ Result<LogAnswer> LogWorkOp(Session& s, const Caller& caller, const LogRequest& 
                                          : "\"duration\" (e.g. \"1h30m\") or \"minutes\""));
         }
         return projections::DecideLog(st, cmd, s.now_us());
-      });
+      },
+      StateNeeded::kOpenMonths);  // DecideLog reads the contract, open months and the debt
   if (!out.ok()) return out.error();
-  auto state = s.LoadClient(r.client);
+  // A new entry is in an open month, which a lean state keeps; a replayed one may be in a month
+  // closed since, so a replay loads the entries of closed months as well.
+  auto state = s.LoadClient(r.client, {.retain_entries = out.value().replayed});
   if (!state.ok()) return state.error();
   return LogAnswer{std::move(out).value(), std::move(state).value()};
 }

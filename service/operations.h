@@ -38,7 +38,7 @@ struct LogRequest {
 };
 struct LogAnswer {
   WriteOutcome write;
-  projections::ClientState state;  // the client after the append (entries retained)
+  projections::ClientState state;  // the client after the append (lean; all entries on a replay)
 };
 Result<LogAnswer> LogWorkOp(Session& s, const Caller& caller, const LogRequest& r);
 

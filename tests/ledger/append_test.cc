@@ -1,6 +1,7 @@
 // Append: stamping, optimistic concurrency, idempotency, limits, failed writes.
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -123,6 +124,39 @@ TEST_CASE("the first event has a zero prevHash and each next one the hash of its
   CHECK(seen1 == Hash{});
   CHECK(seen2 == h1);
   CHECK(log->head_hash() == h2);
+}
+
+TEST_CASE("an event larger than one message segment is stored as its flat array and chains",
+          "[ledger][append][chain]") {
+  TempDir tmp;
+  auto log = OpenLog(tmp.ledger());
+  // The builder's first segment is 1024 words: a 20 000-byte note puts the text in a second
+  // segment, so the stored bytes carry a two-segment table.
+  AppendRequest req = Request("acme", {"small"});
+  req.events.push_back(Work("big"));
+  req.events.back().root().getBody().getWorkLogged().setNote(std::string(20000, 'n'));
+  REQUIRE(req.events.back().message().getSegmentsForOutput().size() > 1);
+  MustAppend(*log, std::move(req));
+  Hash chained{};
+  for (uint64_t seq : {1, 2}) {
+    std::string stored = *log->Get(seq);
+    // The bytes decode as one flat message with nothing after it (DecodeEvent checks) and the
+    // note reads back whole from the second segment.
+    size_t note_bytes = 0;
+    REQUIRE(DecodeEvent(seq, stored, [&](schemas::Event::Reader e) {
+              note_bytes = e.getBody().getWorkLogged().getNote().size();
+            }).ok());
+    CHECK(note_bytes == (seq == 1 ? 0u : 20000u));
+    uint32_t segments = 0;
+    std::memcpy(&segments, stored.data(), sizeof(segments));
+    CHECK(segments + 1 == (seq == 1 ? 1u : 2u));
+    chained = ChainHash(chained, stored);
+  }
+  CHECK(log->head_hash() == chained);
+  auto report = log->Verify({});
+  REQUIRE(report.ok());
+  CHECK(report->ok);
+  CHECK(report->events_checked == 2);
 }
 
 TEST_CASE("the ledger overrides a clientId set by the caller with the request's stream",

@@ -41,8 +41,8 @@ struct Ledger {
   std::unique_ptr<Session> session;
 };
 
-// KIT option 1, 15 h a month (kit-hours-15: 900 minutes included), from March 2026.
-void KitClient(Session& s) {
+// KIT option 1, 15 h a month (kit-hours-15: 900 minutes included), from March 2026 (`from`).
+void KitClient(Session& s, const std::string& from = "2026-03") {
   std::ifstream in(std::string(HOURBANK_SOURCE_DIR) + "/examples/plans/kit.toml");
   std::stringstream text;
   text << in.rdbuf();
@@ -51,7 +51,7 @@ void KitClient(Session& s) {
   ContractStartRequest c;
   c.client = "k";
   c.plan = "kit-hours-15";
-  c.from = "2026-03";
+  c.from = from;
   REQUIRE(ContractStartOp(s, kAdmin, c).ok());
 }
 
@@ -176,6 +176,39 @@ TEST_CASE("a write raises at the client's own threshold, not the plan's") {
   REQUIRE(alerts.value().size() == 1);
   REQUIRE(alerts.value()[0].alerts.size() == 1);
   CHECK(alerts.value()[0].alerts[0].key == "alert:k:allowance_used:50:202603");
+}
+
+// Not an alert: the write path of `log` (service/operations.cc), which decides on the lean
+// state and answers from it, with the same KIT client set up from February.
+TEST_CASE("logging work answers with the new entry, and a retry after its month closed too") {
+  Ledger l;
+  Session& s = *l.session;
+  KitClient(s, "2026-02");
+  LogRequest r;
+  r.client = "k";
+  r.work.kind = "support";
+  r.work.minutes = 90;
+  r.work.task = "T-1";
+  r.work.staff = "anna";
+  r.at = "2026-02-09T10:00";
+  r.key = "k-1";
+  auto first = LogWorkOp(s, kAdmin, r);
+  REQUIRE(first.ok());
+  CHECK_FALSE(first.value().write.replayed);
+  const uint64_t seq = first.value().write.result.first_seq;
+  const projections::Entry* e = first.value().state.FindEntry(seq);
+  REQUIRE(e != nullptr);
+  CHECK(e->minutes == 90);
+  REQUIRE(CloseOp(s, kAdmin, {"k", "2026-02"}).ok());
+  // February is closed now: a lean state no longer keeps its entries, the answer to the retry
+  // still names the entry.
+  auto again = LogWorkOp(s, kAdmin, r);
+  REQUIRE(again.ok());
+  CHECK(again.value().write.replayed);
+  CHECK(again.value().write.result.first_seq == seq);
+  const projections::Entry* e2 = again.value().state.FindEntry(seq);
+  REQUIRE(e2 != nullptr);
+  CHECK(e2->minutes == 90);
 }
 
 }  // namespace

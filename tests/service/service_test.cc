@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "service/auth.h"
@@ -163,6 +164,21 @@ TEST_CASE("Execute: a writer that keeps losing gives up after three attempts wit
   REQUIRE_FALSE(w.ok());
   CHECK(w.error().code == Code::kConflict);
   CHECK(decided == kAttemptsMax);
+}
+
+TEST_CASE("Execute: a decision on open months gets the lean state, any other every entry") {
+  TempLedger t;
+  AddClient(t.session(), "acme");
+  std::optional<bool> retained;
+  DecideFn probe = [&](const ClientState& st) -> Result<Decision> {
+    retained = st.options().retain_entries;
+    REQUIRE(st.registered());
+    return Decision{};  // nothing to append
+  };
+  REQUIRE(Execute(t.session(), "acme", {"boss", "", ""}, probe, StateNeeded::kOpenMonths).ok());
+  CHECK(retained == false);
+  REQUIRE(Execute(t.session(), "acme", {"boss", "", ""}, probe).ok());
+  CHECK(retained == true);
 }
 
 TEST_CASE("RequestDigest: the client and the request both count") {

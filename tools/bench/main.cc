@@ -2,6 +2,7 @@
 //
 //   hourbank-bench generate --ledger DIR --events N --clients K [--months M] [--seed S]
 //   hourbank-bench run [--json] [--events N] [--quick] [--no-peers]
+//   hourbank-bench append [--json] [--events N] [--quick] [--no-peers]   (the append rows only)
 //
 // See docs/performance.md for the figures and how to read them.
 #include <unistd.h>
@@ -99,6 +100,20 @@ Command AddGenerate(CLI::App& cli) {
           }};
 }
 
+// `run` and `append`: --quick sizes unless given, and a scratch directory. False: none made.
+bool Prepare(RunOptions& o, bool events_given) {
+  if (!events_given && o.quick) o.events = 20000;
+  if (o.quick && o.clients == 50) o.clients = 20;
+  if (!o.work_dir.empty()) return true;
+  char tmpl[] = "/tmp/hourbank-bench-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) {
+    std::perror("mkdtemp");
+    return false;
+  }
+  o.work_dir = tmpl;
+  return true;
+}
+
 Command AddRun(CLI::App& cli) {
   auto r = std::make_shared<RunOptions>();
   r->plans_dir = HOURBANK_BENCH_PLANS_DIR;
@@ -123,19 +138,36 @@ Command AddRun(CLI::App& cli) {
                   "perf record -e cpu-clock -g the slowest phase (the largest rebuild) into DIR");
   run->add_flag("--ten-million", r->ten_million,
                 "add a 10 M-event ledger to the rebuild growth rows (minutes; not in CI)");
-  return {run, [r, events_given] {
-            if (!*events_given && r->quick) r->events = 20000;
-            if (r->quick && r->clients == 50) r->clients = 20;
-            if (r->work_dir.empty()) {
-              char tmpl[] = "/tmp/hourbank-bench-XXXXXX";
-              if (mkdtemp(tmpl) == nullptr) {
-                std::perror("mkdtemp");
-                return 1;
-              }
-              r->work_dir = tmpl;
-            }
-            return RunBench(*r);
-          }};
+  return {run, [r, events_given] { return Prepare(*r, *events_given) ? RunBench(*r) : 1; }};
+}
+
+Command AddAppend(CLI::App& cli) {
+  auto ap = std::make_shared<RunOptions>();
+  ap->plans_dir = HOURBANK_BENCH_PLANS_DIR;
+  ap->hourbank_exe = HOURBANK_BENCH_HOURBANK_EXE;
+  auto events_given = std::make_shared<bool>(false);
+  auto* append = cli.add_subcommand(
+      "append",
+      "Only the append rows of `run`: bulk append beside db_bench fillseq and PostgreSQL,\n"
+      "  1 and 8 durable writers  e.g. hourbank-bench append --quick");
+  append->add_flag("--json", ap->json, "JSON on stdout instead of the table");
+  append->add_option("--events", ap->events, "events generated, then re-appended")
+      ->check(CLI::Range(uint64_t(1000), uint64_t(10000000)))
+      ->each([events_given](const std::string&) { *events_given = true; });
+  append->add_option("--clients", ap->clients, "clients")->check(CLI::Range(1u, 100000u));
+  append->add_flag("--quick", ap->quick, "20 000 events, 0.5 s per writers row");
+  append->add_flag("!--no-peers", ap->peers, "skip db_bench and PostgreSQL");
+  append->add_option("--work-dir", ap->work_dir,
+                     "scratch directory (default: a new one under /tmp)");
+  append->add_flag("--keep", ap->keep, "keep the scratch directory");
+  append
+      ->add_option("--ledger", ap->source_ledger,
+                   "re-append this ledger's events instead of generating one (callgrind)")
+      ->check(CLI::ExistingDirectory);
+  append->add_flag("!--no-writers", ap->writers,
+                   "only the bulk append row (repeatable instruction counts under callgrind)");
+  return {append,
+          [ap, events_given] { return Prepare(*ap, *events_given) ? RunAppendBench(*ap) : 1; }};
 }
 
 Command AddRebuildOnce(CLI::App& cli) {

@@ -162,23 +162,9 @@ class Bench {
     Say(fmt::format("rebuild: {} events in {:.3f} s, mean event {} bytes", best.events,
                     best.seconds, mean_bytes_));
 
-    // 1. Bulk append, batches of 1000, fsync per batch; db_bench beside it.
-    double bulk_eps = BulkAppend();
-    PeerFigure db = o_.peers ? DbBench(o_.work_dir + "/db_bench", events_, mean_bytes_)
-                             : PeerFigure{.skipped = "skipped (--no-peers)"};
-    Row bulk{"bulk append (1000/batch, fsync/batch) ev/s",
-             Num(bulk_eps),
-             db.ok ? "db_bench fillseq " + Num(db.value) : db.skipped,
-             db.ok ? Ratio(bulk_eps / db.value) : "-",
-             ">= 0.6 x fillseq",
-             db.ok ? Verdict(bulk_eps / db.value >= 0.6) : "-"};
-    rows_.push_back(bulk);
-    j_["bulk_append"] = {{"events_per_s", bulk_eps},
-                         {"db_bench_fillseq_ops_per_s", db.ok ? json(db.value) : json(nullptr)},
-                         {"mean_event_bytes", mean_bytes_}};
-
-    // 2. Single durable appends from 1, 8, 32 writers.
-    for (int threads : {1, 8, 32}) Concurrent(threads);
+    // 1. Bulk append (db_bench fillseq beside it); 2. single durable appends, 1/8/32 writers.
+    const PeerFigure db = AppendRows({1, 8, 32});
+    const double bulk_eps = bulk_eps_;
 
     // 3. Rebuild rows.
     rows_.push_back({"rebuild (scan + fold all clients) ev/s", Num(rebuild_eps),
@@ -203,6 +189,54 @@ class Bench {
     return 0;
   }
 
+  // `hourbank-bench append`: only the append rows (bulk append beside db_bench fillseq and
+  // PostgreSQL's insert; 1 and 8 durable writers) on a generated ledger's events.
+  int RunAppend() {
+    std::error_code ec;
+    std::filesystem::create_directories(o_.work_dir, ec);
+    std::string ledger_a = o_.source_ledger;
+    if (ledger_a.empty()) {
+      ledger_a = o_.work_dir + "/ledger-n";
+      auto gen = Generate({.ledger_dir = ledger_a,
+                           .plans_dir = o_.plans_dir,
+                           .events = o_.events,
+                           .clients = o_.clients,
+                           .months = o_.months,
+                           .seed = 1,
+                           .progress = false});
+      if (!gen.ok()) return Die("generate", gen.error());
+    }
+    {
+      auto log = ledger::Log::Open(ledger_a, {});
+      if (!log.ok()) return Die("open", log.error());
+      HB_BENCH_TRY(Flatten(**log));
+    }
+    uint64_t bytes = 0;
+    for (const std::string& r : raw_) bytes += r.size();
+    events_ = raw_.size();
+    mean_bytes_ = uint32_t(bytes / std::max<uint64_t>(events_, 1));
+    Say(fmt::format("hourbank-bench append: {} events, mean event {} bytes, work dir {}", events_,
+                    mean_bytes_, o_.work_dir));
+    if (o_.writers) {
+      AppendRows({1, 8});
+    } else {
+      AppendRows({});
+    }
+    if (o_.peers) {
+      PeerFigure pg = Postgres(o_.work_dir + "/pg", flat_);
+      rows_.push_back(pg.ok ? Row{"vs PostgreSQL insert (1000/batch, sync commit)",
+                                  Num(bulk_eps_) + " ev/s", Num(pg.value) + " ev/s",
+                                  Ratio(bulk_eps_ / pg.value), ">= 5 x",
+                                  Verdict(bulk_eps_ / pg.value >= 5)}
+                            : Row{"vs PostgreSQL", pg.skipped, "-", "-", ">= 5 x (append)", "-"});
+      j_["postgres"] =
+          pg.ok ? json{{"insert_events_per_s", pg.value}} : json{{"skipped", pg.skipped}};
+    }
+    Print();
+    if (!o_.keep) std::filesystem::remove_all(o_.work_dir, ec);
+    return 0;
+  }
+
  private:
   void Say(const std::string& line) {
     if (!o_.json) std::fprintf(stderr, "%s\n", line.c_str());
@@ -210,6 +244,26 @@ class Bench {
   int Die(const char* what, const Error& e) {
     std::fprintf(stderr, "hourbank-bench: %s failed: %s\n", what, e.message.c_str());
     return 1;
+  }
+
+  // The bulk append row (db_bench fillseq beside it; returned for the readseq row) and the
+  // rows of `writers` concurrent single durable appenders.
+  PeerFigure AppendRows(std::initializer_list<int> writers) {
+    bulk_eps_ = BulkAppend();
+    PeerFigure db = o_.peers ? DbBench(o_.work_dir + "/db_bench", events_, mean_bytes_)
+                             : PeerFigure{.skipped = "skipped (--no-peers)"};
+    Row bulk{"bulk append (1000/batch, fsync/batch) ev/s",
+             Num(bulk_eps_),
+             db.ok ? "db_bench fillseq " + Num(db.value) : db.skipped,
+             db.ok ? Ratio(bulk_eps_ / db.value) : "-",
+             ">= 0.6 x fillseq",
+             db.ok ? Verdict(bulk_eps_ / db.value >= 0.6) : "-"};
+    rows_.push_back(bulk);
+    j_["bulk_append"] = {{"events_per_s", bulk_eps_},
+                         {"db_bench_fillseq_ops_per_s", db.ok ? json(db.value) : json(nullptr)},
+                         {"mean_event_bytes", mean_bytes_}};
+    for (int threads : writers) Concurrent(threads);
+    return db;
   }
 
   // The ledger's events, flat, for the bulk append and the peers.
@@ -358,6 +412,7 @@ class Bench {
   uint64_t events_ = 0;
   uint32_t mean_bytes_ = 0;
   double single_fsync_us_ = 0;
+  double bulk_eps_ = 0;
   std::vector<Row> rows_;
   json j_;
 };
@@ -464,6 +519,7 @@ void Bench::Print() {
 }  // namespace
 
 int RunBench(const RunOptions& options) { return Bench(options).Run(); }
+int RunAppendBench(const RunOptions& options) { return Bench(options).RunAppend(); }
 
 int RebuildOnce(const std::string& ledger_dir, uint32_t repeat) {
   auto log = ledger::Log::Open(ledger_dir, {});

@@ -22,11 +22,16 @@ struct RunOptions {
   std::string work_dir;
   std::string plans_dir;
   std::string hourbank_exe;
-  std::string profile_dir;   // --profile DIR: `perf record` the slowest phase into DIR
-  bool ten_million = false;  // --ten-million: add a 10 M-event rebuild to the growth rows
+  std::string profile_dir;    // --profile DIR: `perf record` the slowest phase into DIR
+  bool ten_million = false;   // --ten-million: add a 10 M-event rebuild to the growth rows
+  std::string source_ledger;  // append --ledger DIR: re-append its events (nothing generated)
+  bool writers = true;        // append --no-writers: only the bulk append row (for callgrind)
 };
 // Prints the table (or JSON) on stdout; returns the exit code.
 int RunBench(const RunOptions& options);
+// `hourbank-bench append`: only the append rows of `run` (bulk append, db_bench fillseq,
+// PostgreSQL insert, 1 and 8 durable writers); the same options.
+int RunAppendBench(const RunOptions& options);
 // Rebuilds `ledger_dir` (`repeat` times: profiling) and prints
 // {"events","clients","seconds","peak_rss_kib"}.
 int RebuildOnce(const std::string& ledger_dir, uint32_t repeat = 1);

@@ -1,5 +1,6 @@
 # bench.smoke: `generate` writes a 2000-event ledger for 5 clients, then `run --quick --no-peers`
-# on 2000 events exits 0 and prints the table. No timing is asserted.
+# on 2000 events exits 0 and prints the table, and so does `append --quick` (its rows). No
+# timing is asserted.
 file(REMOVE_RECURSE ${WORK})
 execute_process(COMMAND ${BENCH} generate --ledger ${WORK}/ledger --events 2000 --clients 5
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -10,5 +11,10 @@ execute_process(COMMAND ${BENCH} run --quick --events 2000 --clients 5 --no-peer
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "\\| what" OR NOT out MATCHES "rebuild")
   message(FATAL_ERROR "run failed (${rc}): ${out} ${err}")
+endif()
+execute_process(COMMAND ${BENCH} append --quick --events 2000 --clients 5 --no-peers --work-dir ${WORK}/append
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "bulk append" OR NOT out MATCHES "8 writer")
+  message(FATAL_ERROR "append failed (${rc}): ${out} ${err}")
 endif()
 file(REMOVE_RECURSE ${WORK})
