@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <filesystem>
 #include <memory>
 
@@ -20,8 +22,11 @@ namespace {
 namespace fs = std::filesystem;
 
 // A backup is retried this many times when the ledger's files change under the copy (a flush
-// or compaction of a running writer deleted a file the copy was about to read).
-constexpr int kBackupAttemptsMax = 3;
+// or compaction of a running writer deleted a file the copy was about to read), after a pause
+// that doubles from kBackupRetryFirstMs: a compaction that has just started (e.g. the one a
+// server runs after it opens the ledger) is over before the last attempt (~6 s in all).
+constexpr int kBackupAttemptsMax = 8;
+constexpr int kBackupRetryFirstMs = 50;
 // The application metadata of a backup: "head_seq N".
 constexpr std::string_view kHeadSeqMeta = "head_seq ";
 
@@ -124,6 +129,8 @@ Result<BackupInfo> BackupLedger(const std::string& ledger_dir, const std::string
   std::unique_ptr<rocksdb::BackupEngine> engine(raw);
   std::string last_error;
   for (int attempt = 0; attempt < kBackupAttemptsMax; ++attempt) {
+    if (attempt > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(kBackupRetryFirstMs << (attempt - 1)));
     auto ro = OpenReadOnly(ledger_dir);
     if (!ro.ok()) return ro.error();
     const uint64_t head = HeadSeq(*ro.value());
