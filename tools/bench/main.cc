@@ -284,9 +284,9 @@ int main(int argc, char** argv) {
   CLI::App cli{
       "hourbank-bench: synthetic ledgers and the performance figures of DESIGN.md section 5"};
   cli.require_subcommand(1);
-  const std::vector<Command> commands = {AddGenerate(cli), AddRun(cli),         AddRebuildOnce(cli),
-                                         AddAudit(cli),    AddNatsAppends(cli), AddFollow(cli),
-                                         AddHttp(cli)};
+  const std::vector<Command> commands = {AddGenerate(cli),    AddRun(cli),   AddAppend(cli),
+                                         AddRebuildOnce(cli), AddAudit(cli), AddNatsAppends(cli),
+                                         AddFollow(cli),      AddHttp(cli)};
   CLI11_PARSE(cli, argc, argv);
   for (const Command& c : commands)
     if (c.app->parsed()) return c.run();
