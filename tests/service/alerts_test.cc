@@ -4,13 +4,12 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "service/alerts.h"
 #include "service/operations.h"
 #include "service/session.h"
+#include "tests/service/kit_client.h"
 
 namespace hourbank::service {
 namespace {
@@ -41,29 +40,10 @@ struct Ledger {
   std::unique_ptr<Session> session;
 };
 
-// KIT option 1, 15 h a month (kit-hours-15: 900 minutes included), from March 2026 (`from`).
-void KitClient(Session& s, const std::string& from = "2026-03") {
-  std::ifstream in(std::string(HOURBANK_SOURCE_DIR) + "/examples/plans/kit.toml");
-  std::stringstream text;
-  text << in.rdbuf();
-  REQUIRE(DefinePlansOp(s, kAdmin, {{{"kit.toml", text.str()}}}).ok());
-  REQUIRE(AddClientOp(s, kAdmin, {"k", "K", "RUB", "Europe/Moscow"}).ok());
-  ContractStartRequest c;
-  c.client = "k";
-  c.plan = "kit-hours-15";
-  c.from = from;
-  REQUIRE(ContractStartOp(s, kAdmin, c).ok());
-}
+using testing::KitClient;
 
 Result<LogAnswer> Log(Session& s, int64_t minutes, const std::string& at) {
-  LogRequest r;
-  r.client = "k";
-  r.work.kind = "support";
-  r.work.minutes = minutes;
-  r.work.task = "T";
-  r.work.staff = "anna";
-  r.at = at;
-  return LogWorkOp(s, kAdmin, r);
+  return testing::LogKit(s, minutes, at);
 }
 
 TEST_CASE("a write that crosses 80 percent appends the alert after its own events") {

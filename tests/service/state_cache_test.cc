@@ -3,44 +3,22 @@
 // evaluate again.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
-
 #include "service/operations.h"
 #include "service/session.h"
 #include "service/state_cache.h"
+#include "tests/service/kit_client.h"
 #include "tests/service/temp_ledger.h"
 
 namespace hourbank::service {
 namespace {
 
-const Caller kAdmin{"boss", schemas::Role::ADMIN};
 constexpr int64_t kNowUs = 1773136800000000;  // 2026-03-10T10:00Z
 constexpr uint32_t kMarch = 202603;
 
-// KIT option 1 (kit-hours-15: 15 h = 900 minutes a month included) from March 2026.
-void KitClient(Session& s) {
-  std::ifstream in(std::string(HOURBANK_SOURCE_DIR) + "/examples/plans/kit.toml");
-  std::stringstream text;
-  text << in.rdbuf();
-  REQUIRE(DefinePlansOp(s, kAdmin, {{{"kit.toml", text.str()}}}).ok());
-  REQUIRE(AddClientOp(s, kAdmin, {"k", "K", "RUB", "Europe/Moscow"}).ok());
-  ContractStartRequest c;
-  c.client = "k";
-  c.plan = "kit-hours-15";
-  c.from = "2026-03";
-  REQUIRE(ContractStartOp(s, kAdmin, c).ok());
-}
+using testing::KitClient;  // client "k" on kit-hours-15 (900 minutes a month) from March 2026
 
 void Log(Session& s, int64_t minutes) {
-  LogRequest r;
-  r.client = "k";
-  r.work.kind = "support";
-  r.work.minutes = minutes;
-  r.work.task = "T";
-  r.work.staff = "anna";
-  r.at = "2026-03-09T10:00";
-  REQUIRE(LogWorkOp(s, kAdmin, r).ok());
+  REQUIRE(testing::LogKit(s, minutes, "2026-03-09T10:00").ok());
 }
 
 TEST_CASE("reads of an unchanged client share one month evaluation") {
