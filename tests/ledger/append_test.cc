@@ -12,44 +12,50 @@ using namespace hourbank;
 using namespace hourbank::ledger;
 using namespace hourbank::ledger::testing;
 
+// A work entry with every field set (read back field by field below).
+EventDraft EveryWorkField() {
+  EventDraft d;
+  auto r = d.root();
+  r.setEffectiveAtUs(kEffectiveUs + 5);
+  r.setActor("alice");
+  auto w = r.getBody().initWorkLogged();
+  w.setKind("site");
+  w.setTask("T-17");
+  w.setStaff("bob");
+  w.setMinutes(0);
+  w.setCount(3);
+  w.setUrgent(true);
+  w.setOffHours(schemas::OffHours::YES);
+  w.setNote("fixed the mail server");
+  w.setLate(true);
+  w.setEmergency(true);
+  w.setBookedMonth(202511);
+  return d;
+}
+
+// A month close with every field set.
+EventDraft EveryCloseField() {
+  EventDraft d;
+  auto r = d.root();
+  r.setEffectiveAtUs(kEffectiveUs + 6);
+  r.setActor("carol");
+  auto p = r.getBody().initPeriodClosed();
+  p.setMonth(202510);
+  p.setTotalMinor(-12345);
+  auto digest = p.initLinesDigest(32);
+  for (size_t i = 0; i < 32; ++i) digest[i] = static_cast<uint8_t>(i);
+  p.setLineCount(9);
+  return d;
+}
+
 TEST_CASE("every field of an appended event reads back as written or stamped", "[ledger][append]") {
   TempDir tmp;
   auto log = OpenLog(tmp.ledger());
   AppendRequest req;
   req.client_id = "acme";
   req.idempotency_key = "req-1";
-  {
-    EventDraft d;
-    auto r = d.root();
-    r.setEffectiveAtUs(kEffectiveUs + 5);
-    r.setActor("alice");
-    auto w = r.getBody().initWorkLogged();
-    w.setKind("site");
-    w.setTask("T-17");
-    w.setStaff("bob");
-    w.setMinutes(0);
-    w.setCount(3);
-    w.setUrgent(true);
-    w.setOffHours(schemas::OffHours::YES);
-    w.setNote("fixed the mail server");
-    w.setLate(true);
-    w.setEmergency(true);
-    w.setBookedMonth(202511);
-    req.events.push_back(std::move(d));
-  }
-  {
-    EventDraft d;
-    auto r = d.root();
-    r.setEffectiveAtUs(kEffectiveUs + 6);
-    r.setActor("carol");
-    auto p = r.getBody().initPeriodClosed();
-    p.setMonth(202510);
-    p.setTotalMinor(-12345);
-    auto digest = p.initLinesDigest(32);
-    for (size_t i = 0; i < 32; ++i) digest[i] = static_cast<uint8_t>(i);
-    p.setLineCount(9);
-    req.events.push_back(std::move(d));
-  }
+  req.events.push_back(EveryWorkField());
+  req.events.push_back(EveryCloseField());
   int64_t before_us = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();

@@ -131,13 +131,7 @@ class Bench {
 
     // 0. The ledger every read figure uses.
     const std::string ledger_a = o_.work_dir + "/ledger-n";
-    auto gen = Generate({.ledger_dir = ledger_a,
-                         .plans_dir = o_.plans_dir,
-                         .events = o_.events,
-                         .clients = o_.clients,
-                         .months = o_.months,
-                         .seed = 1,
-                         .progress = !o_.json});
+    auto gen = GenerateLedger(ledger_a, /*progress=*/!o_.json);
     if (!gen.ok()) return Die("generate", gen.error());
     Say(fmt::format("generated {} events ({} work entries, {} refused decisions) in {:.1f} s",
                     gen->events, gen->work_entries, gen->rejected, gen->seconds));
@@ -191,19 +185,24 @@ class Bench {
 
   // `hourbank-bench append`: only the append rows (bulk append beside db_bench fillseq and
   // PostgreSQL's insert; 1 and 8 durable writers) on a generated ledger's events.
+  // The run's ledger of --events events for --clients clients (seed 1) in `dir`.
+  Result<GenerateReport> GenerateLedger(const std::string& dir, bool progress) const {
+    return Generate({.ledger_dir = dir,
+                     .plans_dir = o_.plans_dir,
+                     .events = o_.events,
+                     .clients = o_.clients,
+                     .months = o_.months,
+                     .seed = 1,
+                     .progress = progress});
+  }
+
   int RunAppend() {
     std::error_code ec;
     std::filesystem::create_directories(o_.work_dir, ec);
     std::string ledger_a = o_.source_ledger;
     if (ledger_a.empty()) {
       ledger_a = o_.work_dir + "/ledger-n";
-      auto gen = Generate({.ledger_dir = ledger_a,
-                           .plans_dir = o_.plans_dir,
-                           .events = o_.events,
-                           .clients = o_.clients,
-                           .months = o_.months,
-                           .seed = 1,
-                           .progress = false});
+      auto gen = GenerateLedger(ledger_a, /*progress=*/false);
       if (!gen.ok()) return Die("generate", gen.error());
     }
     {

@@ -1157,6 +1157,42 @@ void RunImportLog(App& app, const std::string& path) {
     ImportRestamped(app, path, lines);
 }
 
+void RegisterExport(CLI::App& cli, App& app) {
+  // ---- export
+  struct ExportArgs {
+    std::string client, format, out;
+    uint64_t from_seq = 0;
+  };
+  auto ea = std::make_shared<ExportArgs>();
+  auto* ex = cli.add_subcommand("export",
+                                "The log in a portable form: jsonl (lossless), csv, hledger\n"
+                                "  e.g. hourbank export --format jsonl --out ledger.jsonl");
+  ex->add_option("CLIENT", ea->client,
+                 "only this client (default: every stream; csv and hledger: every client)");
+  ex->add_option("--format", ea->format, "jsonl | csv | hledger")
+      ->required()
+      ->check(CLI::IsMember({"jsonl", "csv", "hledger"}));
+  ex->add_option("--from-seq", ea->from_seq, "start at this seq (jsonl, csv)");
+  ex->add_option("--out", ea->out, "write to FILE (refuses to overwrite) instead of stdout");
+  ex->callback([&app, ea] {
+    RequireClient(app, ea->client);
+    std::vector<std::string> clients =
+        ea->client.empty() ? app.ClientIds() : std::vector<std::string>{ea->client};
+    Output out(ea->out);
+    if (ea->format == "jsonl")
+      ExportJsonl(app, clients, ea->client.empty(), ea->from_seq, out.out());
+    else if (ea->format == "csv")
+      ExportCsv(app, clients, ea->from_seq, out.out());
+    else {
+      if (ea->from_seq)
+        Fail(Code::kInvalid,
+             "--from-seq does not apply to hledger (a journal needs every month); omit it");
+      ExportHledger(app, clients, out.out());
+    }
+    out.Close();
+  });
+}
+
 }  // namespace
 
 void RegisterAuditCommands(CLI::App& cli, App& app) {
@@ -1210,39 +1246,7 @@ void RegisterAuditCommands(CLI::App& cli, App& app) {
       ->required();
   vf->callback([&app, vf_pub] { RunVerify(app, *vf_pub); });
 
-  // ---- export
-  struct ExportArgs {
-    std::string client, format, out;
-    uint64_t from_seq = 0;
-  };
-  auto ea = std::make_shared<ExportArgs>();
-  auto* ex = cli.add_subcommand("export",
-                                "The log in a portable form: jsonl (lossless), csv, hledger\n"
-                                "  e.g. hourbank export --format jsonl --out ledger.jsonl");
-  ex->add_option("CLIENT", ea->client,
-                 "only this client (default: every stream; csv and hledger: every client)");
-  ex->add_option("--format", ea->format, "jsonl | csv | hledger")
-      ->required()
-      ->check(CLI::IsMember({"jsonl", "csv", "hledger"}));
-  ex->add_option("--from-seq", ea->from_seq, "start at this seq (jsonl, csv)");
-  ex->add_option("--out", ea->out, "write to FILE (refuses to overwrite) instead of stdout");
-  ex->callback([&app, ea] {
-    RequireClient(app, ea->client);
-    std::vector<std::string> clients =
-        ea->client.empty() ? app.ClientIds() : std::vector<std::string>{ea->client};
-    Output out(ea->out);
-    if (ea->format == "jsonl")
-      ExportJsonl(app, clients, ea->client.empty(), ea->from_seq, out.out());
-    else if (ea->format == "csv")
-      ExportCsv(app, clients, ea->from_seq, out.out());
-    else {
-      if (ea->from_seq)
-        Fail(Code::kInvalid,
-             "--from-seq does not apply to hledger (a journal needs every month); omit it");
-      ExportHledger(app, clients, out.out());
-    }
-    out.Close();
-  });
+  RegisterExport(cli, app);
 
   // ---- import-log
   auto il_file = std::make_shared<std::string>();
