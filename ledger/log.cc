@@ -20,6 +20,7 @@
 
 #include "ledger/follow_store.h"
 #include "ledger/follower.h"
+#include "ledger/info_log.h"
 #include "ledger/log_impl.h"
 #include "ledger/nats_log.h"
 #include "ledger/wal.h"
@@ -237,6 +238,8 @@ rocksdb::DBOptions Log::Impl::DbOptions(bool read_only, bool create) const {
     db_options.info_log = std::make_shared<NullLogger>();
   } else {
     db_options.env = PrivateEnv();
+    // Not RocksDB's own: on a full disk that one aborts the process (see info_log.h).
+    db_options.info_log = std::make_shared<InfoLog>(dir_ + "/LOG");
   }
 
   return db_options;
