@@ -369,6 +369,16 @@ def run_classes(server, admin, auditor):
         st, _ = http(server, "POST", "/v1/clients/acme/work", admin,
                      json.dumps({"kind": "development", "minutes": 10, "at": "2025-05-20T10:00"}).encode())
         check(st == 200, "an append before the revocation")
+        # Wait until the watcher has been sent that append (delivery is asynchronous: a
+        # revocation right away may end the subscription before anything was sent).
+        early = []
+        while True:
+            line = w.stdout.readline()
+            if not line:
+                break
+            early.append(line)
+            if line[0].isdigit() and int(line.split()[0]) > head:
+                break
         st, out = http(server, "POST", "/v1/tokens/watcher/revoke", admin, b"{}")
         check(st == 200, f"the auditor's token is revoked ({st} {out[:80]!r})")
         st, out = http(server, "GET", "/healthz")
@@ -381,6 +391,7 @@ def run_classes(server, admin, auditor):
         except subprocess.TimeoutExpired:
             w.kill()
             out, err = w.communicate()
+        out = "".join(early) + out
         seqs = [int(l.split()[0]) for l in out.splitlines() if l and l[0].isdigit()]
         check(w.returncode == 3 and "disconnected" in out,
               f"the subscription's connection ended after the revocation (rc {w.returncode})")
