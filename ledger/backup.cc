@@ -22,7 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // A backup is retried this many times when the ledger's files change under the copy (a flush
-// or compaction of a running writer deleted a file the copy was about to read), after a pause
+// or compaction of a running writer deleted a file the open or the copy was about to read),
+// after a pause
 // that doubles from kBackupRetryFirstMs: a compaction that has just started (e.g. the one a
 // server runs after it opens the ledger) is over before the last attempt (~6 s in all).
 constexpr int kBackupAttemptsMax = 8;
@@ -132,7 +133,13 @@ Result<BackupInfo> BackupLedger(const std::string& ledger_dir, const std::string
     if (attempt > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(kBackupRetryFirstMs << (attempt - 1)));
     auto ro = OpenReadOnly(ledger_dir);
-    if (!ro.ok()) return ro.error();
+    if (!ro.ok()) {
+      // Not a ledger: say so at once. Else a table file listed in the MANIFEST the open read
+      // was deleted by a compaction before the open reached it: the same race, retried.
+      if (ro.error().code != Code::kIo) return ro.error();
+      last_error = ro.error().message;
+      continue;
+    }
     const uint64_t head = HeadSeq(*ro.value());
     rocksdb::CreateBackupOptions create;
     create.flush_before_backup = false;  // read-only: the WAL is copied instead
