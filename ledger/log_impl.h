@@ -6,6 +6,7 @@
 // The on-disk format is in ledger/format.h.
 #pragma once
 
+#include <atomic>
 #include <cassert>
 #include <chrono>
 #include <condition_variable>
@@ -32,6 +33,8 @@ constexpr size_t kGroupRequestsMax = 4096;
 // Waiting appenders. Each caller thread holds at most one slot, so this bounds the number of
 // threads appending at once; past it is a bug in the caller (a thread leak), not load.
 constexpr size_t kWritersQueuedMax = 1 << 16;
+// The longest a leader waits for the writers of the last group to queue again (Gather).
+constexpr int64_t kGatherWaitUsMax = 1000;
 // Events fetched per MultiGet when reading a stream.
 constexpr size_t kStreamReadChunkEvents = 256;
 // A Scan over at least this many events reads ahead and bypasses the block cache.
@@ -80,15 +83,34 @@ inline std::string_view TextView(capnp::Text::Reader t) { return {t.cStr(), t.si
 class Log::Impl {
  public:
   // One Append() call waiting in the group-commit queue. Lives on the caller's stack; the
-  // leader of its group writes `error`/`result` and then sets `done` under queue_mu_.
+  // leader of its group writes `error`/`result`, leaves the queue, and then tells it kDone
+  // (or tells the next front writer kLead) through its own mutex, not queue_mu_, so a woken
+  // writer returns without queueing behind the other writers for queue_mu_.
   struct Writer {
+    enum class Turn : uint8_t { kQueued, kLead, kDone };
     AppendRequest* request = nullptr;
     Hash request_digest{};  // meaningful when request->idempotency_key is not empty
     uint64_t bytes = 0;     // serialized size of all its events, measured before queuing
     std::optional<Error> error;
     AppendResult result;
-    bool done = false;
+
+    // Called once per writer by a leader; the writer may return (and be destroyed) as soon
+    // as `mu` is released.
+    void Tell(Turn t) {
+      std::lock_guard<std::mutex> l(mu);
+      turn = t;
+      cv.notify_one();
+    }
+    Turn Wait() {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait(l, [&] { return turn != Turn::kQueued; });
+      return turn;
+    }
+
+   private:
+    std::mutex mu;
     std::condition_variable cv;
+    Turn turn = Turn::kQueued;  // guarded by mu
   };
 
   Impl(std::string dir, Options options) : dir_(std::move(dir)), options_(options) {}
@@ -157,6 +179,8 @@ class Log::Impl {
  private:
   Status Prepare(AppendRequest& request, Writer* w) const;
   struct GroupWrite;  // log_write.cc
+  void Lead(Writer* leader);
+  void Gather(std::unique_lock<std::mutex>& l);
   void CommitGroup(const std::vector<Writer*>& group);
   void Admit(GroupWrite& g, Writer* w);
   bool AnswerSeenKey(GroupWrite& g, Writer* w, uint32_t committed_version);
@@ -177,6 +201,15 @@ class Log::Impl {
     wo.sync = options_.durability == Durability::kSync;
     return wo;
   }
+  rocksdb::Status TimedWrite(rocksdb::WriteBatch* batch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    rocksdb::Status s = db_->Write(WriteOpts(), batch);
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    last_write_us_.store(us, std::memory_order_relaxed);
+    return s;
+  }
   rocksdb::ReadOptions ReadOpts(const rocksdb::Snapshot* snapshot) const {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot;
@@ -196,6 +229,12 @@ class Log::Impl {
   std::mutex queue_mu_;
   std::deque<Writer*> writers_;      // guarded by queue_mu_; <= kWritersQueuedMax
   std::condition_variable idle_cv_;  // signalled when writers_ becomes empty
+  // Gather(): the writers a leader waits for, whether one waits (guarded by queue_mu_), and
+  // the last group write's duration in µs (written by leaders only).
+  size_t writers_expected_ = 1;
+  bool leader_waiting_ = false;
+  std::condition_variable gather_cv_;
+  std::atomic<int64_t> last_write_us_{0};
 
   // The committed head and stream versions. Only the current leader changes them, after its
   // WriteBatch is durable; readers take state_mu_ briefly.

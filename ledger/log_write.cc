@@ -172,47 +172,77 @@ Result<AppendResult> Log::Impl::Append(AppendRequest request) {
   w.request = &request;
   if (Status s = Prepare(request, &w); !s.ok()) return s.error();
 
-  std::unique_lock<std::mutex> lock(queue_mu_);
-  assert(writers_.size() < kWritersQueuedMax && "more appending threads than the queue bound");
-  writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
-  if (w.done) {
-    if (w.error) return *w.error;
-    return w.result;
+  bool lead, wake_leader = false;
+  {
+    std::lock_guard<std::mutex> l(queue_mu_);
+    assert(writers_.size() < kWritersQueuedMax && "more appending threads than the queue bound");
+    writers_.push_back(&w);
+    lead = writers_.size() == 1;  // else a leader is at work and tells this writer its turn
+    wake_leader = leader_waiting_ && writers_.size() >= writers_expected_;
   }
-
-  // This writer leads: take followers from the front, up to the group bounds. The leader is
-  // always taken, so one request larger than group_bytes_max is written alone.
-  std::vector<Writer*> group;
-  uint64_t group_bytes = 0;
-  for (Writer* x : writers_) {
-    if (!group.empty() &&
-        (group.size() >= kGroupRequestsMax || group_bytes + x->bytes > options_.group_bytes_max)) {
-      break;
-    }
-    group.push_back(x);
-    group_bytes += x->bytes;
-  }
-  // New writers may queue behind the group while it is written; the group itself stays at
-  // the front, so no other leader runs until it is popped below.
-  lock.unlock();
-  CommitGroup(group);
-  lock.lock();
-  for (Writer* x : group) {
-    assert(writers_.front() == x);
-    writers_.pop_front();
-    if (x != &w) {
-      x->done = true;
-      x->cv.notify_one();
-    }
-  }
-  if (!writers_.empty()) {
-    writers_.front()->cv.notify_one();  // the next leader
-  } else {
-    idle_cv_.notify_all();
-  }
+  if (wake_leader) gather_cv_.notify_one();
+  if (lead || w.Wait() == Writer::Turn::kLead) Lead(&w);
   if (w.error) return *w.error;
   return w.result;
+}
+
+// The front writer's turn: take followers from the front, up to the group bounds (the leader
+// is always taken, so one request larger than group_bytes_max is written alone), commit them,
+// leave the queue, then answer the followers and hand the lead to the next front writer.
+// New writers may queue behind the group while it is written; the group itself stays at the
+// front, so no other leader runs until it is popped.
+void Log::Impl::Lead(Writer* leader) {
+  std::vector<Writer*> group;
+  {
+    std::unique_lock<std::mutex> l(queue_mu_);
+    assert(writers_.front() == leader);
+    Gather(l);
+    uint64_t group_bytes = 0;
+    for (Writer* x : writers_) {
+      if (!group.empty() && (group.size() >= kGroupRequestsMax ||
+                             group_bytes + x->bytes > options_.group_bytes_max)) {
+        break;
+      }
+      group.push_back(x);
+      group_bytes += x->bytes;
+    }
+  }
+  CommitGroup(group);
+  Writer* next = nullptr;
+  {
+    std::lock_guard<std::mutex> l(queue_mu_);
+    for (Writer* x : group) {
+      assert(writers_.front() == x);
+      (void)x;
+      writers_.pop_front();
+    }
+    // Closed-loop callers (a thread that appends again once answered) come back within
+    // microseconds: expect those answered now and those still queued for the next group.
+    writers_expected_ = std::min(group.size() + writers_.size(), kGroupRequestsMax);
+    if (writers_.empty()) {
+      idle_cv_.notify_all();
+    } else {
+      next = writers_.front();
+    }
+  }
+  for (Writer* x : group) {
+    if (x != leader) x->Tell(Writer::Turn::kDone);
+  }
+  if (next != nullptr) next->Tell(Writer::Turn::kLead);
+}
+
+// Before a synced group is formed: while fewer writers are queued than took part in the last
+// group (with those then queued behind it), waits for them a short while, at most a quarter
+// of the last group's write. Without this, writers answered by one group come back while the
+// next (formed from whoever was queued) is already syncing, and wait for two syncs; groups
+// alternate instead of merging. REQUIRES: queue_mu_ held through `l`; this is the leader.
+void Log::Impl::Gather(std::unique_lock<std::mutex>& l) {
+  if (options_.durability != Durability::kSync || writers_.size() >= writers_expected_) return;
+  const auto wait = std::chrono::microseconds(
+      std::min<int64_t>(last_write_us_.load(std::memory_order_relaxed) / 4, kGatherWaitUsMax));
+  leader_waiting_ = true;
+  gather_cv_.wait_for(l, wait, [&] { return writers_.size() >= writers_expected_; });
+  leader_waiting_ = false;
 }
 
 // The stream's committed version, as the leader sees it. Only leaders fill versions_, and
@@ -461,7 +491,7 @@ bool Log::Impl::WriteGroup(GroupWrite& g, const std::string& still_failing) {
     s = rocksdb::Status::IOError(still);  // still failing: write_failure_ stays as it was
   } else {
     s = inject ? rocksdb::Status::IOError("injected for testing", "No space left on device")
-               : db_->Write(WriteOpts(), &g.batch);
+               : TimedWrite(&g.batch);
     std::lock_guard<std::mutex> l(state_mu_);
     write_failure_ = s.ok() ? std::string() : s.ToString();
   }

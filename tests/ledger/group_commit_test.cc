@@ -1,5 +1,7 @@
 // Group commit: concurrent appenders share WriteBatches and fsyncs without losing anything.
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "test_util.h"
@@ -180,6 +182,84 @@ TEST_CASE("when a group's write fails every writer in it gets kIo and nothing ad
   uint32_t versions = 0;
   for (int t = 0; t < kThreads; ++t) versions += log->stream_version("c" + std::to_string(t));
   CHECK(versions == static_cast<uint32_t>(ok.load()));
+  auto report = log->Verify();
+  REQUIRE(report.ok());
+  CHECK(report->ok);
+}
+
+// One acknowledged append of the test below: its answer and when it was called and answered,
+// as tickets of one counter shared by all threads (a total order of calls and answers).
+struct Ack {
+  uint64_t called = 0, answered = 0, seq = 0;
+  std::string client, task;
+};
+
+TEST_CASE(
+    "acknowledged concurrent appends are in the reopened log, in the order they were "
+    "answered",
+    "[ledger][group][concurrency]") {
+  TempDir tmp;
+  constexpr int kThreads = 8, kAppends = 300;
+  std::vector<std::vector<Ack>> acks(kThreads);
+  {
+    auto log = OpenLog(tmp.ledger());
+    std::atomic<uint64_t> ticket{0};
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kAppends; ++i) {
+          Ack a{.client = "client-" + std::to_string(t), .task = std::to_string(i)};
+          a.called = ticket++;
+          auto r = log->Append(Request(a.client, {a.task}));
+          a.answered = ticket++;
+          if (!r.ok() || r->count != 1) {
+            ++failures;
+            continue;
+          }
+          a.seq = r->first_seq;
+          acks[size_t(t)].push_back(std::move(a));
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    REQUIRE(failures == 0);
+  }
+  auto log = OpenLog(tmp.ledger(), Options{});
+  std::map<uint64_t, std::pair<std::string, std::string>> stored;  // seq -> client, task
+  REQUIRE(log->Scan(1, 0,
+                    [&](const EventView& v) {
+                      stored[v.seq] = {v.event.getClientId().cStr(),
+                                       v.event.getBody().getWorkLogged().getTask().cStr()};
+                      return true;
+                    })
+              .ok());
+  CHECK(stored.size() == size_t(kThreads) * kAppends);
+  std::vector<const Ack*> all;
+  int missing = 0;
+  for (const auto& per_thread : acks) {
+    for (const Ack& a : per_thread) {
+      auto it = stored.find(a.seq);
+      if (it == stored.end() || it->second != std::make_pair(a.client, a.task)) ++missing;
+      all.push_back(&a);
+    }
+  }
+  CHECK(missing == 0);
+  // An append called after another was answered comes after it in the log.
+  std::sort(all.begin(), all.end(), [](auto* x, auto* y) { return x->answered < y->answered; });
+  std::vector<const Ack*> by_call = all;
+  std::sort(by_call.begin(), by_call.end(), [](auto* x, auto* y) { return x->called < y->called; });
+  uint64_t max_seq_answered = 0;
+  size_t answered = 0;
+  int out_of_order = 0;
+  for (const Ack* b : by_call) {
+    while (answered < all.size() && all[answered]->answered < b->called) {
+      max_seq_answered = std::max(max_seq_answered, all[answered]->seq);
+      ++answered;
+    }
+    if (b->seq <= max_seq_answered) ++out_of_order;
+  }
+  CHECK(out_of_order == 0);
   auto report = log->Verify();
   REQUIRE(report.ok());
   CHECK(report->ok);
