@@ -22,6 +22,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cctype>
 #include <csignal>
@@ -290,6 +291,11 @@ class Server final : public RpcBackend {
         "projections are folded per request).\n# TYPE hourbank_projection_lag_events gauge\n"
         "hourbank_projection_lag_events 0\n";
     out += FollowMetricsText();
+    out +=
+        "# HELP hourbank_http_loop_answers_total Balance reads answered on the event loop from the "
+        "state cache, without a worker.\n# TYPE hourbank_http_loop_answers_total counter\n";
+    out += fmt::format("hourbank_http_loop_answers_total {}\n",
+                       loop_answers_.load(std::memory_order_relaxed));
     std::lock_guard lock(metrics_mu_);
     out += "# TYPE hourbank_http_requests_total counter\n";
     for (const auto& [route, s] : routes_)
@@ -380,6 +386,37 @@ class Server final : public RpcBackend {
       reply.route = route;
     } catch (...) {}
     return reply;
+  }
+
+  // A balance read answered on the loop thread, without a hand-off to a worker: only
+  // `GET /v1/clients/{id}/balance` without a query or an at-least header, with a valid token
+  // and a client snapshot and month evaluation that the cache holds current at the log's head
+  // (Endpoints::BalanceIfCached). No I/O, no fold, no waiting for a lock held across I/O; the
+  // answer is the one Handle would give. nullopt for everything else (then Submit).
+  std::optional<Reply> AnswerOnLoop(const Request& r) noexcept {
+    try {
+      static constexpr std::string_view kPrefix = "/v1/clients/", kSuffix = "/balance";
+      const std::string_view path = r.path;
+      if (r.method != kj::HttpMethod::GET || !r.query.empty() || !r.at_least.empty() ||
+          path.size() <= kPrefix.size() + kSuffix.size() || !path.starts_with(kPrefix) ||
+          !path.ends_with(kSuffix))
+        return std::nullopt;
+      const std::string client(
+          path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size()));
+      const std::optional<uint64_t> head = log_.HeadSeqInMemory();
+      if (!head) return std::nullopt;
+      std::optional<service::Caller> caller = auth_.BearerIfCurrent(r.authorization, *head);
+      if (!caller) return std::nullopt;
+      std::optional<json> answer = endpoints_.BalanceIfCached(*caller, client, *head);
+      if (!answer) return std::nullopt;
+      Reply reply = JsonReply(200, *answer);
+      if (reply.status != 200) return std::nullopt;
+      reply.route = "/v1/clients/{id}/balance";
+      loop_answers_.fetch_add(1, std::memory_order_relaxed);
+      return reply;
+    } catch (...) {
+      return std::nullopt;  // the worker answers it (and reports what went wrong)
+    }
   }
 
   static void Internal(const char* what) noexcept {
@@ -753,6 +790,7 @@ class Server final : public RpcBackend {
   std::thread alert_timer_;
   std::mutex metrics_mu_;
   std::map<std::string, RouteStats> routes_;
+  std::atomic<uint64_t> loop_answers_{0};  // AnswerOnLoop's answers
 };
 
 // ---- The kj-http side: reads the request, hands it to the pool, writes the reply.
@@ -952,6 +990,8 @@ class HttpFront {
               return Send(conn, response, kj::mv(r), t0);
             }
             req->body = std::move(rd.text);
+            if (std::optional<Reply> now = server_.AnswerOnLoop(*req))
+              return Send(conn, response, kj::mv(*now), t0);
             if (conn.slot) conn.slot->sheddable = false;  // working: never shed
             auto work =
                 server_.Submit(req).exclusiveJoin(timer_.afterDelay(kRequestTimeout).then([] {
