@@ -959,6 +959,9 @@ class HttpFront {
           r.close = true;
           return Send(conn, response, kj::mv(r), t0);
         }
+        if (*len == 0)  // no body (a GET): nothing to read, no read timeout to arm
+          return Guarded(conn, response, t0,
+                         kj::evalNow([&] { return Dispatch(conn, response, req, t0); }));
       }
       // The body: at most 1 MiB (chunked or not) within the read timeout.
       auto reader = kj::heap<BodyReader>();
@@ -970,50 +973,30 @@ class HttpFront {
                               return false;
                             })
                       .exclusiveJoin(timer_.afterDelay(read_timeout_).then([] { return true; }));
-      return read
-          .then([this, req, &conn, &response, t0, &rd](bool timed_out) -> kj::Promise<void> {
-            if (timed_out) {
-              Reply r = ErrorReply(408, "the body did not arrive in time", Code::kInvalid);
-              r.close = true;
-              return Send(conn, response, kj::mv(r), t0);
-            }
-            if (rd.broken) {
-              Reply r = ErrorReply(
-                  400,
-                  "the body could not be read (malformed chunked encoding, or it ended early)");
-              r.close = true;
-              return Send(conn, response, kj::mv(r), t0);
-            }
-            if (rd.text.size() > kBodyBytesMax) {
-              Reply r = ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit);
-              r.close = true;
-              return Send(conn, response, kj::mv(r), t0);
-            }
-            req->body = std::move(rd.text);
-            if (std::optional<Reply> now = server_.AnswerOnLoop(*req))
-              return Send(conn, response, kj::mv(*now), t0);
-            if (conn.slot) conn.slot->sheddable = false;  // working: never shed
-            auto work =
-                server_.Submit(req).exclusiveJoin(timer_.afterDelay(kRequestTimeout).then([] {
-                  return ErrorReply(504,
-                                    "the request took longer than 30 s; an append may still "
-                                    "complete — retry with the same key",
-                                    Code::kIo);
-                }));
-            return work.then([this, &conn, &response, t0](Reply reply) {
-              return Send(conn, response, kj::mv(reply), t0);
-            });
-          })
-          .attach(kj::mv(reader))
-          .catch_([this, &conn, &response, t0](kj::Exception&&) -> kj::Promise<void> {
-            Reply r = ErrorReply(500, "internal error", Code::kCorruption);
-            r.close = true;
-            try {
-              return Send(conn, response, kj::mv(r), t0);
-            } catch (...) {
-              return kj::READY_NOW;  // a response was already started: the connection just ends
-            }
-          });
+      auto answered =
+          read.then([this, req, &conn, &response, t0, &rd](bool timed_out) -> kj::Promise<void> {
+                if (timed_out) {
+                  Reply r = ErrorReply(408, "the body did not arrive in time", Code::kInvalid);
+                  r.close = true;
+                  return Send(conn, response, kj::mv(r), t0);
+                }
+                if (rd.broken) {
+                  Reply r = ErrorReply(
+                      400,
+                      "the body could not be read (malformed chunked encoding, or it ended early)");
+                  r.close = true;
+                  return Send(conn, response, kj::mv(r), t0);
+                }
+                if (rd.text.size() > kBodyBytesMax) {
+                  Reply r = ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit);
+                  r.close = true;
+                  return Send(conn, response, kj::mv(r), t0);
+                }
+                req->body = std::move(rd.text);
+                return Dispatch(conn, response, req, t0);
+              })
+              .attach(kj::mv(reader));
+      return Guarded(conn, response, t0, kj::mv(answered));
     } catch (...) {
       Reply r = ErrorReply(400, "the request could not be read");
       r.close = true;
@@ -1032,6 +1015,39 @@ class HttpFront {
     std::array<kj::byte, 16384> buffer;
   };
   // Reads until EOF or one byte past kBodyBytesMax.
+  // A read request answered on the loop thread (Server::AnswerOnLoop), or any other on a worker
+  // within kRequestTimeout; then sent.
+  kj::Promise<void> Dispatch(HttpConn& conn, kj::HttpService::Response& response,
+                             const std::shared_ptr<Request>& req,
+                             std::chrono::steady_clock::time_point t0) {
+    if (std::optional<Reply> now = server_.AnswerOnLoop(*req))
+      return Send(conn, response, kj::mv(*now), t0);
+    if (conn.slot) conn.slot->sheddable = false;  // working: never shed
+    auto work = server_.Submit(req).exclusiveJoin(timer_.afterDelay(kRequestTimeout).then([] {
+      return ErrorReply(504,
+                        "the request took longer than 30 s; an append may still complete — retry "
+                        "with the same key",
+                        Code::kIo);
+    }));
+    return work.then([this, &conn, &response, t0](Reply reply) {
+      return Send(conn, response, kj::mv(reply), t0);
+    });
+  }
+
+  // `answered`, or a 500 (and the connection closed) when it failed.
+  kj::Promise<void> Guarded(HttpConn& conn, kj::HttpService::Response& response,
+                            std::chrono::steady_clock::time_point t0, kj::Promise<void> answered) {
+    return answered.catch_([this, &conn, &response, t0](kj::Exception&&) -> kj::Promise<void> {
+      Reply r = ErrorReply(500, "internal error", Code::kCorruption);
+      r.close = true;
+      try {
+        return Send(conn, response, kj::mv(r), t0);
+      } catch (...) {
+        return kj::READY_NOW;  // a response was already started: the connection just ends
+      }
+    });
+  }
+
   static kj::Promise<void> ReadBody(kj::AsyncInputStream& in, BodyReader& rd) {
     return in.tryRead(rd.buffer.data(), 1, rd.buffer.size())
         .then([&in, &rd](size_t n) -> kj::Promise<void> {
