@@ -5,9 +5,11 @@
 // responses. Every request that touches the ledger runs on a fixed pool of worker threads
 // (Server::kWorkers) and comes back through a kj::CrossThreadPromiseFulfiller, so a synced
 // append never blocks the loop and concurrent appends from many connections meet in the
-// log's group commit. Writes to one client are serialised by a striped mutex (decide +
-// append under the client's stripe), so concurrent writers to a client never exhaust the
-// expected-version retries; writes to different clients proceed in parallel.
+// log's group commit. A balance read whose client snapshot, month evaluation and token are
+// cached and current at the log's head is answered on the loop itself (Server::AnswerOnLoop).
+// Writes to one client are serialised by a striped mutex (decide + append under the client's
+// stripe), so concurrent writers to a client never exhaust the expected-version retries; writes
+// to different clients proceed in parallel.
 //
 // Wire format (docs/api.md has the full list):
 //   request  := METHOD SP "/v1/…" ["?" query] HTTP/1.1, "Authorization: Bearer " token,
