@@ -616,6 +616,10 @@ uint64_t Log::head_seq() const {
   }
   return impl_->head_seq();
 }
+std::optional<uint64_t> Log::HeadSeqInMemory() const {
+  if (replicated()) return std::nullopt;
+  return impl_->head_seq();
+}
 Hash Log::head_hash() const {
   if (replicated()) {
     auto h = store_only() ? store_->HeadHash() : nats_->HeadHash();

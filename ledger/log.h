@@ -251,6 +251,10 @@ class Log {
   Result<std::string> Get(uint64_t seq) const;
 
   uint64_t head_seq() const;
+  // head_seq() without any I/O (a local ledger keeps it in memory; it moves only after an
+  // append's write is readable): for caches that stay valid while the head does not move.
+  // nullopt on a replicated ledger, whose head_seq() asks the cluster or the store.
+  std::optional<uint64_t> HeadSeqInMemory() const;
   Hash head_hash() const;
   uint32_t stream_version(std::string_view client_id) const;  // 0 for an unknown stream
   std::vector<std::string> stream_ids() const;                // every stream, sorted

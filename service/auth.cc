@@ -261,24 +261,31 @@ Status RevokeToken(ledger::Log& log, const std::string& name, const std::string&
   return Status::Ok();
 }
 
-Result<TokenTable> Authenticator::Tokens() {
-  auto version = log_.StreamVersion(projections::kAuthStream);
-  if (!version.ok()) return version.error();
-  std::lock_guard lock(mu_);
-  if (!tokens_ || version_ != version.value()) {
+Status Authenticator::RefreshLocked(uint32_t version, std::optional<uint64_t> head) {
+  if (!tokens_ || version_ != version) {
     auto t = LoadTokens(log_);
     if (!t.ok()) return t.error();
     tokens_ = std::move(t).value();
-    version_ = version.value();
+    version_ = version;
   }
+  head_ = head;
+  return Status::Ok();
+}
+
+Result<TokenTable> Authenticator::Tokens() {
+  const std::optional<uint64_t> head = log_.HeadSeqInMemory();
+  auto version = log_.StreamVersion(projections::kAuthStream);
+  if (!version.ok()) return version.error();
+  std::lock_guard lock(mu_);
+  HB_TRY(RefreshLocked(version.value(), head));
   return *tokens_;
 }
 
-Result<Caller> Authenticator::Secret(std::string_view secret) {
-  const ledger::Hash hash = ledger::Digest(secret);
-  auto tokens = Tokens();
-  if (!tokens.ok()) return tokens.error();
-  for (const auto& [name, t] : tokens.value()) {
+namespace {
+
+// The caller whose secret hashes to `hash`; kUnauthenticated when none or revoked.
+Result<Caller> Match(const TokenTable& tokens, const ledger::Hash& hash) {
+  for (const auto& [name, t] : tokens) {
     if (sodium_memcmp(t.secret_hash.data(), hash.data(), hash.size()) != 0) continue;
     if (t.revoked)
       return Error{Code::kUnauthenticated, fmt::format("the token '{}' was revoked", name)};
@@ -287,18 +294,48 @@ Result<Caller> Authenticator::Secret(std::string_view secret) {
   return Error{Code::kUnauthenticated, "unknown token"};
 }
 
-Result<Caller> Authenticator::Bearer(std::string_view a) {
-  // The scheme is case-insensitive (RFC 7235: "bearer", "BEARER"), then one or more blanks.
+// The secret of an `Authorization` header: the scheme "Bearer" (any case, RFC 7235), one or
+// more blanks, the secret. nullopt without that scheme.
+std::optional<std::string_view> BearerSecret(std::string_view a) {
   static const char kScheme[] = "bearer";
   bool scheme = a.size() > 6 && (a[6] == ' ' || a[6] == '\t');
   for (size_t i = 0; scheme && i < 6; ++i) scheme = (a[i] | 0x20) == kScheme[i];
-  if (!scheme)
+  if (!scheme) return std::nullopt;
+  size_t start = 6;
+  while (start < a.size() && (a[start] == ' ' || a[start] == '\t')) ++start;
+  return a.substr(start);
+}
+
+}  // namespace
+
+Result<Caller> Authenticator::Secret(std::string_view secret) {
+  const ledger::Hash hash = ledger::Digest(secret);
+  const std::optional<uint64_t> head = log_.HeadSeqInMemory();
+  auto version = log_.StreamVersion(projections::kAuthStream);
+  if (!version.ok()) return version.error();
+  std::lock_guard lock(mu_);
+  HB_TRY(RefreshLocked(version.value(), head));
+  return Match(*tokens_, hash);  // under the lock: the table is not copied
+}
+
+Result<Caller> Authenticator::Bearer(std::string_view a) {
+  const std::optional<std::string_view> secret = BearerSecret(a);
+  if (!secret)
     return Error{
         Code::kUnauthenticated,
         "missing bearer token: send `Authorization: Bearer TOKEN` (see `hourbank token issue`)"};
-  size_t start = 6;
-  while (start < a.size() && (a[start] == ' ' || a[start] == '\t')) ++start;
-  return Secret(a.substr(start));
+  return Secret(*secret);
+}
+
+std::optional<Caller> Authenticator::BearerIfCurrent(std::string_view a, uint64_t head) {
+  const std::optional<std::string_view> secret = BearerSecret(a);
+  if (!secret) return std::nullopt;
+  const ledger::Hash hash = ledger::Digest(*secret);
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock() || !tokens_ || head_ != head) return std::nullopt;
+  auto caller = Match(*tokens_, hash);
+  if (!caller.ok()) return std::nullopt;
+  return std::move(caller).value();
 }
 
 }  // namespace hourbank::service

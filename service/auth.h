@@ -109,12 +109,20 @@ class Authenticator {
   // An `Authorization` header: the scheme "Bearer" (any case), one or more blanks, the secret.
   Result<Caller> Bearer(std::string_view authorization);
   Result<TokenTable> Tokens();
+  // As Bearer, answered from the cached tokens only, and only for a valid, unrevoked token:
+  // when they were read at the log's head `head` (nothing appended since) and no other thread
+  // holds them. nullopt otherwise (then ask Bearer). No I/O, never waits for a lock.
+  std::optional<Caller> BearerIfCurrent(std::string_view authorization, uint64_t head);
 
  private:
+  // Reloads the tokens unless they are of `version`; `head` was read before `version`.
+  Status RefreshLocked(uint32_t version, std::optional<uint64_t> head);
+
   const ledger::Log& log_;
   std::mutex mu_;
   std::optional<TokenTable> tokens_;
   uint32_t version_ = 0;
+  std::optional<uint64_t> head_;  // tokens_ holds every "$auth" event up to this head
 };
 
 }  // namespace hourbank::service

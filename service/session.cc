@@ -95,21 +95,42 @@ SharedEval Session::Evaluation(const Snapshot& state, uint32_t month) {
   return std::make_shared<const projections::MonthEval>(state->Evaluate(month));
 }
 
+std::optional<Session::CachedRead> Session::CachedAt(const std::string& client_id,
+                                                     uint64_t head) const {
+  if (!cache_) return std::nullopt;
+  std::optional<StateCache::Current> c = cache_->CurrentAt(client_id, head);
+  if (!c || !c->eval || !c->state->registered()) return std::nullopt;
+  const int64_t at = now_us();
+  if (c->state->zone().MonthOf(at) != c->month) return std::nullopt;
+  return CachedRead{std::move(c->state), at, std::move(c->eval)};
+}
+
 Result<SnapshotAt> Session::LoadSnapshotAt(const std::string& client_id, const TimeQuery& time) {
-  if (time.as_of.empty() && time.known_at.empty()) {
+  const bool present = time.as_of.empty() && time.known_at.empty();
+  // Read before the client is caught up: the snapshot then holds every event up to this head
+  // (StateCache::MarkCurrent).
+  const std::optional<uint64_t> head_now = cache_ ? log_->HeadSeqInMemory() : std::nullopt;
+  const bool mark = head_now.has_value();
+  const uint64_t head = head_now.value_or(0);
+  if (present) {
     HB_TRY(CheckClientId(client_id));
     auto cached = CatchUp(client_id);
     if (!cached.ok()) return cached.error();
-    if (cached.value() && cached.value()->registered()) return SnapshotAt{cached.value(), now_us()};
+    if (cached.value() && cached.value()->registered()) {
+      if (mark) cache_->MarkCurrent(cached.value(), head);
+      return SnapshotAt{cached.value(), now_us()};
+    }
   }
   auto r = LoadClientAt(client_id, time, /*retain_entries=*/false);
   if (!r.ok()) return r.error();
   // A present-time read just replayed the client and cached it: share that snapshot, so the
   // next read (which finds it caught up) gets the same one.
-  if (cache_ && time.as_of.empty() && time.known_at.empty()) {
+  if (cache_ && present) {
     Snapshot cached = cache_->Get(client_id);
-    if (cached && cached->version() == r.value().state.version())
+    if (cached && cached->version() == r.value().state.version()) {
+      if (mark) cache_->MarkCurrent(cached, head);
       return SnapshotAt{std::move(cached), r.value().at_us};
+    }
   }
   return SnapshotAt{std::make_shared<const ClientState>(std::move(r.value().state)),
                     r.value().at_us};

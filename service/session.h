@@ -71,6 +71,16 @@ class Session {
   // `state`'s evaluation of `month`, shared while `state` is the cached snapshot of its client
   // (StateCache::Evaluation); evaluated afresh otherwise.
   SharedEval Evaluation(const Snapshot& state, uint32_t month);
+  // A present-time read of a registered client answered from the state cache alone: its
+  // snapshot when it was current at the log's head `head` (StateCache::CurrentAt), the instant
+  // now, and the cached evaluation of the month of now. nullopt when any of it is not cached
+  // (then LoadSnapshotAt). No I/O, no evaluation.
+  struct CachedRead {
+    Snapshot state;
+    int64_t at_us = 0;
+    SharedEval eval;
+  };
+  std::optional<CachedRead> CachedAt(const std::string& client_id, uint64_t head) const;
   // The client's checkpoint when it is a lean checkpoint ending exactly at an event of this
   // stream; nullopt otherwise (missing, another format, stale or foreign).
   std::optional<projections::ClientState> RestoreFromCheckpoint(const std::string& client_id);

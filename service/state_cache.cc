@@ -45,4 +45,20 @@ SharedEval StateCache::Evaluation(const Snapshot& state, uint32_t month) {
   return eval;
 }
 
+void StateCache::MarkCurrent(const Snapshot& state, uint64_t head) {
+  if (!state) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = states_.find(state->id());
+  if (it == states_.end() || it->second.state != state) return;  // replaced meanwhile
+  if (!it->second.current_at || *it->second.current_at < head) it->second.current_at = head;
+}
+
+std::optional<StateCache::Current> StateCache::CurrentAt(std::string_view client_id,
+                                                         uint64_t head) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = states_.find(client_id);
+  if (it == states_.end() || it->second.current_at != head) return std::nullopt;
+  return Current{it->second.state, it->second.month, it->second.eval};
+}
+
 }  // namespace hourbank::service

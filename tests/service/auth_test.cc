@@ -133,5 +133,33 @@ TEST_CASE("ReadClientOp with a client token answers its own client and forbids a
   CHECK(events.error().code == Code::kForbidden);
 }
 
+// BearerIfCurrent is what the server's loop thread authenticates a cached balance read with:
+// the cached tokens only, only at the head they were read at, and only a valid token.
+TEST_CASE("A token is accepted from the cache only at the head the tokens were read at") {
+  TempLedger t;
+  Register(t.session(), "acme");
+  auto bill = IssueToken(t.session().log(), "bill", Role::BILLING, "boss", kNow);
+  REQUIRE(bill.ok());
+  Authenticator auth(t.session().log());
+  const uint64_t head = t.session().log().HeadSeqInMemory().value();
+  CHECK_FALSE(auth.BearerIfCurrent("Bearer " + bill.value(), head));  // nothing read yet
+  REQUIRE(auth.Bearer("Bearer " + bill.value()).ok());                // a worker's check
+  auto who = auth.BearerIfCurrent("bearer  " + bill.value(), head);
+  REQUIRE(who);
+  CHECK(who->name == "bill");
+  CHECK(who->role == Role::BILLING);
+  CHECK_FALSE(auth.BearerIfCurrent("Bearer " + bill.value(), head + 1));
+  CHECK_FALSE(auth.BearerIfCurrent("Bearer hbt_0000", head));  // unknown: the worker says 401
+  CHECK_FALSE(auth.BearerIfCurrent("Basic " + bill.value(), head));
+
+  REQUIRE(RevokeToken(t.session().log(), "bill", "boss", kNow).ok());
+  const uint64_t later = t.session().log().HeadSeqInMemory().value();
+  CHECK_FALSE(auth.BearerIfCurrent("Bearer " + bill.value(), later));  // not read since
+  auto refused = auth.Bearer("Bearer " + bill.value());                // revoked
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Code::kUnauthenticated);
+  CHECK_FALSE(auth.BearerIfCurrent("Bearer " + bill.value(), later));  // revoked: never cached
+}
+
 }  // namespace
 }  // namespace hourbank::service

@@ -71,5 +71,73 @@ TEST_CASE("another month, or a state the cache does not hold, is evaluated for t
   CHECK(x->used_minutes == 0);  // the work was logged on the 9th
 }
 
+// A session with a state cache over client "k", 90 minutes logged on March 9th.
+struct CachedKit {
+  TempLedger t;
+  StateCache cache;
+  Session s{t.session().log(), &cache, kNowUs};
+  CachedKit() {
+    KitClient(s);
+    Log(s, 90);
+  }
+  uint64_t Head() { return t.session().log().HeadSeqInMemory().value(); }
+};
+
+// Session::CachedAt is what the server's loop thread answers balance reads from (serve.cc
+// AnswerOnLoop): only a snapshot a read caught up at the log's current head, with its month.
+TEST_CASE("a cached read is offered only while the log's head is the one it was caught up at") {
+  CachedKit k;
+  Session& s = k.s;
+  const uint64_t head = k.Head();
+  CHECK_FALSE(s.CachedAt("k", head));  // nothing read yet
+  const Snapshot snap = s.LoadSnapshotAt("k", {}).value().state;
+  CHECK_FALSE(s.CachedAt("k", head));  // caught up, but the month is not evaluated yet
+  const SharedEval eval = s.Evaluation(snap, kMarch);
+  auto read = s.CachedAt("k", head);
+  REQUIRE(read);
+  CHECK(read->state.get() == snap.get());
+  CHECK(read->eval.get() == eval.get());
+  CHECK(read->at_us == kNowUs);
+  CHECK_FALSE(s.CachedAt("k", head + 1));  // another head: not known to be current
+  CHECK_FALSE(s.CachedAt("nobody", head));
+
+  Log(s, 30);  // the head moves: the cached snapshot is no longer offered
+  const uint64_t later = k.Head();
+  CHECK(later > head);
+  CHECK_FALSE(s.CachedAt("k", later));
+  const Snapshot caught = s.LoadSnapshotAt("k", {}).value().state;  // a worker's read
+  CHECK(s.Evaluation(caught, kMarch)->used_minutes == 120);
+  read = s.CachedAt("k", later);
+  REQUIRE(read);
+  CHECK(read->state.get() == caught.get());
+  CHECK(read->eval->used_minutes == 120);  // the read after the write sees it
+}
+
+TEST_CASE("a cached read is not offered in another month than the one evaluated") {
+  CachedKit k;
+  Session& s = k.s;
+  const uint64_t head = k.Head();
+  const Snapshot snap = s.LoadSnapshotAt("k", {}).value().state;
+  (void)s.Evaluation(snap, 202604);  // April evaluated; now is in March
+  CHECK_FALSE(s.CachedAt("k", head));
+  (void)s.Evaluation(snap, kMarch);
+  CHECK(s.CachedAt("k", head));
+}
+
+TEST_CASE("a snapshot replaced in the cache is not marked current") {
+  CachedKit k;
+  Session& s = k.s;
+  const Snapshot old_snap = s.LoadSnapshotAt("k", {}).value().state;
+  Log(s, 30);
+  const uint64_t head = k.Head();
+  const Snapshot fresh = s.LoadSnapshotAt("k", {}).value().state;
+  (void)s.Evaluation(fresh, kMarch);
+  k.cache.MarkCurrent(old_snap, head + 5);  // a slow reader's older snapshot: ignored
+  CHECK_FALSE(k.cache.CurrentAt("k", head + 5));
+  auto current = k.cache.CurrentAt("k", head);
+  REQUIRE(current);
+  CHECK(current->state.get() == fresh.get());
+}
+
 }  // namespace
 }  // namespace hourbank::service

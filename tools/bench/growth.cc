@@ -191,7 +191,7 @@ void ManyClients(const RunOptions& o, std::vector<Row>* rows, json* j) {
                     .ledger_dir = s.dir,
                     .log_path = o.work_dir + "/serve-clients.log"};
   for (uint32_t i = 0; i < s.clients; ++i) h.ids.push_back(GeneratedClientId(i));
-  h.queries = o.quick ? 400 : 4000;
+  h.queries = o.quick ? 2000 : kHttpQueries;
   rows->push_back(
       HttpRow(fmt::format("balance over HTTP, {} clients, 8 conns p50/p99 us", s.clients),
               HttpBalance(h), "caught-up states", &(*j)["balance_http_many"]));

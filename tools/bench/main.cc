@@ -230,7 +230,7 @@ Command AddFollow(CLI::App& cli) {
 Command AddHttp(CLI::App& cli) {
   struct HttpArgs {
     std::string ledger_dir, hourbank_exe = HOURBANK_BENCH_HOURBANK_EXE;
-    size_t queries = 2000;
+    size_t queries = kHttpQueries;
     uint32_t connections = 8;
   };
   auto h = std::make_shared<HttpArgs>();

@@ -461,7 +461,7 @@ void Bench::Http(const std::string& ledger_dir, const RebuildResult& r) {
                     .log_path = o_.work_dir + "/serve.log"};
   for (const auto& [id, s] : r.states) h.ids.push_back(id);
   h.now = HttpClockFor(r.states);
-  h.queries = o_.quick ? 200 : 2000;
+  h.queries = o_.quick ? 2000 : kHttpQueries;
   const double per_client = double(events_) / double(std::max<size_t>(r.states.size(), 1));
   rows_.push_back(
       HttpRow(fmt::format("balance over HTTP, {} clients, 8 conns p50/p99 us", r.states.size()),

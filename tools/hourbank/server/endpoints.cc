@@ -147,6 +147,17 @@ Result<json> Endpoints::Balance(const Caller& c, const std::string& client, cons
   return BalanceJson(*state, at, *session_.Evaluation(state, state->zone().MonthOf(at)));
 }
 
+std::optional<json> Endpoints::BalanceIfCached(const Caller& c, const std::string& client,
+                                               uint64_t head) {
+  if (!service::RequireFor(c, service::Operation::kReadBalance, client).ok()) return std::nullopt;
+  if (!service::CheckClientId(client).ok()) return std::nullopt;
+  auto read = session_.CachedAt(client, head);
+  if (!read) return std::nullopt;
+  for (const projections::ContractTerms& t : read->state->terms())
+    if (t.plan && t.plan->debt_blocking == projections::DebtBlocking::kPrepaid) return std::nullopt;
+  return BalanceJson(*read->state, read->at_us, *read->eval);
+}
+
 Result<json> Endpoints::Invoice(const Caller& c, const std::string& client,
                                 const std::string& month, const Query& q) {
   HB_TRY(service::Require(c, service::Operation::kReadInvoice));

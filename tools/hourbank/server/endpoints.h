@@ -42,6 +42,11 @@ class Endpoints {
   // Reads. `query` holds as_of, known_at (and from, to; after_seq, limit).
   Result<nlohmann::json> Clients(const Caller& c);
   Result<nlohmann::json> Balance(const Caller& c, const std::string& client, const Query& q);
+  // Balance without a query, answered only from the state cache (Session::CachedAt) when the
+  // caller may read it; the same JSON as Balance then. nullopt otherwise, and for a client
+  // whose plan blocks on prepaid debt (its `blocked` may evaluate months): ask Balance.
+  std::optional<nlohmann::json> BalanceIfCached(const Caller& c, const std::string& client,
+                                                uint64_t head);
   Result<nlohmann::json> Invoice(const Caller& c, const std::string& client,
                                  const std::string& month, const Query& q);
   Result<nlohmann::json> Burned(const Caller& c, const std::string& client, const Query& q);

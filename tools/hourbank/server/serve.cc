@@ -5,9 +5,11 @@
 // responses. Every request that touches the ledger runs on a fixed pool of worker threads
 // (Server::kWorkers) and comes back through a kj::CrossThreadPromiseFulfiller, so a synced
 // append never blocks the loop and concurrent appends from many connections meet in the
-// log's group commit. Writes to one client are serialised by a striped mutex (decide +
-// append under the client's stripe), so concurrent writers to a client never exhaust the
-// expected-version retries; writes to different clients proceed in parallel.
+// log's group commit. A balance read whose client snapshot, month evaluation and token are
+// cached and current at the log's head is answered on the loop itself (Server::AnswerOnLoop).
+// Writes to one client are serialised by a striped mutex (decide + append under the client's
+// stripe), so concurrent writers to a client never exhaust the expected-version retries; writes
+// to different clients proceed in parallel.
 //
 // Wire format (docs/api.md has the full list):
 //   request  := METHOD SP "/v1/…" ["?" query] HTTP/1.1, "Authorization: Bearer " token,
@@ -22,6 +24,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cctype>
 #include <csignal>
@@ -290,6 +293,11 @@ class Server final : public RpcBackend {
         "projections are folded per request).\n# TYPE hourbank_projection_lag_events gauge\n"
         "hourbank_projection_lag_events 0\n";
     out += FollowMetricsText();
+    out +=
+        "# HELP hourbank_http_loop_answers_total Balance reads answered on the event loop from the "
+        "state cache, without a worker.\n# TYPE hourbank_http_loop_answers_total counter\n";
+    out += fmt::format("hourbank_http_loop_answers_total {}\n",
+                       loop_answers_.load(std::memory_order_relaxed));
     std::lock_guard lock(metrics_mu_);
     out += "# TYPE hourbank_http_requests_total counter\n";
     for (const auto& [route, s] : routes_)
@@ -380,6 +388,37 @@ class Server final : public RpcBackend {
       reply.route = route;
     } catch (...) {}
     return reply;
+  }
+
+  // A balance read answered on the loop thread, without a hand-off to a worker: only
+  // `GET /v1/clients/{id}/balance` without a query or an at-least header, with a valid token
+  // and a client snapshot and month evaluation that the cache holds current at the log's head
+  // (Endpoints::BalanceIfCached). No I/O, no fold, no waiting for a lock held across I/O; the
+  // answer is the one Handle would give. nullopt for everything else (then Submit).
+  std::optional<Reply> AnswerOnLoop(const Request& r) noexcept {
+    try {
+      static constexpr std::string_view kPrefix = "/v1/clients/", kSuffix = "/balance";
+      const std::string_view path = r.path;
+      if (r.method != kj::HttpMethod::GET || !r.query.empty() || !r.at_least.empty() ||
+          path.size() <= kPrefix.size() + kSuffix.size() || !path.starts_with(kPrefix) ||
+          !path.ends_with(kSuffix))
+        return std::nullopt;
+      const std::string client(
+          path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size()));
+      const std::optional<uint64_t> head = log_.HeadSeqInMemory();
+      if (!head) return std::nullopt;
+      std::optional<service::Caller> caller = auth_.BearerIfCurrent(r.authorization, *head);
+      if (!caller) return std::nullopt;
+      std::optional<json> answer = endpoints_.BalanceIfCached(*caller, client, *head);
+      if (!answer) return std::nullopt;
+      Reply reply = JsonReply(200, *answer);
+      if (reply.status != 200) return std::nullopt;
+      reply.route = "/v1/clients/{id}/balance";
+      loop_answers_.fetch_add(1, std::memory_order_relaxed);
+      return reply;
+    } catch (...) {
+      return std::nullopt;  // the worker answers it (and reports what went wrong)
+    }
   }
 
   static void Internal(const char* what) noexcept {
@@ -753,6 +792,7 @@ class Server final : public RpcBackend {
   std::thread alert_timer_;
   std::mutex metrics_mu_;
   std::map<std::string, RouteStats> routes_;
+  std::atomic<uint64_t> loop_answers_{0};  // AnswerOnLoop's answers
 };
 
 // ---- The kj-http side: reads the request, hands it to the pool, writes the reply.
@@ -921,6 +961,9 @@ class HttpFront {
           r.close = true;
           return Send(conn, response, kj::mv(r), t0);
         }
+        if (*len == 0)  // no body (a GET): nothing to read, no read timeout to arm
+          return Guarded(conn, response, t0,
+                         kj::evalNow([&] { return Dispatch(conn, response, req, t0); }));
       }
       // The body: at most 1 MiB (chunked or not) within the read timeout.
       auto reader = kj::heap<BodyReader>();
@@ -932,48 +975,30 @@ class HttpFront {
                               return false;
                             })
                       .exclusiveJoin(timer_.afterDelay(read_timeout_).then([] { return true; }));
-      return read
-          .then([this, req, &conn, &response, t0, &rd](bool timed_out) -> kj::Promise<void> {
-            if (timed_out) {
-              Reply r = ErrorReply(408, "the body did not arrive in time", Code::kInvalid);
-              r.close = true;
-              return Send(conn, response, kj::mv(r), t0);
-            }
-            if (rd.broken) {
-              Reply r = ErrorReply(
-                  400,
-                  "the body could not be read (malformed chunked encoding, or it ended early)");
-              r.close = true;
-              return Send(conn, response, kj::mv(r), t0);
-            }
-            if (rd.text.size() > kBodyBytesMax) {
-              Reply r = ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit);
-              r.close = true;
-              return Send(conn, response, kj::mv(r), t0);
-            }
-            req->body = std::move(rd.text);
-            if (conn.slot) conn.slot->sheddable = false;  // working: never shed
-            auto work =
-                server_.Submit(req).exclusiveJoin(timer_.afterDelay(kRequestTimeout).then([] {
-                  return ErrorReply(504,
-                                    "the request took longer than 30 s; an append may still "
-                                    "complete — retry with the same key",
-                                    Code::kIo);
-                }));
-            return work.then([this, &conn, &response, t0](Reply reply) {
-              return Send(conn, response, kj::mv(reply), t0);
-            });
-          })
-          .attach(kj::mv(reader))
-          .catch_([this, &conn, &response, t0](kj::Exception&&) -> kj::Promise<void> {
-            Reply r = ErrorReply(500, "internal error", Code::kCorruption);
-            r.close = true;
-            try {
-              return Send(conn, response, kj::mv(r), t0);
-            } catch (...) {
-              return kj::READY_NOW;  // a response was already started: the connection just ends
-            }
-          });
+      auto answered =
+          read.then([this, req, &conn, &response, t0, &rd](bool timed_out) -> kj::Promise<void> {
+                if (timed_out) {
+                  Reply r = ErrorReply(408, "the body did not arrive in time", Code::kInvalid);
+                  r.close = true;
+                  return Send(conn, response, kj::mv(r), t0);
+                }
+                if (rd.broken) {
+                  Reply r = ErrorReply(
+                      400,
+                      "the body could not be read (malformed chunked encoding, or it ended early)");
+                  r.close = true;
+                  return Send(conn, response, kj::mv(r), t0);
+                }
+                if (rd.text.size() > kBodyBytesMax) {
+                  Reply r = ErrorReply(413, "the body is larger than 1 MiB", Code::kLimit);
+                  r.close = true;
+                  return Send(conn, response, kj::mv(r), t0);
+                }
+                req->body = std::move(rd.text);
+                return Dispatch(conn, response, req, t0);
+              })
+              .attach(kj::mv(reader));
+      return Guarded(conn, response, t0, kj::mv(answered));
     } catch (...) {
       Reply r = ErrorReply(400, "the request could not be read");
       r.close = true;
@@ -992,6 +1017,39 @@ class HttpFront {
     std::array<kj::byte, 16384> buffer;
   };
   // Reads until EOF or one byte past kBodyBytesMax.
+  // A read request answered on the loop thread (Server::AnswerOnLoop), or any other on a worker
+  // within kRequestTimeout; then sent.
+  kj::Promise<void> Dispatch(HttpConn& conn, kj::HttpService::Response& response,
+                             const std::shared_ptr<Request>& req,
+                             std::chrono::steady_clock::time_point t0) {
+    if (std::optional<Reply> now = server_.AnswerOnLoop(*req))
+      return Send(conn, response, kj::mv(*now), t0);
+    if (conn.slot) conn.slot->sheddable = false;  // working: never shed
+    auto work = server_.Submit(req).exclusiveJoin(timer_.afterDelay(kRequestTimeout).then([] {
+      return ErrorReply(504,
+                        "the request took longer than 30 s; an append may still complete — retry "
+                        "with the same key",
+                        Code::kIo);
+    }));
+    return work.then([this, &conn, &response, t0](Reply reply) {
+      return Send(conn, response, kj::mv(reply), t0);
+    });
+  }
+
+  // `answered`, or a 500 (and the connection closed) when it failed.
+  kj::Promise<void> Guarded(HttpConn& conn, kj::HttpService::Response& response,
+                            std::chrono::steady_clock::time_point t0, kj::Promise<void> answered) {
+    return answered.catch_([this, &conn, &response, t0](kj::Exception&&) -> kj::Promise<void> {
+      Reply r = ErrorReply(500, "internal error", Code::kCorruption);
+      r.close = true;
+      try {
+        return Send(conn, response, kj::mv(r), t0);
+      } catch (...) {
+        return kj::READY_NOW;  // a response was already started: the connection just ends
+      }
+    });
+  }
+
   static kj::Promise<void> ReadBody(kj::AsyncInputStream& in, BodyReader& rd) {
     return in.tryRead(rd.buffer.data(), 1, rd.buffer.size())
         .then([&in, &rd](size_t n) -> kj::Promise<void> {
