@@ -78,7 +78,7 @@ std::optional<Error> CheckEnvelope(uint64_t seq, schemas::Event::Reader root) {
 }  // namespace
 
 Status Decode(uint64_t seq, std::string_view bytes, std::vector<capnp::word>& scratch,
-              const std::function<void(schemas::Event::Reader)>& fn) {
+              kj::FunctionParam<void(schemas::Event::Reader)> fn) {
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
     return Error::Corruption(
         fmt::format("event {} is {} bytes, not a whole number of 8-byte words", seq, bytes.size()),
@@ -152,7 +152,7 @@ std::string HexOf(const Hash& hash) {
 Status DecodeEvent(uint64_t seq, std::string_view bytes,
                    const std::function<void(schemas::Event::Reader)>& fn) {
   std::vector<capnp::word> scratch;  // allocated only for misaligned input
-  return codec::Decode(seq, bytes, scratch, fn);
+  return codec::Decode(seq, bytes, scratch, [&fn](schemas::Event::Reader e) { fn(e); });
 }
 
 bool ValidClientId(std::string_view id) {

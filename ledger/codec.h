@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <capnp/common.h>
+#include <kj/function.h>
 #include <sodium.h>
 
 #include "ledger/log.h"
@@ -25,9 +26,11 @@ inline constexpr int kNestingLimit = 64;
 // `seq`, a body kind this build knows. A kj::Exception thrown by `fn` while reading the event
 // is also reported as kCorruption naming `seq`.
 // `scratch` is reused when `bytes` is not 8-byte aligned, so a scan allocates only when an
-// event is larger than every earlier one.
+// event is larger than every earlier one. `fn` is a kj::FunctionParam (a reference to the
+// caller's callable), so a call allocates nothing: std::function put each scan's capturing
+// lambda on the heap once per event.
 Status Decode(uint64_t seq, std::string_view bytes, std::vector<capnp::word>& scratch,
-              const std::function<void(schemas::Event::Reader)>& fn);
+              kj::FunctionParam<void(schemas::Event::Reader)> fn);
 
 // Incremental BLAKE2b-256 (unkeyed).
 class Hasher {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
@@ -172,6 +173,20 @@ static const std::vector<std::string>& LedgerColumnFamilies() {
   return ours;
 }
 
+// New tables of the events column family are LZ4-compressed: a full replay decompresses every
+// block of it, and LZ4 decompresses in fewer instructions than snappy (RocksDB's default) at
+// about the same size (docs/performance.md, "Rebuild"). Tables record their own compression, so
+// a ledger written with snappy stays readable and is rewritten as LZ4 only by compaction.
+// A RocksDB built without LZ4 keeps its default.
+static rocksdb::CompressionType EventsCompression() {
+  static const rocksdb::CompressionType chosen = [] {
+    for (rocksdb::CompressionType c : rocksdb::GetSupportedCompressions())
+      if (c == rocksdb::kLZ4Compression) return c;
+    return rocksdb::ColumnFamilyOptions().compression;
+  }();
+  return chosen;
+}
+
 Status Log::Impl::OpenDb(bool reopening) {
   const bool read_only = options_.read_only || options_.salvage;
   const bool create = options_.create_if_missing && !read_only;
@@ -279,7 +294,10 @@ Status Log::Impl::OpenRocks(rocksdb::DBOptions db_options, bool read_only) {
   cf_options.paranoid_file_checks = false;  // block checksums are verified on every read
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : ours) descriptors.emplace_back(name, cf_options);
+  for (const auto& name : ours) {
+    descriptors.emplace_back(name, cf_options);
+    if (name == format::kEventsCf) descriptors.back().options.compression = EventsCompression();
+  }
   auto open = [&] {
     return read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir_, descriptors, &handles_, &db_)
                      : rocksdb::DB::Open(db_options, dir_, descriptors, &handles_, &db_);

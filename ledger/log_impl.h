@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/snapshot.h>
 
 #include "ledger/format.h"
@@ -57,6 +58,20 @@ inline rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()};
 inline std::string_view HashView(const Hash& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};
 }
+
+// RocksDB counts perf statistics per thread by default (PerfLevel::kEnableCount): several
+// thread-local increments per key read, for a context hourbank never reads. A whole-log read
+// (Scan, Verify) turns them off on its thread while it runs; the level before is restored.
+class NoPerfCounts {
+ public:
+  NoPerfCounts() : before_(rocksdb::GetPerfLevel()) { rocksdb::SetPerfLevel(rocksdb::kDisable); }
+  ~NoPerfCounts() { rocksdb::SetPerfLevel(before_); }
+  NoPerfCounts(const NoPerfCounts&) = delete;
+  NoPerfCounts& operator=(const NoPerfCounts&) = delete;
+
+ private:
+  rocksdb::PerfLevel before_;
+};
 
 // Maps a RocksDB failure to an Error at the module edge. `what` says what we were doing.
 // A read-only open writes no info LOG.

@@ -41,6 +41,7 @@ Status Log::Impl::Scan(uint64_t from_seq, uint64_t to_seq, const Visitor& visit,
   const std::string upper = format::SeqKey(last == UINT64_MAX ? last : last + 1);
   rocksdb::Slice upper_slice(upper);
   if (last != UINT64_MAX) ro.iterate_upper_bound = &upper_slice;
+  const NoPerfCounts no_perf_counts;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
   std::vector<capnp::word> scratch;  // reused for misaligned values
   uint64_t expected = first;

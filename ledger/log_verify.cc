@@ -495,6 +495,7 @@ Result<VerifyReport> Log::Impl::Verify(const std::function<void(uint64_t, uint64
   // the filter blocks point reads need) alone.
   ro.fill_cache = false;
   ro.readahead_size = kScanReadaheadBytes;
+  const NoPerfCounts no_perf_counts;
 
   auto head = SnapshotHead(snap.snapshot());
   if (!head.ok()) return precise();

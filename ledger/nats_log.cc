@@ -1128,7 +1128,7 @@ Status DecodeForeignEvent(std::string_view bytes,
   std::vector<capnp::word> peek, scratch;
   auto seq = PeekSeq(bytes, peek);
   if (!seq.ok()) return seq.error();
-  return codec::Decode(*seq, bytes, scratch, fn);
+  return codec::Decode(*seq, bytes, scratch, [&fn](schemas::Event::Reader e) { fn(e); });
 }
 
 // The warning of docs/replicated-log.md, Durability, when the connected server is older than

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
+#include <rocksdb/table_properties.h>
 
 #include "ledger/format.h"
 
@@ -113,6 +114,31 @@ Result<std::vector<std::string>> RawKeys(const std::string& dir, std::string_vie
   });
   if (!st.ok()) return st.error();
   return keys;
+}
+
+Result<std::vector<std::string>> RawTableCompressions(const std::string& dir, std::string_view cf) {
+  std::vector<std::string> out;
+  Status st = WithCf(dir, cf, [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h) -> Status {
+    rocksdb::TablePropertiesCollection tables;
+    rocksdb::Status s = db->GetPropertiesOfAllTables(h, &tables);
+    if (!s.ok()) return FromRocks(s, dir);
+    for (const auto& [file, props] : tables) out.push_back(props->compression_name);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st.error();
+  return out;
+}
+
+Status RawRewriteTablesWithDefaults(const std::string& dir, std::string_view cf) {
+  return WithCf(dir, cf, [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h) -> Status {
+    rocksdb::Status s = db->Flush(rocksdb::FlushOptions(), h);
+    if (!s.ok()) return FromRocks(s, dir);
+    rocksdb::CompactRangeOptions all;
+    all.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    s = db->CompactRange(all, h, nullptr, nullptr);
+    if (!s.ok()) return FromRocks(s, dir);
+    return Status::Ok();
+  });
 }
 
 }  // namespace hourbank::ledger::raw

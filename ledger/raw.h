@@ -34,5 +34,11 @@ Status RawPut(const std::string& dir, std::string_view cf, std::string_view key,
 Status RawDelete(const std::string& dir, std::string_view cf, std::string_view key);
 // Every key of `cf` in order (for small test ledgers: it holds them all in memory).
 Result<std::vector<std::string>> RawKeys(const std::string& dir, std::string_view cf);
+// The compression each table file of `cf` records in its properties ("LZ4", "Snappy",
+// "NoCompression", ...), one per table, in no particular order.
+Result<std::vector<std::string>> RawTableCompressions(const std::string& dir, std::string_view cf);
+// Flushes `cf` and rewrites all its tables with RocksDB's default column family options (snappy
+// compression), as builds before LZ4 wrote the events column family.
+Status RawRewriteTablesWithDefaults(const std::string& dir, std::string_view cf);
 
 }  // namespace hourbank::ledger::raw

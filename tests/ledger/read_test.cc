@@ -1,4 +1,5 @@
 // Reads: Scan, ReadStream, Get, as-of reads, stream ids, checkpoints, corrupted values.
+#include <algorithm>
 #include <thread>
 
 #include "ledger/raw.h"
@@ -283,4 +284,50 @@ TEST_CASE("a streams entry pointing at another client's event is kCorruption",
   CHECK(s.error().code == Code::kCorruption);
   CHECK(s.error().seq == 2);
   CHECK_THAT(s.error().message, Catch::Contains("belongs to 'beta'"));
+}
+
+TEST_CASE("new tables of the events column family are written with LZ4", "[ledger][read][format]") {
+  TempDir tmp;
+  FiveEvents(tmp.ledger()).reset();
+  OpenLog(tmp.ledger(), Options{}).reset();  // the reopen flushes the recovered WAL to a table
+  auto compressions = raw::RawTableCompressions(tmp.ledger(), "events");
+  REQUIRE(compressions.ok());
+  REQUIRE_FALSE(compressions->empty());
+  for (const std::string& c : *compressions) CHECK(c == "LZ4");
+}
+
+TEST_CASE("a ledger whose events tables are snappy (older builds) reads, verifies and grows",
+          "[ledger][read][format]") {
+  TempDir tmp;
+  FiveEvents(tmp.ledger()).reset();
+  REQUIRE(raw::RawRewriteTablesWithDefaults(tmp.ledger(), "events").ok());
+  auto before = raw::RawTableCompressions(tmp.ledger(), "events");
+  REQUIRE(before.ok());
+  REQUIRE(*before == std::vector<std::string>{"Snappy"});
+
+  {
+    auto log = OpenLog(tmp.ledger(), Options{});
+    Seen seen;
+    REQUIRE(log->Scan(0, 0, seen.visitor()).ok());
+    CHECK(seen.tasks == std::vector<std::string>{"t1", "t2", "t3", "t4", "t5"});
+    auto report = log->Verify();
+    REQUIRE(report.ok());
+    CHECK(report->ok);
+    CHECK(report->events_checked == 5);
+    MustAppend(*log, Request("acme", {"t6"}));
+  }
+  OpenLog(tmp.ledger(), Options{}).reset();  // flushes t6 into a new table
+  auto after = raw::RawTableCompressions(tmp.ledger(), "events");
+  REQUIRE(after.ok());
+  std::vector<std::string> sorted = *after;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(sorted == std::vector<std::string>{"LZ4", "Snappy"});
+
+  auto log = OpenLog(tmp.ledger(), Options{});
+  Seen seen;
+  REQUIRE(log->Scan(0, 0, seen.visitor()).ok());
+  CHECK(seen.tasks == std::vector<std::string>{"t1", "t2", "t3", "t4", "t5", "t6"});
+  auto report = log->Verify();
+  REQUIRE(report.ok());
+  CHECK(report->ok);
 }

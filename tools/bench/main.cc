@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -18,43 +17,6 @@
 
 #include "tools/bench/bench.h"
 #include "tools/bench/run.h"
-
-namespace hourbank::bench {
-
-Result<RebuildResult> Rebuild(const ledger::Log& log) {
-  RebuildResult r;
-  const auto t0 = std::chrono::steady_clock::now();
-  // As `hourbank rebuild` (tools/hourbank/cli/cmd_read.cc): one scan, one ClientState per client.
-  Status st = log.Scan(1, 0, [&](const ledger::EventView& v) {
-    ++r.events;
-    r.event_bytes += v.bytes.size();
-    const capnp::Text::Reader id = v.event.getClientId();
-    if (id.size() == 0 || id[0] == '$') return true;
-    auto it = r.states.find(std::string_view(id.cStr(), id.size()));
-    if (it == r.states.end()) {
-      it = r.states
-               .emplace(std::string(id.cStr(), id.size()),
-                        projections::ClientState({.retain_entries = false}))
-               .first;
-      it->second.set_id(it->first);
-    }
-    it->second.Apply(v.seq, v.event);
-    return true;
-  });
-  if (!st.ok()) return st.error();
-  r.seconds = SecondsSince(t0);
-  return r;
-}
-
-uint64_t PeakRssKib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
-  return 0;
-}
-
-}  // namespace hourbank::bench
 
 namespace {
 

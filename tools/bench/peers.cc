@@ -105,7 +105,7 @@ PeerFigure DbBench(const std::string& work_dir, uint64_t num, uint32_t value_siz
       fmt::format("--num={}", num),
       "--key_size=8",
       fmt::format("--value_size={}", value_size),
-      "--compression_type=snappy",  // as the ledger (RocksDB's default compression)
+      "--compression_type=lz4",  // as the ledger's events column family (ledger/log.cc)
       "--threads=1",
       "--statistics=0"};
   auto fill = common;

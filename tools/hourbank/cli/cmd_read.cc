@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "projections/client_fold.h"
 #include "projections/limits.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/flag_checks.h"
@@ -182,25 +183,17 @@ void RegisterRebuild(CLI::App& cli, App& app) {
     ledger::Log& log = app.log();
     Must(log.DropCheckpoints());
     const auto t0 = std::chrono::steady_clock::now();
-    std::map<std::string, ClientState, std::less<>> states;
+    ClientFold fold({.retain_entries = false});
     uint64_t events = 0;
     Progress progress("rebuild", log.head_seq(), app.json);
     Must(log.Scan(1, 0, [&](const ledger::EventView& v) {
       ++events;
       if ((events & 0xFFF) == 0) progress.Set(v.seq);
-      const capnp::Text::Reader id = v.event.getClientId();
-      if (id.size() == 0 || id[0] == '$') return true;
-      auto it = states.find(std::string_view(id.cStr(), id.size()));
-      if (it == states.end()) {
-        it = states
-                 .emplace(std::string(id.cStr(), id.size()), ClientState({.retain_entries = false}))
-                 .first;
-        it->second.set_id(it->first);
-      }
-      it->second.Apply(v.seq, v.event);
+      fold.Apply(v.seq, v.event);
       return true;
     }));
     progress.Done();
+    ClientFold::States states = fold.Take();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     size_t problems = 0;
