@@ -1,5 +1,5 @@
 // ClientFold: every client's ClientState from one replay of the whole log, in seq order (what
-// `hourbank rebuild` and hourbank-bench's rebuild run).
+// `hourbank rebuild`, the replay half of `hourbank audit` and hourbank-bench's rebuild run).
 //
 // The states are kept in an ordered map (callers list, save and serve them by client id), but
 // an event's client is not found by searching that map: a hash index from the id to its state

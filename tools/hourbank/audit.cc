@@ -41,6 +41,7 @@
 #include <sodium.h>
 
 #include "projections/checkpoint.h"
+#include "projections/client_fold.h"
 #include "tools/hourbank/commands.h"
 #include "tools/hourbank/escape.h"
 #include "tools/hourbank/log_move.h"
@@ -245,16 +246,9 @@ class AuditReplay {
       return;
     }
     if (!only_client_.empty() && id != only_client_) return;
-    // The previous event's client is the likeliest (a client's events come in batches).
-    if (last_ == states_.end() || last_->first != id) {
-      last_ = states_.find(id);
-      if (last_ == states_.end()) {
-        last_ = states_.emplace(std::string(id), ClientState({.retain_entries = false})).first;
-        last_->second.set_id(last_->first);
-      }
-    }
-    last_->second.Apply(v.seq, v.event);
-    if (!checkpoints_.empty()) CheckProjectionCheckpoint(last_->first, last_->second, v.seq);
+    const ClientState* state = fold_.Apply(v.seq, v.event);
+    if (state != nullptr && !checkpoints_.empty())
+      CheckProjectionCheckpoint(state->id(), *state, v.seq);
   }
 
   // After the replay: a checkpoint beyond its client's events was never compared.
@@ -272,7 +266,7 @@ class AuditReplay {
   const std::map<uint64_t, ledger::Hash>& wanted() const { return wanted_; }
   uint64_t wanted_by(uint64_t head_seq) const { return wanted_by_.at(head_seq); }
   std::vector<Problem>& problems() { return problems_; }
-  std::map<std::string, ClientState, std::less<>>& states() { return states_; }
+  const projections::ClientFold::States& states() const { return fold_.states(); }
   const ContentDigests& digests() const { return digests_; }
 
  private:
@@ -337,12 +331,11 @@ class AuditReplay {
   std::string only_client_;
   std::map<std::string, ProjectionCheckpoint, std::less<>> checkpoints_;
   size_t checkpoints_checked_ = 0;
-  std::map<std::string, ClientState, std::less<>> states_;
-  std::map<std::string, ClientState, std::less<>>::iterator last_ = states_.end();
-  std::map<uint64_t, ledger::Hash> wanted_;  // head seq -> recorded head hash
-  std::map<uint64_t, uint64_t> wanted_by_;   // head seq -> checkpoint seq
-  std::vector<Problem> problems_;            // the checkpoints' own, in seq order
-  ContentDigests digests_;                   // what a move between backends keeps (log_move.h)
+  projections::ClientFold fold_{{.retain_entries = false}};  // the same fold as `rebuild`
+  std::map<uint64_t, ledger::Hash> wanted_;                  // head seq -> recorded head hash
+  std::map<uint64_t, uint64_t> wanted_by_;                   // head seq -> checkpoint seq
+  std::vector<Problem> problems_;                            // the checkpoints' own, in seq order
+  ContentDigests digests_;  // what a move between backends keeps (log_move.h)
 };
 
 void ChainMissesCheckpoint(AuditReplay& replay, uint64_t head_seq, const ledger::Hash& recorded) {
@@ -494,7 +487,7 @@ void RunAudit(App& app, const std::string& only_client, const AuditScope& scope 
   replay->FinishProjectionCheckpoints();
   for (Problem& p : replay->problems()) problems.push_back(std::move(p));
   size_t clients_replayed = 0;
-  for (auto& [id, st] : replay->states()) {
+  for (const auto& [id, st] : replay->states()) {
     ++clients_replayed;
     for (const auto& p : st.problems()) problems.push_back({p.seq, id, p.what});
   }
