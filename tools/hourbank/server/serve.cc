@@ -1016,7 +1016,6 @@ class HttpFront {
     bool broken = false;
     std::array<kj::byte, 16384> buffer;
   };
-  // Reads until EOF or one byte past kBodyBytesMax.
   // A read request answered on the loop thread (Server::AnswerOnLoop), or any other on a worker
   // within kRequestTimeout; then sent.
   kj::Promise<void> Dispatch(HttpConn& conn, kj::HttpService::Response& response,
@@ -1050,6 +1049,7 @@ class HttpFront {
     });
   }
 
+  // Reads until EOF or one byte past kBodyBytesMax.
   static kj::Promise<void> ReadBody(kj::AsyncInputStream& in, BodyReader& rd) {
     return in.tryRead(rd.buffer.data(), 1, rd.buffer.size())
         .then([&in, &rd](size_t n) -> kj::Promise<void> {
