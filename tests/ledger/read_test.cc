@@ -67,13 +67,7 @@ TEST_CASE("Scan with known_at_us skips events recorded after that time", "[ledge
     MustAppend(*log, Request("acme", {"t" + std::to_string(i)}));
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  std::vector<int64_t> recorded;
-  REQUIRE(log->Scan(1, 0,
-                    [&](const EventView& v) {
-                      recorded.push_back(v.event.getRecordedAtUs());
-                      return true;
-                    })
-              .ok());
+  const std::vector<int64_t> recorded = RecordedTimes(*log);
   REQUIRE(recorded.size() == 4);
   REQUIRE(recorded[1] < recorded[2]);
   Seen seen;
@@ -131,13 +125,7 @@ TEST_CASE("ReadStream honours as_of_seq and known_at_us", "[ledger][read][stream
   REQUIRE(log->ReadStream("acme", 1, 0, as_of.visitor(), read).ok());
   CHECK(as_of.seqs == std::vector<uint64_t>{1, 3});
 
-  std::vector<int64_t> recorded;
-  REQUIRE(log->Scan(1, 0,
-                    [&](const EventView& v) {
-                      recorded.push_back(v.event.getRecordedAtUs());
-                      return true;
-                    })
-              .ok());
+  const std::vector<int64_t> recorded = RecordedTimes(*log);
   Seen known;
   ReadOptions at;
   at.known_at_us = recorded[0];

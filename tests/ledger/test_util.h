@@ -96,4 +96,16 @@ struct Seen {
   }
 };
 
+// Every event's recordedAtUs, in seq order.
+inline std::vector<int64_t> RecordedTimes(const Log& log) {
+  std::vector<int64_t> recorded;
+  REQUIRE(log.Scan(1, 0,
+                   [&](const EventView& v) {
+                     recorded.push_back(v.event.getRecordedAtUs());
+                     return true;
+                   })
+              .ok());
+  return recorded;
+}
+
 }  // namespace hourbank::ledger::testing
