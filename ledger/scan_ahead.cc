@@ -122,13 +122,13 @@ class Pipe {
 };
 
 // The reader thread's whole work. Always ends with a chunk marked `end` unless stopped.
-void ReadAhead(rocksdb::Iterator* it, uint64_t first, Pipe* pipe) {
+void ReadAhead(rocksdb::Iterator* it, uint64_t first, uint64_t last, Pipe* pipe) {
   const NoPerfCounts no_perf_counts;  // per thread: this one reads
   std::unique_ptr<Chunk> c = pipe->Take(0);
   if (c == nullptr) return;
   uint64_t expected = first;
-  // Bounded: one step per event up to the iterator's upper bound.
-  for (it->Seek(format::SeqKey(first)); it->Valid(); it->Next()) {
+  // Bounded: one step per event up to `last`.
+  for (it->Seek(format::SeqKey(first)); it->Valid() && expected <= last; it->Next()) {
     if (Status s = CheckScanKey(ToView(it->key()), expected); !s.ok()) {
       c->error = s.error();
       break;
@@ -157,7 +157,7 @@ void ReadAhead(rocksdb::Iterator* it, uint64_t first, Pipe* pipe) {
 Status ScanAhead(rocksdb::Iterator* it, uint64_t first, uint64_t last, uint64_t head,
                  kj::FunctionParam<Status(uint64_t seq, std::string_view bytes, bool* stop)> visit) {
   Pipe pipe;
-  std::thread reader(ReadAhead, it, first, &pipe);
+  std::thread reader(ReadAhead, it, first, last, &pipe);
   struct Join {  // on every return: release the reader (it may wait for room) and wait for it
     Pipe& pipe;
     std::thread& t;

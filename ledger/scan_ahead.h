@@ -23,8 +23,8 @@ constexpr size_t kAheadChunkBytes = 64u << 10;  // under malloc's mmap threshold
 // Chunks filled but not yet visited, at most.
 constexpr size_t kAheadChunksMax = 8;
 
-// Visits the events [first, last] that `it` yields from Seek(SeqKey(first)) (the caller bounds
-// it with iterate_upper_bound), in order, on the calling thread: `visit(seq, bytes)` returns an
+// Visits the events [first, last] that `it` yields from Seek(SeqKey(first)), in order (events
+// after `last` are not read), on the calling thread: `visit(seq, bytes)` returns an
 // error to end the scan with it, or sets *stop to end it early without one. `bytes` stays valid
 // only during the call and is 8-byte aligned. The reader thread uses `it` alone and is joined
 // before this returns. Fails as the serial scan does: a key that is not 8 bytes, a seq that
