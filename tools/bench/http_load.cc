@@ -352,7 +352,9 @@ HttpFigure Measure(pid_t pid, uint32_t client_threads,
   std::atomic<int> bad{0};
   bool timed_out = false;
   const int64_t cpu_before = ProcessCpuUs(pid);
+  const auto t0 = std::chrono::steady_clock::now();
   f.latencies_us = load(&bad, &timed_out);
+  f.seconds = SecondsSince(t0);
   const int64_t cpu_after = ProcessCpuUs(pid);
   if (cpu_before >= 0 && cpu_after >= cpu_before) f.server_cpu_us = cpu_after - cpu_before;
   if (f.latencies_us.empty() || bad > 0) {
@@ -423,6 +425,7 @@ Row HttpRow(const std::string& what, const HttpFigure& f, const std::string& pee
         {"p50_us", p50},
         {"p99_us", p99},
         {"client_threads", f.client_threads},
+        {"reads_per_s", double(reads) / f.seconds},
         {"server_cpu_us_per_read", f.server_cpu_us < 0
                                        ? nlohmann::json(nullptr)
                                        : nlohmann::json(f.server_cpu_us / int64_t(reads))}};

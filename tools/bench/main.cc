@@ -248,9 +248,10 @@ Command AddHttp(CLI::App& cli) {
               }
               std::printf(
                   "%zu clients, %u connections (%s), %zu reads at %s: p50 %.0f us, p99 %.0f us; "
-                  "server CPU %lld us per read\n",
+                  "%.0f reads/s; server CPU %lld us per read\n",
                   o.ids.size(), o.connections, how.c_str(), f->latencies_us.size(), o.now.c_str(),
                   Percentile(f->latencies_us, 0.5), Percentile(f->latencies_us, 0.99),
+                  double(f->latencies_us.size()) / f->seconds,
                   static_cast<long long>(f->server_cpu_us / int64_t(f->latencies_us.size())));
             }
             return rc;

@@ -70,6 +70,7 @@ struct HttpFigure {
   std::vector<double> latencies_us;
   int64_t server_cpu_us = -1;  // CPU the server used during the measured reads (10 ms ticks)
   uint32_t client_threads = 0;
+  double seconds = 0;  // wall time of the measured reads (reads / seconds: the rate they ran at)
 };
 struct HttpFigures {
   HttpFigure event_loop;  // every connection from one epoll thread
