@@ -198,9 +198,7 @@ void ManyClients(const RunOptions& o, std::vector<Row>* rows, json* j) {
                     .log_path = o.work_dir + "/serve-clients.log"};
   for (uint32_t i = 0; i < s.clients; ++i) h.ids.push_back(GeneratedClientId(i));
   h.queries = o.quick ? 2000 : kHttpQueries;
-  rows->push_back(
-      HttpRow(fmt::format("balance over HTTP, {} clients, 8 conns p50/p99 us", s.clients),
-              HttpBalance(h), "caught-up states", &(*j)["balance_http_many"]));
+  HttpRows(h, "caught-up states", rows, j, "balance_http_many");
   std::error_code ec;
   std::filesystem::remove_all(s.dir, ec);
 }

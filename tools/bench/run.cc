@@ -463,10 +463,8 @@ void Bench::Http(const std::string& ledger_dir, const RebuildResult& r) {
   h.now = HttpClockFor(r.states);
   h.queries = o_.quick ? 2000 : kHttpQueries;
   const double per_client = double(events_) / double(std::max<size_t>(r.states.size(), 1));
-  rows_.push_back(
-      HttpRow(fmt::format("balance over HTTP, {} clients, 8 conns p50/p99 us", r.states.size()),
-              HttpBalance(h), fmt::format("caught-up states, ~{:.0f} ev/client", per_client),
-              &j_["balance_http"]));
+  HttpRows(h, fmt::format("caught-up states, ~{:.0f} ev/client", per_client), &rows_, &j_,
+           "balance_http");
 }
 
 void Bench::Peers(double rebuild_seconds, double bulk_eps, double rebuild_eps) {

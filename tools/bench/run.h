@@ -49,7 +49,9 @@ inline std::string Verdict(bool met) { return met ? "met" : "NOT met"; }
 inline constexpr size_t kHttpQueries = 20000;
 
 // Balance reads over HTTP against a `hourbank serve` child on `ledger_dir` (http_load.cc): one
-// warm-up read per client, then `queries` reads spread over `ids` from `connections` threads.
+// warm-up read per client, then `queries` reads spread over `ids` from `connections` keep-alive
+// connections, measured twice: all connections driven by one epoll thread, then one blocking
+// thread per connection.
 struct HttpLoadOptions {
   std::string hourbank_exe, ledger_dir, log_path;
   // The server's clock (HOURBANK_NOW): a day in the ledger's first open month, so the reads ask
@@ -58,20 +60,34 @@ struct HttpLoadOptions {
   std::vector<std::string> ids;
   size_t queries = kHttpQueries;
   uint32_t connections = 8;
+  // Bounds each measured run of the event-driven client and each blocking send or read of the
+  // threads; what has not finished by then counts as bad answers.
+  int timeout_seconds = 120;
 };
 struct HttpFigure {
   bool ok = false;
   std::string skipped;
   std::vector<double> latencies_us;
   int64_t server_cpu_us = -1;  // CPU the server used during the measured reads (10 ms ticks)
+  uint32_t client_threads = 0;
+  double seconds = 0;  // wall time of the measured reads (reads / seconds: the rate they ran at)
 };
-HttpFigure HttpBalance(const HttpLoadOptions& options);
+struct HttpFigures {
+  HttpFigure event_loop;  // every connection from one epoll thread
+  HttpFigure threads;     // one blocking thread per connection
+};
+HttpFigures HttpBalance(const HttpLoadOptions& options);
 // The 11th, noon UTC, of the latest first-open month among `states` ("2024-12-11T12:00:00Z").
 std::string HttpClockFor(
     const std::map<std::string, projections::ClientState, std::less<>>& states);
-// The table row of an HTTP figure (p50/p99 µs, target p99 <= 1 ms); fills `j`.
-Row HttpRow(const std::string& what, const HttpFigure& f, const std::string& peer,
+// The table row of an HTTP figure (p50/p99 µs; with `target`, the verdict on p99 <= 1 ms,
+// else "-"); fills `j`.
+Row HttpRow(const std::string& what, const HttpFigure& f, const std::string& peer, bool target,
             nlohmann::json* j);
+// Runs HttpBalance(h) and adds its two rows: the event-driven client's (with the verdict; JSON
+// `key`_event_loop) and the client threads' (for comparison; JSON `key`).
+void HttpRows(const HttpLoadOptions& h, const std::string& peer, std::vector<Row>* rows,
+              nlohmann::json* j, const std::string& key);
 double Percentile(std::vector<double> v, double p);
 
 // The rows of how rebuild and append scale (growth.cc): rebuild time and peak RSS at N, 4N,
