@@ -2,7 +2,7 @@
 // fixed values (also in docs/on-disk-format.md). No RocksDB types appear here, so tests may
 // include it through ledger/raw.h.
 //
-// ON-DISK FORMAT (format version 1)
+// ON-DISK FORMAT (format version 2; version 1 differs only in the streams_value, see there)
 //
 // A ledger directory is one RocksDB database with these column families ("default" unused):
 //
@@ -17,11 +17,17 @@
 //                      segment_table segment[segment_count]; length % 8 == 0
 //                      Event.seq == seq of the key; Event.prevHash == hash(seq - 1)
 //
-//   column family "streams": index of each client's stream
-//     streams_key   := client_id: byte[1..65] 0x00 version: fixed32_be
-//                      client_id matches ValidClientId (never contains 0x00 or 0x01);
-//                      versions of one client are contiguous from 1
-//     streams_value := seq: fixed64_be        the event that is `version` of the stream
+//   column family "streams": index of each client's stream, one record per run of versions
+//     streams_key   := client_id: byte[1..65] 0x00 first_version: fixed32_be
+//                      client_id matches ValidClientId (never contains 0x00 or 0x01)
+//     streams_value := first_seq: fixed64_be                    a run of 1 event
+//                    | first_seq: fixed64_be count: fixed32_be  a run of count >= 2 events
+//                      versions first_version … first_version + count - 1 of the stream are
+//                      events first_seq … first_seq + count - 1; one client's runs tile its
+//                      versions 1 … n with no gap or overlap
+//                      format 2 writes one run per append request (an import-log event is a
+//                      run of 1); format 1 has only runs of 1 (one record per event), and this
+//                      build keeps writing a format 1 ledger that way, so older builds read it
 //
 //   column family "keys": idempotency keys
 //     keys_key      := idempotency_key: byte[1..idempotency_key_bytes_max] (no control bytes)
@@ -29,7 +35,7 @@
 //                      events first_seq … first_seq + count - 1 carry the key
 //
 //   column family "meta": one record per key
-//     "format_version"      -> fixed32_be     = 1
+//     "format_version"      -> fixed32_be     = 2 (1: a ledger made before runs; read too)
 //     "head_seq"            -> fixed64_be     the last seq written; 0 when empty
 //     "head_hash"           -> hash           hash(head_seq)
 //     "head_recorded_at_us" -> fixed64_be     Event.recordedAtUs of head_seq (two's complement)
@@ -42,10 +48,11 @@
 //     hash(0) := 32 zero bytes
 //     hash(n) := BLAKE2b-256(hash(n - 1) ‖ events_value(n))
 //
-// Every append writes its events, their streams entries, its keys entry and the three
+// Every append writes its events, their streams record(s), its keys entry and the three
 // head records of meta in ONE WriteBatch, so the indexes and the head never disagree with the
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -56,8 +63,12 @@
 
 namespace hourbank::ledger::format {
 
-// The on-disk format this build reads and writes (meta "format_version").
-inline constexpr uint32_t kFormatVersion = 1;
+// The on-disk format of a new ledger (meta "format_version"). This build reads and writes
+// kFormatVersionMin … kFormatVersion, each in its own form: a format 1 ledger stays format 1.
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersionMin = 1;
+// The first format whose streams records may hold runs of several versions.
+inline constexpr uint32_t kFormatVersionRuns = 2;
 
 // Column family names, in the order Log opens them (after RocksDB's "default").
 inline constexpr const char* kEventsCf = "events";
@@ -78,6 +89,8 @@ inline constexpr size_t kHashBytes = 32;
 // keys_value := first_seq fixed64_be, count fixed32_be, request_digest byte[32]
 inline constexpr size_t kKeyValueBytes = kSeqBytes + 4 + kHashBytes;
 static_assert(kKeyValueBytes == 44);
+// streams_value of a run of count >= 2: first_seq fixed64_be, count fixed32_be
+inline constexpr size_t kStreamRunBytes = kSeqBytes + 4;
 
 inline void AppendFixed64BE(std::string* out, uint64_t v) {
   char b[8];
@@ -157,6 +170,65 @@ inline std::optional<StreamKeyParts> ParseStreamKey(std::string_view key) {
   if (key.substr(0, nul).find('\0') != std::string_view::npos) return std::nullopt;
   return StreamKeyParts{key.substr(0, nul),
                         static_cast<uint32_t>(ReadBE(key.substr(nul + 1), kVersionBytes))};
+}
+
+// A streams record: versions first_version … first_version + count - 1 of one client's stream
+// are events first_seq … first_seq + count - 1.
+struct StreamRun {
+  uint64_t first_seq = 0;
+  uint32_t count = 0;
+  uint64_t last_seq() const { return first_seq + count - 1; }
+};
+
+// streams_value: 8 bytes (a run of 1) or 12 (a run of count >= 2). nullopt for any other
+// length, a seq 0, a 12-byte value with count 0 or 1, or a run whose last seq overflows.
+inline std::optional<StreamRun> ParseStreamValue(std::string_view v) {
+  StreamRun r;
+  if (v.size() == kSeqBytes) {
+    r.count = 1;
+  } else if (v.size() == kStreamRunBytes) {
+    r.count = static_cast<uint32_t>(ReadBE(v.substr(kSeqBytes), 4));
+    if (r.count < 2) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  r.first_seq = ReadBE(v, kSeqBytes);
+  if (r.first_seq == 0 || r.count - 1 > UINT64_MAX - r.first_seq) return std::nullopt;
+  return r;
+}
+
+// The streams_value of a run (`count` >= 1) into `*out`, its buffer reused: the 8-byte form
+// for a run of 1 (what format 1 holds), the 12-byte form otherwise.
+inline void StreamValueInto(std::string* out, uint64_t first_seq, uint32_t count) {
+  assert(count >= 1);
+  out->clear();
+  AppendFixed64BE(out, first_seq);
+  if (count > 1) AppendFixed32BE(out, count);
+}
+
+inline std::string StreamValue(uint64_t first_seq, uint32_t count) {
+  std::string v;
+  StreamValueInto(&v, first_seq, count);
+  return v;
+}
+
+// One streams record, key and value parsed: the client, the versions and the seqs of its run.
+struct StreamEntry {
+  std::string_view client_id;
+  uint32_t first_version = 0;
+  StreamRun run;
+  uint32_t last_version() const { return first_version + run.count - 1; }
+};
+
+// nullopt when the key or the value is malformed, the first version is 0, or the run's last
+// version does not fit in 32 bits.
+inline std::optional<StreamEntry> ParseStreamEntry(std::string_view key, std::string_view value) {
+  auto parts = ParseStreamKey(key);
+  auto run = ParseStreamValue(value);
+  if (!parts || !run || parts->version == 0 || run->count - 1 > UINT32_MAX - parts->version) {
+    return std::nullopt;
+  }
+  return StreamEntry{parts->client_id, parts->version, *run};
 }
 
 // fixed64_be as a string (streams_value, meta head_seq and head_recorded_at_us).

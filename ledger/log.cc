@@ -377,7 +377,9 @@ Status Log::Impl::InitOrCheckFormat(bool create) {
     }
     rocksdb::WriteBatch batch;
     std::string v;
-    format::AppendFixed32BE(&v, format::kFormatVersion);
+    const uint32_t made =
+        options_.format_version != 0 ? options_.format_version : format::kFormatVersion;
+    format::AppendFixed32BE(&v, made);
     Hash zeros{};
     bool ok = batch.Put(meta_, ToSlice(format::kMetaFormatVersion), v).ok() &&
               batch.Put(meta_, ToSlice(format::kMetaHeadSeq), format::Fixed64(0)).ok() &&
@@ -389,13 +391,18 @@ Status Log::Impl::InitOrCheckFormat(bool create) {
     wo.sync = true;
     s = db_->Write(wo, &batch);
     if (!s.ok()) return FromRocks(s, fmt::format("cannot initialise the ledger at {}", dir_));
-  } else if (!s.ok()) {
-    return FromRocks(s, fmt::format("cannot read the format version of {}", dir_));
-  } else if (version.size() != 4 || format::ReadBE(version, 4) != format::kFormatVersion) {
-    return Error::Corruption(
-        fmt::format("the ledger at {} has format version {}; this build reads version {}", dir_,
-                    version.size() == 4 ? format::ReadBE(version, 4) : 0, format::kFormatVersion));
+    format_version_ = made;
+    return Status::Ok();
   }
+  if (!s.ok()) return FromRocks(s, fmt::format("cannot read the format version of {}", dir_));
+  const uint64_t found = version.size() == 4 ? format::ReadBE(version, 4) : 0;
+  if (found < format::kFormatVersionMin || found > format::kFormatVersion) {
+    return Error::Corruption(fmt::format(
+        "the ledger at {} has format version {}; this build reads versions {} to {}: open it "
+        "with the hourbank build that wrote it (or a newer one)",
+        dir_, found, format::kFormatVersionMin, format::kFormatVersion));
+  }
+  format_version_ = static_cast<uint32_t>(found);
   return Status::Ok();
 }
 
@@ -520,6 +527,12 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& dir, const Options& op
   if (dir.empty()) return Error::Invalid("the ledger directory is empty");
   if (options.batch_events_max == 0 || options.event_bytes_max == 0) {
     return Error::Invalid("batch_events_max and event_bytes_max must be > 0");
+  }
+  if (options.format_version != 0 && (options.format_version < format::kFormatVersionMin ||
+                                       options.format_version > format::kFormatVersion)) {
+    return Error::Invalid(fmt::format("format_version {} cannot be made: this build makes {} to {}",
+                                      options.format_version, format::kFormatVersionMin,
+                                      format::kFormatVersion));
   }
   if (dir.rfind("nats://", 0) == 0) {
     if (options.salvage) return NotOnNats("recovery (salvage)");

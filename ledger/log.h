@@ -65,6 +65,10 @@ struct Options {
   // kSkipAnyCorruptedRecords, so every readable record is applied and damaged ones skipped.
   // The events may then have gaps; use ScanStored(). Default: false.
   bool salvage = false;
+  // TESTS AND MIGRATION ONLY: the on-disk format version a NEW ledger is made with, 1 or 2
+  // (docs/on-disk-format.md; 1 is what builds before format 2 read and write). An existing
+  // ledger keeps the version it has, whatever this says. 0: the current one (2). Default: 0.
+  uint32_t format_version = 0;
 
   // [nats] Only for a nats:// location.
   std::string ledger_name;       // which ledger on the cluster: [a-z0-9_-]{1,32}

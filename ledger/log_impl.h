@@ -190,6 +190,9 @@ class Log::Impl {
 
   const std::string dir_;
   const Options options_;
+  // The ledger's on-disk format (meta "format_version"), set by OpenDb: 1 or 2. A format 1
+  // ledger gets one streams record per event; format 2 one per append request.
+  uint32_t format_version() const { return format_version_; }
 
  private:
   Status Prepare(AppendRequest& request, Writer* w) const;
@@ -205,8 +208,24 @@ class Log::Impl {
   Result<uint32_t> LeaderStreamVersion(const std::string& client_id);
   Result<uint32_t> ReadStreamVersion(std::string_view client_id,
                                      const rocksdb::Snapshot* snapshot) const;
-  Result<std::optional<uint64_t>> ReadStreamSeq(std::string_view client_id, uint32_t version,
-                                                const rocksdb::Snapshot* snapshot) const;
+  // A streams record read back: its first version and its run of seqs.
+  struct StreamRecord {
+    uint32_t first_version = 0;
+    format::StreamRun run;
+    uint32_t last_version() const { return first_version + run.count - 1; }
+    bool holds(uint32_t version) const {
+      return version >= first_version && version <= last_version();
+    }
+  };
+  // The record of `client_id` with the greatest first version <= `version` (the only one that
+  // can hold it), read through `it`, a streams iterator the caller may reuse; nullopt when the
+  // client has none. kCorruption when that record is malformed.
+  Result<std::optional<StreamRecord>> StreamRecordAt(rocksdb::Iterator* it,
+                                                     std::string_view client_id,
+                                                     uint32_t version) const;
+  // The seq of `client_id`'s `version` (nullopt when no record holds it), through `it` as above.
+  Result<std::optional<uint64_t>> ReadStreamSeq(rocksdb::Iterator* it, std::string_view client_id,
+                                                uint32_t version) const;
   Result<uint32_t> VersionOfSeq(const std::string& client_id, uint64_t seq,
                                 uint32_t current_version) const;
   Result<uint64_t> SnapshotHead(const rocksdb::Snapshot* snapshot) const;
@@ -232,6 +251,8 @@ class Log::Impl {
     return ro;
   }
 
+  // Written only by OpenDb (the first open, or Reopen with db_mu_ held exclusively).
+  uint32_t format_version_ = 0;
   rocksdb::DB* db_ = nullptr;                          // owned; deleted in ~Impl after the handles
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; [0] is "default"
   rocksdb::ColumnFamilyHandle* events_ = nullptr;

@@ -143,33 +143,78 @@ Status Log::Impl::ReadStream(std::string_view client_id, uint32_t from_version, 
     return Status::Ok();
   };
 
-  uint32_t expected_version = first_version;
+  // The records are runs (format.h): start at the one that holds first_version, which may
+  // begin before it (SeekForPrev within the client's keys), else at the client's first record
+  // after it (then a gap, reported below).
+  const std::string start = format::StreamKey(client_id, first_version);
+  const std::string prefix = format::StreamPrefix(client_id);
+  it->SeekForPrev(start);
+  if (!it->Valid() || !ToView(it->key()).starts_with(prefix)) {
+    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the streams index");
+    it->Seek(start);
+  }
+  const uint64_t last_version = to_version == 0 ? UINT32_MAX : to_version;
+  uint64_t expected_version = first_version;  // 64 bits: may pass UINT32_MAX at the end
   uint64_t previous_seq = 0;
-  // Bounded: one step per version of the stream.
-  for (it->Seek(format::StreamKey(client_id, first_version)); it->Valid() && !stop; it->Next()) {
-    auto parts = format::ParseStreamKey(ToView(it->key()));
-    auto seq = format::ParseSeq(ToView(it->value()));
-    if (!parts || parts->client_id != client_id || !seq) {
+  bool first_record = true, done = false;
+  // Bounded: each record read either is the one SeekForPrev found, or adds at least one
+  // version (or ends the read); each version adds one seq <= last_seq, increasing.
+  for (; it->Valid() && !stop && !done; it->Next()) {
+    auto entry = format::ParseStreamEntry(ToView(it->key()), ToView(it->value()));
+    if (!entry || entry->client_id != client_id) {
       return Error::Corruption(
           fmt::format("the streams index of {} has a malformed entry near "
                       "version {}",
                       client_id, expected_version));
     }
-    if (parts->version != expected_version) {
+    const bool was_first = first_record;
+    first_record = false;
+    if (entry->run.last_seq() > *head) {
+      return Error::Corruption(
+          fmt::format("the streams index of {} maps versions {}..{} to seqs {}..{}, past the "
+                      "head {}",
+                      client_id, entry->first_version, entry->last_version(),
+                      entry->run.first_seq, entry->run.last_seq(), *head),
+          entry->run.first_seq);
+    }
+    if (entry->last_version() < expected_version) {
+      if (was_first) continue;  // the record before the range: the next must begin at it
+      return Error::Corruption(
+          fmt::format("the streams index of {} holds versions {}..{} twice (records overlap)",
+                      client_id, entry->first_version, entry->last_version()),
+          entry->run.first_seq);
+    }
+    if (entry->first_version > expected_version) {
       return Error::Corruption(
           fmt::format("the streams index of {} misses version {}", client_id, expected_version),
-          *seq);
+          entry->run.first_seq);
     }
-    if (*seq <= previous_seq) {
-      return Error::Corruption(fmt::format("the streams index of {} goes back from seq {} to {}",
-                                           client_id, previous_seq, *seq),
-                               *seq);
+    if (!was_first && entry->first_version < expected_version) {
+      return Error::Corruption(
+          fmt::format("the streams index of {} holds versions {}..{} twice (records overlap)",
+                      client_id, entry->first_version, expected_version - 1),
+          entry->run.first_seq);
     }
-    if (*seq > last_seq) break;  // later versions are later seqs
-    previous_seq = *seq;
-    ++expected_version;
-    seqs.push_back(*seq);
-    if (seqs.size() == kStreamReadChunkEvents) HB_TRY(flush());
+    const uint64_t record_end = std::min<uint64_t>(entry->last_version(), last_version);
+    for (; expected_version <= record_end; ++expected_version) {
+      const uint64_t seq = entry->run.first_seq + (expected_version - entry->first_version);
+      if (seq <= previous_seq) {
+        return Error::Corruption(fmt::format("the streams index of {} goes back from seq {} to {}",
+                                             client_id, previous_seq, seq),
+                                 seq);
+      }
+      if (seq > last_seq) {  // later versions are later seqs
+        done = true;
+        break;
+      }
+      previous_seq = seq;
+      seqs.push_back(seq);
+      if (seqs.size() == kStreamReadChunkEvents) {
+        HB_TRY(flush());
+        if (stop) break;
+      }
+    }
+    if (expected_version > last_version) done = true;
   }
   if (!it->status().ok()) return FromRocks(it->status(), "cannot read the streams index");
   return flush();
@@ -186,55 +231,69 @@ Result<std::string> Log::Impl::Get(uint64_t seq) const {
   return value;
 }
 
-Result<std::optional<uint64_t>> Log::Impl::ReadStreamSeq(std::string_view client_id,
-                                                         uint32_t version,
-                                                         const rocksdb::Snapshot* snapshot) const {
-  std::string v;
-  rocksdb::Status s =
-      db_->Get(ReadOpts(snapshot), streams_, format::StreamKey(client_id, version), &v);
-  if (s.IsNotFound()) return std::optional<uint64_t>();
-  if (!s.ok()) return FromRocks(s, fmt::format("cannot read the streams index of {}", client_id));
-  auto seq = format::ParseSeq(v);
-  if (!seq) {
-    return Error::Corruption(
-        fmt::format("streams index entry {} v{} is not an 8-byte seq", client_id, version));
+Result<std::optional<Log::Impl::StreamRecord>> Log::Impl::StreamRecordAt(
+    rocksdb::Iterator* it, std::string_view client_id, uint32_t version) const {
+  using Found = std::optional<StreamRecord>;
+  it->SeekForPrev(format::StreamKey(client_id, version));
+  if (!it->status().ok()) {
+    return FromRocks(it->status(), fmt::format("cannot read the streams index of {}", client_id));
   }
-  return std::optional<uint64_t>(*seq);
+  // Client ids never contain 0x00, so a key with the client's prefix is the client's.
+  if (!it->Valid() || !ToView(it->key()).starts_with(format::StreamPrefix(client_id))) {
+    return Found();
+  }
+  auto entry = format::ParseStreamEntry(ToView(it->key()), ToView(it->value()));
+  if (!entry || entry->client_id != client_id) {
+    return Error::Corruption(fmt::format(
+        "the streams index of {} has a malformed record at or before version {} (a value of {} "
+        "bytes; 8, or 12 with a count >= 2, expected)",
+        client_id, version, it->value().size()));
+  }
+  return Found(StreamRecord{entry->first_version, entry->run});
+}
+
+Result<std::optional<uint64_t>> Log::Impl::ReadStreamSeq(rocksdb::Iterator* it,
+                                                         std::string_view client_id,
+                                                         uint32_t version) const {
+  auto record = StreamRecordAt(it, client_id, version);
+  if (!record.ok()) return record.error();
+  if (!*record || !(*record)->holds(version)) return std::optional<uint64_t>();
+  return std::optional<uint64_t>((*record)->run.first_seq + (version - (*record)->first_version));
 }
 
 Result<uint32_t> Log::Impl::ReadStreamVersion(std::string_view client_id,
                                               const rocksdb::Snapshot* snapshot) const {
-  auto ro = ReadOpts(snapshot);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_));
-  it->SeekForPrev(format::StreamKey(client_id, UINT32_MAX));
-  if (!it->status().ok()) {
-    return FromRocks(it->status(), fmt::format("cannot read the stream version of {}", client_id));
-  }
-  if (!it->Valid()) return 0u;
-  auto parts = format::ParseStreamKey(ToView(it->key()));
-  if (!parts || parts->client_id != client_id) return 0u;  // no key of this client
-  return parts->version;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOpts(snapshot), streams_));
+  auto record = StreamRecordAt(it.get(), client_id, UINT32_MAX);
+  if (!record.ok()) return record.error();
+  if (!*record) return 0u;  // no record of this client
+  return (*record)->last_version();
 }
 
 // The version of `client_id`'s stream whose event is `seq`, or 0 when the stream has no such
-// event. Binary search over the index (versions map to increasing seqs): <= 33 point reads.
+// event. Binary search over the records (versions map to increasing seqs); each probe reads
+// the record holding the middle version and drops all of it from the range, so at most 33
+// probes, all through one iterator.
 Result<uint32_t> Log::Impl::VersionOfSeq(const std::string& client_id, uint64_t seq,
                                          uint32_t current_version) const {
-  uint32_t lo = 1, hi = current_version;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOpts(nullptr), streams_));
+  uint64_t lo = 1, hi = current_version;
   while (lo <= hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    auto at = ReadStreamSeq(client_id, mid, nullptr);
+    const auto mid = static_cast<uint32_t>(lo + (hi - lo) / 2);
+    auto at = StreamRecordAt(it.get(), client_id, mid);
     if (!at.ok()) return at.error();
-    if (!*at) {
+    if (!*at || !(*at)->holds(mid)) {
       return Error::Corruption(
           fmt::format("the streams index of {} misses version {}", client_id, mid));
     }
-    if (**at == seq) return mid;
-    if (**at < seq) {
-      lo = mid + 1;
+    const StreamRecord& r = **at;
+    if (seq >= r.run.first_seq && seq <= r.run.last_seq()) {
+      return static_cast<uint32_t>(r.first_version + (seq - r.run.first_seq));
+    }
+    if (seq < r.run.first_seq) {
+      hi = uint64_t(r.first_version) - 1;
     } else {
-      if (mid == 1) break;
-      hi = mid - 1;
+      lo = uint64_t(r.last_version()) + 1;
     }
   }
   return 0u;

@@ -64,6 +64,8 @@ Result<VerifyReport> Log::Impl::VerifyPrecise(
   };
 
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  // Looks up each event's streams record (the one holding its version).
+  std::unique_ptr<rocksdb::Iterator> record_at(db_->NewIterator(ro, streams_));
   // Bounded: one step per stored event.
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto seq = format::ParseSeq(ToView(it->key()));
@@ -103,7 +105,7 @@ Result<VerifyReport> Log::Impl::VerifyPrecise(
         return fail(*seq, fmt::format("event {} has an invalid client id '{}'", *seq, client));
       }
       uint32_t version = ++stream_counts[client];
-      auto indexed = ReadStreamSeq(client, version, snap.snapshot());
+      auto indexed = ReadStreamSeq(record_at.get(), client, version);
       if (!indexed.ok()) {
         if (indexed.error().code == Code::kCorruption) return fail(*seq, indexed.error().message);
         return indexed.error();
@@ -153,38 +155,67 @@ Result<VerifyReport> Log::Impl::VerifyPrecise(
   }
   r.head_hash = chain;
 
-  // Streams index: every entry of event k was confirmed above; what remains is that there are
-  // no other entries (unknown streams, versions past the stream's event count, gaps).
+  // Streams index: each event's version was found above in a record that maps it to the
+  // event's seq; what remains is that the records tile each stream's versions 1 … n, one after
+  // the other with no gap or overlap, and hold nothing else (unknown streams, versions past a
+  // stream's event count, seqs past the head); and that a format 1 ledger has runs of 1 only.
   {
     std::unique_ptr<rocksdb::Iterator> si(db_->NewIterator(ro, streams_));
     std::string current;
-    uint32_t next_version = 1;
-    // Bounded: one step per index entry.
+    uint64_t next_version = 1;
+    auto short_stream = [&]() -> std::optional<VerifyReport> {
+      if (current.empty() || next_version - 1 == stream_counts[current]) return std::nullopt;
+      return fail(0, fmt::format("streams index: {} has records for versions 1..{} but {} events",
+                                 current, next_version - 1, stream_counts[current]));
+    };
+    // Bounded: one step per record.
     for (si->SeekToFirst(); si->Valid(); si->Next()) {
-      auto parts = format::ParseStreamKey(ToView(si->key()));
-      auto seq = format::ParseSeq(ToView(si->value()));
-      if (!parts || !seq) return fail(0, "streams index: a malformed entry");
-      if (parts->client_id != current) {
-        if (!current.empty() && next_version - 1 != stream_counts[current]) {
-          return fail(0, fmt::format("streams index: {} has {} entries for {} events", current,
-                                     next_version - 1, stream_counts[current]));
-        }
-        current = std::string(parts->client_id);
+      auto entry = format::ParseStreamEntry(ToView(si->key()), ToView(si->value()));
+      if (!entry) {
+        return fail(0, fmt::format("streams index: a malformed record (a key of {} bytes, a "
+                                   "value of {} bytes; 8, or 12 with a count >= 2, expected)",
+                                   si->key().size(), si->value().size()));
+      }
+      if (entry->client_id != current) {
+        if (auto r = short_stream()) return *r;
+        current = std::string(entry->client_id);
         next_version = 1;
       }
+      const format::StreamRun& run = entry->run;
       auto count = stream_counts.find(current);
-      if (count == stream_counts.end() || parts->version != next_version ||
-          parts->version > count->second) {
-        return fail(*seq, fmt::format("streams index: unexpected entry {} version {} -> {}",
-                                      current, parts->version, *seq));
+      if (count == stream_counts.end() || entry->last_version() > count->second ||
+          entry->first_version > next_version) {
+        return fail(run.first_seq,
+                    fmt::format("streams index: unexpected record {} versions {}..{} -> seqs "
+                                "{}..{}",
+                                current, entry->first_version, entry->last_version(),
+                                run.first_seq, run.last_seq()));
       }
-      ++next_version;
+      if (entry->first_version < next_version) {
+        return fail(run.first_seq,
+                    fmt::format("streams index: {} versions {}..{} overlap the record before "
+                                "(which ends at version {})",
+                                current, entry->first_version, entry->last_version(),
+                                next_version - 1));
+      }
+      if (run.last_seq() > total) {
+        return fail(run.first_seq,
+                    fmt::format("streams index: {} versions {}..{} -> seqs {}..{} run past the "
+                                "head {}",
+                                current, entry->first_version, entry->last_version(),
+                                run.first_seq, run.last_seq(), total));
+      }
+      if (run.count > 1 && format_version_ < format::kFormatVersionRuns) {
+        return fail(run.first_seq,
+                    fmt::format("streams index: {} versions {}..{} are one record, which a "
+                                "format {} ledger does not hold (one record per event)",
+                                current, entry->first_version, entry->last_version(),
+                                format_version_));
+      }
+      next_version = uint64_t(entry->last_version()) + 1;
     }
     if (!si->status().ok()) return FromRocks(si->status(), "cannot read the streams index");
-    if (!current.empty() && next_version - 1 != stream_counts[current]) {
-      return fail(0, fmt::format("streams index: {} has {} entries for {} events", current,
-                                 next_version - 1, stream_counts[current]));
-    }
+    if (auto r = short_stream()) return *r;
   }
 
   // Keys index: every record covers events that carry its key.
@@ -369,8 +400,9 @@ class LinkChecker {
   std::thread worker_;  // last: started once the members above exist
 };
 
-// What the events imply the indexes hold, as multiset hashes: each event's streams entry
-// (streams_key ‖ streams_value) and, when it carries a key, its (key 0x00 seq) pair.
+// What the events imply the indexes hold, as multiset hashes: each event's streams element
+// (the streams_key of its version ‖ seq: fixed64_be) and, when it carries a key, its
+// (key 0x00 seq) pair.
 struct ImpliedIndexes {
   explicit ImpliedIndexes(const unsigned char* key) : streams(key), keys(key) {}
   MultisetHash streams;
@@ -445,22 +477,26 @@ Result<std::optional<Hash>> ScanEvents(rocksdb::DB* db, rocksdb::ColumnFamilyHan
   return std::optional<Hash>(chain);
 }
 
-// Whether the streams index holds exactly the entries the events imply.
+// Whether the streams index holds exactly the entries the events imply: each record expanded
+// into one (streams_key ‖ seq) element per version of its run, so the comparison is the same
+// for format 1 (runs of 1) and format 2. `runs`: whether records of several versions may exist.
 Result<bool> StreamsIndexMatches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* streams,
-                                 const rocksdb::ReadOptions& ro, uint64_t total,
+                                 const rocksdb::ReadOptions& ro, uint64_t total, bool runs,
                                  const unsigned char* key, const MultisetHash& implied) {
   MultisetHash held(key);
   std::string element;
   std::unique_ptr<rocksdb::Iterator> si(db->NewIterator(ro, streams));
-  // Bounded: one step per index entry, at most `total`.
+  // Bounded: one step per record, and at most `total` elements in all (held.count() <= total).
   for (si->SeekToFirst(); si->Valid(); si->Next()) {
-    if (!format::ParseStreamKey(ToView(si->key())) || si->value().size() != format::kSeqBytes ||
-        held.count() >= total) {
+    auto entry = format::ParseStreamEntry(ToView(si->key()), ToView(si->value()));
+    if (!entry || entry->run.count > total - held.count() || (!runs && entry->run.count != 1)) {
       return false;
     }
-    element.assign(ToView(si->key()));
-    element.append(ToView(si->value()));
-    held.Add(element);
+    for (uint32_t i = 0; i < entry->run.count; ++i) {
+      format::StreamKeyInto(&element, entry->client_id, entry->first_version + i);
+      format::AppendFixed64BE(&element, entry->run.first_seq + i);
+      held.Add(element);
+    }
   }
   if (!si->status().ok()) return FromRocks(si->status(), "cannot read the streams index");
   return held == implied;
@@ -495,9 +531,9 @@ Result<bool> KeysIndexMatches(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys
 
 // The fast, bounded-memory pass: one sequential scan of each column family, no point reads.
 // The events scan checks the chain, seqs, recorded times and client ids, and adds each
-// event's expected streams entry (streams_key ‖ streams_value) and, when it carries a key,
-// its (key 0x00 seq) pair to two multiset hashes; the streams and keys scans add what the
-// indexes hold. Equal hashes mean the indexes are exactly what the events imply (what
+// event's streams element (streams_key of its version ‖ seq) and, when it carries a key, its
+// (key 0x00 seq) pair to two multiset hashes; the streams and keys scans add what the indexes
+// hold, each record expanded into the elements of its versions. Equal hashes mean the indexes are exactly what the events imply (what
 // VerifyPrecise checks entry by entry). Any disagreement: VerifyPrecise finds and reports the
 // first bad event, as it always did.
 Result<VerifyReport> Log::Impl::Verify(const std::function<void(uint64_t, uint64_t)>& progress,
@@ -528,7 +564,9 @@ Result<VerifyReport> Log::Impl::Verify(const std::function<void(uint64_t, uint64
       std::memcmp(head_hash->data(), meta_hash_bytes.data(), format::kHashBytes) != 0) {
     return precise();
   }
-  auto streams_ok = StreamsIndexMatches(db_, streams_, ro, total, key, implied.streams);
+  auto streams_ok = StreamsIndexMatches(db_, streams_, ro, total,
+                                        format_version_ >= format::kFormatVersionRuns, key,
+                                        implied.streams);
   if (!streams_ok.ok()) return streams_ok.error();
   if (!*streams_ok) return precise();
   auto keys_ok = KeysIndexMatches(db_, keys_, ro, total, key, implied.keys);

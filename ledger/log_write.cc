@@ -274,7 +274,8 @@ struct Log::Impl::GroupWrite {
   rocksdb::WriteBatch batch;
   uint64_t events_count = 0;
 
-  std::string key;  // scratch for a streams key, reused across the group's events
+  std::string key;    // scratch for a streams key, reused across the group's events
+  std::string value;  // scratch for a streams value, likewise
 
   void Put(rocksdb::ColumnFamilyHandle* cf, std::string_view k, std::string_view v) {
     rocksdb::Status s = batch.Put(cf, ToSlice(k), ToSlice(v));
@@ -440,10 +441,14 @@ bool Log::Impl::AnswerSeenKey(GroupWrite& g, Writer* w, uint32_t committed_versi
   return true;
 }
 
-// Accepted: stamp each draft (seq, recordedAtUs, prevHash), serialize, chain, index.
+// Accepted: stamp each draft (seq, recordedAtUs, prevHash), serialize, chain, index. The
+// streams index gets one record for the whole request (its versions and seqs are both
+// contiguous), or on a format 1 ledger one per event, as builds before format 2 read it.
 void Log::Impl::Stamp(GroupWrite& g, Writer* w, uint32_t version) {
   AppendRequest& req = *w->request;
   const uint64_t first_seq = g.head + 1;
+  const uint32_t first_version = version + 1;
+  const bool runs = format_version_ >= format::kFormatVersionRuns;
   for (auto& draft : req.events) {
     ++g.head;
     ++version;
@@ -456,11 +461,19 @@ void Log::Impl::Stamp(GroupWrite& g, Writer* w, uint32_t version) {
     assert(ph.size() == g.hash.size());  // sized by Prepare
     std::memcpy(ph.begin(), g.hash.data(), g.hash.size());
     g.PutEvent(events_, draft.message(), options_.event_bytes_max);
-    format::StreamKeyInto(&g.key, req.client_id, version);
-    g.Put(streams_, g.key, format::Fixed64(g.head));
+    if (!runs) {
+      format::StreamKeyInto(&g.key, req.client_id, version);
+      format::StreamValueInto(&g.value, g.head, 1);
+      g.Put(streams_, g.key, g.value);
+    }
     ++g.events_count;
   }
   const auto count = static_cast<uint32_t>(req.events.size());
+  if (runs) {
+    format::StreamKeyInto(&g.key, req.client_id, first_version);
+    format::StreamValueInto(&g.value, first_seq, count);
+    g.Put(streams_, g.key, g.value);
+  }
   if (!req.idempotency_key.empty()) {
     g.Put(keys_, req.idempotency_key, format::KeyValue(first_seq, count, w->request_digest));
     g.pending_keys[req.idempotency_key] = w;
@@ -525,7 +538,8 @@ void Log::Impl::Publish(const GroupWrite& g, size_t group_size, bool wrote) {
 // --- AppendRaw ----------------------------------------------------------------------------
 // Byte-identical import of already-stamped events (`hourbank import-log`), apart from the
 // group-commit path. The queue is drained and held for the write, so the head read here is the
-// head written over, and no Append() interleaves with it.
+// head written over, and no Append() interleaves with it. Each event gets a streams record of
+// its own (a run of 1, the 8-byte form), which both format 1 and format 2 hold.
 
 Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
                                           const std::optional<Hash>& request_digest) {
@@ -591,7 +605,8 @@ Result<AppendResult> Log::Impl::AppendRaw(std::string_view bytes,
 
   rocksdb::WriteBatch batch;
   bool ok = batch.Put(events_, format::SeqKey(seq), ToSlice(bytes)).ok() &&
-            batch.Put(streams_, format::StreamKey(client, version), format::Fixed64(seq)).ok();
+            batch.Put(streams_, format::StreamKey(client, version), format::StreamValue(seq, 1))
+                .ok();
   if (!key.empty()) {
     auto rec = LookupKey(key);
     if (!rec.ok()) return rec.error();

@@ -196,8 +196,8 @@ TEST_CASE("Verify's fast pass reports each kind of index damage as the precise p
   SECTION("an extra streams entry past the stream's end") {
     REQUIRE(raw::RawPut(tmp.ledger(), "streams", raw::StreamKey("acme", 41), raw::SeqKey(80)).ok());
   }
-  SECTION("a missing streams entry") {
-    REQUIRE(raw::RawDelete(tmp.ledger(), "streams", raw::StreamKey("beta", 40)).ok());
+  SECTION("a missing streams entry") {  // beta's last request: versions 39..40
+    REQUIRE(raw::RawDelete(tmp.ledger(), "streams", raw::StreamKey("beta", 39)).ok());
   }
   SECTION("a keys record covering one event too few") {
     auto v = raw::RawGet(tmp.ledger(), "keys", "k5").value().value();

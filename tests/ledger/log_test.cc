@@ -45,23 +45,29 @@ TEST_CASE("create_if_missing creates nested directories and an empty ledger", "[
   CHECK(log->stream_ids().empty());
 }
 
-TEST_CASE("a new ledger records format version 1 in meta", "[ledger][open]") {
+TEST_CASE("a new ledger records format version 2 in meta", "[ledger][open]") {
   TempDir tmp;
   OpenLog(tmp.ledger()).reset();
   auto v = raw::RawGet(tmp.ledger(), "meta", "format_version");
   REQUIRE(v.ok());
   REQUIRE(v->has_value());
-  CHECK(**v == std::string("\0\0\0\1", 4));
+  CHECK(**v == std::string("\0\0\0\2", 4));
 }
 
-TEST_CASE("a ledger with an unknown format version is refused as corrupt", "[ledger][open]") {
-  TempDir tmp;
-  OpenLog(tmp.ledger()).reset();
-  REQUIRE(raw::RawPut(tmp.ledger(), "meta", "format_version", std::string("\0\0\0\2", 4)).ok());
-  auto log = Log::Open(tmp.ledger(), Options{});
-  REQUIRE_FALSE(log.ok());
-  CHECK(log.error().code == Code::kCorruption);
-  CHECK_THAT(log.error().message, Catch::Contains("format version 2"));
+TEST_CASE("a ledger with an unknown format version is refused as corrupt, naming both versions",
+          "[ledger][open]") {
+  for (char version : {'\3', '\0'}) {
+    TempDir tmp;
+    OpenLog(tmp.ledger()).reset();
+    REQUIRE(raw::RawPut(tmp.ledger(), "meta", "format_version", std::string("\0\0\0", 3) + version)
+                .ok());
+    auto log = Log::Open(tmp.ledger(), Options{});
+    REQUIRE_FALSE(log.ok());
+    CHECK(log.error().code == Code::kCorruption);
+    CHECK_THAT(log.error().message,
+               Catch::Contains("has format version " + std::to_string(int(version)) +
+                               "; this build reads versions 1 to 2"));
+  }
 }
 
 TEST_CASE("error_if_exists refuses an existing ledger", "[ledger][open]") {
