@@ -56,24 +56,35 @@ json RebuildChild(const std::string& dir) {
   }
 }
 
-// Appends the first `n` of `raw` to stream "growth" of the ledger in `dir` (fsync per batch of
-// 1000): events/s over the Append calls, 0 on failure.
-double AppendRate(const std::string& dir, const std::vector<std::string>& raw, size_t n) {
-  auto log =
-      ledger::Log::Open(dir, {.durability = ledger::Durability::kSync, .create_if_missing = true});
-  if (!log.ok()) return 0;
-  n = std::min(n, raw.size());
-  double seconds = 0;
-  for (size_t from = 0; from < n; from += 1000) {
-    ledger::AppendRequest req;
-    req.client_id = "growth";
-    for (size_t k = from; k < std::min(n, from + 1000); ++k)
-      req.events.push_back(DraftFromBytes(raw[k]));
-    const auto t0 = std::chrono::steady_clock::now();
-    if (!(*log)->Append(std::move(req)).ok()) return 0;
-    seconds += SecondsSince(t0);
+// The append rate (events/s over the Append calls, fsync per batch of 1000) of the first `n`
+// of `raw` to stream "growth" of a new log (`fresh`) and of the grown log (`grown`), batch by
+// batch in turn, so that both see the same moments of the shared disk (one slow fsync among 20
+// would otherwise decide the ratio). {0, 0} on failure.
+std::pair<double, double> AppendRates(const std::string& fresh, const std::string& grown,
+                                      const std::vector<std::string>& raw, size_t n) {
+  std::unique_ptr<ledger::Log> logs[2];
+  const std::string* dirs[2] = {&fresh, &grown};
+  for (int i = 0; i < 2; ++i) {
+    auto log = ledger::Log::Open(*dirs[i], {.durability = ledger::Durability::kSync,
+                                            .create_if_missing = true});
+    if (!log.ok()) return {0, 0};
+    logs[i] = std::move(log).value();
   }
-  return seconds > 0 ? double(n) / seconds : 0;
+  n = std::min(n, raw.size());
+  double seconds[2] = {0, 0};
+  for (size_t from = 0; from < n; from += 1000) {
+    for (int i = 0; i < 2; ++i) {
+      ledger::AppendRequest req;
+      req.client_id = "growth";
+      for (size_t k = from; k < std::min(n, from + 1000); ++k)
+        req.events.push_back(DraftFromBytes(raw[k]));
+      const auto t0 = std::chrono::steady_clock::now();
+      if (!logs[i]->Append(std::move(req)).ok()) return {0, 0};
+      seconds[i] += SecondsSince(t0);
+    }
+  }
+  if (seconds[0] <= 0 || seconds[1] <= 0) return {0, 0};
+  return {double(n) / seconds[0], double(n) / seconds[1]};
 }
 
 // `perf record -e cpu-clock -g` of three rebuilds of `ledger` into dir/perf.data; returns the
@@ -146,7 +157,7 @@ void Scale(const RunOptions& o, const std::vector<Size>& sizes, const std::vecto
            std::vector<Row>* rows, json* j) {
   const size_t appends = o.quick ? 5000 : 20000;
   std::vector<json> got;
-  double append_grown = 0;
+  double append_new = 0, append_grown = 0;
   for (size_t i = 0; i < sizes.size(); ++i) {
     const Size& s = sizes[i];
     if (i > 0 && !Make(o, s)) break;
@@ -161,7 +172,8 @@ void Scale(const RunOptions& o, const std::vector<Size>& sizes, const std::vecto
     got.push_back(r);
     std::fprintf(stderr, "growth: %s\n", r.dump().c_str());
     if (i + 1 == sizes.size()) {
-      append_grown = AppendRate(s.dir, raw, appends);
+      std::tie(append_new, append_grown) =
+          AppendRates(o.work_dir + "/ledger-append-new", s.dir, raw, appends);
       if (!o.profile_dir.empty()) ProfileRebuild(o, s.dir, r, j);
     }
     std::error_code ec;
@@ -171,7 +183,6 @@ void Scale(const RunOptions& o, const std::vector<Size>& sizes, const std::vecto
     rows->push_back({"rebuild growth", "failed", "-", "-", "-", "-"});
     return;
   }
-  const double append_new = AppendRate(o.work_dir + "/ledger-append-new", raw, appends);
   GrowthTable(got, append_new, append_grown, rows);
   (*j)["growth"] = got;
   (*j)["append_growth"] = {{"new_log_events_per_s", append_new},

@@ -223,10 +223,7 @@ class Bench {
     }
     if (o_.peers) {
       PeerFigure pg = Postgres(o_.work_dir + "/pg", flat_);
-      rows_.push_back(pg.ok ? Row{"vs PostgreSQL insert (1000/batch, sync commit)",
-                                  Num(bulk_eps_) + " ev/s", Num(pg.value) + " ev/s",
-                                  Ratio(bulk_eps_ / pg.value), ">= 5 x",
-                                  Verdict(bulk_eps_ / pg.value >= 5)}
+      rows_.push_back(pg.ok ? PostgresInsertRow(bulk_eps_, pg.value)
                             : Row{"vs PostgreSQL", pg.skipped, "-", "-", ">= 5 x (append)", "-"});
       j_["postgres"] =
           pg.ok ? json{{"insert_events_per_s", pg.value}} : json{{"skipped", pg.skipped}};
@@ -258,11 +255,21 @@ class Bench {
              ">= 0.6 x fillseq",
              db.ok ? Verdict(bulk_eps_ / db.value >= 0.6) : "-"};
     rows_.push_back(bulk);
+    fillseq_ops_ = db.ok ? db.value : 0;
     j_["bulk_append"] = {{"events_per_s", bulk_eps_},
                          {"db_bench_fillseq_ops_per_s", db.ok ? json(db.value) : json(nullptr)},
                          {"mean_event_bytes", mean_bytes_}};
     ConcurrentRows(writers);
     return db;
+  }
+
+  // The bulk append against PostgreSQL's event table. Beside it, the same ratio for RocksDB's
+  // own fillseq: the most any store written through RocksDB could reach in this run.
+  Row PostgresInsertRow(double bulk_eps, double pg_eps) const {
+    std::string peer = Num(pg_eps) + " ev/s";
+    if (fillseq_ops_ > 0) peer += fmt::format(" (db_bench fillseq: {})", Ratio(fillseq_ops_ / pg_eps));
+    return {"vs PostgreSQL insert (1000/batch, sync commit)", Num(bulk_eps) + " ev/s", peer,
+            Ratio(bulk_eps / pg_eps), ">= 5 x", Verdict(bulk_eps / pg_eps >= 5)};
   }
 
   // The ledger's events, flat, for the bulk append and the peers.
@@ -351,6 +358,9 @@ class Bench {
 
   struct WritersFigure {
     std::vector<double> lat_us;
+    // Per append: the log's synced groups completed between the call and its answer (its
+    // own and any it waited behind), read from Log::stats() before and after the call.
+    std::vector<double> syncs_waited;
     double seconds = 0;
     bool failed = false;
   };
@@ -360,6 +370,7 @@ class Bench {
                     WritersFigure* figure) {
     constexpr uint64_t kAppendsPerThreadMax = 100000;
     std::vector<std::vector<double>> lat(static_cast<size_t>(threads));
+    std::vector<std::vector<double>> waited(static_cast<size_t>(threads));
     std::atomic<bool> failed{false};
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::thread> pool;
@@ -378,9 +389,11 @@ class Bench {
           w.setStaff("anna");
           w.setMinutes(30);
           req.events.push_back(std::move(d));
+          const uint64_t syncs_before = log.stats().fsyncs;
           const auto a = std::chrono::steady_clock::now();
           auto r = log.Append(std::move(req));
           lat[size_t(t)].push_back(SecondsSince(a) * 1e6);
+          waited[size_t(t)].push_back(double(log.stats().fsyncs - syncs_before));
           if (!r.ok()) {
             failed = true;
             return;
@@ -391,6 +404,8 @@ class Bench {
     for (auto& th : pool) th.join();
     figure->seconds += SecondsSince(t0);
     for (auto& v : lat) figure->lat_us.insert(figure->lat_us.end(), v.begin(), v.end());
+    for (auto& v : waited)
+      figure->syncs_waited.insert(figure->syncs_waited.end(), v.begin(), v.end());
     figure->failed = figure->failed || failed;
   }
 
@@ -401,18 +416,28 @@ class Bench {
     const double p50 = Percentile(all, 0.5), p99 = Percentile(all, 0.99);
     const double fsync_us = threads == 1 ? p50 : single_fsync_us_;
     if (threads == 1) single_fsync_us_ = p50;
-    const bool met = per_fsync > 1.5 && p99 <= 2 * fsync_us;
+    // Two readings of "p99 <= 2 fsyncs": the syncs an append waited for, counted (the group
+    // commit's own property: the sync in flight when it arrived, then its own), and its
+    // latency in units of one lone writer's append (which also holds the CPU of a bigger
+    // group and of waking its writers on a shared machine).
+    const double waited_p99 = Percentile(f.syncs_waited, 0.99);
+    const bool by_count = per_fsync > 1.5 && waited_p99 <= 2;
+    const bool by_time = per_fsync > 1.5 && p99 <= 2 * fsync_us;
     rows_.push_back(
         {fmt::format("{} writer(s): ev/s, p50/p99 us, ev/fsync", threads),
          fmt::format("{} ev/s; {:.0f}/{:.0f} us; {:.1f}", Num(double(all.size()) / f.seconds), p50,
                      p99, per_fsync),
          threads == 1 ? "(1 fsync = p50 here)" : fmt::format("1 fsync = {:.0f} us", fsync_us),
-         fmt::format("p99 = {:.1f} fsyncs", p99 / std::max(fsync_us, 1.0)),
+         fmt::format("p99 = {:.0f} syncs waited; {:.1f} fsyncs of time", waited_p99,
+                     p99 / std::max(fsync_us, 1.0)),
          threads == 8 ? "several ev/fsync; p99 <= 2 fsyncs" : "-",
-         threads == 8 ? Verdict(met) : "-"});
+         threads == 8 ? fmt::format("count: {}; time: {}", Verdict(by_count), Verdict(by_time))
+                      : "-"});
     j_["writers"][std::to_string(threads)] = {
-        {"appends", all.size()}, {"seconds", f.seconds},          {"p50_us", p50},
-        {"p99_us", p99},         {"events_per_fsync", per_fsync}, {"failed", f.failed}};
+        {"appends", all.size()},          {"seconds", f.seconds},
+        {"p50_us", p50},                  {"p99_us", p99},
+        {"events_per_fsync", per_fsync},  {"p99_syncs_waited", waited_p99},
+        {"p50_syncs_waited", Percentile(f.syncs_waited, 0.5)}, {"failed", f.failed}};
   }
 
   void Balance(const RebuildResult& r) {
@@ -448,6 +473,7 @@ class Bench {
   uint64_t events_ = 0;
   uint32_t mean_bytes_ = 0;
   double single_fsync_us_ = 0;
+  double fillseq_ops_ = 0;  // db_bench fillseq of this run, 0 when not measured
   double bulk_eps_ = 0;
   std::vector<Row> rows_;
   json j_;
@@ -476,9 +502,7 @@ void Bench::Peers(double rebuild_seconds, double bulk_eps, double rebuild_eps) {
   }
   PeerFigure pg = Postgres(o_.work_dir + "/pg", flat_);
   if (pg.ok) {
-    rows_.push_back({"vs PostgreSQL insert (1000/batch, sync commit)", Num(bulk_eps) + " ev/s",
-                     Num(pg.value) + " ev/s", Ratio(bulk_eps / pg.value), ">= 5 x",
-                     Verdict(bulk_eps / pg.value >= 5)});
+    rows_.push_back(PostgresInsertRow(bulk_eps, pg.value));
     rows_.push_back({"vs PostgreSQL rebuild (ORDER BY seq + fold) s",
                      fmt::format("{:.3f} s", rebuild_seconds), fmt::format("{:.3f} s", pg.value2),
                      Ratio(pg.value2 / rebuild_seconds), "-", "-"});
@@ -491,19 +515,27 @@ void Bench::Peers(double rebuild_seconds, double bulk_eps, double rebuild_eps) {
   WriteJournal(journal, flat_);
   size_t entries = 0;
   for (const auto& f : flat_) entries += f.work ? 1 : 0;
-  for (const auto& [name, target] :
-       {std::pair<std::string, double>{"hledger", 150}, {"ledger", 25}}) {
+  // DESIGN.md 5: the rebuild at 0.5x readseq is "about 50x hledger and 8x ledger-cli" on the
+  // design machine; 150x and 25x were this bench's own, stricter figures (kept as a stretch).
+  struct Target {
+    std::string name;
+    double design, stretch;
+  };
+  for (const Target& t : {Target{"hledger", 50, 150}, Target{"ledger", 8, 25}}) {
+    const std::string& name = t.name;
     PeerFigure p = JournalBal(name, journal);
     const std::string label = fmt::format("vs {} bal ({} entries) s", name, entries);
+    const std::string target = fmt::format(">= {:.0f} x (stretch {:.0f} x)", t.design, t.stretch);
     if (p.ok) {
+      const double ratio = p.value / rebuild_seconds;
       rows_.push_back({label, fmt::format("{:.3f} s", rebuild_seconds),
-                       fmt::format("{:.3f} s", p.value), Ratio(p.value / rebuild_seconds),
-                       fmt::format(">= {:.0f} x", target),
-                       Verdict(p.value / rebuild_seconds >= target)});
+                       fmt::format("{:.3f} s", p.value), Ratio(ratio), target,
+                       fmt::format("{}; stretch: {}", Verdict(ratio >= t.design),
+                                   Verdict(ratio >= t.stretch))});
       j_[name] = {
           {"bal_seconds", p.value}, {"entries", entries}, {"ratio", p.value / rebuild_seconds}};
     } else {
-      rows_.push_back({label, p.skipped, "-", "-", fmt::format(">= {:.0f} x", target), "-"});
+      rows_.push_back({label, p.skipped, "-", "-", target, "-"});
       j_[name] = {{"skipped", p.skipped}};
     }
   }
@@ -561,6 +593,7 @@ int RebuildOnce(const std::string& ledger_dir, uint32_t repeat) {
     std::fprintf(stderr, "%s\n", log.error().message.c_str());
     return 1;
   }
+  const uint64_t open_kib = PeakRssKib();  // the log's share: process, RocksDB open, tables
   auto r = Rebuild(**log);
   for (uint32_t i = 1; i < repeat && r.ok(); ++i) r = Rebuild(**log);
   if (!r.ok()) {
@@ -570,7 +603,8 @@ int RebuildOnce(const std::string& ledger_dir, uint32_t repeat) {
   json j = {{"events", r->events},
             {"clients", r->states.size()},
             {"seconds", r->seconds},
-            {"peak_rss_kib", PeakRssKib()}};
+            {"peak_rss_kib", PeakRssKib()},
+            {"open_peak_rss_kib", open_kib}};
   std::printf("%s\n", j.dump().c_str());
   return 0;
 }
