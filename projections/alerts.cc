@@ -213,7 +213,10 @@ void MonthAlerts(Due& due, uint32_t month, bool is_now_month) {
 // the month's invoice_overdue_days (else its plan's grace_days). Whatever debt_blocking says.
 void InvoiceOverdueAlerts(Due& due) {
   const ClientState& s = due.state();
-  for (const auto& [month, close] : s.recorded_closes()) {
+  const ClosedMonths& closed = s.closed_months();
+  for (size_t i = 0; i < closed.size(); ++i) {
+    if (!closed.has_close(i)) continue;
+    const uint32_t month = closed.month(i);
     const int64_t unpaid = s.UnpaidMinor(month);
     if (unpaid <= 0) continue;
     const std::optional<uint32_t> term = AlertRulesFor(s, month).invoice_overdue_days;

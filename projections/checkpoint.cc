@@ -168,8 +168,9 @@ struct CheckpointCodec {
     j["reserve_after_close"] = s.reserve_after_close_;
     j["block_left_after_close"] = s.block_left_after_close_;
     json closed = json::array();
-    for (const auto& [m, packed] : s.closed_)  // the unpacked figures: the format is unchanged
-      closed.push_back({m, SaveEval(UnpackMonthEval(packed))});
+    for (size_t i = 0; i < s.closed_.size(); ++i)  // the unpacked figures: the format is unchanged
+      if (s.closed_.has_eval(i))
+        closed.push_back({s.closed_.month(i), SaveEval(s.closed_.EvalAt(i))});
     j["closed"] = closed;
     json closed_start = json::array();
     for (const auto& [m, start] : s.closed_start_) {
@@ -179,7 +180,9 @@ struct CheckpointCodec {
     }
     j["closed_start"] = closed_start;
     json closes = json::array();
-    for (const auto& [m, rc] : s.closes_) closes.push_back({m, SaveClose(rc)});
+    for (size_t i = 0; i < s.closed_.size(); ++i)
+      if (s.closed_.has_close(i))
+        closes.push_back({s.closed_.month(i), SaveClose(s.closed_.CloseAt(i))});
     j["closes"] = closes;
     j["pending_close"] = SaveClose(s.pending_close_);
     j["pending_close_month"] = s.pending_close_month_;
@@ -278,14 +281,13 @@ struct CheckpointCodec {
     s.last_closed_ = j["last_closed"];
     s.reserve_after_close_ = j["reserve_after_close"];
     s.block_left_after_close_ = j["block_left_after_close"].get<std::map<uint64_t, int64_t>>();
-    for (const json& c : j["closed"])
-      s.closed_[c[0].get<uint32_t>()] = PackMonthEval(RestoreEval(c[1]));
+    for (const json& c : j["closed"]) s.closed_.PutEval(c[0].get<uint32_t>(), RestoreEval(c[1]));
     for (const json& c : j["closed_start"]) {
       std::vector<Block> blocks;
       for (const json& b : c[2]) blocks.push_back(BlockFrom(b));
       s.closed_start_[c[0].get<uint32_t>()] = {c[1].get<int64_t>(), std::move(blocks)};
     }
-    for (const json& c : j["closes"]) s.closes_[c[0].get<uint32_t>()] = RestoreClose(c[1]);
+    for (const json& c : j["closes"]) s.closed_.PutClose(c[0].get<uint32_t>(), RestoreClose(c[1]));
     s.pending_close_ = RestoreClose(j["pending_close"]);
     s.pending_close_month_ = j["pending_close_month"];
     s.paid_minor_ = j["paid_minor"];

@@ -175,8 +175,16 @@ std::vector<uint64_t> ClientState::EntriesAfter(uint32_t month) const {
 
 int64_t ClientState::invoiced_closed_minor() const {
   int64_t sum = 0;
-  for (const auto& [month, rc] : closes_) sum += rc.total_minor;
+  for (size_t i = 0; i < closed_.size(); ++i)
+    if (closed_.has_close(i)) sum += closed_.CloseTotalAt(i);
   return sum;
+}
+
+std::vector<std::pair<uint32_t, RecordedClose>> ClientState::recorded_closes() const {
+  std::vector<std::pair<uint32_t, RecordedClose>> out;
+  for (size_t i = 0; i < closed_.size(); ++i)
+    if (closed_.has_close(i)) out.emplace_back(closed_.month(i), closed_.CloseAt(i));
+  return out;
 }
 
 int64_t ClientState::BlockingDebtMinor(int64_t now_us) const {
@@ -190,12 +198,14 @@ int64_t ClientState::BlockingDebtMinor(int64_t now_us) const {
   if (rule == DebtBlocking::kNone) return 0;
   // Invoices are due `grace_days` calendar days after their month ends, in the client's zone.
   int64_t due_minor = 0;
-  for (const auto& [month, rc] : closes_) {
+  for (size_t i = 0; i < closed_.size(); ++i) {
+    if (!closed_.has_close(i)) continue;
+    const uint32_t month = closed_.month(i);
     const ContractTerms* mt = TermsFor(month);
     const int32_t grace_days = mt ? int32_t(mt->plan->grace_days) : 0;
     const int64_t due_us =
         zone_.DayStartUs(AddDaysToDate(int32_t(NextMonth(month)) * 100 + 1, grace_days));
-    if (due_us <= now_us) due_minor += rc.total_minor;
+    if (due_us <= now_us) due_minor += closed_.CloseTotalAt(i);
   }
   const int64_t overdue = due_minor > paid_minor_ ? due_minor - paid_minor_ : 0;
   if (rule != DebtBlocking::kPrepaid) return overdue;
@@ -223,12 +233,13 @@ int64_t ClientState::BlockingDebtMinor(int64_t now_us) const {
 }
 
 int64_t ClientState::UnpaidMinor(uint32_t month) const {
-  const auto it = closes_.find(month);
-  if (it == closes_.end()) return 0;
+  const size_t at = closed_.Find(month);
+  if (at == closed_.size() || !closed_.has_close(at)) return 0;
   int64_t through = 0;  // closed invoices up to and including month
-  for (auto c = closes_.begin(); c != std::next(it); ++c) through += c->second.total_minor;
+  for (size_t i = 0; i <= at; ++i)
+    if (closed_.has_close(i)) through += closed_.CloseTotalAt(i);
   const int64_t uncovered = std::max<int64_t>(0, through - paid_minor_);
-  return std::clamp<int64_t>(uncovered, 0, std::max<int64_t>(0, it->second.total_minor));
+  return std::clamp<int64_t>(uncovered, 0, std::max<int64_t>(0, closed_.CloseTotalAt(at)));
 }
 
 bool ClientState::BlockedAt(int64_t now_us) const { return BlockingDebtMinor(now_us) > 0; }
@@ -785,11 +796,10 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
       Problem(seq, fmt::format("{}: reserve of {} expired, {} was left", FormatMonth(month),
                                FormatMinutes(minutes), FormatMinutes(reserve_after_close_)));
     reserve_after_close_ = std::max<int64_t>(0, reserve_after_close_ - minutes);
-    if (auto c = closed_.find(month); c != closed_.end()) {  // the month's own figures show it
-      MonthEval ev = UnpackMonthEval(c->second);
-      ev.expired_reserve_minutes += ev.reserve_end_minutes - reserve_after_close_;
-      ev.reserve_end_minutes = reserve_after_close_;
-      c->second = PackMonthEval(ev);
+    if (std::optional<MonthEval> ev = closed_.Eval(month)) {  // the month's own figures show it
+      ev->expired_reserve_minutes += ev->reserve_end_minutes - reserve_after_close_;
+      ev->reserve_end_minutes = reserve_after_close_;
+      closed_.PutEval(month, *ev);
     }
   } else if (bucket == schemas::Bucket::BLOCK) {
     // Minutes left: as the last close left them, or as bought when bought after it.
@@ -806,16 +816,15 @@ void ClientState::ApplyExpiryAfterClose(uint64_t seq, uint32_t month, schemas::B
       Problem(seq, fmt::format("{}: {} of block #{} expired, {} was left", FormatMonth(month),
                                FormatMinutes(minutes), block_seq, FormatMinutes(left)));
     block_left_after_close_[block_seq] = std::max<int64_t>(0, left - minutes);
-    if (auto c = closed_.find(month); c != closed_.end()) {  // the month's own figures show it
-      MonthEval ev = UnpackMonthEval(c->second);
-      for (Block& e : ev.blocks_end) {
+    if (std::optional<MonthEval> ev = closed_.Eval(month)) {  // the month's own figures show it
+      for (Block& e : ev->blocks_end) {
         if (e.seq != block_seq) continue;
         const int64_t gone = std::min(e.left_minutes, minutes);
         e.left_minutes -= gone;
-        if (e.month <= month) ev.expired_block_minutes += gone;
-        ev.expired_blocks.emplace_back(block_seq, gone);
+        if (e.month <= month) ev->expired_block_minutes += gone;
+        ev->expired_blocks.emplace_back(block_seq, gone);
       }
-      c->second = PackMonthEval(ev);
+      closed_.PutEval(month, *ev);
     }
   } else {
     Problem(seq,
@@ -1088,7 +1097,7 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
   }
   ev.closed = true;
   ev.invoice.closed = true;
-  closes_[month] = rc;
+  closed_.PutClose(month, rc);
   last_closed_ = month;
 
   if (!options_.retain_entries) {
@@ -1105,11 +1114,11 @@ void ClientState::ApplyClose(uint64_t seq, uint32_t month) {
     for (auto& [s, c] : charges)
       if (Entry* e = MutableEntry(s)) e->charges = std::move(c);
   }
-  closed_[month] = PackMonthEval(ev);
+  closed_.PutEval(month, ev);
 }
 
 MonthEval ClientState::Evaluate(uint32_t month) const {
-  if (auto it = closed_.find(month); it != closed_.end()) return UnpackMonthEval(it->second);
+  if (std::optional<MonthEval> ev = closed_.Eval(month)) return std::move(*ev);
   if (IsClosed(month) || month < first_month() || first_month() == 0) {
     MonthEval ev;  // before the contract, or closed with nothing recorded
     ev.month = month;

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "ledger/status.h"
+#include "projections/month_pack.h"
 #include "projections/plan.h"
 #include "projections/units.h"
 #include "schemas/events.capnp.h"
@@ -271,6 +272,19 @@ struct ClientOptions {
       false;  // keep entries of closed months (work reports, voids of old entries)
 };
 
+// Recorded closing facts of a closed month (its closing entries and PeriodClosed), for audit.
+struct RecordedClose {
+  int64_t carried_minutes = 0, reserve_after_minutes = 0;
+  std::vector<std::tuple<schemas::Bucket, uint64_t, int64_t>>
+      expired;  // bucket, block seq, minutes
+  std::map<std::string, uint32_t> slots_expired;
+  int64_t total_minor = 0;
+  std::array<uint8_t, 32> lines_digest{};
+  uint32_t line_count = 0;
+  uint64_t closed_seq = 0;
+  bool operator==(const RecordedClose&) const = default;
+};
+
 class ClientState {
  public:
   explicit ClientState(ClientOptions options = {}) : options_(options) {}
@@ -359,17 +373,12 @@ class ClientState {
   const AlertOverrides& alert_overrides() const { return alert_overrides_; }
   const std::vector<ReplayProblem>& problems() const { return problems_; }
   // Recorded closing facts of a closed month, for audit comparison.
-  struct RecordedClose {
-    int64_t carried_minutes = 0, reserve_after_minutes = 0;
-    std::vector<std::tuple<schemas::Bucket, uint64_t, int64_t>>
-        expired;  // bucket, block seq, minutes
-    std::map<std::string, uint32_t> slots_expired;
-    int64_t total_minor = 0;
-    std::array<uint8_t, 32> lines_digest{};
-    uint32_t line_count = 0;
-    uint64_t closed_seq = 0;
-  };
-  const std::map<uint32_t, RecordedClose>& recorded_closes() const { return closes_; }
+  using RecordedClose = projections::RecordedClose;
+  std::optional<RecordedClose> recorded_close(uint32_t month) const { return closed_.Close(month); }
+  // Every recorded close, by month (unpacked: a copy).
+  std::vector<std::pair<uint32_t, RecordedClose>> recorded_closes() const;
+  // The closed months' packed evaluations and recorded closes (projections/month_pack.h).
+  const ClosedMonths& closed_months() const { return closed_; }
 
   // ---- internals used by evaluation (public for decide.cc and the checkpoint codec)
   using Adjust = projections::Adjust;
@@ -438,11 +447,11 @@ class ClientState {
   uint32_t last_closed_ = 0;
   int64_t reserve_after_close_ = 0;
   std::map<uint64_t, int64_t> block_left_after_close_;  // block seq -> minutes left
-  // Frozen evaluations of closed months, packed (projections/month_pack.h): Evaluate unpacks one.
-  std::map<uint32_t, std::string> closed_;
+  // Frozen evaluations and recorded closes of closed months, packed (projections/month_pack.h):
+  // Evaluate unpacks one.
+  ClosedMonths closed_;
   std::map<uint32_t, std::pair<int64_t, std::vector<Block>>>
-      closed_start_;  // retained: reserve and blocks each closed month started with
-  std::map<uint32_t, RecordedClose> closes_;
+      closed_start_;             // retained: reserve and blocks each closed month started with
   RecordedClose pending_close_;  // closing entries seen before PeriodClosed
   uint32_t pending_close_month_ = 0;
 

@@ -146,3 +146,130 @@ TEST_CASE(
     }
   }
 }
+
+// ---- ClosedMonths: one client's closed months in one arena, texts pooled (issue 19, h-mem)
+
+namespace {
+
+RecordedClose EveryCloseField(uint32_t month) {
+  RecordedClose rc;
+  rc.carried_minutes = 90;
+  rc.reserve_after_minutes = -7;
+  rc.expired = {{hourbank::schemas::Bucket::RESERVE, 0, 30},
+                {hourbank::schemas::Bucket::BLOCK, std::numeric_limits<uint64_t>::max(), -1}};
+  rc.slots_expired = {{"offer", 20}, {"simple_integration", 3}, {"", 1}};
+  rc.total_minor = std::numeric_limits<int64_t>::min() + month;
+  for (size_t i = 0; i < rc.lines_digest.size(); ++i) rc.lines_digest[i] = uint8_t(month + i);
+  rc.line_count = 7;
+  rc.closed_seq = 1'000'000 + month;
+  return rc;
+}
+
+MonthEval MonthNumbered(uint32_t month) {
+  MonthEval e = EveryField();
+  e.month = month;
+  e.invoice.month = month;
+  e.invoice.total_minor = month;
+  e.invoice.lines[0].description = "Абонентская плата, " + FormatMonth(month);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("months stored out of order read back by month, each exactly as stored",
+          "[month_pack][closed_months]") {
+  ClosedMonths c;
+  for (uint32_t m : {202605u, 202601u, 202603u, 202602u, 202604u}) {
+    c.PutEval(m, MonthNumbered(m));
+    c.PutClose(m, EveryCloseField(m));
+  }
+  c.PutEval(202512, MonthNumbered(202512));     // figures only
+  c.PutClose(202606, EveryCloseField(202606));  // a close only
+  REQUIRE(c.size() == 7);
+  for (size_t i = 0; i + 1 < c.size(); ++i) CHECK(c.month(i) < c.month(i + 1));
+  for (uint32_t m : {202601u, 202602u, 202603u, 202604u, 202605u}) {
+    INFO("month " << m);
+    CHECK(c.Eval(m) == MonthNumbered(m));
+    CHECK(c.Close(m) == EveryCloseField(m));
+    CHECK(c.CloseTotalAt(c.Find(m)) == EveryCloseField(m).total_minor);
+  }
+  CHECK(c.Eval(202512) == MonthNumbered(202512));
+  CHECK_FALSE(c.Close(202512).has_value());
+  CHECK_FALSE(c.Eval(202606).has_value());
+  CHECK(c.Close(202606) == EveryCloseField(202606));
+  CHECK(c.Find(202607) == c.size());
+  CHECK_FALSE(c.Eval(202607).has_value());
+}
+
+TEST_CASE("a month stored again replaces its figures and leaves every other month as it was",
+          "[month_pack][closed_months]") {
+  ClosedMonths c;
+  for (uint32_t m = 202601; m <= 202612; ++m) {
+    c.PutEval(m, MonthNumbered(m));
+    c.PutClose(m, EveryCloseField(m));
+  }
+  const size_t before = c.heap_bytes();
+  // The last month re-evaluated (hours expiring after its close) and a middle month replaced,
+  // each many times: the old bytes are reused or compacted away, not kept.
+  for (int round = 0; round < 500; ++round) {
+    MonthEval last = MonthNumbered(202612);
+    last.expired_block_minutes = round;
+    c.PutEval(202612, last);
+    MonthEval mid = MonthNumbered(202606);
+    mid.reserve_end_minutes = round;
+    c.PutEval(202606, mid);
+  }
+  MonthEval last = MonthNumbered(202612), mid = MonthNumbered(202606);
+  last.expired_block_minutes = 499;
+  mid.reserve_end_minutes = 499;
+  CHECK(c.Eval(202612) == last);
+  CHECK(c.Eval(202606) == mid);
+  for (uint32_t m = 202601; m <= 202612; ++m) {
+    INFO("month " << m);
+    if (m != 202606 && m != 202612) CHECK(c.Eval(m) == MonthNumbered(m));
+    CHECK(c.Close(m) == EveryCloseField(m));
+  }
+  CHECK(c.heap_bytes() < 3 * before);
+}
+
+TEST_CASE("a text repeated in every closed month is stored once", "[month_pack][closed_months]") {
+  ClosedMonths c;
+  MonthEval e;
+  const std::string long_text(300, 'd');
+  e.invoice.lines = {{"task", long_text + "1", 1, 100, 100},
+                     {"task", long_text + "2", 2, 100, 200},
+                     {"surcharge", long_text + "3", 1, 50, 50}};
+  e.pools = {{long_text, {1, 1}}};
+  for (uint32_t m = 200001, i = 0; i < 200; m = NextMonth(m), ++i) {
+    e.month = m;
+    c.PutEval(m, e);
+    CHECK(c.Eval(m) == e);
+  }
+  // 200 months of 1 200 bytes of text each would be 240 000 bytes inline.
+  CHECK(c.heap_bytes() < 200 * 300);
+}
+
+TEST_CASE("a checkpoint saved and restored keeps every closed month's figures and recorded close",
+          "[month_pack][closed_months]") {
+  Sim s;
+  std::vector<std::pair<std::string, MonthEval>> before_close;
+  Scenario(s, &before_close);
+  for (const char* id : {"k", "a"}) {
+    INFO("client " << id);
+    const ClientState& c = s.client(id);
+    const auto closes = c.recorded_closes();
+    REQUIRE(closes.size() == 3);
+    CHECK(closes[0].first == 202601);
+    CHECK(closes[2].first == 202603);
+    for (const auto& [m, rc] : closes) CHECK(rc.closed_seq != 0);
+    auto restored = RestoreCheckpoint(SaveCheckpoint(c));
+    REQUIRE(restored.ok());
+    CHECK(restored.value().recorded_closes() == closes);
+    for (uint32_t m : {202601u, 202602u, 202603u})
+      CHECK(restored.value().Evaluate(m) == c.Evaluate(m));
+    // The checkpoint text is the same whether written before or after the round trip.
+    CHECK(SaveCheckpoint(restored.value()) == SaveCheckpoint(c));
+  }
+  // The item plan's unused slots expire at each close: the pooled pool names read back.
+  CHECK_FALSE(s.client("a").recorded_close(202601).value().slots_expired.empty());
+}

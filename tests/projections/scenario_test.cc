@@ -194,7 +194,7 @@ TEST_CASE("AlterCPA Basic runs four months: slots expire and do not carry",
   s.LogItems("a1", "site_link", 22, "2026-03-02T15:00");
   s.Close("a1", 202603);
   // March: 20 site slots used, 0 left; 20 simple integrations and 20 offers unused expire.
-  const auto& rc = s.client("a1").recorded_closes().at(202603);
+  const RecordedClose rc = s.client("a1").recorded_close(202603).value();
   CHECK(rc.slots_expired.count("site") == 0);
   CHECK(rc.slots_expired.at("offer") == 20);
   CHECK(rc.slots_expired.at("simple_integration") == 20);
@@ -896,7 +896,7 @@ TEST_CASE(
   CHECK(mar.reserve_end_minutes == 0);
   CHECK(c.EntriesFor(202603).size() == 2);
   s.Close("c", 202603);
-  CHECK(c.recorded_closes().at(202603).total_minor == 2000000);
+  CHECK(c.recorded_close(202603).value().total_minor == 2000000);
   CHECK(c.problems().empty());
   // April starts the renewal with no reserve.
   CHECK(c.Evaluate(202604).reserve_start_minutes == 0);
